@@ -1,0 +1,248 @@
+//! The generator: migration folders in each tool's own format, and the small
+//! crates that embed them with the tool's real macro.
+//!
+//! Files are written only when their content differs, so a second run of the
+//! harness leaves mtimes alone and cargo rebuilds nothing (refinery's
+//! 2,000-migration app costs minutes to compile).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Ours,
+    Sqlx,
+    Refinery,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 3] = [Tool::Ours, Tool::Sqlx, Tool::Refinery];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Ours => "ours",
+            Tool::Sqlx => "sqlx",
+            Tool::Refinery => "refinery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+/// Migration i of the workload (issue 8). The id is explicit: on PostgreSQL
+/// `INTEGER PRIMARY KEY` is not an auto-increment column.
+pub fn up_sql(i: usize) -> String {
+    format!("CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO t_{i} (id, v) VALUES (1, 'x');\n")
+}
+
+/// The same migration with a different value, used by W3's edit. `marker`
+/// sits in a string literal, so it survives any statement splitting and can be
+/// looked for in the built binary.
+pub fn up_sql_with(i: usize, marker: &str) -> String {
+    format!("CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO t_{i} (id, v) VALUES (1, '{marker}');\n")
+}
+
+/// (file name, content) pairs of migration `version`, in the tool's format.
+/// Ours and sqlx: reversible pairs `0001_t_1.up.sql` / `.down.sql`; refinery
+/// has no down migrations: `V1__t_1.sql`.
+pub fn files(tool: Tool, version: usize, name: &str, up: String) -> Vec<(String, String)> {
+    match tool {
+        Tool::Ours | Tool::Sqlx => vec![
+            (format!("{version:04}_{name}.up.sql"), up),
+            (format!("{version:04}_{name}.down.sql"), down_sql_named(name)),
+        ],
+        Tool::Refinery => vec![(format!("V{version}__{name}.sql"), up)],
+    }
+}
+
+/// The down migration: `DROP TABLE t_i;`.
+pub fn down_sql_named(table: &str) -> String {
+    format!("DROP TABLE {table};\n")
+}
+
+/// The file of migration `version` that W3 edits (the up file).
+pub fn up_file_name(tool: Tool, version: usize, name: &str) -> String {
+    files(tool, version, name, String::new()).remove(0).0
+}
+
+/// Writes `content` to `path` unless it already holds exactly that.
+pub fn write_if_changed(path: &Path, content: &str) -> io::Result<bool> {
+    if let Ok(old) = fs::read(path) {
+        if old == content.as_bytes() {
+            return Ok(false);
+        }
+    }
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(path, content)?;
+    Ok(true)
+}
+
+/// Makes `dir` hold exactly migrations 1..=n of the workload in `tool`'s
+/// format: missing or different files are written, others left alone, and
+/// files that do not belong are removed.
+pub fn write_migrations(dir: &Path, tool: Tool, n: usize) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mut wanted = std::collections::BTreeSet::new();
+    for i in 1..=n {
+        for (file, content) in files(tool, i, &format!("t_{i}"), up_sql(i)) {
+            write_if_changed(&dir.join(&file), &content)?;
+            wanted.insert(file);
+        }
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !wanted.contains(&name) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Where things go: `bench/generated/...`.
+pub struct Layout {
+    /// The bench crate's folder (holds Cargo.toml, Cargo.lock).
+    pub bench: PathBuf,
+}
+
+impl Layout {
+    pub fn generated(&self) -> PathBuf {
+        self.bench.join("generated")
+    }
+    pub fn app_dir(&self, tool: Tool, n: usize) -> PathBuf {
+        self.generated().join("apps").join(format!("{}_{n}", tool.name()))
+    }
+    pub fn app_bin(&self, tool: Tool, n: usize) -> String {
+        format!("app-{}-{n}", tool.name())
+    }
+    pub fn w3_dir(&self, tool: Tool) -> PathBuf {
+        self.generated().join("w3").join(tool.name())
+    }
+    pub fn w3_bin(&self, tool: Tool) -> String {
+        format!("w3-{}", tool.name())
+    }
+    pub fn target(&self) -> PathBuf {
+        self.bench.join("target")
+    }
+}
+
+const PROFILE: &str = "\n[profile.release]\ndebug = false\n";
+
+// Paths from generated/{apps,w3}/<x>/ back to bench/ and to the runtime.
+const TO_BENCH: &str = "../../..";
+const TO_RUNTIME: &str = "../../../../runtime";
+
+/// One app crate per tool and N: the tool's macro over `migrations/`, and a
+/// call into [`crate::work`]. Its own `[workspace]`, the bench's lock file
+/// copied in (same versions), the bench's release profile and target dir
+/// (same artifacts).
+pub fn write_app(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
+    let dir = layout.app_dir(tool, n);
+    write_migrations(&dir.join("migrations"), tool, n)?;
+    let bin = layout.app_bin(tool, n);
+    let (deps, main) = match tool {
+        Tool::Sqlx => (
+            format!(
+                "embedded-migrations-bench = {{ path = \"{TO_BENCH}\" }}\n\
+                 sqlx = {{ version = \"=0.9.0\", default-features = false, features = [\"migrate\", \"macros\"] }}\n"
+            ),
+            format!(
+                "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"migrations\");\n\n\
+                 fn main() {{\n    embedded_migrations_bench::work::main_sqlx(&MIGRATOR, {n});\n}}\n"
+            ),
+        ),
+        Tool::Refinery => (
+            format!(
+                "embedded-migrations-bench = {{ path = \"{TO_BENCH}\" }}\n\
+                 refinery = {{ version = \"=0.10.0\", default-features = false, features = [\"rusqlite\", \"tokio-postgres\"] }}\n"
+            ),
+            format!(
+                "mod embedded {{\n    refinery::embed_migrations!(\"migrations\");\n}}\n\n\
+                 fn main() {{\n    embedded_migrations_bench::work::main_refinery(embedded::migrations::runner, {n});\n}}\n"
+            ),
+        ),
+        Tool::Ours => (
+            format!(
+                "embedded-migrations-bench = {{ path = \"{TO_BENCH}\", features = [\"ours\"] }}\n\
+                 embedded-migrations = {{ path = \"{TO_RUNTIME}\", default-features = false, features = [\"sqlite\", \"postgres\"] }}\n"
+            ),
+            format!(
+                "static M: embedded_migrations::Migrations = embedded_migrations::embed_migrations!(\"migrations\");\n\n\
+                 fn main() {{\n    embedded_migrations_bench::work::main_ours(&M, {n});\n}}\n"
+            ),
+        ),
+    };
+    let manifest = format!(
+        "# Generated by the bench harness; do not edit.\n\
+         [package]\nname = \"{bin}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [workspace]\n\n[dependencies]\n{deps}{PROFILE}"
+    );
+    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+    write_if_changed(&dir.join("src/main.rs"), &main)?;
+    copy_lock(layout, &dir)?;
+    Ok(dir)
+}
+
+/// W3's tiny crate: what a user's app looks like (embed 500 migrations, open
+/// a SQLite file given as the first argument, run them), with only the tool
+/// and its SQLite driver as dependencies, so its binary size means something.
+pub fn write_w3(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
+    let dir = layout.w3_dir(tool);
+    write_migrations(&dir.join("migrations"), tool, n)?;
+    let bin = layout.w3_bin(tool);
+    let (deps, main) = match tool {
+        Tool::Sqlx => (
+            "sqlx = { version = \"=0.9.0\", default-features = false, features = [\"runtime-tokio\", \"sqlite\", \"migrate\", \"macros\"] }\n\
+             tokio = { version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }\n".to_string(),
+            "#[tokio::main]\nasync fn main() {\n    let path = std::env::args().nth(1).expect(\"database path\");\n    \
+             let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true);\n    \
+             let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();\n    \
+             sqlx::migrate!(\"migrations\").run(&pool).await.unwrap();\n}\n".to_string(),
+        ),
+        Tool::Refinery => (
+            "refinery = { version = \"=0.10.0\", default-features = false, features = [\"rusqlite\"] }\n\
+             rusqlite = { version = \"0.39\", features = [\"bundled\"] }\n".to_string(),
+            "mod embedded {\n    refinery::embed_migrations!(\"migrations\");\n}\n\n\
+             fn main() {\n    let path = std::env::args().nth(1).expect(\"database path\");\n    \
+             let mut conn = rusqlite::Connection::open(path).unwrap();\n    \
+             embedded::migrations::runner().run(&mut conn).unwrap();\n}\n".to_string(),
+        ),
+        Tool::Ours => (
+            format!(
+                "embedded-migrations = {{ path = \"{TO_RUNTIME}\", default-features = false, features = [\"sqlite\"] }}\n\
+                 sqlx = {{ version = \"=0.9.0\", default-features = false, features = [\"runtime-tokio\", \"sqlite\"] }}\n\
+                 tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n"
+            ),
+            "static M: embedded_migrations::Migrations = embedded_migrations::embed_migrations!(\"migrations\");\n\n\
+             #[tokio::main]\nasync fn main() {\n    let path = std::env::args().nth(1).expect(\"database path\");\n    \
+             let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true);\n    \
+             let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();\n    \
+             M.run(&pool).await.unwrap();\n}\n".to_string(),
+        ),
+    };
+    let manifest = format!(
+        "# Generated by the bench harness (W3); do not edit.\n\
+         [package]\nname = \"{bin}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [workspace]\n\n[dependencies]\n{deps}{PROFILE}"
+    );
+    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+    write_if_changed(&dir.join("src/main.rs"), &main)?;
+    copy_lock(layout, &dir)?;
+    Ok(dir)
+}
+
+/// Starts the generated crate from the bench's lock file, so it resolves to
+/// the same versions (cargo adds the crate's own entry). Only when it has none.
+fn copy_lock(layout: &Layout, dir: &Path) -> io::Result<()> {
+    let src = layout.bench.join("Cargo.lock");
+    let dst = dir.join("Cargo.lock");
+    if src.exists() && !dst.exists() {
+        fs::copy(src, dst)?;
+    }
+    Ok(())
+}

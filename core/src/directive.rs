@@ -1,0 +1,73 @@
+use crate::Language;
+
+/// What the comment lines at the top of a migration file say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    pub no_transaction: bool,
+    pub irreversible: bool,
+    pub description: Option<String>,
+}
+
+/// The directives this version understands. Anything else after `migrate:` is
+/// refused, so a typo such as `no-transacton` cannot silently run a file in a
+/// transaction it was meant to avoid.
+pub const DIRECTIVES: &[&str] = &["no-transaction", "irreversible"];
+
+/// Reads the header: the comment and blank lines before the first statement.
+/// Returns the header, or `(line number, directive)` of the first unknown
+/// directive.
+pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, String)> {
+    let marker = match language {
+        Language::Sql => "--",
+        Language::Cypher => "//",
+    };
+    let mut header = Header::default();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(comment) = line.strip_prefix(marker) else {
+            break;
+        };
+        let comment = comment.trim();
+        if let Some(directive) = comment.strip_prefix("migrate:") {
+            match directive.trim() {
+                "no-transaction" => header.no_transaction = true,
+                "irreversible" => header.irreversible = true,
+                other => return Err((index + 1, other.to_string())),
+            }
+        } else if let Some(description) = comment.strip_prefix("description:") {
+            let description = description.trim();
+            if !description.is_empty() {
+                header.description = Some(description.to_string());
+            }
+        }
+    }
+    Ok(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_directives_until_the_first_statement() {
+        let text = "-- description: Add users\n\n-- migrate:no-transaction\nCREATE TABLE a (id INT);\n-- migrate:irreversible\n";
+        let header = parse_header(text, Language::Sql).unwrap();
+        assert!(header.no_transaction);
+        assert!(
+            !header.irreversible,
+            "a directive after a statement is a plain comment"
+        );
+        assert_eq!(header.description.as_deref(), Some("Add users"));
+    }
+
+    #[test]
+    fn refuses_unknown_directives() {
+        let err = parse_header("-- migrate:no-transacton\nSELECT 1;", Language::Sql).unwrap_err();
+        assert_eq!(err, (1, "no-transacton".to_string()));
+        let header = parse_header("// migrate:irreversible\n", Language::Cypher).unwrap();
+        assert!(header.irreversible);
+    }
+}

@@ -1,0 +1,481 @@
+use crate::directive::{parse_header, Header};
+use crate::split::{split, Dialect};
+use crate::{checksum, Checksum, Direction, Language};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The rules a migration folder must follow; each problem names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    MissingDown,
+    MissingUp,
+    DuplicateVersion,
+    BadFileName,
+    EmptyFile,
+    NotUtf8,
+    BadFolder,
+    MixedLanguages,
+    UnknownDirective,
+    VersionTooLarge,
+}
+
+/// One broken rule, with the file it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub rule: Rule,
+    /// File or folder the problem is about (the first one, when it is a pair).
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A file name split into its parts: `003_add_index.up.sql`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileName {
+    pub version: i64,
+    /// The version as written, to keep the folder's zero padding.
+    pub version_text: String,
+    pub name: String,
+    pub direction: Direction,
+    pub language: Language,
+    pub extension: String,
+}
+
+/// Parses `<version>_<name>.<up|down>.<sql|cypher|cql>`, or says what is wrong.
+pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
+    let format = "expected `<version>_<name>.up.sql` or `.down.sql` (or `.cypher`/`.cql`), \
+                  with a numeric version and a name of lowercase letters, digits and underscores";
+    let bad = |why: &str| {
+        Err((
+            Rule::BadFileName,
+            format!("`{file}` is not a migration file name: {why}; {format}"),
+        ))
+    };
+    let mut parts = file.rsplitn(3, '.');
+    let (Some(extension), Some(direction), Some(stem)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return bad("it lacks `.up`/`.down` and an extension");
+    };
+    let language = match extension {
+        "sql" => Language::Sql,
+        "cypher" | "cql" => Language::Cypher,
+        _ => return bad(&format!("unknown extension `.{extension}`")),
+    };
+    let direction = match direction {
+        "up" => Direction::Up,
+        "down" => Direction::Down,
+        _ => return bad("it lacks `.up` or `.down` before the extension"),
+    };
+    let Some((version_text, name)) = stem.split_once('_') else {
+        return bad("it has no `_` between version and name");
+    };
+    if version_text.is_empty() || !version_text.bytes().all(|b| b.is_ascii_digit()) {
+        return bad(&format!("the version `{version_text}` is not a number"));
+    }
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return bad(&format!(
+            "the name `{name}` is not lowercase letters, digits and underscores"
+        ));
+    }
+    let version = match version_text.parse::<i64>() {
+        Ok(version) => version,
+        Err(_) => {
+            return Err((
+                Rule::VersionTooLarge,
+                format!("`{file}`: the version {version_text} does not fit in a 64-bit signed integer (at most {})", i64::MAX),
+            ))
+        }
+    };
+    if version == 0 {
+        return bad("the version must be a positive number, not 0");
+    }
+    Ok(FileName {
+        version,
+        version_text: version_text.to_string(),
+        name: name.to_string(),
+        direction,
+        language,
+        extension: extension.to_string(),
+    })
+}
+
+/// One file of a checked folder.
+#[derive(Clone, Debug)]
+pub struct ScannedFile {
+    pub file_name: String,
+    pub path: PathBuf,
+    pub text: String,
+    pub checksum: Checksum,
+    pub header: Header,
+}
+
+/// One up/down pair of a checked folder.
+#[derive(Clone, Debug)]
+pub struct ScannedMigration {
+    pub version: i64,
+    pub version_text: String,
+    pub name: String,
+    pub up: ScannedFile,
+    pub down: ScannedFile,
+}
+
+/// A folder that passed every rule: migrations in version order.
+#[derive(Clone, Debug)]
+pub struct Folder {
+    pub path: PathBuf,
+    pub language: Language,
+    pub migrations: Vec<ScannedMigration>,
+}
+
+/// Reads a migration folder and checks every rule. Returns every problem
+/// found, not only the first, in a stable order.
+pub fn scan(dir: &Path) -> Result<Folder, Vec<Problem>> {
+    let problem = |rule, path: &Path, message: String| Problem {
+        rule,
+        path: path.to_path_buf(),
+        message,
+    };
+    let display = dir.display();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            let message = if dir.is_file() {
+                format!("the migration folder `{display}` is a file, not a folder")
+            } else if !dir.exists() {
+                format!("the migration folder `{display}` does not exist")
+            } else {
+                format!("the migration folder `{display}` cannot be read: {err}")
+            };
+            return Err(vec![problem(Rule::BadFolder, dir, message)]);
+        }
+    };
+    let mut names: Vec<(String, PathBuf, bool)> = Vec::new();
+    let mut problems = Vec::new();
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                problems.push(problem(
+                    Rule::BadFolder,
+                    dir,
+                    format!("the migration folder `{display}` cannot be read: {err}"),
+                ));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            let lossy = entry.file_name().to_string_lossy().into_owned();
+            problems.push(problem(
+                Rule::BadFileName,
+                &path,
+                format!("`{lossy}` in `{display}`: the file name is not UTF-8"),
+            ));
+            continue;
+        };
+        // Editor and VCS leftovers (.gitkeep, .DS_Store, .swp) are not migrations.
+        if name.starts_with('.') {
+            continue;
+        }
+        names.push((name, path.clone(), path.is_dir()));
+    }
+    names.sort();
+
+    let mut files: BTreeMap<(i64, Direction), Vec<(FileName, PathBuf)>> = BTreeMap::new();
+    let mut languages: BTreeMap<Language, String> = BTreeMap::new();
+    for (name, path, is_dir) in &names {
+        if *is_dir {
+            problems.push(problem(
+                Rule::BadFileName,
+                path,
+                format!("`{name}` in `{display}` is a subfolder; a migration folder holds only migration files"),
+            ));
+            continue;
+        }
+        match parse_file_name(name) {
+            Ok(parsed) => {
+                languages
+                    .entry(parsed.language)
+                    .or_insert_with(|| name.clone());
+                files
+                    .entry((parsed.version, parsed.direction))
+                    .or_default()
+                    .push((parsed, path.clone()));
+            }
+            Err((rule, message)) => problems.push(problem(rule, path, message)),
+        }
+    }
+    if languages.len() > 1 {
+        let examples: Vec<String> = languages.values().map(|f| format!("`{f}`")).collect();
+        problems.push(problem(
+            Rule::MixedLanguages,
+            dir,
+            format!(
+                "`{display}` mixes SQL and Cypher migrations ({}); keep one folder per database",
+                examples.join(" and ")
+            ),
+        ));
+    }
+    let language = languages.keys().next().copied().unwrap_or(Language::Sql);
+
+    let mut versions: BTreeMap<i64, (Option<(FileName, PathBuf)>, Option<(FileName, PathBuf)>)> =
+        BTreeMap::new();
+    for ((version, direction), mut same) in files {
+        if same.len() > 1 {
+            let listed: Vec<String> = same
+                .iter()
+                .map(|(f, p)| format!("`{}`", file_name(p, f)))
+                .collect();
+            problems.push(problem(
+                Rule::DuplicateVersion,
+                &same[0].1,
+                format!(
+                    "{} share the version {version}; each version must be unique",
+                    listed.join(" and ")
+                ),
+            ));
+            continue;
+        }
+        let slot = versions.entry(version).or_default();
+        match direction {
+            Direction::Up => slot.0 = same.pop(),
+            Direction::Down => slot.1 = same.pop(),
+        }
+    }
+
+    let mut migrations = Vec::new();
+    for (version, pair) in versions {
+        match pair {
+            (Some((up, up_path)), Some((down, down_path))) => {
+                if up.name != down.name {
+                    let up_file = file_name(&up_path, &up);
+                    let down_file = file_name(&down_path, &down);
+                    problems.push(problem(
+                        Rule::DuplicateVersion,
+                        &up_path,
+                        format!("`{up_file}` and `{down_file}` share the version {version} but not the name; an up file and its down file must have the same version and name"),
+                    ));
+                    continue;
+                }
+                let up_file = read_file(&up_path, language, &mut problems);
+                let down_file = read_file(&down_path, language, &mut problems);
+                if let (Some(up_file), Some(down_file)) = (up_file, down_file) {
+                    check_contents(&up_file, &down_file, language, &mut problems);
+                    migrations.push(ScannedMigration {
+                        version,
+                        version_text: up.version_text.clone(),
+                        name: up.name.clone(),
+                        up: up_file,
+                        down: down_file,
+                    });
+                }
+            }
+            (Some((up, path)), None) => {
+                let file = file_name(&path, &up);
+                let expected = format!("{}_{}.down.{}", up.version_text, up.name, up.extension);
+                problems.push(problem(
+                    Rule::MissingDown,
+                    &path,
+                    format!("`{file}` has no `{expected}`; every up migration needs a down migration (write `-- migrate:irreversible` in it if it cannot be reverted)"),
+                ));
+            }
+            (None, Some((down, path))) => {
+                let file = file_name(&path, &down);
+                let expected = format!("{}_{}.up.{}", down.version_text, down.name, down.extension);
+                problems.push(problem(
+                    Rule::MissingUp,
+                    &path,
+                    format!("`{file}` has no `{expected}`; a down migration needs the up migration it reverts"),
+                ));
+            }
+            (None, None) => {}
+        }
+    }
+
+    if problems.is_empty() && migrations.is_empty() {
+        problems.push(problem(
+            Rule::BadFolder,
+            dir,
+            format!("the migration folder `{display}` holds no migration; add a pair such as `001_create_users.up.sql` and `001_create_users.down.sql`"),
+        ));
+    }
+    if problems.is_empty() {
+        Ok(Folder {
+            path: dir.to_path_buf(),
+            language,
+            migrations,
+        })
+    } else {
+        problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));
+        Err(problems)
+    }
+}
+
+fn file_name(path: &Path, parsed: &FileName) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}_{}", parsed.version_text, parsed.name))
+}
+
+fn read_file(path: &Path, language: Language, problems: &mut Vec<Problem>) -> Option<ScannedFile> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            problems.push(Problem {
+                rule: Rule::BadFolder,
+                path: path.to_path_buf(),
+                message: format!("`{name}` cannot be read: {err}"),
+            });
+            return None;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            let line = 1 + err.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+            problems.push(Problem {
+                rule: Rule::NotUtf8,
+                path: path.to_path_buf(),
+                message: format!("`{name}` is not UTF-8 (invalid byte at offset {at}, line {line}); save it as UTF-8"),
+            });
+            return None;
+        }
+    };
+    let header = match parse_header(&text, language) {
+        Ok(header) => header,
+        Err((line, directive)) => {
+            let known = crate::directive::DIRECTIVES.join("`, `migrate:");
+            problems.push(Problem {
+                rule: Rule::UnknownDirective,
+                path: path.to_path_buf(),
+                message: format!("`{name}` line {line}: unknown directive `migrate:{directive}`; known directives are `migrate:{known}`"),
+            });
+            return None;
+        }
+    };
+    Some(ScannedFile {
+        file_name: name,
+        path: path.to_path_buf(),
+        checksum: checksum(&text),
+        text,
+        header,
+    })
+}
+
+fn check_contents(
+    up: &ScannedFile,
+    down: &ScannedFile,
+    language: Language,
+    problems: &mut Vec<Problem>,
+) {
+    let dialect = match language {
+        // Emptiness does not depend on the SQL dialect's finer points.
+        Language::Sql => Dialect::Postgres,
+        Language::Cypher => Dialect::Cypher,
+    };
+    let mut push = |rule, file: &ScannedFile, message: String| {
+        problems.push(Problem {
+            rule,
+            path: file.path.clone(),
+            message,
+        })
+    };
+    if up.header.irreversible {
+        push(
+            Rule::UnknownDirective,
+            up,
+            format!(
+                "`{}`: `migrate:irreversible` belongs in the down file `{}`, not in the up file",
+                up.file_name, down.file_name
+            ),
+        );
+    }
+    if split(&up.text, dialect).is_empty() {
+        push(
+            Rule::EmptyFile,
+            up,
+            format!(
+                "`{}` is empty: an up migration needs at least one statement",
+                up.file_name
+            ),
+        );
+    }
+    let down_empty = split(&down.text, dialect).is_empty();
+    let marker = if language == Language::Sql {
+        "--"
+    } else {
+        "//"
+    };
+    if down_empty && !down.header.irreversible {
+        push(
+            Rule::EmptyFile,
+            down,
+            format!("`{}` is empty: write the statements that revert `{}`, or `{marker} migrate:irreversible` if it cannot be reverted", down.file_name, up.file_name),
+        );
+    }
+    if !down_empty && down.header.irreversible {
+        push(
+            Rule::EmptyFile,
+            down,
+            format!("`{}` says `migrate:irreversible` but holds statements; an irreversible down file must hold none", down.file_name),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        let parsed = parse_file_name("003_add_index.up.sql").unwrap();
+        assert_eq!(
+            (parsed.version, parsed.name.as_str(), parsed.direction),
+            (3, "add_index", Direction::Up)
+        );
+        assert_eq!(
+            parse_file_name("20261123093000_x.down.cql")
+                .unwrap()
+                .language,
+            Language::Cypher
+        );
+        for bad in [
+            "add.up.sql",
+            "001_Add.up.sql",
+            "001_a.sql",
+            "001_a.up.txt",
+            "0_a.up.sql",
+            "x1_a.up.sql",
+            "001_.up.sql",
+        ] {
+            assert_eq!(
+                parse_file_name(bad).unwrap_err().0,
+                Rule::BadFileName,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_file_name("99999999999999999999_a.up.sql")
+                .unwrap_err()
+                .0,
+            Rule::VersionTooLarge
+        );
+    }
+}

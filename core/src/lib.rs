@@ -1,0 +1,20 @@
+//! The one place where the migration model and the folder rules live.
+//!
+//! The proc macro checks a folder with [`scan`] at build time, xtask runs the
+//! very same [`scan`] from the command line, and the runtime works on the
+//! [`Migration`] values the macro emits. Keeping them together is what makes a
+//! build error, `cargo xtask validate` and the runtime agree on every rule.
+
+mod checksum;
+mod directive;
+mod folder;
+mod migration;
+pub mod split;
+pub mod time;
+
+pub use checksum::{chain_step, checksum, Checksum};
+pub use directive::{parse_header, Header};
+pub use folder::{
+    parse_file_name, scan, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration,
+};
+pub use migration::{Direction, Language, Migration, Script};

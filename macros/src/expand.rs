@@ -1,0 +1,69 @@
+use embedded_migrations_core::{
+    chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration,
+};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The static table: one `Migration` per pair, plus the running hash after
+/// each prefix so that a boot check compares a single row.
+pub fn table(folder: &Folder) -> TokenStream {
+    let migrations = folder.migrations.iter().map(migration);
+    let mut chain = Checksum::ZERO;
+    let chains = folder.migrations.iter().map(|m| {
+        chain = chain_step(&chain, m.version, &m.up.checksum);
+        checksum(&chain)
+    });
+    let language = match folder.language {
+        Language::Sql => quote!(::embedded_migrations::Sql),
+        Language::Cypher => quote!(::embedded_migrations::Cypher),
+    };
+    quote! {
+        ::embedded_migrations::Migrations::<#language>::__embedded(
+            &[#(#migrations),*],
+            &[#(#chains),*],
+        )
+    }
+}
+
+fn migration(m: &ScannedMigration) -> TokenStream {
+    let version = m.version;
+    let name = &m.name;
+    let description = match &m.up.header.description {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let up = script(&m.up);
+    let down = script(&m.down);
+    let irreversible = m.down.header.irreversible;
+    quote! {
+        ::embedded_migrations::Migration {
+            version: #version,
+            name: #name,
+            description: #description,
+            up: #up,
+            down: #down,
+            irreversible: #irreversible,
+        }
+    }
+}
+
+fn script(file: &ScannedFile) -> TokenStream {
+    let name = &file.file_name;
+    // include_str! makes cargo rebuild when the file is edited.
+    let path = file.path.to_string_lossy().into_owned();
+    let sum = checksum(&file.checksum);
+    let no_transaction = file.header.no_transaction;
+    quote! {
+        ::embedded_migrations::Script {
+            file: #name,
+            text: ::core::include_str!(#path),
+            checksum: #sum,
+            no_transaction: #no_transaction,
+        }
+    }
+}
+
+fn checksum(sum: &Checksum) -> TokenStream {
+    let bytes = sum.0;
+    quote!(::embedded_migrations::Checksum([#(#bytes),*]))
+}

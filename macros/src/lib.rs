@@ -1,0 +1,28 @@
+//! `embed_migrations!`: reads a migration folder at build time, checks it and
+//! emits a static table. Parsing the call (ast), checking the folder (valid)
+//! and emitting tokens (expand) are kept apart.
+
+mod ast;
+mod expand;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Embeds a migration folder, checked at build time.
+///
+/// ```ignore
+/// static MIGRATIONS: embedded_migrations::Migrations =
+///     embedded_migrations::embed_migrations!("migrations");
+/// ```
+///
+/// The path is relative to the crate's `CARGO_MANIFEST_DIR`. A folder that
+/// breaks a rule (an up file without its down file, a duplicate version, ...)
+/// fails the build with an error naming the file and the rule.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as ast::Input);
+    match valid::check(&input) {
+        Ok(folder) => expand::table(&folder).into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}

@@ -1,0 +1,149 @@
+use crate::{Checksum, Direction};
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong at run time. Each message names what a
+/// person needs to act: the migration, the file, the statement, the
+/// database's own words.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A migration's statement failed. The migration was rolled back (where
+    /// the database can) and not recorded.
+    MigrationFailed {
+        version: i64,
+        name: String,
+        file: String,
+        direction: Direction,
+        /// The failing statement, and its line in the file.
+        statement: String,
+        line: usize,
+        message: String,
+        /// False where the database committed part of the file (no
+        /// transaction, or MySQL DDL): the migration is then marked dirty.
+        rolled_back: bool,
+    },
+    /// An applied migration's file changed since it was applied.
+    Drift { version: i64, name: String, file: String, recorded: Checksum, embedded: Checksum },
+    /// Migrations recorded in the database that this binary does not have.
+    MissingInBinary { migrations: Vec<(i64, String)> },
+    /// A pending migration below the highest applied one.
+    OutOfOrder { version: i64, name: String, file: String, highest_applied: i64 },
+    /// A migration that failed halfway where the database cannot roll back.
+    Dirty { version: i64, name: String, direction: Direction },
+    /// Another process held the migration lock for longer than the timeout.
+    LockTimeout { backend: &'static str, waited: Duration, holder: Option<String> },
+    /// The down file says `migrate:irreversible`.
+    Irreversible { version: i64, name: String, file: String },
+    /// A version asked for that neither the binary nor the database knows.
+    UnknownVersion { version: i64 },
+    /// The backend cannot do what was asked (e.g. group mode on MySQL).
+    Unsupported { backend: &'static str, what: String },
+    InvalidSettings { message: String },
+    /// `validate` found these problems.
+    Invalid { problems: Vec<Error> },
+    /// The database failed outside a migration: connecting, tracking tables,
+    /// the lock.
+    Database { backend: &'static str, operation: String, message: String },
+    #[doc(hidden)]
+    /// Another process changed the tracking state between plan and apply;
+    /// the engine re-reads and plans again. Never returned to callers.
+    Conflict,
+}
+
+impl Error {
+    pub(crate) fn database(backend: &'static str, operation: impl Into<String>, err: impl fmt::Display) -> Error {
+        Error::Database { backend, operation: operation.into(), message: err.to_string() }
+    }
+
+    /// Exit code for command lines: 2 for problems found before anything ran
+    /// (validation, settings, usage), 1 for failures while running.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Drift { .. }
+            | Error::MissingInBinary { .. }
+            | Error::OutOfOrder { .. }
+            | Error::Irreversible { .. }
+            | Error::UnknownVersion { .. }
+            | Error::InvalidSettings { .. }
+            | Error::Invalid { .. }
+            | Error::Dirty { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back } => {
+                write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
+                if *rolled_back {
+                    write!(f, "\n  the migration was rolled back and not recorded")
+                } else {
+                    write!(f, "\n  statements before it were committed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)")
+                }
+            }
+            Error::Drift { version, name, file, recorded, embedded } => write!(
+                f,
+                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change"
+            ),
+            Error::MissingInBinary { migrations } => {
+                let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+                write!(
+                    f,
+                    "the database has applied migrations this binary does not contain: {}; deploy the binary that has them, or set allow_missing",
+                    list.join(", ")
+                )
+            }
+            Error::OutOfOrder { version, name, file, highest_applied } => write!(
+                f,
+                "migration {version} ({name}, `{file}`) is pending but migration {highest_applied} is already applied; renumber it above {highest_applied}, or set allow_out_of_order"
+            ),
+            Error::Dirty { version, name, direction } => write!(
+                f,
+                "migration {version} ({name}) is dirty: its {} run failed or was interrupted after changing the database; repair the schema by hand, then mark it with `force {version}` (applied) or `forget {version}` (not applied)",
+                direction.as_str()
+            ),
+            Error::LockTimeout { backend, waited, holder } => {
+                write!(f, "gave up waiting for the {backend} migration lock after {:.1}s", waited.as_secs_f64())?;
+                match holder {
+                    Some(holder) => write!(f, "; it is held by {holder}"),
+                    None => write!(f, "; another process is applying migrations"),
+                }
+            }
+            Error::Irreversible { version, name, file } => write!(
+                f,
+                "migration {version} ({name}) cannot be reverted: `{file}` says migrate:irreversible; nothing was changed"
+            ),
+            Error::UnknownVersion { version } => write!(f, "version {version} is neither in this binary nor in the database"),
+            Error::Unsupported { backend, what } => write!(f, "{backend} does not support {what}"),
+            Error::InvalidSettings { message } => write!(f, "invalid settings: {message}"),
+            Error::Invalid { problems } => {
+                write!(f, "validation found {} problem(s):", problems.len())?;
+                for problem in problems {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
+            Error::Database { backend, operation, message } => write!(f, "{backend}: {operation} failed: {message}"),
+            Error::Conflict => write!(f, "another process changed the migration state concurrently"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A statement as shown in an error: whole if short, else its start.
+fn excerpt(statement: &str) -> String {
+    const LIMIT: usize = 300;
+    let one_line: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.len() <= LIMIT {
+        return one_line;
+    }
+    let mut end = LIMIT;
+    while !one_line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} ...", &one_line[..end])
+}

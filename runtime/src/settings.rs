@@ -1,0 +1,114 @@
+use crate::Error;
+use std::time::Duration;
+
+/// How a table is applied. `Settings::default()` suits most applications.
+///
+/// ```
+/// use std::time::Duration;
+/// let settings = embedded_migrations::Settings::default()
+///     .table("app_migrations")
+///     .lock_timeout(Duration::from_secs(30))
+///     .allow_out_of_order(true);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub(crate) table: String,
+    pub(crate) schema: Option<String>,
+    pub(crate) allow_out_of_order: bool,
+    pub(crate) allow_missing: bool,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) group: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            table: "_embedded_migrations".to_string(),
+            schema: None,
+            allow_out_of_order: false,
+            allow_missing: false,
+            lock_timeout: Duration::from_secs(120),
+            group: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Name of the tracking table; history and state tables take it as a
+    /// prefix (`<table>_history`, `<table>_state`). Default `_embedded_migrations`.
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = name.into();
+        self
+    }
+
+    /// PostgreSQL schema for the tracking tables and the lock key.
+    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// Apply a pending migration whose version is below the highest applied
+    /// one instead of refusing (a branch merged late).
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow_out_of_order = allow;
+        self
+    }
+
+    /// Accept migrations recorded in the database that this binary does not
+    /// have (an older binary booting after a newer one) instead of refusing.
+    pub fn allow_missing(mut self, allow: bool) -> Self {
+        self.allow_missing = allow;
+        self
+    }
+
+    /// How long to wait for another process's migration lock before failing.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Apply all pending migrations in one transaction: all or nothing, and
+    /// much faster for many small migrations. Only for backends whose DDL is
+    /// transactional (SQLite, PostgreSQL); refused elsewhere.
+    pub fn group(mut self, group: bool) -> Self {
+        self.group = group;
+        self
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn schema_name(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    pub fn lock_timeout_value(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    /// Names go into SQL text, so only plain identifiers are accepted.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        check_identifier("table", &self.table)?;
+        if let Some(schema) = &self.schema {
+            check_identifier("schema", schema)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_identifier(what: &str, name: &str) -> Result<(), Error> {
+    let valid = !name.is_empty()
+        && name.len() <= 48
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit();
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidSettings {
+            message: format!(
+                "the {what} name `{name}` is not a plain identifier (letters, digits and underscores, not starting with a digit, at most 48 characters)"
+            ),
+        })
+    }
+}

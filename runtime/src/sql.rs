@@ -1,0 +1,157 @@
+//! The tracking tables' SQL, for the backends built on sqlx. The statement
+//! texts differ per dialect only in quoting, types and placeholders.
+
+use crate::Settings;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SqlDialect {
+    #[allow(dead_code)]
+    Sqlite,
+    #[allow(dead_code)]
+    Postgres,
+    #[allow(dead_code)]
+    MySql,
+}
+
+/// Statement texts for one tracking table: `<table>`, `<table>_history`
+/// and `<table>_state` (one row: the summary the boot check reads).
+pub(crate) struct TrackingSql {
+    dialect: SqlDialect,
+    pub table: String,
+    pub history: String,
+    pub state: String,
+}
+
+impl TrackingSql {
+    /// `settings` must have passed `Settings::check`: names are identifiers.
+    pub fn new(dialect: SqlDialect, settings: &Settings) -> Self {
+        let quote = |name: &str| match dialect {
+            SqlDialect::MySql => format!("`{name}`"),
+            _ => format!("\"{name}\""),
+        };
+        let qualify = |name: String| match settings.schema_name() {
+            Some(schema) => format!("{}.{}", quote(schema), quote(&name)),
+            None => quote(&name),
+        };
+        let base = settings.table_name();
+        TrackingSql {
+            dialect,
+            table: qualify(base.to_string()),
+            history: qualify(format!("{base}_history")),
+            state: qualify(format!("{base}_state")),
+        }
+    }
+
+    fn p(&self, index: usize) -> String {
+        match self.dialect {
+            SqlDialect::Postgres => format!("${index}"),
+            _ => "?".to_string(),
+        }
+    }
+
+    fn params(&self, count: usize) -> String {
+        (1..=count).map(|i| self.p(i)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Creates the three tables and the state row, each statement idempotent.
+    pub fn create(&self) -> Vec<String> {
+        let (int, text, flag, key, history_id) = match self.dialect {
+            SqlDialect::Sqlite => ("INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+            SqlDialect::Postgres => ("BIGINT", "TEXT", "BOOLEAN", "BIGINT", "BIGSERIAL PRIMARY KEY"),
+            SqlDialect::MySql => ("BIGINT", "VARCHAR(255)", "BOOLEAN", "BIGINT", "BIGINT AUTO_INCREMENT PRIMARY KEY"),
+        };
+        let long_text = if self.dialect == SqlDialect::MySql { "TEXT" } else { text };
+        let insert_state = match self.dialect {
+            SqlDialect::Sqlite => "INSERT OR IGNORE INTO",
+            SqlDialect::Postgres => "INSERT INTO",
+            SqlDialect::MySql => "INSERT IGNORE INTO",
+        };
+        let on_conflict = if self.dialect == SqlDialect::Postgres { " ON CONFLICT (id) DO NOTHING" } else { "" };
+        let false_value = if self.dialect == SqlDialect::Sqlite { "0" } else { "FALSE" };
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (version {key} PRIMARY KEY, name {text} NOT NULL, checksum {text} NOT NULL, \
+                 applied_at {text} NOT NULL, execution_ms {int} NOT NULL, dirty {flag} NOT NULL)",
+                self.table
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (id {history_id}, version {int} NOT NULL, name {text} NOT NULL, \
+                 direction {text} NOT NULL, started_at {text} NOT NULL, duration_ms {int} NOT NULL, success {flag} NOT NULL, \
+                 error {long_text}, reason {long_text})",
+                self.history
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (id {int} PRIMARY KEY, applied_count {int} NOT NULL, last_version {int} NOT NULL, \
+                 chain {text} NOT NULL, dirty {flag} NOT NULL)",
+                self.state
+            ),
+            format!(
+                "{insert_state} {} (id, applied_count, last_version, chain, dirty) VALUES (1, 0, 0, '{}', {false_value}){on_conflict}",
+                self.state,
+                crate::Checksum::ZERO.to_hex()
+            ),
+        ]
+    }
+
+    pub fn select_state(&self) -> String {
+        format!("SELECT applied_count, last_version, chain, dirty FROM {} WHERE id = 1", self.state)
+    }
+
+    pub fn select_applied(&self) -> String {
+        format!(
+            "SELECT version, name, checksum, applied_at, execution_ms, dirty FROM {} ORDER BY version",
+            self.table
+        )
+    }
+
+    pub fn select_history(&self) -> String {
+        format!(
+            "SELECT version, name, direction, started_at, duration_ms, success, error, reason FROM {} ORDER BY id",
+            self.history
+        )
+    }
+
+    /// version, name, checksum, applied_at, execution_ms, dirty
+    pub fn insert_record(&self) -> String {
+        format!(
+            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ({})",
+            self.table,
+            self.params(6)
+        )
+    }
+
+    /// execution_ms, version: marks a dirty row clean.
+    pub fn finish_record(&self) -> String {
+        format!("UPDATE {} SET execution_ms = {}, dirty = {} WHERE version = {}", self.table, self.p(1), self.p(2), self.p(3))
+    }
+
+    /// dirty, version
+    pub fn set_dirty(&self) -> String {
+        format!("UPDATE {} SET dirty = {} WHERE version = {}", self.table, self.p(1), self.p(2))
+    }
+
+    pub fn delete_record(&self) -> String {
+        format!("DELETE FROM {} WHERE version = {}", self.table, self.p(1))
+    }
+
+    /// applied_count, last_version, chain, dirty
+    pub fn write_state(&self) -> String {
+        format!(
+            "UPDATE {} SET applied_count = {}, last_version = {}, chain = {}, dirty = {} WHERE id = 1",
+            self.state,
+            self.p(1),
+            self.p(2),
+            self.p(3),
+            self.p(4)
+        )
+    }
+
+    /// version, name, direction, started_at, duration_ms, success, error, reason
+    pub fn insert_history(&self) -> String {
+        format!(
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) VALUES ({})",
+            self.history,
+            self.params(8)
+        )
+    }
+}

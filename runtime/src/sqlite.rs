@@ -1,0 +1,406 @@
+//! SQLite through `sqlx::SqlitePool`.
+//!
+//! SQLite has no advisory lock, but its write lock is database-wide: each
+//! migration runs in a `BEGIN IMMEDIATE` transaction that first re-reads the
+//! state row. A second process booting at the same moment waits for the
+//! write lock, sees that the state moved, and plans again; so each migration
+//! is applied once without a lock row that a crash could leave behind.
+
+use crate::backend::{Change, Database, Session, State};
+use crate::core::split::{split, Dialect};
+use crate::report::{AppliedMigration, HistoryEntry};
+use crate::sql::{SqlDialect, TrackingSql};
+use crate::{Checksum, Direction, Error, Settings, Sql};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, Connection, Row};
+use std::time::{Duration, Instant};
+
+const BACKEND: &str = "SQLite";
+
+impl Database for SqlitePool {
+    type Language = Sql;
+    type Session = SqliteSession;
+
+    async fn open(&self, settings: &Settings) -> Result<SqliteSession, Error> {
+        let conn = self.acquire().await.map_err(|err| Error::database(BACKEND, "connecting", err))?;
+        Ok(SqliteSession { conn, sql: TrackingSql::new(SqlDialect::Sqlite, settings), restore_busy_timeout: None })
+    }
+}
+
+pub struct SqliteSession {
+    conn: PoolConnection<Sqlite>,
+    sql: TrackingSql,
+    restore_busy_timeout: Option<i64>,
+}
+
+fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+    move |err| Error::database(BACKEND, operation, err)
+}
+
+fn is_busy(err: &sqlx::Error) -> bool {
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+/// Takes SQLite's write lock. The wait is SQLite's own busy handler, which
+/// `lock` set to the lock timeout for this session.
+async fn begin_immediate(conn: &mut SqliteConnection) -> Result<sqlx::Transaction<'_, Sqlite>, Error> {
+    let started = Instant::now();
+    conn.begin_with("BEGIN IMMEDIATE").await.map_err(|err| {
+        if is_busy(&err) {
+            Error::LockTimeout { backend: BACKEND, waited: started.elapsed(), holder: None }
+        } else {
+            Error::database(BACKEND, "beginning a transaction", err)
+        }
+    })
+}
+
+fn failed(change: &Change<'_>, statement: &str, line: usize, err: sqlx::Error, rolled_back: bool) -> Error {
+    let message = match err.as_database_error() {
+        Some(db) => db.message().to_string(),
+        None => err.to_string(),
+    };
+    let script = change.migration.script(change.direction);
+    Error::MigrationFailed {
+        version: change.migration.version,
+        name: change.migration.name.to_string(),
+        file: script.file.to_string(),
+        direction: change.direction,
+        statement: statement.to_string(),
+        line,
+        message,
+        rolled_back,
+    }
+}
+
+impl SqliteSession {
+    async fn state_in(conn: &mut SqliteConnection, sql: &TrackingSql) -> Result<Option<State>, sqlx::Error> {
+        let row = sqlx::query(AssertSqlSafe(sql.select_state())).fetch_optional(&mut *conn).await?;
+        row.map(|row| {
+            let chain: String = row.try_get(2)?;
+            Ok(State {
+                applied_count: row.try_get(0)?,
+                last_version: row.try_get(1)?,
+                chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+                dirty: row.try_get::<i64, _>(3)? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    async fn write_state(conn: &mut SqliteConnection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
+        sqlx::query(AssertSqlSafe(sql.write_state()))
+            .bind(state.applied_count)
+            .bind(state.last_version)
+            .bind(state.chain.to_hex())
+            .bind(i64::from(state.dirty))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_history(
+        conn: &mut SqliteConnection,
+        sql: &TrackingSql,
+        entry: &HistoryEntry,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(AssertSqlSafe(sql.insert_history()))
+            .bind(entry.version)
+            .bind(&entry.name)
+            .bind(entry.direction.as_str())
+            .bind(&entry.started_at)
+            .bind(entry.duration_ms)
+            .bind(i64::from(entry.success))
+            .bind(&entry.error)
+            .bind(&entry.reason)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Tracking writes of a finished change: row, state, history.
+    async fn record(
+        conn: &mut SqliteConnection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+        execution_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        match &change.record {
+            Some(row) => {
+                sqlx::query(AssertSqlSafe(sql.insert_record()))
+                    .bind(row.version)
+                    .bind(&row.name)
+                    .bind(row.checksum.to_hex())
+                    .bind(&row.applied_at)
+                    .bind(execution_ms)
+                    .bind(0i64)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            None => {
+                sqlx::query(AssertSqlSafe(sql.delete_record()))
+                    .bind(change.migration.version)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Self::write_state(conn, sql, &change.state_after).await?;
+        let mut history = change.history.clone();
+        history.duration_ms = execution_ms;
+        Self::insert_history(conn, sql, &history).await
+    }
+
+    /// Runs the statements of a change on `conn`, one by one so that an error
+    /// names its statement.
+    async fn run_statements(conn: &mut SqliteConnection, change: &Change<'_>, in_transaction: bool) -> Result<(), Error> {
+        let script = change.migration.script(change.direction);
+        for statement in split(script.text, Dialect::Sqlite) {
+            if let Err(err) = sqlx::raw_sql(statement.text).execute(&mut *conn).await {
+                return Err(failed(change, statement.text, statement.line, err, in_transaction));
+            }
+        }
+        Ok(())
+    }
+
+    /// The dirty protocol for `migrate:no-transaction` files: mark, run
+    /// outside a transaction, then record. A failure leaves the mark.
+    async fn apply_without_transaction(&mut self, change: &Change<'_>) -> Result<(), Error> {
+        let sql = &self.sql;
+        let mut dirty_state = change.state_before;
+        dirty_state.dirty = true;
+        {
+            let mut tx = begin_immediate(&mut self.conn).await?;
+            if Self::state_in(&mut tx, sql).await.map_err(db_err("reading the state"))? != Some(change.state_before) {
+                return Err(Error::Conflict);
+            }
+            let marked = async {
+                match change.direction {
+                    Direction::Up => {
+                        let row = change.record.as_ref().expect("an up change carries its record");
+                        sqlx::query(AssertSqlSafe(sql.insert_record()))
+                            .bind(row.version)
+                            .bind(&row.name)
+                            .bind(row.checksum.to_hex())
+                            .bind(&row.applied_at)
+                            .bind(0i64)
+                            .bind(1i64)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Direction::Down => {
+                        sqlx::query(AssertSqlSafe(sql.set_dirty()))
+                            .bind(1i64)
+                            .bind(change.migration.version)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                Self::write_state(&mut tx, sql, &dirty_state).await?;
+                tx.commit().await
+            };
+            marked.await.map_err(db_err("marking the migration dirty"))?;
+        }
+        let started = Instant::now();
+        Self::run_statements(&mut self.conn, change, false).await?;
+        let execution_ms = started.elapsed().as_millis() as i64;
+        let mut tx = begin_immediate(&mut self.conn).await?;
+        let finish = async {
+            match change.direction {
+                Direction::Up => {
+                    sqlx::query(AssertSqlSafe(sql.finish_record()))
+                        .bind(execution_ms)
+                        .bind(0i64)
+                        .bind(change.migration.version)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Direction::Down => {
+                    sqlx::query(AssertSqlSafe(sql.delete_record()))
+                        .bind(change.migration.version)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            Self::write_state(&mut tx, sql, &change.state_after).await?;
+            let mut history = change.history.clone();
+            history.duration_ms = execution_ms;
+            Self::insert_history(&mut tx, sql, &history).await?;
+            tx.commit().await
+        };
+        finish.await.map_err(db_err("recording the migration"))
+    }
+}
+
+impl Session for SqliteSession {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn read_state(&mut self) -> Result<Option<State>, Error> {
+        match Self::state_in(&mut self.conn, &self.sql).await {
+            Ok(state) => Ok(state),
+            Err(err) => {
+                let exists: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                )
+                .bind(format!("{}_state", self.sql.table.trim_matches('"')))
+                .fetch_one(&mut *self.conn)
+                .await
+                .map_err(db_err("reading the state"))?;
+                if exists == 0 {
+                    Ok(None)
+                } else {
+                    Err(Error::database(BACKEND, "reading the state", err))
+                }
+            }
+        }
+    }
+
+    async fn prepare(&mut self) -> Result<(), Error> {
+        for statement in self.sql.create() {
+            sqlx::raw_sql(AssertSqlSafe(statement))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err("creating the tracking tables"))?;
+        }
+        Ok(())
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        // Each change takes the database's write lock (see the module docs);
+        // here the wait for it is set to the lock timeout, and the pool's own
+        // busy timeout is given back in `unlock`.
+        let previous: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(db_err("reading the busy timeout"))?;
+        self.restore_busy_timeout = Some(previous);
+        let millis = timeout.as_millis().min(i32::MAX as u128);
+        sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {millis}")))
+            .execute(&mut *self.conn)
+            .await
+            .map_err(db_err("setting the busy timeout"))?;
+        Ok(())
+    }
+
+    async fn unlock(&mut self) -> Result<(), Error> {
+        if let Some(previous) = self.restore_busy_timeout.take() {
+            sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {previous}")))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err("restoring the busy timeout"))?;
+        }
+        Ok(())
+    }
+
+    async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
+        let rows = sqlx::query(AssertSqlSafe(self.sql.select_applied()))
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(db_err("reading the tracking table"))?;
+        rows.iter()
+            .map(|row| {
+                let checksum: String = row.try_get(2)?;
+                Ok(AppliedMigration {
+                    version: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+                    applied_at: row.try_get(3)?,
+                    execution_ms: row.try_get(4)?,
+                    dirty: row.try_get::<i64, _>(5)? != 0,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db_err("reading the tracking table"))
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        let rows = sqlx::query(AssertSqlSafe(self.sql.select_history()))
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(db_err("reading the history table"))?;
+        rows.iter()
+            .map(|row| {
+                let direction: String = row.try_get(2)?;
+                Ok(HistoryEntry {
+                    version: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    direction: if direction == "down" { Direction::Down } else { Direction::Up },
+                    started_at: row.try_get(3)?,
+                    duration_ms: row.try_get(4)?,
+                    success: row.try_get::<i64, _>(5)? != 0,
+                    error: row.try_get(6)?,
+                    reason: row.try_get(7)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(db_err("reading the history table"))
+    }
+
+    async fn apply(&mut self, change: &Change<'_>, _timeout: Duration) -> Result<(), Error> {
+        if change.migration.script(change.direction).no_transaction {
+            return self.apply_without_transaction(change).await;
+        }
+        let sql = &self.sql;
+        let mut tx = begin_immediate(&mut self.conn).await?;
+        if Self::state_in(&mut tx, sql).await.map_err(db_err("reading the state"))? != Some(change.state_before) {
+            return Err(Error::Conflict);
+        }
+        let started = Instant::now();
+        // On error the transaction is dropped, which rolls it back.
+        Self::run_statements(&mut tx, change, true).await?;
+        let execution_ms = started.elapsed().as_millis() as i64;
+        Self::record(&mut tx, sql, change, execution_ms).await.map_err(db_err("recording the migration"))?;
+        tx.commit().await.map_err(db_err("committing the migration"))
+    }
+
+    async fn apply_group(&mut self, changes: &[Change<'_>], _timeout: Duration) -> Result<(), Error> {
+        let Some(first) = changes.first() else { return Ok(()) };
+        let sql = &self.sql;
+        let mut tx = begin_immediate(&mut self.conn).await?;
+        if Self::state_in(&mut tx, sql).await.map_err(db_err("reading the state"))? != Some(first.state_before) {
+            return Err(Error::Conflict);
+        }
+        for change in changes {
+            let started = Instant::now();
+            Self::run_statements(&mut tx, change, true).await?;
+            let execution_ms = started.elapsed().as_millis() as i64;
+            Self::record(&mut tx, sql, change, execution_ms).await.map_err(db_err("recording the migration"))?;
+        }
+        tx.commit().await.map_err(db_err("committing the migrations"))
+    }
+
+    async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
+        Self::insert_history(&mut self.conn, &self.sql, entry).await.map_err(db_err("recording the failure"))
+    }
+
+    async fn set_record(&mut self, version: i64, record: Option<&AppliedMigration>, state: &State) -> Result<(), Error> {
+        let sql = &self.sql;
+        let mut tx = begin_immediate(&mut self.conn).await?;
+        let write = async {
+            sqlx::query(AssertSqlSafe(sql.delete_record())).bind(version).execute(&mut *tx).await?;
+            if let Some(row) = record {
+                sqlx::query(AssertSqlSafe(sql.insert_record()))
+                    .bind(row.version)
+                    .bind(&row.name)
+                    .bind(row.checksum.to_hex())
+                    .bind(&row.applied_at)
+                    .bind(row.execution_ms)
+                    .bind(0i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Self::write_state(&mut tx, sql, state).await?;
+            tx.commit().await
+        };
+        write.await.map_err(db_err("updating the tracking table"))
+    }
+}
