@@ -31,10 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pool = SqlitePool::connect_with(options).await?;
     let report = MIGRATIONS.run(&pool).await?;
     for step in &report.steps {
-        println!(
-            "applied {} {} in {:?}",
-            step.version, step.name, step.duration
-        );
+        println!("applied {} {} in {:?}", step.version, step.name, step.duration);
     }
     print_status(&MIGRATIONS.status(&pool).await?);
     Ok(())

@@ -56,10 +56,7 @@ mod tests {
         let text = "-- description: Add users\n\n-- migrate:no-transaction\nCREATE TABLE a (id INT);\n-- migrate:irreversible\n";
         let header = parse_header(text, Language::Sql).unwrap();
         assert!(header.no_transaction);
-        assert!(
-            !header.irreversible,
-            "a directive after a statement is a plain comment"
-        );
+        assert!(!header.irreversible, "a directive after a statement is a plain comment");
         assert_eq!(header.description.as_deref(), Some("Add users"));
     }
 

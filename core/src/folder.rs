@@ -58,8 +58,7 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
         ))
     };
     let mut parts = file.rsplitn(3, '.');
-    let (Some(extension), Some(direction), Some(stem)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(extension), Some(direction), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
         return bad("it lacks `.up`/`.down` and an extension");
     };
     let language = match extension {
@@ -92,7 +91,10 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
         Err(_) => {
             return Err((
                 Rule::VersionTooLarge,
-                format!("`{file}`: the version {version_text} does not fit in a 64-bit signed integer (at most {})", i64::MAX),
+                format!(
+                    "`{file}`: the version {version_text} does not fit in a 64-bit signed integer (at most {})",
+                    i64::MAX
+                ),
             ))
         }
     };
@@ -204,9 +206,7 @@ pub fn scan(dir: &Path) -> Result<Folder, Vec<Problem>> {
         }
         match parse_file_name(name) {
             Ok(parsed) => {
-                languages
-                    .entry(parsed.language)
-                    .or_insert_with(|| name.clone());
+                languages.entry(parsed.language).or_insert_with(|| name.clone());
                 files
                     .entry((parsed.version, parsed.direction))
                     .or_default()
@@ -228,14 +228,10 @@ pub fn scan(dir: &Path) -> Result<Folder, Vec<Problem>> {
     }
     let language = languages.keys().next().copied().unwrap_or(Language::Sql);
 
-    let mut versions: BTreeMap<i64, (Option<(FileName, PathBuf)>, Option<(FileName, PathBuf)>)> =
-        BTreeMap::new();
+    let mut versions: BTreeMap<i64, (Option<(FileName, PathBuf)>, Option<(FileName, PathBuf)>)> = BTreeMap::new();
     for ((version, direction), mut same) in files {
         if same.len() > 1 {
-            let listed: Vec<String> = same
-                .iter()
-                .map(|(f, p)| format!("`{}`", file_name(p, f)))
-                .collect();
+            let listed: Vec<String> = same.iter().map(|(f, p)| format!("`{}`", file_name(p, f))).collect();
             problems.push(problem(
                 Rule::DuplicateVersion,
                 &same[0].1,
@@ -379,12 +375,7 @@ fn read_file(path: &Path, language: Language, problems: &mut Vec<Problem>) -> Op
     })
 }
 
-fn check_contents(
-    up: &ScannedFile,
-    down: &ScannedFile,
-    language: Language,
-    problems: &mut Vec<Problem>,
-) {
+fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
     let dialect = match language {
         // Emptiness does not depend on the SQL dialect's finer points.
         Language::Sql => Dialect::Postgres,
@@ -418,11 +409,7 @@ fn check_contents(
         );
     }
     let down_empty = split(&down.text, dialect).is_empty();
-    let marker = if language == Language::Sql {
-        "--"
-    } else {
-        "//"
-    };
+    let marker = if language == Language::Sql { "--" } else { "//" };
     if down_empty && !down.header.irreversible {
         push(
             Rule::EmptyFile,
@@ -434,7 +421,10 @@ fn check_contents(
         push(
             Rule::EmptyFile,
             down,
-            format!("`{}` says `migrate:irreversible` but holds statements; an irreversible down file must hold none", down.file_name),
+            format!(
+                "`{}` says `migrate:irreversible` but holds statements; an irreversible down file must hold none",
+                down.file_name
+            ),
         );
     }
 }
@@ -451,9 +441,7 @@ mod tests {
             (3, "add_index", Direction::Up)
         );
         assert_eq!(
-            parse_file_name("20261123093000_x.down.cql")
-                .unwrap()
-                .language,
+            parse_file_name("20261123093000_x.down.cql").unwrap().language,
             Language::Cypher
         );
         for bad in [
@@ -465,16 +453,10 @@ mod tests {
             "x1_a.up.sql",
             "001_.up.sql",
         ] {
-            assert_eq!(
-                parse_file_name(bad).unwrap_err().0,
-                Rule::BadFileName,
-                "{bad}"
-            );
+            assert_eq!(parse_file_name(bad).unwrap_err().0, Rule::BadFileName, "{bad}");
         }
         assert_eq!(
-            parse_file_name("99999999999999999999_a.up.sql")
-                .unwrap_err()
-                .0,
+            parse_file_name("99999999999999999999_a.up.sql").unwrap_err().0,
             Rule::VersionTooLarge
         );
     }

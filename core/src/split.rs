@@ -159,9 +159,7 @@ impl Splitter<'_> {
             Dialect::Cypher => a == Some(b'/') && b == Some(b'/'),
             Dialect::MySql => {
                 a == Some(b'#')
-                    || (a == Some(b'-')
-                        && b == Some(b'-')
-                        && self.peek(2).is_none_or(|c| c.is_ascii_whitespace()))
+                    || (a == Some(b'-') && b == Some(b'-') && self.peek(2).is_none_or(|c| c.is_ascii_whitespace()))
             }
             _ => a == Some(b'-') && b == Some(b'-'),
         };
@@ -242,9 +240,7 @@ impl Splitter<'_> {
         while end < self.src.len() && is_word_byte(self.src[end]) {
             end += 1;
         }
-        if end >= self.src.len()
-            || self.src[end] != b'$'
-            || self.src.get(self.pos + 1).is_some_and(u8::is_ascii_digit)
+        if end >= self.src.len() || self.src[end] != b'$' || self.src.get(self.pos + 1).is_some_and(u8::is_ascii_digit)
         {
             return false;
         }
@@ -263,9 +259,7 @@ fn is_word_byte(byte: u8) -> bool {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+    haystack.windows(needle.len()).position(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -299,8 +293,7 @@ mod tests {
 
     #[test]
     fn semicolons_inside_quotes_and_comments_do_not_split() {
-        let src =
-            "INSERT INTO a VALUES ('x;y', \"c;d\"); /* ; */ SELECT `e;f`; -- ;\nSELECT 'it''s;'";
+        let src = "INSERT INTO a VALUES ('x;y', \"c;d\"); /* ; */ SELECT `e;f`; -- ;\nSELECT 'it''s;'";
         assert_eq!(
             texts(src, Dialect::Sqlite),
             [
@@ -361,7 +354,8 @@ mod tests {
 
     #[test]
     fn cypher_strings_backticks_and_comments() {
-        let src = "// migrate:no-transaction\nCREATE CONSTRAINT `a;b` IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE;\n\
+        let src =
+            "// migrate:no-transaction\nCREATE CONSTRAINT `a;b` IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE;\n\
                    MERGE (n:A {id: 'x;\\'y'}) /* ; */ RETURN n; // done;\n;";
         assert_eq!(
             texts(src, Dialect::Cypher),
@@ -374,12 +368,7 @@ mod tests {
 
     #[test]
     fn unterminated_input_never_panics() {
-        for dialect in [
-            Dialect::Sqlite,
-            Dialect::Postgres,
-            Dialect::MySql,
-            Dialect::Cypher,
-        ] {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql, Dialect::Cypher] {
             for src in [
                 "'",
                 "\"abc",
@@ -432,12 +421,7 @@ mod tests {
                 seed ^= seed << 17;
                 src.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
-            for dialect in [
-                Dialect::Sqlite,
-                Dialect::Postgres,
-                Dialect::MySql,
-                Dialect::Cypher,
-            ] {
+            for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql, Dialect::Cypher] {
                 let mut last_end = 0;
                 for statement in split(&src, dialect) {
                     let offset = statement.text.as_ptr() as usize - src.as_ptr() as usize;

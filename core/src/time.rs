@@ -5,9 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `2026-11-23T09:30:00.123Z` for the current time.
 pub fn now_iso8601() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let (y, mo, d, h, mi, s) = civil(since.as_secs() as i64);
     format!(
         "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
@@ -17,9 +15,7 @@ pub fn now_iso8601() -> String {
 
 /// `20261123093000` for the current time: a timestamp migration version.
 pub fn now_version() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let (y, mo, d, h, mi, s) = civil(since.as_secs() as i64);
     format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")
 }

@@ -20,8 +20,7 @@ impl Input {
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input
-                .error("expected the migration folder, e.g. `embed_migrations!(\"migrations\")`"));
+            return Err(input.error("expected the migration folder, e.g. `embed_migrations!(\"migrations\")`"));
         }
         let path: LitStr = input.parse()?;
         let _: Option<syn::Token![,]> = input.parse()?;

@@ -1,6 +1,4 @@
-use embedded_migrations_core::{
-    chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration,
-};
+use embedded_migrations_core::{chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration};
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -5,12 +5,10 @@ use embedded_migrations_core::{scan, Folder};
 /// macro's argument, so `cargo build` lists them all.
 pub fn check(input: &Input) -> syn::Result<Folder> {
     scan(&input.folder()).map_err(|problems| {
-        let mut errors = problems.iter().map(|problem| {
-            syn::Error::new(input.path.span(), format!("embed_migrations!: {problem}"))
-        });
-        let mut combined = errors
-            .next()
-            .expect("scan reports at least one problem on failure");
+        let mut errors = problems
+            .iter()
+            .map(|problem| syn::Error::new(input.path.span(), format!("embed_migrations!: {problem}")));
+        let mut combined = errors.next().expect("scan reports at least one problem on failure");
         for error in errors {
             combined.combine(error);
         }

@@ -31,7 +31,12 @@ pub struct State {
 }
 
 impl State {
-    pub const EMPTY: State = State { applied_count: 0, last_version: 0, chain: Checksum::ZERO, dirty: false };
+    pub const EMPTY: State = State {
+        applied_count: 0,
+        last_version: 0,
+        chain: Checksum::ZERO,
+        dirty: false,
+    };
 }
 
 /// One migration to run in one direction, with everything the backend must
@@ -89,11 +94,18 @@ pub trait Session: Send {
 
     /// Runs every change in one transaction (group mode). Backends without
     /// transactional DDL keep this default, which refuses.
-    fn apply_group(&mut self, changes: &[Change<'_>], timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send {
+    fn apply_group(
+        &mut self,
+        changes: &[Change<'_>],
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
         let backend = self.backend();
         let _ = (changes, timeout);
         async move {
-            Err(Error::Unsupported { backend, what: "group mode (all migrations in one transaction)".to_string() })
+            Err(Error::Unsupported {
+                backend,
+                what: "group mode (all migrations in one transaction)".to_string(),
+            })
         }
     }
 

@@ -38,14 +38,21 @@ struct AppliedSet {
 impl AppliedSet {
     fn new(mut rows: Vec<AppliedMigration>) -> Self {
         rows.sort_by_key(|row| row.version);
-        let mut set = AppliedSet { rows, chains: Vec::new() };
+        let mut set = AppliedSet {
+            rows,
+            chains: Vec::new(),
+        };
         set.rechain(0);
         set
     }
 
     fn rechain(&mut self, from: usize) {
         self.chains.truncate(from);
-        let mut chain = if from == 0 { Checksum::ZERO } else { self.chains[from - 1] };
+        let mut chain = if from == 0 {
+            Checksum::ZERO
+        } else {
+            self.chains[from - 1]
+        };
         for row in &self.rows[from..] {
             chain = chain_step(&chain, row.version, &row.checksum);
             self.chains.push(chain);
@@ -118,7 +125,14 @@ impl Engine<'_> {
 
     fn progress(&self, index: usize, total: usize, migration: &Migration, direction: Direction, event: ProgressEvent) {
         if let Some(progress) = self.progress {
-            progress(&Progress { index, total, version: migration.version, name: migration.name, direction, event });
+            progress(&Progress {
+                index,
+                total,
+                version: migration.version,
+                name: migration.name,
+                direction,
+                event,
+            });
         }
     }
 
@@ -157,7 +171,11 @@ impl Engine<'_> {
     /// The rules `run` enforces before it changes anything.
     fn verify(&self, applied: &AppliedSet) -> Result<(), Error> {
         if let Some(row) = applied.rows.iter().find(|row| row.dirty) {
-            return Err(Error::Dirty { version: row.version, name: row.name.clone(), direction: Direction::Up });
+            return Err(Error::Dirty {
+                version: row.version,
+                name: row.name.clone(),
+                direction: Direction::Up,
+            });
         }
         let mut missing = Vec::new();
         for row in &applied.rows {
@@ -244,7 +262,8 @@ impl Engine<'_> {
                 return Ok(Report::default());
             }
         }
-        self.locked(&mut session, async |session| self.up_locked(session, to).await).await
+        self.locked(&mut session, async |session| self.up_locked(session, to).await)
+            .await
     }
 
     async fn up_locked<S: Session>(&self, session: &mut S, to: Option<i64>) -> Result<Report, Error> {
@@ -268,7 +287,10 @@ impl Engine<'_> {
             }
             let total = pending.len();
             for (index, migration) in pending.into_iter().enumerate() {
-                match self.apply_one(session, &mut applied, migration, Direction::Up, index + 1, total).await {
+                match self
+                    .apply_one(session, &mut applied, migration, Direction::Up, index + 1, total)
+                    .await
+                {
                     Err(Error::Conflict) => continue 'replan,
                     Err(err) => return Err(err),
                     Ok(step) => report.steps.push(step),
@@ -314,13 +336,27 @@ impl Engine<'_> {
         );
         self.progress(index, total, migration, direction, ProgressEvent::Started);
         let started = Instant::now();
-        let result = session.apply(&change, self.settings.lock_timeout).instrument(span.clone()).await;
+        let result = session
+            .apply(&change, self.settings.lock_timeout)
+            .instrument(span.clone())
+            .await;
         let duration = started.elapsed();
         match result {
             Ok(()) => {
                 self.progress(index, total, migration, direction, ProgressEvent::Finished(duration));
-                span.in_scope(|| tracing::info!(duration_ms = duration.as_millis() as u64, "migration {}", direction.as_str()));
-                Ok(StepReport { version: migration.version, name: migration.name.to_string(), direction, duration })
+                span.in_scope(|| {
+                    tracing::info!(
+                        duration_ms = duration.as_millis() as u64,
+                        "migration {}",
+                        direction.as_str()
+                    )
+                });
+                Ok(StepReport {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    direction,
+                    duration,
+                })
             }
             Err(Error::Conflict) => Err(Error::Conflict),
             Err(err) => {
@@ -386,7 +422,13 @@ impl Engine<'_> {
             .iter()
             .enumerate()
             .map(|(i, change)| {
-                self.progress(i + 1, total, change.migration, Direction::Up, ProgressEvent::Finished(share));
+                self.progress(
+                    i + 1,
+                    total,
+                    change.migration,
+                    Direction::Up,
+                    ProgressEvent::Finished(share),
+                );
                 StepReport {
                     version: change.migration.version,
                     name: change.migration.name.to_string(),
@@ -401,7 +443,11 @@ impl Engine<'_> {
     /// checking every one of them can be reverted.
     fn down_targets(&self, applied: &AppliedSet, target: DownTarget) -> Result<Vec<&'static Migration>, Error> {
         if let Some(row) = applied.rows.iter().find(|row| row.dirty) {
-            return Err(Error::Dirty { version: row.version, name: row.name.clone(), direction: Direction::Up });
+            return Err(Error::Dirty {
+                version: row.version,
+                name: row.name.clone(),
+                direction: Direction::Up,
+            });
         }
         let rows: Vec<&AppliedMigration> = match target {
             DownTarget::Steps(steps) => applied.rows.iter().rev().take(steps).collect(),
@@ -409,7 +455,12 @@ impl Engine<'_> {
                 if version != 0 && self.find(version).is_none() && applied.get(version).is_none() {
                     return Err(Error::UnknownVersion { version });
                 }
-                applied.rows.iter().rev().take_while(|row| row.version > version).collect()
+                applied
+                    .rows
+                    .iter()
+                    .rev()
+                    .take_while(|row| row.version > version)
+                    .collect()
             }
         };
         let missing: Vec<(i64, String)> = rows
@@ -422,7 +473,9 @@ impl Engine<'_> {
         }
         let mut targets = Vec::with_capacity(rows.len());
         for row in rows {
-            let Some(migration) = self.find(row.version) else { continue };
+            let Some(migration) = self.find(row.version) else {
+                continue;
+            };
             if migration.checksum() != row.checksum {
                 return Err(Error::Drift {
                     version: row.version,
@@ -459,7 +512,10 @@ impl Engine<'_> {
                 let targets = self.down_targets(&applied, target)?;
                 let total = targets.len();
                 for (index, migration) in targets.into_iter().enumerate() {
-                    match self.apply_one(session, &mut applied, migration, Direction::Down, index + 1, total).await {
+                    match self
+                        .apply_one(session, &mut applied, migration, Direction::Down, index + 1, total)
+                        .await
+                    {
                         Err(Error::Conflict) => continue 'replan,
                         Err(err) => return Err(err),
                         Ok(step) => report.steps.push(step),
@@ -479,7 +535,10 @@ impl Engine<'_> {
             direction,
             file: script.file.to_string(),
             no_transaction: script.no_transaction,
-            statements: split(script.text, dialect).into_iter().map(|s| s.text.to_string()).collect(),
+            statements: split(script.text, dialect)
+                .into_iter()
+                .map(|s| s.text.to_string())
+                .collect(),
         }
     }
 
@@ -494,7 +553,12 @@ impl Engine<'_> {
         };
         self.verify(&applied)?;
         let pending = self.pending(&applied, to)?;
-        Ok(Plan { steps: pending.into_iter().map(|m| self.planned(m, Direction::Up, dialect)).collect() })
+        Ok(Plan {
+            steps: pending
+                .into_iter()
+                .map(|m| self.planned(m, Direction::Up, dialect))
+                .collect(),
+        })
     }
 
     pub async fn plan_down<D: Database>(&self, db: &D, target: DownTarget) -> Result<Plan, Error> {
@@ -506,7 +570,12 @@ impl Engine<'_> {
             None => AppliedSet::new(Vec::new()),
         };
         let targets = self.down_targets(&applied, target)?;
-        Ok(Plan { steps: targets.into_iter().map(|m| self.planned(m, Direction::Down, dialect)).collect() })
+        Ok(Plan {
+            steps: targets
+                .into_iter()
+                .map(|m| self.planned(m, Direction::Down, dialect))
+                .collect(),
+        })
     }
 
     fn status_of(&self, applied: &AppliedSet) -> Status {
@@ -549,7 +618,9 @@ impl Engine<'_> {
             entry.applied_at = Some(row.applied_at.clone());
             entry.execution_ms = Some(row.execution_ms);
         }
-        Status { entries: entries.into_values().collect() }
+        Status {
+            entries: entries.into_values().collect(),
+        }
     }
 
     pub async fn status<D: Database>(&self, db: &D) -> Result<Status, Error> {

@@ -24,27 +24,65 @@ pub enum Error {
         rolled_back: bool,
     },
     /// An applied migration's file changed since it was applied.
-    Drift { version: i64, name: String, file: String, recorded: Checksum, embedded: Checksum },
+    Drift {
+        version: i64,
+        name: String,
+        file: String,
+        recorded: Checksum,
+        embedded: Checksum,
+    },
     /// Migrations recorded in the database that this binary does not have.
-    MissingInBinary { migrations: Vec<(i64, String)> },
+    MissingInBinary {
+        migrations: Vec<(i64, String)>,
+    },
     /// A pending migration below the highest applied one.
-    OutOfOrder { version: i64, name: String, file: String, highest_applied: i64 },
+    OutOfOrder {
+        version: i64,
+        name: String,
+        file: String,
+        highest_applied: i64,
+    },
     /// A migration that failed halfway where the database cannot roll back.
-    Dirty { version: i64, name: String, direction: Direction },
+    Dirty {
+        version: i64,
+        name: String,
+        direction: Direction,
+    },
     /// Another process held the migration lock for longer than the timeout.
-    LockTimeout { backend: &'static str, waited: Duration, holder: Option<String> },
+    LockTimeout {
+        backend: &'static str,
+        waited: Duration,
+        holder: Option<String>,
+    },
     /// The down file says `migrate:irreversible`.
-    Irreversible { version: i64, name: String, file: String },
+    Irreversible {
+        version: i64,
+        name: String,
+        file: String,
+    },
     /// A version asked for that neither the binary nor the database knows.
-    UnknownVersion { version: i64 },
+    UnknownVersion {
+        version: i64,
+    },
     /// The backend cannot do what was asked (e.g. group mode on MySQL).
-    Unsupported { backend: &'static str, what: String },
-    InvalidSettings { message: String },
+    Unsupported {
+        backend: &'static str,
+        what: String,
+    },
+    InvalidSettings {
+        message: String,
+    },
     /// `validate` found these problems.
-    Invalid { problems: Vec<Error> },
+    Invalid {
+        problems: Vec<Error>,
+    },
     /// The database failed outside a migration: connecting, tracking tables,
     /// the lock.
-    Database { backend: &'static str, operation: String, message: String },
+    Database {
+        backend: &'static str,
+        operation: String,
+        message: String,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -53,7 +91,11 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn database(backend: &'static str, operation: impl Into<String>, err: impl fmt::Display) -> Error {
-        Error::Database { backend, operation: operation.into(), message: err.to_string() }
+        Error::Database {
+            backend,
+            operation: operation.into(),
+            message: err.to_string(),
+        }
     }
 
     /// Exit code for command lines: 2 for problems found before anything ran

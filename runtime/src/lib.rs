@@ -21,14 +21,7 @@ mod settings;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 
-#[cfg(feature = "cli")]
-pub mod cli;
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "neo4j")]
-mod neo4j;
-#[cfg(feature = "postgres")]
-mod postgres;
+// One module per backend, each behind its cargo feature.
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -88,7 +81,11 @@ pub type CypherMigrations = Migrations<Cypher>;
 impl<L: Language> Migrations<L> {
     #[doc(hidden)]
     pub const fn __embedded(migrations: &'static [Migration], chains: &'static [Checksum]) -> Self {
-        Migrations { migrations, chains, language: PhantomData }
+        Migrations {
+            migrations,
+            chains,
+            language: PhantomData,
+        }
     }
 
     /// Every migration, in version order.
@@ -98,7 +95,12 @@ impl<L: Language> Migrations<L> {
 
     /// The migrations with settings other than the defaults.
     pub fn with(&self, settings: Settings) -> Migrator<'_, L> {
-        Migrator { table: self, settings, reason: None, progress: None }
+        Migrator {
+            table: self,
+            settings,
+            reason: None,
+            progress: None,
+        }
     }
 
     fn migrator(&self) -> Migrator<'_, L> {

@@ -56,18 +56,42 @@ impl TrackingSql {
     /// Creates the three tables and the state row, each statement idempotent.
     pub fn create(&self) -> Vec<String> {
         let (int, text, flag, key, history_id) = match self.dialect {
-            SqlDialect::Sqlite => ("INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+            SqlDialect::Sqlite => (
+                "INTEGER",
+                "TEXT",
+                "INTEGER",
+                "INTEGER",
+                "INTEGER PRIMARY KEY AUTOINCREMENT",
+            ),
             SqlDialect::Postgres => ("BIGINT", "TEXT", "BOOLEAN", "BIGINT", "BIGSERIAL PRIMARY KEY"),
-            SqlDialect::MySql => ("BIGINT", "VARCHAR(255)", "BOOLEAN", "BIGINT", "BIGINT AUTO_INCREMENT PRIMARY KEY"),
+            SqlDialect::MySql => (
+                "BIGINT",
+                "VARCHAR(255)",
+                "BOOLEAN",
+                "BIGINT",
+                "BIGINT AUTO_INCREMENT PRIMARY KEY",
+            ),
         };
-        let long_text = if self.dialect == SqlDialect::MySql { "TEXT" } else { text };
+        let long_text = if self.dialect == SqlDialect::MySql {
+            "TEXT"
+        } else {
+            text
+        };
         let insert_state = match self.dialect {
             SqlDialect::Sqlite => "INSERT OR IGNORE INTO",
             SqlDialect::Postgres => "INSERT INTO",
             SqlDialect::MySql => "INSERT IGNORE INTO",
         };
-        let on_conflict = if self.dialect == SqlDialect::Postgres { " ON CONFLICT (id) DO NOTHING" } else { "" };
-        let false_value = if self.dialect == SqlDialect::Sqlite { "0" } else { "FALSE" };
+        let on_conflict = if self.dialect == SqlDialect::Postgres {
+            " ON CONFLICT (id) DO NOTHING"
+        } else {
+            ""
+        };
+        let false_value = if self.dialect == SqlDialect::Sqlite {
+            "0"
+        } else {
+            "FALSE"
+        };
         vec![
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (version {key} PRIMARY KEY, name {text} NOT NULL, checksum {text} NOT NULL, \
@@ -94,7 +118,10 @@ impl TrackingSql {
     }
 
     pub fn select_state(&self) -> String {
-        format!("SELECT applied_count, last_version, chain, dirty FROM {} WHERE id = 1", self.state)
+        format!(
+            "SELECT applied_count, last_version, chain, dirty FROM {} WHERE id = 1",
+            self.state
+        )
     }
 
     pub fn select_applied(&self) -> String {
@@ -122,12 +149,23 @@ impl TrackingSql {
 
     /// execution_ms, version: marks a dirty row clean.
     pub fn finish_record(&self) -> String {
-        format!("UPDATE {} SET execution_ms = {}, dirty = {} WHERE version = {}", self.table, self.p(1), self.p(2), self.p(3))
+        format!(
+            "UPDATE {} SET execution_ms = {}, dirty = {} WHERE version = {}",
+            self.table,
+            self.p(1),
+            self.p(2),
+            self.p(3)
+        )
     }
 
     /// dirty, version
     pub fn set_dirty(&self) -> String {
-        format!("UPDATE {} SET dirty = {} WHERE version = {}", self.table, self.p(1), self.p(2))
+        format!(
+            "UPDATE {} SET dirty = {} WHERE version = {}",
+            self.table,
+            self.p(1),
+            self.p(2)
+        )
     }
 
     pub fn delete_record(&self) -> String {

@@ -23,8 +23,15 @@ impl Database for SqlitePool {
     type Session = SqliteSession;
 
     async fn open(&self, settings: &Settings) -> Result<SqliteSession, Error> {
-        let conn = self.acquire().await.map_err(|err| Error::database(BACKEND, "connecting", err))?;
-        Ok(SqliteSession { conn, sql: TrackingSql::new(SqlDialect::Sqlite, settings), restore_busy_timeout: None })
+        let conn = self
+            .acquire()
+            .await
+            .map_err(|err| Error::database(BACKEND, "connecting", err))?;
+        Ok(SqliteSession {
+            conn,
+            sql: TrackingSql::new(SqlDialect::Sqlite, settings),
+            restore_busy_timeout: None,
+        })
     }
 }
 
@@ -52,7 +59,11 @@ async fn begin_immediate(conn: &mut SqliteConnection) -> Result<sqlx::Transactio
     let started = Instant::now();
     conn.begin_with("BEGIN IMMEDIATE").await.map_err(|err| {
         if is_busy(&err) {
-            Error::LockTimeout { backend: BACKEND, waited: started.elapsed(), holder: None }
+            Error::LockTimeout {
+                backend: BACKEND,
+                waited: started.elapsed(),
+                holder: None,
+            }
         } else {
             Error::database(BACKEND, "beginning a transaction", err)
         }
@@ -79,7 +90,9 @@ fn failed(change: &Change<'_>, statement: &str, line: usize, err: sqlx::Error, r
 
 impl SqliteSession {
     async fn state_in(conn: &mut SqliteConnection, sql: &TrackingSql) -> Result<Option<State>, sqlx::Error> {
-        let row = sqlx::query(AssertSqlSafe(sql.select_state())).fetch_optional(&mut *conn).await?;
+        let row = sqlx::query(AssertSqlSafe(sql.select_state()))
+            .fetch_optional(&mut *conn)
+            .await?;
         row.map(|row| {
             let chain: String = row.try_get(2)?;
             Ok(State {
@@ -156,7 +169,11 @@ impl SqliteSession {
 
     /// Runs the statements of a change on `conn`, one by one so that an error
     /// names its statement.
-    async fn run_statements(conn: &mut SqliteConnection, change: &Change<'_>, in_transaction: bool) -> Result<(), Error> {
+    async fn run_statements(
+        conn: &mut SqliteConnection,
+        change: &Change<'_>,
+        in_transaction: bool,
+    ) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
         for statement in split(script.text, Dialect::Sqlite) {
             if let Err(err) = sqlx::raw_sql(statement.text).execute(&mut *conn).await {
@@ -174,7 +191,11 @@ impl SqliteSession {
         dirty_state.dirty = true;
         {
             let mut tx = begin_immediate(&mut self.conn).await?;
-            if Self::state_in(&mut tx, sql).await.map_err(db_err("reading the state"))? != Some(change.state_before) {
+            if Self::state_in(&mut tx, sql)
+                .await
+                .map_err(db_err("reading the state"))?
+                != Some(change.state_before)
+            {
                 return Err(Error::Conflict);
             }
             let marked = async {
@@ -248,13 +269,12 @@ impl Session for SqliteSession {
         match Self::state_in(&mut self.conn, &self.sql).await {
             Ok(state) => Ok(state),
             Err(err) => {
-                let exists: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                )
-                .bind(format!("{}_state", self.sql.table.trim_matches('"')))
-                .fetch_one(&mut *self.conn)
-                .await
-                .map_err(db_err("reading the state"))?;
+                let exists: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+                        .bind(format!("{}_state", self.sql.table.trim_matches('"')))
+                        .fetch_one(&mut *self.conn)
+                        .await
+                        .map_err(db_err("reading the state"))?;
                 if exists == 0 {
                     Ok(None)
                 } else {
@@ -333,7 +353,11 @@ impl Session for SqliteSession {
                 Ok(HistoryEntry {
                     version: row.try_get(0)?,
                     name: row.try_get(1)?,
-                    direction: if direction == "down" { Direction::Down } else { Direction::Up },
+                    direction: if direction == "down" {
+                        Direction::Down
+                    } else {
+                        Direction::Up
+                    },
                     started_at: row.try_get(3)?,
                     duration_ms: row.try_get(4)?,
                     success: row.try_get::<i64, _>(5)? != 0,
@@ -351,14 +375,20 @@ impl Session for SqliteSession {
         }
         let sql = &self.sql;
         let mut tx = begin_immediate(&mut self.conn).await?;
-        if Self::state_in(&mut tx, sql).await.map_err(db_err("reading the state"))? != Some(change.state_before) {
+        if Self::state_in(&mut tx, sql)
+            .await
+            .map_err(db_err("reading the state"))?
+            != Some(change.state_before)
+        {
             return Err(Error::Conflict);
         }
         let started = Instant::now();
         // On error the transaction is dropped, which rolls it back.
         Self::run_statements(&mut tx, change, true).await?;
         let execution_ms = started.elapsed().as_millis() as i64;
-        Self::record(&mut tx, sql, change, execution_ms).await.map_err(db_err("recording the migration"))?;
+        Self::record(&mut tx, sql, change, execution_ms)
+            .await
+            .map_err(db_err("recording the migration"))?;
         tx.commit().await.map_err(db_err("committing the migration"))
     }
 
@@ -366,27 +396,43 @@ impl Session for SqliteSession {
         let Some(first) = changes.first() else { return Ok(()) };
         let sql = &self.sql;
         let mut tx = begin_immediate(&mut self.conn).await?;
-        if Self::state_in(&mut tx, sql).await.map_err(db_err("reading the state"))? != Some(first.state_before) {
+        if Self::state_in(&mut tx, sql)
+            .await
+            .map_err(db_err("reading the state"))?
+            != Some(first.state_before)
+        {
             return Err(Error::Conflict);
         }
         for change in changes {
             let started = Instant::now();
             Self::run_statements(&mut tx, change, true).await?;
             let execution_ms = started.elapsed().as_millis() as i64;
-            Self::record(&mut tx, sql, change, execution_ms).await.map_err(db_err("recording the migration"))?;
+            Self::record(&mut tx, sql, change, execution_ms)
+                .await
+                .map_err(db_err("recording the migration"))?;
         }
         tx.commit().await.map_err(db_err("committing the migrations"))
     }
 
     async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
-        Self::insert_history(&mut self.conn, &self.sql, entry).await.map_err(db_err("recording the failure"))
+        Self::insert_history(&mut self.conn, &self.sql, entry)
+            .await
+            .map_err(db_err("recording the failure"))
     }
 
-    async fn set_record(&mut self, version: i64, record: Option<&AppliedMigration>, state: &State) -> Result<(), Error> {
+    async fn set_record(
+        &mut self,
+        version: i64,
+        record: Option<&AppliedMigration>,
+        state: &State,
+    ) -> Result<(), Error> {
         let sql = &self.sql;
         let mut tx = begin_immediate(&mut self.conn).await?;
         let write = async {
-            sqlx::query(AssertSqlSafe(sql.delete_record())).bind(version).execute(&mut *tx).await?;
+            sqlx::query(AssertSqlSafe(sql.delete_record()))
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
             if let Some(row) = record {
                 sqlx::query(AssertSqlSafe(sql.insert_record()))
                     .bind(row.version)
