@@ -14,5 +14,5 @@ pub mod time;
 
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Header};
-pub use folder::{parse_file_name, scan, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration};
+pub use folder::{parse_file_name, scan, scan_as, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration};
 pub use migration::{Direction, Language, Migration, Script};
