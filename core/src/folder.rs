@@ -142,12 +142,18 @@ pub struct Folder {
 /// Reads a migration folder and checks every rule. Returns every problem
 /// found, not only the first, in a stable order.
 pub fn scan(dir: &Path) -> Result<Folder, Vec<Problem>> {
+    scan_as(dir, &dir.display().to_string())
+}
+
+/// [`scan`], naming the folder `label` in messages: the macro shows the path
+/// as the user wrote it, not the absolute path of one machine.
+pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     let problem = |rule, path: &Path, message: String| Problem {
         rule,
         path: path.to_path_buf(),
         message,
     };
-    let display = dir.display();
+    let display = label;
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
