@@ -1,0 +1,2 @@
+DROP TRIGGER users_default_timezone;
+ALTER TABLE users DROP COLUMN timezone;

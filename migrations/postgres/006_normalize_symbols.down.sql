@@ -1,0 +1,2 @@
+-- migrate:irreversible
+-- The original spelling of each symbol is not kept, so this cannot be undone.
