@@ -1,0 +1,206 @@
+//! The shared scenarios on SQLite files, plus what is SQLite's own: two
+//! processes booting at once, and `migrate:no-transaction`.
+
+#[macro_use]
+mod support;
+
+use embedded_migrations::{embed_migrations, Error, Migrations, Settings};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use std::path::PathBuf;
+use support::TestDb;
+
+struct SqliteDb {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+fn scratch_file(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("embedded-migrations-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(format!("{}.db", support::unique_name(test)))
+}
+
+async fn open(path: &PathBuf) -> SqlitePool {
+    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    SqlitePool::connect_with(options).await.expect("open sqlite file")
+}
+
+impl TestDb for SqliteDb {
+    type Pool = SqlitePool;
+    const TRANSACTIONAL_DDL: bool = true;
+
+    async fn fresh(test: &str) -> Option<Self> {
+        let path = scratch_file(test);
+        Some(SqliteDb {
+            pool: open(&path).await,
+            path,
+        })
+    }
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn tables(&self) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("list tables")
+    }
+
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .expect("exec");
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+impl Drop for SqliteDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+backend_scenarios!(SqliteDb);
+
+static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
+static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
+static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
+
+const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
+const START_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_START_MS";
+
+/// Child half of `two_processes_booting_at_once`: when started by it, applies
+/// SLOW to the file it names and prints how many migrations it applied.
+#[tokio::test]
+async fn child_process_entry() {
+    let Ok(path) = std::env::var(CHILD_ENV) else { return };
+    let pool = open(&PathBuf::from(path)).await;
+    // Start together: every child waits for the same wall-clock instant.
+    let start: u128 = std::env::var(START_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(start.saturating_sub(now) as u64)).await;
+    let report = SLOW.run(&pool).await.expect("child run");
+    // On a line of its own: libtest prints the test's name before it.
+    println!("\nCHILD-APPLIED {}", report.steps.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_booting_at_once_apply_each_migration_once() {
+    let db = SqliteDb::fresh("two_processes").await.expect("sqlite");
+    let exe = std::env::current_exe().expect("test binary");
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 1000;
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1"])
+                .env(CHILD_ENV, &db.path)
+                .env(START_ENV, start.to_string())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn child")
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().expect("child output");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "child failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let count: usize = stdout
+            .lines()
+            .find_map(|line| line.split("CHILD-APPLIED ").nth(1))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("child reports its count");
+        applied.push(count);
+    }
+    eprintln!("applied per process: {applied:?}");
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        SLOW.migrations().len(),
+        "each migration applied by exactly one: {applied:?}"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE success = 1")
+            .await,
+        3
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM counter").await,
+        1,
+        "the data migration ran once"
+    );
+}
+
+#[tokio::test]
+async fn no_transaction_files_run_outside_a_transaction() {
+    let db = SqliteDb::fresh("no_transaction").await.expect("sqlite");
+    // VACUUM refuses to run inside a transaction.
+    let report = NO_TRANSACTION.run(db.pool()).await.expect("run");
+    assert_eq!(report.steps.len(), 2);
+    assert!(NO_TRANSACTION.migrations()[1].up.no_transaction);
+    NO_TRANSACTION.validate(db.pool()).await.expect("clean, not dirty");
+    NO_TRANSACTION.down(db.pool(), 1).await.expect("down");
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 1);
+}
+
+#[tokio::test]
+async fn a_long_write_lock_times_out_with_a_clear_error() {
+    let db = SqliteDb::fresh("lock_timeout").await.expect("sqlite");
+    let mut holder = db.pool.acquire().await.expect("conn");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .expect("hold the write lock");
+    let settings = Settings::default().lock_timeout(std::time::Duration::from_millis(300));
+    let err = SLOW.with(settings).run(db.pool()).await.expect_err("times out");
+    assert!(
+        matches!(err, Error::LockTimeout { .. } | Error::Database { .. }),
+        "{err}"
+    );
+    sqlx::raw_sql("ROLLBACK").execute(&mut *holder).await.expect("release");
+    drop(holder);
+    assert_eq!(SLOW.run(db.pool()).await.expect("then it works").steps.len(), 3);
+}
+
+#[tokio::test]
+async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
+    let db = SqliteDb::fresh("example").await.expect("sqlite");
+    let report = EXAMPLE.run(db.pool()).await.expect("example set applies");
+    assert_eq!(report.steps.len(), EXAMPLE.migrations().len());
+    db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
+        .await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
+        1,
+        "the trigger works"
+    );
+    EXAMPLE.down(db.pool(), 1).await.expect("revert the newest");
+    let err = EXAMPLE.down(db.pool(), 1).await.expect_err("006 is irreversible");
+    assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
+    EXAMPLE.validate(db.pool()).await.expect("valid");
+}
