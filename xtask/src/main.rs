@@ -1,1 +1,441 @@
-fn main() {}
+//! `cargo xtask`: project chores that need no database and no build of the app.
+//!
+//! - `new-migration <name>` writes the next up/down pair from a template;
+//! - `validate [dir ...]` checks folders with the very rules `embed_migrations!`
+//!   applies at build time (`embedded_migrations_core::scan`, the one shared
+//!   implementation), and lists every problem.
+//!
+//! Exit codes: 0 success, 2 refused (bad name, broken folder, validation
+//! problems, usage). Relative paths are taken from the workspace root, so the
+//! command means the same thing from any directory of the project.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use embedded_migrations_core::{parse_file_name, scan_as, time, Folder, Language, Problem};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Scaffold and check embedded migrations",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write the next up/down migration pair from the database's template.
+    NewMigration {
+        /// Lowercase letters, digits and underscores, e.g. `add_user_preferences`.
+        name: String,
+        /// Migration folder (default: `migrations/<db>`).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Which template to use (default: guessed from the folder's name or files).
+        #[arg(long, value_enum)]
+        db: Option<Db>,
+        /// Version the migration with the current UTC time (`20261123093000`)
+        /// instead of the next number. Folders already using timestamps get
+        /// one without this flag.
+        #[arg(long)]
+        timestamp: bool,
+    },
+    /// Check migration folders with the same rules as `embed_migrations!`, listing every problem.
+    Validate {
+        /// Folders to check (default: every folder under `migrations/`).
+        dirs: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Db {
+    Sqlite,
+    Postgres,
+    Mysql,
+    Neo4j,
+}
+
+impl Db {
+    fn from_folder_name(name: &str) -> Option<Db> {
+        match name {
+            "sqlite" => Some(Db::Sqlite),
+            "postgres" | "postgresql" | "pg" => Some(Db::Postgres),
+            "mysql" | "mariadb" => Some(Db::Mysql),
+            "neo4j" | "cypher" => Some(Db::Neo4j),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Db::Sqlite => "sqlite",
+            Db::Postgres => "postgres",
+            Db::Mysql => "mysql",
+            Db::Neo4j => "neo4j",
+        }
+    }
+
+    fn language(self) -> Language {
+        match self {
+            Db::Neo4j => Language::Cypher,
+            _ => Language::Sql,
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Db::Neo4j => "cypher",
+            _ => "sql",
+        }
+    }
+
+    /// (up, down) templates.
+    fn templates(self) -> (&'static str, &'static str) {
+        match self {
+            Db::Sqlite => (
+                include_str!("../templates/sqlite.up.sql"),
+                include_str!("../templates/sqlite.down.sql"),
+            ),
+            Db::Postgres => (
+                include_str!("../templates/postgres.up.sql"),
+                include_str!("../templates/postgres.down.sql"),
+            ),
+            Db::Mysql => (
+                include_str!("../templates/mysql.up.sql"),
+                include_str!("../templates/mysql.down.sql"),
+            ),
+            Db::Neo4j => (
+                include_str!("../templates/neo4j.up.cypher"),
+                include_str!("../templates/neo4j.down.cypher"),
+            ),
+        }
+    }
+}
+
+/// A refusal: the message goes to stderr and the process exits with 2.
+struct Refused(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let result = match cli.command {
+        Command::NewMigration {
+            name,
+            dir,
+            db,
+            timestamp,
+        } => new_migration(&root, &name, dir.as_deref(), db, timestamp),
+        Command::Validate { dirs } => validate(&root, &dirs),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Refused(message)) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The xtask crate sits one level below the workspace root.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn resolve(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    }
+}
+
+/// How a path is shown: relative to the workspace root when inside it, as the
+/// user would type it.
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+fn check_name(name: &str) -> Result<(), Refused> {
+    // The name rule is core's: build the file name and let its parser judge.
+    if parse_file_name(&format!("1_{name}.up.sql")).is_ok() {
+        return Ok(());
+    }
+    let suggestion: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    let mut message = format!("`{name}` is not a migration name: use lowercase letters, digits and underscores only");
+    if !suggestion.is_empty() && parse_file_name(&format!("1_{suggestion}.up.sql")).is_ok() {
+        let _ = write!(message, ", e.g. `{suggestion}`");
+    }
+    message.push_str("; nothing was written");
+    Err(Refused(message))
+}
+
+/// True when the folder has no file a scan would look at (dot files aside).
+fn is_empty_folder(dir: &Path) -> Result<bool, Refused> {
+    let entries = std::fs::read_dir(dir).map_err(|err| Refused(format!("cannot read `{}`: {err}", dir.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| Refused(format!("cannot read `{}`: {err}", dir.display())))?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn list_problems(label: &str, problems: &[Problem]) -> String {
+    let mut text = format!("`{label}` breaks the migration rules ({} problem(s)):", problems.len());
+    for problem in problems {
+        let _ = write!(text, "\n  - {problem}");
+    }
+    text
+}
+
+/// Versions at or above this many digits are read as `YYYYMMDDhhmmss` timestamps.
+const TIMESTAMP_DIGITS: usize = 14;
+
+fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, timestamp: bool) -> Result<(), Refused> {
+    check_name(name)?;
+    let dir = match (dir, db) {
+        (Some(dir), _) => resolve(root, dir),
+        (None, Some(db)) => root.join("migrations").join(db.name()),
+        (None, None) => {
+            return Err(Refused(
+                "say which folder: `--db sqlite|postgres|mysql|neo4j` (for `migrations/<db>`) or `--dir <folder>`; nothing was written"
+                    .to_string(),
+            ))
+        }
+    };
+    let label = shown(root, &dir);
+    if dir.exists() && !dir.is_dir() {
+        return Err(Refused(format!(
+            "`{label}` is a file, not a folder; nothing was written"
+        )));
+    }
+
+    // A new or empty folder starts the sequence; any other folder must pass
+    // every rule first, so that the new pair is not added to a broken set.
+    let existing: Option<Folder> = if !dir.exists() || is_empty_folder(&dir)? {
+        None
+    } else {
+        match scan_as(&dir, &label) {
+            Ok(folder) => Some(folder),
+            Err(problems) => {
+                return Err(Refused(format!(
+                    "{}\nfix these first (`cargo xtask validate {label}`); nothing was written",
+                    list_problems(&label, &problems)
+                )))
+            }
+        }
+    };
+
+    let folder_db = dir.file_name().and_then(|n| n.to_str()).and_then(Db::from_folder_name);
+    let db = match (db, &existing) {
+        (Some(db), _) => db,
+        (None, Some(folder)) if folder.language == Language::Cypher => Db::Neo4j,
+        (None, _) => folder_db.ok_or_else(|| {
+            Refused(format!(
+                "cannot tell which database `{label}` is for; add `--db sqlite|postgres|mysql|neo4j`; nothing was written"
+            ))
+        })?,
+    };
+    if let Some(folder) = &existing {
+        if folder.language != db.language() {
+            let (has, wants) = match folder.language {
+                Language::Sql => ("SQL", "Cypher"),
+                Language::Cypher => ("Cypher", "SQL"),
+            };
+            return Err(Refused(format!(
+                "`{label}` holds {has} migrations and `--db {}` writes {wants}; a folder holds one language; nothing was written",
+                db.name()
+            )));
+        }
+        if let Some(same) = folder.migrations.iter().find(|m| m.name == name) {
+            return Err(Refused(format!(
+                "`{label}` already has a migration named `{name}`: `{}`; pick another name; nothing was written",
+                same.up.file_name
+            )));
+        }
+    }
+
+    let highest = existing
+        .as_ref()
+        .and_then(|folder| folder.migrations.last())
+        .map(|m| (m.version, m.version_text.as_str()));
+    let version_text = next_version(highest, existing.as_ref(), timestamp)?;
+    let extension = db.extension();
+    let up_name = format!("{version_text}_{name}.up.{extension}");
+    let down_name = format!("{version_text}_{name}.down.{extension}");
+    let up_path = dir.join(&up_name);
+    let down_path = dir.join(&down_name);
+    for path in [&up_path, &down_path] {
+        if path.exists() {
+            return Err(Refused(format!(
+                "`{}` already exists; nothing was written",
+                shown(root, path)
+            )));
+        }
+    }
+
+    let (up_template, down_template) = db.templates();
+    let fill = |template: &str| {
+        template
+            .replace("{{name}}", name)
+            .replace("{{description}}", &name.replace('_', " "))
+            .replace("{{label}}", &camel_case(name))
+            .replace("{{up_file}}", &up_name)
+            .replace("{{down_file}}", &down_name)
+    };
+    std::fs::create_dir_all(&dir).map_err(|err| Refused(format!("cannot create `{label}`: {err}")))?;
+    write_new(&up_path, &fill(up_template)).map_err(|err| Refused(format!("cannot write `{up_name}`: {err}")))?;
+    if let Err(err) = write_new(&down_path, &fill(down_template)) {
+        // Half a pair is exactly what the rules forbid: take the up file back.
+        let _ = std::fs::remove_file(&up_path);
+        return Err(Refused(format!(
+            "cannot write `{down_name}`: {err}; nothing was written"
+        )));
+    }
+    println!("created {}", shown(root, &up_path));
+    println!("created {}", shown(root, &down_path));
+    println!(
+        "write the change in the up file and its reverse in the down file (the {} template's comments show the way); \
+         the build refuses them while they hold no statement",
+        db.name()
+    );
+    Ok(())
+}
+
+/// Never overwrites: a file that appeared since the checks is left alone.
+fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+fn next_version(highest: Option<(i64, &str)>, folder: Option<&Folder>, timestamp: bool) -> Result<String, Refused> {
+    let uses_timestamps = highest.is_some_and(|(_, text)| text.len() >= TIMESTAMP_DIGITS);
+    let after = |version: i64| {
+        version.checked_add(1).ok_or_else(|| {
+            Refused(format!(
+                "the highest version {version} leaves no room for another; nothing was written"
+            ))
+        })
+    };
+    if timestamp || uses_timestamps {
+        let now = time::now_version();
+        let now_value: i64 = now.parse().unwrap_or(0);
+        // Two migrations in the same second, or a clock behind the folder,
+        // still get distinct, increasing versions.
+        return match highest {
+            Some((version, _)) if version >= now_value => Ok(after(version)?.to_string()),
+            _ => Ok(now),
+        };
+    }
+    let Some((version, _)) = highest else {
+        return Ok("001".to_string());
+    };
+    let padded = folder.is_some_and(|f| f.migrations.iter().any(|m| m.version_text.starts_with('0')));
+    let width = if padded {
+        highest.map_or(0, |(_, text)| text.len())
+    } else {
+        0
+    };
+    Ok(format!("{:0width$}", after(version)?))
+}
+
+/// `add_user_nodes` -> `AddUserNodes`: a Neo4j label for the template.
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The folders `validate` checks when none is named: `migrations/` itself if
+/// it holds files, else each of its subfolders.
+fn default_folders(root: &Path) -> Result<Vec<PathBuf>, Refused> {
+    let base = root.join("migrations");
+    let entries = std::fs::read_dir(&base).map_err(|err| {
+        Refused(format!(
+            "cannot read `{}`: {err}; name the folders to check",
+            shown(root, &base)
+        ))
+    })?;
+    let mut folders = Vec::new();
+    let mut has_files = false;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if entry.path().is_dir() {
+            folders.push(entry.path());
+        } else {
+            has_files = true;
+        }
+    }
+    if has_files || folders.is_empty() {
+        return Ok(vec![base]);
+    }
+    folders.sort();
+    Ok(folders)
+}
+
+fn validate(root: &Path, dirs: &[PathBuf]) -> Result<(), Refused> {
+    let folders = if dirs.is_empty() {
+        default_folders(root)?
+    } else {
+        dirs.iter().map(|d| resolve(root, d)).collect()
+    };
+    let mut total_problems = 0;
+    let mut broken = 0;
+    for dir in &folders {
+        let label = shown(root, dir);
+        match scan_as(dir, &label) {
+            Ok(folder) => {
+                let range = match (folder.migrations.first(), folder.migrations.last()) {
+                    (Some(first), Some(last)) => format!(", {} to {}", first.version_text, last.version_text),
+                    _ => String::new(),
+                };
+                println!("ok {label}: {} migration(s){range}", folder.migrations.len());
+            }
+            Err(problems) => {
+                total_problems += problems.len();
+                broken += 1;
+                eprintln!("{}", list_problems(&label, &problems));
+            }
+        }
+    }
+    if total_problems == 0 {
+        Ok(())
+    } else {
+        Err(Refused(format!(
+            "{total_problems} problem(s) in {broken} of {} folder(s)",
+            folders.len()
+        )))
+    }
+}

@@ -1,0 +1,15 @@
+-- description: {{description}}
+--
+-- {{up_file}}: write the change here, then its exact reverse in {{down_file}}.
+-- The build refuses this file while it holds no statement.
+--
+-- MySQL commits every DDL statement on its own: a file that fails halfway
+-- leaves its earlier statements applied and the migration marked dirty.
+-- Keep one DDL statement per migration where you can.
+--
+-- CREATE TABLE IF NOT EXISTS {{name}} (
+--     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+--     user_id BIGINT UNSIGNED NOT NULL,
+--     created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+--     INDEX idx_{{name}}_user_id (user_id)
+-- ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -1,0 +1,16 @@
+-- description: {{description}}
+--
+-- {{up_file}}: write the change here, then its exact reverse in {{down_file}}.
+-- Each file runs in one transaction together with its tracking row.
+-- The build refuses this file while it holds no statement.
+--
+-- CREATE TABLE IF NOT EXISTS {{name}} (
+--     id BIGSERIAL PRIMARY KEY,
+--     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+--     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+-- );
+-- CREATE INDEX IF NOT EXISTS idx_{{name}}_user_id ON {{name}} (user_id);
+--
+-- On a large live table, build the index without blocking writes:
+-- CREATE INDEX CONCURRENTLY cannot run inside a transaction, so put it in a
+-- migration of its own whose first line is the directive `-- migrate:no-transaction`.

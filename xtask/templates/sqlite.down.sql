@@ -1,0 +1,7 @@
+-- {{down_file}}: revert {{up_file}}, in reverse order.
+-- The build refuses this file while it holds no statement.
+-- If the change cannot be undone (a data backfill that loses information),
+-- replace this whole file with the single directive line `-- migrate:irreversible`.
+--
+-- DROP INDEX IF EXISTS idx_{{name}}_user_id;
+-- DROP TABLE IF EXISTS {{name}};

@@ -1,0 +1,15 @@
+-- description: {{description}}
+--
+-- {{up_file}}: write the change here, then its exact reverse in {{down_file}}.
+-- Each file runs in one transaction together with its tracking row.
+-- The build refuses this file while it holds no statement.
+--
+-- CREATE TABLE IF NOT EXISTS {{name}} (
+--     id INTEGER PRIMARY KEY,
+--     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+--     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+-- );
+-- CREATE INDEX IF NOT EXISTS idx_{{name}}_user_id ON {{name}} (user_id);
+--
+-- SQLite changes a column type only by rebuilding the table: create the new
+-- table, copy the rows with INSERT ... SELECT, drop the old one, rename.
