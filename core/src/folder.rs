@@ -111,6 +111,9 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
     })
 }
 
+/// A parsed file name and where the file is.
+type Located = (FileName, PathBuf);
+
 /// One file of a checked folder.
 #[derive(Clone, Debug)]
 pub struct ScannedFile {
@@ -234,7 +237,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     }
     let language = languages.keys().next().copied().unwrap_or(Language::Sql);
 
-    let mut versions: BTreeMap<i64, (Option<(FileName, PathBuf)>, Option<(FileName, PathBuf)>)> = BTreeMap::new();
+    let mut versions: BTreeMap<i64, (Option<Located>, Option<Located>)> = BTreeMap::new();
     for ((version, direction), mut same) in files {
         if same.len() > 1 {
             let listed: Vec<String> = same.iter().map(|(f, p)| format!("`{}`", file_name(p, f))).collect();
