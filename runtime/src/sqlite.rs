@@ -135,12 +135,14 @@ impl SqliteSession {
         Ok(())
     }
 
-    /// Tracking writes of a finished change: row, state, history.
+    /// Tracking writes of a finished change: row, history and, unless a
+    /// group writes it once at its end, the state.
     async fn record(
         conn: &mut SqliteConnection,
         sql: &TrackingSql,
         change: &Change<'_>,
         execution_ms: i64,
+        write_state: bool,
     ) -> Result<(), sqlx::Error> {
         match &change.record {
             Some(row) => {
@@ -161,7 +163,9 @@ impl SqliteSession {
                     .await?;
             }
         }
-        Self::write_state(conn, sql, &change.state_after).await?;
+        if write_state {
+            Self::write_state(conn, sql, &change.state_after).await?;
+        }
         let mut history = change.history.clone();
         history.duration_ms = execution_ms;
         Self::insert_history(conn, sql, &history).await
@@ -386,7 +390,7 @@ impl Session for SqliteSession {
         // On error the transaction is dropped, which rolls it back.
         Self::run_statements(&mut tx, change, true).await?;
         let execution_ms = started.elapsed().as_millis() as i64;
-        Self::record(&mut tx, sql, change, execution_ms)
+        Self::record(&mut tx, sql, change, execution_ms, true)
             .await
             .map_err(db_err("recording the migration"))?;
         tx.commit().await.map_err(db_err("committing the migration"))
@@ -407,10 +411,14 @@ impl Session for SqliteSession {
             let started = Instant::now();
             Self::run_statements(&mut tx, change, true).await?;
             let execution_ms = started.elapsed().as_millis() as i64;
-            Self::record(&mut tx, sql, change, execution_ms)
+            Self::record(&mut tx, sql, change, execution_ms, false)
                 .await
                 .map_err(db_err("recording the migration"))?;
         }
+        let last = changes.last().unwrap_or(first);
+        Self::write_state(&mut tx, sql, &last.state_after)
+            .await
+            .map_err(db_err("recording the migrations"))?;
         tx.commit().await.map_err(db_err("committing the migrations"))
     }
 
