@@ -1,5 +1,5 @@
 use crate::directive::{parse_header, Header};
-use crate::split::{split, Dialect};
+use crate::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::{checksum, Checksum, Direction, Language};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,6 +18,9 @@ pub enum Rule {
     MixedLanguages,
     UnknownDirective,
     VersionTooLarge,
+    /// A Cypher file holds both schema commands and data statements, which
+    /// Neo4j cannot run in one transaction.
+    MixedSchemaAndData,
 }
 
 /// One broken rule, with the file it concerns.
@@ -436,6 +439,46 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
             ),
         );
     }
+    if language == Language::Cypher {
+        for file in [up, down] {
+            check_cypher_kinds(file, &mut push);
+        }
+    }
+}
+
+/// Neo4j runs schema commands and data writes in separate transactions, so a
+/// migration is one or the other: a file mixing them could not be applied
+/// atomically, and is refused with the first statement of each kind.
+fn check_cypher_kinds(file: &ScannedFile, push: &mut impl FnMut(Rule, &ScannedFile, String)) {
+    let statements = split(&file.text, Dialect::Cypher);
+    let schema = statements.iter().find(|s| is_cypher_schema(s.text));
+    let data = statements.iter().find(|s| !is_cypher_schema(s.text));
+    if let (Some(schema), Some(data)) = (schema, data) {
+        push(
+            Rule::MixedSchemaAndData,
+            file,
+            format!(
+                "`{}` mixes schema and data statements, which Neo4j cannot run in one transaction: \
+                 line {} changes the schema (`{}`), line {} reads or writes data (`{}`); \
+                 put constraints and indexes in one migration and data changes in another",
+                file.file_name,
+                schema.line,
+                first_line(schema),
+                data.line,
+                first_line(data)
+            ),
+        );
+    }
+}
+
+/// The start of a statement, for a message.
+fn first_line(statement: &Statement<'_>) -> String {
+    let line = statement.text.lines().next().unwrap_or_default().trim();
+    match line.char_indices().nth(60) {
+        Some((end, _)) => format!("{} ...", &line[..end]),
+        None if line.len() < statement.text.len() => format!("{line} ..."),
+        None => line.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -468,5 +511,90 @@ mod tests {
             parse_file_name("99999999999999999999_a.up.sql").unwrap_err().0,
             Rule::VersionTooLarge
         );
+    }
+}
+
+#[cfg(test)]
+mod cypher_tests {
+    use super::*;
+
+    fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("em-core-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_cypher_file_mixing_schema_and_data_is_refused() {
+        let dir = folder(
+            "mixed",
+            &[
+                (
+                    "001_people.up.cypher",
+                    "// description: people\nCREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE;\n\
+                     MERGE (:Person {id: 1});\n",
+                ),
+                ("001_people.down.cypher", "DROP CONSTRAINT person_id IF EXISTS;\n"),
+                ("002_seed.up.cql", "MERGE (:Person {id: 2});\nMERGE (:Person {id: 3});\n"),
+                ("002_seed.down.cql", "MATCH (p:Person) WHERE p.id IN [2, 3] DETACH DELETE p;\n"),
+            ],
+        );
+        let problems = scan(&dir).unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].rule, Rule::MixedSchemaAndData);
+        assert_eq!(
+            problems[0].message,
+            "`001_people.up.cypher` mixes schema and data statements, which Neo4j cannot run in one transaction: \
+             line 2 changes the schema (`CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQ ...`), \
+             line 3 reads or writes data (`MERGE (:Person {id: 1})`); \
+             put constraints and indexes in one migration and data changes in another"
+        );
+    }
+
+    #[test]
+    fn separate_schema_and_data_migrations_pass() {
+        let dir = folder(
+            "separate",
+            &[
+                (
+                    "001_people.up.cypher",
+                    "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE;\n\
+                     CREATE INDEX person_name IF NOT EXISTS FOR (p:Person) ON (p.name);\n",
+                ),
+                (
+                    "001_people.down.cypher",
+                    "DROP INDEX person_name IF EXISTS;\nDROP CONSTRAINT person_id IF EXISTS;\n",
+                ),
+                ("002_seed.up.cypher", "MERGE (:Person {id: 2});\n"),
+                ("002_seed.down.cypher", "// migrate:irreversible\n"),
+            ],
+        );
+        let scanned = scan(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let scanned = scanned.unwrap();
+        assert_eq!(scanned.language, Language::Cypher);
+        assert_eq!(scanned.migrations.len(), 2);
+    }
+
+    #[test]
+    fn sql_folders_are_not_classified() {
+        let dir = folder(
+            "sql",
+            &[
+                (
+                    "001_t.up.sql",
+                    "CREATE TABLE t (id INT);\nCREATE INDEX t_id ON t (id);\nINSERT INTO t VALUES (1);\n",
+                ),
+                ("001_t.down.sql", "DROP TABLE t;\n"),
+            ],
+        );
+        let scanned = scan(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(scanned.is_ok(), "{scanned:?}");
     }
 }

@@ -36,6 +36,50 @@ pub fn split(source: &str, dialect: Dialect) -> Vec<Statement<'_>> {
     splitter.out
 }
 
+/// Whether a Cypher statement changes the schema: `CREATE` or `DROP` of a
+/// constraint or an index, in any of their forms (`CREATE TEXT INDEX`,
+/// `DROP CONSTRAINT name IF EXISTS`, the older `CREATE INDEX ON :L(p)`).
+/// Neo4j refuses a transaction that both changes the schema and writes data,
+/// so the two kinds are run differently, and a file may hold only one.
+pub fn is_cypher_schema(statement: &str) -> bool {
+    let mut scanner = Splitter {
+        source: statement,
+        src: statement.as_bytes(),
+        dialect: Dialect::Cypher,
+        pos: 0,
+        out: Vec::new(),
+    };
+    // The command word, then at most two words before CONSTRAINT or INDEX:
+    // `CREATE INDEX`, `CREATE RANGE INDEX`, but not `CREATE (:Index)`.
+    let mut words = Vec::with_capacity(3);
+    while words.len() < 3 {
+        while scanner.pos < scanner.src.len() {
+            if scanner.skip_comment() {
+                continue;
+            }
+            if !scanner.src[scanner.pos].is_ascii_whitespace() {
+                break;
+            }
+            scanner.pos += 1;
+        }
+        let start = scanner.pos;
+        while scanner.pos < scanner.src.len() && is_word_byte(scanner.src[scanner.pos]) {
+            scanner.pos += 1;
+        }
+        if start == scanner.pos {
+            break;
+        }
+        words.push(&scanner.src[start..scanner.pos]);
+    }
+    let is = |word: &&[u8], keyword: &str| word.eq_ignore_ascii_case(keyword.as_bytes());
+    match words.split_first() {
+        Some((command, rest)) if is(command, "CREATE") || is(command, "DROP") => {
+            rest.iter().any(|word| is(word, "CONSTRAINT") || is(word, "INDEX"))
+        }
+        _ => false,
+    }
+}
+
 struct Splitter<'a> {
     source: &'a str,
     src: &'a [u8],
@@ -364,6 +408,125 @@ mod tests {
                 "MERGE (n:A {id: 'x;\\'y'}) /* ; */ RETURN n"
             ]
         );
+    }
+
+    #[test]
+    fn cypher_hostile_inputs() {
+        let cases: &[(&str, &[&str])] = &[
+            // `;` inside strings of both quotes, with escaped quotes and an escaped backslash before the close.
+            (
+                "RETURN \"a;\\\"b;\" AS x; RETURN 'c\\\\'; RETURN 'd'",
+                &["RETURN \"a;\\\"b;\" AS x", "RETURN 'c\\\\'", "RETURN 'd'"],
+            ),
+            // Backtick identifiers: `;`, quotes and comment openers inside; a doubled backtick is an escaped one.
+            (
+                "MATCH (n:`we;ird'//`) RETURN n.`a``;b`; RETURN 1",
+                &["MATCH (n:`we;ird'//`) RETURN n.`a``;b`", "RETURN 1"],
+            ),
+            // `//` inside a string is not a comment; `--` is a pattern, not a comment.
+            (
+                "MERGE (s:Site {url: 'http://x;y'}); MATCH (a)--(b) RETURN a;",
+                &["MERGE (s:Site {url: 'http://x;y'})", "MATCH (a)--(b) RETURN a"],
+            ),
+            // Comments holding quotes and semicolons.
+            (
+                "/* it's; \"not\" */ RETURN 1; // it's;\nRETURN 2 /* ; */;",
+                &["RETURN 1", "RETURN 2 /* ; */"],
+            ),
+            // Empty statements, blank lines, CRLF, comment-only files.
+            (";;\r\n ; \r\nRETURN 1;\r\n;", &["RETURN 1"]),
+            ("// only a comment;\n/* and another; */\n", &[]),
+            ("", &[]),
+            // Non-ASCII text around separators.
+            (
+                "RETURN 'é;ü' AS ü;RETURN \"日本;\"",
+                &["RETURN 'é;ü' AS ü", "RETURN \"日本;\""],
+            ),
+            // An unterminated block comment or string swallows the rest, and nothing is lost before it.
+            ("RETURN 1; /* open; RETURN 2;", &["RETURN 1"]),
+            (
+                "RETURN 1; RETURN 'open; RETURN 2;",
+                &["RETURN 1", "RETURN 'open; RETURN 2;"],
+            ),
+        ];
+        for (src, expected) in cases {
+            assert_eq!(texts(src, Dialect::Cypher), *expected, "{src:?}");
+        }
+        let lines: Vec<usize> = split("\n// c\nRETURN 1;\n\n  RETURN\n2;", Dialect::Cypher)
+            .iter()
+            .map(|s| s.line)
+            .collect();
+        assert_eq!(lines, [3, 5]);
+    }
+
+    #[test]
+    fn cypher_schema_statements() {
+        for schema in [
+            "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE",
+            "create constraint on (p:Person) assert p.id is unique",
+            "DROP CONSTRAINT person_id IF EXISTS",
+            "CREATE INDEX person_name FOR (p:Person) ON (p.name)",
+            "CREATE TEXT INDEX t IF NOT EXISTS FOR (p:Person) ON (p.bio)",
+            "CREATE FULLTEXT INDEX f FOR (n:Doc) ON EACH [n.body]",
+            "CREATE RANGE INDEX r FOR ()-[k:KNOWS]-() ON (k.since)",
+            "DROP INDEX ON :Person(name)",
+            "CREATE /* why */ INDEX i FOR (n:N) ON (n.x)",
+            "CREATE // why\n  VECTOR INDEX v FOR (n:N) ON (n.embedding)",
+        ] {
+            assert!(is_cypher_schema(schema), "{schema}");
+        }
+        for data in [
+            "CREATE (:Index {name: 'x'})",
+            "CREATE (i:Constraint)",
+            "MATCH (n:INDEX) DELETE n",
+            "MERGE (n:Person {id: 1})",
+            "CALL db.awaitIndexes()",
+            "SHOW INDEXES",
+            "DROP",
+            "",
+            "/* CREATE INDEX */ RETURN 1",
+            "CREATE OR REPLACE DATABASE index",
+        ] {
+            assert!(!is_cypher_schema(data), "{data}");
+        }
+    }
+
+    /// Cypher-heavy random input: no panic, statements in order and never
+    /// overlapping, nothing but separators and comments between them, and
+    /// each statement split again on its own gives back exactly itself.
+    #[test]
+    fn cypher_split_properties() {
+        let alphabet: &[&str] = &[
+            ";", "'", "\"", "`", "``", "\\", "\\'", "//", "/*", "*/", "/", "*", "\n", "\r\n", " ", "-", "--", "(n)",
+            "CREATE ", "INDEX ", "RETURN 1", "é", "日",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..30_000 {
+            let mut src = String::new();
+            for _ in 0..(seed % 16) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                src.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let statements = split(&src, Dialect::Cypher);
+            let mut last_end = 0;
+            for statement in &statements {
+                let offset = statement.text.as_ptr() as usize - src.as_ptr() as usize;
+                assert!(offset >= last_end, "{src:?}");
+                assert!(split(&src[last_end..offset], Dialect::Cypher).is_empty(), "{src:?}");
+                last_end = offset + statement.text.len();
+                assert!(
+                    !statement.text.is_empty() && statement.text.trim() == statement.text,
+                    "{src:?}"
+                );
+                let again = split(statement.text, Dialect::Cypher);
+                assert_eq!(again.len(), 1, "{src:?} -> {:?}", statement.text);
+                assert_eq!(again[0].text, statement.text, "{src:?}");
+                let _ = is_cypher_schema(statement.text);
+            }
+            assert!(split(&src[last_end..], Dialect::Cypher).is_empty(), "{src:?}");
+        }
     }
 
     #[test]
