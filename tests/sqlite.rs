@@ -204,3 +204,24 @@ async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
     assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
     EXAMPLE.validate(db.pool()).await.expect("valid");
 }
+
+/// Applications start migrations from spawned tasks: every operation's
+/// future must be `Send`.
+#[tokio::test]
+async fn operations_can_run_in_spawned_tasks() {
+    let db = SqliteDb::fresh("spawned").await.expect("sqlite");
+    let pool = db.pool.clone();
+    let report = tokio::spawn(async move {
+        let status = SLOW.status(&pool).await?;
+        assert_eq!(status.pending_count(), 3);
+        SLOW.plan(&pool).await?;
+        SLOW.run(&pool).await?;
+        SLOW.validate(&pool).await?;
+        SLOW.history(&pool).await?;
+        SLOW.down(&pool, 1).await
+    })
+    .await
+    .expect("task")
+    .expect("operations");
+    assert_eq!(report.steps.len(), 1);
+}
