@@ -14,6 +14,8 @@
 //! [`backend::Session`] trait.
 
 pub mod backend;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod engine;
 mod error;
 mod report;
