@@ -23,6 +23,12 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as ast::Input);
     match valid::check(&input) {
         Ok(folder) => expand::table(&folder).into(),
-        Err(error) => error.to_compile_error().into(),
+        // Each problem is one `compile_error!`; the block keeps several of them
+        // valid where the macro stands, an expression, so rustc reports them all
+        // instead of a parse error after the first.
+        Err(error) => {
+            let errors = error.to_compile_error();
+            quote::quote!({ #errors }).into()
+        }
     }
 }
