@@ -52,8 +52,9 @@ pub struct FileName {
 
 /// Parses `<version>_<name>.<up|down>.<sql|cypher|cql>`, or says what is wrong.
 pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
-    let format = "expected `<version>_<name>.up.sql` or `.down.sql` (or `.cypher`/`.cql`), \
-                  with a numeric version and a name of lowercase letters, digits and underscores";
+    let format = "expected `<version>_<name>.up.sql` or `<version>_<name>.down.sql` (or `.cypher`/`.cql`) \
+                  with a positive version and a name of lowercase letters, digits and underscores, \
+                  such as `001_create_users.up.sql`";
     let bad = |why: &str| {
         Err((
             Rule::BadFileName,
@@ -62,7 +63,12 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
     };
     let mut parts = file.rsplitn(3, '.');
     let (Some(extension), Some(direction), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
-        return bad("it lacks `.up`/`.down` and an extension");
+        // `001_a.sql` has an extension but no direction; `notes` has neither.
+        return if file.contains('.') {
+            bad("it lacks `.up` or `.down` before the extension")
+        } else {
+            bad("it lacks the `.up.sql`/`.down.sql` ending")
+        };
     };
     let language = match extension {
         "sql" => Language::Sql,
@@ -78,16 +84,16 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
         return bad("it has no `_` between version and name");
     };
     if version_text.is_empty() || !version_text.bytes().all(|b| b.is_ascii_digit()) {
-        return bad(&format!("the version `{version_text}` is not a number"));
+        return bad("it does not start with a version number");
     }
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    if name.is_empty() {
+        return bad("the name after the version is empty");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
     {
-        return bad(&format!(
-            "the name `{name}` is not lowercase letters, digits and underscores"
-        ));
+        return bad(&format!("the name `{name}` contains `{c}`"));
     }
     let version = match version_text.parse::<i64>() {
         Ok(version) => version,
@@ -95,7 +101,8 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
             return Err((
                 Rule::VersionTooLarge,
                 format!(
-                    "`{file}`: the version {version_text} does not fit in a 64-bit signed integer (at most {})",
+                    "`{file}`: the version {version_text} does not fit in a 64-bit signed integer (at most {}); \
+                     use a sequence number or a timestamp such as `20261123093000`",
                     i64::MAX
                 ),
             ))
@@ -164,7 +171,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
         Ok(entries) => entries,
         Err(err) => {
             let message = if dir.is_file() {
-                format!("the migration folder `{display}` is a file, not a folder")
+                format!("the migration folder `{display}` is a file, not a folder; name the folder that holds the migration files")
             } else if !dir.exists() {
                 format!("the migration folder `{display}` does not exist")
             } else {
@@ -212,7 +219,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             problems.push(problem(
                 Rule::BadFileName,
                 path,
-                format!("`{name}` in `{display}` is a subfolder; a migration folder holds only migration files"),
+                format!("`{name}` in `{display}` is a subfolder; a migration folder holds only migration files, so move it elsewhere"),
             ));
             continue;
         }
@@ -244,11 +251,17 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     for ((version, direction), mut same) in files {
         if same.len() > 1 {
             let listed: Vec<String> = same.iter().map(|(f, p)| format!("`{}`", file_name(p, f))).collect();
+            // `001` and `1` look different but are one version: say why they clash.
+            let padding = if same.iter().any(|(f, _)| f.version_text != same[0].0.version_text) {
+                " (leading zeros do not count)"
+            } else {
+                ""
+            };
             problems.push(problem(
                 Rule::DuplicateVersion,
                 &same[0].1,
                 format!(
-                    "{} share the version {version}; each version must be unique",
+                    "{} share the version {version}{padding}; each version must be unique, so renumber one of them",
                     listed.join(" and ")
                 ),
             ));
@@ -434,7 +447,7 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
             Rule::EmptyFile,
             down,
             format!(
-                "`{}` says `migrate:irreversible` but holds statements; an irreversible down file must hold none",
+                "`{}` says `migrate:irreversible` but holds statements; remove the statements, or the directive if they do revert the migration",
                 down.file_name
             ),
         );
