@@ -152,7 +152,7 @@ pub fn write_app(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
                  sqlx = {{ version = \"=0.9.0\", default-features = false, features = [\"migrate\", \"macros\"] }}\n"
             ),
             format!(
-                "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"migrations\");\n\n\
+                "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations\");\n\n\
                  fn main() {{\n    embedded_migrations_bench::work::main_sqlx(&MIGRATOR, {n});\n}}\n"
             ),
         ),
@@ -202,7 +202,7 @@ pub fn write_w3(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
             "#[tokio::main]\nasync fn main() {\n    let path = std::env::args().nth(1).expect(\"database path\");\n    \
              let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true);\n    \
              let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();\n    \
-             sqlx::migrate!(\"migrations\").run(&pool).await.unwrap();\n}\n".to_string(),
+             sqlx::migrate!(\"./migrations\").run(&pool).await.unwrap();\n}\n".to_string(),
         ),
         Tool::Refinery => (
             "refinery = { version = \"=0.10.0\", default-features = false, features = [\"rusqlite\"] }\n\

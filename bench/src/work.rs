@@ -140,15 +140,15 @@ macro_rules! pool_target_methods {
         async fn read_tracking(&mut self) -> Result<usize> {
             let sql = format!("SELECT * FROM {}", self.0.table);
             Ok(match &self.0.pool {
-                Pool::Sqlite(p) => sqlx::query(&sql).fetch_all(p).await?.len(),
-                Pool::Postgres(p) => sqlx::query(&sql).fetch_all(p).await?.len(),
+                Pool::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
+                Pool::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
             })
         }
         async fn last_value(&mut self, n: usize) -> Result<String> {
             let sql = format!("SELECT v FROM t_{n} WHERE id = 1");
             Ok(match &self.0.pool {
-                Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await?,
-                Pool::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await?,
+                Pool::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
+                Pool::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
             })
         }
         async fn close(self) {
@@ -360,10 +360,8 @@ mod ours {
 
     /// Our tracking table's name (for the W2 floor that reads it whole).
     pub(super) fn ours_table() -> &'static str {
-        match std::env::var("BENCH_OURS_TABLE") {
-            Ok(t) => Box::leak(t.into_boxed_str()),
-            Err(_) => "_migrations",
-        }
+        let settings = embedded_migrations::Settings::default();
+        Box::leak(settings.table_name().to_string().into_boxed_str())
     }
 }
 
@@ -371,6 +369,7 @@ mod ours {
 #[cfg(feature = "ours")]
 pub fn main_ours(m: &'static embedded_migrations::Migrations, n: usize) {
     ours::OURS.set(m).ok();
+    eprintln!("  ours: {} migrations embedded for N={n}", m.migrations().len());
     app_main(n, |args| async move {
         let mut out = Vec::new();
         ours::GROUP.store(false, std::sync::atomic::Ordering::SeqCst);
@@ -518,7 +517,6 @@ macro_rules! time_reps {
         samples
     }};
 }
-use time_reps;
 
 /// W1 for one variant of a tool, and W2 (with its floors) if `w2`.
 async fn run_variant<T: Target>(label: &str, n: usize, args: &Args, w2: bool, note: &str) -> Result<Vec<Series>> {
