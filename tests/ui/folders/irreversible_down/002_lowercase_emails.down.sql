@@ -1,0 +1,2 @@
+-- Lowercasing loses the original spelling: there is nothing to restore.
+-- migrate:irreversible

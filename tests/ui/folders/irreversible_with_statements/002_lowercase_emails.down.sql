@@ -1,0 +1,2 @@
+-- migrate:irreversible
+UPDATE users SET email = email;

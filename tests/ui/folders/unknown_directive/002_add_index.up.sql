@@ -1,0 +1,2 @@
+-- migrate:no-transacton
+CREATE INDEX users_email ON users (email);
