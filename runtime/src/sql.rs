@@ -17,6 +17,9 @@ pub(crate) enum SqlDialect {
 /// and `<table>_state` (one row: the summary the boot check reads).
 pub(crate) struct TrackingSql {
     dialect: SqlDialect,
+    /// The quoted schema (PostgreSQL) or database (MySQL), when one is set.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub schema: Option<String>,
     pub table: String,
     pub history: String,
     pub state: String,
@@ -36,6 +39,7 @@ impl TrackingSql {
         let base = settings.table_name();
         TrackingSql {
             dialect,
+            schema: settings.schema_name().map(&quote),
             table: qualify(base.to_string()),
             history: qualify(format!("{base}_history")),
             state: qualify(format!("{base}_state")),
@@ -115,6 +119,28 @@ impl TrackingSql {
                 crate::Checksum::ZERO.to_hex()
             ),
         ]
+    }
+
+    /// Creates the schema (PostgreSQL) or database (MySQL) of the tracking
+    /// tables, when the settings name one.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub fn create_schema(&self) -> Option<String> {
+        let schema = self.schema.as_ref()?;
+        match self.dialect {
+            SqlDialect::Sqlite => None,
+            SqlDialect::Postgres | SqlDialect::MySql => Some(format!("CREATE SCHEMA IF NOT EXISTS {schema}")),
+        }
+    }
+
+    /// The state row, locked until the transaction ends, so that the check
+    /// against the plan's state and the change after it cannot interleave
+    /// with another writer.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub fn select_state_for_update(&self) -> String {
+        match self.dialect {
+            SqlDialect::Sqlite => self.select_state(),
+            SqlDialect::Postgres | SqlDialect::MySql => format!("{} FOR UPDATE", self.select_state()),
+        }
     }
 
     pub fn select_state(&self) -> String {

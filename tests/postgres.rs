@@ -1,0 +1,677 @@
+//! The shared scenarios on a real PostgreSQL server, plus what is
+//! PostgreSQL's own: the advisory lock (timeouts, release on every path),
+//! the schema option, `migrate:no-transaction` with `CREATE INDEX
+//! CONCURRENTLY`, dollar-quoted bodies, 16 processes booting at once and
+//! SIGKILL at random moments.
+//!
+//! Needs `TEST_POSTGRES_URL` (e.g. postgres://postgres@127.0.0.1:5432/postgres);
+//! without it every test skips loudly, or fails when `CI=true`. Each test
+//! creates its own database and drops it when it passes.
+#![cfg(feature = "postgres")]
+
+#[macro_use]
+mod support;
+mod servers;
+
+use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
+use servers::{now_ms, reported, spawn_child, wait_until, Rng};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use support::fixtures::{BASE, FAILING, SHORT};
+use support::TestDb;
+
+const URL_ENV: &str = "TEST_POSTGRES_URL";
+
+static EXAMPLE: Migrations = embed_migrations!("migrations/postgres");
+static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction");
+static NO_TRANSACTION_FAILING: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction_failing");
+static CONCURRENTLY_IN_TRANSACTION: Migrations =
+    embed_migrations!("tests/fixtures/postgres_transactional_concurrently");
+static BODIES: Migrations = embed_migrations!("tests/fixtures/postgres_bodies");
+static CRASH: Migrations = embed_migrations!("tests/fixtures/postgres_crash");
+static SLOW: Migrations = embed_migrations!("tests/fixtures/postgres_slow");
+
+/// The server from `TEST_POSTGRES_URL`, or `None` after saying why.
+fn server(test: &str) -> Option<PgConnectOptions> {
+    match std::env::var(URL_ENV) {
+        Ok(url) if !url.trim().is_empty() => {
+            Some(PgConnectOptions::from_str(url.trim()).expect("TEST_POSTGRES_URL is a PostgreSQL URL"))
+        }
+        _ => {
+            support::missing_backend(URL_ENV, test);
+            None
+        }
+    }
+}
+
+struct PgDb {
+    pool: PgPool,
+    name: String,
+    server: PgConnectOptions,
+}
+
+impl PgDb {
+    async fn create(test: &str) -> Option<PgDb> {
+        let server = server(test)?;
+        let name = support::unique_name(test);
+        let mut admin = server.connect().await.expect("connect to TEST_POSTGRES_URL");
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let _ = admin.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect to the test database");
+        Some(PgDb { pool, name, server })
+    }
+
+    fn options(&self) -> PgConnectOptions {
+        self.server.clone().database(&self.name)
+    }
+
+    /// Session advisory locks granted in this database.
+    async fn advisory_locks(&self) -> i64 {
+        self.count(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .await
+    }
+
+    async fn wait_for_no_advisory_lock(&self, within: Duration) {
+        let started = Instant::now();
+        while self.advisory_locks().await > 0 {
+            assert!(started.elapsed() < within, "the advisory lock was not released");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn exists(&self, schema: &str, relation: &str) -> bool {
+        sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{schema}\".\"{relation}\""))
+            .fetch_one(&self.pool)
+            .await
+            .expect("to_regclass")
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept database {} for inspection", self.name);
+            return;
+        }
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop cannot await; a thread of its own can, whatever runtime the
+        // test is in.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = server.connect().await.ok()?;
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+impl TestDb for PgDb {
+    type Pool = PgPool;
+    const TRANSACTIONAL_DDL: bool = true;
+
+    async fn fresh(test: &str) -> Option<Self> {
+        PgDb::create(test).await
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn tables(&self) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("list tables")
+    }
+
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .expect("exec");
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(AssertSqlSafe(sql.to_string()))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+backend_scenarios!(PgDb);
+
+const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD";
+const DB_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_DB";
+const SCHEMA_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_SCHEMA";
+const START_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_START_MS";
+const CHILD_APPLICATION: &str = "em-test-child";
+
+/// The child half of the process tests; a no-op unless one of them started
+/// this binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_process_entry() {
+    let Ok(role) = std::env::var(CHILD_ENV) else { return };
+    let database = std::env::var(DB_ENV).expect("the parent names the database");
+    let options = server("child_process_entry")
+        .expect("the parent has a server")
+        .database(&database)
+        .application_name(CHILD_APPLICATION);
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .expect("the child connects");
+    match role.as_str() {
+        "boot" => {
+            let start: u64 = std::env::var(START_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+            if now_ms() > start {
+                eprintln!("child started {} ms late", now_ms() - start);
+            }
+            wait_until(start).await;
+            let report = EXAMPLE
+                .run(&pool)
+                .await
+                .unwrap_or_else(|err| panic!("child run: {err}"));
+            println!("\nCHILD-APPLIED {}", report.steps.len());
+        }
+        "crash" => {
+            let schema = std::env::var(SCHEMA_ENV).expect("the parent names the schema");
+            let settings = Settings::default().schema(schema).lock_timeout(Duration::from_secs(60));
+            let report = CRASH
+                .with(settings)
+                .run(&pool)
+                .await
+                .unwrap_or_else(|err| panic!("child run: {err}"));
+            println!("\nCHILD-APPLIED {}", report.steps.len());
+        }
+        other => panic!("unknown child role {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
+    let Some(db) = PgDb::create("sixteen_processes").await else {
+        return;
+    };
+    let started = Instant::now();
+    // Time enough for 16 processes to start on two cores before the instant.
+    let start = now_ms() + 2500;
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            spawn_child(
+                "child_process_entry",
+                &[
+                    (CHILD_ENV, "boot".to_string()),
+                    (DB_ENV, db.name.clone()),
+                    (START_ENV, start.to_string()),
+                ],
+            )
+        })
+        .collect();
+    let applied: Vec<usize> = children
+        .into_iter()
+        .map(|child| reported(&child.wait_with_output().expect("child output"), "CHILD-APPLIED "))
+        .collect();
+    eprintln!("applied per process: {applied:?} in {:?}", started.elapsed());
+    let total = EXAMPLE.migrations().len();
+    assert_eq!(applied.iter().sum::<usize>(), total, "{applied:?}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations").await,
+        total as i64
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations WHERE NOT dirty")
+            .await,
+        total as i64
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE direction = 'up' AND success")
+            .await,
+        total as i64,
+        "history shows each migration applied once"
+    );
+    assert_eq!(
+        db.count("SELECT count(DISTINCT version) FROM _embedded_migrations_history")
+            .await,
+        total as i64
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE NOT success")
+            .await,
+        0
+    );
+    EXAMPLE.validate(&db.pool).await.expect("valid after 16 boots");
+    assert_eq!(db.advisory_locks().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_leaves_tracking_and_schema_in_agreement() {
+    let Some(db) = PgDb::create("sigkill").await else {
+        return;
+    };
+    let mut rng = Rng::seeded();
+    let started = Instant::now();
+    // How many of the 3 migrations each killed child had committed.
+    let mut committed_at_kill = [0usize; 4];
+    for round in 0..24 {
+        let schema = format!("crash_{round}");
+        let settings = Settings::default()
+            .schema(schema.clone())
+            .lock_timeout(Duration::from_secs(60));
+        let mut child = spawn_child(
+            "child_process_entry",
+            &[
+                (CHILD_ENV, "crash".to_string()),
+                (DB_ENV, db.name.clone()),
+                (SCHEMA_ENV, schema.clone()),
+            ],
+        );
+        // Process start to last commit takes about a second here; kill
+        // anywhere in it, including before the first statement and after
+        // the last commit.
+        tokio::time::sleep(Duration::from_millis(rng.below(900))).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        // The server ends the session once it sees the socket closed (after
+        // a running pg_sleep); only then are its locks and transaction gone.
+        let waiting = Instant::now();
+        while db
+            .count(&format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = '{CHILD_APPLICATION}'"
+            ))
+            .await
+            > 0
+        {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "the killed session lingers"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        let status = CRASH.with(settings.clone()).status(&db.pool).await.expect("status");
+        let mut recorded = 0;
+        for entry in &status.entries {
+            let v = entry.version;
+            let (a, b) = (
+                db.exists(&schema, &format!("t{v}_a")).await,
+                db.exists(&schema, &format!("t{v}_b")).await,
+            );
+            match entry.state {
+                MigrationState::Applied => {
+                    assert!(
+                        a && b,
+                        "round {round}: {v} is recorded but its tables are not all there"
+                    );
+                    recorded += 1;
+                }
+                MigrationState::Pending => {
+                    assert!(!a && !b, "round {round}: {v} is not recorded but left tables behind");
+                }
+                other => panic!("round {round}: {v} is {other:?} after a kill"),
+            }
+        }
+        committed_at_kill[recorded] += 1;
+        let report = CRASH
+            .with(settings.clone())
+            .run(&db.pool)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: the run after the kill: {err}"));
+        assert_eq!(report.steps.len(), 3 - recorded);
+        CRASH
+            .with(settings)
+            .validate(&db.pool)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        for v in 1..=3 {
+            assert!(db.exists(&schema, &format!("t{v}_b")).await);
+        }
+    }
+    eprintln!(
+        "migrations committed when killed (0, 1, 2, 3): {committed_at_kill:?}; {:?} in all",
+        started.elapsed()
+    );
+    assert_eq!(db.advisory_locks().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lock_makes_run_wait_then_fail_naming_the_holder() {
+    let Some(db) = PgDb::create("lock_timeout").await else {
+        return;
+    };
+    let holder_pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options().application_name("em-lock-holder"))
+        .await
+        .expect("holder pool");
+    let holder = tokio::spawn(async move { SLOW.run(&holder_pool).await });
+    let waiting = Instant::now();
+    while db.advisory_locks().await == 0 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(20),
+            "the holder never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let timeout = Duration::from_millis(400);
+    let started = Instant::now();
+    let err = SLOW
+        .with(Settings::default().lock_timeout(timeout))
+        .run(&db.pool)
+        .await
+        .expect_err("the lock is held for two seconds");
+    let elapsed = started.elapsed();
+    match &err {
+        Error::LockTimeout {
+            waited,
+            holder: Some(holder),
+            ..
+        } => {
+            assert!(*waited >= timeout && elapsed < Duration::from_secs(2), "{waited:?}");
+            assert!(holder.contains("em-lock-holder") && holder.contains("pid"), "{holder}");
+        }
+        other => panic!("expected a lock timeout naming the holder, got {other}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains("held by") && message.contains("em-lock-holder"),
+        "{message}"
+    );
+    eprintln!("{message}");
+    let report = holder.await.expect("holder task").expect("holder run");
+    assert_eq!(report.steps.len(), 1);
+    assert!(SLOW.run(&db.pool).await.expect("after the holder").is_empty());
+    assert_eq!(db.advisory_locks().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_is_released_after_errors_and_when_a_run_is_cancelled() {
+    let Some(db) = PgDb::create("lock_release").await else {
+        return;
+    };
+    FAILING.run(&db.pool).await.expect_err("002 fails");
+    assert_eq!(db.advisory_locks().await, 0, "released after a failed migration");
+    BASE.run(&db.pool).await.expect("the rest of BASE");
+    let err = SHORT.run(&db.pool).await.expect_err("an older binary is refused");
+    assert!(matches!(err, Error::MissingInBinary { .. }), "{err}");
+    assert_eq!(db.advisory_locks().await, 0, "released after a refused run");
+
+    // A run dropped halfway (a caller's timeout) never gets to unlock: its
+    // connection must be closed rather than pooled with the lock held.
+    let elsewhere = Settings::default().schema("slow");
+    let cancelled = tokio::time::timeout(Duration::from_millis(600), SLOW.with(elsewhere.clone()).run(&db.pool)).await;
+    assert!(cancelled.is_err(), "the slow migration is still running: {cancelled:?}");
+    db.wait_for_no_advisory_lock(Duration::from_secs(20)).await;
+    let report = SLOW
+        .with(elsewhere.lock_timeout(Duration::from_secs(5)))
+        .run(&db.pool)
+        .await
+        .expect("the next run takes the lock");
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(db.advisory_locks().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_option_puts_tracking_tables_and_migrations_in_that_schema() {
+    let Some(db) = PgDb::create("schema_option").await else {
+        return;
+    };
+    let tenant_a = Settings::default().schema("tenant_a");
+    let tenant_b = Settings::default().schema("tenant_b");
+    assert_eq!(
+        BASE.with(tenant_a.clone())
+            .run(&db.pool)
+            .await
+            .expect("tenant_a")
+            .steps
+            .len(),
+        3
+    );
+    assert_eq!(
+        BASE.with(tenant_b.clone())
+            .run(&db.pool)
+            .await
+            .expect("tenant_b")
+            .steps
+            .len(),
+        3
+    );
+    for schema in ["tenant_a", "tenant_b"] {
+        for relation in [
+            "a",
+            "b",
+            "_embedded_migrations",
+            "_embedded_migrations_history",
+            "_embedded_migrations_state",
+        ] {
+            assert!(db.exists(schema, relation).await, "{schema}.{relation}");
+        }
+    }
+    assert!(
+        db.tables().await.is_empty(),
+        "public stays empty: {:?}",
+        db.tables().await
+    );
+    assert_eq!(db.count("SELECT count(*) FROM tenant_a.a").await, 2);
+    assert_eq!(BASE.status(&db.pool).await.expect("public status").pending_count(), 3);
+    assert!(BASE
+        .with(tenant_a.clone())
+        .run(&db.pool)
+        .await
+        .expect("boot")
+        .is_empty());
+
+    BASE.with(tenant_a.clone())
+        .down_to(&db.pool, 0)
+        .await
+        .expect("down in tenant_a");
+    assert!(!db.exists("tenant_a", "a").await);
+    assert!(db.exists("tenant_b", "a").await, "the other schema is untouched");
+    BASE.with(tenant_b).validate(&db.pool).await.expect("tenant_b valid");
+
+    // The search path was changed for the migrations' transactions only.
+    let path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(&db.pool)
+        .await
+        .expect("search_path");
+    assert!(!path.contains("tenant"), "{path}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_index_concurrently_runs_outside_a_transaction() {
+    let Some(db) = PgDb::create("no_transaction").await else {
+        return;
+    };
+    let report = NO_TRANSACTION.run(&db.pool).await.expect("run");
+    assert_eq!(report.steps.len(), 2);
+    let valid_indexes = "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                         WHERE c.relname IN ('idx_events_kind', 'idx_events_kind_id') AND i.indisvalid";
+    assert_eq!(db.count(valid_indexes).await, 2);
+    NO_TRANSACTION.validate(&db.pool).await.expect("recorded clean");
+    NO_TRANSACTION
+        .down(&db.pool, 1)
+        .await
+        .expect("down runs outside a transaction too");
+    assert_eq!(db.count(valid_indexes).await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 1);
+
+    // Without the directive the statement runs in the migration's
+    // transaction, which PostgreSQL refuses: proof of the difference.
+    let err = CONCURRENTLY_IN_TRANSACTION
+        .run(&db.pool)
+        .await
+        .expect_err("CONCURRENTLY inside a transaction");
+    match &err {
+        Error::MigrationFailed {
+            version: 2,
+            message,
+            rolled_back: true,
+            ..
+        } => assert!(message.contains("transaction block"), "{message}"),
+        other => panic!("expected a failed migration, got {other}"),
+    }
+
+    // A no-transaction file failing halfway keeps what ran and is dirty.
+    let err = NO_TRANSACTION_FAILING
+        .run(&db.pool)
+        .await
+        .expect_err("fails after the index");
+    assert!(
+        matches!(
+            &err,
+            Error::MigrationFailed {
+                version: 2,
+                rolled_back: false,
+                line: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`force` 2"), "{err}");
+    let status = NO_TRANSACTION_FAILING.status(&db.pool).await.expect("status");
+    assert_eq!(status.entries[1].state, MigrationState::Dirty);
+    let again = NO_TRANSACTION_FAILING
+        .run(&db.pool)
+        .await
+        .expect_err("dirty stops the run");
+    assert!(matches!(again, Error::Dirty { version: 2, .. }), "{again}");
+    // Recovery: undo by hand, then forget the record.
+    db.exec("DROP INDEX idx_events_kind").await;
+    NO_TRANSACTION_FAILING.forget(&db.pool, 2).await.expect("forget");
+    assert_eq!(
+        NO_TRANSACTION_FAILING.status(&db.pool).await.expect("status").entries[1].state,
+        MigrationState::Pending
+    );
+
+    // With a schema, the session's search path is set for the statements
+    // and restored after them.
+    let single = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options())
+        .await
+        .expect("one connection");
+    let in_schema = Settings::default().schema("tenant_nt");
+    NO_TRANSACTION
+        .with(in_schema)
+        .run(&single)
+        .await
+        .expect("run in a schema");
+    assert!(db.exists("tenant_nt", "idx_events_kind").await);
+    let path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(&single)
+        .await
+        .expect("search_path");
+    assert!(!path.contains("tenant_nt"), "{path}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dollar_quoted_bodies_do_blocks_and_comments_run_as_written() {
+    let Some(db) = PgDb::create("bodies").await else { return };
+    let plan = BODIES.plan(&db.pool).await.expect("plan");
+    assert_eq!(plan.steps[0].statements.len(), 5, "{:#?}", plan.steps[0].statements);
+    BODIES.run(&db.pool).await.expect("run");
+    assert_eq!(db.count("SELECT count(*) FROM notes").await, 4);
+    assert_eq!(
+        db.count("SELECT count(*) FROM notes WHERE body IN ('it''s; escaped', 'dollar; ''quoted''', 'plain ''doubled''; quote')")
+            .await,
+        3
+    );
+    assert_eq!(db.count("SELECT add_note('more')::bigint").await, 5);
+    let shouted: String = sqlx::query_scalar("SELECT shout('hi')")
+        .fetch_one(&db.pool)
+        .await
+        .expect("function");
+    assert_eq!(shouted, "HI; !");
+    BODIES.down(&db.pool, 1).await.expect("down");
+    assert!(!db.tables().await.iter().any(|t| t == "notes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
+    let Some(db) = PgDb::create("example").await else {
+        return;
+    };
+    let report = EXAMPLE.run(&db.pool).await.expect("example set applies");
+    assert_eq!(report.steps.len(), EXAMPLE.migrations().len());
+    db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
+        .await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
+        1,
+        "the trigger works"
+    );
+    db.exec(
+        "INSERT INTO portfolio_transactions (user_id, symbol, side, quantity, price, executed_at) \
+             SELECT id, 'abc', 'buy', 3, 10, now() FROM users",
+    )
+    .await;
+    assert_eq!(db.count("SELECT net_quantity::bigint FROM user_positions").await, 3);
+    EXAMPLE.down(&db.pool, 1).await.expect("revert the newest");
+    let err = EXAMPLE.down(&db.pool, 1).await.expect_err("006 is irreversible");
+    assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
+    EXAMPLE.validate(&db.pool).await.expect("valid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_errors_never_show_the_password() {
+    let Some(_) = server("connection_errors_never_show_the_password") else {
+        return;
+    };
+    let url = std::env::var(URL_ENV).expect("checked above");
+    let options = PgConnectOptions::from_str(&url).expect("url");
+    let secret = "s3cret-Pa55word";
+    let host = options.get_host().to_string();
+    let port = options.get_port();
+    let cases = [
+        // The server answers: no such database.
+        format!("postgres://postgres:{secret}@{host}:{port}/em_no_such_database"),
+        // Nobody answers.
+        format!("postgres://postgres:{secret}@127.0.0.1:9/postgres"),
+    ];
+    for url in cases {
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy(&url)
+            .expect("lazy pool");
+        for err in [
+            BASE.run(&pool).await.expect_err("cannot connect"),
+            BASE.status(&pool).await.expect_err("cannot connect"),
+        ] {
+            let text = format!("{err} / {err:?}");
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains("connecting"), "{text}");
+            eprintln!("{err}");
+        }
+    }
+}
