@@ -24,6 +24,8 @@ mod settings;
 mod sql;
 
 // One module per backend, each behind its cargo feature.
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]

@@ -1,0 +1,527 @@
+//! The shared scenarios on a real MySQL or MariaDB server, plus what is
+//! MySQL's own: the dirty protocol (DDL commits implicitly) and its recovery
+//! with `force` and `forget`, `GET_LOCK` timeouts naming the holder, 16
+//! processes booting at once and SIGKILL at random moments.
+//!
+//! Needs `TEST_MYSQL_URL` (e.g. mysql://root@127.0.0.1:3306/test); without
+//! it every test skips loudly, or fails when `CI=true`. Each test creates
+//! its own database and drops it when it passes.
+#![cfg(feature = "mysql")]
+
+#[macro_use]
+mod support;
+mod servers;
+
+use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
+use servers::{now_ms, reported, spawn_child, wait_until, Rng};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use support::fixtures::BASE;
+use support::TestDb;
+
+const URL_ENV: &str = "TEST_MYSQL_URL";
+
+static EXAMPLE: Migrations = embed_migrations!("migrations/mysql");
+static DIRTY: Migrations = embed_migrations!("tests/fixtures/mysql_dirty");
+static CRASH: Migrations = embed_migrations!("tests/fixtures/mysql_crash");
+static SLOW: Migrations = embed_migrations!("tests/fixtures/mysql_slow");
+
+/// The server from `TEST_MYSQL_URL`, or `None` after saying why.
+fn server(test: &str) -> Option<MySqlConnectOptions> {
+    match std::env::var(URL_ENV) {
+        Ok(url) if !url.trim().is_empty() => {
+            Some(MySqlConnectOptions::from_str(url.trim()).expect("TEST_MYSQL_URL is a MySQL URL"))
+        }
+        _ => {
+            support::missing_backend(URL_ENV, test);
+            None
+        }
+    }
+}
+
+async fn create_database(server: &MySqlConnectOptions, name: &str) {
+    let mut admin = server.connect().await.expect("connect to TEST_MYSQL_URL");
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+        .execute(&mut admin)
+        .await
+        .expect("create the test database");
+    let _ = admin.close().await;
+}
+
+struct MyDb {
+    pool: MySqlPool,
+    name: String,
+    server: MySqlConnectOptions,
+}
+
+impl MyDb {
+    async fn create(test: &str) -> Option<MyDb> {
+        let server = server(test)?;
+        let name = support::unique_name(test);
+        create_database(&server, &name).await;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(5)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect to the test database");
+        Some(MyDb { pool, name, server })
+    }
+
+    async fn has_table(&self, table: &str) -> bool {
+        self.tables().await.iter().any(|t| t == table)
+    }
+}
+
+fn drop_database(server: &MySqlConnectOptions, name: &str) {
+    let (server, owned) = (server.clone(), name.to_string());
+    // Drop cannot await; a thread of its own can, whatever runtime the
+    // test is in.
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let mut admin = server.connect().await.ok()?;
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{owned}`")))
+                .execute(&mut admin)
+                .await
+                .ok()
+        })
+    })
+    .join();
+    if !matches!(dropped, Ok(Some(_))) {
+        eprintln!("could not drop test database {name}");
+    }
+}
+
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept database {} for inspection", self.name);
+            return;
+        }
+        drop_database(&self.server, &self.name);
+    }
+}
+
+impl TestDb for MyDb {
+    type Pool = MySqlPool;
+    const TRANSACTIONAL_DDL: bool = false;
+
+    async fn fresh(test: &str) -> Option<Self> {
+        MyDb::create(test).await
+    }
+
+    fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    async fn tables(&self) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("list tables")
+    }
+
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .expect("exec");
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT CAST(({sql}) AS SIGNED)")))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}
+
+backend_scenarios!(MyDb);
+
+const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD";
+const DB_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD_DB";
+const START_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD_START_MS";
+
+/// The child half of the process tests; a no-op unless one of them started
+/// this binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_process_entry() {
+    let Ok(role) = std::env::var(CHILD_ENV) else { return };
+    let database = std::env::var(DB_ENV).expect("the parent names the database");
+    let options = server("child_process_entry")
+        .expect("the parent has a server")
+        .database(&database);
+    let pool = MySqlPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .expect("the child connects");
+    let report = match role.as_str() {
+        "boot" => {
+            let start: u64 = std::env::var(START_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+            if now_ms() > start {
+                eprintln!("child started {} ms late", now_ms() - start);
+            }
+            wait_until(start).await;
+            EXAMPLE.run(&pool).await
+        }
+        "crash" => {
+            CRASH
+                .with(Settings::default().lock_timeout(Duration::from_secs(60)))
+                .run(&pool)
+                .await
+        }
+        other => panic!("unknown child role {other}"),
+    };
+    let report = report.unwrap_or_else(|err| panic!("child run: {err}"));
+    println!("\nCHILD-APPLIED {}", report.steps.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
+    let Some(db) = MyDb::create("sixteen_processes").await else {
+        return;
+    };
+    let started = Instant::now();
+    // Time enough for 16 processes to start on two cores before the instant.
+    let start = now_ms() + 2500;
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            spawn_child(
+                "child_process_entry",
+                &[
+                    (CHILD_ENV, "boot".to_string()),
+                    (DB_ENV, db.name.clone()),
+                    (START_ENV, start.to_string()),
+                ],
+            )
+        })
+        .collect();
+    let applied: Vec<usize> = children
+        .into_iter()
+        .map(|child| reported(&child.wait_with_output().expect("child output"), "CHILD-APPLIED "))
+        .collect();
+    eprintln!("applied per process: {applied:?} in {:?}", started.elapsed());
+    let total = EXAMPLE.migrations().len() as i64;
+    assert_eq!(applied.iter().sum::<usize>() as i64, total, "{applied:?}");
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, total);
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations WHERE NOT dirty")
+            .await,
+        total
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE direction = 'up' AND success")
+            .await,
+        total,
+        "history shows each migration applied once"
+    );
+    assert_eq!(
+        db.count("SELECT count(DISTINCT version) FROM _embedded_migrations_history")
+            .await,
+        total
+    );
+    EXAMPLE.validate(&db.pool).await.expect("valid after 16 boots");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_leaves_migrations_clean_or_reported_dirty() {
+    let Some(server) = server("sigkill_at_random_moments_leaves_migrations_clean_or_reported_dirty") else {
+        return;
+    };
+    let mut admin = server.connect().await.expect("admin connection");
+    let mut rng = Rng::seeded();
+    let started = Instant::now();
+    let (mut clean, mut dirty, mut forced, mut forgotten) = (0, 0, 0, 0);
+    for round in 0..24 {
+        let name = support::unique_name(&format!("sigkill_{round}"));
+        create_database(&server, &name).await;
+        let mut child = spawn_child(
+            "child_process_entry",
+            &[(CHILD_ENV, "crash".to_string()), (DB_ENV, name.clone())],
+        );
+        tokio::time::sleep(Duration::from_millis(rng.below(900))).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        // The server ends the session once it notices the socket closed
+        // (after a running SLEEP); only then is its lock gone.
+        let waiting = Instant::now();
+        loop {
+            let sessions: i64 =
+                sqlx::query_scalar("SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ?")
+                    .bind(&name)
+                    .fetch_one(&mut admin)
+                    .await
+                    .expect("process list");
+            if sessions == 0 {
+                break;
+            }
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "the killed session lingers"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        let pool = MySqlPoolOptions::new()
+            .max_connections(2)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect");
+        let exists = async |table: String| -> bool {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+            )
+            .bind(table)
+            .fetch_one(&pool)
+            .await
+            .expect("tables");
+            n > 0
+        };
+        let status = CRASH.status(&pool).await.expect("status");
+        let mut dirty_version = None;
+        for entry in &status.entries {
+            let v = entry.version;
+            let (a, b) = (exists(format!("t{v}_a")).await, exists(format!("t{v}_b")).await);
+            match entry.state {
+                MigrationState::Applied => {
+                    assert!(a && b, "round {round}: {v} is recorded clean but half-applied");
+                    clean += 1;
+                }
+                MigrationState::Pending => assert!(!a && !b, "round {round}: {v} unrecorded left tables"),
+                MigrationState::Dirty => {
+                    assert!(dirty_version.is_none(), "round {round}: two dirty migrations");
+                    dirty_version = Some((v, a, b));
+                }
+                other => panic!("round {round}: {v} is {other:?} after a kill"),
+            }
+        }
+        if let Some((v, a, b)) = dirty_version {
+            dirty += 1;
+            let err = CRASH.run(&pool).await.expect_err("a dirty migration stops the run");
+            assert!(matches!(err, Error::Dirty { version, .. } if version == v), "{err}");
+            // What a person would do: finish it if it got through, else undo it.
+            if a && b {
+                CRASH.force(&pool, v).await.expect("force");
+                forced += 1;
+            } else {
+                for table in [format!("t{v}_b"), format!("t{v}_a")] {
+                    sqlx::raw_sql(AssertSqlSafe(format!("DROP TABLE IF EXISTS `{table}`")))
+                        .execute(&pool)
+                        .await
+                        .expect("undo by hand");
+                }
+                CRASH.forget(&pool, v).await.expect("forget");
+                forgotten += 1;
+            }
+        }
+        CRASH
+            .run(&pool)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: the run after the kill: {err}"));
+        CRASH
+            .validate(&pool)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        pool.close().await;
+        drop_database(&server, &name);
+    }
+    eprintln!(
+        "after kills: {clean} migrations clean, {dirty} dirty ({forced} forced, {forgotten} forgotten); {:?} in all",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_statement_after_create_table_leaves_the_migration_dirty_until_repaired() {
+    let Some(db) = MyDb::create("dirty_recovery").await else {
+        return;
+    };
+    let err = DIRTY
+        .run(&db.pool)
+        .await
+        .expect_err("002 fails on its second statement");
+    match &err {
+        Error::MigrationFailed {
+            version: 2,
+            line: 2,
+            rolled_back: false,
+            message,
+            statement,
+            file,
+            ..
+        } => {
+            assert!(message.contains("half_log"), "{message}");
+            assert!(statement.starts_with("INSERT INTO half_log"), "{statement}");
+            assert_eq!(file, "002_half_then_fail.up.sql");
+        }
+        other => panic!("expected a failed migration, got {other}"),
+    }
+    assert!(err.to_string().contains("marked dirty"), "{err}");
+    assert!(db.has_table("half").await, "MySQL committed the CREATE TABLE");
+    let status = DIRTY.status(&db.pool).await.expect("status");
+    assert_eq!(status.entries[1].state, MigrationState::Dirty);
+    assert_eq!(status.entries[2].state, MigrationState::Pending);
+
+    // Every later operation that would change the schema stops first.
+    let err = DIRTY.run(&db.pool).await.expect_err("dirty");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Dirty { version: 2, .. }), "{text}");
+    assert!(
+        text.contains("half_then_fail") && text.contains("force 2") && text.contains("forget 2"),
+        "{text}"
+    );
+    assert!(matches!(DIRTY.down(&db.pool, 1).await, Err(Error::Dirty { .. })));
+    assert!(matches!(DIRTY.plan(&db.pool).await, Err(Error::Dirty { .. })));
+    assert!(!db.has_table("t_three").await);
+
+    // Recovery one: undo by hand and forget; the file is fixed by creating
+    // what it needs, and the next run applies it whole.
+    db.exec("DROP TABLE half").await;
+    DIRTY.forget(&db.pool, 2).await.expect("forget");
+    assert_eq!(
+        DIRTY.status(&db.pool).await.expect("status").entries[1].state,
+        MigrationState::Pending
+    );
+    db.exec("CREATE TABLE half_log (id INTEGER PRIMARY KEY)").await;
+    let report = DIRTY.run(&db.pool).await.expect("applies 002 and 003");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2, 3]);
+    DIRTY.validate(&db.pool).await.expect("valid");
+
+    // Recovery two: finish by hand and force.
+    DIRTY.down_to(&db.pool, 1).await.expect("down to 1");
+    db.exec("DROP TABLE half_log").await;
+    DIRTY.run(&db.pool).await.expect_err("fails again");
+    db.exec("CREATE TABLE half_log (id INTEGER PRIMARY KEY)").await;
+    db.exec("INSERT INTO half_log (id) VALUES (1)").await;
+    DIRTY.force(&db.pool, 2).await.expect("force");
+    assert_eq!(DIRTY.run(&db.pool).await.expect("003").steps.len(), 1);
+    DIRTY.validate(&db.pool).await.expect("valid after force");
+    let history = DIRTY.history(&db.pool).await.expect("history");
+    assert_eq!(history.iter().filter(|h| !h.success).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lock_makes_run_wait_then_fail_naming_the_holder() {
+    let Some(db) = MyDb::create("lock_timeout").await else {
+        return;
+    };
+    let holder_pool = MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.server.clone().database(&db.name))
+        .await
+        .expect("holder pool");
+    let holder = tokio::spawn(async move { SLOW.run(&holder_pool).await });
+    let waiting = Instant::now();
+    // The holder marks 001 dirty just after it takes the lock.
+    while db.count("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '_embedded_migrations'").await == 0
+        || db.count("SELECT count(*) FROM _embedded_migrations").await == 0
+    {
+        assert!(waiting.elapsed() < Duration::from_secs(20), "the holder never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let timeout = Duration::from_millis(400);
+    let started = Instant::now();
+    let err = SLOW
+        .with(Settings::default().lock_timeout(timeout))
+        .run(&db.pool)
+        .await
+        .expect_err("the lock is held for two seconds");
+    let elapsed = started.elapsed();
+    match &err {
+        Error::LockTimeout {
+            waited,
+            holder: Some(holder),
+            ..
+        } => {
+            assert!(*waited >= timeout && elapsed < Duration::from_secs(2), "{waited:?}");
+            assert!(holder.contains("connection") && holder.contains(&db.name), "{holder}");
+        }
+        other => panic!("expected a lock timeout naming the holder, got {other}"),
+    }
+    eprintln!("{err}");
+    let report = holder.await.expect("holder task").expect("holder run");
+    assert_eq!(report.steps.len(), 1);
+    assert!(SLOW.run(&db.pool).await.expect("after the holder").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_is_released_when_a_run_is_cancelled() {
+    let Some(db) = MyDb::create("lock_release").await else {
+        return;
+    };
+    let cancelled = tokio::time::timeout(Duration::from_millis(600), SLOW.run(&db.pool)).await;
+    assert!(cancelled.is_err(), "the slow migration is still running: {cancelled:?}");
+    // The dropped run left 001 dirty (its statement may have gone on in the
+    // server); the lock itself must be free for the next process.
+    let err = SLOW
+        .with(Settings::default().lock_timeout(Duration::from_secs(10)))
+        .run(&db.pool)
+        .await
+        .expect_err("dirty");
+    assert!(matches!(err, Error::Dirty { version: 1, .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
+    let Some(db) = MyDb::create("example").await else {
+        return;
+    };
+    let report = EXAMPLE.run(&db.pool).await.expect("example set applies");
+    assert_eq!(report.steps.len(), EXAMPLE.migrations().len());
+    db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
+        .await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
+        1,
+        "the trigger works"
+    );
+    db.exec(
+        "INSERT INTO portfolio_transactions (user_id, symbol, side, quantity, price, executed_at) \
+         SELECT id, 'abc', 'buy', 3, 10, NOW() FROM users",
+    )
+    .await;
+    assert_eq!(db.count("SELECT net_quantity FROM user_positions").await, 3);
+    EXAMPLE.down(&db.pool, 1).await.expect("revert the newest");
+    let err = EXAMPLE.down(&db.pool, 1).await.expect_err("006 is irreversible");
+    assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
+    EXAMPLE.validate(&db.pool).await.expect("valid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_errors_never_show_the_password() {
+    let Some(options) = server("connection_errors_never_show_the_password") else {
+        return;
+    };
+    let secret = "s3cret-Pa55word";
+    let host = options.get_host().to_string();
+    let port = options.get_port();
+    let cases = [
+        // The server answers: access denied for this password.
+        format!("mysql://root:{secret}@{host}:{port}/test"),
+        // Nobody answers.
+        format!("mysql://root:{secret}@127.0.0.1:9/test"),
+    ];
+    for url in cases {
+        let pool = MySqlPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy(&url)
+            .expect("lazy pool");
+        for err in [
+            BASE.run(&pool).await.expect_err("cannot connect"),
+            BASE.status(&pool).await.expect_err("cannot connect"),
+        ] {
+            let text = format!("{err} / {err:?}");
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains("connecting"), "{text}");
+            eprintln!("{err}");
+        }
+    }
+}
