@@ -59,7 +59,7 @@ pub enum Command {
     /// Revert the last applied migration, the last N, or every one above a version.
     Down {
         /// How many to revert (default 1).
-        #[arg(value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "to")]
+        #[arg(value_name = "N", value_parser = parse_steps, conflicts_with = "to")]
         steps: Option<u32>,
         /// Revert every migration above this version (0 reverts all).
         #[arg(long, value_name = "VERSION")]
@@ -97,6 +97,13 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+}
+
+fn parse_steps(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("N is how many migrations to revert, a whole number from 1 (use `--to 0` to revert all)".to_string()),
+    }
 }
 
 /// The command line of [`main`] and [`dispatch`].

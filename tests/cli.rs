@@ -1,0 +1,1004 @@
+//! The ops command line end to end: the demo binary, as a user runs it,
+//! against a fresh database per test.
+//!
+//! Every scenario runs on SQLite (a file in a scratch folder), and on
+//! PostgreSQL and MySQL when their features are on and `TEST_POSTGRES_URL` /
+//! `TEST_MYSQL_URL` name a server where a database can be created; each test
+//! creates its own database and drops it at the end. Without a URL those tests
+//! skip with a message, except under `CI=true`, where they fail.
+
+#![cfg(feature = "sqlite")]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+// ---------------------------------------------------------------------------
+// The database under test.
+
+enum Backend {
+    Sqlite,
+    #[cfg(feature = "postgres")]
+    Postgres,
+    #[cfg(feature = "mysql")]
+    MySql,
+}
+
+struct Target {
+    backend: Backend,
+    url: String,
+    /// Scratch folder: the SQLite file and the demo's working directory.
+    dir: PathBuf,
+    /// Server URL and database name to drop at the end.
+    #[allow(dead_code)] // only read by the server backends
+    server: Option<(String, String)>,
+}
+
+fn unique(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(&format!("em-cli-{test}")));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+impl Target {
+    fn sqlite(test: &str) -> Target {
+        let dir = scratch_dir(test);
+        let url = format!("sqlite://{}", dir.join("demo.db").display());
+        Target {
+            backend: Backend::Sqlite,
+            url,
+            dir,
+            server: None,
+        }
+    }
+
+    /// A new database on the server named by `env`, or `None` (skip) when the
+    /// variable is unset outside CI.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    fn server(test: &str, env: &str, backend: Backend) -> Option<Target> {
+        let Ok(server) = std::env::var(env) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{env} is not set, and CI=true requires every backend to be tested");
+            }
+            eprintln!("SKIPPED {test}: set {env} to run it against a real server");
+            return None;
+        };
+        let name = unique("em_cli");
+        let create = format!("CREATE DATABASE {name}");
+        match backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => block_on(async {
+                let pool = sqlx::PgPool::connect(&server)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                sqlx::query(sqlx::AssertSqlSafe(create)).execute(&pool).await.unwrap();
+            }),
+            #[cfg(feature = "mysql")]
+            Backend::MySql => block_on(async {
+                let pool = sqlx::MySqlPool::connect(&server)
+                    .await
+                    .expect("connect to TEST_MYSQL_URL");
+                sqlx::query(sqlx::AssertSqlSafe(create)).execute(&pool).await.unwrap();
+            }),
+            Backend::Sqlite => unreachable!("sqlite needs no server"),
+        }
+        Some(Target {
+            backend,
+            url: with_database(&server, &name),
+            dir: scratch_dir(test),
+            server: Some((server, name)),
+        })
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres(test: &str) -> Option<Target> {
+        Target::server(test, "TEST_POSTGRES_URL", Backend::Postgres)
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql(test: &str) -> Option<Target> {
+        Target::server(test, "TEST_MYSQL_URL", Backend::MySql)
+    }
+
+    fn demo(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+            .args(args)
+            .env("DATABASE_URL", &self.url)
+            .env_remove("RUST_LOG")
+            .current_dir(&self.dir)
+            .output()
+            .expect("the demo runs");
+        Run::new(args, output)
+    }
+
+    fn migrate(&self, args: &[&str]) -> Run {
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        self.demo(&all)
+    }
+
+    /// Runs `sql` and returns the rows, each cell as text.
+    fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        use sqlx::Row;
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self.backend {
+            Backend::Sqlite => block_on(async {
+                let options = self.url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap();
+                let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+                    .await
+                    .unwrap();
+                let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+                let out = rows
+                    .iter()
+                    .map(|row| (0..row.len()).map(|i| cell_sqlite(row, i)).collect())
+                    .collect();
+                pool.close().await;
+                out
+            }),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => block_on(async {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+                let out = rows
+                    .iter()
+                    .map(|row| (0..row.len()).map(|i| cell_postgres(row, i)).collect())
+                    .collect();
+                pool.close().await;
+                out
+            }),
+            #[cfg(feature = "mysql")]
+            Backend::MySql => block_on(async {
+                let pool = sqlx::MySqlPool::connect(&self.url).await.unwrap();
+                let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+                let out = rows
+                    .iter()
+                    .map(|row| (0..row.len()).map(|i| cell_mysql(row, i)).collect())
+                    .collect();
+                pool.close().await;
+                out
+            }),
+        }
+    }
+
+    fn execute(&self, sql: &str) {
+        self.query(sql);
+    }
+
+    /// Every table, view, index and column: what a migration can change.
+    fn schema(&self) -> Vec<Vec<String>> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.query("SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let mut rows = self.query(
+                    "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() ORDER BY 1, 2",
+                );
+                rows.extend(self.query(
+                    "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
+                ));
+                rows
+            }
+            #[cfg(feature = "mysql")]
+            Backend::MySql => {
+                let mut rows = self.query(
+                    "SELECT CAST(table_name AS CHAR), CAST(column_name AS CHAR), CAST(column_type AS CHAR) \
+                     FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1, 2",
+                );
+                rows.extend(self.query(
+                    "SELECT CAST(table_name AS CHAR), CAST(index_name AS CHAR), CAST(column_name AS CHAR) \
+                     FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY 1, 2, 3",
+                ));
+                rows
+            }
+        }
+    }
+
+    fn has_table(&self, table: &str) -> bool {
+        self.schema().iter().any(|row| row.iter().any(|cell| cell == table))
+    }
+}
+
+fn cell_sqlite(row: &sqlx::sqlite::SqliteRow, i: usize) -> String {
+    use sqlx::Row;
+    row.try_get::<String, _>(i)
+        .or_else(|_| row.try_get::<i64, _>(i).map(|v| v.to_string()))
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "postgres")]
+fn cell_postgres(row: &sqlx::postgres::PgRow, i: usize) -> String {
+    use sqlx::Row;
+    row.try_get::<String, _>(i)
+        .or_else(|_| row.try_get::<i64, _>(i).map(|v| v.to_string()))
+        .or_else(|_| row.try_get::<i32, _>(i).map(|v| v.to_string()))
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "mysql")]
+fn cell_mysql(row: &sqlx::mysql::MySqlRow, i: usize) -> String {
+    use sqlx::Row;
+    row.try_get::<String, _>(i)
+        .or_else(|_| row.try_get::<i64, _>(i).map(|v| v.to_string()))
+        .unwrap_or_default()
+}
+
+/// `scheme://user:pass@host:port/<database>?query` with the database replaced.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").expect("a URL with ://");
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{host}/{database}{query}")
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        if let Some((server, name)) = self.server.take() {
+            match self.backend {
+                #[cfg(feature = "postgres")]
+                Backend::Postgres => block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&server).await {
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&pool).await;
+                    }
+                }),
+                #[cfg(feature = "mysql")]
+                Backend::MySql => block_on(async {
+                    if let Ok(pool) = sqlx::MySqlPool::connect(&server).await {
+                        let drop = format!("DROP DATABASE IF EXISTS {name}");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&pool).await;
+                    }
+                }),
+                Backend::Sqlite => {}
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// One run of the demo.
+
+struct Run {
+    args: String,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn new(args: &[&str], output: Output) -> Run {
+        Run {
+            args: args.join(" "),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    fn code(&self, expected: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "`demo {}` exit code\n--- stdout\n{}--- stderr\n{}",
+            self.args,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    fn ok(&self) -> &Run {
+        self.code(0)
+    }
+
+    #[track_caller]
+    fn out(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout.contains(needle),
+            "`demo {}`: expected `{needle}` on stdout\n--- stdout\n{}--- stderr\n{}",
+            self.args,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    fn err(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "`demo {}`: expected `{needle}` on stderr\n--- stdout\n{}--- stderr\n{}",
+            self.args,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn json(&self) -> Json {
+        Json::parse(&self.stdout).unwrap_or_else(|err| panic!("`demo {}`: {err}\n{}", self.args, self.stdout))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A small JSON reader: enough to check what deploy scripts read.
+
+#[derive(Clone, Debug, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    Object(BTreeMap<String, Json>),
+}
+
+impl Json {
+    fn parse(text: &str) -> Result<Json, String> {
+        let mut parser = JsonParser {
+            bytes: text.as_bytes(),
+            pos: 0,
+        };
+        let value = parser.value()?;
+        parser.blank();
+        if parser.pos != parser.bytes.len() {
+            return Err(format!("trailing text at byte {}", parser.pos));
+        }
+        Ok(value)
+    }
+
+    #[track_caller]
+    fn get(&self, key: &str) -> &Json {
+        match self {
+            Json::Object(map) => map.get(key).unwrap_or_else(|| panic!("no `{key}` in {self:?}")),
+            _ => panic!("not an object: {self:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn int(&self) -> i64 {
+        match self {
+            Json::Number(n) if n.fract() == 0.0 => *n as i64,
+            _ => panic!("not an integer: {self:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn str(&self) -> &str {
+        match self {
+            Json::String(s) => s,
+            _ => panic!("not a string: {self:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn array(&self) -> &[Json] {
+        match self {
+            Json::Array(items) => items,
+            _ => panic!("not an array: {self:?}"),
+        }
+    }
+}
+
+struct JsonParser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl JsonParser<'_> {
+    fn blank(&mut self) {
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), String> {
+        self.blank();
+        if self.bytes.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(format!("expected `{}` at byte {}", byte as char, self.pos))
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, String> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(format!("unexpected text at byte {}", self.pos))
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, String> {
+        self.blank();
+        match self.bytes.get(self.pos) {
+            Some(b'{') => {
+                self.pos += 1;
+                let mut map = BTreeMap::new();
+                self.blank();
+                if self.bytes.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                    return Ok(Json::Object(map));
+                }
+                loop {
+                    self.blank();
+                    let key = self.string()?;
+                    self.expect(b':')?;
+                    map.insert(key, self.value()?);
+                    self.blank();
+                    match self.bytes.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(Json::Object(map));
+                        }
+                        _ => return Err(format!("expected `,` or `}}` at byte {}", self.pos)),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.blank();
+                if self.bytes.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    self.blank();
+                    match self.bytes.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(Json::Array(items));
+                        }
+                        _ => return Err(format!("expected `,` or `]` at byte {}", self.pos)),
+                    }
+                }
+            }
+            Some(b'"') => Ok(Json::String(self.string()?)),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                while self.pos < self.bytes.len()
+                    && matches!(self.bytes[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    self.pos += 1;
+                }
+                let text = std::str::from_utf8(&self.bytes[start..self.pos]).unwrap();
+                text.parse()
+                    .map(Json::Number)
+                    .map_err(|_| format!("bad number `{text}`"))
+            }
+            _ => Err(format!("unexpected byte at {}", self.pos)),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return Err(format!("expected a string at byte {}", self.pos));
+        }
+        self.pos += 1;
+        let mut out = Vec::new();
+        loop {
+            let Some(&byte) = self.bytes.get(self.pos) else {
+                return Err("unterminated string".to_string());
+            };
+            self.pos += 1;
+            match byte {
+                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
+                b'\\' => {
+                    let escaped = *self.bytes.get(self.pos).ok_or("unterminated escape")?;
+                    self.pos += 1;
+                    let c = match escaped {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'u' => {
+                            let hex =
+                                std::str::from_utf8(&self.bytes[self.pos..self.pos + 4]).map_err(|e| e.to_string())?;
+                            self.pos += 4;
+                            char::from_u32(u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?)
+                                .unwrap_or('\u{fffd}')
+                        }
+                        other => return Err(format!("bad escape `\\{}`", other as char)),
+                    };
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                b if b < 0x20 => return Err("control character in a string".to_string()),
+                b => out.push(b),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_json_reader_reads_what_it_should() {
+    let value = Json::parse(r#"{"a": [1, -2.5, true, null], "b": "x\"\\\n\u00e9"}"#).unwrap();
+    assert_eq!(value.get("a").array().len(), 4);
+    assert_eq!(value.get("b").str(), "x\"\\\né");
+    assert!(Json::parse("{\"a\": 1,}").is_err());
+    assert!(Json::parse("[1] 2").is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios, each run on every backend by `scenarios!` below.
+
+/// Versions in `status --json` with their state, for compact assertions.
+fn states(status: &Json) -> Vec<(i64, String)> {
+    status
+        .get("migrations")
+        .array()
+        .iter()
+        .map(|m| (m.get("version").int(), m.get("state").str().to_string()))
+        .collect()
+}
+
+fn applied_versions(t: &Target) -> Vec<i64> {
+    states(&t.migrate(&["status", "--json"]).ok().json())
+        .into_iter()
+        .filter(|(_, state)| state == "applied")
+        .map(|(v, _)| v)
+        .collect()
+}
+
+fn no_arguments_applies_everything_then_nothing(t: &Target) {
+    let first = t.demo(&[]);
+    first
+        .ok()
+        .out("applying 7 migration(s)")
+        .out("[1/7] 001 create_users ... ")
+        .out("[7/7] 007 create_skill_progressions ... ")
+        .out("applied 7 migration(s); now at version 007")
+        .out("current version 007, latest 007: 7 applied, 0 pending");
+    // Each progress line ends with the step's duration.
+    for line in first.stdout.lines().filter(|l| l.starts_with('[')) {
+        assert!(line.ends_with(" ms") || line.ends_with(" s"), "{line}");
+    }
+    let second = t.demo(&[]);
+    second.ok().out("nothing to apply; at version 007");
+    assert!(!second.stdout.contains("[1/"), "{}", second.stdout);
+}
+
+fn status_table_lists_every_column(t: &Target) {
+    let run = t.migrate(&["status"]);
+    run.ok()
+        .out("version  name")
+        .out("description")
+        .out("state")
+        .out("applied at")
+        .out("duration")
+        .out("current version 0, latest 007: 0 applied, 7 pending");
+    let line = run.stdout.lines().find(|l| l.starts_with("001 ")).unwrap();
+    assert!(line.contains("create_users") && line.contains("Users who log in") && line.contains("pending"));
+    t.migrate(&["up", "--to", "6"]).ok();
+    let run = t.migrate(&["status"]);
+    run.ok().out("current version 006, latest 007: 6 applied, 1 pending");
+    let line = run.stdout.lines().find(|l| l.starts_with("006 ")).unwrap();
+    assert!(line.contains("applied (irreversible)"), "{line}");
+    assert!(line.contains(" ms"), "{line}");
+    let line = run.stdout.lines().find(|l| l.starts_with("007 ")).unwrap();
+    assert!(line.contains("pending"), "{line}");
+}
+
+fn status_json_is_what_deploy_scripts_read(t: &Target) {
+    let status = t.migrate(&["status", "--json"]).ok().json();
+    assert_eq!(status.get("current_version").int(), 0);
+    assert_eq!(status.get("latest_version").int(), 7);
+    assert_eq!(status.get("pending_count").int(), 7);
+    assert_eq!(status.get("applied_count").int(), 0);
+    assert_eq!(status.get("up_to_date"), &Json::Bool(false));
+    assert_eq!(status.get("migrations").array().len(), 7);
+
+    t.migrate(&["up", "--to", "3"]).ok();
+    let status = t.migrate(&["status", "--json"]).ok().json();
+    assert_eq!(status.get("current_version").int(), 3);
+    assert_eq!(status.get("pending_count").int(), 4);
+    assert_eq!(status.get("applied_count").int(), 3);
+    let first = &status.get("migrations").array()[0];
+    assert_eq!(first.get("name").str(), "create_users");
+    assert_eq!(first.get("description").str(), "Users who log in");
+    assert!(first.get("applied_at").str().contains('T'), "{first:?}");
+    assert!(first.get("execution_ms").int() >= 0);
+    assert_eq!(first.get("irreversible"), &Json::Bool(false));
+    let sixth = &status.get("migrations").array()[5];
+    assert_eq!(sixth.get("state").str(), "pending");
+    assert_eq!(sixth.get("applied_at"), &Json::Null);
+    assert_eq!(sixth.get("irreversible"), &Json::Bool(true));
+    assert_eq!(
+        states(&status).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        ["applied", "applied", "applied", "pending", "pending", "pending", "pending"]
+    );
+
+    t.migrate(&["up"]).ok();
+    let status = t.migrate(&["status", "--json"]).ok().json();
+    assert_eq!(status.get("up_to_date"), &Json::Bool(true));
+    assert_eq!(status.get("current_version").int(), 7);
+}
+
+fn up_dry_run_prints_the_statements_and_changes_nothing(t: &Target) {
+    let before = t.schema();
+    let run = t.migrate(&["up", "--dry-run"]);
+    run.ok()
+        .out("-- dry run: 7 migration(s) would be applied, in this order; nothing was changed")
+        .out("-- [1/7] up 001 create_users: 001_create_users.up.sql (in one transaction)")
+        .out("CREATE TABLE IF NOT EXISTS users (")
+        .out("-- [7/7] up 007 create_skill_progressions");
+    let first = run.stdout.find("001_create_users.up.sql").unwrap();
+    let last = run.stdout.find("007_create_skill_progressions.up.sql").unwrap();
+    assert!(first < last, "in version order");
+    // Statements come out terminated, ready to paste.
+    assert!(run.stdout.contains(");\n"), "{}", run.stdout);
+    assert_eq!(
+        t.schema(),
+        before,
+        "a dry run changes nothing, not even the tracking tables"
+    );
+
+    t.migrate(&["up", "--to", "4"]).ok();
+    let before = t.schema();
+    let run = t.migrate(&["up", "--to", "6", "--dry-run"]);
+    run.ok()
+        .out("2 migration(s) would be applied")
+        .out("005_add_users_timezone.up.sql")
+        .out("006_normalize_symbols.up.sql");
+    assert!(!run.stdout.contains("007_"), "{}", run.stdout);
+    assert_eq!(t.schema(), before);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4]);
+}
+
+fn down_dry_run_prints_the_statements_and_changes_nothing(t: &Target) {
+    t.migrate(&["up"]).ok();
+    let before = t.schema();
+    let run = t.migrate(&["down", "--dry-run"]);
+    run.ok()
+        .out("1 migration(s) would be reverted")
+        .out("-- [1/1] down 007 create_skill_progressions: 007_create_skill_progressions.down.sql")
+        .out("DROP TABLE skill_progressions;");
+    assert_eq!(t.schema(), before);
+    // Past an irreversible migration even the preview refuses.
+    t.migrate(&["down", "2", "--dry-run"])
+        .code(2)
+        .err("cannot be reverted: `006_normalize_symbols.down.sql` says migrate:irreversible");
+    assert_eq!(t.schema(), before);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7]);
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    assert!(
+        history.array().iter().all(|h| h.get("direction").str() == "up"),
+        "no down recorded"
+    );
+}
+
+fn up_to_down_n_and_down_to(t: &Target) {
+    t.migrate(&["up", "--to", "3"])
+        .ok()
+        .out("applying 3 migration(s)")
+        .out("[3/3] 003 create_portfolio_transactions ... ")
+        .out("now at version 003");
+    assert_eq!(applied_versions(t), [1, 2, 3]);
+    t.migrate(&["up", "--to", "2"])
+        .ok()
+        .out("nothing to apply; at version 003");
+    t.migrate(&["down", "2"])
+        .ok()
+        .out("reverting 2 migration(s)")
+        .out("[1/2] 003 create_portfolio_transactions ... ")
+        .out("[2/2] 002 create_portfolio_holdings ... ")
+        .out("reverted 2 migration(s); now at version 001");
+    assert!(!t.has_table("portfolio_holdings"));
+    t.migrate(&["up", "--to", "5"]).ok();
+    t.migrate(&["down", "--to", "2"])
+        .ok()
+        .out("reverted 3 migration(s); now at version 002");
+    assert_eq!(applied_versions(t), [1, 2]);
+    t.migrate(&["down"])
+        .ok()
+        .out("reverted 1 migration(s); now at version 001");
+    t.migrate(&["down", "--to", "0"]).ok().out("now at version 0");
+    t.migrate(&["down"]).ok().out("nothing to revert");
+    assert!(!t.has_table("users"));
+}
+
+fn down_reason_is_kept_in_history(t: &Target) {
+    t.migrate(&["up", "--to", "5"]).ok();
+    t.migrate(&["down", "2", "--reason", "bad deploy: \"timezone\" broke reports"])
+        .ok();
+    let run = t.migrate(&["history"]);
+    run.ok()
+        .out("started at")
+        .out("direction")
+        .out("duration")
+        .out("result")
+        .out("reason")
+        .out("bad deploy: \"timezone\" broke reports");
+    let downs: Vec<&str> = run.stdout.lines().filter(|l| l.contains(" down ")).collect();
+    assert_eq!(downs.len(), 2, "{}", run.stdout);
+    assert!(
+        downs.iter().all(|l| l.contains(" ok ") && l.contains("bad deploy")),
+        "{downs:?}"
+    );
+
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    let entries = history.array();
+    assert_eq!(entries.len(), 7, "5 up and 2 down");
+    let last = &entries[6];
+    assert_eq!(last.get("version").int(), 4);
+    assert_eq!(last.get("direction").str(), "down");
+    assert_eq!(last.get("success"), &Json::Bool(true));
+    assert_eq!(last.get("reason").str(), "bad deploy: \"timezone\" broke reports");
+    assert!(last.get("duration_ms").int() >= 0);
+    assert_eq!(entries[0].get("reason"), &Json::Null);
+}
+
+fn irreversible_blocks_down_and_fresh_before_anything_changes(t: &Target) {
+    t.migrate(&["up"]).ok();
+    let before = t.schema();
+    t.migrate(&["down", "2"])
+        .code(2)
+        .err("error: migration 6 (normalize_symbols) cannot be reverted")
+        .err("nothing was changed");
+    assert_eq!(t.schema(), before);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7], "not even 007 was reverted");
+
+    t.migrate(&["fresh", "--yes"])
+        .code(2)
+        .err("fresh refused before changing anything")
+        .err("`006_normalize_symbols.down.sql` says migrate:irreversible");
+    assert_eq!(t.schema(), before);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7]);
+}
+
+fn fresh_needs_yes_then_rebuilds(t: &Target) {
+    t.migrate(&["up", "--to", "5"]).ok();
+    t.execute("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')");
+    t.migrate(&["fresh"])
+        .code(2)
+        .err("fresh reverts every applied migration")
+        .err("--yes");
+    assert_eq!(t.query("SELECT COUNT(*) FROM users"), [["1"]], "refused: data kept");
+
+    t.migrate(&["fresh", "--yes"])
+        .ok()
+        .out("reverting 5 migration(s)")
+        .out("[1/5] 005 add_users_timezone ... ")
+        .out("applying 7 migration(s)")
+        .out("[7/7] 007 create_skill_progressions ... ")
+        .out("fresh: reverted 5, applied 7 migration(s)");
+    assert_eq!(t.query("SELECT COUNT(*) FROM users"), [["0"]]);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7]);
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    let downs: Vec<&Json> = history
+        .array()
+        .iter()
+        .filter(|h| h.get("direction").str() == "down")
+        .collect();
+    assert_eq!(downs.len(), 5);
+    assert!(downs.iter().all(|h| h.get("reason").str() == "fresh"));
+}
+
+fn validate_passes_then_lists_every_problem(t: &Target) {
+    t.migrate(&["validate"]).ok().out("ok: 0 applied, 7 pending");
+    t.migrate(&["up", "--to", "4"]).ok();
+    t.migrate(&["validate"])
+        .ok()
+        .out("ok: 4 applied, 3 pending; at version 004, latest 007");
+    // A hand edit: the recorded checksum of 002 no longer matches its file.
+    t.execute(&format!(
+        "UPDATE _embedded_migrations SET checksum = '{}' WHERE version = 2",
+        "0".repeat(64)
+    ));
+    let run = t.migrate(&["validate"]);
+    run.code(2)
+        .err("validation found")
+        .err("migration 2 (create_portfolio_holdings) was changed after it was applied");
+    t.migrate(&["status"]).ok().out("1 drifted (see `migrate validate`)");
+    let status = t.migrate(&["status", "--json"]).ok().json();
+    assert_eq!(states(&status)[1], (2, "drifted".to_string()));
+    t.migrate(&["up"]).code(2).err("was changed after it was applied");
+    assert_eq!(applied_versions(t), [1, 3, 4], "nothing applied past drift");
+}
+
+fn force_forget_and_a_failing_migration(t: &Target) {
+    t.migrate(&["up", "--to", "2"]).ok();
+    // Forget 002 while its table stays: the next `up` runs it again and fails.
+    t.migrate(&["forget", "2"])
+        .ok()
+        .out("removed the record of 002; nothing was run");
+    assert_eq!(applied_versions(t), [1]);
+    assert!(t.has_table("portfolio_holdings"), "forget runs nothing");
+    let run = t.migrate(&["up"]);
+    run.code(1)
+        .out("[1/6] 002 create_portfolio_holdings ... failed after")
+        .err("error: migration 2 (create_portfolio_holdings) failed up in `002_create_portfolio_holdings.up.sql`");
+    assert_eq!(applied_versions(t), [1]);
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    let last = history.array().last().unwrap();
+    assert_eq!(last.get("success"), &Json::Bool(false));
+    assert!(
+        last.get("error").str().contains("create_portfolio_holdings"),
+        "{last:?}"
+    );
+    t.migrate(&["history"]).ok().out("failed: migration 2");
+
+    t.migrate(&["force", "2"])
+        .ok()
+        .out("marked 002 create_portfolio_holdings as applied; nothing was run");
+    assert_eq!(applied_versions(t), [1, 2]);
+    t.migrate(&["up"])
+        .ok()
+        .out("applied 5 migration(s); now at version 007");
+
+    t.migrate(&["force", "42"])
+        .code(2)
+        .err("version 42 is neither in this binary nor in the database");
+    t.migrate(&["forget", "42"]).code(2).err("version 42");
+}
+
+fn bad_arguments_exit_2_with_usage(t: &Target) {
+    for args in [
+        vec!["migrate"],
+        vec!["migrate", "bogus"],
+        vec!["migrate", "down", "1", "--to", "2"],
+        vec!["migrate", "down", "0"],
+        vec!["migrate", "down", "-1"],
+        vec!["migrate", "up", "--to", "abc"],
+        vec!["migrate", "force"],
+        vec!["migrate", "status", "--yaml"],
+        vec!["frobnicate"],
+    ] {
+        let run = t.demo(&args);
+        run.code(2);
+        assert!(
+            run.stderr.contains("Usage: demo") || run.stderr.contains("try '--help'"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+    t.migrate(&["down", "0"]).code(2).err("a whole number from 1");
+    t.migrate(&["up", "--to", "42"])
+        .code(2)
+        .err("version 42 is neither in this binary nor in the database");
+    assert!(!t.has_table("users"), "nothing ran");
+    let help = t.migrate(&["--help"]);
+    help.ok();
+    for command in [
+        "status", "up", "down", "validate", "history", "force", "forget", "fresh",
+    ] {
+        assert!(
+            help.stdout.contains(&format!("  {command}")),
+            "{command} in\n{}",
+            help.stdout
+        );
+    }
+    t.migrate(&["down", "--help"])
+        .ok()
+        .out("--dry-run")
+        .out("--reason <TEXT>")
+        .out("--to <VERSION>");
+}
+
+macro_rules! scenarios {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            scenarios!(@tests $make;
+                no_arguments_applies_everything_then_nothing,
+                status_table_lists_every_column,
+                status_json_is_what_deploy_scripts_read,
+                up_dry_run_prints_the_statements_and_changes_nothing,
+                down_dry_run_prints_the_statements_and_changes_nothing,
+                up_to_down_n_and_down_to,
+                down_reason_is_kept_in_history,
+                irreversible_blocks_down_and_fresh_before_anything_changes,
+                fresh_needs_yes_then_rebuilds,
+                validate_passes_then_lists_every_problem,
+                force_forget_and_a_failing_migration,
+                bad_arguments_exit_2_with_usage,
+            );
+        }
+    };
+    (@tests $make:expr; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let make: fn(&str) -> Option<Target> = $make;
+                if let Some(target) = make(stringify!($name)) {
+                    super::$name(&target);
+                }
+            }
+        )*
+    };
+}
+
+scenarios!(sqlite, |test| Some(Target::sqlite(test)));
+#[cfg(feature = "postgres")]
+scenarios!(postgres, Target::postgres);
+#[cfg(feature = "mysql")]
+scenarios!(mysql, Target::mysql);
+
+// ---------------------------------------------------------------------------
+// The demo's own choices.
+
+#[test]
+fn database_url_passwords_never_show() {
+    let t = Target::sqlite("password");
+    for url in [
+        "postgres://app:s3cr3t-pw@127.0.0.1:1/app",
+        "mysql://app:s3cr3t-pw@127.0.0.1:1/app",
+        "oracle://app:s3cr3t-pw@127.0.0.1:1/app",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+            .args(["migrate", "status"])
+            .env("DATABASE_URL", url)
+            .current_dir(&t.dir)
+            .output()
+            .unwrap();
+        let run = Run::new(&["migrate", "status"], output);
+        assert_ne!(run.code, Some(0), "{url}");
+        assert!(run.stderr.contains("app:***@127.0.0.1:1/app"), "{url}: {}", run.stderr);
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{url}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn the_demo_defaults_to_demo_db_in_the_working_directory() {
+    let dir = scratch_dir("default-url");
+    let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .env_remove("DATABASE_URL")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let run = Run::new(&[], output);
+    run.ok().out("applied 7 migration(s)");
+    assert!(dir.join("demo.db").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
