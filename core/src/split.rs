@@ -109,6 +109,12 @@ impl Splitter<'_> {
         let mut block = Block::default();
         while self.pos < self.src.len() {
             let byte = self.src[self.pos];
+            // MySQL runs the text of `/*! ... */` (MariaDB also `/*M! ... */`),
+            // as mysqldump writes it: such a comment is statement text.
+            let rest = &self.src[self.pos..];
+            if self.dialect == Dialect::MySql && (rest.starts_with(b"/*!") || rest.starts_with(b"/*M!")) {
+                start.get_or_insert(self.pos);
+            }
             if self.skip_comment() {
                 continue;
             }
@@ -385,6 +391,23 @@ mod tests {
         assert_eq!(
             texts(mariadb, Dialect::MySql),
             ["BEGIN NOT ATOMIC SELECT 1; END", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn mysql_executable_comments_are_statements() {
+        let src = "/*!40101 SET NAMES utf8mb4 */;\n/* plain */ /*M!100100 SET @a = 1 */;\nSELECT 1 /*!50100 + 1 */;";
+        assert_eq!(
+            texts(src, Dialect::MySql),
+            [
+                "/*!40101 SET NAMES utf8mb4 */",
+                "/*M!100100 SET @a = 1 */",
+                "SELECT 1 /*!50100 + 1 */"
+            ]
+        );
+        assert_eq!(
+            texts("/*!40101 SET NAMES utf8mb4 */;", Dialect::Postgres),
+            Vec::<&str>::new()
         );
     }
 
