@@ -675,3 +675,29 @@ async fn connection_errors_never_show_the_password() {
         }
     }
 }
+
+/// An application role that owns its schema but may not create schemas
+/// (the usual production grant) can run once the schema exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_without_create_on_the_database_runs_in_its_own_schema() {
+    let Some(db) = PgDb::create("limited_role").await else {
+        return;
+    };
+    let role = format!("{}_app", db.name);
+    db.exec(&format!("CREATE ROLE \"{role}\" LOGIN")).await;
+    db.exec(&format!("CREATE SCHEMA app AUTHORIZATION \"{role}\"")).await;
+    let limited = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(db.options().username(&role))
+        .await
+        .expect("connect as the application role");
+    let in_app = Settings::default().schema("app");
+    let result = BASE.with(in_app.clone()).run(&limited).await;
+    let denied = BASE.with(Settings::default().schema("elsewhere")).run(&limited).await;
+    limited.close().await;
+    db.exec(&format!("DROP OWNED BY \"{role}\"")).await;
+    db.exec(&format!("DROP ROLE \"{role}\"")).await;
+    assert_eq!(result.expect("run as the application role").steps.len(), 3);
+    let err = denied.expect_err("may not create a schema");
+    assert!(err.to_string().contains("permission denied"), "{err}");
+}

@@ -434,18 +434,33 @@ impl Session for PgSession {
     }
 
     async fn prepare(&mut self) -> Result<(), Error> {
+        // Nothing to do once the tables exist: no DDL, no notices, and no
+        // need for CREATE privileges on every run.
+        let ready: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(&self.sql.state)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(db_err("looking for the tracking tables"))?;
+        if ready {
+            return Ok(());
+        }
+        let schema_missing = match &self.sql.schema {
+            Some(schema) => sqlx::query_scalar::<_, bool>("SELECT to_regnamespace($1) IS NULL")
+                .bind(schema)
+                .fetch_one(&mut *self.conn)
+                .await
+                .map_err(db_err("looking for the schema"))?,
+            None => false,
+        };
         // One transaction, so that an interrupted first run never leaves a
-        // state table without its row; the notices of `IF NOT EXISTS` on
-        // every later run are noise.
+        // state table without its row.
         let sql = &self.sql;
         let mut tx = Connection::begin(&mut *self.conn)
             .await
             .map_err(db_err("creating the tracking tables"))?;
         let create = async {
-            sqlx::raw_sql("SET LOCAL client_min_messages = warning")
-                .execute(&mut *tx)
-                .await?;
-            for statement in sql.create_schema().into_iter().chain(sql.create()) {
+            let schema = sql.create_schema().filter(|_| schema_missing);
+            for statement in schema.into_iter().chain(sql.create()) {
                 sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *tx).await?;
             }
             tx.commit().await

@@ -41,7 +41,11 @@ impl Settings {
         self
     }
 
-    /// PostgreSQL schema for the tracking tables and the lock key.
+    /// Where the tracking tables live, created if missing; it also keys the
+    /// migration lock. PostgreSQL: a schema, and the migrations run with it
+    /// first on their `search_path`, so their unqualified names land there
+    /// too. MySQL/MariaDB: a database for the tracking tables only; the
+    /// migrations run in the connection's database.
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Some(schema.into());
         self
