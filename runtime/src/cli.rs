@@ -134,14 +134,19 @@ pub async fn dispatch_with<L: Language, D: Database<Language = L>>(
     settings: Settings,
     db: &D,
 ) -> Option<i32> {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = migrate_args(std::env::args_os().collect())?;
+    Some(from_args(migrations, settings, db, args).await)
+}
+
+/// `[app, migrate, status, ...]` -> `[app migrate, status, ...]`, so that
+/// usage lines read `app migrate <COMMAND>`; `None` for any other command line.
+fn migrate_args(mut args: Vec<std::ffi::OsString>) -> Option<Vec<std::ffi::OsString>> {
     if args.get(1).is_none_or(|arg| arg != "migrate") {
         return None;
     }
     let program = args.remove(0);
-    // `app migrate status` reads as `app migrate` with the command `status`.
     args[0] = format!("{} migrate", program.to_string_lossy()).into();
-    Some(from_args(migrations, settings, db, args).await)
+    Some(args)
 }
 
 /// Parses `args` (the first is the program name) and runs the command.
@@ -615,13 +620,15 @@ impl<'a> ProgressPrinter<'a> {
     }
 
     fn event(&self, p: &Progress) {
-        let mut stdout = std::io::stdout().lock();
+        // One `print!` per event (not a locked handle) so that test harnesses
+        // capturing stdout capture these lines too.
+        let mut text = String::new();
         if p.index == 1 && matches!(p.event, ProgressEvent::Started) {
             let verb = match p.direction {
                 Direction::Up => "applying",
                 Direction::Down => "reverting",
             };
-            let _ = writeln!(stdout, "{verb} {} migration(s)", p.total);
+            let _ = writeln!(text, "{verb} {} migration(s)", p.total);
         }
         let head = format!(
             "[{}/{}] {} {}",
@@ -635,14 +642,15 @@ impl<'a> ProgressPrinter<'a> {
         let _ = match &p.event {
             ProgressEvent::Started => {
                 self.open.store(p.index, Ordering::SeqCst);
-                write!(stdout, "{head} ... ")
+                write!(text, "{head} ... ")
             }
-            ProgressEvent::Finished(d) if started => writeln!(stdout, "{}", format_duration(*d)),
-            ProgressEvent::Finished(d) => writeln!(stdout, "{head} ... {}", format_duration(*d)),
-            ProgressEvent::Failed(d) if started => writeln!(stdout, "failed after {}", format_duration(*d)),
-            ProgressEvent::Failed(d) => writeln!(stdout, "{head} ... failed after {}", format_duration(*d)),
+            ProgressEvent::Finished(d) if started => writeln!(text, "{}", format_duration(*d)),
+            ProgressEvent::Finished(d) => writeln!(text, "{head} ... {}", format_duration(*d)),
+            ProgressEvent::Failed(d) if started => writeln!(text, "failed after {}", format_duration(*d)),
+            ProgressEvent::Failed(d) => writeln!(text, "{head} ... failed after {}", format_duration(*d)),
         };
-        let _ = stdout.flush();
+        print!("{text}");
+        let _ = std::io::stdout().flush();
     }
 
     /// Ends a line left open by an operation that stopped without a
@@ -770,6 +778,17 @@ mod tests {
         assert!(parse(&["m", "down", "3", "--to", "1"]).is_err());
         assert!(parse(&["m", "down", "0"]).is_err());
         assert!(parse(&["m", "up", "--to", "x"]).is_err());
+    }
+
+    #[test]
+    fn dispatch_takes_only_the_migrate_command_line() {
+        let os = |args: &[&str]| args.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(migrate_args(os(&["app"])), None);
+        assert_eq!(migrate_args(os(&["app", "serve", "migrate"])), None);
+        assert_eq!(
+            migrate_args(os(&["app", "migrate", "down", "2"])),
+            Some(os(&["app migrate", "down", "2"]))
+        );
     }
 
     #[test]
