@@ -525,3 +525,28 @@ async fn connection_errors_never_show_the_password() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_option_keeps_the_tracking_tables_in_another_database() {
+    let Some(db) = MyDb::create("schema_option").await else {
+        return;
+    };
+    // Settings take names of at most 48 characters.
+    let meta = format!("em_meta_{}_{}", std::process::id(), now_ms() % 1_000_000_000);
+    let settings = Settings::default().schema(meta.clone());
+    let report = BASE.with(settings.clone()).run(&db.pool).await;
+    let tables = db.tables().await;
+    let recorded = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+        "SELECT CAST(COUNT(*) AS SIGNED) FROM `{meta}`.`_embedded_migrations`"
+    )))
+    .fetch_one(&db.pool)
+    .await;
+    let again = BASE.with(settings).run(&db.pool).await;
+    let default_status = BASE.status(&db.pool).await;
+    drop_database(&db.server, &meta);
+    assert_eq!(report.expect("run").steps.len(), 3);
+    assert_eq!(tables, ["a", "b"], "the migrations ran in the connection's database");
+    assert_eq!(recorded.expect("tracking rows in the other database"), 3);
+    assert!(again.expect("boot").is_empty());
+    assert_eq!(default_status.expect("status").pending_count(), 3);
+}

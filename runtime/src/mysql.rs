@@ -313,9 +313,27 @@ impl Session for MySqlSession {
     }
 
     async fn prepare(&mut self) -> Result<(), Error> {
+        // Nothing to do once the state row exists: no DDL (which would commit
+        // implicitly) and no need for CREATE privileges on every run.
+        if let Ok(Some(_)) = Self::state_in(&mut self.conn, self.sql.select_state()).await {
+            return Ok(());
+        }
+        let schema_missing = match &self.schema {
+            Some(schema) => {
+                let found: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+                        .bind(schema)
+                        .fetch_one(&mut *self.conn)
+                        .await
+                        .map_err(db_err("looking for the database"))?;
+                found == 0
+            }
+            None => false,
+        };
+        let schema = self.sql.create_schema().filter(|_| schema_missing);
         // Each statement commits on its own here; all are idempotent, so an
         // interrupted first run is completed by the next one.
-        for statement in self.sql.create_schema().into_iter().chain(self.sql.create()) {
+        for statement in schema.into_iter().chain(self.sql.create()) {
             sqlx::raw_sql(AssertSqlSafe(statement))
                 .execute(&mut *self.conn)
                 .await
