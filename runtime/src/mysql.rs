@@ -350,7 +350,8 @@ impl Session for MySqlSession {
         let name = format!("embedded_migrations.{}", &digest.to_hex()[..24]);
         let got: Option<i64> = sqlx::query_scalar("SELECT CAST(GET_LOCK(?, ?) AS SIGNED)")
             .bind(&name)
-            .bind(timeout.as_secs_f64())
+            // A year is "forever" here, and keeps the value in the range the server takes.
+            .bind(timeout.as_secs_f64().min(31_536_000.0))
             .fetch_one(&mut *self.conn)
             .await
             .map_err(db_err("taking the migration lock"))?;
