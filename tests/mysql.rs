@@ -447,18 +447,16 @@ async fn a_held_lock_makes_run_wait_then_fail_naming_the_holder() {
         other => panic!("expected a lock timeout naming the holder, got {other}"),
     }
     eprintln!("{err}");
-    // A zero timeout tries once and does not wait.
-    let started = Instant::now();
+    // A zero timeout tries once and does not wait (for the two seconds the
+    // holder still needs).
     let err = SLOW
         .with(Settings::default().lock_timeout(Duration::ZERO))
         .run(&db.pool)
         .await
         .expect_err("still held");
-    assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
     assert!(
-        started.elapsed() < Duration::from_millis(300),
-        "{:?}",
-        started.elapsed()
+        matches!(err, Error::LockTimeout { waited, .. } if waited < Duration::from_secs(1)),
+        "{err}"
     );
     let report = holder.await.expect("holder task").expect("holder run");
     assert_eq!(report.steps.len(), 1);
