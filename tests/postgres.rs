@@ -670,7 +670,7 @@ async fn connection_errors_never_show_the_password() {
     ];
     for url in cases {
         let pool = PgPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(2))
             .connect_lazy(&url)
             .expect("lazy pool");
         for err in [

@@ -35,10 +35,7 @@ impl Database for MySqlPool {
     type Session = MySqlSession;
 
     async fn open(&self, settings: &Settings) -> Result<MySqlSession, Error> {
-        let conn = self
-            .acquire()
-            .await
-            .map_err(|err| Error::database(BACKEND, "connecting", err))?;
+        let conn = self.acquire().await.map_err(connect_error)?;
         Ok(MySqlSession {
             conn,
             sql: TrackingSql::new(SqlDialect::MySql, settings),
@@ -67,6 +64,18 @@ impl Drop for MySqlSession {
             self.conn.close_on_drop();
         }
     }
+}
+
+/// sqlx reports a server that never answered as a pool timeout, which
+/// alone does not say where to look.
+fn connect_error(err: sqlx::Error) -> Error {
+    let message = match err {
+        sqlx::Error::PoolTimedOut => "no connection within the pool's acquire timeout: the server is down or \
+                                      unreachable, or every connection of the pool is in use"
+            .to_string(),
+        other => message_of(&other),
+    };
+    Error::database(BACKEND, "connecting", message)
 }
 
 fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {

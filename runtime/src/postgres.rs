@@ -38,10 +38,7 @@ impl Database for PgPool {
     type Session = PgSession;
 
     async fn open(&self, settings: &Settings) -> Result<PgSession, Error> {
-        let conn = self
-            .acquire()
-            .await
-            .map_err(|err| Error::database(BACKEND, "connecting", err))?;
+        let conn = self.acquire().await.map_err(connect_error)?;
         Ok(PgSession {
             conn,
             sql: TrackingSql::new(SqlDialect::Postgres, settings),
@@ -80,6 +77,18 @@ impl Drop for PgSession {
             self.conn.close_on_drop();
         }
     }
+}
+
+/// sqlx reports a server that never answered as a pool timeout, which
+/// alone does not say where to look.
+fn connect_error(err: sqlx::Error) -> Error {
+    let message = match err {
+        sqlx::Error::PoolTimedOut => "no connection within the pool's acquire timeout: the server is down or \
+                                      unreachable, or every connection of the pool is in use"
+            .to_string(),
+        other => message_of(&other),
+    };
+    Error::database(BACKEND, "connecting", message)
 }
 
 fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
