@@ -26,6 +26,8 @@ mod sql;
 // One module per backend, each behind its cargo feature.
 #[cfg(feature = "mysql")]
 mod mysql;
+#[cfg(feature = "neo4j")]
+mod neo4j;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -40,6 +42,14 @@ pub use report::{
     StatusEntry, StepReport,
 };
 pub use settings::Settings;
+
+#[cfg(feature = "neo4j")]
+#[doc(hidden)]
+pub use neo4j::PinnedGraph as __PinnedNeo4jGraph;
+/// The neo4rs this crate implements `Database` for: a `Graph` of another
+/// neo4rs version is another type, so use this one (or the same version).
+#[cfg(feature = "neo4j")]
+pub use neo4rs;
 
 use backend::Database;
 use std::marker::PhantomData;

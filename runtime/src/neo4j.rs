@@ -1,0 +1,692 @@
+//! Neo4j through `neo4rs::Graph` (neo4rs 0.8: Bolt 4.1/4.0, Neo4j 4.4 and 5).
+//!
+//! Tracking lives in the graph, as nodes with these labels (for the default
+//! table name; another name `t` gives `t`, `t_history`, `t_state`, `t_lock`):
+//! - `(:__EmbeddedMigration {version, name, checksum, applied_at, execution_ms, dirty})`,
+//!   one per applied migration, unique on `version`;
+//! - `(:__EmbeddedMigrationHistory {seq, version, name, direction, started_at, duration_ms, success, error, reason})`,
+//!   one per up or down run, failed ones too;
+//! - `(:__EmbeddedMigrationState {id: 1, applied_count, last_version, chain, dirty, history_seq})`,
+//!   the one node the boot check reads;
+//! - `(:__EmbeddedMigrationLock {id: 1, owner, acquired_at, expires_at})`, unique on `id`.
+//!
+//! Neo4j refuses a transaction that both changes the schema and writes data.
+//! So a migration of data statements runs in one explicit transaction with
+//! its tracking writes (all or nothing), while a migration of schema
+//! statements (the folder rules keep the two kinds in separate files), or a
+//! file that says `migrate:no-transaction`, runs each statement in its own
+//! transaction between a dirty marker and the tracking writes.
+//!
+//! The lock is a lease: the lock node carries its holder and an expiry in the
+//! server's clock, renewed by every migration step. A lock past its expiry
+//! (a process that died) is taken over; otherwise `Error::LockTimeout` names
+//! the holder.
+
+use crate::backend::{Change, Database, Session, State};
+use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
+use crate::report::{AppliedMigration, HistoryEntry};
+use crate::{Checksum, Cypher, Direction, Error, Settings};
+use neo4rs::{query, Graph, Query, Row, Txn};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const BACKEND: &str = "Neo4j";
+
+/// How long a lock stays valid without renewal. Each migration step renews
+/// it, so only a single step running longer than this could lose the lock,
+/// and then its tracking write fails instead of recording twice.
+const LOCK_LEASE: Duration = Duration::from_secs(600);
+
+/// Between two attempts to take a lock another process holds.
+const LOCK_POLL: Duration = Duration::from_millis(500);
+
+impl Database for Graph {
+    type Language = Cypher;
+    type Session = Neo4jSession;
+
+    async fn open(&self, settings: &Settings) -> Result<Neo4jSession, Error> {
+        Neo4jSession::new(self.clone(), settings, owner_id(), Clock::System)
+    }
+}
+
+/// A graph whose clock and lock owner are fixed, so that the Bolt
+/// conversation is the same on every run: the contract tests compare it
+/// byte for byte with a script. Not for applications: every record would
+/// carry the same time.
+#[doc(hidden)]
+pub struct PinnedGraph<'g> {
+    pub graph: &'g Graph,
+    pub owner: &'static str,
+    /// Written as `applied_at` and `started_at`; durations are written as 0.
+    pub now: &'static str,
+}
+
+impl Database for PinnedGraph<'_> {
+    type Language = Cypher;
+    type Session = Neo4jSession;
+
+    async fn open(&self, settings: &Settings) -> Result<Neo4jSession, Error> {
+        Neo4jSession::new(
+            self.graph.clone(),
+            settings,
+            self.owner.to_string(),
+            Clock::Pinned(self.now),
+        )
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Clock {
+    System,
+    Pinned(&'static str),
+}
+
+impl Clock {
+    /// The timestamp to record, given the one the engine took.
+    fn stamp(self, taken: &str) -> String {
+        match self {
+            Clock::System => taken.to_string(),
+            Clock::Pinned(now) => now.to_string(),
+        }
+    }
+
+    fn millis_since(self, started: Instant) -> i64 {
+        match self {
+            Clock::System => started.elapsed().as_millis() as i64,
+            Clock::Pinned(_) => 0,
+        }
+    }
+}
+
+/// Names the lock holder for a person reading `LockTimeout`: host, process
+/// and a counter, since one process may run several sessions.
+fn owner_id() -> String {
+    static SESSIONS: AtomicU64 = AtomicU64::new(0);
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_string());
+    let session = SESSIONS.fetch_add(1, Ordering::Relaxed) + 1;
+    format!(
+        "{host} pid {} session {session} since {}",
+        std::process::id(),
+        crate::core::time::now_iso8601()
+    )
+}
+
+/// The four labels, backtick-quoted for Cypher text.
+struct Labels {
+    migration: String,
+    history: String,
+    state: String,
+    lock: String,
+    /// Prefix of the constraint names.
+    constraint: String,
+}
+
+impl Labels {
+    /// `settings` passed `Settings::check`: the table name is an identifier.
+    fn new(settings: &Settings) -> Labels {
+        let base = settings.table_name();
+        let (migration, suffix) = if base == Settings::default().table_name() {
+            ("__EmbeddedMigration".to_string(), ["History", "State", "Lock"])
+        } else {
+            (base.to_string(), ["_history", "_state", "_lock"])
+        };
+        let quote = |suffix: &str| format!("`{migration}{suffix}`");
+        Labels {
+            history: quote(suffix[0]),
+            state: quote(suffix[1]),
+            lock: quote(suffix[2]),
+            constraint: migration.clone(),
+            migration: quote(""),
+        }
+    }
+}
+
+pub struct Neo4jSession {
+    graph: Graph,
+    labels: Labels,
+    owner: String,
+    clock: Clock,
+}
+
+fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '_ {
+    move |err| Error::database(BACKEND, operation, message(&err))
+}
+
+/// The server's own words where there are some.
+fn message(err: &neo4rs::Error) -> String {
+    match err {
+        neo4rs::Error::Neo4j(e) => format!("{}: {}", e.code(), e.message()),
+        other => other.to_string(),
+    }
+}
+
+fn row_err(operation: &str) -> impl FnOnce(neo4rs::DeError) -> Error + '_ {
+    move |err| {
+        Error::database(
+            BACKEND,
+            operation,
+            format!("unexpected value in the tracking nodes: {err}"),
+        )
+    }
+}
+
+/// Pulls every row, so the connection goes back to the pool clean.
+async fn rows_in(txn: &mut Txn, q: Query) -> Result<Vec<Row>, neo4rs::Error> {
+    let mut stream = txn.execute(q).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next(txn.handle()).await? {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// After a failed statement the server answers ROLLBACK with IGNORED until
+/// the connection is reset (which the pool does when it hands the
+/// connection out again), so a rollback error here is secondary: the
+/// caller reports the failure that caused it.
+async fn rollback(txn: Txn) {
+    if let Err(err) = txn.rollback().await {
+        tracing::debug!(error = %err, "rollback after a failed statement");
+    }
+}
+
+/// What the guard query found.
+enum Guard {
+    Current,
+    /// Another process changed the state since the plan.
+    Moved,
+    /// The lock node is gone or has another owner.
+    LockLost,
+}
+
+impl Neo4jSession {
+    fn new(graph: Graph, settings: &Settings, owner: String, clock: Clock) -> Result<Neo4jSession, Error> {
+        if settings.schema_name().is_some() {
+            return Err(Error::Unsupported {
+                backend: BACKEND,
+                what: "a schema setting (choose the Neo4j database in the neo4rs config instead)".to_string(),
+            });
+        }
+        Ok(Neo4jSession {
+            graph,
+            labels: Labels::new(settings),
+            owner,
+            clock,
+        })
+    }
+
+    async fn fetch(&self, q: Query, operation: &str) -> Result<Vec<Row>, Error> {
+        let mut stream = self.graph.execute(q).await.map_err(db_err(operation))?;
+        let mut rows = Vec::new();
+        while let Some(row) = stream.next().await.map_err(db_err(operation))? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    async fn begin(&self, operation: &str) -> Result<Txn, Error> {
+        self.graph.start_txn().await.map_err(db_err(operation))
+    }
+
+    /// Runs `work` in one transaction and commits it; rolls back on error.
+    async fn in_transaction(
+        &self,
+        operation: &str,
+        work: impl AsyncFnOnce(&mut Txn) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut txn = self.begin(operation).await?;
+        match work(&mut txn).await {
+            Ok(()) => txn.commit().await.map_err(db_err(operation)),
+            Err(err) => {
+                rollback(txn).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Renews the lock and compares the state node with the one the plan was
+    /// made on, first thing in each transaction that records a step.
+    async fn guard(&self, txn: &mut Txn, expected: &State) -> Result<Guard, Error> {
+        let Labels { state, lock, .. } = &self.labels;
+        let q = query(&format!(
+            "MATCH (s:{state} {{id: 1}}), (l:{lock} {{id: 1}}) WHERE l.owner = $owner \
+             SET l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) \
+             RETURN s.applied_count = $applied_count AND s.last_version = $last_version \
+             AND s.chain = $chain AND s.dirty = $dirty AS current"
+        ))
+        .param("owner", self.owner.as_str())
+        .param("lease_ms", LOCK_LEASE.as_millis() as i64)
+        .param("applied_count", expected.applied_count)
+        .param("last_version", expected.last_version)
+        .param("chain", expected.chain.to_hex())
+        .param("dirty", expected.dirty);
+        let rows = rows_in(txn, q).await.map_err(db_err("checking the migration state"))?;
+        match rows.first() {
+            None => Ok(Guard::LockLost),
+            Some(row) => match row
+                .get::<bool>("current")
+                .map_err(row_err("checking the migration state"))?
+            {
+                true => Ok(Guard::Current),
+                false => Ok(Guard::Moved),
+            },
+        }
+    }
+
+    /// The guard, as an error where the step must not go on.
+    async fn check_guard(&self, txn: &mut Txn, expected: &State) -> Result<(), Error> {
+        match self.guard(txn, expected).await? {
+            Guard::Current => Ok(()),
+            Guard::Moved => Err(Error::Conflict),
+            Guard::LockLost => Err(Error::Database {
+                backend: BACKEND,
+                operation: "recording a migration".to_string(),
+                message: format!(
+                    "the migration lock held by `{}` was taken over (it expired after {} s without renewal); nothing of this step was recorded",
+                    self.owner,
+                    LOCK_LEASE.as_secs()
+                ),
+            }),
+        }
+    }
+
+    /// Writes a tracking node (creating or replacing it).
+    fn upsert_record(&self, row: &AppliedMigration, applied_at: String, execution_ms: i64, dirty: bool) -> Query {
+        let migration = &self.labels.migration;
+        query(&format!(
+            "MERGE (m:{migration} {{version: $version}}) SET m.name = $name, m.checksum = $checksum, \
+             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty"
+        ))
+        .param("version", row.version)
+        .param("name", row.name.as_str())
+        .param("checksum", row.checksum.to_hex())
+        .param("applied_at", applied_at)
+        .param("execution_ms", execution_ms)
+        .param("dirty", dirty)
+    }
+
+    fn delete_record(&self, version: i64) -> Query {
+        let migration = &self.labels.migration;
+        query(&format!("MATCH (m:{migration} {{version: $version}}) DELETE m")).param("version", version)
+    }
+
+    fn set_dirty(&self, version: i64, dirty: bool) -> Query {
+        let migration = &self.labels.migration;
+        query(&format!(
+            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty"
+        ))
+        .param("version", version)
+        .param("dirty", dirty)
+    }
+
+    fn write_state(&self, state: &State) -> Query {
+        let label = &self.labels.state;
+        query(&format!(
+            "MATCH (s:{label} {{id: 1}}) SET s.applied_count = $applied_count, s.last_version = $last_version, \
+             s.chain = $chain, s.dirty = $dirty"
+        ))
+        .param("applied_count", state.applied_count)
+        .param("last_version", state.last_version)
+        .param("chain", state.chain.to_hex())
+        .param("dirty", state.dirty)
+    }
+
+    /// The history node takes the next number from the state node, in the
+    /// same statement, so history keeps its order whatever the clocks say.
+    fn insert_history(&self, entry: &HistoryEntry) -> Query {
+        let Labels { state, history, .. } = &self.labels;
+        query(&format!(
+            "MATCH (s:{state} {{id: 1}}) SET s.history_seq = s.history_seq + 1 \
+             CREATE (:{history} {{seq: s.history_seq, version: $version, name: $name, direction: $direction, \
+             started_at: $started_at, duration_ms: $duration_ms, success: $success, error: $error, reason: $reason}})"
+        ))
+        .param("version", entry.version)
+        .param("name", entry.name.as_str())
+        .param("direction", entry.direction.as_str())
+        .param("started_at", self.clock.stamp(&entry.started_at))
+        .param("duration_ms", entry.duration_ms)
+        .param("success", entry.success)
+        .param("error", entry.error.clone())
+        .param("reason", entry.reason.clone())
+    }
+
+    /// The tracking writes of a finished step: its node, the state, history.
+    async fn record(&self, txn: &mut Txn, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
+        let operation = "recording the migration";
+        let write = match &change.record {
+            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, false),
+            None => self.delete_record(change.migration.version),
+        };
+        txn.run(write).await.map_err(db_err(operation))?;
+        txn.run(self.write_state(&change.state_after))
+            .await
+            .map_err(db_err(operation))?;
+        let mut history = change.history.clone();
+        history.duration_ms = execution_ms;
+        txn.run(self.insert_history(&history)).await.map_err(db_err(operation))
+    }
+
+    /// A data migration: guard, statements and tracking writes in one
+    /// transaction.
+    async fn apply_in_transaction(&self, change: &Change<'_>, statements: &[Statement<'_>]) -> Result<(), Error> {
+        self.in_transaction("applying the migration", async |txn| {
+            self.check_guard(txn, &change.state_before).await?;
+            let started = Instant::now();
+            for statement in statements {
+                if let Err(err) = txn.run(query(statement.text)).await {
+                    return Err(failed(change, statement, &err, true));
+                }
+            }
+            self.record(txn, change, self.clock.millis_since(started)).await
+        })
+        .await
+    }
+
+    /// Schema statements (or a `no-transaction` file): mark the migration
+    /// dirty, run each statement in its own transaction, then record it. A
+    /// failure after a statement committed leaves the mark for a person to
+    /// resolve with `force` or `forget`; a failure of the first statement
+    /// changed nothing, so the mark is taken back.
+    async fn apply_step_by_step(&self, change: &Change<'_>, statements: &[Statement<'_>]) -> Result<(), Error> {
+        let version = change.migration.version;
+        let mut dirty_state = change.state_before;
+        dirty_state.dirty = true;
+        self.in_transaction("marking the migration dirty", async |txn| {
+            self.check_guard(txn, &change.state_before).await?;
+            let mark = match &change.record {
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, true),
+                None => self.set_dirty(version, true),
+            };
+            txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
+            txn.run(self.write_state(&dirty_state))
+                .await
+                .map_err(db_err("marking the migration dirty"))
+        })
+        .await?;
+
+        let started = Instant::now();
+        for (index, statement) in statements.iter().enumerate() {
+            let mut txn = self.begin("applying the migration").await?;
+            let result = match txn.run(query(statement.text)).await {
+                Ok(()) => txn.commit().await,
+                Err(err) => {
+                    rollback(txn).await;
+                    Err(err)
+                }
+            };
+            if let Err(err) = result {
+                let undone = index == 0
+                    && match self.unmark(change, &dirty_state).await {
+                        Ok(()) => true,
+                        Err(unmark_err) => {
+                            tracing::warn!(error = %unmark_err, "could not take back the dirty mark");
+                            false
+                        }
+                    };
+                return Err(failed(change, statement, &err, undone));
+            }
+        }
+        let execution_ms = self.clock.millis_since(started);
+        self.in_transaction("recording the migration", async |txn| {
+            self.check_guard(txn, &dirty_state).await?;
+            self.record(txn, change, execution_ms).await
+        })
+        .await
+    }
+
+    /// Takes back the dirty mark of a step whose first statement failed.
+    async fn unmark(&self, change: &Change<'_>, dirty_state: &State) -> Result<(), Error> {
+        let version = change.migration.version;
+        self.in_transaction("taking back the dirty mark", async |txn| {
+            self.check_guard(txn, dirty_state).await?;
+            let undo = match change.direction {
+                Direction::Up => self.delete_record(version),
+                Direction::Down => self.set_dirty(version, false),
+            };
+            txn.run(undo).await.map_err(db_err("taking back the dirty mark"))?;
+            txn.run(self.write_state(&change.state_before))
+                .await
+                .map_err(db_err("taking back the dirty mark"))
+        })
+        .await
+    }
+}
+
+fn failed(change: &Change<'_>, statement: &Statement<'_>, err: &neo4rs::Error, rolled_back: bool) -> Error {
+    let script = change.migration.script(change.direction);
+    Error::MigrationFailed {
+        version: change.migration.version,
+        name: change.migration.name.to_string(),
+        file: script.file.to_string(),
+        direction: change.direction,
+        statement: statement.text.to_string(),
+        line: statement.line,
+        message: message(err),
+        rolled_back,
+    }
+}
+
+impl Session for Neo4jSession {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Cypher
+    }
+
+    async fn read_state(&mut self) -> Result<Option<State>, Error> {
+        let operation = "reading the migration state";
+        let label = &self.labels.state;
+        let q = query(&format!(
+            "MATCH (s:{label} {{id: 1}}) RETURN s.applied_count AS applied_count, \
+             s.last_version AS last_version, s.chain AS chain, s.dirty AS dirty"
+        ));
+        let rows = self.fetch(q, operation).await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let chain: String = row.get("chain").map_err(row_err(operation))?;
+        Ok(Some(State {
+            applied_count: row.get("applied_count").map_err(row_err(operation))?,
+            last_version: row.get("last_version").map_err(row_err(operation))?,
+            chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+            dirty: row.get("dirty").map_err(row_err(operation))?,
+        }))
+    }
+
+    async fn prepare(&mut self) -> Result<(), Error> {
+        let operation = "creating the tracking constraints";
+        let Labels {
+            migration,
+            state,
+            constraint,
+            ..
+        } = &self.labels;
+        // Schema commands, each in its own transaction; IF NOT EXISTS makes
+        // them idempotent. The lock's constraint is made by `lock`.
+        for statement in [
+            format!(
+                "CREATE CONSTRAINT `{constraint}_version` IF NOT EXISTS FOR (m:{migration}) REQUIRE m.version IS UNIQUE"
+            ),
+            format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE"),
+        ] {
+            self.in_transaction(operation, async |txn| {
+                txn.run(query(&statement)).await.map_err(db_err(operation))
+            })
+            .await?;
+        }
+        let q = query(&format!(
+            "MERGE (s:{state} {{id: 1}}) ON CREATE SET s.applied_count = 0, s.last_version = 0, \
+             s.chain = $chain, s.dirty = false, s.history_seq = 0"
+        ))
+        .param("chain", Checksum::ZERO.to_hex());
+        self.in_transaction("creating the state node", async |txn| {
+            txn.run(q).await.map_err(db_err("creating the state node"))
+        })
+        .await
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        let operation = "taking the migration lock";
+        let Labels { lock, constraint, .. } = &self.labels;
+        // Without the constraint, two processes could each MERGE a lock node.
+        let unique =
+            format!("CREATE CONSTRAINT `{constraint}_lock_id` IF NOT EXISTS FOR (l:{lock}) REQUIRE l.id IS UNIQUE");
+        self.in_transaction(operation, async |txn| {
+            txn.run(query(&unique)).await.map_err(db_err(operation))
+        })
+        .await?;
+        // ON MATCH writes before reading the owner so that the node's write
+        // lock is held when the owner and expiry are read: two processes
+        // cannot both see an expired lock and both take it over.
+        let acquire = format!(
+            "MERGE (l:{lock} {{id: 1}}) \
+             ON CREATE SET l.owner = $owner, l.acquired_at = datetime(), \
+             l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) \
+             ON MATCH SET l.contender = $owner \
+             WITH l, l.owner = $owner OR l.expires_at < datetime() AS free \
+             FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END | \
+             SET l.owner = $owner, l.acquired_at = datetime(), \
+             l.expires_at = datetime() + duration({{milliseconds: $lease_ms}})) \
+             REMOVE l.contender \
+             RETURN l.owner AS owner, toString(l.acquired_at) AS acquired_at, toString(l.expires_at) AS expires_at"
+        );
+        let started = Instant::now();
+        loop {
+            let q = query(&acquire)
+                .param("owner", self.owner.as_str())
+                .param("lease_ms", LOCK_LEASE.as_millis() as i64);
+            let rows = self.fetch(q, operation).await?;
+            let Some(row) = rows.first() else {
+                return Err(Error::database(BACKEND, operation, "the lock query returned no row"));
+            };
+            let holder: String = row.get("owner").map_err(row_err(operation))?;
+            if holder == self.owner {
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                let acquired_at: String = row.get("acquired_at").map_err(row_err(operation))?;
+                let expires_at: String = row.get("expires_at").map_err(row_err(operation))?;
+                return Err(Error::LockTimeout {
+                    backend: BACKEND,
+                    waited,
+                    holder: Some(format!(
+                        "`{holder}` (taken at {acquired_at}, expires at {expires_at} unless renewed; \
+                         if that process is gone, delete the lock node: MATCH (l:{lock}) DELETE l)"
+                    )),
+                });
+            }
+            tokio::time::sleep(LOCK_POLL.min(timeout - waited)).await;
+        }
+    }
+
+    async fn unlock(&mut self) -> Result<(), Error> {
+        let lock = &self.labels.lock;
+        let q = query(&format!("MATCH (l:{lock} {{id: 1}}) WHERE l.owner = $owner DELETE l"))
+            .param("owner", self.owner.as_str());
+        self.graph.run(q).await.map_err(db_err("releasing the migration lock"))
+    }
+
+    async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
+        let operation = "reading the applied migrations";
+        let migration = &self.labels.migration;
+        let q = query(&format!(
+            "MATCH (m:{migration}) RETURN m.version AS version, m.name AS name, m.checksum AS checksum, \
+             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty ORDER BY m.version"
+        ));
+        let rows = self.fetch(q, operation).await?;
+        rows.iter()
+            .map(|row| {
+                let checksum: String = row.get("checksum")?;
+                Ok(AppliedMigration {
+                    version: row.get("version")?,
+                    name: row.get("name")?,
+                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+                    applied_at: row.get("applied_at")?,
+                    execution_ms: row.get("execution_ms")?,
+                    dirty: row.get("dirty")?,
+                })
+            })
+            .collect::<Result<_, neo4rs::DeError>>()
+            .map_err(row_err(operation))
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+        let operation = "reading the migration history";
+        let history = &self.labels.history;
+        let q = query(&format!(
+            "MATCH (h:{history}) RETURN h.version AS version, h.name AS name, h.direction AS direction, \
+             h.started_at AS started_at, h.duration_ms AS duration_ms, h.success AS success, \
+             h.error AS error, h.reason AS reason ORDER BY h.seq"
+        ));
+        let rows = self.fetch(q, operation).await?;
+        rows.iter()
+            .map(|row| {
+                let direction: String = row.get("direction")?;
+                Ok(HistoryEntry {
+                    version: row.get("version")?,
+                    name: row.get("name")?,
+                    direction: if direction == "down" {
+                        Direction::Down
+                    } else {
+                        Direction::Up
+                    },
+                    started_at: row.get("started_at")?,
+                    duration_ms: row.get("duration_ms")?,
+                    success: row.get("success")?,
+                    error: row.get("error")?,
+                    reason: row.get("reason")?,
+                })
+            })
+            .collect::<Result<_, neo4rs::DeError>>()
+            .map_err(row_err(operation))
+    }
+
+    async fn apply(&mut self, change: &Change<'_>, _timeout: Duration) -> Result<(), Error> {
+        let script = change.migration.script(change.direction);
+        let statements = split(script.text, Dialect::Cypher);
+        // The folder rules refuse files mixing both kinds, so the first
+        // statement tells the kind of the whole file.
+        let schema = statements.first().is_some_and(|s| is_cypher_schema(s.text));
+        if schema || script.no_transaction {
+            self.apply_step_by_step(change, &statements).await
+        } else {
+            self.apply_in_transaction(change, &statements).await
+        }
+    }
+
+    async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
+        let q = self.insert_history(entry);
+        self.in_transaction("recording the failure", async |txn| {
+            txn.run(q).await.map_err(db_err("recording the failure"))
+        })
+        .await
+    }
+
+    async fn set_record(
+        &mut self,
+        version: i64,
+        record: Option<&AppliedMigration>,
+        state: &State,
+    ) -> Result<(), Error> {
+        let operation = "updating the tracking nodes";
+        self.in_transaction(operation, async |txn| {
+            let write = match record {
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, false),
+                None => self.delete_record(version),
+            };
+            txn.run(write).await.map_err(db_err(operation))?;
+            txn.run(self.write_state(state)).await.map_err(db_err(operation))
+        })
+        .await
+    }
+}
