@@ -9,6 +9,7 @@
 
 use embedded_migrations_bench::gen::{self, Layout, Tool};
 use embedded_migrations_bench::stats::{fmt_bytes, fmt_secs, median, min, Series};
+use embedded_migrations_bench::work;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -93,6 +94,14 @@ fn bin_path(layout: &Layout, name: &str) -> PathBuf {
     layout.target().join("release").join(name)
 }
 
+/// Adds a series' samples to the one of the same tool, workload, database and N.
+fn merge(all: &mut Vec<Series>, x: Series) {
+    match all.iter_mut().find(|s| s.tool == x.tool && s.workload == x.workload && s.backend == x.backend && s.n == x.n) {
+        Some(s) => s.samples.extend(x.samples),
+        None => all.push(x),
+    }
+}
+
 /// One W3 result row.
 struct W3Row {
     tool: Tool,
@@ -131,29 +140,42 @@ fn main() {
         }
     }
 
-    // 2. W1 and W2.
+    // 2. W1 and W2, interleaved: round r runs one W1 repetition of every tool
+    //    (the order rotating), and the last round also runs W2, so a slow spell
+    //    of the shared disk hits every tool alike. PostgreSQL databases are
+    //    dropped between blocks, never right before a timed run.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for backend in &opts.backends {
+        if backend == "postgres" {
+            rt.block_on(work::drop_databases("bench_"));
+        }
         for &n in &opts.ns {
-            for &tool in &opts.tools {
-                if !built.contains(&(tool, n)) {
-                    continue;
-                }
-                let bin = bin_path(&layout, &layout.app_bin(tool, n));
-                eprintln!("== run {} {backend}", layout.app_bin(tool, n));
-                let out = Command::new(&bin)
-                    .args([backend.as_str(), &opts.w1.to_string(), &opts.w2.to_string()])
-                    .stderr(Stdio::inherit())
-                    .output()
-                    .expect("run app");
-                if !out.status.success() {
-                    failures.push(format!("{} {backend} failed ({})", layout.app_bin(tool, n), out.status));
-                }
-                for line in String::from_utf8_lossy(&out.stdout).lines() {
-                    match serde_json::from_str::<Series>(line) {
-                        Ok(s) => series.push(s),
-                        Err(_) => eprintln!("   {line}"),
+            let tools: Vec<Tool> = opts.tools.iter().copied().filter(|&t| built.contains(&(t, n))).collect();
+            for round in 0..opts.w1 {
+                let last = round + 1 == opts.w1;
+                for k in 0..tools.len() {
+                    let tool = tools[(k + round) % tools.len()];
+                    let bin = bin_path(&layout, &layout.app_bin(tool, n));
+                    eprintln!("== {} {backend} round {}/{}", layout.app_bin(tool, n), round + 1, opts.w1);
+                    let w2 = if last { opts.w2 } else { 0 };
+                    let out = Command::new(&bin)
+                        .args([backend.as_str(), "1", &w2.to_string(), "keep"])
+                        .stderr(Stdio::inherit())
+                        .output()
+                        .expect("run app");
+                    if !out.status.success() {
+                        failures.push(format!("{} {backend} round {round} failed ({})", layout.app_bin(tool, n), out.status));
+                    }
+                    for line in String::from_utf8_lossy(&out.stdout).lines() {
+                        match serde_json::from_str::<Series>(line) {
+                            Ok(x) => merge(&mut series, x),
+                            Err(_) => eprintln!("   {line}"),
+                        }
                     }
                 }
+            }
+            if backend == "postgres" {
+                rt.block_on(work::drop_databases("bench_"));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The workloads, run inside each generated app on the set its macro embedded.
 //!
-//! An app is called as `app-<tool>-<n> <sqlite|postgres> [W1 reps] [W2 reps]`
+//! An app is called as `app-<tool>-<n> <sqlite|postgres> [W1 reps] [W2 reps] [keep]`
 //! and prints one JSON line ([`Series`]) per measured series on stdout.
 //!
 //! - W1: fresh database to all N applied, timed around the tool's run call
@@ -386,7 +386,11 @@ pub fn main_ours(m: &'static embedded_migrations::Migrations, n: usize) {
 pub struct Args {
     pub backend: Backend,
     pub w1_reps: usize,
+    /// 0: W1 only.
     pub w2_reps: usize,
+    /// Leave the PostgreSQL databases for the caller to drop (the harness
+    /// drops them between blocks, not right before another app's timed run).
+    pub keep: bool,
     /// Unique per app run (PostgreSQL database names, temp files).
     pub tag: String,
 }
@@ -397,17 +401,18 @@ fn parse_args(n: usize) -> Args {
         Some("sqlite") => Backend::Sqlite,
         Some("postgres") => Backend::Postgres,
         other => {
-            eprintln!("usage: app <sqlite|postgres> [W1 reps] [W2 reps]  (got {other:?})");
+            eprintln!("usage: app <sqlite|postgres> [W1 reps] [W2 reps, 0: none] [keep]  (got {other:?})");
             std::process::exit(2);
         }
     };
     let w1_reps = argv.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let w2_reps = argv.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let keep = argv.get(3).map(String::as_str) == Some("keep");
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().replace('-', "_")))
         .unwrap_or_else(|| "app".into());
-    Args { backend, w1_reps, w2_reps, tag: format!("{exe}_{n}_{}", std::process::id()) }
+    Args { backend, w1_reps, w2_reps, keep, tag: format!("{exe}_{n}_{}", std::process::id()) }
 }
 
 fn app_main<F, Fut>(n: usize, body: F)
@@ -442,17 +447,26 @@ struct PgCleanup;
 
 impl PgCleanup {
     async fn drop_all(&self, args: &Args) {
-        if args.backend != Backend::Postgres {
+        if args.backend != Backend::Postgres || args.keep {
             return;
         }
+        drop_databases(&format!("bench_{}_", args.tag)).await;
+    }
+}
+
+/// Drops every PostgreSQL database whose name starts with `prefix`, then
+/// `CHECKPOINT`s, so the next timed run does not pay for the drops.
+pub async fn drop_databases(prefix: &str) {
+    {
         if let Ok(admin) = pg_admin().await {
-            let like = format!("bench_{}_%", args.tag);
+            let like = format!("{prefix}%");
             if let Ok(rows) = admin.query("SELECT datname FROM pg_database WHERE datname LIKE $1", &[&like]).await {
                 for row in rows {
                     let name: String = row.get(0);
                     let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
                 }
             }
+            let _ = admin.batch_execute("CHECKPOINT").await;
         }
     }
 }
@@ -537,7 +551,7 @@ async fn run_variant<T: Target>(label: &str, n: usize, args: &Args, w2: bool, no
         if rows != n {
             return Err(format!("{label}: tracking table has {rows} rows after applying {n}").into());
         }
-        if i + 1 == locs.len() && w2 {
+        if i + 1 == locs.len() && w2 && args.w2_reps > 0 {
             kept = Some(t);
         } else {
             t.close().await;
@@ -545,7 +559,7 @@ async fn run_variant<T: Target>(label: &str, n: usize, args: &Args, w2: bool, no
     }
     eprintln!("  {label} {} N={n} W1: {:?}", args.backend.name(), w1);
     let mut out = vec![series(label, args, n, "W1", w1, note)];
-    if let Some(mut t) = kept {
+    if let (Some(mut t), true) = (kept, args.w2_reps > 0) {
         let boot = time_reps!(args.w2_reps, t.migrate());
         let rows = t.read_tracking().await?;
         if rows != n {
