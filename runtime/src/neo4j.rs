@@ -91,8 +91,13 @@ impl Clock {
     }
 
     fn millis_since(self, started: Instant) -> i64 {
+        self.duration(started.elapsed().as_millis() as i64)
+    }
+
+    /// The duration to record, given the one measured.
+    fn duration(self, measured_ms: i64) -> i64 {
         match self {
-            Clock::System => started.elapsed().as_millis() as i64,
+            Clock::System => measured_ms,
             Clock::Pinned(_) => 0,
         }
     }
@@ -353,7 +358,7 @@ impl Neo4jSession {
         .param("name", entry.name.as_str())
         .param("direction", entry.direction.as_str())
         .param("started_at", self.clock.stamp(&entry.started_at))
-        .param("duration_ms", entry.duration_ms)
+        .param("duration_ms", self.clock.duration(entry.duration_ms))
         .param("success", entry.success)
         .param("error", entry.error.clone())
         .param("reason", entry.reason.clone())
