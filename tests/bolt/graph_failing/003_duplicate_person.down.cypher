@@ -1,0 +1,1 @@
+MATCH (p:Person {id: 3}) DETACH DELETE p;
