@@ -21,8 +21,10 @@
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::sql::{SqlDialect, TrackingSql};
-use crate::{Checksum, Direction, Error, Settings, Sql};
+use crate::sql::{
+    applied_from_row, bind_history, bind_record, bind_state, history_from_row, state_from_row, SqlDialect, TrackingSql,
+};
+use crate::{Direction, Error, Settings, Sql};
 use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError, MySqlPool};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection, Row};
@@ -113,24 +115,11 @@ fn failed(change: &Change<'_>, statement: &str, line: usize, err: sqlx::Error) -
 impl MySqlSession {
     async fn state_in(conn: &mut MySqlConnection, query: String) -> Result<Option<State>, sqlx::Error> {
         let row = sqlx::query(AssertSqlSafe(query)).fetch_optional(&mut *conn).await?;
-        row.map(|row| {
-            let chain: String = row.try_get(2)?;
-            Ok(State {
-                applied_count: row.try_get(0)?,
-                last_version: row.try_get(1)?,
-                chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
-                dirty: row.try_get(3)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(state_from_row).transpose()
     }
 
     async fn write_state(conn: &mut MySqlConnection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(sql.write_state()))
-            .bind(state.applied_count)
-            .bind(state.last_version)
-            .bind(state.chain.to_hex())
-            .bind(state.dirty)
+        bind_state(sqlx::query(AssertSqlSafe(sql.write_state())), state)
             .execute(&mut *conn)
             .await?;
         Ok(())
@@ -141,17 +130,13 @@ impl MySqlSession {
         sql: &TrackingSql,
         entry: &HistoryEntry,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(sql.insert_history()))
-            .bind(entry.version)
-            .bind(&entry.name)
-            .bind(entry.direction.as_str())
-            .bind(&entry.started_at)
-            .bind(entry.duration_ms)
-            .bind(entry.success)
-            .bind(&entry.error)
-            .bind(&entry.reason)
-            .execute(&mut *conn)
-            .await?;
+        bind_history(
+            sqlx::query(AssertSqlSafe(sql.insert_history())),
+            entry,
+            entry.duration_ms,
+        )
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 
@@ -162,15 +147,14 @@ impl MySqlSession {
         execution_ms: i64,
         dirty: bool,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(sql.insert_record()))
-            .bind(row.version)
-            .bind(&row.name)
-            .bind(row.checksum.to_hex())
-            .bind(&row.applied_at)
-            .bind(execution_ms)
-            .bind(dirty)
-            .execute(&mut *conn)
-            .await?;
+        bind_record(
+            sqlx::query(AssertSqlSafe(sql.insert_record())),
+            row,
+            execution_ms,
+            dirty,
+        )
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 
@@ -409,17 +393,7 @@ impl Session for MySqlSession {
             .await
             .map_err(db_err("reading the tracking table"))?;
         rows.iter()
-            .map(|row| {
-                let checksum: String = row.try_get(2)?;
-                Ok(AppliedMigration {
-                    version: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
-                    applied_at: row.try_get(3)?,
-                    execution_ms: row.try_get(4)?,
-                    dirty: row.try_get(5)?,
-                })
-            })
+            .map(applied_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the tracking table"))
     }
@@ -430,23 +404,7 @@ impl Session for MySqlSession {
             .await
             .map_err(db_err("reading the history table"))?;
         rows.iter()
-            .map(|row| {
-                let direction: String = row.try_get(2)?;
-                Ok(HistoryEntry {
-                    version: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    direction: if direction == "down" {
-                        Direction::Down
-                    } else {
-                        Direction::Up
-                    },
-                    started_at: row.try_get(3)?,
-                    duration_ms: row.try_get(4)?,
-                    success: row.try_get(5)?,
-                    error: row.try_get(6)?,
-                    reason: row.try_get(7)?,
-                })
-            })
+            .map(history_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the history table"))
     }

@@ -1,7 +1,134 @@
 //! The tracking tables' SQL, for the backends built on sqlx. The statement
-//! texts differ per dialect only in quoting, types and placeholders.
+//! texts differ per dialect only in quoting, types and placeholders; the
+//! values bound to them and read back from them do not differ at all, so
+//! binding and decoding are written once here, generic over sqlx's database.
 
-use crate::Settings;
+use crate::backend::State;
+use crate::report::{AppliedMigration, HistoryEntry};
+use crate::{Checksum, Direction, Settings};
+use sqlx::{ColumnIndex, Decode, Encode, Row, Type};
+
+type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>;
+
+/// Binds for `insert_record`: version, name, checksum, applied_at, execution_ms, dirty.
+pub(crate) fn bind_record<'q, DB: sqlx::Database>(
+    query: Query<'q, DB>,
+    row: &AppliedMigration,
+    execution_ms: i64,
+    dirty: bool,
+) -> Query<'q, DB>
+where
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    query
+        .bind(row.version)
+        .bind(row.name.clone())
+        .bind(row.checksum.to_hex())
+        .bind(row.applied_at.clone())
+        .bind(execution_ms)
+        .bind(dirty)
+}
+
+/// Binds for `write_state`: applied_count, last_version, chain, dirty.
+pub(crate) fn bind_state<'q, DB: sqlx::Database>(query: Query<'q, DB>, state: &State) -> Query<'q, DB>
+where
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    query
+        .bind(state.applied_count)
+        .bind(state.last_version)
+        .bind(state.chain.to_hex())
+        .bind(state.dirty)
+}
+
+/// Binds for `insert_history`, with the duration measured by the backend.
+pub(crate) fn bind_history<'q, DB: sqlx::Database>(
+    query: Query<'q, DB>,
+    entry: &HistoryEntry,
+    duration_ms: i64,
+) -> Query<'q, DB>
+where
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+{
+    query
+        .bind(entry.version)
+        .bind(entry.name.clone())
+        .bind(entry.direction.as_str().to_string())
+        .bind(entry.started_at.clone())
+        .bind(duration_ms)
+        .bind(entry.success)
+        .bind(entry.error.clone())
+        .bind(entry.reason.clone())
+}
+
+/// A row of `select_state`.
+pub(crate) fn state_from_row<'r, R: Row>(row: &'r R) -> Result<State, sqlx::Error>
+where
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let chain: String = row.try_get(2)?;
+    Ok(State {
+        applied_count: row.try_get(0)?,
+        last_version: row.try_get(1)?,
+        chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+        dirty: row.try_get(3)?,
+    })
+}
+
+/// A row of `select_applied`.
+pub(crate) fn applied_from_row<'r, R: Row>(row: &'r R) -> Result<AppliedMigration, sqlx::Error>
+where
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let checksum: String = row.try_get(2)?;
+    Ok(AppliedMigration {
+        version: row.try_get(0)?,
+        name: row.try_get(1)?,
+        checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+        applied_at: row.try_get(3)?,
+        execution_ms: row.try_get(4)?,
+        dirty: row.try_get(5)?,
+    })
+}
+
+/// A row of `select_history`.
+pub(crate) fn history_from_row<'r, R: Row>(row: &'r R) -> Result<HistoryEntry, sqlx::Error>
+where
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let direction: String = row.try_get(2)?;
+    Ok(HistoryEntry {
+        version: row.try_get(0)?,
+        name: row.try_get(1)?,
+        direction: if direction == "down" {
+            Direction::Down
+        } else {
+            Direction::Up
+        },
+        started_at: row.try_get(3)?,
+        duration_ms: row.try_get(4)?,
+        success: row.try_get(5)?,
+        error: row.try_get::<Option<String>, _>(6)?,
+        reason: row.try_get::<Option<String>, _>(7)?,
+    })
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SqlDialect {

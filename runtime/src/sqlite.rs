@@ -9,11 +9,13 @@
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::sql::{SqlDialect, TrackingSql};
-use crate::{Checksum, Direction, Error, Settings, Sql};
+use crate::sql::{
+    applied_from_row, bind_history, bind_record, bind_state, history_from_row, state_from_row, SqlDialect, TrackingSql,
+};
+use crate::{Direction, Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
-use sqlx::{AssertSqlSafe, Connection, Row};
+use sqlx::{AssertSqlSafe, Connection};
 use std::time::{Duration, Instant};
 
 const BACKEND: &str = "SQLite";
@@ -93,24 +95,11 @@ impl SqliteSession {
         let row = sqlx::query(AssertSqlSafe(sql.select_state()))
             .fetch_optional(&mut *conn)
             .await?;
-        row.map(|row| {
-            let chain: String = row.try_get(2)?;
-            Ok(State {
-                applied_count: row.try_get(0)?,
-                last_version: row.try_get(1)?,
-                chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
-                dirty: row.try_get::<i64, _>(3)? != 0,
-            })
-        })
-        .transpose()
+        row.as_ref().map(state_from_row).transpose()
     }
 
     async fn write_state(conn: &mut SqliteConnection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(sql.write_state()))
-            .bind(state.applied_count)
-            .bind(state.last_version)
-            .bind(state.chain.to_hex())
-            .bind(i64::from(state.dirty))
+        bind_state(sqlx::query(AssertSqlSafe(sql.write_state())), state)
             .execute(&mut *conn)
             .await?;
         Ok(())
@@ -121,17 +110,13 @@ impl SqliteSession {
         sql: &TrackingSql,
         entry: &HistoryEntry,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(sql.insert_history()))
-            .bind(entry.version)
-            .bind(&entry.name)
-            .bind(entry.direction.as_str())
-            .bind(&entry.started_at)
-            .bind(entry.duration_ms)
-            .bind(i64::from(entry.success))
-            .bind(&entry.error)
-            .bind(&entry.reason)
-            .execute(&mut *conn)
-            .await?;
+        bind_history(
+            sqlx::query(AssertSqlSafe(sql.insert_history())),
+            entry,
+            entry.duration_ms,
+        )
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 
@@ -146,15 +131,14 @@ impl SqliteSession {
     ) -> Result<(), sqlx::Error> {
         match &change.record {
             Some(row) => {
-                sqlx::query(AssertSqlSafe(sql.insert_record()))
-                    .bind(row.version)
-                    .bind(&row.name)
-                    .bind(row.checksum.to_hex())
-                    .bind(&row.applied_at)
-                    .bind(execution_ms)
-                    .bind(0i64)
-                    .execute(&mut *conn)
-                    .await?;
+                bind_record(
+                    sqlx::query(AssertSqlSafe(sql.insert_record())),
+                    row,
+                    execution_ms,
+                    false,
+                )
+                .execute(&mut *conn)
+                .await?;
             }
             None => {
                 sqlx::query(AssertSqlSafe(sql.delete_record()))
@@ -206,13 +190,7 @@ impl SqliteSession {
                 match change.direction {
                     Direction::Up => {
                         let row = change.record.as_ref().expect("an up change carries its record");
-                        sqlx::query(AssertSqlSafe(sql.insert_record()))
-                            .bind(row.version)
-                            .bind(&row.name)
-                            .bind(row.checksum.to_hex())
-                            .bind(&row.applied_at)
-                            .bind(0i64)
-                            .bind(1i64)
+                        bind_record(sqlx::query(AssertSqlSafe(sql.insert_record())), row, 0i64, true)
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -331,17 +309,7 @@ impl Session for SqliteSession {
             .await
             .map_err(db_err("reading the tracking table"))?;
         rows.iter()
-            .map(|row| {
-                let checksum: String = row.try_get(2)?;
-                Ok(AppliedMigration {
-                    version: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
-                    applied_at: row.try_get(3)?,
-                    execution_ms: row.try_get(4)?,
-                    dirty: row.try_get::<i64, _>(5)? != 0,
-                })
-            })
+            .map(applied_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the tracking table"))
     }
@@ -352,23 +320,7 @@ impl Session for SqliteSession {
             .await
             .map_err(db_err("reading the history table"))?;
         rows.iter()
-            .map(|row| {
-                let direction: String = row.try_get(2)?;
-                Ok(HistoryEntry {
-                    version: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    direction: if direction == "down" {
-                        Direction::Down
-                    } else {
-                        Direction::Up
-                    },
-                    started_at: row.try_get(3)?,
-                    duration_ms: row.try_get(4)?,
-                    success: row.try_get::<i64, _>(5)? != 0,
-                    error: row.try_get(6)?,
-                    reason: row.try_get(7)?,
-                })
-            })
+            .map(history_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the history table"))
     }
@@ -442,15 +394,14 @@ impl Session for SqliteSession {
                 .execute(&mut *tx)
                 .await?;
             if let Some(row) = record {
-                sqlx::query(AssertSqlSafe(sql.insert_record()))
-                    .bind(row.version)
-                    .bind(&row.name)
-                    .bind(row.checksum.to_hex())
-                    .bind(&row.applied_at)
-                    .bind(row.execution_ms)
-                    .bind(0i64)
-                    .execute(&mut *tx)
-                    .await?;
+                bind_record(
+                    sqlx::query(AssertSqlSafe(sql.insert_record())),
+                    row,
+                    row.execution_ms,
+                    false,
+                )
+                .execute(&mut *tx)
+                .await?;
             }
             Self::write_state(&mut tx, sql, state).await?;
             tx.commit().await
