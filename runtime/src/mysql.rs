@@ -21,11 +21,9 @@
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::sql::{
-    applied_from_row, bind_history, bind_record, bind_state, history_from_row, state_from_row, SqlDialect, TrackingSql,
-};
+use crate::sql::{SqlDialect, TrackingIo, TrackingSql};
 use crate::{Direction, Error, Settings, Sql};
-use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError, MySqlPool};
+use sqlx::mysql::{MySql, MySqlDatabaseError, MySqlPool};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection, Row};
 use std::time::{Duration, Instant};
@@ -113,51 +111,6 @@ fn failed(change: &Change<'_>, statement: &str, line: usize, err: sqlx::Error) -
 }
 
 impl MySqlSession {
-    async fn state_in(conn: &mut MySqlConnection, query: String) -> Result<Option<State>, sqlx::Error> {
-        let row = sqlx::query(AssertSqlSafe(query)).fetch_optional(&mut *conn).await?;
-        row.as_ref().map(state_from_row).transpose()
-    }
-
-    async fn write_state(conn: &mut MySqlConnection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
-        bind_state(sqlx::query(AssertSqlSafe(sql.write_state())), state)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn insert_history(
-        conn: &mut MySqlConnection,
-        sql: &TrackingSql,
-        entry: &HistoryEntry,
-    ) -> Result<(), sqlx::Error> {
-        bind_history(
-            sqlx::query(AssertSqlSafe(sql.insert_history())),
-            entry,
-            entry.duration_ms,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
-    async fn insert_record(
-        conn: &mut MySqlConnection,
-        sql: &TrackingSql,
-        row: &AppliedMigration,
-        execution_ms: i64,
-        dirty: bool,
-    ) -> Result<(), sqlx::Error> {
-        bind_record(
-            sqlx::query(AssertSqlSafe(sql.insert_record())),
-            row,
-            execution_ms,
-            dirty,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
     /// Step one of the protocol: check the state against the plan, then
     /// mark the migration dirty, in one transaction.
     async fn mark_dirty(&mut self, change: &Change<'_>) -> Result<(), Error> {
@@ -167,7 +120,7 @@ impl MySqlSession {
         let mut tx = Connection::begin(&mut *self.conn)
             .await
             .map_err(db_err("beginning a transaction"))?;
-        let state = Self::state_in(&mut tx, sql.select_state_for_update())
+        let state = MySql::fetch_state(&mut tx, sql.select_state_for_update())
             .await
             .map_err(db_err("reading the state"))?;
         if state != Some(change.state_before) {
@@ -176,7 +129,7 @@ impl MySqlSession {
         let marked = async {
             // An up change carries the row to insert; a down change marks the existing one.
             match &change.record {
-                Some(row) => Self::insert_record(&mut tx, sql, row, 0, true).await?,
+                Some(row) => MySql::insert_record(&mut tx, sql, row, 0, true).await?,
                 None => {
                     sqlx::query(AssertSqlSafe(sql.set_dirty()))
                         .bind(true)
@@ -185,7 +138,7 @@ impl MySqlSession {
                         .await?;
                 }
             }
-            Self::write_state(&mut tx, sql, &dirty_state).await?;
+            MySql::write_state(&mut tx, sql, &dirty_state).await?;
             tx.commit().await
         };
         marked.await.map_err(db_err("marking the migration dirty"))
@@ -214,10 +167,10 @@ impl MySqlSession {
                         .await?;
                 }
             }
-            Self::write_state(&mut tx, sql, &change.state_after).await?;
+            MySql::write_state(&mut tx, sql, &change.state_after).await?;
             let mut history = change.history.clone();
             history.duration_ms = execution_ms;
-            Self::insert_history(&mut tx, sql, &history).await?;
+            MySql::insert_history(&mut tx, sql, &history).await?;
             tx.commit().await
         };
         finish.await.map_err(db_err("recording the migration"))
@@ -284,7 +237,7 @@ impl Session for MySqlSession {
     }
 
     async fn read_state(&mut self) -> Result<Option<State>, Error> {
-        match Self::state_in(&mut self.conn, self.sql.select_state()).await {
+        match MySql::fetch_state(&mut self.conn, self.sql.select_state()).await {
             Ok(state) => Ok(state),
             Err(err) => {
                 let exists: i64 = sqlx::query_scalar(
@@ -308,7 +261,7 @@ impl Session for MySqlSession {
     async fn prepare(&mut self) -> Result<(), Error> {
         // Nothing to do once the state row exists: no DDL (which would commit
         // implicitly) and no need for CREATE privileges on every run.
-        if let Ok(Some(_)) = Self::state_in(&mut self.conn, self.sql.select_state()).await {
+        if let Ok(Some(_)) = MySql::fetch_state(&mut self.conn, self.sql.select_state()).await {
             return Ok(());
         }
         let schema_missing = match &self.schema {
@@ -388,24 +341,14 @@ impl Session for MySqlSession {
     }
 
     async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
-        let rows = sqlx::query(AssertSqlSafe(self.sql.select_applied()))
-            .fetch_all(&mut *self.conn)
+        MySql::fetch_applied(&mut self.conn, &self.sql)
             .await
-            .map_err(db_err("reading the tracking table"))?;
-        rows.iter()
-            .map(applied_from_row)
-            .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the tracking table"))
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
-        let rows = sqlx::query(AssertSqlSafe(self.sql.select_history()))
-            .fetch_all(&mut *self.conn)
+        MySql::fetch_history(&mut self.conn, &self.sql)
             .await
-            .map_err(db_err("reading the history table"))?;
-        rows.iter()
-            .map(history_from_row)
-            .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the history table"))
     }
 
@@ -425,7 +368,7 @@ impl Session for MySqlSession {
     }
 
     async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
-        Self::insert_history(&mut self.conn, &self.sql, entry)
+        MySql::insert_history(&mut self.conn, &self.sql, entry)
             .await
             .map_err(db_err("recording the failure"))
     }
@@ -446,9 +389,9 @@ impl Session for MySqlSession {
                 .execute(&mut *tx)
                 .await?;
             if let Some(row) = record {
-                Self::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
+                MySql::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
             }
-            Self::write_state(&mut tx, sql, state).await?;
+            MySql::write_state(&mut tx, sql, state).await?;
             tx.commit().await
         };
         write.await.map_err(db_err("updating the tracking table"))

@@ -21,9 +21,7 @@
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::sql::{
-    applied_from_row, bind_history, bind_record, bind_state, history_from_row, state_from_row, SqlDialect, TrackingSql,
-};
+use crate::sql::{SqlDialect, TrackingIo, TrackingSql};
 use crate::{Direction, Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, PgPool, Postgres};
@@ -158,15 +156,10 @@ fn failed(change: &Change<'_>, statement: &str, line: usize, err: sqlx::Error, r
 }
 
 impl PgSession {
-    async fn state_in(conn: &mut PgConnection, query: String) -> Result<Option<State>, sqlx::Error> {
-        let row = sqlx::query(AssertSqlSafe(query)).fetch_optional(&mut *conn).await?;
-        row.as_ref().map(state_from_row).transpose()
-    }
-
     /// Fails with `Conflict` unless the state row is the one the plan was
     /// made on; the row stays locked until the transaction ends.
     async fn check_state(conn: &mut PgConnection, sql: &TrackingSql, expected: &State) -> Result<(), Error> {
-        let state = Self::state_in(conn, sql.select_state_for_update())
+        let state = Postgres::fetch_state(conn, sql.select_state_for_update())
             .await
             .map_err(db_err("reading the state"))?;
         if state == Some(*expected) {
@@ -174,46 +167,6 @@ impl PgSession {
         } else {
             Err(Error::Conflict)
         }
-    }
-
-    async fn write_state(conn: &mut PgConnection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
-        bind_state(sqlx::query(AssertSqlSafe(sql.write_state())), state)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn insert_history(
-        conn: &mut PgConnection,
-        sql: &TrackingSql,
-        entry: &HistoryEntry,
-    ) -> Result<(), sqlx::Error> {
-        bind_history(
-            sqlx::query(AssertSqlSafe(sql.insert_history())),
-            entry,
-            entry.duration_ms,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
-    async fn insert_record(
-        conn: &mut PgConnection,
-        sql: &TrackingSql,
-        row: &AppliedMigration,
-        execution_ms: i64,
-        dirty: bool,
-    ) -> Result<(), sqlx::Error> {
-        bind_record(
-            sqlx::query(AssertSqlSafe(sql.insert_record())),
-            row,
-            execution_ms,
-            dirty,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
     }
 
     /// Tracking writes of a finished change: row, history and, unless a
@@ -226,7 +179,7 @@ impl PgSession {
         write_state: bool,
     ) -> Result<(), sqlx::Error> {
         match &change.record {
-            Some(row) => Self::insert_record(conn, sql, row, execution_ms, false).await?,
+            Some(row) => Postgres::insert_record(conn, sql, row, execution_ms, false).await?,
             None => {
                 sqlx::query(AssertSqlSafe(sql.delete_record()))
                     .bind(change.migration.version)
@@ -235,11 +188,11 @@ impl PgSession {
             }
         }
         if write_state {
-            Self::write_state(conn, sql, &change.state_after).await?;
+            Postgres::write_state(conn, sql, &change.state_after).await?;
         }
         let mut history = change.history.clone();
         history.duration_ms = execution_ms;
-        Self::insert_history(conn, sql, &history).await
+        Postgres::insert_history(conn, sql, &history).await
     }
 
     /// Puts the tracking schema first on the search path, for the
@@ -286,7 +239,7 @@ impl PgSession {
             let marked = async {
                 // An up change carries the row to insert; a down change marks the existing one.
                 match &change.record {
-                    Some(row) => Self::insert_record(&mut tx, sql, row, 0, true).await?,
+                    Some(row) => Postgres::insert_record(&mut tx, sql, row, 0, true).await?,
                     None => {
                         sqlx::query(AssertSqlSafe(sql.set_dirty()))
                             .bind(true)
@@ -295,7 +248,7 @@ impl PgSession {
                             .await?;
                     }
                 }
-                Self::write_state(&mut tx, sql, &dirty_state).await?;
+                Postgres::write_state(&mut tx, sql, &dirty_state).await?;
                 tx.commit().await
             };
             marked.await.map_err(db_err("marking the migration dirty"))?;
@@ -348,10 +301,10 @@ impl PgSession {
                         .await?;
                 }
             }
-            Self::write_state(&mut tx, sql, &change.state_after).await?;
+            Postgres::write_state(&mut tx, sql, &change.state_after).await?;
             let mut history = change.history.clone();
             history.duration_ms = execution_ms;
-            Self::insert_history(&mut tx, sql, &history).await?;
+            Postgres::insert_history(&mut tx, sql, &history).await?;
             tx.commit().await
         };
         finish.await.map_err(db_err("recording the migration"))
@@ -409,7 +362,7 @@ impl Session for PgSession {
     }
 
     async fn read_state(&mut self) -> Result<Option<State>, Error> {
-        match Self::state_in(&mut self.conn, self.sql.select_state()).await {
+        match Postgres::fetch_state(&mut self.conn, self.sql.select_state()).await {
             Ok(state) => Ok(state),
             Err(err) => {
                 let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
@@ -540,24 +493,14 @@ impl Session for PgSession {
     }
 
     async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
-        let rows = sqlx::query(AssertSqlSafe(self.sql.select_applied()))
-            .fetch_all(&mut *self.conn)
+        Postgres::fetch_applied(&mut self.conn, &self.sql)
             .await
-            .map_err(db_err("reading the tracking table"))?;
-        rows.iter()
-            .map(applied_from_row)
-            .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the tracking table"))
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
-        let rows = sqlx::query(AssertSqlSafe(self.sql.select_history()))
-            .fetch_all(&mut *self.conn)
+        Postgres::fetch_history(&mut self.conn, &self.sql)
             .await
-            .map_err(db_err("reading the history table"))?;
-        rows.iter()
-            .map(history_from_row)
-            .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the history table"))
     }
 
@@ -598,14 +541,14 @@ impl Session for PgSession {
                 .map_err(db_err("recording the migration"))?;
         }
         let last = changes.last().unwrap_or(first);
-        Self::write_state(&mut tx, sql, &last.state_after)
+        Postgres::write_state(&mut tx, sql, &last.state_after)
             .await
             .map_err(db_err("recording the migrations"))?;
         tx.commit().await.map_err(db_err("committing the migrations"))
     }
 
     async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
-        Self::insert_history(&mut self.conn, &self.sql, entry)
+        Postgres::insert_history(&mut self.conn, &self.sql, entry)
             .await
             .map_err(db_err("recording the failure"))
     }
@@ -626,9 +569,9 @@ impl Session for PgSession {
                 .execute(&mut *tx)
                 .await?;
             if let Some(row) = record {
-                Self::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
+                Postgres::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
             }
-            Self::write_state(&mut tx, sql, state).await?;
+            Postgres::write_state(&mut tx, sql, state).await?;
             tx.commit().await
         };
         write.await.map_err(db_err("updating the tracking table"))

@@ -346,3 +346,101 @@ impl TrackingSql {
         )
     }
 }
+
+/// Reads and writes of the tracking tables, written once for every sqlx
+/// database: the backends differ in transactions and locks, not in these.
+pub(crate) trait TrackingIo: sqlx::Database {
+    /// The state row through `query` (`select_state` or its `FOR UPDATE` form).
+    async fn fetch_state(conn: &mut Self::Connection, query: String) -> Result<Option<State>, sqlx::Error>;
+    async fn write_state(conn: &mut Self::Connection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error>;
+    async fn insert_record(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        row: &AppliedMigration,
+        execution_ms: i64,
+        dirty: bool,
+    ) -> Result<(), sqlx::Error>;
+    async fn insert_history(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        entry: &HistoryEntry,
+    ) -> Result<(), sqlx::Error>;
+    async fn fetch_applied(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+    ) -> Result<Vec<AppliedMigration>, sqlx::Error>;
+    async fn fetch_history(conn: &mut Self::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error>;
+}
+
+impl<DB> TrackingIo for DB
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
+{
+    async fn fetch_state(conn: &mut DB::Connection, query: String) -> Result<Option<State>, sqlx::Error> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(state_from_row).transpose()
+    }
+
+    async fn write_state(conn: &mut DB::Connection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
+        bind_state(sqlx::query(sqlx::AssertSqlSafe(sql.write_state())), state)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_record(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        row: &AppliedMigration,
+        execution_ms: i64,
+        dirty: bool,
+    ) -> Result<(), sqlx::Error> {
+        bind_record(
+            sqlx::query(sqlx::AssertSqlSafe(sql.insert_record())),
+            row,
+            execution_ms,
+            dirty,
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_history(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        entry: &HistoryEntry,
+    ) -> Result<(), sqlx::Error> {
+        bind_history(
+            sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
+            entry,
+            entry.duration_ms,
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn fetch_applied(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<AppliedMigration>, sqlx::Error> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.select_applied()))
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(applied_from_row).collect()
+    }
+
+    async fn fetch_history(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.select_history()))
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(history_from_row).collect()
+    }
+}

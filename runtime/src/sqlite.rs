@@ -9,9 +9,7 @@
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::sql::{
-    applied_from_row, bind_history, bind_record, bind_state, history_from_row, state_from_row, SqlDialect, TrackingSql,
-};
+use crate::sql::{SqlDialect, TrackingIo, TrackingSql};
 use crate::{Direction, Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
@@ -91,35 +89,6 @@ fn failed(change: &Change<'_>, statement: &str, line: usize, err: sqlx::Error, r
 }
 
 impl SqliteSession {
-    async fn state_in(conn: &mut SqliteConnection, sql: &TrackingSql) -> Result<Option<State>, sqlx::Error> {
-        let row = sqlx::query(AssertSqlSafe(sql.select_state()))
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(state_from_row).transpose()
-    }
-
-    async fn write_state(conn: &mut SqliteConnection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
-        bind_state(sqlx::query(AssertSqlSafe(sql.write_state())), state)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn insert_history(
-        conn: &mut SqliteConnection,
-        sql: &TrackingSql,
-        entry: &HistoryEntry,
-    ) -> Result<(), sqlx::Error> {
-        bind_history(
-            sqlx::query(AssertSqlSafe(sql.insert_history())),
-            entry,
-            entry.duration_ms,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
-
     /// Tracking writes of a finished change: row, history and, unless a
     /// group writes it once at its end, the state.
     async fn record(
@@ -131,14 +100,7 @@ impl SqliteSession {
     ) -> Result<(), sqlx::Error> {
         match &change.record {
             Some(row) => {
-                bind_record(
-                    sqlx::query(AssertSqlSafe(sql.insert_record())),
-                    row,
-                    execution_ms,
-                    false,
-                )
-                .execute(&mut *conn)
-                .await?;
+                Sqlite::insert_record(conn, sql, row, execution_ms, false).await?;
             }
             None => {
                 sqlx::query(AssertSqlSafe(sql.delete_record()))
@@ -148,11 +110,11 @@ impl SqliteSession {
             }
         }
         if write_state {
-            Self::write_state(conn, sql, &change.state_after).await?;
+            Sqlite::write_state(conn, sql, &change.state_after).await?;
         }
         let mut history = change.history.clone();
         history.duration_ms = execution_ms;
-        Self::insert_history(conn, sql, &history).await
+        Sqlite::insert_history(conn, sql, &history).await
     }
 
     /// Runs the statements of a change on `conn`, one by one so that an error
@@ -179,7 +141,7 @@ impl SqliteSession {
         dirty_state.dirty = true;
         {
             let mut tx = begin_immediate(&mut self.conn).await?;
-            if Self::state_in(&mut tx, sql)
+            if Sqlite::fetch_state(&mut tx, sql.select_state())
                 .await
                 .map_err(db_err("reading the state"))?
                 != Some(change.state_before)
@@ -190,9 +152,7 @@ impl SqliteSession {
                 match change.direction {
                     Direction::Up => {
                         let row = change.record.as_ref().expect("an up change carries its record");
-                        bind_record(sqlx::query(AssertSqlSafe(sql.insert_record())), row, 0i64, true)
-                            .execute(&mut *tx)
-                            .await?;
+                        Sqlite::insert_record(&mut tx, sql, row, 0, true).await?;
                     }
                     Direction::Down => {
                         sqlx::query(AssertSqlSafe(sql.set_dirty()))
@@ -202,7 +162,7 @@ impl SqliteSession {
                             .await?;
                     }
                 }
-                Self::write_state(&mut tx, sql, &dirty_state).await?;
+                Sqlite::write_state(&mut tx, sql, &dirty_state).await?;
                 tx.commit().await
             };
             marked.await.map_err(db_err("marking the migration dirty"))?;
@@ -228,10 +188,10 @@ impl SqliteSession {
                         .await?;
                 }
             }
-            Self::write_state(&mut tx, sql, &change.state_after).await?;
+            Sqlite::write_state(&mut tx, sql, &change.state_after).await?;
             let mut history = change.history.clone();
             history.duration_ms = execution_ms;
-            Self::insert_history(&mut tx, sql, &history).await?;
+            Sqlite::insert_history(&mut tx, sql, &history).await?;
             tx.commit().await
         };
         finish.await.map_err(db_err("recording the migration"))
@@ -248,7 +208,7 @@ impl Session for SqliteSession {
     }
 
     async fn read_state(&mut self) -> Result<Option<State>, Error> {
-        match Self::state_in(&mut self.conn, &self.sql).await {
+        match Sqlite::fetch_state(&mut self.conn, self.sql.select_state()).await {
             Ok(state) => Ok(state),
             Err(err) => {
                 let exists: i64 =
@@ -304,24 +264,14 @@ impl Session for SqliteSession {
     }
 
     async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
-        let rows = sqlx::query(AssertSqlSafe(self.sql.select_applied()))
-            .fetch_all(&mut *self.conn)
+        Sqlite::fetch_applied(&mut self.conn, &self.sql)
             .await
-            .map_err(db_err("reading the tracking table"))?;
-        rows.iter()
-            .map(applied_from_row)
-            .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the tracking table"))
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
-        let rows = sqlx::query(AssertSqlSafe(self.sql.select_history()))
-            .fetch_all(&mut *self.conn)
+        Sqlite::fetch_history(&mut self.conn, &self.sql)
             .await
-            .map_err(db_err("reading the history table"))?;
-        rows.iter()
-            .map(history_from_row)
-            .collect::<Result<_, sqlx::Error>>()
             .map_err(db_err("reading the history table"))
     }
 
@@ -331,7 +281,7 @@ impl Session for SqliteSession {
         }
         let sql = &self.sql;
         let mut tx = begin_immediate(&mut self.conn).await?;
-        if Self::state_in(&mut tx, sql)
+        if Sqlite::fetch_state(&mut tx, sql.select_state())
             .await
             .map_err(db_err("reading the state"))?
             != Some(change.state_before)
@@ -352,7 +302,7 @@ impl Session for SqliteSession {
         let Some(first) = changes.first() else { return Ok(()) };
         let sql = &self.sql;
         let mut tx = begin_immediate(&mut self.conn).await?;
-        if Self::state_in(&mut tx, sql)
+        if Sqlite::fetch_state(&mut tx, sql.select_state())
             .await
             .map_err(db_err("reading the state"))?
             != Some(first.state_before)
@@ -368,14 +318,14 @@ impl Session for SqliteSession {
                 .map_err(db_err("recording the migration"))?;
         }
         let last = changes.last().unwrap_or(first);
-        Self::write_state(&mut tx, sql, &last.state_after)
+        Sqlite::write_state(&mut tx, sql, &last.state_after)
             .await
             .map_err(db_err("recording the migrations"))?;
         tx.commit().await.map_err(db_err("committing the migrations"))
     }
 
     async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
-        Self::insert_history(&mut self.conn, &self.sql, entry)
+        Sqlite::insert_history(&mut self.conn, &self.sql, entry)
             .await
             .map_err(db_err("recording the failure"))
     }
@@ -394,16 +344,9 @@ impl Session for SqliteSession {
                 .execute(&mut *tx)
                 .await?;
             if let Some(row) = record {
-                bind_record(
-                    sqlx::query(AssertSqlSafe(sql.insert_record())),
-                    row,
-                    row.execution_ms,
-                    false,
-                )
-                .execute(&mut *tx)
-                .await?;
+                Sqlite::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
             }
-            Self::write_state(&mut tx, sql, state).await?;
+            Sqlite::write_state(&mut tx, sql, state).await?;
             tx.commit().await
         };
         write.await.map_err(db_err("updating the tracking table"))
