@@ -19,7 +19,10 @@ mod neo4j_common;
 
 use embedded_migrations::neo4rs::{ConfigBuilder, Graph};
 use embedded_migrations::{__PinnedNeo4jGraph as PinnedGraph, Error, Settings};
-use neo4j_common::{check_down, check_drift, check_failure, check_fresh, check_rerun, DRIFTED, FAILING, GRAPH};
+use neo4j_common::{
+    check_down, check_drift, check_failure, check_fresh, check_rerun, check_schema_failure, DRIFTED, FAILING, GRAPH,
+    SCHEMA_FAILING,
+};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -237,4 +240,28 @@ fn a_lock_held_elsewhere_times_out_naming_its_holder() {
         }
         other => panic!("expected LockTimeout naming the holder, got {other:?}"),
     }
+}
+
+#[test]
+fn schema_failure_after_a_committed_statement_leaves_the_migration_dirty() {
+    let Some(result) = converse(
+        "schema failure, second statement",
+        "schema_failure_dirty.script",
+        async |graph| SCHEMA_FAILING.run(graph).await,
+    ) else {
+        return;
+    };
+    check_schema_failure(result, 3, false);
+}
+
+#[test]
+fn schema_failure_of_the_first_statement_takes_the_dirty_mark_back() {
+    let Some(result) = converse(
+        "schema failure, first statement",
+        "schema_failure_clean.script",
+        async |graph| SCHEMA_FAILING.run(graph).await,
+    ) else {
+        return;
+    };
+    check_schema_failure(result, 1, true);
 }

@@ -90,3 +90,34 @@ pub fn check_drift(result: Result<Report, Error>) {
         other => panic!("expected Drift, got {other:?}"),
     }
 }
+
+/// 001 creates a constraint, then fails on a statement that is not Cypher.
+pub static SCHEMA_FAILING: CypherMigrations = embed_migrations!("tests/bolt/schema_failing");
+
+/// The failure of a schema step: which statement, and whether an earlier
+/// statement was already committed (then the migration is left dirty).
+pub fn check_schema_failure(result: Result<Report, Error>, expected_line: usize, expected_rolled_back: bool) {
+    let err = result.expect_err("001 must fail");
+    let text = err.to_string();
+    match &err {
+        Error::MigrationFailed {
+            version,
+            name,
+            line,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!(
+                (*version, name.as_str(), *line, *rolled_back),
+                (1, "person_constraints", expected_line, expected_rolled_back),
+                "{text}"
+            );
+        }
+        other => panic!("expected MigrationFailed, got {other:?}"),
+    }
+    if expected_rolled_back {
+        assert!(text.contains("rolled back and not recorded"), "{text}");
+    } else {
+        assert!(text.contains("the migration is marked dirty"), "{text}");
+    }
+}
