@@ -1,0 +1,1 @@
+DROP CONSTRAINT person_id IF EXISTS;
