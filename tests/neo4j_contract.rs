@@ -69,6 +69,8 @@ struct Stub {
     port: u16,
     /// Everything the stub printed after its `Listening` line.
     output: mpsc::Receiver<String>,
+    /// Ends at the end of the stub's stdout: joined before the log is read.
+    reader: std::thread::JoinHandle<()>,
 }
 
 impl Stub {
@@ -95,7 +97,7 @@ impl Stub {
             .unwrap_or_else(|err| panic!("starting {}: {err}", boltstub.display()));
         let (lines, output) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = lines.send(line);
             }
@@ -121,7 +123,12 @@ impl Stub {
                 }
             }
         }
-        Stub { child, port, output }
+        Stub {
+            child,
+            port,
+            output,
+            reader,
+        }
     }
 
     /// Waits for the stub to exit (it does once the client disconnects) and
@@ -138,6 +145,8 @@ impl Stub {
                 }
             }
         };
+        // The mismatch check reads the whole log, so wait for its last line.
+        let _ = self.reader.join();
         let log: Vec<String> = self.output.try_iter().collect();
         (status.code().unwrap_or(-1), log.join("\n"))
     }
