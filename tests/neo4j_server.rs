@@ -32,8 +32,8 @@ async fn graph_or_skip(test: &str) -> Option<Graph> {
         // Past libtest's capture of eprintln!: a skip must be seen.
         let _ = writeln!(
             std::io::stderr(),
-            "\n*** SKIPPED {test}: set NEO4J_TEST_URI, NEO4J_TEST_USER and NEO4J_TEST_PASSWORD to run the \
-             Neo4j real-server suite; only the Bolt contract tests ran ***\n"
+            "\n*** SKIPPED {test}: set NEO4J_TEST_URI, NEO4J_TEST_USER and NEO4J_TEST_PASSWORD to run it \
+             against a real server; what a real server proves is untested in this run ***\n"
         );
         return None;
     };
