@@ -197,7 +197,10 @@ pub fn write_app(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
 /// W3's tiny crate: what a user's app looks like (embed 500 migrations, open
 /// a SQLite file given as the first argument, run them), with only the tool
 /// and its SQLite driver as dependencies, so its binary size means something.
-pub fn write_w3(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
+///
+/// With `build_script`, the crate gets the one documented `build.rs` line,
+/// `cargo:rerun-if-changed=migrations`, so cargo also sees added files.
+pub fn write_w3(layout: &Layout, tool: Tool, n: usize, build_script: bool) -> io::Result<PathBuf> {
     let dir = layout.w3_dir(tool);
     write_migrations(&dir.join("migrations"), tool, n)?;
     let bin = layout.w3_bin(tool);
@@ -238,9 +241,18 @@ pub fn write_w3(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("src/main.rs"), &main)?;
+    let build_rs = dir.join("build.rs");
+    if build_script {
+        write_if_changed(&build_rs, BUILD_RS)?;
+    } else if build_rs.exists() {
+        fs::remove_file(&build_rs)?;
+    }
     copy_lock(layout, &dir)?;
     Ok(dir)
 }
+
+/// The one line a crate needs so that cargo notices an added or removed file.
+pub const BUILD_RS: &str = "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n";
 
 /// Starts the generated crate from the bench's lock file, so it resolves to
 /// the same versions (cargo adds the crate's own entry). Only when it has none.

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! harness [--tools ours,sqlx,refinery] [--n 500,2000] [--backends sqlite,postgres]
-//!         [--w1 5] [--w2 20] [--w3-reps 3] [--no-w3] [--no-md]
+//!         [--w1 5] [--w2 20] [--w3-reps 3] [--no-w3] [--no-md] [--reuse-w1w2]
+//! `--reuse-w1w2` takes W1/W2 from the last run's generated/results.json.
 //! ```
 //! `bash bench/run.sh` runs it with the defaults. The generated crates share
 //! bench/target with the harness; CARGO_TARGET_DIR must not point elsewhere.
@@ -24,6 +25,7 @@ struct Opts {
     w3_reps: usize,
     w3: bool,
     md: bool,
+    reuse: bool,
 }
 
 fn parse_opts() -> Opts {
@@ -36,6 +38,7 @@ fn parse_opts() -> Opts {
         w3_reps: 3,
         w3: true,
         md: true,
+        reuse: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -54,6 +57,7 @@ fn parse_opts() -> Opts {
             "--w3-reps" => o.w3_reps = val().parse().unwrap_or_else(|_| die("bad --w3-reps")),
             "--no-w3" => o.w3 = false,
             "--no-md" => o.md = false,
+            "--reuse-w1w2" => o.reuse = true,
             "-h" | "--help" => {
                 println!("{}", include_str!("main.rs").lines().take(8).collect::<Vec<_>>().join("\n"));
                 std::process::exit(0);
@@ -105,6 +109,7 @@ fn merge(all: &mut Vec<Series>, x: Series) {
 /// One W3 result row.
 struct W3Row {
     tool: Tool,
+    build_script: bool,
     what: &'static str,
     samples: Vec<f64>,
     noticed: Vec<bool>,
@@ -121,9 +126,16 @@ fn main() {
     // 1. Generate and build one app per tool and N (smallest first: refinery's
     //    2,000-migration expansion is the slow one).
     let mut built: Vec<(Tool, usize)> = Vec::new();
+    if opts.reuse {
+        let text = std::fs::read_to_string(layout.generated().join("results.json")).unwrap_or_else(|_| die("no results.json"));
+        series = serde_json::from_str(&text).unwrap_or_else(|_| die("bad results.json"));
+    }
     let mut order: Vec<(Tool, usize)> =
         opts.ns.iter().flat_map(|&n| opts.tools.iter().map(move |&t| (t, n))).collect();
     order.sort_by_key(|&(t, n)| (n, t == Tool::Refinery));
+    if opts.reuse {
+        order.clear();
+    }
     for (tool, n) in order {
         let dir = gen::write_app(&layout, tool, n).expect("write app");
         eprintln!("== build {} (N={n}) ...", layout.app_bin(tool, n));
@@ -146,10 +158,13 @@ fn main() {
     //    dropped between blocks, never right before a timed run.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for backend in &opts.backends {
-        if backend == "postgres" {
+        if backend == "postgres" && !opts.reuse {
             rt.block_on(work::drop_databases("bench_"));
         }
         for &n in &opts.ns {
+            if opts.reuse {
+                continue;
+            }
             let tools: Vec<Tool> = opts.tools.iter().copied().filter(|&t| built.contains(&(t, n))).collect();
             for round in 0..opts.w1 {
                 let last = round + 1 == opts.w1;
@@ -174,7 +189,7 @@ fn main() {
                     }
                 }
             }
-            if backend == "postgres" {
+            if backend == "postgres" && !opts.reuse {
                 rt.block_on(work::drop_databases("bench_"));
             }
         }
@@ -183,12 +198,14 @@ fn main() {
     // 3. W3.
     let mut w3: Vec<W3Row> = Vec::new();
     if opts.w3 {
-        for &tool in &opts.tools {
-            match run_w3(&layout, tool, opts.w3_reps) {
-                Ok(rows) => w3.extend(rows),
-                Err(e) => {
-                    eprintln!("W3 {} failed: {e}", tool.name());
-                    failures.push(format!("W3 {} failed: {}", tool.name(), e.lines().next().unwrap_or("")));
+        for build_script in [false, true] {
+            for &tool in &opts.tools {
+                match run_w3(&layout, tool, opts.w3_reps, build_script) {
+                    Ok(rows) => w3.extend(rows),
+                    Err(e) => {
+                        eprintln!("W3 {} failed: {e}", tool.name());
+                        failures.push(format!("W3 {} failed: {}", tool.name(), e.lines().next().unwrap_or("")));
+                    }
                 }
             }
         }
@@ -198,6 +215,9 @@ fn main() {
     let table = render(&series, &w3, &opts);
     let mut report = String::new();
     report.push_str(&table);
+    if opts.reuse {
+        report.push_str("\nW1/W2 rows: taken from the previous run (generated/results.json, `--reuse-w1w2`); W3 measured now.\n");
+    }
     report.push_str("\nBuild of each app crate in this run (cached artifacts are reused; a first build costs more):\n");
     for (name, secs) in &build_times {
         report.push_str(&format!("- {name}: {}\n", fmt_secs(*secs)));
@@ -298,11 +318,11 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
             }
         }
     }
-    let ours_w3: BTreeMap<&str, f64> =
-        w3.iter().filter(|r| r.tool == Tool::Ours).map(|r| (r.what, median(&r.samples))).collect();
+    let ours_w3: BTreeMap<(&str, bool), f64> =
+        w3.iter().filter(|r| r.tool == Tool::Ours).map(|r| ((r.what, r.build_script), median(&r.samples))).collect();
     for r in w3 {
         let med = median(&r.samples);
-        let ratio = ours_w3.get(r.what).map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
+        let ratio = ours_w3.get(&(r.what, r.build_script)).map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
         let noticed = if r.noticed.is_empty() {
             String::new()
         } else if r.noticed.iter().all(|&b| b) {
@@ -313,9 +333,10 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
             "noticed: NO; ".into()
         };
         s.push_str(&format!(
-            "| W3 {} | sqlite | 500 | {} | {} | {} | | {ratio} | {noticed}{} |\n",
+            "| W3 {} | sqlite | 500 | {}{} | {} | {} | | {ratio} | {noticed}{} |\n",
             r.what,
             r.tool.name(),
+            if r.build_script { " + build.rs line" } else { "" },
             fmt_secs(med),
             fmt_secs(min(&r.samples)),
             r.note
@@ -327,11 +348,11 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
 /// W3 for one tool: the tiny crate embedding 500 migrations, rebuilt after
 /// editing one migration and after adding one (a pair where the format has
 /// downs), several times each; "noticed" means the new SQL is in the binary.
-fn run_w3(layout: &Layout, tool: Tool, reps: usize) -> Result<Vec<W3Row>, String> {
+fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Result<Vec<W3Row>, String> {
     const N: usize = 500;
     const EDITED: usize = 250;
-    eprintln!("== W3 {}", tool.name());
-    let dir = gen::write_w3(layout, tool, N).map_err(|e| e.to_string())?;
+    eprintln!("== W3 {} (build.rs line: {build_script})", tool.name());
+    let dir = gen::write_w3(layout, tool, N, build_script).map_err(|e| e.to_string())?;
     let mig = dir.join("migrations");
     let bin = bin_path(layout, &layout.w3_bin(tool));
     let first = cargo_build(layout, &dir)?; // back to the base state; not reported as a sample
@@ -378,6 +399,7 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize) -> Result<Vec<W3Row>, String
     Ok(vec![
         W3Row {
             tool,
+            build_script,
             what: "edit one file",
             samples: edit.0,
             noticed: edit.1,
@@ -390,10 +412,15 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize) -> Result<Vec<W3Row>, String
         },
         W3Row {
             tool,
+            build_script,
             what: "add a migration",
             samples: add.0,
             noticed: add.1,
-            note: format!("added {add_kind}; no build script; base build before: {}", fmt_secs(first)),
+            note: format!(
+                "added {add_kind}; {}; base build before: {}",
+                if build_script { "build.rs: cargo:rerun-if-changed=migrations" } else { "no build script" },
+                fmt_secs(first)
+            ),
         },
     ])
 }
