@@ -21,7 +21,7 @@
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::sql::{SqlDialect, TrackingIo, TrackingSql};
+use crate::sql::{bind_history, bind_record, bind_state, SqlDialect, TrackingIo, TrackingSql};
 use crate::{Direction, Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, PgPool, Postgres};
@@ -512,15 +512,29 @@ impl Session for PgSession {
         let mut tx = Connection::begin(&mut *self.conn)
             .await
             .map_err(db_err("beginning a transaction"))?;
-        Self::check_state(&mut tx, sql, &change.state_before).await?;
         Self::enter_schema(&mut tx, sql, true).await?;
         let started = Instant::now();
         // On error the transaction is dropped, which rolls it back.
         Self::run_statements(&mut tx, change, true).await?;
         let execution_ms = started.elapsed().as_millis() as i64;
-        Self::record(&mut tx, sql, change, execution_ms, true)
+        // The state is checked at the end, in the same statement as the
+        // tracking writes: one round trip instead of four. Checking late is
+        // safe here because the advisory lock keeps other runners out, and a
+        // mismatch still rolls the whole migration back.
+        let mut query = sqlx::query(AssertSqlSafe(sql.record_change_checked(change.record.is_some())));
+        query = match &change.record {
+            Some(row) => bind_record(query, row, execution_ms, false),
+            None => query.bind(change.migration.version),
+        };
+        query = bind_history(query, &change.history, execution_ms);
+        query = bind_state(bind_state(query, &change.state_after), &change.state_before);
+        let updated = query
+            .execute(&mut *tx)
             .await
             .map_err(db_err("recording the migration"))?;
+        if updated.rows_affected() != 1 {
+            return Err(Error::Conflict);
+        }
         tx.commit().await.map_err(db_err("committing the migration"))
     }
 

@@ -270,6 +270,43 @@ impl TrackingSql {
         }
     }
 
+    /// PostgreSQL only: a change's tracking writes as one statement. The
+    /// tracking row (insert for up, delete for down) and the history row are
+    /// data-modifying CTEs; the state row is updated only if it still holds
+    /// the state the plan was made on, so zero rows updated means another
+    /// process got there first and the transaction is rolled back.
+    /// Parameters: the record (6, up) or the version (1, down), the history
+    /// (8), the new state (4), the expected state (4).
+    pub fn record_change_checked(&self, up: bool) -> String {
+        let mut next = 0;
+        let mut params = |count: usize| {
+            let list: Vec<String> = (next + 1..=next + count).map(|i| self.p(i)).collect();
+            next += count;
+            list
+        };
+        let record = if up {
+            format!(
+                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ({})",
+                self.table,
+                params(6).join(", ")
+            )
+        } else {
+            format!("DELETE FROM {} WHERE version = {}", self.table, params(1)[0])
+        };
+        let history = format!(
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) VALUES ({})",
+            self.history,
+            params(8).join(", ")
+        );
+        let new = params(4);
+        let old = params(4);
+        format!(
+            "WITH tracked AS ({record}), logged AS ({history}) UPDATE {} SET applied_count = {}, last_version = {}, \
+             chain = {}, dirty = {} WHERE id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
+            self.state, new[0], new[1], new[2], new[3], old[0], old[1], old[2], old[3]
+        )
+    }
+
     pub fn select_state(&self) -> String {
         format!(
             "SELECT applied_count, last_version, chain, dirty FROM {} WHERE id = 1",
