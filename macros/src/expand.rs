@@ -15,11 +15,14 @@ pub fn table(folder: &Folder) -> TokenStream {
         Language::Sql => quote!(::embedded_migrations::Sql),
         Language::Cypher => quote!(::embedded_migrations::Cypher),
     };
+    // Named consts rather than `&[..]` in place: a const may hold any
+    // constant expression, where promotion to 'static would refuse `*b".."`.
     quote! {
-        ::embedded_migrations::Migrations::<#language>::__embedded(
-            &[#(#migrations),*],
-            &[#(#chains),*],
-        )
+        {
+            const MIGRATIONS: &[::embedded_migrations::Migration] = &[#(#migrations),*];
+            const CHAINS: &[::embedded_migrations::Checksum] = &[#(#chains),*];
+            ::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS)
+        }
     }
 }
 
@@ -62,6 +65,8 @@ fn script(file: &ScannedFile) -> TokenStream {
 }
 
 fn checksum(sum: &Checksum) -> TokenStream {
-    let bytes = sum.0;
-    quote!(::embedded_migrations::Checksum([#(#bytes),*]))
+    // One byte-string token instead of 32 integer tokens: thousands of
+    // checksums are cheaper for rustc to parse and evaluate.
+    let bytes = proc_macro2::Literal::byte_string(&sum.0);
+    quote!(::embedded_migrations::Checksum(*#bytes))
 }
