@@ -5,18 +5,115 @@
 //! means one module implementing [`Database`] and [`Session`], and one cargo
 //! feature.
 
-use crate::report::{AppliedMigration, HistoryEntry};
+use crate::engine::{DownTarget, Engine};
+use crate::report::{AppliedMigration, HistoryEntry, Plan, Report, Status};
 use crate::{Checksum, Direction, Error, Language, Migration, Settings};
 use std::future::Future;
 use std::time::Duration;
 
 /// A handle the user passes to `run`: a sqlx pool, a `neo4rs::Graph`.
-pub trait Database: Sync {
+///
+/// An implementation writes `erased_operations!()` in its impl block: the
+/// engine is then compiled once, in this crate, for each database, instead
+/// of in every crate that calls `run` (in a release build that codegen cost
+/// seconds on every edit of a migration file).
+pub trait Database: Sync + Sized {
     type Language: Language;
     type Session: Session;
     /// Takes a connection for one operation (run, status, down, ...).
     fn open(&self, settings: &Settings) -> impl Future<Output = Result<Self::Session, Error>> + Send;
+
+    #[doc(hidden)]
+    fn __up<'a>(&'a self, engine: &'a Engine<'a>, to: Option<i64>) -> BoxFuture<'a, Result<Report, Error>>;
+    #[doc(hidden)]
+    fn __down<'a>(&'a self, engine: &'a Engine<'a>, target: DownTarget) -> BoxFuture<'a, Result<Report, Error>>;
+    #[doc(hidden)]
+    fn __plan_up<'a>(&'a self, engine: &'a Engine<'a>, to: Option<i64>) -> BoxFuture<'a, Result<Plan, Error>>;
+    #[doc(hidden)]
+    fn __plan_down<'a>(&'a self, engine: &'a Engine<'a>, target: DownTarget) -> BoxFuture<'a, Result<Plan, Error>>;
+    #[doc(hidden)]
+    fn __status<'a>(&'a self, engine: &'a Engine<'a>) -> BoxFuture<'a, Result<Status, Error>>;
+    #[doc(hidden)]
+    fn __validate<'a>(&'a self, engine: &'a Engine<'a>) -> BoxFuture<'a, Result<Status, Error>>;
+    #[doc(hidden)]
+    fn __history<'a>(&'a self, engine: &'a Engine<'a>) -> BoxFuture<'a, Result<Vec<HistoryEntry>, Error>>;
+    #[doc(hidden)]
+    fn __force<'a>(&'a self, engine: &'a Engine<'a>, version: i64) -> BoxFuture<'a, Result<(), Error>>;
+    #[doc(hidden)]
+    fn __forget<'a>(&'a self, engine: &'a Engine<'a>, version: i64) -> BoxFuture<'a, Result<(), Error>>;
 }
+
+#[doc(hidden)]
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The engine's operations for one concrete database, written in its
+/// `impl Database` block.
+macro_rules! erased_operations {
+    () => {
+        fn __up<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+            to: Option<i64>,
+        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Report, $crate::Error>> {
+            Box::pin(engine.up(self, to))
+        }
+        fn __down<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+            target: $crate::engine::DownTarget,
+        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Report, $crate::Error>> {
+            Box::pin(engine.down(self, target))
+        }
+        fn __plan_up<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+            to: Option<i64>,
+        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Plan, $crate::Error>> {
+            Box::pin(engine.plan_up(self, to))
+        }
+        fn __plan_down<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+            target: $crate::engine::DownTarget,
+        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Plan, $crate::Error>> {
+            Box::pin(engine.plan_down(self, target))
+        }
+        fn __status<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Status, $crate::Error>> {
+            Box::pin(engine.status(self))
+        }
+        fn __validate<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Status, $crate::Error>> {
+            Box::pin(engine.validate(self))
+        }
+        fn __history<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+        ) -> $crate::backend::BoxFuture<'a, Result<Vec<$crate::HistoryEntry>, $crate::Error>> {
+            Box::pin(engine.history(self))
+        }
+        fn __force<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+            version: i64,
+        ) -> $crate::backend::BoxFuture<'a, Result<(), $crate::Error>> {
+            Box::pin(engine.force(self, version))
+        }
+        fn __forget<'a>(
+            &'a self,
+            engine: &'a $crate::engine::Engine<'a>,
+            version: i64,
+        ) -> $crate::backend::BoxFuture<'a, Result<(), $crate::Error>> {
+            Box::pin(engine.forget(self, version))
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use erased_operations;
 
 /// The summary of the tracking table kept in one row, updated in the same
 /// transaction as each change, so that a boot with nothing pending reads one

@@ -14,16 +14,18 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use tracing::Instrument;
 
-pub(crate) struct Engine<'a> {
-    pub migrations: &'static [Migration],
-    pub chains: &'static [Checksum],
-    pub settings: &'a Settings,
-    pub reason: Option<&'a str>,
-    pub progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
+#[doc(hidden)]
+pub struct Engine<'a> {
+    pub(crate) migrations: &'static [Migration],
+    pub(crate) chains: &'static [Checksum],
+    pub(crate) settings: &'a Settings,
+    pub(crate) reason: Option<&'a str>,
+    pub(crate) progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
 }
 
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum DownTarget {
+pub enum DownTarget {
     Steps(usize),
     Version(i64),
 }

@@ -227,54 +227,67 @@ impl<'a, L: Language> Migrator<'a, L> {
     }
 
     pub async fn run<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
-        self.engine().up(db, None).await
+        let engine = self.engine();
+        db.__up(&engine, None).await
     }
 
     pub async fn run_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
-        self.engine().up(db, Some(version)).await
+        let engine = self.engine();
+        db.__up(&engine, Some(version)).await
     }
 
     pub async fn plan<D: Database<Language = L>>(&self, db: &D) -> Result<Plan, Error> {
-        self.engine().plan_up(db, None).await
+        let engine = self.engine();
+        db.__plan_up(&engine, None).await
     }
 
     pub async fn plan_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Plan, Error> {
-        self.engine().plan_up(db, Some(version)).await
+        let engine = self.engine();
+        db.__plan_up(&engine, Some(version)).await
     }
 
     pub async fn down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Report, Error> {
-        self.engine().down(db, engine::DownTarget::Steps(steps)).await
+        let engine = self.engine();
+        db.__down(&engine, engine::DownTarget::Steps(steps)).await
     }
 
     pub async fn down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
-        self.engine().down(db, engine::DownTarget::Version(version)).await
+        let engine = self.engine();
+        db.__down(&engine, engine::DownTarget::Version(version)).await
     }
 
     pub async fn plan_down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Plan, Error> {
-        self.engine().plan_down(db, engine::DownTarget::Steps(steps)).await
+        let engine = self.engine();
+        db.__plan_down(&engine, engine::DownTarget::Steps(steps)).await
     }
 
     pub async fn plan_down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Plan, Error> {
-        self.engine().plan_down(db, engine::DownTarget::Version(version)).await
+        let engine = self.engine();
+        db.__plan_down(&engine, engine::DownTarget::Version(version)).await
     }
 
     pub async fn status<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
-        self.engine().status(db).await
+        let engine = self.engine();
+        db.__status(&engine).await
     }
 
     pub async fn validate<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
-        self.engine().validate(db).await
+        let engine = self.engine();
+        db.__validate(&engine).await
     }
 
     pub async fn history<D: Database<Language = L>>(&self, db: &D) -> Result<Vec<HistoryEntry>, Error> {
-        self.engine().history(db).await
+        let engine = self.engine();
+        db.__history(&engine).await
     }
 
     pub async fn force<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
-        self.engine().force(db, version).await
+        let engine = self.engine();
+        db.__force(&engine, version).await
     }
 
     pub async fn forget<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
-        self.engine().forget(db, version).await
+        let engine = self.engine();
+        db.__forget(&engine, version).await
     }
 }

@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 const BACKEND: &str = "MySQL";
 
 impl Database for MySqlPool {
+    crate::backend::erased_operations!();
+
     type Language = Sql;
     type Session = MySqlSession;
 

@@ -41,6 +41,8 @@ const LOCK_LEASE: Duration = Duration::from_secs(600);
 const LOCK_POLL: Duration = Duration::from_millis(500);
 
 impl Database for Graph {
+    crate::backend::erased_operations!();
+
     type Language = Cypher;
     type Session = Neo4jSession;
 
@@ -62,6 +64,8 @@ pub struct PinnedGraph<'g> {
 }
 
 impl Database for PinnedGraph<'_> {
+    crate::backend::erased_operations!();
+
     type Language = Cypher;
     type Session = Neo4jSession;
 

@@ -34,6 +34,8 @@ const BACKEND: &str = "PostgreSQL";
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 impl Database for PgPool {
+    crate::backend::erased_operations!();
+
     type Language = Sql;
     type Session = PgSession;
 

@@ -277,6 +277,7 @@ impl TrackingSql {
     /// process got there first and the transaction is rolled back.
     /// Parameters: the record (6, up) or the version (1, down), the history
     /// (8), the new state (4), the expected state (4).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub fn record_change_checked(&self, up: bool) -> String {
         let mut next = 0;
         let mut params = |count: usize| {

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 const BACKEND: &str = "SQLite";
 
 impl Database for SqlitePool {
+    crate::backend::erased_operations!();
+
     type Language = Sql;
     type Session = SqliteSession;
 
