@@ -386,14 +386,7 @@ impl Session for MySqlSession {
             .await
             .map_err(db_err("beginning a transaction"))?;
         let write = async {
-            sqlx::query(AssertSqlSafe(sql.delete_record()))
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(row) = record {
-                MySql::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
-            }
-            MySql::write_state(&mut tx, sql, state).await?;
+            MySql::replace_record(&mut tx, sql, version, record, state).await?;
             tx.commit().await
         };
         write.await.map_err(db_err("updating the tracking table"))

@@ -580,14 +580,7 @@ impl Session for PgSession {
             .await
             .map_err(db_err("beginning a transaction"))?;
         let write = async {
-            sqlx::query(AssertSqlSafe(sql.delete_record()))
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(row) = record {
-                Postgres::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
-            }
-            Postgres::write_state(&mut tx, sql, state).await?;
+            Postgres::replace_record(&mut tx, sql, version, record, state).await?;
             tx.commit().await
         };
         write.await.map_err(db_err("updating the tracking table"))

@@ -408,6 +408,15 @@ pub(crate) trait TrackingIo: sqlx::Database {
         sql: &TrackingSql,
     ) -> Result<Vec<AppliedMigration>, sqlx::Error>;
     async fn fetch_history(conn: &mut Self::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error>;
+    /// `force`/`forget`: the row of `version` replaced by `record` (or
+    /// removed) and the state set; the caller holds the transaction.
+    async fn replace_record(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        version: i64,
+        record: Option<&AppliedMigration>,
+        state: &State,
+    ) -> Result<(), sqlx::Error>;
 }
 
 impl<DB> TrackingIo for DB
@@ -466,6 +475,23 @@ where
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    async fn replace_record(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        version: i64,
+        record: Option<&AppliedMigration>,
+        state: &State,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+        if let Some(row) = record {
+            Self::insert_record(conn, sql, row, row.execution_ms, false).await?;
+        }
+        Self::write_state(conn, sql, state).await
     }
 
     async fn fetch_applied(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<AppliedMigration>, sqlx::Error> {

@@ -341,14 +341,7 @@ impl Session for SqliteSession {
         let sql = &self.sql;
         let mut tx = begin_immediate(&mut self.conn).await?;
         let write = async {
-            sqlx::query(AssertSqlSafe(sql.delete_record()))
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(row) = record {
-                Sqlite::insert_record(&mut tx, sql, row, row.execution_ms, false).await?;
-            }
-            Sqlite::write_state(&mut tx, sql, state).await?;
+            Sqlite::replace_record(&mut tx, sql, version, record, state).await?;
             tx.commit().await
         };
         write.await.map_err(db_err("updating the tracking table"))
