@@ -22,7 +22,7 @@ use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::sql::{SqlDialect, TrackingIo, TrackingSql};
-use crate::{Direction, Error, Settings, Sql};
+use crate::{Error, Settings, Sql};
 use sqlx::mysql::{MySql, MySqlDatabaseError, MySqlPool};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection, Row};
@@ -117,8 +117,6 @@ impl MySqlSession {
     /// mark the migration dirty, in one transaction.
     async fn mark_dirty(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let sql = &self.sql;
-        let mut dirty_state = change.state_before;
-        dirty_state.dirty = true;
         let mut tx = Connection::begin(&mut *self.conn)
             .await
             .map_err(db_err("beginning a transaction"))?;
@@ -129,18 +127,7 @@ impl MySqlSession {
             return Err(Error::Conflict);
         }
         let marked = async {
-            // An up change carries the row to insert; a down change marks the existing one.
-            match &change.record {
-                Some(row) => MySql::insert_record(&mut tx, sql, row, 0, true).await?,
-                None => {
-                    sqlx::query(AssertSqlSafe(sql.set_dirty()))
-                        .bind(true)
-                        .bind(change.migration.version)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            MySql::write_state(&mut tx, sql, &dirty_state).await?;
+            MySql::mark_dirty(&mut tx, sql, change).await?;
             tx.commit().await
         };
         marked.await.map_err(db_err("marking the migration dirty"))
@@ -153,26 +140,7 @@ impl MySqlSession {
             .await
             .map_err(db_err("beginning a transaction"))?;
         let finish = async {
-            match change.direction {
-                Direction::Up => {
-                    sqlx::query(AssertSqlSafe(sql.finish_record()))
-                        .bind(execution_ms)
-                        .bind(false)
-                        .bind(change.migration.version)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Direction::Down => {
-                    sqlx::query(AssertSqlSafe(sql.delete_record()))
-                        .bind(change.migration.version)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            MySql::write_state(&mut tx, sql, &change.state_after).await?;
-            let mut history = change.history.clone();
-            history.duration_ms = execution_ms;
-            MySql::insert_history(&mut tx, sql, &history).await?;
+            MySql::finish_dirty(&mut tx, sql, change, execution_ms).await?;
             tx.commit().await
         };
         finish.await.map_err(db_err("recording the migration"))

@@ -3,7 +3,7 @@
 //! values bound to them and read back from them do not differ at all, so
 //! binding and decoding are written once here, generic over sqlx's database.
 
-use crate::backend::State;
+use crate::backend::{Change, State};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Direction, Settings};
 use sqlx::{ColumnIndex, Decode, Encode, Row, Type};
@@ -408,6 +408,19 @@ pub(crate) trait TrackingIo: sqlx::Database {
         sql: &TrackingSql,
     ) -> Result<Vec<AppliedMigration>, sqlx::Error>;
     async fn fetch_history(conn: &mut Self::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error>;
+    /// First step of the dirty protocol: the change's row marked dirty (an
+    /// up change inserts it, a down change flags the existing one) and the
+    /// state marked dirty; the caller holds the transaction.
+    async fn mark_dirty(conn: &mut Self::Connection, sql: &TrackingSql, change: &Change<'_>)
+        -> Result<(), sqlx::Error>;
+    /// Last step of the dirty protocol, once every statement ran: the row
+    /// made clean (up) or deleted (down), the new state, the history row.
+    async fn finish_dirty(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+        execution_ms: i64,
+    ) -> Result<(), sqlx::Error>;
     /// `force`/`forget`: the row of `version` replaced by `record` (or
     /// removed) and the state set; the caller holds the transaction.
     async fn replace_record(
@@ -471,6 +484,55 @@ where
             sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
             entry,
             entry.duration_ms,
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_dirty(conn: &mut DB::Connection, sql: &TrackingSql, change: &Change<'_>) -> Result<(), sqlx::Error> {
+        match &change.record {
+            Some(row) => Self::insert_record(conn, sql, row, 0, true).await?,
+            None => {
+                sqlx::query(sqlx::AssertSqlSafe(sql.set_dirty()))
+                    .bind(true)
+                    .bind(change.migration.version)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        let mut dirty_state = change.state_before;
+        dirty_state.dirty = true;
+        Self::write_state(conn, sql, &dirty_state).await
+    }
+
+    async fn finish_dirty(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+        execution_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        match change.direction {
+            Direction::Up => {
+                sqlx::query(sqlx::AssertSqlSafe(sql.finish_record()))
+                    .bind(execution_ms)
+                    .bind(false)
+                    .bind(change.migration.version)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Direction::Down => {
+                sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
+                    .bind(change.migration.version)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Self::write_state(conn, sql, &change.state_after).await?;
+        bind_history(
+            sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
+            &change.history,
+            execution_ms,
         )
         .execute(&mut *conn)
         .await?;

@@ -10,7 +10,7 @@ use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::sql::{SqlDialect, TrackingIo, TrackingSql};
-use crate::{Direction, Error, Settings, Sql};
+use crate::{Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
 use sqlx::{AssertSqlSafe, Connection};
@@ -139,8 +139,6 @@ impl SqliteSession {
     /// outside a transaction, then record. A failure leaves the mark.
     async fn apply_without_transaction(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let sql = &self.sql;
-        let mut dirty_state = change.state_before;
-        dirty_state.dirty = true;
         {
             let mut tx = begin_immediate(&mut self.conn).await?;
             if Sqlite::fetch_state(&mut tx, sql.select_state())
@@ -151,20 +149,7 @@ impl SqliteSession {
                 return Err(Error::Conflict);
             }
             let marked = async {
-                match change.direction {
-                    Direction::Up => {
-                        let row = change.record.as_ref().expect("an up change carries its record");
-                        Sqlite::insert_record(&mut tx, sql, row, 0, true).await?;
-                    }
-                    Direction::Down => {
-                        sqlx::query(AssertSqlSafe(sql.set_dirty()))
-                            .bind(1i64)
-                            .bind(change.migration.version)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                Sqlite::write_state(&mut tx, sql, &dirty_state).await?;
+                Sqlite::mark_dirty(&mut tx, sql, change).await?;
                 tx.commit().await
             };
             marked.await.map_err(db_err("marking the migration dirty"))?;
@@ -174,26 +159,7 @@ impl SqliteSession {
         let execution_ms = started.elapsed().as_millis() as i64;
         let mut tx = begin_immediate(&mut self.conn).await?;
         let finish = async {
-            match change.direction {
-                Direction::Up => {
-                    sqlx::query(AssertSqlSafe(sql.finish_record()))
-                        .bind(execution_ms)
-                        .bind(0i64)
-                        .bind(change.migration.version)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Direction::Down => {
-                    sqlx::query(AssertSqlSafe(sql.delete_record()))
-                        .bind(change.migration.version)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            Sqlite::write_state(&mut tx, sql, &change.state_after).await?;
-            let mut history = change.history.clone();
-            history.duration_ms = execution_ms;
-            Sqlite::insert_history(&mut tx, sql, &history).await?;
+            Sqlite::finish_dirty(&mut tx, sql, change, execution_ms).await?;
             tx.commit().await
         };
         finish.await.map_err(db_err("recording the migration"))
