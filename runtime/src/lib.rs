@@ -18,8 +18,11 @@ pub mod backend;
 pub mod cli;
 mod engine;
 mod error;
+mod readiness;
 mod report;
 mod settings;
+mod targets;
+mod tenants;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 
@@ -41,7 +44,10 @@ pub use report::{
     AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress, ProgressEvent, Report, Status,
     StatusEntry, StepReport,
 };
+pub use readiness::{Readiness, ReadinessState};
 pub use settings::Settings;
+pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
+pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};
 
 #[cfg(feature = "neo4j")]
 #[doc(hidden)]
