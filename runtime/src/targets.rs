@@ -17,7 +17,6 @@
 use crate::backend::{BoxFuture, Database};
 use crate::readiness::Readiness;
 use crate::{Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Report, Settings, Status};
-use std::ops::Deref;
 
 /// What an operation hands the migrator besides the database.
 #[derive(Clone, Copy, Default)]
@@ -34,19 +33,25 @@ pub(crate) enum Back {
 }
 
 /// A database handle the target owns (a pool clone) or borrows (the
-/// single-set command line).
-enum Handle<'a, D> {
-    Owned(D),
-    Borrowed(&'a D),
+/// single-set command line): either way shared between threads.
+trait Handle: Send + Sync {
+    type Db: Database;
+    fn db(&self) -> &Self::Db;
 }
 
-impl<D> Deref for Handle<'_, D> {
-    type Target = D;
-    fn deref(&self) -> &D {
-        match self {
-            Handle::Owned(db) => db,
-            Handle::Borrowed(db) => db,
-        }
+struct Owned<D>(D);
+
+impl<D: Database + Send> Handle for Owned<D> {
+    type Db = D;
+    fn db(&self) -> &D {
+        &self.0
+    }
+}
+
+impl<D: Database> Handle for &D {
+    type Db = D;
+    fn db(&self) -> &D {
+        self
     }
 }
 
@@ -68,13 +73,13 @@ trait BoundSet: Send + Sync {
     fn readiness(&self) -> BoxFuture<'_, Readiness>;
 }
 
-struct Bound<'a, L: Language, D> {
+struct Bound<'a, L: Language, H> {
     migrations: &'a Migrations<L>,
-    db: Handle<'a, D>,
+    handle: H,
     settings: Settings,
 }
 
-impl<L: Language, D> Bound<'_, L, D> {
+impl<L: Language, H> Bound<'_, L, H> {
     fn migrator<'s>(&'s self, hooks: Hooks<'s>) -> crate::Migrator<'s, L> {
         let mut migrator = self.migrations.with(self.settings.clone());
         if let Some(reason) = hooks.reason {
@@ -87,7 +92,10 @@ impl<L: Language, D> Bound<'_, L, D> {
     }
 }
 
-impl<L: Language, D: Database<Language = L> + Send> BoundSet for Bound<'_, L, D> {
+impl<L: Language, H: Handle> BoundSet for Bound<'_, L, H>
+where
+    H::Db: Database<Language = L>,
+{
     fn language(&self) -> crate::core::Language {
         L::LANGUAGE
     }
@@ -104,8 +112,8 @@ impl<L: Language, D: Database<Language = L> + Send> BoundSet for Bound<'_, L, D>
         Box::pin(async move {
             let migrator = self.migrator(hooks);
             match to {
-                Some(version) => migrator.run_to(&*self.db, version).await,
-                None => migrator.run(&*self.db).await,
+                Some(version) => migrator.run_to(self.handle.db(), version).await,
+                None => migrator.run(self.handle.db()).await,
             }
         })
     }
@@ -114,8 +122,8 @@ impl<L: Language, D: Database<Language = L> + Send> BoundSet for Bound<'_, L, D>
         Box::pin(async move {
             let migrator = self.migrator(Hooks::default());
             match to {
-                Some(version) => migrator.plan_to(&*self.db, version).await,
-                None => migrator.plan(&*self.db).await,
+                Some(version) => migrator.plan_to(self.handle.db(), version).await,
+                None => migrator.plan(self.handle.db()).await,
             }
         })
     }
@@ -124,8 +132,8 @@ impl<L: Language, D: Database<Language = L> + Send> BoundSet for Bound<'_, L, D>
         Box::pin(async move {
             let migrator = self.migrator(hooks);
             match back {
-                Back::Steps(steps) => migrator.down(&*self.db, steps).await,
-                Back::To(version) => migrator.down_to(&*self.db, version).await,
+                Back::Steps(steps) => migrator.down(self.handle.db(), steps).await,
+                Back::To(version) => migrator.down_to(self.handle.db(), version).await,
             }
         })
     }
@@ -134,34 +142,34 @@ impl<L: Language, D: Database<Language = L> + Send> BoundSet for Bound<'_, L, D>
         Box::pin(async move {
             let migrator = self.migrator(Hooks::default());
             match back {
-                Back::Steps(steps) => migrator.plan_down(&*self.db, steps).await,
-                Back::To(version) => migrator.plan_down_to(&*self.db, version).await,
+                Back::Steps(steps) => migrator.plan_down(self.handle.db(), steps).await,
+                Back::To(version) => migrator.plan_down_to(self.handle.db(), version).await,
             }
         })
     }
 
     fn status(&self) -> BoxFuture<'_, Result<Status, Error>> {
-        Box::pin(async move { self.migrator(Hooks::default()).status(&*self.db).await })
+        Box::pin(async move { self.migrator(Hooks::default()).status(self.handle.db()).await })
     }
 
     fn validate(&self) -> BoxFuture<'_, Result<Status, Error>> {
-        Box::pin(async move { self.migrator(Hooks::default()).validate(&*self.db).await })
+        Box::pin(async move { self.migrator(Hooks::default()).validate(self.handle.db()).await })
     }
 
     fn history(&self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>> {
-        Box::pin(async move { self.migrator(Hooks::default()).history(&*self.db).await })
+        Box::pin(async move { self.migrator(Hooks::default()).history(self.handle.db()).await })
     }
 
     fn force(&self, version: i64) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move { self.migrator(Hooks::default()).force(&*self.db, version).await })
+        Box::pin(async move { self.migrator(Hooks::default()).force(self.handle.db(), version).await })
     }
 
     fn forget(&self, version: i64) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move { self.migrator(Hooks::default()).forget(&*self.db, version).await })
+        Box::pin(async move { self.migrator(Hooks::default()).forget(self.handle.db(), version).await })
     }
 
     fn readiness(&self) -> BoxFuture<'_, Readiness> {
-        Box::pin(async move { self.migrator(Hooks::default()).readiness(&*self.db).await })
+        Box::pin(async move { self.migrator(Hooks::default()).readiness(self.handle.db()).await })
     }
 }
 
@@ -183,22 +191,23 @@ impl<'a> Target<'a> {
         L: Language,
         D: Database<Language = L> + Send + 'a,
     {
-        Target::bind(name.into(), migrations, Handle::Owned(db), settings)
+        Target::bind(name.into(), migrations, Owned(db), settings)
     }
 
     /// [`Target::new`] on a borrowed handle.
     pub fn borrowed<L, D>(name: impl Into<String>, migrations: &'a Migrations<L>, db: &'a D, settings: Settings) -> Self
     where
         L: Language,
-        D: Database<Language = L> + Send + 'a,
+        D: Database<Language = L> + 'a,
     {
-        Target::bind(name.into(), migrations, Handle::Borrowed(db), settings)
+        Target::bind(name.into(), migrations, db, settings)
     }
 
-    fn bind<L, D>(name: String, migrations: &'a Migrations<L>, db: Handle<'a, D>, settings: Settings) -> Self
+    fn bind<L, H>(name: String, migrations: &'a Migrations<L>, handle: H, settings: Settings) -> Self
     where
         L: Language,
-        D: Database<Language = L> + Send + 'a,
+        H: Handle + 'a,
+        H::Db: Database<Language = L>,
     {
         assert!(
             !name.is_empty() && !name.chars().any(char::is_whitespace),
@@ -208,7 +217,7 @@ impl<'a> Target<'a> {
             name,
             set: Box::new(Bound {
                 migrations,
-                db,
+                handle,
                 settings,
             }),
         }
