@@ -45,7 +45,9 @@ async fn connect() -> Result<(PgPool, Graph), String> {
 
 async fn boot() -> Result<u8, String> {
     let (pool, graph) = connect().await?;
-    let targets = Targets::new().add("postgres", &POSTGRES, pool).add("graph", &GRAPH, graph);
+    let targets = Targets::new()
+        .add("postgres", &POSTGRES, pool)
+        .add("graph", &GRAPH, graph);
 
     // `pg_and_neo4j migrate [--only NAME] <command>`: operations, then exit.
     if let Some(code) = cli::dispatch_targets(&targets).await {

@@ -946,10 +946,17 @@ fn check_gates_and_writes_nothing(t: &Target) {
     let before = t.schema();
     let run = t.migrate(&["check"]);
     run.code(3).out("not ready: 7 pending; at version 0, latest 007");
-    assert_eq!(t.schema(), before, "check created nothing, not even the tracking tables");
+    assert_eq!(
+        t.schema(),
+        before,
+        "check created nothing, not even the tracking tables"
+    );
 
     t.migrate(&["up", "--to", "3"]).ok();
-    let before = (t.schema(), t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"));
+    let before = (
+        t.schema(),
+        t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"),
+    );
     let file = t.sqlite_bytes();
     let readiness = t.migrate(&["check", "--json"]).code(3).json();
     assert_eq!(readiness.get("state").str(), "pending");
@@ -961,7 +968,10 @@ fn check_gates_and_writes_nothing(t: &Target) {
     assert_eq!(readiness.get("dirty"), &Json::Bool(false));
     assert_eq!(readiness.get("ahead"), &Json::Bool(false));
     assert_eq!(readiness.get("error"), &Json::Null);
-    let after = (t.schema(), t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"));
+    let after = (
+        t.schema(),
+        t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"),
+    );
     assert_eq!(after, before);
     assert_eq!(t.sqlite_bytes(), file, "not one byte of the SQLite file changed");
 
@@ -1088,10 +1098,19 @@ fn check_needs_no_write_access() {
     read_only.migrate(&["up"]).code(1).err("read-only transaction");
     read_only.migrate(&["check"]).code(3).out("not ready: 7 pending");
     t.migrate(&["up", "--to", "5"]).ok();
-    read_only.migrate(&["check"]).code(3).out("not ready: 2 pending; at version 005, latest 007");
+    read_only
+        .migrate(&["check"])
+        .code(3)
+        .out("not ready: 2 pending; at version 005, latest 007");
     t.migrate(&["up"]).ok();
-    read_only.migrate(&["check"]).ok().out("ready: at version 007, the latest");
-    assert_eq!(read_only.migrate(&["check", "--json"]).ok().json().get("state").str(), "ready");
+    read_only
+        .migrate(&["check"])
+        .ok()
+        .out("ready: at version 007, the latest");
+    assert_eq!(
+        read_only.migrate(&["check", "--json"]).ok().json().get("state").str(),
+        "ready"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1123,7 +1142,10 @@ fn several_sets_status_shows_each_then_a_total_and_only_narrows() {
         .out("== events ==\napplying 2 migration(s)")
         .out("[2/2] 002 index_events_by_user ... ")
         .out("total: 2 sets, 2 up to date: 9 applied, 0 pending");
-    assert!(boot.stdout.find("== app ==") < boot.stdout.find("== events =="), "declared order");
+    assert!(
+        boot.stdout.find("== app ==") < boot.stdout.find("== events =="),
+        "declared order"
+    );
     assert!(dir.join("demo.db").is_file() && dir.join("demo-events.db").is_file());
 
     let status = demo(&["migrate", "status"]);
@@ -1133,7 +1155,10 @@ fn several_sets_status_shows_each_then_a_total_and_only_narrows() {
         .out("current version 007, latest 007: 7 applied, 0 pending")
         .out("== events ==\nversion  name")
         .out("current version 002, latest 002: 2 applied, 0 pending");
-    assert!(status.stdout.trim_end().ends_with("total: 2 sets, 2 up to date: 9 applied, 0 pending"));
+    assert!(status
+        .stdout
+        .trim_end()
+        .ends_with("total: 2 sets, 2 up to date: 9 applied, 0 pending"));
 
     let only = demo(&["migrate", "status", "--only", "events"]);
     only.ok().out("== events ==").out("001      create_events");
@@ -1156,8 +1181,12 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
         .err("with several migration sets it needs --only NAME")
         .err("the sets are: app, events");
     demo(&["migrate", "fresh", "--yes"]).code(2).err("needs --only NAME");
-    demo(&["migrate", "force", "1"]).code(2).err("works on one migration set");
-    demo(&["migrate", "up", "--to", "1"]).code(2).err("names a version of one migration set");
+    demo(&["migrate", "force", "1"])
+        .code(2)
+        .err("works on one migration set");
+    demo(&["migrate", "up", "--to", "1"])
+        .code(2)
+        .err("names a version of one migration set");
     demo(&["migrate", "check"]).ok().out("app: ready").out("events: ready");
 
     demo(&["migrate", "--only", "events", "down"])
@@ -1188,12 +1217,20 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
     assert_eq!(sets[0].get("current_version").int(), 7);
     assert_eq!(sets[0].get("migrations").array().len(), 7);
     assert_eq!(sets[1].get("name").str(), "events");
-    assert_eq!(states(&sets[1]), [(1, "applied".to_string()), (2, "pending".to_string())]);
+    assert_eq!(
+        states(&sets[1]),
+        [(1, "applied".to_string()), (2, "pending".to_string())]
+    );
 
     let history = demo(&["migrate", "history", "--json", "--only", "events"]).ok().json();
     let sets = history.get("targets").array();
     assert_eq!(sets.len(), 1);
-    let directions: Vec<&str> = sets[0].get("history").array().iter().map(|h| h.get("direction").str()).collect();
+    let directions: Vec<&str> = sets[0]
+        .get("history")
+        .array()
+        .iter()
+        .map(|h| h.get("direction").str())
+        .collect();
     assert_eq!(directions, ["up", "up", "down"]);
 
     // up across sets applies what each one lacks, in order.
@@ -1201,6 +1238,11 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
         .ok()
         .out("== app ==\nnothing to apply; at version 007")
         .out("== events ==\napplying 1 migration(s)");
-    demo(&["migrate", "validate"]).ok().out("== app ==\nok: 7 applied").out("== events ==\nok: 2 applied");
-    demo(&["migrate", "up", "--dry-run"]).ok().out("-- dry run: nothing would be applied");
+    demo(&["migrate", "validate"])
+        .ok()
+        .out("== app ==\nok: 7 applied")
+        .out("== events ==\nok: 2 applied");
+    demo(&["migrate", "up", "--dry-run"])
+        .ok()
+        .out("-- dry run: nothing would be applied");
 }

@@ -4,11 +4,11 @@
 //! (skipped loudly otherwise, failed under `CI=true`).
 #![cfg(feature = "sqlite")]
 
-#[allow(dead_code, unused_macros)]
+#[allow(unused_macros)]
 mod support;
 
 use embedded_migrations::{
-    embed_migrations, Error, Migrations, ReadinessState, Settings, Target, TenantOutcome, Targets, Tenants,
+    embed_migrations, Error, Migrations, ReadinessState, Settings, Target, Targets, TenantOutcome, Tenants,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use std::path::{Path, PathBuf};
@@ -83,7 +83,10 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
         other => panic!("expected Error::Target, got {other:?}"),
     }
     let text = err.to_string();
-    assert!(text.starts_with("migration set `broken`: migration 2 (create_c_then_fail)"), "{text}");
+    assert!(
+        text.starts_with("migration set `broken`: migration 2 (create_c_then_fail)"),
+        "{text}"
+    );
 
     // Before the failure: applied. The failing set: up to its failure.
     // After it: not touched at all, not even its tracking tables.
@@ -130,7 +133,11 @@ async fn a_target_reads_and_reverts_through_the_same_calls_as_its_table() {
     assert_eq!(target.plan().await.unwrap().steps.len(), 7);
     target.run_to(3).await.unwrap();
     assert_eq!(
-        APP.with(settings.clone()).status(&pool).await.unwrap().current_version(),
+        APP.with(settings.clone())
+            .status(&pool)
+            .await
+            .unwrap()
+            .current_version(),
         3,
         "the target's settings are used"
     );
@@ -149,7 +156,10 @@ async fn a_target_reads_and_reverts_through_the_same_calls_as_its_table() {
 #[test]
 #[should_panic(expected = "two migration sets are named `app`")]
 fn set_names_are_unique() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = Scratch::new("targets_unique");
     let pool = runtime.block_on(sqlite_file(&dir.0.join("a.db")));
     let _ = Targets::new().add("app", &APP, pool.clone()).add("app", &EVENTS, pool);
@@ -188,7 +198,10 @@ async fn fifty_sqlite_files_one_broken() {
         assert_eq!(run.name, format!("tenant_{i:02}"), "results in tenant order");
     }
     let err = report.into_result().unwrap_err();
-    assert!(err.to_string().starts_with("migration set `tenant_17`: migration 2"), "{err}");
+    assert!(
+        err.to_string().starts_with("migration set `tenant_17`: migration 2"),
+        "{err}"
+    );
 
     // Every other file is really migrated.
     for (i, pool) in pools.iter().enumerate() {
@@ -198,7 +211,13 @@ async fn fifty_sqlite_files_one_broken() {
 
     let status = tenants.status().await;
     assert_eq!(
-        (status.total, status.up_to_date, status.pending, status.failed, status.dirty),
+        (
+            status.total,
+            status.up_to_date,
+            status.pending,
+            status.failed,
+            status.dirty
+        ),
         (50, 49, 1, 0, 0)
     );
     assert_eq!(status.in_state(ReadinessState::Pending), ["tenant_17"]);
@@ -238,10 +257,21 @@ async fn stop_on_failure_starts_no_tenant_after_the_failure() {
         ["applied", "applied", "applied", "failed", "skipped", "skipped", "skipped", "skipped", "skipped", "skipped"]
     );
     for pool in &pools[4..] {
-        assert_eq!(sqlite_tables(pool).await, Vec::<String>::new(), "a skipped tenant is untouched");
+        assert_eq!(
+            sqlite_tables(pool).await,
+            Vec::<String>::new(),
+            "a skipped tenant is untouched"
+        );
     }
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!((json["applied"].as_u64(), json["failed"].as_u64(), json["skipped"].as_u64()), (Some(3), Some(1), Some(6)));
+    assert_eq!(
+        (
+            json["applied"].as_u64(),
+            json["failed"].as_u64(),
+            json["skipped"].as_u64()
+        ),
+        (Some(3), Some(1), Some(6))
+    );
     assert_eq!(json["tenants"][3]["outcome"], "failed");
     assert!(json["tenants"][3]["error"].as_str().unwrap().contains("migration 2"));
     assert_eq!(json["tenants"][0]["steps"], 7);
@@ -297,7 +327,10 @@ mod pg {
             }
             let (server, name) = (self.server.clone(), self.name.clone());
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let mut admin = server.connect().await.ok()?;
                     let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
@@ -359,7 +392,10 @@ mod my {
             }
             let (server, names) = (self.server.clone(), self.names.clone());
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let mut admin = server.connect().await.ok()?;
                     for name in names {
@@ -380,18 +416,28 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
     static PG: Migrations = embed_migrations!("migrations/postgres");
     static MY: Migrations = embed_migrations!("migrations/mysql");
     let test = "targets_three_backends";
-    let (Some(pg), Some(my)) = (pg::PgDatabase::create(test).await, my::MyDatabases::create(test, 1).await) else {
+    let (Some(pg), Some(my)) = (
+        pg::PgDatabase::create(test).await,
+        my::MyDatabases::create(test, 1).await,
+    ) else {
         return;
     };
     let dir = Scratch::new(test);
-    let (lite, pg_pool, my_pool) = (sqlite_file(&dir.0.join("app.db")).await, pg.pool(3).await, my.pool(0).await);
+    let (lite, pg_pool, my_pool) = (
+        sqlite_file(&dir.0.join("app.db")).await,
+        pg.pool(3).await,
+        my.pool(0).await,
+    );
     let targets = Targets::new()
         .add("sqlite", &APP, lite.clone())
         .add_with("postgres", &PG, pg_pool.clone(), Settings::default().schema("app"))
         .add("mariadb", &MY, my_pool.clone());
 
     let reports = targets.run().await.unwrap();
-    let applied: Vec<(&str, usize)> = reports.iter().map(|r| (r.name.as_str(), r.report.steps.len())).collect();
+    let applied: Vec<(&str, usize)> = reports
+        .iter()
+        .map(|r| (r.name.as_str(), r.report.steps.len()))
+        .collect();
     assert_eq!(applied, [("sqlite", 7), ("postgres", 7), ("mariadb", 7)]);
     // Really there, each in its own database (and the PostgreSQL set in its schema).
     assert_eq!(APP.status(&lite).await.unwrap().current_version(), 7);
@@ -479,7 +525,13 @@ async fn two_hundred_postgresql_schemas_one_broken() {
 
     let status = tenants.status().await;
     assert_eq!(
-        (status.total, status.up_to_date, status.pending, status.failed, status.dirty),
+        (
+            status.total,
+            status.up_to_date,
+            status.pending,
+            status.failed,
+            status.dirty
+        ),
         (200, 199, 1, 0, 0)
     );
     assert_eq!(status.in_state(ReadinessState::Pending), ["t_137"]);

@@ -285,14 +285,15 @@ pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
 
 enum Failure {
     Usage(String),
-    Migrations(Error),
+    /// Boxed: an `Error` is large, and most results here are `Ok`.
+    Migrations(Box<Error>),
     /// The messages are printed already; this is the exit code.
     Reported(i32),
 }
 
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
-        Failure::Migrations(err)
+        Failure::Migrations(Box::new(err))
     }
 }
 
@@ -303,6 +304,8 @@ struct Ops<'t, 'a> {
     sections: bool,
     /// Every set's name, for messages.
     names: Vec<&'t str>,
+    /// `--only` was given: the user named the sets.
+    named: bool,
 }
 
 /// A set as the command line shows it.
@@ -359,6 +362,7 @@ impl<'t, 'a> Ops<'t, 'a> {
             selected,
             sections: targets.len() > 1,
             names,
+            named: !only.is_empty(),
         })
     }
 
@@ -384,7 +388,11 @@ impl<'t, 'a> Ops<'t, 'a> {
             Command::Force { version } => {
                 let set = self.one("force")?;
                 set.target.force(version).await.map_err(|err| self.blame(set, err))?;
-                println!("marked {} {} as applied; nothing was run", set.v(version), set.name_of(version));
+                println!(
+                    "marked {} {} as applied; nothing was run",
+                    set.v(version),
+                    set.name_of(version)
+                );
                 Ok(())
             }
             Command::Forget { version } => {
@@ -400,9 +408,9 @@ impl<'t, 'a> Ops<'t, 'a> {
     /// With several sets an error says which one it comes from.
     fn blame(&self, set: &Set, err: Error) -> Failure {
         if self.sections {
-            Failure::Migrations(set.target.blame(err))
+            set.target.blame(err).into()
         } else {
-            Failure::Migrations(err)
+            err.into()
         }
     }
 
@@ -428,8 +436,8 @@ impl<'t, 'a> Ops<'t, 'a> {
     }
 
     /// Commands that destroy data do not run across every set by default.
-    fn explicit(&self, command: &str, only_given: bool) -> Result<(), Failure> {
-        if self.sections && !only_given {
+    fn explicit(&self, command: &str) -> Result<(), Failure> {
+        if self.sections && !self.named {
             return Err(Failure::Usage(format!(
                 "`{command}` reverts migrations, so with several migration sets it needs --only NAME \
                  (repeatable) to say which (the sets are: {})",
@@ -448,10 +456,6 @@ impl<'t, 'a> Ops<'t, 'a> {
             )));
         }
         Ok(())
-    }
-
-    fn only_given(&self) -> bool {
-        self.selected.len() < self.names.len()
     }
 
     async fn status(&self, json: bool) -> Result<(), Failure> {
@@ -520,7 +524,10 @@ impl<'t, 'a> Ops<'t, 'a> {
                     Some(to) => target.plan_to(to).await,
                     None => target.plan().await,
                 };
-                print!("{}", set.plan_text(&plan.map_err(|err| self.blame(set, err))?, "applied"));
+                print!(
+                    "{}",
+                    set.plan_text(&plan.map_err(|err| self.blame(set, err))?, "applied")
+                );
                 continue;
             }
             let printer = ProgressPrinter::new(&set.versions);
@@ -551,7 +558,7 @@ impl<'t, 'a> Ops<'t, 'a> {
     }
 
     async fn down(&self, back: Back, to_given: bool, dry_run: bool, reason: Option<String>) -> Result<(), Failure> {
-        self.explicit("down", self.only_given())?;
+        self.explicit("down")?;
         if to_given {
             self.one_for_version("down")?;
         }
@@ -714,7 +721,7 @@ impl<'t, 'a> Ops<'t, 'a> {
     }
 
     async fn fresh(&self, yes: bool) -> Result<(), Failure> {
-        self.explicit("fresh", self.only_given())?;
+        self.explicit("fresh")?;
         if !yes {
             return Err(Failure::Usage(
                 "fresh reverts every applied migration, destroying the data they hold, then applies them all again; \
@@ -801,9 +808,12 @@ struct SetHistory<'s> {
 fn total_line(statuses: &[Result<Status, Error>]) -> String {
     let ok: Vec<&Status> = statuses.iter().filter_map(|r| r.as_ref().ok()).collect();
     let up_to_date = ok.iter().filter(|s| s.is_up_to_date()).count();
+    let sets = match statuses.len() {
+        1 => "1 set".to_string(),
+        n => format!("{n} sets"),
+    };
     let mut line = format!(
-        "total: {} sets, {up_to_date} up to date: {} applied, {} pending",
-        statuses.len(),
+        "total: {sets}, {up_to_date} up to date: {} applied, {} pending",
         ok.iter().map(|s| s.applied_count()).sum::<usize>(),
         ok.iter().map(|s| s.pending_count()).sum::<usize>()
     );

@@ -21,10 +21,10 @@ mod error;
 mod readiness;
 mod report;
 mod settings;
-mod targets;
-mod tenants;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
+mod targets;
+mod tenants;
 
 // One module per backend, each behind its cargo feature.
 #[cfg(feature = "mysql")]
@@ -40,11 +40,11 @@ pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use error::Error;
+pub use readiness::{Readiness, ReadinessState};
 pub use report::{
     AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress, ProgressEvent, Report, Status,
     StatusEntry, StepReport,
 };
-pub use readiness::{Readiness, ReadinessState};
 pub use settings::Settings;
 pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

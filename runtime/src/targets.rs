@@ -386,7 +386,13 @@ impl<'a> Targets<'a> {
     }
 
     /// [`Targets::add`] with settings (tracking table, schema, lock timeout, ...).
-    pub fn add_with<L, D>(self, name: impl Into<String>, migrations: &'a Migrations<L>, db: D, settings: Settings) -> Self
+    pub fn add_with<L, D>(
+        self,
+        name: impl Into<String>,
+        migrations: &'a Migrations<L>,
+        db: D,
+        settings: Settings,
+    ) -> Self
     where
         L: Language,
         D: Database<Language = L> + Send + 'a,
