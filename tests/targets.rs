@@ -611,3 +611,82 @@ async fn tenants_wall_time() {
         pool.close().await;
     }
 }
+
+/// PostgreSQL and Neo4j sets in one value, as `examples/pg_and_neo4j.rs`
+/// declares them. The Neo4j server is shared with the Neo4j suite: this test
+/// holds `/tmp/embedded-migrations-neo4j.lock` while it uses it, and keeps its
+/// tracking under its own labels (`Settings::table`).
+#[cfg(all(feature = "postgres", feature = "neo4j"))]
+#[tokio::test]
+async fn one_value_spans_postgresql_and_neo4j() {
+    use embedded_migrations::neo4rs::{query, Graph};
+    use embedded_migrations::CypherMigrations;
+    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PROBE: CypherMigrations = embed_migrations!("tests/fixtures/targets_graph");
+    let test = "targets_pg_neo4j";
+    let (Ok(uri), Ok(user), Ok(password)) = (
+        std::env::var("NEO4J_TEST_URI"),
+        std::env::var("NEO4J_TEST_USER"),
+        std::env::var("NEO4J_TEST_PASSWORD"),
+    ) else {
+        support::missing_backend("NEO4J_TEST_URI", test);
+        return;
+    };
+    let Some(pg) = pg::PgDatabase::create(test).await else {
+        return;
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/embedded-migrations-neo4j.lock")
+        .unwrap();
+    // Blocking, but bounded by the other suite's run; a plain thread keeps the
+    // runtime free meanwhile.
+    let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+        .await
+        .unwrap()
+        .expect("lock /tmp/embedded-migrations-neo4j.lock");
+    let graph = Graph::new(uri, user, password)
+        .await
+        .expect("connect to NEO4J_TEST_URI");
+    let tracking = Settings::default().table("em_targets_migrations");
+    let targets = Targets::new().add("postgres", &PG, pg.pool(3).await).add_with(
+        "graph",
+        &PROBE,
+        graph.clone(),
+        tracking.clone(),
+    );
+
+    let result = targets.run().await;
+    let readiness = targets.readiness().await;
+    let probes = async {
+        let mut rows = graph
+            .execute(query("MATCH (n:EmTargetsProbe) RETURN count(n) AS n"))
+            .await
+            .unwrap();
+        let row = rows.next().await.unwrap().expect("one row");
+        row.get::<i64>("n").unwrap()
+    };
+    let applied_probes = probes.await;
+    // Leave the shared server as found, whatever the assertions say.
+    let reverted = targets.get("graph").unwrap().down_to(0).await;
+    for label in [
+        "em_targets_migrations",
+        "em_targets_migrations_history",
+        "em_targets_migrations_state",
+    ] {
+        let _ = graph.run(query(&format!("MATCH (n:{label}) DELETE n"))).await;
+    }
+    drop(lock);
+
+    let reports = result.unwrap();
+    let applied: Vec<(&str, usize)> = reports
+        .iter()
+        .map(|r| (r.name.as_str(), r.report.steps.len()))
+        .collect();
+    assert_eq!(applied, [("postgres", 7), ("graph", 1)]);
+    assert!(readiness.ready, "{readiness:?}");
+    assert_eq!(applied_probes, 1);
+    assert_eq!(reverted.unwrap().steps.len(), 1);
+}
