@@ -71,6 +71,13 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
         .add("events", &EVENTS, events.clone());
     assert_eq!(targets.names(), ["app", "broken", "events"]);
 
+    let plans = targets.plan().await.unwrap();
+    let planned: Vec<(&str, usize)> = plans
+        .iter()
+        .map(|(name, plan)| (name.as_str(), plan.steps.len()))
+        .collect();
+    assert_eq!(planned, [("app", 7), ("broken", 3), ("events", 2)]);
+
     let err = targets.run().await.expect_err("the second set fails");
     match &err {
         Error::Target { name, error } => {
@@ -93,6 +100,12 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
     assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);
     assert_eq!(FAILING.status(&broken).await.unwrap().current_version(), 1);
     assert_eq!(sqlite_tables(&events).await, Vec::<String>::new());
+    let statuses = targets.status().await;
+    let current: Vec<(&str, i64)> = statuses
+        .iter()
+        .map(|(name, status)| (name.as_str(), status.as_ref().unwrap().current_version()))
+        .collect();
+    assert_eq!(current, [("app", 7), ("broken", 1), ("events", 0)]);
 
     let readiness = targets.readiness().await;
     assert!(!readiness.ready);

@@ -24,7 +24,7 @@
 //! ```
 //!
 //! An application with several databases mounts its whole
-//! [`Targets`](crate::Targets) value instead ([`dispatch_targets`],
+//! [`Targets`] value instead ([`dispatch_targets`],
 //! [`run_targets`] with [`MigrateArgs`]): every command then works on every
 //! set in their declared order, one section each, and `--only NAME` narrows
 //! it. A value holding one set prints exactly as the single-set functions do.

@@ -301,14 +301,17 @@ impl<'a> Target<'a> {
         self.set.readiness().await
     }
 
+    #[cfg(feature = "cli")]
     pub(crate) async fn up_with(&self, to: Option<i64>, hooks: Hooks<'_>) -> Result<Report, Error> {
         self.set.up(to, hooks).await
     }
 
+    #[cfg(feature = "cli")]
     pub(crate) async fn down_with(&self, back: Back, hooks: Hooks<'_>) -> Result<Report, Error> {
         self.set.down(back, hooks).await
     }
 
+    #[cfg(feature = "cli")]
     pub(crate) async fn plan_down_with(&self, back: Back) -> Result<Plan, Error> {
         self.set.plan_down(back).await
     }
@@ -448,6 +451,27 @@ impl<'a> Targets<'a> {
             });
         }
         Ok(reports)
+    }
+
+    /// What [`Targets::run`] would do, set by set, changing nothing. The first
+    /// set that cannot be planned (drift, dirty, unreachable) stops it, named.
+    pub async fn plan(&self) -> Result<Vec<(String, Plan)>, Error> {
+        let mut plans = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            let plan = target.plan().await.map_err(|err| target.blame(err))?;
+            plans.push((target.name.clone(), plan));
+        }
+        Ok(plans)
+    }
+
+    /// Every set's status, read one after the other: a set that cannot be
+    /// read does not hide the others.
+    pub async fn status(&self) -> Vec<(String, Result<Status, Error>)> {
+        let mut statuses = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            statuses.push((target.name.clone(), target.status().await));
+        }
+        statuses
     }
 
     /// Every set's readiness, read one after the other; never fails.
