@@ -1,50 +1,33 @@
-//! Two migration tables in one binary: PostgreSQL (`migrations/postgres`)
-//! and Neo4j (`migrations/neo4j`), both applied at boot.
+//! One application, two databases: PostgreSQL (`migrations/postgres`) and
+//! Neo4j (`migrations/neo4j`), as one `Targets` value. At boot both are
+//! applied in their declared order, and the first failure stops the boot
+//! naming its set; `pg_and_neo4j migrate ...` is the ops command line over
+//! both.
 //!
 //! ```text
-//! DATABASE_URL=postgres://postgres:postgres@127.0.0.1/app \
-//! NEO4J_URI=127.0.0.1:7687 NEO4J_USER=neo4j NEO4J_PASSWORD=secret \
-//!     cargo run --example pg_and_neo4j --features postgres,neo4j
+//! export DATABASE_URL=postgres://postgres:postgres@127.0.0.1/app
+//! export NEO4J_URI=127.0.0.1:7687 NEO4J_USER=neo4j NEO4J_PASSWORD=secret
+//! cargo run --example pg_and_neo4j --features postgres,neo4j                        # boot
+//! cargo run --example pg_and_neo4j --features postgres,neo4j -- migrate status      # both sets, then a total
+//! cargo run --example pg_and_neo4j --features postgres,neo4j -- migrate --only graph down
 //! ```
 //!
-//! Each table only runs on its own kind of database: `GRAPH.run(&pool)` or
-//! `SQL.run(&graph)` does not compile.
+//! Each set only runs on its own kind of database: adding `GRAPH` with the
+//! PostgreSQL pool does not compile.
 
 use embedded_migrations::neo4rs::Graph;
-use embedded_migrations::{embed_migrations, CypherMigrations, Error, Migrations, Report, Status};
+use embedded_migrations::{cli, embed_migrations, CypherMigrations, Migrations, Targets};
 use sqlx::PgPool;
 use std::process::ExitCode;
 
-static SQL: Migrations = embed_migrations!("migrations/postgres");
+static POSTGRES: Migrations = embed_migrations!("migrations/postgres");
 static GRAPH: CypherMigrations = embed_migrations!("migrations/neo4j");
 
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("set {name} (see the comment at the top of examples/pg_and_neo4j.rs)"))
 }
 
-fn print(database: &str, report: &Report, status: &Status) {
-    if report.is_empty() {
-        println!("{database}: up to date");
-    }
-    for step in &report.steps {
-        println!(
-            "{database}: applied {} {} in {} ms",
-            step.version,
-            step.name,
-            step.duration.as_millis()
-        );
-    }
-    for entry in &status.entries {
-        println!(
-            "{database}:   {:>4}  {:<24} {}",
-            entry.version,
-            entry.name,
-            entry.state.as_str()
-        );
-    }
-}
-
-async fn boot() -> Result<(), String> {
+async fn connect() -> Result<(PgPool, Graph), String> {
     let (database_url, uri, user, password) = (
         env("DATABASE_URL")?,
         env("NEO4J_URI")?,
@@ -57,29 +40,49 @@ async fn boot() -> Result<(), String> {
     let graph = Graph::new(uri, user, password)
         .await
         .map_err(|err| format!("connecting to Neo4j: {err}"))?;
-    let describe = |database: &'static str| move |err: Error| format!("{database}: {err}");
+    Ok((pool, graph))
+}
 
-    // The two databases are independent: boot them side by side.
-    let (sql, cypher) = tokio::join!(SQL.run(&pool), GRAPH.run(&graph));
-    let sql = sql.map_err(describe("PostgreSQL"))?;
-    let cypher = cypher.map_err(describe("Neo4j"))?;
-    print(
-        "PostgreSQL",
-        &sql,
-        &SQL.status(&pool).await.map_err(describe("PostgreSQL"))?,
-    );
-    print(
-        "Neo4j",
-        &cypher,
-        &GRAPH.status(&graph).await.map_err(describe("Neo4j"))?,
-    );
-    Ok(())
+async fn boot() -> Result<u8, String> {
+    let (pool, graph) = connect().await?;
+    let targets = Targets::new()
+        .add("postgres", &POSTGRES, pool)
+        .add("graph", &GRAPH, graph);
+
+    // `pg_and_neo4j migrate [--only NAME] <command>`: operations, then exit.
+    if let Some(code) = cli::dispatch_targets(&targets).await {
+        return Ok(code.clamp(0, 255) as u8);
+    }
+
+    // Boot: PostgreSQL first, then the graph; a failure names its set.
+    for applied in targets.run().await.map_err(|err| err.to_string())? {
+        for step in &applied.report.steps {
+            println!(
+                "{}: applied {} {} in {} ms",
+                applied.name,
+                step.version,
+                step.name,
+                step.duration.as_millis()
+            );
+        }
+    }
+    for set in targets.readiness().await.targets {
+        let r = &set.readiness;
+        println!(
+            "{}: {} at version {} of {}",
+            set.name,
+            r.state.as_str(),
+            r.current_version.unwrap_or(0),
+            r.latest_version
+        );
+    }
+    Ok(0)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     match boot().await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE

@@ -1,35 +1,40 @@
 //! Demo: the example migrations compiled into an application.
 //!
-//! - `demo` applies them to an embedded SQLite file (`demo.db`, or the
-//!   database `DATABASE_URL` names) and prints their status;
-//! - `demo migrate <command>` is the ops command line every application gets
-//!   by nesting `embedded_migrations::cli::Command` in its own CLI:
-//!   `status [--json]`, `up [--to V] [--dry-run]`, `down [N | --to V]
-//!   [--dry-run] [--reason TEXT]`, `validate`, `history`, `force V`,
-//!   `forget V`, `fresh --yes`.
+//! - `demo` applies them and prints their status, as an application does at
+//!   boot. Without `DATABASE_URL` the application has two SQLite databases,
+//!   each with its own migration set: `app` (`migrations/sqlite` in
+//!   `demo.db`) and `events` (`migrations/events` in `demo-events.db`),
+//!   applied in that order. `DATABASE_URL` names one database instead.
+//! - `demo migrate [--only NAME] <command>` is the ops command line every
+//!   application gets by nesting `embedded_migrations::cli::MigrateArgs` in
+//!   its own CLI: `status [--json]`, `up [--to V] [--dry-run]`, `down [N |
+//!   --to V] [--dry-run] [--reason TEXT]`, `validate`, `history`, `check
+//!   [--json]`, `force V`, `forget V`, `fresh --yes`.
 //!
-//! `DATABASE_URL` picks the backend: `sqlite:` (the default), and
-//! `postgres://` or `mysql://` when built with those features.
+//! `DATABASE_URL` picks the backend: `sqlite:`, and `postgres://` or
+//! `mysql://` when built with those features.
 
 use clap::{Parser, Subcommand};
-use embedded_migrations::backend::Database;
-use embedded_migrations::cli;
-use embedded_migrations::Migrations;
+use embedded_migrations::cli::{self, MigrateArgs};
+use embedded_migrations::{Migrations, Targets};
 use std::process::ExitCode;
 
 static SQLITE: Migrations = embedded_migrations::embed_migrations!("migrations/sqlite");
+static EVENTS: Migrations = embedded_migrations::embed_migrations!("migrations/events");
 #[cfg(feature = "postgres")]
 static POSTGRES: Migrations = embedded_migrations::embed_migrations!("migrations/postgres");
 #[cfg(feature = "mysql")]
 static MYSQL: Migrations = embedded_migrations::embed_migrations!("migrations/mysql");
 
-const DEFAULT_URL: &str = "sqlite://demo.db";
+const APP_FILE: &str = "sqlite://demo.db";
+const EVENTS_FILE: &str = "sqlite://demo-events.db";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "demo",
     about = "Applies the example migrations and prints their status; `demo migrate --help` for operations",
-    after_help = "DATABASE_URL selects the database (default sqlite://demo.db)."
+    after_help = "Without DATABASE_URL: two SQLite files, demo.db (set `app`) and demo-events.db (set `events`). \
+                  DATABASE_URL selects one database instead."
 )]
 struct Demo {
     #[command(subcommand)]
@@ -39,55 +44,66 @@ struct Demo {
 #[derive(Subcommand, Debug)]
 enum DemoCommand {
     /// Inspect, apply, preview and revert the database migrations.
-    #[command(subcommand)]
-    Migrate(cli::Command),
+    Migrate(MigrateArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let demo = Demo::parse();
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string());
-    let command = demo.command.map(|DemoCommand::Migrate(command)| command);
-    let code = match url.split_once(':').map(|(scheme, _)| scheme) {
-        Some("sqlite") => sqlite(&url, command).await,
-        Some("postgres" | "postgresql") => postgres(&url, command).await,
-        Some("mysql" | "mariadb") => mysql(&url, command).await,
-        _ => {
-            eprintln!(
-                "error: DATABASE_URL `{}` is not a sqlite:, postgres:// or mysql:// URL",
-                redact(&url)
-            );
-            2
-        }
+    let command = demo.command.map(|DemoCommand::Migrate(args)| args);
+    let code = match std::env::var("DATABASE_URL") {
+        Ok(url) => one_database(&url, command).await,
+        Err(_) => two_sqlite_files(command).await,
     };
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-/// Without a command: apply, then show the status, as at an application's boot.
-async fn operate<D: Database<Language = embedded_migrations::Sql>>(
-    migrations: &Migrations,
-    db: &D,
-    command: Option<cli::Command>,
-) -> i32 {
-    match command {
-        Some(command) => cli::run(migrations, db, command).await,
-        None => {
-            let code = cli::run(
-                migrations,
-                db,
-                cli::Command::Up {
-                    to: None,
-                    dry_run: false,
-                },
-            )
-            .await;
-            if code != 0 {
-                return code;
-            }
-            println!();
-            cli::run(migrations, db, cli::Command::Status { json: false }).await
+async fn two_sqlite_files(command: Option<MigrateArgs>) -> i32 {
+    let app = match sqlite_pool(APP_FILE).await {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let events = match sqlite_pool(EVENTS_FILE).await {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let targets = Targets::new().add("app", &SQLITE, app).add("events", &EVENTS, events);
+    operate(&targets, command).await
+}
+
+async fn one_database(url: &str, command: Option<MigrateArgs>) -> i32 {
+    match url.split_once(':').map(|(scheme, _)| scheme) {
+        Some("sqlite") => match sqlite_pool(url).await {
+            Ok(pool) => operate(&Targets::new().add("sqlite", &SQLITE, pool), command).await,
+            Err(code) => code,
+        },
+        Some("postgres" | "postgresql") => postgres(url, command).await,
+        Some("mysql" | "mariadb") => mysql(url, command).await,
+        _ => {
+            eprintln!(
+                "error: DATABASE_URL `{}` is not a sqlite:, postgres:// or mysql:// URL",
+                redact(url)
+            );
+            2
         }
     }
+}
+
+/// Without a command: apply, then show the status, as at an application's boot.
+async fn operate(targets: &Targets<'_>, command: Option<MigrateArgs>) -> i32 {
+    if let Some(args) = command {
+        return cli::run_targets(targets, args).await;
+    }
+    let up = cli::Command::Up {
+        to: None,
+        dry_run: false,
+    };
+    let code = cli::run_targets(targets, up.into()).await;
+    if code != 0 {
+        return code;
+    }
+    println!();
+    cli::run_targets(targets, cli::Command::Status { json: false }.into()).await
 }
 
 fn connect_failed(url: &str, err: impl std::fmt::Display) -> i32 {
@@ -95,42 +111,41 @@ fn connect_failed(url: &str, err: impl std::fmt::Display) -> i32 {
     1
 }
 
-async fn sqlite(url: &str, command: Option<cli::Command>) -> i32 {
+async fn sqlite_pool(url: &str) -> Result<sqlx::SqlitePool, i32> {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
     use std::str::FromStr;
     let options = match SqliteConnectOptions::from_str(url) {
         Ok(options) => options.create_if_missing(true),
-        Err(err) => return connect_failed(url, err),
+        Err(err) => return Err(connect_failed(url, err)),
     };
-    match SqlitePool::connect_with(options).await {
-        Ok(pool) => operate(&SQLITE, &pool, command).await,
-        Err(err) => connect_failed(url, err),
-    }
+    SqlitePool::connect_with(options)
+        .await
+        .map_err(|err| connect_failed(url, err))
 }
 
 #[cfg(feature = "postgres")]
-async fn postgres(url: &str, command: Option<cli::Command>) -> i32 {
+async fn postgres(url: &str, command: Option<MigrateArgs>) -> i32 {
     match sqlx::PgPool::connect(url).await {
-        Ok(pool) => operate(&POSTGRES, &pool, command).await,
+        Ok(pool) => operate(&Targets::new().add("postgres", &POSTGRES, pool), command).await,
         Err(err) => connect_failed(url, err),
     }
 }
 
 #[cfg(not(feature = "postgres"))]
-async fn postgres(url: &str, _command: Option<cli::Command>) -> i32 {
+async fn postgres(url: &str, _command: Option<MigrateArgs>) -> i32 {
     not_built(url, "postgres")
 }
 
 #[cfg(feature = "mysql")]
-async fn mysql(url: &str, command: Option<cli::Command>) -> i32 {
+async fn mysql(url: &str, command: Option<MigrateArgs>) -> i32 {
     match sqlx::MySqlPool::connect(url).await {
-        Ok(pool) => operate(&MYSQL, &pool, command).await,
+        Ok(pool) => operate(&Targets::new().add("mysql", &MYSQL, pool), command).await,
         Err(err) => connect_failed(url, err),
     }
 }
 
 #[cfg(not(feature = "mysql"))]
-async fn mysql(url: &str, _command: Option<cli::Command>) -> i32 {
+async fn mysql(url: &str, _command: Option<MigrateArgs>) -> i32 {
     not_built(url, "mysql")
 }
 

@@ -223,6 +223,20 @@ impl Target {
         }
     }
 
+    /// The SQLite file's bytes and its write-ahead log's, if any (empty for
+    /// the server backends).
+    fn sqlite_bytes(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut bytes = std::fs::read(self.dir.join("demo.db")).unwrap();
+                bytes.extend(std::fs::read(self.dir.join("demo.db-wal")).unwrap_or_default());
+                bytes
+            }
+            #[allow(unreachable_patterns)]
+            _ => Vec::new(),
+        }
+    }
+
     fn has_table(&self, table: &str) -> bool {
         self.schema().iter().any(|row| row.iter().any(|cell| cell == table))
     }
@@ -926,6 +940,60 @@ fn bad_arguments_exit_2_with_usage(t: &Target) {
         .out("--to <VERSION>");
 }
 
+/// `check`: exit 0 only at exactly this binary's version with nothing wrong,
+/// 3 while migrations are pending, 2 for drift; never a write.
+fn check_gates_and_writes_nothing(t: &Target) {
+    let before = t.schema();
+    let run = t.migrate(&["check"]);
+    run.code(3).out("not ready: 7 pending; at version 0, latest 007");
+    assert_eq!(
+        t.schema(),
+        before,
+        "check created nothing, not even the tracking tables"
+    );
+
+    t.migrate(&["up", "--to", "3"]).ok();
+    let before = (
+        t.schema(),
+        t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"),
+    );
+    let file = t.sqlite_bytes();
+    let readiness = t.migrate(&["check", "--json"]).code(3).json();
+    assert_eq!(readiness.get("state").str(), "pending");
+    assert_eq!(readiness.get("up_to_date"), &Json::Bool(false));
+    assert_eq!(readiness.get("current_version").int(), 3);
+    assert_eq!(readiness.get("latest_version").int(), 7);
+    assert_eq!(readiness.get("pending_count").int(), 4);
+    assert_eq!(readiness.get("drifted"), &Json::Bool(false));
+    assert_eq!(readiness.get("dirty"), &Json::Bool(false));
+    assert_eq!(readiness.get("ahead"), &Json::Bool(false));
+    assert_eq!(readiness.get("error"), &Json::Null);
+    let after = (
+        t.schema(),
+        t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"),
+    );
+    assert_eq!(after, before);
+    assert_eq!(t.sqlite_bytes(), file, "not one byte of the SQLite file changed");
+
+    t.migrate(&["up"]).ok();
+    t.migrate(&["check"]).ok().out("ready: at version 007, the latest");
+    let readiness = t.migrate(&["check", "--json"]).ok().json();
+    assert_eq!(readiness.get("state").str(), "ready");
+    assert_eq!(readiness.get("up_to_date"), &Json::Bool(true));
+
+    t.execute(&format!(
+        "UPDATE _embedded_migrations SET checksum = '{}' WHERE version = 2",
+        "0".repeat(64)
+    ));
+    t.migrate(&["check"])
+        .code(2)
+        .out("not ready: drifted; at version 007, latest 007")
+        .err("was changed after it was applied");
+    let readiness = t.migrate(&["check", "--json"]).code(2).json();
+    assert_eq!(readiness.get("state").str(), "drifted");
+    assert_eq!(readiness.get("drifted"), &Json::Bool(true));
+}
+
 macro_rules! scenarios {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -943,6 +1011,7 @@ macro_rules! scenarios {
                 validate_passes_then_lists_every_problem,
                 force_forget_and_a_failing_migration,
                 bad_arguments_exit_2_with_usage,
+                check_gates_and_writes_nothing,
             );
         }
     };
@@ -1009,4 +1078,171 @@ fn the_demo_defaults_to_demo_db_in_the_working_directory() {
     run.ok().out("applied 7 migration(s)");
     assert!(dir.join("demo.db").is_file());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check` on a PostgreSQL session where every transaction is read-only: the
+/// server itself refuses any write, and `check` still answers.
+#[cfg(feature = "postgres")]
+#[test]
+fn check_needs_no_write_access() {
+    let Some(t) = Target::postgres("check_read_only") else {
+        return;
+    };
+    let read_only = Target {
+        backend: Backend::Postgres,
+        url: format!("{}?options=-c%20default_transaction_read_only%3Don", t.url),
+        dir: scratch_dir("check_read_only"),
+        server: None,
+    };
+    // The premise: this session cannot write.
+    read_only.migrate(&["up"]).code(1).err("read-only transaction");
+    read_only.migrate(&["check"]).code(3).out("not ready: 7 pending");
+    t.migrate(&["up", "--to", "5"]).ok();
+    read_only
+        .migrate(&["check"])
+        .code(3)
+        .out("not ready: 2 pending; at version 005, latest 007");
+    t.migrate(&["up"]).ok();
+    read_only
+        .migrate(&["check"])
+        .ok()
+        .out("ready: at version 007, the latest");
+    assert_eq!(
+        read_only.migrate(&["check", "--json"]).ok().json().get("state").str(),
+        "ready"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Several migration sets: the demo without DATABASE_URL has two SQLite files,
+// `app` (demo.db) and `events` (demo-events.db).
+
+fn two_files(test: &str) -> (PathBuf, impl Fn(&[&str]) -> Run) {
+    let dir = scratch_dir(test);
+    let cwd = dir.clone();
+    let demo = move |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("RUST_LOG")
+            .current_dir(&cwd)
+            .output()
+            .expect("the demo runs");
+        Run::new(args, output)
+    };
+    (dir, demo)
+}
+
+#[test]
+fn several_sets_status_shows_each_then_a_total_and_only_narrows() {
+    let (dir, demo) = two_files("sets-status");
+    let boot = demo(&[]);
+    boot.ok()
+        .out("== app ==\napplying 7 migration(s)")
+        .out("== events ==\napplying 2 migration(s)")
+        .out("[2/2] 002 index_events_by_user ... ")
+        .out("total: 2 sets, 2 up to date: 9 applied, 0 pending");
+    assert!(
+        boot.stdout.find("== app ==") < boot.stdout.find("== events =="),
+        "declared order"
+    );
+    assert!(dir.join("demo.db").is_file() && dir.join("demo-events.db").is_file());
+
+    let status = demo(&["migrate", "status"]);
+    status
+        .ok()
+        .out("== app ==\nversion  name")
+        .out("current version 007, latest 007: 7 applied, 0 pending")
+        .out("== events ==\nversion  name")
+        .out("current version 002, latest 002: 2 applied, 0 pending");
+    assert!(status
+        .stdout
+        .trim_end()
+        .ends_with("total: 2 sets, 2 up to date: 9 applied, 0 pending"));
+
+    let only = demo(&["migrate", "status", "--only", "events"]);
+    only.ok().out("== events ==").out("001      create_events");
+    assert!(!only.stdout.contains("== app =="), "{}", only.stdout);
+    assert!(!only.stdout.contains("create_users"), "{}", only.stdout);
+    // Before the command too.
+    demo(&["migrate", "--only", "app", "history"]).ok().out("create_users");
+
+    demo(&["migrate", "--only", "nope", "status"])
+        .code(2)
+        .err("no migration set is named `nope`; the sets are: app, events");
+}
+
+#[test]
+fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
+    let (_dir, demo) = two_files("sets-down");
+    demo(&[]).ok();
+    demo(&["migrate", "down"])
+        .code(2)
+        .err("with several migration sets it needs --only NAME")
+        .err("the sets are: app, events");
+    demo(&["migrate", "fresh", "--yes"]).code(2).err("needs --only NAME");
+    demo(&["migrate", "force", "1"])
+        .code(2)
+        .err("works on one migration set");
+    demo(&["migrate", "up", "--to", "1"])
+        .code(2)
+        .err("names a version of one migration set");
+    demo(&["migrate", "check"]).ok().out("app: ready").out("events: ready");
+
+    demo(&["migrate", "--only", "events", "down"])
+        .ok()
+        .out("== events ==")
+        .out("reverted 1 migration(s); now at version 001");
+    demo(&["migrate", "check"])
+        .code(3)
+        .out("app: ready: at version 007, the latest")
+        .out("events: not ready: 1 pending; at version 001, latest 002");
+    demo(&["migrate", "check", "--only", "app"]).ok();
+
+    let check = demo(&["migrate", "check", "--json"]).code(3).json();
+    assert_eq!(check.get("ready"), &Json::Bool(false));
+    let sets = check.get("targets").array();
+    assert_eq!(sets[0].get("name").str(), "app");
+    assert_eq!(sets[0].get("state").str(), "ready");
+    assert_eq!(sets[1].get("name").str(), "events");
+    assert_eq!(sets[1].get("state").str(), "pending");
+    assert_eq!(sets[1].get("pending_count").int(), 1);
+
+    let status = demo(&["migrate", "status", "--json"]).ok().json();
+    assert_eq!(status.get("up_to_date"), &Json::Bool(false));
+    assert_eq!(status.get("applied_count").int(), 8);
+    assert_eq!(status.get("pending_count").int(), 1);
+    let sets = status.get("targets").array();
+    assert_eq!(sets[0].get("name").str(), "app");
+    assert_eq!(sets[0].get("current_version").int(), 7);
+    assert_eq!(sets[0].get("migrations").array().len(), 7);
+    assert_eq!(sets[1].get("name").str(), "events");
+    assert_eq!(
+        states(&sets[1]),
+        [(1, "applied".to_string()), (2, "pending".to_string())]
+    );
+
+    let history = demo(&["migrate", "history", "--json", "--only", "events"]).ok().json();
+    let sets = history.get("targets").array();
+    assert_eq!(sets.len(), 1);
+    let directions: Vec<&str> = sets[0]
+        .get("history")
+        .array()
+        .iter()
+        .map(|h| h.get("direction").str())
+        .collect();
+    assert_eq!(directions, ["up", "up", "down"]);
+
+    // up across sets applies what each one lacks, in order.
+    demo(&["migrate", "up"])
+        .ok()
+        .out("== app ==\nnothing to apply; at version 007")
+        .out("== events ==\napplying 1 migration(s)");
+    demo(&["migrate", "validate"])
+        .ok()
+        .out("== app ==\nok: 7 applied")
+        .out("== events ==\nok: 2 applied");
+    demo(&["migrate", "up", "--dry-run"])
+        .ok()
+        .out("-- dry run: nothing would be applied");
 }

@@ -23,13 +23,22 @@
 //! }
 //! ```
 //!
+//! An application with several databases mounts its whole
+//! [`Targets`] value instead ([`dispatch_targets`],
+//! [`run_targets`] with [`MigrateArgs`]): every command then works on every
+//! set in their declared order, one section each, and `--only NAME` narrows
+//! it. A value holding one set prints exactly as the single-set functions do.
+//!
 //! Exit codes: 0 success, 1 a migration (or the database) failed, 2 usage or
-//! validation error. Results go to stdout, errors to stderr.
+//! validation error; `check` gives 3 when migrations are pending. Results go
+//! to stdout, errors to stderr.
 
 use crate::backend::Database;
+use crate::targets::{Back, Hooks, NamedReadiness, Target, Targets, TargetsReadiness};
 use crate::{Direction, Error, HistoryEntry, Language, MigrationState, Migrations, Plan, Progress, ProgressEvent};
-use crate::{Settings, Status};
+use crate::{Readiness, ReadinessState, Settings, Status};
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -79,6 +88,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Exit 0 when the database is exactly at this binary's version with
+    /// nothing wrong, 3 when migrations are pending, 2 for drift, dirty or
+    /// migrations this binary lacks, 1 when it cannot be read. Writes nothing
+    /// (for deploy gates and init containers).
+    Check {
+        /// Print the readiness as JSON (the same value a health endpoint returns).
+        #[arg(long)]
+        json: bool,
+    },
     /// Mark a version as applied without running it (recovery after a failed
     /// migration was finished by hand).
     Force {
@@ -106,12 +124,42 @@ fn parse_steps(text: &str) -> Result<u32, String> {
     }
 }
 
-/// The command line of [`main`] and [`dispatch`].
+/// `migrate [--only NAME]... <command>`: the command line of an application
+/// with several migration sets ([`run_targets`]). Nest it in your clap CLI
+/// with `Migrate(embedded_migrations::cli::MigrateArgs)`.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct MigrateArgs {
+    /// Only this migration set (repeat for several); every set when absent.
+    /// `down`, `fresh`, `force` and `forget` need it when there are several sets.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub only: Vec<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl From<Command> for MigrateArgs {
+    fn from(command: Command) -> Self {
+        MigrateArgs {
+            only: Vec::new(),
+            command,
+        }
+    }
+}
+
+/// The command line of [`main`] and [`dispatch`]: one migration set.
 #[derive(Parser, Debug)]
 #[command(about = "Inspect, apply, preview and revert the embedded database migrations")]
 struct MigrateCli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The command line of [`targets_main`] and [`dispatch_targets`].
+#[derive(Parser, Debug)]
+#[command(about = "Inspect, apply, preview and revert the embedded migrations of every database")]
+struct TargetsCli {
+    #[command(flatten)]
+    args: MigrateArgs,
 }
 
 /// Runs the process's arguments as a migrate command line: `<program>
@@ -136,6 +184,18 @@ pub async fn dispatch_with<L: Language, D: Database<Language = L>>(
 ) -> Option<i32> {
     let args = migrate_args(std::env::args_os().collect())?;
     Some(from_args(migrations, settings, db, args).await)
+}
+
+/// [`main`] for every migration set of the application.
+pub async fn targets_main(targets: &Targets<'_>) -> i32 {
+    targets_from_args(targets, std::env::args_os()).await
+}
+
+/// [`dispatch`] for every migration set of the application: `app migrate
+/// [--only NAME] <command>`.
+pub async fn dispatch_targets(targets: &Targets<'_>) -> Option<i32> {
+    let args = migrate_args(std::env::args_os().collect())?;
+    Some(targets_from_args(targets, args).await)
 }
 
 /// `[app, migrate, status, ...]` -> `[app migrate, status, ...]`, so that
@@ -166,6 +226,22 @@ where
     }
 }
 
+/// Parses `args` (the first is the program name) and runs the command on
+/// the sets it selects.
+pub async fn targets_from_args<I, T>(targets: &Targets<'_>, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match TargetsCli::try_parse_from(args) {
+        Ok(cli) => run_targets(targets, cli.args).await,
+        Err(err) => {
+            let _ = err.print();
+            err.exit_code()
+        }
+    }
+}
+
 /// Runs one command with the default settings; returns the exit code.
 pub async fn run<L: Language, D: Database<Language = L>>(migrations: &Migrations<L>, db: &D, command: Command) -> i32 {
     run_with(migrations, Settings::default(), db, command).await
@@ -180,12 +256,18 @@ pub async fn run_with<L: Language, D: Database<Language = L>>(
     db: &D,
     command: Command,
 ) -> i32 {
-    let ops = Ops {
-        migrations,
-        settings,
-        versions: version_texts(migrations),
+    let targets = Targets::new().push(Target::borrowed("default", migrations, db, settings));
+    run_targets(&targets, command.into()).await
+}
+
+/// Runs one command on the sets `args.only` names (every set when empty), in
+/// their declared order (`down` and `fresh`: reverse order); returns the exit
+/// code.
+pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
+    let result = match Ops::new(targets, &args.only) {
+        Ok(ops) => ops.execute(args.command).await,
+        Err(failure) => Err(failure),
     };
-    let result = ops.execute(db, command).await;
     let _ = std::io::stdout().flush();
     match result {
         Ok(()) => 0,
@@ -197,34 +279,41 @@ pub async fn run_with<L: Language, D: Database<Language = L>>(
             eprintln!("error: {err}");
             err.exit_code()
         }
+        Err(Failure::Reported(code)) => code,
     }
 }
 
 enum Failure {
     Usage(String),
-    Migrations(Error),
+    /// Boxed: an `Error` is large, and most results here are `Ok`.
+    Migrations(Box<Error>),
+    /// The messages are printed already; this is the exit code.
+    Reported(i32),
 }
 
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
-        Failure::Migrations(err)
+        Failure::Migrations(Box::new(err))
     }
 }
 
-struct Ops<'a, L: Language> {
-    migrations: &'a Migrations<L>,
-    settings: Settings,
+/// One command over the selected sets.
+struct Ops<'t, 'a> {
+    selected: Vec<Set<'t, 'a>>,
+    /// Several sets are mounted: one section per set, then a total.
+    sections: bool,
+    /// Every set's name, for messages.
+    names: Vec<&'t str>,
+    /// `--only` was given: the user named the sets.
+    named: bool,
+}
+
+/// A set as the command line shows it.
+struct Set<'t, 'a> {
+    target: &'t Target<'a>,
     /// Versions as the files write them (`003`), for output a person matches
     /// against the folder.
     versions: HashMap<i64, &'static str>,
-}
-
-fn version_texts<L: Language>(migrations: &Migrations<L>) -> HashMap<i64, &'static str> {
-    migrations
-        .migrations()
-        .iter()
-        .map(|m| (m.version, m.up.file.split('_').next().unwrap_or(m.up.file)))
-        .collect()
 }
 
 fn version_text(versions: &HashMap<i64, &'static str>, version: i64) -> String {
@@ -246,157 +335,393 @@ fn format_ms(ms: i64) -> String {
     }
 }
 
-impl<L: Language> Ops<'_, L> {
-    fn v(&self, version: i64) -> String {
-        version_text(&self.versions, version)
+impl<'t, 'a> Ops<'t, 'a> {
+    fn new(targets: &'t Targets<'a>, only: &[String]) -> Result<Self, Failure> {
+        let names = targets.names();
+        for name in only {
+            if targets.get(name).is_none() {
+                return Err(Failure::Usage(format!(
+                    "no migration set is named `{name}`; the sets are: {}",
+                    names.join(", ")
+                )));
+            }
+        }
+        let selected = targets
+            .iter()
+            .filter(|t| only.is_empty() || only.iter().any(|name| name == t.name()))
+            .map(|target| Set {
+                target,
+                versions: target
+                    .migrations()
+                    .iter()
+                    .map(|m| (m.version, m.up.file.split('_').next().unwrap_or(m.up.file)))
+                    .collect(),
+            })
+            .collect();
+        Ok(Ops {
+            selected,
+            sections: targets.len() > 1,
+            names,
+            named: !only.is_empty(),
+        })
     }
 
-    async fn execute<D: Database<Language = L>>(&self, db: &D, command: Command) -> Result<(), Failure> {
+    async fn execute(&self, command: Command) -> Result<(), Failure> {
         match command {
-            Command::Status { json } => {
-                let status = self.migrations.with(self.settings.clone()).status(db).await?;
-                if json {
-                    print!("{}", status_json(&status));
-                } else {
-                    print!("{}", self.status_table(&status));
-                }
-                Ok(())
-            }
-            Command::Up { to, dry_run } => self.up(db, to, dry_run).await,
+            Command::Status { json } => self.status(json).await,
+            Command::Up { to, dry_run } => self.up(to, dry_run).await,
             Command::Down {
                 steps,
                 to,
                 dry_run,
                 reason,
-            } => self.down(db, steps, to, dry_run, reason).await,
-            Command::Validate => self.validate(db).await,
-            Command::History { json } => {
-                let history = self.migrations.with(self.settings.clone()).history(db).await?;
-                if json {
-                    print!("{}", history_json(&history));
-                } else {
-                    print!("{}", self.history_table(&history));
-                }
-                Ok(())
+            } => {
+                let back = match to {
+                    Some(to) => Back::To(to),
+                    None => Back::Steps(steps.unwrap_or(1) as usize),
+                };
+                self.down(back, to.is_some(), dry_run, reason).await
             }
+            Command::Validate => self.validate().await,
+            Command::History { json } => self.history(json).await,
+            Command::Check { json } => self.check(json).await,
             Command::Force { version } => {
-                self.migrations.with(self.settings.clone()).force(db, version).await?;
+                let set = self.one("force")?;
+                set.target.force(version).await.map_err(|err| self.blame(set, err))?;
                 println!(
                     "marked {} {} as applied; nothing was run",
-                    self.v(version),
-                    self.name_of(version)
+                    set.v(version),
+                    set.name_of(version)
                 );
                 Ok(())
             }
             Command::Forget { version } => {
-                self.migrations.with(self.settings.clone()).forget(db, version).await?;
-                println!("removed the record of {}; nothing was run", self.v(version));
+                let set = self.one("forget")?;
+                set.target.forget(version).await.map_err(|err| self.blame(set, err))?;
+                println!("removed the record of {}; nothing was run", set.v(version));
                 Ok(())
             }
-            Command::Fresh { yes } => self.fresh(db, yes).await,
+            Command::Fresh { yes } => self.fresh(yes).await,
         }
     }
 
-    fn name_of(&self, version: i64) -> &'static str {
-        self.migrations
-            .migrations()
-            .iter()
-            .find(|m| m.version == version)
-            .map_or("", |m| m.name)
+    /// With several sets an error says which one it comes from.
+    fn blame(&self, set: &Set, err: Error) -> Failure {
+        if self.sections {
+            set.target.blame(err).into()
+        } else {
+            err.into()
+        }
     }
 
-    async fn up<D: Database<Language = L>>(&self, db: &D, to: Option<i64>, dry_run: bool) -> Result<(), Failure> {
-        let migrator = self.migrations.with(self.settings.clone());
-        if dry_run {
-            let plan = match to {
-                Some(to) => migrator.plan_to(db, to).await?,
-                None => migrator.plan(db).await?,
-            };
-            print!("{}", self.plan_text(&plan, "applied"));
+    /// `== name ==` before a set's output when several sets are mounted.
+    fn section(&self, index: usize, set: &Set) {
+        if self.sections {
+            if index > 0 {
+                println!();
+            }
+            println!("== {} ==", set.target.name());
+        }
+    }
+
+    /// The one set a command that changes a single record works on.
+    fn one(&self, command: &str) -> Result<&Set<'t, 'a>, Failure> {
+        match self.selected.as_slice() {
+            [set] => Ok(set),
+            _ => Err(Failure::Usage(format!(
+                "`{command}` works on one migration set: name it with --only NAME (the sets are: {})",
+                self.names.join(", ")
+            ))),
+        }
+    }
+
+    /// Commands that destroy data do not run across every set by default.
+    fn explicit(&self, command: &str) -> Result<(), Failure> {
+        if self.sections && !self.named {
+            return Err(Failure::Usage(format!(
+                "`{command}` reverts migrations, so with several migration sets it needs --only NAME \
+                 (repeatable) to say which (the sets are: {})",
+                self.names.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// `--to` is a version of one set's folder.
+    fn one_for_version(&self, command: &str) -> Result<(), Failure> {
+        if self.selected.len() > 1 {
+            return Err(Failure::Usage(format!(
+                "`{command} --to` names a version of one migration set: add --only NAME (the sets are: {})",
+                self.names.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    async fn status(&self, json: bool) -> Result<(), Failure> {
+        let mut statuses = Vec::with_capacity(self.selected.len());
+        for set in &self.selected {
+            statuses.push(set.target.status().await);
+        }
+        if !self.sections {
+            let status = statuses.pop().expect("one set")?;
+            if json {
+                print_json(&status);
+            } else {
+                print!("{}", self.selected[0].status_table(&status));
+            }
             return Ok(());
         }
-        let printer = ProgressPrinter::new(&self.versions);
-        let progress = |p: &Progress| printer.event(p);
-        let migrator = migrator.on_progress(&progress);
-        let report = match to {
-            Some(to) => migrator.run_to(db, to).await,
-            None => migrator.run(db).await,
-        };
-        printer.interrupted();
-        let report = report?;
-        let status = self.migrations.with(self.settings.clone()).status(db).await?;
-        if report.is_empty() {
-            println!(
-                "nothing to apply; at version {} ({} pending)",
-                self.v(status.current_version()),
-                status.pending_count()
-            );
+        let mut failed = false;
+        if json {
+            let sets: Vec<SetStatus> = self
+                .selected
+                .iter()
+                .zip(&statuses)
+                .map(|(set, result)| SetStatus {
+                    name: set.target.name(),
+                    status: result.as_ref().ok(),
+                    error: result.as_ref().err().map(Error::to_string),
+                })
+                .collect();
+            let ok: Vec<&Status> = statuses.iter().filter_map(|r| r.as_ref().ok()).collect();
+            failed = ok.len() < statuses.len();
+            print_json(&TargetsStatus {
+                up_to_date: !failed && ok.iter().all(|s| s.is_up_to_date()),
+                applied_count: ok.iter().map(|s| s.applied_count()).sum(),
+                pending_count: ok.iter().map(|s| s.pending_count()).sum(),
+                targets: sets,
+            });
         } else {
-            println!(
-                "applied {} migration(s); now at version {}",
-                report.steps.len(),
-                self.v(status.current_version())
-            );
+            for (i, (set, result)) in self.selected.iter().zip(&statuses).enumerate() {
+                self.section(i, set);
+                match result {
+                    Ok(status) => print!("{}", set.status_table(status)),
+                    Err(err) => {
+                        failed = true;
+                        println!("cannot read this set's status (see the error below)");
+                        eprintln!("error: migration set `{}`: {err}", set.target.name());
+                    }
+                }
+            }
+            println!("\n{}", total_line(&statuses));
+        }
+        if failed {
+            return Err(Failure::Reported(1));
         }
         Ok(())
     }
 
-    async fn down<D: Database<Language = L>>(
-        &self,
-        db: &D,
-        steps: Option<u32>,
-        to: Option<i64>,
-        dry_run: bool,
-        reason: Option<String>,
-    ) -> Result<(), Failure> {
-        let mut migrator = self.migrations.with(self.settings.clone());
-        if let Some(reason) = reason {
-            migrator = migrator.reason(reason);
+    async fn up(&self, to: Option<i64>, dry_run: bool) -> Result<(), Failure> {
+        if to.is_some() {
+            self.one_for_version("up")?;
         }
-        let steps = steps.unwrap_or(1) as usize;
-        if dry_run {
-            let plan = match to {
-                Some(to) => migrator.plan_down_to(db, to).await?,
-                None => migrator.plan_down(db, steps).await?,
+        for (i, set) in self.selected.iter().enumerate() {
+            self.section(i, set);
+            let target = set.target;
+            if dry_run {
+                let plan = match to {
+                    Some(to) => target.plan_to(to).await,
+                    None => target.plan().await,
+                };
+                print!(
+                    "{}",
+                    set.plan_text(&plan.map_err(|err| self.blame(set, err))?, "applied")
+                );
+                continue;
+            }
+            let printer = ProgressPrinter::new(&set.versions);
+            let progress = |p: &Progress| printer.event(p);
+            let hooks = Hooks {
+                reason: None,
+                progress: Some(&progress),
             };
-            print!("{}", self.plan_text(&plan, "reverted"));
+            let report = target.up_with(to, hooks).await;
+            printer.interrupted();
+            let report = report.map_err(|err| self.blame(set, err))?;
+            let status = target.status().await.map_err(|err| self.blame(set, err))?;
+            if report.is_empty() {
+                println!(
+                    "nothing to apply; at version {} ({} pending)",
+                    set.v(status.current_version()),
+                    status.pending_count()
+                );
+            } else {
+                println!(
+                    "applied {} migration(s); now at version {}",
+                    report.steps.len(),
+                    set.v(status.current_version())
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, back: Back, to_given: bool, dry_run: bool, reason: Option<String>) -> Result<(), Failure> {
+        self.explicit("down")?;
+        if to_given {
+            self.one_for_version("down")?;
+        }
+        // Newest first: a later set may depend on an earlier one.
+        for (i, set) in self.selected.iter().rev().enumerate() {
+            self.section(i, set);
+            let target = set.target;
+            if dry_run {
+                let plan = target.plan_down_with(back).await.map_err(|err| self.blame(set, err))?;
+                print!("{}", set.plan_text(&plan, "reverted"));
+                continue;
+            }
+            let printer = ProgressPrinter::new(&set.versions);
+            let progress = |p: &Progress| printer.event(p);
+            let hooks = Hooks {
+                reason: reason.as_deref(),
+                progress: Some(&progress),
+            };
+            let report = target.down_with(back, hooks).await;
+            printer.interrupted();
+            let report = report.map_err(|err| self.blame(set, err))?;
+            let status = target.status().await.map_err(|err| self.blame(set, err))?;
+            if report.is_empty() {
+                println!("nothing to revert; at version {}", set.v(status.current_version()));
+            } else {
+                println!(
+                    "reverted {} migration(s); now at version {}",
+                    report.steps.len(),
+                    set.v(status.current_version())
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn validate(&self) -> Result<(), Failure> {
+        let mut code = 0;
+        for (i, set) in self.selected.iter().enumerate() {
+            self.section(i, set);
+            match set.target.validate().await {
+                Ok(status) => println!(
+                    "ok: {} applied, {} pending; at version {}, latest {}",
+                    status.applied_count(),
+                    status.pending_count(),
+                    set.v(status.current_version()),
+                    set.v(status.latest_version())
+                ),
+                Err(err) if !self.sections => return Err(err.into()),
+                Err(err) => {
+                    println!("problems found (see the error below)");
+                    eprintln!("error: migration set `{}`: {err}", set.target.name());
+                    code = code.max(err.exit_code());
+                }
+            }
+        }
+        match code {
+            0 => Ok(()),
+            code => Err(Failure::Reported(code)),
+        }
+    }
+
+    async fn history(&self, json: bool) -> Result<(), Failure> {
+        let mut histories = Vec::with_capacity(self.selected.len());
+        for set in &self.selected {
+            histories.push(set.target.history().await);
+        }
+        if !self.sections {
+            let history = histories.pop().expect("one set")?;
+            if json {
+                print_json(&history);
+            } else {
+                print!("{}", self.selected[0].history_table(&history));
+            }
             return Ok(());
         }
-        let printer = ProgressPrinter::new(&self.versions);
-        let progress = |p: &Progress| printer.event(p);
-        let migrator = migrator.on_progress(&progress);
-        let report = match to {
-            Some(to) => migrator.down_to(db, to).await,
-            None => migrator.down(db, steps).await,
-        };
-        printer.interrupted();
-        let report = report?;
-        let status = self.migrations.with(self.settings.clone()).status(db).await?;
-        if report.is_empty() {
-            println!("nothing to revert; at version {}", self.v(status.current_version()));
+        let mut failed = false;
+        if json {
+            let targets: Vec<SetHistory> = self
+                .selected
+                .iter()
+                .zip(&histories)
+                .map(|(set, result)| SetHistory {
+                    name: set.target.name(),
+                    history: result.as_ref().ok(),
+                    error: result.as_ref().err().map(Error::to_string),
+                })
+                .collect();
+            failed = histories.iter().any(Result::is_err);
+            print_json(&TargetsHistory { targets });
         } else {
-            println!(
-                "reverted {} migration(s); now at version {}",
-                report.steps.len(),
-                self.v(status.current_version())
-            );
+            for (i, (set, result)) in self.selected.iter().zip(&histories).enumerate() {
+                self.section(i, set);
+                match result {
+                    Ok(history) => print!("{}", set.history_table(history)),
+                    Err(err) => {
+                        failed = true;
+                        println!("cannot read this set's history (see the error below)");
+                        eprintln!("error: migration set `{}`: {err}", set.target.name());
+                    }
+                }
+            }
+        }
+        if failed {
+            return Err(Failure::Reported(1));
         }
         Ok(())
     }
 
-    async fn validate<D: Database<Language = L>>(&self, db: &D) -> Result<(), Failure> {
-        let status = self.migrations.with(self.settings.clone()).validate(db).await?;
-        println!(
-            "ok: {} applied, {} pending; at version {}, latest {}",
-            applied_count(&status),
-            status.pending_count(),
-            self.v(status.current_version()),
-            self.v(status.latest_version())
-        );
-        Ok(())
+    /// Reads only (validate and status); the exit code is the worst set's.
+    async fn check(&self, json: bool) -> Result<(), Failure> {
+        let mut sets = Vec::with_capacity(self.selected.len());
+        for set in &self.selected {
+            sets.push(NamedReadiness {
+                name: set.target.name().to_string(),
+                readiness: set.target.readiness().await,
+            });
+        }
+        if json {
+            if self.sections {
+                print_json(&TargetsReadiness {
+                    ready: sets.iter().all(|s| s.readiness.up_to_date),
+                    targets: sets.clone(),
+                });
+            } else {
+                print_json(&sets[0].readiness);
+            }
+        } else {
+            for (set, named) in self.selected.iter().zip(&sets) {
+                let prefix = if self.sections {
+                    format!("{}: ", named.name)
+                } else {
+                    String::new()
+                };
+                println!("{prefix}{}", set.readiness_line(&named.readiness));
+            }
+        }
+        for (set, named) in self.selected.iter().zip(&sets) {
+            if let Some(error) = &named.readiness.error {
+                match self.sections {
+                    true => eprintln!("error: migration set `{}`: {error}", set.target.name()),
+                    false => eprintln!("error: {error}"),
+                }
+            }
+        }
+        let states: Vec<ReadinessState> = sets.iter().map(|s| s.readiness.state).collect();
+        // An unreadable database first, then a problem, then pending work.
+        let code = if states.contains(&ReadinessState::Error) {
+            1
+        } else if states.iter().any(|s| s.exit_code() == 2) {
+            2
+        } else if states.contains(&ReadinessState::Pending) {
+            3
+        } else {
+            0
+        };
+        match code {
+            0 => Ok(()),
+            code => Err(Failure::Reported(code)),
+        }
     }
 
-    async fn fresh<D: Database<Language = L>>(&self, db: &D, yes: bool) -> Result<(), Failure> {
+    async fn fresh(&self, yes: bool) -> Result<(), Failure> {
+        self.explicit("fresh")?;
         if !yes {
             return Err(Failure::Usage(
                 "fresh reverts every applied migration, destroying the data they hold, then applies them all again; \
@@ -404,39 +729,136 @@ impl<L: Language> Ops<'_, L> {
                     .to_string(),
             ));
         }
-        // The down plan checks every applied migration (irreversible, drift,
-        // dirty, missing) before anything changes, so a refusal leaves the
-        // database as it was.
-        let planned = self.migrations.with(self.settings.clone()).plan_down_to(db, 0).await;
-        if let Err(err) = planned {
-            eprintln!("fresh refused before changing anything:");
-            return Err(err.into());
+        // The down plans check every applied migration (irreversible, drift,
+        // dirty, missing) of every set before anything changes, so a refusal
+        // leaves every database as it was.
+        for set in &self.selected {
+            if let Err(err) = set.target.plan_down_to(0).await {
+                eprintln!("fresh refused before changing anything:");
+                return Err(self.blame(set, err));
+            }
         }
-        let printer = ProgressPrinter::new(&self.versions);
-        let progress = |p: &Progress| printer.event(p);
-        let migrator = self
-            .migrations
-            .with(self.settings.clone())
-            .reason("fresh")
-            .on_progress(&progress);
-        let reverted = migrator.down_to(db, 0).await;
-        printer.interrupted();
-        let reverted = reverted?;
-        let applied = migrator.run(db).await;
-        printer.interrupted();
-        let applied = applied?;
-        println!(
-            "fresh: reverted {}, applied {} migration(s)",
-            reverted.steps.len(),
-            applied.steps.len()
-        );
+        for (i, set) in self.selected.iter().enumerate() {
+            self.section(i, set);
+            let printer = ProgressPrinter::new(&set.versions);
+            let progress = |p: &Progress| printer.event(p);
+            let hooks = Hooks {
+                reason: Some("fresh"),
+                progress: Some(&progress),
+            };
+            let reverted = set.target.down_with(Back::To(0), hooks).await;
+            printer.interrupted();
+            let reverted = reverted.map_err(|err| self.blame(set, err))?;
+            let applied = set.target.up_with(None, hooks).await;
+            printer.interrupted();
+            let applied = applied.map_err(|err| self.blame(set, err))?;
+            println!(
+                "fresh: reverted {}, applied {} migration(s)",
+                reverted.steps.len(),
+                applied.steps.len()
+            );
+        }
         Ok(())
+    }
+}
+
+/// Pretty JSON on stdout, for scripts and people alike.
+fn print_json<T: Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        // Only a map with non-string keys fails, and none is serialized here.
+        Err(err) => eprintln!("error: cannot write JSON: {err}"),
+    }
+}
+
+/// `status --json` with several sets.
+#[derive(Serialize)]
+struct TargetsStatus<'s> {
+    up_to_date: bool,
+    applied_count: usize,
+    pending_count: usize,
+    targets: Vec<SetStatus<'s>>,
+}
+
+#[derive(Serialize)]
+struct SetStatus<'s> {
+    name: &'s str,
+    #[serde(flatten)]
+    status: Option<&'s Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `history --json` with several sets.
+#[derive(Serialize)]
+struct TargetsHistory<'s> {
+    targets: Vec<SetHistory<'s>>,
+}
+
+#[derive(Serialize)]
+struct SetHistory<'s> {
+    name: &'s str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<&'s Vec<HistoryEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The last line of a status over several sets.
+fn total_line(statuses: &[Result<Status, Error>]) -> String {
+    let ok: Vec<&Status> = statuses.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let up_to_date = ok.iter().filter(|s| s.is_up_to_date()).count();
+    let sets = match statuses.len() {
+        1 => "1 set".to_string(),
+        n => format!("{n} sets"),
+    };
+    let mut line = format!(
+        "total: {sets}, {up_to_date} up to date: {} applied, {} pending",
+        ok.iter().map(|s| s.applied_count()).sum::<usize>(),
+        ok.iter().map(|s| s.pending_count()).sum::<usize>()
+    );
+    let unreadable = statuses.len() - ok.len();
+    if unreadable > 0 {
+        let _ = write!(line, ", {unreadable} unreadable");
+    }
+    line
+}
+
+impl Set<'_, '_> {
+    fn v(&self, version: i64) -> String {
+        version_text(&self.versions, version)
+    }
+
+    fn name_of(&self, version: i64) -> &'static str {
+        self.target
+            .migrations()
+            .iter()
+            .find(|m| m.version == version)
+            .map_or("", |m| m.name)
     }
 
     fn comment(&self) -> &'static str {
-        match L::LANGUAGE {
+        match self.target.language() {
             crate::core::Language::Sql => "--",
             crate::core::Language::Cypher => "//",
+        }
+    }
+
+    fn readiness_line(&self, readiness: &Readiness) -> String {
+        let latest = self.v(readiness.latest_version);
+        match (readiness.state, readiness.current_version) {
+            (ReadinessState::Ready, Some(current)) => format!("ready: at version {}, the latest", self.v(current)),
+            (ReadinessState::Pending, Some(current)) => format!(
+                "not ready: {} pending; at version {}, latest {latest}",
+                readiness.pending_count,
+                self.v(current)
+            ),
+            (state, Some(current)) => format!(
+                "not ready: {}; at version {}, latest {latest}",
+                state.as_str(),
+                self.v(current)
+            ),
+            (state, None) => format!("not ready: {} (the database could not be read)", state.as_str()),
         }
     }
 
@@ -513,7 +935,7 @@ impl<L: Language> Ops<'_, L> {
             "\ncurrent version {}, latest {}: {} applied, {} pending",
             self.v(status.current_version()),
             self.v(status.latest_version()),
-            applied_count(status),
+            status.applied_count(),
             status.pending_count()
         );
         if !problems.is_empty() {
@@ -557,10 +979,6 @@ impl<L: Language> Ops<'_, L> {
             .collect();
         table(&header, &rows)
     }
-}
-
-fn applied_count(status: &Status) -> usize {
-    status.entries.iter().filter(|e| e.applied_at.is_some()).count()
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -662,105 +1080,31 @@ impl<'a> ProgressPrinter<'a> {
     }
 }
 
-/// A JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn json_opt_string(text: Option<&str>) -> String {
-    text.map_or_else(|| "null".to_string(), json_string)
-}
-
-fn json_opt_i64(value: Option<i64>) -> String {
-    value.map_or_else(|| "null".to_string(), |v| v.to_string())
-}
-
-/// The status for deploy scripts, one migration per line.
-fn status_json(status: &Status) -> String {
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "{{\n  \"current_version\": {},\n  \"latest_version\": {},\n  \"pending_count\": {},\n  \"applied_count\": {},\n  \"up_to_date\": {},\n  \"migrations\": [",
-        status.current_version(),
-        status.latest_version(),
-        status.pending_count(),
-        applied_count(status),
-        status.is_up_to_date()
-    );
-    for (i, e) in status.entries.iter().enumerate() {
-        let _ = write!(
-            out,
-            "{}\n    {{\"version\": {}, \"name\": {}, \"description\": {}, \"state\": {}, \"applied_at\": {}, \"execution_ms\": {}, \"irreversible\": {}}}",
-            if i == 0 { "" } else { "," },
-            e.version,
-            json_string(&e.name),
-            json_opt_string(e.description.as_deref()),
-            json_string(e.state.as_str()),
-            json_opt_string(e.applied_at.as_deref()),
-            json_opt_i64(e.execution_ms),
-            e.irreversible
-        );
-    }
-    if !status.entries.is_empty() {
-        out.push_str("\n  ");
-    }
-    out.push_str("]\n}\n");
-    out
-}
-
-fn history_json(history: &[HistoryEntry]) -> String {
-    let mut out = String::from("[");
-    for (i, h) in history.iter().enumerate() {
-        let _ = write!(
-            out,
-            "{}\n  {{\"version\": {}, \"name\": {}, \"direction\": {}, \"started_at\": {}, \"duration_ms\": {}, \"success\": {}, \"error\": {}, \"reason\": {}}}",
-            if i == 0 { "" } else { "," },
-            h.version,
-            json_string(&h.name),
-            json_string(h.direction.as_str()),
-            json_string(&h.started_at),
-            h.duration_ms,
-            h.success,
-            json_opt_string(h.error.as_deref()),
-            json_opt_string(h.reason.as_deref())
-        );
-    }
-    if !history.is_empty() {
-        out.push('\n');
-    }
-    out.push_str("]\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
 
     #[test]
-    fn json_strings_escape_quotes_backslashes_and_controls() {
-        assert_eq!(json_string("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    fn the_command_lines_are_consistent() {
+        MigrateCli::command().debug_assert();
+        TargetsCli::command().debug_assert();
     }
 
     #[test]
-    fn the_command_line_is_consistent() {
-        MigrateCli::command().debug_assert();
+    fn only_goes_before_or_after_the_command_and_repeats() {
+        let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args);
+        let expected = MigrateArgs {
+            only: vec!["graph".to_string()],
+            command: Command::Status { json: true },
+        };
+        assert_eq!(parse(&["m", "--only", "graph", "status", "--json"]).unwrap(), expected);
+        assert_eq!(parse(&["m", "status", "--json", "--only", "graph"]).unwrap(), expected);
+        assert_eq!(
+            parse(&["m", "down", "--only", "a", "--only", "b"]).unwrap().only,
+            ["a", "b"]
+        );
+        assert!(MigrateCli::try_parse_from(["m", "status", "--only", "graph"]).is_err());
     }
 
     #[test]

@@ -83,6 +83,12 @@ pub enum Error {
         operation: String,
         message: String,
     },
+    /// One migration set of several (`Targets`) or one tenant (`Tenants`)
+    /// failed with `error`.
+    Target {
+        name: String,
+        error: Box<Error>,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -110,6 +116,7 @@ impl Error {
             | Error::InvalidSettings { .. }
             | Error::Invalid { .. }
             | Error::Dirty { .. } => 2,
+            Error::Target { error, .. } => error.exit_code(),
             _ => 1,
         }
     }
@@ -169,6 +176,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Database { backend, operation, message } => write!(f, "{backend}: {operation} failed: {message}"),
+            Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }

@@ -18,10 +18,13 @@ pub mod backend;
 pub mod cli;
 mod engine;
 mod error;
+mod readiness;
 mod report;
 mod settings;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
+mod targets;
+mod tenants;
 
 // One module per backend, each behind its cargo feature.
 #[cfg(feature = "mysql")]
@@ -37,11 +40,14 @@ pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use error::Error;
+pub use readiness::{Readiness, ReadinessState};
 pub use report::{
     AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress, ProgressEvent, Report, Status,
     StatusEntry, StepReport,
 };
 pub use settings::Settings;
+pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
+pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};
 
 #[cfg(feature = "neo4j")]
 #[doc(hidden)]

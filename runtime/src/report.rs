@@ -14,10 +14,15 @@ pub struct AppliedMigration {
 }
 
 /// A row of the history table: one up or down run.
+///
+/// Serialized (feature `serde`) with the field names below; `direction` is
+/// `"up"` or `"down"`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HistoryEntry {
     pub version: i64,
     pub name: String,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
     pub direction: Direction,
     pub started_at: String,
     pub duration_ms: i64,
@@ -28,6 +33,7 @@ pub struct HistoryEntry {
 
 /// What one operation did.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Report {
     pub steps: Vec<StepReport>,
 }
@@ -38,24 +44,31 @@ impl Report {
     }
 }
 
+/// Serialized with `duration` as `duration_ms` (whole milliseconds).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct StepReport {
     pub version: i64,
     pub name: String,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
     pub direction: Direction,
+    #[cfg_attr(feature = "serde", serde(rename = "duration_ms", serialize_with = "millis"))]
     pub duration: Duration,
 }
 
 /// What an operation would do: the steps in order, with their statements.
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Plan {
     pub steps: Vec<PlannedStep>,
 }
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PlannedStep {
     pub version: i64,
     pub name: String,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
     pub direction: Direction,
     pub file: String,
     pub no_transaction: bool,
@@ -63,7 +76,10 @@ pub struct PlannedStep {
     pub statements: Vec<String>,
 }
 
+/// Serialized as its `as_str()`: `"applied"`, `"pending"`, ...
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum MigrationState {
     Applied,
     Pending,
@@ -88,6 +104,7 @@ impl MigrationState {
 }
 
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct StatusEntry {
     pub version: i64,
     pub name: String,
@@ -99,6 +116,10 @@ pub struct StatusEntry {
 }
 
 /// Every migration of the binary and the database, in version order.
+///
+/// Serialized (feature `serde`) as the object `migrate status --json`
+/// prints: `current_version`, `latest_version`, `pending_count`,
+/// `applied_count`, `up_to_date`, then `migrations`, the entries.
 #[derive(Clone, Debug, Default)]
 pub struct Status {
     pub entries: Vec<StatusEntry>,
@@ -129,6 +150,12 @@ impl Status {
         self.entries.iter().filter(|e| e.state == state).count()
     }
 
+    /// Migrations with a row in the database (applied, drifted, missing or
+    /// dirty).
+    pub fn applied_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.applied_at.is_some()).count()
+    }
+
     pub fn pending_count(&self) -> usize {
         self.count(MigrationState::Pending)
     }
@@ -137,6 +164,31 @@ impl Status {
     pub fn is_up_to_date(&self) -> bool {
         self.entries.iter().all(|e| e.state == MigrationState::Applied)
     }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Status", 6)?;
+        out.serialize_field("current_version", &self.current_version())?;
+        out.serialize_field("latest_version", &self.latest_version())?;
+        out.serialize_field("pending_count", &self.pending_count())?;
+        out.serialize_field("applied_count", &self.applied_count())?;
+        out.serialize_field("up_to_date", &self.is_up_to_date())?;
+        out.serialize_field("migrations", &self.entries)?;
+        out.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+fn direction_str<S: serde::Serializer>(direction: &Direction, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(direction.as_str())
+}
+
+#[cfg(feature = "serde")]
+fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(duration.as_millis() as u64)
 }
 
 /// Progress of an operation, for command lines and logs.

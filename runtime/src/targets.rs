@@ -1,0 +1,499 @@
+//! Several migration sets of one application, each on its own database, as
+//! one value: applied at boot in a declared order, mounted whole by the ops
+//! command line.
+//!
+//! ```ignore
+//! let targets = Targets::new()
+//!     .add("postgres", &POSTGRES, pg_pool.clone())
+//!     .add_with("timescale", &TIMESCALE, ts_pool.clone(), Settings::default().table("ts_migrations"))
+//!     .add("graph", &GRAPH, graph.clone());
+//! targets.run().await?; // in that order; the first failure stops, naming its set
+//! ```
+//!
+//! Each set keeps its own language and database type: a [`Target`] erases
+//! them behind a boxed object that calls the public `Migrator` methods, so a
+//! Cypher set and SQL sets live in one list.
+
+use crate::backend::{BoxFuture, Database};
+use crate::readiness::Readiness;
+use crate::{Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Report, Settings, Status};
+
+/// What an operation hands the migrator besides the database.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Hooks<'h> {
+    pub reason: Option<&'h str>,
+    pub progress: Option<&'h (dyn Fn(&Progress) + Send + Sync)>,
+}
+
+/// Where a revert stops: after `n` migrations, or above a version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Back {
+    Steps(usize),
+    To(i64),
+}
+
+/// A database handle the target owns (a pool clone) or borrows (the
+/// single-set command line): either way shared between threads.
+trait Handle: Send + Sync {
+    type Db: Database;
+    fn db(&self) -> &Self::Db;
+}
+
+struct Owned<D>(D);
+
+impl<D: Database + Send> Handle for Owned<D> {
+    type Db = D;
+    fn db(&self) -> &D {
+        &self.0
+    }
+}
+
+impl<D: Database> Handle for &D {
+    type Db = D;
+    fn db(&self) -> &D {
+        self
+    }
+}
+
+/// One migration set bound to its database, with its language and database
+/// type erased. Every method goes through the public `Migrator` API.
+trait BoundSet: Send + Sync {
+    fn language(&self) -> crate::core::Language;
+    fn migrations(&self) -> &'static [Migration];
+    fn settings(&self) -> &Settings;
+    fn up<'s>(&'s self, to: Option<i64>, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Report, Error>>;
+    fn plan_up<'s>(&'s self, to: Option<i64>) -> BoxFuture<'s, Result<Plan, Error>>;
+    fn down<'s>(&'s self, back: Back, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Report, Error>>;
+    fn plan_down<'s>(&'s self, back: Back) -> BoxFuture<'s, Result<Plan, Error>>;
+    fn status(&self) -> BoxFuture<'_, Result<Status, Error>>;
+    fn validate(&self) -> BoxFuture<'_, Result<Status, Error>>;
+    fn history(&self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>>;
+    fn force(&self, version: i64) -> BoxFuture<'_, Result<(), Error>>;
+    fn forget(&self, version: i64) -> BoxFuture<'_, Result<(), Error>>;
+    fn readiness(&self) -> BoxFuture<'_, Readiness>;
+}
+
+struct Bound<'a, L: Language, H> {
+    migrations: &'a Migrations<L>,
+    handle: H,
+    settings: Settings,
+}
+
+impl<L: Language, H> Bound<'_, L, H> {
+    fn migrator<'s>(&'s self, hooks: Hooks<'s>) -> crate::Migrator<'s, L> {
+        let mut migrator = self.migrations.with(self.settings.clone());
+        if let Some(reason) = hooks.reason {
+            migrator = migrator.reason(reason);
+        }
+        if let Some(progress) = hooks.progress {
+            migrator = migrator.on_progress(progress);
+        }
+        migrator
+    }
+}
+
+impl<L: Language, H: Handle> BoundSet for Bound<'_, L, H>
+where
+    H::Db: Database<Language = L>,
+{
+    fn language(&self) -> crate::core::Language {
+        L::LANGUAGE
+    }
+
+    fn migrations(&self) -> &'static [Migration] {
+        self.migrations.migrations()
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn up<'s>(&'s self, to: Option<i64>, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Report, Error>> {
+        Box::pin(async move {
+            let migrator = self.migrator(hooks);
+            match to {
+                Some(version) => migrator.run_to(self.handle.db(), version).await,
+                None => migrator.run(self.handle.db()).await,
+            }
+        })
+    }
+
+    fn plan_up<'s>(&'s self, to: Option<i64>) -> BoxFuture<'s, Result<Plan, Error>> {
+        Box::pin(async move {
+            let migrator = self.migrator(Hooks::default());
+            match to {
+                Some(version) => migrator.plan_to(self.handle.db(), version).await,
+                None => migrator.plan(self.handle.db()).await,
+            }
+        })
+    }
+
+    fn down<'s>(&'s self, back: Back, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Report, Error>> {
+        Box::pin(async move {
+            let migrator = self.migrator(hooks);
+            match back {
+                Back::Steps(steps) => migrator.down(self.handle.db(), steps).await,
+                Back::To(version) => migrator.down_to(self.handle.db(), version).await,
+            }
+        })
+    }
+
+    fn plan_down<'s>(&'s self, back: Back) -> BoxFuture<'s, Result<Plan, Error>> {
+        Box::pin(async move {
+            let migrator = self.migrator(Hooks::default());
+            match back {
+                Back::Steps(steps) => migrator.plan_down(self.handle.db(), steps).await,
+                Back::To(version) => migrator.plan_down_to(self.handle.db(), version).await,
+            }
+        })
+    }
+
+    fn status(&self) -> BoxFuture<'_, Result<Status, Error>> {
+        Box::pin(async move { self.migrator(Hooks::default()).status(self.handle.db()).await })
+    }
+
+    fn validate(&self) -> BoxFuture<'_, Result<Status, Error>> {
+        Box::pin(async move { self.migrator(Hooks::default()).validate(self.handle.db()).await })
+    }
+
+    fn history(&self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>> {
+        Box::pin(async move { self.migrator(Hooks::default()).history(self.handle.db()).await })
+    }
+
+    fn force(&self, version: i64) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { self.migrator(Hooks::default()).force(self.handle.db(), version).await })
+    }
+
+    fn forget(&self, version: i64) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { self.migrator(Hooks::default()).forget(self.handle.db(), version).await })
+    }
+
+    fn readiness(&self) -> BoxFuture<'_, Readiness> {
+        Box::pin(async move { self.migrator(Hooks::default()).readiness(self.handle.db()).await })
+    }
+}
+
+/// One named migration set on its database, with its settings.
+pub struct Target<'a> {
+    name: String,
+    set: Box<dyn BoundSet + 'a>,
+}
+
+impl<'a> Target<'a> {
+    /// `migrations` on `db` (a pool or graph handle; clone yours, they are
+    /// shared handles) with `settings`.
+    ///
+    /// # Panics
+    /// When `name` is empty or holds whitespace: names are typed on command
+    /// lines (`--only NAME`).
+    pub fn new<L, D>(name: impl Into<String>, migrations: &'a Migrations<L>, db: D, settings: Settings) -> Self
+    where
+        L: Language,
+        D: Database<Language = L> + Send + 'a,
+    {
+        Target::bind(name.into(), migrations, Owned(db), settings)
+    }
+
+    /// [`Target::new`] on a borrowed handle.
+    pub fn borrowed<L, D>(name: impl Into<String>, migrations: &'a Migrations<L>, db: &'a D, settings: Settings) -> Self
+    where
+        L: Language,
+        D: Database<Language = L> + 'a,
+    {
+        Target::bind(name.into(), migrations, db, settings)
+    }
+
+    fn bind<L, H>(name: String, migrations: &'a Migrations<L>, handle: H, settings: Settings) -> Self
+    where
+        L: Language,
+        H: Handle + 'a,
+        H::Db: Database<Language = L>,
+    {
+        assert!(
+            !name.is_empty() && !name.chars().any(char::is_whitespace),
+            "a migration set's name is typed after `--only`: `{name}` must be non-empty, without spaces"
+        );
+        Target {
+            name,
+            set: Box::new(Bound {
+                migrations,
+                handle,
+                settings,
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn language(&self) -> crate::core::Language {
+        self.set.language()
+    }
+
+    pub fn migrations(&self) -> &'static [Migration] {
+        self.set.migrations()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        self.set.settings()
+    }
+
+    /// Highest version in the binary, 0 when none.
+    pub fn latest_version(&self) -> i64 {
+        self.migrations().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    pub async fn run(&self) -> Result<Report, Error> {
+        self.set.up(None, Hooks::default()).await
+    }
+
+    pub async fn run_to(&self, version: i64) -> Result<Report, Error> {
+        self.set.up(Some(version), Hooks::default()).await
+    }
+
+    pub async fn plan(&self) -> Result<Plan, Error> {
+        self.set.plan_up(None).await
+    }
+
+    pub async fn plan_to(&self, version: i64) -> Result<Plan, Error> {
+        self.set.plan_up(Some(version)).await
+    }
+
+    pub async fn down(&self, steps: usize) -> Result<Report, Error> {
+        self.set.down(Back::Steps(steps), Hooks::default()).await
+    }
+
+    pub async fn down_to(&self, version: i64) -> Result<Report, Error> {
+        self.set.down(Back::To(version), Hooks::default()).await
+    }
+
+    pub async fn plan_down(&self, steps: usize) -> Result<Plan, Error> {
+        self.set.plan_down(Back::Steps(steps)).await
+    }
+
+    pub async fn plan_down_to(&self, version: i64) -> Result<Plan, Error> {
+        self.set.plan_down(Back::To(version)).await
+    }
+
+    pub async fn status(&self) -> Result<Status, Error> {
+        self.set.status().await
+    }
+
+    pub async fn validate(&self) -> Result<Status, Error> {
+        self.set.validate().await
+    }
+
+    pub async fn history(&self) -> Result<Vec<HistoryEntry>, Error> {
+        self.set.history().await
+    }
+
+    pub async fn force(&self, version: i64) -> Result<(), Error> {
+        self.set.force(version).await
+    }
+
+    pub async fn forget(&self, version: i64) -> Result<(), Error> {
+        self.set.forget(version).await
+    }
+
+    /// See [`Migrations::readiness`].
+    pub async fn readiness(&self) -> Readiness {
+        self.set.readiness().await
+    }
+
+    #[cfg(feature = "cli")]
+    pub(crate) async fn up_with(&self, to: Option<i64>, hooks: Hooks<'_>) -> Result<Report, Error> {
+        self.set.up(to, hooks).await
+    }
+
+    #[cfg(feature = "cli")]
+    pub(crate) async fn down_with(&self, back: Back, hooks: Hooks<'_>) -> Result<Report, Error> {
+        self.set.down(back, hooks).await
+    }
+
+    #[cfg(feature = "cli")]
+    pub(crate) async fn plan_down_with(&self, back: Back) -> Result<Plan, Error> {
+        self.set.plan_down(back).await
+    }
+
+    /// `error` as coming from this set.
+    pub(crate) fn blame(&self, error: Error) -> Error {
+        Error::Target {
+            name: self.name.clone(),
+            error: Box::new(error),
+        }
+    }
+}
+
+impl std::fmt::Debug for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("name", &self.name)
+            .field("language", &self.language())
+            .field("migrations", &self.migrations().len())
+            .field("settings", self.settings())
+            .finish()
+    }
+}
+
+/// What one set did in [`Targets::run`].
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TargetReport {
+    pub name: String,
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub report: Report,
+}
+
+/// A set's readiness, with its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NamedReadiness {
+    pub name: String,
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub readiness: Readiness,
+}
+
+/// Every set's readiness: `ready` when all are. Serialized as
+/// `{"ready": bool, "targets": [{"name": ..., <Readiness fields>}, ...]}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TargetsReadiness {
+    pub ready: bool,
+    pub targets: Vec<NamedReadiness>,
+}
+
+/// The migration sets of an application, in the order they are applied.
+#[derive(Debug, Default)]
+pub struct Targets<'a> {
+    targets: Vec<Target<'a>>,
+}
+
+impl<'a> Targets<'a> {
+    pub fn new() -> Self {
+        Targets::default()
+    }
+
+    /// Adds `migrations` on `db` with the default settings, after the sets
+    /// added before.
+    ///
+    /// # Panics
+    /// When a set of that name was added already, or the name is empty or
+    /// holds whitespace.
+    pub fn add<L, D>(self, name: impl Into<String>, migrations: &'a Migrations<L>, db: D) -> Self
+    where
+        L: Language,
+        D: Database<Language = L> + Send + 'a,
+    {
+        self.push(Target::new(name, migrations, db, Settings::default()))
+    }
+
+    /// [`Targets::add`] with settings (tracking table, schema, lock timeout, ...).
+    pub fn add_with<L, D>(
+        self,
+        name: impl Into<String>,
+        migrations: &'a Migrations<L>,
+        db: D,
+        settings: Settings,
+    ) -> Self
+    where
+        L: Language,
+        D: Database<Language = L> + Send + 'a,
+    {
+        self.push(Target::new(name, migrations, db, settings))
+    }
+
+    /// Adds a target built with [`Target::new`] or [`Target::borrowed`].
+    ///
+    /// # Panics
+    /// When a set of that name was added already.
+    pub fn push(mut self, target: Target<'a>) -> Self {
+        assert!(
+            self.get(target.name()).is_none(),
+            "two migration sets are named `{}`; names pick sets on the command line, so each must be unique",
+            target.name()
+        );
+        self.targets.push(target);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Target<'a>> {
+        self.targets.iter().find(|t| t.name == name)
+    }
+
+    /// The sets in their declared order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Target<'a>> {
+        self.targets.iter()
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.targets.iter().map(Target::name).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Applies every set's pending migrations, one set after the other in the
+    /// declared order. The first failure stops it: later sets are not
+    /// touched, and the error is [`Error::Target`] naming the set.
+    pub async fn run(&self) -> Result<Vec<TargetReport>, Error> {
+        let mut reports = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            let report = target.run().await.map_err(|err| target.blame(err))?;
+            reports.push(TargetReport {
+                name: target.name.clone(),
+                report,
+            });
+        }
+        Ok(reports)
+    }
+
+    /// What [`Targets::run`] would do, set by set, changing nothing. The first
+    /// set that cannot be planned (drift, dirty, unreachable) stops it, named.
+    pub async fn plan(&self) -> Result<Vec<(String, Plan)>, Error> {
+        let mut plans = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            let plan = target.plan().await.map_err(|err| target.blame(err))?;
+            plans.push((target.name.clone(), plan));
+        }
+        Ok(plans)
+    }
+
+    /// Every set's status, read one after the other: a set that cannot be
+    /// read does not hide the others.
+    pub async fn status(&self) -> Vec<(String, Result<Status, Error>)> {
+        let mut statuses = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            statuses.push((target.name.clone(), target.status().await));
+        }
+        statuses
+    }
+
+    /// Every set's readiness, read one after the other; never fails.
+    pub async fn readiness(&self) -> TargetsReadiness {
+        let mut targets = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            targets.push(NamedReadiness {
+                name: target.name.clone(),
+                readiness: target.readiness().await,
+            });
+        }
+        TargetsReadiness {
+            ready: targets.iter().all(|t| t.readiness.up_to_date),
+            targets,
+        }
+    }
+}
+
+impl<'t, 'a> IntoIterator for &'t Targets<'a> {
+    type Item = &'t Target<'a>;
+    type IntoIter = std::slice::Iter<'t, Target<'a>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.targets.iter()
+    }
+}

@@ -1,0 +1,296 @@
+//! One migration set applied to many databases: a PostgreSQL schema, a MySQL
+//! database or an SQLite file per tenant.
+//!
+//! ```ignore
+//! let mut tenants = Tenants::new(&MIGRATIONS).concurrency(8);
+//! for name in tenant_names {
+//!     // one schema per tenant: tracking tables, lock key and search_path
+//!     tenants = tenants.tenant(&name, pool.clone(), Settings::default().schema(&name));
+//! }
+//! let report = tenants.run().await;          // every tenant, failures reported by name
+//! let status = tenants.status().await;       // how many up to date, pending, failed, dirty
+//! ```
+//!
+//! Each tenant is a [`Target`]: its own settings, so its own tracking tables
+//! and its own migration lock (the PostgreSQL lock key comes from the schema
+//! and table, the MySQL lock name from the database and table, SQLite locks
+//! its file). Two processes migrating the same tenants at once apply each
+//! migration once per tenant, as with a single database.
+
+use crate::backend::Database;
+use crate::targets::{NamedReadiness, Target};
+use crate::{Error, Language, Migrations, ReadinessState, Report, Settings};
+use futures_util::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The same migration set on many databases.
+pub struct Tenants<'a, L: Language> {
+    migrations: &'a Migrations<L>,
+    tenants: Vec<Target<'a>>,
+    concurrency: usize,
+    stop_on_failure: bool,
+}
+
+impl<'a, L: Language> Tenants<'a, L> {
+    /// No tenant yet; 4 at a time; a failure does not stop the others.
+    pub fn new(migrations: &'a Migrations<L>) -> Self {
+        Tenants {
+            migrations,
+            tenants: Vec::new(),
+            concurrency: 4,
+            stop_on_failure: false,
+        }
+    }
+
+    /// Adds a tenant: its database handle and the settings that place it
+    /// (`Settings::schema` for a PostgreSQL schema per tenant).
+    ///
+    /// # Panics
+    /// When a tenant of that name was added already, or the name is empty or
+    /// holds whitespace.
+    pub fn tenant<D>(mut self, name: impl Into<String>, db: D, settings: Settings) -> Self
+    where
+        D: Database<Language = L> + Send + 'a,
+    {
+        let target = Target::new(name, self.migrations, db, settings);
+        assert!(
+            self.get(target.name()).is_none(),
+            "two tenants are named `{}`; each must be unique",
+            target.name()
+        );
+        self.tenants.push(target);
+        self
+    }
+
+    /// How many tenants are worked on at once (at least 1). With a shared
+    /// pool, give the pool at least this many connections: each tenant's
+    /// operation holds one.
+    pub fn concurrency(mut self, tenants_at_once: usize) -> Self {
+        self.concurrency = tenants_at_once.max(1);
+        self
+    }
+
+    /// After the first failure, start no other tenant (those already running
+    /// finish); the ones not started are reported `Skipped`.
+    pub fn stop_on_failure(mut self, stop: bool) -> Self {
+        self.stop_on_failure = stop;
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Target<'a>> {
+        self.tenants.iter().find(|t| t.name() == name)
+    }
+
+    /// The tenants in the order they were added.
+    pub fn iter(&self) -> std::slice::Iter<'_, Target<'a>> {
+        self.tenants.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.tenants.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
+    }
+
+    /// Applies the pending migrations of every tenant, `concurrency` at a
+    /// time. Results come back in the order the tenants were added.
+    pub async fn run(&self) -> TenantsReport {
+        let failed = AtomicBool::new(false);
+        let failed = &failed;
+        let tenants = futures_util::stream::iter(self.tenants.iter().map(|tenant| async move {
+            let outcome = if self.stop_on_failure && failed.load(Ordering::SeqCst) {
+                TenantOutcome::Skipped
+            } else {
+                match tenant.run().await {
+                    Ok(report) => TenantOutcome::Applied(report),
+                    Err(err) => {
+                        failed.store(true, Ordering::SeqCst);
+                        TenantOutcome::Failed(err)
+                    }
+                }
+            };
+            TenantRun {
+                name: tenant.name().to_string(),
+                outcome,
+            }
+        }))
+        .buffered(self.concurrency)
+        .collect()
+        .await;
+        TenantsReport { tenants }
+    }
+
+    /// Every tenant's readiness, `concurrency` at a time, with the counts.
+    /// Reads only.
+    pub async fn status(&self) -> TenantsStatus {
+        let tenants: Vec<NamedReadiness> = futures_util::stream::iter(self.tenants.iter().map(|tenant| async move {
+            NamedReadiness {
+                name: tenant.name().to_string(),
+                readiness: tenant.readiness().await,
+            }
+        }))
+        .buffered(self.concurrency)
+        .collect()
+        .await;
+        TenantsStatus::of(tenants)
+    }
+}
+
+/// What happened to one tenant in [`Tenants::run`].
+#[derive(Debug)]
+pub enum TenantOutcome {
+    /// Its pending migrations were applied (the report is empty when none were).
+    Applied(Report),
+    Failed(Error),
+    /// Not attempted: an earlier tenant failed with `stop_on_failure`.
+    Skipped,
+}
+
+#[derive(Debug)]
+pub struct TenantRun {
+    pub name: String,
+    pub outcome: TenantOutcome,
+}
+
+/// Every tenant's outcome, in the order the tenants were added.
+///
+/// Serialized (feature `serde`) as `{"applied": n, "failed": n, "skipped": n,
+/// "tenants": [{"name", "outcome": "applied"|"failed"|"skipped", "steps": n,
+/// "error": text|null}]}`.
+#[derive(Debug)]
+pub struct TenantsReport {
+    pub tenants: Vec<TenantRun>,
+}
+
+impl TenantsReport {
+    /// The tenants that failed, with their errors.
+    pub fn failures(&self) -> Vec<(&str, &Error)> {
+        self.tenants
+            .iter()
+            .filter_map(|run| match &run.outcome {
+                TenantOutcome::Failed(err) => Some((run.name.as_str(), err)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn count(&self, matches: fn(&TenantOutcome) -> bool) -> usize {
+        self.tenants.iter().filter(|run| matches(&run.outcome)).count()
+    }
+
+    /// Tenants brought up to date (including those that already were).
+    pub fn applied_count(&self) -> usize {
+        self.count(|o| matches!(o, TenantOutcome::Applied(_)))
+    }
+
+    pub fn failed_count(&self) -> usize {
+        self.count(|o| matches!(o, TenantOutcome::Failed(_)))
+    }
+
+    pub fn skipped_count(&self) -> usize {
+        self.count(|o| matches!(o, TenantOutcome::Skipped))
+    }
+
+    /// `Ok` when every tenant was brought up to date; otherwise the first
+    /// failure in tenant order, as [`Error::Target`] naming the tenant.
+    pub fn into_result(self) -> Result<Vec<(String, Report)>, Error> {
+        let mut reports = Vec::with_capacity(self.tenants.len());
+        for run in self.tenants {
+            match run.outcome {
+                TenantOutcome::Applied(report) => reports.push((run.name, report)),
+                TenantOutcome::Failed(error) => {
+                    return Err(Error::Target {
+                        name: run.name,
+                        error: Box::new(error),
+                    })
+                }
+                // Tenants are started in order and only after a failure are
+                // any skipped, so that failure came first and returned above.
+                TenantOutcome::Skipped => {}
+            }
+        }
+        Ok(reports)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for TenantRun {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (outcome, steps, error) = match &self.outcome {
+            TenantOutcome::Applied(report) => ("applied", report.steps.len(), None),
+            TenantOutcome::Failed(err) => ("failed", 0, Some(err.to_string())),
+            TenantOutcome::Skipped => ("skipped", 0, None),
+        };
+        let mut out = serializer.serialize_struct("TenantRun", 4)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("outcome", outcome)?;
+        out.serialize_field("steps", &steps)?;
+        out.serialize_field("error", &error)?;
+        out.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for TenantsReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("TenantsReport", 4)?;
+        out.serialize_field("applied", &self.applied_count())?;
+        out.serialize_field("failed", &self.failed_count())?;
+        out.serialize_field("skipped", &self.skipped_count())?;
+        out.serialize_field("tenants", &self.tenants)?;
+        out.end()
+    }
+}
+
+/// How the tenants stand: each tenant's readiness and how many are in each
+/// state. Every tenant counts in exactly one of the counts (its
+/// [`ReadinessState`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TenantsStatus {
+    pub total: usize,
+    pub up_to_date: usize,
+    pub pending: usize,
+    /// The database could not be read.
+    pub failed: usize,
+    pub dirty: usize,
+    pub drifted: usize,
+    pub ahead: usize,
+    pub invalid: usize,
+    pub tenants: Vec<NamedReadiness>,
+}
+
+impl TenantsStatus {
+    fn of(tenants: Vec<NamedReadiness>) -> TenantsStatus {
+        let count = |state: ReadinessState| tenants.iter().filter(|t| t.readiness.state == state).count();
+        TenantsStatus {
+            total: tenants.len(),
+            up_to_date: count(ReadinessState::Ready),
+            pending: count(ReadinessState::Pending),
+            failed: count(ReadinessState::Error),
+            dirty: count(ReadinessState::Dirty),
+            drifted: count(ReadinessState::Drifted),
+            ahead: count(ReadinessState::Ahead),
+            invalid: count(ReadinessState::Invalid),
+            tenants,
+        }
+    }
+
+    /// Every tenant is up to date.
+    pub fn all_ready(&self) -> bool {
+        self.up_to_date == self.total
+    }
+
+    /// The tenants in `state`, by name.
+    pub fn in_state(&self, state: ReadinessState) -> Vec<&str> {
+        self.tenants
+            .iter()
+            .filter(|t| t.readiness.state == state)
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+}

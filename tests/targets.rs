@@ -1,0 +1,708 @@
+//! Several migration sets as one value (`Targets`) and one set on many
+//! databases (`Tenants`), against real databases: SQLite files always,
+//! PostgreSQL and MariaDB when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set
+//! (skipped loudly otherwise, failed under `CI=true`).
+#![cfg(feature = "sqlite")]
+
+#[allow(unused_macros)]
+mod support;
+
+use embedded_migrations::{
+    embed_migrations, Error, Migrations, ReadinessState, Settings, Target, Targets, TenantOutcome, Tenants,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use std::path::{Path, PathBuf};
+
+static APP: Migrations = embed_migrations!("migrations/sqlite");
+static EVENTS: Migrations = embed_migrations!("migrations/events");
+static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
+
+/// A scratch folder, removed at the end unless the test failed.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(support::unique_name(test));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept {} for inspection", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn sqlite_file(path: &Path) -> SqlitePool {
+    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    SqlitePool::connect_with(options).await.unwrap()
+}
+
+async fn sqlite_tables(pool: &SqlitePool) -> Vec<String> {
+    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// The migrations/sqlite set's 002 creates this table without `IF NOT
+/// EXISTS`: a database that has it already fails there, after 001.
+const BREAK_002: &str = "CREATE TABLE portfolio_holdings (id INTEGER)";
+
+// ---------------------------------------------------------------------------
+// Targets
+
+#[tokio::test]
+async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
+    let dir = Scratch::new("targets_order");
+    let (app, broken, events) = (
+        sqlite_file(&dir.0.join("app.db")).await,
+        sqlite_file(&dir.0.join("broken.db")).await,
+        sqlite_file(&dir.0.join("events.db")).await,
+    );
+    let targets = Targets::new()
+        .add("app", &APP, app.clone())
+        .add("broken", &FAILING, broken.clone())
+        .add("events", &EVENTS, events.clone());
+    assert_eq!(targets.names(), ["app", "broken", "events"]);
+
+    let plans = targets.plan().await.unwrap();
+    let planned: Vec<(&str, usize)> = plans
+        .iter()
+        .map(|(name, plan)| (name.as_str(), plan.steps.len()))
+        .collect();
+    assert_eq!(planned, [("app", 7), ("broken", 3), ("events", 2)]);
+
+    let err = targets.run().await.expect_err("the second set fails");
+    match &err {
+        Error::Target { name, error } => {
+            assert_eq!(name, "broken");
+            assert!(
+                matches!(**error, Error::MigrationFailed { version: 2, .. }),
+                "{error:?}"
+            );
+        }
+        other => panic!("expected Error::Target, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.starts_with("migration set `broken`: migration 2 (create_c_then_fail)"),
+        "{text}"
+    );
+
+    // Before the failure: applied. The failing set: up to its failure.
+    // After it: not touched at all, not even its tracking tables.
+    assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);
+    assert_eq!(FAILING.status(&broken).await.unwrap().current_version(), 1);
+    assert_eq!(sqlite_tables(&events).await, Vec::<String>::new());
+    let statuses = targets.status().await;
+    let current: Vec<(&str, i64)> = statuses
+        .iter()
+        .map(|(name, status)| (name.as_str(), status.as_ref().unwrap().current_version()))
+        .collect();
+    assert_eq!(current, [("app", 7), ("broken", 1), ("events", 0)]);
+
+    let readiness = targets.readiness().await;
+    assert!(!readiness.ready);
+    let states: Vec<(&str, ReadinessState)> = readiness
+        .targets
+        .iter()
+        .map(|t| (t.name.as_str(), t.readiness.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("app", ReadinessState::Ready),
+            ("broken", ReadinessState::Pending),
+            ("events", ReadinessState::Pending)
+        ]
+    );
+    assert_eq!(readiness.targets[1].readiness.current_version, Some(1));
+    assert_eq!(readiness.targets[1].readiness.pending_count, 2);
+
+    // Without the broken set, a second boot applies the rest and nothing twice.
+    let fixed = Targets::new()
+        .add("app", &APP, app.clone())
+        .add("events", &EVENTS, events.clone());
+    let reports = fixed.run().await.unwrap();
+    assert_eq!(reports[0].name, "app");
+    assert!(reports[0].report.is_empty(), "app was up to date");
+    assert_eq!(reports[1].report.steps.len(), 2);
+    assert!(fixed.readiness().await.ready);
+}
+
+#[tokio::test]
+async fn a_target_reads_and_reverts_through_the_same_calls_as_its_table() {
+    let dir = Scratch::new("targets_calls");
+    let pool = sqlite_file(&dir.0.join("app.db")).await;
+    let settings = Settings::default().table("app_migrations");
+    let target = Target::new("app", &APP, pool.clone(), settings.clone());
+    assert_eq!(target.latest_version(), 7);
+    assert_eq!(target.plan().await.unwrap().steps.len(), 7);
+    target.run_to(3).await.unwrap();
+    assert_eq!(
+        APP.with(settings.clone())
+            .status(&pool)
+            .await
+            .unwrap()
+            .current_version(),
+        3,
+        "the target's settings are used"
+    );
+    assert!(sqlite_tables(&pool).await.contains(&"app_migrations".to_string()));
+    target.run().await.unwrap();
+    let readiness = target.readiness().await;
+    assert_eq!(readiness.state, ReadinessState::Ready);
+    assert_eq!(readiness.current_version, Some(7));
+    // 006 is irreversible: two steps back is refused before anything changes.
+    assert!(matches!(target.down(2).await, Err(Error::Irreversible { .. })));
+    assert_eq!(target.down(1).await.unwrap().steps.len(), 1);
+    assert_eq!(target.readiness().await.state, ReadinessState::Pending);
+    assert_eq!(target.history().await.unwrap().len(), 8);
+}
+
+#[test]
+#[should_panic(expected = "two migration sets are named `app`")]
+fn set_names_are_unique() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = Scratch::new("targets_unique");
+    let pool = runtime.block_on(sqlite_file(&dir.0.join("a.db")));
+    let _ = Targets::new().add("app", &APP, pool.clone()).add("app", &EVENTS, pool);
+}
+
+// ---------------------------------------------------------------------------
+// Tenants on SQLite files
+
+#[tokio::test]
+async fn fifty_sqlite_files_one_broken() {
+    let dir = Scratch::new("tenants_sqlite");
+    let mut tenants = Tenants::new(&APP).concurrency(8);
+    let mut pools = Vec::new();
+    for i in 0..50 {
+        let pool = sqlite_file(&dir.0.join(format!("tenant_{i:02}.db"))).await;
+        if i == 17 {
+            sqlx::query(BREAK_002).execute(&pool).await.unwrap();
+        }
+        tenants = tenants.tenant(format!("tenant_{i:02}"), pool.clone(), Settings::default());
+        pools.push(pool);
+    }
+    assert_eq!(tenants.len(), 50);
+
+    let report = tenants.run().await;
+    assert_eq!(report.tenants.len(), 50);
+    assert_eq!(report.applied_count(), 49);
+    assert_eq!(report.failed_count(), 1);
+    let failures = report.failures();
+    assert_eq!(failures[0].0, "tenant_17");
+    assert!(
+        matches!(failures[0].1, Error::MigrationFailed { version: 2, .. }),
+        "{:?}",
+        failures[0].1
+    );
+    for (i, run) in report.tenants.iter().enumerate() {
+        assert_eq!(run.name, format!("tenant_{i:02}"), "results in tenant order");
+    }
+    let err = report.into_result().unwrap_err();
+    assert!(
+        err.to_string().starts_with("migration set `tenant_17`: migration 2"),
+        "{err}"
+    );
+
+    // Every other file is really migrated.
+    for (i, pool) in pools.iter().enumerate() {
+        let current = APP.status(pool).await.unwrap().current_version();
+        assert_eq!(current, if i == 17 { 1 } else { 7 }, "tenant_{i:02}");
+    }
+
+    let status = tenants.status().await;
+    assert_eq!(
+        (
+            status.total,
+            status.up_to_date,
+            status.pending,
+            status.failed,
+            status.dirty
+        ),
+        (50, 49, 1, 0, 0)
+    );
+    assert_eq!(status.in_state(ReadinessState::Pending), ["tenant_17"]);
+    assert!(!status.all_ready());
+    let json = serde_json::to_value(&status).unwrap();
+    assert_eq!(json["up_to_date"], 49);
+    assert_eq!(json["tenants"][17]["name"], "tenant_17");
+    assert_eq!(json["tenants"][17]["state"], "pending");
+    assert_eq!(json["tenants"][17]["current_version"], 1);
+}
+
+#[tokio::test]
+async fn stop_on_failure_starts_no_tenant_after_the_failure() {
+    let dir = Scratch::new("tenants_stop");
+    let mut tenants = Tenants::new(&APP).concurrency(1).stop_on_failure(true);
+    let mut pools = Vec::new();
+    for i in 0..10 {
+        let pool = sqlite_file(&dir.0.join(format!("t{i}.db"))).await;
+        if i == 3 {
+            sqlx::query(BREAK_002).execute(&pool).await.unwrap();
+        }
+        tenants = tenants.tenant(format!("t{i}"), pool.clone(), Settings::default());
+        pools.push(pool);
+    }
+    let report = tenants.run().await;
+    let outcomes: Vec<&str> = report
+        .tenants
+        .iter()
+        .map(|run| match run.outcome {
+            TenantOutcome::Applied(_) => "applied",
+            TenantOutcome::Failed(_) => "failed",
+            TenantOutcome::Skipped => "skipped",
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["applied", "applied", "applied", "failed", "skipped", "skipped", "skipped", "skipped", "skipped", "skipped"]
+    );
+    for pool in &pools[4..] {
+        assert_eq!(
+            sqlite_tables(pool).await,
+            Vec::<String>::new(),
+            "a skipped tenant is untouched"
+        );
+    }
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        (
+            json["applied"].as_u64(),
+            json["failed"].as_u64(),
+            json["skipped"].as_u64()
+        ),
+        (Some(3), Some(1), Some(6))
+    );
+    assert_eq!(json["tenants"][3]["outcome"], "failed");
+    assert!(json["tenants"][3]["error"].as_str().unwrap().contains("migration 2"));
+    assert_eq!(json["tenants"][0]["steps"], 7);
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL and MariaDB
+
+#[cfg(feature = "postgres")]
+mod pg {
+    use super::support;
+    use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+    use std::str::FromStr;
+
+    /// A database of its own on the server, dropped when the test passes.
+    pub struct PgDatabase {
+        pub server: PgConnectOptions,
+        pub name: String,
+    }
+
+    impl PgDatabase {
+        pub async fn create(test: &str) -> Option<PgDatabase> {
+            let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+                support::missing_backend("TEST_POSTGRES_URL", test);
+                return None;
+            };
+            let server = PgConnectOptions::from_str(url.trim()).expect("a PostgreSQL URL");
+            let name = support::unique_name(test);
+            let mut admin = server.connect().await.expect("connect to TEST_POSTGRES_URL");
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let _ = admin.close().await;
+            Some(PgDatabase { server, name })
+        }
+
+        pub async fn pool(&self, connections: u32) -> PgPool {
+            PgPoolOptions::new()
+                .max_connections(connections)
+                .connect_with(self.server.clone().database(&self.name))
+                .await
+                .unwrap()
+        }
+    }
+
+    impl Drop for PgDatabase {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!("kept database {} for inspection", self.name);
+                return;
+            }
+            let (server, name) = (self.server.clone(), self.name.clone());
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async {
+                    let mut admin = server.connect().await.ok()?;
+                    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut admin).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod my {
+    use super::support;
+    use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+    use std::str::FromStr;
+
+    /// Databases of their own on the server, dropped when the test passes.
+    pub struct MyDatabases {
+        pub server: MySqlConnectOptions,
+        pub names: Vec<String>,
+    }
+
+    impl MyDatabases {
+        pub async fn create(test: &str, count: usize) -> Option<MyDatabases> {
+            let Ok(url) = std::env::var("TEST_MYSQL_URL") else {
+                support::missing_backend("TEST_MYSQL_URL", test);
+                return None;
+            };
+            let server = MySqlConnectOptions::from_str(url.trim()).expect("a MySQL URL");
+            let mut admin = server.connect().await.expect("connect to TEST_MYSQL_URL");
+            let base = support::unique_name(test);
+            let names: Vec<String> = (0..count).map(|i| format!("{base}_{i}")).collect();
+            for name in &names {
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+            }
+            let _ = admin.close().await;
+            Some(MyDatabases { server, names })
+        }
+
+        pub async fn pool(&self, index: usize) -> MySqlPool {
+            MySqlPoolOptions::new()
+                .max_connections(2)
+                .connect_with(self.server.clone().database(&self.names[index]))
+                .await
+                .unwrap()
+        }
+    }
+
+    impl Drop for MyDatabases {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!("kept databases {:?} for inspection", self.names);
+                return;
+            }
+            let (server, names) = (self.server.clone(), self.names.clone());
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async {
+                    let mut admin = server.connect().await.ok()?;
+                    for name in names {
+                        let drop = format!("DROP DATABASE IF EXISTS `{name}`");
+                        sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut admin).await.ok()?;
+                    }
+                    Some(())
+                })
+            })
+            .join();
+        }
+    }
+}
+
+#[cfg(all(feature = "postgres", feature = "mysql"))]
+#[tokio::test]
+async fn one_value_spans_sqlite_postgresql_and_mariadb() {
+    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static MY: Migrations = embed_migrations!("migrations/mysql");
+    let test = "targets_three_backends";
+    let (Some(pg), Some(my)) = (
+        pg::PgDatabase::create(test).await,
+        my::MyDatabases::create(test, 1).await,
+    ) else {
+        return;
+    };
+    let dir = Scratch::new(test);
+    let (lite, pg_pool, my_pool) = (
+        sqlite_file(&dir.0.join("app.db")).await,
+        pg.pool(3).await,
+        my.pool(0).await,
+    );
+    let targets = Targets::new()
+        .add("sqlite", &APP, lite.clone())
+        .add_with("postgres", &PG, pg_pool.clone(), Settings::default().schema("app"))
+        .add("mariadb", &MY, my_pool.clone());
+
+    let reports = targets.run().await.unwrap();
+    let applied: Vec<(&str, usize)> = reports
+        .iter()
+        .map(|r| (r.name.as_str(), r.report.steps.len()))
+        .collect();
+    assert_eq!(applied, [("sqlite", 7), ("postgres", 7), ("mariadb", 7)]);
+    // Really there, each in its own database (and the PostgreSQL set in its schema).
+    assert_eq!(APP.status(&lite).await.unwrap().current_version(), 7);
+    let in_schema: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'users'",
+    )
+    .fetch_one(&pg_pool)
+    .await
+    .unwrap();
+    assert_eq!(in_schema, 1);
+    assert_eq!(MY.status(&my_pool).await.unwrap().current_version(), 7);
+    assert!(targets.readiness().await.ready);
+
+    // A second boot applies nothing anywhere.
+    assert!(targets.run().await.unwrap().iter().all(|r| r.report.is_empty()));
+
+    // One set stepped back: only that one is no longer ready.
+    targets.get("mariadb").unwrap().down(1).await.unwrap();
+    let readiness = targets.readiness().await;
+    assert!(!readiness.ready);
+    let pending: Vec<&str> = readiness
+        .targets
+        .iter()
+        .filter(|t| !t.readiness.up_to_date)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(pending, ["mariadb"]);
+    drop((lite, pg_pool, my_pool));
+}
+
+/// 200 schemas in one database, one broken; twice at once, to show that each
+/// tenant's lock keeps each migration applied once.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn two_hundred_postgresql_schemas_one_broken() {
+    static PG: Migrations = embed_migrations!("migrations/postgres");
+    let Some(db) = pg::PgDatabase::create("tenants_pg").await else {
+        return;
+    };
+    let pool = db.pool(16).await;
+    sqlx::raw_sql("CREATE SCHEMA t_137; CREATE TABLE t_137.portfolio_holdings (id INTEGER)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut tenants = Tenants::new(&PG).concurrency(8);
+    for i in 0..200 {
+        let name = format!("t_{i:03}");
+        tenants = tenants.tenant(&name, pool.clone(), Settings::default().schema(&name));
+    }
+
+    let (first, second) = tokio::join!(tenants.run(), tenants.run());
+    for report in [&first, &second] {
+        assert_eq!(report.failed_count(), 1);
+        assert_eq!(report.applied_count(), 199);
+        let (name, err) = report.failures()[0];
+        assert_eq!(name, "t_137");
+        assert!(matches!(err, Error::MigrationFailed { version: 2, .. }), "{err:?}");
+    }
+    let steps: usize = [&first, &second]
+        .iter()
+        .flat_map(|r| &r.tenants)
+        .map(|run| match &run.outcome {
+            TenantOutcome::Applied(report) => report.steps.len(),
+            _ => 0,
+        })
+        .sum();
+    // (t_137's 001 is in neither report: its run failed; its history below
+    // shows it applied once.)
+    assert_eq!(steps, 199 * 7, "each migration of each tenant applied by one run only");
+    for i in 0..200 {
+        let (ups, tables): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT (SELECT count(*) FROM t_{i:03}._embedded_migrations_history WHERE direction = 'up' AND success), \
+                    (SELECT count(*) FROM information_schema.tables WHERE table_schema = 't_{i:03}' \
+                     AND table_name = 'skill_progressions')"
+        )))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if i == 137 {
+            assert_eq!((ups, tables), (1, 0), "t_137 stopped at its failure");
+        } else {
+            assert_eq!((ups, tables), (7, 1), "t_{i:03}");
+        }
+    }
+
+    let status = tenants.status().await;
+    assert_eq!(
+        (
+            status.total,
+            status.up_to_date,
+            status.pending,
+            status.failed,
+            status.dirty
+        ),
+        (200, 199, 1, 0, 0)
+    );
+    assert_eq!(status.in_state(ReadinessState::Pending), ["t_137"]);
+    pool.close().await;
+}
+
+/// MariaDB databases as tenants: a migration failing after a statement
+/// that committed cannot roll back, so it shows as dirty in the counts.
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mariadb_databases_as_tenants_count_the_dirty_one() {
+    // 002 creates `half`, then inserts into `half_log`: it fails halfway
+    // where `half_log` does not exist.
+    static HALF: Migrations = embed_migrations!("tests/fixtures/mysql_dirty");
+    let Some(dbs) = my::MyDatabases::create("tenants_my", 6).await else {
+        return;
+    };
+    let mut tenants = Tenants::new(&HALF).concurrency(3);
+    for i in 0..6 {
+        let pool = dbs.pool(i).await;
+        if i != 4 {
+            sqlx::query("CREATE TABLE half_log (id INTEGER)")
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        tenants = tenants.tenant(format!("db{i}"), pool, Settings::default());
+    }
+    let report = tenants.run().await;
+    assert_eq!(report.applied_count(), 5);
+    assert_eq!(report.failures()[0].0, "db4");
+    let status = tenants.status().await;
+    assert_eq!((status.up_to_date, status.dirty, status.pending), (5, 1, 0));
+    assert_eq!(status.in_state(ReadinessState::Dirty), ["db4"]);
+    let dirty = &status.tenants[4].readiness;
+    assert!(dirty.dirty && !dirty.up_to_date);
+    assert!(dirty.error.as_deref().unwrap_or("").contains("is dirty"), "{dirty:?}");
+}
+
+/// Not a test of behaviour: the wall time of 200 PostgreSQL schemas at the
+/// concurrency levels in `TENANTS_CONCURRENCY` (default "1,8"), for
+/// BENCHMARKS.md. Run with `--ignored --nocapture`.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+#[ignore]
+async fn tenants_wall_time() {
+    static PG: Migrations = embed_migrations!("migrations/postgres");
+    let levels = std::env::var("TENANTS_CONCURRENCY").unwrap_or_else(|_| "1,8".to_string());
+    for level in levels.split(',').map(|l| l.trim().parse::<usize>().unwrap()) {
+        let Some(db) = pg::PgDatabase::create("tenants_wall_time").await else {
+            return;
+        };
+        let pool = db.pool(level as u32 + 1).await;
+        let mut tenants = Tenants::new(&PG).concurrency(level);
+        for i in 0..200 {
+            let name = format!("t_{i:03}");
+            tenants = tenants.tenant(&name, pool.clone(), Settings::default().schema(&name));
+        }
+        let started = std::time::Instant::now();
+        let report = tenants.run().await;
+        let fresh = started.elapsed();
+        assert_eq!(report.applied_count(), 200);
+        let started = std::time::Instant::now();
+        let report = tenants.run().await;
+        let again = started.elapsed();
+        assert_eq!(report.applied_count(), 200);
+        let started = std::time::Instant::now();
+        let status = tenants.status().await;
+        let read = started.elapsed();
+        assert!(status.all_ready());
+        println!(
+            "200 tenants, concurrency {level}: fresh run {:.2} s, nothing pending {:.3} s, status {:.3} s",
+            fresh.as_secs_f64(),
+            again.as_secs_f64(),
+            read.as_secs_f64()
+        );
+        pool.close().await;
+    }
+}
+
+/// PostgreSQL and Neo4j sets in one value, as `examples/pg_and_neo4j.rs`
+/// declares them. The Neo4j server is shared with the Neo4j suite: this test
+/// holds `/tmp/embedded-migrations-neo4j.lock` while it uses it, and keeps its
+/// tracking under its own labels (`Settings::table`).
+#[cfg(all(feature = "postgres", feature = "neo4j"))]
+#[tokio::test]
+async fn one_value_spans_postgresql_and_neo4j() {
+    use embedded_migrations::neo4rs::{query, Graph};
+    use embedded_migrations::CypherMigrations;
+    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PROBE: CypherMigrations = embed_migrations!("tests/fixtures/targets_graph");
+    let test = "targets_pg_neo4j";
+    let (Ok(uri), Ok(user), Ok(password)) = (
+        std::env::var("NEO4J_TEST_URI"),
+        std::env::var("NEO4J_TEST_USER"),
+        std::env::var("NEO4J_TEST_PASSWORD"),
+    ) else {
+        support::missing_backend("NEO4J_TEST_URI", test);
+        return;
+    };
+    let Some(pg) = pg::PgDatabase::create(test).await else {
+        return;
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/embedded-migrations-neo4j.lock")
+        .unwrap();
+    // The Neo4j suite holds it for its whole run: wait, but not forever.
+    let started = std::time::Instant::now();
+    while let Err(err) = lock.try_lock() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "waited 600 s for /tmp/embedded-migrations-neo4j.lock (held by another Neo4j test run): {err}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let graph = Graph::new(uri, user, password)
+        .await
+        .expect("connect to NEO4J_TEST_URI");
+    let tracking = Settings::default().table("em_targets_migrations");
+    let targets = Targets::new().add("postgres", &PG, pg.pool(3).await).add_with(
+        "graph",
+        &PROBE,
+        graph.clone(),
+        tracking.clone(),
+    );
+
+    let result = targets.run().await;
+    let readiness = targets.readiness().await;
+    let probes = async {
+        let mut rows = graph
+            .execute(query("MATCH (n:EmTargetsProbe) RETURN count(n) AS n"))
+            .await
+            .unwrap();
+        let row = rows.next().await.unwrap().expect("one row");
+        row.get::<i64>("n").unwrap()
+    };
+    let applied_probes = probes.await;
+    // Leave the shared server as found, whatever the assertions say.
+    let reverted = targets.get("graph").unwrap().down_to(0).await;
+    for label in [
+        "em_targets_migrations",
+        "em_targets_migrations_history",
+        "em_targets_migrations_state",
+    ] {
+        let _ = graph.run(query(&format!("MATCH (n:{label}) DELETE n"))).await;
+    }
+    drop(lock);
+
+    let reports = result.unwrap();
+    let applied: Vec<(&str, usize)> = reports
+        .iter()
+        .map(|r| (r.name.as_str(), r.report.steps.len()))
+        .collect();
+    assert_eq!(applied, [("postgres", 7), ("graph", 1)]);
+    assert!(readiness.ready, "{readiness:?}");
+    assert_eq!(applied_probes, 1);
+    assert_eq!(reverted.unwrap().steps.len(), 1);
+}
