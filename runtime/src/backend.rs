@@ -54,7 +54,9 @@ impl State {
 }
 
 /// One migration to run in one direction, with everything the backend must
-/// write beside it, atomically where the database allows.
+/// write beside it, atomically where the database allows. Only the engine
+/// makes one (`non_exhaustive`: a field added later breaks no backend).
+#[non_exhaustive]
 pub struct Change<'a> {
     pub migration: &'a Migration,
     pub direction: Direction,
