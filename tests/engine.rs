@@ -15,6 +15,7 @@ mod fixtures;
 use embedded_migrations::backend::{BoxFuture, Change, Database, Session, State};
 use embedded_migrations::core::split::{split, Dialect};
 use embedded_migrations::core::{chain_step, time};
+use embedded_migrations::embed_migrations;
 use embedded_migrations::{
     AppliedMigration, Checksum, Direction, Error, HistoryEntry, MigrationState, Migrations, Settings, Sql,
 };
@@ -24,9 +25,15 @@ use std::future::ready;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+/// BASE plus 004 create_d: a new release after BASE.
+static EXTENDED: Migrations = embed_migrations!("tests/fixtures/extended");
+
 /// What another process does just before one of our changes reaches the
 /// database.
 type Interference = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// More session calls than any test makes: past it, the engine is looping.
+const CALLS_LIMIT: usize = 10_000;
 
 struct Store {
     /// The tracking tables exist.
@@ -41,6 +48,8 @@ struct Store {
     sent: Vec<(i64, Direction)>,
     /// Run before the next `apply`/`apply_group` calls, one each.
     interference: VecDeque<Interference>,
+    /// Run before every `apply`/`apply_group` call: a process that never stops.
+    perpetual: Option<fn(&mut Store)>,
 }
 
 #[derive(Clone)]
@@ -59,6 +68,7 @@ impl MemoryDb {
             calls: Vec::new(),
             sent: Vec::new(),
             interference: VecDeque::new(),
+            perpetual: None,
         })))
     }
 
@@ -122,6 +132,9 @@ impl Store {
         if let Some(other_process) = self.interference.pop_front() {
             other_process(self);
         }
+        if let Some(other_process) = self.perpetual {
+            other_process(self);
+        }
     }
 }
 
@@ -129,6 +142,10 @@ impl MemorySession {
     fn call<T: Send + 'static>(&mut self, name: &'static str, body: impl FnOnce(&mut Store) -> T) -> BoxFuture<'_, T> {
         let mut store = self.0.store();
         store.calls.push(name);
+        assert!(
+            store.calls.len() < CALLS_LIMIT,
+            "the engine is looping: {CALLS_LIMIT} session calls"
+        );
         let result = body(&mut store);
         Box::pin(ready(result))
     }
@@ -638,4 +655,86 @@ async fn reads_create_nothing() {
         "{calls:?}"
     );
     assert!(!db.store().prepared);
+}
+
+/// Issue 13: four migrations applied, the state row edited by hand, a new
+/// migration added: `run` looped for ever, every round a conflict.
+#[tokio::test]
+async fn a_state_row_edited_by_hand_stops_run_and_down_with_a_typed_error() {
+    let db = MemoryDb::new();
+    BASE.run(&db).await.expect("run");
+    db.store().state.applied_count = 2;
+    let err = EXTENDED
+        .run(&db)
+        .await
+        .expect_err("the state row disagrees with the rows");
+    match &err {
+        Error::StateMismatch { recorded, rows, .. } => {
+            assert_eq!((recorded.applied_count, recorded.last_version), (2, 3));
+            assert_eq!((rows.applied_count, rows.last_version), (3, 3));
+        }
+        other => panic!("expected a state mismatch, got {other}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("says 2 migration(s) applied up to version 3")
+            && text.contains("holds 3 up to version 3")
+            && text.contains("applied_count = 3"),
+        "{text}"
+    );
+    assert_eq!(err.exit_code(), 2);
+    assert_eq!(db.sent(4, Direction::Up), 0, "the pending 004 never ran");
+    assert!(matches!(EXTENDED.down(&db, 1).await, Err(Error::StateMismatch { .. })));
+    assert_eq!(db.sent(3, Direction::Down), 0);
+    assert!(!db.store().locked, "the lock is released");
+
+    // Doing what the message says makes the run go through.
+    let rows = match err {
+        Error::StateMismatch { rows, .. } => rows,
+        _ => unreachable!(),
+    };
+    db.store().state = rows;
+    let report = EXTENDED.run(&db).await.expect("after the repair");
+    assert_eq!(steps(&report), [(4, Direction::Up)]);
+}
+
+/// Issue 13: a deleted newest row with a pending migration after it: the
+/// rows plan to apply 003 again, the state row says it is applied.
+#[tokio::test]
+async fn a_deleted_tracking_row_is_a_typed_error_and_nothing_runs_twice() {
+    let db = MemoryDb::new();
+    BASE.run(&db).await.expect("run");
+    db.store().rows.remove(&3);
+    let err = EXTENDED
+        .run(&db)
+        .await
+        .expect_err("the rows disagree with the state row");
+    assert!(matches!(err, Error::StateMismatch { .. }), "{err}");
+    assert_eq!(db.sent(3, Direction::Up), 1, "003 was not run again");
+    assert_eq!(db.sent(4, Direction::Up), 0);
+}
+
+/// Another process that never stops changing the state: the run gives up
+/// after a bounded number of plans instead of looping.
+#[tokio::test]
+async fn endless_concurrent_changes_end_in_a_typed_error_after_bounded_replans() {
+    let db = MemoryDb::new();
+    // It applies 001 when it is not applied and reverts it when it is, so
+    // the state moves before every change of ours.
+    db.store().perpetual = Some(|store: &mut Store| {
+        if store.rows.remove(&1).is_some() {
+            store.state = State::EMPTY;
+        } else {
+            applied_elsewhere(&BASE, 1)(store);
+        }
+    });
+    let err = BASE.run(&db).await.expect_err("never a stable state");
+    match &err {
+        Error::Contended { rounds, .. } => assert_eq!(*rounds, BASE.migrations().len() + 3),
+        other => panic!("expected contention, got {other}"),
+    }
+    let applies = db.take_calls().iter().filter(|c| **c == "apply").count();
+    assert_eq!(applies, BASE.migrations().len() + 3, "one attempt per round");
+    assert_eq!(db.store().sent.len(), 0, "no script ran: every change conflicted first");
+    assert!(!db.store().locked);
 }

@@ -426,3 +426,11 @@ async fn schema_option_keeps_the_tracking_tables_in_another_database() {
     assert!(again.expect("boot").is_empty());
     assert_eq!(default_status.expect("status").pending_count(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
+    let Some(db) = <MyDb as TestDb>::fresh("state_row_edited").await else {
+        return;
+    };
+    servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
+}

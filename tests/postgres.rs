@@ -574,3 +574,11 @@ async fn a_role_without_create_on_the_database_runs_in_its_own_schema() {
     let err = denied.expect_err("may not create a schema");
     assert!(err.to_string().contains("permission denied"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
+    let Some(db) = <PgDb as TestDb>::fresh("state_row_edited").await else {
+        return;
+    };
+    servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
+}

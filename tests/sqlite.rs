@@ -171,3 +171,11 @@ async fn operations_can_run_in_spawned_tasks() {
     .expect("operations");
     assert_eq!(report.steps.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
+    let Some(db) = <SqliteDb as TestDb>::fresh("state_row_edited").await else {
+        return;
+    };
+    servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
+}

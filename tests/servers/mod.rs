@@ -9,7 +9,7 @@
 
 use crate::support::{self, TestDb};
 use embedded_migrations::backend::Database;
-use embedded_migrations::{Error, Migrations, Report, Settings, Sql};
+use embedded_migrations::{embed_migrations, Error, Migrations, Report, Settings, Sql};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 use std::process::{Child, Command, Output, Stdio};
 use std::str::FromStr;
@@ -288,6 +288,43 @@ pub async fn example_set_applies_and_reverts<D: TestDb>(db: &D, example: &Migrat
     let err = example.down(db.pool(), 1).await.expect_err("006 is irreversible");
     assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
     example.validate(db.pool()).await.expect("valid");
+}
+
+/// BASE plus 004 create_d: the next release after BASE.
+pub static EXTENDED: Migrations = embed_migrations!("tests/fixtures/extended");
+
+/// Issue 13: three migrations applied, the state row edited by hand, a new
+/// migration added. `run` looped for ever (on PostgreSQL running and
+/// rolling back 004 in every round); now it and `down` stop at once with a
+/// typed error, and 004 never runs.
+pub async fn state_row_edited_by_hand_is_a_typed_error<D: TestDb>(db: &D) {
+    crate::support::fixtures::BASE.run(db.pool()).await.expect("run");
+    db.exec("UPDATE _embedded_migrations_state SET applied_count = 2 WHERE id = 1")
+        .await;
+    let within = Duration::from_secs(30);
+    let run = tokio::time::timeout(within, EXTENDED.run(db.pool()))
+        .await
+        .expect("run returns instead of looping");
+    match run {
+        Err(Error::StateMismatch { recorded, rows, .. }) => {
+            assert_eq!((recorded.applied_count, rows.applied_count), (2, 3))
+        }
+        other => panic!("expected a state mismatch, got {other:?}"),
+    }
+    let down = tokio::time::timeout(within, EXTENDED.down(db.pool(), 1))
+        .await
+        .expect("down returns instead of looping");
+    assert!(matches!(down, Err(Error::StateMismatch { .. })), "{down:?}");
+    assert!(
+        !db.tables().await.iter().any(|t| t.eq_ignore_ascii_case("d")),
+        "004 never ran"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history").await,
+        3,
+        "no run of 004 or of a down was attempted"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM a").await, 2, "003 was not reverted");
 }
 
 /// xorshift64*: reproducible kill moments from a printed seed.

@@ -3,7 +3,7 @@
 //! when another process changed the state in between.
 
 use super::{AppliedSet, Connect, DownTarget, Engine};
-use crate::backend::{Change, Session};
+use crate::backend::{Change, Session, State};
 use crate::report::{ProgressEvent, Report, StepReport};
 use crate::{Direction, Error, Migration};
 use std::time::Instant;
@@ -63,16 +63,32 @@ impl Engine<'_> {
     /// rounds did), and applies the plan; when a step finds that another
     /// process moved the state since the rows were read (`Conflict`), plans
     /// again on the new rows.
+    ///
+    /// Never endless: a state row that disagrees with the rows under the
+    /// lock is `StateMismatch` before anything runs (it would conflict in
+    /// every round), and each conflict means another process applied or
+    /// reverted a migration of this table, so more conflicts than the table
+    /// has migrations (plus a few) is `Contended`.
     async fn apply_and_replan(
         &self,
         session: &mut dyn Session,
         plan: impl Fn(&AppliedSet, &Report) -> Result<Steps, Error>,
     ) -> Result<Report, Error> {
+        let max_rounds = self.migrations.len() + 3;
         let mut report = Report::default();
-        loop {
+        for _ in 0..max_rounds {
+            let recorded = session.read_state().await?;
             let mut applied = AppliedSet::new(session.read_applied().await?);
+            // The rules first: their errors (drift, dirty, ...) say more
+            // than a disagreeing state row would.
             let steps = plan(&applied, &report)?;
-            let round = if self.settings.group && steps.direction == Direction::Up && !steps.migrations.is_empty() {
+            if steps.migrations.is_empty() {
+                return Ok(report);
+            }
+            if !self.state_agrees(session, recorded, &applied).await? {
+                continue;
+            }
+            let round = if self.settings.group && steps.direction == Direction::Up {
                 self.apply_group(session, &mut applied, &steps.migrations, &mut report)
                     .await
             } else {
@@ -83,6 +99,41 @@ impl Engine<'_> {
                 Err(err) => return Err(err),
                 Ok(()) => return Ok(report),
             }
+        }
+        Err(Error::Contended {
+            backend: session.backend(),
+            rounds: max_rounds,
+        })
+    }
+
+    /// Whether the state row `recorded` agrees with the tracking rows, as
+    /// every change will check: false when another process changed them
+    /// while they were read (plan again), `StateMismatch` when they
+    /// disagree for good.
+    async fn state_agrees(
+        &self,
+        session: &mut dyn Session,
+        recorded: Option<State>,
+        applied: &AppliedSet,
+    ) -> Result<bool, Error> {
+        let rows = applied.state();
+        match recorded {
+            Some(recorded) if recorded != rows => {
+                // Without a lock across reads (SQLite), a change committed
+                // between the two reads looks the same: read both again. If
+                // neither moved, they disagree for good.
+                let recorded_again = session.read_state().await?;
+                let rows_again = AppliedSet::new(session.read_applied().await?).state();
+                if recorded_again == Some(recorded) && rows_again == rows {
+                    return Err(Error::StateMismatch {
+                        backend: session.backend(),
+                        recorded,
+                        rows,
+                    });
+                }
+                Ok(false)
+            }
+            _ => Ok(true),
         }
     }
 
