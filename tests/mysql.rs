@@ -13,10 +13,9 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
-use servers::{now_ms, reported, spawn_child, wait_until, Rng};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-use std::str::FromStr;
+use servers::{now_ms, spawn_child, Rng};
+use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions};
 use std::time::{Duration, Instant};
 use support::fixtures::BASE;
 use support::TestDb;
@@ -30,24 +29,11 @@ static SLOW: Migrations = embed_migrations!("tests/fixtures/mysql_slow");
 
 /// The server from `TEST_MYSQL_URL`, or `None` after saying why.
 fn server(test: &str) -> Option<MySqlConnectOptions> {
-    match std::env::var(URL_ENV) {
-        Ok(url) if !url.trim().is_empty() => {
-            Some(MySqlConnectOptions::from_str(url.trim()).expect("TEST_MYSQL_URL is a MySQL URL"))
-        }
-        _ => {
-            support::missing_backend(URL_ENV, test);
-            None
-        }
-    }
+    servers::server(URL_ENV, test)
 }
 
 async fn create_database(server: &MySqlConnectOptions, name: &str) {
-    let mut admin = server.connect().await.expect("connect to TEST_MYSQL_URL");
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-    let _ = admin.close().await;
+    servers::admin(server, format!("CREATE DATABASE `{name}`")).await;
 }
 
 struct MyDb {
@@ -75,26 +61,7 @@ impl MyDb {
 }
 
 fn drop_database(server: &MySqlConnectOptions, name: &str) {
-    let (server, owned) = (server.clone(), name.to_string());
-    // Drop cannot await; a thread of its own can, whatever runtime the
-    // test is in.
-    let dropped = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .ok()?;
-        runtime.block_on(async {
-            let mut admin = server.connect().await.ok()?;
-            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{owned}`")))
-                .execute(&mut admin)
-                .await
-                .ok()
-        })
-    })
-    .join();
-    if !matches!(dropped, Ok(Some(_))) {
-        eprintln!("could not drop test database {name}");
-    }
+    servers::drop_database(server, format!("DROP DATABASE IF EXISTS `{name}`"), name);
 }
 
 impl Drop for MyDb {
@@ -129,17 +96,11 @@ impl TestDb for MyDb {
     }
 
     async fn exec(&self, sql: &str) {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&self.pool)
-            .await
-            .expect("exec");
+        servers::exec(&self.pool, sql).await
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(AssertSqlSafe(format!("SELECT CAST(({sql}) AS SIGNED)")))
-            .fetch_one(&self.pool)
-            .await
-            .expect("count")
+        servers::count(&self.pool, format!("SELECT CAST(({sql}) AS SIGNED)")).await
     }
 }
 
@@ -147,7 +108,6 @@ backend_scenarios!(MyDb);
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD_DB";
-const START_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD_START_MS";
 
 /// The child half of the process tests; a no-op unless one of them started
 /// this binary.
@@ -165,11 +125,7 @@ async fn child_process_entry() {
         .expect("the child connects");
     let report = match role.as_str() {
         "boot" => {
-            let start: u64 = std::env::var(START_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-            if now_ms() > start {
-                eprintln!("child started {} ms late", now_ms() - start);
-            }
-            wait_until(start).await;
+            servers::wait_for_start().await;
             EXAMPLE.run(&pool).await
         }
         "crash" => {
@@ -181,7 +137,7 @@ async fn child_process_entry() {
         other => panic!("unknown child role {other}"),
     };
     let report = report.unwrap_or_else(|err| panic!("child run: {err}"));
-    println!("\nCHILD-APPLIED {}", report.steps.len());
+    servers::report_applied(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,46 +145,14 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
     let Some(db) = MyDb::create("sixteen_processes").await else {
         return;
     };
-    let started = Instant::now();
     // Time enough for 16 processes to start on two cores before the instant.
-    let start = now_ms() + 2500;
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            spawn_child(
-                "child_process_entry",
-                &[
-                    (CHILD_ENV, "boot".to_string()),
-                    (DB_ENV, db.name.clone()),
-                    (START_ENV, start.to_string()),
-                ],
-            )
-        })
-        .collect();
-    let applied: Vec<usize> = children
-        .into_iter()
-        .map(|child| reported(&child.wait_with_output().expect("child output"), "CHILD-APPLIED "))
-        .collect();
-    eprintln!("applied per process: {applied:?} in {:?}", started.elapsed());
-    let total = EXAMPLE.migrations().len() as i64;
-    assert_eq!(applied.iter().sum::<usize>() as i64, total, "{applied:?}");
-    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, total);
-    assert_eq!(
-        db.count("SELECT count(*) FROM _embedded_migrations WHERE NOT dirty")
-            .await,
-        total
+    let applied = servers::boot_at_once(
+        "child_process_entry",
+        &[(CHILD_ENV, "boot".to_string()), (DB_ENV, db.name.clone())],
+        16,
+        Duration::from_millis(2500),
     );
-    assert_eq!(
-        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE direction = 'up' AND success")
-            .await,
-        total,
-        "history shows each migration applied once"
-    );
-    assert_eq!(
-        db.count("SELECT count(DISTINCT version) FROM _embedded_migrations_history")
-            .await,
-        total
-    );
-    EXAMPLE.validate(&db.pool).await.expect("valid after 16 boots");
+    servers::assert_each_applied_once(&db, &EXAMPLE, &applied).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,38 +351,13 @@ async fn a_held_lock_makes_run_wait_then_fail_naming_the_holder() {
         assert!(waiting.elapsed() < Duration::from_secs(20), "the holder never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let timeout = Duration::from_millis(400);
-    let err = SLOW
-        .with(Settings::default().lock_timeout(timeout))
-        .run(&db.pool)
-        .await
-        .expect_err("the lock is held for two seconds");
+    let err = servers::lock_timeout_names_the_holder(&SLOW, &db.pool, holder).await;
     match &err {
         Error::LockTimeout {
-            waited,
-            holder: Some(holder),
-            ..
-        } => {
-            assert!(*waited >= timeout && *waited < Duration::from_secs(2), "{waited:?}");
-            assert!(holder.contains("connection") && holder.contains(&db.name), "{holder}");
-        }
+            holder: Some(holder), ..
+        } => assert!(holder.contains("connection") && holder.contains(&db.name), "{holder}"),
         other => panic!("expected a lock timeout naming the holder, got {other}"),
     }
-    eprintln!("{err}");
-    // A zero timeout tries once and does not wait (for the two seconds the
-    // holder still needs).
-    let err = SLOW
-        .with(Settings::default().lock_timeout(Duration::ZERO))
-        .run(&db.pool)
-        .await
-        .expect_err("still held");
-    assert!(
-        matches!(err, Error::LockTimeout { waited, .. } if waited < Duration::from_secs(1)),
-        "{err}"
-    );
-    let report = holder.await.expect("holder task").expect("holder run");
-    assert_eq!(report.steps.len(), 1);
-    assert!(SLOW.run(&db.pool).await.expect("after the holder").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -483,25 +382,7 @@ async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
     let Some(db) = MyDb::create("example").await else {
         return;
     };
-    let report = EXAMPLE.run(&db.pool).await.expect("example set applies");
-    assert_eq!(report.steps.len(), EXAMPLE.migrations().len());
-    db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
-        .await;
-    assert_eq!(
-        db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
-        1,
-        "the trigger works"
-    );
-    db.exec(
-        "INSERT INTO portfolio_transactions (user_id, symbol, side, quantity, price, executed_at) \
-         SELECT id, 'abc', 'buy', 3, 10, NOW() FROM users",
-    )
-    .await;
-    assert_eq!(db.count("SELECT net_quantity FROM user_positions").await, 3);
-    EXAMPLE.down(&db.pool, 1).await.expect("revert the newest");
-    let err = EXAMPLE.down(&db.pool, 1).await.expect_err("006 is irreversible");
-    assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
-    EXAMPLE.validate(&db.pool).await.expect("valid");
+    servers::example_set_applies_and_reverts(&db, &EXAMPLE, Some("SELECT net_quantity FROM user_positions")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -512,27 +393,13 @@ async fn connection_errors_never_show_the_password() {
     let secret = "s3cret-Pa55word";
     let host = options.get_host().to_string();
     let port = options.get_port();
-    let cases = [
+    let urls = [
         // The server answers: access denied for this password.
         format!("mysql://root:{secret}@{host}:{port}/test"),
         // Nobody answers.
         format!("mysql://root:{secret}@127.0.0.1:9/test"),
     ];
-    for url in cases {
-        let pool = MySqlPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(2))
-            .connect_lazy(&url)
-            .expect("lazy pool");
-        for err in [
-            BASE.run(&pool).await.expect_err("cannot connect"),
-            BASE.status(&pool).await.expect_err("cannot connect"),
-        ] {
-            let text = format!("{err} / {err:?}");
-            assert!(!text.contains(secret), "{text}");
-            assert!(text.contains("connecting"), "{text}");
-            eprintln!("{err}");
-        }
-    }
+    servers::connection_errors_never_show_the_password::<MySql>(&BASE, urls, secret).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -558,4 +425,12 @@ async fn schema_option_keeps_the_tracking_tables_in_another_database() {
     assert_eq!(recorded.expect("tracking rows in the other database"), 3);
     assert!(again.expect("boot").is_empty());
     assert_eq!(default_status.expect("status").pending_count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
+    let Some(db) = <MyDb as TestDb>::fresh("state_row_edited").await else {
+        return;
+    };
+    servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
 }

@@ -14,10 +14,8 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
-use servers::{now_ms, reported, spawn_child, wait_until, Rng};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-use std::str::FromStr;
+use servers::{spawn_child, Rng};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use std::time::{Duration, Instant};
 use support::fixtures::{BASE, FAILING, SHORT};
 use support::TestDb;
@@ -35,15 +33,7 @@ static SLOW: Migrations = embed_migrations!("tests/fixtures/postgres_slow");
 
 /// The server from `TEST_POSTGRES_URL`, or `None` after saying why.
 fn server(test: &str) -> Option<PgConnectOptions> {
-    match std::env::var(URL_ENV) {
-        Ok(url) if !url.trim().is_empty() => {
-            Some(PgConnectOptions::from_str(url.trim()).expect("TEST_POSTGRES_URL is a PostgreSQL URL"))
-        }
-        _ => {
-            support::missing_backend(URL_ENV, test);
-            None
-        }
-    }
+    servers::server(URL_ENV, test)
 }
 
 struct PgDb {
@@ -56,12 +46,7 @@ impl PgDb {
     async fn create(test: &str) -> Option<PgDb> {
         let server = server(test)?;
         let name = support::unique_name(test);
-        let mut admin = server.connect().await.expect("connect to TEST_POSTGRES_URL");
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let _ = admin.close().await;
+        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
         let pool = PgPoolOptions::new()
             .max_connections(5)
             .connect_with(server.clone().database(&name))
@@ -106,28 +91,11 @@ impl Drop for PgDb {
             eprintln!("kept database {} for inspection", self.name);
             return;
         }
-        let (server, name) = (self.server.clone(), self.name.clone());
-        // Drop cannot await; a thread of its own can, whatever runtime the
-        // test is in.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let mut admin = server.connect().await.ok()?;
-                sqlx::raw_sql(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await
-                .ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
+        servers::drop_database(
+            &self.server,
+            format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            &self.name,
+        );
     }
 }
 
@@ -153,17 +121,11 @@ impl TestDb for PgDb {
     }
 
     async fn exec(&self, sql: &str) {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&self.pool)
-            .await
-            .expect("exec");
+        servers::exec(&self.pool, sql).await
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(AssertSqlSafe(sql.to_string()))
-            .fetch_one(&self.pool)
-            .await
-            .expect("count")
+        servers::count(&self.pool, sql.to_string()).await
     }
 }
 
@@ -172,7 +134,6 @@ backend_scenarios!(PgDb);
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_DB";
 const SCHEMA_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_SCHEMA";
-const START_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_START_MS";
 const CHILD_APPLICATION: &str = "em-test-child";
 
 /// The child half of the process tests; a no-op unless one of them started
@@ -192,16 +153,12 @@ async fn child_process_entry() {
         .expect("the child connects");
     match role.as_str() {
         "boot" => {
-            let start: u64 = std::env::var(START_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-            if now_ms() > start {
-                eprintln!("child started {} ms late", now_ms() - start);
-            }
-            wait_until(start).await;
+            servers::wait_for_start().await;
             let report = EXAMPLE
                 .run(&pool)
                 .await
                 .unwrap_or_else(|err| panic!("child run: {err}"));
-            println!("\nCHILD-APPLIED {}", report.steps.len());
+            servers::report_applied(&report);
         }
         "crash" => {
             let schema = std::env::var(SCHEMA_ENV).expect("the parent names the schema");
@@ -211,7 +168,7 @@ async fn child_process_entry() {
                 .run(&pool)
                 .await
                 .unwrap_or_else(|err| panic!("child run: {err}"));
-            println!("\nCHILD-APPLIED {}", report.steps.len());
+            servers::report_applied(&report);
         }
         other => panic!("unknown child role {other}"),
     }
@@ -222,54 +179,19 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
     let Some(db) = PgDb::create("sixteen_processes").await else {
         return;
     };
-    let started = Instant::now();
     // Time enough for 16 processes to start on two cores before the instant.
-    let start = now_ms() + 2500;
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            spawn_child(
-                "child_process_entry",
-                &[
-                    (CHILD_ENV, "boot".to_string()),
-                    (DB_ENV, db.name.clone()),
-                    (START_ENV, start.to_string()),
-                ],
-            )
-        })
-        .collect();
-    let applied: Vec<usize> = children
-        .into_iter()
-        .map(|child| reported(&child.wait_with_output().expect("child output"), "CHILD-APPLIED "))
-        .collect();
-    eprintln!("applied per process: {applied:?} in {:?}", started.elapsed());
-    let total = EXAMPLE.migrations().len();
-    assert_eq!(applied.iter().sum::<usize>(), total, "{applied:?}");
-    assert_eq!(
-        db.count("SELECT count(*) FROM _embedded_migrations").await,
-        total as i64
+    let applied = servers::boot_at_once(
+        "child_process_entry",
+        &[(CHILD_ENV, "boot".to_string()), (DB_ENV, db.name.clone())],
+        16,
+        Duration::from_millis(2500),
     );
-    assert_eq!(
-        db.count("SELECT count(*) FROM _embedded_migrations WHERE NOT dirty")
-            .await,
-        total as i64
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE direction = 'up' AND success")
-            .await,
-        total as i64,
-        "history shows each migration applied once"
-    );
-    assert_eq!(
-        db.count("SELECT count(DISTINCT version) FROM _embedded_migrations_history")
-            .await,
-        total as i64
-    );
+    servers::assert_each_applied_once(&db, &EXAMPLE, &applied).await;
     assert_eq!(
         db.count("SELECT count(*) FROM _embedded_migrations_history WHERE NOT success")
             .await,
         0
     );
-    EXAMPLE.validate(&db.pool).await.expect("valid after 16 boots");
     assert_eq!(db.advisory_locks().await, 0);
 }
 
@@ -383,21 +305,11 @@ async fn a_held_lock_makes_run_wait_then_fail_naming_the_holder() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let timeout = Duration::from_millis(400);
-    let err = SLOW
-        .with(Settings::default().lock_timeout(timeout))
-        .run(&db.pool)
-        .await
-        .expect_err("the lock is held for two seconds");
+    let err = servers::lock_timeout_names_the_holder(&SLOW, &db.pool, holder).await;
     match &err {
         Error::LockTimeout {
-            waited,
-            holder: Some(holder),
-            ..
-        } => {
-            assert!(*waited >= timeout && *waited < Duration::from_secs(2), "{waited:?}");
-            assert!(holder.contains("em-lock-holder") && holder.contains("pid"), "{holder}");
-        }
+            holder: Some(holder), ..
+        } => assert!(holder.contains("em-lock-holder") && holder.contains("pid"), "{holder}"),
         other => panic!("expected a lock timeout naming the holder, got {other}"),
     }
     let message = err.to_string();
@@ -405,21 +317,6 @@ async fn a_held_lock_makes_run_wait_then_fail_naming_the_holder() {
         message.contains("held by") && message.contains("em-lock-holder"),
         "{message}"
     );
-    eprintln!("{message}");
-    // A zero timeout tries once and does not wait (for the two seconds the
-    // holder still needs).
-    let err = SLOW
-        .with(Settings::default().lock_timeout(Duration::ZERO))
-        .run(&db.pool)
-        .await
-        .expect_err("still held");
-    assert!(
-        matches!(err, Error::LockTimeout { waited, .. } if waited < Duration::from_secs(1)),
-        "{err}"
-    );
-    let report = holder.await.expect("holder task").expect("holder run");
-    assert_eq!(report.steps.len(), 1);
-    assert!(SLOW.run(&db.pool).await.expect("after the holder").is_empty());
     assert_eq!(db.advisory_locks().await, 0);
 }
 
@@ -631,58 +528,25 @@ async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
     let Some(db) = PgDb::create("example").await else {
         return;
     };
-    let report = EXAMPLE.run(&db.pool).await.expect("example set applies");
-    assert_eq!(report.steps.len(), EXAMPLE.migrations().len());
-    db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
+    servers::example_set_applies_and_reverts(&db, &EXAMPLE, Some("SELECT net_quantity::bigint FROM user_positions"))
         .await;
-    assert_eq!(
-        db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
-        1,
-        "the trigger works"
-    );
-    db.exec(
-        "INSERT INTO portfolio_transactions (user_id, symbol, side, quantity, price, executed_at) \
-             SELECT id, 'abc', 'buy', 3, 10, now() FROM users",
-    )
-    .await;
-    assert_eq!(db.count("SELECT net_quantity::bigint FROM user_positions").await, 3);
-    EXAMPLE.down(&db.pool, 1).await.expect("revert the newest");
-    let err = EXAMPLE.down(&db.pool, 1).await.expect_err("006 is irreversible");
-    assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
-    EXAMPLE.validate(&db.pool).await.expect("valid");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_errors_never_show_the_password() {
-    let Some(_) = server("connection_errors_never_show_the_password") else {
+    let Some(options) = server("connection_errors_never_show_the_password") else {
         return;
     };
-    let url = std::env::var(URL_ENV).expect("checked above");
-    let options = PgConnectOptions::from_str(&url).expect("url");
     let secret = "s3cret-Pa55word";
     let host = options.get_host().to_string();
     let port = options.get_port();
-    let cases = [
+    let urls = [
         // The server answers: no such database.
         format!("postgres://postgres:{secret}@{host}:{port}/em_no_such_database"),
         // Nobody answers.
         format!("postgres://postgres:{secret}@127.0.0.1:9/postgres"),
     ];
-    for url in cases {
-        let pool = PgPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(2))
-            .connect_lazy(&url)
-            .expect("lazy pool");
-        for err in [
-            BASE.run(&pool).await.expect_err("cannot connect"),
-            BASE.status(&pool).await.expect_err("cannot connect"),
-        ] {
-            let text = format!("{err} / {err:?}");
-            assert!(!text.contains(secret), "{text}");
-            assert!(text.contains("connecting"), "{text}");
-            eprintln!("{err}");
-        }
-    }
+    servers::connection_errors_never_show_the_password::<Postgres>(&BASE, urls, secret).await;
 }
 
 /// An application role that owns its schema but may not create schemas
@@ -709,4 +573,12 @@ async fn a_role_without_create_on_the_database_runs_in_its_own_schema() {
     assert_eq!(result.expect("run as the application role").steps.len(), 3);
     let err = denied.expect_err("may not create a schema");
     assert!(err.to_string().contains("permission denied"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
+    let Some(db) = <PgDb as TestDb>::fresh("state_row_edited").await else {
+        return;
+    };
+    servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
 }

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod support;
+mod servers;
 
 use embedded_migrations::{embed_migrations, Error, Migrations, Settings};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
@@ -51,17 +52,11 @@ impl TestDb for SqliteDb {
     }
 
     async fn exec(&self, sql: &str) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&self.pool)
-            .await
-            .expect("exec");
+        servers::exec(&self.pool, sql).await
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&self.pool)
-            .await
-            .expect("count")
+        servers::count(&self.pool, sql.to_string()).await
     }
 }
 
@@ -80,7 +75,6 @@ static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_
 static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
-const START_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_START_MS";
 
 /// Child half of `two_processes_booting_at_once`: when started by it, applies
 /// SLOW to the file it names and prints how many migrations it applied.
@@ -88,56 +82,20 @@ const START_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_START_MS";
 async fn child_process_entry() {
     let Ok(path) = std::env::var(CHILD_ENV) else { return };
     let pool = open(&PathBuf::from(path)).await;
-    // Start together: every child waits for the same wall-clock instant.
-    let start: u128 = std::env::var(START_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    tokio::time::sleep(std::time::Duration::from_millis(start.saturating_sub(now) as u64)).await;
+    servers::wait_for_start().await;
     let report = SLOW.run(&pool).await.expect("child run");
-    // On a line of its own: libtest prints the test's name before it.
-    println!("\nCHILD-APPLIED {}", report.steps.len());
+    servers::report_applied(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_booting_at_once_apply_each_migration_once() {
     let db = SqliteDb::fresh("two_processes").await.expect("sqlite");
-    let exe = std::env::current_exe().expect("test binary");
-    let start = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        + 1000;
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            std::process::Command::new(&exe)
-                .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1"])
-                .env(CHILD_ENV, &db.path)
-                .env(START_ENV, start.to_string())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn child")
-        })
-        .collect();
-    let mut applied = Vec::new();
-    for child in children {
-        let output = child.wait_with_output().expect("child output");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let count: usize = stdout
-            .lines()
-            .find_map(|line| line.split("CHILD-APPLIED ").nth(1))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("child reports its count");
-        applied.push(count);
-    }
-    eprintln!("applied per process: {applied:?}");
+    let applied = servers::boot_at_once(
+        "child_process_entry",
+        &[(CHILD_ENV, db.path.display().to_string())],
+        4,
+        std::time::Duration::from_millis(1000),
+    );
     assert_eq!(
         applied.iter().sum::<usize>(),
         SLOW.migrations().len(),
@@ -190,19 +148,7 @@ async fn a_long_write_lock_times_out_with_a_clear_error() {
 #[tokio::test]
 async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
     let db = SqliteDb::fresh("example").await.expect("sqlite");
-    let report = EXAMPLE.run(db.pool()).await.expect("example set applies");
-    assert_eq!(report.steps.len(), EXAMPLE.migrations().len());
-    db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
-        .await;
-    assert_eq!(
-        db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
-        1,
-        "the trigger works"
-    );
-    EXAMPLE.down(db.pool(), 1).await.expect("revert the newest");
-    let err = EXAMPLE.down(db.pool(), 1).await.expect_err("006 is irreversible");
-    assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
-    EXAMPLE.validate(db.pool()).await.expect("valid");
+    servers::example_set_applies_and_reverts(&db, &EXAMPLE, None).await;
 }
 
 /// Applications start migrations from spawned tasks: every operation's
@@ -224,4 +170,12 @@ async fn operations_can_run_in_spawned_tasks() {
     .expect("task")
     .expect("operations");
     assert_eq!(report.steps.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
+    let Some(db) = <SqliteDb as TestDb>::fresh("state_row_edited").await else {
+        return;
+    };
+    servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
 }

@@ -1,119 +1,36 @@
 //! The contract between the engine and a database.
 //!
 //! The engine (planning, drift, ordering, locking policy, history) is written
-//! once; a backend only knows how to talk to its database. Adding a backend
-//! means one module implementing [`Database`] and [`Session`], and one cargo
-//! feature.
+//! once, in this crate, and talks to a database only through a
+//! `&mut dyn Session`: it is compiled once, here, not once per application
+//! crate and database. A backend knows how to talk to its database and
+//! nothing of the rules.
+//!
+//! Both traits are object-safe and may be implemented outside this crate
+//! (tests/engine.rs drives the engine through an in-memory database written
+//! there). Their futures are boxed: one allocation per call, next to a
+//! database round trip.
 
-use crate::engine::{DownTarget, Engine};
-use crate::report::{AppliedMigration, HistoryEntry, Plan, Report, Status};
+use crate::core::split::Dialect;
+use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Direction, Error, Language, Migration, Settings};
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
+/// The future every `Database` and `Session` method returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// A handle the user passes to `run`: a sqlx pool, a `neo4rs::Graph`.
-///
-/// An implementation writes `erased_operations!()` in its impl block: the
-/// engine is then compiled once, in this crate, for each database, instead
-/// of in every crate that calls `run` (in a release build that codegen cost
-/// seconds on every edit of a migration file).
-pub trait Database: Sync + Sized {
+pub trait Database: Sync {
+    /// The language its migration files are written in: a table of another
+    /// language does not compile against it.
     type Language: Language;
-    type Session: Session;
+
     /// Takes a connection for one operation (run, status, down, ...).
-    fn open(&self, settings: &Settings) -> impl Future<Output = Result<Self::Session, Error>> + Send;
-
-    #[doc(hidden)]
-    fn __up<'a>(&'a self, engine: &'a Engine<'a>, to: Option<i64>) -> BoxFuture<'a, Result<Report, Error>>;
-    #[doc(hidden)]
-    fn __down<'a>(&'a self, engine: &'a Engine<'a>, target: DownTarget) -> BoxFuture<'a, Result<Report, Error>>;
-    #[doc(hidden)]
-    fn __plan_up<'a>(&'a self, engine: &'a Engine<'a>, to: Option<i64>) -> BoxFuture<'a, Result<Plan, Error>>;
-    #[doc(hidden)]
-    fn __plan_down<'a>(&'a self, engine: &'a Engine<'a>, target: DownTarget) -> BoxFuture<'a, Result<Plan, Error>>;
-    #[doc(hidden)]
-    fn __status<'a>(&'a self, engine: &'a Engine<'a>) -> BoxFuture<'a, Result<Status, Error>>;
-    #[doc(hidden)]
-    fn __validate<'a>(&'a self, engine: &'a Engine<'a>) -> BoxFuture<'a, Result<Status, Error>>;
-    #[doc(hidden)]
-    fn __history<'a>(&'a self, engine: &'a Engine<'a>) -> BoxFuture<'a, Result<Vec<HistoryEntry>, Error>>;
-    #[doc(hidden)]
-    fn __force<'a>(&'a self, engine: &'a Engine<'a>, version: i64) -> BoxFuture<'a, Result<(), Error>>;
-    #[doc(hidden)]
-    fn __forget<'a>(&'a self, engine: &'a Engine<'a>, version: i64) -> BoxFuture<'a, Result<(), Error>>;
+    /// `settings` passed `Settings::check`: its names are plain identifiers.
+    fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>>;
 }
-
-#[doc(hidden)]
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The engine's operations for one concrete database, written in its
-/// `impl Database` block.
-macro_rules! erased_operations {
-    () => {
-        fn __up<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-            to: Option<i64>,
-        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Report, $crate::Error>> {
-            Box::pin(engine.up(self, to))
-        }
-        fn __down<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-            target: $crate::engine::DownTarget,
-        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Report, $crate::Error>> {
-            Box::pin(engine.down(self, target))
-        }
-        fn __plan_up<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-            to: Option<i64>,
-        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Plan, $crate::Error>> {
-            Box::pin(engine.plan_up(self, to))
-        }
-        fn __plan_down<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-            target: $crate::engine::DownTarget,
-        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Plan, $crate::Error>> {
-            Box::pin(engine.plan_down(self, target))
-        }
-        fn __status<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Status, $crate::Error>> {
-            Box::pin(engine.status(self))
-        }
-        fn __validate<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-        ) -> $crate::backend::BoxFuture<'a, Result<$crate::Status, $crate::Error>> {
-            Box::pin(engine.validate(self))
-        }
-        fn __history<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-        ) -> $crate::backend::BoxFuture<'a, Result<Vec<$crate::HistoryEntry>, $crate::Error>> {
-            Box::pin(engine.history(self))
-        }
-        fn __force<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-            version: i64,
-        ) -> $crate::backend::BoxFuture<'a, Result<(), $crate::Error>> {
-            Box::pin(engine.force(self, version))
-        }
-        fn __forget<'a>(
-            &'a self,
-            engine: &'a $crate::engine::Engine<'a>,
-            version: i64,
-        ) -> $crate::backend::BoxFuture<'a, Result<(), $crate::Error>> {
-            Box::pin(engine.forget(self, version))
-        }
-    };
-}
-#[allow(unused_imports)]
-pub(crate) use erased_operations;
 
 /// The summary of the tracking table kept in one row, updated in the same
 /// transaction as each change, so that a boot with nothing pending reads one
@@ -137,7 +54,9 @@ impl State {
 }
 
 /// One migration to run in one direction, with everything the backend must
-/// write beside it, atomically where the database allows.
+/// write beside it, atomically where the database allows. Only the engine
+/// makes one (`non_exhaustive`: a field added later breaks no backend).
+#[non_exhaustive]
 pub struct Change<'a> {
     pub migration: &'a Migration,
     pub direction: Direction,
@@ -154,6 +73,25 @@ pub struct Change<'a> {
     pub history: HistoryEntry,
 }
 
+impl Change<'_> {
+    /// The error for a statement of this change that the database refused:
+    /// the migration, its file, the statement, its line and the database's
+    /// own words. `rolled_back` is false where statements before it stayed
+    /// committed (the migration is then left dirty).
+    pub fn failed(&self, statement: &str, line: usize, message: String, rolled_back: bool) -> Error {
+        Error::MigrationFailed {
+            version: self.migration.version,
+            name: self.migration.name.to_string(),
+            file: self.migration.script(self.direction).file.to_string(),
+            direction: self.direction,
+            statement: statement.to_string(),
+            line,
+            message,
+            rolled_back,
+        }
+    }
+}
+
 /// One connection, for one operation. Every method leaves the database
 /// consistent when it fails.
 pub trait Session: Send {
@@ -161,60 +99,54 @@ pub trait Session: Send {
     fn backend(&self) -> &'static str;
 
     /// How this database's files are split into statements.
-    fn dialect(&self) -> crate::core::split::Dialect;
+    fn dialect(&self) -> Dialect;
 
     /// The state row, or `None` when the tracking tables do not exist yet.
     /// Must not create anything: `plan` and `status` change nothing.
-    fn read_state(&mut self) -> impl Future<Output = Result<Option<State>, Error>> + Send;
+    fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>>;
 
     /// Creates the tracking, history and state tables if they are missing.
-    fn prepare(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+    fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>>;
 
     /// Takes the migration lock, waiting at most `timeout`; names the holder
     /// in `Error::LockTimeout` where the database can tell.
-    fn lock(&mut self, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
+    fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>>;
 
     /// Releases the lock; called on every exit path after `lock` succeeded.
-    fn unlock(&mut self) -> impl Future<Output = Result<(), Error>> + Send;
+    fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>>;
 
     /// Every tracking row, in version order (empty when no table yet).
-    fn read_applied(&mut self) -> impl Future<Output = Result<Vec<AppliedMigration>, Error>> + Send;
+    fn read_applied(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>, Error>>;
 
     /// Every history row, oldest first (empty when no table yet).
-    fn read_history(&mut self) -> impl Future<Output = Result<Vec<HistoryEntry>, Error>> + Send;
+    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>>;
 
     /// Runs one change: its statements, the tracking row, the state row and
     /// the history row. On failure nothing is recorded where the database
     /// can roll back; elsewhere the row is left dirty. Returns
     /// `Error::MigrationFailed` naming the statement.
-    fn apply(&mut self, change: &Change<'_>, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
+    fn apply<'a>(&'a mut self, change: &'a Change<'a>, timeout: Duration) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Runs every change in one transaction (group mode). Backends without
     /// transactional DDL keep this default, which refuses.
-    fn apply_group(
-        &mut self,
-        changes: &[Change<'_>],
-        timeout: Duration,
-    ) -> impl Future<Output = Result<(), Error>> + Send {
-        let backend = self.backend();
+    fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>], timeout: Duration) -> BoxFuture<'a, Result<(), Error>> {
         let _ = (changes, timeout);
-        async move {
-            Err(Error::Unsupported {
-                backend,
-                what: "group mode (all migrations in one transaction)".to_string(),
-            })
-        }
+        let refused = Error::Unsupported {
+            backend: self.backend(),
+            what: "group mode (all migrations in one transaction)".to_string(),
+        };
+        Box::pin(async move { Err(refused) })
     }
 
     /// Records a run that failed (its change was rolled back).
-    fn record_failure(&mut self, entry: &HistoryEntry) -> impl Future<Output = Result<(), Error>> + Send;
+    fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Writes or deletes the tracking row of `version` and sets the state,
     /// running no migration: `force` and `forget`.
-    fn set_record(
-        &mut self,
+    fn set_record<'a>(
+        &'a mut self,
         version: i64,
-        record: Option<&AppliedMigration>,
-        state: &State,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
+        record: Option<&'a AppliedMigration>,
+        state: &'a State,
+    ) -> BoxFuture<'a, Result<(), Error>>;
 }

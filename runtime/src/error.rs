@@ -1,3 +1,4 @@
+use crate::backend::State;
 use crate::{Checksum, Direction};
 use std::fmt;
 use std::time::Duration;
@@ -89,6 +90,22 @@ pub enum Error {
         name: String,
         error: Box<Error>,
     },
+    /// Under the migration lock, the state row disagrees with the tracking
+    /// rows: they were edited by hand or restored in part. Nothing was
+    /// applied; the message says how to make them agree.
+    StateMismatch {
+        backend: &'static str,
+        /// What the state row says.
+        recorded: State,
+        /// What the tracking rows say.
+        rows: State,
+    },
+    /// Other processes kept changing the migration state while this one
+    /// planned: it stopped after `rounds` plans, between two migrations.
+    Contended {
+        backend: &'static str,
+        rounds: usize,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -115,6 +132,7 @@ impl Error {
             | Error::UnknownVersion { .. }
             | Error::InvalidSettings { .. }
             | Error::Invalid { .. }
+            | Error::StateMismatch { .. }
             | Error::Dirty { .. } => 2,
             Error::Target { error, .. } => error.exit_code(),
             _ => 1,
@@ -177,6 +195,28 @@ impl fmt::Display for Error {
             }
             Error::Database { backend, operation, message } => write!(f, "{backend}: {operation} failed: {message}"),
             Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
+            Error::StateMismatch { backend, recorded, rows } => write!(
+                f,
+                "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
+                 table holds {} up to version {}{}: the tracking tables were edited by hand or restored in part, and \
+                 nothing was applied; restore the tracking rows the state row describes, or set the state row to \
+                 what the rows say (applied_count = {}, last_version = {}, chain = '{}', dirty = {})",
+                recorded.applied_count,
+                recorded.last_version,
+                if recorded.dirty { " (dirty)" } else { "" },
+                rows.applied_count,
+                rows.last_version,
+                if rows.dirty { " (dirty)" } else { "" },
+                rows.applied_count,
+                rows.last_version,
+                rows.chain,
+                rows.dirty
+            ),
+            Error::Contended { backend, rounds } => write!(
+                f,
+                "{backend}: other processes changed the migration state {rounds} times while this run planned; it \
+                 stopped between two migrations, leaving nothing half-applied: run it again"
+            ),
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }

@@ -89,11 +89,13 @@ mod sealed {
 }
 
 /// The migrations of one folder, embedded by `embed_migrations!`.
+///
+/// Every operation (`run`, `plan`, `down`, `status`, ...) is a method of
+/// [`Migrator`]: a table is a migrator with the default settings, and
+/// dereferences to it, so `MIGRATIONS.run(&pool)` and
+/// `MIGRATIONS.with(settings).run(&pool)` are the same code.
 pub struct Migrations<L: Language = Sql> {
-    migrations: &'static [Migration],
-    /// `chains[i]`: running hash after the first `i + 1` migrations.
-    chains: &'static [Checksum],
-    language: PhantomData<L>,
+    defaults: Migrator<'static, L>,
 }
 
 /// A table of Cypher migrations, as `embed_migrations!` emits for a folder of
@@ -104,101 +106,58 @@ impl<L: Language> Migrations<L> {
     #[doc(hidden)]
     pub const fn __embedded(migrations: &'static [Migration], chains: &'static [Checksum]) -> Self {
         Migrations {
-            migrations,
-            chains,
-            language: PhantomData,
+            defaults: Migrator {
+                migrations,
+                chains,
+                settings: None,
+                reason: None,
+                progress: None,
+                language: PhantomData,
+            },
         }
-    }
-
-    /// Every migration, in version order.
-    pub fn migrations(&self) -> &'static [Migration] {
-        self.migrations
     }
 
     /// The migrations with settings other than the defaults.
     pub fn with(&self, settings: Settings) -> Migrator<'_, L> {
         Migrator {
-            table: self,
-            settings,
-            reason: None,
-            progress: None,
+            settings: Some(settings),
+            ..self.defaults.clone()
         }
-    }
-
-    fn migrator(&self) -> Migrator<'_, L> {
-        self.with(Settings::default())
-    }
-
-    /// Applies every pending migration. With nothing pending this reads one
-    /// row and takes no lock.
-    pub async fn run<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
-        self.migrator().run(db).await
-    }
-
-    /// Applies pending migrations up to and including `version`.
-    pub async fn run_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
-        self.migrator().run_to(db, version).await
-    }
-
-    /// What `run` would do, with the statements, changing nothing.
-    pub async fn plan<D: Database<Language = L>>(&self, db: &D) -> Result<Plan, Error> {
-        self.migrator().plan(db).await
-    }
-
-    /// Reverts the last `steps` applied migrations.
-    pub async fn down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Report, Error> {
-        self.migrator().down(db, steps).await
-    }
-
-    /// Reverts every applied migration above `version` (0 reverts all).
-    pub async fn down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
-        self.migrator().down_to(db, version).await
-    }
-
-    /// What `down` would do, changing nothing.
-    pub async fn plan_down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Plan, Error> {
-        self.migrator().plan_down(db, steps).await
-    }
-
-    /// What `down_to` would do, changing nothing.
-    pub async fn plan_down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Plan, Error> {
-        self.migrator().plan_down_to(db, version).await
-    }
-
-    /// Every migration of the binary and of the database, with its state.
-    pub async fn status<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
-        self.migrator().status(db).await
-    }
-
-    /// Compares every applied row with the binary; lists every problem.
-    pub async fn validate<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
-        self.migrator().validate(db).await
-    }
-
-    /// Every up and down run recorded, oldest first.
-    pub async fn history<D: Database<Language = L>>(&self, db: &D) -> Result<Vec<HistoryEntry>, Error> {
-        self.migrator().history(db).await
-    }
-
-    /// Marks `version` as applied and clean without running it: recovery after
-    /// a migration that failed halfway was finished or undone by hand.
-    pub async fn force<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
-        self.migrator().force(db, version).await
-    }
-
-    /// Removes the record of `version` without running anything: recovery
-    /// after a failed migration was undone by hand.
-    pub async fn forget<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
-        self.migrator().forget(db, version).await
     }
 }
 
-/// A table with settings, a rollback reason and a progress callback.
+impl<L: Language> std::ops::Deref for Migrations<L> {
+    type Target = Migrator<'static, L>;
+
+    fn deref(&self) -> &Migrator<'static, L> {
+        &self.defaults
+    }
+}
+
+/// A table with settings, a rollback reason and a progress callback: the one
+/// home of every operation.
 pub struct Migrator<'a, L: Language> {
-    table: &'a Migrations<L>,
-    settings: Settings,
+    migrations: &'static [Migration],
+    /// `chains[i]`: running hash after the first `i + 1` migrations.
+    chains: &'static [Checksum],
+    /// `None`: `Settings::default()`, which a `const` table cannot hold.
+    settings: Option<Settings>,
     reason: Option<String>,
     progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
+    language: PhantomData<fn() -> L>,
+}
+
+impl<L: Language> Clone for Migrator<'_, L> {
+    fn clone(&self) -> Self {
+        Migrator {
+            migrations: self.migrations,
+            chains: self.chains,
+            settings: self.settings.clone(),
+            reason: self.reason.clone(),
+            progress: self.progress,
+            language: PhantomData,
+        }
+    }
 }
 
 impl<'a, L: Language> Migrator<'a, L> {
@@ -215,85 +174,93 @@ impl<'a, L: Language> Migrator<'a, L> {
     }
 
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        static DEFAULT: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+        match &self.settings {
+            Some(settings) => settings,
+            None => DEFAULT.get_or_init(Settings::default),
+        }
     }
 
+    /// Every migration, in version order.
     pub fn migrations(&self) -> &'static [Migration] {
-        self.table.migrations
+        self.migrations
     }
 
     fn engine(&self) -> engine::Engine<'_> {
         engine::Engine {
-            migrations: self.table.migrations,
-            chains: self.table.chains,
-            settings: &self.settings,
+            migrations: self.migrations,
+            chains: self.chains,
+            settings: self.settings(),
             reason: self.reason.as_deref(),
             progress: self.progress,
         }
     }
 
+    /// Applies every pending migration. With nothing pending this reads one
+    /// row and takes no lock.
     pub async fn run<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
-        let engine = self.engine();
-        db.__up(&engine, None).await
+        self.engine().up(db, None).await
     }
 
+    /// Applies pending migrations up to and including `version`.
     pub async fn run_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
-        let engine = self.engine();
-        db.__up(&engine, Some(version)).await
+        self.engine().up(db, Some(version)).await
     }
 
+    /// What `run` would do, with the statements, changing nothing.
     pub async fn plan<D: Database<Language = L>>(&self, db: &D) -> Result<Plan, Error> {
-        let engine = self.engine();
-        db.__plan_up(&engine, None).await
+        self.engine().plan_up(db, None).await
     }
 
+    /// What `run_to` would do, changing nothing.
     pub async fn plan_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Plan, Error> {
-        let engine = self.engine();
-        db.__plan_up(&engine, Some(version)).await
+        self.engine().plan_up(db, Some(version)).await
     }
 
+    /// Reverts the last `steps` applied migrations.
     pub async fn down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Report, Error> {
-        let engine = self.engine();
-        db.__down(&engine, engine::DownTarget::Steps(steps)).await
+        self.engine().down(db, engine::DownTarget::Steps(steps)).await
     }
 
+    /// Reverts every applied migration above `version` (0 reverts all).
     pub async fn down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
-        let engine = self.engine();
-        db.__down(&engine, engine::DownTarget::Version(version)).await
+        self.engine().down(db, engine::DownTarget::Version(version)).await
     }
 
+    /// What `down` would do, changing nothing.
     pub async fn plan_down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Plan, Error> {
-        let engine = self.engine();
-        db.__plan_down(&engine, engine::DownTarget::Steps(steps)).await
+        self.engine().plan_down(db, engine::DownTarget::Steps(steps)).await
     }
 
+    /// What `down_to` would do, changing nothing.
     pub async fn plan_down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Plan, Error> {
-        let engine = self.engine();
-        db.__plan_down(&engine, engine::DownTarget::Version(version)).await
+        self.engine().plan_down(db, engine::DownTarget::Version(version)).await
     }
 
+    /// Every migration of the binary and of the database, with its state.
     pub async fn status<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
-        let engine = self.engine();
-        db.__status(&engine).await
+        self.engine().status(db).await
     }
 
+    /// Compares every applied row with the binary; lists every problem.
     pub async fn validate<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
-        let engine = self.engine();
-        db.__validate(&engine).await
+        self.engine().validate(db).await
     }
 
+    /// Every up and down run recorded, oldest first.
     pub async fn history<D: Database<Language = L>>(&self, db: &D) -> Result<Vec<HistoryEntry>, Error> {
-        let engine = self.engine();
-        db.__history(&engine).await
+        self.engine().history(db).await
     }
 
+    /// Marks `version` as applied and clean without running it: recovery after
+    /// a migration that failed halfway was finished or undone by hand.
     pub async fn force<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
-        let engine = self.engine();
-        db.__force(&engine, version).await
+        self.engine().force(db, version).await
     }
 
+    /// Removes the record of `version` without running anything: recovery
+    /// after a failed migration was undone by hand.
     pub async fn forget<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
-        let engine = self.engine();
-        db.__forget(&engine, version).await
+        self.engine().forget(db, version).await
     }
 }

@@ -22,7 +22,7 @@
 //! (a process that died) is taken over; otherwise `Error::LockTimeout` names
 //! the holder.
 
-use crate::backend::{Change, Database, Session, State};
+use crate::backend::{BoxFuture, Change, Database, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
@@ -41,13 +41,11 @@ const LOCK_LEASE: Duration = Duration::from_secs(600);
 const LOCK_POLL: Duration = Duration::from_millis(500);
 
 impl Database for Graph {
-    crate::backend::erased_operations!();
-
     type Language = Cypher;
-    type Session = Neo4jSession;
 
-    async fn open(&self, settings: &Settings) -> Result<Neo4jSession, Error> {
-        Neo4jSession::new(self.clone(), settings, owner_id(), Clock::System)
+    fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+        let session = Neo4jSession::new(self.clone(), settings, owner_id(), Clock::System);
+        Box::pin(async move { Ok(Box::new(session?) as Box<dyn Session>) })
     }
 }
 
@@ -64,18 +62,16 @@ pub struct PinnedGraph<'g> {
 }
 
 impl Database for PinnedGraph<'_> {
-    crate::backend::erased_operations!();
-
     type Language = Cypher;
-    type Session = Neo4jSession;
 
-    async fn open(&self, settings: &Settings) -> Result<Neo4jSession, Error> {
-        Neo4jSession::new(
+    fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+        let session = Neo4jSession::new(
             self.graph.clone(),
             settings,
             self.owner.to_string(),
             Clock::Pinned(self.now),
-        )
+        );
+        Box::pin(async move { Ok(Box::new(session?) as Box<dyn Session>) })
     }
 }
 
@@ -471,17 +467,7 @@ impl Neo4jSession {
 }
 
 fn failed(change: &Change<'_>, statement: &Statement<'_>, err: &neo4rs::Error, rolled_back: bool) -> Error {
-    let script = change.migration.script(change.direction);
-    Error::MigrationFailed {
-        version: change.migration.version,
-        name: change.migration.name.to_string(),
-        file: script.file.to_string(),
-        direction: change.direction,
-        statement: statement.text.to_string(),
-        line: statement.line,
-        message: message(err),
-        rolled_back,
-    }
+    change.failed(statement.text, statement.line, message(err), rolled_back)
 }
 
 impl Session for Neo4jSession {
@@ -493,7 +479,51 @@ impl Session for Neo4jSession {
         Dialect::Cypher
     }
 
-    async fn read_state(&mut self) -> Result<Option<State>, Error> {
+    fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
+        Box::pin(Neo4jSession::read_state(self))
+    }
+
+    fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(Neo4jSession::prepare(self))
+    }
+
+    fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(Neo4jSession::lock(self, timeout))
+    }
+
+    fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(Neo4jSession::unlock(self))
+    }
+
+    fn read_applied(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>, Error>> {
+        Box::pin(Neo4jSession::read_applied(self))
+    }
+
+    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>> {
+        Box::pin(Neo4jSession::read_history(self))
+    }
+
+    fn apply<'a>(&'a mut self, change: &'a Change<'a>, timeout: Duration) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Neo4jSession::apply(self, change, timeout))
+    }
+
+    fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Neo4jSession::record_failure(self, entry))
+    }
+
+    fn set_record<'a>(
+        &'a mut self,
+        version: i64,
+        record: Option<&'a AppliedMigration>,
+        state: &'a State,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Neo4jSession::set_record(self, version, record, state))
+    }
+}
+
+/// The session's operations; `impl Session` below boxes their futures.
+impl Neo4jSession {
+    pub(crate) async fn read_state(&mut self) -> Result<Option<State>, Error> {
         let operation = "reading the migration state";
         let label = &self.labels.state;
         let q = query(&format!(
@@ -511,7 +541,7 @@ impl Session for Neo4jSession {
         }))
     }
 
-    async fn prepare(&mut self) -> Result<(), Error> {
+    pub(crate) async fn prepare(&mut self) -> Result<(), Error> {
         let operation = "creating the tracking constraints";
         let Labels {
             migration,
@@ -543,7 +573,7 @@ impl Session for Neo4jSession {
         .await
     }
 
-    async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         let operation = "taking the migration lock";
         let Labels { lock, constraint, .. } = &self.labels;
         // Without the constraint, two processes could each MERGE a lock node.
@@ -598,14 +628,14 @@ impl Session for Neo4jSession {
         }
     }
 
-    async fn unlock(&mut self) -> Result<(), Error> {
+    pub(crate) async fn unlock(&mut self) -> Result<(), Error> {
         let lock = &self.labels.lock;
         let q = query(&format!("MATCH (l:{lock} {{id: 1}}) WHERE l.owner = $owner DELETE l"))
             .param("owner", self.owner.as_str());
         self.graph.run(q).await.map_err(db_err("releasing the migration lock"))
     }
 
-    async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
+    pub(crate) async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
         let operation = "reading the applied migrations";
         let migration = &self.labels.migration;
         let q = query(&format!(
@@ -629,7 +659,7 @@ impl Session for Neo4jSession {
             .map_err(row_err(operation))
     }
 
-    async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
+    pub(crate) async fn read_history(&mut self) -> Result<Vec<HistoryEntry>, Error> {
         let operation = "reading the migration history";
         let history = &self.labels.history;
         let q = query(&format!(
@@ -660,7 +690,7 @@ impl Session for Neo4jSession {
             .map_err(row_err(operation))
     }
 
-    async fn apply(&mut self, change: &Change<'_>, _timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn apply(&mut self, change: &Change<'_>, _timeout: Duration) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
         let statements = split(script.text, Dialect::Cypher);
         // The folder rules refuse files mixing both kinds, so the first
@@ -673,7 +703,7 @@ impl Session for Neo4jSession {
         }
     }
 
-    async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
+    pub(crate) async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
         let q = self.insert_history(entry);
         self.in_transaction("recording the failure", async |txn| {
             txn.run(q).await.map_err(db_err("recording the failure"))
@@ -681,7 +711,7 @@ impl Session for Neo4jSession {
         .await
     }
 
-    async fn set_record(
+    pub(crate) async fn set_record(
         &mut self,
         version: i64,
         record: Option<&AppliedMigration>,

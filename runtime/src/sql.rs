@@ -3,10 +3,14 @@
 //! values bound to them and read back from them do not differ at all, so
 //! binding and decoding are written once here, generic over sqlx's database.
 
-use crate::backend::{Change, State};
+use crate::backend::{BoxFuture, Change, Session, State};
+use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, HistoryEntry};
-use crate::{Checksum, Direction, Settings};
-use sqlx::{ColumnIndex, Decode, Encode, Row, Type};
+use crate::{Checksum, Direction, Error, Settings};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Row, Type};
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>;
 
@@ -387,49 +391,73 @@ impl TrackingSql {
 
 /// Reads and writes of the tracking tables, written once for every sqlx
 /// database: the backends differ in transactions and locks, not in these.
+/// The caller holds the transaction where one is needed.
 pub(crate) trait TrackingIo: sqlx::Database {
     /// The state row through `query` (`select_state` or its `FOR UPDATE` form).
-    async fn fetch_state(conn: &mut Self::Connection, query: String) -> Result<Option<State>, sqlx::Error>;
-    async fn write_state(conn: &mut Self::Connection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error>;
-    async fn insert_record(
+    fn fetch_state(
+        conn: &mut Self::Connection,
+        query: String,
+    ) -> impl Future<Output = Result<Option<State>, sqlx::Error>> + Send;
+    fn write_state(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        state: &State,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn insert_record(
         conn: &mut Self::Connection,
         sql: &TrackingSql,
         row: &AppliedMigration,
         execution_ms: i64,
         dirty: bool,
-    ) -> Result<(), sqlx::Error>;
-    async fn insert_history(
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn insert_history(
         conn: &mut Self::Connection,
         sql: &TrackingSql,
         entry: &HistoryEntry,
-    ) -> Result<(), sqlx::Error>;
-    async fn fetch_applied(
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn fetch_applied(
         conn: &mut Self::Connection,
         sql: &TrackingSql,
-    ) -> Result<Vec<AppliedMigration>, sqlx::Error>;
-    async fn fetch_history(conn: &mut Self::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error>;
-    /// First step of the dirty protocol: the change's row marked dirty (an
-    /// up change inserts it, a down change flags the existing one) and the
-    /// state marked dirty; the caller holds the transaction.
-    async fn mark_dirty(conn: &mut Self::Connection, sql: &TrackingSql, change: &Change<'_>)
-        -> Result<(), sqlx::Error>;
-    /// Last step of the dirty protocol, once every statement ran: the row
-    /// made clean (up) or deleted (down), the new state, the history row.
-    async fn finish_dirty(
+    ) -> impl Future<Output = Result<Vec<AppliedMigration>, sqlx::Error>> + Send;
+    fn fetch_history(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+    ) -> impl Future<Output = Result<Vec<HistoryEntry>, sqlx::Error>> + Send;
+    /// The tracking writes of a change whose statements ran in the caller's
+    /// transaction: its row (inserted clean, or deleted for down), the
+    /// history row and, unless a group writes it once at its end, the state.
+    fn record_change(
         conn: &mut Self::Connection,
         sql: &TrackingSql,
         change: &Change<'_>,
         execution_ms: i64,
-    ) -> Result<(), sqlx::Error>;
+        write_state: bool,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// First step of the dirty protocol: the change's row marked dirty (an
+    /// up change inserts it, a down change flags the existing one) and the
+    /// state marked dirty.
+    fn mark_dirty(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Last step of the dirty protocol, once every statement ran: the row
+    /// made clean (up) or deleted (down), the new state, the history row.
+    fn finish_dirty(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+        execution_ms: i64,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// `force`/`forget`: the row of `version` replaced by `record` (or
-    /// removed) and the state set; the caller holds the transaction.
-    async fn replace_record(
+    /// removed) and the state set.
+    fn replace_record(
         conn: &mut Self::Connection,
         sql: &TrackingSql,
         version: i64,
         record: Option<&AppliedMigration>,
         state: &State,
-    ) -> Result<(), sqlx::Error>;
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 impl<DB> TrackingIo for DB
@@ -484,6 +512,35 @@ where
             sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
             entry,
             entry.duration_ms,
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn record_change(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+        execution_ms: i64,
+        write_state: bool,
+    ) -> Result<(), sqlx::Error> {
+        match &change.record {
+            Some(row) => Self::insert_record(conn, sql, row, execution_ms, false).await?,
+            None => {
+                sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
+                    .bind(change.migration.version)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        if write_state {
+            Self::write_state(conn, sql, &change.state_after).await?;
+        }
+        bind_history(
+            sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
+            &change.history,
+            execution_ms,
         )
         .execute(&mut *conn)
         .await?;
@@ -568,5 +625,345 @@ where
             .fetch_all(&mut *conn)
             .await?;
         rows.iter().map(history_from_row).collect()
+    }
+}
+
+type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
+
+/// What differs between the sqlx databases: transactions, locks, the
+/// catalog and error messages. [`SqlSession`] is everything else, once.
+/// The implementing type is also the session's backend-specific state (the
+/// lock held, a setting to restore).
+pub(crate) trait SqlBackend: Send + Sized + 'static {
+    type DB: TrackingIo;
+    const NAME: &'static str;
+    const DIALECT: Dialect;
+    const SQL: SqlDialect;
+
+    /// The database's own words for `err`, with its codes where it has them.
+    fn message(err: &sqlx::Error) -> String {
+        match err.as_database_error() {
+            Some(db) => db.message().to_string(),
+            None => err.to_string(),
+        }
+    }
+
+    /// The line of the file a failed statement's error points at.
+    fn error_line(_err: &sqlx::Error, _statement: &str, first_line: usize) -> usize {
+        first_line
+    }
+
+    /// Whether the state table exists: asked when reading it failed, to tell
+    /// "no tracking tables yet" from a real error.
+    fn state_table_exists(session: &mut SqlSession<Self>) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// A transaction for tracking writes.
+    fn begin(
+        conn: &mut Connection<Self>,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'_, Self::DB>, Error>> + Send {
+        async move {
+            sqlx::Connection::begin(conn)
+                .await
+                .map_err(|err| Error::database(Self::NAME, "beginning a transaction", Self::message(&err)))
+        }
+    }
+
+    /// Runs in each migration's transaction before its statements
+    /// (PostgreSQL: the tracking schema onto the search path).
+    fn enter_transaction(
+        conn: &mut Connection<Self>,
+        sql: &TrackingSql,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (conn, sql);
+        async { Ok(()) }
+    }
+
+    fn prepare(session: &mut SqlSession<Self>) -> impl Future<Output = Result<(), Error>> + Send;
+    fn lock(session: &mut SqlSession<Self>, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
+    fn unlock(session: &mut SqlSession<Self>) -> impl Future<Output = Result<(), Error>> + Send;
+    fn apply<'a>(
+        session: &'a mut SqlSession<Self>,
+        change: &'a Change<'a>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
+
+    /// Whether DDL is transactional: group mode runs only where it is.
+    const TRANSACTIONAL_DDL: bool;
+
+    /// Whether the connection must be closed rather than handed back to the
+    /// pool: a lock or session setting whose release was not confirmed.
+    fn must_close(&self) -> bool {
+        false
+    }
+}
+
+/// One sqlx connection of the user's pool, for one operation.
+pub(crate) struct SqlSession<B: SqlBackend> {
+    pub conn: PoolConnection<B::DB>,
+    pub sql: TrackingSql,
+    pub backend: B,
+}
+
+impl<B: SqlBackend> Drop for SqlSession<B> {
+    fn drop(&mut self) {
+        if self.backend.must_close() {
+            // Back in the pool, this connection would keep the lock (or the
+            // changed setting) for whoever takes it next; closed, the server
+            // releases everything the session held.
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// sqlx reports a server that never answered as a pool timeout, which
+/// alone does not say where to look.
+fn connect_error<B: SqlBackend>(err: sqlx::Error) -> Error {
+    let message = match err {
+        sqlx::Error::PoolTimedOut => "no connection within the pool's acquire timeout: the server is down or \
+                                      unreachable, or every connection of the pool is in use"
+            .to_string(),
+        other => B::message(&other),
+    };
+    Error::database(B::NAME, "connecting", message)
+}
+
+/// The outcome of asking the server to release the migration lock: whether
+/// it is free now. A release that failed leaves it counted as held, so the
+/// connection is closed on drop and the server frees the lock.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) fn lock_released(result: Result<bool, sqlx::Error>) -> bool {
+    match result {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!("the migration lock was no longer held by this connection when releasing it");
+            true
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "releasing the migration lock failed; closing the connection instead");
+            false
+        }
+    }
+}
+
+impl<B: SqlBackend> SqlSession<B>
+where
+    for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+{
+    /// Takes a connection from `pool`.
+    pub fn open<'a>(
+        pool: &'a sqlx::Pool<B::DB>,
+        settings: &'a Settings,
+        backend: B,
+    ) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+        Box::pin(async move {
+            let conn = pool.acquire().await.map_err(connect_error::<B>)?;
+            let session: Box<dyn Session + 'a> = Box::new(SqlSession {
+                conn,
+                sql: TrackingSql::new(B::SQL, settings),
+                backend,
+            });
+            Ok(session)
+        })
+    }
+
+    pub fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+        move |err| Error::database(B::NAME, operation, B::message(&err))
+    }
+
+    /// Runs the statements of a change one by one, so that an error names
+    /// its statement (and so that a file is never turned into one implicit
+    /// transaction by a multi-statement query).
+    pub async fn run_statements(
+        conn: &mut Connection<B>,
+        change: &Change<'_>,
+        in_transaction: bool,
+    ) -> Result<(), Error> {
+        let script = change.migration.script(change.direction);
+        for statement in split(script.text, B::DIALECT) {
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
+                let line = B::error_line(&err, statement.text, statement.line);
+                return Err(change.failed(statement.text, line, B::message(&err), in_transaction));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails with `Conflict` unless the state row is the one the plan was
+    /// made on; where the database can, the row stays locked until the
+    /// transaction ends.
+    pub async fn check_state(conn: &mut Connection<B>, sql: &TrackingSql, expected: &State) -> Result<(), Error> {
+        let state = B::DB::fetch_state(conn, sql.select_state_for_update())
+            .await
+            .map_err(Self::db_err("reading the state"))?;
+        if state == Some(*expected) {
+            Ok(())
+        } else {
+            Err(Error::Conflict)
+        }
+    }
+
+    /// A change in one transaction: state check, statements, tracking
+    /// writes.
+    pub async fn apply_transactional(&mut self, change: &Change<'_>) -> Result<(), Error> {
+        let sql = &self.sql;
+        let mut tx = B::begin(&mut self.conn).await?;
+        Self::check_state(&mut tx, sql, &change.state_before).await?;
+        B::enter_transaction(&mut tx, sql).await?;
+        let started = Instant::now();
+        // On error the transaction is dropped, which rolls it back.
+        Self::run_statements(&mut tx, change, true).await?;
+        let execution_ms = started.elapsed().as_millis() as i64;
+        B::DB::record_change(&mut tx, sql, change, execution_ms, true)
+            .await
+            .map_err(Self::db_err("recording the migration"))?;
+        tx.commit().await.map_err(Self::db_err("committing the migration"))
+    }
+
+    /// Group mode: every change in one transaction, the state written once
+    /// at the end.
+    pub async fn apply_group_transactional(&mut self, changes: &[Change<'_>]) -> Result<(), Error> {
+        let (Some(first), Some(last)) = (changes.first(), changes.last()) else {
+            return Ok(());
+        };
+        let sql = &self.sql;
+        let mut tx = B::begin(&mut self.conn).await?;
+        Self::check_state(&mut tx, sql, &first.state_before).await?;
+        B::enter_transaction(&mut tx, sql).await?;
+        for change in changes {
+            let started = Instant::now();
+            Self::run_statements(&mut tx, change, true).await?;
+            let execution_ms = started.elapsed().as_millis() as i64;
+            B::DB::record_change(&mut tx, sql, change, execution_ms, false)
+                .await
+                .map_err(Self::db_err("recording the migration"))?;
+        }
+        B::DB::write_state(&mut tx, sql, &last.state_after)
+            .await
+            .map_err(Self::db_err("recording the migrations"))?;
+        tx.commit().await.map_err(Self::db_err("committing the migrations"))
+    }
+
+    /// The dirty protocol, for DDL that commits implicitly and for
+    /// `migrate:no-transaction` files: check the state and mark the change
+    /// dirty in one transaction, run the statements outside any, then
+    /// record the change clean. A failure or a crash in between leaves the
+    /// mark for a person to resolve with `force` or `forget`.
+    pub async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
+        let sql = &self.sql;
+        {
+            let mut tx = B::begin(&mut self.conn).await?;
+            Self::check_state(&mut tx, sql, &change.state_before).await?;
+            let marked = async {
+                B::DB::mark_dirty(&mut tx, sql, change).await?;
+                tx.commit().await
+            };
+            marked.await.map_err(Self::db_err("marking the migration dirty"))?;
+        }
+        let started = Instant::now();
+        Self::run_statements(&mut self.conn, change, false).await?;
+        let execution_ms = started.elapsed().as_millis() as i64;
+        let mut tx = B::begin(&mut self.conn).await?;
+        let finish = async {
+            B::DB::finish_dirty(&mut tx, sql, change, execution_ms).await?;
+            tx.commit().await
+        };
+        finish.await.map_err(Self::db_err("recording the migration"))
+    }
+}
+
+impl<B: SqlBackend> Session for SqlSession<B>
+where
+    for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+{
+    fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    fn dialect(&self) -> Dialect {
+        B::DIALECT
+    }
+
+    fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
+        Box::pin(async move {
+            match B::DB::fetch_state(&mut self.conn, self.sql.select_state()).await {
+                Ok(state) => Ok(state),
+                Err(err) => match B::state_table_exists(self).await? {
+                    true => Err(Error::database(B::NAME, "reading the state", B::message(&err))),
+                    false => Ok(None),
+                },
+            }
+        })
+    }
+
+    fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(B::prepare(self))
+    }
+
+    fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(B::lock(self, timeout))
+    }
+
+    fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(B::unlock(self))
+    }
+
+    fn read_applied(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>, Error>> {
+        Box::pin(async move {
+            B::DB::fetch_applied(&mut self.conn, &self.sql)
+                .await
+                .map_err(Self::db_err("reading the tracking table"))
+        })
+    }
+
+    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>> {
+        Box::pin(async move {
+            B::DB::fetch_history(&mut self.conn, &self.sql)
+                .await
+                .map_err(Self::db_err("reading the history table"))
+        })
+    }
+
+    fn apply<'a>(&'a mut self, change: &'a Change<'a>, _timeout: Duration) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(B::apply(self, change))
+    }
+
+    fn apply_group<'a>(
+        &'a mut self,
+        changes: &'a [Change<'a>],
+        _timeout: Duration,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            if !B::TRANSACTIONAL_DDL {
+                return Err(Error::Unsupported {
+                    backend: B::NAME,
+                    what: "group mode (all migrations in one transaction)".to_string(),
+                });
+            }
+            self.apply_group_transactional(changes).await
+        })
+    }
+
+    fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            B::DB::insert_history(&mut self.conn, &self.sql, entry)
+                .await
+                .map_err(Self::db_err("recording the failure"))
+        })
+    }
+
+    fn set_record<'a>(
+        &'a mut self,
+        version: i64,
+        record: Option<&'a AppliedMigration>,
+        state: &'a State,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let sql = &self.sql;
+            let mut tx = B::begin(&mut self.conn).await?;
+            let write = async {
+                B::DB::replace_record(&mut tx, sql, version, record, state).await?;
+                tx.commit().await
+            };
+            write.await.map_err(Self::db_err("updating the tracking table"))
+        })
     }
 }

@@ -1,0 +1,301 @@
+//! `up` and `down`: the boot check, then under the lock the loop that plans
+//! on the tracking rows, applies the plan step by step, and plans again
+//! when another process changed the state in between.
+
+use super::{AppliedSet, Connect, DownTarget, Engine};
+use crate::backend::{Change, Session, State};
+use crate::report::{ProgressEvent, Report, StepReport};
+use crate::{Direction, Error, Migration};
+use std::time::Instant;
+use tracing::Instrument;
+
+/// What one round of planning decided: migrations to run in one direction.
+struct Steps {
+    direction: Direction,
+    migrations: Vec<&'static Migration>,
+}
+
+impl Engine<'_> {
+    pub async fn up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Report, Error> {
+        self.settings.check()?;
+        self.check_target(to)?;
+        let mut session = self.open(db).await?;
+        // The boot check: one row, no lock, no DDL. Any doubt (no table yet,
+        // an error, a mismatch) falls through to the full check under lock.
+        if let Ok(Some(state)) = session.read_state().await {
+            if self.up_to_date(&state) {
+                return Ok(Report::default());
+            }
+        }
+        self.lock(&mut *session).await?;
+        let result = self
+            .apply_and_replan(&mut *session, |applied, _| {
+                self.verify(applied)?;
+                Ok(Steps {
+                    direction: Direction::Up,
+                    migrations: self.pending(applied, to)?,
+                })
+            })
+            .await;
+        self.release(&mut *session, result).await
+    }
+
+    pub async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
+        let mut session = self.open(db).await?;
+        self.lock(&mut *session).await?;
+        let result = self
+            .apply_and_replan(&mut *session, |applied, done| {
+                // Steps already reverted in an earlier round count against the target.
+                let target = match target {
+                    DownTarget::Steps(steps) => DownTarget::Steps(steps.saturating_sub(done.steps.len())),
+                    other => other,
+                };
+                Ok(Steps {
+                    direction: Direction::Down,
+                    migrations: self.down_targets(applied, target)?,
+                })
+            })
+            .await;
+        self.release(&mut *session, result).await
+    }
+
+    /// Reads the tracking rows, plans on them with `plan` (given what earlier
+    /// rounds did), and applies the plan; when a step finds that another
+    /// process moved the state since the rows were read (`Conflict`), plans
+    /// again on the new rows.
+    ///
+    /// Never endless: a state row that disagrees with the rows under the
+    /// lock is `StateMismatch` before anything runs (it would conflict in
+    /// every round), and each conflict means another process applied or
+    /// reverted a migration of this table, so more conflicts than the table
+    /// has migrations (plus a few) is `Contended`.
+    async fn apply_and_replan(
+        &self,
+        session: &mut dyn Session,
+        plan: impl Fn(&AppliedSet, &Report) -> Result<Steps, Error>,
+    ) -> Result<Report, Error> {
+        let max_rounds = self.migrations.len() + 3;
+        let mut report = Report::default();
+        for _ in 0..max_rounds {
+            let recorded = session.read_state().await?;
+            let mut applied = AppliedSet::new(session.read_applied().await?);
+            // The rules first: their errors (drift, dirty, ...) say more
+            // than a disagreeing state row would.
+            let steps = plan(&applied, &report)?;
+            if steps.migrations.is_empty() {
+                return Ok(report);
+            }
+            if !self.state_agrees(session, recorded, &applied).await? {
+                continue;
+            }
+            let round = if self.settings.group && steps.direction == Direction::Up {
+                self.apply_group(session, &mut applied, &steps.migrations, &mut report)
+                    .await
+            } else {
+                self.apply_each(session, &mut applied, steps, &mut report).await
+            };
+            match round {
+                Err(Error::Conflict) => continue,
+                Err(err) => return Err(err),
+                Ok(()) => return Ok(report),
+            }
+        }
+        Err(Error::Contended {
+            backend: session.backend(),
+            rounds: max_rounds,
+        })
+    }
+
+    /// Whether the state row `recorded` agrees with the tracking rows, as
+    /// every change will check: false when another process changed them
+    /// while they were read (plan again), `StateMismatch` when they
+    /// disagree for good.
+    async fn state_agrees(
+        &self,
+        session: &mut dyn Session,
+        recorded: Option<State>,
+        applied: &AppliedSet,
+    ) -> Result<bool, Error> {
+        let rows = applied.state();
+        match recorded {
+            Some(recorded) if recorded != rows => {
+                // Without a lock across reads (SQLite), a change committed
+                // between the two reads looks the same: read both again. If
+                // neither moved, they disagree for good.
+                let recorded_again = session.read_state().await?;
+                let rows_again = AppliedSet::new(session.read_applied().await?).state();
+                if recorded_again == Some(recorded) && rows_again == rows {
+                    return Err(Error::StateMismatch {
+                        backend: session.backend(),
+                        recorded,
+                        rows,
+                    });
+                }
+                Ok(false)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// The steps one by one, each in its own change; stops at the first
+    /// error, with the steps before it in `report`.
+    async fn apply_each(
+        &self,
+        session: &mut dyn Session,
+        applied: &mut AppliedSet,
+        steps: Steps,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let total = steps.migrations.len();
+        for (index, migration) in steps.migrations.into_iter().enumerate() {
+            let step = self
+                .apply_one(session, applied, migration, steps.direction, index + 1, total)
+                .await?;
+            report.steps.push(step);
+        }
+        Ok(())
+    }
+
+    /// The change that moves `applied` one migration on, planned against the
+    /// state those rows call for.
+    fn change(&self, applied: &mut AppliedSet, migration: &'static Migration, direction: Direction) -> Change<'static> {
+        let state_before = applied.state();
+        let record = match direction {
+            Direction::Up => Some(Self::record(migration)),
+            Direction::Down => None,
+        };
+        match &record {
+            Some(row) => applied.upsert(row.clone()),
+            None => applied.remove(migration.version),
+        }
+        Change {
+            migration,
+            direction,
+            record,
+            state_before,
+            state_after: applied.state(),
+            history: self.history_entry(migration, direction),
+        }
+    }
+
+    async fn apply_one(
+        &self,
+        session: &mut dyn Session,
+        applied: &mut AppliedSet,
+        migration: &'static Migration,
+        direction: Direction,
+        index: usize,
+        total: usize,
+    ) -> Result<StepReport, Error> {
+        let change = self.change(applied, migration, direction);
+        let span = tracing::info_span!(
+            "migration",
+            version = migration.version,
+            name = migration.name,
+            direction = direction.as_str(),
+            step = index,
+            of = total
+        );
+        self.progress(index, total, migration, direction, ProgressEvent::Started);
+        let started = Instant::now();
+        let result = session
+            .apply(&change, self.settings.lock_timeout)
+            .instrument(span.clone())
+            .await;
+        let duration = started.elapsed();
+        match result {
+            Ok(()) => {
+                self.progress(index, total, migration, direction, ProgressEvent::Finished(duration));
+                span.in_scope(|| {
+                    tracing::info!(
+                        duration_ms = duration.as_millis() as u64,
+                        "migration {}",
+                        direction.as_str()
+                    )
+                });
+                Ok(StepReport {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    direction,
+                    duration,
+                })
+            }
+            Err(Error::Conflict) => Err(Error::Conflict),
+            Err(err) => {
+                self.progress(index, total, migration, direction, ProgressEvent::Failed(duration));
+                span.in_scope(|| tracing::error!(error = %err, "migration failed"));
+                self.record_failure(session, &change, &err, duration).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Writes the history row of a failed change; a failure to write it is
+    /// logged, the migration's own error is what the caller gets.
+    async fn record_failure(
+        &self,
+        session: &mut dyn Session,
+        change: &Change<'_>,
+        err: &Error,
+        duration: std::time::Duration,
+    ) {
+        let mut entry = change.history.clone();
+        entry.success = false;
+        entry.duration_ms = duration.as_millis() as i64;
+        entry.error = Some(err.to_string());
+        if let Err(history_err) = session.record_failure(&entry).await {
+            tracing::warn!(error = %history_err, "could not record the failure in history");
+        }
+    }
+
+    /// Group mode: every pending migration in one transaction.
+    async fn apply_group(
+        &self,
+        session: &mut dyn Session,
+        applied: &mut AppliedSet,
+        pending: &[&'static Migration],
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        if let Some(m) = pending.iter().find(|m| m.up.no_transaction) {
+            return Err(Error::InvalidSettings {
+                message: format!(
+                    "group mode runs everything in one transaction, but `{}` says migrate:no-transaction",
+                    m.up.file
+                ),
+            });
+        }
+        let changes: Vec<Change<'static>> = pending
+            .iter()
+            .map(|migration| self.change(applied, migration, Direction::Up))
+            .collect();
+        let started = Instant::now();
+        let result = session.apply_group(&changes, self.settings.lock_timeout).await;
+        let duration = started.elapsed();
+        if let Err(err) = result {
+            if let Error::MigrationFailed { version, .. } = &err {
+                if let Some(change) = changes.iter().find(|c| c.migration.version == *version) {
+                    self.record_failure(session, change, &err, duration).await;
+                }
+            }
+            return Err(err);
+        }
+        let total = changes.len();
+        let share = duration / total.max(1) as u32;
+        for (i, change) in changes.iter().enumerate() {
+            self.progress(
+                i + 1,
+                total,
+                change.migration,
+                Direction::Up,
+                ProgressEvent::Finished(share),
+            );
+            report.steps.push(StepReport {
+                version: change.migration.version,
+                name: change.migration.name.to_string(),
+                direction: Direction::Up,
+                duration: share,
+            });
+        }
+        Ok(())
+    }
+}

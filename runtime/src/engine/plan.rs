@@ -1,0 +1,325 @@
+//! The rules, and the operations that only read: what `run` and `down`
+//! would do, the status of every migration, `validate` and `history`.
+//! Nothing here creates a table or takes a lock.
+
+use super::{AppliedSet, Connect, DownTarget, Engine};
+use crate::backend::{Session, State};
+use crate::core::split::{split, Dialect};
+use crate::report::{HistoryEntry, MigrationState, Plan, PlannedStep, Status, StatusEntry};
+use crate::{Direction, Error, Migration};
+use std::collections::BTreeMap;
+
+impl Engine<'_> {
+    /// True when the state row says exactly the binary's migrations are
+    /// applied, clean, with the checksums the binary has.
+    pub(super) fn up_to_date(&self, state: &State) -> bool {
+        match (self.migrations.last(), self.chains.last()) {
+            (Some(last), Some(chain)) => {
+                !state.dirty
+                    && state.applied_count == self.migrations.len() as i64
+                    && state.last_version == last.version
+                    && state.chain == *chain
+            }
+            _ => state.applied_count == 0 && !state.dirty,
+        }
+    }
+
+    /// The first dirty row, as the error that stops every change.
+    fn refuse_dirty(applied: &AppliedSet) -> Result<(), Error> {
+        match applied.rows.iter().find(|row| row.dirty) {
+            Some(row) => Err(Error::Dirty {
+                version: row.version,
+                name: row.name.clone(),
+                direction: Direction::Up,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn drift(migration: &Migration, recorded: crate::Checksum) -> Error {
+        Error::Drift {
+            version: migration.version,
+            name: migration.name.to_string(),
+            file: migration.up.file.to_string(),
+            recorded,
+            embedded: migration.checksum(),
+        }
+    }
+
+    /// The rules `run` enforces before it changes anything: no dirty row, no
+    /// drift, nothing applied that the binary lacks (unless allowed).
+    pub(super) fn verify(&self, applied: &AppliedSet) -> Result<(), Error> {
+        Self::refuse_dirty(applied)?;
+        let mut missing = Vec::new();
+        for row in &applied.rows {
+            match self.find(row.version) {
+                Some(migration) if migration.checksum() != row.checksum => {
+                    return Err(Self::drift(migration, row.checksum));
+                }
+                Some(_) => {}
+                None => missing.push((row.version, row.name.clone())),
+            }
+        }
+        if !missing.is_empty() && !self.settings.allow_missing {
+            return Err(Error::MissingInBinary { migrations: missing });
+        }
+        Ok(())
+    }
+
+    /// Pending migrations up to `to`, refusing out-of-order ones unless allowed.
+    pub(super) fn pending(&self, applied: &AppliedSet, to: Option<i64>) -> Result<Vec<&'static Migration>, Error> {
+        let highest = applied.highest();
+        let mut pending = Vec::new();
+        for migration in self.migrations {
+            if applied.get(migration.version).is_some() || to.is_some_and(|to| migration.version > to) {
+                continue;
+            }
+            if migration.version < highest && !self.settings.allow_out_of_order {
+                return Err(Error::OutOfOrder {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    file: migration.up.file.to_string(),
+                    highest_applied: highest,
+                });
+            }
+            pending.push(migration);
+        }
+        Ok(pending)
+    }
+
+    /// A `run_to` target must be a version of the binary (or 0).
+    pub(super) fn check_target(&self, to: Option<i64>) -> Result<(), Error> {
+        match to {
+            Some(version) if version != 0 && self.find(version).is_none() => Err(Error::UnknownVersion { version }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The applied migrations `down` would revert, newest first, after
+    /// checking every one of them can be reverted.
+    pub(super) fn down_targets(
+        &self,
+        applied: &AppliedSet,
+        target: DownTarget,
+    ) -> Result<Vec<&'static Migration>, Error> {
+        Self::refuse_dirty(applied)?;
+        let rows: Vec<_> = match target {
+            DownTarget::Steps(steps) => applied.rows.iter().rev().take(steps).collect(),
+            DownTarget::Version(version) => {
+                if version != 0 && self.find(version).is_none() && applied.get(version).is_none() {
+                    return Err(Error::UnknownVersion { version });
+                }
+                applied
+                    .rows
+                    .iter()
+                    .rev()
+                    .take_while(|row| row.version > version)
+                    .collect()
+            }
+        };
+        let missing: Vec<(i64, String)> = rows
+            .iter()
+            .filter(|row| self.find(row.version).is_none())
+            .map(|row| (row.version, row.name.clone()))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::MissingInBinary { migrations: missing });
+        }
+        let mut targets = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(migration) = self.find(row.version) else {
+                continue;
+            };
+            if migration.checksum() != row.checksum {
+                return Err(Self::drift(migration, row.checksum));
+            }
+            if migration.irreversible {
+                return Err(Error::Irreversible {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    file: migration.down.file.to_string(),
+                });
+            }
+            targets.push(migration);
+        }
+        Ok(targets)
+    }
+
+    /// Rows of an existing tracking table, with its state row; none when it
+    /// does not exist yet.
+    async fn read_only_view(&self, session: &mut dyn Session) -> Result<Option<(State, AppliedSet)>, Error> {
+        match session.read_state().await? {
+            None => Ok(None),
+            Some(state) => Ok(Some((state, AppliedSet::new(session.read_applied().await?)))),
+        }
+    }
+
+    /// The applied rows, or none when there is no tracking table yet.
+    async fn read_only_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
+        Ok(match self.read_only_view(session).await? {
+            Some((_, applied)) => applied,
+            None => AppliedSet::new(Vec::new()),
+        })
+    }
+
+    fn planned(&self, migration: &Migration, direction: Direction, dialect: Dialect) -> PlannedStep {
+        let script = migration.script(direction);
+        PlannedStep {
+            version: migration.version,
+            name: migration.name.to_string(),
+            direction,
+            file: script.file.to_string(),
+            no_transaction: script.no_transaction,
+            statements: split(script.text, dialect)
+                .into_iter()
+                .map(|s| s.text.to_string())
+                .collect(),
+        }
+    }
+
+    pub async fn plan_up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Plan, Error> {
+        self.settings.check()?;
+        self.check_target(to)?;
+        let mut session = self.open(db).await?;
+        let applied = self.read_only_rows(&mut *session).await?;
+        self.verify(&applied)?;
+        let dialect = session.dialect();
+        Ok(Plan {
+            steps: self
+                .pending(&applied, to)?
+                .into_iter()
+                .map(|m| self.planned(m, Direction::Up, dialect))
+                .collect(),
+        })
+    }
+
+    pub async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
+        let mut session = self.open(db).await?;
+        let applied = self.read_only_rows(&mut *session).await?;
+        let dialect = session.dialect();
+        Ok(Plan {
+            steps: self
+                .down_targets(&applied, target)?
+                .into_iter()
+                .map(|m| self.planned(m, Direction::Down, dialect))
+                .collect(),
+        })
+    }
+
+    fn status_of(&self, applied: &AppliedSet) -> Status {
+        let mut entries: BTreeMap<i64, StatusEntry> = BTreeMap::new();
+        for migration in self.migrations {
+            entries.insert(
+                migration.version,
+                StatusEntry {
+                    version: migration.version,
+                    name: migration.name.to_string(),
+                    description: migration.description.map(str::to_string),
+                    state: MigrationState::Pending,
+                    applied_at: None,
+                    execution_ms: None,
+                    irreversible: migration.irreversible,
+                },
+            );
+        }
+        for row in &applied.rows {
+            let migration = self.find(row.version);
+            let state = if row.dirty {
+                MigrationState::Dirty
+            } else {
+                match migration {
+                    None => MigrationState::Missing,
+                    Some(m) if m.checksum() != row.checksum => MigrationState::Drifted,
+                    Some(_) => MigrationState::Applied,
+                }
+            };
+            let entry = entries.entry(row.version).or_insert_with(|| StatusEntry {
+                version: row.version,
+                name: row.name.clone(),
+                description: None,
+                state,
+                applied_at: None,
+                execution_ms: None,
+                irreversible: false,
+            });
+            entry.state = state;
+            entry.applied_at = Some(row.applied_at.clone());
+            entry.execution_ms = Some(row.execution_ms);
+        }
+        Status {
+            entries: entries.into_values().collect(),
+        }
+    }
+
+    pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
+        let mut session = self.open(db).await?;
+        let applied = self.read_only_rows(&mut *session).await?;
+        Ok(self.status_of(&applied))
+    }
+
+    /// Every problem at once: drift, missing, dirty, out of order, and a state
+    /// row that disagrees with the tracking rows (a hand edit).
+    pub async fn validate(&self, db: &dyn Connect) -> Result<Status, Error> {
+        let mut session = self.open(db).await?;
+        let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
+            return Ok(self.status_of(&AppliedSet::new(Vec::new())));
+        };
+        let status = self.status_of(&applied);
+        let mut problems = Vec::new();
+        let mut missing = Vec::new();
+        for entry in &status.entries {
+            match entry.state {
+                MigrationState::Dirty => problems.push(Error::Dirty {
+                    version: entry.version,
+                    name: entry.name.clone(),
+                    direction: Direction::Up,
+                }),
+                MigrationState::Drifted => {
+                    let migration = self.find(entry.version).expect("drifted entries are in the binary");
+                    let row = applied.get(entry.version).expect("drifted entries are applied");
+                    problems.push(Self::drift(migration, row.checksum));
+                }
+                MigrationState::Missing if !self.settings.allow_missing => {
+                    missing.push((entry.version, entry.name.clone()))
+                }
+                MigrationState::Pending if !self.settings.allow_out_of_order && entry.version < applied.highest() => {
+                    let migration = self.find(entry.version).expect("pending entries are in the binary");
+                    problems.push(Error::OutOfOrder {
+                        version: entry.version,
+                        name: entry.name.clone(),
+                        file: migration.up.file.to_string(),
+                        highest_applied: applied.highest(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if !missing.is_empty() {
+            problems.push(Error::MissingInBinary { migrations: missing });
+        }
+        let expected = applied.state();
+        if state != expected {
+            problems.push(Error::Database {
+                backend: session.backend(),
+                operation: "checking the tracking state row".to_string(),
+                message: format!(
+                    "it says {} applied up to version {}, the tracking rows say {} up to version {}; the tracking table was edited by hand",
+                    state.applied_count, state.last_version, expected.applied_count, expected.last_version
+                ),
+            });
+        }
+        if problems.is_empty() {
+            Ok(status)
+        } else {
+            Err(Error::Invalid { problems })
+        }
+    }
+
+    pub async fn history(&self, db: &dyn Connect) -> Result<Vec<HistoryEntry>, Error> {
+        let mut session = self.open(db).await?;
+        if session.read_state().await?.is_none() {
+            return Ok(Vec::new());
+        }
+        session.read_history().await
+    }
+}
