@@ -21,6 +21,13 @@ pub enum Rule {
     /// A Cypher file holds both schema commands and data statements, which
     /// Neo4j cannot run in one transaction.
     MixedSchemaAndData,
+    /// A `DELIMITER` line: the mysql client's command, which servers reject.
+    Delimiter,
+    /// `BEGIN`, `COMMIT`, `ROLLBACK`, ... in a file that runs in a transaction.
+    TransactionControl,
+    /// A statement a database refuses, or ignores, inside a transaction, in a
+    /// file that runs in one.
+    NotInTransaction,
 }
 
 /// One broken rule, with the file it concerns.
@@ -455,6 +462,10 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
     if language == Language::Cypher {
         for file in [up, down] {
             check_cypher_kinds(file, &mut push);
+        }
+    } else {
+        for file in [up, down] {
+            crate::refusal::check_sql_file(file, problems);
         }
     }
 }

@@ -113,6 +113,42 @@ pub(crate) fn leading_words(statement: &str, dialect: Dialect, limit: usize) -> 
     words
 }
 
+/// One token of a statement, outside comments and blanks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Token<'a> {
+    Word(&'a str),
+    /// A string, quoted name or dollar-quoted body.
+    Quoted,
+    Punct(u8),
+}
+
+/// The first `limit` tokens of a statement.
+pub(crate) fn tokens(statement: &str, dialect: Dialect, limit: usize) -> Vec<Token<'_>> {
+    let mut scanner = Splitter::new(statement, dialect);
+    let mut out = Vec::with_capacity(limit);
+    while out.len() < limit && scanner.pos < scanner.src.len() {
+        let byte = scanner.src[scanner.pos];
+        if scanner.skip_comment() {
+            continue;
+        }
+        if byte.is_ascii_whitespace() {
+            scanner.pos += 1;
+        } else if scanner.skip_quoted() {
+            out.push(Token::Quoted);
+        } else if is_word_byte(byte) {
+            let start = scanner.pos;
+            while scanner.pos < scanner.src.len() && is_word_byte(scanner.src[scanner.pos]) {
+                scanner.pos += 1;
+            }
+            out.push(Token::Word(&statement[start..scanner.pos]));
+        } else {
+            out.push(Token::Punct(byte));
+            scanner.pos += 1;
+        }
+    }
+    out
+}
+
 struct Splitter<'a> {
     source: &'a str,
     src: &'a [u8],
