@@ -67,7 +67,11 @@ mod tests {
 
     #[test]
     fn a_bom_does_not_hide_the_first_line() {
-        let header = parse_header("\u{feff}-- migrate:no-transaction\n-- description: d\nVACUUM;", Language::Sql).unwrap();
+        let header = parse_header(
+            "\u{feff}-- migrate:no-transaction\n-- description: d\nVACUUM;",
+            Language::Sql,
+        )
+        .unwrap();
         assert!(header.no_transaction);
         assert_eq!(header.description.as_deref(), Some("d"));
         let header = parse_header("\u{feff}// migrate:irreversible\n", Language::Cypher).unwrap();

@@ -262,12 +262,7 @@ type ByVersion = BTreeMap<(i64, Direction), Vec<Located>>;
 
 /// Phase 2: parse every name and group the files by version and direction;
 /// also the folder's one language (SQL when it has no migration file).
-fn group_by_version(
-    dir: &Path,
-    label: &str,
-    entries: &[Entry],
-    problems: &mut Vec<Problem>,
-) -> (ByVersion, Language) {
+fn group_by_version(dir: &Path, label: &str, entries: &[Entry], problems: &mut Vec<Problem>) -> (ByVersion, Language) {
     let mut files = ByVersion::new();
     let mut languages: BTreeMap<Language, String> = BTreeMap::new();
     for (name, path, is_dir) in entries {

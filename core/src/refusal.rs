@@ -39,7 +39,9 @@ pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
         .iter()
         .find(|line| scans[1..].iter().all(|(_, scan)| scan.delimiter_lines.contains(line)));
     if let Some(&line) = delimiter_line {
-        let custom = custom_delimiter(text).map(|d| format!(" (`{d}` after `END` becomes `;`)")).unwrap_or_default();
+        let custom = custom_delimiter(text)
+            .map(|d| format!(" (`{d}` after `END` becomes `;`)"))
+            .unwrap_or_default();
         push(
             Rule::Delimiter,
             line,
@@ -69,7 +71,10 @@ pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
         })
         .collect();
     for (offset, (line, construct)) in &readings[0] {
-        if readings[1..].iter().any(|other| other.get(offset).map(|(_, c)| c) != Some(construct)) {
+        if readings[1..]
+            .iter()
+            .any(|other| other.get(offset).map(|(_, c)| c) != Some(construct))
+        {
             continue;
         }
         let (rule, message) = construct.explain();
@@ -244,10 +249,18 @@ fn postgres_only(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
     }
     for command in ["CREATE", "DROP"] {
         if word(0, command) && word(1, "DATABASE") {
-            return refused(if command == "CREATE" { "CREATE DATABASE" } else { "DROP DATABASE" });
+            return refused(if command == "CREATE" {
+                "CREATE DATABASE"
+            } else {
+                "DROP DATABASE"
+            });
         }
         if word(0, command) && word(1, "TABLESPACE") {
-            return refused(if command == "CREATE" { "CREATE TABLESPACE" } else { "DROP TABLESPACE" });
+            return refused(if command == "CREATE" {
+                "CREATE TABLESPACE"
+            } else {
+                "DROP TABLESPACE"
+            });
         }
     }
     if word(0, "CLUSTER") && words[1..].iter().all(|w| w.eq_ignore_ascii_case("VERBOSE")) && tokens.len() < 8 {
@@ -301,7 +314,10 @@ mod tests {
         assert_eq!(problems(bodies), []);
 
         let found = problems("\u{feff}CREATE TABLE a (id INT);\nBEGIN;\nINSERT INTO a VALUES (1);\nCOMMIT;\n");
-        let lines: Vec<_> = found.iter().map(|(rule, m)| (*rule, m.split(':').next().unwrap().to_string())).collect();
+        let lines: Vec<_> = found
+            .iter()
+            .map(|(rule, m)| (*rule, m.split(':').next().unwrap().to_string()))
+            .collect();
         assert_eq!(
             lines,
             [
@@ -311,15 +327,26 @@ mod tests {
         );
         // The ways out.
         assert_eq!(problems("-- migrate:no-transaction\nBEGIN;\nVACUUM;\nCOMMIT;"), []);
-        assert_eq!(problems("-- migrate:allow-in-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);"), []);
+        assert_eq!(
+            problems("-- migrate:allow-in-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);"),
+            []
+        );
         // DELIMITER is refused in any file, once.
         let delimiter = problems(
             "-- migrate:no-transaction\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //\nDELIMITER ;\n",
         );
         assert_eq!(delimiter.len(), 1, "{delimiter:?}");
         assert_eq!(delimiter[0].0, Rule::Delimiter);
-        assert!(delimiter[0].1.starts_with("`001_a.up.sql` line 2: `DELIMITER`"), "{}", delimiter[0].1);
-        assert!(delimiter[0].1.contains("(`//` after `END` becomes `;`)"), "{}", delimiter[0].1);
+        assert!(
+            delimiter[0].1.starts_with("`001_a.up.sql` line 2: `DELIMITER`"),
+            "{}",
+            delimiter[0].1
+        );
+        assert!(
+            delimiter[0].1.contains("(`//` after `END` becomes `;`)"),
+            "{}",
+            delimiter[0].1
+        );
     }
 
     #[test]
@@ -363,13 +390,22 @@ mod tests {
             ("PRAGMA synchronous = NORMAL", "PRAGMA synchronous"),
             ("VACUUM", "VACUUM"),
             ("CREATE INDEX CONCURRENTLY i ON t (a)", "CREATE INDEX CONCURRENTLY"),
-            ("CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)", "CREATE INDEX CONCURRENTLY"),
+            (
+                "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)",
+                "CREATE INDEX CONCURRENTLY",
+            ),
             ("DROP INDEX CONCURRENTLY IF EXISTS i", "DROP INDEX CONCURRENTLY"),
             ("REINDEX (VERBOSE) TABLE CONCURRENTLY t", "REINDEX CONCURRENTLY"),
             ("REINDEX DATABASE app", "REINDEX DATABASE / SYSTEM"),
-            ("ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY", "DETACH PARTITION ... CONCURRENTLY"),
+            (
+                "ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY",
+                "DETACH PARTITION ... CONCURRENTLY",
+            ),
             ("ALTER SYSTEM SET work_mem = '64MB'", "ALTER SYSTEM"),
-            ("ALTER DATABASE app SET TABLESPACE fast", "ALTER DATABASE ... SET TABLESPACE"),
+            (
+                "ALTER DATABASE app SET TABLESPACE fast",
+                "ALTER DATABASE ... SET TABLESPACE",
+            ),
             ("CREATE DATABASE reporting", "CREATE DATABASE"),
             ("DROP DATABASE IF EXISTS reporting", "DROP DATABASE"),
             ("CREATE TABLESPACE fast LOCATION '/ssd'", "CREATE TABLESPACE"),

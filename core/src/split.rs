@@ -260,9 +260,19 @@ impl Compound {
             self.kind = Kind::Routine;
         } else if is("RULE") {
             self.kind = Kind::Rule;
-        } else if !["OR", "REPLACE", "TEMP", "TEMPORARY", "SQL", "INVOKER", "DEFINER", "CONSTRAINT", "AGGREGATE"]
-            .iter()
-            .any(|modifier| is(modifier))
+        } else if ![
+            "OR",
+            "REPLACE",
+            "TEMP",
+            "TEMPORARY",
+            "SQL",
+            "INVOKER",
+            "DEFINER",
+            "CONSTRAINT",
+            "AGGREGATE",
+        ]
+        .iter()
+        .any(|modifier| is(modifier))
         {
             self.kind = Kind::Plain;
         }
@@ -784,7 +794,15 @@ mod tests {
     }
 
     fn separators(dialect: Dialect) -> Vec<&'static str> {
-        let mut out = vec!["", " ", "\n", "\n\n", "\r\n", "-- a comment; with 'quotes'\n", "/* c; */ "];
+        let mut out = vec![
+            "",
+            " ",
+            "\n",
+            "\n\n",
+            "\r\n",
+            "-- a comment; with 'quotes'\n",
+            "/* c; */ ",
+        ];
         match dialect {
             Dialect::Postgres => out.push("/* outer /* inner; */ still; */\n"),
             Dialect::MySql => out.push("# hash comment;\n"),
