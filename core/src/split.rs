@@ -386,17 +386,18 @@ impl<'a> Splitter<'a> {
         let sql = self.dialect != Dialect::Cypher;
         while self.pos < self.src.len() {
             let byte = self.src[self.pos];
+            if byte.is_ascii_whitespace() {
+                self.pos += 1;
+                continue;
+            }
             // MySQL runs the text of `/*! ... */` (MariaDB also `/*M! ... */`),
             // as mysqldump writes it: such a comment is statement text.
             let rest = &self.src[self.pos..];
-            if self.dialect == Dialect::MySql && (rest.starts_with(b"/*!") || rest.starts_with(b"/*M!")) {
+            if byte == b'/' && self.dialect == Dialect::MySql && (rest.starts_with(b"/*!") || rest.starts_with(b"/*M!"))
+            {
                 self.mark_start(&mut start);
             }
             if self.skip_comment() {
-                continue;
-            }
-            if byte.is_ascii_whitespace() {
-                self.pos += 1;
                 continue;
             }
             if byte == b';' && !compound.holds_semicolon() {
@@ -860,14 +861,19 @@ mod tests {
     fn large_files_keep_their_line_numbers() {
         let mut src = String::from("CREATE TABLE seed (id INT, v TEXT);\n");
         for i in 0..50_000 {
-            src.push_str(&format!("INSERT INTO seed VALUES ({i}, 'row {i}; with a semicolon');\n"));
+            src.push_str(&format!(
+                "INSERT INTO seed VALUES ({i}, 'row {i}; with a semicolon');\n"
+            ));
         }
         let out = split(&src, Dialect::MySql);
         assert_eq!(out.len(), 50_001);
         for (index, statement) in out.iter().enumerate() {
             assert_eq!(statement.line, index + 1);
         }
-        assert_eq!(out[50_000].text, "INSERT INTO seed VALUES (49999, 'row 49999; with a semicolon')");
+        assert_eq!(
+            out[50_000].text,
+            "INSERT INTO seed VALUES (49999, 'row 49999; with a semicolon')"
+        );
     }
 
     #[test]
