@@ -51,7 +51,10 @@ mod sqlite {
     }
 
     async fn count(pool: &SqlitePool, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.expect(sql)
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .expect(sql)
     }
 
     fn temp_dir(test: &str) -> std::path::PathBuf {
@@ -119,14 +122,26 @@ mod postgres {
             .connect_with(server.clone().database(&name))
             .await
             .expect("connect to the test database");
-        assert!(RULE.migrations()[0].up.text.starts_with('\u{feff}'), "the premise: a BOM");
+        assert!(
+            RULE.migrations()[0].up.text.starts_with('\u{feff}'),
+            "the premise: a BOM"
+        );
         let plan = RULE.plan(&pool).await.expect("plan");
         assert_eq!(plan.steps[0].statements.len(), 6, "{:#?}", plan.steps[0].statements);
         RULE.run(&pool).await.expect("run");
-        sqlx::query("INSERT INTO v VALUES (3)").execute(&pool).await.expect("insert through the rule");
-        let b: i32 = sqlx::query_scalar("SELECT id FROM b").fetch_one(&pool).await.expect("b");
+        sqlx::query("INSERT INTO v VALUES (3)")
+            .execute(&pool)
+            .await
+            .expect("insert through the rule");
+        let b: i32 = sqlx::query_scalar("SELECT id FROM b")
+            .fetch_one(&pool)
+            .await
+            .expect("b");
         assert_eq!(b, 30, "both actions of the rule ran");
-        let twice: i32 = sqlx::query_scalar("SELECT twice(4)").fetch_one(&pool).await.expect("twice");
+        let twice: i32 = sqlx::query_scalar("SELECT twice(4)")
+            .fetch_one(&pool)
+            .await
+            .expect("twice");
         assert_eq!(twice, 8);
         pool.close().await;
         sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE \"{name}\"")))
@@ -165,7 +180,10 @@ mod mysql {
             .connect_with(server.clone().database(&name))
             .await
             .expect("connect to the test database");
-        assert!(COMPOUND.migrations()[0].up.text.starts_with('\u{feff}'), "the premise: a BOM");
+        assert!(
+            COMPOUND.migrations()[0].up.text.starts_with('\u{feff}'),
+            "the premise: a BOM"
+        );
         let plan = COMPOUND.plan(&pool).await.expect("plan");
         assert_eq!(plan.steps[0].statements.len(), 4, "{:#?}", plan.steps[0].statements);
         COMPOUND.run(&pool).await.expect("run");

@@ -1075,6 +1075,16 @@ mod tests {
             "BEGIN ",
             "END ",
             "CREATE TRIGGER ",
+            "CREATE RULE (",
+            "BEGIN NOT ",
+            "IF ",
+            "CASE ",
+            "END IF",
+            "REPEAT ",
+            "DO ",
+            "x: ",
+            "(",
+            ")",
             "é",
             "[",
             "]",
@@ -1083,7 +1093,7 @@ mod tests {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..20_000 {
             let mut src = String::new();
-            for _ in 0..(seed % 12) {
+            for _ in 0..(seed % 14) {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
