@@ -419,7 +419,10 @@ impl<'a> Splitter<'a> {
                 if sql {
                     let word = &self.src[token..self.pos];
                     compound.word(word);
-                    if word.eq_ignore_ascii_case(b"DELIMITER") && self.starts_line(token) {
+                    // The client's command starts a line and what it reads as a
+                    // statement; a column or a COPY option named so does neither.
+                    let starts_statement = start.is_some_and(|(at, _)| at == token);
+                    if starts_statement && word.eq_ignore_ascii_case(b"DELIMITER") && self.starts_line(token) {
                         let line = self.line_at(token);
                         scan.delimiter_lines.push(line);
                     }
@@ -743,9 +746,19 @@ mod tests {
     #[test]
     fn delimiter_lines_are_found_outside_strings_and_comments() {
         let src = "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //\n  delimiter ;\n\
-                   SELECT 'x\nDELIMITER y';\n-- DELIMITER z\nSELECT 1 DELIMITER;";
+                   SELECT 'x\nDELIMITER y';\n-- DELIMITER z\nSELECT 1 DELIMITER;\nDELIMITER $$\n";
+        // Line 3 ends the statement `END //` began: the first line of each
+        // DELIMITER block is what the build reports.
         for dialect in Dialect::SQL {
-            assert_eq!(scan(src, dialect).delimiter_lines, [1, 3], "{dialect:?}");
+            assert_eq!(scan(src, dialect).delimiter_lines, [1, 8], "{dialect:?}");
+        }
+        let named_so = "CREATE TABLE t (\n  delimiter TEXT\n);\nCOPY t FROM '/tmp/t.csv' WITH (\n  DELIMITER ','\n);";
+        for dialect in Dialect::SQL {
+            assert_eq!(
+                scan(named_so, dialect).delimiter_lines,
+                Vec::<usize>::new(),
+                "{dialect:?}"
+            );
         }
     }
 
