@@ -186,7 +186,10 @@ fn classify(statement: &str, dialect: Dialect) -> Option<Construct> {
     if first_is("COMMIT") {
         return Some(Construct::End("COMMIT"));
     }
-    if first_is("END") && (words.len() == 1 || word(1, "TRANSACTION") || word(1, "WORK")) {
+    // A bare END is left alone: it is rare as COMMIT's synonym (and its BEGIN
+    // is refused anyway), and alone it more likely closes a body the
+    // splitter could not follow, where "ends the transaction" would mislead.
+    if first_is("END") && (word(1, "TRANSACTION") || word(1, "WORK")) {
         return Some(Construct::End("END"));
     }
     if first_is("ROLLBACK") && !any("TO") {
@@ -387,6 +390,7 @@ mod tests {
             "SAVEPOINT a",
             "RELEASE SAVEPOINT a",
             "END IF",
+            "END",
             "PREPARE q AS SELECT 1",
             "SELECT 'COMMIT'",
             "CREATE TABLE begin_log (id INT)",
