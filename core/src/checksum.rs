@@ -49,11 +49,12 @@ impl fmt::Debug for Checksum {
     }
 }
 
-/// Checksum of a file's text. CRLF and lone CR count as LF, so a checkout with
-/// Windows line endings never looks like drift.
+/// Checksum of a file's text. CRLF and lone CR count as LF, and a leading BOM
+/// counts as nothing, so a checkout with Windows line endings or an editor
+/// that adds a BOM never looks like drift.
 pub fn checksum(text: &str) -> Checksum {
     let mut hasher = Sha256::new();
-    let bytes = text.as_bytes();
+    let bytes = crate::split::strip_bom(text).as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -94,6 +95,14 @@ mod tests {
         assert_eq!(lf, checksum("CREATE TABLE a (id INT);\r\nSELECT 1;\r\n"));
         assert_eq!(lf, checksum("CREATE TABLE a (id INT);\rSELECT 1;\r"));
         assert_ne!(lf, checksum("CREATE TABLE a (id INT);\nSELECT 2;\n"));
+    }
+
+    #[test]
+    fn a_bom_does_not_change_the_sum() {
+        let plain = checksum("CREATE TABLE a (id INT);\n");
+        assert_eq!(plain, checksum("\u{feff}CREATE TABLE a (id INT);\n"));
+        assert_eq!(plain, checksum("\u{feff}CREATE TABLE a (id INT);\r\n"));
+        assert_ne!(plain, checksum("CREATE TABLE a (id INT);\u{feff}\n"));
     }
 
     #[test]

@@ -6,17 +6,21 @@ pub struct Header {
     pub no_transaction: bool,
     pub irreversible: bool,
     pub description: Option<String>,
+    /// `migrate:allow-in-transaction`: run the file in a transaction even
+    /// though it holds statements a database refuses or ignores there.
+    pub allow_in_transaction: bool,
 }
 
 /// The directives this version understands. Anything else after `migrate:` is
 /// refused, so a typo such as `no-transacton` cannot silently run a file in a
 /// transaction it was meant to avoid.
-pub const DIRECTIVES: &[&str] = &["no-transaction", "irreversible"];
+pub const DIRECTIVES: &[&str] = &["no-transaction", "irreversible", "allow-in-transaction"];
 
 /// Reads the header: the comment and blank lines before the first statement.
 /// Returns the header, or `(line number, directive)` of the first unknown
-/// directive.
+/// directive. A leading BOM is skipped, or it would hide the first line.
 pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, String)> {
+    let text = crate::split::strip_bom(text);
     let marker = match language {
         Language::Sql => "--",
         Language::Cypher => "//",
@@ -35,6 +39,7 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
             match directive.trim() {
                 "no-transaction" => header.no_transaction = true,
                 "irreversible" => header.irreversible = true,
+                "allow-in-transaction" => header.allow_in_transaction = true,
                 other => return Err((index + 1, other.to_string())),
             }
         } else if let Some(description) = comment.strip_prefix("description:") {
@@ -58,6 +63,19 @@ mod tests {
         assert!(header.no_transaction);
         assert!(!header.irreversible, "a directive after a statement is a plain comment");
         assert_eq!(header.description.as_deref(), Some("Add users"));
+    }
+
+    #[test]
+    fn a_bom_does_not_hide_the_first_line() {
+        let header = parse_header(
+            "\u{feff}-- migrate:no-transaction\n-- description: d\nVACUUM;",
+            Language::Sql,
+        )
+        .unwrap();
+        assert!(header.no_transaction);
+        assert_eq!(header.description.as_deref(), Some("d"));
+        let header = parse_header("\u{feff}// migrate:irreversible\n", Language::Cypher).unwrap();
+        assert!(header.irreversible);
     }
 
     #[test]

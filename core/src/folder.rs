@@ -21,6 +21,13 @@ pub enum Rule {
     /// A Cypher file holds both schema commands and data statements, which
     /// Neo4j cannot run in one transaction.
     MixedSchemaAndData,
+    /// A `DELIMITER` line: the mysql client's command, which servers reject.
+    Delimiter,
+    /// `BEGIN`, `COMMIT`, `ROLLBACK`, ... in a file that runs in a transaction.
+    TransactionControl,
+    /// A statement a database refuses, or ignores, inside a transaction, in a
+    /// file that runs in one.
+    NotInTransaction,
 }
 
 /// One broken rule, with the file it concerns.
@@ -160,28 +167,63 @@ pub fn scan(dir: &Path) -> Result<Folder, Vec<Problem>> {
 
 /// [`scan`], naming the folder `label` in messages: the macro shows the path
 /// as the user wrote it, not the absolute path of one machine.
+///
+/// Four phases, each adding to the same list of problems: list the folder,
+/// group its files by version, pair each up file with its down file, then
+/// read and check every pair.
 pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
-    let problem = |rule, path: &Path, message: String| Problem {
+    let mut problems = Vec::new();
+    let entries = list(dir, label, &mut problems)?;
+    let (files, language) = group_by_version(dir, label, &entries, &mut problems);
+    let pairs = pair(files, &mut problems);
+    let migrations = read_and_check(pairs, language, &mut problems);
+    if problems.is_empty() && migrations.is_empty() {
+        problems.push(problem(
+            Rule::BadFolder,
+            dir,
+            format!("the migration folder `{label}` holds no migration; add a pair such as `001_create_users.up.sql` and `001_create_users.down.sql`"),
+        ));
+    }
+    if problems.is_empty() {
+        Ok(Folder {
+            path: dir.to_path_buf(),
+            language,
+            migrations,
+        })
+    } else {
+        problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));
+        Err(problems)
+    }
+}
+
+fn problem(rule: Rule, path: &Path, message: String) -> Problem {
+    Problem {
         rule,
         path: path.to_path_buf(),
         message,
-    };
-    let display = label;
+    }
+}
+
+/// One entry of the folder: its name, path, and whether it is a folder.
+type Entry = (String, PathBuf, bool);
+
+/// Phase 1: the folder's entries, sorted by name, without dot-files. A folder
+/// that cannot be listed at all is the only problem reported.
+fn list(dir: &Path, label: &str, problems: &mut Vec<Problem>) -> Result<Vec<Entry>, Vec<Problem>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
             let message = if dir.is_file() {
-                format!("the migration folder `{display}` is a file, not a folder; name the folder that holds the migration files")
+                format!("the migration folder `{label}` is a file, not a folder; name the folder that holds the migration files")
             } else if !dir.exists() {
-                format!("the migration folder `{display}` does not exist")
+                format!("the migration folder `{label}` does not exist")
             } else {
-                format!("the migration folder `{display}` cannot be read: {err}")
+                format!("the migration folder `{label}` cannot be read: {err}")
             };
             return Err(vec![problem(Rule::BadFolder, dir, message)]);
         }
     };
-    let mut names: Vec<(String, PathBuf, bool)> = Vec::new();
-    let mut problems = Vec::new();
+    let mut names = Vec::new();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -189,7 +231,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
                 problems.push(problem(
                     Rule::BadFolder,
                     dir,
-                    format!("the migration folder `{display}` cannot be read: {err}"),
+                    format!("the migration folder `{label}` cannot be read: {err}"),
                 ));
                 continue;
             }
@@ -200,7 +242,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             problems.push(problem(
                 Rule::BadFileName,
                 &path,
-                format!("`{lossy}` in `{display}`: the file name is not UTF-8"),
+                format!("`{lossy}` in `{label}`: the file name is not UTF-8"),
             ));
             continue;
         };
@@ -208,18 +250,27 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
         if name.starts_with('.') {
             continue;
         }
-        names.push((name, path.clone(), path.is_dir()));
+        let is_dir = path.is_dir();
+        names.push((name, path, is_dir));
     }
     names.sort();
+    Ok(names)
+}
 
-    let mut files: BTreeMap<(i64, Direction), Vec<(FileName, PathBuf)>> = BTreeMap::new();
+/// Files by version and direction; more than one in a slot is a duplicate.
+type ByVersion = BTreeMap<(i64, Direction), Vec<Located>>;
+
+/// Phase 2: parse every name and group the files by version and direction;
+/// also the folder's one language (SQL when it has no migration file).
+fn group_by_version(dir: &Path, label: &str, entries: &[Entry], problems: &mut Vec<Problem>) -> (ByVersion, Language) {
+    let mut files = ByVersion::new();
     let mut languages: BTreeMap<Language, String> = BTreeMap::new();
-    for (name, path, is_dir) in &names {
+    for (name, path, is_dir) in entries {
         if *is_dir {
             problems.push(problem(
                 Rule::BadFileName,
                 path,
-                format!("`{name}` in `{display}` is a subfolder; a migration folder holds only migration files, so move it elsewhere"),
+                format!("`{name}` in `{label}` is a subfolder; a migration folder holds only migration files, so move it elsewhere"),
             ));
             continue;
         }
@@ -240,14 +291,22 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             Rule::MixedLanguages,
             dir,
             format!(
-                "`{display}` mixes SQL and Cypher migrations ({}); keep one folder per database",
+                "`{label}` mixes SQL and Cypher migrations ({}); keep one folder per database",
                 examples.join(" and ")
             ),
         ));
     }
     let language = languages.keys().next().copied().unwrap_or(Language::Sql);
+    (files, language)
+}
 
-    let mut versions: BTreeMap<i64, (Option<Located>, Option<Located>)> = BTreeMap::new();
+/// The up and down file of one version, either possibly missing.
+type Pair = (Option<Located>, Option<Located>);
+
+/// Phase 3: one up and one down slot per version; duplicates are reported
+/// and left out.
+fn pair(files: ByVersion, problems: &mut Vec<Problem>) -> BTreeMap<i64, Pair> {
+    let mut versions: BTreeMap<i64, Pair> = BTreeMap::new();
     for ((version, direction), mut same) in files {
         if same.len() > 1 {
             let listed: Vec<String> = same.iter().map(|(f, p)| format!("`{}`", file_name(p, f))).collect();
@@ -273,9 +332,18 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             Direction::Down => slot.1 = same.pop(),
         }
     }
+    versions
+}
 
+/// Phase 4: every complete pair read and its contents checked; half pairs
+/// and mismatched names are reported.
+fn read_and_check(
+    pairs: BTreeMap<i64, Pair>,
+    language: Language,
+    problems: &mut Vec<Problem>,
+) -> Vec<ScannedMigration> {
     let mut migrations = Vec::new();
-    for (version, pair) in versions {
+    for (version, pair) in pairs {
         match pair {
             (Some((up, up_path)), Some((down, down_path))) => {
                 if up.name != down.name {
@@ -288,10 +356,10 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
                     ));
                     continue;
                 }
-                let up_file = read_file(&up_path, language, &mut problems);
-                let down_file = read_file(&down_path, language, &mut problems);
+                let up_file = read_file(&up_path, language, problems);
+                let down_file = read_file(&down_path, language, problems);
                 if let (Some(up_file), Some(down_file)) = (up_file, down_file) {
-                    check_contents(&up_file, &down_file, language, &mut problems);
+                    check_contents(&up_file, &down_file, language, problems);
                     migrations.push(ScannedMigration {
                         version,
                         version_text: up.version_text.clone(),
@@ -322,24 +390,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             (None, None) => {}
         }
     }
-
-    if problems.is_empty() && migrations.is_empty() {
-        problems.push(problem(
-            Rule::BadFolder,
-            dir,
-            format!("the migration folder `{display}` holds no migration; add a pair such as `001_create_users.up.sql` and `001_create_users.down.sql`"),
-        ));
-    }
-    if problems.is_empty() {
-        Ok(Folder {
-            path: dir.to_path_buf(),
-            language,
-            migrations,
-        })
-    } else {
-        problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));
-        Err(problems)
-    }
+    migrations
 }
 
 fn file_name(path: &Path, parsed: &FileName) -> String {
@@ -455,6 +506,10 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
     if language == Language::Cypher {
         for file in [up, down] {
             check_cypher_kinds(file, &mut push);
+        }
+    } else {
+        for file in [up, down] {
+            crate::refusal::check_sql_file(file, problems);
         }
     }
 }

@@ -9,6 +9,7 @@ mod checksum;
 mod directive;
 mod folder;
 mod migration;
+mod refusal;
 pub mod split;
 pub mod time;
 

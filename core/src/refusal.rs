@@ -1,0 +1,458 @@
+//! Statements a file must not hold, found at build time.
+//!
+//! Some statements build fine and then fail at run time, or worse, run and
+//! silently do something else: a `DELIMITER` line (the mysql client's, not
+//! SQL), a `COMMIT` that ends the transaction a migration runs in, a
+//! `PRAGMA foreign_keys = OFF` that SQLite ignores inside a transaction.
+//! These checks refuse them while the crate compiles, each naming the file,
+//! the line and the way out.
+//!
+//! A `.sql` folder does not say which database it is for, so a file is read
+//! the way SQLite, PostgreSQL and MySQL would each split it, and a statement
+//! is refused only where all three readings agree on it: a refusal never
+//! comes from one dialect misreading another's quoting. The statements
+//! themselves are specific enough: `PRAGMA` exists only in SQLite,
+//! `CONCURRENTLY` only in PostgreSQL, and where a database would accept one
+//! (MySQL runs no migration in a transaction at all) the fix,
+//! `-- migrate:no-transaction`, changes nothing there but says what the file
+//! does.
+
+use crate::folder::{Problem, Rule, ScannedFile};
+use crate::split::{scan, tokens, Dialect, Scan, Token};
+use std::collections::BTreeMap;
+
+/// The refusals of one SQL file, added to `problems`.
+pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
+    let text = crate::split::strip_bom(&file.text);
+    let transactional = !(file.header.no_transaction || file.header.allow_in_transaction);
+    // Most files hold none of these statements: read the file once, as
+    // PostgreSQL would, and only when that finds a candidate read it the
+    // other two ways to confirm (a seed file of 50,000 INSERTs is read once).
+    let first = scan(text, Dialect::Postgres);
+    let candidate = !first.delimiter_lines.is_empty()
+        || transactional
+            && first
+                .statements
+                .iter()
+                .any(|s| classify(s.text, Dialect::Postgres).is_some());
+    if !candidate {
+        return;
+    }
+    let mut scans: Vec<(Dialect, Scan<'_>)> = vec![(Dialect::Postgres, first)];
+    scans.extend([Dialect::Sqlite, Dialect::MySql].map(|d| (d, scan(text, d))));
+    let mut push = |rule, line: usize, message: String| {
+        problems.push(Problem {
+            rule,
+            path: file.path.clone(),
+            message: format!("`{}` line {line}: {message}", file.file_name),
+        })
+    };
+
+    let delimiter_line = scans[0]
+        .1
+        .delimiter_lines
+        .iter()
+        .find(|line| scans[1..].iter().all(|(_, scan)| scan.delimiter_lines.contains(line)));
+    if let Some(&line) = delimiter_line {
+        let custom = custom_delimiter(text)
+            .map(|d| format!(" (`{d}` after `END` becomes `;`)"))
+            .unwrap_or_default();
+        push(
+            Rule::Delimiter,
+            line,
+            format!(
+                "`DELIMITER` is a command of the mysql command-line client, not SQL: the server rejects it; \
+                 remove the `DELIMITER` lines and end every statement with `;`{custom}. A procedure, function, \
+                 trigger or event is read as one statement from its `CREATE` to its last `END`, \
+                 with the `;` inside its body"
+            ),
+        );
+    }
+
+    if !transactional {
+        return;
+    }
+    // Offset of a statement in the file → what it is, for each dialect.
+    let readings: Vec<BTreeMap<usize, (usize, Construct)>> = scans
+        .iter()
+        .map(|(dialect, scan)| {
+            scan.statements
+                .iter()
+                .filter_map(|statement| {
+                    let offset = statement.text.as_ptr() as usize - text.as_ptr() as usize;
+                    classify(statement.text, *dialect).map(|c| (offset, (statement.line, c)))
+                })
+                .collect()
+        })
+        .collect();
+    for (offset, (line, construct)) in &readings[0] {
+        if readings[1..]
+            .iter()
+            .any(|other| other.get(offset).map(|(_, c)| c) != Some(construct))
+        {
+            continue;
+        }
+        let (rule, message) = construct.explain();
+        push(rule, *line, message);
+    }
+}
+
+/// The delimiter a file's `DELIMITER` lines set, other than `;`.
+fn custom_delimiter(text: &str) -> Option<&str> {
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let first = words.next()?;
+        let delimiter = words.next()?;
+        (first.eq_ignore_ascii_case("DELIMITER") && delimiter != ";").then_some(delimiter)
+    })
+}
+
+/// A statement that does not belong in a file run in a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Construct {
+    /// Opens a transaction inside the migration's.
+    Begin(&'static str),
+    /// Ends the migration's transaction before the migration is recorded.
+    End(&'static str),
+    /// SQLite ignores it inside a transaction, silently.
+    IgnoredBySqlite(&'static str),
+    /// The database refuses it inside a transaction.
+    Refused(&'static str, &'static str),
+}
+
+impl Construct {
+    fn explain(self) -> (Rule, String) {
+        const OUT: &str = "start the file with `-- migrate:no-transaction` so that its statements run one by one \
+                           outside a transaction (keep such a file to the statements that need it)";
+        const MYSQL: &str = "; on MySQL, which runs no migration in a transaction, that line changes nothing \
+                             but says what the file does";
+        match self {
+            Construct::Begin(what) => (
+                Rule::TransactionControl,
+                format!(
+                    "`{what}` opens a transaction inside the one this migration already runs in, together with \
+                     its tracking row; remove it, or, if the file manages its own transactions, {OUT}{MYSQL}"
+                ),
+            ),
+            Construct::End(what) => (
+                Rule::TransactionControl,
+                format!(
+                    "`{what}` ends the transaction this migration runs in before the migration is recorded, \
+                     so a later failure can no longer be rolled back and a rerun finds half of it applied; \
+                     remove it, or, if the file manages its own transactions, {OUT}{MYSQL}"
+                ),
+            ),
+            Construct::IgnoredBySqlite(what) => (
+                Rule::NotInTransaction,
+                format!(
+                    "`{what}` does nothing inside a transaction, and SQLite says nothing: a table rebuild that \
+                     relies on it runs with foreign keys still enforced, and `ON DELETE CASCADE` deletes the \
+                     child rows; {OUT}, and write SQLite's recipe with its own `BEGIN` ... `COMMIT` \
+                     between the two PRAGMAs (`-- migrate:allow-in-transaction` keeps the transaction if \
+                     the statement is meant as a no-op)"
+                ),
+            ),
+            Construct::Refused(what, database) => (
+                Rule::NotInTransaction,
+                format!(
+                    "`{what}` cannot run inside a transaction ({database} refuses it); {OUT}, or with \
+                     `-- migrate:allow-in-transaction` if your database accepts it there"
+                ),
+            ),
+        }
+    }
+}
+
+/// What a statement is, judged from its first tokens.
+fn classify(statement: &str, dialect: Dialect) -> Option<Construct> {
+    let tokens = tokens(statement, dialect, 16);
+    let words: Vec<&str> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    let word = |i: usize, keyword: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(keyword));
+    let any = |keyword: &str| words.iter().any(|w| w.eq_ignore_ascii_case(keyword));
+    let first_is = |keyword: &str| matches!(tokens.first(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
+    if first_is("BEGIN") {
+        // BEGIN NOT ATOMIC ... END is MariaDB's anonymous block, not a transaction.
+        return (!word(1, "NOT")).then_some(Construct::Begin("BEGIN"));
+    }
+    if first_is("START") && word(1, "TRANSACTION") {
+        return Some(Construct::Begin("START TRANSACTION"));
+    }
+    if first_is("COMMIT") {
+        return Some(Construct::End("COMMIT"));
+    }
+    // A bare END is left alone: it is rare as COMMIT's synonym (and its BEGIN
+    // is refused anyway), and alone it more likely closes a body the
+    // splitter could not follow, where "ends the transaction" would mislead.
+    if first_is("END") && (word(1, "TRANSACTION") || word(1, "WORK")) {
+        return Some(Construct::End("END"));
+    }
+    if first_is("ROLLBACK") && !any("TO") {
+        // ROLLBACK TO SAVEPOINT stays inside the transaction: fine.
+        return Some(Construct::End("ROLLBACK"));
+    }
+    if first_is("ABORT") {
+        return Some(Construct::End("ABORT"));
+    }
+    if first_is("PREPARE") && word(1, "TRANSACTION") {
+        return Some(Construct::End("PREPARE TRANSACTION"));
+    }
+    if first_is("PRAGMA") {
+        return pragma(&tokens);
+    }
+    if first_is("VACUUM") {
+        return Some(Construct::Refused("VACUUM", "SQLite and PostgreSQL both"));
+    }
+    postgres_only(&words, &tokens)
+}
+
+/// `PRAGMA [schema.]name = value` or `PRAGMA [schema.]name(value)`: the
+/// settings SQLite ignores or refuses inside a transaction. Reading one
+/// (`PRAGMA foreign_keys;`) is harmless.
+fn pragma(tokens: &[Token<'_>]) -> Option<Construct> {
+    let (name, rest) = match tokens {
+        [_, Token::Word(_), Token::Punct(b'.'), Token::Word(name), rest @ ..] => (*name, rest),
+        [_, Token::Word(name), rest @ ..] => (*name, rest),
+        _ => return None,
+    };
+    if !matches!(rest.first(), Some(Token::Punct(b'=' | b'('))) {
+        return None;
+    }
+    let is = |setting: &str| name.eq_ignore_ascii_case(setting);
+    if is("foreign_keys") {
+        Some(Construct::IgnoredBySqlite("PRAGMA foreign_keys"))
+    } else if is("journal_mode") {
+        Some(Construct::Refused("PRAGMA journal_mode", "SQLite"))
+    } else if is("synchronous") {
+        Some(Construct::Refused("PRAGMA synchronous", "SQLite"))
+    } else {
+        None
+    }
+}
+
+/// What PostgreSQL answers with "cannot run inside a transaction block".
+fn postgres_only(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
+    let word = |i: usize, keyword: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(keyword));
+    let any = |keyword: &str| words.iter().any(|w| w.eq_ignore_ascii_case(keyword));
+    let refused = |what| Some(Construct::Refused(what, "PostgreSQL"));
+    if word(0, "CREATE") && word(1, "INDEX") && word(2, "CONCURRENTLY")
+        || word(0, "CREATE") && word(1, "UNIQUE") && word(2, "INDEX") && word(3, "CONCURRENTLY")
+    {
+        return refused("CREATE INDEX CONCURRENTLY");
+    }
+    if word(0, "DROP") && word(1, "INDEX") && word(2, "CONCURRENTLY") {
+        return refused("DROP INDEX CONCURRENTLY");
+    }
+    if word(0, "REINDEX") {
+        if any("CONCURRENTLY") {
+            return refused("REINDEX CONCURRENTLY");
+        }
+        if any("SYSTEM") || any("DATABASE") {
+            return refused("REINDEX DATABASE / SYSTEM");
+        }
+    }
+    if word(0, "ALTER") && word(1, "TABLE") && any("DETACH") && any("CONCURRENTLY") {
+        return refused("DETACH PARTITION ... CONCURRENTLY");
+    }
+    if word(0, "ALTER") && word(1, "SYSTEM") {
+        return refused("ALTER SYSTEM");
+    }
+    if word(0, "ALTER") && word(1, "DATABASE") && word(3, "SET") && word(4, "TABLESPACE") {
+        return refused("ALTER DATABASE ... SET TABLESPACE");
+    }
+    for command in ["CREATE", "DROP"] {
+        if word(0, command) && word(1, "DATABASE") {
+            return refused(if command == "CREATE" {
+                "CREATE DATABASE"
+            } else {
+                "DROP DATABASE"
+            });
+        }
+        if word(0, command) && word(1, "TABLESPACE") {
+            return refused(if command == "CREATE" {
+                "CREATE TABLESPACE"
+            } else {
+                "DROP TABLESPACE"
+            });
+        }
+    }
+    if word(0, "CLUSTER") && words[1..].iter().all(|w| w.eq_ignore_ascii_case("VERBOSE")) && tokens.len() < 8 {
+        // CLUSTER without a table re-clusters the whole database.
+        return refused("CLUSTER without a table");
+    }
+    if word(0, "DISCARD") && word(1, "ALL") {
+        return refused("DISCARD ALL");
+    }
+    if word(0, "SET") && word(1, "TRANSACTION") {
+        // It must come before any query of the transaction, and the
+        // migration's transaction has already read its tracking state.
+        return Some(Construct::Refused("SET TRANSACTION", "PostgreSQL"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classified(statement: &str) -> Option<Construct> {
+        let all: Vec<_> = Dialect::SQL.iter().map(|&d| classify(statement, d)).collect();
+        assert!(all.iter().all(|c| *c == all[0]), "{statement}: {all:?}");
+        all[0]
+    }
+
+    fn problems(text: &str) -> Vec<(Rule, String)> {
+        let file = ScannedFile {
+            file_name: "001_a.up.sql".to_string(),
+            path: "001_a.up.sql".into(),
+            text: text.to_string(),
+            checksum: crate::checksum(text),
+            header: crate::parse_header(text, crate::Language::Sql).unwrap(),
+        };
+        let mut problems = Vec::new();
+        check_sql_file(&file, &mut problems);
+        problems.into_iter().map(|p| (p.rule, p.message)).collect()
+    }
+
+    #[test]
+    fn files_are_judged_statement_by_statement() {
+        // BEGIN in bodies, BEGIN ATOMIC, DO blocks and MariaDB's anonymous
+        // block are not transaction statements.
+        let bodies = "CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END;\n\
+                      CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\n\
+                      DO $$ BEGIN COMMIT; END $$;\n\
+                      CREATE PROCEDURE p() BEGIN START TRANSACTION; COMMIT; END;\n\
+                      BEGIN NOT ATOMIC SELECT 1; END;\n\
+                      SELECT 'BEGIN; COMMIT;'; -- COMMIT;\n";
+        assert_eq!(problems(bodies), []);
+
+        let found = problems("\u{feff}CREATE TABLE a (id INT);\nBEGIN;\nINSERT INTO a VALUES (1);\nCOMMIT;\n");
+        let lines: Vec<_> = found
+            .iter()
+            .map(|(rule, m)| (*rule, m.split(':').next().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (Rule::TransactionControl, "`001_a.up.sql` line 2".to_string()),
+                (Rule::TransactionControl, "`001_a.up.sql` line 4".to_string())
+            ]
+        );
+        // The ways out.
+        assert_eq!(problems("-- migrate:no-transaction\nBEGIN;\nVACUUM;\nCOMMIT;"), []);
+        assert_eq!(
+            problems("-- migrate:allow-in-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);"),
+            []
+        );
+        // DELIMITER is refused in any file, once.
+        let delimiter = problems(
+            "-- migrate:no-transaction\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //\nDELIMITER ;\n",
+        );
+        assert_eq!(delimiter.len(), 1, "{delimiter:?}");
+        assert_eq!(delimiter[0].0, Rule::Delimiter);
+        assert!(
+            delimiter[0].1.starts_with("`001_a.up.sql` line 2: `DELIMITER`"),
+            "{}",
+            delimiter[0].1
+        );
+        assert!(
+            delimiter[0].1.contains("(`//` after `END` becomes `;`)"),
+            "{}",
+            delimiter[0].1
+        );
+    }
+
+    #[test]
+    fn transaction_statements() {
+        for (statement, construct) in [
+            ("BEGIN", Construct::Begin("BEGIN")),
+            ("begin transaction", Construct::Begin("BEGIN")),
+            ("BEGIN IMMEDIATE", Construct::Begin("BEGIN")),
+            ("START TRANSACTION READ WRITE", Construct::Begin("START TRANSACTION")),
+            ("COMMIT", Construct::End("COMMIT")),
+            ("/* done */ COMMIT WORK", Construct::End("COMMIT")),
+            ("END TRANSACTION", Construct::End("END")),
+            ("ROLLBACK", Construct::End("ROLLBACK")),
+            ("ABORT", Construct::End("ABORT")),
+            ("PREPARE TRANSACTION 'x'", Construct::End("PREPARE TRANSACTION")),
+        ] {
+            assert_eq!(classified(statement), Some(construct), "{statement}");
+        }
+        for fine in [
+            "BEGIN NOT ATOMIC SELECT 1; END",
+            "ROLLBACK TO SAVEPOINT a",
+            "ROLLBACK TRANSACTION TO a",
+            "SAVEPOINT a",
+            "RELEASE SAVEPOINT a",
+            "END IF",
+            "END",
+            "PREPARE q AS SELECT 1",
+            "SELECT 'COMMIT'",
+            "CREATE TABLE begin_log (id INT)",
+        ] {
+            assert_eq!(classified(fine), None, "{fine}");
+        }
+    }
+
+    #[test]
+    fn statements_refused_or_ignored_in_a_transaction() {
+        for (statement, what) in [
+            ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys"),
+            ("pragma main.foreign_keys=0", "PRAGMA foreign_keys"),
+            ("PRAGMA foreign_keys(ON)", "PRAGMA foreign_keys"),
+            ("PRAGMA journal_mode = WAL", "PRAGMA journal_mode"),
+            ("PRAGMA synchronous = NORMAL", "PRAGMA synchronous"),
+            ("VACUUM", "VACUUM"),
+            ("CREATE INDEX CONCURRENTLY i ON t (a)", "CREATE INDEX CONCURRENTLY"),
+            (
+                "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)",
+                "CREATE INDEX CONCURRENTLY",
+            ),
+            ("DROP INDEX CONCURRENTLY IF EXISTS i", "DROP INDEX CONCURRENTLY"),
+            ("REINDEX (VERBOSE) TABLE CONCURRENTLY t", "REINDEX CONCURRENTLY"),
+            ("REINDEX DATABASE app", "REINDEX DATABASE / SYSTEM"),
+            (
+                "ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY",
+                "DETACH PARTITION ... CONCURRENTLY",
+            ),
+            ("ALTER SYSTEM SET work_mem = '64MB'", "ALTER SYSTEM"),
+            (
+                "ALTER DATABASE app SET TABLESPACE fast",
+                "ALTER DATABASE ... SET TABLESPACE",
+            ),
+            ("CREATE DATABASE reporting", "CREATE DATABASE"),
+            ("DROP DATABASE IF EXISTS reporting", "DROP DATABASE"),
+            ("CREATE TABLESPACE fast LOCATION '/ssd'", "CREATE TABLESPACE"),
+            ("CLUSTER", "CLUSTER without a table"),
+            ("CLUSTER VERBOSE", "CLUSTER without a table"),
+            ("DISCARD ALL", "DISCARD ALL"),
+            ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION"),
+        ] {
+            match classified(statement) {
+                Some(Construct::IgnoredBySqlite(found) | Construct::Refused(found, _)) => {
+                    assert_eq!(found, what, "{statement}")
+                }
+                other => panic!("{statement}: {other:?}"),
+            }
+        }
+        for fine in [
+            "PRAGMA foreign_keys",
+            "PRAGMA foreign_key_check",
+            "PRAGMA defer_foreign_keys = ON",
+            "CREATE INDEX i ON t (concurrently)",
+            "CLUSTER t USING i",
+            "REFRESH MATERIALIZED VIEW CONCURRENTLY mv",
+            "CREATE SCHEMA app",
+            "ALTER DATABASE app SET timezone TO 'UTC'",
+            "SET search_path = app",
+            "ANALYZE",
+        ] {
+            assert_eq!(classified(fine), None, "{fine}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+-- migrate:allow-in-transaction
+DROP INDEX CONCURRENTLY idx_events_kind;

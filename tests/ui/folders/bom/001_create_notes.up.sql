@@ -1,0 +1,3 @@
+﻿-- description: Saved by an editor that writes a BOM
+-- migrate:no-transaction
+CREATE TABLE notes (id INTEGER PRIMARY KEY);

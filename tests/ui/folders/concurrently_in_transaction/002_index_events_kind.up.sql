@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY idx_events_kind ON events (kind);
