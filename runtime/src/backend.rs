@@ -12,12 +12,13 @@ use std::future::Future;
 use std::time::Duration;
 
 /// A handle the user passes to `run`: a sqlx pool, a `neo4rs::Graph`.
+/// It can also read its schema ([`Snapshot`](crate::snapshot::Snapshot)).
 ///
 /// An implementation writes `erased_operations!()` in its impl block: the
 /// engine is then compiled once, in this crate, for each database, instead
 /// of in every crate that calls `run` (in a release build that codegen cost
 /// seconds on every edit of a migration file).
-pub trait Database: Sync + Sized {
+pub trait Database: Sync + Sized + crate::snapshot::Snapshot {
     type Language: Language;
     type Session: Session;
     /// Takes a connection for one operation (run, status, down, ...).

@@ -91,6 +91,18 @@ pub enum Command {
         #[arg(value_name = "VERSION")]
         version: i64,
     },
+    /// On a scratch database: apply, revert and re-apply each migration,
+    /// checking that each down file restores the schema exactly. Destroys data.
+    Verify {
+        /// Required: verify runs every down file on this database.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Record the schema the migrations left, or check it for changes made by hand.
+    Schema {
+        #[command(subcommand)]
+        action: crate::snapshot::cli::SchemaAction,
+    },
     /// Revert every applied migration, then apply them all again. Destroys data.
     Fresh {
         /// Required: fresh drops everything the migrations created.
@@ -294,6 +306,14 @@ impl<L: Language> Ops<'_, L> {
                 Ok(())
             }
             Command::Fresh { yes } => self.fresh(db, yes).await,
+            Command::Verify { yes: false } => Err(Failure::Usage(
+                "verify runs every down file; point the application at a scratch database and run `migrate verify --yes`"
+                    .to_string(),
+            )),
+            Command::Verify { yes: true } => Ok(crate::snapshot::cli::verify(self.migrations, self.settings.clone(), db).await?),
+            Command::Schema { action } => {
+                Ok(crate::snapshot::cli::schema(self.migrations, self.settings.clone(), db, action).await?)
+            }
         }
     }
 

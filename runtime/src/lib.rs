@@ -20,6 +20,7 @@ mod engine;
 mod error;
 mod report;
 mod settings;
+pub mod snapshot;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 
@@ -32,6 +33,8 @@ mod neo4j;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
