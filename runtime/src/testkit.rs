@@ -38,7 +38,9 @@ use crate::{Error, Language, Migrations};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[cfg(feature = "neo4j")]
+use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long a Neo4j test waits for the tests ahead of it.
 #[cfg(feature = "neo4j")]
@@ -155,6 +157,7 @@ impl Cleanup {
         })
     }
 
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(unused_variables))]
     fn future(self, name: String) -> CleanupFuture {
         match self {
             #[cfg(feature = "sqlite")]
@@ -202,7 +205,6 @@ impl Cleanup {
                 password,
                 lock,
             } => Box::pin(async move {
-                let _ = name;
                 let graph = neo4rs::Graph::new(uri, user, password)
                     .await
                     .map_err(|e| Error::database("Neo4j", "connecting to wipe the test graph", e))?;
