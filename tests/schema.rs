@@ -55,7 +55,9 @@ async fn snapshot<D: Snapshot>(db: &D) -> SchemaSnapshot {
 
 /// Nothing but Neo4j's built-in lookup indexes, which a fresh graph has.
 fn built_in_only(snapshot: &SchemaSnapshot) -> bool {
-    snapshot.objects().all(|(key, definition)| key.starts_with("index ") && definition.starts_with("LOOKUP "))
+    snapshot
+        .objects()
+        .all(|(key, definition)| key.starts_with("index ") && definition.starts_with("LOOKUP "))
 }
 
 /// Every migration of an example set reverts exactly; irreversible ones are
@@ -78,7 +80,10 @@ async fn example_set_reverts<L: Language, D: Database<Language = L>>(db: &D, tab
     let latest = table.migrations().last().expect("a non-empty set").version;
     let status = table.status(db).await.expect("status");
     assert_eq!(status.current_version(), latest, "left at the latest version");
-    assert!(snapshot(db).await.len() > 3, "the migrations created objects the snapshot sees");
+    assert!(
+        snapshot(db).await.len() > 3,
+        "the migrations created objects the snapshot sees"
+    );
 }
 
 /// The check stops at `version`, names its down file and `object`.
@@ -89,7 +94,10 @@ async fn wrong_down_is_named<L: Language, D: Database<Language = L>>(
     object: &str,
 ) {
     let report = table.verify_reversible(db).await.expect("verify_reversible");
-    let failure = report.failure.as_ref().unwrap_or_else(|| panic!("not caught:\n{report}"));
+    let failure = report
+        .failure
+        .as_ref()
+        .unwrap_or_else(|| panic!("not caught:\n{report}"));
     assert_eq!(failure.version, version, "{report}");
     assert!(failure.down_file.starts_with(&format!("00{version}_")), "{report}");
     assert!(
@@ -97,7 +105,11 @@ async fn wrong_down_is_named<L: Language, D: Database<Language = L>>(
         "`{object}` not named:\n{report}"
     );
     let checked: Vec<i64> = report.checked.iter().map(|(v, _)| *v).collect();
-    assert_eq!(checked, (1..version).collect::<Vec<_>>(), "checked up to the failure, not after");
+    assert_eq!(
+        checked,
+        (1..version).collect::<Vec<_>>(),
+        "checked up to the failure, not after"
+    );
     let text = report.to_string();
     assert!(text.contains(&failure.down_file) && text.contains(object), "{text}");
 }
@@ -111,7 +123,10 @@ async fn manual_change_is_caught<L: Language, D: Database<Language = L> + Exec>(
     object: &str,
 ) {
     let before = table.check_schema(db).await.expect("check_schema");
-    assert!(before.record.is_none() && !before.is_unchanged(), "nothing recorded yet");
+    assert!(
+        before.record.is_none() && !before.is_unchanged(),
+        "nothing recorded yet"
+    );
     let report = table.run_recording_schema(db).await.expect("run_recording_schema");
     assert_eq!(report.steps.len(), table.migrations().len());
     let check = table.check_schema(db).await.expect("check_schema");
@@ -156,18 +171,73 @@ async fn tracking_is_excluded<L: Language, D: Database<Language = L>>(db: &D, ta
     let own = db.snapshot(&settings).await.expect("snapshot");
     assert!(!own.text().contains(name), "tracking in the snapshot:\n{own}");
     let other = snapshot(db).await;
-    assert!(other.text().contains(name), "the premise: tracking exists under {name}:\n{other}");
+    assert!(
+        other.text().contains(name),
+        "the premise: tracking exists under {name}:\n{other}"
+    );
 }
 
 /// `migrate verify` wires the check: refuses without --yes, 0 when every
 /// down reverts, 2 naming the migration when one does not.
-async fn cli_verify<L: Language, D: Database<Language = L>>(good_db: &D, good: &Migrations<L>, bad_db: &D, bad: &Migrations<L>) {
-    let verify = |table, db| embedded_migrations::cli::from_args(table, Settings::default(), db, ["app", "verify", "--yes"]);
+async fn cli_verify<L: Language, D: Database<Language = L>>(
+    good_db: &D,
+    good: &Migrations<L>,
+    bad_db: &D,
+    bad: &Migrations<L>,
+) {
+    let verify =
+        |table, db| embedded_migrations::cli::from_args(table, Settings::default(), db, ["app", "verify", "--yes"]);
     let code = embedded_migrations::cli::from_args(good, Settings::default(), good_db, ["app", "verify"]).await;
     assert_eq!(code, 2, "verify without --yes is refused");
-    assert!(good.status(good_db).await.unwrap().current_version() == 0, "and changes nothing");
+    assert!(
+        good.status(good_db).await.unwrap().current_version() == 0,
+        "and changes nothing"
+    );
     assert_eq!(verify(good, good_db).await, 0);
     assert_eq!(verify(bad, bad_db).await, 2);
+}
+
+/// What the snapshot, the record and the check cost on an example set
+/// (printed; `--ignored --nocapture`, not part of the suite: no timing is
+/// asserted).
+async fn measure<L: Language, D: Database<Language = L>>(backend: &str, db: &D, scratch: &D, table: &Migrations<L>) {
+    let started = std::time::Instant::now();
+    let report = table.verify_reversible(scratch).await.expect("verify_reversible");
+    assert!(report.is_reversible());
+    println!(
+        "{backend}: verify_reversible of {} migrations {:?}",
+        table.migrations().len(),
+        started.elapsed()
+    );
+    measure_on_migrated(backend, db, table).await;
+}
+
+/// Migrates `db`, then times the snapshot, the record, the check and the
+/// boot with nothing pending, with and without recording.
+async fn measure_on_migrated<L: Language, D: Database<Language = L>>(backend: &str, db: &D, table: &Migrations<L>) {
+    use std::time::{Duration, Instant};
+    const N: u32 = 20;
+    async fn time<F: std::future::Future>(mut f: impl FnMut() -> F) -> Duration {
+        let started = Instant::now();
+        for _ in 0..N {
+            f().await;
+        }
+        started.elapsed() / N
+    }
+    table.run(db).await.expect("run");
+    let settings = Settings::default();
+    let snapshot_time = time(|| async { db.snapshot(&settings).await.unwrap() }).await;
+    let record_time = time(|| async { table.record_schema(db).await.unwrap() }).await;
+    let check_time = time(|| async { table.check_schema(db).await.unwrap() }).await;
+    let boot = time(|| async { table.run(db).await.unwrap() }).await;
+    let boot_recording = time(|| async { table.run_recording_schema(db).await.unwrap() }).await;
+    let snapshot = snapshot(db).await;
+    println!(
+        "{backend}: {} objects, {} bytes of snapshot text; snapshot {snapshot_time:?}, record {record_time:?}, \
+         check {check_time:?}; boot with nothing pending: run {boot:?}, run_recording_schema {boot_recording:?}",
+        snapshot.len(),
+        snapshot.text().len(),
+    );
 }
 
 macro_rules! sql_backend_tests {
@@ -192,35 +262,51 @@ macro_rules! sql_backend_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn example_set_reverts() {
-                let Some(db) = $open("example_set_reverts").await else { return };
+                let Some(db) = $open("example_set_reverts").await else {
+                    return;
+                };
                 super::example_set_reverts(db.pool(), &EXAMPLES).await;
                 db.close().await.unwrap();
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn forgotten_index_is_named() {
-                let Some(db) = $open("forgotten_index_is_named").await else { return };
+                let Some(db) = $open("forgotten_index_is_named").await else {
+                    return;
+                };
                 wrong_down_is_named(db.pool(), &WRONG_INDEX, 2, $index).await;
                 db.close().await.unwrap();
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn forgotten_column_is_named() {
-                let Some(db) = $open("forgotten_column_is_named").await else { return };
+                let Some(db) = $open("forgotten_column_is_named").await else {
+                    return;
+                };
                 wrong_down_is_named(db.pool(), &WRONG_COLUMN, 2, "column accounts.nickname").await;
                 db.close().await.unwrap();
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn forgotten_constraint_is_named() {
-                let Some(db) = $open("forgotten_constraint_is_named").await else { return };
-                wrong_down_is_named(db.pool(), &WRONG_CONSTRAINT, 2, "constraint accounts.accounts_email_has_at").await;
+                let Some(db) = $open("forgotten_constraint_is_named").await else {
+                    return;
+                };
+                wrong_down_is_named(
+                    db.pool(),
+                    &WRONG_CONSTRAINT,
+                    2,
+                    "constraint accounts.accounts_email_has_at",
+                )
+                .await;
                 db.close().await.unwrap();
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn manual_change_is_caught() {
-                let Some(db) = $open("manual_change_is_caught").await else { return };
+                let Some(db) = $open("manual_change_is_caught").await else {
+                    return;
+                };
                 let change = "ALTER TABLE users ADD COLUMN manual_note VARCHAR(20)";
                 super::manual_change_is_caught(db.pool(), &EXAMPLES, change, "column users.manual_note").await;
                 db.close().await.unwrap();
@@ -228,8 +314,12 @@ macro_rules! sql_backend_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn creation_order_does_not_matter() {
-                let Some(a) = $open("creation_order_a").await else { return };
-                let Some(b) = $open("creation_order_b").await else { return };
+                let Some(a) = $open("creation_order_a").await else {
+                    return;
+                };
+                let Some(b) = $open("creation_order_b").await else {
+                    return;
+                };
                 super::creation_order_does_not_matter(a.pool(), b.pool(), $order).await;
                 a.close().await.unwrap();
                 b.close().await.unwrap();
@@ -237,15 +327,35 @@ macro_rules! sql_backend_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn tracking_is_excluded() {
-                let Some(db) = $open("tracking_is_excluded").await else { return };
+                let Some(db) = $open("tracking_is_excluded").await else {
+                    return;
+                };
                 super::tracking_is_excluded(db.pool(), &EXAMPLES, "custom_tracking").await;
                 db.close().await.unwrap();
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "measurement: run with --ignored --nocapture"]
+            async fn measure_cost() {
+                let Some(db) = $open("measure_cost").await else {
+                    return;
+                };
+                let Some(scratch) = $open("measure_cost_scratch").await else {
+                    return;
+                };
+                measure($feature, db.pool(), scratch.pool(), &EXAMPLES).await;
+                db.close().await.unwrap();
+                scratch.close().await.unwrap();
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn cli_verify() {
-                let Some(good) = $open("cli_verify_good").await else { return };
-                let Some(bad) = $open("cli_verify_bad").await else { return };
+                let Some(good) = $open("cli_verify_good").await else {
+                    return;
+                };
+                let Some(bad) = $open("cli_verify_bad").await else {
+                    return;
+                };
                 super::cli_verify(good.pool(), &EXAMPLES, bad.pool(), &WRONG_INDEX).await;
                 good.close().await.unwrap();
                 bad.close().await.unwrap();
@@ -256,7 +366,11 @@ macro_rules! sql_backend_tests {
 
 #[cfg(feature = "sqlite")]
 async fn open_sqlite(_test: &str) -> Option<embedded_migrations::testkit::TestDatabase<sqlx::SqlitePool>> {
-    Some(embedded_migrations::testkit::TestDatabase::sqlite().await.expect("a SQLite test database"))
+    Some(
+        embedded_migrations::testkit::TestDatabase::sqlite()
+            .await
+            .expect("a SQLite test database"),
+    )
 }
 
 #[cfg(feature = "postgres")]
@@ -379,37 +493,57 @@ mod neo4j {
             support::missing_backend("NEO4J_TEST_URI", test);
             return None;
         };
-        Some(TestDatabase::neo4j(&uri, &user, &password).await.expect("the Neo4j test graph"))
+        Some(
+            TestDatabase::neo4j(&uri, &user, &password)
+                .await
+                .expect("the Neo4j test graph"),
+        )
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn example_set_reverts() {
-        let Some(db) = open("example_set_reverts").await else { return };
+        let Some(db) = open("example_set_reverts").await else {
+            return;
+        };
         super::example_set_reverts(db.pool(), &EXAMPLES).await;
         let snapshot = snapshot(db.pool()).await;
-        for object in ["constraint user_id", "index holds_since", "label Sector", "relationship type REQUIRES"] {
-            assert!(snapshot.objects().any(|(key, _)| key == object), "{object} missing:\n{snapshot}");
+        for object in [
+            "constraint user_id",
+            "index holds_since",
+            "label Sector",
+            "relationship type REQUIRES",
+        ] {
+            assert!(
+                snapshot.objects().any(|(key, _)| key == object),
+                "{object} missing:\n{snapshot}"
+            );
         }
         db.close().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn forgotten_index_is_named() {
-        let Some(db) = open("forgotten_index_is_named").await else { return };
+        let Some(db) = open("forgotten_index_is_named").await else {
+            return;
+        };
         wrong_down_is_named(db.pool(), &WRONG_INDEX, 2, "index person_name").await;
         db.close().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn forgotten_constraint_is_named() {
-        let Some(db) = open("forgotten_constraint_is_named").await else { return };
+        let Some(db) = open("forgotten_constraint_is_named").await else {
+            return;
+        };
         wrong_down_is_named(db.pool(), &WRONG_CONSTRAINT, 2, "constraint company_id").await;
         db.close().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn manual_change_is_caught() {
-        let Some(db) = open("manual_change_is_caught").await else { return };
+        let Some(db) = open("manual_change_is_caught").await else {
+            return;
+        };
         let change = "CREATE INDEX manual_user_name FOR (u:User) ON (u.name)";
         super::manual_change_is_caught(db.pool(), &EXAMPLES, change, "index manual_user_name").await;
         db.close().await.unwrap();
@@ -417,7 +551,9 @@ mod neo4j {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn tracking_is_excluded() {
-        let Some(db) = open("tracking_is_excluded").await else { return };
+        let Some(db) = open("tracking_is_excluded").await else {
+            return;
+        };
         super::tracking_is_excluded(db.pool(), &EXAMPLES, "custom_tracking").await;
         db.close().await.unwrap();
     }
@@ -425,11 +561,30 @@ mod neo4j {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cli_verify() {
         let Some(db) = open("cli_verify").await else { return };
-        let code = embedded_migrations::cli::from_args(&EXAMPLES, Settings::default(), db.pool(), ["app", "verify", "--yes"]).await;
+        let code =
+            embedded_migrations::cli::from_args(&EXAMPLES, Settings::default(), db.pool(), ["app", "verify", "--yes"])
+                .await;
         assert_eq!(code, 0);
         wipe(db.pool()).await;
-        let code = embedded_migrations::cli::from_args(&WRONG_INDEX, Settings::default(), db.pool(), ["app", "verify", "--yes"]).await;
+        let code = embedded_migrations::cli::from_args(
+            &WRONG_INDEX,
+            Settings::default(),
+            db.pool(),
+            ["app", "verify", "--yes"],
+        )
+        .await;
         assert_eq!(code, 2);
+        db.close().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "measurement: run with --ignored --nocapture"]
+    async fn measure_cost() {
+        let Some(db) = open("measure_cost").await else { return };
+        let started = std::time::Instant::now();
+        EXAMPLES.verify_reversible(db.pool()).await.expect("verify_reversible");
+        println!("neo4j: verify_reversible {:?}", started.elapsed());
+        measure_on_migrated("neo4j", db.pool(), &EXAMPLES).await;
         db.close().await.unwrap();
     }
 

@@ -106,7 +106,9 @@ impl<P> TestDatabase<P> {
 
     /// Drops the database now, returning what went wrong.
     pub async fn close(mut self) -> Result<(), Error> {
-        let Some(cleanup) = self.cleanup.take() else { return Ok(()) };
+        let Some(cleanup) = self.cleanup.take() else {
+            return Ok(());
+        };
         // On a thread of its own, as the drop does: the pool's connections
         // may need this runtime to close while the cleanup waits.
         let name = self.name.clone();
@@ -392,7 +394,10 @@ pub async fn wipe_neo4j(graph: &neo4rs::Graph) -> Result<(), Error> {
         .map_err(err("deleting every node"))?;
     for (kind, list) in [
         ("CONSTRAINT", "SHOW CONSTRAINTS YIELD name RETURN name"),
-        ("INDEX", "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"),
+        (
+            "INDEX",
+            "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name",
+        ),
     ] {
         let mut names = Vec::new();
         let mut rows = graph

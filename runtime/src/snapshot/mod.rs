@@ -62,8 +62,10 @@ pub trait Snapshot: Sync {
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// The stored schema record, `None` when none was ever saved.
-    fn load_schema_record(&self, settings: &Settings)
-        -> impl Future<Output = Result<Option<SchemaRecord>, Error>> + Send;
+    fn load_schema_record(
+        &self,
+        settings: &Settings,
+    ) -> impl Future<Output = Result<Option<SchemaRecord>, Error>> + Send;
 }
 
 /// The schema of a database as a sorted set of named objects.
@@ -189,7 +191,11 @@ pub enum ObjectChange {
     /// In the first snapshot only.
     Removed { object: String, definition: String },
     /// In both, defined differently.
-    Changed { object: String, before: String, after: String },
+    Changed {
+        object: String,
+        before: String,
+        after: String,
+    },
 }
 
 impl ObjectChange {
@@ -281,6 +287,9 @@ mod tests {
         assert!(matches!(diff.changes[1], ObjectChange::Added { .. }));
         assert!(before.diff(&before).is_empty());
         let text = diff.to_string();
-        assert!(text.contains("- index gone: x") && text.contains("+ index new: y"), "{text}");
+        assert!(
+            text.contains("- index gone: x") && text.contains("+ index new: y"),
+            "{text}"
+        );
     }
 }

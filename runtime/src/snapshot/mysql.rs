@@ -27,7 +27,8 @@ const ROUTINES: &str = "SELECT CAST(ROUTINE_TYPE AS CHAR) AS kind, CAST(ROUTINE_
        COALESCE(CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), ' ', r.IS_DETERMINISTIC, ' ', r.SQL_DATA_ACCESS, ' ', \
        r.ROUTINE_DEFINITION) AS CHAR) AS def \
      FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE()";
-const TRIGGERS: &str = "SELECT CAST(TRIGGER_NAME AS CHAR) AS name, CAST(CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, \
+const TRIGGERS: &str =
+    "SELECT CAST(TRIGGER_NAME AS CHAR) AS name, CAST(CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, \
      ' ON ', EVENT_OBJECT_TABLE, ' FOR EACH ', ACTION_ORIENTATION, ' ', ACTION_STATEMENT) AS CHAR) AS def, \
      CAST(EVENT_OBJECT_TABLE AS CHAR) AS tbl FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()";
 
@@ -41,7 +42,8 @@ fn text(row: &MySqlRow, column: &str) -> Result<String, sqlx::Error> {
 impl Snapshot for MySqlPool {
     async fn snapshot(&self, settings: &Settings) -> Result<SchemaSnapshot, Error> {
         settings.check()?;
-        let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
+        let err =
+            |e: sqlx::Error| Error::database(BACKEND, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
         let tracking = tracking_tables(settings);
         let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
         let mut conn = self.acquire().await.map_err(err)?;
@@ -57,10 +59,13 @@ impl Snapshot for MySqlPool {
             if is_tracking(&name) || text(row, "type").map_err(err)? != "BASE TABLE" {
                 continue;
             }
-            let create = sqlx::query(AssertSqlSafe(format!("SHOW CREATE TABLE `{}`", name.replace('`', "``"))))
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(err)?;
+            let create = sqlx::query(AssertSqlSafe(format!(
+                "SHOW CREATE TABLE `{}`",
+                name.replace('`', "``")
+            )))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(err)?;
             let create = match create.try_get::<String, _>(1) {
                 Ok(create) => create,
                 Err(_) => String::from_utf8_lossy(&create.try_get::<Vec<u8>, _>(1).map_err(err)?).into_owned(),
@@ -77,7 +82,11 @@ impl Snapshot for MySqlPool {
         }
         for row in sqlx::query(ROUTINES).fetch_all(&mut *conn).await.map_err(err)? {
             let kind = text(&row, "kind").map_err(err)?.to_lowercase();
-            snapshot.insert(&kind, &text(&row, "name").map_err(err)?, &unqualify(&text(&row, "def").map_err(err)?));
+            snapshot.insert(
+                &kind,
+                &text(&row, "name").map_err(err)?,
+                &unqualify(&text(&row, "def").map_err(err)?),
+            );
         }
         for row in sqlx::query(TRIGGERS).fetch_all(&mut *conn).await.map_err(err)? {
             let table = text(&row, "tbl").map_err(err)?;

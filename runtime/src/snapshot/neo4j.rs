@@ -106,7 +106,12 @@ async fn snapshot(graph: &Graph, settings: &Settings) -> Result<SchemaSnapshot, 
     // token left over from deleted data is not reported.
     for (kind, procedure, column, pattern) in [
         ("label", "db.labels", "label", "(n:`{}`)"),
-        ("relationship type", "db.relationshipTypes", "relationshipType", "()-[n:`{}`]->()"),
+        (
+            "relationship type",
+            "db.relationshipTypes",
+            "relationshipType",
+            "()-[n:`{}`]->()",
+        ),
     ] {
         let operation = format!("reading the schema ({procedure})");
         let q = query(&format!("CALL {procedure}() YIELD {column} RETURN {column} AS name"));

@@ -44,9 +44,9 @@ impl RecordSql {
         };
         let exists = match (dialect, settings.schema_name()) {
             (Dialect::Sqlite, _) => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".to_string(),
-            (Dialect::Postgres, Some(schema)) => format!(
-                "SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}' AND tablename = $1"
-            ),
+            (Dialect::Postgres, Some(schema)) => {
+                format!("SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}' AND tablename = $1")
+            }
             (Dialect::Postgres, None) => {
                 "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1".to_string()
             }
@@ -107,7 +107,10 @@ macro_rules! sqlx_schema_record {
                 .execute(self)
                 .await
                 .map_err(err("creating the schema record table"))?;
-            let mut tx = self.begin().await.map_err(err("beginning the schema record write"))?;
+            let mut tx = self
+                .begin()
+                .await
+                .map_err(err("beginning the schema record write"))?;
             sqlx::query(AssertSqlSafe(sql.delete))
                 .execute(&mut *tx)
                 .await
@@ -144,9 +147,13 @@ macro_rules! sqlx_schema_record {
                 .await
                 .map_err(err("reading the schema record"))?;
             let Some(row) = row else { return Ok(None) };
-            let text = |name: &str| row.try_get::<String, _>(name).map_err(err("reading the schema record"));
+            let text = |name: &str| {
+                row.try_get::<String, _>(name)
+                    .map_err(err("reading the schema record"))
+            };
             Ok(Some($crate::snapshot::SchemaRecord::from_stored(
-                row.try_get::<i64, _>("version").map_err(err("reading the schema record"))?,
+                row.try_get::<i64, _>("version")
+                    .map_err(err("reading the schema record"))?,
                 &text("hash")?,
                 &text("snapshot")?,
                 text("recorded_at")?,

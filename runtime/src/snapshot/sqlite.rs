@@ -77,7 +77,9 @@ impl Snapshot for SqlitePool {
 /// The table constraints of a `CREATE TABLE` text: the parts of its column
 /// list, split at top-level commas, that start with a constraint keyword.
 fn table_constraints(create: &str) -> Vec<&str> {
-    let Some(open) = create.find('(') else { return Vec::new() };
+    let Some(open) = create.find('(') else {
+        return Vec::new();
+    };
     let mut parts = Vec::new();
     let (mut depth, mut start, mut quote) = (0usize, open + 1, None::<char>);
     for (at, c) in create.char_indices().skip_while(|(at, _)| *at <= open) {
@@ -115,7 +117,11 @@ fn constraint_name(constraint: &str) -> Option<&str> {
     if !words.next()?.eq_ignore_ascii_case("CONSTRAINT") {
         return None;
     }
-    Some(words.next()?.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']' | '\'')))
+    Some(
+        words
+            .next()?
+            .trim_matches(|c| matches!(c, '"' | '`' | '[' | ']' | '\'')),
+    )
 }
 
 #[cfg(test)]
@@ -128,7 +134,11 @@ mod tests {
                       UNIQUE (id, q), CONSTRAINT t_q CHECK (q IN (1, 2)), FOREIGN KEY (id) REFERENCES u (id))";
         assert_eq!(
             table_constraints(create),
-            ["UNIQUE (id, q)", "CONSTRAINT t_q CHECK (q IN (1, 2))", "FOREIGN KEY (id) REFERENCES u (id)"]
+            [
+                "UNIQUE (id, q)",
+                "CONSTRAINT t_q CHECK (q IN (1, 2))",
+                "FOREIGN KEY (id) REFERENCES u (id)"
+            ]
         );
         assert_eq!(constraint_name("CONSTRAINT \"t_q\" CHECK (q)"), Some("t_q"));
         assert_eq!(constraint_name("UNIQUE (id)"), None);

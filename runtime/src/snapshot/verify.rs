@@ -65,7 +65,11 @@ impl fmt::Display for Reversibility {
                 .join(", ")
         };
         if !self.already_applied.is_empty() {
-            writeln!(f, "not checked, applied before the check: {}", list(&self.already_applied))?;
+            writeln!(
+                f,
+                "not checked, applied before the check: {}",
+                list(&self.already_applied)
+            )?;
         }
         if !self.irreversible.is_empty() {
             writeln!(f, "skipped, irreversible: {}", list(&self.irreversible))?;
