@@ -402,6 +402,35 @@ async fn open_mysql(test: &str) -> Option<embedded_migrations::testkit::TestData
     )
 }
 
+/// With `Settings::schema`, the migrations and their tracking live in that
+/// schema, and the snapshot reads it (not `public`, which stays empty).
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_snapshot_reads_the_configured_schema() {
+    use embedded_migrations::{embed_migrations, Migrations};
+    static EXAMPLES: Migrations = embed_migrations!("migrations/postgres");
+    let Some(db) = open_postgres("postgres_snapshot_reads_the_configured_schema").await else {
+        return;
+    };
+    let settings = Settings::default().schema("app");
+    let report = EXAMPLES
+        .with(settings.clone())
+        .verify_reversible(db.pool())
+        .await
+        .unwrap();
+    assert!(report.is_reversible(), "{report}");
+    let snapshot = db.pool().snapshot(&settings).await.unwrap();
+    assert!(snapshot.objects().any(|(key, _)| key == "table users"), "{snapshot}");
+    assert!(!snapshot.text().contains("_embedded_migrations"), "{snapshot}");
+    assert!(super_snapshot_is_empty(db.pool()).await, "public holds nothing");
+    db.close().await.unwrap();
+}
+
+#[cfg(feature = "postgres")]
+async fn super_snapshot_is_empty(pool: &sqlx::PgPool) -> bool {
+    snapshot(pool).await.is_empty()
+}
+
 #[allow(dead_code)]
 fn server_url(variable: &str, test: &str) -> Option<String> {
     match std::env::var(variable) {
@@ -493,6 +522,7 @@ mod neo4j {
     static EXAMPLES: CypherMigrations = embed_migrations!("migrations/neo4j");
     static WRONG_INDEX: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_index");
     static WRONG_CONSTRAINT: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_constraint");
+    static WRONG_LABEL: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_label");
 
     /// The graph, held alone through the kit's lock
     /// (/tmp/embedded-migrations-neo4j.lock) and wiped.
@@ -545,6 +575,17 @@ mod neo4j {
             return;
         };
         wrong_down_is_named(db.pool(), &WRONG_CONSTRAINT, 2, "constraint company_id").await;
+        db.close().await.unwrap();
+    }
+
+    /// A data migration whose down leaves its nodes behind: the label is
+    /// still in use.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forgotten_nodes_are_named_by_label() {
+        let Some(db) = open("forgotten_nodes_are_named_by_label").await else {
+            return;
+        };
+        wrong_down_is_named(db.pool(), &WRONG_LABEL, 2, "label Tag").await;
         db.close().await.unwrap();
     }
 
