@@ -45,27 +45,44 @@ use crate::{Checksum, Error, Settings};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
+
+/// What [`Snapshot`]'s methods return: boxed, so that the trait (and
+/// [`Database`](crate::backend::Database), whose supertrait it is) stays
+/// object-safe.
+pub type SnapshotFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// A database whose schema can be read as a [`SchemaSnapshot`], and which
 /// can keep one [`SchemaRecord`] (in a table `<table>_schema`, or a node
-/// labelled after the tracking nodes in Neo4j). Every [`Database`](crate::backend::Database)
-/// is one.
+/// labelled after the tracking nodes in Neo4j). Every
+/// [`Database`](crate::backend::Database) is one: the four backends of this
+/// crate implement it; a database written elsewhere (a test double) may
+/// write `impl Snapshot for MyDb {}` and get `Error::Unsupported`.
 pub trait Snapshot: Sync {
     /// The schema now, without the tracking tables of `settings`.
-    fn snapshot(&self, settings: &Settings) -> impl Future<Output = Result<SchemaSnapshot, Error>> + Send;
+    fn snapshot<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, SchemaSnapshot> {
+        let _ = settings;
+        Box::pin(async { Err(unsupported()) })
+    }
 
     /// Replaces the stored schema record (creating its table or node).
-    fn save_schema_record(
-        &self,
-        settings: &Settings,
-        record: &SchemaRecord,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
+    fn save_schema_record<'a>(&'a self, settings: &'a Settings, record: &'a SchemaRecord) -> SnapshotFuture<'a, ()> {
+        let _ = (settings, record);
+        Box::pin(async { Err(unsupported()) })
+    }
 
     /// The stored schema record, `None` when none was ever saved.
-    fn load_schema_record(
-        &self,
-        settings: &Settings,
-    ) -> impl Future<Output = Result<Option<SchemaRecord>, Error>> + Send;
+    fn load_schema_record<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, Option<SchemaRecord>> {
+        let _ = settings;
+        Box::pin(async { Err(unsupported()) })
+    }
+}
+
+fn unsupported() -> Error {
+    Error::Unsupported {
+        backend: "this database",
+        what: "schema snapshots (it does not implement `Snapshot`)".to_string(),
+    }
 }
 
 /// The schema of a database as a sorted set of named objects.
@@ -275,6 +292,15 @@ mod tests {
         assert_eq!(SchemaSnapshot::parse(&a.text()), a);
         a.insert("constraint", "t.CHECK (x = 'a: b')", "CHECK (x = 'a: b')");
         assert_eq!(SchemaSnapshot::parse(&a.text()), a, "a key with `: ` reads back");
+    }
+
+    #[tokio::test]
+    async fn a_database_without_snapshots_says_so() {
+        struct Elsewhere;
+        impl Snapshot for Elsewhere {}
+        let err = Elsewhere.snapshot(&Settings::default()).await.unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("schema snapshots"), "{err}");
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! name taken out of qualified names and without `DEFINER`s. Not covered:
 //! events, privileges, partitions' data placement.
 
-use super::sql::{sqlx_schema_record, Dialect};
-use super::{tracking_tables, SchemaSnapshot, Snapshot};
+use super::sql::{sqlx_snapshot_impl, Dialect};
+use super::{tracking_tables, SchemaSnapshot};
 use crate::{Error, Settings};
 use sqlx::mysql::{MySqlPool, MySqlRow};
 use sqlx::{AssertSqlSafe, Row};
@@ -39,67 +39,66 @@ fn text(row: &MySqlRow, column: &str) -> Result<String, sqlx::Error> {
     }
 }
 
-impl Snapshot for MySqlPool {
-    async fn snapshot(&self, settings: &Settings) -> Result<SchemaSnapshot, Error> {
-        settings.check()?;
-        let err =
-            |e: sqlx::Error| Error::database(BACKEND, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
-        let tracking = tracking_tables(settings);
-        let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
-        let mut conn = self.acquire().await.map_err(err)?;
-        let mut snapshot = SchemaSnapshot::new();
-        let tables = sqlx::query(TABLES).fetch_all(&mut *conn).await.map_err(err)?;
-        let database = match tables.first() {
-            Some(row) => text(row, "db").map_err(err)?,
-            None => String::new(),
-        };
-        let unqualify = |definition: &str| definition.replace(&format!("`{database}`."), "");
-        for row in &tables {
-            let name = text(row, "name").map_err(err)?;
-            if is_tracking(&name) || text(row, "type").map_err(err)? != "BASE TABLE" {
-                continue;
-            }
-            let create = sqlx::query(AssertSqlSafe(format!(
-                "SHOW CREATE TABLE `{}`",
-                name.replace('`', "``")
-            )))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(err)?;
-            let create = match create.try_get::<String, _>(1) {
-                Ok(create) => create,
-                Err(_) => String::from_utf8_lossy(&create.try_get::<Vec<u8>, _>(1).map_err(err)?).into_owned(),
-            };
-            split_create_table(&mut snapshot, &name, &create);
-        }
-        for row in sqlx::query(VIEWS).fetch_all(&mut *conn).await.map_err(err)? {
-            let definition = format!(
-                "{} CHECK OPTION {}",
-                unqualify(&text(&row, "def").map_err(err)?),
-                text(&row, "check_option").map_err(err)?
-            );
-            snapshot.insert("view", &text(&row, "name").map_err(err)?, &definition);
-        }
-        for row in sqlx::query(ROUTINES).fetch_all(&mut *conn).await.map_err(err)? {
-            let kind = text(&row, "kind").map_err(err)?.to_lowercase();
-            snapshot.insert(
-                &kind,
-                &text(&row, "name").map_err(err)?,
-                &unqualify(&text(&row, "def").map_err(err)?),
-            );
-        }
-        for row in sqlx::query(TRIGGERS).fetch_all(&mut *conn).await.map_err(err)? {
-            let table = text(&row, "tbl").map_err(err)?;
-            if is_tracking(&table) {
-                continue;
-            }
-            let name = format!("{table}.{}", text(&row, "name").map_err(err)?);
-            snapshot.insert("trigger", &name, &unqualify(&text(&row, "def").map_err(err)?));
-        }
-        Ok(snapshot)
-    }
+sqlx_snapshot_impl!(MySqlPool, snapshot, Dialect::MySql, BACKEND);
 
-    sqlx_schema_record!(Dialect::MySql, BACKEND);
+/// The schema of the pool's database.
+async fn snapshot(pool: &MySqlPool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
+    settings.check()?;
+    let err =
+        |e: sqlx::Error| Error::database(BACKEND, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
+    let tracking = tracking_tables(settings);
+    let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
+    let mut conn = pool.acquire().await.map_err(err)?;
+    let mut snapshot = SchemaSnapshot::new();
+    let tables = sqlx::query(TABLES).fetch_all(&mut *conn).await.map_err(err)?;
+    let database = match tables.first() {
+        Some(row) => text(row, "db").map_err(err)?,
+        None => String::new(),
+    };
+    let unqualify = |definition: &str| definition.replace(&format!("`{database}`."), "");
+    for row in &tables {
+        let name = text(row, "name").map_err(err)?;
+        if is_tracking(&name) || text(row, "type").map_err(err)? != "BASE TABLE" {
+            continue;
+        }
+        let create = sqlx::query(AssertSqlSafe(format!(
+            "SHOW CREATE TABLE `{}`",
+            name.replace('`', "``")
+        )))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(err)?;
+        let create = match create.try_get::<String, _>(1) {
+            Ok(create) => create,
+            Err(_) => String::from_utf8_lossy(&create.try_get::<Vec<u8>, _>(1).map_err(err)?).into_owned(),
+        };
+        split_create_table(&mut snapshot, &name, &create);
+    }
+    for row in sqlx::query(VIEWS).fetch_all(&mut *conn).await.map_err(err)? {
+        let definition = format!(
+            "{} CHECK OPTION {}",
+            unqualify(&text(&row, "def").map_err(err)?),
+            text(&row, "check_option").map_err(err)?
+        );
+        snapshot.insert("view", &text(&row, "name").map_err(err)?, &definition);
+    }
+    for row in sqlx::query(ROUTINES).fetch_all(&mut *conn).await.map_err(err)? {
+        let kind = text(&row, "kind").map_err(err)?.to_lowercase();
+        snapshot.insert(
+            &kind,
+            &text(&row, "name").map_err(err)?,
+            &unqualify(&text(&row, "def").map_err(err)?),
+        );
+    }
+    for row in sqlx::query(TRIGGERS).fetch_all(&mut *conn).await.map_err(err)? {
+        let table = text(&row, "tbl").map_err(err)?;
+        if is_tracking(&table) {
+            continue;
+        }
+        let name = format!("{table}.{}", text(&row, "name").map_err(err)?);
+        snapshot.insert("trigger", &name, &unqualify(&text(&row, "def").map_err(err)?));
+    }
+    Ok(snapshot)
 }
 
 /// One object per line of `SHOW CREATE TABLE`: a diff then names the column,

@@ -5,7 +5,7 @@
 //! out. The schema record is one node, `(:<tracking label>Schema {id: 1})`
 //! (`<table>_schema` for a custom table name).
 
-use super::{SchemaRecord, SchemaSnapshot, Snapshot};
+use super::{SchemaRecord, SchemaSnapshot, Snapshot, SnapshotFuture};
 use crate::neo4j::PinnedGraph;
 use crate::{Error, Settings};
 use neo4rs::{query, Graph, Query, Row};
@@ -171,29 +171,29 @@ async fn load(graph: &Graph, settings: &Settings) -> Result<Option<SchemaRecord>
 }
 
 impl Snapshot for Graph {
-    async fn snapshot(&self, settings: &Settings) -> Result<SchemaSnapshot, Error> {
-        snapshot(self, settings).await
+    fn snapshot<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, SchemaSnapshot> {
+        Box::pin(snapshot(self, settings))
     }
 
-    async fn save_schema_record(&self, settings: &Settings, record: &SchemaRecord) -> Result<(), Error> {
-        save(self, settings, record).await
+    fn save_schema_record<'a>(&'a self, settings: &'a Settings, record: &'a SchemaRecord) -> SnapshotFuture<'a, ()> {
+        Box::pin(save(self, settings, record))
     }
 
-    async fn load_schema_record(&self, settings: &Settings) -> Result<Option<SchemaRecord>, Error> {
-        load(self, settings).await
+    fn load_schema_record<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, Option<SchemaRecord>> {
+        Box::pin(load(self, settings))
     }
 }
 
 impl Snapshot for PinnedGraph<'_> {
-    async fn snapshot(&self, settings: &Settings) -> Result<SchemaSnapshot, Error> {
-        snapshot(self.graph, settings).await
+    fn snapshot<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, SchemaSnapshot> {
+        Box::pin(snapshot(self.graph, settings))
     }
 
-    async fn save_schema_record(&self, settings: &Settings, record: &SchemaRecord) -> Result<(), Error> {
-        save(self.graph, settings, record).await
+    fn save_schema_record<'a>(&'a self, settings: &'a Settings, record: &'a SchemaRecord) -> SnapshotFuture<'a, ()> {
+        Box::pin(save(self.graph, settings, record))
     }
 
-    async fn load_schema_record(&self, settings: &Settings) -> Result<Option<SchemaRecord>, Error> {
-        load(self.graph, settings).await
+    fn load_schema_record<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, Option<SchemaRecord>> {
+        Box::pin(load(self.graph, settings))
     }
 }

@@ -10,8 +10,8 @@
 //! everything attached to them. Not covered: privileges, ownership,
 //! comments, policies, statistics.
 
-use super::sql::{sqlx_schema_record, Dialect};
-use super::{tracking_tables, SchemaSnapshot, Snapshot};
+use super::sql::{sqlx_snapshot_impl, Dialect};
+use super::{tracking_tables, SchemaSnapshot};
 use crate::{Error, Settings};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
@@ -104,43 +104,42 @@ const QUERIES: &[&str] = &[
      FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE n.nspname = $1",
 ];
 
-impl Snapshot for PgPool {
-    async fn snapshot(&self, settings: &Settings) -> Result<SchemaSnapshot, Error> {
-        settings.check()?;
-        let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema from the catalogs", e);
-        let schema = match settings.schema_name() {
-            Some(schema) => schema.to_string(),
-            None => sqlx::query_scalar::<_, String>("SELECT current_schema()")
-                .fetch_one(self)
-                .await
-                .map_err(err)?,
-        };
-        let tracking = tracking_tables(settings).to_vec();
-        let mut snapshot = SchemaSnapshot::new();
-        // One connection, one read-only transaction: the objects come from
-        // one moment.
-        let mut tx = self.begin().await.map_err(err)?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
+sqlx_snapshot_impl!(PgPool, snapshot, Dialect::Postgres, BACKEND);
+
+/// The schema of the pool's database.
+async fn snapshot(pool: &PgPool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
+    settings.check()?;
+    let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema from the catalogs", e);
+    let schema = match settings.schema_name() {
+        Some(schema) => schema.to_string(),
+        None => sqlx::query_scalar::<_, String>("SELECT current_schema()")
+            .fetch_one(pool)
+            .await
+            .map_err(err)?,
+    };
+    let tracking = tracking_tables(settings).to_vec();
+    let mut snapshot = SchemaSnapshot::new();
+    // One connection, one read-only transaction: the objects come from
+    // one moment.
+    let mut tx = pool.begin().await.map_err(err)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    for query in QUERIES {
+        let rows = sqlx::query(*query)
+            .bind(&schema)
+            .bind(&tracking)
+            .fetch_all(&mut *tx)
             .await
             .map_err(err)?;
-        for query in QUERIES {
-            let rows = sqlx::query(*query)
-                .bind(&schema)
-                .bind(&tracking)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(err)?;
-            for row in rows {
-                let kind: String = row.try_get("kind").map_err(err)?;
-                let name: String = row.try_get("name").map_err(err)?;
-                let definition: Option<String> = row.try_get("definition").map_err(err)?;
-                snapshot.insert(&kind, &name, definition.as_deref().unwrap_or(""));
-            }
+        for row in rows {
+            let kind: String = row.try_get("kind").map_err(err)?;
+            let name: String = row.try_get("name").map_err(err)?;
+            let definition: Option<String> = row.try_get("definition").map_err(err)?;
+            snapshot.insert(&kind, &name, definition.as_deref().unwrap_or(""));
         }
-        tx.rollback().await.map_err(err)?;
-        Ok(snapshot)
     }
-
-    sqlx_schema_record!(Dialect::Postgres, BACKEND);
+    tx.rollback().await.map_err(err)?;
+    Ok(snapshot)
 }

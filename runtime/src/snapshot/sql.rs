@@ -84,12 +84,36 @@ impl RecordSql {
     }
 }
 
-/// `save_schema_record` and `load_schema_record` for a sqlx pool: the same
-/// statements through each driver's own types.
-macro_rules! sqlx_schema_record {
-    ($dialect:expr, $backend:expr) => {
+/// `impl Snapshot` for a sqlx pool: `$snapshot` reads the schema; the record
+/// is the same statements through each driver's own types.
+macro_rules! sqlx_snapshot_impl {
+    ($pool:ty, $snapshot:path, $dialect:expr, $backend:expr) => {
+        impl $crate::snapshot::Snapshot for $pool {
+            fn snapshot<'a>(
+                &'a self,
+                settings: &'a $crate::Settings,
+            ) -> $crate::snapshot::SnapshotFuture<'a, $crate::snapshot::SchemaSnapshot> {
+                Box::pin($snapshot(self, settings))
+            }
+
+            fn save_schema_record<'a>(
+                &'a self,
+                settings: &'a $crate::Settings,
+                record: &'a $crate::snapshot::SchemaRecord,
+            ) -> $crate::snapshot::SnapshotFuture<'a, ()> {
+                Box::pin(save_schema_record(self, settings, record))
+            }
+
+            fn load_schema_record<'a>(
+                &'a self,
+                settings: &'a $crate::Settings,
+            ) -> $crate::snapshot::SnapshotFuture<'a, Option<$crate::snapshot::SchemaRecord>> {
+                Box::pin(load_schema_record(self, settings))
+            }
+        }
+
         async fn save_schema_record(
-            &self,
+            pool: &$pool,
             settings: &$crate::Settings,
             record: &$crate::snapshot::SchemaRecord,
         ) -> Result<(), $crate::Error> {
@@ -99,15 +123,15 @@ macro_rules! sqlx_schema_record {
             let sql = $crate::snapshot::sql::RecordSql::new($dialect, settings);
             if let Some(create) = $crate::snapshot::sql::RecordSql::create_schema(settings, $dialect) {
                 sqlx::raw_sql(AssertSqlSafe(create))
-                    .execute(self)
+                    .execute(pool)
                     .await
                     .map_err(err("creating the schema record's schema"))?;
             }
             sqlx::raw_sql(AssertSqlSafe(sql.create))
-                .execute(self)
+                .execute(pool)
                 .await
                 .map_err(err("creating the schema record table"))?;
-            let mut tx = self
+            let mut tx = pool
                 .begin()
                 .await
                 .map_err(err("beginning the schema record write"))?;
@@ -127,7 +151,7 @@ macro_rules! sqlx_schema_record {
         }
 
         async fn load_schema_record(
-            &self,
+            pool: &$pool,
             settings: &$crate::Settings,
         ) -> Result<Option<$crate::snapshot::SchemaRecord>, $crate::Error> {
             use sqlx::{AssertSqlSafe, Row};
@@ -136,14 +160,14 @@ macro_rules! sqlx_schema_record {
             let sql = $crate::snapshot::sql::RecordSql::new($dialect, settings);
             let exists: i64 = sqlx::query_scalar(AssertSqlSafe(sql.exists))
                 .bind(sql.bare_name.clone())
-                .fetch_one(self)
+                .fetch_one(pool)
                 .await
                 .map_err(err("looking for the schema record table"))?;
             if exists == 0 {
                 return Ok(None);
             }
             let row = sqlx::query(AssertSqlSafe(sql.select))
-                .fetch_optional(self)
+                .fetch_optional(pool)
                 .await
                 .map_err(err("reading the schema record"))?;
             let Some(row) = row else { return Ok(None) };
@@ -161,4 +185,4 @@ macro_rules! sqlx_schema_record {
         }
     };
 }
-pub(crate) use sqlx_schema_record;
+pub(crate) use sqlx_snapshot_impl;

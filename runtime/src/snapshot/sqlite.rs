@@ -6,8 +6,8 @@
 //! Objects SQLite makes itself (`sqlite_*`, automatic indexes) are left out:
 //! the constraints they serve are in the table's text.
 
-use super::sql::{sqlx_schema_record, Dialect};
-use super::{tracking_tables, SchemaSnapshot, Snapshot};
+use super::sql::{sqlx_snapshot_impl, Dialect};
+use super::{tracking_tables, SchemaSnapshot};
 use crate::{Error, Settings};
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
@@ -22,56 +22,55 @@ const COLUMNS: &str = "SELECT m.name AS tbl, p.name AS col, p.type AS type, p.\"
      FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-impl Snapshot for SqlitePool {
-    async fn snapshot(&self, settings: &Settings) -> Result<SchemaSnapshot, Error> {
-        settings.check()?;
-        let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema (sqlite_master)", e);
-        let tracking = tracking_tables(settings);
-        let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
-        let mut snapshot = SchemaSnapshot::new();
-        for row in sqlx::query(OBJECTS).fetch_all(self).await.map_err(err)? {
-            let table: String = row.try_get("tbl_name").map_err(err)?;
-            if is_tracking(&table) {
-                continue;
-            }
-            let kind: String = row.try_get("type").map_err(err)?;
-            let name: String = row.try_get("name").map_err(err)?;
-            let sql: String = row.try_get("sql").map_err(err)?;
-            if kind == "table" {
-                for constraint in table_constraints(&sql) {
-                    let constraint = super::collapse_whitespace(constraint);
-                    let key = constraint_name(&constraint).unwrap_or(&constraint);
-                    snapshot.insert("constraint", &format!("{name}.{key}"), &constraint);
-                }
-            }
-            snapshot.insert(&kind, &name, &sql);
-        }
-        for row in sqlx::query(COLUMNS).fetch_all(self).await.map_err(err)? {
-            let table: String = row.try_get("tbl").map_err(err)?;
-            if is_tracking(&table) {
-                continue;
-            }
-            let column: String = row.try_get("col").map_err(err)?;
-            let mut definition: String = row.try_get("type").map_err(err)?;
-            if row.try_get::<i64, _>("not_null").map_err(err)? != 0 {
-                definition.push_str(" NOT NULL");
-            }
-            if let Some(default) = row.try_get::<Option<String>, _>("dflt").map_err(err)? {
-                definition.push_str(&format!(" DEFAULT {default}"));
-            }
-            let pk: i64 = row.try_get("pk").map_err(err)?;
-            if pk > 0 {
-                definition.push_str(&format!(" PRIMARY KEY({pk})"));
-            }
-            if row.try_get::<i64, _>("hidden").map_err(err)? != 0 {
-                definition.push_str(" GENERATED");
-            }
-            snapshot.insert("column", &format!("{table}.{column}"), &definition);
-        }
-        Ok(snapshot)
-    }
+sqlx_snapshot_impl!(SqlitePool, snapshot, Dialect::Sqlite, BACKEND);
 
-    sqlx_schema_record!(Dialect::Sqlite, BACKEND);
+/// The schema of the pool's database.
+async fn snapshot(pool: &SqlitePool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
+    settings.check()?;
+    let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema (sqlite_master)", e);
+    let tracking = tracking_tables(settings);
+    let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
+    let mut snapshot = SchemaSnapshot::new();
+    for row in sqlx::query(OBJECTS).fetch_all(pool).await.map_err(err)? {
+        let table: String = row.try_get("tbl_name").map_err(err)?;
+        if is_tracking(&table) {
+            continue;
+        }
+        let kind: String = row.try_get("type").map_err(err)?;
+        let name: String = row.try_get("name").map_err(err)?;
+        let sql: String = row.try_get("sql").map_err(err)?;
+        if kind == "table" {
+            for constraint in table_constraints(&sql) {
+                let constraint = super::collapse_whitespace(constraint);
+                let key = constraint_name(&constraint).unwrap_or(&constraint);
+                snapshot.insert("constraint", &format!("{name}.{key}"), &constraint);
+            }
+        }
+        snapshot.insert(&kind, &name, &sql);
+    }
+    for row in sqlx::query(COLUMNS).fetch_all(pool).await.map_err(err)? {
+        let table: String = row.try_get("tbl").map_err(err)?;
+        if is_tracking(&table) {
+            continue;
+        }
+        let column: String = row.try_get("col").map_err(err)?;
+        let mut definition: String = row.try_get("type").map_err(err)?;
+        if row.try_get::<i64, _>("not_null").map_err(err)? != 0 {
+            definition.push_str(" NOT NULL");
+        }
+        if let Some(default) = row.try_get::<Option<String>, _>("dflt").map_err(err)? {
+            definition.push_str(&format!(" DEFAULT {default}"));
+        }
+        let pk: i64 = row.try_get("pk").map_err(err)?;
+        if pk > 0 {
+            definition.push_str(&format!(" PRIMARY KEY({pk})"));
+        }
+        if row.try_get::<i64, _>("hidden").map_err(err)? != 0 {
+            definition.push_str(" GENERATED");
+        }
+        snapshot.insert("column", &format!("{table}.{column}"), &definition);
+    }
+    Ok(snapshot)
 }
 
 /// The table constraints of a `CREATE TABLE` text: the parts of its column
