@@ -94,6 +94,9 @@ impl MemoryDb {
     }
 }
 
+// No schema to read: `snapshot()` answers `Error::Unsupported`.
+impl embedded_migrations::snapshot::Snapshot for MemoryDb {}
+
 impl Database for MemoryDb {
     type Language = Sql;
 

@@ -22,7 +22,8 @@ use std::time::Duration;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A handle the user passes to `run`: a sqlx pool, a `neo4rs::Graph`.
-pub trait Database: Sync {
+/// It can also read its schema ([`Snapshot`](crate::snapshot::Snapshot)).
+pub trait Database: Sync + crate::snapshot::Snapshot {
     /// The language its migration files are written in: a table of another
     /// language does not compile against it.
     type Language: Language;

@@ -109,6 +109,18 @@ pub enum Command {
         #[arg(value_name = "VERSION")]
         version: i64,
     },
+    /// On a scratch database: apply, revert and re-apply each migration,
+    /// checking that each down file restores the schema exactly. Destroys data.
+    Verify {
+        /// Required: verify runs every down file on this database.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Record the schema the migrations left, or check it for changes made by hand.
+    Schema {
+        #[command(subcommand)]
+        action: crate::snapshot::cli::SchemaAction,
+    },
     /// Revert every applied migration, then apply them all again. Destroys data.
     Fresh {
         /// Required: fresh drops everything the migrations created.
@@ -402,6 +414,20 @@ impl<'t, 'a> Ops<'t, 'a> {
                 Ok(())
             }
             Command::Fresh { yes } => self.fresh(yes).await,
+            Command::Verify { yes: false } => Err(Failure::Usage(
+                "verify runs every down file; point the application at a scratch database and run `migrate verify --yes`"
+                    .to_string(),
+            )),
+            Command::Verify { yes: true } => {
+                let set = self.one("verify")?;
+                set.target.verify_cli().await.map_err(|err| self.blame(set, err))?;
+                Ok(())
+            }
+            Command::Schema { action } => {
+                let set = self.one("schema")?;
+                set.target.schema_cli(action).await.map_err(|err| self.blame(set, err))?;
+                Ok(())
+            }
         }
     }
 

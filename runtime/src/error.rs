@@ -106,6 +106,22 @@ pub enum Error {
         backend: &'static str,
         rounds: usize,
     },
+    /// `verify_reversible`: this migration's down file leaves a schema other
+    /// than the one its up file started from.
+    NotReversible {
+        version: i64,
+        name: String,
+        file: String,
+        /// The objects that differ (`index users_email`, ...).
+        objects: Vec<String>,
+    },
+    /// The schema check: the live schema is not the one recorded after the
+    /// last migration (or none was recorded).
+    SchemaChanged {
+        recorded_version: Option<i64>,
+        current_version: i64,
+        objects: Vec<String>,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -133,7 +149,9 @@ impl Error {
             | Error::InvalidSettings { .. }
             | Error::Invalid { .. }
             | Error::StateMismatch { .. }
-            | Error::Dirty { .. } => 2,
+            | Error::Dirty { .. }
+            | Error::NotReversible { .. }
+            | Error::SchemaChanged { .. } => 2,
             Error::Target { error, .. } => error.exit_code(),
             _ => 1,
         }
@@ -217,6 +235,25 @@ impl fmt::Display for Error {
                 "{backend}: other processes changed the migration state {rounds} times while this run planned; it \
                  stopped between two migrations, leaving nothing half-applied: run it again"
             ),
+            Error::NotReversible { version, name, file, objects } => write!(
+                f,
+                "migration {version} ({name}) does not revert: after `{file}` these objects differ from before its up file: {}",
+                objects.join(", ")
+            ),
+            Error::SchemaChanged { recorded_version: None, .. } => {
+                write!(f, "no schema was recorded: run `migrate schema record` after migrating")
+            }
+            Error::SchemaChanged { recorded_version: Some(recorded), current_version, objects } => {
+                write!(f, "the schema differs from the one recorded at version {recorded}")?;
+                if recorded != current_version {
+                    write!(f, " (the database is at version {current_version})")?;
+                }
+                if objects.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, ": {}", objects.join(", "))
+                }
+            }
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }

@@ -21,6 +21,7 @@ mod error;
 mod readiness;
 mod report;
 mod settings;
+pub mod snapshot;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 mod targets;
@@ -35,6 +36,8 @@ mod neo4j;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};

@@ -71,6 +71,10 @@ trait BoundSet: Send + Sync {
     fn force(&self, version: i64) -> BoxFuture<'_, Result<(), Error>>;
     fn forget(&self, version: i64) -> BoxFuture<'_, Result<(), Error>>;
     fn readiness(&self) -> BoxFuture<'_, Readiness>;
+    #[cfg(feature = "cli")]
+    fn verify_cli(&self) -> BoxFuture<'_, Result<(), Error>>;
+    #[cfg(feature = "cli")]
+    fn schema_cli(&self, action: crate::snapshot::cli::SchemaAction) -> BoxFuture<'_, Result<(), Error>>;
 }
 
 struct Bound<'a, L: Language, H> {
@@ -170,6 +174,25 @@ where
 
     fn readiness(&self) -> BoxFuture<'_, Readiness> {
         Box::pin(async move { self.migrator(Hooks::default()).readiness(self.handle.db()).await })
+    }
+
+    #[cfg(feature = "cli")]
+    fn verify_cli(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(crate::snapshot::cli::verify(
+            self.migrations,
+            self.settings.clone(),
+            self.handle.db(),
+        ))
+    }
+
+    #[cfg(feature = "cli")]
+    fn schema_cli(&self, action: crate::snapshot::cli::SchemaAction) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(crate::snapshot::cli::schema(
+            self.migrations,
+            self.settings.clone(),
+            self.handle.db(),
+            action,
+        ))
     }
 }
 
@@ -309,6 +332,18 @@ impl<'a> Target<'a> {
     #[cfg(feature = "cli")]
     pub(crate) async fn down_with(&self, back: Back, hooks: Hooks<'_>) -> Result<Report, Error> {
         self.set.down(back, hooks).await
+    }
+
+    /// `migrate verify --yes`: prints the reversibility report.
+    #[cfg(feature = "cli")]
+    pub(crate) async fn verify_cli(&self) -> Result<(), Error> {
+        self.set.verify_cli().await
+    }
+
+    /// `migrate schema record|check`: prints what it recorded or found.
+    #[cfg(feature = "cli")]
+    pub(crate) async fn schema_cli(&self, action: crate::snapshot::cli::SchemaAction) -> Result<(), Error> {
+        self.set.schema_cli(action).await
     }
 
     #[cfg(feature = "cli")]

@@ -1,0 +1,68 @@
+//! `migrate verify` and `migrate schema record|check`: what the command
+//! lines print and return. `cli.rs` only wires the subcommands here.
+
+use crate::backend::Database;
+use crate::{Error, Language, Migrations, Settings};
+
+/// `migrate schema <action>`.
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum SchemaAction {
+    /// Record the live schema as the one the current version leaves (after
+    /// `migrate up`, or after reviewing a difference that `check` reported).
+    Record,
+    /// Compare the live schema with the recorded one: changes made by hand.
+    Check,
+}
+
+/// Runs the reversibility check on `db` and prints its report.
+pub(crate) async fn verify<L: Language, D: Database<Language = L>>(
+    migrations: &Migrations<L>,
+    settings: Settings,
+    db: &D,
+) -> Result<(), Error> {
+    let report = migrations.with(settings).verify_reversible(db).await?;
+    print!("{report}");
+    match report.failure {
+        None => Ok(()),
+        Some(failure) => Err(Error::NotReversible {
+            version: failure.version,
+            name: failure.name,
+            file: failure.down_file,
+            objects: failure.diff.objects().iter().map(|o| o.to_string()).collect(),
+        }),
+    }
+}
+
+pub(crate) async fn schema<L: Language, D: Database<Language = L>>(
+    migrations: &Migrations<L>,
+    settings: Settings,
+    db: &D,
+    action: SchemaAction,
+) -> Result<(), Error> {
+    let migrator = migrations.with(settings);
+    match action {
+        SchemaAction::Record => {
+            let record = migrator.record_schema(db).await?;
+            println!(
+                "recorded the schema at version {}: {} object(s), hash {}",
+                record.version,
+                record.snapshot.len(),
+                record.hash
+            );
+            Ok(())
+        }
+        SchemaAction::Check => {
+            let check = migrator.check_schema(db).await?;
+            print!("{check}");
+            if check.is_unchanged() {
+                Ok(())
+            } else {
+                Err(Error::SchemaChanged {
+                    recorded_version: check.record.as_ref().map(|r| r.version),
+                    current_version: check.current_version,
+                    objects: check.diff.objects().iter().map(|o| o.to_string()).collect(),
+                })
+            }
+        }
+    }
+}

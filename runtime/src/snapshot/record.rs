@@ -1,0 +1,165 @@
+//! Manual schema changes: the schema a run of migrations left, recorded, and
+//! compared later with the live schema.
+//!
+//! The record is written after a run that applied something (by
+//! [`Migrator::run_recording_schema`] or `migrate schema record`), for the
+//! version the run reached, not after each migration: what the check needs
+//! is the schema the last migration left, and one snapshot per run instead
+//! of one per migration keeps a deploy of many migrations cheap. It lives in
+//! its own table/node, written by this module, so the boot check still reads
+//! one row and the engine does not know about it. The full snapshot text is
+//! stored with its hash, so that the check names the objects that changed.
+
+use super::{SchemaDiff, SchemaSnapshot};
+use crate::backend::Database;
+use crate::{Checksum, Error, Language, Migrations, Migrator, Report, Settings};
+use std::fmt;
+
+/// The schema as a run of migrations left it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaRecord {
+    /// The version the database was at (0: none applied).
+    pub version: i64,
+    /// [`SchemaSnapshot::hash`] of `snapshot`, as it was stored.
+    pub hash: Checksum,
+    pub snapshot: SchemaSnapshot,
+    /// ISO-8601, UTC.
+    pub recorded_at: String,
+}
+
+impl SchemaRecord {
+    /// A record of `snapshot` at `version`, stamped now.
+    pub fn new(version: i64, snapshot: SchemaSnapshot) -> SchemaRecord {
+        SchemaRecord {
+            version,
+            hash: snapshot.hash(),
+            snapshot,
+            recorded_at: crate::core::time::now_iso8601(),
+        }
+    }
+
+    /// A record as a backend read it back. A stored hash that is not hex is
+    /// kept as the hash of nothing, so the check reports it as a difference.
+    pub(crate) fn from_stored(version: i64, hash: &str, snapshot: &str, recorded_at: String) -> SchemaRecord {
+        SchemaRecord {
+            version,
+            hash: Checksum::from_hex(hash).unwrap_or(Checksum::ZERO),
+            snapshot: SchemaSnapshot::parse(snapshot),
+            recorded_at,
+        }
+    }
+}
+
+/// What [`Migrator::check_schema`] found.
+#[derive(Clone, Debug)]
+pub struct SchemaCheck {
+    /// The version the database is at now.
+    pub current_version: i64,
+    /// `None` when no schema was ever recorded.
+    pub record: Option<SchemaRecord>,
+    /// From the recorded schema to the live one: empty when nobody changed it.
+    pub diff: SchemaDiff,
+    /// The live schema's hash.
+    pub live_hash: Checksum,
+}
+
+impl SchemaCheck {
+    /// A record exists for the current version and the live schema matches it.
+    pub fn is_unchanged(&self) -> bool {
+        self.record
+            .as_ref()
+            .is_some_and(|r| r.version == self.current_version && r.hash == self.live_hash)
+            && self.diff.is_empty()
+    }
+}
+
+impl fmt::Display for SchemaCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(record) = &self.record else {
+            return writeln!(
+                f,
+                "no schema was recorded yet: run `migrate schema record` (or `run_recording_schema`) after migrating"
+            );
+        };
+        if record.version != self.current_version {
+            writeln!(
+                f,
+                "the schema was recorded at version {} ({}), but the database is at version {}: \
+                 migrations ran without recording; check the differences below, then `migrate schema record`",
+                record.version, record.recorded_at, self.current_version
+            )?;
+        }
+        if self.diff.is_empty() {
+            if record.version == self.current_version {
+                writeln!(
+                    f,
+                    "the schema is as migration {} left it (recorded {}, hash {})",
+                    record.version, record.recorded_at, self.live_hash
+                )?;
+            }
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "the schema differs from what migration {} left ({} object(s); - recorded, + live):",
+            record.version,
+            self.diff.changes.len()
+        )?;
+        write!(f, "{}", self.diff)
+    }
+}
+
+impl<L: Language> Migrations<L> {
+    /// [`run`](Self::run), then, if it applied anything, records the schema
+    /// it left for [`check_schema`](Self::check_schema). With nothing pending
+    /// it costs what `run` costs: one row.
+    pub async fn run_recording_schema<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
+        self.with(Settings::default()).run_recording_schema(db).await
+    }
+
+    /// Records the live schema as the one the current version leaves.
+    pub async fn record_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaRecord, Error> {
+        self.with(Settings::default()).record_schema(db).await
+    }
+
+    /// Compares the live schema with the recorded one: manual changes.
+    pub async fn check_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaCheck, Error> {
+        self.with(Settings::default()).check_schema(db).await
+    }
+}
+
+impl<L: Language> Migrator<'_, L> {
+    /// See [`Migrations::run_recording_schema`].
+    pub async fn run_recording_schema<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
+        let report = self.run(db).await?;
+        if !report.is_empty() {
+            self.record_schema(db).await?;
+        }
+        Ok(report)
+    }
+
+    /// See [`Migrations::record_schema`].
+    pub async fn record_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaRecord, Error> {
+        let version = self.status(db).await?.current_version();
+        let record = SchemaRecord::new(version, db.snapshot(self.settings()).await?);
+        db.save_schema_record(self.settings(), &record).await?;
+        Ok(record)
+    }
+
+    /// See [`Migrations::check_schema`].
+    pub async fn check_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaCheck, Error> {
+        let current_version = self.status(db).await?.current_version();
+        let record = db.load_schema_record(self.settings()).await?;
+        let live = db.snapshot(self.settings()).await?;
+        let diff = match &record {
+            Some(record) => record.snapshot.diff(&live),
+            None => SchemaDiff::default(),
+        };
+        Ok(SchemaCheck {
+            current_version,
+            record,
+            diff,
+            live_hash: live.hash(),
+        })
+    }
+}

@@ -1,0 +1,422 @@
+//! A fresh database for each test, migrated, and dropped afterwards
+//! (feature `testkit`): what `#[sqlx::test]` gives, without its macro, on
+//! every backend.
+//!
+//! ```ignore
+//! use embedded_migrations::testkit::TestDatabase;
+//!
+//! #[tokio::test]
+//! async fn orders_are_listed() {
+//!     let db = TestDatabase::postgres(&std::env::var("DATABASE_URL").unwrap())
+//!         .await.unwrap()
+//!         .migrated(&MIGRATIONS).await.unwrap();   // or .migrated_to(&MIGRATIONS, 3)
+//!     let pool = db.pool();
+//!     // ... the test ...
+//!     db.close().await.unwrap();                   // or let it drop
+//! }
+//! ```
+//!
+//! Isolation per backend:
+//! - SQLite: a new database file in the temporary directory, removed afterwards.
+//! - PostgreSQL, MySQL/MariaDB: a new database on the server the URL names
+//!   (its user needs `CREATE DATABASE`), dropped afterwards.
+//! - Neo4j: community edition has one database, so the kit serialises the
+//!   tests that use it, across threads and processes, with a file lock
+//!   (`/tmp/embedded-migrations-neo4j.lock` on Unix), and wipes the graph
+//!   (every node, constraint and index but the built-in lookup indexes)
+//!   when it takes the lock and again when it is done. Tests on Neo4j run
+//!   one at a time, and must not share the server with anything else.
+//!
+//! "Afterwards" is [`TestDatabase::close`], which reports a failure, or the
+//! drop, which does the same on a thread of its own and only prints a
+//! failure. A test that panics keeps its database, named on stderr, for
+//! inspection (`#[sqlx::test]` does the same); the Neo4j graph is wiped by
+//! the next test.
+
+use crate::backend::Database;
+use crate::{Error, Language, Migrations};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "neo4j")]
+use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How long a Neo4j test waits for the tests ahead of it.
+#[cfg(feature = "neo4j")]
+const NEO4J_LOCK_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// A fresh database (or, on Neo4j, the graph held alone and wiped), dropped
+/// by [`close`](Self::close) or when dropped.
+pub struct TestDatabase<P> {
+    pool: P,
+    name: String,
+    cleanup: Option<Cleanup>,
+}
+
+/// What dropping the database takes, kept apart from the pool so that it
+/// can run on another thread.
+enum Cleanup {
+    #[cfg(feature = "sqlite")]
+    SqliteFile(std::path::PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgConnectOptions),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlConnectOptions),
+    #[cfg(feature = "neo4j")]
+    Neo4j {
+        uri: String,
+        user: String,
+        password: String,
+        /// Held while the test runs; closing it releases the lock.
+        lock: std::fs::File,
+    },
+}
+
+type CleanupFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
+
+impl<P> TestDatabase<P> {
+    /// The pool (or graph) to hand to the code under test.
+    pub fn pool(&self) -> &P {
+        &self.pool
+    }
+
+    /// The database's name (the file's path on SQLite).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Applies every migration of `migrations`.
+    pub async fn migrated<L: Language>(self, migrations: &Migrations<L>) -> Result<Self, Error>
+    where
+        P: Database<Language = L>,
+    {
+        migrations.run(&self.pool).await?;
+        Ok(self)
+    }
+
+    /// Applies the migrations up to and including `version`.
+    pub async fn migrated_to<L: Language>(self, migrations: &Migrations<L>, version: i64) -> Result<Self, Error>
+    where
+        P: Database<Language = L>,
+    {
+        migrations.run_to(&self.pool, version).await?;
+        Ok(self)
+    }
+
+    /// Drops the database now, returning what went wrong.
+    pub async fn close(mut self) -> Result<(), Error> {
+        let Some(cleanup) = self.cleanup.take() else {
+            return Ok(());
+        };
+        // On a thread of its own, as the drop does: the pool's connections
+        // may need this runtime to close while the cleanup waits.
+        let name = self.name.clone();
+        tokio::task::spawn_blocking(move || cleanup.run_detached(&name))
+            .await
+            .map_err(|err| Error::database("test kit", "dropping the test database", err))?
+    }
+}
+
+impl<P> Drop for TestDatabase<P> {
+    fn drop(&mut self) {
+        let Some(cleanup) = self.cleanup.take() else { return };
+        if std::thread::panicking() {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "test kit: kept the test database `{}` of the failed test for inspection",
+                self.name
+            );
+            return;
+        }
+        if let Err(err) = cleanup.run_detached(&self.name) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "test kit: {err}");
+        }
+    }
+}
+
+impl Cleanup {
+    /// Runs the cleanup on a new thread with its own runtime, and waits for
+    /// it: a drop cannot await, and the test's runtime may be single-threaded.
+    fn run_detached(self, name: &str) -> Result<(), Error> {
+        let name = name.to_string();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| Error::database("test kit", "starting a runtime to drop the test database", err))?;
+            runtime.block_on(self.future(name))
+        })
+        .join()
+        .unwrap_or_else(|_| {
+            Err(Error::database(
+                "test kit",
+                "dropping the test database",
+                "the cleanup thread panicked",
+            ))
+        })
+    }
+
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(unused_variables))]
+    fn future(self, name: String) -> CleanupFuture {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Cleanup::SqliteFile(path) => Box::pin(async move {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    match std::fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(err) => return Err(Error::database("SQLite", format!("removing {file:?}"), err)),
+                    }
+                }
+                Ok(())
+            }),
+            #[cfg(feature = "postgres")]
+            Cleanup::Postgres(server) => Box::pin(async move {
+                use sqlx::{ConnectOptions, Connection};
+                let err = |e: sqlx::Error| Error::database("PostgreSQL", format!("dropping test database {name}"), e);
+                let mut admin = server.connect().await.map_err(err)?;
+                // FORCE: the test's pool may still hold connections.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .map_err(err)?;
+                admin.close().await.map_err(err)
+            }),
+            #[cfg(feature = "mysql")]
+            Cleanup::MySql(server) => Box::pin(async move {
+                use sqlx::{ConnectOptions, Connection};
+                let err = |e: sqlx::Error| Error::database("MySQL", format!("dropping test database {name}"), e);
+                let mut admin = server.connect().await.map_err(err)?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+                    .execute(&mut admin)
+                    .await
+                    .map_err(err)?;
+                admin.close().await.map_err(err)
+            }),
+            #[cfg(feature = "neo4j")]
+            Cleanup::Neo4j {
+                uri,
+                user,
+                password,
+                lock,
+            } => Box::pin(async move {
+                let graph = neo4rs::Graph::new(uri, user, password)
+                    .await
+                    .map_err(|e| Error::database("Neo4j", "connecting to wipe the test graph", e))?;
+                let wiped = wipe_neo4j(&graph).await;
+                drop(lock);
+                wiped
+            }),
+        }
+    }
+}
+
+/// A name no other test of this or another process takes.
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000_000_000)
+        .unwrap_or(0);
+    format!(
+        "emtest_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(feature = "sqlite")]
+impl TestDatabase<sqlx::SqlitePool> {
+    /// A new SQLite database file in the temporary directory.
+    pub async fn sqlite() -> Result<Self, Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let path = std::env::temp_dir().join(format!("{}.sqlite3", unique_name()));
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::database("SQLite", format!("creating test database {}", path.display()), e))?;
+        Ok(TestDatabase {
+            pool,
+            name: path.display().to_string(),
+            cleanup: Some(Cleanup::SqliteFile(path)),
+        })
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl TestDatabase<sqlx::PgPool> {
+    /// A new database on the server of `server_url` (any database of it:
+    /// the kit connects there to create and drop the test database).
+    pub async fn postgres(server_url: &str) -> Result<Self, Error> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        use sqlx::{ConnectOptions, Connection};
+        let name = unique_name();
+        let err = |e: sqlx::Error| Error::database("PostgreSQL", format!("creating test database {name}"), e);
+        let server: PgConnectOptions = server_url.parse().map_err(err)?;
+        let mut admin = server.connect().await.map_err(err)?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .map_err(err)?;
+        admin.close().await.map_err(err)?;
+        let cleanup = Cleanup::Postgres(server.clone());
+        match PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(server.database(&name))
+            .await
+        {
+            Ok(pool) => Ok(TestDatabase {
+                pool,
+                name,
+                cleanup: Some(cleanup),
+            }),
+            Err(e) => {
+                let _ = cleanup.run_detached(&name);
+                Err(err(e))
+            }
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl TestDatabase<sqlx::MySqlPool> {
+    /// A new database on the server of `server_url`.
+    pub async fn mysql(server_url: &str) -> Result<Self, Error> {
+        use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+        use sqlx::{ConnectOptions, Connection};
+        let name = unique_name();
+        let err = |e: sqlx::Error| Error::database("MySQL", format!("creating test database {name}"), e);
+        let server: MySqlConnectOptions = server_url.parse().map_err(err)?;
+        let mut admin = server.connect().await.map_err(err)?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+            .execute(&mut admin)
+            .await
+            .map_err(err)?;
+        admin.close().await.map_err(err)?;
+        let cleanup = Cleanup::MySql(server.clone());
+        match MySqlPoolOptions::new()
+            .max_connections(5)
+            .connect_with(server.database(&name))
+            .await
+        {
+            Ok(pool) => Ok(TestDatabase {
+                pool,
+                name,
+                cleanup: Some(cleanup),
+            }),
+            Err(e) => {
+                let _ = cleanup.run_detached(&name);
+                Err(err(e))
+            }
+        }
+    }
+}
+
+#[cfg(feature = "neo4j")]
+impl TestDatabase<neo4rs::Graph> {
+    /// The graph at `uri`, held alone (see the module's notes) and wiped.
+    pub async fn neo4j(uri: &str, user: &str, password: &str) -> Result<Self, Error> {
+        let lock = take_neo4j_lock(NEO4J_LOCK_TIMEOUT).await?;
+        let graph = neo4rs::Graph::new(uri, user, password)
+            .await
+            .map_err(|e| Error::database("Neo4j", format!("connecting to {uri}"), e))?;
+        wipe_neo4j(&graph).await?;
+        Ok(TestDatabase {
+            pool: graph,
+            name: format!("the graph at {uri}"),
+            cleanup: Some(Cleanup::Neo4j {
+                uri: uri.to_string(),
+                user: user.to_string(),
+                password: password.to_string(),
+                lock,
+            }),
+        })
+    }
+}
+
+/// The file that serialises tests on a Neo4j server.
+#[cfg(feature = "neo4j")]
+pub fn neo4j_lock_path() -> std::path::PathBuf {
+    if cfg!(unix) {
+        std::path::PathBuf::from("/tmp/embedded-migrations-neo4j.lock")
+    } else {
+        std::env::temp_dir().join("embedded-migrations-neo4j.lock")
+    }
+}
+
+/// Takes the Neo4j test lock (an exclusive lock on [`neo4j_lock_path`]),
+/// waiting at most `timeout`; it is released when the file is dropped.
+#[cfg(feature = "neo4j")]
+pub async fn take_neo4j_lock(timeout: Duration) -> Result<std::fs::File, Error> {
+    let path = neo4j_lock_path();
+    let err = |e: std::io::Error| Error::database("Neo4j", format!("opening the test lock {}", path.display()), e);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(err)?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::LockTimeout {
+                    backend: "Neo4j test",
+                    waited: started.elapsed(),
+                    holder: Some(format!("another test holding {}", path.display())),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
+        }
+    }
+}
+
+/// Deletes every node and relationship, every constraint, and every index
+/// but the built-in lookup indexes.
+#[cfg(feature = "neo4j")]
+pub async fn wipe_neo4j(graph: &neo4rs::Graph) -> Result<(), Error> {
+    let err = |operation: &'static str| move |e: neo4rs::Error| Error::database("Neo4j", operation, e);
+    graph
+        .run(neo4rs::query("MATCH (n) DETACH DELETE n"))
+        .await
+        .map_err(err("deleting every node"))?;
+    for (kind, list) in [
+        ("CONSTRAINT", "SHOW CONSTRAINTS YIELD name RETURN name"),
+        (
+            "INDEX",
+            "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name",
+        ),
+    ] {
+        let mut names = Vec::new();
+        let mut rows = graph
+            .execute(neo4rs::query(list))
+            .await
+            .map_err(err("listing the schema to wipe"))?;
+        while let Some(row) = rows.next().await.map_err(err("listing the schema to wipe"))? {
+            let name: String = row
+                .get("name")
+                .map_err(|e| Error::database("Neo4j", "listing the schema to wipe", e))?;
+            names.push(name);
+        }
+        for name in names {
+            let drop = format!("DROP {kind} `{}` IF EXISTS", name.replace('`', "``"));
+            graph
+                .run(neo4rs::query(&drop))
+                .await
+                .map_err(err("dropping the schema"))?;
+        }
+    }
+    Ok(())
+}
