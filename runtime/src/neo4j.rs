@@ -18,9 +18,11 @@
 //! transaction between a dirty marker and the tracking writes.
 //!
 //! The lock is a lease: the lock node carries its holder and an expiry in the
-//! server's clock, renewed by every migration step. A lock past its expiry
-//! (a process that died) is taken over; otherwise `Error::LockTimeout` names
-//! the holder.
+//! server's clock. The lease is half the lock timeout (see [`lease_for`]) and
+//! a heartbeat task renews it while the lock is held, so a live holder keeps
+//! it through a step of any length while a crashed holder's lock expires
+//! before a waiter with the same settings gives up. A lock past its expiry is
+//! taken over; otherwise `Error::LockTimeout` names the holder.
 
 use crate::backend::{Change, Database, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
@@ -32,10 +34,20 @@ use std::time::{Duration, Instant};
 
 const BACKEND: &str = "Neo4j";
 
-/// How long a lock stays valid without renewal. Each migration step renews
-/// it, so only a single step running longer than this could lose the lock,
-/// and then its tracking write fails instead of recording twice.
-const LOCK_LEASE: Duration = Duration::from_secs(600);
+/// Bounds of the lease (see [`lease_for`]).
+const MIN_LEASE: Duration = Duration::from_secs(1);
+const MAX_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a lock stays valid after its last renewal: half the lock
+/// timeout, so that the lock of a holder that died (SIGKILL, a lost pod)
+/// expires, and is taken over, well before a waiter with the same lock
+/// timeout gives up; the heartbeat renews it three times per lease, so a
+/// live holder survives two missed renewals. Never shorter than a second
+/// (a renewal must have time to reach the server), never longer than
+/// 30 s (however long the timeout, a dead holder blocks no longer).
+fn lease_for(lock_timeout: Duration) -> Duration {
+    (lock_timeout / 2).clamp(MIN_LEASE, MAX_LEASE)
+}
 
 /// Between two attempts to take a lock another process holds.
 const LOCK_POLL: Duration = Duration::from_millis(500);
@@ -164,6 +176,60 @@ pub struct Neo4jSession {
     labels: Labels,
     owner: String,
     clock: Clock,
+    /// See [`lease_for`].
+    lease: Duration,
+    /// Renews the lease while the lock is held; stopped when the lock is
+    /// released or the session dropped.
+    heartbeat: Option<Heartbeat>,
+}
+
+/// The task renewing the lease; aborted when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Heartbeat {
+    /// Renews the lock of `owner` every third of `lease`, each renewal
+    /// bounded by that interval, until aborted or the lock is no longer
+    /// `owner`'s (then the next step's guard reports it).
+    fn start(graph: Graph, lock_label: &str, owner: String, lease: Duration) -> Heartbeat {
+        let renew = format!(
+            "MATCH (l:{lock_label} {{id: 1}}) WHERE l.owner = $owner \
+             SET l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) RETURN count(l) AS renewed"
+        );
+        let every = lease / 3;
+        Heartbeat(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let q = query(&renew)
+                    .param("owner", owner.as_str())
+                    .param("lease_ms", lease.as_millis() as i64);
+                match tokio::time::timeout(every, fetch_rows(&graph, q)).await {
+                    Ok(Ok(rows)) if rows.first().and_then(|r| r.get::<i64>("renewed").ok()) == Some(1) => {}
+                    Ok(Ok(_)) => {
+                        tracing::warn!(owner = %owner, "the Neo4j migration lock is no longer ours; stopped renewing it");
+                        return;
+                    }
+                    Ok(Err(err)) => tracing::warn!(error = %err, "renewing the Neo4j migration lock failed; retrying"),
+                    Err(_) => tracing::warn!("renewing the Neo4j migration lock took longer than {every:?}; retrying"),
+                }
+            }
+        }))
+    }
+}
+
+/// Pulls every row of an auto-commit query.
+async fn fetch_rows(graph: &Graph, q: Query) -> Result<Vec<Row>, neo4rs::Error> {
+    let mut stream = graph.execute(q).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next().await? {
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '_ {
@@ -230,16 +296,13 @@ impl Neo4jSession {
             labels: Labels::new(settings),
             owner,
             clock,
+            lease: lease_for(settings.lock_timeout),
+            heartbeat: None,
         })
     }
 
     async fn fetch(&self, q: Query, operation: &str) -> Result<Vec<Row>, Error> {
-        let mut stream = self.graph.execute(q).await.map_err(db_err(operation))?;
-        let mut rows = Vec::new();
-        while let Some(row) = stream.next().await.map_err(db_err(operation))? {
-            rows.push(row);
-        }
-        Ok(rows)
+        fetch_rows(&self.graph, q).await.map_err(db_err(operation))
     }
 
     async fn begin(&self, operation: &str) -> Result<Txn, Error> {
@@ -263,32 +326,40 @@ impl Neo4jSession {
     }
 
     /// Renews the lock and compares the state node with the one the plan was
-    /// made on, first thing in each transaction that records a step.
+    /// made on, in each transaction that records a step, just before its
+    /// tracking writes. The first SET takes the lock node's write lock before
+    /// its owner is read, and the transaction keeps it until it commits: no
+    /// other process can take the lock over in between. Holding it only
+    /// from here to the commit (not through a long data step) leaves the
+    /// heartbeat free to renew the lease meanwhile.
     async fn guard(&self, txn: &mut Txn, expected: &State) -> Result<Guard, Error> {
         let Labels { state, lock, .. } = &self.labels;
         let q = query(&format!(
-            "MATCH (s:{state} {{id: 1}}), (l:{lock} {{id: 1}}) WHERE l.owner = $owner \
-             SET l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) \
-             RETURN s.applied_count = $applied_count AND s.last_version = $last_version \
+            "MATCH (l:{lock} {{id: 1}}) SET l.guard = $owner \
+             WITH l MATCH (s:{state} {{id: 1}}) \
+             WITH l, s, l.owner = $owner AS ours \
+             SET l.expires_at = CASE WHEN ours THEN datetime() + duration({{milliseconds: $lease_ms}}) \
+             ELSE l.expires_at END \
+             REMOVE l.guard \
+             RETURN ours, s.applied_count = $applied_count AND s.last_version = $last_version \
              AND s.chain = $chain AND s.dirty = $dirty AS current"
         ))
         .param("owner", self.owner.as_str())
-        .param("lease_ms", LOCK_LEASE.as_millis() as i64)
+        .param("lease_ms", self.lease.as_millis() as i64)
         .param("applied_count", expected.applied_count)
         .param("last_version", expected.last_version)
         .param("chain", expected.chain.to_hex())
         .param("dirty", expected.dirty);
         let rows = rows_in(txn, q).await.map_err(db_err("checking the migration state"))?;
-        match rows.first() {
-            None => Ok(Guard::LockLost),
-            Some(row) => match row
-                .get::<bool>("current")
-                .map_err(row_err("checking the migration state"))?
-            {
-                true => Ok(Guard::Current),
-                false => Ok(Guard::Moved),
-            },
-        }
+        let Some(row) = rows.first() else {
+            return Ok(Guard::LockLost);
+        };
+        let read = |field: &str| row.get::<bool>(field).map_err(row_err("checking the migration state"));
+        Ok(match (read("ours")?, read("current")?) {
+            (false, _) => Guard::LockLost,
+            (true, true) => Guard::Current,
+            (true, false) => Guard::Moved,
+        })
     }
 
     /// The guard, as an error where the step must not go on.
@@ -300,9 +371,8 @@ impl Neo4jSession {
                 backend: BACKEND,
                 operation: "recording a migration".to_string(),
                 message: format!(
-                    "the migration lock held by `{}` was taken over (it expired after {} s without renewal); nothing of this step was recorded",
-                    self.owner,
-                    LOCK_LEASE.as_secs()
+                    "the migration lock held by `{}` was taken over (it expired after {:?} without renewal); nothing of this step was recorded",
+                    self.owner, self.lease
                 ),
             }),
         }
@@ -384,18 +454,19 @@ impl Neo4jSession {
         txn.run(self.insert_history(&history)).await.map_err(db_err(operation))
     }
 
-    /// A data migration: guard, statements and tracking writes in one
+    /// A data migration: statements, guard and tracking writes in one
     /// transaction.
     async fn apply_in_transaction(&self, change: &Change<'_>, statements: &[Statement<'_>]) -> Result<(), Error> {
         self.in_transaction("applying the migration", async |txn| {
-            self.check_guard(txn, &change.state_before).await?;
             let started = Instant::now();
             for statement in statements {
                 if let Err(err) = txn.run(query(statement.text)).await {
                     return Err(failed(change, statement, &err, true));
                 }
             }
-            self.record(txn, change, self.clock.millis_since(started)).await
+            let execution_ms = self.clock.millis_since(started);
+            self.check_guard(txn, &change.state_before).await?;
+            self.record(txn, change, execution_ms).await
         })
         .await
     }
@@ -545,6 +616,7 @@ impl Session for Neo4jSession {
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         let operation = "taking the migration lock";
+        self.lease = lease_for(timeout);
         let Labels { lock, constraint, .. } = &self.labels;
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
@@ -572,13 +644,18 @@ impl Session for Neo4jSession {
         loop {
             let q = query(&acquire)
                 .param("owner", self.owner.as_str())
-                .param("lease_ms", LOCK_LEASE.as_millis() as i64);
+                .param("lease_ms", self.lease.as_millis() as i64);
             let rows = self.fetch(q, operation).await?;
             let Some(row) = rows.first() else {
                 return Err(Error::database(BACKEND, operation, "the lock query returned no row"));
             };
             let holder: String = row.get("owner").map_err(row_err(operation))?;
             if holder == self.owner {
+                // A pinned clock replays a script: no background traffic.
+                if let Clock::System = self.clock {
+                    let heartbeat = Heartbeat::start(self.graph.clone(), lock, self.owner.clone(), self.lease);
+                    self.heartbeat = Some(heartbeat);
+                }
                 return Ok(());
             }
             let waited = started.elapsed();
@@ -599,6 +676,7 @@ impl Session for Neo4jSession {
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
+        self.heartbeat = None;
         let lock = &self.labels.lock;
         let q = query(&format!("MATCH (l:{lock} {{id: 1}}) WHERE l.owner = $owner DELETE l"))
             .param("owner", self.owner.as_str());
