@@ -222,6 +222,39 @@ impl Heartbeat {
     }
 }
 
+/// Whether the server says to try again: Neo4j's `TransientError`s, such
+/// as the `DeadlockDetected` that concurrent MERGEs of the lock node get
+/// when several processes boot at once.
+fn is_transient(err: &neo4rs::Error) -> bool {
+    matches!(err, neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.TransientError."))
+}
+
+/// Whether to try again after `result`: a transient error with time left
+/// before `timeout` since `started` (then it has waited a poll interval).
+/// Otherwise the result stands, the last error included.
+async fn try_again<T>(result: &Result<T, neo4rs::Error>, started: Instant, timeout: Duration) -> bool {
+    match result {
+        Err(err) if is_transient(err) && started.elapsed() < timeout => {
+            tracing::debug!(error = %err, "transient Neo4j error; trying again");
+            tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// One statement in an explicit transaction of its own.
+async fn run_alone(graph: &Graph, q: Query) -> Result<(), neo4rs::Error> {
+    let mut txn = graph.start_txn().await?;
+    match txn.run(q).await {
+        Ok(()) => txn.commit().await,
+        Err(err) => {
+            rollback(txn).await;
+            Err(err)
+        }
+    }
+}
+
 /// Pulls every row of an auto-commit query.
 async fn fetch_rows(graph: &Graph, q: Query) -> Result<Vec<Row>, neo4rs::Error> {
     let mut stream = graph.execute(q).await?;
@@ -621,10 +654,13 @@ impl Session for Neo4jSession {
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
             format!("CREATE CONSTRAINT `{constraint}_lock_id` IF NOT EXISTS FOR (l:{lock}) REQUIRE l.id IS UNIQUE");
-        self.in_transaction(operation, async |txn| {
-            txn.run(query(&unique)).await.map_err(db_err(operation))
-        })
-        .await?;
+        let started = Instant::now();
+        loop {
+            let result = run_alone(&self.graph, query(&unique)).await;
+            if !try_again(&result, started, timeout).await {
+                break result.map_err(db_err(operation))?;
+            }
+        }
         // ON MATCH writes before reading the owner so that the node's write
         // lock is held when the owner and expiry are read: two processes
         // cannot both see an expired lock and both take it over.
@@ -640,12 +676,15 @@ impl Session for Neo4jSession {
              REMOVE l.contender \
              RETURN l.owner AS owner, toString(l.acquired_at) AS acquired_at, toString(l.expires_at) AS expires_at"
         );
-        let started = Instant::now();
         loop {
             let q = query(&acquire)
                 .param("owner", self.owner.as_str())
                 .param("lease_ms", self.lease.as_millis() as i64);
-            let rows = self.fetch(q, operation).await?;
+            let result = fetch_rows(&self.graph, q).await;
+            if try_again(&result, started, timeout).await {
+                continue;
+            }
+            let rows = result.map_err(db_err(operation))?;
             let Some(row) = rows.first() else {
                 return Err(Error::database(BACKEND, operation, "the lock query returned no row"));
             };
