@@ -688,7 +688,20 @@ impl Session for Neo4jSession {
             let Some(row) = rows.first() else {
                 return Err(Error::database(BACKEND, operation, "the lock query returned no row"));
             };
-            let holder: String = row.get("owner").map_err(row_err(operation))?;
+            // No owner: the holder deleted the node while this query
+            // matched it (seen with 16 processes booting at once); the lock
+            // is free, so the next attempt goes at once.
+            let Some(holder) = row.get::<Option<String>>("owner").map_err(row_err(operation))? else {
+                let waited = started.elapsed();
+                if waited >= timeout {
+                    return Err(Error::LockTimeout {
+                        backend: BACKEND,
+                        waited,
+                        holder: None,
+                    });
+                }
+                continue;
+            };
             if holder == self.owner {
                 // A pinned clock replays a script: no background traffic.
                 if let Clock::System = self.clock {

@@ -15,7 +15,8 @@ fn has(tables: &[String], name: &str) -> bool {
 
 async fn versions<D: TestDb>(db: &D) -> Vec<i64> {
     let f = fixtures::<D>();
-    f.base.status(db.pool())
+    f.base
+        .status(db.pool())
         .await
         .expect("status")
         .entries
@@ -51,7 +52,8 @@ pub async fn applies_in_order_then_nothing<D: TestDb>(db: &D) {
     );
     assert_eq!(status.entries[0].description.as_deref(), Some("Table a"));
     assert!(status.entries.iter().all(|e| e.applied_at.is_some()));
-    f.base.validate(db.pool())
+    f.base
+        .validate(db.pool())
         .await
         .expect("validate passes on a clean database");
 
@@ -63,7 +65,8 @@ pub async fn applies_in_order_then_nothing<D: TestDb>(db: &D) {
 pub async fn drift_stops_the_run_before_anything_is_applied<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     f.base.run(db.pool()).await.expect("run");
-    let err = f.drifted
+    let err = f
+        .drifted
         .run(db.pool())
         .await
         .expect_err("an edited applied migration is drift");
@@ -95,7 +98,8 @@ pub async fn drift_stops_the_run_before_anything_is_applied<D: TestDb>(db: &D) {
 pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     f.base.run(db.pool()).await.expect("run");
-    let err = f.short
+    let err = f
+        .short
         .run(db.pool())
         .await
         .expect_err("an older binary refuses by default");
@@ -105,7 +109,8 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
         }
         other => panic!("expected missing, got {other}"),
     }
-    let report = f.short
+    let report = f
+        .short
         .with(Settings::default().allow_missing(true))
         .run(db.pool())
         .await
@@ -126,7 +131,8 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
 pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     f.gapped.run(db.pool()).await.expect("run 001 and 003");
-    let err = f.base
+    let err = f
+        .base
         .run(db.pool())
         .await
         .expect_err("002 below 003 is refused by default");
@@ -143,7 +149,8 @@ pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
         other => panic!("expected out of order, got {other}"),
     }
     assert!(!has(&db.tables().await, "b"));
-    let report = f.base
+    let report = f
+        .base
         .with(Settings::default().allow_out_of_order(true))
         .run(db.pool())
         .await
@@ -202,7 +209,8 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
             MigrationState::Dirty,
             "a half-applied migration is dirty"
         );
-        let again = f.failing
+        let again = f
+            .failing
             .run(db.pool())
             .await
             .expect_err("a dirty migration stops the next run");
@@ -247,7 +255,8 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
         Err(Error::UnknownVersion { version: 99 })
     ));
     assert!(
-        f.base.down(db.pool(), 5)
+        f.base
+            .down(db.pool(), 5)
             .await
             .expect("down more than applied")
             .steps
@@ -259,7 +268,11 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
 pub async fn irreversible_refuses_before_changing_anything<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     f.irreversible.run(db.pool()).await.expect("run");
-    let err = f.irreversible.down(db.pool(), 2).await.expect_err("002 is irreversible");
+    let err = f
+        .irreversible
+        .down(db.pool(), 2)
+        .await
+        .expect_err("002 is irreversible");
     match &err {
         Error::Irreversible { version, file, .. } => {
             assert_eq!(*version, 2);
@@ -291,10 +304,7 @@ pub async fn plans_change_nothing<D: TestDb>(db: &D) {
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(plan.steps[1].statements.len(), 2);
     assert!(plan.steps[1].statements[0].starts_with(f.create_b));
-    assert_eq!(
-        plan.steps[2].statements[1],
-        f.seed_two
-    );
+    assert_eq!(plan.steps[2].statements[1], f.seed_two);
     assert_eq!(
         db.tables().await,
         before,
@@ -320,7 +330,11 @@ pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
     db.tamper_checksum(2, &"0".repeat(64)).await;
     // The boot check reads the one-row summary, which still matches.
     assert!(f.base.run(db.pool()).await.expect("boot").is_empty());
-    let err = f.base.validate(db.pool()).await.expect_err("validate compares every row");
+    let err = f
+        .base
+        .validate(db.pool())
+        .await
+        .expect_err("validate compares every row");
     let Error::Invalid { problems } = &err else {
         panic!("expected invalid, got {err}")
     };
@@ -332,7 +346,8 @@ pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
     assert_eq!(status.entries[1].state, MigrationState::Drifted);
 
     db.delete_record(3).await;
-    let err = f.base
+    let err = f
+        .base
         .validate(db.pool())
         .await
         .expect_err("a deleted row disagrees with the summary");
@@ -370,7 +385,8 @@ pub async fn force_and_forget_adjust_the_record_only<D: TestDb>(db: &D) {
         Err(Error::UnknownVersion { version: 42 })
     ));
     assert_eq!(f.base.run(db.pool()).await.expect("run").steps.len(), 2);
-    f.base.validate(db.pool())
+    f.base
+        .validate(db.pool())
         .await
         .expect("consistent after force and forget");
 }
@@ -378,7 +394,8 @@ pub async fn force_and_forget_adjust_the_record_only<D: TestDb>(db: &D) {
 pub async fn custom_table_name_and_bad_names<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let settings = Settings::default().table("app_schema_versions");
-    f.base.with(settings.clone())
+    f.base
+        .with(settings.clone())
         .run(db.pool())
         .await
         .expect("run with a custom table");
@@ -390,7 +407,8 @@ pub async fn custom_table_name_and_bad_names<D: TestDb>(db: &D) {
     assert!(!has(&tables, Lang::<D>::TRACKING));
     assert!(f.base.with(settings).run(db.pool()).await.expect("again").is_empty());
     for bad in ["", "drop table x; --", "1abc", "a-b", "x".repeat(49).as_str()] {
-        let err = f.base
+        let err = f
+            .base
             .with(Settings::default().table(bad))
             .run(db.pool())
             .await
@@ -403,7 +421,8 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let group = Settings::default().group(true);
     if !D::TRANSACTIONAL_DDL {
-        let err = f.base
+        let err = f
+            .base
             .with(group)
             .run(db.pool())
             .await
@@ -411,7 +430,12 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         return;
     }
-    let err = f.failing.with(group.clone()).run(db.pool()).await.expect_err("002 fails");
+    let err = f
+        .failing
+        .with(group.clone())
+        .run(db.pool())
+        .await
+        .expect_err("002 fails");
     assert!(matches!(err, Error::MigrationFailed { version: 2, .. }), "{err}");
     let tables = db.tables().await;
     assert!(
