@@ -299,6 +299,28 @@ async fn a_schema_failure_after_a_committed_statement_leaves_it_dirty() {
     );
 }
 
+/// A schema migration whose first statement fails (an index already covers
+/// the constraint's property): nothing was committed, so the dirty mark is
+/// taken back and the migration stays pending, with the failure in history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_failure_of_the_first_statement_leaves_it_pending() {
+    let Some(db) = Neo4jDb::take("schema_failure_clean").await else {
+        return;
+    };
+    let graph = &db.graph;
+    exec(graph, "CREATE INDEX person_id_taken FOR (p:Person) ON (p.id)").await;
+    check_schema_failure(SCHEMA_FAILING.run(graph).await, 1, true);
+    let status = SCHEMA_FAILING.status(graph).await.expect("status");
+    assert_eq!(status.entries[0].state, MigrationState::Pending, "{status:?}");
+    let history = SCHEMA_FAILING.history(graph).await.expect("history");
+    assert_eq!(
+        history.iter().map(|h| (h.version, h.success)).collect::<Vec<_>>(),
+        [(1, false)]
+    );
+    assert!(!constraint_or_index_exists(graph, "person_id").await);
+    assert_eq!(db.lock_nodes().await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_set_applies_and_reverts() {
     let Some(db) = Neo4jDb::take("example_set").await else {
