@@ -29,7 +29,8 @@ use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BACKEND: &str = "Neo4j";
@@ -48,6 +49,9 @@ const MAX_LEASE: Duration = Duration::from_secs(30);
 fn lease_for(lock_timeout: Duration) -> Duration {
     (lock_timeout / 2).clamp(MIN_LEASE, MAX_LEASE)
 }
+
+/// Neo4j's answer to creating a constraint whose name an index has.
+const INDEX_NAME_TAKEN: &str = "Neo.ClientError.Schema.IndexWithNameAlreadyExists";
 
 /// Between two attempts to take a lock another process holds.
 const LOCK_POLL: Duration = Duration::from_millis(500);
@@ -181,44 +185,58 @@ pub struct Neo4jSession {
     /// Renews the lease while the lock is held; stopped when the lock is
     /// released or the session dropped.
     heartbeat: Option<Heartbeat>,
+    /// The lock timeout of the last `lock`: the bound of its retries and of
+    /// `prepare`'s.
+    lock_timeout: Duration,
 }
 
-/// The task renewing the lease; aborted when dropped.
-struct Heartbeat(tokio::task::JoinHandle<()>);
+/// The task renewing the lease; told to stop when dropped.
+///
+/// It is stopped by a flag it reads between renewals, never aborted: a
+/// query dropped halfway would hand its pooled connection back with the
+/// rest of its answer unread, and the next query on it would read that.
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+}
 
 impl Drop for Heartbeat {
     fn drop(&mut self) {
-        self.0.abort();
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
 impl Heartbeat {
-    /// Renews the lock of `owner` every third of `lease`, each renewal
-    /// bounded by that interval, until aborted or the lock is no longer
-    /// `owner`'s (then the next step's guard reports it).
+    /// Renews the lock of `owner` every third of `lease` until stopped or
+    /// the lock is no longer `owner`'s (then the next step's guard reports
+    /// it). A stopped heartbeat ends at its next wake-up.
     fn start(graph: Graph, lock_label: &str, owner: String, lease: Duration) -> Heartbeat {
         let renew = format!(
             "MATCH (l:{lock_label} {{id: 1}}) WHERE l.owner = $owner \
              SET l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) RETURN count(l) AS renewed"
         );
         let every = lease / 3;
-        Heartbeat(tokio::spawn(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
+                if stopped.load(Ordering::Relaxed) {
+                    return;
+                }
                 let q = query(&renew)
                     .param("owner", owner.as_str())
                     .param("lease_ms", lease.as_millis() as i64);
-                match tokio::time::timeout(every, fetch_rows(&graph, q)).await {
-                    Ok(Ok(rows)) if rows.first().and_then(|r| r.get::<i64>("renewed").ok()) == Some(1) => {}
-                    Ok(Ok(_)) => {
+                match fetch_rows(&graph, q).await {
+                    Ok(rows) if rows.first().and_then(|r| r.get::<i64>("renewed").ok()) == Some(1) => {}
+                    Ok(_) => {
                         tracing::warn!(owner = %owner, "the Neo4j migration lock is no longer ours; stopped renewing it");
                         return;
                     }
-                    Ok(Err(err)) => tracing::warn!(error = %err, "renewing the Neo4j migration lock failed; retrying"),
-                    Err(_) => tracing::warn!("renewing the Neo4j migration lock took longer than {every:?}; retrying"),
+                    Err(err) => tracing::warn!(error = %err, "renewing the Neo4j migration lock failed; retrying"),
                 }
             }
-        }))
+        });
+        Heartbeat { stop }
     }
 }
 
@@ -227,6 +245,10 @@ impl Heartbeat {
 /// when several processes boot at once.
 fn is_transient(err: &neo4rs::Error) -> bool {
     matches!(err, neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.TransientError."))
+}
+
+fn has_code(err: &neo4rs::Error, code: &str) -> bool {
+    matches!(err, neo4rs::Error::Neo4j(e) if e.code() == code)
 }
 
 /// Whether to try again after `result`: a transient error with time left
@@ -331,6 +353,7 @@ impl Neo4jSession {
             clock,
             lease: lease_for(settings.lock_timeout),
             heartbeat: None,
+            lock_timeout: settings.lock_timeout,
         })
     }
 
@@ -354,6 +377,41 @@ impl Neo4jSession {
             Err(err) => {
                 rollback(txn).await;
                 Err(err)
+            }
+        }
+    }
+
+    /// Creates a tracking constraint under the lock. Once, on Neo4j 5.26,
+    /// the boot after a holder was SIGKILLed while creating these
+    /// constraints got `IndexWithNameAlreadyExists` from `IF NOT EXISTS`:
+    /// the dead process's index was there (still being created, or left
+    /// without its constraint). So that answer is retried within the lock
+    /// timeout, and an index of that name that no constraint owns is
+    /// dropped first: the name is the tracking's own and the lock is held.
+    async fn create_tracking_constraint(&self, name: &str, statement: &str) -> Result<(), neo4rs::Error> {
+        let started = Instant::now();
+        loop {
+            let result = run_alone(&self.graph, query(statement)).await;
+            if let Err(err) = &result {
+                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < self.lock_timeout {
+                    let orphan = format!(
+                        "SHOW INDEXES YIELD name, owningConstraint WHERE name = '{name}' AND owningConstraint IS NULL \
+                         RETURN count(*) AS orphans"
+                    );
+                    let rows = fetch_rows(&self.graph, query(&orphan)).await?;
+                    if rows.first().and_then(|r| r.get::<i64>("orphans").ok()) == Some(1) {
+                        tracing::warn!(
+                            index = name,
+                            "dropping an index a crashed process left without its constraint"
+                        );
+                        run_alone(&self.graph, query(&format!("DROP INDEX `{name}` IF EXISTS"))).await?;
+                    }
+                    tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
+                    continue;
+                }
+            }
+            if !try_again(&result, started, self.lock_timeout).await {
+                return result;
             }
         }
     }
@@ -631,10 +689,13 @@ impl Session for Neo4jSession {
             ),
             format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE"),
         ] {
-            self.in_transaction(operation, async |txn| {
-                txn.run(query(&statement)).await.map_err(db_err(operation))
-            })
-            .await?;
+            let name = statement
+                .split('`')
+                .nth(1)
+                .expect("the statement names its constraint in backticks");
+            self.create_tracking_constraint(name, &statement)
+                .await
+                .map_err(db_err(operation))?;
         }
         let q = query(&format!(
             "MERGE (s:{state} {{id: 1}}) ON CREATE SET s.applied_count = 0, s.last_version = 0, \
@@ -650,6 +711,7 @@ impl Session for Neo4jSession {
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         let operation = "taking the migration lock";
         self.lease = lease_for(timeout);
+        self.lock_timeout = timeout;
         let Labels { lock, constraint, .. } = &self.labels;
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
@@ -657,6 +719,14 @@ impl Session for Neo4jSession {
         let started = Instant::now();
         loop {
             let result = run_alone(&self.graph, query(&unique)).await;
+            if let Err(err) = &result {
+                // Another boot's creation of the same constraint, not yet
+                // committed: IF NOT EXISTS does not see it yet.
+                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < timeout {
+                    tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+                    continue;
+                }
+            }
             if !try_again(&result, started, timeout).await {
                 break result.map_err(db_err(operation))?;
             }
