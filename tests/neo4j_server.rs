@@ -27,7 +27,7 @@ mod support;
 mod neo4j_common;
 mod servers;
 
-use embedded_migrations::neo4rs::{query, Graph};
+use embedded_migrations::neo4rs::{query, Graph, Txn};
 use embedded_migrations::{embed_migrations, CypherMigrations, Direction, Error, MigrationState, Settings};
 use neo4j_common::{check_down, check_drift, check_failure, check_fresh, check_rerun, check_schema_failure};
 use neo4j_common::{DRIFTED, FAILING, GRAPH, SCHEMA_FAILING};
@@ -40,7 +40,8 @@ use support::TestDb;
 static CRASH: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_crash");
 /// Three data migrations of a few hundred milliseconds each.
 static SLOW: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_slow");
-/// One data step of several seconds.
+/// One data step that waits for the gate node while a test holds it
+/// (`Gate::close`), so it lasts as long as the test wants on any machine.
 static LONG: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_long");
 static EXAMPLE: CypherMigrations = embed_migrations!("migrations/neo4j");
 
@@ -429,6 +430,36 @@ async fn a_held_lock_times_out_naming_its_holder_and_an_expired_one_is_taken_ove
     assert_eq!(db.lock_nodes().await, 0, "released after the run");
 }
 
+/// The gate LONG's step waits for: a node this test keeps write-locked in
+/// an open transaction until `open`.
+struct Gate(Txn);
+
+impl Gate {
+    async fn close(graph: &Graph) -> Gate {
+        exec(graph, "CREATE (:Gate {id: 1})").await;
+        let mut txn = graph.start_txn().await.expect("a transaction");
+        txn.run(query("MATCH (g:Gate {id: 1}) SET g.held = true"))
+            .await
+            .expect("write-locking the gate");
+        Gate(txn)
+    }
+
+    async fn open(self) {
+        self.0.commit().await.expect("releasing the gate");
+    }
+}
+
+/// Waits until a transaction is blocked on the gate: a step is under way.
+async fn wait_for_a_step_at_the_gate(graph: &Graph) {
+    let blocked = "SHOW TRANSACTIONS YIELD currentQuery, status \
+                   WHERE currentQuery CONTAINS 'MERGE (g:Gate' AND status STARTS WITH 'Blocked' RETURN count(*) AS n";
+    let waiting = Instant::now();
+    while count(graph, blocked).await == 0 {
+        assert!(waiting.elapsed() < Duration::from_secs(60), "no step reached the gate");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A step longer than the lease: the heartbeat keeps the lock, so a
 /// contender times out naming the holder, while the step still runs,
 /// instead of taking the lock over; the step is recorded once.
@@ -439,30 +470,32 @@ async fn a_live_holder_keeps_its_lock_through_a_step_longer_than_the_lease() {
     };
     let graph = &db.graph;
     // A 4 s timeout gives a 2 s lease, renewed every 667 ms: a little
-    // slack for a machine under load. The contender gives up after 1 s.
+    // slack for a machine under load. The contender keeps trying for 3 s,
+    // past the lease: without renewals it would take the lock over.
     let settings = Settings::default().lock_timeout(Duration::from_secs(4));
     let lease = Duration::from_secs(2);
-    let contender_settings = Settings::default().lock_timeout(Duration::from_secs(1));
+    let contender_settings = Settings::default().lock_timeout(Duration::from_secs(3));
     let migrator = LONG.with(settings);
     let holder_done = std::sync::atomic::AtomicBool::new(false);
+    let gate = Gate::close(graph).await;
     let holder = async {
         let result = migrator.run(graph).await;
         holder_done.store(true, std::sync::atomic::Ordering::SeqCst);
         result
     };
     let contender = async {
-        let waiting = Instant::now();
-        while db.lock_nodes().await == 0 {
-            assert!(
-                waiting.elapsed() < Duration::from_secs(30),
-                "the holder never took the lock"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for_a_step_at_the_gate(graph).await;
         let result = LONG.with(contender_settings).run(graph).await;
         (result, holder_done.load(std::sync::atomic::Ordering::SeqCst))
     };
-    let (held, (contended, holder_was_done)) = tokio::join!(holder, contender);
+    // Keeps the step waiting three leases, then lets it (and a contender
+    // that wrongly took the lock over) finish.
+    let opener = async {
+        wait_for_a_step_at_the_gate(graph).await;
+        tokio::time::sleep(3 * lease).await;
+        gate.open().await;
+    };
+    let (held, (contended, holder_was_done), ()) = tokio::join!(holder, contender, opener);
     let held = held.expect("the holder applies its long step");
     assert_eq!(held.steps.len(), 1);
     assert!(
@@ -616,10 +649,13 @@ async fn a_crashed_holder_blocks_the_next_boot_no_longer_than_the_lock_timeout()
         return;
     };
     let graph = &db.graph;
+    let gate = Gate::close(graph).await;
     let mut child = spawn_child("child_process_entry", &[(ROLE_ENV, "long".into())]);
     wait_for_lock_of(graph, &mut child).await;
+    wait_for_a_step_at_the_gate(graph).await;
     child.kill().expect("SIGKILL the holder");
     child.wait().expect("the killed holder");
+    gate.open().await;
     assert_eq!(
         count(
             graph,
