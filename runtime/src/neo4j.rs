@@ -18,7 +18,7 @@
 //! transaction between a dirty marker and the tracking writes.
 //!
 //! The lock is a lease: the lock node carries its holder and an expiry in the
-//! server's clock. The lease is half the lock timeout (see [`lease_for`]) and
+//! server's clock. The lease is half the lock timeout (see `lease_for`) and
 //! a heartbeat task renews it while the lock is held, so a live holder keeps
 //! it through a step of any length while a crashed holder's lock expires
 //! before a waiter with the same settings gives up. A lock past its expiry is
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 const BACKEND: &str = "Neo4j";
 
-/// Bounds of the lease (see [`lease_for`]).
+/// Bounds of the lease (see `lease_for`).
 const MIN_LEASE: Duration = Duration::from_secs(1);
 const MAX_LEASE: Duration = Duration::from_secs(30);
 
@@ -180,7 +180,7 @@ pub struct Neo4jSession {
     labels: Labels,
     owner: String,
     clock: Clock,
-    /// See [`lease_for`].
+    /// See `lease_for`.
     lease: Duration,
     /// Renews the lease while the lock is held; stopped when the lock is
     /// released or the session dropped.
