@@ -9,6 +9,8 @@
 //! sent, so the tests can check what the engine asked for, not only what it
 //! returned.
 
+// Only the SQL folders are used here; the Cypher ones serve the Neo4j suite.
+#[allow(dead_code)]
 #[path = "support/fixtures.rs"]
 mod fixtures;
 

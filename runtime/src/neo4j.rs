@@ -18,24 +18,40 @@
 //! transaction between a dirty marker and the tracking writes.
 //!
 //! The lock is a lease: the lock node carries its holder and an expiry in the
-//! server's clock, renewed by every migration step. A lock past its expiry
-//! (a process that died) is taken over; otherwise `Error::LockTimeout` names
-//! the holder.
+//! server's clock. The lease is half the lock timeout (see `lease_for`) and
+//! a heartbeat task renews it while the lock is held, so a live holder keeps
+//! it through a step of any length while a crashed holder's lock expires
+//! before a waiter with the same settings gives up. A lock past its expiry is
+//! taken over; otherwise `Error::LockTimeout` names the holder.
 
 use crate::backend::{BoxFuture, Change, Database, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BACKEND: &str = "Neo4j";
 
-/// How long a lock stays valid without renewal. Each migration step renews
-/// it, so only a single step running longer than this could lose the lock,
-/// and then its tracking write fails instead of recording twice.
-const LOCK_LEASE: Duration = Duration::from_secs(600);
+/// Bounds of the lease (see `lease_for`).
+const MIN_LEASE: Duration = Duration::from_secs(1);
+const MAX_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a lock stays valid after its last renewal: half the lock
+/// timeout, so that the lock of a holder that died (SIGKILL, a lost pod)
+/// expires, and is taken over, well before a waiter with the same lock
+/// timeout gives up; the heartbeat renews it three times per lease, so a
+/// live holder survives two missed renewals. Never shorter than a second
+/// (a renewal must have time to reach the server), never longer than
+/// 30 s (however long the timeout, a dead holder blocks no longer).
+fn lease_for(lock_timeout: Duration) -> Duration {
+    (lock_timeout / 2).clamp(MIN_LEASE, MAX_LEASE)
+}
+
+/// Neo4j's answer to creating a constraint whose name an index has.
+const INDEX_NAME_TAKEN: &str = "Neo.ClientError.Schema.IndexWithNameAlreadyExists";
 
 /// Between two attempts to take a lock another process holds.
 const LOCK_POLL: Duration = Duration::from_millis(500);
@@ -160,6 +176,111 @@ pub struct Neo4jSession {
     labels: Labels,
     owner: String,
     clock: Clock,
+    /// See `lease_for`.
+    lease: Duration,
+    /// Renews the lease while the lock is held; stopped when the lock is
+    /// released or the session dropped.
+    heartbeat: Option<Heartbeat>,
+    /// The lock timeout of the last `lock`: the bound of its retries and of
+    /// `prepare`'s.
+    lock_timeout: Duration,
+}
+
+/// The task renewing the lease; told to stop when dropped.
+///
+/// It is stopped by a flag it reads between renewals, never aborted: a
+/// query dropped halfway would hand its pooled connection back with the
+/// rest of its answer unread, and the next query on it would read that.
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Heartbeat {
+    /// Renews the lock of `owner` every third of `lease` until stopped or
+    /// the lock is no longer `owner`'s (then the next step's guard reports
+    /// it). A stopped heartbeat ends at its next wake-up.
+    fn start(graph: Graph, lock_label: &str, owner: String, lease: Duration) -> Heartbeat {
+        let renew = format!(
+            "MATCH (l:{lock_label} {{id: 1}}) WHERE l.owner = $owner \
+             SET l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) RETURN count(l) AS renewed"
+        );
+        let every = lease / 3;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                let q = query(&renew)
+                    .param("owner", owner.as_str())
+                    .param("lease_ms", lease.as_millis() as i64);
+                match fetch_rows(&graph, q).await {
+                    Ok(rows) if rows.first().and_then(|r| r.get::<i64>("renewed").ok()) == Some(1) => {}
+                    Ok(_) => {
+                        tracing::warn!(owner = %owner, "the Neo4j migration lock is no longer ours; stopped renewing it");
+                        return;
+                    }
+                    Err(err) => tracing::warn!(error = %err, "renewing the Neo4j migration lock failed; retrying"),
+                }
+            }
+        });
+        Heartbeat { stop }
+    }
+}
+
+/// Whether the server says to try again: Neo4j's `TransientError`s, such
+/// as the `DeadlockDetected` that concurrent MERGEs of the lock node get
+/// when several processes boot at once.
+fn is_transient(err: &neo4rs::Error) -> bool {
+    matches!(err, neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.TransientError."))
+}
+
+fn has_code(err: &neo4rs::Error, code: &str) -> bool {
+    matches!(err, neo4rs::Error::Neo4j(e) if e.code() == code)
+}
+
+/// Whether to try again after `result`: a transient error with time left
+/// before `timeout` since `started` (then it has waited a poll interval).
+/// Otherwise the result stands, the last error included.
+async fn try_again<T>(result: &Result<T, neo4rs::Error>, started: Instant, timeout: Duration) -> bool {
+    match result {
+        Err(err) if is_transient(err) && started.elapsed() < timeout => {
+            tracing::debug!(error = %err, "transient Neo4j error; trying again");
+            tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// One statement in an explicit transaction of its own.
+async fn run_alone(graph: &Graph, q: Query) -> Result<(), neo4rs::Error> {
+    let mut txn = graph.start_txn().await?;
+    match txn.run(q).await {
+        Ok(()) => txn.commit().await,
+        Err(err) => {
+            rollback(txn).await;
+            Err(err)
+        }
+    }
+}
+
+/// Pulls every row of an auto-commit query.
+async fn fetch_rows(graph: &Graph, q: Query) -> Result<Vec<Row>, neo4rs::Error> {
+    let mut stream = graph.execute(q).await?;
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next().await? {
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '_ {
@@ -226,16 +347,14 @@ impl Neo4jSession {
             labels: Labels::new(settings),
             owner,
             clock,
+            lease: lease_for(settings.lock_timeout),
+            heartbeat: None,
+            lock_timeout: settings.lock_timeout,
         })
     }
 
     async fn fetch(&self, q: Query, operation: &str) -> Result<Vec<Row>, Error> {
-        let mut stream = self.graph.execute(q).await.map_err(db_err(operation))?;
-        let mut rows = Vec::new();
-        while let Some(row) = stream.next().await.map_err(db_err(operation))? {
-            rows.push(row);
-        }
-        Ok(rows)
+        fetch_rows(&self.graph, q).await.map_err(db_err(operation))
     }
 
     async fn begin(&self, operation: &str) -> Result<Txn, Error> {
@@ -258,33 +377,76 @@ impl Neo4jSession {
         }
     }
 
+    /// Creates a tracking constraint under the lock. Once, on Neo4j 5.26,
+    /// the boot after a holder was SIGKILLed while creating these
+    /// constraints got `IndexWithNameAlreadyExists` from `IF NOT EXISTS`:
+    /// the dead process's index was there (still being created, or left
+    /// without its constraint). So that answer is retried within the lock
+    /// timeout, and an index of that name that no constraint owns is
+    /// dropped first: the name is the tracking's own and the lock is held.
+    async fn create_tracking_constraint(&self, name: &str, statement: &str) -> Result<(), neo4rs::Error> {
+        let started = Instant::now();
+        loop {
+            let result = run_alone(&self.graph, query(statement)).await;
+            if let Err(err) = &result {
+                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < self.lock_timeout {
+                    let orphan = format!(
+                        "SHOW INDEXES YIELD name, owningConstraint WHERE name = '{name}' AND owningConstraint IS NULL \
+                         RETURN count(*) AS orphans"
+                    );
+                    let rows = fetch_rows(&self.graph, query(&orphan)).await?;
+                    if rows.first().and_then(|r| r.get::<i64>("orphans").ok()) == Some(1) {
+                        tracing::warn!(
+                            index = name,
+                            "dropping an index a crashed process left without its constraint"
+                        );
+                        run_alone(&self.graph, query(&format!("DROP INDEX `{name}` IF EXISTS"))).await?;
+                    }
+                    tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
+                    continue;
+                }
+            }
+            if !try_again(&result, started, self.lock_timeout).await {
+                return result;
+            }
+        }
+    }
+
     /// Renews the lock and compares the state node with the one the plan was
-    /// made on, first thing in each transaction that records a step.
+    /// made on, in each transaction that records a step, just before its
+    /// tracking writes. The first SET takes the lock node's write lock before
+    /// its owner is read, and the transaction keeps it until it commits: no
+    /// other process can take the lock over in between. Holding it only
+    /// from here to the commit (not through a long data step) leaves the
+    /// heartbeat free to renew the lease meanwhile.
     async fn guard(&self, txn: &mut Txn, expected: &State) -> Result<Guard, Error> {
         let Labels { state, lock, .. } = &self.labels;
         let q = query(&format!(
-            "MATCH (s:{state} {{id: 1}}), (l:{lock} {{id: 1}}) WHERE l.owner = $owner \
-             SET l.expires_at = datetime() + duration({{milliseconds: $lease_ms}}) \
-             RETURN s.applied_count = $applied_count AND s.last_version = $last_version \
+            "MATCH (l:{lock} {{id: 1}}) SET l.guard = $owner \
+             WITH l MATCH (s:{state} {{id: 1}}) \
+             WITH l, s, l.owner = $owner AS ours \
+             SET l.expires_at = CASE WHEN ours THEN datetime() + duration({{milliseconds: $lease_ms}}) \
+             ELSE l.expires_at END \
+             REMOVE l.guard \
+             RETURN ours, s.applied_count = $applied_count AND s.last_version = $last_version \
              AND s.chain = $chain AND s.dirty = $dirty AS current"
         ))
         .param("owner", self.owner.as_str())
-        .param("lease_ms", LOCK_LEASE.as_millis() as i64)
+        .param("lease_ms", self.lease.as_millis() as i64)
         .param("applied_count", expected.applied_count)
         .param("last_version", expected.last_version)
         .param("chain", expected.chain.to_hex())
         .param("dirty", expected.dirty);
         let rows = rows_in(txn, q).await.map_err(db_err("checking the migration state"))?;
-        match rows.first() {
-            None => Ok(Guard::LockLost),
-            Some(row) => match row
-                .get::<bool>("current")
-                .map_err(row_err("checking the migration state"))?
-            {
-                true => Ok(Guard::Current),
-                false => Ok(Guard::Moved),
-            },
-        }
+        let Some(row) = rows.first() else {
+            return Ok(Guard::LockLost);
+        };
+        let read = |field: &str| row.get::<bool>(field).map_err(row_err("checking the migration state"));
+        Ok(match (read("ours")?, read("current")?) {
+            (false, _) => Guard::LockLost,
+            (true, true) => Guard::Current,
+            (true, false) => Guard::Moved,
+        })
     }
 
     /// The guard, as an error where the step must not go on.
@@ -296,9 +458,8 @@ impl Neo4jSession {
                 backend: BACKEND,
                 operation: "recording a migration".to_string(),
                 message: format!(
-                    "the migration lock held by `{}` was taken over (it expired after {} s without renewal); nothing of this step was recorded",
-                    self.owner,
-                    LOCK_LEASE.as_secs()
+                    "the migration lock held by `{}` was taken over (it expired after {:?} without renewal); nothing of this step was recorded",
+                    self.owner, self.lease
                 ),
             }),
         }
@@ -380,18 +541,19 @@ impl Neo4jSession {
         txn.run(self.insert_history(&history)).await.map_err(db_err(operation))
     }
 
-    /// A data migration: guard, statements and tracking writes in one
+    /// A data migration: statements, guard and tracking writes in one
     /// transaction.
     async fn apply_in_transaction(&self, change: &Change<'_>, statements: &[Statement<'_>]) -> Result<(), Error> {
         self.in_transaction("applying the migration", async |txn| {
-            self.check_guard(txn, &change.state_before).await?;
             let started = Instant::now();
             for statement in statements {
                 if let Err(err) = txn.run(query(statement.text)).await {
                     return Err(failed(change, statement, &err, true));
                 }
             }
-            self.record(txn, change, self.clock.millis_since(started)).await
+            let execution_ms = self.clock.millis_since(started);
+            self.check_guard(txn, &change.state_before).await?;
+            self.record(txn, change, execution_ms).await
         })
         .await
     }
@@ -557,10 +719,13 @@ impl Neo4jSession {
             ),
             format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE"),
         ] {
-            self.in_transaction(operation, async |txn| {
-                txn.run(query(&statement)).await.map_err(db_err(operation))
-            })
-            .await?;
+            let name = statement
+                .split('`')
+                .nth(1)
+                .expect("the statement names its constraint in backticks");
+            self.create_tracking_constraint(name, &statement)
+                .await
+                .map_err(db_err(operation))?;
         }
         let q = query(&format!(
             "MERGE (s:{state} {{id: 1}}) ON CREATE SET s.applied_count = 0, s.last_version = 0, \
@@ -575,14 +740,27 @@ impl Neo4jSession {
 
     pub(crate) async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
         let operation = "taking the migration lock";
+        self.lease = lease_for(timeout);
+        self.lock_timeout = timeout;
         let Labels { lock, constraint, .. } = &self.labels;
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
             format!("CREATE CONSTRAINT `{constraint}_lock_id` IF NOT EXISTS FOR (l:{lock}) REQUIRE l.id IS UNIQUE");
-        self.in_transaction(operation, async |txn| {
-            txn.run(query(&unique)).await.map_err(db_err(operation))
-        })
-        .await?;
+        let started = Instant::now();
+        loop {
+            let result = run_alone(&self.graph, query(&unique)).await;
+            if let Err(err) = &result {
+                // Another boot's creation of the same constraint, not yet
+                // committed: IF NOT EXISTS does not see it yet.
+                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < timeout {
+                    tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+                    continue;
+                }
+            }
+            if !try_again(&result, started, timeout).await {
+                break result.map_err(db_err(operation))?;
+            }
+        }
         // ON MATCH writes before reading the owner so that the node's write
         // lock is held when the owner and expiry are read: two processes
         // cannot both see an expired lock and both take it over.
@@ -598,17 +776,38 @@ impl Neo4jSession {
              REMOVE l.contender \
              RETURN l.owner AS owner, toString(l.acquired_at) AS acquired_at, toString(l.expires_at) AS expires_at"
         );
-        let started = Instant::now();
         loop {
             let q = query(&acquire)
                 .param("owner", self.owner.as_str())
-                .param("lease_ms", LOCK_LEASE.as_millis() as i64);
-            let rows = self.fetch(q, operation).await?;
+                .param("lease_ms", self.lease.as_millis() as i64);
+            let result = fetch_rows(&self.graph, q).await;
+            if try_again(&result, started, timeout).await {
+                continue;
+            }
+            let rows = result.map_err(db_err(operation))?;
             let Some(row) = rows.first() else {
                 return Err(Error::database(BACKEND, operation, "the lock query returned no row"));
             };
-            let holder: String = row.get("owner").map_err(row_err(operation))?;
+            // No owner: the holder deleted the node while this query
+            // matched it (seen with 16 processes booting at once); the lock
+            // is free, so the next attempt goes at once.
+            let Some(holder) = row.get::<Option<String>>("owner").map_err(row_err(operation))? else {
+                let waited = started.elapsed();
+                if waited >= timeout {
+                    return Err(Error::LockTimeout {
+                        backend: BACKEND,
+                        waited,
+                        holder: None,
+                    });
+                }
+                continue;
+            };
             if holder == self.owner {
+                // A pinned clock replays a script: no background traffic.
+                if let Clock::System = self.clock {
+                    let heartbeat = Heartbeat::start(self.graph.clone(), lock, self.owner.clone(), self.lease);
+                    self.heartbeat = Some(heartbeat);
+                }
                 return Ok(());
             }
             let waited = started.elapsed();
@@ -629,6 +828,7 @@ impl Neo4jSession {
     }
 
     pub(crate) async fn unlock(&mut self) -> Result<(), Error> {
+        self.heartbeat = None;
         let lock = &self.labels.lock;
         let q = query(&format!("MATCH (l:{lock} {{id: 1}}) WHERE l.owner = $owner DELETE l"))
             .param("owner", self.owner.as_str());

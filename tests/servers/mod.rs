@@ -171,7 +171,11 @@ pub fn boot_at_once(entry: &str, envs: &[(&str, String)], count: usize, lead: Du
 
 /// After processes booting at once: every migration of `table` applied
 /// by exactly one of them, recorded once and clean.
-pub async fn assert_each_applied_once<D: TestDb>(db: &D, table: &Migrations, applied: &[usize]) {
+pub async fn assert_each_applied_once<D: TestDb<Pool: Database<Language = Sql>>>(
+    db: &D,
+    table: &Migrations,
+    applied: &[usize],
+) {
     let total = table.migrations().len() as i64;
     assert_eq!(applied.iter().sum::<usize>() as i64, total, "{applied:?}");
     assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, total);
@@ -266,7 +270,11 @@ pub async fn connection_errors_never_show_the_password<DB: sqlx::Database>(
 /// The example set of migrations/<db>: applies whole, its trigger works,
 /// (with `positions`, the query of a user's net quantity) its view too, and
 /// it reverts down to its irreversible 006.
-pub async fn example_set_applies_and_reverts<D: TestDb>(db: &D, example: &Migrations, positions: Option<&str>) {
+pub async fn example_set_applies_and_reverts<D: TestDb<Pool: Database<Language = Sql>>>(
+    db: &D,
+    example: &Migrations,
+    positions: Option<&str>,
+) {
     let report = example.run(db.pool()).await.expect("example set applies");
     assert_eq!(report.steps.len(), example.migrations().len());
     db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
@@ -297,7 +305,7 @@ pub static EXTENDED: Migrations = embed_migrations!("tests/fixtures/extended");
 /// migration added. `run` looped for ever (on PostgreSQL running and
 /// rolling back 004 in every round); now it and `down` stop at once with a
 /// typed error, and 004 never runs.
-pub async fn state_row_edited_by_hand_is_a_typed_error<D: TestDb>(db: &D) {
+pub async fn state_row_edited_by_hand_is_a_typed_error<D: TestDb<Pool: Database<Language = Sql>>>(db: &D) {
     crate::support::fixtures::BASE.run(db.pool()).await.expect("run");
     db.exec("UPDATE _embedded_migrations_state SET applied_count = 2 WHERE id = 1")
         .await;

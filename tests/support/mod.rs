@@ -1,20 +1,96 @@
-//! Scenarios shared by every SQL backend: each backend's test file
-//! implements [`TestDb`] and instantiates them with `backend_scenarios!`, so
-//! SQLite, PostgreSQL and MySQL are held to the very same rules.
+//! Scenarios shared by every backend: each backend's test file implements
+//! [`TestDb`] and instantiates them with `backend_scenarios!`, so SQLite,
+//! PostgreSQL, MySQL and Neo4j are held to the very same rules. The
+//! database's language picks the fixture folders ([`TestLanguage`]); what a
+//! scenario does by hand to the tracking records goes through `TestDb`'s
+//! hooks, written once per language and overridable per backend.
 #![allow(dead_code)]
 
 pub mod fixtures;
 pub mod scenarios;
 
 use embedded_migrations::backend::Database;
-use embedded_migrations::Sql;
+use embedded_migrations::{Cypher, Language, Sql};
+use fixtures::Fixtures;
 use std::future::Future;
 
-/// A fresh, private database for one test.
+/// The language of a test database's migrations.
+pub type Lang<D> = <<D as TestDb>::Pool as Database>::Language;
+
+/// What the scenarios need from a migration language: its fixture folders
+/// and the text of the queries they run by hand, in `TestDb::count` and
+/// `TestDb::exec` form (a Cypher count names its value `n`).
+pub trait TestLanguage: Language + Sized {
+    /// The default tracking table (label on Neo4j) as `TestDb::tables` lists it.
+    const TRACKING: &'static str;
+    fn fixtures() -> &'static Fixtures<Self>;
+    fn count_rows(table: &str) -> String;
+    fn count_records() -> String;
+    fn set_checksum(version: i64, checksum: &str) -> String;
+    fn delete_record(version: i64) -> String;
+}
+
+impl TestLanguage for Sql {
+    const TRACKING: &'static str = "_embedded_migrations";
+
+    fn fixtures() -> &'static Fixtures<Sql> {
+        &fixtures::SQL
+    }
+
+    fn count_rows(table: &str) -> String {
+        format!("SELECT count(*) FROM {table}")
+    }
+
+    fn count_records() -> String {
+        format!("SELECT count(*) FROM {}", Self::TRACKING)
+    }
+
+    fn set_checksum(version: i64, checksum: &str) -> String {
+        format!(
+            "UPDATE {} SET checksum = '{checksum}' WHERE version = {version}",
+            Self::TRACKING
+        )
+    }
+
+    fn delete_record(version: i64) -> String {
+        format!("DELETE FROM {} WHERE version = {version}", Self::TRACKING)
+    }
+}
+
+impl TestLanguage for Cypher {
+    const TRACKING: &'static str = "__EmbeddedMigration";
+
+    fn fixtures() -> &'static Fixtures<Cypher> {
+        &fixtures::CYPHER
+    }
+
+    fn count_rows(table: &str) -> String {
+        format!("MATCH (x:`{table}`) RETURN count(x) AS n")
+    }
+
+    fn count_records() -> String {
+        format!("MATCH (m:`{}`) RETURN count(m) AS n", Self::TRACKING)
+    }
+
+    fn set_checksum(version: i64, checksum: &str) -> String {
+        format!(
+            "MATCH (m:`{}` {{version: {version}}}) SET m.checksum = '{checksum}'",
+            Self::TRACKING
+        )
+    }
+
+    fn delete_record(version: i64) -> String {
+        format!("MATCH (m:`{}` {{version: {version}}}) DELETE m", Self::TRACKING)
+    }
+}
+
+/// A fresh, private database for one test (on Neo4j: the one database,
+/// wiped, held for this test alone).
 pub trait TestDb: Sized {
-    type Pool: Database<Language = Sql>;
+    type Pool: Database<Language: TestLanguage>;
     /// Whether a failed migration's DDL is rolled back (false on MySQL,
-    /// where DDL commits implicitly and the migration is left dirty).
+    /// where DDL commits implicitly, and on Neo4j, where schema statements
+    /// run one by one: the migration is left dirty).
     const TRANSACTIONAL_DDL: bool;
 
     /// `None` when the backend is not configured here (the impl has already
@@ -22,10 +98,35 @@ pub trait TestDb: Sized {
     fn fresh(test: &str) -> impl Future<Output = Option<Self>>;
     fn pool(&self) -> &Self::Pool;
     /// User tables and views of the test database, sorted, the migration
-    /// tracking tables included.
+    /// tracking tables included (on Neo4j: constraints, indexes and the
+    /// labels nodes carry).
     fn tables(&self) -> impl Future<Output = Vec<String>>;
+    /// Runs a statement in the database's language.
     fn exec(&self, sql: &str) -> impl Future<Output = ()>;
+    /// The one number a query in the database's language returns.
     fn count(&self, sql: &str) -> impl Future<Output = i64>;
+
+    /// Rows (nodes) of a user table the fixtures create.
+    fn rows(&self, table: &str) -> impl Future<Output = i64> {
+        let query = Lang::<Self>::count_rows(table);
+        async move { self.count(&query).await }
+    }
+
+    /// Records in the default tracking table.
+    fn tracking_records(&self) -> impl Future<Output = i64> {
+        async move { self.count(&Lang::<Self>::count_records()).await }
+    }
+
+    /// Overwrites a recorded checksum, as a hand edit would.
+    fn tamper_checksum(&self, version: i64, checksum: &str) -> impl Future<Output = ()> {
+        let statement = Lang::<Self>::set_checksum(version, checksum);
+        async move { self.exec(&statement).await }
+    }
+
+    /// Deletes a tracking record by hand.
+    fn delete_record(&self, version: i64) -> impl Future<Output = ()> {
+        async move { self.exec(&Lang::<Self>::delete_record(version)).await }
+    }
 }
 
 /// Fails in CI, skips loudly elsewhere: a green CI run has exercised every

@@ -1,17 +1,22 @@
-//! The Foundation's runtime rules, written once for every SQL backend.
+//! The Foundation's runtime rules, written once for every backend; the
+//! fixture folders are the database language's (`TestLanguage`).
 
-use super::fixtures::{BASE, DRIFTED, FAILING, GAPPED, IRREVERSIBLE, SHORT};
-use super::TestDb;
+use super::fixtures::Fixtures;
+use super::{Lang, TestDb, TestLanguage};
 use embedded_migrations::{Direction, Error, MigrationState, Settings};
 
-const TRACKING: &str = "_embedded_migrations";
+fn fixtures<D: TestDb>() -> &'static Fixtures<Lang<D>> {
+    Lang::<D>::fixtures()
+}
 
 fn has(tables: &[String], name: &str) -> bool {
     tables.iter().any(|t| t.eq_ignore_ascii_case(name))
 }
 
 async fn versions<D: TestDb>(db: &D) -> Vec<i64> {
-    BASE.status(db.pool())
+    let f = fixtures::<D>();
+    f.base
+        .status(db.pool())
         .await
         .expect("status")
         .entries
@@ -22,19 +27,20 @@ async fn versions<D: TestDb>(db: &D) -> Vec<i64> {
 }
 
 pub async fn applies_in_order_then_nothing<D: TestDb>(db: &D) {
-    let report = BASE.run(db.pool()).await.expect("first run applies everything");
+    let f = fixtures::<D>();
+    let report = f.base.run(db.pool()).await.expect("first run applies everything");
     let applied: Vec<i64> = report.steps.iter().map(|s| s.version).collect();
     assert_eq!(applied, [1, 2, 3]);
     assert!(report.steps.iter().all(|s| s.direction == Direction::Up));
     let tables = db.tables().await;
     assert!(has(&tables, "a") && has(&tables, "b"), "{tables:?}");
-    assert_eq!(db.count("SELECT count(*) FROM a").await, 2);
-    assert_eq!(db.count(&format!("SELECT count(*) FROM {TRACKING}")).await, 3);
+    assert_eq!(db.rows("a").await, 2);
+    assert_eq!(db.tracking_records().await, 3);
 
-    let again = BASE.run(db.pool()).await.expect("second run");
+    let again = f.base.run(db.pool()).await.expect("second run");
     assert!(again.is_empty(), "a second run applies nothing: {again:?}");
 
-    let status = BASE.status(db.pool()).await.expect("status");
+    let status = f.base.status(db.pool()).await.expect("status");
     assert!(status.is_up_to_date());
     assert_eq!(
         (
@@ -46,18 +52,21 @@ pub async fn applies_in_order_then_nothing<D: TestDb>(db: &D) {
     );
     assert_eq!(status.entries[0].description.as_deref(), Some("Table a"));
     assert!(status.entries.iter().all(|e| e.applied_at.is_some()));
-    BASE.validate(db.pool())
+    f.base
+        .validate(db.pool())
         .await
         .expect("validate passes on a clean database");
 
-    let history = BASE.history(db.pool()).await.expect("history");
+    let history = f.base.history(db.pool()).await.expect("history");
     assert_eq!(history.len(), 3);
     assert!(history.iter().all(|h| h.success && h.direction == Direction::Up));
 }
 
 pub async fn drift_stops_the_run_before_anything_is_applied<D: TestDb>(db: &D) {
-    BASE.run(db.pool()).await.expect("run");
-    let err = DRIFTED
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("run");
+    let err = f
+        .drifted
         .run(db.pool())
         .await
         .expect_err("an edited applied migration is drift");
@@ -70,25 +79,27 @@ pub async fn drift_stops_the_run_before_anything_is_applied<D: TestDb>(db: &D) {
             ..
         } => {
             assert_eq!(*version, 2);
-            assert_eq!(file, "002_create_b.up.sql");
+            assert_eq!(*file, f.file("002_create_b.up"));
             assert_ne!(recorded, embedded);
         }
         other => panic!("expected drift, got {other}"),
     }
     let message = err.to_string();
     assert!(
-        message.contains("002_create_b.up.sql") && message.contains("changed after it was applied"),
+        message.contains(&f.file("002_create_b.up")) && message.contains("changed after it was applied"),
         "{message}"
     );
     assert!(!has(&db.tables().await, "d"), "004 must not run when drift is found");
-    let status = DRIFTED.status(db.pool()).await.expect("status");
+    let status = f.drifted.status(db.pool()).await.expect("status");
     assert_eq!(status.entries[1].state, MigrationState::Drifted);
     assert_eq!(status.entries[3].state, MigrationState::Pending);
 }
 
 pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
-    BASE.run(db.pool()).await.expect("run");
-    let err = SHORT
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("run");
+    let err = f
+        .short
         .run(db.pool())
         .await
         .expect_err("an older binary refuses by default");
@@ -98,13 +109,14 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
         }
         other => panic!("expected missing, got {other}"),
     }
-    let report = SHORT
+    let report = f
+        .short
         .with(Settings::default().allow_missing(true))
         .run(db.pool())
         .await
         .expect("allowed");
     assert!(report.is_empty());
-    let status = SHORT.status(db.pool()).await.expect("status");
+    let status = f.short.status(db.pool()).await.expect("status");
     let states: Vec<_> = status.entries.iter().map(|e| e.state).collect();
     assert_eq!(
         states,
@@ -117,8 +129,10 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
 }
 
 pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
-    GAPPED.run(db.pool()).await.expect("run 001 and 003");
-    let err = BASE
+    let f = fixtures::<D>();
+    f.gapped.run(db.pool()).await.expect("run 001 and 003");
+    let err = f
+        .base
         .run(db.pool())
         .await
         .expect_err("002 below 003 is refused by default");
@@ -130,12 +144,13 @@ pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
             ..
         } => {
             assert_eq!((*version, *highest_applied), (2, 3));
-            assert_eq!(file, "002_create_b.up.sql");
+            assert_eq!(*file, f.file("002_create_b.up"));
         }
         other => panic!("expected out of order, got {other}"),
     }
     assert!(!has(&db.tables().await, "b"));
-    let report = BASE
+    let report = f
+        .base
         .with(Settings::default().allow_out_of_order(true))
         .run(db.pool())
         .await
@@ -143,12 +158,13 @@ pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2]);
     assert!(has(&db.tables().await, "b"));
     // Once everything is applied the normal boot check is satisfied again.
-    assert!(BASE.run(db.pool()).await.expect("run").is_empty());
-    BASE.validate(db.pool()).await.expect("valid");
+    assert!(f.base.run(db.pool()).await.expect("run").is_empty());
+    f.base.validate(db.pool()).await.expect("valid");
 }
 
 pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
-    let err = FAILING.run(db.pool()).await.expect_err("002 fails");
+    let f = fixtures::<D>();
+    let err = f.failing.run(db.pool()).await.expect_err("002 fails");
     match &err {
         Error::MigrationFailed {
             version,
@@ -159,7 +175,7 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
             ..
         } => {
             assert_eq!(*version, 2);
-            assert_eq!(file, "002_create_c_then_fail.up.sql");
+            assert_eq!(*file, f.file("002_create_c_then_fail.up"));
             assert!(statement.contains("missing_table"), "{statement}");
             assert_eq!(*line, 2);
             assert!(!message.is_empty());
@@ -168,15 +184,15 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
     }
     let text = err.to_string();
     assert!(
-        text.contains("migration 2") && text.contains("INSERT INTO missing_table"),
+        text.contains("migration 2") && text.contains(f.failing_statement),
         "{text}"
     );
     let tables = db.tables().await;
     assert!(has(&tables, "a"), "001 stays applied");
     assert!(!has(&tables, "d"), "003 never ran");
-    let status = FAILING.status(db.pool()).await.expect("status");
+    let status = f.failing.status(db.pool()).await.expect("status");
     assert_eq!(status.entries[0].state, MigrationState::Applied);
-    let history = FAILING.history(db.pool()).await.expect("history");
+    let history = f.failing.history(db.pool()).await.expect("history");
     let failure = history
         .iter()
         .find(|h| h.version == 2)
@@ -186,14 +202,15 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
     if D::TRANSACTIONAL_DDL {
         assert!(!has(&tables, "c"), "the failed migration's CREATE TABLE is rolled back");
         assert_eq!(status.entries[1].state, MigrationState::Pending);
-        assert_eq!(db.count(&format!("SELECT count(*) FROM {TRACKING}")).await, 1);
+        assert_eq!(db.tracking_records().await, 1);
     } else {
         assert_eq!(
             status.entries[1].state,
             MigrationState::Dirty,
             "a half-applied migration is dirty"
         );
-        let again = FAILING
+        let again = f
+            .failing
             .run(db.pool())
             .await
             .expect_err("a dirty migration stops the next run");
@@ -202,8 +219,9 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
 }
 
 pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
-    BASE.run(db.pool()).await.expect("run");
-    let report = BASE.down(db.pool(), 1).await.expect("down 1");
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("run");
+    let report = f.base.down(db.pool(), 1).await.expect("down 1");
     assert_eq!(
         report
             .steps
@@ -212,16 +230,16 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
             .collect::<Vec<_>>(),
         [(3, Direction::Down)]
     );
-    assert_eq!(db.count("SELECT count(*) FROM a").await, 0, "003's down file ran");
+    assert_eq!(db.rows("a").await, 0, "003's down file ran");
     assert_eq!(versions(db).await, [1, 2]);
 
-    let report = BASE.down_to(db.pool(), 0).await.expect("down to 0");
+    let report = f.base.down_to(db.pool(), 0).await.expect("down to 0");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2, 1]);
     let tables = db.tables().await;
     assert!(!has(&tables, "a") && !has(&tables, "b"), "{tables:?}");
     assert!(versions(db).await.is_empty());
 
-    let history = BASE.history(db.pool()).await.expect("history");
+    let history = f.base.history(db.pool()).await.expect("history");
     let downs: Vec<i64> = history
         .iter()
         .filter(|h| h.direction == Direction::Down)
@@ -229,15 +247,16 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
         .collect();
     assert_eq!(downs, [3, 2, 1]);
 
-    BASE.run(db.pool()).await.expect("re-apply");
-    let report = BASE.down_to(db.pool(), 1).await.expect("down to 1");
+    f.base.run(db.pool()).await.expect("re-apply");
+    let report = f.base.down_to(db.pool(), 1).await.expect("down to 1");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2]);
     assert!(matches!(
-        BASE.down_to(db.pool(), 99).await,
+        f.base.down_to(db.pool(), 99).await,
         Err(Error::UnknownVersion { version: 99 })
     ));
     assert!(
-        BASE.down(db.pool(), 5)
+        f.base
+            .down(db.pool(), 5)
             .await
             .expect("down more than applied")
             .steps
@@ -247,12 +266,17 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
 }
 
 pub async fn irreversible_refuses_before_changing_anything<D: TestDb>(db: &D) {
-    IRREVERSIBLE.run(db.pool()).await.expect("run");
-    let err = IRREVERSIBLE.down(db.pool(), 2).await.expect_err("002 is irreversible");
+    let f = fixtures::<D>();
+    f.irreversible.run(db.pool()).await.expect("run");
+    let err = f
+        .irreversible
+        .down(db.pool(), 2)
+        .await
+        .expect_err("002 is irreversible");
     match &err {
         Error::Irreversible { version, file, .. } => {
             assert_eq!(*version, 2);
-            assert_eq!(file, "002_seed_a.down.sql");
+            assert_eq!(*file, f.file("002_seed_a.down"));
         }
         other => panic!("expected irreversible, got {other}"),
     }
@@ -261,57 +285,56 @@ pub async fn irreversible_refuses_before_changing_anything<D: TestDb>(db: &D) {
         "003 was not reverted either: the check comes first"
     );
     assert_eq!(versions(db).await, [1, 2, 3]);
-    IRREVERSIBLE
+    f.irreversible
         .down(db.pool(), 1)
         .await
         .expect("003 alone can be reverted");
     assert!(matches!(
-        IRREVERSIBLE.down_to(db.pool(), 0).await,
+        f.irreversible.down_to(db.pool(), 0).await,
         Err(Error::Irreversible { version: 2, .. })
     ));
-    let plan = IRREVERSIBLE.plan_down(db.pool(), 1).await;
+    let plan = f.irreversible.plan_down(db.pool(), 1).await;
     assert!(matches!(plan, Err(Error::Irreversible { .. })));
 }
 
 pub async fn plans_change_nothing<D: TestDb>(db: &D) {
+    let f = fixtures::<D>();
     let before = db.tables().await;
-    let plan = BASE.plan(db.pool()).await.expect("plan on an empty database");
+    let plan = f.base.plan(db.pool()).await.expect("plan on an empty database");
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(plan.steps[1].statements.len(), 2);
-    assert!(plan.steps[1].statements[0].starts_with("CREATE TABLE b"));
-    assert_eq!(
-        plan.steps[2].statements[1],
-        "INSERT INTO a (id, v) VALUES (2, 'two; with a semicolon')"
-    );
+    assert!(plan.steps[1].statements[0].starts_with(f.create_b));
+    assert_eq!(plan.steps[2].statements[1], f.seed_two);
     assert_eq!(
         db.tables().await,
         before,
         "plan creates nothing, not even the tracking table"
     );
 
-    BASE.run(db.pool()).await.expect("run");
+    f.base.run(db.pool()).await.expect("run");
     let after_run = db.tables().await;
-    let plan = BASE.plan_down_to(db.pool(), 0).await.expect("plan down");
+    let plan = f.base.plan_down_to(db.pool(), 0).await.expect("plan down");
     assert_eq!(
         plan.steps.iter().map(|s| (s.version, s.direction)).collect::<Vec<_>>(),
         [(3, Direction::Down), (2, Direction::Down), (1, Direction::Down)]
     );
-    assert_eq!(plan.steps[0].file, "003_seed_a.down.sql");
+    assert_eq!(plan.steps[0].file, f.file("003_seed_a.down"));
     assert_eq!(db.tables().await, after_run);
     assert_eq!(versions(db).await, [1, 2, 3]);
-    assert!(BASE.plan(db.pool()).await.expect("plan").steps.is_empty());
+    assert!(f.base.plan(db.pool()).await.expect("plan").steps.is_empty());
 }
 
 pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
-    BASE.run(db.pool()).await.expect("run");
-    db.exec(&format!(
-        "UPDATE {TRACKING} SET checksum = '{}' WHERE version = 2",
-        "0".repeat(64)
-    ))
-    .await;
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("run");
+    db.tamper_checksum(2, &"0".repeat(64)).await;
     // The boot check reads the one-row summary, which still matches.
-    assert!(BASE.run(db.pool()).await.expect("boot").is_empty());
-    let err = BASE.validate(db.pool()).await.expect_err("validate compares every row");
+    assert!(f.base.run(db.pool()).await.expect("boot").is_empty());
+    let err = f
+        .base
+        .validate(db.pool())
+        .await
+        .expect_err("validate compares every row");
     let Error::Invalid { problems } = &err else {
         panic!("expected invalid, got {err}")
     };
@@ -319,11 +342,12 @@ pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
         problems.iter().any(|p| matches!(p, Error::Drift { version: 2, .. })),
         "{err}"
     );
-    let status = BASE.status(db.pool()).await.expect("status");
+    let status = f.base.status(db.pool()).await.expect("status");
     assert_eq!(status.entries[1].state, MigrationState::Drifted);
 
-    db.exec(&format!("DELETE FROM {TRACKING} WHERE version = 3")).await;
-    let err = BASE
+    db.delete_record(3).await;
+    let err = f
+        .base
         .validate(db.pool())
         .await
         .expect_err("a deleted row disagrees with the summary");
@@ -331,42 +355,47 @@ pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
 }
 
 pub async fn run_to_stops_at_the_version<D: TestDb>(db: &D) {
-    let report = BASE.run_to(db.pool(), 2).await.expect("run to 2");
+    let f = fixtures::<D>();
+    let report = f.base.run_to(db.pool(), 2).await.expect("run to 2");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(versions(db).await, [1, 2]);
     assert!(matches!(
-        BASE.run_to(db.pool(), 7).await,
+        f.base.run_to(db.pool(), 7).await,
         Err(Error::UnknownVersion { version: 7 })
     ));
-    let plan = BASE.plan(db.pool()).await.expect("plan");
+    let plan = f.base.plan(db.pool()).await.expect("plan");
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3]);
-    assert_eq!(BASE.run(db.pool()).await.expect("rest").steps.len(), 1);
+    assert_eq!(f.base.run(db.pool()).await.expect("rest").steps.len(), 1);
 }
 
 pub async fn force_and_forget_adjust_the_record_only<D: TestDb>(db: &D) {
-    BASE.run_to(db.pool(), 1).await.expect("run to 1");
-    BASE.force(db.pool(), 2).await.expect("force 2");
+    let f = fixtures::<D>();
+    f.base.run_to(db.pool(), 1).await.expect("run to 1");
+    f.base.force(db.pool(), 2).await.expect("force 2");
     assert_eq!(versions(db).await, [1, 2]);
     assert!(!has(&db.tables().await, "b"), "force runs no SQL");
-    BASE.forget(db.pool(), 2).await.expect("forget 2");
+    f.base.forget(db.pool(), 2).await.expect("forget 2");
     assert_eq!(versions(db).await, [1]);
     assert!(matches!(
-        BASE.forget(db.pool(), 3).await,
+        f.base.forget(db.pool(), 3).await,
         Err(Error::UnknownVersion { version: 3 })
     ));
     assert!(matches!(
-        BASE.force(db.pool(), 42).await,
+        f.base.force(db.pool(), 42).await,
         Err(Error::UnknownVersion { version: 42 })
     ));
-    assert_eq!(BASE.run(db.pool()).await.expect("run").steps.len(), 2);
-    BASE.validate(db.pool())
+    assert_eq!(f.base.run(db.pool()).await.expect("run").steps.len(), 2);
+    f.base
+        .validate(db.pool())
         .await
         .expect("consistent after force and forget");
 }
 
 pub async fn custom_table_name_and_bad_names<D: TestDb>(db: &D) {
+    let f = fixtures::<D>();
     let settings = Settings::default().table("app_schema_versions");
-    BASE.with(settings.clone())
+    f.base
+        .with(settings.clone())
         .run(db.pool())
         .await
         .expect("run with a custom table");
@@ -375,10 +404,11 @@ pub async fn custom_table_name_and_bad_names<D: TestDb>(db: &D) {
         has(&tables, "app_schema_versions") && has(&tables, "app_schema_versions_history"),
         "{tables:?}"
     );
-    assert!(!has(&tables, TRACKING));
-    assert!(BASE.with(settings).run(db.pool()).await.expect("again").is_empty());
+    assert!(!has(&tables, Lang::<D>::TRACKING));
+    assert!(f.base.with(settings).run(db.pool()).await.expect("again").is_empty());
     for bad in ["", "drop table x; --", "1abc", "a-b", "x".repeat(49).as_str()] {
-        let err = BASE
+        let err = f
+            .base
             .with(Settings::default().table(bad))
             .run(db.pool())
             .await
@@ -388,9 +418,11 @@ pub async fn custom_table_name_and_bad_names<D: TestDb>(db: &D) {
 }
 
 pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
+    let f = fixtures::<D>();
     let group = Settings::default().group(true);
     if !D::TRANSACTIONAL_DDL {
-        let err = BASE
+        let err = f
+            .base
             .with(group)
             .run(db.pool())
             .await
@@ -398,15 +430,20 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         return;
     }
-    let err = FAILING.with(group.clone()).run(db.pool()).await.expect_err("002 fails");
+    let err = f
+        .failing
+        .with(group.clone())
+        .run(db.pool())
+        .await
+        .expect_err("002 fails");
     assert!(matches!(err, Error::MigrationFailed { version: 2, .. }), "{err}");
     let tables = db.tables().await;
     assert!(
         !has(&tables, "a") && !has(&tables, "c"),
         "nothing of the group stays: {tables:?}"
     );
-    let report = BASE.with(group).run(db.pool()).await.expect("group run");
+    let report = f.base.with(group).run(db.pool()).await.expect("group run");
     assert_eq!(report.steps.len(), 3);
-    assert!(BASE.run(db.pool()).await.expect("boot").is_empty());
-    BASE.validate(db.pool()).await.expect("valid");
+    assert!(f.base.run(db.pool()).await.expect("boot").is_empty());
+    f.base.validate(db.pool()).await.expect("valid");
 }
