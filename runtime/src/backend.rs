@@ -88,6 +88,7 @@ impl Change<'_> {
             line,
             message,
             rolled_back,
+            source: None,
         }
     }
 }

@@ -3,10 +3,16 @@ use crate::{Checksum, Direction};
 use std::fmt;
 use std::time::Duration;
 
+/// The driver's own error behind an [`Error`], reachable through
+/// `std::error::Error::source` (downcast it to `sqlx::Error` or
+/// `neo4rs::Error`).
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong at run time. Each message names what a
 /// person needs to act: the migration, the file, the statement, the
-/// database's own words.
-#[derive(Debug)]
+/// database's own words; `source()` gives the driver's error where there
+/// is one. (Display is written by hand below; thiserror derives `source`.)
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A migration's statement failed. The migration was rolled back (where
@@ -23,6 +29,8 @@ pub enum Error {
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
         rolled_back: bool,
+        /// The driver's error.
+        source: Option<Source>,
     },
     /// An applied migration's file changed since it was applied.
     Drift {
@@ -83,6 +91,8 @@ pub enum Error {
         backend: &'static str,
         operation: String,
         message: String,
+        /// The driver's error.
+        source: Option<Source>,
     },
     /// Under the migration lock, the state row disagrees with the tracking
     /// rows: they were edited by hand or restored in part. Nothing was
@@ -112,7 +122,18 @@ impl Error {
             backend,
             operation: operation.into(),
             message: err.to_string(),
+            source: None,
         }
+    }
+
+    /// Keeps `source`, the driver's error this one was made from, for
+    /// `std::error::Error::source`. Only `MigrationFailed` and `Database`
+    /// carry one; other errors are returned as they are.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        if let Error::MigrationFailed { source: slot, .. } | Error::Database { source: slot, .. } = &mut self {
+            *slot = Some(Box::new(source));
+        }
+        self
     }
 
     /// Exit code for command lines: 2 for problems found before anything ran
@@ -136,7 +157,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back } => {
+            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, .. } => {
                 write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
                 if *rolled_back {
                     write!(f, "\n  the migration was rolled back and not recorded")
@@ -186,7 +207,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Database { backend, operation, message } => write!(f, "{backend}: {operation} failed: {message}"),
+            Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
             Error::StateMismatch { backend, recorded, rows } => write!(
                 f,
                 "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
@@ -213,8 +234,6 @@ impl fmt::Display for Error {
         }
     }
 }
-
-impl std::error::Error for Error {}
 
 /// A statement as shown in an error: whole if short, else its start.
 fn excerpt(statement: &str) -> String {

@@ -163,7 +163,7 @@ pub struct Neo4jSession {
 }
 
 fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '_ {
-    move |err| Error::database(BACKEND, operation, message(&err))
+    move |err| Error::database(BACKEND, operation, message(&err)).with_source(err)
 }
 
 /// The server's own words where there are some.
@@ -300,6 +300,7 @@ impl Neo4jSession {
                     self.owner,
                     LOCK_LEASE.as_secs()
                 ),
+                source: None,
             }),
         }
     }
