@@ -179,3 +179,25 @@ async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
     };
     servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
 }
+
+/// Issue 13: `Error` keeps the driver's error as its `source` (it used to
+/// flatten it into a string) where the database failed outside a
+/// migration's statements.
+#[tokio::test]
+async fn database_errors_keep_the_drivers_error_as_their_source() {
+    let db = SqliteDb::fresh("error_source").await.expect("sqlite");
+    support::fixtures::BASE.run(db.pool()).await.expect("run");
+    db.exec("DROP TABLE _embedded_migrations").await;
+    let err = support::fixtures::BASE
+        .status(db.pool())
+        .await
+        .expect_err("no tracking table");
+    assert!(
+        matches!(&err, Error::Database { operation, .. } if operation == "reading the tracking table"),
+        "{err}"
+    );
+    let source = std::error::Error::source(&err).expect("the driver's error is kept");
+    let driver = source.downcast_ref::<sqlx::Error>().expect("a sqlx error");
+    let message = driver.as_database_error().expect("from the database").message();
+    assert!(message.contains("no such table"), "{message}");
+}

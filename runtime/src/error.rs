@@ -3,10 +3,18 @@ use crate::{Checksum, Direction};
 use std::fmt;
 use std::time::Duration;
 
+/// The driver's own error behind an [`Error`], reachable through
+/// `std::error::Error::source` (downcast it to `sqlx::Error` or
+/// `neo4rs::Error`). Boxed once more where it is kept, so that it costs
+/// `Error` one thin pointer: `Error` stays within clippy's
+/// `result_large_err` limit in every caller's code.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong at run time. Each message names what a
 /// person needs to act: the migration, the file, the statement, the
-/// database's own words.
-#[derive(Debug)]
+/// database's own words; `source()` gives the driver's error where there
+/// is one. (Display is written by hand below; thiserror derives `source`.)
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A migration's statement failed. The migration was rolled back (where
@@ -83,6 +91,8 @@ pub enum Error {
         backend: &'static str,
         operation: String,
         message: String,
+        /// The driver's error.
+        source: Option<Box<Source>>,
     },
     /// One migration set of several (`Targets`) or one tenant (`Tenants`)
     /// failed with `error`.
@@ -95,10 +105,10 @@ pub enum Error {
     /// applied; the message says how to make them agree.
     StateMismatch {
         backend: &'static str,
-        /// What the state row says.
-        recorded: State,
+        /// What the state row says (boxed, like `rows`, to keep `Error` small).
+        recorded: Box<State>,
         /// What the tracking rows say.
-        rows: State,
+        rows: Box<State>,
     },
     /// Other processes kept changing the migration state while this one
     /// planned: it stopped after `rounds` plans, between two migrations.
@@ -134,7 +144,24 @@ impl Error {
             backend,
             operation: operation.into(),
             message: err.to_string(),
+            source: None,
         }
+    }
+
+    /// Keeps `source`, the driver's error this one was made from, for
+    /// `std::error::Error::source`. Only `Database` carries one; other
+    /// errors are returned as they are.
+    ///
+    /// `MigrationFailed` has none: its `message` gives the database's words
+    /// (with SQLSTATE or error number), and one more field would take
+    /// `Error` to 128 bytes, where clippy's `result_large_err` fires in
+    /// every caller's code. Keeping it there needs a field boxed first, a
+    /// breaking change.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        if let Error::Database { source: slot, .. } = &mut self {
+            *slot = Some(Box::new(Box::new(source)));
+        }
+        self
     }
 
     /// Exit code for command lines: 2 for problems found before anything ran
@@ -211,7 +238,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Database { backend, operation, message } => write!(f, "{backend}: {operation} failed: {message}"),
+            Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
             Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
             Error::StateMismatch { backend, recorded, rows } => write!(
                 f,
@@ -258,8 +285,6 @@ impl fmt::Display for Error {
         }
     }
 }
-
-impl std::error::Error for Error {}
 
 /// A statement as shown in an error: whole if short, else its start.
 fn excerpt(statement: &str) -> String {

@@ -284,7 +284,7 @@ async fn fetch_rows(graph: &Graph, q: Query) -> Result<Vec<Row>, neo4rs::Error> 
 }
 
 fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '_ {
-    move |err| Error::database(BACKEND, operation, message(&err))
+    move |err| Error::database(BACKEND, operation, message(&err)).with_source(err)
 }
 
 /// The server's own words where there are some.
@@ -461,6 +461,7 @@ impl Neo4jSession {
                     "the migration lock held by `{}` was taken over (it expired after {:?} without renewal); nothing of this step was recorded",
                     self.owner, self.lease
                 ),
+                source: None,
             }),
         }
     }

@@ -662,9 +662,9 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         conn: &mut Connection<Self>,
     ) -> impl Future<Output = Result<sqlx::Transaction<'_, Self::DB>, Error>> + Send {
         async move {
-            sqlx::Connection::begin(conn)
-                .await
-                .map_err(|err| Error::database(Self::NAME, "beginning a transaction", Self::message(&err)))
+            sqlx::Connection::begin(conn).await.map_err(|err| {
+                Error::database(Self::NAME, "beginning a transaction", Self::message(&err)).with_source(err)
+            })
         }
     }
 
@@ -721,9 +721,9 @@ fn connect_error<B: SqlBackend>(err: sqlx::Error) -> Error {
         sqlx::Error::PoolTimedOut => "no connection within the pool's acquire timeout: the server is down or \
                                       unreachable, or every connection of the pool is in use"
             .to_string(),
-        other => B::message(&other),
+        ref other => B::message(other),
     };
-    Error::database(B::NAME, "connecting", message)
+    Error::database(B::NAME, "connecting", message).with_source(err)
 }
 
 /// The outcome of asking the server to release the migration lock: whether
@@ -766,7 +766,7 @@ where
     }
 
     pub fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
-        move |err| Error::database(B::NAME, operation, B::message(&err))
+        move |err| Error::database(B::NAME, operation, B::message(&err)).with_source(err)
     }
 
     /// Runs the statements of a change one by one, so that an error names
@@ -887,7 +887,7 @@ where
             match B::DB::fetch_state(&mut self.conn, self.sql.select_state()).await {
                 Ok(state) => Ok(state),
                 Err(err) => match B::state_table_exists(self).await? {
-                    true => Err(Error::database(B::NAME, "reading the state", B::message(&err))),
+                    true => Err(Error::database(B::NAME, "reading the state", B::message(&err)).with_source(err)),
                     false => Ok(None),
                 },
             }

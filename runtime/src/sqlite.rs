@@ -72,7 +72,7 @@ impl SqlBackend for SqliteBackend {
                     holder: None,
                 }
             } else {
-                Error::database(Self::NAME, "beginning a transaction", err)
+                Error::database(Self::NAME, "beginning a transaction", &err).with_source(err)
             }
         })
     }

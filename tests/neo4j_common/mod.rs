@@ -48,6 +48,7 @@ pub fn check_failure(result: Result<Report, Error>) {
             line,
             message,
             rolled_back,
+            ..
         } => {
             assert_eq!(
                 (*version, name.as_str(), file.as_str(), *direction),

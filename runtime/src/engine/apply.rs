@@ -64,11 +64,13 @@ impl Engine<'_> {
     /// process moved the state since the rows were read (`Conflict`), plans
     /// again on the new rows.
     ///
-    /// Never endless: a state row that disagrees with the rows under the
-    /// lock is `StateMismatch` before anything runs (it would conflict in
-    /// every round), and each conflict means another process applied or
-    /// reverted a migration of this table, so more conflicts than the table
-    /// has migrations (plus a few) is `Contended`.
+    /// Never endless: after a conflict, the state row is compared with the
+    /// rows before planning again, and one that disagrees with them for good
+    /// (edited by hand: it would conflict in every round) is
+    /// `StateMismatch`, so a migration's statements run at most once. Each
+    /// real conflict means another process applied or reverted a migration
+    /// of this table, so more conflicts than the table has migrations (plus
+    /// a few) is `Contended`. A run without conflicts reads nothing more.
     async fn apply_and_replan(
         &self,
         session: &mut dyn Session,
@@ -76,8 +78,12 @@ impl Engine<'_> {
     ) -> Result<Report, Error> {
         let max_rounds = self.migrations.len() + 3;
         let mut report = Report::default();
+        let mut after_conflict = false;
         for _ in 0..max_rounds {
-            let recorded = session.read_state().await?;
+            let recorded = match after_conflict {
+                true => session.read_state().await?,
+                false => None,
+            };
             let mut applied = AppliedSet::new(session.read_applied().await?);
             // The rules first: their errors (drift, dirty, ...) say more
             // than a disagreeing state row would.
@@ -95,7 +101,7 @@ impl Engine<'_> {
                 self.apply_each(session, &mut applied, steps, &mut report).await
             };
             match round {
-                Err(Error::Conflict) => continue,
+                Err(Error::Conflict) => after_conflict = true,
                 Err(err) => return Err(err),
                 Ok(()) => return Ok(report),
             }
@@ -106,9 +112,9 @@ impl Engine<'_> {
         })
     }
 
-    /// Whether the state row `recorded` agrees with the tracking rows, as
-    /// every change will check: false when another process changed them
-    /// while they were read (plan again), `StateMismatch` when they
+    /// Whether the state row `recorded` (when read) agrees with the tracking
+    /// rows, as every change will check: false when another process changed
+    /// them while they were read (plan again), `StateMismatch` when they
     /// disagree for good.
     async fn state_agrees(
         &self,
@@ -127,8 +133,8 @@ impl Engine<'_> {
                 if recorded_again == Some(recorded) && rows_again == rows {
                     return Err(Error::StateMismatch {
                         backend: session.backend(),
-                        recorded,
-                        rows,
+                        recorded: Box::new(recorded),
+                        rows: Box::new(rows),
                     });
                 }
                 Ok(false)

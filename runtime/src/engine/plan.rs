@@ -306,6 +306,7 @@ impl Engine<'_> {
                     "it says {} applied up to version {}, the tracking rows say {} up to version {}; the tracking table was edited by hand",
                     state.applied_count, state.last_version, expected.applied_count, expected.last_version
                 ),
+                source: None,
             });
         }
         if problems.is_empty() {
