@@ -105,6 +105,7 @@ impl TestDb for MyDb {
 }
 
 backend_scenarios!(MyDb);
+adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD_DB";

@@ -84,11 +84,67 @@ async fn real_server_suite() {
     let Some(graph) = graph_or_skip("the Neo4j real-server suite").await else {
         return;
     };
+    // The server is shared with tests/targets.rs (and other checkouts'
+    // runs): hold the same lock file it does, waiting at most 600 s.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/embedded-migrations-neo4j.lock")
+        .expect("open /tmp/embedded-migrations-neo4j.lock");
+    let started = std::time::Instant::now();
+    while let Err(err) = lock.try_lock() {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "waited 600 s for /tmp/embedded-migrations-neo4j.lock (held by another Neo4j test run): {err}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     shared_scenarios(&graph).await;
     concurrent_boots_apply_each_migration_once(&graph).await;
     live_locks_block_and_expired_locks_are_taken_over(&graph).await;
     a_schema_failure_after_a_committed_statement_leaves_it_dirty(&graph).await;
+    baseline_adopts_a_graph_built_by_hand(&graph).await;
     reset(&graph).await;
+}
+
+/// `baseline` on a graph whose constraint (001) was made by hand: 001 is
+/// recorded without running, in one transaction with its history node; `run`
+/// then applies 002 only. `import` has no tool to read on Neo4j.
+async fn baseline_adopts_a_graph_built_by_hand(graph: &Graph) {
+    reset(graph).await;
+    exec(
+        graph,
+        "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE",
+    )
+    .await;
+    let adoption = GRAPH
+        .with(Settings::default())
+        .reason("built by hand")
+        .baseline(graph, 1)
+        .await
+        .expect("baseline");
+    assert_eq!(adoption.recorded.iter().map(|m| m.version).collect::<Vec<_>>(), [1]);
+    assert_eq!(
+        count(graph, "MATCH (h:`__EmbeddedMigrationHistory`) RETURN count(h) AS n").await,
+        1
+    );
+    let report = GRAPH.run(graph).await.expect("run after the baseline");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2]);
+    assert!(GRAPH.run(graph).await.expect("boot").is_empty());
+    let status = GRAPH.validate(graph).await.expect("validate");
+    assert_eq!(status.entries[0].baseline.as_deref(), Some("baseline: built by hand"));
+    assert_eq!(status.entries[1].baseline, None);
+    let err = GRAPH.baseline(graph, 1).await;
+    assert!(
+        matches!(&err, Err(Error::Adoption { problems, .. }) if problems[0].contains("version 2")),
+        "{err:?}"
+    );
+    match GRAPH.import(graph, embedded_migrations::Tool::Sqlx).await {
+        Err(Error::Unsupported { .. }) => {}
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+    reset(graph).await;
 }
 
 /// The contract scenarios in one sequence, each checked as against the

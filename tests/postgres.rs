@@ -130,6 +130,7 @@ impl TestDb for PgDb {
 }
 
 backend_scenarios!(PgDb);
+adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_DB";

@@ -69,6 +69,7 @@ impl Drop for SqliteDb {
 }
 
 backend_scenarios!(SqliteDb);
+adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");

@@ -106,6 +106,14 @@ pub enum Error {
         backend: &'static str,
         rounds: usize,
     },
+    /// `baseline` or `import` was refused, and nothing was written: every
+    /// tracking row or row of the other tool that disagrees with this
+    /// binary, one line each, naming the version.
+    Adoption {
+        /// `baseline` or `import from sqlx`, ...
+        what: String,
+        problems: Vec<String>,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -133,6 +141,7 @@ impl Error {
             | Error::InvalidSettings { .. }
             | Error::Invalid { .. }
             | Error::StateMismatch { .. }
+            | Error::Adoption { .. }
             | Error::Dirty { .. } => 2,
             Error::Target { error, .. } => error.exit_code(),
             _ => 1,
@@ -217,6 +226,13 @@ impl fmt::Display for Error {
                 "{backend}: other processes changed the migration state {rounds} times while this run planned; it \
                  stopped between two migrations, leaving nothing half-applied: run it again"
             ),
+            Error::Adoption { what, problems } => {
+                write!(f, "{what} refused, nothing was written ({} problem(s)):", problems.len())?;
+                for problem in problems {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }

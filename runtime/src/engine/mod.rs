@@ -5,11 +5,16 @@
 //! - plan.rs: the rules (drift, missing, out of order, dirty, irreversible,
 //!   down targets) and the read-only views: plan, status, validate, history;
 //! - apply.rs: `up` and `down`, the boot check and the apply-and-replan loop;
-//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing.
+//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing;
+//! - adopt.rs: `baseline` and `import`, which record migrations as applied
+//!   without running them.
 
+mod adopt;
 mod apply;
 mod plan;
 mod repair;
+
+pub use adopt::Tool;
 
 use crate::backend::{BoxFuture, Database, Session, State};
 use crate::core::{chain_step, time};

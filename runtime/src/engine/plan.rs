@@ -147,7 +147,7 @@ impl Engine<'_> {
 
     /// Rows of an existing tracking table, with its state row; none when it
     /// does not exist yet.
-    async fn read_only_view(&self, session: &mut dyn Session) -> Result<Option<(State, AppliedSet)>, Error> {
+    pub(super) async fn read_only_view(&self, session: &mut dyn Session) -> Result<Option<(State, AppliedSet)>, Error> {
         match session.read_state().await? {
             None => Ok(None),
             Some(state) => Ok(Some((state, AppliedSet::new(session.read_applied().await?)))),
@@ -155,7 +155,7 @@ impl Engine<'_> {
     }
 
     /// The applied rows, or none when there is no tracking table yet.
-    async fn read_only_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
+    pub(super) async fn read_only_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
         Ok(match self.read_only_view(session).await? {
             Some((_, applied)) => applied,
             None => AppliedSet::new(Vec::new()),
@@ -219,6 +219,8 @@ impl Engine<'_> {
                     applied_at: None,
                     execution_ms: None,
                     irreversible: migration.irreversible,
+                    baseline: None,
+                    noop: is_noop(migration),
                 },
             );
         }
@@ -241,6 +243,8 @@ impl Engine<'_> {
                 applied_at: None,
                 execution_ms: None,
                 irreversible: false,
+                baseline: None,
+                noop: false,
             });
             entry.state = state;
             entry.applied_at = Some(row.applied_at.clone());
@@ -253,8 +257,12 @@ impl Engine<'_> {
 
     pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
-        let applied = self.read_only_rows(&mut *session).await?;
-        Ok(self.status_of(&applied))
+        let Some((_, applied)) = self.read_only_view(&mut *session).await? else {
+            return Ok(self.status_of(&AppliedSet::new(Vec::new())));
+        };
+        let mut status = self.status_of(&applied);
+        Self::mark_baselined(&mut status, &session.read_history().await?);
+        Ok(status)
     }
 
     /// Every problem at once: drift, missing, dirty, out of order, and a state
@@ -264,7 +272,8 @@ impl Engine<'_> {
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
-        let status = self.status_of(&applied);
+        let mut status = self.status_of(&applied);
+        Self::mark_baselined(&mut status, &session.read_history().await?);
         let mut problems = Vec::new();
         let mut missing = Vec::new();
         for entry in &status.entries {
@@ -322,4 +331,12 @@ impl Engine<'_> {
         }
         session.read_history().await
     }
+}
+
+/// The up file says `migrate:noop` (in either language's comment syntax).
+fn is_noop(migration: &Migration) -> bool {
+    use crate::core::{parse_header, Language};
+    [Language::Sql, Language::Cypher]
+        .into_iter()
+        .any(|language| parse_header(migration.up.text, language).is_ok_and(|header| header.noop))
 }
