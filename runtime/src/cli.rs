@@ -341,6 +341,10 @@ struct Set<'t, 'a> {
 }
 
 fn version_text(versions: &HashMap<i64, &'static str>, version: i64) -> String {
+    // A repeatable migration's key is not a version a person typed.
+    if version < 0 {
+        return "R".to_string();
+    }
     match versions.get(&version) {
         Some(text) => text.to_string(),
         None => version.to_string(),

@@ -106,10 +106,22 @@ pub type CypherMigrations = Migrations<Cypher>;
 impl<L: Language> Migrations<L> {
     #[doc(hidden)]
     pub const fn __embedded(migrations: &'static [Migration], chains: &'static [Checksum]) -> Self {
+        Self::__embedded_with_repeatables(migrations, chains, &[])
+    }
+
+    /// A folder with repeatable migrations (`<name>.repeatable.sql`): each
+    /// a `Migration` under its negative key, in name order.
+    #[doc(hidden)]
+    pub const fn __embedded_with_repeatables(
+        migrations: &'static [Migration],
+        chains: &'static [Checksum],
+        repeatables: &'static [Migration],
+    ) -> Self {
         Migrations {
             defaults: Migrator {
                 migrations,
                 chains,
+                repeatables,
                 settings: None,
                 reason: None,
                 progress: None,
@@ -141,6 +153,8 @@ pub struct Migrator<'a, L: Language> {
     migrations: &'static [Migration],
     /// `chains[i]`: running hash after the first `i + 1` migrations.
     chains: &'static [Checksum],
+    /// Repeatable migrations, in name order, each under its negative key.
+    repeatables: &'static [Migration],
     /// `None`: `Settings::default()`, which a `const` table cannot hold.
     settings: Option<Settings>,
     reason: Option<String>,
@@ -153,6 +167,7 @@ impl<L: Language> Clone for Migrator<'_, L> {
         Migrator {
             migrations: self.migrations,
             chains: self.chains,
+            repeatables: self.repeatables,
             settings: self.settings.clone(),
             reason: self.reason.clone(),
             progress: self.progress,
@@ -187,10 +202,17 @@ impl<'a, L: Language> Migrator<'a, L> {
         self.migrations
     }
 
+    /// The repeatable migrations (`<name>.repeatable.sql`), in name order;
+    /// each `version` is its negative tracking key.
+    pub fn repeatables(&self) -> &'static [Migration] {
+        self.repeatables
+    }
+
     fn engine(&self) -> engine::Engine<'_> {
         engine::Engine {
             migrations: self.migrations,
             chains: self.chains,
+            repeatables: self.repeatables,
             settings: self.settings(),
             reason: self.reason.as_deref(),
             progress: self.progress,

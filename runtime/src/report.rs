@@ -120,6 +120,9 @@ pub struct StatusEntry {
     /// The up file says `migrate:noop`: a version kept on purpose with
     /// nothing to run on this database.
     pub noop: bool,
+    /// A repeatable migration (`<name>.repeatable.sql`): `version` is its
+    /// negative tracking key; `pending` when it changed since it was applied.
+    pub repeatable: bool,
 }
 
 /// What `baseline` or `import` recorded, or with a dry run would record:
@@ -164,7 +167,7 @@ impl Status {
     pub fn current_version(&self) -> i64 {
         self.entries
             .iter()
-            .filter(|e| e.state != MigrationState::Pending)
+            .filter(|e| e.state != MigrationState::Pending && !e.repeatable)
             .map(|e| e.version)
             .max()
             .unwrap_or(0)
@@ -174,7 +177,7 @@ impl Status {
     pub fn latest_version(&self) -> i64 {
         self.entries
             .iter()
-            .filter(|e| e.state != MigrationState::Missing)
+            .filter(|e| e.state != MigrationState::Missing && !e.repeatable)
             .map(|e| e.version)
             .max()
             .unwrap_or(0)

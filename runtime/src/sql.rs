@@ -290,11 +290,7 @@ impl TrackingSql {
             list
         };
         let record = if up {
-            format!(
-                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ({})",
-                self.table,
-                params(6).join(", ")
-            )
+            self.upsert_record(&params(6).join(", "))
         } else {
             format!("DELETE FROM {} WHERE version = {}", self.table, params(1)[0])
         };
@@ -352,11 +348,30 @@ impl TrackingSql {
 
     /// version, name, checksum, applied_at, execution_ms, dirty
     pub fn insert_record(&self) -> String {
-        format!(
-            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ({})",
-            self.table,
-            self.params(6)
-        )
+        self.upsert_record(&self.params(6))
+    }
+
+    /// The tracking row written with `values`, replacing the row of its
+    /// version if there is one: a repeatable migration applied again after
+    /// its text changed. (A versioned migration never has a row when it is
+    /// applied: the state check before every change sees to that.)
+    fn upsert_record(&self, values: &str) -> String {
+        let columns = "(version, name, checksum, applied_at, execution_ms, dirty)";
+        match self.dialect {
+            SqlDialect::Sqlite => format!("INSERT OR REPLACE INTO {} {columns} VALUES ({values})", self.table),
+            SqlDialect::Postgres => format!(
+                "INSERT INTO {} {columns} VALUES ({values}) ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, \
+                 checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, execution_ms = EXCLUDED.execution_ms, \
+                 dirty = EXCLUDED.dirty",
+                self.table
+            ),
+            SqlDialect::MySql => format!(
+                "INSERT INTO {} {columns} VALUES ({values}) ON DUPLICATE KEY UPDATE name = VALUES(name), \
+                 checksum = VALUES(checksum), applied_at = VALUES(applied_at), execution_ms = VALUES(execution_ms), \
+                 dirty = VALUES(dirty)",
+                self.table
+            ),
+        }
     }
 
     /// execution_ms, version: marks a dirty row clean.

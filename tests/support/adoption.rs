@@ -3,10 +3,14 @@
 //! way each tool builds them (sqlx by running the real `sqlx::migrate`).
 //! Instantiated per backend by `adoption_scenarios!`.
 
-use super::fixtures::{BASE, DRIFTED, SHORT, TIMESTAMPED};
+use super::fixtures::{BASE, DRIFTED, SHORT};
 use super::TestDb;
 use embedded_migrations::core::split::Dialect;
-use embedded_migrations::{Direction, Error, Settings, Tool};
+use embedded_migrations::{embed_migrations, Direction, Error, Migrations, Settings, Tool};
+
+/// 20240101000000 create_a, 20240102000000 create_b, 20240103000000 seed_a:
+/// versions as diesel names its folders.
+static TIMESTAMPED: Migrations = embed_migrations!("tests/fixtures/timestamped");
 
 const TRACKING: &str = "_embedded_migrations";
 

@@ -15,6 +15,3 @@ pub static GAPPED: Migrations = embed_migrations!("tests/fixtures/gapped");
 pub static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
 /// 002's down file says `migrate:irreversible`.
 pub static IRREVERSIBLE: Migrations = embed_migrations!("tests/fixtures/irreversible");
-/// 20240101000000 create_a, 20240102000000 create_b, 20240103000000 seed_a:
-/// versions as diesel names its folders.
-pub static TIMESTAMPED: Migrations = embed_migrations!("tests/fixtures/timestamped");

@@ -5,6 +5,7 @@
 
 pub mod adoption;
 pub mod fixtures;
+pub mod repeatable;
 pub mod scenarios;
 
 use embedded_migrations::backend::Database;
