@@ -768,3 +768,16 @@ async fn repeatables_keep_the_one_row_boot_check() {
     // The older build sees its repeatables as changed, not as drift.
     assert_eq!(V1.plan(&db).await.expect("plan").steps.len(), 2);
 }
+
+/// A `migrate:noop` migration is applied (recorded, nothing sent) and
+/// `status` says what it is.
+#[tokio::test]
+async fn a_noop_migration_is_recorded_and_shown() {
+    static NOOP: Migrations = embed_migrations!("tests/ui/folders/noop");
+    let db = MemoryDb::new();
+    let report = NOOP.run(&db).await.expect("run");
+    assert_eq!(steps(&report), [(1, Direction::Up), (2, Direction::Up)]);
+    let status = NOOP.status(&db).await.expect("status");
+    assert_eq!(status.entries.iter().map(|e| e.noop).collect::<Vec<_>>(), [false, true]);
+    assert!(status.is_up_to_date());
+}
