@@ -101,6 +101,26 @@ fn truthy(text: Option<&str>) -> bool {
     matches!(text.map(str::trim), Some("1" | "t" | "true" | "TRUE"))
 }
 
+impl ToolRow {
+    /// A row of `tool.columns()`, read as text.
+    fn new(tool: Tool, cells: Vec<Option<String>>) -> ToolRow {
+        let mut cells = cells.into_iter();
+        let version = cells.next().flatten().unwrap_or_default();
+        let second = cells.next().flatten();
+        let third = cells.next().flatten();
+        let (clean, checksum) = match tool {
+            Tool::Sqlx => (truthy(second.as_deref()), third),
+            Tool::GolangMigrate => (!truthy(second.as_deref()), None),
+            Tool::Refinery | Tool::Diesel => (true, None),
+        };
+        ToolRow {
+            version,
+            clean,
+            checksum,
+        }
+    }
+}
+
 impl Engine<'_> {
     /// Records every migration up to and including `version` as applied.
     pub async fn baseline(&self, db: &dyn Connect, version: i64, dry_run: bool) -> Result<Adoption, Error> {
@@ -117,39 +137,15 @@ impl Engine<'_> {
     }
 
     /// Records what `tool`'s history table says was applied, after checking
-    /// every row against this binary.
+    /// every row against this binary. The table is read before the lock is
+    /// taken: the other tool is not expected to run during an adoption.
     pub async fn import(&self, db: &dyn Connect, tool: Tool, dry_run: bool) -> Result<Adoption, Error> {
         self.settings.check()?;
-        let rows = {
+        let cells = {
             let mut session = self.open(db).await?;
             session.read_foreign(tool.table(), tool.columns()).await?
         };
-        let rows: Vec<ToolRow> = rows
-            .into_iter()
-            .map(|row| {
-                let mut cells = row.into_iter();
-                let version = cells.next().flatten().unwrap_or_default();
-                let second = cells.next().flatten();
-                let third = cells.next().flatten();
-                match tool {
-                    Tool::Sqlx => ToolRow {
-                        version,
-                        clean: truthy(second.as_deref()),
-                        checksum: third,
-                    },
-                    Tool::GolangMigrate => ToolRow {
-                        version,
-                        clean: !truthy(second.as_deref()),
-                        checksum: None,
-                    },
-                    Tool::Refinery | Tool::Diesel => ToolRow {
-                        version,
-                        clean: true,
-                        checksum: None,
-                    },
-                }
-            })
-            .collect();
+        let rows: Vec<ToolRow> = cells.into_iter().map(|row| ToolRow::new(tool, row)).collect();
         let targets = self.imported(tool, &rows)?;
         let reason = format!("{BASELINE} (imported from {tool})");
         let mut adoption = self
@@ -170,45 +166,16 @@ impl Engine<'_> {
             problems.push(format!("`{}` has no row: {tool} applied nothing here", tool.table()));
         }
         for row in rows {
-            let Ok(version) = row.version.trim().parse::<i64>() else {
-                problems.push(format!(
-                    "version `{}` of `{}` is not a number; this binary's versions are the numbers its file names start with",
-                    row.version,
-                    tool.table()
-                ));
-                continue;
-            };
-            seen.insert(version);
-            if !row.clean {
-                problems.push(match tool {
-                    Tool::GolangMigrate => format!(
-                        "{tool} is dirty at version {version}: its last run failed halfway; repair it with {tool} first"
-                    ),
-                    _ => format!(
-                        "{tool} recorded version {version} as failed (success = false); repair it with {tool} first"
-                    ),
-                });
-                continue;
-            }
-            let Some(migration) = self.find(version) else {
-                problems.push(format!(
-                    "version {version} was applied by {tool} but is not in this binary; add its file, or delete the row"
-                ));
-                continue;
-            };
-            if let Some(recorded) = &row.checksum {
-                let embedded = hex(&Sha384::digest(migration.up.text.as_bytes()));
-                if !recorded.eq_ignore_ascii_case(&embedded) {
-                    problems.push(format!(
-                        "version {version} (`{}`): {tool} recorded SHA-384 {recorded}, this binary's file hashes to \
-                         {embedded}; {tool} hashed the file's raw bytes, so the same text with other line ends \
-                         (CRLF) or a byte-order mark differs too",
-                        migration.up.file
-                    ));
-                    continue;
+            match self.imported_row(tool, row) {
+                Ok(migration) => {
+                    seen.insert(migration.version);
+                    applied.insert(migration.version, migration);
+                }
+                Err((version, problem)) => {
+                    seen.extend(version);
+                    problems.push(problem);
                 }
             }
-            applied.insert(version, migration);
         }
         if tool == Tool::GolangMigrate {
             // One row: the version, with everything below it applied.
@@ -221,16 +188,7 @@ impl Engine<'_> {
                     .collect();
             }
         }
-        if let Some(&highest) = applied.keys().next_back() {
-            for migration in self.migrations.iter().filter(|m| m.version < highest) {
-                if !seen.contains(&migration.version) && !applied.contains_key(&migration.version) {
-                    problems.push(format!(
-                        "version {} (`{}`) is in this binary below version {highest}, the highest {tool} applied, but {tool} never applied it",
-                        migration.version, migration.up.file
-                    ));
-                }
-            }
-        }
+        self.never_applied(tool, &seen, &applied, &mut problems);
         if problems.is_empty() {
             Ok(applied.into_values().collect())
         } else {
@@ -238,6 +196,75 @@ impl Engine<'_> {
                 what: format!("import from {tool}"),
                 problems,
             })
+        }
+    }
+
+    /// The migration one row of the tool proves applied, or what is wrong
+    /// with the row (with its version when it has one).
+    fn imported_row(&self, tool: Tool, row: &ToolRow) -> Result<&'static Migration, (Option<i64>, String)> {
+        let version = match row.version.trim().parse::<i64>() {
+            Ok(version) if version > 0 => version,
+            // golang-migrate writes -1 once every migration was reverted.
+            _ => {
+                return Err((
+                    None,
+                    format!(
+                        "version `{}` of `{}` is not a migration version (a positive number, as this binary's file names start with)",
+                        row.version,
+                        tool.table()
+                    ),
+                ))
+            }
+        };
+        let problem = |text: String| Err((Some(version), text));
+        if !row.clean {
+            return problem(match tool {
+                Tool::GolangMigrate => {
+                    format!("{tool} is dirty at version {version}: its last run failed halfway; repair it with {tool} first")
+                }
+                _ => format!(
+                    "{tool} recorded version {version} as failed (success = false); repair it with {tool} first"
+                ),
+            });
+        }
+        let Some(migration) = self.find(version) else {
+            return problem(format!(
+                "version {version} was applied by {tool} but is not in this binary; add its file, or delete the row"
+            ));
+        };
+        if let Some(recorded) = &row.checksum {
+            let embedded = hex(&Sha384::digest(migration.up.text.as_bytes()));
+            if !recorded.eq_ignore_ascii_case(&embedded) {
+                return problem(format!(
+                    "version {version} (`{}`): {tool} recorded SHA-384 {recorded}, this binary's file hashes to \
+                     {embedded}; {tool} hashed the file's raw bytes, so the same text with other line ends \
+                     (CRLF) or a byte-order mark differs too",
+                    migration.up.file
+                ));
+            }
+        }
+        Ok(migration)
+    }
+
+    /// A migration of the binary below the highest imported one that the
+    /// tool has no row for: `run` would refuse it as out of order later.
+    fn never_applied(
+        &self,
+        tool: Tool,
+        seen: &std::collections::BTreeSet<i64>,
+        applied: &BTreeMap<i64, &'static Migration>,
+        problems: &mut Vec<String>,
+    ) {
+        let Some(&highest) = applied.keys().next_back() else {
+            return;
+        };
+        for migration in self.migrations.iter().filter(|m| m.version < highest) {
+            if !seen.contains(&migration.version) && !applied.contains_key(&migration.version) {
+                problems.push(format!(
+                    "version {} (`{}`) is in this binary below version {highest}, the highest {tool} applied, but {tool} never applied it",
+                    migration.version, migration.up.file
+                ));
+            }
         }
     }
 
