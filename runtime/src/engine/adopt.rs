@@ -303,10 +303,13 @@ impl Engine<'_> {
             let pending = Self::not_yet_recorded(what, &applied, targets)?;
             let rows = applied.state();
             if let Some(recorded) = recorded.filter(|recorded| *recorded != rows) {
+                // `into`: the fields are `State` here and boxed on main since
+                // issue 13; this reads the same against either.
+                #[allow(clippy::useless_conversion)]
                 return Err(Error::StateMismatch {
                     backend: session.backend(),
-                    recorded,
-                    rows,
+                    recorded: recorded.into(),
+                    rows: rows.into(),
                 });
             }
             let changes: Vec<Change<'static>> = pending
