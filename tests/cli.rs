@@ -994,6 +994,52 @@ fn check_gates_and_writes_nothing(t: &Target) {
     assert_eq!(readiness.get("drifted"), &Json::Bool(true));
 }
 
+/// A database whose schema was built before this binary tracked it (here:
+/// applied, then its tracking tables dropped): `baseline` adopts it, `up`
+/// applies what follows, `import` names what is missing.
+fn baseline_and_import(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    for table in [
+        "_embedded_migrations",
+        "_embedded_migrations_history",
+        "_embedded_migrations_state",
+    ] {
+        t.execute(&format!("DROP TABLE {table}"));
+    }
+    let dry = t.migrate(&["baseline", "3", "--reason", "moved from scripts", "--dry-run"]);
+    dry.ok()
+        .out("would record 001 create_users as applied (not run)")
+        .out("would record 3 migration(s) with history reason `baseline: moved from scripts`")
+        .out("nothing was changed");
+    assert!(!t.has_table("_embedded_migrations"), "a dry run creates nothing");
+    t.migrate(&["baseline", "3", "--reason", "moved from scripts"])
+        .ok()
+        .out("recorded 003 create_portfolio_transactions as applied (not run)")
+        .out("recorded 3 migration(s)");
+    let line = t
+        .migrate(&["status"])
+        .ok()
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("002 "))
+        .unwrap()
+        .to_string();
+    assert!(line.contains("applied (baseline)"), "{line}");
+    let status = t.migrate(&["status", "--json"]).ok().json();
+    let first = &status.get("migrations").array()[0];
+    assert_eq!(first.get("baseline").str(), "baseline: moved from scripts");
+    assert_eq!(status.get("migrations").array()[3].get("baseline"), &Json::Null);
+    t.migrate(&["up"])
+        .ok()
+        .out("applied 4 migration(s); now at version 007");
+    t.migrate(&["baseline", "3"])
+        .code(2)
+        .err("version 4")
+        .err("nothing was written");
+    t.migrate(&["import", "sqlx"]).code(1).err("_sqlx_migrations");
+    t.migrate(&["import", "flyway"]).code(2).err("unknown tool `flyway`");
+}
+
 macro_rules! scenarios {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -1012,6 +1058,7 @@ macro_rules! scenarios {
                 force_forget_and_a_failing_migration,
                 bad_arguments_exit_2_with_usage,
                 check_gates_and_writes_nothing,
+                baseline_and_import,
             );
         }
     };

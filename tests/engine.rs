@@ -748,3 +748,46 @@ async fn endless_concurrent_changes_end_in_a_typed_error_after_bounded_replans()
     assert_eq!(db.store().sent.len(), 0, "no script ran: every change conflicted first");
     assert!(!db.store().locked);
 }
+
+/// Repeatable migrations keep the one-row boot check: their checksums are
+/// folded into the state the engine expects, so an unchanged set reads the
+/// state row and nothing else; a changed one is applied again, in place.
+#[tokio::test]
+async fn repeatables_keep_the_one_row_boot_check() {
+    static V1: Migrations = embed_migrations!("tests/fixtures/repeatable_sqlite_v1");
+    static V2: Migrations = embed_migrations!("tests/fixtures/repeatable_sqlite_v2");
+    let db = MemoryDb::new();
+    let report = V1.run(&db).await.expect("run");
+    let keys: Vec<i64> = V1.repeatables().iter().map(|m| m.version).collect();
+    assert!(keys.iter().all(|k| *k < 0), "{keys:?}");
+    assert_eq!(
+        steps(&report),
+        [(1, Direction::Up), (keys[0], Direction::Up), (keys[1], Direction::Up)]
+    );
+
+    db.take_calls();
+    assert!(V1.run(&db).await.expect("boot").is_empty());
+    assert_eq!(db.take_calls(), ["open", "read_state"], "one row, with repeatables too");
+
+    let report = V2.run(&db).await.expect("the next build");
+    assert_eq!(steps(&report), [(keys[0], Direction::Up), (keys[1], Direction::Up)]);
+    assert_eq!(db.store().rows.len(), 3);
+    db.take_calls();
+    assert!(V2.run(&db).await.expect("boot").is_empty());
+    assert_eq!(db.take_calls(), ["open", "read_state"]);
+    // The older build sees its repeatables as changed, not as drift.
+    assert_eq!(V1.plan(&db).await.expect("plan").steps.len(), 2);
+}
+
+/// A `migrate:noop` migration is applied (recorded, nothing sent) and
+/// `status` says what it is.
+#[tokio::test]
+async fn a_noop_migration_is_recorded_and_shown() {
+    static NOOP: Migrations = embed_migrations!("tests/ui/folders/noop");
+    let db = MemoryDb::new();
+    let report = NOOP.run(&db).await.expect("run");
+    assert_eq!(steps(&report), [(1, Direction::Up), (2, Direction::Up)]);
+    let status = NOOP.status(&db).await.expect("status");
+    assert_eq!(status.entries.iter().map(|e| e.noop).collect::<Vec<_>>(), [false, true]);
+    assert!(status.is_up_to_date());
+}

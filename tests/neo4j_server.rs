@@ -799,3 +799,45 @@ async fn sigkill_at_random_moments_leaves_tracking_and_graph_in_agreement() {
         "premise: some kills landed before the end"
     );
 }
+
+/// `baseline` on a graph whose constraint (001) was made by hand: 001 is
+/// recorded without running, in one transaction with its history node; `run`
+/// then applies 002 only. `import` has no tool to read on Neo4j.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baseline_adopts_a_graph_built_by_hand() {
+    let Some(db) = Neo4jDb::take("baseline_adopts_a_graph_built_by_hand").await else {
+        return;
+    };
+    let graph = &db.graph;
+    exec(
+        graph,
+        "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE",
+    )
+    .await;
+    let adoption = GRAPH
+        .with(Settings::default())
+        .reason("built by hand")
+        .baseline(graph, 1)
+        .await
+        .expect("baseline");
+    assert_eq!(adoption.recorded.iter().map(|m| m.version).collect::<Vec<_>>(), [1]);
+    assert_eq!(
+        count(graph, "MATCH (h:`__EmbeddedMigrationHistory`) RETURN count(h) AS n").await,
+        1
+    );
+    let report = GRAPH.run(graph).await.expect("run after the baseline");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [2]);
+    assert!(GRAPH.run(graph).await.expect("boot").is_empty());
+    let status = GRAPH.validate(graph).await.expect("validate");
+    assert_eq!(status.entries[0].baseline.as_deref(), Some("baseline: built by hand"));
+    assert_eq!(status.entries[1].baseline, None);
+    let err = GRAPH.baseline(graph, 1).await;
+    assert!(
+        matches!(&err, Err(Error::Adoption { problems, .. }) if problems[0].contains("version 2")),
+        "{err:?}"
+    );
+    match GRAPH.import(graph, embedded_migrations::Tool::Sqlx).await {
+        Err(Error::Unsupported { .. }) => {}
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+}

@@ -9,12 +9,15 @@ pub struct Header {
     /// `migrate:allow-in-transaction`: run the file in a transaction even
     /// though it holds statements a database refuses or ignores there.
     pub allow_in_transaction: bool,
+    /// `migrate:noop`: the file holds no statement on purpose (a version
+    /// kept to align sets across databases); the build accepts it empty.
+    pub noop: bool,
 }
 
 /// The directives this version understands. Anything else after `migrate:` is
 /// refused, so a typo such as `no-transacton` cannot silently run a file in a
 /// transaction it was meant to avoid.
-pub const DIRECTIVES: &[&str] = &["no-transaction", "irreversible", "allow-in-transaction"];
+pub const DIRECTIVES: &[&str] = &["no-transaction", "irreversible", "allow-in-transaction", "noop"];
 
 /// Reads the header: the comment and blank lines before the first statement.
 /// Returns the header, or `(line number, directive)` of the first unknown
@@ -40,6 +43,7 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
                 "no-transaction" => header.no_transaction = true,
                 "irreversible" => header.irreversible = true,
                 "allow-in-transaction" => header.allow_in_transaction = true,
+                "noop" => header.noop = true,
                 other => return Err((index + 1, other.to_string())),
             }
         } else if let Some(description) = comment.strip_prefix("description:") {
@@ -76,6 +80,13 @@ mod tests {
         assert_eq!(header.description.as_deref(), Some("d"));
         let header = parse_header("\u{feff}// migrate:irreversible\n", Language::Cypher).unwrap();
         assert!(header.irreversible);
+    }
+
+    #[test]
+    fn reads_noop() {
+        let header = parse_header("-- migrate:noop\n-- SQLite has no such extension\n", Language::Sql).unwrap();
+        assert!(header.noop);
+        assert!(!parse_header("-- noop\n", Language::Sql).unwrap().noop);
     }
 
     #[test]

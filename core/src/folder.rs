@@ -151,12 +151,38 @@ pub struct ScannedMigration {
     pub down: ScannedFile,
 }
 
-/// A folder that passed every rule: migrations in version order.
+/// A repeatable migration: `<name>.repeatable.sql`, no version, no down
+/// file; applied after every versioned migration, again whenever its text
+/// changes (views, functions, triggers written as `CREATE OR REPLACE`).
+#[derive(Clone, Debug)]
+pub struct ScannedRepeatable {
+    /// Its key in the tracking table: [`repeatable_key`] of its name.
+    pub key: i64,
+    pub name: String,
+    pub file: ScannedFile,
+}
+
+/// A folder that passed every rule: migrations in version order, then the
+/// repeatable ones in name order.
 #[derive(Clone, Debug)]
 pub struct Folder {
     pub path: PathBuf,
     pub language: Language,
     pub migrations: Vec<ScannedMigration>,
+    pub repeatables: Vec<ScannedRepeatable>,
+}
+
+/// The file name ending that marks a repeatable migration.
+pub const REPEATABLE: &str = ".repeatable.";
+
+/// The tracking-table key of the repeatable migration `name`: a negative
+/// number derived from the name alone (so adding or removing another
+/// repeatable moves no key), below every version a file can have.
+pub fn repeatable_key(name: &str) -> i64 {
+    let digest = crate::checksum(&format!("repeatable:{name}"));
+    let mut high = [0u8; 8];
+    high.copy_from_slice(&digest.0[..8]);
+    -1 - (u64::from_be_bytes(high) >> 1) as i64
 }
 
 /// Reads a migration folder and checks every rule. Returns every problem
@@ -173,10 +199,12 @@ pub fn scan(dir: &Path) -> Result<Folder, Vec<Problem>> {
 /// read and check every pair.
 pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     let mut problems = Vec::new();
-    let entries = list(dir, label, &mut problems)?;
+    let mut entries = list(dir, label, &mut problems)?;
+    let repeatable_entries = take_repeatables(&mut entries);
     let (files, language) = group_by_version(dir, label, &entries, &mut problems);
     let pairs = pair(files, &mut problems);
     let migrations = read_and_check(pairs, language, &mut problems);
+    let repeatables = read_repeatables(&repeatable_entries, language, &mut problems);
     if problems.is_empty() && migrations.is_empty() {
         problems.push(problem(
             Rule::BadFolder,
@@ -189,6 +217,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             path: dir.to_path_buf(),
             language,
             migrations,
+            repeatables,
         })
     } else {
         problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));
@@ -255,6 +284,96 @@ fn list(dir: &Path, label: &str, problems: &mut Vec<Problem>) -> Result<Vec<Entr
     }
     names.sort();
     Ok(names)
+}
+
+/// The `<name>.repeatable.<ext>` entries, taken out of `entries`.
+fn take_repeatables(entries: &mut Vec<Entry>) -> Vec<Entry> {
+    let (repeatable, versioned) = entries
+        .drain(..)
+        .partition(|(name, _, is_dir)| !is_dir && name.contains(REPEATABLE));
+    *entries = versioned;
+    repeatable
+}
+
+/// Reads and checks the repeatable files: a name of lowercase letters,
+/// digits and underscores, the folder's SQL (Cypher has no `CREATE OR
+/// REPLACE` for what a repeatable file would hold), and the contents rules
+/// of an up file run in a transaction.
+fn read_repeatables(entries: &[Entry], language: Language, problems: &mut Vec<Problem>) -> Vec<ScannedRepeatable> {
+    let mut repeatables: Vec<ScannedRepeatable> = Vec::new();
+    for (file, path, _) in entries {
+        let Some((name, extension)) = file.split_once(REPEATABLE) else {
+            continue;
+        };
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid_name || extension != "sql" {
+            problems.push(problem(
+                Rule::BadFileName,
+                path,
+                format!(
+                    "`{file}` is not a repeatable migration file name: expected `<name>.repeatable.sql`, with a name of \
+                     lowercase letters, digits and underscores and no version, such as `active_users_view.repeatable.sql`{}",
+                    if matches!(extension, "cypher" | "cql") {
+                        " (repeatable migrations are SQL only: Neo4j has no CREATE OR REPLACE for its schema, and its procedures are plugins)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            continue;
+        }
+        if language != Language::Sql {
+            problems.push(problem(
+                Rule::MixedLanguages,
+                path,
+                format!("`{file}` is SQL in a folder of Cypher migrations; keep one folder per database"),
+            ));
+            continue;
+        }
+        let key = repeatable_key(name);
+        if let Some(other) = repeatables.iter().find(|r| r.key == key) {
+            problems.push(problem(
+                Rule::DuplicateVersion,
+                path,
+                format!(
+                    "`{file}` and `{}` have the same tracking key; rename one of them",
+                    other.file.file_name
+                ),
+            ));
+            continue;
+        }
+        let Some(scanned) = read_file(path, language, problems) else {
+            continue;
+        };
+        if split(&scanned.text, Dialect::Postgres).is_empty() {
+            problems.push(problem(
+                Rule::EmptyFile,
+                path,
+                format!("`{file}` is empty: a repeatable migration needs at least one statement"),
+            ));
+        }
+        if scanned.header.no_transaction || scanned.header.irreversible || scanned.header.noop {
+            problems.push(problem(
+                Rule::UnknownDirective,
+                path,
+                format!(
+                    "`{file}`: a repeatable migration runs in one transaction with its record and has no down file; \
+                     `migrate:no-transaction`, `migrate:irreversible` and `migrate:noop` do not apply to it"
+                ),
+            ));
+        }
+        crate::refusal::check_sql_file(&scanned, problems);
+        repeatables.push(ScannedRepeatable {
+            key,
+            name: name.to_string(),
+            file: scanned,
+        });
+    }
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
+    repeatables
 }
 
 /// Files by version and direction; more than one in a slot is a duplicate.
@@ -474,7 +593,9 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
             ),
         );
     }
-    if split(&up.text, dialect).is_empty() {
+    let up_empty = split(&up.text, dialect).is_empty();
+    let marker = if language == Language::Sql { "--" } else { "//" };
+    if up_empty && !up.header.noop {
         push(
             Rule::EmptyFile,
             up,
@@ -484,9 +605,21 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
             ),
         );
     }
+    for file in [up, down] {
+        if file.header.noop && !split(&file.text, dialect).is_empty() {
+            push(
+                Rule::EmptyFile,
+                file,
+                format!(
+                    "`{}` says `migrate:noop` but holds statements; remove the statements, or the directive",
+                    file.file_name
+                ),
+            );
+        }
+    }
     let down_empty = split(&down.text, dialect).is_empty();
-    let marker = if language == Language::Sql { "--" } else { "//" };
-    if down_empty && !down.header.irreversible {
+    // The down of a no-op has nothing to revert.
+    if down_empty && !down.header.irreversible && !down.header.noop && !up.header.noop {
         push(
             Rule::EmptyFile,
             down,
@@ -664,5 +797,95 @@ mod cypher_tests {
         let scanned = scan(&dir);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(scanned.is_ok(), "{scanned:?}");
+    }
+}
+
+#[cfg(test)]
+mod repeatable_tests {
+    use super::*;
+
+    fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("em-core-repeatable-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn keys_are_negative_distinct_and_stable() {
+        let a = repeatable_key("active_users_view");
+        assert!(a < 0);
+        assert_eq!(a, repeatable_key("active_users_view"));
+        assert_ne!(a, repeatable_key("active_users_view2"));
+    }
+
+    #[test]
+    fn repeatable_files_are_read_in_name_order_beside_the_versioned_ones() {
+        let dir = folder(
+            "ok",
+            &[
+                ("001_a.up.sql", "CREATE TABLE a (id INTEGER);\n"),
+                ("001_a.down.sql", "DROP TABLE a;\n"),
+                (
+                    "b_view.repeatable.sql",
+                    "CREATE OR REPLACE VIEW b AS SELECT id FROM a;\n",
+                ),
+                (
+                    "a_view.repeatable.sql",
+                    "CREATE OR REPLACE VIEW c AS SELECT id FROM a;\n",
+                ),
+            ],
+        );
+        let scanned = scan(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let scanned = scanned.unwrap();
+        assert_eq!(scanned.migrations.len(), 1);
+        let names: Vec<&str> = scanned.repeatables.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a_view", "b_view"]);
+        assert_eq!(scanned.repeatables[0].key, repeatable_key("a_view"));
+    }
+
+    #[test]
+    fn bad_repeatable_files_are_refused_with_the_rule() {
+        let dir = folder(
+            "bad",
+            &[
+                ("001_a.up.sql", "CREATE TABLE a (id INTEGER);\n"),
+                ("001_a.down.sql", "DROP TABLE a;\n"),
+                ("Bad.repeatable.sql", "SELECT 1;\n"),
+                ("empty.repeatable.sql", "-- nothing\n"),
+                (
+                    "loose.repeatable.sql",
+                    "-- migrate:no-transaction\nCREATE VIEW v AS SELECT 1;\n",
+                ),
+                ("txn.repeatable.sql", "BEGIN;\nCREATE VIEW w AS SELECT 1;\nCOMMIT;\n"),
+            ],
+        );
+        let problems = scan(&dir).unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        let rules: Vec<Rule> = problems.iter().map(|p| p.rule).collect();
+        assert!(rules.contains(&Rule::BadFileName), "{problems:?}");
+        assert!(rules.contains(&Rule::EmptyFile), "{problems:?}");
+        assert!(rules.contains(&Rule::UnknownDirective), "{problems:?}");
+        assert!(rules.contains(&Rule::TransactionControl), "{problems:?}");
+    }
+
+    #[test]
+    fn cypher_has_no_repeatable_migrations() {
+        let dir = folder(
+            "cypher",
+            &[
+                ("001_a.up.cypher", "MERGE (:A {id: 1});\n"),
+                ("001_a.down.cypher", "MATCH (a:A) DELETE a;\n"),
+                ("seed.repeatable.cypher", "MERGE (:A {id: 2});\n"),
+            ],
+        );
+        let problems = scan(&dir).unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("SQL only"), "{problems:?}");
     }
 }

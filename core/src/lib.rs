@@ -15,5 +15,8 @@ pub mod time;
 
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Header};
-pub use folder::{parse_file_name, scan, scan_as, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration};
+pub use folder::{
+    parse_file_name, repeatable_key, scan, scan_as, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration,
+    ScannedRepeatable, REPEATABLE,
+};
 pub use migration::{Direction, Language, Migration, Script};

@@ -1,4 +1,6 @@
-use embedded_migrations_core::{chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration};
+use embedded_migrations_core::{
+    chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration, ScannedRepeatable,
+};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -17,11 +19,44 @@ pub fn table(folder: &Folder) -> TokenStream {
     };
     // Named consts rather than `&[..]` in place: a const may hold any
     // constant expression, where promotion to 'static would refuse `*b".."`.
+    // A folder without repeatable migrations expands as it always did.
+    let embedded = if folder.repeatables.is_empty() {
+        quote!(::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS))
+    } else {
+        let repeatables = folder.repeatables.iter().map(repeatable);
+        quote! {{
+            const REPEATABLES: &[::embedded_migrations::Migration] = &[#(#repeatables),*];
+            ::embedded_migrations::Migrations::<#language>::__embedded_with_repeatables(MIGRATIONS, CHAINS, REPEATABLES)
+        }}
+    };
     quote! {
         {
             const MIGRATIONS: &[::embedded_migrations::Migration] = &[#(#migrations),*];
             const CHAINS: &[::embedded_migrations::Checksum] = &[#(#chains),*];
-            ::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS)
+            #embedded
+        }
+    }
+}
+
+/// A repeatable migration as a `Migration` under its (negative) key, with
+/// no down file: the engine never reverts it.
+fn repeatable(r: &ScannedRepeatable) -> TokenStream {
+    let key = r.key;
+    let name = &r.name;
+    let description = match &r.file.header.description {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let up = script(&r.file);
+    let none = checksum(&Checksum::ZERO);
+    quote! {
+        ::embedded_migrations::Migration {
+            version: #key,
+            name: #name,
+            description: #description,
+            up: #up,
+            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false },
+            irreversible: true,
         }
     }
 }

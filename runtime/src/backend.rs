@@ -93,6 +93,14 @@ impl Change<'_> {
     }
 }
 
+/// A column of another migration tool's history table, read as text
+/// (`import`): `Hex` for a binary column such as sqlx's checksum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForeignColumn {
+    Text(&'static str),
+    Hex(&'static str),
+}
+
 /// One connection, for one operation. Every method leaves the database
 /// consistent when it fails.
 pub trait Session: Send {
@@ -135,6 +143,41 @@ pub trait Session: Send {
         let refused = Error::Unsupported {
             backend: self.backend(),
             what: "group mode (all migrations in one transaction)".to_string(),
+        };
+        Box::pin(async move { Err(refused) })
+    }
+
+    /// Records migrations as applied without running them (`baseline`,
+    /// `import`): each change's tracking row and history row, then the
+    /// state row of the last one, refusing with `Conflict` unless the state
+    /// is the first change's `state_before`. The sqlx and Neo4j sessions do
+    /// it in one transaction; this default writes one change at a time
+    /// through `set_record` and `record_failure` (each step consistent: a
+    /// crash leaves a prefix, which a second `baseline` completes).
+    fn record_applied<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            for change in changes {
+                self.set_record(change.migration.version, change.record.as_ref(), &change.state_after)
+                    .await?;
+                self.record_failure(&change.history).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every row of another tool's history table `table` (sqlx's
+    /// `_sqlx_migrations`, ...) in the session's database, each column read
+    /// as text (`None` for NULL). Reads only. Databases no other tool
+    /// migrates keep this default, which refuses.
+    fn read_foreign<'a>(
+        &'a mut self,
+        table: &'a str,
+        columns: &'a [ForeignColumn],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Option<String>>>, Error>> {
+        let _ = (table, columns);
+        let refused = Error::Unsupported {
+            backend: self.backend(),
+            what: "importing another tool's history".to_string(),
         };
         Box::pin(async move { Err(refused) })
     }

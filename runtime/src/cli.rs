@@ -34,7 +34,7 @@
 //! to stdout, errors to stderr.
 
 use crate::backend::Database;
-use crate::targets::{Back, Hooks, NamedReadiness, Target, Targets, TargetsReadiness};
+use crate::targets::{Adopt, Back, Hooks, NamedReadiness, Target, Targets, TargetsReadiness};
 use crate::{Direction, Error, HistoryEntry, Language, MigrationState, Migrations, Plan, Progress, ProgressEvent};
 use crate::{Readiness, ReadinessState, Settings, Status};
 use clap::{Parser, Subcommand};
@@ -120,6 +120,30 @@ pub enum Command {
     Schema {
         #[command(subcommand)]
         action: crate::snapshot::cli::SchemaAction,
+    },
+    /// Adopt an existing database: record every migration up to and
+    /// including VERSION as applied without running it (history says
+    /// baseline, and why). Later migrations then apply with `up`.
+    Baseline {
+        #[arg(value_name = "VERSION")]
+        version: i64,
+        /// Why: stored in the history row of each baselined migration.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Print what would be recorded, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Adopt a database migrated until now by another tool: read its history
+    /// table (sqlx, refinery, diesel, golang-migrate), check it against this
+    /// binary and record the same migrations as applied. Its table is left as it is.
+    Import {
+        /// sqlx | refinery | diesel | golang-migrate
+        #[arg(value_name = "TOOL")]
+        tool: crate::Tool,
+        /// Print what would be recorded, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Revert every applied migration, then apply them all again. Destroys data.
     Fresh {
@@ -329,6 +353,10 @@ struct Set<'t, 'a> {
 }
 
 fn version_text(versions: &HashMap<i64, &'static str>, version: i64) -> String {
+    // A repeatable migration's key is not a version a person typed.
+    if version < 0 {
+        return "R".to_string();
+    }
     match versions.get(&version) {
         Some(text) => text.to_string(),
         None => version.to_string(),
@@ -413,6 +441,12 @@ impl<'t, 'a> Ops<'t, 'a> {
                 println!("removed the record of {}; nothing was run", set.v(version));
                 Ok(())
             }
+            Command::Baseline {
+                version,
+                reason,
+                dry_run,
+            } => self.adopt(Adopt::Baseline(version), reason, dry_run).await,
+            Command::Import { tool, dry_run } => self.adopt(Adopt::Import(tool), None, dry_run).await,
             Command::Fresh { yes } => self.fresh(yes).await,
             Command::Verify { yes: false } => Err(Failure::Usage(
                 "verify runs every down file; point the application at a scratch database and run `migrate verify --yes`"
@@ -429,6 +463,46 @@ impl<'t, 'a> Ops<'t, 'a> {
                 Ok(())
             }
         }
+    }
+
+    /// `baseline` and `import`: one set, its tracking rows written (or, dry
+    /// run, listed) without running a migration.
+    async fn adopt(&self, from: Adopt, reason: Option<String>, dry_run: bool) -> Result<(), Failure> {
+        let command = match from {
+            Adopt::Baseline(_) => "baseline",
+            Adopt::Import(_) => "import",
+        };
+        let set = self.one(command)?;
+        let hooks = Hooks {
+            reason: reason.as_deref(),
+            progress: None,
+        };
+        let adoption = set
+            .target
+            .adopt_with(from, dry_run, hooks)
+            .await
+            .map_err(|err| self.blame(set, err))?;
+        let verb = if dry_run { "would record" } else { "recorded" };
+        for m in &adoption.recorded {
+            println!(
+                "{verb} {} {} as applied (not run), checksum {}",
+                set.v(m.version),
+                m.name,
+                &m.checksum[..12]
+            );
+        }
+        if !adoption.already_recorded.is_empty() {
+            let versions: Vec<String> = adoption.already_recorded.iter().map(|v| set.v(*v)).collect();
+            println!("already recorded: {}", versions.join(", "));
+        }
+        println!(
+            "{} {} migration(s) with history reason `{}`; nothing was run{}",
+            verb,
+            adoption.recorded.len(),
+            adoption.reason,
+            if dry_run { ", nothing was changed" } else { "" }
+        );
+        Ok(())
     }
 
     /// With several sets an error says which one it comes from.
@@ -937,6 +1011,12 @@ impl Set<'_, '_> {
                 let mut state = e.state.as_str().to_string();
                 if e.irreversible {
                     state.push_str(" (irreversible)");
+                }
+                if e.baseline.is_some() {
+                    state.push_str(" (baseline)");
+                }
+                if e.noop {
+                    state.push_str(" (noop)");
                 }
                 [
                     self.v(e.version),

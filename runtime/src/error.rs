@@ -132,6 +132,14 @@ pub enum Error {
         current_version: i64,
         objects: Vec<String>,
     },
+    /// `baseline` or `import` was refused, and nothing was written: every
+    /// tracking row or row of the other tool that disagrees with this
+    /// binary, one line each, naming the version.
+    Adoption {
+        /// `baseline` or `import from sqlx`, ...
+        what: String,
+        problems: Vec<String>,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -177,6 +185,7 @@ impl Error {
             | Error::Invalid { .. }
             | Error::StateMismatch { .. }
             | Error::Dirty { .. }
+            | Error::Adoption { .. }
             | Error::NotReversible { .. }
             | Error::SchemaChanged { .. } => 2,
             Error::Target { error, .. } => error.exit_code(),
@@ -280,6 +289,13 @@ impl fmt::Display for Error {
                 } else {
                     write!(f, ": {}", objects.join(", "))
                 }
+            }
+            Error::Adoption { what, problems } => {
+                write!(f, "{what} refused, nothing was written ({} problem(s)):", problems.len())?;
+                for problem in problems {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
             }
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }

@@ -42,11 +42,12 @@ pub mod testkit;
 pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
+pub use engine::Tool;
 pub use error::Error;
 pub use readiness::{Readiness, ReadinessState};
 pub use report::{
-    AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress, ProgressEvent, Report, Status,
-    StatusEntry, StepReport,
+    AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress,
+    ProgressEvent, Report, Status, StatusEntry, StepReport,
 };
 pub use settings::Settings;
 pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
@@ -108,10 +109,22 @@ pub type CypherMigrations = Migrations<Cypher>;
 impl<L: Language> Migrations<L> {
     #[doc(hidden)]
     pub const fn __embedded(migrations: &'static [Migration], chains: &'static [Checksum]) -> Self {
+        Self::__embedded_with_repeatables(migrations, chains, &[])
+    }
+
+    /// A folder with repeatable migrations (`<name>.repeatable.sql`): each
+    /// a `Migration` under its negative key, in name order.
+    #[doc(hidden)]
+    pub const fn __embedded_with_repeatables(
+        migrations: &'static [Migration],
+        chains: &'static [Checksum],
+        repeatables: &'static [Migration],
+    ) -> Self {
         Migrations {
             defaults: Migrator {
                 migrations,
                 chains,
+                repeatables,
                 settings: None,
                 reason: None,
                 progress: None,
@@ -143,6 +156,8 @@ pub struct Migrator<'a, L: Language> {
     migrations: &'static [Migration],
     /// `chains[i]`: running hash after the first `i + 1` migrations.
     chains: &'static [Checksum],
+    /// Repeatable migrations, in name order, each under its negative key.
+    repeatables: &'static [Migration],
     /// `None`: `Settings::default()`, which a `const` table cannot hold.
     settings: Option<Settings>,
     reason: Option<String>,
@@ -155,6 +170,7 @@ impl<L: Language> Clone for Migrator<'_, L> {
         Migrator {
             migrations: self.migrations,
             chains: self.chains,
+            repeatables: self.repeatables,
             settings: self.settings.clone(),
             reason: self.reason.clone(),
             progress: self.progress,
@@ -189,10 +205,17 @@ impl<'a, L: Language> Migrator<'a, L> {
         self.migrations
     }
 
+    /// The repeatable migrations (`<name>.repeatable.sql`), in name order;
+    /// each `version` is its negative tracking key.
+    pub fn repeatables(&self) -> &'static [Migration] {
+        self.repeatables
+    }
+
     fn engine(&self) -> engine::Engine<'_> {
         engine::Engine {
             migrations: self.migrations,
             chains: self.chains,
+            repeatables: self.repeatables,
             settings: self.settings(),
             reason: self.reason.as_deref(),
             progress: self.progress,
@@ -253,6 +276,38 @@ impl<'a, L: Language> Migrator<'a, L> {
     /// Every up and down run recorded, oldest first.
     pub async fn history<D: Database<Language = L>>(&self, db: &D) -> Result<Vec<HistoryEntry>, Error> {
         self.engine().history(db).await
+    }
+
+    /// Adopts an existing database: records every migration up to and
+    /// including `version` as applied without running it, each with a
+    /// history row whose reason is `baseline` (with `.reason(why)`:
+    /// `baseline: why`). Refused, writing nothing, when the database already
+    /// has tracking rows other than exactly those it would record. The
+    /// checksums recorded are this binary's; later migrations then apply
+    /// with `run`.
+    pub async fn baseline<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Adoption, Error> {
+        self.engine().baseline(db, version, false).await
+    }
+
+    /// What `baseline` would record, reading only.
+    pub async fn plan_baseline<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Adoption, Error> {
+        self.engine().baseline(db, version, true).await
+    }
+
+    /// Adopts a database migrated until now by `tool`: reads its history
+    /// table in the same database, checks every row against this binary
+    /// (failed or dirty rows, versions the binary lacks, sqlx checksums,
+    /// versions below the highest applied that the tool never applied) and
+    /// refuses with the whole list, or records those migrations as applied
+    /// in one transaction, with history rows naming the tool. The tool's
+    /// table is left as it is.
+    pub async fn import<D: Database<Language = L>>(&self, db: &D, tool: Tool) -> Result<Adoption, Error> {
+        self.engine().import(db, tool, false).await
+    }
+
+    /// What `import` would record, reading only.
+    pub async fn plan_import<D: Database<Language = L>>(&self, db: &D, tool: Tool) -> Result<Adoption, Error> {
+        self.engine().import(db, tool, true).await
     }
 
     /// Marks `version` as applied and clean without running it: recovery after

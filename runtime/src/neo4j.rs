@@ -670,6 +670,21 @@ impl Session for Neo4jSession {
         Box::pin(Neo4jSession::apply(self, change, timeout))
     }
 
+    /// Every node, history node and the state in one transaction (under
+    /// the lock node the engine holds).
+    fn record_applied<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let this = &*self;
+            this.in_transaction("recording migrations as applied", async |txn| {
+                for change in changes {
+                    this.record(txn, change, 0).await?;
+                }
+                Ok(())
+            })
+            .await
+        })
+    }
+
     fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Neo4jSession::record_failure(self, entry))
     }

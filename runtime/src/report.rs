@@ -113,6 +113,43 @@ pub struct StatusEntry {
     pub applied_at: Option<String>,
     pub execution_ms: Option<i64>,
     pub irreversible: bool,
+    /// Recorded as applied without running here (`baseline`, `import`):
+    /// the reason its history row gives, e.g. `baseline: adopted from the
+    /// hand-built schema` or `baseline (imported from sqlx)`.
+    pub baseline: Option<String>,
+    /// The up file says `migrate:noop`: a version kept on purpose with
+    /// nothing to run on this database.
+    pub noop: bool,
+    /// A repeatable migration (`<name>.repeatable.sql`): `version` is its
+    /// negative tracking key; `pending` when it changed since it was applied.
+    pub repeatable: bool,
+}
+
+/// What `baseline` or `import` recorded, or with a dry run would record:
+/// migrations marked applied without running them.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Adoption {
+    /// `baseline`, or the tool imported from (`sqlx`, `refinery`, ...).
+    pub source: String,
+    /// The reason each history row gives.
+    pub reason: String,
+    /// Recorded now (dry run: would be), in version order.
+    pub recorded: Vec<AdoptedMigration>,
+    /// Versions already recorded exactly as they would be: left alone.
+    pub already_recorded: Vec<i64>,
+    /// True when nothing was written.
+    pub dry_run: bool,
+}
+
+/// One tracking row `baseline` or `import` writes.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AdoptedMigration {
+    pub version: i64,
+    pub name: String,
+    /// This binary's checksum of the up file (hex), as recorded.
+    pub checksum: String,
 }
 
 /// Every migration of the binary and the database, in version order.
@@ -130,7 +167,7 @@ impl Status {
     pub fn current_version(&self) -> i64 {
         self.entries
             .iter()
-            .filter(|e| e.state != MigrationState::Pending)
+            .filter(|e| e.state != MigrationState::Pending && !e.repeatable)
             .map(|e| e.version)
             .max()
             .unwrap_or(0)
@@ -140,7 +177,7 @@ impl Status {
     pub fn latest_version(&self) -> i64 {
         self.entries
             .iter()
-            .filter(|e| e.state != MigrationState::Missing)
+            .filter(|e| e.state != MigrationState::Missing && !e.repeatable)
             .map(|e| e.version)
             .max()
             .unwrap_or(0)

@@ -290,11 +290,7 @@ impl TrackingSql {
             list
         };
         let record = if up {
-            format!(
-                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ({})",
-                self.table,
-                params(6).join(", ")
-            )
+            self.upsert_record(&params(6).join(", "))
         } else {
             format!("DELETE FROM {} WHERE version = {}", self.table, params(1)[0])
         };
@@ -310,6 +306,23 @@ impl TrackingSql {
              chain = {}, dirty = {} WHERE id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
             self.state, new[0], new[1], new[2], new[3], old[0], old[1], old[2], old[3]
         )
+    }
+
+    /// Another tool's history table, every column cast to text (hex for
+    /// binary columns), so that one decoder reads every dialect.
+    pub fn select_foreign(&self, table: &str, columns: &[crate::backend::ForeignColumn]) -> String {
+        use crate::backend::ForeignColumn;
+        let list: Vec<String> = columns
+            .iter()
+            .map(|column| match (column, self.dialect) {
+                (ForeignColumn::Text(c), SqlDialect::Postgres) => format!("CAST({c} AS TEXT)"),
+                (ForeignColumn::Text(c), SqlDialect::MySql) => format!("CAST({c} AS CHAR)"),
+                (ForeignColumn::Text(c), SqlDialect::Sqlite) => format!("CAST({c} AS TEXT)"),
+                (ForeignColumn::Hex(c), SqlDialect::Postgres) => format!("encode({c}, 'hex')"),
+                (ForeignColumn::Hex(c), _) => format!("lower(hex({c}))"),
+            })
+            .collect();
+        format!("SELECT {} FROM {table}", list.join(", "))
     }
 
     pub fn select_state(&self) -> String {
@@ -335,11 +348,30 @@ impl TrackingSql {
 
     /// version, name, checksum, applied_at, execution_ms, dirty
     pub fn insert_record(&self) -> String {
-        format!(
-            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ({})",
-            self.table,
-            self.params(6)
-        )
+        self.upsert_record(&self.params(6))
+    }
+
+    /// The tracking row written with `values`, replacing the row of its
+    /// version if there is one: a repeatable migration applied again after
+    /// its text changed. (A versioned migration never has a row when it is
+    /// applied: the state check before every change sees to that.)
+    fn upsert_record(&self, values: &str) -> String {
+        let columns = "(version, name, checksum, applied_at, execution_ms, dirty)";
+        match self.dialect {
+            SqlDialect::Sqlite => format!("INSERT OR REPLACE INTO {} {columns} VALUES ({values})", self.table),
+            SqlDialect::Postgres => format!(
+                "INSERT INTO {} {columns} VALUES ({values}) ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, \
+                 checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, execution_ms = EXCLUDED.execution_ms, \
+                 dirty = EXCLUDED.dirty",
+                self.table
+            ),
+            SqlDialect::MySql => format!(
+                "INSERT INTO {} {columns} VALUES ({values}) ON DUPLICATE KEY UPDATE name = VALUES(name), \
+                 checksum = VALUES(checksum), applied_at = VALUES(applied_at), execution_ms = VALUES(execution_ms), \
+                 dirty = VALUES(dirty)",
+                self.table
+            ),
+        }
     }
 
     /// execution_ms, version: marks a dirty row clean.
@@ -449,6 +481,12 @@ pub(crate) trait TrackingIo: sqlx::Database {
         change: &Change<'_>,
         execution_ms: i64,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Rows of `query`, whose `columns` columns are all text (`import`).
+    fn fetch_text(
+        conn: &mut Self::Connection,
+        query: String,
+        columns: usize,
+    ) -> impl Future<Output = Result<Vec<Vec<Option<String>>>, sqlx::Error>> + Send;
     /// `force`/`forget`: the row of `version` replaced by `record` (or
     /// removed) and the state set.
     fn replace_record(
@@ -611,6 +649,17 @@ where
             Self::insert_record(conn, sql, row, row.execution_ms, false).await?;
         }
         Self::write_state(conn, sql, state).await
+    }
+
+    async fn fetch_text(
+        conn: &mut DB::Connection,
+        query: String,
+        columns: usize,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(query)).fetch_all(&mut *conn).await?;
+        rows.iter()
+            .map(|row| (0..columns).map(|i| row.try_get::<Option<String>, _>(i)).collect())
+            .collect()
     }
 
     async fn fetch_applied(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<AppliedMigration>, sqlx::Error> {
@@ -939,6 +988,41 @@ where
                 });
             }
             self.apply_group_transactional(changes).await
+        })
+    }
+
+    fn read_foreign<'a>(
+        &'a mut self,
+        table: &'a str,
+        columns: &'a [crate::backend::ForeignColumn],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Option<String>>>, Error>> {
+        Box::pin(async move {
+            let query = self.sql.select_foreign(table, columns);
+            let operation = format!("reading `{table}`");
+            B::DB::fetch_text(&mut self.conn, query, columns.len())
+                .await
+                .map_err(|err| Error::database(B::NAME, operation.as_str(), B::message(&err)))
+        })
+    }
+
+    /// Every row, its history row and the final state in one transaction,
+    /// after checking the state (MySQL too: these are data writes, no DDL).
+    fn record_applied<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let (Some(first), Some(last)) = (changes.first(), changes.last()) else {
+                return Ok(());
+            };
+            let sql = &self.sql;
+            let mut tx = B::begin(&mut self.conn).await?;
+            Self::check_state(&mut tx, sql, &first.state_before).await?;
+            let write = async {
+                for change in changes {
+                    B::DB::record_change(&mut tx, sql, change, 0, false).await?;
+                }
+                B::DB::write_state(&mut tx, sql, &last.state_after).await?;
+                tx.commit().await
+            };
+            write.await.map_err(Self::db_err("recording migrations as applied"))
         })
     }
 

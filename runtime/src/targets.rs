@@ -16,7 +16,7 @@
 
 use crate::backend::{BoxFuture, Database};
 use crate::readiness::Readiness;
-use crate::{Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Report, Settings, Status};
+use crate::{Adoption, Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Report, Settings, Status};
 
 /// What an operation hands the migrator besides the database.
 #[derive(Clone, Copy, Default)]
@@ -30,6 +30,13 @@ pub(crate) struct Hooks<'h> {
 pub(crate) enum Back {
     Steps(usize),
     To(i64),
+}
+
+/// What `baseline`/`import` adopt from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Adopt {
+    Baseline(i64),
+    Import(crate::Tool),
 }
 
 /// A database handle the target owns (a pool clone) or borrows (the
@@ -75,6 +82,7 @@ trait BoundSet: Send + Sync {
     fn verify_cli(&self) -> BoxFuture<'_, Result<(), Error>>;
     #[cfg(feature = "cli")]
     fn schema_cli(&self, action: crate::snapshot::cli::SchemaAction) -> BoxFuture<'_, Result<(), Error>>;
+    fn adopt<'s>(&'s self, from: Adopt, dry_run: bool, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Adoption, Error>>;
 }
 
 struct Bound<'a, L: Language, H> {
@@ -193,6 +201,19 @@ where
             self.handle.db(),
             action,
         ))
+    }
+
+    fn adopt<'s>(&'s self, from: Adopt, dry_run: bool, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Adoption, Error>> {
+        Box::pin(async move {
+            let migrator = self.migrator(hooks);
+            let db = self.handle.db();
+            match (from, dry_run) {
+                (Adopt::Baseline(version), false) => migrator.baseline(db, version).await,
+                (Adopt::Baseline(version), true) => migrator.plan_baseline(db, version).await,
+                (Adopt::Import(tool), false) => migrator.import(db, tool).await,
+                (Adopt::Import(tool), true) => migrator.plan_import(db, tool).await,
+            }
+        })
     }
 }
 
@@ -317,6 +338,21 @@ impl<'a> Target<'a> {
 
     pub async fn forget(&self, version: i64) -> Result<(), Error> {
         self.set.forget(version).await
+    }
+
+    /// See [`Migrator::baseline`](crate::Migrator::baseline).
+    pub async fn baseline(&self, version: i64) -> Result<Adoption, Error> {
+        self.set.adopt(Adopt::Baseline(version), false, Hooks::default()).await
+    }
+
+    /// See [`Migrator::import`](crate::Migrator::import).
+    pub async fn import(&self, tool: crate::Tool) -> Result<Adoption, Error> {
+        self.set.adopt(Adopt::Import(tool), false, Hooks::default()).await
+    }
+
+    #[cfg(feature = "cli")]
+    pub(crate) async fn adopt_with(&self, from: Adopt, dry_run: bool, hooks: Hooks<'_>) -> Result<Adoption, Error> {
+        self.set.adopt(from, dry_run, hooks).await
     }
 
     /// See [`Migrations::readiness`].

@@ -6,7 +6,9 @@
 //! hooks, written once per language and overridable per backend.
 #![allow(dead_code)]
 
+pub mod adoption;
 pub mod fixtures;
+pub mod repeatable;
 pub mod scenarios;
 
 use embedded_migrations::backend::Database;
@@ -189,3 +191,108 @@ macro_rules! backend_scenarios {
         )*
     };
 }
+
+/// Instantiates the adoption scenarios (`baseline`, `import`) for `$db`, whose
+/// SQL is `$dialect`; sqlx's own tables are made by running sqlx's migrator.
+#[macro_export]
+macro_rules! adoption_scenarios {
+    ($db:ty, $dialect:expr) => {
+        mod adoption {
+            use super::*;
+            use $crate::support::{adoption, TestDb};
+
+            async fn fresh(test: &str) -> Option<$db> {
+                <$db as TestDb>::fresh(test).await
+            }
+
+            /// sqlx's `_sqlx_migrations`, by sqlx itself: its migrator run on
+            /// one of our fixture folders (its `<version>_<name>.up.sql` files
+            /// are sqlx's reversible format too).
+            async fn sqlx_applies(db: &$db, folder: &str, to: i64) {
+                let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures")
+                    .join(folder);
+                let migrator = sqlx::migrate::Migrator::new(path)
+                    .await
+                    .expect("sqlx reads the folder");
+                migrator
+                    .run_to(to, db.pool())
+                    .await
+                    .expect("sqlx applies the folder");
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn baseline_records_without_running() {
+                let Some(db) = fresh("baseline_records").await else {
+                    return;
+                };
+                adoption::baseline_records_without_running(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn baseline_refuses_rows_it_would_not_write() {
+                let Some(db) = fresh("baseline_refuses").await else {
+                    return;
+                };
+                adoption::baseline_refuses_rows_it_would_not_write(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_sqlx_then_run_applies_only_the_new() {
+                let Some(db) = fresh("import_sqlx").await else {
+                    return;
+                };
+                sqlx_applies(&db, "base", 2).await;
+                adoption::import_sqlx_then_run_applies_only_the_new(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_sqlx_lists_every_mismatch() {
+                let Some(db) = fresh("import_sqlx_mismatch").await else {
+                    return;
+                };
+                sqlx_applies(&db, "gapped", 3).await;
+                adoption::import_sqlx_lists_every_mismatch(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_sqlx_refuses_another_file() {
+                let Some(db) = fresh("import_sqlx_file").await else {
+                    return;
+                };
+                sqlx_applies(&db, "base", 2).await;
+                adoption::import_sqlx_refuses_another_file(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_refinery() {
+                let Some(db) = fresh("import_refinery").await else {
+                    return;
+                };
+                adoption::import_refinery(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_diesel() {
+                let Some(db) = fresh("import_diesel").await else {
+                    return;
+                };
+                adoption::import_diesel(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_golang_migrate() {
+                let Some(db) = fresh("import_golang").await else {
+                    return;
+                };
+                adoption::import_golang_migrate(&db, $dialect).await;
+            }
+        }
+    };
+}
+
+/// A [`TestDb`] whose database runs SQL: the SQL-only scenarios
+/// (adoption from other SQL tools, repeatable views and functions).
+pub trait SqlTestDb: TestDb<Pool: Database<Language = embedded_migrations::Sql>> {}
+
+impl<D: TestDb<Pool: Database<Language = embedded_migrations::Sql>>> SqlTestDb for D {}

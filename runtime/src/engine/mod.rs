@@ -5,11 +5,16 @@
 //! - plan.rs: the rules (drift, missing, out of order, dirty, irreversible,
 //!   down targets) and the read-only views: plan, status, validate, history;
 //! - apply.rs: `up` and `down`, the boot check and the apply-and-replan loop;
-//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing.
+//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing;
+//! - adopt.rs: `baseline` and `import`, which record migrations as applied
+//!   without running them.
 
+mod adopt;
 mod apply;
 mod plan;
 mod repair;
+
+pub use adopt::Tool;
 
 use crate::backend::{BoxFuture, Database, Session, State};
 use crate::core::{chain_step, time};
@@ -33,6 +38,8 @@ pub(crate) struct Engine<'a> {
     pub migrations: &'static [Migration],
     /// `chains[i]`: running hash after the first `i + 1` migrations.
     pub chains: &'static [Checksum],
+    /// Repeatable migrations in name order, each under its negative key.
+    pub repeatables: &'static [Migration],
     pub settings: &'a Settings,
     pub reason: Option<&'a str>,
     pub progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
@@ -46,7 +53,14 @@ pub(crate) enum DownTarget {
     Version(i64),
 }
 
-/// The applied rows in version order, with the running hash after each, so
+/// Where a row sorts: versioned migrations by version, then the repeatable
+/// ones (negative keys), so that the running hash over the versioned rows is
+/// the one the macro precomputed, and the repeatables continue it.
+fn order(version: i64) -> (bool, i64) {
+    (version < 0, version)
+}
+
+/// The applied rows in that order, with the running hash after each, so
 /// that applying the next migration or reverting the last costs O(1).
 pub(crate) struct AppliedSet {
     rows: Vec<AppliedMigration>,
@@ -55,7 +69,7 @@ pub(crate) struct AppliedSet {
 
 impl AppliedSet {
     fn new(mut rows: Vec<AppliedMigration>) -> Self {
-        rows.sort_by_key(|row| row.version);
+        rows.sort_by_key(|row| order(row.version));
         let mut set = AppliedSet {
             rows,
             chains: Vec::new(),
@@ -81,7 +95,7 @@ impl AppliedSet {
     fn state(&self) -> State {
         State {
             applied_count: self.rows.len() as i64,
-            last_version: self.rows.last().map_or(0, |row| row.version),
+            last_version: self.highest(),
             chain: self.chains.last().copied().unwrap_or(Checksum::ZERO),
             dirty: self.rows.iter().any(|row| row.dirty),
         }
@@ -92,7 +106,8 @@ impl AppliedSet {
     }
 
     fn position(&self, version: i64) -> Result<usize, usize> {
-        self.rows.binary_search_by_key(&version, |row| row.version)
+        self.rows
+            .binary_search_by_key(&order(version), |row| order(row.version))
     }
 
     fn upsert(&mut self, row: AppliedMigration) {
@@ -115,8 +130,15 @@ impl AppliedSet {
         }
     }
 
+    /// The highest applied version (repeatables aside), 0 when none.
     fn highest(&self) -> i64 {
-        self.rows.last().map_or(0, |row| row.version)
+        self.versioned().last().map_or(0, |row| row.version)
+    }
+
+    /// The rows of versioned migrations, in version order.
+    fn versioned(&self) -> &[AppliedMigration] {
+        let end = self.rows.partition_point(|row| row.version > 0);
+        &self.rows[..end]
     }
 }
 
@@ -129,6 +151,9 @@ impl Engine<'_> {
     }
 
     fn find(&self, version: i64) -> Option<&'static Migration> {
+        if version < 0 {
+            return self.repeatables.iter().find(|m| m.version == version);
+        }
         self.migrations
             .binary_search_by_key(&version, |m| m.version)
             .ok()

@@ -13,15 +13,26 @@ impl Engine<'_> {
     /// True when the state row says exactly the binary's migrations are
     /// applied, clean, with the checksums the binary has.
     pub(super) fn up_to_date(&self, state: &State) -> bool {
-        match (self.migrations.last(), self.chains.last()) {
-            (Some(last), Some(chain)) => {
-                !state.dirty
-                    && state.applied_count == self.migrations.len() as i64
-                    && state.last_version == last.version
-                    && state.chain == *chain
-            }
-            _ => state.applied_count == 0 && !state.dirty,
+        let expected = State {
+            applied_count: (self.migrations.len() + self.repeatables.len()) as i64,
+            last_version: self.migrations.last().map_or(0, |m| m.version),
+            chain: self.expected_chain(),
+            dirty: false,
+        };
+        *state == expected
+    }
+
+    /// The running hash of a database where everything of the binary is
+    /// applied: the precomputed one of the versioned migrations, continued
+    /// over the repeatable ones in key order (a few hashes, no I/O).
+    fn expected_chain(&self) -> crate::Checksum {
+        let mut chain = self.chains.last().copied().unwrap_or(crate::Checksum::ZERO);
+        let mut repeatables: Vec<&Migration> = self.repeatables.iter().collect();
+        repeatables.sort_by_key(|m| m.version);
+        for m in repeatables {
+            chain = crate::core::chain_step(&chain, m.version, &m.checksum());
         }
+        chain
     }
 
     /// The first dirty row, as the error that stops every change.
@@ -53,7 +64,8 @@ impl Engine<'_> {
         let mut missing = Vec::new();
         for row in &applied.rows {
             match self.find(row.version) {
-                Some(migration) if migration.checksum() != row.checksum => {
+                // A repeatable migration whose text changed is re-applied, not drift.
+                Some(migration) if migration.checksum() != row.checksum && row.version > 0 => {
                     return Err(Self::drift(migration, row.checksum));
                 }
                 Some(_) => {}
@@ -84,6 +96,16 @@ impl Engine<'_> {
             }
             pending.push(migration);
         }
+        // After every versioned migration, in name order: each repeatable one
+        // never applied, or whose text changed since.
+        let all_versioned = to.is_none_or(|to| self.migrations.last().is_none_or(|last| to >= last.version));
+        if all_versioned {
+            pending.extend(
+                self.repeatables
+                    .iter()
+                    .filter(|m| applied.get(m.version).is_none_or(|row| row.checksum != m.checksum())),
+            );
+        }
         Ok(pending)
     }
 
@@ -104,13 +126,14 @@ impl Engine<'_> {
     ) -> Result<Vec<&'static Migration>, Error> {
         Self::refuse_dirty(applied)?;
         let rows: Vec<_> = match target {
-            DownTarget::Steps(steps) => applied.rows.iter().rev().take(steps).collect(),
+            // Repeatable migrations are never reverted: the next version replaces them.
+            DownTarget::Steps(steps) => applied.versioned().iter().rev().take(steps).collect(),
             DownTarget::Version(version) => {
                 if version != 0 && self.find(version).is_none() && applied.get(version).is_none() {
                     return Err(Error::UnknownVersion { version });
                 }
                 applied
-                    .rows
+                    .versioned()
                     .iter()
                     .rev()
                     .take_while(|row| row.version > version)
@@ -147,7 +170,7 @@ impl Engine<'_> {
 
     /// Rows of an existing tracking table, with its state row; none when it
     /// does not exist yet.
-    async fn read_only_view(&self, session: &mut dyn Session) -> Result<Option<(State, AppliedSet)>, Error> {
+    pub(super) async fn read_only_view(&self, session: &mut dyn Session) -> Result<Option<(State, AppliedSet)>, Error> {
         match session.read_state().await? {
             None => Ok(None),
             Some(state) => Ok(Some((state, AppliedSet::new(session.read_applied().await?)))),
@@ -155,7 +178,7 @@ impl Engine<'_> {
     }
 
     /// The applied rows, or none when there is no tracking table yet.
-    async fn read_only_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
+    pub(super) async fn read_only_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
         Ok(match self.read_only_view(session).await? {
             Some((_, applied)) => applied,
             None => AppliedSet::new(Vec::new()),
@@ -207,10 +230,11 @@ impl Engine<'_> {
     }
 
     fn status_of(&self, applied: &AppliedSet) -> Status {
-        let mut entries: BTreeMap<i64, StatusEntry> = BTreeMap::new();
-        for migration in self.migrations {
+        // Versioned migrations by version, then the repeatable ones.
+        let mut entries: BTreeMap<(bool, i64), StatusEntry> = BTreeMap::new();
+        for migration in self.migrations.iter().chain(self.repeatables) {
             entries.insert(
-                migration.version,
+                (migration.version < 0, migration.version),
                 StatusEntry {
                     version: migration.version,
                     name: migration.name.to_string(),
@@ -219,6 +243,9 @@ impl Engine<'_> {
                     applied_at: None,
                     execution_ms: None,
                     irreversible: migration.irreversible,
+                    baseline: None,
+                    noop: is_noop(migration),
+                    repeatable: migration.version < 0,
                 },
             );
         }
@@ -229,19 +256,26 @@ impl Engine<'_> {
             } else {
                 match migration {
                     None => MigrationState::Missing,
+                    // Changed since: a repeatable one is applied again.
+                    Some(m) if m.checksum() != row.checksum && row.version < 0 => MigrationState::Pending,
                     Some(m) if m.checksum() != row.checksum => MigrationState::Drifted,
                     Some(_) => MigrationState::Applied,
                 }
             };
-            let entry = entries.entry(row.version).or_insert_with(|| StatusEntry {
-                version: row.version,
-                name: row.name.clone(),
-                description: None,
-                state,
-                applied_at: None,
-                execution_ms: None,
-                irreversible: false,
-            });
+            let entry = entries
+                .entry((row.version < 0, row.version))
+                .or_insert_with(|| StatusEntry {
+                    version: row.version,
+                    name: row.name.clone(),
+                    description: None,
+                    state,
+                    applied_at: None,
+                    execution_ms: None,
+                    irreversible: false,
+                    baseline: None,
+                    noop: false,
+                    repeatable: row.version < 0,
+                });
             entry.state = state;
             entry.applied_at = Some(row.applied_at.clone());
             entry.execution_ms = Some(row.execution_ms);
@@ -253,8 +287,12 @@ impl Engine<'_> {
 
     pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
-        let applied = self.read_only_rows(&mut *session).await?;
-        Ok(self.status_of(&applied))
+        let Some((_, applied)) = self.read_only_view(&mut *session).await? else {
+            return Ok(self.status_of(&AppliedSet::new(Vec::new())));
+        };
+        let mut status = self.status_of(&applied);
+        Self::mark_baselined(&mut status, &session.read_history().await?);
+        Ok(status)
     }
 
     /// Every problem at once: drift, missing, dirty, out of order, and a state
@@ -264,7 +302,8 @@ impl Engine<'_> {
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
-        let status = self.status_of(&applied);
+        let mut status = self.status_of(&applied);
+        Self::mark_baselined(&mut status, &session.read_history().await?);
         let mut problems = Vec::new();
         let mut missing = Vec::new();
         for entry in &status.entries {
@@ -282,7 +321,9 @@ impl Engine<'_> {
                 MigrationState::Missing if !self.settings.allow_missing => {
                     missing.push((entry.version, entry.name.clone()))
                 }
-                MigrationState::Pending if !self.settings.allow_out_of_order && entry.version < applied.highest() => {
+                MigrationState::Pending
+                    if !self.settings.allow_out_of_order && entry.version > 0 && entry.version < applied.highest() =>
+                {
                     let migration = self.find(entry.version).expect("pending entries are in the binary");
                     problems.push(Error::OutOfOrder {
                         version: entry.version,
@@ -323,4 +364,12 @@ impl Engine<'_> {
         }
         session.read_history().await
     }
+}
+
+/// The up file says `migrate:noop` (in either language's comment syntax).
+fn is_noop(migration: &Migration) -> bool {
+    use crate::core::{parse_header, Language};
+    [Language::Sql, Language::Cypher]
+        .into_iter()
+        .any(|language| parse_header(migration.up.text, language).is_ok_and(|header| header.noop))
 }

@@ -1,0 +1,2 @@
+-- migrate:noop
+-- PostgreSQL enables an extension at this version; SQLite has nothing to do.

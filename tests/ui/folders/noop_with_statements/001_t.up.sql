@@ -1,0 +1,2 @@
+-- migrate:noop
+CREATE TABLE t (id INTEGER);

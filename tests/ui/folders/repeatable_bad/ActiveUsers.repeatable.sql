@@ -1,0 +1,2 @@
+-- migrate:no-transaction
+CREATE VIEW v AS SELECT 1;
