@@ -1020,6 +1020,23 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     out
 }
 
+/// `batch 12: 60000/200000 rows (30%), 9500 rows/s, ETA 14 s`: one
+/// batch migration's progress, as plain text.
+fn batch_line(batch: &crate::BatchProgress) -> String {
+    let mut line = format!("batch {}: {}", batch.batches, batch.rows);
+    if let Some(total) = batch.total {
+        let percent = if total > 0 { batch.rows * 100 / total } else { 100 };
+        let _ = write!(line, "/{total} rows ({percent}%)");
+    } else {
+        line.push_str(" rows");
+    }
+    let _ = write!(line, ", {:.0} rows/s", batch.rate);
+    if let Some(eta) = batch.eta {
+        let _ = write!(line, ", ETA {}", format_duration(eta));
+    }
+    line
+}
+
 /// Prints `[3/12] 003 add_index ... 12 ms` for each migration: the start of
 /// the line when it starts, so a long migration shows what it is waiting
 /// for, and the duration when it ends.
@@ -1055,6 +1072,17 @@ impl<'a> ProgressPrinter<'a> {
             version_text(self.versions, p.version),
             p.name
         );
+        if let ProgressEvent::Batch(batch) = &p.event {
+            // A batch migration's lines follow its open head line; `Finished`
+            // then prints the head again with the duration.
+            if self.open.swap(0, Ordering::SeqCst) != 0 {
+                text.push('\n');
+            }
+            let _ = writeln!(text, "{head}: {}", batch_line(batch));
+            print!("{text}");
+            let _ = std::io::stdout().flush();
+            return;
+        }
         // Group mode reports only `Finished`: then the whole line is printed at once.
         let started = self.open.swap(0, Ordering::SeqCst) == p.index;
         let _ = match &p.event {
@@ -1066,6 +1094,7 @@ impl<'a> ProgressPrinter<'a> {
             ProgressEvent::Finished(d) => writeln!(text, "{head} ... {}", format_duration(*d)),
             ProgressEvent::Failed(d) if started => writeln!(text, "failed after {}", format_duration(*d)),
             ProgressEvent::Failed(d) => writeln!(text, "{head} ... failed after {}", format_duration(*d)),
+            ProgressEvent::Batch(_) => Ok(()),
         };
         print!("{text}");
         let _ = std::io::stdout().flush();

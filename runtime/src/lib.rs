@@ -23,6 +23,8 @@ mod report;
 mod settings;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod sql_batch;
 mod targets;
 mod tenants;
 
@@ -45,6 +47,7 @@ pub use report::{
     AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress, ProgressEvent, Report, Status,
     StatusEntry, StepReport,
 };
+pub use report::BatchProgress;
 pub use settings::Settings;
 pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

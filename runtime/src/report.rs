@@ -208,4 +208,22 @@ pub enum ProgressEvent {
     Started,
     Finished(Duration),
     Failed(Duration),
+    /// A batch of a batch migration committed (after `Started`, before
+    /// `Finished`); its counts never go down.
+    Batch(BatchProgress),
+}
+
+/// Where a batch migration stands after a committed batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchProgress {
+    /// Batches and rows committed, counting those before a resume.
+    pub batches: u64,
+    pub rows: u64,
+    /// Rows done plus what the `migrate:total` query counted at the start
+    /// of this run, when the file has one.
+    pub total: Option<u64>,
+    /// Rows per second in this run.
+    pub rate: f64,
+    /// Time left at that rate, when the total is known.
+    pub eta: Option<Duration>,
 }

@@ -5,9 +5,11 @@
 //! - plan.rs: the rules (drift, missing, out of order, dirty, irreversible,
 //!   down targets) and the read-only views: plan, status, validate, history;
 //! - apply.rs: `up` and `down`, the boot check and the apply-and-replan loop;
-//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing.
+//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing;
+//! - batch.rs: batch migrations, one batch per transaction with a checkpoint.
 
 mod apply;
+mod batch;
 mod plan;
 mod repair;
 
