@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_CHILD";
+const PAUSE_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_PAUSE";
 const KILLS: usize = 5;
 
 #[cfg(feature = "sqlite")]
@@ -41,6 +42,10 @@ async fn child_run<P: Database<Language = Sql>>(table: &Migrations, pool: &P) {
     let progress = |p: &Progress| {
         if let ProgressEvent::Batch(batch) = &p.event {
             println!("\nBATCH {}", batch.batches);
+            if std::env::var(PAUSE_ENV).is_ok() {
+                // Holding the lock mid-backfill until the parent kills us.
+                std::thread::sleep(Duration::from_secs(30));
+            }
         }
     };
     let report = table
@@ -96,6 +101,7 @@ async fn killed_five_times_then_completed<D: BatchDb>(
     size: i64,
     entry: &str,
     envs: &[(&str, String)],
+    lock_held: bool,
 ) {
     let mut rng = Rng::seeded();
     let batches = (rows + size - 1) / size;
@@ -117,12 +123,37 @@ async fn killed_five_times_then_completed<D: BatchDb>(
         );
         assert_eq!(db.count("SELECT count(*) FROM items WHERE n > 1").await, 0);
         assert_eq!(
-            db.count("SELECT count(*) FROM _embedded_migrations WHERE version >= 2").await,
+            db.count("SELECT count(*) FROM _embedded_migrations WHERE version >= 2")
+                .await,
             0,
             "kill {kill}: an unfinished batch migration is not recorded"
         );
         eprintln!("kill {kill}: target batch {target}, checkpoint {done_batches} batches, {done_rows} rows");
         before = done_batches;
+    }
+
+    if lock_held {
+        // A second replica booting during the backfill gives up its wait
+        // for the lock saying why: the batch migration and its checkpoint.
+        let mut paused = envs.to_vec();
+        paused.push((PAUSE_ENV, "1".to_string()));
+        let mut child = spawn_child(entry, &paused);
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        assert!(
+            lines.any(|line| line.expect("child stdout").starts_with("BATCH ")),
+            "the child ran a batch"
+        );
+        let err = table
+            .with(Settings::default().lock_timeout(Duration::from_millis(500)))
+            .run(db.pool())
+            .await
+            .expect_err("the child holds the lock")
+            .to_string();
+        child.kill().expect("SIGKILL the child");
+        let _ = child.wait();
+        assert!(err.contains("batch migration 2 `backfill` is in progress ("), "{err}");
+        before = db.checkpoint().await.expect("a checkpoint").0;
     }
 
     let events = Mutex::new(Vec::new());
@@ -144,9 +175,16 @@ async fn killed_five_times_then_completed<D: BatchDb>(
     assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations_batch").await, 0);
 
     let events = events.into_inner().unwrap();
-    assert_eq!(events.first().map(|e| e.batches), Some(before as u64 + 1), "resumed after the checkpoint");
+    assert_eq!(
+        events.first().map(|e| e.batches),
+        Some(before as u64 + 1),
+        "resumed after the checkpoint"
+    );
     for pair in events.windows(2) {
-        assert!(pair[1].batches > pair[0].batches && pair[1].rows > pair[0].rows, "{pair:?}");
+        assert!(
+            pair[1].batches > pair[0].batches && pair[1].rows > pair[0].rows,
+            "{pair:?}"
+        );
     }
     let last = events.last().expect("batches in the resumed run");
     assert_eq!(last.rows, rows as u64, "rows counted across kills add up to the table");
@@ -212,7 +250,7 @@ mod sqlite {
         let path = fresh_path("batch_kill");
         let db = open(&path).await;
         let envs = [(PATH_ENV, path.display().to_string()), (CHILD_ENV, "1".to_string())];
-        killed_five_times_then_completed(&db, &SQLITE, 50_000, 1_000, "sqlite::sqlite_batch_child", &envs).await;
+        killed_five_times_then_completed(&db, &SQLITE, 50_000, 1_000, "sqlite::sqlite_batch_child", &envs, false).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +306,11 @@ mod postgres {
     impl Drop for PgDb {
         fn drop(&mut self) {
             if !std::thread::panicking() {
-                servers::drop_database(&self.server, format!("DROP DATABASE IF EXISTS \"{}\"", self.name), &self.name);
+                servers::drop_database(
+                    &self.server,
+                    format!("DROP DATABASE IF EXISTS \"{}\"", self.name),
+                    &self.name,
+                );
             }
         }
     }
@@ -309,8 +351,16 @@ mod postgres {
             server,
         };
         let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
-        killed_five_times_then_completed(&db, &POSTGRES, 200_000, 5_000, "postgres::postgres_batch_child", &envs)
-            .await;
+        killed_five_times_then_completed(
+            &db,
+            &POSTGRES,
+            200_000,
+            5_000,
+            "postgres::postgres_batch_child",
+            &envs,
+            true,
+        )
+        .await;
     }
 }
 
@@ -339,7 +389,11 @@ mod mysql {
     impl Drop for MyDb {
         fn drop(&mut self) {
             if !std::thread::panicking() {
-                servers::drop_database(&self.server, format!("DROP DATABASE IF EXISTS `{}`", self.name), &self.name);
+                servers::drop_database(
+                    &self.server,
+                    format!("DROP DATABASE IF EXISTS `{}`", self.name),
+                    &self.name,
+                );
             }
         }
     }
@@ -380,6 +434,6 @@ mod mysql {
             server,
         };
         let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
-        killed_five_times_then_completed(&db, &MYSQL, 200_000, 5_000, "mysql::mysql_batch_child", &envs).await;
+        killed_five_times_then_completed(&db, &MYSQL, 200_000, 5_000, "mysql::mysql_batch_child", &envs, true).await;
     }
 }

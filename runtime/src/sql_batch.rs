@@ -30,7 +30,11 @@ impl CheckpointSql {
         // `<table>_state` quoted and qualified as the tracking tables are:
         // the checkpoint table is its sibling `<table>_batch`.
         let table = match tracking.state.rfind("_state") {
-            Some(at) => format!("{}_batch{}", &tracking.state[..at], &tracking.state[at + "_state".len()..]),
+            Some(at) => format!(
+                "{}_batch{}",
+                &tracking.state[..at],
+                &tracking.state[at + "_state".len()..]
+            ),
             None => format!("{}_batch", tracking.state),
         };
         CheckpointSql { dialect, table }
@@ -111,7 +115,10 @@ pub(crate) trait CheckpointIo: TrackingIo {
         binds: usize,
         size: u64,
     ) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send;
-    fn count(conn: &mut Self::Connection, query: String) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send;
+    fn count(
+        conn: &mut Self::Connection,
+        query: String,
+    ) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send;
 }
 
 /// The two statement texts `write_checkpoint` needs.
@@ -234,9 +241,13 @@ where
     }
 
     pub(crate) async fn count_rows(&mut self, query: &str) -> Result<u64, Error> {
-        B::DB::count(&mut self.conn, query.to_string())
-            .await
-            .map_err(|err| Error::database(B::NAME, &format!("counting the batch total with `{query}`"), B::message(&err)))
+        B::DB::count(&mut self.conn, query.to_string()).await.map_err(|err| {
+            Error::database(
+                B::NAME,
+                &format!("counting the batch total with `{query}`"),
+                B::message(&err),
+            )
+        })
     }
 
     /// One batch in one transaction (see `Session::run_batch`).

@@ -10,8 +10,8 @@ use super::Engine;
 use crate::backend::{Batch, Change, Checkpoint, Session};
 use crate::core::batch::BatchSpec;
 use crate::core::split::split;
-use crate::report::{BatchProgress, ProgressEvent};
 use crate::core::Language;
+use crate::report::{BatchProgress, ProgressEvent};
 use crate::{Direction, Error, Migration};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,39 @@ fn progress(checkpoint: Checkpoint, resumed_at: u64, total: Option<u64>, elapsed
 }
 
 impl Engine<'_> {
+    /// A replica that gave up waiting for the lock is told when the holder
+    /// is running a batch migration, with its checkpoint: a backfill may
+    /// hold the lock for an hour, and that is not a stuck process.
+    pub(super) async fn explain_lock_timeout(&self, session: &mut dyn Session, err: Error) -> Error {
+        let Error::LockTimeout {
+            backend,
+            waited,
+            holder,
+        } = err
+        else {
+            return err;
+        };
+        let mut running = Vec::new();
+        for migration in self.migrations.iter().filter(|m| spec(m, Direction::Up).is_some()) {
+            if let Ok(Some(checkpoint)) = session.read_checkpoint(migration.version).await {
+                running.push(format!(
+                    "batch migration {} `{}` is in progress ({} batches, {} rows done)",
+                    migration.version, migration.name, checkpoint.batches, checkpoint.rows
+                ));
+            }
+        }
+        let holder = match (holder, running.is_empty()) {
+            (holder, true) => holder,
+            (Some(holder), false) => Some(format!("{holder}; {}", running.join("; "))),
+            (None, false) => Some(format!("a process whose {}", running.join("; "))),
+        };
+        Error::LockTimeout {
+            backend,
+            waited,
+            holder,
+        }
+    }
+
     /// Runs `change`, a batch migration, to its end (see the module docs).
     pub(super) async fn apply_batches(
         &self,
@@ -122,10 +155,7 @@ mod tests {
     #[test]
     fn rate_and_eta_count_this_run_only() {
         let p = progress(
-            Checkpoint {
-                batches: 3,
-                rows: 300,
-            },
+            Checkpoint { batches: 3, rows: 300 },
             100,
             Some(1000),
             Duration::from_secs(2),
