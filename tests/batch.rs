@@ -13,7 +13,7 @@ mod support;
 mod servers;
 
 use embedded_migrations::backend::Database;
-use embedded_migrations::{embed_migrations, Migrations, Progress, ProgressEvent, Settings, Sql};
+use embedded_migrations::{embed_migrations, MigrationState, Migrations, Progress, ProgressEvent, Settings, Sql};
 use servers::{spawn_child, Rng};
 use std::io::{BufRead, BufReader};
 use std::sync::Mutex;
@@ -127,6 +127,26 @@ async fn killed_five_times_then_completed<D: BatchDb>(
                 .await,
             0,
             "kill {kill}: an unfinished batch migration is not recorded"
+        );
+        let status = table.with(settings()).status(db.pool()).await.expect("status");
+        let entry = &status.entries[1];
+        assert_eq!(entry.state, MigrationState::Pending, "in progress is not dirty");
+        let checkpoint = entry.batch.expect("status shows the checkpoint");
+        assert_eq!(
+            (checkpoint.batches as i64, checkpoint.rows as i64),
+            (done_batches, done_rows)
+        );
+        let plan = table.with(settings()).plan(db.pool()).await.expect("dry run");
+        let batch = plan.steps[0].batch.as_ref().expect("the dry run describes the batch");
+        assert_eq!(batch.size as i64, size);
+        if batch.total_query.is_some() {
+            assert_eq!(batch.total, Some((rows - done_rows) as u64), "the count query, run now");
+        }
+        assert_eq!(batch.checkpoint, Some(checkpoint));
+        assert_eq!(
+            db.count("SELECT count(*) FROM items WHERE n = 1").await,
+            done_rows,
+            "the dry run changed nothing"
         );
         eprintln!("kill {kill}: target batch {target}, checkpoint {done_batches} batches, {done_rows} rows");
         before = done_batches;

@@ -878,10 +878,10 @@ impl Set<'_, '_> {
         );
         let total = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
-            let mode = if step.no_transaction {
-                "statement by statement, no transaction"
-            } else {
-                "in one transaction"
+            let mode = match &step.batch {
+                Some(batch) => format!("in batches of {} rows, one transaction each", batch.size),
+                None if step.no_transaction => "statement by statement, no transaction".to_string(),
+                None => "in one transaction".to_string(),
             };
             let _ = writeln!(
                 out,
@@ -898,6 +898,9 @@ impl Set<'_, '_> {
             for statement in &step.statements {
                 let _ = writeln!(out, "{statement};");
             }
+            if let Some(batch) = &step.batch {
+                out.push_str(&batch_plan_text(&c, batch));
+            }
         }
         out
     }
@@ -909,6 +912,12 @@ impl Set<'_, '_> {
             .iter()
             .map(|e| {
                 let mut state = e.state.as_str().to_string();
+                if let Some(checkpoint) = e.batch {
+                    state = format!(
+                        "in progress ({} batches, {} rows done)",
+                        checkpoint.batches, checkpoint.rows
+                    );
+                }
                 if e.irreversible {
                     state.push_str(" (irreversible)");
                 }
@@ -1016,6 +1025,33 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     line(header.to_vec());
     for row in rows {
         line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// The dry run's lines about a batch migration, as comments.
+fn batch_plan_text(c: &str, batch: &crate::PlannedBatch) -> String {
+    let mut out = format!(
+        "{c} run again and again with :batch = {} until a batch changes no row\n",
+        batch.size
+    );
+    match (&batch.total_query, batch.total, &batch.total_error) {
+        (Some(query), Some(total), _) => {
+            let _ = writeln!(out, "{c} total: {total} rows to process now ({query})");
+        }
+        (Some(query), None, Some(err)) => {
+            let _ = writeln!(out, "{c} total: unknown now, `{query}` failed: {err}");
+        }
+        _ => {
+            let _ = writeln!(out, "{c} total: no migrate:total query");
+        }
+    }
+    if let Some(checkpoint) = batch.checkpoint {
+        let _ = writeln!(
+            out,
+            "{c} resumes from its checkpoint: {} batches, {} rows done",
+            checkpoint.batches, checkpoint.rows
+        );
     }
     out
 }

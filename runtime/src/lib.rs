@@ -43,11 +43,11 @@ pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use error::Error;
 pub use readiness::{Readiness, ReadinessState};
-pub use report::BatchProgress;
 pub use report::{
     AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress, ProgressEvent, Report, Status,
     StatusEntry, StepReport,
 };
+pub use report::{BatchProgress, PlannedBatch};
 pub use settings::Settings;
 pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

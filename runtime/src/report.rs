@@ -74,6 +74,25 @@ pub struct PlannedStep {
     pub no_transaction: bool,
     /// The statements exactly as they would be sent.
     pub statements: Vec<String>,
+    /// For a batch migration: its size, count query and what it returns now.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub batch: Option<PlannedBatch>,
+}
+
+/// What a dry run says about a batch migration (`migrate:batch`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PlannedBatch {
+    /// Rows per batch, bound to `:batch`.
+    pub size: u64,
+    /// The `migrate:total` count query, and what it returned.
+    pub total_query: Option<String>,
+    pub total: Option<u64>,
+    /// Why the count is missing when the query could not run (its table is
+    /// created by an earlier pending migration, say).
+    pub total_error: Option<String>,
+    /// Where an interrupted run left it.
+    pub checkpoint: Option<crate::backend::Checkpoint>,
 }
 
 /// Serialized as its `as_str()`: `"applied"`, `"pending"`, ...
@@ -113,6 +132,11 @@ pub struct StatusEntry {
     pub applied_at: Option<String>,
     pub execution_ms: Option<i64>,
     pub irreversible: bool,
+    /// A batch migration started and not finished (state `pending`, not
+    /// dirty): the batches and rows its checkpoint holds. The next run
+    /// resumes from there.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub batch: Option<crate::backend::Checkpoint>,
 }
 
 /// Every migration of the binary and the database, in version order.

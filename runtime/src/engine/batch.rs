@@ -11,7 +11,7 @@ use crate::backend::{Batch, Change, Checkpoint, Session};
 use crate::core::batch::BatchSpec;
 use crate::core::split::split;
 use crate::core::Language;
-use crate::report::{BatchProgress, ProgressEvent};
+use crate::report::{BatchProgress, MigrationState, Plan, PlannedBatch, ProgressEvent, Status};
 use crate::{Direction, Error, Migration};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,47 @@ fn progress(checkpoint: Checkpoint, resumed_at: u64, total: Option<u64>, elapsed
 }
 
 impl Engine<'_> {
+    /// A dry run's view of the batch migrations in `plan`: size, the count
+    /// query's answer now (read only), the checkpoint.
+    pub(super) async fn plan_batches(&self, session: &mut dyn Session, plan: &mut Plan) -> Result<(), Error> {
+        for step in &mut plan.steps {
+            let Some(migration) = self.find(step.version) else {
+                continue;
+            };
+            let Some(spec) = spec(migration, step.direction) else {
+                continue;
+            };
+            let (total, total_error) = match &spec.total {
+                Some(query) => match session.count_rows(query).await {
+                    Ok(total) => (Some(total), None),
+                    Err(err) => (None, Some(err.to_string())),
+                },
+                None => (None, None),
+            };
+            step.batch = Some(PlannedBatch {
+                size: spec.size,
+                total_query: spec.total.clone(),
+                total,
+                total_error,
+                checkpoint: session.read_checkpoint(migration.version).await?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds their checkpoint to the pending batch migrations of `status`.
+    pub(super) async fn read_checkpoints(&self, session: &mut dyn Session, status: &mut Status) -> Result<(), Error> {
+        for entry in &mut status.entries {
+            if entry.state != MigrationState::Pending {
+                continue;
+            }
+            if let Some(migration) = self.find(entry.version).filter(|m| spec(m, Direction::Up).is_some()) {
+                entry.batch = session.read_checkpoint(migration.version).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A replica that gave up waiting for the lock is told when the holder
     /// is running a batch migration, with its checkpoint: a backfill may
     /// hold the lock for an hour, and that is not a stuck process.

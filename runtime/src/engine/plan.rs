@@ -174,6 +174,7 @@ impl Engine<'_> {
                 .into_iter()
                 .map(|s| s.text.to_string())
                 .collect(),
+            batch: None,
         }
     }
 
@@ -184,13 +185,15 @@ impl Engine<'_> {
         let applied = self.read_only_rows(&mut *session).await?;
         self.verify(&applied)?;
         let dialect = session.dialect();
-        Ok(Plan {
+        let mut plan = Plan {
             steps: self
                 .pending(&applied, to)?
                 .into_iter()
                 .map(|m| self.planned(m, Direction::Up, dialect))
                 .collect(),
-        })
+        };
+        self.plan_batches(&mut *session, &mut plan).await?;
+        Ok(plan)
     }
 
     pub async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
@@ -219,6 +222,7 @@ impl Engine<'_> {
                     applied_at: None,
                     execution_ms: None,
                     irreversible: migration.irreversible,
+                    batch: None,
                 },
             );
         }
@@ -241,6 +245,7 @@ impl Engine<'_> {
                 applied_at: None,
                 execution_ms: None,
                 irreversible: false,
+                batch: None,
             });
             entry.state = state;
             entry.applied_at = Some(row.applied_at.clone());
@@ -254,7 +259,9 @@ impl Engine<'_> {
     pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
-        Ok(self.status_of(&applied))
+        let mut status = self.status_of(&applied);
+        self.read_checkpoints(&mut *session, &mut status).await?;
+        Ok(status)
     }
 
     /// Every problem at once: drift, missing, dirty, out of order, and a state
