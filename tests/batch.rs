@@ -457,3 +457,137 @@ mod mysql {
         killed_five_times_then_completed(&db, &MYSQL, 200_000, 5_000, "mysql::mysql_batch_child", &envs, true).await;
     }
 }
+
+/// The measurement behind BENCHMARKS.md ("Batch migrations"), run by hand:
+/// the 200,000-row backfill as one statement and as batches of 5,000, with
+/// a concurrent writer updating one random row at a time (autocommit); its
+/// longest wait is the longest it was blocked by the backfill's row locks.
+/// Ignored by default (no timing in CI):
+/// `cargo test --features postgres,mysql --test batch -- --ignored --nocapture measure`
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod measure {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Runs `backfill` while a writer updates random rows of `items`;
+    /// returns (wall time of the backfill, longest single write).
+    pub async fn with_writer<DB, F>(pool: &sqlx::Pool<DB>, rows: i64, backfill: F) -> (Duration, Duration)
+    where
+        DB: sqlx::Database,
+        for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+        F: std::future::Future<Output = ()>,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (pool, stop) = (pool.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut rng = Rng::seeded();
+                let mut longest = Duration::ZERO;
+                while !stop.load(Ordering::SeqCst) {
+                    let id = 1 + rng.below(rows as u64);
+                    let started = Instant::now();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "UPDATE items SET w = w + 1 WHERE id = {id}"
+                    )))
+                    .execute(&pool)
+                    .await
+                    .expect("the writer's update");
+                    longest = longest.max(started.elapsed());
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                longest
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        backfill.await;
+        let wall = started.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        (wall, writer.await.expect("writer"))
+    }
+
+    pub fn print(backend: &str, one: (Duration, Duration), batched: (Duration, Duration)) {
+        println!(
+            "\n{backend}: one statement: {:.2} s, writer waited at most {:.0} ms; \
+             batches of 5,000: {:.2} s, writer waited at most {:.0} ms",
+            one.0.as_secs_f64(),
+            one.1.as_secs_f64() * 1000.0,
+            batched.0.as_secs_f64(),
+            batched.1.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn measure_postgres_one_statement_against_batches() {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let server: PgConnectOptions = servers::server("TEST_POSTGRES_URL", "measure").expect("server");
+    let mut results = Vec::new();
+    for batched in [false, true] {
+        let name = support::unique_name("batch_measure");
+        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect");
+        POSTGRES.with(settings()).run_to(&pool, 1).await.expect("seed");
+        servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
+        let result = measure::with_writer(&pool, 200_000, async {
+            if batched {
+                POSTGRES.with(settings()).run_to(&pool, 2).await.expect("batches");
+            } else {
+                servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
+            }
+        })
+        .await;
+        assert_eq!(
+            servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
+            200_000
+        );
+        results.push(result);
+        pool.close().await;
+        servers::drop_database(&server, format!("DROP DATABASE IF EXISTS \"{name}\""), &name);
+    }
+    measure::print("PostgreSQL", results[0], results[1]);
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn measure_mysql_one_statement_against_batches() {
+    use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+    let server: MySqlConnectOptions = servers::server("TEST_MYSQL_URL", "measure").expect("server");
+    let mut results = Vec::new();
+    for batched in [false, true] {
+        let name = support::unique_name("batch_measure");
+        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(4)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect");
+        MYSQL.with(settings()).run_to(&pool, 1).await.expect("seed");
+        servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
+        let result = measure::with_writer(&pool, 200_000, async {
+            if batched {
+                MYSQL.with(settings()).run_to(&pool, 2).await.expect("batches");
+            } else {
+                servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
+            }
+        })
+        .await;
+        assert_eq!(
+            servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
+            200_000
+        );
+        results.push(result);
+        pool.close().await;
+        servers::drop_database(&server, format!("DROP DATABASE IF EXISTS `{name}`"), &name);
+    }
+    measure::print("MariaDB", results[0], results[1]);
+}
