@@ -1080,6 +1080,10 @@ struct ProgressPrinter<'a> {
     versions: &'a HashMap<i64, &'static str>,
     /// 1-based index of the step whose line is open; 0 when none.
     open: AtomicUsize,
+    /// A batch migration's live bar, on a terminal only (plain lines
+    /// otherwise, which logs and CI keep).
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    terminal: bool,
 }
 
 impl<'a> ProgressPrinter<'a> {
@@ -1087,6 +1091,8 @@ impl<'a> ProgressPrinter<'a> {
         ProgressPrinter {
             versions,
             open: AtomicUsize::new(0),
+            bar: std::sync::Mutex::new(None),
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
 
@@ -1114,10 +1120,18 @@ impl<'a> ProgressPrinter<'a> {
             if self.open.swap(0, Ordering::SeqCst) != 0 {
                 text.push('\n');
             }
+            if self.terminal {
+                print!("{text}");
+                self.draw_bar(&head, batch);
+                return;
+            }
             let _ = writeln!(text, "{head}: {}", batch_line(batch));
             print!("{text}");
             let _ = std::io::stdout().flush();
             return;
+        }
+        if let Some(bar) = self.bar.lock().ok().and_then(|mut bar| bar.take()) {
+            bar.finish_and_clear();
         }
         // Group mode reports only `Finished`: then the whole line is printed at once.
         let started = self.open.swap(0, Ordering::SeqCst) == p.index;
@@ -1136,6 +1150,34 @@ impl<'a> ProgressPrinter<'a> {
         let _ = std::io::stdout().flush();
     }
 
+    /// Moves the batch migration's bar to `batch` (created on the first
+    /// batch: a bar of `total` rows when the count query gave one, else a
+    /// spinner).
+    fn draw_bar(&self, head: &str, batch: &crate::BatchProgress) {
+        let Ok(mut slot) = self.bar.lock() else { return };
+        let bar = slot.get_or_insert_with(|| {
+            let bar = match batch.total {
+                Some(total) => indicatif::ProgressBar::new(total),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            let template = match batch.total {
+                Some(_) => "{prefix} [{bar:30}] {pos}/{len} rows {msg}",
+                None => "{prefix} {spinner} {pos} rows {msg}",
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(head.to_string());
+            bar
+        });
+        bar.set_position(batch.rows);
+        let mut message = format!("batch {}, {:.0} rows/s", batch.batches, batch.rate);
+        if let Some(eta) = batch.eta {
+            let _ = write!(message, ", ETA {}", format_duration(eta));
+        }
+        bar.set_message(message);
+    }
+
     /// Ends a line left open by an operation that stopped without a
     /// `Finished` or `Failed` event, so the error starts on its own line.
     fn interrupted(&self) {
@@ -1149,6 +1191,28 @@ impl<'a> ProgressPrinter<'a> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_batch_line_says_rows_total_rate_and_eta() {
+        let batch = crate::BatchProgress {
+            batches: 12,
+            rows: 60_000,
+            total: Some(200_000),
+            rate: 9_500.4,
+            eta: Some(Duration::from_secs(15)),
+        };
+        let line = batch_line(&batch);
+        assert!(
+            line.starts_with("batch 12: 60000/200000 rows (30%), 9500 rows/s, ETA "),
+            "{line}"
+        );
+        let open = crate::BatchProgress {
+            total: None,
+            eta: None,
+            ..batch
+        };
+        assert_eq!(batch_line(&open), "batch 12: 60000 rows, 9500 rows/s");
+    }
 
     #[test]
     fn the_command_lines_are_consistent() {
