@@ -899,7 +899,7 @@ impl Set<'_, '_> {
                 let _ = writeln!(out, "{statement};");
             }
             if let Some(batch) = &step.batch {
-                out.push_str(&batch_plan_text(&c, batch));
+                out.push_str(&batch_plan_text(c, batch));
             }
         }
         out
@@ -1061,7 +1061,7 @@ fn batch_plan_text(c: &str, batch: &crate::PlannedBatch) -> String {
 fn batch_line(batch: &crate::BatchProgress) -> String {
     let mut line = format!("batch {}: {}", batch.batches, batch.rows);
     if let Some(total) = batch.total {
-        let percent = if total > 0 { batch.rows * 100 / total } else { 100 };
+        let percent = (batch.rows * 100).checked_div(total).unwrap_or(100);
         let _ = write!(line, "/{total} rows ({percent}%)");
     } else {
         line.push_str(" rows");

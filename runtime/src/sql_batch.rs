@@ -244,7 +244,7 @@ where
         B::DB::count(&mut self.conn, query.to_string()).await.map_err(|err| {
             Error::database(
                 B::NAME,
-                &format!("counting the batch total with `{query}`"),
+                format!("counting the batch total with `{query}`"),
                 B::message(&err),
             )
         })
