@@ -224,6 +224,53 @@ mod tests {
         assert_eq!(BatchSpec::from_text("UPDATE t SET x = 1;", Language::Sql), Ok(None));
     }
 
+    /// A folder with one migration, `up` and `down` as its files.
+    fn scan_one(extension: &str, up: &str, down: &str) -> Vec<Problem> {
+        let dir = std::env::temp_dir().join(format!("em-batch-{}-{extension}-{}", std::process::id(), up.len()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("001_backfill.up.{extension}")), up).unwrap();
+        std::fs::write(dir.join(format!("001_backfill.down.{extension}")), down).unwrap();
+        let problems = match crate::scan(&dir) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        problems
+    }
+
+    #[test]
+    fn cypher_is_told_about_call_in_transactions_and_down_files_are_refused() {
+        let problems = scan_one(
+            "cypher",
+            "// migrate:batch size=100\nMATCH (n) WHERE n.x IS NULL WITH n LIMIT :batch SET n.x = 1;",
+            "MATCH (n) SET n.x = NULL;",
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.rule == Rule::Batch && p.message.contains("IN TRANSACTIONS")),
+            "{problems:?}"
+        );
+        let problems = scan_one(
+            "sql",
+            "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",
+            "-- migrate:batch size=100\nUPDATE t SET x = NULL LIMIT :batch;",
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.rule == Rule::Batch && p.message.contains("belongs in an up file")),
+            "{problems:?}"
+        );
+        let fine = scan_one(
+            "sql",
+            "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",
+            "UPDATE t SET x = NULL;",
+        );
+        assert!(fine.is_empty(), "{fine:?}");
+    }
+
     #[test]
     fn finds_the_placeholder_outside_strings_and_comments() {
         let s = "UPDATE t SET a = ':batch', b = x::batch -- :batch\n WHERE id IN (SELECT id LIMIT :batch) /* :batch */ AND :batches";
