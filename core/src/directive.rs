@@ -12,12 +12,24 @@ pub struct Header {
     /// `migrate:noop`: the file holds no statement on purpose (a version
     /// kept to align sets across databases); the build accepts it empty.
     pub noop: bool,
+    /// `migrate:batch size=N`: the arguments as written (checked by
+    /// `batch::BatchSpec::from_header`).
+    pub batch: Option<String>,
+    /// `migrate:total <query>`: the count query for a batch migration's progress.
+    pub total: Option<String>,
 }
 
 /// The directives this version understands. Anything else after `migrate:` is
 /// refused, so a typo such as `no-transacton` cannot silently run a file in a
 /// transaction it was meant to avoid.
-pub const DIRECTIVES: &[&str] = &["no-transaction", "irreversible", "allow-in-transaction", "noop"];
+pub const DIRECTIVES: &[&str] = &[
+    "no-transaction",
+    "irreversible",
+    "allow-in-transaction",
+    "noop",
+    "batch size=N",
+    "total <count query>",
+];
 
 /// Reads the header: the comment and blank lines before the first statement.
 /// Returns the header, or `(line number, directive)` of the first unknown
@@ -44,7 +56,11 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
                 "irreversible" => header.irreversible = true,
                 "allow-in-transaction" => header.allow_in_transaction = true,
                 "noop" => header.noop = true,
-                other => return Err((index + 1, other.to_string())),
+                other => match crate::batch::directive(other) {
+                    Some(crate::batch::Directive::Batch(args)) => header.batch = Some(args.to_string()),
+                    Some(crate::batch::Directive::Total(query)) => header.total = Some(query.to_string()),
+                    None => return Err((index + 1, other.to_string())),
+                },
             }
         } else if let Some(description) = comment.strip_prefix("description:") {
             let description = description.trim();

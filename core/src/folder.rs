@@ -28,6 +28,9 @@ pub enum Rule {
     /// A statement a database refuses, or ignores, inside a transaction, in a
     /// file that runs in one.
     NotInTransaction,
+    /// A `migrate:batch` file that is not one statement with `:batch`, a
+    /// positive size, in a transaction (core/src/batch.rs).
+    Batch,
 }
 
 /// One broken rule, with the file it concerns.
@@ -571,6 +574,7 @@ fn read_file(path: &Path, language: Language, problems: &mut Vec<Problem>) -> Op
 }
 
 fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
+    crate::batch::check(up, down, language, problems);
     let dialect = match language {
         // Emptiness does not depend on the SQL dialect's finer points.
         Language::Sql => Dialect::Postgres,

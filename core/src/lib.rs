@@ -5,6 +5,7 @@
 //! [`Migration`] values the macro emits. Keeping them together is what makes a
 //! build error, `cargo xtask validate` and the runtime agree on every rule.
 
+pub mod batch;
 mod checksum;
 mod directive;
 mod folder;

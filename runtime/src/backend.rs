@@ -101,6 +101,39 @@ pub enum ForeignColumn {
     Hex(&'static str),
 }
 
+/// A batch migration's checkpoint: what its committed batches did so far.
+/// Written in the same transaction as each batch, deleted in the one that
+/// records the migration applied (engine/batch.rs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Checkpoint {
+    pub batches: u64,
+    pub rows: u64,
+}
+
+/// One batch of a batch migration (`-- migrate:batch size=N`): run
+/// `statement` with `:batch` bound to `size`, in one transaction with the
+/// checkpoint; when it changes no row, record `change` instead.
+#[non_exhaustive]
+pub struct Batch<'a> {
+    pub change: &'a Change<'a>,
+    /// The file's one statement, `:batch` still in it.
+    pub statement: &'a str,
+    /// Its line in the file, for errors.
+    pub line: usize,
+    pub size: u64,
+    /// 1-based number of this batch, counting those before a resume.
+    pub number: u64,
+}
+
+/// What one batch did: the rows it changed (0: the migration is recorded
+/// applied) and the checkpoint after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchDone {
+    pub rows: u64,
+    pub checkpoint: Checkpoint,
+}
+
 /// One connection, for one operation. Every method leaves the database
 /// consistent when it fails.
 pub trait Session: Send {
@@ -178,6 +211,38 @@ pub trait Session: Send {
         let refused = Error::Unsupported {
             backend: self.backend(),
             what: "importing another tool's history".to_string(),
+        };
+        Box::pin(async move { Err(refused) })
+    }
+
+    /// Batch migrations (engine/batch.rs): the checkpoint of `version`, or
+    /// `None` (also when the checkpoint table does not exist: creates
+    /// nothing). Backends without batch support keep this default.
+    fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<Checkpoint>, Error>> {
+        let _ = version;
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Runs one batch in one transaction: the state check (`Conflict` when
+    /// another process moved it), the statement with the batch size bound,
+    /// and the checkpoint; a batch that changes no row records the change
+    /// (tracking, state, history) and deletes the checkpoint instead. On
+    /// failure the transaction rolls back and the checkpoint stays as it was.
+    fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>> {
+        let _ = batch;
+        let refused = Error::Unsupported {
+            backend: self.backend(),
+            what: "batch migrations (migrate:batch)".to_string(),
+        };
+        Box::pin(async move { Err(refused) })
+    }
+
+    /// The number a `migrate:total` count query returns.
+    fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
+        let _ = query;
+        let refused = Error::Unsupported {
+            backend: self.backend(),
+            what: "batch migrations (migrate:total)".to_string(),
         };
         Box::pin(async move { Err(refused) })
     }

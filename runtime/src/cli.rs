@@ -978,10 +978,10 @@ impl Set<'_, '_> {
         );
         let total = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
-            let mode = if step.no_transaction {
-                "statement by statement, no transaction"
-            } else {
-                "in one transaction"
+            let mode = match &step.batch {
+                Some(batch) => format!("in batches of {} rows, one transaction each", batch.size),
+                None if step.no_transaction => "statement by statement, no transaction".to_string(),
+                None => "in one transaction".to_string(),
             };
             let _ = writeln!(
                 out,
@@ -998,6 +998,9 @@ impl Set<'_, '_> {
             for statement in &step.statements {
                 let _ = writeln!(out, "{statement};");
             }
+            if let Some(batch) = &step.batch {
+                out.push_str(&batch_plan_text(c, batch));
+            }
         }
         out
     }
@@ -1009,6 +1012,12 @@ impl Set<'_, '_> {
             .iter()
             .map(|e| {
                 let mut state = e.state.as_str().to_string();
+                if let Some(checkpoint) = e.batch {
+                    state = format!(
+                        "in progress ({} batches, {} rows done)",
+                        checkpoint.batches, checkpoint.rows
+                    );
+                }
                 if e.irreversible {
                     state.push_str(" (irreversible)");
                 }
@@ -1126,6 +1135,50 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     out
 }
 
+/// The dry run's lines about a batch migration, as comments.
+fn batch_plan_text(c: &str, batch: &crate::PlannedBatch) -> String {
+    let mut out = format!(
+        "{c} run again and again with :batch = {} until a batch changes no row\n",
+        batch.size
+    );
+    match (&batch.total_query, batch.total, &batch.total_error) {
+        (Some(query), Some(total), _) => {
+            let _ = writeln!(out, "{c} total: {total} rows to process now ({query})");
+        }
+        (Some(query), None, Some(err)) => {
+            let _ = writeln!(out, "{c} total: unknown now, `{query}` failed: {err}");
+        }
+        _ => {
+            let _ = writeln!(out, "{c} total: no migrate:total query");
+        }
+    }
+    if let Some(checkpoint) = batch.checkpoint {
+        let _ = writeln!(
+            out,
+            "{c} resumes from its checkpoint: {} batches, {} rows done",
+            checkpoint.batches, checkpoint.rows
+        );
+    }
+    out
+}
+
+/// `batch 12: 60000/200000 rows (30%), 9500 rows/s, ETA 14 s`: one
+/// batch migration's progress, as plain text.
+fn batch_line(batch: &crate::BatchProgress) -> String {
+    let mut line = format!("batch {}: {}", batch.batches, batch.rows);
+    if let Some(total) = batch.total {
+        let percent = (batch.rows * 100).checked_div(total).unwrap_or(100);
+        let _ = write!(line, "/{total} rows ({percent}%)");
+    } else {
+        line.push_str(" rows");
+    }
+    let _ = write!(line, ", {:.0} rows/s", batch.rate);
+    if let Some(eta) = batch.eta {
+        let _ = write!(line, ", ETA {}", format_duration(eta));
+    }
+    line
+}
+
 /// Prints `[3/12] 003 add_index ... 12 ms` for each migration: the start of
 /// the line when it starts, so a long migration shows what it is waiting
 /// for, and the duration when it ends.
@@ -1133,6 +1186,10 @@ struct ProgressPrinter<'a> {
     versions: &'a HashMap<i64, &'static str>,
     /// 1-based index of the step whose line is open; 0 when none.
     open: AtomicUsize,
+    /// A batch migration's live bar, on a terminal only (plain lines
+    /// otherwise, which logs and CI keep).
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    terminal: bool,
 }
 
 impl<'a> ProgressPrinter<'a> {
@@ -1140,6 +1197,8 @@ impl<'a> ProgressPrinter<'a> {
         ProgressPrinter {
             versions,
             open: AtomicUsize::new(0),
+            bar: std::sync::Mutex::new(None),
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
 
@@ -1161,6 +1220,25 @@ impl<'a> ProgressPrinter<'a> {
             version_text(self.versions, p.version),
             p.name
         );
+        if let ProgressEvent::Batch(batch) = &p.event {
+            // A batch migration's lines follow its open head line; `Finished`
+            // then prints the head again with the duration.
+            if self.open.swap(0, Ordering::SeqCst) != 0 {
+                text.push('\n');
+            }
+            if self.terminal {
+                print!("{text}");
+                self.draw_bar(&head, batch);
+                return;
+            }
+            let _ = writeln!(text, "{head}: {}", batch_line(batch));
+            print!("{text}");
+            let _ = std::io::stdout().flush();
+            return;
+        }
+        if let Some(bar) = self.bar.lock().ok().and_then(|mut bar| bar.take()) {
+            bar.finish_and_clear();
+        }
         // Group mode reports only `Finished`: then the whole line is printed at once.
         let started = self.open.swap(0, Ordering::SeqCst) == p.index;
         let _ = match &p.event {
@@ -1172,9 +1250,38 @@ impl<'a> ProgressPrinter<'a> {
             ProgressEvent::Finished(d) => writeln!(text, "{head} ... {}", format_duration(*d)),
             ProgressEvent::Failed(d) if started => writeln!(text, "failed after {}", format_duration(*d)),
             ProgressEvent::Failed(d) => writeln!(text, "{head} ... failed after {}", format_duration(*d)),
+            ProgressEvent::Batch(_) => Ok(()),
         };
         print!("{text}");
         let _ = std::io::stdout().flush();
+    }
+
+    /// Moves the batch migration's bar to `batch` (created on the first
+    /// batch: a bar of `total` rows when the count query gave one, else a
+    /// spinner).
+    fn draw_bar(&self, head: &str, batch: &crate::BatchProgress) {
+        let Ok(mut slot) = self.bar.lock() else { return };
+        let bar = slot.get_or_insert_with(|| {
+            let bar = match batch.total {
+                Some(total) => indicatif::ProgressBar::new(total),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            let template = match batch.total {
+                Some(_) => "{prefix} [{bar:30}] {pos}/{len} rows {msg}",
+                None => "{prefix} {spinner} {pos} rows {msg}",
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(head.to_string());
+            bar
+        });
+        bar.set_position(batch.rows);
+        let mut message = format!("batch {}, {:.0} rows/s", batch.batches, batch.rate);
+        if let Some(eta) = batch.eta {
+            let _ = write!(message, ", ETA {}", format_duration(eta));
+        }
+        bar.set_message(message);
     }
 
     /// Ends a line left open by an operation that stopped without a
@@ -1190,6 +1297,28 @@ impl<'a> ProgressPrinter<'a> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_batch_line_says_rows_total_rate_and_eta() {
+        let batch = crate::BatchProgress {
+            batches: 12,
+            rows: 60_000,
+            total: Some(200_000),
+            rate: 9_500.4,
+            eta: Some(Duration::from_secs(15)),
+        };
+        let line = batch_line(&batch);
+        assert!(
+            line.starts_with("batch 12: 60000/200000 rows (30%), 9500 rows/s, ETA "),
+            "{line}"
+        );
+        let open = crate::BatchProgress {
+            total: None,
+            eta: None,
+            ..batch
+        };
+        assert_eq!(batch_line(&open), "batch 12: 60000 rows, 9500 rows/s");
+    }
 
     #[test]
     fn the_command_lines_are_consistent() {

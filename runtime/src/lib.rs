@@ -24,6 +24,8 @@ mod settings;
 pub mod snapshot;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod sql_batch;
 mod targets;
 mod tenants;
 
@@ -49,6 +51,7 @@ pub use report::{
     AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress,
     ProgressEvent, Report, Status, StatusEntry, StepReport,
 };
+pub use report::{BatchProgress, PlannedBatch};
 pub use settings::Settings;
 pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

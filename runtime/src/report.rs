@@ -74,6 +74,25 @@ pub struct PlannedStep {
     pub no_transaction: bool,
     /// The statements exactly as they would be sent.
     pub statements: Vec<String>,
+    /// For a batch migration: its size, count query and what it returns now.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub batch: Option<PlannedBatch>,
+}
+
+/// What a dry run says about a batch migration (`migrate:batch`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PlannedBatch {
+    /// Rows per batch, bound to `:batch`.
+    pub size: u64,
+    /// The `migrate:total` count query, and what it returned.
+    pub total_query: Option<String>,
+    pub total: Option<u64>,
+    /// Why the count is missing when the query could not run (its table is
+    /// created by an earlier pending migration, say).
+    pub total_error: Option<String>,
+    /// Where an interrupted run left it.
+    pub checkpoint: Option<crate::backend::Checkpoint>,
 }
 
 /// Serialized as its `as_str()`: `"applied"`, `"pending"`, ...
@@ -123,6 +142,11 @@ pub struct StatusEntry {
     /// A repeatable migration (`<name>.repeatable.sql`): `version` is its
     /// negative tracking key; `pending` when it changed since it was applied.
     pub repeatable: bool,
+    /// A batch migration started and not finished (state `pending`, not
+    /// dirty): the batches and rows its checkpoint holds. The next run
+    /// resumes from there.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub batch: Option<crate::backend::Checkpoint>,
 }
 
 /// What `baseline` or `import` recorded, or with a dry run would record:
@@ -245,4 +269,22 @@ pub enum ProgressEvent {
     Started,
     Finished(Duration),
     Failed(Duration),
+    /// A batch of a batch migration committed (after `Started`, before
+    /// `Finished`); its counts never go down.
+    Batch(BatchProgress),
+}
+
+/// Where a batch migration stands after a committed batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchProgress {
+    /// Batches and rows committed, counting those before a resume.
+    pub batches: u64,
+    pub rows: u64,
+    /// Rows done plus what the `migrate:total` query counted at the start
+    /// of this run, when the file has one.
+    pub total: Option<u64>,
+    /// Rows per second in this run.
+    pub rate: f64,
+    /// Time left at that rate, when the total is known.
+    pub eta: Option<Duration>,
 }

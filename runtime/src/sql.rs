@@ -684,7 +684,7 @@ type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
 /// The implementing type is also the session's backend-specific state (the
 /// lock held, a setting to restore).
 pub(crate) trait SqlBackend: Send + Sized + 'static {
-    type DB: TrackingIo;
+    type DB: TrackingIo + crate::sql_batch::CheckpointIo;
     const NAME: &'static str;
     const DIALECT: Dialect;
     const SQL: SqlDialect;
@@ -1024,6 +1024,21 @@ where
             };
             write.await.map_err(Self::db_err("recording migrations as applied"))
         })
+    }
+
+    fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<crate::backend::Checkpoint>, Error>> {
+        Box::pin(SqlSession::read_checkpoint(self, version))
+    }
+
+    fn run_batch<'a>(
+        &'a mut self,
+        batch: &'a crate::backend::Batch<'a>,
+    ) -> BoxFuture<'a, Result<crate::backend::BatchDone, Error>> {
+        Box::pin(SqlSession::run_batch(self, batch))
+    }
+
+    fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(SqlSession::count_rows(self, query))
     }
 
     fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {

@@ -204,10 +204,19 @@ impl Engine<'_> {
         );
         self.progress(index, total, migration, direction, ProgressEvent::Started);
         let started = Instant::now();
-        let result = session
-            .apply(&change, self.settings.lock_timeout)
-            .instrument(span.clone())
-            .await;
+        let result = match super::batch::spec(migration, direction) {
+            Some(spec) => {
+                self.apply_batches(session, &change, &spec, (index, total))
+                    .instrument(span.clone())
+                    .await
+            }
+            None => {
+                session
+                    .apply(&change, self.settings.lock_timeout)
+                    .instrument(span.clone())
+                    .await
+            }
+        };
         let duration = started.elapsed();
         match result {
             Ok(()) => {
@@ -262,6 +271,15 @@ impl Engine<'_> {
         pending: &[&'static Migration],
         report: &mut Report,
     ) -> Result<(), Error> {
+        if let Some(m) = pending.iter().find(|m| super::batch::spec(m, Direction::Up).is_some()) {
+            return Err(Error::InvalidSettings {
+                message: format!(
+                    "group mode runs everything in one transaction, but `{}` is a batch migration \
+                     (migrate:batch), which commits batch by batch",
+                    m.up.file
+                ),
+            });
+        }
         if let Some(m) = pending.iter().find(|m| m.up.no_transaction) {
             return Err(Error::InvalidSettings {
                 message: format!(

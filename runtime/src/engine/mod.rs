@@ -8,9 +8,11 @@
 //! - repair.rs: `force` and `forget`, which rewrite a record and run nothing;
 //! - adopt.rs: `baseline` and `import`, which record migrations as applied
 //!   without running them.
+//! - batch.rs: batch migrations, one batch per transaction with a checkpoint.
 
 mod adopt;
 mod apply;
+mod batch;
 mod plan;
 mod repair;
 
@@ -177,7 +179,9 @@ impl Engine<'_> {
     /// is released again when that fails. After `Ok`, the caller hands its
     /// result to [`Engine::release`].
     async fn lock(&self, session: &mut dyn Session) -> Result<(), Error> {
-        session.lock(self.settings.lock_timeout).await?;
+        if let Err(err) = session.lock(self.settings.lock_timeout).await {
+            return Err(self.explain_lock_timeout(session, err).await);
+        }
         match session.prepare().await {
             Ok(()) => Ok(()),
             Err(err) => self.release(session, Err(err)).await,

@@ -197,6 +197,7 @@ impl Engine<'_> {
                 .into_iter()
                 .map(|s| s.text.to_string())
                 .collect(),
+            batch: None,
         }
     }
 
@@ -207,13 +208,15 @@ impl Engine<'_> {
         let applied = self.read_only_rows(&mut *session).await?;
         self.verify(&applied)?;
         let dialect = session.dialect();
-        Ok(Plan {
+        let mut plan = Plan {
             steps: self
                 .pending(&applied, to)?
                 .into_iter()
                 .map(|m| self.planned(m, Direction::Up, dialect))
                 .collect(),
-        })
+        };
+        self.plan_batches(&mut *session, &mut plan).await?;
+        Ok(plan)
     }
 
     pub async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
@@ -246,6 +249,7 @@ impl Engine<'_> {
                     baseline: None,
                     noop: is_noop(migration),
                     repeatable: migration.version < 0,
+                    batch: None,
                 },
             );
         }
@@ -275,6 +279,7 @@ impl Engine<'_> {
                     baseline: None,
                     noop: false,
                     repeatable: row.version < 0,
+                    batch: None,
                 });
             entry.state = state;
             entry.applied_at = Some(row.applied_at.clone());
@@ -292,6 +297,7 @@ impl Engine<'_> {
         };
         let mut status = self.status_of(&applied);
         Self::mark_baselined(&mut status, &session.read_history().await?);
+        self.read_checkpoints(&mut *session, &mut status).await?;
         Ok(status)
     }
 

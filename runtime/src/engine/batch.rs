@@ -1,0 +1,208 @@
+//! Batch migrations (`-- migrate:batch size=N`, core/src/batch.rs): the
+//! file's one statement runs again and again, one batch per transaction
+//! with its checkpoint, until a batch changes no row; that last, empty
+//! batch records the migration applied. A run killed in between leaves the
+//! checkpoint (batches and rows committed) and no tracking row: the next
+//! run resumes, and since the statement selects only unprocessed rows,
+//! nothing is processed twice. The migration lock is held throughout.
+
+use super::Engine;
+use crate::backend::{Batch, Change, Checkpoint, Session};
+use crate::core::batch::BatchSpec;
+use crate::core::split::split;
+use crate::core::Language;
+use crate::report::{BatchProgress, MigrationState, Plan, PlannedBatch, ProgressEvent, Status};
+use crate::{Direction, Error, Migration};
+use std::time::{Duration, Instant};
+
+/// The batch directive of a migration's up file, if it has one. The build
+/// checked it, so a malformed one (impossible from the macro) reads as none.
+pub(crate) fn spec(migration: &Migration, direction: Direction) -> Option<BatchSpec> {
+    if direction != Direction::Up {
+        return None;
+    }
+    BatchSpec::from_text(migration.up.text, Language::Sql).ok().flatten()
+}
+
+/// Rows per second and time left, from what this run did since it started.
+fn progress(checkpoint: Checkpoint, resumed_at: u64, total: Option<u64>, elapsed: Duration) -> BatchProgress {
+    let done_here = checkpoint.rows.saturating_sub(resumed_at) as f64;
+    let rate = if elapsed.as_secs_f64() > 0.0 {
+        done_here / elapsed.as_secs_f64()
+    } else {
+        0.0
+    };
+    let eta = total.and_then(|total| {
+        let left = total.saturating_sub(checkpoint.rows) as f64;
+        (rate > 0.0).then(|| Duration::from_secs_f64(left / rate))
+    });
+    BatchProgress {
+        batches: checkpoint.batches,
+        rows: checkpoint.rows,
+        total,
+        rate,
+        eta,
+    }
+}
+
+impl Engine<'_> {
+    /// A dry run's view of the batch migrations in `plan`: size, the count
+    /// query's answer now (read only), the checkpoint.
+    pub(super) async fn plan_batches(&self, session: &mut dyn Session, plan: &mut Plan) -> Result<(), Error> {
+        for step in &mut plan.steps {
+            let Some(migration) = self.find(step.version) else {
+                continue;
+            };
+            let Some(spec) = spec(migration, step.direction) else {
+                continue;
+            };
+            let (total, total_error) = match &spec.total {
+                Some(query) => match session.count_rows(query).await {
+                    Ok(total) => (Some(total), None),
+                    Err(err) => (None, Some(err.to_string())),
+                },
+                None => (None, None),
+            };
+            step.batch = Some(PlannedBatch {
+                size: spec.size,
+                total_query: spec.total.clone(),
+                total,
+                total_error,
+                checkpoint: session.read_checkpoint(migration.version).await?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds their checkpoint to the pending batch migrations of `status`.
+    pub(super) async fn read_checkpoints(&self, session: &mut dyn Session, status: &mut Status) -> Result<(), Error> {
+        for entry in &mut status.entries {
+            if entry.state != MigrationState::Pending {
+                continue;
+            }
+            if let Some(migration) = self.find(entry.version).filter(|m| spec(m, Direction::Up).is_some()) {
+                entry.batch = session.read_checkpoint(migration.version).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A replica that gave up waiting for the lock is told when the holder
+    /// is running a batch migration, with its checkpoint: a backfill may
+    /// hold the lock for an hour, and that is not a stuck process.
+    pub(super) async fn explain_lock_timeout(&self, session: &mut dyn Session, err: Error) -> Error {
+        let Error::LockTimeout {
+            backend,
+            waited,
+            holder,
+        } = err
+        else {
+            return err;
+        };
+        let mut running = Vec::new();
+        for migration in self.migrations.iter().filter(|m| spec(m, Direction::Up).is_some()) {
+            if let Ok(Some(checkpoint)) = session.read_checkpoint(migration.version).await {
+                running.push(format!(
+                    "batch migration {} `{}` is in progress ({} batches, {} rows done)",
+                    migration.version, migration.name, checkpoint.batches, checkpoint.rows
+                ));
+            }
+        }
+        let holder = match (holder, running.is_empty()) {
+            (holder, true) => holder,
+            (Some(holder), false) => Some(format!("{holder}; {}", running.join("; "))),
+            (None, false) => Some(format!("a process whose {}", running.join("; "))),
+        };
+        Error::LockTimeout {
+            backend,
+            waited,
+            holder,
+        }
+    }
+
+    /// Runs `change`, a batch migration, to its end (see the module docs).
+    pub(super) async fn apply_batches(
+        &self,
+        session: &mut dyn Session,
+        change: &Change<'_>,
+        spec: &BatchSpec,
+        step: (usize, usize),
+    ) -> Result<(), Error> {
+        let migration = change.migration;
+        let statements = split(migration.up.text, session.dialect());
+        let [statement] = statements.as_slice() else {
+            return Err(Error::InvalidSettings {
+                message: format!(
+                    "`{}`: a batch migration holds exactly one statement, this file splits into {} as {} reads it",
+                    migration.up.file,
+                    statements.len(),
+                    session.backend()
+                ),
+            });
+        };
+        let resumed = session.read_checkpoint(migration.version).await?.unwrap_or_default();
+        let total = match &spec.total {
+            Some(query) => Some(resumed.rows + session.count_rows(query).await?),
+            None => None,
+        };
+        if resumed.batches > 0 {
+            tracing::info!(
+                version = migration.version,
+                batches = resumed.batches,
+                rows = resumed.rows,
+                "resuming batch migration from its checkpoint"
+            );
+        }
+        let started = Instant::now();
+        let mut number = resumed.batches;
+        loop {
+            number += 1;
+            let batch = Batch {
+                change,
+                statement: statement.text,
+                line: statement.line,
+                size: spec.size,
+                number,
+            };
+            let done = session.run_batch(&batch).await?;
+            if done.rows == 0 {
+                tracing::info!(
+                    version = migration.version,
+                    batches = done.checkpoint.batches,
+                    rows = done.checkpoint.rows,
+                    "batch migration complete"
+                );
+                return Ok(());
+            }
+            let event = progress(done.checkpoint, resumed.rows, total, started.elapsed());
+            tracing::info!(
+                version = migration.version,
+                batch = event.batches,
+                rows = event.rows,
+                total = event.total,
+                rate = event.rate as u64,
+                eta_s = event.eta.map(|eta| eta.as_secs()),
+                "batch committed"
+            );
+            self.progress(step.0, step.1, migration, Direction::Up, ProgressEvent::Batch(event));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_and_eta_count_this_run_only() {
+        let p = progress(
+            Checkpoint { batches: 3, rows: 300 },
+            100,
+            Some(1000),
+            Duration::from_secs(2),
+        );
+        assert_eq!(p.rate, 100.0);
+        assert_eq!(p.eta, Some(Duration::from_secs(7)));
+        assert_eq!(progress(Checkpoint::default(), 0, None, Duration::ZERO).eta, None);
+    }
+}

@@ -1,0 +1,593 @@
+//! Batch migrations (`-- migrate:batch size=N`) on real databases: a
+//! backfill killed with SIGKILL at a random batch five times, then run to
+//! its end, processes every row exactly once; progress never goes back; a
+//! failing batch stops the run, names the batch and keeps the checkpoint.
+//!
+//! The fixtures' statement adds 1 to a counter of rows whose counter is 0,
+//! so a row processed twice would end at 2. SQLite: 50,000 rows in batches
+//! of 1,000; PostgreSQL (`TEST_POSTGRES_URL`) and MariaDB/MySQL
+//! (`TEST_MYSQL_URL`): 200,000 rows in batches of 5,000.
+
+#[macro_use]
+mod support;
+mod servers;
+
+use embedded_migrations::backend::Database;
+use embedded_migrations::{embed_migrations, MigrationState, Migrations, Progress, ProgressEvent, Settings, Sql};
+use servers::{spawn_child, Rng};
+use std::io::{BufRead, BufReader};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_CHILD";
+const PAUSE_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_PAUSE";
+const KILLS: usize = 5;
+
+#[cfg(feature = "sqlite")]
+static SQLITE: Migrations = embed_migrations!("tests/fixtures/batch_sqlite");
+#[cfg(feature = "sqlite")]
+static SQLITE_FAILING: Migrations = embed_migrations!("tests/fixtures/batch_sqlite_failing");
+#[cfg(feature = "postgres")]
+static POSTGRES: Migrations = embed_migrations!("tests/fixtures/batch_postgres");
+#[cfg(feature = "mysql")]
+static MYSQL: Migrations = embed_migrations!("tests/fixtures/batch_mysql");
+
+fn settings() -> Settings {
+    Settings::default().lock_timeout(Duration::from_secs(60))
+}
+
+/// In a child: runs `table`, printing `BATCH <n>` after each committed
+/// batch, for the parent to kill it at.
+async fn child_run<P: Database<Language = Sql>>(table: &Migrations, pool: &P) {
+    let progress = |p: &Progress| {
+        if let ProgressEvent::Batch(batch) = &p.event {
+            println!("\nBATCH {}", batch.batches);
+            if std::env::var(PAUSE_ENV).is_ok() {
+                // Holding the lock mid-backfill until the parent kills us.
+                std::thread::sleep(Duration::from_secs(30));
+            }
+        }
+    };
+    let report = table
+        .with(settings())
+        .on_progress(&progress)
+        .run(pool)
+        .await
+        .unwrap_or_else(|err| panic!("child run: {err}"));
+    servers::report_applied(&report);
+}
+
+/// Starts the child `entry` and SIGKILLs it once it reports a batch at or
+/// past `target`. Panics when the child ends first: the kill must land
+/// mid-backfill.
+fn kill_at_batch(entry: &str, envs: &[(&str, String)], target: u64) {
+    let mut child = spawn_child(entry, envs);
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reached = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("child stdout");
+        if let Some(n) = line.strip_prefix("BATCH ").and_then(|n| n.trim().parse::<u64>().ok()) {
+            if n >= target {
+                child.kill().expect("SIGKILL the child");
+                reached = Some(n);
+                break;
+            }
+        }
+    }
+    let status = child.wait().expect("child exit");
+    assert!(
+        reached.is_some(),
+        "the child ended ({status}) before batch {target}: the kill did not land mid-backfill"
+    );
+}
+
+/// What the scenario reads from a database, whatever it is.
+trait BatchDb {
+    type Pool: Database<Language = Sql>;
+    fn pool(&self) -> &Self::Pool;
+    async fn count(&self, sql: &str) -> i64;
+    /// `(batches, rows)` of the checkpoint of version 2, if any.
+    async fn checkpoint(&self) -> Option<(i64, i64)>;
+}
+
+/// Kills a child at a random batch `KILLS` times, checking after each kill
+/// that the checkpoint and the rows agree and that the migration is not
+/// recorded, then runs to the end in this process: every row once, the
+/// migration after it applied, progress monotonic.
+async fn killed_five_times_then_completed<D: BatchDb>(
+    db: &D,
+    table: &Migrations,
+    rows: i64,
+    size: i64,
+    entry: &str,
+    envs: &[(&str, String)],
+    lock_held: bool,
+) {
+    let mut rng = Rng::seeded();
+    let batches = (rows + size - 1) / size;
+    let mut before = 0i64;
+    for kill in 1..=KILLS {
+        // A target leaving room for the kills still to come.
+        let room = (batches - before - 2) / (KILLS - kill + 1) as i64;
+        let target = before + 1 + rng.below(room.max(1) as u64) as i64;
+        kill_at_batch(entry, envs, target as u64);
+        let (done_batches, done_rows) = db.checkpoint().await.expect("a checkpoint after the kill");
+        assert!(
+            done_batches >= target && done_batches < batches,
+            "kill {kill}: checkpoint at batch {done_batches}, target {target}, of {batches}"
+        );
+        assert_eq!(
+            db.count("SELECT count(*) FROM items WHERE n = 1").await,
+            done_rows,
+            "kill {kill}: the checkpoint counts exactly the rows processed"
+        );
+        assert_eq!(db.count("SELECT count(*) FROM items WHERE n > 1").await, 0);
+        assert_eq!(
+            db.count("SELECT count(*) FROM _embedded_migrations WHERE version >= 2")
+                .await,
+            0,
+            "kill {kill}: an unfinished batch migration is not recorded"
+        );
+        let status = table.with(settings()).status(db.pool()).await.expect("status");
+        let entry = &status.entries[1];
+        assert_eq!(entry.state, MigrationState::Pending, "in progress is not dirty");
+        let checkpoint = entry.batch.expect("status shows the checkpoint");
+        assert_eq!(
+            (checkpoint.batches as i64, checkpoint.rows as i64),
+            (done_batches, done_rows)
+        );
+        let plan = table.with(settings()).plan(db.pool()).await.expect("dry run");
+        let batch = plan.steps[0].batch.as_ref().expect("the dry run describes the batch");
+        assert_eq!(batch.size as i64, size);
+        if batch.total_query.is_some() {
+            assert_eq!(batch.total, Some((rows - done_rows) as u64), "the count query, run now");
+        }
+        assert_eq!(batch.checkpoint, Some(checkpoint));
+        assert_eq!(
+            db.count("SELECT count(*) FROM items WHERE n = 1").await,
+            done_rows,
+            "the dry run changed nothing"
+        );
+        eprintln!("kill {kill}: target batch {target}, checkpoint {done_batches} batches, {done_rows} rows");
+        before = done_batches;
+    }
+
+    if lock_held {
+        // A second replica booting during the backfill gives up its wait
+        // for the lock saying why: the batch migration and its checkpoint.
+        let mut paused = envs.to_vec();
+        paused.push((PAUSE_ENV, "1".to_string()));
+        let mut child = spawn_child(entry, &paused);
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        assert!(
+            lines.any(|line| line.expect("child stdout").starts_with("BATCH ")),
+            "the child ran a batch"
+        );
+        let err = table
+            .with(Settings::default().lock_timeout(Duration::from_millis(500)))
+            .run(db.pool())
+            .await
+            .expect_err("the child holds the lock")
+            .to_string();
+        child.kill().expect("SIGKILL the child");
+        let _ = child.wait();
+        assert!(err.contains("batch migration 2 `backfill` is in progress ("), "{err}");
+        before = db.checkpoint().await.expect("a checkpoint").0;
+    }
+
+    let events = Mutex::new(Vec::new());
+    let progress = |p: &Progress| {
+        if let ProgressEvent::Batch(batch) = &p.event {
+            events.lock().unwrap().push(*batch);
+        }
+    };
+    let report = table
+        .with(settings())
+        .on_progress(&progress)
+        .run(db.pool())
+        .await
+        .expect("the resumed run completes");
+    let versions: Vec<i64> = report.steps.iter().map(|s| s.version).collect();
+    assert_eq!(versions, [2, 3], "the batch migration, then the one after it");
+    assert_eq!(db.count("SELECT count(*) FROM items WHERE n = 1").await, rows);
+    assert_eq!(db.count("SELECT count(*) FROM items WHERE n <> 1").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations_batch").await, 0);
+
+    let events = events.into_inner().unwrap();
+    assert_eq!(
+        events.first().map(|e| e.batches),
+        Some(before as u64 + 1),
+        "resumed after the checkpoint"
+    );
+    for pair in events.windows(2) {
+        assert!(
+            pair[1].batches > pair[0].batches && pair[1].rows > pair[0].rows,
+            "{pair:?}"
+        );
+    }
+    let last = events.last().expect("batches in the resumed run");
+    assert_eq!(last.rows, rows as u64, "rows counted across kills add up to the table");
+    if let Some(total) = last.total {
+        assert_eq!(total, rows as u64, "the total is the rows done plus the count query's");
+        assert!(events.iter().all(|e| e.total == Some(total)));
+        assert_eq!(last.eta, Some(Duration::ZERO));
+    }
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use std::path::PathBuf;
+
+    const PATH_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_SQLITE";
+
+    pub struct SqliteDb {
+        pub pool: SqlitePool,
+    }
+
+    pub async fn open(path: &PathBuf) -> SqliteDb {
+        let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+        SqliteDb {
+            pool: SqlitePool::connect_with(options).await.expect("open sqlite file"),
+        }
+    }
+
+    pub fn fresh_path(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join("embedded-migrations-tests");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(format!("{}.db", support::unique_name(test)));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    impl BatchDb for SqliteDb {
+        type Pool = SqlitePool;
+        fn pool(&self) -> &SqlitePool {
+            &self.pool
+        }
+        async fn count(&self, sql: &str) -> i64 {
+            servers::count(&self.pool, sql.to_string()).await
+        }
+        async fn checkpoint(&self) -> Option<(i64, i64)> {
+            sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
+                .fetch_optional(&self.pool)
+                .await
+                .expect("read the checkpoint")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_batch_child() {
+        let Ok(path) = std::env::var(PATH_ENV) else { return };
+        let db = open(&PathBuf::from(path)).await;
+        child_run(&SQLITE, &db.pool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_backfill_killed_five_times_processes_each_row_once() {
+        let path = fresh_path("batch_kill");
+        let db = open(&path).await;
+        let envs = [(PATH_ENV, path.display().to_string()), (CHILD_ENV, "1".to_string())];
+        killed_five_times_then_completed(&db, &SQLITE, 50_000, 1_000, "sqlite::sqlite_batch_child", &envs, false).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_failing_batch_names_the_batch_and_keeps_the_checkpoint() {
+        let path = fresh_path("batch_failing");
+        let db = open(&path).await;
+        let err = SQLITE_FAILING
+            .run(&db.pool)
+            .await
+            .expect_err("the 8th batch fails")
+            .to_string();
+        assert!(err.contains("batch 8 failed"), "{err}");
+        assert!(err.contains("keeps the 7 batches (7000 rows)"), "{err}");
+        assert!(err.contains("002_backfill.up.sql"), "{err}");
+        assert_eq!(db.checkpoint().await, Some((7, 7000)));
+        assert_eq!(db.count("SELECT count(*) FROM items WHERE n = 1").await, 7000);
+        assert_eq!(
+            db.count("SELECT count(*) FROM _embedded_migrations").await,
+            1,
+            "only the migration before it is recorded"
+        );
+        assert_eq!(
+            db.count("SELECT count(*) FROM sqlite_master WHERE name = 'after_batch'")
+                .await,
+            0,
+            "the run stopped at the failing migration"
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+    const URL_ENV: &str = "TEST_POSTGRES_URL";
+    const DB_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_PG_DB";
+
+    pub struct PgDb {
+        pool: PgPool,
+        name: String,
+        server: PgConnectOptions,
+    }
+
+    async fn connect(server: &PgConnectOptions, name: &str) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(server.clone().database(name))
+            .await
+            .expect("connect to the test database")
+    }
+
+    impl Drop for PgDb {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                servers::drop_database(
+                    &self.server,
+                    format!("DROP DATABASE IF EXISTS \"{}\"", self.name),
+                    &self.name,
+                );
+            }
+        }
+    }
+
+    impl BatchDb for PgDb {
+        type Pool = PgPool;
+        fn pool(&self) -> &PgPool {
+            &self.pool
+        }
+        async fn count(&self, sql: &str) -> i64 {
+            servers::count(&self.pool, sql.to_string()).await
+        }
+        async fn checkpoint(&self) -> Option<(i64, i64)> {
+            sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
+                .fetch_optional(&self.pool)
+                .await
+                .expect("read the checkpoint")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_batch_child() {
+        let Ok(name) = std::env::var(DB_ENV) else { return };
+        let server: PgConnectOptions = servers::server(URL_ENV, "postgres_batch_child").expect("server");
+        child_run(&POSTGRES, &connect(&server, &name).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_backfill_killed_five_times_processes_each_row_once() {
+        let Some(server) = servers::server::<PgConnectOptions>(URL_ENV, "postgres_batch_kill") else {
+            return;
+        };
+        let name = support::unique_name("batch_kill");
+        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
+        let db = PgDb {
+            pool: connect(&server, &name).await,
+            name: name.clone(),
+            server,
+        };
+        let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
+        killed_five_times_then_completed(
+            &db,
+            &POSTGRES,
+            200_000,
+            5_000,
+            "postgres::postgres_batch_child",
+            &envs,
+            true,
+        )
+        .await;
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+
+    const URL_ENV: &str = "TEST_MYSQL_URL";
+    const DB_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_MYSQL_DB";
+
+    pub struct MyDb {
+        pool: MySqlPool,
+        name: String,
+        server: MySqlConnectOptions,
+    }
+
+    async fn connect(server: &MySqlConnectOptions, name: &str) -> MySqlPool {
+        MySqlPoolOptions::new()
+            .max_connections(3)
+            .connect_with(server.clone().database(name))
+            .await
+            .expect("connect to the test database")
+    }
+
+    impl Drop for MyDb {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                servers::drop_database(
+                    &self.server,
+                    format!("DROP DATABASE IF EXISTS `{}`", self.name),
+                    &self.name,
+                );
+            }
+        }
+    }
+
+    impl BatchDb for MyDb {
+        type Pool = MySqlPool;
+        fn pool(&self) -> &MySqlPool {
+            &self.pool
+        }
+        async fn count(&self, sql: &str) -> i64 {
+            servers::count(&self.pool, sql.to_string()).await
+        }
+        async fn checkpoint(&self) -> Option<(i64, i64)> {
+            sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
+                .fetch_optional(&self.pool)
+                .await
+                .expect("read the checkpoint")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql_batch_child() {
+        let Ok(name) = std::env::var(DB_ENV) else { return };
+        let server: MySqlConnectOptions = servers::server(URL_ENV, "mysql_batch_child").expect("server");
+        child_run(&MYSQL, &connect(&server, &name).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql_backfill_killed_five_times_processes_each_row_once() {
+        let Some(server) = servers::server::<MySqlConnectOptions>(URL_ENV, "mysql_batch_kill") else {
+            return;
+        };
+        let name = support::unique_name("batch_kill");
+        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
+        let db = MyDb {
+            pool: connect(&server, &name).await,
+            name: name.clone(),
+            server,
+        };
+        let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
+        killed_five_times_then_completed(&db, &MYSQL, 200_000, 5_000, "mysql::mysql_batch_child", &envs, true).await;
+    }
+}
+
+/// The measurement behind BENCHMARKS.md ("Batch migrations"), run by hand:
+/// the 200,000-row backfill as one statement and as batches of 5,000, with
+/// a concurrent writer updating one random row at a time (autocommit); its
+/// longest wait is the longest it was blocked by the backfill's row locks.
+/// Ignored by default (no timing in CI):
+/// `cargo test --features postgres,mysql --test batch -- --ignored --nocapture measure`
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod measure {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Runs `backfill` while a writer updates random rows of `items`;
+    /// returns (wall time of the backfill, longest single write).
+    pub async fn with_writer<DB, F>(pool: &sqlx::Pool<DB>, rows: i64, backfill: F) -> (Duration, Duration)
+    where
+        DB: sqlx::Database,
+        for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+        F: std::future::Future<Output = ()>,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (pool, stop) = (pool.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut rng = Rng::seeded();
+                let mut longest = Duration::ZERO;
+                while !stop.load(Ordering::SeqCst) {
+                    let id = 1 + rng.below(rows as u64);
+                    let started = Instant::now();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "UPDATE items SET w = w + 1 WHERE id = {id}"
+                    )))
+                    .execute(&pool)
+                    .await
+                    .expect("the writer's update");
+                    longest = longest.max(started.elapsed());
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                longest
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        backfill.await;
+        let wall = started.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        (wall, writer.await.expect("writer"))
+    }
+
+    pub fn print(backend: &str, one: (Duration, Duration), batched: (Duration, Duration)) {
+        println!(
+            "\n{backend}: one statement: {:.2} s, writer waited at most {:.0} ms; \
+             batches of 5,000: {:.2} s, writer waited at most {:.0} ms",
+            one.0.as_secs_f64(),
+            one.1.as_secs_f64() * 1000.0,
+            batched.0.as_secs_f64(),
+            batched.1.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn measure_postgres_one_statement_against_batches() {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let server: PgConnectOptions = servers::server("TEST_POSTGRES_URL", "measure").expect("server");
+    let mut results = Vec::new();
+    for batched in [false, true] {
+        let name = support::unique_name("batch_measure");
+        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect");
+        POSTGRES.with(settings()).run_to(&pool, 1).await.expect("seed");
+        servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
+        let result = measure::with_writer(&pool, 200_000, async {
+            if batched {
+                POSTGRES.with(settings()).run_to(&pool, 2).await.expect("batches");
+            } else {
+                servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
+            }
+        })
+        .await;
+        assert_eq!(
+            servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
+            200_000
+        );
+        results.push(result);
+        pool.close().await;
+        servers::drop_database(&server, format!("DROP DATABASE IF EXISTS \"{name}\""), &name);
+    }
+    measure::print("PostgreSQL", results[0], results[1]);
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn measure_mysql_one_statement_against_batches() {
+    use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+    let server: MySqlConnectOptions = servers::server("TEST_MYSQL_URL", "measure").expect("server");
+    let mut results = Vec::new();
+    for batched in [false, true] {
+        let name = support::unique_name("batch_measure");
+        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(4)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connect");
+        MYSQL.with(settings()).run_to(&pool, 1).await.expect("seed");
+        servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
+        let result = measure::with_writer(&pool, 200_000, async {
+            if batched {
+                MYSQL.with(settings()).run_to(&pool, 2).await.expect("batches");
+            } else {
+                servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
+            }
+        })
+        .await;
+        assert_eq!(
+            servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
+            200_000
+        );
+        results.push(result);
+        pool.close().await;
+        servers::drop_database(&server, format!("DROP DATABASE IF EXISTS `{name}`"), &name);
+    }
+    measure::print("MariaDB", results[0], results[1]);
+}
