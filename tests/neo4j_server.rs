@@ -541,11 +541,14 @@ async fn child_process_entry() {
         }
         "crash" => {
             let settings = Settings::default().lock_timeout(CHILD_LOCK_TIMEOUT);
+            let began = now_ms();
             CRASH
                 .with(settings)
                 .run(&graph)
                 .await
                 .unwrap_or_else(|err| panic!("child run: {err}"));
+            // The parent's calibration run reads when the run itself began and ended.
+            println!("\nCHILD-SPAN {began} {}", now_ms());
         }
         "long" => {
             let settings = Settings::default().lock_timeout(CHILD_LOCK_TIMEOUT);
@@ -720,12 +723,24 @@ async fn sigkill_at_random_moments_leaves_tracking_and_graph_in_agreement() {
     let mut recorded_at_kill = [0usize; 5];
     let mut dirty_rounds = 0;
     const ROUNDS: usize = 20;
+    // One child run to the end first: how long after its spawn the run
+    // begins, and how long it lasts, on this machine under its current load.
+    wipe(graph).await;
+    let spawned = now_ms();
+    let output = spawn_child("child_process_entry", &[(ROLE_ENV, "crash".into())])
+        .wait_with_output()
+        .expect("the calibration child");
+    assert!(output.status.success(), "calibration child failed: {output:?}");
+    let (began, ended) = child_span(&output);
+    let (to_start, run) = (began.saturating_sub(spawned), ended.saturating_sub(began).max(1));
+    eprintln!("calibration: the run begins {to_start} ms after the spawn and lasts {run} ms");
     for round in 0..ROUNDS {
         wipe(graph).await;
         let mut child = spawn_child("child_process_entry", &[(ROLE_ENV, "crash".into())]);
-        // Process start to the last commit takes about 1.5 s here; kill
-        // anywhere in it, including before the first statement.
-        tokio::time::sleep(Duration::from_millis(300 + rng.below(1500))).await;
+        // Kill anywhere from a little before the run begins to a little
+        // after it ends, as measured above.
+        let window = run + run / 5 + to_start / 5;
+        tokio::time::sleep(Duration::from_millis(to_start * 4 / 5 + rng.below(window))).await;
         let _ = child.kill();
         let _ = child.wait();
 
