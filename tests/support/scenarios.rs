@@ -1,6 +1,6 @@
 //! The Foundation's runtime rules, written once for every SQL backend.
 
-use super::fixtures::{BASE, DRIFTED, FAILING, GAPPED, IRREVERSIBLE, SHORT};
+use super::fixtures::{BASE, DRIFTED, FAILING, FAILING_BATCH, GAPPED, IRREVERSIBLE, SHORT};
 use super::TestDb;
 use embedded_migrations::{Direction, Error, MigrationState, Settings};
 
@@ -198,6 +198,84 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
             .await
             .expect_err("a dirty migration stops the next run");
         assert!(matches!(again, Error::Dirty { version: 2, .. }), "{again}");
+    }
+}
+
+/// Where a migration's statements are sent to the database at once
+/// (transactional files on SQLite and PostgreSQL), a failure is still named
+/// as precisely as when they go one by one: the migration, the statement,
+/// the line it starts on and the database's own message; and nothing of the
+/// migration, its statements or its tracking row, is left behind. Group mode
+/// (one batch for every pending migration) names it the same way.
+pub async fn batched_failure_names_its_statement_and_line<D: TestDb>(db: &D) {
+    let check = |err: &Error| match err {
+        Error::MigrationFailed {
+            version,
+            file,
+            statement,
+            line,
+            message,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!(*version, 2, "{err}");
+            assert_eq!(file, "002_fill_a_then_fail.up.sql");
+            assert_eq!(statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')", "{err}");
+            assert_eq!(*line, 10, "{err}");
+            let lower = message.to_lowercase();
+            assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
+            assert_eq!(*rolled_back, D::TRANSACTIONAL_DDL, "{err}");
+        }
+        other => panic!("expected a failed migration, got {other}"),
+    };
+    if D::TRANSACTIONAL_DDL {
+        let group = FAILING_BATCH
+            .with(Settings::default().group(true))
+            .run(db.pool())
+            .await
+            .expect_err("002 fails in the group");
+        check(&group);
+        let tables = db.tables().await;
+        assert!(!has(&tables, "a") && !has(&tables, "e"), "the group left {tables:?}");
+    }
+    let err = FAILING_BATCH.run(db.pool()).await.expect_err("002 fails");
+    check(&err);
+    let tables = db.tables().await;
+    assert!(has(&tables, "a"), "001 stays applied");
+    assert!(!has(&tables, "f"), "003 never ran");
+    let history = FAILING_BATCH.history(db.pool()).await.expect("history");
+    let failure = history
+        .iter()
+        .rev()
+        .find(|h| h.version == 2)
+        .expect("the failure is in history");
+    assert!(!failure.success);
+    let status = FAILING_BATCH.status(db.pool()).await.expect("status");
+    assert_eq!(status.entries[0].state, MigrationState::Applied);
+    if D::TRANSACTIONAL_DDL {
+        assert_eq!(
+            db.count(&format!("SELECT count(*) FROM {TRACKING}")).await,
+            1,
+            "only 001 is recorded"
+        );
+        assert_eq!(
+            db.count("SELECT count(*) FROM a").await,
+            0,
+            "002's rows are rolled back"
+        );
+        assert!(!has(&tables, "e"), "002's CREATE TABLE is rolled back");
+        assert_eq!(status.entries[1].state, MigrationState::Pending);
+        assert_eq!((status.applied_count(), status.current_version()), (1, 1));
+        assert_eq!(
+            db.count(&format!("SELECT applied_count FROM {TRACKING}_state")).await,
+            1,
+            "the state row is 001's"
+        );
+    } else {
+        // Statement by statement in autocommit: what ran before the failure
+        // stays, and the migration is marked dirty.
+        assert_eq!(db.count("SELECT count(*) FROM a").await, 3);
+        assert_eq!(status.entries[1].state, MigrationState::Dirty);
     }
 }
 
