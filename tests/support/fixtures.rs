@@ -13,9 +13,5 @@ pub static SHORT: Migrations = embed_migrations!("tests/fixtures/short");
 pub static GAPPED: Migrations = embed_migrations!("tests/fixtures/gapped");
 /// 002 creates table `c`, then fails on its second statement.
 pub static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
-/// 002 writes rows over several lines and statements (comments with `;`
-/// in them, a line comment right before a `;`), then fails at line 10 on a
-/// duplicate key, before one more statement; 003 creates `f`.
-pub static FAILING_BATCH: Migrations = embed_migrations!("tests/fixtures/failing_batch");
 /// 002's down file says `migrate:irreversible`.
 pub static IRREVERSIBLE: Migrations = embed_migrations!("tests/fixtures/irreversible");

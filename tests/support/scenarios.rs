@@ -1,8 +1,14 @@
 //! The Foundation's runtime rules, written once for every SQL backend.
 
-use super::fixtures::{BASE, DRIFTED, FAILING, FAILING_BATCH, GAPPED, IRREVERSIBLE, SHORT};
+use super::fixtures::{BASE, DRIFTED, FAILING, GAPPED, IRREVERSIBLE, SHORT};
 use super::TestDb;
-use embedded_migrations::{Direction, Error, MigrationState, Settings};
+use embedded_migrations::{embed_migrations, Direction, Error, MigrationState, Migrations, Settings};
+
+/// 002 writes rows over several lines and statements (comments with `;`
+/// in them, a line comment right before a `;`), then fails at line 10 on a
+/// duplicate key, before one more statement; 003 creates `f`. (Here, not
+/// in fixtures.rs, which tests/engine.rs shares without using it.)
+static FAILING_BATCH: Migrations = embed_migrations!("tests/fixtures/failing_batch");
 
 const TRACKING: &str = "_embedded_migrations";
 
