@@ -357,6 +357,12 @@ impl TrackingSql {
                 self.history
             )
         };
+        // Clocks read at millisecond precision and rounded differently can
+        // put the end a millisecond before the start: never below zero.
+        let duration = match self.dialect {
+            SqlDialect::Postgres => format!("GREATEST(0, {duration})"),
+            SqlDialect::Sqlite | SqlDialect::MySql => format!("max(0, {duration})"),
+        };
         let record = match &change.record {
             Some(row) => format!(
                 "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) \

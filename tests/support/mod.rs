@@ -69,6 +69,7 @@ macro_rules! backend_scenarios {
             out_of_order_migrations,
             failure_midway_rolls_back_and_is_not_recorded,
             batched_failure_names_its_statement_and_line,
+            tracking_values_are_stored_exactly,
             down_and_down_to_revert_in_reverse_order,
             irreversible_refuses_before_changing_anything,
             plans_change_nothing,

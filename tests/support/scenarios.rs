@@ -285,6 +285,26 @@ pub async fn batched_failure_names_its_statement_and_line<D: TestDb>(db: &D) {
     }
 }
 
+/// The tracking writes travel as literal SQL inside the batch: a value with
+/// quotes, backslashes, a `;` and comment markers is stored exactly.
+pub async fn tracking_values_are_stored_exactly<D: TestDb>(db: &D) {
+    BASE.run(db.pool()).await.expect("run");
+    let reason = "it's a \\ test; -- not a comment /* nor this */ $$ 'quoted' \\'";
+    BASE.with(Settings::default())
+        .reason(reason)
+        .down(db.pool(), 1)
+        .await
+        .expect("down 1");
+    let history = BASE.history(db.pool()).await.expect("history");
+    let last = history.last().expect("a history row");
+    assert_eq!((last.version, last.direction), (3, Direction::Down));
+    assert_eq!(last.reason.as_deref(), Some(reason));
+    assert!(history.iter().all(|h| h.success && h.duration_ms >= 0), "{history:?}");
+    BASE.validate(db.pool())
+        .await
+        .expect("the state row agrees with the rows");
+}
+
 pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
     BASE.run(db.pool()).await.expect("run");
     let report = BASE.down(db.pool(), 1).await.expect("down 1");
