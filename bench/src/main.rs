@@ -190,10 +190,9 @@ fn main() {
     // run's session on a database) must not stop the benchmark.
     let drop_all = || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let dropped = rt.block_on(tokio::time::timeout(
-            std::time::Duration::from_secs(60),
-            work::drop_databases("bench_"),
-        ));
+        let dropped = rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(60), work::drop_databases("bench_")).await
+        });
         if dropped.is_err() {
             eprintln!("   dropping the bench_ databases took over 60 s; going on");
         }
