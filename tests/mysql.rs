@@ -105,6 +105,7 @@ impl TestDb for MyDb {
 }
 
 backend_scenarios!(MyDb);
+sql_scenarios!(MyDb);
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 
 /// A view and a function (SQLite: a trigger) as repeatable migrations, their

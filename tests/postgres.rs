@@ -130,6 +130,7 @@ impl TestDb for PgDb {
 }
 
 backend_scenarios!(PgDb);
+sql_scenarios!(PgDb);
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 
 /// A view and a function (SQLite: a trigger) as repeatable migrations, their
@@ -602,4 +603,70 @@ async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
         return;
     };
     servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
+}
+
+static BATCH_FAILING: Migrations = embed_migrations!("tests/fixtures/postgres_batch_failing");
+static BATCH_POSITION: Migrations = embed_migrations!("tests/fixtures/postgres_batch_position");
+
+/// A transactional file goes to the server as one multi-statement query; a
+/// failure is located by replaying it statement by statement in a
+/// transaction that is rolled back. The sequence proves both happened (a
+/// rollback does not undo `nextval`: the file's one call ran twice), and
+/// the error is what the statement alone gives: its text, its line, the
+/// server's message with SQLSTATE and detail. Nothing is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_batch_is_replayed_to_name_the_statement_with_sqlstate_and_detail() {
+    let Some(db) = PgDb::create("batch_failing").await else {
+        return;
+    };
+    let err = BATCH_FAILING.run(&db.pool).await.expect_err("002 fails");
+    match &err {
+        Error::MigrationFailed {
+            version: 2,
+            statement,
+            line,
+            message,
+            rolled_back: true,
+            ..
+        } => {
+            assert_eq!(statement, "INSERT INTO items (id, qty)\nVALUES (2,\n        0)");
+            assert_eq!(*line, 5);
+            assert!(
+                message.contains("items_qty_check") && message.contains("SQLSTATE 23514"),
+                "{message}"
+            );
+            assert!(message.contains("detail: Failing row contains (2, 0)"), "{message}");
+        }
+        other => panic!("expected 002 to fail, got {other}"),
+    }
+    assert_eq!(
+        db.count("SELECT last_value FROM calls").await,
+        2,
+        "the batch, then the replay"
+    );
+    assert!(!db.exists("public", "items").await, "002 is rolled back");
+    assert!(db.exists("public", "calls").await, "001 stays");
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 1);
+    assert_eq!(
+        db.count("SELECT applied_count FROM _embedded_migrations_state").await,
+        1
+    );
+
+    // An error with a position points at its line inside the statement.
+    let err = BATCH_POSITION
+        .with(Settings::default().table("position_migrations"))
+        .run(&db.pool)
+        .await
+        .expect_err("001 fails");
+    match &err {
+        Error::MigrationFailed { line, message, .. } => {
+            assert_eq!(*line, 5, "{err}");
+            assert!(
+                message.contains("nmae") && message.contains("SQLSTATE 42703"),
+                "{message}"
+            );
+        }
+        other => panic!("expected 001 to fail, got {other}"),
+    }
+    assert!(!db.exists("public", "parts").await);
 }

@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::io;
+use crate::real::Dialect;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,13 +87,17 @@ pub fn write_if_changed(path: &Path, content: &str) -> io::Result<bool> {
 /// format: missing or different files are written, others left alone, and
 /// files that do not belong are removed.
 pub fn write_migrations(dir: &Path, tool: Tool, n: usize) -> io::Result<()> {
+    let all = (1..=n).flat_map(|i| files(tool, i, &format!("t_{i}"), up_sql(i))).collect();
+    write_folder(dir, all)
+}
+
+/// Makes `dir` hold exactly `files` (name, content).
+pub fn write_folder(dir: &Path, files: Vec<(String, String)>) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut wanted = std::collections::BTreeSet::new();
-    for i in 1..=n {
-        for (file, content) in files(tool, i, &format!("t_{i}"), up_sql(i)) {
-            write_if_changed(&dir.join(&file), &content)?;
-            wanted.insert(file);
-        }
+    for (file, content) in files {
+        write_if_changed(&dir.join(&file), &content)?;
+        wanted.insert(file);
     }
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -114,11 +119,17 @@ impl Layout {
     pub fn generated(&self) -> PathBuf {
         self.bench.join("generated")
     }
-    pub fn app_dir(&self, tool: Tool, n: usize) -> PathBuf {
-        self.generated().join("apps").join(format!("{}_{n}", tool.name()))
+    /// The app of `tool` over N migrations of W1's workload, or with `real`,
+    /// of the realistic workload in that dialect.
+    pub fn app_dir(&self, tool: Tool, n: usize, real: Option<Dialect>) -> PathBuf {
+        self.generated().join("apps").join(self.app_bin(tool, n, real))
     }
-    pub fn app_bin(&self, tool: Tool, n: usize) -> String {
-        format!("app-{}-{n}", tool.name())
+    pub fn app_bin(&self, tool: Tool, n: usize, real: Option<Dialect>) -> String {
+        match real {
+            None => format!("app-{}-{n}", tool.name()),
+            // Short: it ends up in database names (63 characters at most).
+            Some(d) => format!("app-{}-r{}-{n}", tool.name(), &d.name()[..1]),
+        }
     }
     pub fn w3_dir(&self, tool: Tool) -> PathBuf {
         self.generated().join("w3").join(tool.name())
@@ -144,11 +155,14 @@ const TO_RUNTIME: &str = "../../../../runtime";
 /// recompiles refinery's 2,000-migration expansion (15 minutes here). The bench's
 /// lock file is copied in (same versions), the release profile and target dir are
 /// the bench's (same artifacts).
-pub fn write_app(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
-    let dir = layout.app_dir(tool, n);
+pub fn write_app(layout: &Layout, tool: Tool, n: usize, real: Option<Dialect>) -> io::Result<PathBuf> {
+    let dir = layout.app_dir(tool, n, real);
     let embed = dir.join("embed");
-    write_migrations(&embed.join("migrations"), tool, n)?;
-    let bin = layout.app_bin(tool, n);
+    match real {
+        None => write_migrations(&embed.join("migrations"), tool, n)?,
+        Some(d) => write_folder(&embed.join("migrations"), crate::real::files(tool, d, n))?,
+    }
+    let bin = layout.app_bin(tool, n, real);
     let (embed_deps, embed_lib, app_deps, call) = match tool {
         Tool::Sqlx => (
             "sqlx = { version = \"=0.9.0\", default-features = false, features = [\"migrate\", \"macros\"] }\n".to_string(),
@@ -163,13 +177,13 @@ pub fn write_app(layout: &Layout, tool: Tool, n: usize) -> io::Result<PathBuf> {
             format!("embedded_migrations_bench::work::main_refinery(embed::migrations::runner, {n});"),
         ),
         Tool::Ours => (
-            format!("embedded-migrations = {{ path = \"../{TO_RUNTIME}\", default-features = false, features = [\"sqlite\", \"postgres\"] }}\n"),
+            format!("embedded-migrations = {{ path = \"../{TO_RUNTIME}\", default-features = false, features = [\"sqlite\", \"postgres\", \"mysql\"] }}\n"),
             "pub static M: embedded_migrations::Migrations = embedded_migrations::embed_migrations!(\"migrations\");\n".to_string(),
             ", features = [\"ours\"]".to_string(),
             format!("embedded_migrations_bench::work::main_ours(&embed::M, {n});"),
         ),
     };
-    let embed_name = format!("embed-{}-{n}", tool.name());
+    let embed_name = format!("embed-{}", &bin[4..]);
     write_if_changed(
         &embed.join("Cargo.toml"),
         &format!(

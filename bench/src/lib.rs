@@ -8,5 +8,6 @@
 //! line per measured series for the harness to collect.
 
 pub mod gen;
+pub mod real;
 pub mod stats;
 pub mod work;

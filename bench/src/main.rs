@@ -1,14 +1,17 @@
 //! The harness: generate, build, run, and print one table.
 //!
 //! ```text
-//! harness [--tools ours,sqlx,refinery] [--n 500,2000] [--backends sqlite,postgres]
+//! harness [--tools ours,sqlx,refinery] [--n 500,2000] [--backends sqlite,postgres,mysql]
 //!         [--w1 5] [--w2 20] [--w3-reps 3] [--no-w3] [--no-md] [--reuse-w1w2]
+//!         [--real-n 200] [--real sqlite,postgres,mysql] [--no-real] [--no-w1w2]
+//! R is the realistic workload (src/real.rs), W1 reps each, interleaved.
 //! `--reuse-w1w2` takes W1/W2 from the last run's generated/results.json.
 //! ```
 //! `bash bench/run.sh` runs it with the defaults. The generated crates share
 //! bench/target with the harness; CARGO_TARGET_DIR must not point elsewhere.
 
 use embedded_migrations_bench::gen::{self, Layout, Tool};
+use embedded_migrations_bench::real::Dialect;
 use embedded_migrations_bench::stats::{fmt_bytes, fmt_secs, median, min, Series};
 use embedded_migrations_bench::work;
 use std::collections::BTreeMap;
@@ -26,19 +29,25 @@ struct Opts {
     w3: bool,
     md: bool,
     reuse: bool,
+    real_n: usize,
+    real: Vec<Dialect>,
+    w1w2: bool,
 }
 
 fn parse_opts() -> Opts {
     let mut o = Opts {
         tools: Tool::ALL.to_vec(),
         ns: vec![500, 2000],
-        backends: vec!["sqlite".into(), "postgres".into()],
+        backends: vec!["sqlite".into(), "postgres".into(), "mysql".into()],
         w1: 5,
         w2: 20,
         w3_reps: 3,
         w3: true,
         md: true,
         reuse: false,
+        real_n: 200,
+        real: Dialect::ALL.to_vec(),
+        w1w2: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -58,6 +67,15 @@ fn parse_opts() -> Opts {
             "--no-w3" => o.w3 = false,
             "--no-md" => o.md = false,
             "--reuse-w1w2" => o.reuse = true,
+            "--real-n" => o.real_n = val().parse().unwrap_or_else(|_| die("bad --real-n")),
+            "--real" => {
+                o.real = val()
+                    .split(',')
+                    .map(|s| Dialect::parse(s).unwrap_or_else(|| die(&format!("unknown database {s}"))))
+                    .collect()
+            }
+            "--no-real" => o.real.clear(),
+            "--no-w1w2" => o.w1w2 = false,
             "-h" | "--help" => {
                 println!("{}", include_str!("main.rs").lines().take(8).collect::<Vec<_>>().join("\n"));
                 std::process::exit(0);
@@ -124,75 +142,111 @@ fn main() {
     let mut series: Vec<Series> = Vec::new();
 
     // 1. Generate and build one app per tool and N (smallest first: refinery's
-    //    2,000-migration expansion is the slow one).
-    let mut built: Vec<(Tool, usize)> = Vec::new();
+    //    2,000-migration expansion is the slow one), and one per tool and
+    //    database for the realistic workload (none of refinery on MySQL: it
+    //    has no async MySQL driver that builds with this sqlx).
+    let mut built: Vec<(Tool, usize, Option<Dialect>)> = Vec::new();
     if opts.reuse {
         let text = std::fs::read_to_string(layout.generated().join("results.json")).unwrap_or_else(|_| die("no results.json"));
         series = serde_json::from_str(&text).unwrap_or_else(|_| die("bad results.json"));
     }
-    let mut order: Vec<(Tool, usize)> =
-        opts.ns.iter().flat_map(|&n| opts.tools.iter().map(move |&t| (t, n))).collect();
-    order.sort_by_key(|&(t, n)| (n, t == Tool::Refinery));
+    let runs_on = |tool: Tool, backend: &str| !(tool == Tool::Refinery && backend == "mysql");
+    let mut order: Vec<(Tool, usize, Option<Dialect>)> = Vec::new();
+    if opts.w1w2 {
+        order.extend(opts.ns.iter().flat_map(|&n| opts.tools.iter().map(move |&t| (t, n, None))));
+    }
+    if opts.real_n > 0 {
+        for &d in &opts.real {
+            order.extend(opts.tools.iter().filter(|&&t| runs_on(t, d.name())).map(|&t| (t, opts.real_n, Some(d))));
+        }
+    }
+    order.sort_by_key(|&(t, n, real)| (n, t == Tool::Refinery, real.is_some()));
     if opts.reuse {
         order.clear();
     }
-    for (tool, n) in order {
-        let dir = gen::write_app(&layout, tool, n).expect("write app");
-        eprintln!("== build {} (N={n}) ...", layout.app_bin(tool, n));
+    for (tool, n, real) in order {
+        let dir = gen::write_app(&layout, tool, n, real).expect("write app");
+        let bin = layout.app_bin(tool, n, real);
+        eprintln!("== build {bin} ...");
         match cargo_build(&layout, &dir) {
             Ok(secs) => {
                 eprintln!("   {}", fmt_secs(secs));
-                build_times.push((layout.app_bin(tool, n), secs));
-                built.push((tool, n));
+                build_times.push((bin, secs));
+                built.push((tool, n, real));
             }
             Err(e) => {
                 eprintln!("   FAILED:\n{e}");
-                failures.push(format!("build of {} failed", layout.app_bin(tool, n)));
+                failures.push(format!("build of {bin} failed"));
             }
         }
     }
 
-    // 2. W1 and W2, interleaved: round r runs one W1 repetition of every tool
-    //    (the order rotating), and the last round also runs W2, so a slow spell
-    //    of the shared disk hits every tool alike. PostgreSQL databases are
-    //    dropped between blocks, never right before a timed run.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    for backend in &opts.backends {
-        if backend == "postgres" && !opts.reuse {
-            rt.block_on(work::drop_databases("bench_"));
+    // 2. R, W1 and W2, interleaved: round r runs one repetition of every tool
+    //    (the order rotating), and the last round of W1 also runs W2, so a
+    //    slow spell of the shared disk hits every tool alike. PostgreSQL and
+    //    MySQL databases are dropped between blocks, never right before a
+    //    timed run.
+    // A fresh runtime per drop, bounded: a drop that cannot finish (another
+    // run's session on a database) must not stop the benchmark.
+    let drop_all = || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let dropped = rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(60), work::drop_databases("bench_")).await
+        });
+        if dropped.is_err() {
+            eprintln!("   dropping the bench_ databases took over 60 s; going on");
         }
-        for &n in &opts.ns {
-            if opts.reuse {
-                continue;
-            }
-            let tools: Vec<Tool> = opts.tools.iter().copied().filter(|&t| built.contains(&(t, n))).collect();
-            for round in 0..opts.w1 {
-                let last = round + 1 == opts.w1;
-                for k in 0..tools.len() {
-                    let tool = tools[(k + round) % tools.len()];
-                    let bin = bin_path(&layout, &layout.app_bin(tool, n));
-                    eprintln!("== {} {backend} round {}/{}", layout.app_bin(tool, n), round + 1, opts.w1);
-                    let w2 = if last { opts.w2 } else { 0 };
-                    let out = Command::new(&bin)
-                        .args([backend.as_str(), "1", &w2.to_string(), "keep"])
-                        .stderr(Stdio::inherit())
-                        .output()
-                        .expect("run app");
-                    if !out.status.success() {
-                        failures.push(format!("{} {backend} round {round} failed ({})", layout.app_bin(tool, n), out.status));
-                    }
-                    for line in String::from_utf8_lossy(&out.stdout).lines() {
-                        match serde_json::from_str::<Series>(line) {
-                            Ok(x) => merge(&mut series, x),
-                            Err(_) => eprintln!("   {line}"),
-                        }
+    };
+    let mut blocks: Vec<(String, usize, Option<Dialect>)> = Vec::new();
+    if opts.w1w2 {
+        for backend in &opts.backends {
+            blocks.extend(opts.ns.iter().map(|&n| (backend.clone(), n, None)));
+        }
+    }
+    if opts.real_n > 0 {
+        blocks.extend(opts.real.iter().map(|&d| (d.name().to_string(), opts.real_n, Some(d))));
+    }
+    if opts.reuse {
+        blocks.clear();
+    }
+    for (backend, n, real) in blocks {
+        if backend != "sqlite" {
+            drop_all();
+        }
+        let tools: Vec<Tool> = opts
+            .tools
+            .iter()
+            .copied()
+            .filter(|&t| built.contains(&(t, n, real)) && runs_on(t, &backend))
+            .collect();
+        for round in 0..opts.w1 {
+            let last = round + 1 == opts.w1 && real.is_none();
+            for k in 0..tools.len() {
+                let tool = tools[(k + round) % tools.len()];
+                let name = layout.app_bin(tool, n, real);
+                let bin = bin_path(&layout, &name);
+                eprintln!("== {name} {backend} round {}/{}", round + 1, opts.w1);
+                let w2 = if last { opts.w2 } else { 0 };
+                let out = Command::new(&bin)
+                    .args([backend.as_str(), "1", &w2.to_string(), "keep"])
+                    .env("BENCH_WORKLOAD", if real.is_some() { "R" } else { "W1" })
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .expect("run app");
+                if !out.status.success() {
+                    failures.push(format!("{name} {backend} round {round} failed ({})", out.status));
+                }
+                for line in String::from_utf8_lossy(&out.stdout).lines() {
+                    match serde_json::from_str::<Series>(line) {
+                        Ok(x) => merge(&mut series, x),
+                        Err(_) => eprintln!("   {line}"),
                     }
                 }
             }
-            if backend == "postgres" && !opts.reuse {
-                rt.block_on(work::drop_databases("bench_"));
-            }
         }
+    }
+    if opts.backends.iter().any(|b| b != "sqlite") && !opts.reuse {
+        drop_all();
     }
 
     // 3. W3.
@@ -268,15 +322,22 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
     }
     let tools_w1 = ["ours", "ours (group)", "sqlx", "refinery", "refinery (grouped)"];
     let tools_w2 = ["ours", "sqlx", "refinery"];
-    for workload in ["W1", "W2"] {
-        for backend in &opts.backends {
-            for &n in &opts.ns {
+    let _ = opts;
+    let backend_rank = |b: &str| ["sqlite", "postgres", "mysql"].iter().position(|x| *x == b).unwrap_or(9);
+    for workload in ["R", "W1", "W2"] {
+        let mut keys: Vec<(String, usize)> =
+            series.iter().filter(|x| x.workload == workload).map(|x| (x.backend.clone(), x.n)).collect();
+        keys.sort_by_key(|(b, n)| (backend_rank(b), *n));
+        keys.dedup();
+        for (backend, n) in keys {
+            let backend = &backend;
+            {
                 let ours = idx.get(&(workload.to_string(), backend.clone(), n, "ours".to_string())).map(|x| median(&x.samples));
-                let list: &[&str] = if workload == "W1" { &tools_w1 } else { &tools_w2 };
+                let list: &[&str] = if workload == "W2" { &tools_w2 } else { &tools_w1 };
                 for &tool in list {
                     let Some(x) = idx.get(&(workload.to_string(), backend.clone(), n, tool.to_string())) else { continue };
                     let med = median(&x.samples);
-                    let per = if workload == "W1" { fmt_secs(med / n as f64) } else { String::new() };
+                    let per = if workload == "W2" { String::new() } else { fmt_secs(med / n as f64) };
                     let ratio = ours.map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
                     let mut note = x.note.clone();
                     if workload == "W2" {

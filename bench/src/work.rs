@@ -29,11 +29,13 @@ const PG_HOST: &str = "127.0.0.1";
 const PG_PORT: u16 = 5432;
 const PG_USER: &str = "postgres";
 const WARMUP: usize = 3;
+const MY_URL: &str = "mysql://root@127.0.0.1:3306";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+    MySql,
 }
 
 impl Backend {
@@ -41,6 +43,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
         }
     }
 }
@@ -50,6 +53,8 @@ impl Backend {
 pub enum Loc {
     Sqlite(PathBuf),
     Postgres(String),
+    /// A MySQL/MariaDB database (no refinery driver here: see BENCHMARKS.md).
+    MySql(String),
 }
 
 impl Loc {
@@ -81,6 +86,7 @@ pub trait Target: Sized {
 pub enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
 }
 
 type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
@@ -107,6 +113,7 @@ async fn open_pool(loc: &Loc) -> Result<Pool> {
                 .connect(&Loc::sqlx_pg_url(db))
                 .await?,
         ),
+        Loc::MySql(db) => Pool::MySql(PoolOptions::new().max_connections(4).connect(&format!("{MY_URL}/{db}")).await?),
     })
 }
 
@@ -134,6 +141,9 @@ macro_rules! pool_target_methods {
                 Pool::Postgres(p) => {
                     let _: (i32,) = sqlx::query_as("SELECT 1").fetch_one(p).await?;
                 }
+                Pool::MySql(p) => {
+                    let _: (i64,) = sqlx::query_as("SELECT 1").fetch_one(p).await?;
+                }
             }
             Ok(())
         }
@@ -142,6 +152,7 @@ macro_rules! pool_target_methods {
             Ok(match &self.0.pool {
                 Pool::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
                 Pool::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
+                Pool::MySql(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
             })
         }
         async fn last_value(&mut self, n: usize) -> Result<String> {
@@ -149,12 +160,14 @@ macro_rules! pool_target_methods {
             Ok(match &self.0.pool {
                 Pool::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
                 Pool::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
+                Pool::MySql(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
             })
         }
         async fn close(self) {
             match self.0.pool {
                 Pool::Sqlite(p) => p.close().await,
                 Pool::Postgres(p) => p.close().await,
+                Pool::MySql(p) => p.close().await,
             }
         }
     };
@@ -170,6 +183,7 @@ fn sqlx_run(pool: &Pool) -> RunFuture<'_> {
         match pool {
             Pool::Sqlite(p) => m.run(p).await?,
             Pool::Postgres(p) => m.run(p).await?,
+            Pool::MySql(p) => m.run(p).await?,
         }
         Ok(())
     })
@@ -230,6 +244,7 @@ impl Target for RefineryTarget {
                 });
                 RefineryConn::Postgres(client, handle)
             }
+            Loc::MySql(_) => return Err("refinery has no async MySQL driver compatible with this build".into()),
         };
         Ok(RefineryTarget { conn, runner, grouped })
     }
@@ -333,6 +348,7 @@ mod ours {
                     Pool::Postgres(p) => {
                         m.run(p).await?;
                     }
+                    Pool::MySql(_) => return Err("group mode does not run on MySQL".into()),
                 }
             } else {
                 match pool {
@@ -340,6 +356,9 @@ mod ours {
                         m.run(p).await?;
                     }
                     Pool::Postgres(p) => {
+                        m.run(p).await?;
+                    }
+                    Pool::MySql(p) => {
                         m.run(p).await?;
                     }
                 }
@@ -374,8 +393,11 @@ pub fn main_ours(m: &'static embedded_migrations::Migrations, n: usize) {
         let mut out = Vec::new();
         ours::GROUP.store(false, std::sync::atomic::Ordering::SeqCst);
         out.extend(run_variant::<ours::OursTarget>("ours", n, &args, true, "").await?);
-        ours::GROUP.store(true, std::sync::atomic::Ordering::SeqCst);
-        out.extend(run_variant::<ours::OursTarget>("ours (group)", n, &args, false, "group(true)").await?);
+        // MySQL refuses group mode (DDL commits implicitly there).
+        if args.backend != Backend::MySql {
+            ours::GROUP.store(true, std::sync::atomic::Ordering::SeqCst);
+            out.extend(run_variant::<ours::OursTarget>("ours (group)", n, &args, false, "group(true)").await?);
+        }
         Ok(out)
     });
 }
@@ -393,6 +415,8 @@ pub struct Args {
     pub keep: bool,
     /// Unique per app run (PostgreSQL database names, temp files).
     pub tag: String,
+    /// What the W1 series is called ("W1", or "R" for the realistic workload).
+    pub workload: String,
 }
 
 fn parse_args(n: usize) -> Args {
@@ -400,6 +424,7 @@ fn parse_args(n: usize) -> Args {
     let backend = match argv.first().map(String::as_str) {
         Some("sqlite") => Backend::Sqlite,
         Some("postgres") => Backend::Postgres,
+        Some("mysql") => Backend::MySql,
         other => {
             eprintln!("usage: app <sqlite|postgres> [W1 reps] [W2 reps, 0: none] [keep]  (got {other:?})");
             std::process::exit(2);
@@ -412,7 +437,9 @@ fn parse_args(n: usize) -> Args {
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().replace('-', "_")))
         .unwrap_or_else(|| "app".into());
-    Args { backend, w1_reps, w2_reps, keep, tag: format!("{exe}_{n}_{}", std::process::id()) }
+    // The series' name: "W1" unless the harness runs the realistic workload.
+    let workload = std::env::var("BENCH_WORKLOAD").unwrap_or_else(|_| "W1".into());
+    Args { backend, w1_reps, w2_reps, keep, tag: format!("{exe}_{n}_{}", std::process::id()), workload }
 }
 
 fn app_main<F, Fut>(n: usize, body: F)
@@ -447,7 +474,7 @@ struct PgCleanup;
 
 impl PgCleanup {
     async fn drop_all(&self, args: &Args) {
-        if args.backend != Backend::Postgres || args.keep {
+        if args.backend == Backend::Sqlite || args.keep {
             return;
         }
         drop_databases(&format!("bench_{}_", args.tag)).await;
@@ -469,6 +496,23 @@ pub async fn drop_databases(prefix: &str) {
             let _ = admin.batch_execute("CHECKPOINT").await;
         }
     }
+    if let Ok(admin) = my_admin().await {
+        let like = format!("{prefix}%");
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?")
+                .bind(like)
+                .fetch_all(&admin)
+                .await
+                .unwrap_or_default();
+        for name in names {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`"))).execute(&admin).await;
+        }
+        admin.close().await;
+    }
+}
+
+async fn my_admin() -> Result<sqlx::MySqlPool> {
+    Ok(sqlx::pool::PoolOptions::new().max_connections(1).connect(MY_URL).await?)
 }
 
 async fn pg_admin() -> Result<tokio_postgres::Client> {
@@ -500,6 +544,19 @@ async fn fresh_databases(args: &Args, variant: &str, count: usize) -> Result<(Ve
                 locs.push(Loc::Postgres(name));
             }
             admin.batch_execute("CHECKPOINT").await?;
+            Ok((locs, None))
+        }
+        Backend::MySql => {
+            let admin = my_admin().await?;
+            let mut locs = Vec::new();
+            for i in 0..count {
+                let name = format!("bench_{}_{slug}_{i}", args.tag).to_lowercase();
+                for sql in [format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}`")] {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&admin).await?;
+                }
+                locs.push(Loc::MySql(name));
+            }
+            admin.close().await;
             Ok((locs, None))
         }
     }
@@ -558,7 +615,7 @@ async fn run_variant<T: Target>(label: &str, n: usize, args: &Args, w2: bool, no
         }
     }
     eprintln!("  {label} {} N={n} W1: {:?}", args.backend.name(), w1);
-    let mut out = vec![series(label, args, n, "W1", w1, note)];
+    let mut out = vec![series(label, args, n, &args.workload, w1, note)];
     if let (Some(mut t), true) = (kept, args.w2_reps > 0) {
         let boot = time_reps!(args.w2_reps, t.migrate());
         let rows = t.read_tracking().await?;

@@ -20,9 +20,7 @@
 
 use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
-use crate::sql::{
-    bind_history, bind_record, bind_state, lock_released, SqlBackend, SqlDialect, SqlSession, TrackingSql,
-};
+use crate::sql::{lock_released, SqlBackend, SqlDialect, SqlSession, TrackingSql};
 use crate::{Error, Settings, Sql};
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Connection, Row};
@@ -83,39 +81,6 @@ async fn enter_schema(conn: &mut PgConnection, sql: &TrackingSql, local: bool) -
     .await
     .map_err(PgSession::db_err("setting the search path"))?;
     Ok(())
-}
-
-/// A transactional change whose state check rides on its tracking writes:
-/// BEGIN, the statements, one statement for the writes, COMMIT.
-async fn apply_in_transaction(session: &mut PgSession, change: &Change<'_>) -> Result<(), Error> {
-    let sql = &session.sql;
-    let mut tx = Connection::begin(&mut *session.conn)
-        .await
-        .map_err(PgSession::db_err("beginning a transaction"))?;
-    enter_schema(&mut tx, sql, true).await?;
-    let started = Instant::now();
-    // On error the transaction is dropped, which rolls it back.
-    PgSession::run_statements(&mut tx, change, true).await?;
-    let execution_ms = started.elapsed().as_millis() as i64;
-    // The state is checked at the end, in the same statement as the
-    // tracking writes: one round trip instead of four. Checking late is
-    // safe here because the advisory lock keeps other runners out, and a
-    // mismatch still rolls the whole migration back.
-    let mut query = sqlx::query(AssertSqlSafe(sql.record_change_checked(change.record.is_some())));
-    query = match &change.record {
-        Some(row) => bind_record(query, row, execution_ms, false),
-        None => query.bind(change.migration.version),
-    };
-    query = bind_history(query, &change.history, execution_ms);
-    query = bind_state(bind_state(query, &change.state_after), &change.state_before);
-    let updated = query
-        .execute(&mut *tx)
-        .await
-        .map_err(PgSession::db_err("recording the migration"))?;
-    if updated.rows_affected() != 1 {
-        return Err(Error::Conflict);
-    }
-    tx.commit().await.map_err(PgSession::db_err("committing the migration"))
 }
 
 /// A `migrate:no-transaction` file: the dirty protocol, with the tracking
@@ -360,7 +325,7 @@ impl SqlBackend for PgBackend {
         if change.migration.script(change.direction).no_transaction {
             apply_without_transaction(session, change).await
         } else {
-            apply_in_transaction(session, change).await
+            session.apply_batched(std::slice::from_ref(change)).await
         }
     }
 

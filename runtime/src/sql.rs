@@ -274,37 +274,58 @@ impl TrackingSql {
         }
     }
 
-    /// PostgreSQL only: a change's tracking writes as one statement. The
-    /// tracking row (insert for up, delete for down) and the history row are
-    /// data-modifying CTEs; the state row is updated only if it still holds
-    /// the state the plan was made on, so zero rows updated means another
-    /// process got there first and the transaction is rolled back.
-    /// Parameters: the record (6, up) or the version (1, down), the history
-    /// (8), the new state (4), the expected state (4).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub fn record_change_checked(&self, up: bool) -> String {
-        let mut next = 0;
-        let mut params = |count: usize| {
-            let list: Vec<String> = (next + 1..=next + count).map(|i| self.p(i)).collect();
-            next += count;
-            list
-        };
-        let record = if up {
-            self.upsert_record(&params(6).join(", "))
-        } else {
-            format!("DELETE FROM {} WHERE version = {}", self.table, params(1)[0])
-        };
-        let history = format!(
-            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) VALUES ({})",
-            self.history,
-            params(8).join(", ")
-        );
-        let new = params(4);
-        let old = params(4);
+    /// `text` as a string literal of the dialect. PostgreSQL's `E''` form
+    /// means the same whatever `standard_conforming_strings` says.
+    fn literal(&self, text: &str) -> String {
+        match self.dialect {
+            SqlDialect::Postgres => format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''")),
+            SqlDialect::Sqlite | SqlDialect::MySql => format!("'{}'", text.replace('\'', "''")),
+        }
+    }
+
+    fn optional_literal(&self, text: Option<&str>) -> String {
+        text.map_or_else(|| "NULL".to_string(), |text| self.literal(text))
+    }
+
+    fn flag(&self, value: bool) -> &'static str {
+        match (self.dialect, value) {
+            (SqlDialect::Sqlite, true) => "1",
+            (SqlDialect::Sqlite, false) => "0",
+            (_, true) => "TRUE",
+            (_, false) => "FALSE",
+        }
+    }
+
+    /// Milliseconds since the batch began, computed by the database when the
+    /// statement runs, so that a change's duration is written in the same
+    /// trip as its statements. PostgreSQL: since the server received the
+    /// batch; SQLite (in this process, on its clock): since `started_unix_ms`.
+    fn elapsed_ms(&self, started_unix_ms: i64) -> String {
+        match self.dialect {
+            SqlDialect::Postgres => {
+                "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint".into()
+            }
+            SqlDialect::Sqlite | SqlDialect::MySql => {
+                format!("(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) - {started_unix_ms})")
+            }
+        }
+    }
+
+    /// A statement that fails unless the state row is `expected`: it would
+    /// insert a row of NULLs, which NOT NULL refuses (whether or not a state
+    /// row exists), and inserts nothing when the state is the expected one.
+    /// The batch's stand-in for `check_state`: a failure is told apart from
+    /// a conflict afterwards, by the replay.
+    pub fn guard_state(&self, expected: &State) -> String {
         format!(
-            "WITH tracked AS ({record}), logged AS ({history}) UPDATE {} SET applied_count = {}, last_version = {}, \
-             chain = {}, dirty = {} WHERE id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
-            self.state, new[0], new[1], new[2], new[3], old[0], old[1], old[2], old[3]
+            "INSERT INTO {state} (id, applied_count, last_version, chain, dirty) SELECT 1, NULL, NULL, NULL, NULL \
+             WHERE NOT EXISTS (SELECT 1 FROM {state} WHERE id = 1 AND applied_count = {} AND last_version = {} \
+             AND chain = {} AND dirty = {})",
+            expected.applied_count,
+            expected.last_version,
+            self.literal(&expected.chain.to_hex()),
+            self.flag(expected.dirty),
+            state = self.state,
         )
     }
 
@@ -323,6 +344,82 @@ impl TrackingSql {
             })
             .collect();
         format!("SELECT {} FROM {table}", list.join(", "))
+    }
+
+    /// The state row set to `state`, as literal SQL.
+    pub fn write_state_literal(&self, state: &State) -> String {
+        format!(
+            "UPDATE {} SET applied_count = {}, last_version = {}, chain = {}, dirty = {} WHERE id = 1",
+            self.state,
+            state.applied_count,
+            state.last_version,
+            self.literal(&state.chain.to_hex()),
+            self.flag(state.dirty)
+        )
+    }
+
+    /// A change's tracking row (inserted clean for up, deleted for down) and
+    /// its history row, as literal SQL for the batch. Its duration is the
+    /// time since the batch began less the durations of the `earlier`
+    /// changes of the same batch (their history rows are the last ones:
+    /// the batch holds the write lock, or the migration lock on PostgreSQL).
+    pub fn record_change_literal(&self, change: &Change<'_>, earlier: usize, started_unix_ms: i64) -> [String; 3] {
+        let elapsed = self.elapsed_ms(started_unix_ms);
+        let duration = if earlier == 0 {
+            elapsed
+        } else {
+            format!(
+                "({elapsed} - (SELECT COALESCE(SUM(duration_ms), 0) FROM \
+                 (SELECT duration_ms FROM {} ORDER BY id DESC LIMIT {earlier}) AS earlier))",
+                self.history
+            )
+        };
+        // Clocks read at millisecond precision and rounded differently can
+        // put the end a millisecond before the start: never below zero.
+        let duration = match self.dialect {
+            SqlDialect::Postgres => format!("GREATEST(0, {duration})"),
+            SqlDialect::Sqlite | SqlDialect::MySql => format!("max(0, {duration})"),
+        };
+        // A repeatable migration re-applied replaces its row (the upsert of
+        // the statement-by-statement path): delete it first, a no-op for a
+        // versioned migration.
+        let replaced = format!(
+            "DELETE FROM {} WHERE version = {}",
+            self.table, change.migration.version
+        );
+        let record = match &change.record {
+            Some(row) => format!(
+                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) \
+                 SELECT {}, {}, {}, {}, duration_ms, {} FROM {} WHERE id = (SELECT MAX(id) FROM {})",
+                self.table,
+                row.version,
+                self.literal(&row.name),
+                self.literal(&row.checksum.to_hex()),
+                self.literal(&row.applied_at),
+                self.flag(false),
+                self.history,
+                self.history,
+            ),
+            None => format!(
+                "DELETE FROM {} WHERE version = {}",
+                self.table, change.migration.version
+            ),
+        };
+        let entry = &change.history;
+        let history = format!(
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
+             VALUES ({}, {}, {}, {}, {duration}, {}, {}, {})",
+            self.history,
+            entry.version,
+            self.literal(&entry.name),
+            self.literal(entry.direction.as_str()),
+            self.literal(&entry.started_at),
+            self.flag(entry.success),
+            self.optional_literal(entry.error.as_deref()),
+            self.optional_literal(entry.reason.as_deref()),
+        );
+        // The history row first: the tracking row copies its duration.
+        [history, replaced, record]
     }
 
     pub fn select_state(&self) -> String {
@@ -850,45 +947,102 @@ where
         }
     }
 
-    /// A change in one transaction: state check, statements, tracking
-    /// writes.
-    pub async fn apply_transactional(&mut self, change: &Change<'_>) -> Result<(), Error> {
+    /// Transactional changes (one, or a group) in one transaction and one
+    /// batch: BEGIN, then one multi-statement query holding the state
+    /// guard, every statement of every change, each change's tracking and
+    /// history rows and the new state, then COMMIT. Three round trips (or
+    /// hops to sqlx's SQLite worker) however many statements the files
+    /// hold.
+    ///
+    /// A batch that fails is rolled back and then replayed one statement at
+    /// a time in a transaction that is rolled back too ([`Self::replay`]),
+    /// so the error names the statement, its line and the database's own
+    /// message exactly as if the statements had been sent one by one.
+    pub async fn apply_batched(&mut self, changes: &[Change<'_>]) -> Result<(), Error> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let started_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as i64);
+        let batch = Self::batch(&self.sql, changes, started_unix_ms);
         let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;
-        Self::check_state(&mut tx, sql, &change.state_before).await?;
         B::enter_transaction(&mut tx, sql).await?;
-        let started = Instant::now();
-        // On error the transaction is dropped, which rolls it back.
-        Self::run_statements(&mut tx, change, true).await?;
-        let execution_ms = started.elapsed().as_millis() as i64;
-        B::DB::record_change(&mut tx, sql, change, execution_ms, true)
-            .await
-            .map_err(Self::db_err("recording the migration"))?;
-        tx.commit().await.map_err(Self::db_err("committing the migration"))
+        let failure = match sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *tx).await {
+            Ok(_) => {
+                let committed = if changes.len() == 1 {
+                    "committing the migration"
+                } else {
+                    "committing the migrations"
+                };
+                return tx.commit().await.map_err(Self::db_err(committed));
+            }
+            Err(err) => err,
+        };
+        if let Err(err) = tx.rollback().await {
+            // SQLite rolls a transaction back by itself on some errors
+            // (disk full, I/O); anything else leaves sqlx to roll back on drop.
+            tracing::debug!(error = %err, "rolling back the failed batch");
+        }
+        Err(self.replay(changes, failure).await)
     }
 
-    /// Group mode: every change in one transaction, the state written once
-    /// at the end.
-    pub async fn apply_group_transactional(&mut self, changes: &[Change<'_>]) -> Result<(), Error> {
-        let (Some(first), Some(last)) = (changes.first(), changes.last()) else {
-            return Ok(());
-        };
-        let sql = &self.sql;
-        let mut tx = B::begin(&mut self.conn).await?;
-        Self::check_state(&mut tx, sql, &first.state_before).await?;
-        B::enter_transaction(&mut tx, sql).await?;
-        for change in changes {
-            let started = Instant::now();
-            Self::run_statements(&mut tx, change, true).await?;
-            let execution_ms = started.elapsed().as_millis() as i64;
-            B::DB::record_change(&mut tx, sql, change, execution_ms, false)
-                .await
-                .map_err(Self::db_err("recording the migration"))?;
+    /// The batch of [`Self::apply_batched`], without BEGIN and COMMIT.
+    /// Statements are joined by `;` on a line of its own, so that a
+    /// statement ending in a line comment still ends.
+    fn batch(sql: &TrackingSql, changes: &[Change<'_>], started_unix_ms: i64) -> String {
+        let mut parts = Vec::new();
+        if let Some(first) = changes.first() {
+            parts.push(sql.guard_state(&first.state_before));
         }
-        B::DB::write_state(&mut tx, sql, &last.state_after)
-            .await
-            .map_err(Self::db_err("recording the migrations"))?;
-        tx.commit().await.map_err(Self::db_err("committing the migrations"))
+        for (earlier, change) in changes.iter().enumerate() {
+            let script = change.migration.script(change.direction);
+            parts.extend(split(script.text, B::DIALECT).into_iter().map(|s| s.text.to_string()));
+            parts.extend(sql.record_change_literal(change, earlier, started_unix_ms));
+        }
+        if let Some(last) = changes.last() {
+            parts.push(sql.write_state_literal(&last.state_after));
+        }
+        let mut batch = parts.join("\n;\n");
+        batch.push_str("\n;");
+        batch
+    }
+
+    /// Finds what made a batch fail: the same changes, one statement at a
+    /// time, in a transaction that is always rolled back. The first
+    /// statement refused is the error, exactly as precise as running it
+    /// alone; a state that moved is `Conflict`. If the replay meets no
+    /// failure (the cause was transient), the batch's own error is returned.
+    async fn replay(&mut self, changes: &[Change<'_>], batch_error: sqlx::Error) -> Error {
+        let sql = &self.sql;
+        let mut tx = match B::begin(&mut self.conn).await {
+            Ok(tx) => tx,
+            Err(err) => return err,
+        };
+        let located = async {
+            Self::check_state(&mut tx, sql, &changes[0].state_before).await?;
+            B::enter_transaction(&mut tx, sql).await?;
+            for change in changes {
+                Self::run_statements(&mut tx, change, true).await?;
+                B::DB::record_change(&mut tx, sql, change, 0, false)
+                    .await
+                    .map_err(Self::db_err("recording the migration"))?;
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        if let Err(err) = tx.rollback().await {
+            tracing::debug!(error = %err, "rolling back the replay of a failed batch");
+        }
+        match located {
+            Err(err) => err,
+            Ok(()) => Error::database(
+                B::NAME,
+                "applying the migrations (the batch failed; replayed statement by statement, it did not)",
+                B::message(&batch_error),
+            ),
+        }
     }
 
     /// The dirty protocol, for DDL that commits implicitly and for
@@ -987,7 +1141,7 @@ where
                     what: "group mode (all migrations in one transaction)".to_string(),
                 });
             }
-            self.apply_group_transactional(changes).await
+            self.apply_batched(changes).await
         })
     }
 

@@ -118,7 +118,7 @@ impl SqlBackend for SqliteBackend {
         if change.migration.script(change.direction).no_transaction {
             session.apply_marked(change).await
         } else {
-            session.apply_transactional(change).await
+            session.apply_batched(std::slice::from_ref(change)).await
         }
     }
 }

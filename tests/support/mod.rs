@@ -192,6 +192,18 @@ macro_rules! backend_scenarios {
     };
 }
 
+/// Instantiates the shared scenarios that are SQL's own for `$db` (a
+/// transactional file sent as one batch, literal tracking SQL).
+#[macro_export]
+macro_rules! sql_scenarios {
+    ($db:ty) => {
+        $crate::backend_scenarios!(@tests $db;
+            batched_failure_names_its_statement_and_line,
+            tracking_values_are_stored_exactly,
+        );
+    };
+}
+
 /// Instantiates the adoption scenarios (`baseline`, `import`) for `$db`, whose
 /// SQL is `$dialect`; sqlx's own tables are made by running sqlx's migrator.
 #[macro_export]

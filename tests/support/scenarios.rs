@@ -1,9 +1,18 @@
 //! The Foundation's runtime rules, written once for every backend; the
 //! fixture folders are the database language's (`TestLanguage`).
 
-use super::fixtures::Fixtures;
-use super::{Lang, TestDb, TestLanguage};
-use embedded_migrations::{Direction, Error, MigrationState, Settings};
+use super::fixtures::{Fixtures, BASE};
+use super::{Lang, SqlTestDb, TestDb, TestLanguage};
+use embedded_migrations::{embed_migrations, Direction, Error, MigrationState, Migrations, Settings};
+
+/// 002 writes rows over several lines and statements (comments with `;`
+/// in them, a line comment right before a `;`), then fails at line 10 on a
+/// duplicate key, before one more statement; 003 creates `f`. (Here, not
+/// in fixtures.rs, which tests/engine.rs shares without using it.)
+static FAILING_BATCH: Migrations = embed_migrations!("tests/fixtures/failing_batch");
+
+/// The default tracking table, read by hand in the SQL-only scenarios.
+const TRACKING: &str = "_embedded_migrations";
 
 fn fixtures<D: TestDb>() -> &'static Fixtures<Lang<D>> {
     Lang::<D>::fixtures()
@@ -216,6 +225,104 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
             .expect_err("a dirty migration stops the next run");
         assert!(matches!(again, Error::Dirty { version: 2, .. }), "{again}");
     }
+}
+
+/// Where a migration's statements are sent to the database at once
+/// (transactional files on SQLite and PostgreSQL), a failure is still named
+/// as precisely as when they go one by one: the migration, the statement,
+/// the line it starts on and the database's own message; and nothing of the
+/// migration, its statements or its tracking row, is left behind. Group mode
+/// (one batch for every pending migration) names it the same way.
+pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) {
+    let check = |err: &Error| match err {
+        Error::MigrationFailed {
+            version,
+            file,
+            statement,
+            line,
+            message,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!(*version, 2, "{err}");
+            assert_eq!(file, "002_fill_a_then_fail.up.sql");
+            assert_eq!(statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')", "{err}");
+            assert_eq!(*line, 10, "{err}");
+            let lower = message.to_lowercase();
+            assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
+            assert_eq!(*rolled_back, D::TRANSACTIONAL_DDL, "{err}");
+        }
+        other => panic!("expected a failed migration, got {other}"),
+    };
+    if D::TRANSACTIONAL_DDL {
+        let group = FAILING_BATCH
+            .with(Settings::default().group(true))
+            .run(db.pool())
+            .await
+            .expect_err("002 fails in the group");
+        check(&group);
+        let tables = db.tables().await;
+        assert!(!has(&tables, "a") && !has(&tables, "e"), "the group left {tables:?}");
+    }
+    let err = FAILING_BATCH.run(db.pool()).await.expect_err("002 fails");
+    check(&err);
+    let tables = db.tables().await;
+    assert!(has(&tables, "a"), "001 stays applied");
+    assert!(!has(&tables, "f"), "003 never ran");
+    let history = FAILING_BATCH.history(db.pool()).await.expect("history");
+    let failure = history
+        .iter()
+        .rev()
+        .find(|h| h.version == 2)
+        .expect("the failure is in history");
+    assert!(!failure.success);
+    let status = FAILING_BATCH.status(db.pool()).await.expect("status");
+    assert_eq!(status.entries[0].state, MigrationState::Applied);
+    if D::TRANSACTIONAL_DDL {
+        assert_eq!(
+            db.count(&format!("SELECT count(*) FROM {TRACKING}")).await,
+            1,
+            "only 001 is recorded"
+        );
+        assert_eq!(
+            db.count("SELECT count(*) FROM a").await,
+            0,
+            "002's rows are rolled back"
+        );
+        assert!(!has(&tables, "e"), "002's CREATE TABLE is rolled back");
+        assert_eq!(status.entries[1].state, MigrationState::Pending);
+        assert_eq!((status.applied_count(), status.current_version()), (1, 1));
+        assert_eq!(
+            db.count(&format!("SELECT applied_count FROM {TRACKING}_state")).await,
+            1,
+            "the state row is 001's"
+        );
+    } else {
+        // Statement by statement in autocommit: what ran before the failure
+        // stays, and the migration is marked dirty.
+        assert_eq!(db.count("SELECT count(*) FROM a").await, 3);
+        assert_eq!(status.entries[1].state, MigrationState::Dirty);
+    }
+}
+
+/// The tracking writes travel as literal SQL inside the batch: a value with
+/// quotes, backslashes, a `;` and comment markers is stored exactly.
+pub async fn tracking_values_are_stored_exactly<D: SqlTestDb>(db: &D) {
+    BASE.run(db.pool()).await.expect("run");
+    let reason = "it's a \\ test; -- not a comment /* nor this */ $$ 'quoted' \\'";
+    BASE.with(Settings::default())
+        .reason(reason)
+        .down(db.pool(), 1)
+        .await
+        .expect("down 1");
+    let history = BASE.history(db.pool()).await.expect("history");
+    let last = history.last().expect("a history row");
+    assert_eq!((last.version, last.direction), (3, Direction::Down));
+    assert_eq!(last.reason.as_deref(), Some(reason));
+    assert!(history.iter().all(|h| h.success && h.duration_ms >= 0), "{history:?}");
+    BASE.validate(db.pool())
+        .await
+        .expect("the state row agrees with the rows");
 }
 
 pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
