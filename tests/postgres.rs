@@ -133,25 +133,12 @@ backend_scenarios!(PgDb);
 sql_scenarios!(PgDb);
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 
-/// A view and a function (SQLite: a trigger) as repeatable migrations, their
-/// text changed between two builds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeatable_migrations_follow_their_text() {
-    static V1: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_postgres_v1");
-    static V2: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_postgres_v2");
-    let Some(db) = <PgDb as support::TestDb>::fresh("repeatables").await else {
-        return;
-    };
-    support::repeatable::follow_their_text(
-        &db,
-        &V1,
-        &V2,
-        "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'",
-    )
-    .await;
-}
+repeatable_scenario!(
+    PgDb,
+    "tests/fixtures/repeatable_postgres_v1",
+    "tests/fixtures/repeatable_postgres_v2",
+    "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'"
+);
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_DB";

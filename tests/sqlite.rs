@@ -72,25 +72,12 @@ backend_scenarios!(SqliteDb);
 sql_scenarios!(SqliteDb);
 adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
 
-/// A view and a function (SQLite: a trigger) as repeatable migrations, their
-/// text changed between two builds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeatable_migrations_follow_their_text() {
-    static V1: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_sqlite_v1");
-    static V2: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_sqlite_v2");
-    let Some(db) = <SqliteDb as support::TestDb>::fresh("repeatables").await else {
-        return;
-    };
-    support::repeatable::follow_their_text(
-        &db,
-        &V1,
-        &V2,
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'a_code' AND sql LIKE '%''{edition}''%'",
-    )
-    .await;
-}
+repeatable_scenario!(
+    SqliteDb,
+    "tests/fixtures/repeatable_sqlite_v1",
+    "tests/fixtures/repeatable_sqlite_v2",
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'a_code' AND sql LIKE '%''{edition}''%'"
+);
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
