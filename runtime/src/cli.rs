@@ -1652,7 +1652,7 @@ mod tests {
         let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args);
         let expected = MigrateArgs {
             only: vec!["graph".to_string()],
-            command: Command::Status { json: true },
+            command: Command::Status { json: true, all: false },
         };
         assert_eq!(parse(&["m", "--only", "graph", "status", "--json"]).unwrap(), expected);
         assert_eq!(parse(&["m", "status", "--json", "--only", "graph"]).unwrap(), expected);
@@ -1661,6 +1661,32 @@ mod tests {
             ["a", "b"]
         );
         assert!(MigrateCli::try_parse_from(["m", "status", "--only", "graph"]).is_err());
+    }
+
+    #[test]
+    fn up_takes_a_concurrency_of_at_least_one_and_plan_is_its_own_command() {
+        let parse = |args: &[&str]| MigrateCli::try_parse_from(args).map(|c| c.command);
+        assert_eq!(
+            parse(&["m", "up", "--concurrency", "8", "--json"]).unwrap(),
+            Command::Up {
+                to: None,
+                dry_run: false,
+                concurrency: Some(8),
+                json: true
+            }
+        );
+        assert!(parse(&["m", "up", "--concurrency", "0"]).is_err());
+        assert_eq!(
+            parse(&["m", "plan", "--to", "3", "--json"]).unwrap(),
+            Command::Plan {
+                to: Some(3),
+                json: true
+            }
+        );
+        assert_eq!(
+            parse(&["m", "status", "--all"]).unwrap(),
+            Command::Status { json: false, all: true }
+        );
     }
 
     #[test]
