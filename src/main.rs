@@ -21,6 +21,7 @@
 use clap::{Parser, Subcommand};
 use embedded_migrations::cli::{self, MigrateArgs};
 use embedded_migrations::{Migrations, Settings, Targets, Tenants};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 static SQLITE: Migrations = embedded_migrations::embed_migrations!("migrations/sqlite");
@@ -114,7 +115,8 @@ async fn operate(targets: &Targets<'_>, command: Option<MigrateArgs>) -> i32 {
     if code != 0 {
         return code;
     }
-    println!();
+    // As the ops command line does: a closed pipe (`demo | head`) is no panic.
+    let _ = writeln!(std::io::stdout());
     cli::run_targets(
         targets,
         cli::Command::Status {
