@@ -1458,6 +1458,19 @@ fn tenants_on_sqlite_files_one_broken() {
         assert_eq!(applied, [[if i == 4 { "1" } else { "7" }]], "tenant_{i:02}");
     }
 
+    let check = demo(&["migrate", "check"]);
+    check
+        .code(3)
+        .out("app: ready")
+        .out("tenant_04: not ready: 6 pending; at version 001, latest 007\n")
+        .out("5 tenant(s) ready: at the latest version");
+    assert!(!check.stdout.contains("tenant_01"), "{}", check.stdout);
+    let plan = demo(&["migrate", "plan"]);
+    plan.code(3)
+        .out("== tenant_04 ==\n-- plan: 6 migration(s) would be applied")
+        .out("5 tenant(s) with nothing to apply are not listed");
+    assert!(!plan.stdout.contains("tenant_01"), "{}", plan.stdout);
+
     let status = demo(&["migrate", "status"]);
     status
         .ok()
@@ -1500,9 +1513,12 @@ fn tenants_on_sqlite_files_one_broken() {
         .out("tenant_04: applied 6 migration(s); now at version 007")
         .out("1 tenants: 1 migrated");
     assert!(!only.stdout.contains("== app =="), "{}", only.stdout);
-    demo(&["migrate", "check", "--only", "tenants"])
+    demo(&["migrate", "--only", "tenant_04", "check"])
         .ok()
-        .out("tenant_04: ready");
+        .out("1 tenant(s) ready: at the latest version");
+    demo(&["migrate", "plan", "--only", "tenants"])
+        .ok()
+        .out("6 tenant(s) with nothing to apply are not listed");
     demo(&["migrate", "status"]).ok().out("6 up to date, 0 pending");
     demo(&["migrate", "--only", "nope", "status"])
         .code(2)
@@ -1537,7 +1553,8 @@ fn tenants_on_postgresql_schemas_one_broken() {
         .out("tenant_03: not ready: 6 pending; at version 001, latest 007\n");
     t.demo_with(&env, &["migrate", "check"])
         .code(3)
-        .out("tenant_03: not ready");
+        .out("tenant_03: not ready")
+        .out("7 tenant(s) ready");
     let json = t.demo_with(&env, &["migrate", "status", "--json"]).ok().json();
     assert_eq!(json.get("tenant_sets").array()[0].get("up_to_date").int(), 7);
 

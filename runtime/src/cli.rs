@@ -895,10 +895,19 @@ impl<'t, 'a> Ops<'t, 'a> {
                     .collect(),
             });
         }
-        for (i, (set, plan)) in self.selected.iter().zip(&plans).enumerate() {
-            if !json {
-                self.section(i, set);
+        // A tenant with nothing to apply is counted, not given a section:
+        // with hundreds of tenants the plan shows the ones that would change.
+        let mut shown = 0;
+        let mut idle_tenants = 0;
+        for (set, plan) in self.selected.iter().zip(&plans) {
+            if set.target.group().is_some() && plan.as_ref().is_ok_and(|p| p.steps.is_empty()) {
+                idle_tenants += 1;
+                continue;
             }
+            if !json {
+                self.section(shown, set);
+            }
+            shown += 1;
             match plan {
                 Ok(plan) if !json => print!("{}", set.plan_text(plan, "applied", "plan")),
                 Ok(_) => {}
@@ -909,6 +918,9 @@ impl<'t, 'a> Ops<'t, 'a> {
                     eprintln!("error: migration set `{}`: {err}", set.target.name());
                 }
             }
+        }
+        if idle_tenants > 0 && !json {
+            println!("\n{idle_tenants} tenant(s) with nothing to apply are not listed");
         }
         match code {
             0 => Ok(()),
@@ -1045,13 +1057,22 @@ impl<'t, 'a> Ops<'t, 'a> {
                 print_json(&sets[0].readiness);
             }
         } else {
+            let mut ready_tenants = 0;
             for (set, named) in self.selected.iter().zip(&sets) {
+                // A ready tenant is counted, not listed (as in `status`).
+                if set.target.group().is_some() && named.readiness.state == ReadinessState::Ready {
+                    ready_tenants += 1;
+                    continue;
+                }
                 let prefix = if self.sections {
                     format!("{}: ", named.name)
                 } else {
                     String::new()
                 };
                 println!("{prefix}{}", set.readiness_line(&named.readiness));
+            }
+            if ready_tenants > 0 {
+                println!("{ready_tenants} tenant(s) ready: at the latest version");
             }
         }
         for (set, named) in self.selected.iter().zip(&sets) {
