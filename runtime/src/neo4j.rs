@@ -24,7 +24,7 @@
 //! before a waiter with the same settings gives up. A lock past its expiry is
 //! taken over; otherwise `Error::LockTimeout` names the holder.
 
-use crate::backend::{BoxFuture, Change, Database, Session, State};
+use crate::backend::{Batch, BoxFuture, Change, Checkpoint, Database, SelfBatchedProgress, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
@@ -32,6 +32,11 @@ use neo4rs::{query, Graph, Query, Row, Txn};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+// Batch migrations (`CALL { ... } IN TRANSACTIONS`): a child module, so it
+// shares the session's private helpers without widening them.
+#[path = "neo4j_batch.rs"]
+mod batch;
 
 const BACKEND: &str = "Neo4j";
 
@@ -696,6 +701,25 @@ impl Session for Neo4jSession {
         state: &'a State,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Neo4jSession::set_record(self, version, record, state))
+    }
+
+    // Batch migrations: runtime/src/neo4j_batch.rs.
+
+    fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<Checkpoint>, Error>> {
+        Box::pin(Neo4jSession::read_checkpoint(self, version))
+    }
+
+    fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(Neo4jSession::count_rows(self, query))
+    }
+
+    fn run_self_batched<'a>(
+        &'a mut self,
+        batch: &'a Batch<'a>,
+        total: Option<&'a str>,
+        progress: &'a (dyn Fn(SelfBatchedProgress) + Send + Sync),
+    ) -> BoxFuture<'a, Result<Checkpoint, Error>> {
+        Box::pin(Neo4jSession::run_self_batched(self, batch, total, progress))
     }
 }
 
