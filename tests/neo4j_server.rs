@@ -1107,3 +1107,57 @@ async fn a_failing_inner_transaction_names_the_migration_and_keeps_what_committe
     assert_eq!(report.steps.len(), 2);
     assert_eq!(processed(graph).await, (PEOPLE, 0), "every node exactly once");
 }
+
+/// Neo4j's own fault, seen once in the SIGKILL rounds: a child killed
+/// while the server builds its `CREATE CONSTRAINT ... IF NOT EXISTS`
+/// leaves the constraint's backing index there before the constraint, and
+/// the same statement sent again at once (the next boot, after `forget`)
+/// got `IndexWithNameAlreadyExists`. Made likely here: a million nodes make
+/// the index take a while to build, and the child is killed once the index
+/// exists without its constraint. The next boot waits for the indexes and
+/// applies everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boot_right_after_a_kill_mid_constraint_waits_for_the_index() {
+    let Some(db) = Neo4jDb::take("a_boot_right_after_a_kill_mid_constraint").await else {
+        return;
+    };
+    let graph = &db.graph;
+    exec(
+        graph,
+        "UNWIND range(1, 1000000) AS i CALL { WITH i CREATE (:Crash {id: -i}) } IN TRANSACTIONS OF 100000 ROWS",
+    )
+    .await;
+    let index = "SHOW INDEXES YIELD name WHERE name = 'crash_id' RETURN count(*) AS n";
+    let constraint = "SHOW CONSTRAINTS YIELD name WHERE name = 'crash_id' RETURN count(*) AS n";
+    let mut child = spawn_child("child_process_entry", &[(ROLE_ENV, "crash".into())]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(graph, index).await == 0 {
+        assert!(
+            Instant::now() < deadline && child.try_wait().expect("child status").is_none(),
+            "the child never started building the constraint"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL the child");
+    child.wait().expect("the killed child");
+    assert_eq!(
+        (count(graph, index).await, count(graph, constraint).await),
+        (1, 0),
+        "premise: the kill landed while the index existed without its constraint"
+    );
+    // At once, as a restarted pod would: 001 is dirty, forgotten, run again.
+    let settings = Settings::default().lock_timeout(Duration::from_secs(30));
+    CRASH
+        .with(settings.clone())
+        .forget(graph, 1)
+        .await
+        .expect("forget 001, dirty");
+    let report = CRASH
+        .with(settings.clone())
+        .run(graph)
+        .await
+        .unwrap_or_else(|err| panic!("the boot right after the kill: {err}"));
+    assert_eq!(report.steps.len(), 4);
+    assert_eq!(count(graph, constraint).await, 1);
+    CRASH.with(settings).validate(graph).await.expect("valid");
+}

@@ -588,15 +588,7 @@ impl Neo4jSession {
 
         let started = Instant::now();
         for (index, statement) in statements.iter().enumerate() {
-            let mut txn = self.begin("applying the migration").await?;
-            let result = match txn.run(query(statement.text)).await {
-                Ok(()) => txn.commit().await,
-                Err(err) => {
-                    rollback(txn).await;
-                    Err(err)
-                }
-            };
-            if let Err(err) = result {
+            if let Err(err) = self.run_schema_statement(statement.text).await {
                 let undone = index == 0
                     && match self.unmark(change, &dirty_state).await {
                         Ok(()) => true,
@@ -614,6 +606,38 @@ impl Neo4jSession {
             self.record(txn, change, execution_ms).await
         })
         .await
+    }
+
+    /// One statement of a step-by-step migration, in its own transaction.
+    /// A SIGKILL during `CREATE CONSTRAINT ... IF NOT EXISTS` can leave the
+    /// server still building it: the constraint's backing index exists
+    /// before the constraint, so the same statement sent again at once (the
+    /// next boot, after `forget`) gets `IndexWithNameAlreadyExists` instead
+    /// of doing nothing. That answer waits for the indexes to come online
+    /// (`db.awaitIndexes`) and tries again, within the lock timeout; if it
+    /// persists the error says what was waited for.
+    async fn run_schema_statement(&self, statement: &str) -> Result<(), neo4rs::Error> {
+        let started = Instant::now();
+        loop {
+            let result = run_alone(&self.graph, query(statement)).await;
+            let left = self.lock_timeout.saturating_sub(started.elapsed());
+            match result {
+                Err(err) if has_code(&err, INDEX_NAME_TAKEN) && !left.is_zero() => {
+                    tracing::warn!(
+                        error = %message(&err),
+                        "an index of this name is still being built (a killed process's?); \
+                         awaiting the indexes, then trying again"
+                    );
+                    let wait = query("CALL db.awaitIndexes($seconds)").param("seconds", left.as_secs().max(1) as i64);
+                    if let Err(await_err) = self.graph.run(wait).await {
+                        tracing::debug!(error = %await_err, "awaiting the indexes");
+                    }
+                    // Online, the index may still await its constraint's commit.
+                    tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Takes back the dirty mark of a step whose first statement failed.
@@ -635,7 +659,15 @@ impl Neo4jSession {
 }
 
 fn failed(change: &Change<'_>, statement: &Statement<'_>, err: &neo4rs::Error, rolled_back: bool) -> Error {
-    change.failed(statement.text, statement.line, message(err), rolled_back)
+    let mut message = message(err);
+    if has_code(err, INDEX_NAME_TAKEN) {
+        // What `run_schema_statement` waited for before giving up.
+        message.push_str(
+            " (still so after awaiting the indexes for the lock timeout: an index of that name exists \
+             without its constraint; if no process is creating it, drop the index and run again)",
+        );
+    }
+    change.failed(statement.text, statement.line, message, rolled_back)
 }
 
 impl Session for Neo4jSession {

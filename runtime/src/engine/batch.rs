@@ -25,6 +25,32 @@ pub(crate) fn spec(migration: &Migration, direction: Direction) -> Option<BatchS
     BatchSpec::from_text(migration.up.text, language).ok().flatten()
 }
 
+/// A statement that keeps matching rows it has already processed (one
+/// that sets a column without the `WHERE` that excludes the rows it set)
+/// never meets its empty batch. Exact and free when a total was counted at
+/// the start: a statement that processes each row once cannot change more
+/// rows than that total, plus the rows other writers add meanwhile; twice
+/// the total and one batch more is past any honest run. Without a total
+/// query there is nothing to compare with (the README says so).
+fn check_bounded(batch: &Batch<'_>, checkpoint: Checkpoint, total: u64) -> Result<(), Error> {
+    let bound = total.saturating_mul(2).saturating_add(batch.size);
+    if checkpoint.rows <= bound {
+        return Ok(());
+    }
+    let message = format!(
+        "the batch statement has changed {} rows in {} batches, more than twice the {total} rows the \
+         migrate:total query counted (plus a batch): it keeps matching rows it already processed, so it \
+         would never end; stopped. The checkpoint keeps the {} batches ({} rows) committed: fix the \
+         statement ({}) and run again: it resumes from the checkpoint",
+        checkpoint.rows,
+        checkpoint.batches,
+        checkpoint.batches,
+        checkpoint.rows,
+        crate::core::batch::UNPROCESSED_RULE
+    );
+    Err(batch.change.failed(batch.statement, batch.line, message, false))
+}
+
 /// Rows per second and time left, from what this run did since it started.
 fn progress(checkpoint: Checkpoint, resumed_at: u64, total: Option<u64>, elapsed: Duration) -> BatchProgress {
     let done_here = checkpoint.rows.saturating_sub(resumed_at) as f64;
@@ -171,6 +197,9 @@ impl Engine<'_> {
                 number,
             };
             let done = session.run_batch(&batch).await?;
+            if let Some(total) = total {
+                check_bounded(&batch, done.checkpoint, total)?;
+            }
             if done.rows == 0 {
                 tracing::info!(
                     version = migration.version,
