@@ -1112,7 +1112,7 @@ async fn a_failing_inner_transaction_names_the_migration_and_keeps_what_committe
 /// while the server builds its `CREATE CONSTRAINT ... IF NOT EXISTS`
 /// leaves the constraint's backing index there before the constraint, and
 /// the same statement sent again at once (the next boot, after `forget`)
-/// got `IndexWithNameAlreadyExists`. Made likely here: a million nodes make
+/// got `IndexWithNameAlreadyExists`. Made likely here: 300,000 nodes make
 /// the index take a while to build, and the child is killed once the index
 /// exists without its constraint. The next boot waits for the indexes and
 /// applies everything.
@@ -1124,7 +1124,7 @@ async fn a_boot_right_after_a_kill_mid_constraint_waits_for_the_index() {
     let graph = &db.graph;
     exec(
         graph,
-        "UNWIND range(1, 1000000) AS i CALL { WITH i CREATE (:Crash {id: -i}) } IN TRANSACTIONS OF 100000 ROWS",
+        "UNWIND range(1, 300000) AS i CALL { WITH i CREATE (:Crash {id: -i}) } IN TRANSACTIONS OF 100000 ROWS",
     )
     .await;
     let index = "SHOW INDEXES YIELD name WHERE name = 'crash_id' RETURN count(*) AS n";
@@ -1160,4 +1160,10 @@ async fn a_boot_right_after_a_kill_mid_constraint_waits_for_the_index() {
     assert_eq!(report.steps.len(), 4);
     assert_eq!(count(graph, constraint).await, 1);
     CRASH.with(settings).validate(graph).await.expect("valid");
+    // In batches: the next test's wipe deletes in one transaction.
+    exec(
+        graph,
+        "MATCH (c:Crash) CALL { WITH c DETACH DELETE c } IN TRANSACTIONS OF 50000 ROWS",
+    )
+    .await;
 }
