@@ -58,6 +58,10 @@ fn lease_for(lock_timeout: Duration) -> Duration {
 /// Neo4j's answer to creating a constraint whose name an index has.
 const INDEX_NAME_TAKEN: &str = "Neo.ClientError.Schema.IndexWithNameAlreadyExists";
 
+/// How long a schema statement meeting `IndexWithNameAlreadyExists` awaits
+/// the indexes before it looks for an index left by a killed process.
+const INDEX_AWAIT: Duration = Duration::from_secs(5);
+
 /// Between two attempts to take a lock another process holds.
 const LOCK_POLL: Duration = Duration::from_millis(500);
 
@@ -382,41 +386,6 @@ impl Neo4jSession {
         }
     }
 
-    /// Creates a tracking constraint under the lock. Once, on Neo4j 5.26,
-    /// the boot after a holder was SIGKILLed while creating these
-    /// constraints got `IndexWithNameAlreadyExists` from `IF NOT EXISTS`:
-    /// the dead process's index was there (still being created, or left
-    /// without its constraint). So that answer is retried within the lock
-    /// timeout, and an index of that name that no constraint owns is
-    /// dropped first: the name is the tracking's own and the lock is held.
-    async fn create_tracking_constraint(&self, name: &str, statement: &str) -> Result<(), neo4rs::Error> {
-        let started = Instant::now();
-        loop {
-            let result = run_alone(&self.graph, query(statement)).await;
-            if let Err(err) = &result {
-                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < self.lock_timeout {
-                    let orphan = format!(
-                        "SHOW INDEXES YIELD name, owningConstraint WHERE name = '{name}' AND owningConstraint IS NULL \
-                         RETURN count(*) AS orphans"
-                    );
-                    let rows = fetch_rows(&self.graph, query(&orphan)).await?;
-                    if rows.first().and_then(|r| r.get::<i64>("orphans").ok()) == Some(1) {
-                        tracing::warn!(
-                            index = name,
-                            "dropping an index a crashed process left without its constraint"
-                        );
-                        run_alone(&self.graph, query(&format!("DROP INDEX `{name}` IF EXISTS"))).await?;
-                    }
-                    tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
-                    continue;
-                }
-            }
-            if !try_again(&result, started, self.lock_timeout).await {
-                return result;
-            }
-        }
-    }
-
     /// Renews the lock and compares the state node with the one the plan was
     /// made on, in each transaction that records a step, just before its
     /// tracking writes. The first SET takes the lock node's write lock before
@@ -608,36 +577,71 @@ impl Neo4jSession {
         .await
     }
 
-    /// One statement of a step-by-step migration, in its own transaction.
-    /// A SIGKILL during `CREATE CONSTRAINT ... IF NOT EXISTS` can leave the
-    /// server still building it: the constraint's backing index exists
-    /// before the constraint, so the same statement sent again at once (the
-    /// next boot, after `forget`) gets `IndexWithNameAlreadyExists` instead
-    /// of doing nothing. That answer waits for the indexes to come online
-    /// (`db.awaitIndexes`) and tries again, within the lock timeout; if it
-    /// persists the error says what was waited for.
+    /// A schema statement in its own transaction: a step of a schema
+    /// migration, or a tracking constraint. A SIGKILL during `CREATE
+    /// CONSTRAINT ... IF NOT EXISTS` leaves the constraint's backing index
+    /// behind: still being built (the server finishes the commit), or, seen
+    /// on Neo4j 5.26 in the SIGKILL rounds, never coming online, owned by no
+    /// constraint. The same statement sent again then gets
+    /// `IndexWithNameAlreadyExists` instead of doing nothing. That answer
+    /// awaits the indexes (`db.awaitIndexes`, a few seconds at most); an
+    /// index of the constraint's name still not online and owned by no
+    /// constraint after that is the dead process's and is dropped (the
+    /// statement creates that very constraint, and the lock is held, or,
+    /// for the lock's own constraint, every booting process wants the
+    /// same); then the statement is sent again. All within the lock
+    /// timeout, after which the error stands (see `failed`). Transient
+    /// errors are retried within the same bound.
     async fn run_schema_statement(&self, statement: &str) -> Result<(), neo4rs::Error> {
         let started = Instant::now();
         loop {
             let result = run_alone(&self.graph, query(statement)).await;
             let left = self.lock_timeout.saturating_sub(started.elapsed());
-            match result {
-                Err(err) if has_code(&err, INDEX_NAME_TAKEN) && !left.is_zero() => {
+            match &result {
+                Err(err) if has_code(err, INDEX_NAME_TAKEN) && !left.is_zero() => {
                     tracing::warn!(
-                        error = %message(&err),
-                        "an index of this name is still being built (a killed process's?); \
+                        error = %message(err),
+                        "an index of this name is still being built, or left by a killed process; \
                          awaiting the indexes, then trying again"
                     );
-                    let wait = query("CALL db.awaitIndexes($seconds)").param("seconds", left.as_secs().max(1) as i64);
+                    let seconds = left.min(INDEX_AWAIT).as_secs().max(1) as i64;
+                    let wait = query("CALL db.awaitIndexes($seconds)").param("seconds", seconds);
                     if let Err(await_err) = self.graph.run(wait).await {
                         tracing::debug!(error = %await_err, "awaiting the indexes");
+                        if let Some(name) = constraint_name(statement) {
+                            self.drop_orphan_index(&name).await?;
+                        }
                     }
                     // Online, the index may still await its constraint's commit.
                     tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
                 }
-                other => return other,
+                _ if try_again(&result, started, self.lock_timeout).await => {}
+                _ => return result,
             }
         }
+    }
+
+    /// Drops the index `name` if no constraint owns it and it is not online
+    /// (a constraint's backing index whose creation was killed).
+    async fn drop_orphan_index(&self, name: &str) -> Result<(), neo4rs::Error> {
+        let orphan = query(
+            "SHOW INDEXES YIELD name, owningConstraint, state \
+             WHERE name = $name AND owningConstraint IS NULL AND state <> 'ONLINE' RETURN count(*) AS orphans",
+        )
+        .param("name", name);
+        let rows = fetch_rows(&self.graph, orphan).await?;
+        if rows.first().and_then(|r| r.get::<i64>("orphans").ok()) == Some(1) {
+            tracing::warn!(
+                index = name,
+                "dropping an index a killed process left without its constraint"
+            );
+            run_alone(
+                &self.graph,
+                query(&format!("DROP INDEX `{}` IF EXISTS", name.replace('`', "``"))),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Takes back the dirty mark of a step whose first statement failed.
@@ -656,6 +660,17 @@ impl Neo4jSession {
         })
         .await
     }
+}
+
+/// The name in `CREATE CONSTRAINT <name> ...`, unquoted; `None` for an
+/// unnamed constraint or another statement.
+fn constraint_name(statement: &str) -> Option<String> {
+    let mut words = statement.split_whitespace();
+    let create = words.next()?.eq_ignore_ascii_case("CREATE");
+    let constraint = words.next()?.eq_ignore_ascii_case("CONSTRAINT");
+    let name = words.next()?;
+    let unnamed = ["IF", "FOR", "ON"].iter().any(|w| name.eq_ignore_ascii_case(w));
+    (create && constraint && !unnamed).then(|| name.trim_matches('`').replace("``", "`"))
 }
 
 fn failed(change: &Change<'_>, statement: &Statement<'_>, err: &neo4rs::Error, rolled_back: bool) -> Error {
@@ -791,13 +806,7 @@ impl Neo4jSession {
             ),
             format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE"),
         ] {
-            let name = statement
-                .split('`')
-                .nth(1)
-                .expect("the statement names its constraint in backticks");
-            self.create_tracking_constraint(name, &statement)
-                .await
-                .map_err(db_err(operation))?;
+            self.run_schema_statement(&statement).await.map_err(db_err(operation))?;
         }
         let q = query(&format!(
             "MERGE (s:{state} {{id: 1}}) ON CREATE SET s.applied_count = 0, s.last_version = 0, \
@@ -818,21 +827,8 @@ impl Neo4jSession {
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
             format!("CREATE CONSTRAINT `{constraint}_lock_id` IF NOT EXISTS FOR (l:{lock}) REQUIRE l.id IS UNIQUE");
+        self.run_schema_statement(&unique).await.map_err(db_err(operation))?;
         let started = Instant::now();
-        loop {
-            let result = run_alone(&self.graph, query(&unique)).await;
-            if let Err(err) = &result {
-                // Another boot's creation of the same constraint, not yet
-                // committed: IF NOT EXISTS does not see it yet.
-                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < timeout {
-                    tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
-                    continue;
-                }
-            }
-            if !try_again(&result, started, timeout).await {
-                break result.map_err(db_err(operation))?;
-            }
-        }
         // ON MATCH writes before reading the owner so that the node's write
         // lock is held when the owner and expiry are read: two processes
         // cannot both see an expired lock and both take it over.
