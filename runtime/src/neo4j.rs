@@ -997,3 +997,23 @@ impl Neo4jSession {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::constraint_name;
+
+    #[test]
+    fn reads_the_constraint_name_of_a_create_constraint() {
+        let named = "CREATE CONSTRAINT `my``c` IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE";
+        assert_eq!(constraint_name(named).as_deref(), Some("my`c"));
+        assert_eq!(
+            constraint_name("create constraint crash_id for (n:A) require n.id is unique").as_deref(),
+            Some("crash_id")
+        );
+        assert_eq!(
+            constraint_name("CREATE CONSTRAINT IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE"),
+            None
+        );
+        assert_eq!(constraint_name("CREATE INDEX crash_v FOR (n:A) ON (n.v)"), None);
+    }
+}
