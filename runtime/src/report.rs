@@ -122,8 +122,11 @@ impl MigrationState {
     }
 }
 
+/// Non-exhaustive: fields are added as features arrive (the batch
+/// checkpoint did), without breaking code that reads the others.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct StatusEntry {
     pub version: i64,
     pub name: String,
@@ -264,7 +267,10 @@ pub struct Progress<'a> {
     pub event: ProgressEvent,
 }
 
+/// Non-exhaustive: a new kind of event (as `Batch` was) must not break a
+/// callback's `match`; give it a `_` arm.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum ProgressEvent {
     Started,
     Finished(Duration),
