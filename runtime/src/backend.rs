@@ -80,6 +80,12 @@ impl Change<'_> {
     /// own words. `rolled_back` is false where statements before it stayed
     /// committed (the migration is then left dirty).
     pub fn failed(&self, statement: &str, line: usize, message: String, rolled_back: bool) -> Error {
+        self.failed_after(statement, line, message, rolled_back, 0)
+    }
+
+    /// [`Change::failed`] under the dirty protocol: `committed` statements
+    /// before this one committed (0: the mark was taken back).
+    pub fn failed_after(&self, statement: &str, line: usize, message: String, rolled_back: bool, committed: u32) -> Error {
         Error::MigrationFailed {
             version: self.migration.version,
             name: self.migration.name.to_string(),
@@ -89,6 +95,7 @@ impl Change<'_> {
             line,
             message,
             rolled_back,
+            committed,
         }
     }
 }

@@ -486,13 +486,15 @@ impl Neo4jSession {
         query(&format!("MATCH (m:{migration} {{version: $version}}) DELETE m")).param("version", version)
     }
 
-    fn set_dirty(&self, version: i64, dirty: bool) -> Query {
+    /// Marks a node dirty for a run of `direction`, or (`None`) clean.
+    fn set_dirty(&self, version: i64, direction: Option<Direction>) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
-            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty"
+            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $direction"
         ))
         .param("version", version)
-        .param("dirty", dirty)
+        .param("dirty", direction.is_some())
+        .param("direction", direction.map(Direction::as_str))
     }
 
     fn write_state(&self, state: &State) -> Query {
@@ -570,11 +572,14 @@ impl Neo4jSession {
         dirty_state.dirty = true;
         self.in_transaction("marking the migration dirty", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
-            let mark = match &change.record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, true),
-                None => self.set_dirty(version, true),
-            };
-            txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
+            if let Some(row) = &change.record {
+                txn.run(self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, true))
+                    .await
+                    .map_err(db_err("marking the migration dirty"))?;
+            }
+            txn.run(self.set_dirty(version, Some(change.direction)))
+                .await
+                .map_err(db_err("marking the migration dirty"))?;
             txn.run(self.write_state(&dirty_state))
                 .await
                 .map_err(db_err("marking the migration dirty"))
@@ -600,7 +605,8 @@ impl Neo4jSession {
                             false
                         }
                     };
-                return Err(failed(change, statement, &err, undone));
+                let committed = index as u32;
+                return Err(change.failed_after(statement.text, statement.line, message(&err), undone, committed));
             }
         }
         let execution_ms = self.clock.millis_since(started);
@@ -618,7 +624,7 @@ impl Neo4jSession {
             self.check_guard(txn, dirty_state).await?;
             let undo = match change.direction {
                 Direction::Up => self.delete_record(version),
-                Direction::Down => self.set_dirty(version, false),
+                Direction::Down => self.set_dirty(version, None),
             };
             txn.run(undo).await.map_err(db_err("taking back the dirty mark"))?;
             txn.run(self.write_state(&change.state_before))
@@ -856,19 +862,31 @@ impl Neo4jSession {
         let migration = &self.labels.migration;
         let q = query(&format!(
             "MATCH (m:{migration}) RETURN m.version AS version, m.name AS name, m.checksum AS checksum, \
-             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty ORDER BY m.version"
+             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty, \
+             m.dirty_direction AS dirty_direction ORDER BY m.version"
         ));
         let rows = self.fetch(q, operation).await?;
         rows.iter()
             .map(|row| {
                 let checksum: String = row.get("checksum")?;
+                let dirty: bool = row.get("dirty")?;
+                let direction: Option<String> = row.get("dirty_direction")?;
                 Ok(AppliedMigration {
                     version: row.get("version")?,
                     name: row.get("name")?,
                     checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
                     applied_at: row.get("applied_at")?,
                     execution_ms: row.get("execution_ms")?,
-                    dirty: row.get("dirty")?,
+                    dirty,
+                    // Nodes marked before the direction was recorded have none.
+                    dirty_run: direction.filter(|_| dirty).map(|direction| crate::DirtyRun {
+                        direction: if direction == "down" {
+                            Direction::Down
+                        } else {
+                            Direction::Up
+                        },
+                        committed: None,
+                    }),
                 })
             })
             .collect::<Result<_, neo4rs::DeError>>()
