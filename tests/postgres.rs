@@ -670,3 +670,37 @@ async fn a_failed_batch_is_replayed_to_name_the_statement_with_sqlstate_and_deta
     }
     assert!(!db.exists("public", "parts").await);
 }
+
+/// `Settings::default()` and `.schema("public")` name the same tracking
+/// tables (the connection's schema is `public`): their runs exclude each
+/// other, whichever of the two holds the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_schema_and_the_same_schema_by_name_share_one_lock() {
+    let Some(db) = PgDb::create("lock_resolved_schema").await else {
+        return;
+    };
+    for (holder_settings, waiter_settings) in [
+        (Settings::default(), Settings::default().schema("public")),
+        (Settings::default().schema("public"), Settings::default()),
+    ] {
+        let holder_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(db.options())
+            .await
+            .expect("holder pool");
+        let holder = tokio::spawn(async move { SLOW.with(holder_settings).run(&holder_pool).await });
+        let waiting = Instant::now();
+        while db.advisory_locks().await == 0 {
+            assert!(waiting.elapsed() < Duration::from_secs(20), "the holder never took the lock");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let err = SLOW
+            .with(waiter_settings.lock_timeout(Duration::from_millis(300)))
+            .run(&db.pool)
+            .await
+            .expect_err("the holder has the lock");
+        assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+        holder.await.expect("holder task").expect("holder run");
+        SLOW.down(&db.pool, 1).await.expect("revert for the next round");
+    }
+}
