@@ -223,3 +223,37 @@ async fn database_errors_keep_the_drivers_error_as_their_source() {
     let message = driver.as_database_error().expect("from the database").message();
     assert!(message.contains("no such table"), "{message}");
 }
+
+/// A checksum edited into something that is not a SHA-256 in hex is
+/// reported as such, naming the version and the stored text, by every
+/// operation that reads it (it used to read as all zeros: a drift report
+/// about a checksum nobody wrote).
+#[tokio::test]
+async fn a_corrupted_checksum_is_reported_with_its_version_and_text() {
+    let db = SqliteDb::fresh("corrupted_checksum").await.expect("sqlite");
+    support::fixtures::BASE.run(db.pool()).await.expect("run");
+    db.exec("UPDATE _embedded_migrations SET checksum = 'not-a-checksum' WHERE version = 2")
+        .await;
+    let status = support::fixtures::BASE.status(db.pool()).await;
+    let validate = support::fixtures::BASE.validate(db.pool()).await;
+    for result in [status, validate] {
+        let err = result.expect_err("a corrupted checksum is an error");
+        let text = err.to_string();
+        assert!(
+            text.contains("version 2") && text.contains("'not-a-checksum'"),
+            "{text}"
+        );
+        assert!(
+            matches!(&err, Error::CorruptChecksum { version: Some(2), stored, .. } if stored == "not-a-checksum"),
+            "{err:?}"
+        );
+    }
+    let db = SqliteDb::fresh("corrupted_chain").await.expect("sqlite");
+    support::fixtures::BASE.run_to(db.pool(), 1).await.expect("run");
+    db.exec("UPDATE _embedded_migrations_state SET chain = 'zz'").await;
+    let err = support::fixtures::BASE.run(db.pool()).await.expect_err("corrupted state row");
+    assert!(
+        matches!(&err, Error::CorruptChecksum { version: None, stored, .. } if stored == "zz"),
+        "{err:?}"
+    );
+}

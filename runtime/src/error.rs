@@ -147,6 +147,15 @@ pub enum Error {
         what: String,
         problems: Vec<String>,
     },
+    /// A checksum in the tracking tables is not a SHA-256 in hex: the row
+    /// was edited by hand or damaged. Nothing was applied.
+    CorruptChecksum {
+        backend: &'static str,
+        /// The tracking row's version; `None` for the state row's chain.
+        version: Option<i64>,
+        /// The text stored in its place.
+        stored: String,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -194,7 +203,8 @@ impl Error {
             | Error::Dirty { .. }
             | Error::Adoption { .. }
             | Error::NotReversible { .. }
-            | Error::SchemaChanged { .. } => 2,
+            | Error::SchemaChanged { .. }
+            | Error::CorruptChecksum { .. } => 2,
             Error::Target { error, .. } => error.exit_code(),
             _ => 1,
         }
@@ -309,7 +319,52 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::CorruptChecksum { backend, version: Some(version), stored } => write!(
+                f,
+                "{backend}: the tracking row of version {version} holds the checksum '{stored}', which is not a \
+                 SHA-256 in hex: the tracking table was edited by hand or damaged; put back the checksum of its \
+                 file (`status` of a build that has it, or the value in a backup)"
+            ),
+            Error::CorruptChecksum { backend, version: None, stored } => write!(
+                f,
+                "{backend}: the tracking state row holds the chain '{stored}', which is not a SHA-256 in hex: it \
+                 was edited by hand or damaged; set it from the tracking rows (`validate` names the value)"
+            ),
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
+        }
+    }
+}
+
+/// The decoding error of a tracking row whose checksum is not hex: carried
+/// through the driver's decode error to [`Error::CorruptChecksum`].
+#[derive(Debug)]
+pub(crate) struct CorruptChecksum {
+    pub version: Option<i64>,
+    pub stored: String,
+}
+
+impl fmt::Display for CorruptChecksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "checksum '{}' of version {:?} is not a SHA-256 in hex", self.stored, self.version)
+    }
+}
+
+impl std::error::Error for CorruptChecksum {}
+
+impl CorruptChecksum {
+    /// `stored` parsed, or this error.
+    pub fn parse(version: Option<i64>, stored: &str) -> Result<Checksum, CorruptChecksum> {
+        Checksum::from_hex(stored).ok_or_else(|| CorruptChecksum {
+            version,
+            stored: stored.to_string(),
+        })
+    }
+
+    pub fn into_error(self, backend: &'static str) -> Error {
+        Error::CorruptChecksum {
+            backend,
+            version: self.version,
+            stored: self.stored,
         }
     }
 }

@@ -27,6 +27,7 @@
 use crate::backend::{BoxFuture, Change, Database, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::report::{AppliedMigration, HistoryEntry};
+use crate::error::CorruptChecksum;
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -720,7 +721,7 @@ impl Neo4jSession {
         Ok(Some(State {
             applied_count: row.get("applied_count").map_err(row_err(operation))?,
             last_version: row.get("last_version").map_err(row_err(operation))?,
-            chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+            chain: CorruptChecksum::parse(None, &chain).map_err(|err| err.into_error(BACKEND))?,
             dirty: row.get("dirty").map_err(row_err(operation))?,
         }))
     }
@@ -866,6 +867,11 @@ impl Neo4jSession {
              m.dirty_direction AS dirty_direction ORDER BY m.version"
         ));
         let rows = self.fetch(q, operation).await?;
+        for row in &rows {
+            let version: i64 = row.get("version").map_err(row_err(operation))?;
+            let checksum: String = row.get("checksum").map_err(row_err(operation))?;
+            CorruptChecksum::parse(Some(version), &checksum).map_err(|err| err.into_error(BACKEND))?;
+        }
         rows.iter()
             .map(|row| {
                 let checksum: String = row.get("checksum")?;
@@ -874,7 +880,7 @@ impl Neo4jSession {
                 Ok(AppliedMigration {
                     version: row.get("version")?,
                     name: row.get("name")?,
-                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO), // checked above
                     applied_at: row.get("applied_at")?,
                     execution_ms: row.get("execution_ms")?,
                     dirty,

@@ -6,7 +6,8 @@
 use crate::backend::{BoxFuture, Change, Session, State};
 use crate::core::split::{split, Dialect};
 use crate::report::{AppliedMigration, DirtyRun, HistoryEntry};
-use crate::{Checksum, Direction, Error, Settings};
+use crate::error::CorruptChecksum;
+use crate::{Direction, Error, Settings};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Row, Type};
 use std::future::Future;
@@ -84,7 +85,7 @@ where
     Ok(State {
         applied_count: row.try_get(0)?,
         last_version: row.try_get(1)?,
-        chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+        chain: CorruptChecksum::parse(None, &chain).map_err(|err| sqlx::Error::Decode(Box::new(err)))?,
         dirty: row.try_get(3)?,
     })
 }
@@ -100,7 +101,9 @@ where
     Option<String>: Decode<'r, R::Database> + Type<R::Database>,
     Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
 {
+    let version: i64 = row.try_get(0)?;
     let checksum: String = row.try_get(2)?;
+    let checksum = CorruptChecksum::parse(Some(version), &checksum).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
     let dirty: bool = row.try_get(5)?;
     let dirty_run = match with_run && dirty {
         false => None,
@@ -118,9 +121,9 @@ where
         }
     };
     Ok(AppliedMigration {
-        version: row.try_get(0)?,
+        version,
         name: row.try_get(1)?,
-        checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+        checksum,
         applied_at: row.try_get(3)?,
         execution_ms: row.try_get(4)?,
         dirty,
@@ -1151,8 +1154,19 @@ where
         })
     }
 
+    /// A driver error as ours; a checksum that did not decode is
+    /// `CorruptChecksum`, naming the row and the text.
     pub fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
-        move |err| Error::database(B::NAME, operation, B::message(&err)).with_source(err)
+        move |err| match err {
+            sqlx::Error::Decode(inner) => match inner.downcast::<CorruptChecksum>() {
+                Ok(corrupt) => corrupt.into_error(B::NAME),
+                Err(inner) => {
+                    let err = sqlx::Error::Decode(inner);
+                    Error::database(B::NAME, operation, B::message(&err)).with_source(err)
+                }
+            },
+            err => Error::database(B::NAME, operation, B::message(&err)).with_source(err),
+        }
     }
 
     /// Runs the statements of a change one by one, so that an error names
@@ -1386,7 +1400,7 @@ where
             match B::DB::fetch_state(&mut self.conn, self.sql.select_state()).await {
                 Ok(state) => Ok(state),
                 Err(err) => match B::state_table_exists(self).await? {
-                    true => Err(Error::database(B::NAME, "reading the state", B::message(&err)).with_source(err)),
+                    true => Err(Self::db_err("reading the state")(err)),
                     false => Ok(None),
                 },
             }
