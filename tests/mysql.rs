@@ -581,3 +581,16 @@ async fn a_tracking_table_of_the_previous_release_is_upgraded_in_place() {
     assert!(err.to_string().contains("statements 1-2 of 5 committed"), "{err}");
     assert_eq!(db.count(columns).await, 2);
 }
+
+/// The dry run tells the truth about MySQL: its DDL commits implicitly, so
+/// no migration runs in one transaction here; each is planned statement by
+/// statement (as a `no-transaction` file is elsewhere).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_never_promises_a_transaction_on_mysql() {
+    let Some(db) = MyDb::create("plan_truth").await else {
+        return;
+    };
+    let plan = PARTIAL.plan(&db.pool).await.expect("plan");
+    assert_eq!(plan.steps.len(), 2);
+    assert!(plan.steps.iter().all(|step| step.no_transaction), "{plan:?}");
+}

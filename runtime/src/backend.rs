@@ -150,6 +150,12 @@ pub trait Session: Send {
     /// How this database's files are split into statements.
     fn dialect(&self) -> Dialect;
 
+    /// Whether `script` runs in one transaction here: what the dry run
+    /// says. By default, unless it says `migrate:no-transaction`.
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        !script.no_transaction
+    }
+
     /// The state row, or `None` when the tracking tables do not exist yet.
     /// Must not create anything: `plan` and `status` change nothing.
     fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>>;

@@ -649,6 +649,14 @@ impl Session for Neo4jSession {
         Dialect::Cypher
     }
 
+    /// Schema statements run one transaction each (`apply`).
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        let schema = split(script.text, Dialect::Cypher)
+            .first()
+            .is_some_and(|s| is_cypher_schema(s.text));
+        !schema && !script.no_transaction
+    }
+
     fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
         Box::pin(Neo4jSession::read_state(self))
     }

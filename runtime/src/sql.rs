@@ -1395,6 +1395,11 @@ where
         B::DIALECT
     }
 
+    /// Never on MySQL, whose DDL commits implicitly.
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        B::TRANSACTIONAL_DDL && !script.no_transaction
+    }
+
     fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
         Box::pin(async move {
             match B::DB::fetch_state(&mut self.conn, self.sql.select_state()).await {

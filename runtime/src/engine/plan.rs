@@ -4,7 +4,7 @@
 
 use super::{AppliedSet, Connect, DownTarget, Engine};
 use crate::backend::{Session, State};
-use crate::core::split::{split, Dialect};
+use crate::core::split::split;
 use crate::report::{HistoryEntry, MigrationState, Plan, PlannedStep, Status, StatusEntry};
 use crate::{Direction, Error, Migration};
 use std::collections::BTreeMap;
@@ -213,14 +213,16 @@ impl Engine<'_> {
         })
     }
 
-    fn planned(&self, migration: &Migration, direction: Direction, dialect: Dialect) -> PlannedStep {
+    fn planned(&self, migration: &Migration, direction: Direction, session: &dyn Session) -> PlannedStep {
         let script = migration.script(direction);
+        let dialect = session.dialect();
         PlannedStep {
             version: migration.version,
             name: migration.name.to_string(),
             direction,
             file: script.file.to_string(),
-            no_transaction: script.no_transaction,
+            // What this database does with it, not only what the file says.
+            no_transaction: !session.runs_in_transaction(script),
             statements: split(script.text, dialect)
                 .into_iter()
                 .map(|s| s.text.to_string())
@@ -235,12 +237,11 @@ impl Engine<'_> {
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
         self.verify(&applied)?;
-        let dialect = session.dialect();
         let mut plan = Plan {
             steps: self
                 .pending(&applied, to)?
                 .into_iter()
-                .map(|m| self.planned(m, Direction::Up, dialect))
+                .map(|m| self.planned(m, Direction::Up, &*session))
                 .collect(),
         };
         self.plan_batches(&mut *session, &mut plan).await?;
@@ -250,12 +251,11 @@ impl Engine<'_> {
     pub async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
-        let dialect = session.dialect();
         Ok(Plan {
             steps: self
                 .down_targets(&applied, target)?
                 .into_iter()
-                .map(|m| self.planned(m, Direction::Down, dialect))
+                .map(|m| self.planned(m, Direction::Down, &*session))
                 .collect(),
         })
     }
