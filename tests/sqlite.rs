@@ -7,6 +7,7 @@ mod servers;
 
 use embedded_migrations::{embed_migrations, Error, Migrations, Settings};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::Connection;
 use std::path::PathBuf;
 use support::TestDb;
 
@@ -256,4 +257,45 @@ async fn a_corrupted_checksum_is_reported_with_its_version_and_text() {
         matches!(&err, Error::CorruptChecksum { version: None, stored, .. } if stored == "zz"),
         "{err:?}"
     );
+}
+
+/// A run dropped while it waits for SQLite's write lock (held here by
+/// another connection) gives its pooled connection back with the pool's
+/// own busy timeout, not the lock timeout it waited with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_dropped_mid_wait_restores_the_busy_timeout_of_its_connection() {
+    let path = scratch_file("busy_timeout_restored");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .busy_timeout(std::time::Duration::from_millis(1234));
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .expect("pool of one");
+    let busy = |pool: SqlitePool| async move {
+        sqlx::query_scalar::<_, i64>("PRAGMA busy_timeout")
+            .fetch_one(&pool)
+            .await
+            .expect("busy timeout")
+    };
+    assert_eq!(busy(pool.clone()).await, 1234);
+    // Another connection holds the write lock, so `run` waits in BEGIN IMMEDIATE.
+    let mut holder = sqlx::SqliteConnection::connect_with(&options).await.expect("holder");
+    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
+    let settings = Settings::default().lock_timeout(std::time::Duration::from_secs(30));
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        support::fixtures::BASE.with(settings).run(&pool),
+    )
+    .await;
+    assert!(dropped.is_err(), "the run was still waiting for the write lock: {dropped:?}");
+    // SQLite's worker still waits in BEGIN IMMEDIATE: free it.
+    sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.expect("release");
+    drop(holder);
+    assert_eq!(busy(pool.clone()).await, 1234, "the pool's own busy timeout is back");
+    support::fixtures::BASE.run(&pool).await.expect("the connection is usable");
+    pool.close().await;
+    let _ = std::fs::remove_file(&path);
 }

@@ -1083,11 +1083,36 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     fn must_close(&self) -> bool {
         false
     }
+
+    /// Called when the session is dropped with its connection (unless
+    /// `must_close`): a backend that changed a session setting and was
+    /// dropped before giving it back (a cancelled run) takes the connection
+    /// to restore it first.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>) {
+        let _ = conn;
+    }
+}
+
+/// The session's pooled connection, taken out only when the session is
+/// dropped (to restore a setting first, see [`SqlBackend::restore_on_drop`]).
+pub(crate) struct Pooled<DB: sqlx::Database>(Option<PoolConnection<DB>>);
+
+impl<DB: sqlx::Database> std::ops::Deref for Pooled<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        self.0.as_ref().expect("the connection is taken only on drop")
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Pooled<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        self.0.as_mut().expect("the connection is taken only on drop")
+    }
 }
 
 /// One sqlx connection of the user's pool, for one operation.
 pub(crate) struct SqlSession<B: SqlBackend> {
-    pub conn: PoolConnection<B::DB>,
+    pub conn: Pooled<B::DB>,
     pub sql: TrackingSql,
     pub backend: B,
 }
@@ -1098,8 +1123,12 @@ impl<B: SqlBackend> Drop for SqlSession<B> {
             // Back in the pool, this connection would keep the lock (or the
             // changed setting) for whoever takes it next; closed, the server
             // releases everything the session held.
-            self.conn.close_on_drop();
+            if let Some(conn) = self.conn.0.as_mut() {
+                conn.close_on_drop();
+            }
+            return;
         }
+        self.backend.on_drop(&mut self.conn.0);
     }
 }
 
@@ -1146,7 +1175,7 @@ where
         Box::pin(async move {
             let conn = pool.acquire().await.map_err(connect_error::<B>)?;
             let session: Box<dyn Session + 'a> = Box::new(SqlSession {
-                conn,
+                conn: Pooled(Some(conn)),
                 sql: TrackingSql::new(B::SQL, settings),
                 backend,
             });

@@ -11,6 +11,7 @@ use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
 use crate::sql::{SqlBackend, SqlDialect, SqlSession};
 use crate::{Error, Settings, Sql};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
 use sqlx::{AssertSqlSafe, Connection};
 use std::time::{Duration, Instant};
@@ -112,6 +113,29 @@ impl SqlBackend for SqliteBackend {
                 .map_err(SqliteSession::db_err("restoring the busy timeout"))?;
         }
         Ok(())
+    }
+
+    /// A run dropped between `lock` and `unlock` (while it waited for the
+    /// write lock, say) gives the pool's busy timeout back all the same: the
+    /// pool sees the connection as taken until it is back, so whoever
+    /// acquires it next gets the pool's own setting. Without a runtime to
+    /// do it in, the connection is closed instead.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
+        let Some(previous) = self.restore_busy_timeout.take() else {
+            return;
+        };
+        let Some(mut conn) = conn.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            conn.close_on_drop();
+            return;
+        };
+        runtime.spawn(async move {
+            let restore = format!("PRAGMA busy_timeout = {previous}");
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(restore)).execute(&mut *conn).await {
+                tracing::warn!(error = %err, "could not restore the busy timeout; closing the connection");
+                conn.close_on_drop();
+            }
+        });
     }
 
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {
