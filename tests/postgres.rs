@@ -704,3 +704,31 @@ async fn the_default_schema_and_the_same_schema_by_name_share_one_lock() {
         SLOW.down(&db.pool, 1).await.expect("revert for the next round");
     }
 }
+
+/// A pool whose server cannot be reached (created lazily, or the server went
+/// away): the error names the cause the driver saw (refused, name not
+/// resolved) instead of only the pool's acquire timeout, and never the
+/// password of the URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_reported_with_its_cause() {
+    if server("an_unreachable_server_is_reported_with_its_cause").is_none() {
+        return;
+    }
+    let secret = "s3cret-Pa55word";
+    let cases = [
+        (format!("postgres://app:{secret}@127.0.0.1:1/db"), "refused"),
+        (format!("postgres://app:{secret}@no-such-host.invalid:5432/db"), "lookup"),
+    ];
+    for (url, cause) in cases {
+        // sqlx's default acquire timeout: 30 s of retrying, then "timed out".
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy(&url)
+            .expect("lazy pool");
+        let err = BASE.run(&pool).await.expect_err("cannot connect");
+        let text = format!("{err} / {err:?}");
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.to_lowercase().contains(cause), "{text}");
+        assert!(!text.contains("pool's acquire timeout"), "{text}");
+    }
+}

@@ -1132,6 +1132,45 @@ impl<B: SqlBackend> Drop for SqlSession<B> {
     }
 }
 
+/// How long `acquire` waits for the pool before it asks the server itself
+/// why no connection comes, and how long that one attempt may take.
+const PROBE_AFTER: Duration = Duration::from_secs(1);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection of `pool`. sqlx retries an unreachable server until the
+/// pool's acquire timeout (30 s by default) and then says only "timed out";
+/// so when none comes within [`PROBE_AFTER`] while the pool has room for
+/// more (it is not merely busy), one direct connection with the
+/// pool's own options, bounded by [`PROBE_TIMEOUT`], tells the cause: refused,
+/// name not resolved, TLS, authentication. Reachable, the wait goes on.
+async fn acquire<B: SqlBackend>(pool: &sqlx::Pool<B::DB>) -> Result<PoolConnection<B::DB>, Error> {
+    use sqlx::ConnectOptions;
+    let acquire = pool.acquire();
+    tokio::pin!(acquire);
+    tokio::select! {
+        result = &mut acquire => return result.map_err(connect_error::<B>),
+        _ = tokio::time::sleep(PROBE_AFTER) => {}
+    }
+    // With room for another connection, the wait is for opening one (sqlx
+    // counts the attempt in `size`), not for a busy pool.
+    if pool.size() < pool.options().get_max_connections() {
+        let options = pool.connect_options();
+        match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+            Ok(Err(err)) => {
+                let message = format!("the server could not be reached: {}", B::message(&err));
+                return Err(Error::database(B::NAME, "connecting", message).with_source(err));
+            }
+            Ok(Ok(conn)) => {
+                if let Err(err) = sqlx::Connection::close(conn).await {
+                    tracing::debug!(error = %err, "closing the probe connection");
+                }
+            }
+            Err(_) => tracing::debug!("the probe connection did not finish within {PROBE_TIMEOUT:?}"),
+        }
+    }
+    acquire.await.map_err(connect_error::<B>)
+}
+
 /// sqlx reports a server that never answered as a pool timeout, which
 /// alone does not say where to look.
 fn connect_error<B: SqlBackend>(err: sqlx::Error) -> Error {
@@ -1173,7 +1212,7 @@ where
         backend: B,
     ) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
         Box::pin(async move {
-            let conn = pool.acquire().await.map_err(connect_error::<B>)?;
+            let conn = acquire::<B>(pool).await?;
             let session: Box<dyn Session + 'a> = Box::new(SqlSession {
                 conn: Pooled(Some(conn)),
                 sql: TrackingSql::new(B::SQL, settings),
