@@ -400,7 +400,10 @@ async fn the_lock_is_released_when_a_run_is_cancelled() {
     match next {
         Ok(report) => {
             assert!(report.is_empty(), "001 was recorded by the cancelled run: {report:?}");
-            assert!(db.has_table("slow_done").await, "recorded applied, so its statements ran");
+            assert!(
+                db.has_table("slow_done").await,
+                "recorded applied, so its statements ran"
+            );
             SLOW.validate(&db.pool).await.expect("valid");
         }
         Err(err) => assert!(matches!(err, Error::Dirty { version: 1, .. }), "{err}"),
@@ -484,8 +487,21 @@ async fn a_migration_whose_first_statement_fails_leaves_nothing_dirty() {
     };
     let err = FIRST_FAILS.run(&db.pool).await.expect_err("002 fails at once");
     let text = err.to_string();
-    assert!(matches!(err, Error::MigrationFailed { version: 2, line: 2, .. }), "{text}");
-    assert!(!text.contains("the migration is marked dirty") && !text.contains("were committed"), "{text}");
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 2,
+                line: 2,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("the migration is marked dirty") && !text.contains("were committed"),
+        "{text}"
+    );
     assert!(text.contains("no statement of it committed"), "{text}");
     let status = FIRST_FAILS.status(&db.pool).await.expect("status");
     assert_eq!(status.entries[0].state, MigrationState::Applied);
@@ -502,13 +518,23 @@ async fn a_dirty_migration_says_which_statements_committed() {
     let Some(db) = MyDb::create("partial").await else {
         return;
     };
-    let err = PARTIAL.run(&db.pool).await.expect_err("002 fails at its third statement");
+    let err = PARTIAL
+        .run(&db.pool)
+        .await
+        .expect_err("002 fails at its third statement");
     let text = err.to_string();
-    assert!(matches!(err, Error::MigrationFailed { version: 2, line: 9, .. }), "{text}");
     assert!(
-        text.contains("statements 1-2 committed; statement 3 failed"),
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 2,
+                line: 9,
+                ..
+            }
+        ),
         "{text}"
     );
+    assert!(text.contains("statements 1-2 committed; statement 3 failed"), "{text}");
     assert!(db.has_table("p2").await && !db.has_table("p4").await);
     assert_eq!(committed_statements(&db, 2).await, 2);
     // A later run, and validate, say it too: the direction and the count,
@@ -518,7 +544,11 @@ async fn a_dirty_migration_says_which_statements_committed() {
     let err = PARTIAL.run(&db.pool).await.expect_err("dirty");
     let text = err.to_string();
     assert!(matches!(err, Error::Dirty { version: 2, .. }), "{text}");
-    assert!(text.contains("its up run") && text.contains("statements 1-2 of 5 committed (lines 1, 4); statement 3 (line 9) failed"), "{text}");
+    assert!(
+        text.contains("its up run")
+            && text.contains("statements 1-2 of 5 committed (lines 1, 4); statement 3 (line 9) failed"),
+        "{text}"
+    );
     match PARTIAL.validate(&db.pool).await {
         Err(Error::Invalid { problems }) => {
             assert_eq!(problems.len(), 1, "{problems:?}");
@@ -534,17 +564,35 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
         return;
     };
     DOWN_FAILS.run(&db.pool).await.expect("both apply");
-    let err = DOWN_FAILS.down(&db.pool, 1).await.expect_err("the down file fails at its second statement");
+    let err = DOWN_FAILS
+        .down(&db.pool, 1)
+        .await
+        .expect_err("the down file fails at its second statement");
     let text = err.to_string();
     assert!(
-        matches!(err, Error::MigrationFailed { version: 2, line: 2, direction: embedded_migrations::Direction::Down, .. }),
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 2,
+                line: 2,
+                direction: embedded_migrations::Direction::Down,
+                ..
+            }
+        ),
         "{text}"
     );
     assert!(text.contains("statements 1-1 committed; statement 2 failed"), "{text}");
     let err = DOWN_FAILS.run(&db.pool).await.expect_err("dirty");
     let text = err.to_string();
     assert!(
-        matches!(err, Error::Dirty { version: 2, direction: embedded_migrations::Direction::Down, .. }),
+        matches!(
+            err,
+            Error::Dirty {
+                version: 2,
+                direction: embedded_migrations::Direction::Down,
+                ..
+            }
+        ),
         "{text}"
     );
     assert!(text.contains("its down run") && !text.contains("its up run"), "{text}");
@@ -573,7 +621,10 @@ async fn a_tracking_table_of_the_previous_release_is_upgraded_in_place() {
     assert_eq!(status.entries[0].state, MigrationState::Applied);
     PARTIAL.validate(&db.pool).await.expect("validate reads the old table");
     assert_eq!(db.count(columns).await, 0, "read-only operations change nothing");
-    PARTIAL.run(&db.pool).await.expect_err("002 fails at its third statement");
+    PARTIAL
+        .run(&db.pool)
+        .await
+        .expect_err("002 fails at its third statement");
     assert_eq!(db.count(columns).await, 2, "run upgraded the table");
     assert_eq!(committed_statements(&db, 2).await, 2);
     // Again: the upgrade is not repeated, and the row keeps its count.

@@ -872,16 +872,38 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
     };
     let graph = &db.graph;
     DOWN_FAILS.run(graph).await.expect("up");
-    let err = DOWN_FAILS.down(graph, 1).await.expect_err("the down file fails at its second statement");
+    let err = DOWN_FAILS
+        .down(graph, 1)
+        .await
+        .expect_err("the down file fails at its second statement");
     assert!(
-        matches!(err, Error::MigrationFailed { version: 1, line: 2, direction: Direction::Down, rolled_back: false, .. }),
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 1,
+                line: 2,
+                direction: Direction::Down,
+                rolled_back: false,
+                ..
+            }
+        ),
         "{err}"
     );
-    assert!(!constraint_or_index_exists(graph, "down_b").await, "the first statement committed");
+    assert!(
+        !constraint_or_index_exists(graph, "down_b").await,
+        "the first statement committed"
+    );
     let err = DOWN_FAILS.run(graph).await.expect_err("dirty");
     let text = err.to_string();
     assert!(
-        matches!(err, Error::Dirty { version: 1, direction: Direction::Down, .. }),
+        matches!(
+            err,
+            Error::Dirty {
+                version: 1,
+                direction: Direction::Down,
+                ..
+            }
+        ),
         "{text}"
     );
     assert!(text.contains("its down run"), "{text}");

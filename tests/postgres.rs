@@ -691,7 +691,10 @@ async fn the_default_schema_and_the_same_schema_by_name_share_one_lock() {
         let holder = tokio::spawn(async move { SLOW.with(holder_settings).run(&holder_pool).await });
         let waiting = Instant::now();
         while db.advisory_locks().await == 0 {
-            assert!(waiting.elapsed() < Duration::from_secs(20), "the holder never took the lock");
+            assert!(
+                waiting.elapsed() < Duration::from_secs(20),
+                "the holder never took the lock"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let err = SLOW
@@ -717,7 +720,10 @@ async fn an_unreachable_server_is_reported_with_its_cause() {
     let secret = "s3cret-Pa55word";
     let cases = [
         (format!("postgres://app:{secret}@127.0.0.1:1/db"), "refused"),
-        (format!("postgres://app:{secret}@no-such-host.invalid:5432/db"), "lookup"),
+        (
+            format!("postgres://app:{secret}@no-such-host.invalid:5432/db"),
+            "lookup",
+        ),
     ];
     for (url, cause) in cases {
         // sqlx's default acquire timeout: 30 s of retrying, then "timed out".

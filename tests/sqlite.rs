@@ -252,7 +252,10 @@ async fn a_corrupted_checksum_is_reported_with_its_version_and_text() {
     let db = SqliteDb::fresh("corrupted_chain").await.expect("sqlite");
     support::fixtures::BASE.run_to(db.pool(), 1).await.expect("run");
     db.exec("UPDATE _embedded_migrations_state SET chain = 'zz'").await;
-    let err = support::fixtures::BASE.run(db.pool()).await.expect_err("corrupted state row");
+    let err = support::fixtures::BASE
+        .run(db.pool())
+        .await
+        .expect_err("corrupted state row");
     assert!(
         matches!(&err, Error::CorruptChecksum { version: None, stored, .. } if stored == "zz"),
         "{err:?}"
@@ -283,19 +286,28 @@ async fn a_run_dropped_mid_wait_restores_the_busy_timeout_of_its_connection() {
     assert_eq!(busy(pool.clone()).await, 1234);
     // Another connection holds the write lock, so `run` waits in BEGIN IMMEDIATE.
     let mut holder = sqlx::SqliteConnection::connect_with(&options).await.expect("holder");
-    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .expect("take the write lock");
     let settings = Settings::default().lock_timeout(std::time::Duration::from_secs(30));
     let dropped = tokio::time::timeout(
         std::time::Duration::from_millis(500),
         support::fixtures::BASE.with(settings).run(&pool),
     )
     .await;
-    assert!(dropped.is_err(), "the run was still waiting for the write lock: {dropped:?}");
+    assert!(
+        dropped.is_err(),
+        "the run was still waiting for the write lock: {dropped:?}"
+    );
     // SQLite's worker still waits in BEGIN IMMEDIATE: free it.
     sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.expect("release");
     drop(holder);
     assert_eq!(busy(pool.clone()).await, 1234, "the pool's own busy timeout is back");
-    support::fixtures::BASE.run(&pool).await.expect("the connection is usable");
+    support::fixtures::BASE
+        .run(&pool)
+        .await
+        .expect("the connection is usable");
     pool.close().await;
     let _ = std::fs::remove_file(&path);
 }

@@ -85,7 +85,14 @@ impl Change<'_> {
 
     /// [`Change::failed`] under the dirty protocol: `committed` statements
     /// before this one committed (0: the mark was taken back).
-    pub fn failed_after(&self, statement: &str, line: usize, message: String, rolled_back: bool, committed: u32) -> Error {
+    pub fn failed_after(
+        &self,
+        statement: &str,
+        line: usize,
+        message: String,
+        rolled_back: bool,
+        committed: u32,
+    ) -> Error {
         Error::MigrationFailed {
             version: self.migration.version,
             name: self.migration.name.to_string(),

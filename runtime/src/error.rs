@@ -345,7 +345,11 @@ pub(crate) struct CorruptChecksum {
 
 impl fmt::Display for CorruptChecksum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "checksum '{}' of version {:?} is not a SHA-256 in hex", self.stored, self.version)
+        write!(
+            f,
+            "checksum '{}' of version {:?} is not a SHA-256 in hex",
+            self.stored, self.version
+        )
     }
 }
 
@@ -389,10 +393,17 @@ impl fmt::Display for Committed {
         let next = self.statements + 1;
         let next_line = self.next_line.map(|line| format!(" (line {line})")).unwrap_or_default();
         if self.statements == 0 {
-            return write!(f, "before any statement{of} committed; statement 1{next_line} may have run in part");
+            return write!(
+                f,
+                "before any statement{of} committed; statement 1{next_line} may have run in part"
+            );
         }
         let lines: Vec<String> = self.lines.iter().map(usize::to_string).collect();
-        let more = if (self.lines.len() as u64) < self.statements { ", ..." } else { "" };
+        let more = if (self.lines.len() as u64) < self.statements {
+            ", ..."
+        } else {
+            ""
+        };
         if self.total.is_some_and(|total| total as u64 <= self.statements) {
             return write!(
                 f,

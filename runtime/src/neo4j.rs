@@ -26,8 +26,8 @@
 
 use crate::backend::{BoxFuture, Change, Database, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
-use crate::report::{AppliedMigration, HistoryEntry};
 use crate::error::CorruptChecksum;
+use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

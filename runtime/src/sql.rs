@@ -5,8 +5,8 @@
 
 use crate::backend::{BoxFuture, Change, Session, State};
 use crate::core::split::{split, Dialect};
-use crate::report::{AppliedMigration, DirtyRun, HistoryEntry};
 use crate::error::CorruptChecksum;
+use crate::report::{AppliedMigration, DirtyRun, HistoryEntry};
 use crate::{Direction, Error, Settings};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Row, Type};
@@ -103,7 +103,8 @@ where
 {
     let version: i64 = row.try_get(0)?;
     let checksum: String = row.try_get(2)?;
-    let checksum = CorruptChecksum::parse(Some(version), &checksum).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+    let checksum =
+        CorruptChecksum::parse(Some(version), &checksum).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
     let dirty: bool = row.try_get(5)?;
     let dirty_run = match with_run && dirty {
         false => None,
@@ -511,7 +512,11 @@ impl TrackingSql {
         };
         [
             "START TRANSACTION".to_string(),
-            format!("UPDATE {} SET dirty = TRUE WHERE {}", self.state, self.state_is(&change.state_before)),
+            format!(
+                "UPDATE {} SET dirty = TRUE WHERE {}",
+                self.state,
+                self.state_is(&change.state_before)
+            ),
             "SET @em_marked = ROW_COUNT()".to_string(),
             record,
             "SELECT CAST(@em_marked AS SIGNED)".to_string(),
@@ -880,7 +885,11 @@ where
         Self::write_state(conn, sql, &dirty_state).await
     }
 
-    async fn unmark_dirty(conn: &mut DB::Connection, sql: &TrackingSql, change: &Change<'_>) -> Result<(), sqlx::Error> {
+    async fn unmark_dirty(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+    ) -> Result<(), sqlx::Error> {
         let undo = match change.direction {
             Direction::Up => sql.delete_record(),
             Direction::Down => sql.set_dirty(None),
@@ -1390,7 +1399,10 @@ where
         let script = change.migration.script(change.direction);
         let version = change.migration.version;
         for (index, statement) in split(script.text, B::DIALECT).into_iter().enumerate() {
-            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *self.conn).await {
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text))
+                .execute(&mut *self.conn)
+                .await
+            {
                 let line = B::error_line(&err, statement.text, statement.line);
                 if index == 0 {
                     self.unmark(change).await?;
