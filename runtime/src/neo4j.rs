@@ -468,18 +468,28 @@ impl Neo4jSession {
     }
 
     /// Writes a tracking node (creating or replacing it).
-    fn upsert_record(&self, row: &AppliedMigration, applied_at: String, execution_ms: i64, dirty: bool) -> Query {
+    /// Writes a tracking node (creating or replacing it), clean or (with
+    /// the direction of its run) dirty.
+    fn upsert_record(
+        &self,
+        row: &AppliedMigration,
+        applied_at: String,
+        execution_ms: i64,
+        dirty: Option<Direction>,
+    ) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
             "MERGE (m:{migration} {{version: $version}}) SET m.name = $name, m.checksum = $checksum, \
-             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty"
+             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty, \
+             m.dirty_direction = $dirty_direction"
         ))
         .param("version", row.version)
         .param("name", row.name.as_str())
         .param("checksum", row.checksum.to_hex())
         .param("applied_at", applied_at)
         .param("execution_ms", execution_ms)
-        .param("dirty", dirty)
+        .param("dirty", dirty.is_some())
+        .param("dirty_direction", dirty.map(Direction::as_str))
     }
 
     fn delete_record(&self, version: i64) -> Query {
@@ -491,11 +501,11 @@ impl Neo4jSession {
     fn set_dirty(&self, version: i64, direction: Option<Direction>) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
-            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $direction"
+            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $dirty_direction"
         ))
         .param("version", version)
         .param("dirty", direction.is_some())
-        .param("direction", direction.map(Direction::as_str))
+        .param("dirty_direction", direction.map(Direction::as_str))
     }
 
     fn write_state(&self, state: &State) -> Query {
@@ -533,7 +543,7 @@ impl Neo4jSession {
     async fn record(&self, txn: &mut Txn, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
         let operation = "recording the migration";
         let write = match &change.record {
-            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, false),
+            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, None),
             None => self.delete_record(change.migration.version),
         };
         txn.run(write).await.map_err(db_err(operation))?;
@@ -573,14 +583,12 @@ impl Neo4jSession {
         dirty_state.dirty = true;
         self.in_transaction("marking the migration dirty", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
-            if let Some(row) = &change.record {
-                txn.run(self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, true))
-                    .await
-                    .map_err(db_err("marking the migration dirty"))?;
-            }
-            txn.run(self.set_dirty(version, Some(change.direction)))
-                .await
-                .map_err(db_err("marking the migration dirty"))?;
+            let direction = Some(change.direction);
+            let mark = match &change.record {
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, direction),
+                None => self.set_dirty(version, direction),
+            };
+            txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
             txn.run(self.write_state(&dirty_state))
                 .await
                 .map_err(db_err("marking the migration dirty"))
@@ -968,7 +976,7 @@ impl Neo4jSession {
         let operation = "updating the tracking nodes";
         self.in_transaction(operation, async |txn| {
             let write = match record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, false),
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, None),
                 None => self.delete_record(version),
             };
             txn.run(write).await.map_err(db_err(operation))?;
