@@ -63,7 +63,7 @@ impl TestDb for SqliteDb {
 
 impl Drop for SqliteDb {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-migrations.lock"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
     }
@@ -309,5 +309,49 @@ async fn a_run_dropped_mid_wait_restores_the_busy_timeout_of_its_connection() {
         .await
         .expect("the connection is usable");
     pool.close().await;
-    let _ = std::fs::remove_file(&path);
+    for suffix in ["", "-migrations.lock"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// A second connection (as a second process would) booting while the first
+/// runs a `no-transaction` file's statements waits for it, then finds the
+/// migration applied: the dirty mark of a run in progress is not reported
+/// as a failed one (which would tell the operator to `force` or `forget` a
+/// run that is still going).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boot_during_a_no_transaction_run_waits_for_it_instead_of_reporting_it_dirty() {
+    static SLOW_NO_TX: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction_slow");
+    let db = SqliteDb::fresh("no_tx_overlap").await.expect("sqlite");
+    let first_pool = open(&db.path).await;
+    let first = tokio::spawn(async move { SLOW_NO_TX.run(&first_pool).await });
+    // The first run is inside the file's statements: its dirty mark is
+    // committed and the first table exists, the last does not yet.
+    let started = std::time::Instant::now();
+    while db
+        .count("SELECT count(*) FROM sqlite_master WHERE name = 'slow_a'")
+        .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the first run never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations WHERE dirty = 1")
+            .await,
+        1
+    );
+    assert!(!first.is_finished(), "the premise: the first run is still going");
+    let second = SLOW_NO_TX
+        .with(Settings::default().lock_timeout(std::time::Duration::from_secs(60)))
+        .run(db.pool())
+        .await;
+    let first = first.await.expect("first task").expect("the first run applies 001");
+    assert_eq!(first.steps.len(), 1);
+    let second = second.expect("the second boot waits, then finds 001 applied");
+    assert!(second.is_empty(), "{second:?}");
+    SLOW_NO_TX.validate(db.pool()).await.expect("valid");
 }
