@@ -280,6 +280,12 @@ impl SqlBackend for PgBackend {
         enter_schema(conn, sql, true).await
     }
 
+    const BEGIN_IN_BATCH: bool = true;
+
+    fn enter_transaction_literal(sql: &TrackingSql) -> Option<String> {
+        sql.enter_schema_literal()
+    }
+
     async fn prepare(session: &mut PgSession) -> Result<(), Error> {
         // Nothing to do once the tables exist: no DDL, no notices, and no
         // need for CREATE privileges on every run.

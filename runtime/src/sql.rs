@@ -364,6 +364,17 @@ impl TrackingSql {
         }
     }
 
+    /// The tracking schema first on the search path for the transaction,
+    /// as literal SQL for a batch (PostgreSQL; see `postgres::enter_schema`).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub fn enter_schema_literal(&self) -> Option<String> {
+        let schema = self.literal(self.schema.as_ref()?);
+        Some(format!(
+            "SELECT set_config('search_path', CASE WHEN current_setting('search_path') = '' THEN {schema} \
+             ELSE {schema} || ', ' || current_setting('search_path') END, true)"
+        ))
+    }
+
     /// A statement that fails unless the state row is `expected`: it would
     /// insert a row of NULLs, which NOT NULL refuses (whether or not a state
     /// row exists), and inserts nothing when the state is the expected one.
@@ -411,57 +422,28 @@ impl TrackingSql {
         )
     }
 
-    /// A change's tracking row (inserted clean for up, deleted for down) and
-    /// its history row, as literal SQL for the batch. Its duration is the
-    /// time since the batch began less the durations of the `earlier`
-    /// changes of the same batch (their history rows are the last ones:
-    /// the batch holds the write lock, or the migration lock on PostgreSQL).
-    pub fn record_change_literal(&self, change: &Change<'_>, earlier: usize, started_unix_ms: i64) -> [String; 3] {
-        let elapsed = self.elapsed_ms(started_unix_ms);
-        let duration = if earlier == 0 {
-            elapsed
-        } else {
-            format!(
-                "({elapsed} - (SELECT COALESCE(SUM(duration_ms), 0) FROM \
-                 (SELECT duration_ms FROM {} ORDER BY id DESC LIMIT {earlier}) AS earlier))",
-                self.history
-            )
-        };
+    /// `GREATEST` of the dialect (SQLite's two-argument `max`).
+    fn greatest(&self, a: &str, b: &str) -> String {
+        match self.dialect {
+            SqlDialect::Postgres => format!("GREATEST({a}, {b})"),
+            SqlDialect::Sqlite | SqlDialect::MySql => format!("max({a}, {b})"),
+        }
+    }
+
+    /// A change's history row, as literal SQL for the batch, written right
+    /// after the change's statements. Its `duration_ms` is first the time
+    /// since the batch began (a cheap clock read, where subtracting the
+    /// earlier changes' rows here would read k rows for the k-th change of a
+    /// group); [`Self::settle_durations_literal`] turns these running totals
+    /// into each change's own duration once the group's statements are done.
+    pub fn history_literal(&self, change: &Change<'_>, started_unix_ms: i64) -> String {
         // Clocks read at millisecond precision and rounded differently can
         // put the end a millisecond before the start: never below zero.
-        let duration = match self.dialect {
-            SqlDialect::Postgres => format!("GREATEST(0, {duration})"),
-            SqlDialect::Sqlite | SqlDialect::MySql => format!("max(0, {duration})"),
-        };
-        // A repeatable migration re-applied replaces its row (the upsert of
-        // the statement-by-statement path): delete it first, a no-op for a
-        // versioned migration.
-        let replaced = format!(
-            "DELETE FROM {} WHERE version = {}",
-            self.table, change.migration.version
-        );
-        let record = match &change.record {
-            Some(row) => format!(
-                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) \
-                 SELECT {}, {}, {}, {}, duration_ms, {} FROM {} WHERE id = (SELECT MAX(id) FROM {})",
-                self.table,
-                row.version,
-                self.literal(&row.name),
-                self.literal(&row.checksum.to_hex()),
-                self.literal(&row.applied_at),
-                self.flag(false),
-                self.history,
-                self.history,
-            ),
-            None => format!(
-                "DELETE FROM {} WHERE version = {}",
-                self.table, change.migration.version
-            ),
-        };
+        let elapsed = self.greatest("0", &self.elapsed_ms(started_unix_ms));
         let entry = &change.history;
-        let history = format!(
+        format!(
             "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
-             VALUES ({}, {}, {}, {}, {duration}, {}, {}, {})",
+             VALUES ({}, {}, {}, {}, {elapsed}, {}, {}, {})",
             self.history,
             entry.version,
             self.literal(&entry.name),
@@ -470,9 +452,81 @@ impl TrackingSql {
             self.flag(entry.success),
             self.optional_literal(entry.error.as_deref()),
             self.optional_literal(entry.reason.as_deref()),
-        );
-        // The history row first: the tracking row copies its duration.
-        [history, replaced, record]
+        )
+    }
+
+    /// One statement turning the running totals of the batch's `count`
+    /// history rows (the last ones: the batch holds the write lock, or the
+    /// migration lock on PostgreSQL) into each change's own duration: none
+    /// needed for one. The new values are computed from the old ones first
+    /// (a window over the last `count` rows, read backwards through the
+    /// primary key), then written by primary key.
+    pub fn settle_durations_literal(&self, count: usize) -> Option<String> {
+        (count > 1).then(|| {
+            let own = self.greatest("0", "duration_ms - COALESCE(LAG(duration_ms) OVER (ORDER BY id), 0)");
+            format!(
+                "UPDATE {history} AS h SET duration_ms = settled.duration \
+                 FROM (SELECT id, {own} AS duration \
+                 FROM (SELECT id, duration_ms FROM {history} ORDER BY id DESC LIMIT {count}) AS batch) AS settled \
+                 WHERE h.id = settled.id",
+                history = self.history,
+            )
+        })
+    }
+
+    /// The tracking rows of a batch's `changes`, written once their history
+    /// rows are settled ([`Self::settle_durations_literal`]): one `DELETE`
+    /// of every version the batch touches (a migration reverted, or a
+    /// repeatable one re-applied, whose row is replaced), then one
+    /// multi-row `INSERT` of the rows of the changes that apply a migration,
+    /// each copying its change's duration from its history row. The k-th of
+    /// n changes wrote the (n - k)-th newest history row, found by primary
+    /// key: the batch's rows were inserted one after the other, under the
+    /// lock, so their ids follow each other.
+    pub fn records_literal(&self, changes: &[Change<'_>]) -> Vec<String> {
+        let mut versions: Vec<i64> = changes.iter().map(|c| c.migration.version).collect();
+        versions.sort_unstable();
+        versions.dedup();
+        // The engine batches one change, or a group of migrations applied
+        // once each: a version never comes twice.
+        debug_assert_eq!(versions.len(), changes.len(), "a version twice in one batch");
+        if versions.is_empty() {
+            return Vec::new();
+        }
+        let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+        let mut statements = vec![format!(
+            "DELETE FROM {} WHERE version IN ({})",
+            self.table,
+            list.join(", ")
+        )];
+        let count = changes.len();
+        let rows: Vec<String> = changes
+            .iter()
+            .enumerate()
+            .filter_map(|(k, change)| {
+                let row = change.record.as_ref()?;
+                Some(format!(
+                    "({}, {}, {}, {}, {})",
+                    count - 1 - k,
+                    row.version,
+                    self.literal(&row.name),
+                    self.literal(&row.checksum.to_hex()),
+                    self.literal(&row.applied_at),
+                ))
+            })
+            .collect();
+        if !rows.is_empty() {
+            statements.push(format!(
+                "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, dirty) \
+                 SELECT v.column2, v.column3, v.column4, v.column5, h.duration_ms, {clean} \
+                 FROM (VALUES {rows}) AS v JOIN {history} AS h ON h.id = (SELECT MAX(id) FROM {history}) - v.column1",
+                table = self.table,
+                clean = self.flag(false),
+                rows = rows.join(", "),
+                history = self.history,
+            ));
+        }
+        statements
     }
 
     /// The condition "the state row is `state`".
@@ -1084,6 +1138,22 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         change: &'a Change<'a>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
+    /// Whether a batch's BEGIN and COMMIT travel inside its one query
+    /// (PostgreSQL runs a multi-statement simple query with an explicit
+    /// transaction in it as written, and leaves a failed one open and
+    /// aborted until ROLLBACK): one round trip per migration instead of
+    /// three. Where false, the batch runs in a transaction of sqlx's
+    /// ([`SqlBackend::begin`], SQLite's `BEGIN IMMEDIATE` with its busy
+    /// wait told apart).
+    const BEGIN_IN_BATCH: bool = false;
+
+    /// [`SqlBackend::enter_transaction`] as literal SQL, for a batch that
+    /// carries its own BEGIN.
+    fn enter_transaction_literal(sql: &TrackingSql) -> Option<String> {
+        let _ = sql;
+        None
+    }
+
     /// Whether DDL is transactional: group mode runs only where it is.
     const TRANSACTIONAL_DDL: bool;
 
@@ -1124,13 +1194,16 @@ pub(crate) struct SqlSession<B: SqlBackend> {
     pub conn: Pooled<B::DB>,
     pub sql: TrackingSql,
     pub backend: B,
+    /// A batch began a transaction of its own that sqlx does not know of,
+    /// and its end (COMMIT, or ROLLBACK after a failure) was not confirmed.
+    pub open_transaction: bool,
 }
 
 impl<B: SqlBackend> Drop for SqlSession<B> {
     fn drop(&mut self) {
-        if self.backend.must_close() {
+        if self.backend.must_close() || self.open_transaction {
             // Back in the pool, this connection would keep the lock (or the
-            // changed setting) for whoever takes it next; closed, the server
+            // changed setting, or a transaction) for whoever takes it next; closed, the server
             // releases everything the session held.
             if let Some(conn) = self.conn.0.as_mut() {
                 conn.close_on_drop();
@@ -1226,6 +1299,7 @@ where
                 conn: Pooled(Some(conn)),
                 sql: TrackingSql::new(B::SQL, settings),
                 backend,
+                open_transaction: false,
             });
             Ok(session)
         })
@@ -1279,11 +1353,12 @@ where
     }
 
     /// Transactional changes (one, or a group) in one transaction and one
-    /// batch: BEGIN, then one multi-statement query holding the state
-    /// guard, every statement of every change, each change's tracking and
-    /// history rows and the new state, then COMMIT. Three round trips (or
-    /// hops to sqlx's SQLite worker) however many statements the files
-    /// hold.
+    /// batch: one multi-statement query holding the state guard, every
+    /// statement of every change, each change's history row, the tracking
+    /// rows and the new state. On PostgreSQL BEGIN and COMMIT ride in the
+    /// same query (one round trip per migration); elsewhere they are trips
+    /// (or hops to sqlx's SQLite worker) of their own, three in all however
+    /// many statements the files hold.
     ///
     /// A batch that fails is rolled back and then replayed one statement at
     /// a time in a transaction that is rolled back too ([`Self::replay`]),
@@ -1297,26 +1372,65 @@ where
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_millis() as i64);
         let batch = Self::batch(&self.sql, changes, started_unix_ms);
-        let sql = &self.sql;
-        let mut tx = B::begin(&mut self.conn).await?;
-        B::enter_transaction(&mut tx, sql).await?;
-        let failure = match sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *tx).await {
-            Ok(_) => {
-                let committed = if changes.len() == 1 {
-                    "committing the migration"
-                } else {
-                    "committing the migrations"
-                };
-                return tx.commit().await.map_err(Self::db_err(committed));
-            }
-            Err(err) => err,
+        let committed = if changes.len() == 1 {
+            "committing the migration"
+        } else {
+            "committing the migrations"
         };
-        if let Err(err) = tx.rollback().await {
-            // SQLite rolls a transaction back by itself on some errors
-            // (disk full, I/O); anything else leaves sqlx to roll back on drop.
-            tracing::debug!(error = %err, "rolling back the failed batch");
-        }
+        let failure = if B::BEGIN_IN_BATCH {
+            match self.run_own_transaction(batch).await {
+                Ok(()) => return Ok(()),
+                Err(err) => err,
+            }
+        } else {
+            let sql = &self.sql;
+            let mut tx = B::begin(&mut self.conn).await?;
+            B::enter_transaction(&mut tx, sql).await?;
+            match sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *tx).await {
+                Ok(_) => return tx.commit().await.map_err(Self::db_err(committed)),
+                Err(err) => {
+                    if let Err(err) = tx.rollback().await {
+                        // SQLite rolls a transaction back by itself on some errors
+                        // (disk full, I/O); anything else leaves sqlx to roll back on drop.
+                        tracing::debug!(error = %err, "rolling back the failed batch");
+                    }
+                    err
+                }
+            }
+        };
         Err(self.replay(changes, failure).await)
+    }
+
+    /// `batch` between a BEGIN and a COMMIT of its own, in one query. A
+    /// failure aborts the rest of the query and leaves the transaction
+    /// open: it is rolled back here. Until the end is confirmed the session
+    /// counts as holding an open transaction, so that a run cancelled
+    /// halfway closes the connection rather than hand it back to the pool
+    /// inside a transaction.
+    async fn run_own_transaction(&mut self, batch: String) -> Result<(), sqlx::Error> {
+        let mut query = String::from("BEGIN;\n");
+        if let Some(enter) = B::enter_transaction_literal(&self.sql) {
+            query.push_str(&enter);
+            query.push_str(";\n");
+        }
+        query.push_str(&batch);
+        query.push_str("\nCOMMIT;");
+        self.open_transaction = true;
+        match sqlx::raw_sql(AssertSqlSafe(query)).execute(&mut *self.conn).await {
+            Ok(_) => {
+                self.open_transaction = false;
+                Ok(())
+            }
+            Err(err) => {
+                // After a failed COMMIT there is no transaction left, and
+                // ROLLBACK only warns.
+                match sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
+                    Ok(_) => self.open_transaction = false,
+                    Err(rollback) => tracing::debug!(error = %rollback, "rolling back the failed batch"),
+                }
+                Err(err)
+            }
+        }
     }
 
     /// The batch of [`Self::apply_batched`], without BEGIN and COMMIT.
@@ -1327,11 +1441,13 @@ where
         if let Some(first) = changes.first() {
             parts.push(sql.guard_state(&first.state_before));
         }
-        for (earlier, change) in changes.iter().enumerate() {
+        for change in changes {
             let script = change.migration.script(change.direction);
             parts.extend(split(script.text, B::DIALECT).into_iter().map(|s| s.text.to_string()));
-            parts.extend(sql.record_change_literal(change, earlier, started_unix_ms));
+            parts.push(sql.history_literal(change, started_unix_ms));
         }
+        parts.extend(sql.settle_durations_literal(changes.len()));
+        parts.extend(sql.records_literal(changes));
         if let Some(last) = changes.last() {
             parts.push(sql.write_state_literal(&last.state_after));
         }

@@ -200,6 +200,8 @@ macro_rules! sql_scenarios {
         $crate::backend_scenarios!(@tests $db;
             batched_failure_names_its_statement_and_line,
             tracking_values_are_stored_exactly,
+            a_group_whose_third_migration_fails_names_it_and_leaves_nothing,
+            a_group_records_each_migration_with_its_own_duration,
         );
     };
 }
