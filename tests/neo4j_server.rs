@@ -1147,3 +1147,50 @@ async fn a_boot_right_after_a_kill_mid_constraint_waits_for_the_index() {
     )
     .await;
 }
+
+/// A down run of a schema migration failing at its second statement: the
+/// dirty mark records the direction, and the next run says "down".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
+    static DOWN_FAILS: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_down_fails");
+    let Some(db) = Neo4jDb::take("down_fails").await else {
+        return;
+    };
+    let graph = &db.graph;
+    DOWN_FAILS.run(graph).await.expect("up");
+    let err = DOWN_FAILS
+        .down(graph, 1)
+        .await
+        .expect_err("the down file fails at its second statement");
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 1,
+                line: 2,
+                direction: Direction::Down,
+                rolled_back: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        !constraint_or_index_exists(graph, "down_b").await,
+        "the first statement committed"
+    );
+    let err = DOWN_FAILS.run(graph).await.expect_err("dirty");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::Dirty {
+                version: 1,
+                direction: Direction::Down,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("its down run"), "{text}");
+}

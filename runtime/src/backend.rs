@@ -80,6 +80,19 @@ impl Change<'_> {
     /// own words. `rolled_back` is false where statements before it stayed
     /// committed (the migration is then left dirty).
     pub fn failed(&self, statement: &str, line: usize, message: String, rolled_back: bool) -> Error {
+        self.failed_after(statement, line, message, rolled_back, 0)
+    }
+
+    /// [`Change::failed`] under the dirty protocol: `committed` statements
+    /// before this one committed (0: the mark was taken back).
+    pub fn failed_after(
+        &self,
+        statement: &str,
+        line: usize,
+        message: String,
+        rolled_back: bool,
+        committed: u32,
+    ) -> Error {
         Error::MigrationFailed {
             version: self.migration.version,
             name: self.migration.name.to_string(),
@@ -89,6 +102,7 @@ impl Change<'_> {
             line,
             message,
             rolled_back,
+            committed,
         }
     }
 }
@@ -154,6 +168,12 @@ pub trait Session: Send {
 
     /// How this database's files are split into statements.
     fn dialect(&self) -> Dialect;
+
+    /// Whether `script` runs in one transaction here: what the dry run
+    /// says. By default, unless it says `migrate:no-transaction`.
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        !script.no_transaction
+    }
 
     /// The state row, or `None` when the tracking tables do not exist yet.
     /// Must not create anything: `plan` and `status` change nothing.

@@ -26,6 +26,7 @@
 
 use crate::backend::{Batch, BoxFuture, Change, Checkpoint, Database, SelfBatchedProgress, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
+use crate::error::CorruptChecksum;
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
@@ -441,18 +442,28 @@ impl Neo4jSession {
     }
 
     /// Writes a tracking node (creating or replacing it).
-    fn upsert_record(&self, row: &AppliedMigration, applied_at: String, execution_ms: i64, dirty: bool) -> Query {
+    /// Writes a tracking node (creating or replacing it), clean or (with
+    /// the direction of its run) dirty.
+    fn upsert_record(
+        &self,
+        row: &AppliedMigration,
+        applied_at: String,
+        execution_ms: i64,
+        dirty: Option<Direction>,
+    ) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
             "MERGE (m:{migration} {{version: $version}}) SET m.name = $name, m.checksum = $checksum, \
-             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty"
+             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty, \
+             m.dirty_direction = $dirty_direction"
         ))
         .param("version", row.version)
         .param("name", row.name.as_str())
         .param("checksum", row.checksum.to_hex())
         .param("applied_at", applied_at)
         .param("execution_ms", execution_ms)
-        .param("dirty", dirty)
+        .param("dirty", dirty.is_some())
+        .param("dirty_direction", dirty.map(Direction::as_str))
     }
 
     fn delete_record(&self, version: i64) -> Query {
@@ -460,13 +471,15 @@ impl Neo4jSession {
         query(&format!("MATCH (m:{migration} {{version: $version}}) DELETE m")).param("version", version)
     }
 
-    fn set_dirty(&self, version: i64, dirty: bool) -> Query {
+    /// Marks a node dirty for a run of `direction`, or (`None`) clean.
+    fn set_dirty(&self, version: i64, direction: Option<Direction>) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
-            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty"
+            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $dirty_direction"
         ))
         .param("version", version)
-        .param("dirty", dirty)
+        .param("dirty", direction.is_some())
+        .param("dirty_direction", direction.map(Direction::as_str))
     }
 
     fn write_state(&self, state: &State) -> Query {
@@ -504,7 +517,7 @@ impl Neo4jSession {
     async fn record(&self, txn: &mut Txn, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
         let operation = "recording the migration";
         let write = match &change.record {
-            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, false),
+            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, None),
             None => self.delete_record(change.migration.version),
         };
         txn.run(write).await.map_err(db_err(operation))?;
@@ -544,9 +557,10 @@ impl Neo4jSession {
         dirty_state.dirty = true;
         self.in_transaction("marking the migration dirty", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
+            let direction = Some(change.direction);
             let mark = match &change.record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, true),
-                None => self.set_dirty(version, true),
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, direction),
+                None => self.set_dirty(version, direction),
             };
             txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
             txn.run(self.write_state(&dirty_state))
@@ -566,7 +580,8 @@ impl Neo4jSession {
                             false
                         }
                     };
-                return Err(failed(change, statement, &err, undone));
+                let committed = index as u32;
+                return Err(change.failed_after(statement.text, statement.line, message(&err), undone, committed));
             }
         }
         let execution_ms = self.clock.millis_since(started);
@@ -651,7 +666,7 @@ impl Neo4jSession {
             self.check_guard(txn, dirty_state).await?;
             let undo = match change.direction {
                 Direction::Up => self.delete_record(version),
-                Direction::Down => self.set_dirty(version, false),
+                Direction::Down => self.set_dirty(version, None),
             };
             txn.run(undo).await.map_err(db_err("taking back the dirty mark"))?;
             txn.run(self.write_state(&change.state_before))
@@ -692,6 +707,14 @@ impl Session for Neo4jSession {
 
     fn dialect(&self) -> Dialect {
         Dialect::Cypher
+    }
+
+    /// Schema statements run one transaction each (`apply`).
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        let schema = split(script.text, Dialect::Cypher)
+            .first()
+            .is_some_and(|s| is_cypher_schema(s.text));
+        !schema && !script.no_transaction
     }
 
     fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
@@ -785,7 +808,7 @@ impl Neo4jSession {
         Ok(Some(State {
             applied_count: row.get("applied_count").map_err(row_err(operation))?,
             last_version: row.get("last_version").map_err(row_err(operation))?,
-            chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+            chain: CorruptChecksum::parse(None, &chain).map_err(|err| err.into_error(BACKEND))?,
             dirty: row.get("dirty").map_err(row_err(operation))?,
         }))
     }
@@ -908,19 +931,36 @@ impl Neo4jSession {
         let migration = &self.labels.migration;
         let q = query(&format!(
             "MATCH (m:{migration}) RETURN m.version AS version, m.name AS name, m.checksum AS checksum, \
-             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty ORDER BY m.version"
+             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty, \
+             m.dirty_direction AS dirty_direction ORDER BY m.version"
         ));
         let rows = self.fetch(q, operation).await?;
+        for row in &rows {
+            let version: i64 = row.get("version").map_err(row_err(operation))?;
+            let checksum: String = row.get("checksum").map_err(row_err(operation))?;
+            CorruptChecksum::parse(Some(version), &checksum).map_err(|err| err.into_error(BACKEND))?;
+        }
         rows.iter()
             .map(|row| {
                 let checksum: String = row.get("checksum")?;
+                let dirty: bool = row.get("dirty")?;
+                let direction: Option<String> = row.get("dirty_direction")?;
                 Ok(AppliedMigration {
                     version: row.get("version")?,
                     name: row.get("name")?,
-                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO), // checked above
                     applied_at: row.get("applied_at")?,
                     execution_ms: row.get("execution_ms")?,
-                    dirty: row.get("dirty")?,
+                    dirty,
+                    // Nodes marked before the direction was recorded have none.
+                    dirty_run: direction.filter(|_| dirty).map(|direction| crate::DirtyRun {
+                        direction: if direction == "down" {
+                            Direction::Down
+                        } else {
+                            Direction::Up
+                        },
+                        committed: None,
+                    }),
                 })
             })
             .collect::<Result<_, neo4rs::DeError>>()
@@ -988,7 +1028,7 @@ impl Neo4jSession {
         let operation = "updating the tracking nodes";
         self.in_transaction(operation, async |txn| {
             let write = match record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, false),
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, None),
                 None => self.delete_record(version),
             };
             txn.run(write).await.map_err(db_err(operation))?;

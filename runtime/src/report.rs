@@ -11,6 +11,19 @@ pub struct AppliedMigration {
     pub execution_ms: i64,
     /// A run of it failed or was interrupted after changing the database.
     pub dirty: bool,
+    /// For a dirty row: which run left it so, and how far it got. `None`
+    /// for a clean row, and for a dirty one written before the tracking
+    /// table recorded it.
+    pub dirty_run: Option<DirtyRun>,
+}
+
+/// The run that left a tracking row dirty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirtyRun {
+    pub direction: Direction,
+    /// Statements of its file that committed, counted as each one did
+    /// (SQL backends; Neo4j records the direction only).
+    pub committed: Option<u64>,
 }
 
 /// A row of the history table: one up or down run.
