@@ -84,7 +84,7 @@ impl Engine<'_> {
                 true => session.read_state().await?,
                 false => None,
             };
-            let mut applied = AppliedSet::new(session.read_applied().await?);
+            let mut applied = AppliedSet::new(session.read_applied().await?).in_dialect(session.dialect());
             // The rules first: their errors (drift, dirty, ...) say more
             // than a disagreeing state row would.
             let steps = plan(&applied, &report)?;
