@@ -294,7 +294,7 @@ async fn a_failed_statement_after_create_table_leaves_the_migration_dirty_until_
         .run(&db.pool)
         .await
         .expect_err("002 fails on its second statement");
-    match &err {
+    match err.cause() {
         Error::MigrationFailed {
             version: 2,
             line: 2,

@@ -193,6 +193,10 @@ impl TestDb for Neo4jDb {
         &self.graph
     }
 
+    fn driver_error(err: &(dyn std::error::Error + 'static)) -> bool {
+        err.is::<embedded_migrations::neo4rs::Error>()
+    }
+
     /// Constraints, indexes (but lookup ones) and the labels nodes carry.
     async fn tables(&self) -> Vec<String> {
         let mut names = strings(&self.graph, "SHOW CONSTRAINTS YIELD name RETURN name").await;

@@ -459,7 +459,7 @@ async fn create_index_concurrently_runs_outside_a_transaction() {
         .run(&db.pool)
         .await
         .expect_err("CONCURRENTLY inside a transaction");
-    match &err {
+    match err.cause() {
         Error::MigrationFailed {
             version: 2,
             message,
@@ -476,7 +476,7 @@ async fn create_index_concurrently_runs_outside_a_transaction() {
         .expect_err("fails after the index");
     assert!(
         matches!(
-            &err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 rolled_back: false,
@@ -620,7 +620,7 @@ async fn a_failed_batch_is_replayed_to_name_the_statement_with_sqlstate_and_deta
         return;
     };
     let err = BATCH_FAILING.run(&db.pool).await.expect_err("002 fails");
-    match &err {
+    match err.cause() {
         Error::MigrationFailed {
             version: 2,
             statement,
@@ -629,7 +629,7 @@ async fn a_failed_batch_is_replayed_to_name_the_statement_with_sqlstate_and_deta
             rolled_back: true,
             ..
         } => {
-            assert_eq!(statement, "INSERT INTO items (id, qty)\nVALUES (2,\n        0)");
+            assert_eq!(&**statement, "INSERT INTO items (id, qty)\nVALUES (2,\n        0)");
             assert_eq!(*line, 5);
             assert!(
                 message.contains("items_qty_check") && message.contains("SQLSTATE 23514"),
@@ -658,7 +658,7 @@ async fn a_failed_batch_is_replayed_to_name_the_statement_with_sqlstate_and_deta
         .run(&db.pool)
         .await
         .expect_err("001 fails");
-    match &err {
+    match err.cause() {
         Error::MigrationFailed { line, message, .. } => {
             assert_eq!(*line, 5, "{err}");
             assert!(

@@ -24,13 +24,16 @@ pub enum Error {
         name: String,
         file: String,
         direction: Direction,
-        /// The failing statement, and its line in the file.
-        statement: String,
+        /// The failing statement, and its line in the file. (Boxed, so that
+        /// `source` fits without making `Error` larger.)
+        statement: Box<str>,
         line: usize,
         message: String,
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
         rolled_back: bool,
+        /// The driver's error.
+        source: Option<Box<Source>>,
     },
     /// An applied migration's file changed since it was applied.
     Drift {
@@ -100,6 +103,15 @@ pub enum Error {
         name: String,
         error: Box<Error>,
     },
+    /// `run` (or `down`) failed with `error` after it had applied (or
+    /// reverted) the migrations in `applied`, which stay applied: what a
+    /// caller would have had in the `Report`. Returned only when at least
+    /// one step finished; [`Error::cause`] gives `error` either way.
+    Incomplete {
+        applied: crate::Report,
+        #[source]
+        error: Box<Error>,
+    },
     /// Under the migration lock, the state row disagrees with the tracking
     /// rows: they were edited by hand or restored in part. Nothing was
     /// applied; the message says how to make them agree.
@@ -157,19 +169,44 @@ impl Error {
     }
 
     /// Keeps `source`, the driver's error this one was made from, for
-    /// `std::error::Error::source`. Only `Database` carries one; other
-    /// errors are returned as they are.
-    ///
-    /// `MigrationFailed` has none: its `message` gives the database's words
-    /// (with SQLSTATE or error number), and one more field would take
-    /// `Error` to 128 bytes, where clippy's `result_large_err` fires in
-    /// every caller's code. Keeping it there needs a field boxed first, a
-    /// breaking change.
+    /// `std::error::Error::source`. `Database` and `MigrationFailed` carry
+    /// one; other errors are returned as they are.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-        if let Error::Database { source: slot, .. } = &mut self {
+        if let Error::Database { source: slot, .. } | Error::MigrationFailed { source: slot, .. } = &mut self {
             *slot = Some(Box::new(Box::new(source)));
         }
         self
+    }
+
+    /// The migrations this failed `run`/`down` applied (reverted) before
+    /// the failure, in order; empty when none, or for other operations.
+    pub fn applied(&self) -> &[crate::StepReport] {
+        match self {
+            Error::Incomplete { applied, .. } => &applied.steps,
+            Error::Target { error, .. } => error.applied(),
+            _ => &[],
+        }
+    }
+
+    /// What went wrong, without the report of an `Incomplete` run: the
+    /// error to match on (`MigrationFailed`, `Contended`, ...).
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Incomplete { error, .. } => error.cause(),
+            other => other,
+        }
+    }
+
+    /// `error`, with the steps that finished before it when there are any.
+    pub(crate) fn after(applied: crate::Report, error: Error) -> Error {
+        if applied.is_empty() || matches!(error, Error::Incomplete { .. }) {
+            error
+        } else {
+            Error::Incomplete {
+                applied,
+                error: Box::new(error),
+            }
+        }
     }
 
     /// Exit code for command lines: 2 for problems found before anything ran
@@ -188,7 +225,7 @@ impl Error {
             | Error::Adoption { .. }
             | Error::NotReversible { .. }
             | Error::SchemaChanged { .. } => 2,
-            Error::Target { error, .. } => error.exit_code(),
+            Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
             _ => 1,
         }
     }
@@ -197,7 +234,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back } => {
+            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, .. } => {
                 write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
                 if *rolled_back {
                     write!(f, "\n  the migration was rolled back and not recorded")
@@ -249,6 +286,18 @@ impl fmt::Display for Error {
             }
             Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
             Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
+            Error::Incomplete { applied, error } => {
+                let done: Vec<String> = applied
+                    .steps
+                    .iter()
+                    .map(|s| format!("{} ({})", s.version, s.name))
+                    .collect();
+                let verb = match applied.steps[0].direction {
+                    Direction::Up => "applied",
+                    Direction::Down => "reverted",
+                };
+                write!(f, "{error}\n  {verb} in this run before the failure, and kept: {}", done.join(", "))
+            }
             Error::StateMismatch { backend, recorded, rows } => write!(
                 f,
                 "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \

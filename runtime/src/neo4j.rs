@@ -549,7 +549,7 @@ impl Neo4jSession {
             let started = Instant::now();
             for statement in statements {
                 if let Err(err) = txn.run(query(statement.text)).await {
-                    return Err(failed(change, statement, &err, true));
+                    return Err(failed(change, statement, err, true));
                 }
             }
             let execution_ms = self.clock.millis_since(started);
@@ -600,7 +600,7 @@ impl Neo4jSession {
                             false
                         }
                     };
-                return Err(failed(change, statement, &err, undone));
+                return Err(failed(change, statement, err, undone));
             }
         }
         let execution_ms = self.clock.millis_since(started);
@@ -629,8 +629,8 @@ impl Neo4jSession {
     }
 }
 
-fn failed(change: &Change<'_>, statement: &Statement<'_>, err: &neo4rs::Error, rolled_back: bool) -> Error {
-    change.failed(statement.text, statement.line, message(err), rolled_back)
+fn failed(change: &Change<'_>, statement: &Statement<'_>, err: neo4rs::Error, rolled_back: bool) -> Error {
+    change.failed(statement.text, statement.line, message(&err), rolled_back).with_source(err)
 }
 
 impl Session for Neo4jSession {

@@ -108,6 +108,12 @@ pub trait TestDb: Sized {
     /// The one number a query in the database's language returns.
     fn count(&self, sql: &str) -> impl Future<Output = i64>;
 
+    /// Whether `err` is this backend's driver error (`sqlx::Error`,
+    /// `neo4rs::Error`): what `Error::source` must give.
+    fn driver_error(err: &(dyn std::error::Error + 'static)) -> bool {
+        err.is::<sqlx::Error>()
+    }
+
     /// Rows (nodes) of a user table the fixtures create.
     fn rows(&self, table: &str) -> impl Future<Output = i64> {
         let query = Lang::<Self>::count_rows(table);

@@ -174,13 +174,23 @@ pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
 pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let err = f.failing.run(db.pool()).await.expect_err("002 fails");
-    match &err {
+    // The run applied 001 before 002 failed: the error says so, by API and
+    // in its text, as the report of a successful run would have.
+    let Error::Incomplete { applied, error } = &err else {
+        panic!("expected the failure with the report of 001, got {err:?}");
+    };
+    let done: Vec<(i64, Direction)> = applied.steps.iter().map(|s| (s.version, s.direction)).collect();
+    assert_eq!(done, [(1, Direction::Up)]);
+    assert_eq!(err.applied().len(), 1);
+    assert!(std::ptr::eq(err.cause(), &**error));
+    match err.cause() {
         Error::MigrationFailed {
             version,
             file,
             statement,
             line,
             message,
+            source,
             ..
         } => {
             assert_eq!(*version, 2);
@@ -188,12 +198,21 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
             assert!(statement.contains("missing_table"), "{statement}");
             assert_eq!(*line, 2);
             assert!(!message.is_empty());
+            // The driver's own error is kept, reachable by `source()`.
+            let source = source.as_ref().expect("the driver's error is kept");
+            assert!(D::driver_error(&***source), "{source:?}");
+            let chained = std::error::Error::source(err.cause()).expect("source() gives it");
+            assert!(D::driver_error(chained), "{chained:?}");
         }
         other => panic!("expected a failed migration, got {other}"),
     }
     let text = err.to_string();
     assert!(
         text.contains("migration 2") && text.contains(f.failing_statement),
+        "{text}"
+    );
+    assert!(
+        text.contains("applied in this run before the failure, and kept: 1 (create_a)"),
         "{text}"
     );
     let tables = db.tables().await;
@@ -234,7 +253,7 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
 /// migration, its statements or its tracking row, is left behind. Group mode
 /// (one batch for every pending migration) names it the same way.
 pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) {
-    let check = |err: &Error| match err {
+    let check = |err: &Error| match err.cause() {
         Error::MigrationFailed {
             version,
             file,
@@ -246,7 +265,7 @@ pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) 
         } => {
             assert_eq!(*version, 2, "{err}");
             assert_eq!(file, "002_fill_a_then_fail.up.sql");
-            assert_eq!(statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')", "{err}");
+            assert_eq!(&**statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')", "{err}");
             assert_eq!(*line, 10, "{err}");
             let lower = message.to_lowercase();
             assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
@@ -543,7 +562,7 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
         .run(db.pool())
         .await
         .expect_err("002 fails");
-    assert!(matches!(err, Error::MigrationFailed { version: 2, .. }), "{err}");
+    assert!(matches!(err.cause(), Error::MigrationFailed { version: 2, .. }), "{err}");
     let tables = db.tables().await;
     assert!(
         !has(&tables, "a") && !has(&tables, "c"),

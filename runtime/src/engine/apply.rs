@@ -76,8 +76,23 @@ impl Engine<'_> {
         session: &mut dyn Session,
         plan: impl Fn(&AppliedSet, &Report) -> Result<Steps, Error>,
     ) -> Result<Report, Error> {
-        let max_rounds = self.migrations.len() + 3;
         let mut report = Report::default();
+        match self.rounds(session, plan, &mut report).await {
+            Ok(()) => Ok(report),
+            // The steps that finished stay applied: the caller learns which.
+            Err(err) => Err(Error::after(report, err)),
+        }
+    }
+
+    /// The rounds of [`Engine::apply_and_replan`], each finished step added
+    /// to `report`.
+    async fn rounds(
+        &self,
+        session: &mut dyn Session,
+        plan: impl Fn(&AppliedSet, &Report) -> Result<Steps, Error>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let max_rounds = self.migrations.len() + 3;
         let mut after_conflict = false;
         for _ in 0..max_rounds {
             let recorded = match after_conflict {
@@ -87,23 +102,21 @@ impl Engine<'_> {
             let mut applied = AppliedSet::new(session.read_applied().await?);
             // The rules first: their errors (drift, dirty, ...) say more
             // than a disagreeing state row would.
-            let steps = plan(&applied, &report)?;
+            let steps = plan(&applied, report)?;
             if steps.migrations.is_empty() {
-                return Ok(report);
+                return Ok(());
             }
             if !self.state_agrees(session, recorded, &applied).await? {
                 continue;
             }
             let round = if self.settings.group && steps.direction == Direction::Up {
-                self.apply_group(session, &mut applied, &steps.migrations, &mut report)
-                    .await
+                self.apply_group(session, &mut applied, &steps.migrations, report).await
             } else {
-                self.apply_each(session, &mut applied, steps, &mut report).await
+                self.apply_each(session, &mut applied, steps, report).await
             };
             match round {
                 Err(Error::Conflict) => after_conflict = true,
-                Err(err) => return Err(err),
-                Ok(()) => return Ok(report),
+                other => return other,
             }
         }
         Err(Error::Contended {
