@@ -47,6 +47,22 @@ pub enum Error {
     MissingInBinary {
         migrations: Vec<(i64, String)>,
     },
+    /// The database is ahead of this binary: migrations recorded above its
+    /// highest version (`latest`), applied by a newer release.
+    /// `Settings::allow_ahead(true)` accepts it (rolling deploys).
+    Ahead {
+        latest: i64,
+        migrations: Vec<(i64, String)>,
+    },
+    /// The tracking table holds another migration set's rows: no applied
+    /// row has a version and name of this binary. Two applications share
+    /// one tracking table in one database.
+    ForeignTable {
+        table: String,
+        /// The rows, first few.
+        rows: Vec<(i64, String)>,
+        count: usize,
+    },
     /// A pending migration below the highest applied one.
     OutOfOrder {
         version: i64,
@@ -215,6 +231,8 @@ impl Error {
         match self {
             Error::Drift { .. }
             | Error::MissingInBinary { .. }
+            | Error::Ahead { .. }
+            | Error::ForeignTable { .. }
             | Error::OutOfOrder { .. }
             | Error::Irreversible { .. }
             | Error::UnknownVersion { .. }
@@ -252,6 +270,27 @@ impl fmt::Display for Error {
                     f,
                     "the database has applied migrations this binary does not contain: {}; deploy the binary that has them, or set allow_missing",
                     list.join(", ")
+                )
+            }
+            Error::Ahead { latest, migrations } => {
+                let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+                write!(
+                    f,
+                    "the database is ahead of this binary: it has applied {}, above this binary's latest migration {latest} \
+                     (a newer release applied them); deploy that release, or, if this older code is known to work on \
+                     the newer schema (a rolling deploy), set allow_ahead",
+                    list.join(", ")
+                )
+            }
+            Error::ForeignTable { table, rows, count } => {
+                let list: Vec<String> = rows.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+                write!(
+                    f,
+                    "the tracking table `{table}` belongs to another migration set: none of its {count} row(s) ({}{}) \
+                     is a migration of this binary (same version and name); two applications share it: give this one \
+                     its own table with Settings::table(\"<app>_migrations\") (`--table` on the command line)",
+                    list.join(", "),
+                    if *count > rows.len() { ", ..." } else { "" }
                 )
             }
             Error::OutOfOrder { version, name, file, highest_applied } => write!(

@@ -206,6 +206,7 @@ macro_rules! sql_scenarios {
         $crate::backend_scenarios!(@tests $db;
             batched_failure_names_its_statement_and_line,
             tracking_values_are_stored_exactly,
+            another_applications_tracking_table_is_named,
         );
     };
 }

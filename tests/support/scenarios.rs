@@ -11,6 +11,9 @@ use embedded_migrations::{embed_migrations, Direction, Error, MigrationState, Mi
 /// in fixtures.rs, which tests/engine.rs shares without using it.)
 static FAILING_BATCH: Migrations = embed_migrations!("tests/fixtures/failing_batch");
 
+/// Another application's migrations: 001 create_orders, 002 create_order_lines.
+static OTHER_APP: Migrations = embed_migrations!("tests/fixtures/other_app");
+
 /// The default tracking table, read by hand in the SQL-only scenarios.
 const TRACKING: &str = "_embedded_migrations";
 
@@ -104,6 +107,10 @@ pub async fn drift_stops_the_run_before_anything_is_applied<D: TestDb>(db: &D) {
     assert_eq!(status.entries[3].state, MigrationState::Pending);
 }
 
+/// An older binary (001) on a database a newer release took to 003 is
+/// *ahead*: refused by default naming 002 and 003, accepted with
+/// `allow_ahead`. A binary lacking 002 inside its range (001, 003) is
+/// *missing*, which `allow_ahead` does not accept.
 pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     f.base.run(db.pool()).await.expect("run");
@@ -113,17 +120,29 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
         .await
         .expect_err("an older binary refuses by default");
     match &err {
-        Error::MissingInBinary { migrations } => {
+        Error::Ahead { latest, migrations } => {
+            assert_eq!(*latest, 1);
             assert_eq!(migrations.iter().map(|(v, _)| *v).collect::<Vec<_>>(), [2, 3]);
         }
-        other => panic!("expected missing, got {other}"),
+        other => panic!("expected ahead, got {other}"),
     }
+    let text = err.to_string();
+    assert!(text.contains("ahead of this binary") && text.contains("allow_ahead"), "{text}");
+    let validate = f.short.validate(db.pool()).await.expect_err("validate says ahead too");
+    assert!(matches!(&validate, Error::Invalid { problems } if matches!(problems[..], [Error::Ahead { .. }])), "{validate}");
+    let report = f
+        .short
+        .with(Settings::default().allow_ahead(true))
+        .run(db.pool())
+        .await
+        .expect("allowed for a rolling deploy");
+    assert!(report.is_empty());
     let report = f
         .short
         .with(Settings::default().allow_missing(true))
         .run(db.pool())
         .await
-        .expect("allowed");
+        .expect("allow_missing accepts everything unknown");
     assert!(report.is_empty());
     let status = f.short.status(db.pool()).await.expect("status");
     let states: Vec<_> = status.entries.iter().map(|e| e.state).collect();
@@ -135,6 +154,20 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
             MigrationState::Missing
         ]
     );
+
+    // 002 deleted from a binary that still has 003: missing, even with allow_ahead.
+    let err = f
+        .gapped
+        .with(Settings::default().allow_ahead(true))
+        .run(db.pool())
+        .await
+        .expect_err("a gap is not ahead");
+    match &err {
+        Error::MissingInBinary { migrations } => {
+            assert_eq!(migrations.iter().map(|(v, _)| *v).collect::<Vec<_>>(), [2]);
+        }
+        other => panic!("expected missing, got {other}"),
+    }
 }
 
 pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
@@ -572,4 +605,38 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
     assert_eq!(report.steps.len(), 3);
     assert!(f.base.run(db.pool()).await.expect("boot").is_empty());
     f.base.validate(db.pool()).await.expect("valid");
+}
+
+/// Two applications in one database with the default tracking table: the
+/// second one is told the table is another migration set's and how to give
+/// it its own, not that a migration "changed after it was applied"; with
+/// its own table both run.
+pub async fn another_applications_tracking_table_is_named<D: SqlTestDb>(db: &D) {
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("the first application");
+    for err in [
+        OTHER_APP.run(db.pool()).await.expect_err("the second application is refused"),
+        OTHER_APP.validate(db.pool()).await.expect_err("validate says the same"),
+    ] {
+        let foreign = match &err {
+            Error::Invalid { problems } if problems.len() == 1 => &problems[0],
+            other => other,
+        };
+        match foreign {
+            Error::ForeignTable { table, rows, count } => {
+                assert_eq!(table, TRACKING);
+                assert_eq!(*count, 3);
+                assert_eq!(rows[0], (1, "create_a".to_string()));
+            }
+            other => panic!("expected another set's table, got {other}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("belongs to another migration set") && text.contains("Settings::table("), "{text}");
+        assert!(!text.contains("changed after it was applied"), "{text}");
+    }
+    assert!(!has(&db.tables().await, "orders"), "nothing of the second application ran");
+    let own = OTHER_APP.with(Settings::default().table("orders_migrations"));
+    let report = own.run(db.pool()).await.expect("with its own table");
+    assert_eq!(report.steps.len(), 2);
+    f.base.validate(db.pool()).await.expect("the first application is untouched");
 }
