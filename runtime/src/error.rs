@@ -92,6 +92,12 @@ pub enum Error {
     UnknownVersion {
         version: i64,
     },
+    /// `repair --accept-edit`: the migration is in the binary but not
+    /// applied, so there is no recorded checksum to replace.
+    NotApplied {
+        version: i64,
+        name: String,
+    },
     /// The backend cannot do what was asked (e.g. group mode on MySQL).
     Unsupported {
         backend: &'static str,
@@ -236,6 +242,7 @@ impl Error {
             | Error::OutOfOrder { .. }
             | Error::Irreversible { .. }
             | Error::UnknownVersion { .. }
+            | Error::NotApplied { .. }
             | Error::InvalidSettings { .. }
             | Error::Invalid { .. }
             | Error::StateMismatch { .. }
@@ -262,7 +269,7 @@ impl fmt::Display for Error {
             }
             Error::Drift { version, name, file, recorded, embedded } => write!(
                 f,
-                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change"
+                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change; if the edit was intentional and the database already matches it, accept it with `migrate repair --accept-edit {version} --reason '...'`"
             ),
             Error::MissingInBinary { migrations } => {
                 let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
@@ -312,6 +319,10 @@ impl fmt::Display for Error {
             Error::Irreversible { version, name, file } => write!(
                 f,
                 "migration {version} ({name}) cannot be reverted: `{file}` says migrate:irreversible; nothing was changed"
+            ),
+            Error::NotApplied { version, name } => write!(
+                f,
+                "migration {version} ({name}) is not applied: there is no recorded checksum to replace; `run` applies it"
             ),
             Error::UnknownVersion { version } => write!(f, "version {version} is neither in this binary nor in the database"),
             Error::Unsupported { backend, what } => write!(f, "{backend} does not support {what}"),

@@ -334,15 +334,29 @@ impl Engine<'_> {
         }
         Status {
             entries: entries.into_values().collect(),
+            warnings: Vec::new(),
         }
     }
 
     pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
-        let Some((_, applied)) = self.read_only_view(&mut *session).await? else {
+        let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
         let mut status = self.status_of(&applied);
+        let rows = applied.state();
+        if state != rows {
+            // Loudly: `run`'s boot check trusts the state row (one row read),
+            // so a deleted row's migration would not run again before repair.
+            status.warnings.push(
+                Error::StateMismatch {
+                    backend: session.backend(),
+                    recorded: Box::new(state),
+                    rows: Box::new(rows),
+                }
+                .to_string(),
+            );
+        }
         Self::mark_baselined(&mut status, &session.read_history().await?);
         self.read_checkpoints(&mut *session, &mut status).await?;
         Ok(status)
@@ -389,16 +403,13 @@ impl Engine<'_> {
             }
         }
         problems.extend(self.unknown(&applied));
-        let expected = applied.state();
-        if state != expected {
-            problems.push(Error::Database {
+        let rows = applied.state();
+        if state != rows {
+            // A hand edit or a partial restore; `repair` is the fix.
+            problems.push(Error::StateMismatch {
                 backend: session.backend(),
-                operation: "checking the tracking state row".to_string(),
-                message: format!(
-                    "it says {} applied up to version {}, the tracking rows say {} up to version {}; the tracking table was edited by hand",
-                    state.applied_count, state.last_version, expected.applied_count, expected.last_version
-                ),
-                source: None,
+                recorded: Box::new(state),
+                rows: Box::new(rows),
             });
         }
         if problems.is_empty() {
