@@ -598,15 +598,17 @@ async fn a_state_row_that_disagrees_with_the_rows_is_reported_by_validate() {
             let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
             assert!(
                 text.iter()
-                    .any(|p| p.contains("it says 2 applied") && p.contains("edited by hand")),
+                    .any(|p| p.contains("says 2 migration(s) applied") && p.contains("edited by hand")),
                 "{text:?}"
             );
+            assert!(matches!(problems[..], [Error::StateMismatch { .. }]), "{text:?}");
         }
         other => panic!("expected validate to catch the edit, got {other:?}"),
     }
     // The boot check does not trust that row: it falls through to the full
-    // check, which finds every migration applied.
-    assert!(BASE.run(&db).await.expect("run").is_empty());
+    // check under the lock, which names the disagreement and its fix
+    // instead of running on a table it cannot trust.
+    assert!(matches!(BASE.run(&db).await, Err(Error::StateMismatch { .. })));
     assert_eq!(db.sent(1, Direction::Up), 1, "nothing ran twice");
 }
 
@@ -690,7 +692,7 @@ async fn a_state_row_edited_by_hand_stops_run_and_down_with_a_typed_error() {
     assert!(
         text.contains("says 2 migration(s) applied up to version 3")
             && text.contains("holds 3 up to version 3")
-            && text.contains("applied_count = 3"),
+            && text.contains("`migrate repair --reason '...'`"),
         "{text}"
     );
     assert_eq!(err.exit_code(), 2);

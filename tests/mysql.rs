@@ -105,6 +105,7 @@ impl TestDb for MyDb {
 }
 
 backend_scenarios!(MyDb);
+fault_scenarios!(MyDb);
 sql_scenarios!(MyDb);
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 

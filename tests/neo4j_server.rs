@@ -223,6 +223,7 @@ impl TestDb for Neo4jDb {
 }
 
 backend_scenarios!(Neo4jDb);
+fault_scenarios!(Neo4jDb);
 
 /// The stub's scenarios, checked as against the stub, plus what only a
 /// server shows: the writes themselves, a data migration's rollback, and

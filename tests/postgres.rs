@@ -130,6 +130,7 @@ impl TestDb for PgDb {
 }
 
 backend_scenarios!(PgDb);
+fault_scenarios!(PgDb);
 sql_scenarios!(PgDb);
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 

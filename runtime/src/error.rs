@@ -348,23 +348,28 @@ impl fmt::Display for Error {
                 };
                 write!(f, "{error}\n  {verb} in this run before the failure, and kept: {}", done.join(", "))
             }
-            Error::StateMismatch { backend, recorded, rows } => write!(
-                f,
-                "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
-                 table holds {} up to version {}{}: the tracking tables were edited by hand or restored in part, and \
-                 nothing was applied; restore the tracking rows the state row describes, or set the state row to \
-                 what the rows say (applied_count = {}, last_version = {}, chain = '{}', dirty = {})",
-                recorded.applied_count,
-                recorded.last_version,
-                if recorded.dirty { " (dirty)" } else { "" },
-                rows.applied_count,
-                rows.last_version,
-                if rows.dirty { " (dirty)" } else { "" },
-                rows.applied_count,
-                rows.last_version,
-                rows.chain,
-                rows.dirty
-            ),
+            Error::StateMismatch { backend, recorded, rows } => {
+                let same_count = recorded.applied_count == rows.applied_count && recorded.last_version == rows.last_version;
+                write!(
+                    f,
+                    "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
+                     table holds {} up to version {}{}{}: the tracking tables were edited by hand or restored in part, \
+                     and nothing was applied. If the rows are right (a row deleted so that its migration runs again), \
+                     rebuild the state row from them with `migrate repair --reason '...'` (API: `repair`); otherwise \
+                     restore the rows the state row describes",
+                    recorded.applied_count,
+                    recorded.last_version,
+                    if recorded.dirty { " (dirty)" } else { "" },
+                    rows.applied_count,
+                    rows.last_version,
+                    if rows.dirty { " (dirty)" } else { "" },
+                    if same_count {
+                        ", with checksums other than the ones the state row was computed from"
+                    } else {
+                        ""
+                    },
+                )
+            }
             Error::Contended { backend, rounds } => write!(
                 f,
                 "{backend}: other processes changed the migration state {rounds} times while this run planned; it \

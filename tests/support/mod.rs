@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod adoption;
+pub mod faults;
 pub mod fixtures;
 pub mod repeatable;
 pub mod scenarios;
@@ -30,6 +31,12 @@ pub trait TestLanguage: Language + Sized {
     fn count_records() -> String;
     fn set_checksum(version: i64, checksum: &str) -> String;
     fn delete_record(version: i64) -> String;
+    /// The fault-injection tampers (tests/support/faults.rs), on the default
+    /// tracking table: the state row's applied count set by hand, the
+    /// history table (nodes) and the state table (node) dropped.
+    fn edit_state(applied_count: i64) -> String;
+    fn drop_history() -> String;
+    fn drop_state() -> String;
 }
 
 impl TestLanguage for Sql {
@@ -57,6 +64,18 @@ impl TestLanguage for Sql {
     fn delete_record(version: i64) -> String {
         format!("DELETE FROM {} WHERE version = {version}", Self::TRACKING)
     }
+
+    fn edit_state(applied_count: i64) -> String {
+        format!("UPDATE {}_state SET applied_count = {applied_count} WHERE id = 1", Self::TRACKING)
+    }
+
+    fn drop_history() -> String {
+        format!("DROP TABLE {}_history", Self::TRACKING)
+    }
+
+    fn drop_state() -> String {
+        format!("DROP TABLE {}_state", Self::TRACKING)
+    }
 }
 
 impl TestLanguage for Cypher {
@@ -83,6 +102,21 @@ impl TestLanguage for Cypher {
 
     fn delete_record(version: i64) -> String {
         format!("MATCH (m:`{}` {{version: {version}}}) DELETE m", Self::TRACKING)
+    }
+
+    fn edit_state(applied_count: i64) -> String {
+        format!(
+            "MATCH (s:`{}State` {{id: 1}}) SET s.applied_count = {applied_count}",
+            Self::TRACKING
+        )
+    }
+
+    fn drop_history() -> String {
+        format!("MATCH (h:`{}History`) DETACH DELETE h", Self::TRACKING)
+    }
+
+    fn drop_state() -> String {
+        format!("MATCH (s:`{}State`) DETACH DELETE s", Self::TRACKING)
     }
 }
 
@@ -187,6 +221,15 @@ macro_rules! backend_scenarios {
             group_mode_is_all_or_nothing,
         );
     };
+    (@faults $db:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh(concat!("fault_", stringify!($name))).await else { return };
+                $crate::support::faults::check(&db, $crate::support::faults::Tamper::$name).await;
+            }
+        )*
+    };
     (@tests $db:ty; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,6 +238,26 @@ macro_rules! backend_scenarios {
                 $crate::support::scenarios::$name(&db).await;
             }
         )*
+    };
+}
+
+/// Instantiates the fault-injection suite (tests/support/faults.rs) for
+/// `$db`: each tamper of the tracking tables, then `run`, `status`,
+/// `validate`, a newer binary's `run` and `repair`, each under a timeout.
+#[macro_export]
+macro_rules! fault_scenarios {
+    ($db:ty) => {
+        mod faults {
+            use super::*;
+            $crate::backend_scenarios!(@faults $db;
+                state_row_edited,
+                newest_tracking_row_deleted,
+                middle_tracking_row_deleted,
+                checksum_edited,
+                history_table_dropped,
+                state_table_dropped,
+            );
+        }
     };
 }
 

@@ -1,0 +1,223 @@
+//! The fault-injection suite, written once for every backend: each tamper
+//! of the tracking tables a person (or a partial restore) can make, then
+//! `run`, `status`, `validate`, a newer binary's `run` and `repair`, each
+//! under a timeout that fails the test. The fixtures count executions
+//! (each migration adds a row to `runs`), so a migration run twice shows.
+
+use super::{Lang, TestDb, TestLanguage};
+use embedded_migrations::{Error, MigrationState, Report, Status};
+use std::future::Future;
+use std::time::Duration;
+
+/// Far above any of these operations (milliseconds); reaching it means a hang.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The tampers, named as the tests are.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tamper {
+    /// The state row's applied count set to 2 by hand.
+    state_row_edited,
+    /// 003's tracking row deleted (to run it again).
+    newest_tracking_row_deleted,
+    /// 002's tracking row deleted.
+    middle_tracking_row_deleted,
+    /// 002's recorded checksum overwritten.
+    checksum_edited,
+    /// The history table (nodes) dropped.
+    history_table_dropped,
+    /// The state table (node) dropped.
+    state_table_dropped,
+}
+
+async fn bounded<T>(what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(LIMIT, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("{what} did not return within {LIMIT:?}: it hangs"),
+    }
+}
+
+async fn tamper<D: TestDb>(db: &D, tamper: Tamper) {
+    type L<D> = Lang<D>;
+    match tamper {
+        Tamper::state_row_edited => db.exec(&L::<D>::edit_state(2)).await,
+        Tamper::newest_tracking_row_deleted => db.delete_record(3).await,
+        Tamper::middle_tracking_row_deleted => db.delete_record(2).await,
+        Tamper::checksum_edited => db.tamper_checksum(2, &"ab".repeat(32)).await,
+        Tamper::history_table_dropped => db.exec(&L::<D>::drop_history()).await,
+        Tamper::state_table_dropped => db.exec(&L::<D>::drop_state()).await,
+    }
+}
+
+/// What one operation returned, short: `ok`, `ok: N steps`, or the error
+/// variant (inside `Invalid`, each problem's).
+fn outcome<T: std::fmt::Debug>(result: &Result<T, Error>) -> String {
+    match result {
+        Ok(_) => "ok".to_string(),
+        Err(Error::Invalid { problems }) => {
+            let names: Vec<String> = problems.iter().map(variant).collect();
+            format!("invalid: {}", names.join(", "))
+        }
+        Err(err) => variant(err),
+    }
+}
+
+fn variant(err: &Error) -> String {
+    format!("{err:?}").split([' ', '{', '(']).next().unwrap_or_default().to_string()
+}
+
+fn steps(report: &Result<Report, Error>) -> Vec<i64> {
+    report.as_ref().map(|r| r.steps.iter().map(|s| s.version).collect()).unwrap_or_default()
+}
+
+fn states(status: &Status) -> Vec<MigrationState> {
+    status.entries.iter().map(|e| e.state).collect()
+}
+
+/// What each operation must say after a tamper, and what `repair` fixes.
+struct Expected {
+    run: &'static str,
+    /// Migration states, and the number of warnings (`None`: status fails
+    /// with this error variant instead).
+    status: Result<([MigrationState; 3], usize), &'static str>,
+    validate: &'static str,
+    /// A binary with 004 added: must not hang, must not run 004 over a
+    /// damaged table.
+    newer: &'static str,
+    /// Executions counted in `runs` after all that (3: nothing ran again).
+    runs: i64,
+    /// After `repair` (accepting 002's edit for `checksum_edited`): a
+    /// `run` of the newer binary applies these, with allow_out_of_order
+    /// where a middle row was deleted.
+    after_repair: &'static [i64],
+}
+
+fn expected(which: Tamper) -> Expected {
+    use MigrationState::{Applied as A, Drifted as D, Pending as P};
+    match which {
+        Tamper::state_row_edited => Expected {
+            run: "StateMismatch",
+            status: Ok(([A, A, A], 1)),
+            validate: "invalid: StateMismatch",
+            newer: "StateMismatch",
+            runs: 3,
+            after_repair: &[4],
+        },
+        // The boot check reads one row and trusts it: `run` has nothing to
+        // do, `status` says loudly that the rows disagree, and every
+        // operation under the lock refuses until `repair`.
+        Tamper::newest_tracking_row_deleted => Expected {
+            run: "ok",
+            status: Ok(([A, A, P], 1)),
+            validate: "invalid: StateMismatch",
+            newer: "StateMismatch",
+            runs: 3,
+            after_repair: &[3, 4],
+        },
+        Tamper::middle_tracking_row_deleted => Expected {
+            run: "ok",
+            status: Ok(([A, P, A], 1)),
+            validate: "invalid: OutOfOrder, StateMismatch",
+            newer: "OutOfOrder",
+            runs: 3,
+            after_repair: &[2, 4],
+        },
+        Tamper::checksum_edited => Expected {
+            run: "ok",
+            status: Ok(([A, D, A], 1)),
+            validate: "invalid: Drift, StateMismatch",
+            newer: "Drift",
+            runs: 3,
+            after_repair: &[4],
+        },
+        // Nothing the boot check or a change relies on: the next change
+        // creates the table again; reading history fails until then.
+        Tamper::history_table_dropped => Expected {
+            run: "ok",
+            status: Err("Database"),
+            validate: "Database",
+            newer: "ok",
+            runs: 4,
+            after_repair: &[],
+        },
+        // The lock's preparation seeds the state row again at zero, which
+        // then disagrees with the rows.
+        Tamper::state_table_dropped => Expected {
+            run: "StateMismatch",
+            status: Ok(([A, A, A], 1)),
+            validate: "invalid: StateMismatch",
+            newer: "StateMismatch",
+            runs: 3,
+            after_repair: &[4],
+        },
+    }
+}
+
+pub async fn check<D: TestDb>(db: &D, which: Tamper) {
+    let f = Lang::<D>::fixtures();
+    let (counted, next) = (f.counted, f.counted_next);
+    let first = bounded("the first run", counted.run(db.pool())).await.expect("first run");
+    assert_eq!(first.steps.len(), 3);
+    assert_eq!(db.rows("runs").await, 3);
+    tamper(db, which).await;
+    let want = expected(which);
+
+    let run = bounded("run", counted.run(db.pool())).await;
+    assert_eq!(outcome(&run), want.run, "{which:?}: run: {run:?}");
+    assert_eq!(steps(&run), [] as [i64; 0], "{which:?}: run applied nothing");
+    let status = bounded("status", counted.status(db.pool())).await;
+    match (&status, want.status) {
+        (Ok(status), Ok((states_wanted, warnings))) => {
+            assert_eq!(states(status), states_wanted, "{which:?}: {status:?}");
+            assert_eq!(status.warnings.len(), warnings, "{which:?}: {:?}", status.warnings);
+            if warnings > 0 {
+                assert!(!status.is_up_to_date());
+                assert!(status.warnings[0].contains("migrate repair"), "{:?}", status.warnings);
+            }
+        }
+        (_, Err(variant_wanted)) => assert_eq!(outcome(&status), variant_wanted, "{which:?}: {status:?}"),
+        (Err(err), _) => panic!("{which:?}: status failed: {err}"),
+    }
+    let validate = bounded("validate", counted.validate(db.pool())).await;
+    assert_eq!(outcome(&validate), want.validate, "{which:?}: {validate:?}");
+    let newer = bounded("a newer binary's run", next.run(db.pool())).await;
+    assert_eq!(outcome(&newer), want.newer, "{which:?}: {newer:?}");
+    if let Err(err) = &newer {
+        assert!(err.exit_code() == 2, "{which:?}: refused before anything ran: {err}");
+        if matches!(err, Error::StateMismatch { .. } | Error::Drift { .. }) {
+            assert!(err.to_string().contains("migrate repair"), "{err}");
+        }
+    }
+    assert_eq!(db.rows("runs").await, want.runs, "{which:?}: no migration ran again");
+
+    // The fix: `repair` (accepting the intentional edit where a checksum
+    // changed), then the newer binary applies exactly what is missing.
+    let with_reason = counted.with(embedded_migrations::Settings::default()).reason("fault test");
+    let repair = match which {
+        Tamper::checksum_edited => bounded("repair", with_reason.repair_accepting_edit(db.pool(), 2)).await,
+        _ => bounded("repair", with_reason.repair(db.pool())).await,
+    }
+    .unwrap_or_else(|err| panic!("{which:?}: repair: {err}"));
+    assert_eq!(repair.changed(), which != Tamper::history_table_dropped, "{which:?}: {repair:?}");
+    assert_eq!(repair.accepted.is_some(), which == Tamper::checksum_edited, "{repair:?}");
+    let settings = embedded_migrations::Settings::default().allow_out_of_order(which == Tamper::middle_tracking_row_deleted);
+    let after = bounded("run after repair", next.with(settings).run(db.pool())).await;
+    assert_eq!(steps(&after), want.after_repair, "{which:?}: {after:?}");
+    assert_eq!(
+        db.rows("runs").await,
+        want.runs + want.after_repair.len() as i64,
+        "{which:?}: exactly the missing migrations ran"
+    );
+    bounded("validate after repair", next.validate(db.pool()))
+        .await
+        .unwrap_or_else(|err| panic!("{which:?}: validate after repair: {err}"));
+    if repair.changed() {
+        let history = bounded("history", next.history(db.pool())).await.expect("history");
+        let row = history
+            .iter()
+            .find(|h| h.reason.as_deref().is_some_and(|r| r.starts_with("repair:")))
+            .expect("repair wrote a history row");
+        let reason = row.reason.as_deref().unwrap_or_default();
+        assert!(reason.ends_with("reason: fault test") && reason.contains(" -> "), "{reason}");
+    }
+}
