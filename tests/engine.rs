@@ -526,7 +526,10 @@ async fn group_mode_is_all_or_nothing() {
     let db = MemoryDb::new();
     let group = Settings::default().group(true);
     let err = FAILING.with(group.clone()).run(&db).await.expect_err("002 fails");
-    assert!(matches!(err.cause(), Error::MigrationFailed { version: 2, .. }), "{err}");
+    assert!(
+        matches!(err.cause(), Error::MigrationFailed { version: 2, .. }),
+        "{err}"
+    );
     assert!(db.versions().is_empty(), "001 went back with the group");
     assert_eq!(db.store().state, State::EMPTY);
     db.take_calls();

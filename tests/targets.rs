@@ -507,7 +507,10 @@ async fn two_hundred_postgresql_schemas_one_broken() {
         assert_eq!(report.applied_count(), 199);
         let (name, err) = report.failures()[0];
         assert_eq!(name, "t_137");
-        assert!(matches!(err.cause(), Error::MigrationFailed { version: 2, .. }), "{err:?}");
+        assert!(
+            matches!(err.cause(), Error::MigrationFailed { version: 2, .. }),
+            "{err:?}"
+        );
     }
     let steps: usize = [&first, &second]
         .iter()

@@ -48,8 +48,8 @@ pub use engine::Tool;
 pub use error::Error;
 pub use readiness::{Readiness, ReadinessState};
 pub use report::{
-    AcceptedEdit, AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress,
-    ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
+    AcceptedEdit, AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep,
+    Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
 pub use report::{BatchProgress, PlannedBatch};
 pub use settings::Settings;
@@ -339,7 +339,11 @@ impl<'a, L: Language> Migrator<'a, L> {
     /// current checksum: its file was edited on purpose after it was applied
     /// (a comment, a fix the database already has), which `Error::Drift`
     /// would otherwise refuse for good. The history row keeps both checksums.
-    pub async fn repair_accepting_edit<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Repair, Error> {
+    pub async fn repair_accepting_edit<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        version: i64,
+    ) -> Result<Repair, Error> {
         self.engine().repair(db, Some(version)).await
     }
 }

@@ -137,7 +137,16 @@ impl SqlBackend for MySqlBackend {
         // Nothing to do once the state row exists: no DDL (which would commit
         // implicitly) and no need for CREATE privileges on every run.
         if let Ok(Some(_)) = MySql::fetch_state(&mut session.conn, session.sql.select_state()).await {
-            return Ok(());
+            // The history table too: one dropped by hand is created again
+            // here, not met by the first change that writes to it.
+            let history = format!("SELECT 1 FROM {} LIMIT 0", session.sql.history);
+            if sqlx::raw_sql(AssertSqlSafe(history))
+                .execute(&mut *session.conn)
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
         }
         let schema_missing = match &session.backend.schema {
             Some(schema) => {

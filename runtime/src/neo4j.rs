@@ -630,7 +630,9 @@ impl Neo4jSession {
 }
 
 fn failed(change: &Change<'_>, statement: &Statement<'_>, err: neo4rs::Error, rolled_back: bool) -> Error {
-    change.failed(statement.text, statement.line, message(&err), rolled_back).with_source(err)
+    change
+        .failed(statement.text, statement.line, message(&err), rolled_back)
+        .with_source(err)
 }
 
 impl Session for Neo4jSession {

@@ -253,12 +253,18 @@ impl SqlBackend for PgBackend {
 
     async fn prepare(session: &mut PgSession) -> Result<(), Error> {
         // Nothing to do once the tables exist: no DDL, no notices, and no
-        // need for CREATE privileges on every run.
-        let ready: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(&session.sql.state)
-            .fetch_one(&mut *session.conn)
-            .await
-            .map_err(PgSession::db_err("looking for the tracking tables"))?;
+        // need for CREATE privileges on every run. All three are looked
+        // for: one dropped by hand (history) is created again here, not
+        // met by the first change that writes to it.
+        let ready: bool = sqlx::query_scalar(
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
+        )
+        .bind(&session.sql.table)
+        .bind(&session.sql.history)
+        .bind(&session.sql.state)
+        .fetch_one(&mut *session.conn)
+        .await
+        .map_err(PgSession::db_err("looking for the tracking tables"))?;
         if ready {
             return Ok(());
         }

@@ -335,10 +335,7 @@ impl Repair {
                 Some(state) => describe_state(state),
                 None => "missing".to_string(),
             };
-            parts.push(format!(
-                "state row {before} -> {}",
-                describe_state(&self.state_after)
-            ));
+            parts.push(format!("state row {before} -> {}", describe_state(&self.state_after)));
         }
         if parts.is_empty() {
             parts.push("nothing to repair: the state row agrees with the tracking rows".to_string());

@@ -927,7 +927,9 @@ where
         for statement in split(script.text, B::DIALECT) {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
                 let line = B::error_line(&err, statement.text, statement.line);
-                return Err(change.failed(statement.text, line, B::message(&err), in_transaction).with_source(err));
+                return Err(change
+                    .failed(statement.text, line, B::message(&err), in_transaction)
+                    .with_source(err));
             }
         }
         Ok(())

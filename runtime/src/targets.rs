@@ -16,7 +16,9 @@
 
 use crate::backend::{BoxFuture, Database};
 use crate::readiness::Readiness;
-use crate::{Adoption, Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Repair, Report, Settings, Status};
+use crate::{
+    Adoption, Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Repair, Report, Settings, Status,
+};
 
 /// What an operation hands the migrator besides the database.
 #[derive(Clone, Copy, Default)]

@@ -26,6 +26,9 @@ pub type Lang<D> = <<D as TestDb>::Pool as Database>::Language;
 pub trait TestLanguage: Language + Sized {
     /// The default tracking table (label on Neo4j) as `TestDb::tables` lists it.
     const TRACKING: &'static str;
+    /// Whether tracking lives in tables, which can be dropped (SQL), or in
+    /// nodes, which can only be deleted (a label needs no creating).
+    const TABLES: bool;
     fn fixtures() -> &'static Fixtures<Self>;
     fn count_rows(table: &str) -> String;
     fn count_records() -> String;
@@ -41,6 +44,7 @@ pub trait TestLanguage: Language + Sized {
 
 impl TestLanguage for Sql {
     const TRACKING: &'static str = "_embedded_migrations";
+    const TABLES: bool = true;
 
     fn fixtures() -> &'static Fixtures<Sql> {
         &fixtures::SQL
@@ -66,7 +70,10 @@ impl TestLanguage for Sql {
     }
 
     fn edit_state(applied_count: i64) -> String {
-        format!("UPDATE {}_state SET applied_count = {applied_count} WHERE id = 1", Self::TRACKING)
+        format!(
+            "UPDATE {}_state SET applied_count = {applied_count} WHERE id = 1",
+            Self::TRACKING
+        )
     }
 
     fn drop_history() -> String {
@@ -80,6 +87,7 @@ impl TestLanguage for Sql {
 
 impl TestLanguage for Cypher {
     const TRACKING: &'static str = "__EmbeddedMigration";
+    const TABLES: bool = false;
 
     fn fixtures() -> &'static Fixtures<Cypher> {
         &fixtures::CYPHER

@@ -127,9 +127,15 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
         other => panic!("expected ahead, got {other}"),
     }
     let text = err.to_string();
-    assert!(text.contains("ahead of this binary") && text.contains("allow_ahead"), "{text}");
+    assert!(
+        text.contains("ahead of this binary") && text.contains("allow_ahead"),
+        "{text}"
+    );
     let validate = f.short.validate(db.pool()).await.expect_err("validate says ahead too");
-    assert!(matches!(&validate, Error::Invalid { problems } if matches!(problems[..], [Error::Ahead { .. }])), "{validate}");
+    assert!(
+        matches!(&validate, Error::Invalid { problems } if matches!(problems[..], [Error::Ahead { .. }])),
+        "{validate}"
+    );
     let report = f
         .short
         .with(Settings::default().allow_ahead(true))
@@ -298,7 +304,10 @@ pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) 
         } => {
             assert_eq!(*version, 2, "{err}");
             assert_eq!(file, "002_fill_a_then_fail.up.sql");
-            assert_eq!(&**statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')", "{err}");
+            assert_eq!(
+                &**statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')",
+                "{err}"
+            );
             assert_eq!(*line, 10, "{err}");
             let lower = message.to_lowercase();
             assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
@@ -595,7 +604,10 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
         .run(db.pool())
         .await
         .expect_err("002 fails");
-    assert!(matches!(err.cause(), Error::MigrationFailed { version: 2, .. }), "{err}");
+    assert!(
+        matches!(err.cause(), Error::MigrationFailed { version: 2, .. }),
+        "{err}"
+    );
     let tables = db.tables().await;
     assert!(
         !has(&tables, "a") && !has(&tables, "c"),
@@ -615,7 +627,10 @@ pub async fn another_applications_tracking_table_is_named<D: SqlTestDb>(db: &D) 
     let f = fixtures::<D>();
     f.base.run(db.pool()).await.expect("the first application");
     for err in [
-        OTHER_APP.run(db.pool()).await.expect_err("the second application is refused"),
+        OTHER_APP
+            .run(db.pool())
+            .await
+            .expect_err("the second application is refused"),
         OTHER_APP.validate(db.pool()).await.expect_err("validate says the same"),
     ] {
         let foreign = match &err {
@@ -631,12 +646,21 @@ pub async fn another_applications_tracking_table_is_named<D: SqlTestDb>(db: &D) 
             other => panic!("expected another set's table, got {other}"),
         }
         let text = err.to_string();
-        assert!(text.contains("belongs to another migration set") && text.contains("Settings::table("), "{text}");
+        assert!(
+            text.contains("belongs to another migration set") && text.contains("Settings::table("),
+            "{text}"
+        );
         assert!(!text.contains("changed after it was applied"), "{text}");
     }
-    assert!(!has(&db.tables().await, "orders"), "nothing of the second application ran");
+    assert!(
+        !has(&db.tables().await, "orders"),
+        "nothing of the second application ran"
+    );
     let own = OTHER_APP.with(Settings::default().table("orders_migrations"));
     let report = own.run(db.pool()).await.expect("with its own table");
     assert_eq!(report.steps.len(), 2);
-    f.base.validate(db.pool()).await.expect("the first application is untouched");
+    f.base
+        .validate(db.pool())
+        .await
+        .expect("the first application is untouched");
 }

@@ -373,7 +373,9 @@ impl Engine<'_> {
         Self::mark_baselined(&mut status, &session.read_history().await?);
         if let Err(foreign) = self.refuse_foreign(&applied) {
             // Every row would be reported as missing or drifted: say why.
-            return Err(Error::Invalid { problems: vec![foreign] });
+            return Err(Error::Invalid {
+                problems: vec![foreign],
+            });
         }
         let mut problems = Vec::new();
         for entry in &status.entries {
