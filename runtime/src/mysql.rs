@@ -178,6 +178,12 @@ impl SqlBackend for MySqlBackend {
         // Lock names are server-wide and at most 64 characters.
         let digest = crate::core::checksum(&format!("{database}.{}", session.backend.table));
         let name = format!("embedded_migrations.{}", &digest.to_hex()[..24]);
+        // Set before the wait: a run dropped while GET_LOCK is in flight
+        // (the server may still grant it) must close its connection, not
+        // hand it back to the pool holding the lock. (Found by the
+        // cancellation test: the next run timed out on a pooled, idle
+        // connection that held the lock.)
+        session.backend.lock_name = Some(name.clone());
         let got: Option<i64> = sqlx::query_scalar("SELECT CAST(GET_LOCK(?, ?) AS SIGNED)")
             .bind(&name)
             // A year is "forever" here, and keeps the value in the range the server takes.
@@ -185,11 +191,11 @@ impl SqlBackend for MySqlBackend {
             .fetch_one(&mut *session.conn)
             .await
             .map_err(MySqlSession::db_err("taking the migration lock"))?;
+        if got != Some(1) {
+            session.backend.lock_name = None;
+        }
         match got {
-            Some(1) => {
-                session.backend.lock_name = Some(name);
-                Ok(())
-            }
+            Some(1) => Ok(()),
             Some(_) => Err(Error::LockTimeout {
                 backend: Self::NAME,
                 waited: started.elapsed(),

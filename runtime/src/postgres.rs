@@ -295,6 +295,10 @@ impl SqlBackend for PgBackend {
     async fn lock(session: &mut PgSession, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
         let millis = timeout.as_millis().min(i32::MAX as u128);
+        // Set before the wait: a run dropped while the lock request is in
+        // flight (the server may still grant it) must close its
+        // connection, not hand it back to the pool holding the lock.
+        session.backend.locked = true;
         let acquired = if millis == 0 {
             // lock_timeout 0 would mean "wait forever": try once instead.
             sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
@@ -305,8 +309,8 @@ impl SqlBackend for PgBackend {
         } else {
             wait_for_lock(session, millis).await?
         };
+        session.backend.locked = acquired;
         if acquired {
-            session.backend.locked = true;
             return Ok(());
         }
         Err(Error::LockTimeout {

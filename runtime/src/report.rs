@@ -302,7 +302,8 @@ pub struct Repair {
     pub state_before: Option<crate::backend::State>,
     pub state_after: crate::backend::State,
     pub accepted: Option<AcceptedEdit>,
-    /// The history row's reason: what changed, from what to what, and why.
+    /// Why, as given (`.reason(..)`, `--reason`); the history row's reason
+    /// is [`Repair::describe`]: what changed, from what to what, and this.
     pub reason: Option<String>,
 }
 

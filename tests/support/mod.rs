@@ -40,6 +40,10 @@ pub trait TestLanguage: Language + Sized {
     fn edit_state(applied_count: i64) -> String;
     fn drop_history() -> String;
     fn drop_state() -> String;
+    /// Creates the `runs` table the `inserts` fixtures write to (none in a graph).
+    fn create_runs() -> Option<String>;
+    /// Rows (nodes) of `runs` with `v = version`, in `TestDb::count` form.
+    fn count_runs(version: i64) -> String;
 }
 
 impl TestLanguage for Sql {
@@ -83,6 +87,14 @@ impl TestLanguage for Sql {
     fn drop_state() -> String {
         format!("DROP TABLE {}_state", Self::TRACKING)
     }
+
+    fn create_runs() -> Option<String> {
+        Some("CREATE TABLE runs (v INTEGER)".to_string())
+    }
+
+    fn count_runs(version: i64) -> String {
+        format!("SELECT count(*) FROM runs WHERE v = {version}")
+    }
 }
 
 impl TestLanguage for Cypher {
@@ -125,6 +137,14 @@ impl TestLanguage for Cypher {
 
     fn drop_state() -> String {
         format!("MATCH (s:`{}State`) DETACH DELETE s", Self::TRACKING)
+    }
+
+    fn create_runs() -> Option<String> {
+        None
+    }
+
+    fn count_runs(version: i64) -> String {
+        format!("MATCH (r:runs {{v: {version}}}) RETURN count(r) AS n")
     }
 }
 
@@ -265,6 +285,12 @@ macro_rules! fault_scenarios {
                 history_table_dropped,
                 state_table_dropped,
             );
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn cancelled_runs_leave_the_lock_free_and_the_tracking_true() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh("fault_cancelled_runs").await else { return };
+                $crate::support::faults::cancelled_runs(&db).await;
+            }
         }
     };
 }

@@ -69,7 +69,7 @@ impl Engine<'_> {
             None => None,
         };
         let state_after = applied.state();
-        let mut repair = Repair {
+        let repair = Repair {
             state_before,
             state_after,
             accepted,
@@ -90,7 +90,6 @@ impl Engine<'_> {
         let mut entry = self.history_entry_named(&repair);
         entry.reason = Some(repair.describe());
         session.record_failure(&entry).await?;
-        repair.reason = entry.reason;
         Ok(repair)
     }
 
