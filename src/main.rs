@@ -9,14 +9,19 @@
 //!   application gets by nesting `embedded_migrations::cli::MigrateArgs` in
 //!   its own CLI: `status [--json]`, `up [--to V] [--dry-run]`, `down [N |
 //!   --to V] [--dry-run] [--reason TEXT]`, `validate`, `history`, `check
-//!   [--json]`, `force V`, `forget V`, `fresh --yes`.
+//!   [--json]`, `plan [--json]`, `force V`, `forget V`, `fresh --yes`.
+//! - `DEMO_TENANTS=N` adds a tenant set `tenants` after those sets: the
+//!   `migrations/sqlite` set on N SQLite files `tenants/tenant_01.db`... (no
+//!   `DATABASE_URL`, or an `sqlite:` one), or the `migrations/postgres` set
+//!   on N schemas `tenant_01`... of the PostgreSQL database; 4 at a time.
 //!
 //! `DATABASE_URL` picks the backend: `sqlite:`, and `postgres://` or
 //! `mysql://` when built with those features.
 
 use clap::{Parser, Subcommand};
 use embedded_migrations::cli::{self, MigrateArgs};
-use embedded_migrations::{Migrations, Targets};
+use embedded_migrations::{Migrations, Settings, Targets, Tenants};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 static SQLITE: Migrations = embedded_migrations::embed_migrations!("migrations/sqlite");
@@ -68,13 +73,19 @@ async fn two_sqlite_files(command: Option<MigrateArgs>) -> i32 {
         Err(code) => return code,
     };
     let targets = Targets::new().add("app", &SQLITE, app).add("events", &EVENTS, events);
-    operate(&targets, command).await
+    match sqlite_tenants(targets).await {
+        Ok(targets) => operate(&targets, command).await,
+        Err(code) => code,
+    }
 }
 
 async fn one_database(url: &str, command: Option<MigrateArgs>) -> i32 {
     match url.split_once(':').map(|(scheme, _)| scheme) {
         Some("sqlite") => match sqlite_pool(url).await {
-            Ok(pool) => operate(&Targets::new().add("sqlite", &SQLITE, pool), command).await,
+            Ok(pool) => match sqlite_tenants(Targets::new().add("sqlite", &SQLITE, pool)).await {
+                Ok(targets) => operate(&targets, command).await,
+                Err(code) => code,
+            },
             Err(code) => code,
         },
         Some("postgres" | "postgresql") => postgres(url, command).await,
@@ -97,13 +108,54 @@ async fn operate(targets: &Targets<'_>, command: Option<MigrateArgs>) -> i32 {
     let up = cli::Command::Up {
         to: None,
         dry_run: false,
+        concurrency: None,
+        json: false,
     };
     let code = cli::run_targets(targets, up.into()).await;
     if code != 0 {
         return code;
     }
-    println!();
-    cli::run_targets(targets, cli::Command::Status { json: false }.into()).await
+    // As the ops command line does: a closed pipe (`demo | head`) is no panic.
+    let _ = writeln!(std::io::stdout());
+    cli::run_targets(
+        targets,
+        cli::Command::Status {
+            json: false,
+            all: false,
+        }
+        .into(),
+    )
+    .await
+}
+
+/// `DEMO_TENANTS=N`: how many tenants the demo mounts (none when unset).
+fn tenant_count() -> Result<usize, i32> {
+    match std::env::var("DEMO_TENANTS") {
+        Err(_) => Ok(0),
+        Ok(text) => text.parse().map_err(|_| {
+            eprintln!("error: DEMO_TENANTS is a number of tenants, not `{text}`");
+            2
+        }),
+    }
+}
+
+fn tenant_name(i: usize) -> String {
+    format!("tenant_{i:02}")
+}
+
+/// `targets` and, with `DEMO_TENANTS=N`, a tenant set of N SQLite files.
+async fn sqlite_tenants(targets: Targets<'static>) -> Result<Targets<'static>, i32> {
+    let count = tenant_count()?;
+    if count == 0 {
+        return Ok(targets);
+    }
+    let _ = std::fs::create_dir_all("tenants");
+    let mut tenants = Tenants::new(&SQLITE).concurrency(4);
+    for i in 1..=count {
+        let pool = sqlite_pool(&format!("sqlite://tenants/{}.db", tenant_name(i))).await?;
+        tenants = tenants.tenant(tenant_name(i), pool, Settings::default());
+    }
+    Ok(targets.tenants("tenants", tenants))
 }
 
 fn connect_failed(url: &str, err: impl std::fmt::Display) -> i32 {
@@ -125,8 +177,25 @@ async fn sqlite_pool(url: &str) -> Result<sqlx::SqlitePool, i32> {
 
 #[cfg(feature = "postgres")]
 async fn postgres(url: &str, command: Option<MigrateArgs>) -> i32 {
+    let count = match tenant_count() {
+        Ok(count) => count,
+        Err(code) => return code,
+    };
     match sqlx::PgPool::connect(url).await {
-        Ok(pool) => operate(&Targets::new().add("postgres", &POSTGRES, pool), command).await,
+        Ok(pool) => {
+            let mut targets = Targets::new().add("postgres", &POSTGRES, pool.clone());
+            if count > 0 {
+                // One schema per tenant in the same database: its own tracking
+                // tables, lock key and search_path.
+                let mut tenants = Tenants::new(&POSTGRES).concurrency(4);
+                for i in 1..=count {
+                    let settings = Settings::default().schema(tenant_name(i));
+                    tenants = tenants.tenant(tenant_name(i), pool.clone(), settings);
+                }
+                targets = targets.tenants("tenants", tenants);
+            }
+            operate(&targets, command).await
+        }
         Err(err) => connect_failed(url, err),
     }
 }

@@ -128,8 +128,13 @@ impl Target {
     }
 
     fn demo(&self, args: &[&str]) -> Run {
+        self.demo_with(&[], args)
+    }
+
+    fn demo_with(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_demo"))
             .args(args)
+            .envs(env.iter().copied())
             .env("DATABASE_URL", &self.url)
             .env_remove("RUST_LOG")
             .current_dir(&self.dir)
@@ -1051,6 +1056,52 @@ fn check_gates_and_writes_nothing(t: &Target) {
     assert_eq!(readiness.get("drifted"), &Json::Bool(true));
 }
 
+/// `plan`: what `up` would apply, statement by statement; exit 3 while
+/// something is pending, 0 when nothing is, 2 for drift; never a write.
+fn plan_says_what_up_would_apply_and_writes_nothing(t: &Target) {
+    let before = t.schema();
+    t.migrate(&["plan"])
+        .code(3)
+        .out("-- plan: 7 migration(s) would be applied, in this order; nothing was changed")
+        .out("-- [1/7] up 001 create_users: 001_create_users.up.sql (in one transaction)")
+        .out("-- [7/7] up 007 create_skill_progressions");
+    assert_eq!(t.schema(), before, "plan created nothing, not even the tracking tables");
+
+    t.migrate(&["up", "--to", "3"]).ok();
+    let before = (
+        t.schema(),
+        t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"),
+        t.query("SELECT count(*) FROM _embedded_migrations_history"),
+    );
+    let file = t.sqlite_bytes();
+    let plan = t.migrate(&["plan", "--json"]).code(3).json();
+    let steps = plan.get("steps").array();
+    let versions: Vec<i64> = steps.iter().map(|s| s.get("version").int()).collect();
+    assert_eq!(versions, [4, 5, 6, 7]);
+    assert_eq!(steps[0].get("direction").str(), "up");
+    assert!(!steps[0].get("statements").array().is_empty());
+    t.migrate(&["plan", "--to", "5"])
+        .code(3)
+        .out("-- plan: 2 migration(s) would be applied");
+    let after = (
+        t.schema(),
+        t.query("SELECT version, checksum, applied_at FROM _embedded_migrations ORDER BY version"),
+        t.query("SELECT count(*) FROM _embedded_migrations_history"),
+    );
+    assert_eq!(after, before);
+    assert_eq!(t.sqlite_bytes(), file, "not one byte of the SQLite file changed");
+
+    t.migrate(&["up"]).ok();
+    t.migrate(&["plan"]).ok().out("-- plan: nothing would be applied");
+    assert_eq!(t.migrate(&["plan", "--json"]).ok().json().get("steps").array().len(), 0);
+
+    t.execute(&format!(
+        "UPDATE _embedded_migrations SET checksum = '{}' WHERE version = 2",
+        "0".repeat(64)
+    ));
+    t.migrate(&["plan"]).code(2).err("was changed after it was applied");
+}
+
 /// A database whose schema was built before this binary tracked it (here:
 /// applied, then its tracking tables dropped): `baseline` adopts it, `up`
 /// applies what follows, `import` names what is missing.
@@ -1116,6 +1167,7 @@ macro_rules! scenarios {
                 repair_after_hand_edits,
                 bad_arguments_exit_2_with_usage,
                 check_gates_and_writes_nothing,
+                plan_says_what_up_would_apply_and_writes_nothing,
                 baseline_and_import,
             );
         }
@@ -1173,16 +1225,15 @@ fn database_url_passwords_never_show() {
 
 #[test]
 fn the_demo_defaults_to_demo_db_in_the_working_directory() {
-    let dir = scratch_dir("default-url");
+    let dir = Scratch(scratch_dir("default-url"));
     let output = Command::new(env!("CARGO_BIN_EXE_demo"))
         .env_remove("DATABASE_URL")
-        .current_dir(&dir)
+        .current_dir(&*dir)
         .output()
         .unwrap();
     let run = Run::new(&[], output);
     run.ok().out("applied 7 migration(s)");
     assert!(dir.join("demo.db").is_file());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `check` on a PostgreSQL session where every transaction is read-only: the
@@ -1222,14 +1273,37 @@ fn check_needs_no_write_access() {
 // Several migration sets: the demo without DATABASE_URL has two SQLite files,
 // `app` (demo.db) and `events` (demo-events.db).
 
-fn two_files(test: &str) -> (PathBuf, impl Fn(&[&str]) -> Run) {
-    let dir = scratch_dir(test);
-    let cwd = dir.clone();
+/// A scratch folder removed when the test ends, passed or failed.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn two_files(test: &str) -> (Scratch, impl Fn(&[&str]) -> Run) {
+    with_env(test, &[])
+}
+
+/// The demo without DATABASE_URL in a scratch folder, with `env` set.
+fn with_env(test: &str, env: &[(&str, &str)]) -> (Scratch, impl Fn(&[&str]) -> Run) {
+    let dir = Scratch(scratch_dir(test));
+    let cwd = dir.0.clone();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let demo = move |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_demo"))
             .args(args)
             .env_remove("DATABASE_URL")
             .env_remove("RUST_LOG")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(&cwd)
             .output()
             .expect("the demo runs");
@@ -1350,4 +1424,236 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
     demo(&["migrate", "up", "--dry-run"])
         .ok()
         .out("-- dry run: nothing would be applied");
+}
+
+/// `plan` across sets: a section each, one JSON document, and nothing
+/// written to either file.
+#[test]
+fn several_sets_plan_covers_every_set_and_writes_nothing() {
+    let (dir, demo) = two_files("sets-plan");
+    demo(&["migrate", "plan"])
+        .code(3)
+        .out("== app ==\n-- plan: 7 migration(s) would be applied")
+        .out("== events ==\n-- plan: 2 migration(s) would be applied");
+    let plan = demo(&["migrate", "plan", "--json"]).code(3).json();
+    assert_eq!(plan.get("pending_count").int(), 9);
+    let sets = plan.get("targets").array();
+    assert_eq!(sets[0].get("name").str(), "app");
+    assert_eq!(sets[1].get("name").str(), "events");
+    assert_eq!(sets[1].get("steps").array().len(), 2);
+    for file in ["demo.db", "demo-events.db"] {
+        assert_eq!(
+            sqlite_rows(&dir.join(file), "SELECT name FROM sqlite_master"),
+            Vec::<Vec<String>>::new()
+        );
+    }
+    demo(&["migrate", "up", "--only", "app"]).ok();
+    demo(&["migrate", "plan"])
+        .code(3)
+        .out("== app ==\n-- plan: nothing would be applied")
+        .out("== events ==\n-- plan: 2 migration(s)");
+    demo(&["migrate", "plan", "--only", "app"]).ok();
+}
+
+/// Rows of `sql` on the SQLite file at `path`, each cell as text.
+fn sqlite_rows(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    use sqlx::Row;
+    block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let out = rows
+            .iter()
+            .map(|row| (0..row.len()).map(|i| cell_sqlite(row, i)).collect())
+            .collect();
+        pool.close().await;
+        out
+    })
+}
+
+// ---------------------------------------------------------------------------
+// A tenant set: `DEMO_TENANTS=N` mounts the demo's migrations on N SQLite
+// files (or N PostgreSQL schemas) after its sets.
+
+#[test]
+fn tenants_on_sqlite_files_one_broken() {
+    let (dir, demo) = with_env("tenants-sqlite", &[("DEMO_TENANTS", "6")]);
+    // tenant_04 is broken on purpose: its file holds the table 002 creates.
+    std::fs::create_dir_all(dir.join("tenants")).unwrap();
+    let broken = dir.join("tenants/tenant_04.db");
+    sqlite_rows(&broken, "CREATE TABLE portfolio_holdings (id INTEGER)");
+
+    demo(&["migrate", "status"])
+        .ok()
+        .out("== tenants (6 tenants) ==\n0 up to date, 6 pending, 0 failed, 0 dirty, 0 drifted\n")
+        .out("tenant_01: not ready: 7 pending; at version 0, latest 007");
+
+    let up = demo(&["migrate", "up", "--concurrency", "3"]);
+    up.code(1)
+        .out("== app ==\napplying 7 migration(s)")
+        .out("== events ==\napplying 2 migration(s)")
+        .out("== tenants (6 tenants, 3 at a time) ==\n")
+        .out("tenant_01: applied 7 migration(s); now at version 007")
+        .out("tenant_06: applied 7 migration(s); now at version 007")
+        .out("tenant_04: failed (see the error below)")
+        .out("6 tenants: 5 migrated (0 had nothing to apply), 1 failed, 0 skipped")
+        .err("error: tenant `tenant_04`: migration 2 (create_portfolio_holdings) failed");
+    assert_eq!(
+        up.stderr.matches("error: ").count(),
+        1,
+        "only tenant_04 failed: {}",
+        up.stderr
+    );
+    // Really applied in each file; tenant_04 stopped after 001.
+    for i in 1..=6 {
+        let file = dir.join(format!("tenants/tenant_{i:02}.db"));
+        let applied = sqlite_rows(&file, "SELECT count(*) FROM _embedded_migrations");
+        assert_eq!(applied, [[if i == 4 { "1" } else { "7" }]], "tenant_{i:02}");
+    }
+
+    let check = demo(&["migrate", "check"]);
+    check
+        .code(3)
+        .out("app: ready")
+        .out("tenant_04: not ready: 6 pending; at version 001, latest 007\n")
+        .out("5 tenant(s) ready: at the latest version");
+    assert!(!check.stdout.contains("tenant_01"), "{}", check.stdout);
+    let plan = demo(&["migrate", "plan"]);
+    plan.code(3)
+        .out("== tenant_04 ==\n-- plan: 6 migration(s) would be applied")
+        .out("5 tenant(s) with nothing to apply are not listed");
+    assert!(!plan.stdout.contains("tenant_01"), "{}", plan.stdout);
+
+    let status = demo(&["migrate", "status"]);
+    status
+        .ok()
+        .out("5 up to date, 1 pending, 0 failed, 0 dirty, 0 drifted\n")
+        .out("tenant_04: not ready: 6 pending; at version 001, latest 007\n")
+        .out("total: 2 sets, 2 up to date: 9 applied, 0 pending; tenants: 5 of 6 tenants up to date");
+    assert!(
+        !status.stdout.contains("tenant_01:"),
+        "up-to-date tenants are counted, not listed"
+    );
+    demo(&["migrate", "status", "--all"])
+        .ok()
+        .out("tenant_01: ready: at version 007, the latest\n")
+        .out("tenant_04: not ready: 6 pending");
+
+    let json = demo(&["migrate", "status", "--json"]).ok().json();
+    assert_eq!(json.get("up_to_date"), &Json::Bool(false));
+    let set = &json.get("tenant_sets").array()[0];
+    assert_eq!(set.get("name").str(), "tenants");
+    assert_eq!((set.get("total").int(), set.get("up_to_date").int()), (6, 5));
+    assert_eq!(set.get("pending").int(), 1);
+    let tenants = set.get("tenants").array();
+    assert_eq!(tenants.len(), 6);
+    assert_eq!(tenants[3].get("name").str(), "tenant_04");
+    assert_eq!(tenants[3].get("state").str(), "pending");
+    assert_eq!(tenants[3].get("pending_count").int(), 6);
+
+    // Again as JSON: the failure is named there too.
+    let json = demo(&["migrate", "up", "--json"]).code(1).json();
+    let set = &json.get("tenant_sets").array()[0];
+    assert_eq!((set.get("applied").int(), set.get("failed").int()), (5, 1));
+    let failed = &set.get("tenants").array()[3];
+    assert_eq!(failed.get("outcome").str(), "failed");
+    assert!(failed.get("error").str().contains("create_portfolio_holdings"));
+
+    // `--only TENANT` narrows to one tenant; repaired, it catches up.
+    sqlite_rows(&broken, "DROP TABLE portfolio_holdings");
+    let only = demo(&["migrate", "--only", "tenant_04", "up"]);
+    only.ok()
+        .out("tenant_04: applied 6 migration(s); now at version 007")
+        .out("1 tenants: 1 migrated");
+    assert!(!only.stdout.contains("== app =="), "{}", only.stdout);
+    demo(&["migrate", "--only", "tenant_04", "check"])
+        .ok()
+        .out("1 tenant(s) ready: at the latest version");
+    demo(&["migrate", "plan", "--only", "tenants"])
+        .ok()
+        .out("6 tenant(s) with nothing to apply are not listed");
+    demo(&["migrate", "status"]).ok().out("6 up to date, 0 pending");
+    demo(&["migrate", "--only", "nope", "status"])
+        .code(2)
+        .err("the sets are: app, events, tenants (a tenant set of 6)");
+}
+
+/// The same on PostgreSQL: one schema per tenant in one database, with the
+/// public schema's set first.
+#[cfg(feature = "postgres")]
+#[test]
+fn tenants_on_postgresql_schemas_one_broken() {
+    let Some(t) = Target::postgres("tenants_pg") else {
+        return;
+    };
+    t.execute("CREATE SCHEMA tenant_03");
+    t.execute("CREATE TABLE tenant_03.portfolio_holdings (id INTEGER)");
+    let env = [("DEMO_TENANTS", "8")];
+    let up = t.demo_with(&env, &["migrate", "up", "--concurrency", "4"]);
+    up.code(1)
+        .out("== postgres ==\napplying 7 migration(s)")
+        .out("== tenants (8 tenants, 4 at a time) ==\n")
+        .out("tenant_08: applied 7 migration(s); now at version 007")
+        .out("8 tenants: 7 migrated (0 had nothing to apply), 1 failed, 0 skipped")
+        .err("error: tenant `tenant_03`: migration 2 (create_portfolio_holdings) failed");
+    for i in 1..=8 {
+        let applied = t.query(&format!("SELECT count(*) FROM tenant_{i:02}._embedded_migrations"));
+        assert_eq!(applied, [[if i == 3 { "1" } else { "7" }]], "tenant_{i:02}");
+    }
+    t.demo_with(&env, &["migrate", "status"])
+        .ok()
+        .out("7 up to date, 1 pending, 0 failed, 0 dirty, 0 drifted\n")
+        .out("tenant_03: not ready: 6 pending; at version 001, latest 007\n");
+    t.demo_with(&env, &["migrate", "check"])
+        .code(3)
+        .out("tenant_03: not ready")
+        .out("7 tenant(s) ready");
+    let json = t.demo_with(&env, &["migrate", "status", "--json"]).ok().json();
+    assert_eq!(json.get("tenant_sets").array()[0].get("up_to_date").int(), 7);
+
+    t.execute("DROP TABLE tenant_03.portfolio_holdings");
+    t.demo_with(&env, &["migrate", "up", "--only", "tenant_03"])
+        .ok()
+        .out("tenant_03: applied 6 migration(s)");
+    t.demo_with(&env, &["migrate", "check"]).ok();
+}
+
+// ---------------------------------------------------------------------------
+// Output to a reader that went away.
+
+/// `app migrate history --json | head -1`: the reader closes the pipe. Here
+/// the pipe's read end is closed before the demo starts, so every write to
+/// stdout fails (no timing involved): the command ends with its own exit
+/// code and no panic.
+#[test]
+fn a_closed_stdout_pipe_is_no_panic() {
+    let (dir, demo) = two_files("closed-pipe");
+    demo(&[]).ok();
+    for args in [
+        &["migrate", "history", "--json"][..],
+        &["migrate", "status"],
+        &["migrate", "--only", "app", "history"],
+        &["migrate", "plan"],
+        &["migrate", "check", "--json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("RUST_LOG")
+            .current_dir(&*dir)
+            .stdout(writer)
+            .output()
+            .expect("the demo runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
 }

@@ -109,34 +109,21 @@ fault_scenarios!(MyDb);
 sql_scenarios!(MyDb);
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 
-/// A view and a function (SQLite: a trigger) as repeatable migrations, their
-/// text changed between two builds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeatable_migrations_follow_their_text() {
-    static V1: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_mysql_v1");
-    static V2: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_mysql_v2");
-    let Some(db) = <MyDb as support::TestDb>::fresh("repeatables").await else {
-        return;
-    };
-    support::repeatable::follow_their_text(
-        &db,
-        &V1,
-        &V2,
-        "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'",
-    )
-    .await;
-}
+repeatable_scenario!(
+    MyDb,
+    "tests/fixtures/repeatable_mysql_v1",
+    "tests/fixtures/repeatable_mysql_v2",
+    "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'"
+);
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_MYSQL_CHILD_DB";
 
-/// The child half of the process tests; a no-op unless one of them started
-/// this binary.
+/// The child half of the process tests, started by them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a child process that the process tests of this file start; fails alone"]
 async fn child_process_entry() {
-    let Ok(role) = std::env::var(CHILD_ENV) else { return };
+    let role = servers::child_role(CHILD_ENV);
     let database = std::env::var(DB_ENV).expect("the parent names the database");
     let options = server("child_process_entry")
         .expect("the parent has a server")
@@ -147,10 +134,8 @@ async fn child_process_entry() {
         .await
         .expect("the child connects");
     let report = match role.as_str() {
-        "boot" => {
-            servers::wait_for_start().await;
-            EXAMPLE.run(&pool).await
-        }
+        // SLOW holds the lock for 2 s: time for every child to meet it.
+        "boot" => return servers::boot_child(SLOW.run(&pool)).await,
         "crash" => {
             CRASH
                 .with(Settings::default().lock_timeout(Duration::from_secs(60)))
@@ -175,7 +160,7 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
         16,
         Duration::from_millis(2500),
     );
-    servers::assert_each_applied_once(&db, &EXAMPLE, &applied).await;
+    servers::assert_each_applied_once(&db, &SLOW, &applied).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,36 +134,23 @@ fault_scenarios!(PgDb);
 sql_scenarios!(PgDb);
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 
-/// A view and a function (SQLite: a trigger) as repeatable migrations, their
-/// text changed between two builds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeatable_migrations_follow_their_text() {
-    static V1: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_postgres_v1");
-    static V2: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_postgres_v2");
-    let Some(db) = <PgDb as support::TestDb>::fresh("repeatables").await else {
-        return;
-    };
-    support::repeatable::follow_their_text(
-        &db,
-        &V1,
-        &V2,
-        "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'",
-    )
-    .await;
-}
+repeatable_scenario!(
+    PgDb,
+    "tests/fixtures/repeatable_postgres_v1",
+    "tests/fixtures/repeatable_postgres_v2",
+    "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'"
+);
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_DB";
 const SCHEMA_ENV: &str = "EMBEDDED_MIGRATIONS_PG_CHILD_SCHEMA";
 const CHILD_APPLICATION: &str = "em-test-child";
 
-/// The child half of the process tests; a no-op unless one of them started
-/// this binary.
+/// The child half of the process tests, started by them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a child process that the process tests of this file start; fails alone"]
 async fn child_process_entry() {
-    let Ok(role) = std::env::var(CHILD_ENV) else { return };
+    let role = servers::child_role(CHILD_ENV);
     let database = std::env::var(DB_ENV).expect("the parent names the database");
     let options = server("child_process_entry")
         .expect("the parent has a server")
@@ -175,14 +162,8 @@ async fn child_process_entry() {
         .await
         .expect("the child connects");
     match role.as_str() {
-        "boot" => {
-            servers::wait_for_start().await;
-            let report = EXAMPLE
-                .run(&pool)
-                .await
-                .unwrap_or_else(|err| panic!("child run: {err}"));
-            servers::report_applied(&report);
-        }
+        // SLOW holds the lock for 2 s: time for every child to meet it.
+        "boot" => servers::boot_child(SLOW.run(&pool)).await,
         "crash" => {
             let schema = std::env::var(SCHEMA_ENV).expect("the parent names the schema");
             let settings = Settings::default().schema(schema).lock_timeout(Duration::from_secs(60));
@@ -209,7 +190,7 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
         16,
         Duration::from_millis(2500),
     );
-    servers::assert_each_applied_once(&db, &EXAMPLE, &applied).await;
+    servers::assert_each_applied_once(&db, &SLOW, &applied).await;
     assert_eq!(
         db.count("SELECT count(*) FROM _embedded_migrations_history WHERE NOT success")
             .await,

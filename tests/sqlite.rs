@@ -73,25 +73,12 @@ fault_scenarios!(SqliteDb);
 sql_scenarios!(SqliteDb);
 adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
 
-/// A view and a function (SQLite: a trigger) as repeatable migrations, their
-/// text changed between two builds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeatable_migrations_follow_their_text() {
-    static V1: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_sqlite_v1");
-    static V2: embedded_migrations::Migrations =
-        embedded_migrations::embed_migrations!("tests/fixtures/repeatable_sqlite_v2");
-    let Some(db) = <SqliteDb as support::TestDb>::fresh("repeatables").await else {
-        return;
-    };
-    support::repeatable::follow_their_text(
-        &db,
-        &V1,
-        &V2,
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'a_code' AND sql LIKE '%''{edition}''%'",
-    )
-    .await;
-}
+repeatable_scenario!(
+    SqliteDb,
+    "tests/fixtures/repeatable_sqlite_v1",
+    "tests/fixtures/repeatable_sqlite_v2",
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'a_code' AND sql LIKE '%''{edition}''%'"
+);
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
@@ -99,15 +86,14 @@ static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
 
-/// Child half of `two_processes_booting_at_once`: when started by it, applies
-/// SLOW to the file it names and prints how many migrations it applied.
+/// Child half of `two_processes_booting_at_once`, started by it: applies
+/// SLOW to the file it names and reports its span and what it applied.
 #[tokio::test]
+#[ignore = "a child process that two_processes_booting_at_once starts; fails alone"]
 async fn child_process_entry() {
-    let Ok(path) = std::env::var(CHILD_ENV) else { return };
+    let path = servers::child_role(CHILD_ENV);
     let pool = open(&PathBuf::from(path)).await;
-    servers::wait_for_start().await;
-    let report = SLOW.run(&pool).await.expect("child run");
-    servers::report_applied(&report);
+    servers::boot_child(SLOW.run(&pool)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,10 +145,7 @@ async fn a_long_write_lock_times_out_with_a_clear_error() {
         .expect("hold the write lock");
     let settings = Settings::default().lock_timeout(std::time::Duration::from_millis(300));
     let err = SLOW.with(settings).run(db.pool()).await.expect_err("times out");
-    assert!(
-        matches!(err, Error::LockTimeout { .. } | Error::Database { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::LockTimeout { .. }), "{err:?}");
     sqlx::raw_sql("ROLLBACK").execute(&mut *holder).await.expect("release");
     drop(holder);
     assert_eq!(SLOW.run(db.pool()).await.expect("then it works").steps.len(), 3);

@@ -709,3 +709,64 @@ async fn one_value_spans_postgresql_and_neo4j() {
     assert_eq!(applied_probes, 1);
     assert_eq!(reverted.unwrap().steps.len(), 1);
 }
+
+/// A tenant set mounted in a `Targets` value: `run` applies the sets before
+/// it, then every tenant (a broken one does not stop the others), and fails
+/// naming the tenant; the sets after it are not touched. Names are unique
+/// across sets, tenants and tenant sets.
+#[tokio::test]
+async fn a_tenant_set_in_targets_runs_every_tenant_and_names_the_failure() {
+    let dir = Scratch::new("targets_tenants");
+    let app = sqlite_file(&dir.0.join("app.db")).await;
+    let events = sqlite_file(&dir.0.join("events.db")).await;
+    let mut tenants = Tenants::new(&APP).concurrency(2);
+    let mut pools = Vec::new();
+    for i in 0..5 {
+        let pool = sqlite_file(&dir.0.join(format!("t_{i}.db"))).await;
+        if i == 2 {
+            sqlx::query(BREAK_002).execute(&pool).await.unwrap();
+        }
+        tenants = tenants.tenant(format!("t_{i}"), pool.clone(), Settings::default());
+        pools.push(pool);
+    }
+    let targets = Targets::new()
+        .add("app", &APP, app.clone())
+        .tenants("tenants", tenants)
+        .add("events", &EVENTS, events.clone());
+    assert_eq!(targets.len(), 7, "each tenant is a target");
+    assert_eq!(targets.tenant_set_names(), ["tenants"]);
+    assert_eq!(targets.get("t_3").and_then(|t| t.group()), Some("tenants"));
+
+    let err = targets.run().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Target { name, error } if name == "t_2" && matches!(**error, Error::MigrationFailed { version: 2, .. })),
+        "{err:?}"
+    );
+    assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);
+    for (i, pool) in pools.iter().enumerate() {
+        let current = APP.status(pool).await.unwrap().current_version();
+        assert_eq!(current, if i == 2 { 1 } else { 7 }, "t_{i}");
+    }
+    assert!(
+        sqlite_tables(&events).await.is_empty(),
+        "the set after the tenants is not started"
+    );
+
+    sqlx::query("DROP TABLE portfolio_holdings")
+        .execute(&pools[2])
+        .await
+        .unwrap();
+    let reports = targets.run().await.unwrap();
+    let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["app", "t_0", "t_1", "t_2", "t_3", "t_4", "events"]);
+    assert_eq!(reports[3].report.steps.len(), 6);
+    assert_eq!(reports[6].report.steps.len(), 2);
+}
+
+#[tokio::test]
+#[should_panic(expected = "`app` names a migration set already")]
+async fn a_tenant_set_cannot_take_a_set_name() {
+    let app = SqlitePool::connect_lazy("sqlite::memory:").unwrap();
+    let tenants = Tenants::new(&APP).tenant("t_1", app.clone(), Settings::default());
+    let _ = Targets::new().add("app", &APP, app).tenants("app", tenants);
+}

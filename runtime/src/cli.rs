@@ -34,7 +34,8 @@
 //! to stdout, errors to stderr.
 
 use crate::backend::Database;
-use crate::targets::{Adopt, Back, Hooks, NamedReadiness, Target, Targets, TargetsReadiness};
+use crate::targets::{Adopt, Back, Hooks, NamedReadiness, Target, Targets, TargetsReadiness, Unit};
+use crate::TenantsStatus;
 use crate::{Direction, Error, HistoryEntry, Language, MigrationState, Migrations, Plan, Progress, ProgressEvent};
 use crate::{Readiness, ReadinessState, Settings, Status};
 use clap::{Parser, Subcommand};
@@ -47,6 +48,10 @@ use std::time::Duration;
 
 pub use clap;
 
+pub(crate) mod output;
+mod tenants;
+use output::{eprintln, print, println};
+
 /// `migrate <command>`.
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -55,6 +60,9 @@ pub enum Command {
         /// Print JSON for deploy scripts (current and latest version, pending count, every migration).
         #[arg(long)]
         json: bool,
+        /// Tenant sets: list every tenant, not only those that are not up to date.
+        #[arg(long)]
+        all: bool,
     },
     /// Apply pending migrations.
     Up {
@@ -64,6 +72,25 @@ pub enum Command {
         /// Print the statements that would run, in order, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Tenant sets: how many tenants are migrated at once (default: the
+        /// tenant set's own, from `Tenants::concurrency`).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        concurrency: Option<u16>,
+        /// Print what was applied as JSON (no progress lines).
+        #[arg(long)]
+        json: bool,
+    },
+    /// What `up` would apply, set by set (each migration's statements), and
+    /// change nothing. Exit 0 when nothing is pending, 3 when migrations would
+    /// be applied, 2 when a set cannot be migrated as it stands (drift, dirty,
+    /// missing), 1 when a database cannot be read.
+    Plan {
+        /// Plan up to this version (one set).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i64>,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Revert the last applied migration, the last N, or every one above a version.
     Down {
@@ -317,7 +344,7 @@ pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
         Ok(ops) => ops.execute(args.command).await,
         Err(failure) => Err(failure),
     };
-    let _ = std::io::stdout().flush();
+    output::flush();
     match result {
         Ok(()) => 0,
         Err(Failure::Usage(message)) => {
@@ -348,11 +375,12 @@ impl From<Error> for Failure {
 
 /// One command over the selected sets.
 struct Ops<'t, 'a> {
+    targets: &'t Targets<'a>,
     selected: Vec<Set<'t, 'a>>,
-    /// Several sets are mounted: one section per set, then a total.
+    /// Several sets (or a tenant set) are mounted: one section per set, then a total.
     sections: bool,
-    /// Every set's name, for messages.
-    names: Vec<&'t str>,
+    /// Every set's name (a tenant set's, not each tenant's), for messages.
+    names: Vec<String>,
     /// `--only` was given: the user named the sets.
     named: bool,
 }
@@ -390,18 +418,28 @@ fn format_ms(ms: i64) -> String {
 
 impl<'t, 'a> Ops<'t, 'a> {
     fn new(targets: &'t Targets<'a>, only: &[String]) -> Result<Self, Failure> {
-        let names = targets.names();
+        let names = tenants::set_names(targets);
         for name in only {
-            if targets.get(name).is_none() {
+            if targets.get(name).is_none() && targets.group(name).is_none() {
+                let kind = match targets.tenant_set_names().is_empty() {
+                    true => "migration set",
+                    false => "migration set, tenant set or tenant",
+                };
                 return Err(Failure::Usage(format!(
-                    "no migration set is named `{name}`; the sets are: {}",
+                    "no {kind} is named `{name}`; the sets are: {}",
                     names.join(", ")
                 )));
             }
         }
+        // `--only` takes a set's name, a tenant's, or a tenant set's (all its tenants).
         let selected = targets
             .iter()
-            .filter(|t| only.is_empty() || only.iter().any(|name| name == t.name()))
+            .filter(|t| {
+                only.is_empty()
+                    || only
+                        .iter()
+                        .any(|name| name == t.name() || Some(name.as_str()) == t.group())
+            })
             .map(|target| Set {
                 target,
                 versions: target
@@ -412,8 +450,9 @@ impl<'t, 'a> Ops<'t, 'a> {
             })
             .collect();
         Ok(Ops {
+            targets,
             selected,
-            sections: targets.len() > 1,
+            sections: targets.len() > 1 || !targets.tenant_set_names().is_empty(),
             names,
             named: !only.is_empty(),
         })
@@ -421,8 +460,14 @@ impl<'t, 'a> Ops<'t, 'a> {
 
     async fn execute(&self, command: Command) -> Result<(), Failure> {
         match command {
-            Command::Status { json } => self.status(json).await,
-            Command::Up { to, dry_run } => self.up(to, dry_run).await,
+            Command::Status { json, all } => self.status(json, all).await,
+            Command::Up {
+                to,
+                dry_run,
+                concurrency,
+                json,
+            } => self.up(to, dry_run, concurrency.map(usize::from), json).await,
+            Command::Plan { to, json } => self.plan(to, json).await,
             Command::Down {
                 steps,
                 to,
@@ -584,53 +629,94 @@ impl<'t, 'a> Ops<'t, 'a> {
         Ok(())
     }
 
-    async fn status(&self, json: bool) -> Result<(), Failure> {
-        let mut statuses = Vec::with_capacity(self.selected.len());
-        for set in &self.selected {
-            statuses.push(set.target.status().await);
-        }
+    /// The selected sets with each tenant set's tenants gathered.
+    fn units(&self) -> Vec<Unit<'t, &Set<'t, 'a>>> {
+        self.targets.units(&self.selected, |set| set.target)
+    }
+
+    async fn status(&self, json: bool, all: bool) -> Result<(), Failure> {
         if !self.sections {
-            let status = statuses.pop().expect("one set")?;
-            if json {
-                print_json(&status);
-            } else {
-                print!("{}", self.selected[0].status_table(&status));
+            let set = &self.selected[0];
+            let status = set.target.status().await?;
+            match json {
+                true => print_json(&status),
+                false => print!("{}", set.status_table(&status)),
             }
             return Ok(());
         }
-        let mut failed = false;
+        // Everything is read first: the JSON is one document.
+        let mut read = Vec::new();
+        for unit in self.units() {
+            read.push(match unit {
+                Unit::One(set) => Read::One(set, set.target.status().await),
+                Unit::Tenants(group, members) => {
+                    let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
+                    let status = crate::tenants::status_each(&targets, group.concurrency).await;
+                    Read::Tenants(group, members, status)
+                }
+            });
+        }
+        let statuses: Vec<&Result<Status, Error>> = read
+            .iter()
+            .filter_map(|r| match r {
+                Read::One(_, status) => Some(status),
+                Read::Tenants(..) => None,
+            })
+            .collect();
+        let groups: Vec<(&str, &TenantsStatus)> = read
+            .iter()
+            .filter_map(|r| match r {
+                Read::Tenants(group, _, status) => Some((group.name.as_str(), status)),
+                Read::One(..) => None,
+            })
+            .collect();
+        let failed = statuses.iter().any(|r| r.is_err()) || groups.iter().any(|(_, g)| g.failed > 0);
         if json {
-            let sets: Vec<SetStatus> = self
-                .selected
-                .iter()
-                .zip(&statuses)
-                .map(|(set, result)| SetStatus {
-                    name: set.target.name(),
-                    status: result.as_ref().ok(),
-                    error: result.as_ref().err().map(Error::to_string),
-                })
-                .collect();
             let ok: Vec<&Status> = statuses.iter().filter_map(|r| r.as_ref().ok()).collect();
-            failed = ok.len() < statuses.len();
             print_json(&TargetsStatus {
-                up_to_date: !failed && ok.iter().all(|s| s.is_up_to_date()),
+                up_to_date: !failed
+                    && ok.iter().all(|s| s.is_up_to_date())
+                    && groups.iter().all(|(_, g)| g.all_ready()),
                 applied_count: ok.iter().map(|s| s.applied_count()).sum(),
                 pending_count: ok.iter().map(|s| s.pending_count()).sum(),
-                targets: sets,
+                targets: read
+                    .iter()
+                    .filter_map(|r| match r {
+                        Read::One(set, result) => Some(SetStatus {
+                            name: set.target.name(),
+                            status: result.as_ref().ok(),
+                            error: result.as_ref().err().map(Error::to_string),
+                        }),
+                        Read::Tenants(..) => None,
+                    })
+                    .collect(),
+                tenant_sets: groups
+                    .iter()
+                    .map(|&(name, status)| TenantSetStatus { name, status })
+                    .collect(),
             });
         } else {
-            for (i, (set, result)) in self.selected.iter().zip(&statuses).enumerate() {
-                self.section(i, set);
-                match result {
-                    Ok(status) => print!("{}", set.status_table(status)),
-                    Err(err) => {
-                        failed = true;
-                        println!("cannot read this set's status (see the error below)");
-                        eprintln!("error: migration set `{}`: {err}", set.target.name());
+            for (i, r) in read.iter().enumerate() {
+                match r {
+                    Read::One(set, result) => {
+                        self.section(i, set);
+                        match result {
+                            Ok(status) => print!("{}", set.status_table(status)),
+                            Err(err) => {
+                                println!("cannot read this set's status (see the error below)");
+                                eprintln!("error: migration set `{}`: {err}", set.target.name());
+                            }
+                        }
+                    }
+                    Read::Tenants(group, members, status) => {
+                        if i > 0 {
+                            println!();
+                        }
+                        print!("{}", tenants::status_text(&group.name, members[0], status, all));
                     }
                 }
             }
-            println!("\n{}", total_line(&statuses));
+            println!("\n{}", total_line(&statuses, &groups));
         }
         if failed {
             return Err(Failure::Reported(1));
@@ -638,49 +724,234 @@ impl<'t, 'a> Ops<'t, 'a> {
         Ok(())
     }
 
-    async fn up(&self, to: Option<i64>, dry_run: bool) -> Result<(), Failure> {
+    async fn up(&self, to: Option<i64>, dry_run: bool, concurrency: Option<usize>, json: bool) -> Result<(), Failure> {
         if to.is_some() {
             self.one_for_version("up")?;
         }
-        for (i, set) in self.selected.iter().enumerate() {
-            self.section(i, set);
-            let target = set.target;
-            if dry_run {
-                let plan = match to {
-                    Some(to) => target.plan_to(to).await,
-                    None => target.plan().await,
-                };
-                print!(
-                    "{}",
-                    set.plan_text(&plan.map_err(|err| self.blame(set, err))?, "applied")
-                );
-                continue;
-            }
-            let printer = ProgressPrinter::new(&set.versions);
-            let progress = |p: &Progress| printer.event(p);
-            let hooks = Hooks {
-                reason: None,
-                progress: Some(&progress),
+        if dry_run && json {
+            return Err(Failure::Usage(
+                "`up --dry-run` prints a script; for JSON run `migrate plan --json`".to_string(),
+            ));
+        }
+        let mut done = UpJson::default();
+        let mut result = Ok(());
+        let mut shown = 0;
+        for unit in self.units() {
+            let step = match unit {
+                Unit::Tenants(group, members) if !dry_run => {
+                    shown += 1;
+                    self.up_tenants(shown - 1, group, &members, concurrency, json, &mut done)
+                        .await
+                }
+                // A dry run plans each tenant in turn, a section each.
+                Unit::Tenants(_, members) => {
+                    let mut step = Ok(());
+                    for set in members {
+                        shown += 1;
+                        step = self.up_one(shown - 1, set, to, true, json, &mut done).await;
+                        if step.is_err() {
+                            break;
+                        }
+                    }
+                    step
+                }
+                Unit::One(set) => {
+                    shown += 1;
+                    self.up_one(shown - 1, set, to, dry_run, json, &mut done).await
+                }
             };
-            let report = target.up_with(to, hooks).await;
-            printer.interrupted();
-            let report = report.map_err(|err| self.blame(set, err))?;
-            let status = target.status().await.map_err(|err| self.blame(set, err))?;
-            if report.is_empty() {
-                println!(
-                    "nothing to apply; at version {} ({} pending)",
-                    set.v(status.current_version()),
-                    status.pending_count()
-                );
-            } else {
-                println!(
-                    "applied {} migration(s); now at version {}",
-                    report.steps.len(),
-                    set.v(status.current_version())
-                );
+            // A later set may depend on an earlier one: the first failure stops.
+            if let Err(failure) = step {
+                result = Err(failure);
+                break;
             }
         }
+        if json {
+            print_json(&done);
+        }
+        result
+    }
+
+    async fn up_one(
+        &self,
+        index: usize,
+        set: &Set<'t, 'a>,
+        to: Option<i64>,
+        dry_run: bool,
+        json: bool,
+        done: &mut UpJson,
+    ) -> Result<(), Failure> {
+        let target = set.target;
+        if json {
+            let report = target
+                .up_with(to, Hooks::default())
+                .await
+                .map_err(|err| self.blame(set, err))?;
+            done.targets.push(crate::TargetReport {
+                name: target.name().to_string(),
+                report,
+            });
+            return Ok(());
+        }
+        self.section(index, set);
+        if dry_run {
+            let plan = match to {
+                Some(to) => target.plan_to(to).await,
+                None => target.plan().await,
+            };
+            print!(
+                "{}",
+                set.plan_text(&plan.map_err(|err| self.blame(set, err))?, "applied", "dry run")
+            );
+            return Ok(());
+        }
+        let printer = ProgressPrinter::new(&set.versions);
+        let progress = |p: &Progress| printer.event(p);
+        let hooks = Hooks {
+            reason: None,
+            progress: Some(&progress),
+        };
+        let report = target.up_with(to, hooks).await;
+        printer.interrupted();
+        let report = report.map_err(|err| self.blame(set, err))?;
+        let status = target.status().await.map_err(|err| self.blame(set, err))?;
+        if report.is_empty() {
+            println!(
+                "nothing to apply; at version {} ({} pending)",
+                set.v(status.current_version()),
+                status.pending_count()
+            );
+        } else {
+            println!(
+                "applied {} migration(s); now at version {}",
+                report.steps.len(),
+                set.v(status.current_version())
+            );
+        }
         Ok(())
+    }
+
+    /// A tenant set's tenants, `concurrency` at a time (no progress lines:
+    /// they would interleave); each failure is named, and the others go on
+    /// unless the tenant set stops on failure.
+    async fn up_tenants(
+        &self,
+        index: usize,
+        group: &crate::targets::Group,
+        members: &[&Set<'t, 'a>],
+        concurrency: Option<usize>,
+        json: bool,
+        done: &mut UpJson,
+    ) -> Result<(), Failure> {
+        let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
+        let at_once = concurrency.unwrap_or(group.concurrency);
+        if !json {
+            if index > 0 {
+                println!();
+            }
+            println!("== {} ({} tenants, {at_once} at a time) ==", group.name, members.len());
+        }
+        let report = crate::tenants::run_each(&targets, at_once, group.stop_on_failure).await;
+        if !json {
+            print!("{}", tenants::up_text(members[0], &report));
+        }
+        let mut code = 0;
+        for (name, err) in report.failures() {
+            eprintln!("error: tenant `{name}`: {err}");
+            code = code.max(err.exit_code());
+        }
+        if json {
+            done.tenant_sets.push(TenantSetReport {
+                name: group.name.clone(),
+                report,
+            });
+        }
+        match code {
+            0 => Ok(()),
+            code => Err(Failure::Reported(code)),
+        }
+    }
+
+    /// `plan`: what `up` would apply, every selected set planned even when
+    /// one cannot be; writes nothing.
+    async fn plan(&self, to: Option<i64>, json: bool) -> Result<(), Failure> {
+        if to.is_some() {
+            self.one_for_version("plan")?;
+        }
+        let mut plans = Vec::with_capacity(self.selected.len());
+        for set in &self.selected {
+            plans.push(match to {
+                Some(to) => set.target.plan_to(to).await,
+                None => set.target.plan().await,
+            });
+        }
+        let codes: Vec<i32> = plans
+            .iter()
+            .map(|plan| match plan {
+                Err(err) => err.exit_code(),
+                Ok(plan) if plan.steps.is_empty() => 0,
+                Ok(_) => 3,
+            })
+            .collect();
+        // As `check`: an unreadable database first, then a refusal, then pending work.
+        let code = [1, 2, 3].into_iter().find(|c| codes.contains(c)).unwrap_or(0);
+        if !self.sections {
+            let plan = plans.pop().expect("one set")?;
+            match json {
+                true => print_json(&plan),
+                false => print!("{}", self.selected[0].plan_text(&plan, "applied", "plan")),
+            }
+            return match code {
+                0 => Ok(()),
+                code => Err(Failure::Reported(code)),
+            };
+        }
+        if json {
+            print_json(&TargetsPlan {
+                pending_count: plans.iter().flatten().map(|p| p.steps.len()).sum(),
+                targets: self
+                    .selected
+                    .iter()
+                    .zip(&plans)
+                    .map(|(set, plan)| SetPlan {
+                        name: set.target.name(),
+                        plan: plan.as_ref().ok(),
+                        error: plan.as_ref().err().map(Error::to_string),
+                    })
+                    .collect(),
+            });
+        }
+        // A tenant with nothing to apply is counted, not given a section:
+        // with hundreds of tenants the plan shows the ones that would change.
+        let mut shown = 0;
+        let mut idle_tenants = 0;
+        for (set, plan) in self.selected.iter().zip(&plans) {
+            if set.target.group().is_some() && plan.as_ref().is_ok_and(|p| p.steps.is_empty()) {
+                idle_tenants += 1;
+                continue;
+            }
+            if !json {
+                self.section(shown, set);
+            }
+            shown += 1;
+            match plan {
+                Ok(plan) if !json => print!("{}", set.plan_text(plan, "applied", "plan")),
+                Ok(_) => {}
+                Err(err) => {
+                    if !json {
+                        println!("cannot plan this set (see the error below)");
+                    }
+                    eprintln!("error: migration set `{}`: {err}", set.target.name());
+                }
+            }
+        }
+        if idle_tenants > 0 && !json {
+            println!("\n{idle_tenants} tenant(s) with nothing to apply are not listed");
+        }
+        match code {
+            0 => Ok(()),
+            code => Err(Failure::Reported(code)),
+        }
     }
 
     async fn down(&self, back: Back, to_given: bool, dry_run: bool, reason: Option<String>) -> Result<(), Failure> {
@@ -694,7 +965,7 @@ impl<'t, 'a> Ops<'t, 'a> {
             let target = set.target;
             if dry_run {
                 let plan = target.plan_down_with(back).await.map_err(|err| self.blame(set, err))?;
-                print!("{}", set.plan_text(&plan, "reverted"));
+                print!("{}", set.plan_text(&plan, "reverted", "dry run"));
                 continue;
             }
             let printer = ProgressPrinter::new(&set.versions);
@@ -812,13 +1083,22 @@ impl<'t, 'a> Ops<'t, 'a> {
                 print_json(&sets[0].readiness);
             }
         } else {
+            let mut ready_tenants = 0;
             for (set, named) in self.selected.iter().zip(&sets) {
+                // A ready tenant is counted, not listed (as in `status`).
+                if set.target.group().is_some() && named.readiness.state == ReadinessState::Ready {
+                    ready_tenants += 1;
+                    continue;
+                }
                 let prefix = if self.sections {
                     format!("{}: ", named.name)
                 } else {
                     String::new()
                 };
                 println!("{prefix}{}", set.readiness_line(&named.readiness));
+            }
+            if ready_tenants > 0 {
+                println!("{ready_tenants} tenant(s) ready: at the latest version");
             }
         }
         for (set, named) in self.selected.iter().zip(&sets) {
@@ -904,6 +1184,9 @@ struct TargetsStatus<'s> {
     applied_count: usize,
     pending_count: usize,
     targets: Vec<SetStatus<'s>>,
+    /// The tenant sets (absent when none is mounted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tenant_sets: Vec<TenantSetStatus<'s>>,
 }
 
 #[derive(Serialize)]
@@ -911,6 +1194,52 @@ struct SetStatus<'s> {
     name: &'s str,
     #[serde(flatten)]
     status: Option<&'s Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `status --json` of a tenant set: its counts and every tenant's readiness.
+#[derive(Serialize)]
+struct TenantSetStatus<'s> {
+    name: &'s str,
+    #[serde(flatten)]
+    status: &'s TenantsStatus,
+}
+
+/// One set's or tenant set's status as read, in declared order.
+enum Read<'t, 'a, 's> {
+    One(&'s Set<'t, 'a>, Result<Status, Error>),
+    Tenants(&'t crate::targets::Group, Vec<&'s Set<'t, 'a>>, TenantsStatus),
+}
+
+/// `up --json`: what each set, and each tenant set's tenants, applied.
+#[derive(Serialize, Default)]
+struct UpJson {
+    targets: Vec<crate::TargetReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tenant_sets: Vec<TenantSetReport>,
+}
+
+#[derive(Serialize)]
+struct TenantSetReport {
+    name: String,
+    #[serde(flatten)]
+    report: crate::TenantsReport,
+}
+
+/// `plan --json` with several sets.
+#[derive(Serialize)]
+struct TargetsPlan<'s> {
+    /// Migrations that would be applied, over every set.
+    pending_count: usize,
+    targets: Vec<SetPlan<'s>>,
+}
+
+#[derive(Serialize)]
+struct SetPlan<'s> {
+    name: &'s str,
+    #[serde(flatten)]
+    plan: Option<&'s Plan>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -930,8 +1259,8 @@ struct SetHistory<'s> {
     error: Option<String>,
 }
 
-/// The last line of a status over several sets.
-fn total_line(statuses: &[Result<Status, Error>]) -> String {
+/// The last line of a status over several sets (and tenant sets).
+fn total_line(statuses: &[&Result<Status, Error>], groups: &[(&str, &TenantsStatus)]) -> String {
     let ok: Vec<&Status> = statuses.iter().filter_map(|r| r.as_ref().ok()).collect();
     let up_to_date = ok.iter().filter(|s| s.is_up_to_date()).count();
     let sets = match statuses.len() {
@@ -946,6 +1275,19 @@ fn total_line(statuses: &[Result<Status, Error>]) -> String {
     let unreadable = statuses.len() - ok.len();
     if unreadable > 0 {
         let _ = write!(line, ", {unreadable} unreadable");
+    }
+    let mut parts = Vec::new();
+    for (name, status) in groups {
+        parts.push(format!(
+            "{name}: {} of {} tenants up to date",
+            status.up_to_date, status.total
+        ));
+    }
+    if statuses.is_empty() {
+        return format!("total: {}", parts.join("; "));
+    }
+    for part in parts {
+        let _ = write!(line, "; {part}");
     }
     line
 }
@@ -990,16 +1332,17 @@ impl Set<'_, '_> {
 
     /// The plan as a script a person could read or paste: one comment line
     /// per migration, then its statements exactly as they would be sent.
-    fn plan_text(&self, plan: &Plan, verb: &str) -> String {
+    /// `label`: `dry run` or `plan`, the command that printed it.
+    fn plan_text(&self, plan: &Plan, verb: &str, label: &str) -> String {
         let c = self.comment();
         let mut out = String::new();
         if plan.steps.is_empty() {
-            let _ = writeln!(out, "{c} dry run: nothing would be {verb}");
+            let _ = writeln!(out, "{c} {label}: nothing would be {verb}");
             return out;
         }
         let _ = writeln!(
             out,
-            "{c} dry run: {} migration(s) would be {verb}, in this order; nothing was changed",
+            "{c} {label}: {} migration(s) would be {verb}, in this order; nothing was changed",
             plan.steps.len()
         );
         let total = plan.steps.len();
@@ -1232,8 +1575,7 @@ impl<'a> ProgressPrinter<'a> {
     }
 
     fn event(&self, p: &Progress) {
-        // One `print!` per event (not a locked handle) so that test harnesses
-        // capturing stdout capture these lines too.
+        // One `print!` per event: one locked write, so a line is whole.
         let mut text = String::new();
         if p.index == 1 && matches!(p.event, ProgressEvent::Started) {
             let verb = match p.direction {
@@ -1360,7 +1702,7 @@ mod tests {
         let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args);
         let expected = MigrateArgs {
             only: vec!["graph".to_string()],
-            command: Command::Status { json: true },
+            command: Command::Status { json: true, all: false },
         };
         assert_eq!(parse(&["m", "--only", "graph", "status", "--json"]).unwrap(), expected);
         assert_eq!(parse(&["m", "status", "--json", "--only", "graph"]).unwrap(), expected);
@@ -1369,6 +1711,32 @@ mod tests {
             ["a", "b"]
         );
         assert!(MigrateCli::try_parse_from(["m", "status", "--only", "graph"]).is_err());
+    }
+
+    #[test]
+    fn up_takes_a_concurrency_of_at_least_one_and_plan_is_its_own_command() {
+        let parse = |args: &[&str]| MigrateCli::try_parse_from(args).map(|c| c.command);
+        assert_eq!(
+            parse(&["m", "up", "--concurrency", "8", "--json"]).unwrap(),
+            Command::Up {
+                to: None,
+                dry_run: false,
+                concurrency: Some(8),
+                json: true
+            }
+        );
+        assert!(parse(&["m", "up", "--concurrency", "0"]).is_err());
+        assert_eq!(
+            parse(&["m", "plan", "--to", "3", "--json"]).unwrap(),
+            Command::Plan {
+                to: Some(3),
+                json: true
+            }
+        );
+        assert_eq!(
+            parse(&["m", "status", "--all"]).unwrap(),
+            Command::Status { json: false, all: true }
+        );
     }
 
     #[test]

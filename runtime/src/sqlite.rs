@@ -77,12 +77,26 @@ impl SqlBackend for SqliteBackend {
         })
     }
 
+    /// Creating the tracking tables is the first write, so on a database
+    /// whose write lock another connection holds it is what waits (the busy
+    /// timeout `lock` set): running out of it is the lock timeout, not a
+    /// database failure.
     async fn prepare(session: &mut SqliteSession) -> Result<(), Error> {
+        let started = Instant::now();
         for statement in session.sql.create() {
-            sqlx::raw_sql(AssertSqlSafe(statement))
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement))
                 .execute(&mut *session.conn)
                 .await
-                .map_err(SqliteSession::db_err("creating the tracking tables"))?;
+            {
+                if is_busy(&err) {
+                    return Err(Error::LockTimeout {
+                        backend: Self::NAME,
+                        waited: started.elapsed(),
+                        holder: None,
+                    });
+                }
+                return Err(SqliteSession::db_err("creating the tracking tables")(err));
+            }
         }
         Ok(())
     }

@@ -233,6 +233,8 @@ where
 /// One named migration set on its database, with its settings.
 pub struct Target<'a> {
     name: String,
+    /// The tenant set this target is a tenant of ([`Targets::tenants`]).
+    group: Option<String>,
     set: Box<dyn BoundSet + 'a>,
 }
 
@@ -272,6 +274,7 @@ impl<'a> Target<'a> {
         );
         Target {
             name,
+            group: None,
             set: Box::new(Bound {
                 migrations,
                 handle,
@@ -282,6 +285,11 @@ impl<'a> Target<'a> {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The name of the tenant set this target belongs to, when it is a tenant.
+    pub fn group(&self) -> Option<&str> {
+        self.group.as_deref()
     }
 
     pub fn language(&self) -> crate::core::Language {
@@ -455,9 +463,30 @@ pub struct TargetsReadiness {
 }
 
 /// The migration sets of an application, in the order they are applied.
+///
+/// A tenant set ([`Targets::tenants`]) is stored flat: each tenant is a
+/// [`Target`] of its own (so every command and `--only TENANT` reach it like
+/// any set), marked with its group, whose tenants are worked on together,
+/// `concurrency` at a time, at the group's place in the order.
 #[derive(Debug, Default)]
 pub struct Targets<'a> {
     targets: Vec<Target<'a>>,
+    groups: Vec<Group>,
+}
+
+/// A tenant set mounted in [`Targets`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Group {
+    pub name: String,
+    pub concurrency: usize,
+    pub stop_on_failure: bool,
+}
+
+/// The selected targets in order, a tenant set's tenants gathered into one
+/// unit (they are consecutive: [`Targets::tenants`] adds them together).
+pub(crate) enum Unit<'g, T> {
+    One(T),
+    Tenants(&'g Group, Vec<T>),
 }
 
 impl<'a> Targets<'a> {
@@ -500,7 +529,7 @@ impl<'a> Targets<'a> {
     /// When a set of that name was added already.
     pub fn push(mut self, target: Target<'a>) -> Self {
         assert!(
-            self.get(target.name()).is_none(),
+            self.get(target.name()).is_none() && self.group(target.name()).is_none(),
             "two migration sets are named `{}`; names pick sets on the command line, so each must be unique",
             target.name()
         );
@@ -508,8 +537,74 @@ impl<'a> Targets<'a> {
         self
     }
 
+    /// Adds a tenant set under `name`, after the sets added before: the same
+    /// migrations on many databases ([`Tenants`](crate::Tenants)). Each tenant
+    /// is a target named after the tenant; the set's name selects them all
+    /// (`--only NAME`). [`Targets::run`] and `migrate up` apply them with the
+    /// tenant set's concurrency; a failing tenant does not stop the others
+    /// unless [`Tenants::stop_on_failure`](crate::Tenants::stop_on_failure)
+    /// asked for it, and the run then stops after this set, naming the tenant.
+    ///
+    /// # Panics
+    /// When `name` or a tenant's name is taken already (by a set, a tenant or
+    /// a tenant set), or `name` is empty or holds whitespace.
+    pub fn tenants<L: Language>(mut self, name: impl Into<String>, tenants: crate::Tenants<'a, L>) -> Self {
+        let name = name.into();
+        assert!(
+            !name.is_empty() && !name.chars().any(char::is_whitespace),
+            "a tenant set's name is typed after `--only`: `{name}` must be non-empty, without spaces"
+        );
+        assert!(
+            self.get(&name).is_none() && self.group(&name).is_none(),
+            "`{name}` names a migration set already; names pick sets on the command line, so each must be unique"
+        );
+        let (members, concurrency, stop_on_failure) = tenants.into_parts();
+        for mut member in members {
+            assert!(
+                member.name != name,
+                "the tenant set `{name}` holds a tenant of the same name; names pick sets on the command line"
+            );
+            member.group = Some(name.clone());
+            self = self.push(member);
+        }
+        self.groups.push(Group {
+            name,
+            concurrency,
+            stop_on_failure,
+        });
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<&Target<'a>> {
         self.targets.iter().find(|t| t.name == name)
+    }
+
+    pub(crate) fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
+    /// The names of the tenant sets, in their declared order.
+    pub fn tenant_set_names(&self) -> Vec<&str> {
+        self.groups.iter().map(|g| g.name.as_str()).collect()
+    }
+
+    /// `items` (targets in declared order, or what wraps them) with each tenant
+    /// set's tenants gathered into one unit.
+    pub(crate) fn units<T>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        target: impl Fn(&T) -> &Target<'a>,
+    ) -> Vec<Unit<'_, T>> {
+        let mut units: Vec<Unit<'_, T>> = Vec::new();
+        for item in items {
+            let group = target(&item).group.as_deref().and_then(|name| self.group(name));
+            match (group, units.last_mut()) {
+                (Some(group), Some(Unit::Tenants(last, members))) if last.name == group.name => members.push(item),
+                (Some(group), _) => units.push(Unit::Tenants(group, vec![item])),
+                (None, _) => units.push(Unit::One(item)),
+            }
+        }
+        units
     }
 
     /// The sets in their declared order.
@@ -532,14 +627,28 @@ impl<'a> Targets<'a> {
     /// Applies every set's pending migrations, one set after the other in the
     /// declared order. The first failure stops it: later sets are not
     /// touched, and the error is [`Error::Target`] naming the set.
+    ///
+    /// A tenant set's tenants run together, `concurrency` at a time; their
+    /// reports come in the order the tenants were added, and the first failed
+    /// tenant (in that order) is the error once all have finished.
     pub async fn run(&self) -> Result<Vec<TargetReport>, Error> {
         let mut reports = Vec::with_capacity(self.targets.len());
-        for target in &self.targets {
-            let report = target.run().await.map_err(|err| target.blame(err))?;
-            reports.push(TargetReport {
-                name: target.name.clone(),
-                report,
-            });
+        for unit in self.units(&self.targets, |t| t) {
+            match unit {
+                Unit::One(target) => {
+                    let report = target.run().await.map_err(|err| target.blame(err))?;
+                    reports.push(TargetReport {
+                        name: target.name.clone(),
+                        report,
+                    });
+                }
+                Unit::Tenants(group, members) => {
+                    let run = crate::tenants::run_each(&members, group.concurrency, group.stop_on_failure).await;
+                    for (name, report) in run.into_result()? {
+                        reports.push(TargetReport { name, report });
+                    }
+                }
+            }
         }
         Ok(reports)
     }

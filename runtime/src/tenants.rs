@@ -97,45 +97,65 @@ impl<'a, L: Language> Tenants<'a, L> {
     /// Applies the pending migrations of every tenant, `concurrency` at a
     /// time. Results come back in the order the tenants were added.
     pub async fn run(&self) -> TenantsReport {
-        let failed = AtomicBool::new(false);
-        let failed = &failed;
-        let tenants = futures_util::stream::iter(self.tenants.iter().map(|tenant| async move {
-            let outcome = if self.stop_on_failure && failed.load(Ordering::SeqCst) {
-                TenantOutcome::Skipped
-            } else {
-                match tenant.run().await {
-                    Ok(report) => TenantOutcome::Applied(report),
-                    Err(err) => {
-                        failed.store(true, Ordering::SeqCst);
-                        TenantOutcome::Failed(err)
-                    }
-                }
-            };
-            TenantRun {
-                name: tenant.name().to_string(),
-                outcome,
-            }
-        }))
-        .buffered(self.concurrency)
-        .collect()
-        .await;
-        TenantsReport { tenants }
+        let tenants: Vec<&Target> = self.tenants.iter().collect();
+        run_each(&tenants, self.concurrency, self.stop_on_failure).await
     }
 
     /// Every tenant's readiness, `concurrency` at a time, with the counts.
     /// Reads only.
     pub async fn status(&self) -> TenantsStatus {
-        let tenants: Vec<NamedReadiness> = futures_util::stream::iter(self.tenants.iter().map(|tenant| async move {
-            NamedReadiness {
-                name: tenant.name().to_string(),
-                readiness: tenant.readiness().await,
-            }
-        }))
-        .buffered(self.concurrency)
-        .collect()
-        .await;
-        TenantsStatus::of(tenants)
+        let tenants: Vec<&Target> = self.tenants.iter().collect();
+        status_each(&tenants, self.concurrency).await
     }
+
+    /// The tenants, the concurrency and the failure policy, for
+    /// [`Targets::tenants`](crate::Targets::tenants).
+    pub(crate) fn into_parts(self) -> (Vec<Target<'a>>, usize, bool) {
+        (self.tenants, self.concurrency, self.stop_on_failure)
+    }
+}
+
+/// The one runner of tenants, for [`Tenants::run`], [`Targets::run`] and
+/// `migrate up`: `concurrency` at a time, results in the order given.
+pub(crate) async fn run_each(tenants: &[&Target<'_>], concurrency: usize, stop_on_failure: bool) -> TenantsReport {
+    let failed = AtomicBool::new(false);
+    let failed = &failed;
+    let tenants = futures_util::stream::iter(tenants.iter().map(|tenant| async move {
+        let outcome = if stop_on_failure && failed.load(Ordering::SeqCst) {
+            TenantOutcome::Skipped
+        } else {
+            match tenant.run().await {
+                Ok(report) => TenantOutcome::Applied(report),
+                Err(err) => {
+                    failed.store(true, Ordering::SeqCst);
+                    TenantOutcome::Failed(err)
+                }
+            }
+        };
+        TenantRun {
+            name: tenant.name().to_string(),
+            outcome,
+        }
+    }))
+    .buffered(concurrency.max(1))
+    .collect()
+    .await;
+    TenantsReport { tenants }
+}
+
+/// Every tenant's readiness, `concurrency` at a time, with the counts (for
+/// [`Tenants::status`] and `migrate status`).
+pub(crate) async fn status_each(tenants: &[&Target<'_>], concurrency: usize) -> TenantsStatus {
+    let tenants: Vec<NamedReadiness> = futures_util::stream::iter(tenants.iter().map(|tenant| async move {
+        NamedReadiness {
+            name: tenant.name().to_string(),
+            readiness: tenant.readiness().await,
+        }
+    }))
+    .buffered(concurrency.max(1))
+    .collect()
+    .await;
+    TenantsStatus::of(tenants)
 }
 
 /// What happened to one tenant in [`Tenants::run`].

@@ -59,10 +59,12 @@ pub struct TestDatabase<P> {
 enum Cleanup {
     #[cfg(feature = "sqlite")]
     SqliteFile(std::path::PathBuf),
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::postgres::PgConnectOptions),
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::mysql::MySqlConnectOptions),
+    /// A database on a PostgreSQL or MySQL server: `drop` is the admin
+    /// connection's statement that drops it.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    Server {
+        drop: Box<dyn FnOnce(String) -> CleanupFuture + Send>,
+    },
     #[cfg(feature = "neo4j")]
     Neo4j {
         uri: String,
@@ -175,31 +177,8 @@ impl Cleanup {
                 }
                 Ok(())
             }),
-            #[cfg(feature = "postgres")]
-            Cleanup::Postgres(server) => Box::pin(async move {
-                use sqlx::{ConnectOptions, Connection};
-                let err = |e: sqlx::Error| Error::database("PostgreSQL", format!("dropping test database {name}"), e);
-                let mut admin = server.connect().await.map_err(err)?;
-                // FORCE: the test's pool may still hold connections.
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await
-                .map_err(err)?;
-                admin.close().await.map_err(err)
-            }),
-            #[cfg(feature = "mysql")]
-            Cleanup::MySql(server) => Box::pin(async move {
-                use sqlx::{ConnectOptions, Connection};
-                let err = |e: sqlx::Error| Error::database("MySQL", format!("dropping test database {name}"), e);
-                let mut admin = server.connect().await.map_err(err)?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
-                    .execute(&mut admin)
-                    .await
-                    .map_err(err)?;
-                admin.close().await.map_err(err)
-            }),
+            #[cfg(any(feature = "postgres", feature = "mysql"))]
+            Cleanup::Server { drop } => drop(name),
             #[cfg(feature = "neo4j")]
             Cleanup::Neo4j {
                 uri,
@@ -251,38 +230,117 @@ impl TestDatabase<sqlx::SqlitePool> {
     }
 }
 
+/// What differs between the servers the kit creates databases on: how a
+/// name is quoted, how a database is dropped, where the options point.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+trait Server: sqlx::Database {
+    fn quote(name: &str) -> String;
+    /// `DROP DATABASE` for the quoted name.
+    fn drop_sql(quoted: &str) -> String;
+    fn database(options: Options<Self>, name: &str) -> Options<Self>;
+}
+
+/// A server's connect options (`PgConnectOptions`, `MySqlConnectOptions`).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+type Options<DB> = <<DB as sqlx::Database>::Connection as sqlx::Connection>::Options;
+
+#[cfg(feature = "postgres")]
+impl Server for sqlx::Postgres {
+    fn quote(name: &str) -> String {
+        format!("\"{name}\"")
+    }
+    fn drop_sql(quoted: &str) -> String {
+        // FORCE: the test's pool may still hold connections.
+        format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    }
+    fn database(options: Options<Self>, name: &str) -> Options<Self> {
+        options.database(name)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Server for sqlx::MySql {
+    fn quote(name: &str) -> String {
+        format!("`{name}`")
+    }
+    fn drop_sql(quoted: &str) -> String {
+        format!("DROP DATABASE IF EXISTS {quoted}")
+    }
+    fn database(options: Options<Self>, name: &str) -> Options<Self> {
+        options.database(name)
+    }
+}
+
+/// Runs `sql` on a new admin connection to the server of `options`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn admin<DB: Server>(options: &Options<DB>, sql: String) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    use sqlx::{ConnectOptions, Connection};
+    let mut admin = options.connect().await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await?;
+    admin.close().await
+}
+
+/// A new database on the server of `server_url` (any database of it: the
+/// kit connects there to create and drop the test database), and a pool on it.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn server_database<DB: Server>(server_url: &str) -> Result<TestDatabase<sqlx::Pool<DB>>, Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let name = unique_name();
+    let err = |e: sqlx::Error| {
+        Error::database(
+            <DB as sqlx::Database>::NAME,
+            format!("creating test database {name}"),
+            e,
+        )
+    };
+    let server: Options<DB> = server_url.parse().map_err(err)?;
+    admin::<DB>(&server, format!("CREATE DATABASE {}", DB::quote(&name)))
+        .await
+        .map_err(err)?;
+    let admin_options = server.clone();
+    let cleanup = Cleanup::Server {
+        drop: Box::new(move |name: String| -> CleanupFuture {
+            Box::pin(async move {
+                admin::<DB>(&admin_options, DB::drop_sql(&DB::quote(&name)))
+                    .await
+                    .map_err(|e| {
+                        Error::database(
+                            <DB as sqlx::Database>::NAME,
+                            format!("dropping test database {name}"),
+                            e,
+                        )
+                    })
+            })
+        }),
+    };
+    match sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(5)
+        .connect_with(DB::database(server, &name))
+        .await
+    {
+        Ok(pool) => Ok(TestDatabase {
+            pool,
+            name,
+            cleanup: Some(cleanup),
+        }),
+        Err(e) => {
+            let _ = cleanup.run_detached(&name);
+            Err(err(e))
+        }
+    }
+}
+
 #[cfg(feature = "postgres")]
 impl TestDatabase<sqlx::PgPool> {
     /// A new database on the server of `server_url` (any database of it:
     /// the kit connects there to create and drop the test database).
     pub async fn postgres(server_url: &str) -> Result<Self, Error> {
-        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-        use sqlx::{ConnectOptions, Connection};
-        let name = unique_name();
-        let err = |e: sqlx::Error| Error::database("PostgreSQL", format!("creating test database {name}"), e);
-        let server: PgConnectOptions = server_url.parse().map_err(err)?;
-        let mut admin = server.connect().await.map_err(err)?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .map_err(err)?;
-        admin.close().await.map_err(err)?;
-        let cleanup = Cleanup::Postgres(server.clone());
-        match PgPoolOptions::new()
-            .max_connections(5)
-            .connect_with(server.database(&name))
-            .await
-        {
-            Ok(pool) => Ok(TestDatabase {
-                pool,
-                name,
-                cleanup: Some(cleanup),
-            }),
-            Err(e) => {
-                let _ = cleanup.run_detached(&name);
-                Err(err(e))
-            }
-        }
+        server_database::<sqlx::Postgres>(server_url).await
     }
 }
 
@@ -290,33 +348,7 @@ impl TestDatabase<sqlx::PgPool> {
 impl TestDatabase<sqlx::MySqlPool> {
     /// A new database on the server of `server_url`.
     pub async fn mysql(server_url: &str) -> Result<Self, Error> {
-        use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-        use sqlx::{ConnectOptions, Connection};
-        let name = unique_name();
-        let err = |e: sqlx::Error| Error::database("MySQL", format!("creating test database {name}"), e);
-        let server: MySqlConnectOptions = server_url.parse().map_err(err)?;
-        let mut admin = server.connect().await.map_err(err)?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-            .execute(&mut admin)
-            .await
-            .map_err(err)?;
-        admin.close().await.map_err(err)?;
-        let cleanup = Cleanup::MySql(server.clone());
-        match MySqlPoolOptions::new()
-            .max_connections(5)
-            .connect_with(server.database(&name))
-            .await
-        {
-            Ok(pool) => Ok(TestDatabase {
-                pool,
-                name,
-                cleanup: Some(cleanup),
-            }),
-            Err(e) => {
-                let _ = cleanup.run_detached(&name);
-                Err(err(e))
-            }
-        }
+        server_database::<sqlx::MySql>(server_url).await
     }
 }
 

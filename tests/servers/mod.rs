@@ -121,17 +121,72 @@ pub async fn wait_for_start() {
 }
 
 /// Starts this test binary running only the test `entry`, with `envs`.
+/// Child entries are `#[ignore]`d (see [`child_role`]), hence
+/// `--include-ignored`; `--exact` keeps it to that one.
 pub fn spawn_child(entry: &str, envs: &[(&str, String)]) -> Child {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut command = Command::new(exe);
     command
-        .args(["--exact", entry, "--nocapture", "--test-threads=1"])
+        .args(["--exact", entry, "--include-ignored", "--nocapture", "--test-threads=1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (key, value) in envs {
         command.env(key, value);
     }
     command.spawn().expect("spawn the child process")
+}
+
+/// In a child entry: the role its parent gave in `variable`. A child entry
+/// is a `#[test]` only so that the test binary can start it (no extra binary
+/// to build); it is `#[ignore]`d, so a plain `cargo test` lists it as
+/// ignored rather than green, and run on its own (`--ignored`) it fails here
+/// instead of passing without checking anything.
+pub fn child_role(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!("not a test: a child process that a process test of this file starts with {variable} set")
+    })
+}
+
+/// In a child booting with the others: waits for the instant its parent
+/// set, runs `run`, and reports when its run began and ended (for
+/// [`assert_overlapped`]) and how many migrations it applied.
+pub async fn boot_child(run: impl std::future::Future<Output = Result<Report, Error>>) {
+    wait_for_start().await;
+    let began = now_ms();
+    let report = run.await.unwrap_or_else(|err| panic!("child run: {err}"));
+    // On a line of its own: libtest prints the test's name before it.
+    println!("\nCHILD-SPAN {began} {}", now_ms());
+    report_applied(&report);
+}
+
+/// The span `(began, ended)` in ms a child printed with `CHILD-SPAN`.
+pub fn child_span(output: &Output) -> (u64, u64) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| line.split("CHILD-SPAN ").nth(1))
+        .and_then(|span| {
+            let mut parts = span.split_whitespace().map(|n| n.parse().ok());
+            Some((parts.next()??, parts.next()??))
+        })
+        .unwrap_or_else(|| panic!("the child did not report its span:\n{stdout}"))
+}
+
+/// The premise of a test of processes booting at once: every child began its
+/// run before the first one finished, so they all really met the lock (a
+/// late start that finds nothing to do would pass the rest of the test).
+pub fn assert_overlapped(spans: &[(u64, u64)], start: u64) {
+    let last_start = spans.iter().map(|s| s.0).max().expect("spans");
+    let first_end = spans.iter().map(|s| s.1).min().expect("spans");
+    eprintln!(
+        "last run began {} ms after the instant, first ended {} ms after it",
+        last_start as i64 - start as i64,
+        first_end as i64 - start as i64
+    );
+    assert!(
+        last_start < first_end,
+        "premise: every child began its run before the first one finished (no late start): {spans:?}"
+    );
 }
 
 /// In a child: the line its parent reads (on a line of its own: libtest
@@ -153,19 +208,23 @@ pub fn reported(output: &Output, marker: &str) -> usize {
 }
 
 /// Starts `count` children running `entry` with `envs`, all told to begin
-/// at one instant `lead` from now, and returns how many migrations each
-/// applied.
+/// at one instant `lead` from now, checks that their runs overlapped
+/// (children report through [`boot_child`]), and returns how many
+/// migrations each applied.
 pub fn boot_at_once(entry: &str, envs: &[(&str, String)], count: usize, lead: Duration) -> Vec<usize> {
     let started = Instant::now();
     let start = now_ms() + lead.as_millis() as u64;
     let mut envs = envs.to_vec();
     envs.push((START_ENV, start.to_string()));
     let children: Vec<_> = (0..count).map(|_| spawn_child(entry, &envs)).collect();
-    let applied: Vec<usize> = children
+    let outputs: Vec<Output> = children
         .into_iter()
-        .map(|child| reported(&child.wait_with_output().expect("child output"), "CHILD-APPLIED "))
+        .map(|child| child.wait_with_output().expect("child output"))
         .collect();
+    let applied: Vec<usize> = outputs.iter().map(|o| reported(o, "CHILD-APPLIED ")).collect();
     eprintln!("applied per process: {applied:?} in {:?}", started.elapsed());
+    let spans: Vec<(u64, u64)> = outputs.iter().map(child_span).collect();
+    assert_overlapped(&spans, start);
     applied
 }
 

@@ -74,3 +74,23 @@ pub async fn follow_their_text<D: SqlTestDb>(db: &D, v1: &Migrations, v2: &Migra
     let plan = v2.plan_down(db.pool(), 1).await.expect("plan down");
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1]);
 }
+
+/// The test `repeatable_migrations_follow_their_text` for `$db`: the two
+/// builds `$v1` and `$v2` (fixture folders) and `$code`, the query counting
+/// the stored function (or trigger) saying `{edition}`.
+#[macro_export]
+macro_rules! repeatable_scenario {
+    ($db:ty, $v1:tt, $v2:tt, $code:expr) => {
+        /// A view and a function (SQLite: a trigger) as repeatable migrations,
+        /// their text changed between two builds.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn repeatable_migrations_follow_their_text() {
+            static V1: embedded_migrations::Migrations = embedded_migrations::embed_migrations!($v1);
+            static V2: embedded_migrations::Migrations = embedded_migrations::embed_migrations!($v2);
+            let Some(db) = <$db as $crate::support::TestDb>::fresh("repeatables").await else {
+                return;
+            };
+            $crate::support::repeatable::follow_their_text(&db, &V1, &V2, $code).await;
+        }
+    };
+}

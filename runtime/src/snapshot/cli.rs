@@ -2,6 +2,7 @@
 //! lines print and return. `cli.rs` only wires the subcommands here.
 
 use crate::backend::Database;
+use crate::cli::output::{print, println};
 use crate::{Error, Language, Migrations, Settings};
 
 /// `migrate schema <action>`.
