@@ -739,7 +739,7 @@ async fn a_tenant_set_in_targets_runs_every_tenant_and_names_the_failure() {
 
     let err = targets.run().await.unwrap_err();
     assert!(
-        matches!(&err, Error::Target { name, error } if name == "t_2" && matches!(**error, Error::MigrationFailed { version: 2, .. })),
+        matches!(&err, Error::Target { name, error } if name == "t_2" && matches!(error.cause(), Error::MigrationFailed { version: 2, .. })),
         "{err:?}"
     );
     assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);
