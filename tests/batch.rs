@@ -27,6 +27,8 @@ const KILLS: usize = 5;
 static SQLITE: Migrations = embed_migrations!("tests/fixtures/batch_sqlite");
 #[cfg(feature = "sqlite")]
 static SQLITE_FAILING: Migrations = embed_migrations!("tests/fixtures/batch_sqlite_failing");
+#[cfg(feature = "sqlite")]
+static SQLITE_ENDLESS: Migrations = embed_migrations!("tests/fixtures/batch_sqlite_endless");
 #[cfg(feature = "postgres")]
 static POSTGRES: Migrations = embed_migrations!("tests/fixtures/batch_postgres");
 #[cfg(feature = "mysql")]
@@ -299,6 +301,37 @@ mod sqlite {
             "the run stopped at the failing migration"
         );
     }
+
+    /// A statement that keeps matching rows it already set would run for
+    /// ever; with a total it stops past twice the total plus a batch (100
+    /// rows, batches of 10: after batch 22), naming the migration and the
+    /// checkpoint, which stays.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_batch_that_never_empties_stops_past_twice_the_total() {
+        let path = fresh_path("batch_endless");
+        let db = open(&path).await;
+        let err = SQLITE_ENDLESS.run(&db.pool).await.expect_err("stopped, not endless");
+        let embedded_migrations::Error::MigrationFailed {
+            version,
+            ref file,
+            ref message,
+            ..
+        } = err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!((version, file.as_str()), (2, "002_backfill.up.sql"));
+        assert!(message.contains("more than twice the 100 rows"), "{message}");
+        assert!(message.contains("keeps the 22 batches (220 rows)"), "{message}");
+        assert_eq!(db.checkpoint().await, Some((22, 220)));
+        let status = SQLITE_ENDLESS.status(&db.pool).await.expect("status");
+        assert_eq!(
+            status.entries[1].state,
+            MigrationState::Pending,
+            "in progress, not applied"
+        );
+        let _ = std::fs::remove_file(&path);
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -508,6 +541,56 @@ mod measure {
         (wall, writer.await.expect("writer"))
     }
 
+    /// The 200,000-row backfill of `table` (its migration 2) on a fresh
+    /// database of `server`, as one `UPDATE` and then as batches, each
+    /// beside the writer of `with_writer`; prints both measurements.
+    pub async fn one_statement_against_batches<O, DB>(
+        backend: &str,
+        table: &Migrations,
+        server: O,
+        with_database: impl Fn(&O, &str) -> O,
+        quote: char,
+    ) where
+        O: sqlx::ConnectOptions,
+        O::Connection: sqlx::Connection<Database = DB> + Sized,
+        for<'c> &'c mut O::Connection: sqlx::Executor<'c, Database = DB>,
+        DB: sqlx::Database,
+        DB::Connection: sqlx::Connection<Options = O>,
+        sqlx::Pool<DB>: Database<Language = Sql>,
+        for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+        for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
+        (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    {
+        let mut results = Vec::new();
+        for batched in [false, true] {
+            let name = support::unique_name("batch_measure");
+            servers::admin(&server, format!("CREATE DATABASE {quote}{name}{quote}")).await;
+            let pool = sqlx::pool::PoolOptions::<DB>::new()
+                .max_connections(4)
+                .connect_with(with_database(&server, &name))
+                .await
+                .expect("connect");
+            table.with(settings()).run_to(&pool, 1).await.expect("seed");
+            servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
+            let result = with_writer(&pool, 200_000, async {
+                if batched {
+                    table.with(settings()).run_to(&pool, 2).await.expect("batches");
+                } else {
+                    servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
+                }
+            })
+            .await;
+            assert_eq!(
+                servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
+                200_000
+            );
+            results.push(result);
+            pool.close().await;
+            servers::drop_database(&server, format!("DROP DATABASE IF EXISTS {quote}{name}{quote}"), &name);
+        }
+        print(backend, results[0], results[1]);
+    }
+
     pub fn print(backend: &str, one: (Duration, Duration), batched: (Duration, Duration)) {
         println!(
             "\n{backend}: one statement: {:.2} s, writer waited at most {:.0} ms; \
@@ -524,70 +607,15 @@ mod measure {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, run by hand"]
 async fn measure_postgres_one_statement_against_batches() {
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    let server: PgConnectOptions = servers::server("TEST_POSTGRES_URL", "measure").expect("server");
-    let mut results = Vec::new();
-    for batched in [false, true] {
-        let name = support::unique_name("batch_measure");
-        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connect");
-        POSTGRES.with(settings()).run_to(&pool, 1).await.expect("seed");
-        servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
-        let result = measure::with_writer(&pool, 200_000, async {
-            if batched {
-                POSTGRES.with(settings()).run_to(&pool, 2).await.expect("batches");
-            } else {
-                servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
-            }
-        })
+    let server: sqlx::postgres::PgConnectOptions = servers::server("TEST_POSTGRES_URL", "measure").expect("server");
+    measure::one_statement_against_batches("PostgreSQL", &POSTGRES, server, |s, name| s.clone().database(name), '"')
         .await;
-        assert_eq!(
-            servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
-            200_000
-        );
-        results.push(result);
-        pool.close().await;
-        servers::drop_database(&server, format!("DROP DATABASE IF EXISTS \"{name}\""), &name);
-    }
-    measure::print("PostgreSQL", results[0], results[1]);
 }
 
 #[cfg(feature = "mysql")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, run by hand"]
 async fn measure_mysql_one_statement_against_batches() {
-    use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-    let server: MySqlConnectOptions = servers::server("TEST_MYSQL_URL", "measure").expect("server");
-    let mut results = Vec::new();
-    for batched in [false, true] {
-        let name = support::unique_name("batch_measure");
-        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(4)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connect");
-        MYSQL.with(settings()).run_to(&pool, 1).await.expect("seed");
-        servers::exec(&pool, "ALTER TABLE items ADD COLUMN w INTEGER NOT NULL DEFAULT 0").await;
-        let result = measure::with_writer(&pool, 200_000, async {
-            if batched {
-                MYSQL.with(settings()).run_to(&pool, 2).await.expect("batches");
-            } else {
-                servers::exec(&pool, "UPDATE items SET n = n + 1 WHERE n = 0").await;
-            }
-        })
-        .await;
-        assert_eq!(
-            servers::count(&pool, "SELECT count(*) FROM items WHERE n = 1".into()).await,
-            200_000
-        );
-        results.push(result);
-        pool.close().await;
-        servers::drop_database(&server, format!("DROP DATABASE IF EXISTS `{name}`"), &name);
-    }
-    measure::print("MariaDB", results[0], results[1]);
+    let server: sqlx::mysql::MySqlConnectOptions = servers::server("TEST_MYSQL_URL", "measure").expect("server");
+    measure::one_statement_against_batches("MariaDB", &MYSQL, server, |s, name| s.clone().database(name), '`').await;
 }

@@ -288,6 +288,7 @@ fn applied_elsewhere(table: &'static Migrations, count: usize) -> Interference {
                     applied_at: time::now_iso8601(),
                     execution_ms: 0,
                     dirty: false,
+                    dirty_run: None,
                 },
             );
         }

@@ -375,14 +375,25 @@ async fn the_lock_is_released_when_a_run_is_cancelled() {
     };
     let cancelled = tokio::time::timeout(Duration::from_millis(600), SLOW.run(&db.pool)).await;
     assert!(cancelled.is_err(), "the slow migration is still running: {cancelled:?}");
-    // The dropped run left 001 dirty (its statement may have gone on in the
-    // server); the lock itself must be free for the next process.
-    let err = SLOW
+    // The dropped run's protocol went to the server as one query after the
+    // mark: the server may have finished it (001 applied and recorded) or
+    // stopped when it saw the connection gone (001 dirty). Either way the
+    // lock must be free for the next process: a lock timeout fails here.
+    let next = SLOW
         .with(Settings::default().lock_timeout(Duration::from_secs(10)))
         .run(&db.pool)
-        .await
-        .expect_err("dirty");
-    assert!(matches!(err, Error::Dirty { version: 1, .. }), "{err}");
+        .await;
+    match next {
+        Ok(report) => {
+            assert!(report.is_empty(), "001 was recorded by the cancelled run: {report:?}");
+            assert!(
+                db.has_table("slow_done").await,
+                "recorded applied, so its statements ran"
+            );
+            SLOW.validate(&db.pool).await.expect("valid");
+        }
+        Err(err) => assert!(matches!(err, Error::Dirty { version: 1, .. }), "{err}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,4 +452,182 @@ async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
         return;
     };
     servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
+}
+
+static FIRST_FAILS: Migrations = embed_migrations!("tests/fixtures/mysql_first_fails");
+static PARTIAL: Migrations = embed_migrations!("tests/fixtures/mysql_partial");
+static DOWN_FAILS: Migrations = embed_migrations!("tests/fixtures/mysql_down_fails");
+
+/// The committed-statement count of `version`'s tracking row.
+async fn committed_statements(db: &MyDb, version: i64) -> i64 {
+    db.count(&format!(
+        "SELECT committed_statements FROM _embedded_migrations WHERE version = {version}"
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_whose_first_statement_fails_leaves_nothing_dirty() {
+    let Some(db) = MyDb::create("first_fails").await else {
+        return;
+    };
+    let err = FIRST_FAILS.run(&db.pool).await.expect_err("002 fails at once");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 2,
+                line: 2,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("the migration is marked dirty") && !text.contains("were committed"),
+        "{text}"
+    );
+    assert!(text.contains("no statement of it committed"), "{text}");
+    let status = FIRST_FAILS.status(&db.pool).await.expect("status");
+    assert_eq!(status.entries[0].state, MigrationState::Applied);
+    assert_eq!(status.entries[1].state, MigrationState::Pending);
+    // Nothing to repair: once the table it needs exists, the next run applies it.
+    db.exec("CREATE TABLE not_there (id INTEGER PRIMARY KEY)").await;
+    let report = FIRST_FAILS.run(&db.pool).await.expect("002 applies");
+    assert_eq!(report.steps.len(), 1);
+    FIRST_FAILS.validate(&db.pool).await.expect("valid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dirty_migration_says_which_statements_committed() {
+    let Some(db) = MyDb::create("partial").await else {
+        return;
+    };
+    let err = PARTIAL
+        .run(&db.pool)
+        .await
+        .expect_err("002 fails at its third statement");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 2,
+                line: 9,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("statements 1-2 committed; statement 3 failed"), "{text}");
+    assert!(db.has_table("p2").await && !db.has_table("p4").await);
+    assert_eq!(committed_statements(&db, 2).await, 2);
+    // A later run, and validate, say it too: the direction and the count,
+    // and validate reports the dirty migration alone (its row exists while
+    // the state row still says 1 applied: that is the dirty protocol, not a
+    // hand edit).
+    let err = PARTIAL.run(&db.pool).await.expect_err("dirty");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Dirty { version: 2, .. }), "{text}");
+    assert!(
+        text.contains("its up run")
+            && text.contains("statements 1-2 of 5 committed (lines 1, 4); statement 3 (line 9) failed"),
+        "{text}"
+    );
+    match PARTIAL.validate(&db.pool).await {
+        Err(Error::Invalid { problems }) => {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(matches!(problems[0], Error::Dirty { version: 2, .. }), "{problems:?}");
+        }
+        other => panic!("expected the dirty migration alone, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
+    let Some(db) = MyDb::create("down_fails").await else {
+        return;
+    };
+    DOWN_FAILS.run(&db.pool).await.expect("both apply");
+    let err = DOWN_FAILS
+        .down(&db.pool, 1)
+        .await
+        .expect_err("the down file fails at its second statement");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                version: 2,
+                line: 2,
+                direction: embedded_migrations::Direction::Down,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("statements 1-1 committed; statement 2 failed"), "{text}");
+    let err = DOWN_FAILS.run(&db.pool).await.expect_err("dirty");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::Dirty {
+                version: 2,
+                direction: embedded_migrations::Direction::Down,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("its down run") && !text.contains("its up run"), "{text}");
+    assert!(text.contains("statements 1-1 of 3 committed (lines 1)"), "{text}");
+    match DOWN_FAILS.validate(&db.pool).await {
+        Err(Error::Invalid { problems }) => assert_eq!(problems.len(), 1, "{problems:?}"),
+        other => panic!("expected the dirty migration alone, got {other:?}"),
+    }
+}
+
+/// A tracking table created before the dirty protocol counted statements
+/// (no `dirty_direction`, no `committed_statements`): read-only operations
+/// read it as it is, and the first run upgrades it under the lock, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracking_table_of_the_previous_release_is_upgraded_in_place() {
+    let Some(db) = MyDb::create("upgrade").await else {
+        return;
+    };
+    PARTIAL.run_to(&db.pool, 1).await.expect("001");
+    db.exec("ALTER TABLE _embedded_migrations DROP COLUMN dirty_direction, DROP COLUMN committed_statements")
+        .await;
+    let columns = "SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+                   AND TABLE_NAME = '_embedded_migrations' AND COLUMN_NAME IN ('dirty_direction', 'committed_statements')";
+    assert_eq!(db.count(columns).await, 0);
+    let status = PARTIAL.status(&db.pool).await.expect("status reads the old table");
+    assert_eq!(status.entries[0].state, MigrationState::Applied);
+    PARTIAL.validate(&db.pool).await.expect("validate reads the old table");
+    assert_eq!(db.count(columns).await, 0, "read-only operations change nothing");
+    PARTIAL
+        .run(&db.pool)
+        .await
+        .expect_err("002 fails at its third statement");
+    assert_eq!(db.count(columns).await, 2, "run upgraded the table");
+    assert_eq!(committed_statements(&db, 2).await, 2);
+    // Again: the upgrade is not repeated, and the row keeps its count.
+    let err = PARTIAL.run(&db.pool).await.expect_err("dirty");
+    assert!(err.to_string().contains("statements 1-2 of 5 committed"), "{err}");
+    assert_eq!(db.count(columns).await, 2);
+}
+
+/// The dry run tells the truth about MySQL: its DDL commits implicitly, so
+/// no migration runs in one transaction here; each is planned statement by
+/// statement (as a `no-transaction` file is elsewhere).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_never_promises_a_transaction_on_mysql() {
+    let Some(db) = MyDb::create("plan_truth").await else {
+        return;
+    };
+    let plan = PARTIAL.plan(&db.pool).await.expect("plan");
+    assert_eq!(plan.steps.len(), 2);
+    assert!(plan.steps.iter().all(|step| step.no_transaction), "{plan:?}");
 }

@@ -7,6 +7,7 @@ mod servers;
 
 use embedded_migrations::{embed_migrations, Error, Migrations, Settings};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::Connection;
 use std::path::PathBuf;
 use support::TestDb;
 
@@ -62,7 +63,7 @@ impl TestDb for SqliteDb {
 
 impl Drop for SqliteDb {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-migrations.lock"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
     }
@@ -206,4 +207,135 @@ async fn database_errors_keep_the_drivers_error_as_their_source() {
     let driver = source.downcast_ref::<sqlx::Error>().expect("a sqlx error");
     let message = driver.as_database_error().expect("from the database").message();
     assert!(message.contains("no such table"), "{message}");
+}
+
+/// A checksum edited into something that is not a SHA-256 in hex is
+/// reported as such, naming the version and the stored text, by every
+/// operation that reads it (it used to read as all zeros: a drift report
+/// about a checksum nobody wrote).
+#[tokio::test]
+async fn a_corrupted_checksum_is_reported_with_its_version_and_text() {
+    let db = SqliteDb::fresh("corrupted_checksum").await.expect("sqlite");
+    support::fixtures::BASE.run(db.pool()).await.expect("run");
+    db.exec("UPDATE _embedded_migrations SET checksum = 'not-a-checksum' WHERE version = 2")
+        .await;
+    let status = support::fixtures::BASE.status(db.pool()).await;
+    let validate = support::fixtures::BASE.validate(db.pool()).await;
+    for result in [status, validate] {
+        let err = result.expect_err("a corrupted checksum is an error");
+        let text = err.to_string();
+        assert!(
+            text.contains("version 2") && text.contains("'not-a-checksum'"),
+            "{text}"
+        );
+        assert!(
+            matches!(&err, Error::CorruptChecksum { version: Some(2), stored, .. } if stored == "not-a-checksum"),
+            "{err:?}"
+        );
+    }
+    let db = SqliteDb::fresh("corrupted_chain").await.expect("sqlite");
+    support::fixtures::BASE.run_to(db.pool(), 1).await.expect("run");
+    db.exec("UPDATE _embedded_migrations_state SET chain = 'zz'").await;
+    let err = support::fixtures::BASE
+        .run(db.pool())
+        .await
+        .expect_err("corrupted state row");
+    assert!(
+        matches!(&err, Error::CorruptChecksum { version: None, stored, .. } if stored == "zz"),
+        "{err:?}"
+    );
+}
+
+/// A run dropped while it waits for SQLite's write lock (held here by
+/// another connection) gives its pooled connection back with the pool's
+/// own busy timeout, not the lock timeout it waited with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_dropped_mid_wait_restores_the_busy_timeout_of_its_connection() {
+    let path = scratch_file("busy_timeout_restored");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .busy_timeout(std::time::Duration::from_millis(1234));
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .expect("pool of one");
+    let busy = |pool: SqlitePool| async move {
+        sqlx::query_scalar::<_, i64>("PRAGMA busy_timeout")
+            .fetch_one(&pool)
+            .await
+            .expect("busy timeout")
+    };
+    assert_eq!(busy(pool.clone()).await, 1234);
+    // Another connection holds the write lock, so `run` waits in BEGIN IMMEDIATE.
+    let mut holder = sqlx::SqliteConnection::connect_with(&options).await.expect("holder");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .expect("take the write lock");
+    let settings = Settings::default().lock_timeout(std::time::Duration::from_secs(30));
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        support::fixtures::BASE.with(settings).run(&pool),
+    )
+    .await;
+    assert!(
+        dropped.is_err(),
+        "the run was still waiting for the write lock: {dropped:?}"
+    );
+    // SQLite's worker still waits in BEGIN IMMEDIATE: free it.
+    sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.expect("release");
+    drop(holder);
+    assert_eq!(busy(pool.clone()).await, 1234, "the pool's own busy timeout is back");
+    support::fixtures::BASE
+        .run(&pool)
+        .await
+        .expect("the connection is usable");
+    pool.close().await;
+    for suffix in ["", "-migrations.lock"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// A second connection (as a second process would) booting while the first
+/// runs a `no-transaction` file's statements waits for it, then finds the
+/// migration applied: the dirty mark of a run in progress is not reported
+/// as a failed one (which would tell the operator to `force` or `forget` a
+/// run that is still going).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boot_during_a_no_transaction_run_waits_for_it_instead_of_reporting_it_dirty() {
+    static SLOW_NO_TX: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction_slow");
+    let db = SqliteDb::fresh("no_tx_overlap").await.expect("sqlite");
+    let first_pool = open(&db.path).await;
+    let first = tokio::spawn(async move { SLOW_NO_TX.run(&first_pool).await });
+    // The first run is inside the file's statements: its dirty mark is
+    // committed and the first table exists, the last does not yet.
+    let started = std::time::Instant::now();
+    while db
+        .count("SELECT count(*) FROM sqlite_master WHERE name = 'slow_a'")
+        .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the first run never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations WHERE dirty = 1")
+            .await,
+        1
+    );
+    assert!(!first.is_finished(), "the premise: the first run is still going");
+    let second = SLOW_NO_TX
+        .with(Settings::default().lock_timeout(std::time::Duration::from_secs(60)))
+        .run(db.pool())
+        .await;
+    let first = first.await.expect("first task").expect("the first run applies 001");
+    assert_eq!(first.steps.len(), 1);
+    let second = second.expect("the second boot waits, then finds 001 applied");
+    assert!(second.is_empty(), "{second:?}");
+    SLOW_NO_TX.validate(db.pool()).await.expect("valid");
 }

@@ -25,6 +25,68 @@ pub const UNPROCESSED_RULE: &str = "the statement must select only rows it has n
      (e.g. `WHERE x IS NULL`), so that it ends with a batch that changes no row and a resumed run \
      processes nothing twice";
 
+/// The rows per inner transaction of `CALL { ... } IN TRANSACTIONS` without
+/// `OF N ROWS` (Neo4j's default).
+pub const CYPHER_DEFAULT_ROWS: u64 = 1000;
+
+/// The rule of a Cypher batch statement, in words, for messages.
+pub const CYPHER_UNPROCESSED_RULE: &str = "the statement must match only nodes it has not processed yet \
+     (e.g. `MATCH (n:Person) WHERE n.x IS NULL`): each inner transaction commits, so a run killed midway \
+     resumes by running it again, and nothing is processed twice";
+
+/// The words of a Cypher statement outside strings, quoted names and
+/// comments, upper-cased: what the rules below look for.
+fn cypher_words(statement: &str) -> Vec<String> {
+    let bytes = statement.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    // `\'` inside a Cypher string; backticks escape by doubling.
+                    i += if bytes[i] == b'\\' && quote != b'`' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                words.push(statement[start..i].to_ascii_uppercase());
+            }
+            _ => i += 1,
+        }
+    }
+    words
+}
+
+/// Whether a Cypher statement is `CALL { ... } IN TRANSACTIONS`: `None`
+/// when it is not, `Some(rows)` when it is, with the `OF N ROWS` it gives
+/// (`None` when it gives none or a parameter).
+pub fn in_transactions(statement: &str) -> Option<Option<u64>> {
+    let words = cypher_words(statement);
+    let at = words.windows(2).position(|w| w[0] == "IN" && w[1] == "TRANSACTIONS")?;
+    Some(match &words[at + 2..] {
+        [of, n, rows, ..] if of == "OF" && (rows == "ROWS" || rows == "ROW") => n.parse().ok(),
+        _ => None,
+    })
+}
+
 /// A `migrate:` directive of a batch migration, with its arguments.
 pub(crate) enum Directive<'a> {
     Batch(&'a str),
@@ -56,9 +118,40 @@ impl BatchSpec {
     /// broken when its arguments are wrong.
     pub fn from_text(text: &str, language: Language) -> Result<Option<BatchSpec>, String> {
         match crate::parse_header(text, language) {
-            Ok(header) => Self::from_header(&header),
+            Ok(header) => Self::from_file(&header, text, language),
             Err(_) => Ok(None),
         }
+    }
+
+    /// As [`BatchSpec::from_text`], the header already parsed. On Cypher the
+    /// directive takes no size: Neo4j batches a `CALL { ... } IN
+    /// TRANSACTIONS OF N ROWS` itself, and `size` is that N (Neo4j's
+    /// default, [`CYPHER_DEFAULT_ROWS`], when the statement gives none).
+    pub fn from_file(header: &crate::Header, text: &str, language: Language) -> Result<Option<BatchSpec>, String> {
+        if language == Language::Sql {
+            return Self::from_header(header);
+        }
+        let Some(args) = &header.batch else {
+            return Self::from_header(header);
+        };
+        if !args.is_empty() {
+            return Err(format!(
+                "`migrate:batch {args}`: on Cypher the directive takes no argument; Neo4j batches the statement \
+                 itself, so write the size in it: `CALL {{ ... }} IN TRANSACTIONS OF N ROWS`"
+            ));
+        }
+        let mut spec = Self::from_header(&crate::Header {
+            batch: Some(format!("size={CYPHER_DEFAULT_ROWS}")),
+            ..header.clone()
+        })?
+        .expect("a batch directive");
+        let statements = split(text, Dialect::Cypher);
+        if let [statement] = statements.as_slice() {
+            if let Some(Some(rows)) = in_transactions(statement.text) {
+                spec.size = rows;
+            }
+        }
+        Ok(Some(spec))
     }
 
     pub fn from_header(header: &crate::Header) -> Result<Option<BatchSpec>, String> {
@@ -161,18 +254,13 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
             "`migrate:batch` belongs in an up file: a down file runs once, in one transaction".to_string(),
         );
     }
+    if language == Language::Cypher {
+        return check_cypher(up, down, &mut push);
+    }
     match BatchSpec::from_header(&up.header) {
         Ok(Some(_)) => {}
         Ok(None) => return,
         Err(message) => return push(up, message),
-    }
-    if language == Language::Cypher {
-        return push(
-            up,
-            "`migrate:batch` is for SQL files; in Cypher write `CALL { ... } IN TRANSACTIONS OF N ROWS`, \
-             Neo4j's own batching"
-                .to_string(),
-        );
     }
     if up.header.no_transaction {
         push(
@@ -199,6 +287,79 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
             format!(
                 "line {}: the batch statement must limit each batch with the `{PLACEHOLDER}` placeholder \
                  (e.g. `... LIMIT {PLACEHOLDER}`), which is bound to the batch size; {UNPROCESSED_RULE}",
+                statements[0].line
+            ),
+        );
+    }
+}
+
+/// The rules of a Cypher batch migration: `// migrate:batch` (no size),
+/// one `CALL { ... } IN TRANSACTIONS` statement, run auto-commit; and that
+/// construct nowhere else, since Neo4j refuses it in the explicit
+/// transaction every other file runs in.
+fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&ScannedFile, String)) {
+    fn statements(file: &ScannedFile) -> Vec<crate::split::Statement<'_>> {
+        split(&file.text, Dialect::Cypher)
+    }
+    let calls_in_transactions = |file: &ScannedFile| {
+        statements(file)
+            .iter()
+            .find(|s| in_transactions(s.text).is_some())
+            .map(|s| s.line)
+    };
+    if let Some(line) = calls_in_transactions(down) {
+        push(
+            down,
+            format!(
+                "line {line}: `CALL {{ ... }} IN TRANSACTIONS` cannot run in a down file: Neo4j runs it only \
+                 outside an explicit transaction, and only an up file can be a batch migration (`// migrate:batch`); \
+                 revert in one transaction, or write the revert as the up file of a new migration"
+            ),
+        );
+    }
+    let spec = BatchSpec::from_file(&up.header, &up.text, Language::Cypher);
+    match spec {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            if let Some(line) = calls_in_transactions(up) {
+                push(
+                    up,
+                    format!(
+                        "line {line}: `CALL {{ ... }} IN TRANSACTIONS` runs only outside an explicit transaction, \
+                         which Neo4j refuses otherwise: add `// migrate:batch` to make the file a batch migration \
+                         (its one statement then runs auto-commit under the migration lock); {CYPHER_UNPROCESSED_RULE}"
+                    ),
+                );
+            }
+            return;
+        }
+        Err(message) => return push(up, message),
+    }
+    if up.header.no_transaction {
+        push(
+            up,
+            "`migrate:batch` already runs its statement outside an explicit transaction and cannot be \
+             combined with `migrate:no-transaction`"
+                .to_string(),
+        );
+    }
+    let statements = statements(up);
+    if statements.len() != 1 {
+        return push(
+            up,
+            format!(
+                "a Cypher batch migration holds exactly one statement, `CALL {{ ... }} IN TRANSACTIONS`; this \
+                 file holds {} (put the others in a migration of their own); {CYPHER_UNPROCESSED_RULE}",
+                statements.len()
+            ),
+        );
+    }
+    if in_transactions(statements[0].text).is_none() {
+        push(
+            up,
+            format!(
+                "line {}: on Cypher a batch migration is one `CALL {{ ... }} IN TRANSACTIONS [OF N ROWS]` \
+                 statement, Neo4j's own batching, run auto-commit; {CYPHER_UNPROCESSED_RULE}",
                 statements[0].line
             ),
         );
@@ -240,18 +401,59 @@ mod tests {
     }
 
     #[test]
-    fn cypher_is_told_about_call_in_transactions_and_down_files_are_refused() {
-        let problems = scan_one(
+    fn cypher_batches_are_call_in_transactions_run_auto_commit() {
+        let batch = |problems: Vec<Problem>, needle: &str| {
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.rule == Rule::Batch && p.message.contains(needle)),
+                "{needle}: {problems:?}"
+            );
+        };
+        let call = "MATCH (n:P) WHERE n.x IS NULL CALL { WITH n SET n.x = 1 } IN TRANSACTIONS OF 500 ROWS;";
+        let fine = scan_one(
             "cypher",
-            "// migrate:batch size=100\nMATCH (n) WHERE n.x IS NULL WITH n LIMIT :batch SET n.x = 1;",
-            "MATCH (n) SET n.x = NULL;",
+            &format!("// migrate:batch\n{call}"),
+            "MATCH (n:P) SET n.x = NULL;",
         );
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.rule == Rule::Batch && p.message.contains("IN TRANSACTIONS")),
-            "{problems:?}"
+        assert!(fine.is_empty(), "{fine:?}");
+        let spec = BatchSpec::from_text(
+            &format!("// migrate:batch\n// migrate:total MATCH (n) RETURN count(n)\n{call}"),
+            Language::Cypher,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (spec.size, spec.total.as_deref()),
+            (500, Some("MATCH (n) RETURN count(n)"))
         );
+        let no_rows = "MATCH (n) CALL { WITH n SET n.x = 1 } IN TRANSACTIONS;";
+        let spec = BatchSpec::from_text(&format!("// migrate:batch\n{no_rows}"), Language::Cypher);
+        assert_eq!(spec.unwrap().unwrap().size, CYPHER_DEFAULT_ROWS);
+        batch(scan_one("cypher", call, "RETURN 1;"), "add `// migrate:batch`");
+        batch(scan_one("cypher", "RETURN 1;", call), "cannot run in a down file");
+        batch(
+            scan_one("cypher", &format!("// migrate:batch size=100\n{call}"), "RETURN 1;"),
+            "takes no argument",
+        );
+        batch(
+            scan_one("cypher", &format!("// migrate:batch\n{call}\nRETURN 1;"), "RETURN 1;"),
+            "exactly one statement",
+        );
+        batch(
+            scan_one("cypher", "// migrate:batch\nMATCH (n) SET n.x = 1;", "RETURN 1;"),
+            "IN TRANSACTIONS [OF N ROWS]",
+        );
+        // The words in a string or a comment are not the construct.
+        assert_eq!(in_transactions("RETURN 'IN TRANSACTIONS' // in transactions"), None);
+        assert_eq!(
+            in_transactions("CALL { RETURN 1 } in  transactions of $n rows"),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn down_files_are_refused() {
         let problems = scan_one(
             "sql",
             "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",

@@ -15,6 +15,14 @@ impl Language {
             Language::Cypher => &["cypher", "cql"],
         }
     }
+
+    /// The language of a migration file, from its extension.
+    pub fn of_file(file: &str) -> Option<Language> {
+        let extension = file.rsplit_once('.')?.1;
+        [Language::Sql, Language::Cypher]
+            .into_iter()
+            .find(|language| language.extensions().contains(&extension))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -80,6 +80,19 @@ impl Change<'_> {
     /// own words. `rolled_back` is false where statements before it stayed
     /// committed (the migration is then left dirty).
     pub fn failed(&self, statement: &str, line: usize, message: String, rolled_back: bool) -> Error {
+        self.failed_after(statement, line, message, rolled_back, 0)
+    }
+
+    /// [`Change::failed`] under the dirty protocol: `committed` statements
+    /// before this one committed (0: the mark was taken back).
+    pub fn failed_after(
+        &self,
+        statement: &str,
+        line: usize,
+        message: String,
+        rolled_back: bool,
+        committed: u32,
+    ) -> Error {
         Error::MigrationFailed {
             version: self.migration.version,
             name: self.migration.name.to_string(),
@@ -89,6 +102,7 @@ impl Change<'_> {
             line,
             message,
             rolled_back,
+            committed,
             source: None,
         }
     }
@@ -135,6 +149,18 @@ pub struct BatchDone {
     pub checkpoint: Checkpoint,
 }
 
+/// A progress report of `Session::run_self_batched`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SelfBatchedProgress {
+    /// Rows (and batches) done so far, earlier runs included.
+    pub checkpoint: Checkpoint,
+    /// Of those, the rows done before this run began (for the rate).
+    pub resumed_rows: u64,
+    /// The count query's answer when the migration first began: the rows
+    /// done then plus those left.
+    pub total: Option<u64>,
+}
+
 /// One connection, for one operation. Every method leaves the database
 /// consistent when it fails.
 pub trait Session: Send {
@@ -143,6 +169,12 @@ pub trait Session: Send {
 
     /// How this database's files are split into statements.
     fn dialect(&self) -> Dialect;
+
+    /// Whether `script` runs in one transaction here: what the dry run
+    /// says. By default, unless it says `migrate:no-transaction`.
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        !script.no_transaction
+    }
 
     /// The state row, or `None` when the tracking tables do not exist yet.
     /// Must not create anything: `plan` and `status` change nothing.
@@ -234,6 +266,30 @@ pub trait Session: Send {
         let refused = Error::Unsupported {
             backend: self.backend(),
             what: "batch migrations (migrate:batch)".to_string(),
+        };
+        Box::pin(async move { Err(refused) })
+    }
+
+    /// A batch migration the database batches itself (Neo4j's `CALL { ...
+    /// } IN TRANSACTIONS`, `// migrate:batch` on Cypher): the state check
+    /// and a checkpoint mark, then `batch.statement` once, outside any
+    /// explicit transaction (the database commits each inner transaction),
+    /// calling `progress` with the rows done so far as the `total` count
+    /// query (when given) sees them fall; at the end the tracking writes and
+    /// the checkpoint removed in one transaction. Returns the final
+    /// checkpoint. A failure keeps what committed and the checkpoint, and
+    /// the rerun resumes because the statement matches only unprocessed
+    /// data. Backends whose batches are `run_batch` keep this default.
+    fn run_self_batched<'a>(
+        &'a mut self,
+        batch: &'a Batch<'a>,
+        total: Option<&'a str>,
+        progress: &'a (dyn Fn(SelfBatchedProgress) + Send + Sync),
+    ) -> BoxFuture<'a, Result<Checkpoint, Error>> {
+        let _ = (batch, total, progress);
+        let refused = Error::Unsupported {
+            backend: self.backend(),
+            what: "batch migrations run by the database itself (CALL { ... } IN TRANSACTIONS)".to_string(),
         };
         Box::pin(async move { Err(refused) })
     }

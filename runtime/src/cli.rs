@@ -1347,7 +1347,12 @@ impl Set<'_, '_> {
         );
         let total = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
+            let self_batched = crate::core::Language::of_file(&step.file) == Some(crate::core::Language::Cypher);
             let mode = match &step.batch {
+                Some(batch) if self_batched => format!(
+                    "once, auto-commit: Neo4j commits every {} rows (CALL {{ ... }} IN TRANSACTIONS)",
+                    batch.size
+                ),
                 Some(batch) => format!("in batches of {} rows, one transaction each", batch.size),
                 None if step.no_transaction => "statement by statement, no transaction".to_string(),
                 None => "in one transaction".to_string(),
@@ -1368,7 +1373,7 @@ impl Set<'_, '_> {
                 let _ = writeln!(out, "{statement};");
             }
             if let Some(batch) = &step.batch {
-                out.push_str(&batch_plan_text(c, batch));
+                out.push_str(&batch_plan_text(c, batch, self_batched));
             }
         }
         out
@@ -1508,11 +1513,18 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 }
 
 /// The dry run's lines about a batch migration, as comments.
-fn batch_plan_text(c: &str, batch: &crate::PlannedBatch) -> String {
-    let mut out = format!(
-        "{c} run again and again with :batch = {} until a batch changes no row\n",
-        batch.size
-    );
+fn batch_plan_text(c: &str, batch: &crate::PlannedBatch, self_batched: bool) -> String {
+    let mut out = if self_batched {
+        format!(
+            "{c} run once outside any explicit transaction; the database commits every {} rows\n",
+            batch.size
+        )
+    } else {
+        format!(
+            "{c} run again and again with :batch = {} until a batch changes no row\n",
+            batch.size
+        )
+    };
     match (&batch.total_query, batch.total, &batch.total_error) {
         (Some(query), Some(total), _) => {
             let _ = writeln!(out, "{c} total: {total} rows to process now ({query})");

@@ -32,6 +32,9 @@ pub enum Error {
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
         rolled_back: bool,
+        /// Where nothing was rolled back: how many statements before this
+        /// one committed (0: none, and the migration is not marked dirty).
+        committed: u32,
         /// The driver's error.
         source: Option<Box<Source>>,
     },
@@ -74,7 +77,11 @@ pub enum Error {
     Dirty {
         version: i64,
         name: String,
+        /// The direction of the run that failed or was interrupted.
         direction: Direction,
+        /// How far it got, where the tracking row counted it (rows written
+        /// before the count existed have none).
+        committed: Option<Committed>,
     },
     /// Another process held the migration lock for longer than the timeout.
     LockTimeout {
@@ -174,6 +181,15 @@ pub enum Error {
         what: String,
         problems: Vec<String>,
     },
+    /// A checksum in the tracking tables is not a SHA-256 in hex: the row
+    /// was edited by hand or damaged. Nothing was applied.
+    CorruptChecksum {
+        backend: &'static str,
+        /// The tracking row's version; `None` for the state row's chain.
+        version: Option<i64>,
+        /// The text stored in its place.
+        stored: String,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -249,7 +265,8 @@ impl Error {
             | Error::Dirty { .. }
             | Error::Adoption { .. }
             | Error::NotReversible { .. }
-            | Error::SchemaChanged { .. } => 2,
+            | Error::SchemaChanged { .. }
+            | Error::CorruptChecksum { .. } => 2,
             Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
             _ => 1,
         }
@@ -259,12 +276,14 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, .. } => {
+            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, committed, .. } => {
                 write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
                 if *rolled_back {
                     write!(f, "\n  the migration was rolled back and not recorded")
+                } else if *committed == 0 {
+                    write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
                 } else {
-                    write!(f, "\n  statements before it were committed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)")
+                    write!(f, "\n  statements 1-{committed} committed; statement {} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)", committed + 1)
                 }
             }
             Error::Drift { version, name, file, recorded, embedded } => write!(
@@ -304,11 +323,14 @@ impl fmt::Display for Error {
                 f,
                 "migration {version} ({name}, `{file}`) is pending but migration {highest_applied} is already applied; renumber it above {highest_applied}, or set allow_out_of_order"
             ),
-            Error::Dirty { version, name, direction } => write!(
-                f,
-                "migration {version} ({name}) is dirty: its {} run failed or was interrupted after changing the database; repair the schema by hand, then mark it with `force {version}` (applied) or `forget {version}` (not applied)",
-                direction.as_str()
-            ),
+            Error::Dirty { version, name, direction, committed } => {
+                write!(f, "migration {version} ({name}) is dirty: its {} run failed or was interrupted ", direction.as_str())?;
+                match committed {
+                    Some(committed) => write!(f, "{committed}")?,
+                    None => write!(f, "after changing the database")?,
+                }
+                write!(f, "; repair the schema by hand, then mark it with `force {version}` (applied) or `forget {version}` (not applied)")
+            }
             Error::LockTimeout { backend, waited, holder } => {
                 write!(f, "gave up waiting for the {backend} migration lock after {:.1}s", waited.as_secs_f64())?;
                 match holder {
@@ -401,8 +423,105 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::CorruptChecksum { backend, version: Some(version), stored } => write!(
+                f,
+                "{backend}: the tracking row of version {version} holds the checksum '{stored}', which is not a \
+                 SHA-256 in hex: the tracking table was edited by hand or damaged; put back the checksum of its \
+                 file (`status` of a build that has it, or the value in a backup)"
+            ),
+            Error::CorruptChecksum { backend, version: None, stored } => write!(
+                f,
+                "{backend}: the tracking state row holds the chain '{stored}', which is not a SHA-256 in hex: it \
+                 was edited by hand or damaged; set it from the tracking rows (`validate` names the value)"
+            ),
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
+    }
+}
+
+/// The decoding error of a tracking row whose checksum is not hex: carried
+/// through the driver's decode error to [`Error::CorruptChecksum`].
+#[derive(Debug)]
+pub(crate) struct CorruptChecksum {
+    pub version: Option<i64>,
+    pub stored: String,
+}
+
+impl fmt::Display for CorruptChecksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "checksum '{}' of version {:?} is not a SHA-256 in hex",
+            self.stored, self.version
+        )
+    }
+}
+
+impl std::error::Error for CorruptChecksum {}
+
+impl CorruptChecksum {
+    /// `stored` parsed, or this error.
+    pub fn parse(version: Option<i64>, stored: &str) -> Result<Checksum, CorruptChecksum> {
+        Checksum::from_hex(stored).ok_or_else(|| CorruptChecksum {
+            version,
+            stored: stored.to_string(),
+        })
+    }
+
+    pub fn into_error(self, backend: &'static str) -> Error {
+        Error::CorruptChecksum {
+            backend,
+            version: self.version,
+            stored: self.stored,
+        }
+    }
+}
+
+/// How far a run under the dirty protocol got: the statements of its file
+/// that committed, counted in the tracking row as each one did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// Statements that committed, counted from the first.
+    pub statements: u64,
+    /// The file's statement count, where the binary still has the file.
+    pub total: Option<usize>,
+    /// The line of each committed statement (the first ten).
+    pub lines: Vec<usize>,
+    /// The line of the statement after them, which failed or was cut off.
+    pub next_line: Option<usize>,
+}
+
+impl fmt::Display for Committed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let of = self.total.map(|total| format!(" of {total}")).unwrap_or_default();
+        let next = self.statements + 1;
+        let next_line = self.next_line.map(|line| format!(" (line {line})")).unwrap_or_default();
+        if self.statements == 0 {
+            return write!(
+                f,
+                "before any statement{of} committed; statement 1{next_line} may have run in part"
+            );
+        }
+        let lines: Vec<String> = self.lines.iter().map(usize::to_string).collect();
+        let more = if (self.lines.len() as u64) < self.statements {
+            ", ..."
+        } else {
+            ""
+        };
+        if self.total.is_some_and(|total| total as u64 <= self.statements) {
+            return write!(
+                f,
+                "after all {} statements committed (lines {}{more}), before it was recorded",
+                self.statements,
+                lines.join(", ")
+            );
+        }
+        write!(
+            f,
+            "after statements 1-{}{of} committed (lines {}{more}); statement {next}{next_line} failed or was cut off",
+            self.statements,
+            lines.join(", ")
+        )
     }
 }
 

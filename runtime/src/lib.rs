@@ -45,13 +45,13 @@ pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
-pub use error::Error;
+pub use error::{Committed, Error};
 pub use readiness::{Readiness, ReadinessState};
 pub use report::{
     AcceptedEdit, AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep,
     Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
-pub use report::{BatchProgress, PlannedBatch};
+pub use report::{BatchProgress, DirtyRun, PlannedBatch};
 pub use settings::Settings;
 pub use targets::{NamedReadiness, Target, TargetReport, Targets, TargetsReadiness};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

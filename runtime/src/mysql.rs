@@ -19,7 +19,7 @@
 //! (created if missing); migrations run in the connection's own database.
 
 use crate::backend::{BoxFuture, Change, Database, Session};
-use crate::core::split::Dialect;
+use crate::core::split::{split, Dialect};
 use crate::sql::{lock_released, SqlBackend, SqlDialect, SqlSession, TrackingIo};
 use crate::{Error, Settings, Sql};
 use sqlx::mysql::{MySql, MySqlDatabaseError, MySqlPool};
@@ -96,6 +96,79 @@ async fn lock_holder(session: &mut MySqlSession, name: &str) -> Option<String> {
             tracing::debug!(error = %err, "could not read the process list");
             Some(format!("connection {id}"))
         }
+    }
+}
+
+/// The dirty protocol in two round trips (sql.rs, `mysql_mark` and
+/// `mysql_run`): the mark, checked against the plan's state; then the
+/// mark's commit, every statement each followed by the count of committed
+/// statements in the tracking row, and the record of the change. After a
+/// failure the count says which statement failed: the ones before it
+/// committed, and if none did the mark is taken back.
+async fn apply_marked(session: &mut MySqlSession, change: &Change<'_>) -> Result<(), Error> {
+    let marked: Vec<Option<i64>> = sqlx::raw_sql(AssertSqlSafe(session.sql.mysql_mark(change)))
+        .fetch_all(&mut *session.conn)
+        .await
+        .and_then(|rows| rows.iter().map(|row| row.try_get(0)).collect())
+        .map_err(MySqlSession::db_err("marking the migration dirty"))?;
+    if marked.last().copied().flatten() != Some(1) {
+        rollback(session).await;
+        return Err(Error::Conflict);
+    }
+    let script = change.migration.script(change.direction);
+    let statements = split(script.text, Dialect::MySql);
+    let texts: Vec<&str> = statements.iter().map(|statement| statement.text).collect();
+    let run = sqlx::raw_sql(AssertSqlSafe(session.sql.mysql_run(change, &texts)))
+        .execute(&mut *session.conn)
+        .await;
+    let Err(err) = run else {
+        return Ok(());
+    };
+    // The transaction of the mark (if its COMMIT failed) or of the record.
+    rollback(session).await;
+    let version = change.migration.version;
+    let progress = sqlx::query(AssertSqlSafe(session.sql.mysql_progress(version)))
+        .fetch_optional(&mut *session.conn)
+        .await
+        .map_err(MySqlSession::db_err("reading how far the migration got"))?;
+    let (dirty, committed) = match progress {
+        Some(row) => (
+            row.try_get::<i64, _>(0).unwrap_or(0) == 1,
+            row.try_get::<i64, _>(1).unwrap_or(-1),
+        ),
+        None => (false, -1),
+    };
+    if !dirty || committed < 0 {
+        // The mark never committed: nothing ran.
+        return Err(MySqlSession::db_err("marking the migration dirty")(err));
+    }
+    let committed = committed as usize;
+    match statements.get(committed) {
+        Some(statement) => {
+            if committed == 0 {
+                session.unmark(change).await?;
+            }
+            let line = MySqlBackend::error_line(&err, statement.text, statement.line);
+            let message = MySqlBackend::message(&err);
+            Err(change.failed_after(statement.text, line, message, false, committed as u32))
+        }
+        None => Err(Error::database(
+            MySqlBackend::NAME,
+            "recording the migration",
+            format!(
+                "every statement of it committed, but recording it failed: {}; the migration is marked dirty: \
+                 `force {version}` records it applied",
+                MySqlBackend::message(&err)
+            ),
+        )
+        .with_source(err)),
+    }
+}
+
+/// Ends a transaction the protocol opened with raw SQL, if one is open.
+async fn rollback(session: &mut MySqlSession) {
+    if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(&mut *session.conn).await {
+        tracing::debug!(error = %err, "rolling back after the dirty protocol failed");
     }
 }
 
@@ -227,7 +300,7 @@ impl SqlBackend for MySqlBackend {
     /// DDL commits implicitly here: every migration follows the dirty
     /// protocol, statement by statement in autocommit.
     async fn apply<'a>(session: &'a mut MySqlSession, change: &'a Change<'a>) -> Result<(), Error> {
-        session.apply_marked(change).await
+        apply_marked(session, change).await
     }
 
     fn must_close(&self) -> bool {

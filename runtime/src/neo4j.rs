@@ -24,14 +24,20 @@
 //! before a waiter with the same settings gives up. A lock past its expiry is
 //! taken over; otherwise `Error::LockTimeout` names the holder.
 
-use crate::backend::{BoxFuture, Change, Database, Session, State};
+use crate::backend::{Batch, BoxFuture, Change, Checkpoint, Database, SelfBatchedProgress, Session, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
+use crate::error::CorruptChecksum;
 use crate::report::{AppliedMigration, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+// Batch migrations (`CALL { ... } IN TRANSACTIONS`): a child module, so it
+// shares the session's private helpers without widening them.
+#[path = "neo4j_batch.rs"]
+mod batch;
 
 const BACKEND: &str = "Neo4j";
 
@@ -52,6 +58,10 @@ fn lease_for(lock_timeout: Duration) -> Duration {
 
 /// Neo4j's answer to creating a constraint whose name an index has.
 const INDEX_NAME_TAKEN: &str = "Neo.ClientError.Schema.IndexWithNameAlreadyExists";
+
+/// How long a schema statement meeting `IndexWithNameAlreadyExists` awaits
+/// the indexes before it looks for an index left by a killed process.
+const INDEX_AWAIT: Duration = Duration::from_secs(5);
 
 /// Between two attempts to take a lock another process holds.
 const LOCK_POLL: Duration = Duration::from_millis(500);
@@ -377,41 +387,6 @@ impl Neo4jSession {
         }
     }
 
-    /// Creates a tracking constraint under the lock. Once, on Neo4j 5.26,
-    /// the boot after a holder was SIGKILLed while creating these
-    /// constraints got `IndexWithNameAlreadyExists` from `IF NOT EXISTS`:
-    /// the dead process's index was there (still being created, or left
-    /// without its constraint). So that answer is retried within the lock
-    /// timeout, and an index of that name that no constraint owns is
-    /// dropped first: the name is the tracking's own and the lock is held.
-    async fn create_tracking_constraint(&self, name: &str, statement: &str) -> Result<(), neo4rs::Error> {
-        let started = Instant::now();
-        loop {
-            let result = run_alone(&self.graph, query(statement)).await;
-            if let Err(err) = &result {
-                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < self.lock_timeout {
-                    let orphan = format!(
-                        "SHOW INDEXES YIELD name, owningConstraint WHERE name = '{name}' AND owningConstraint IS NULL \
-                         RETURN count(*) AS orphans"
-                    );
-                    let rows = fetch_rows(&self.graph, query(&orphan)).await?;
-                    if rows.first().and_then(|r| r.get::<i64>("orphans").ok()) == Some(1) {
-                        tracing::warn!(
-                            index = name,
-                            "dropping an index a crashed process left without its constraint"
-                        );
-                        run_alone(&self.graph, query(&format!("DROP INDEX `{name}` IF EXISTS"))).await?;
-                    }
-                    tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
-                    continue;
-                }
-            }
-            if !try_again(&result, started, self.lock_timeout).await {
-                return result;
-            }
-        }
-    }
-
     /// Renews the lock and compares the state node with the one the plan was
     /// made on, in each transaction that records a step, just before its
     /// tracking writes. The first SET takes the lock node's write lock before
@@ -467,18 +442,28 @@ impl Neo4jSession {
     }
 
     /// Writes a tracking node (creating or replacing it).
-    fn upsert_record(&self, row: &AppliedMigration, applied_at: String, execution_ms: i64, dirty: bool) -> Query {
+    /// Writes a tracking node (creating or replacing it), clean or (with
+    /// the direction of its run) dirty.
+    fn upsert_record(
+        &self,
+        row: &AppliedMigration,
+        applied_at: String,
+        execution_ms: i64,
+        dirty: Option<Direction>,
+    ) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
             "MERGE (m:{migration} {{version: $version}}) SET m.name = $name, m.checksum = $checksum, \
-             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty"
+             m.applied_at = $applied_at, m.execution_ms = $execution_ms, m.dirty = $dirty, \
+             m.dirty_direction = $dirty_direction"
         ))
         .param("version", row.version)
         .param("name", row.name.as_str())
         .param("checksum", row.checksum.to_hex())
         .param("applied_at", applied_at)
         .param("execution_ms", execution_ms)
-        .param("dirty", dirty)
+        .param("dirty", dirty.is_some())
+        .param("dirty_direction", dirty.map(Direction::as_str))
     }
 
     fn delete_record(&self, version: i64) -> Query {
@@ -486,13 +471,15 @@ impl Neo4jSession {
         query(&format!("MATCH (m:{migration} {{version: $version}}) DELETE m")).param("version", version)
     }
 
-    fn set_dirty(&self, version: i64, dirty: bool) -> Query {
+    /// Marks a node dirty for a run of `direction`, or (`None`) clean.
+    fn set_dirty(&self, version: i64, direction: Option<Direction>) -> Query {
         let migration = &self.labels.migration;
         query(&format!(
-            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty"
+            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $dirty_direction"
         ))
         .param("version", version)
-        .param("dirty", dirty)
+        .param("dirty", direction.is_some())
+        .param("dirty_direction", direction.map(Direction::as_str))
     }
 
     fn write_state(&self, state: &State) -> Query {
@@ -530,7 +517,7 @@ impl Neo4jSession {
     async fn record(&self, txn: &mut Txn, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
         let operation = "recording the migration";
         let write = match &change.record {
-            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, false),
+            Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, None),
             None => self.delete_record(change.migration.version),
         };
         txn.run(write).await.map_err(db_err(operation))?;
@@ -570,9 +557,10 @@ impl Neo4jSession {
         dirty_state.dirty = true;
         self.in_transaction("marking the migration dirty", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
+            let direction = Some(change.direction);
             let mark = match &change.record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, true),
-                None => self.set_dirty(version, true),
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, direction),
+                None => self.set_dirty(version, direction),
             };
             txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
             txn.run(self.write_state(&dirty_state))
@@ -583,15 +571,7 @@ impl Neo4jSession {
 
         let started = Instant::now();
         for (index, statement) in statements.iter().enumerate() {
-            let mut txn = self.begin("applying the migration").await?;
-            let result = match txn.run(query(statement.text)).await {
-                Ok(()) => txn.commit().await,
-                Err(err) => {
-                    rollback(txn).await;
-                    Err(err)
-                }
-            };
-            if let Err(err) = result {
+            if let Err(err) = self.run_schema_statement(statement.text).await {
                 let undone = index == 0
                     && match self.unmark(change, &dirty_state).await {
                         Ok(()) => true,
@@ -600,7 +580,10 @@ impl Neo4jSession {
                             false
                         }
                     };
-                return Err(failed(change, statement, err, undone));
+                let committed = index as u32;
+                return Err(change
+                    .failed_after(statement.text, statement.line, message(&err), undone, committed)
+                    .with_source(err));
             }
         }
         let execution_ms = self.clock.millis_since(started);
@@ -611,6 +594,73 @@ impl Neo4jSession {
         .await
     }
 
+    /// A schema statement in its own transaction: a step of a schema
+    /// migration, or a tracking constraint. A SIGKILL during `CREATE
+    /// CONSTRAINT ... IF NOT EXISTS` leaves the constraint's backing index
+    /// behind: still being built (the server finishes the commit), or, seen
+    /// on Neo4j 5.26 in the SIGKILL rounds, never coming online, owned by no
+    /// constraint. The same statement sent again then gets
+    /// `IndexWithNameAlreadyExists` instead of doing nothing. That answer
+    /// awaits the indexes (`db.awaitIndexes`, a few seconds at most); an
+    /// index of the constraint's name still not online and owned by no
+    /// constraint after that is the dead process's and is dropped (the
+    /// statement creates that very constraint, and the lock is held, or,
+    /// for the lock's own constraint, every booting process wants the
+    /// same); then the statement is sent again. All within the lock
+    /// timeout, after which the error stands (see `failed`). Transient
+    /// errors are retried within the same bound.
+    async fn run_schema_statement(&self, statement: &str) -> Result<(), neo4rs::Error> {
+        let started = Instant::now();
+        loop {
+            let result = run_alone(&self.graph, query(statement)).await;
+            let left = self.lock_timeout.saturating_sub(started.elapsed());
+            match &result {
+                Err(err) if has_code(err, INDEX_NAME_TAKEN) && !left.is_zero() => {
+                    tracing::warn!(
+                        error = %message(err),
+                        "an index of this name is still being built, or left by a killed process; \
+                         awaiting the indexes, then trying again"
+                    );
+                    let seconds = left.min(INDEX_AWAIT).as_secs().max(1) as i64;
+                    let wait = query("CALL db.awaitIndexes($seconds)").param("seconds", seconds);
+                    if let Err(await_err) = self.graph.run(wait).await {
+                        tracing::debug!(error = %await_err, "awaiting the indexes");
+                        if let Some(name) = constraint_name(statement) {
+                            self.drop_orphan_index(&name).await?;
+                        }
+                    }
+                    // Online, the index may still await its constraint's commit.
+                    tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
+                }
+                _ if try_again(&result, started, self.lock_timeout).await => {}
+                _ => return result,
+            }
+        }
+    }
+
+    /// Drops the index `name` if no constraint owns it and it is not online
+    /// (a constraint's backing index whose creation was killed).
+    async fn drop_orphan_index(&self, name: &str) -> Result<(), neo4rs::Error> {
+        let orphan = query(
+            "SHOW INDEXES YIELD name, owningConstraint, state \
+             WHERE name = $name AND owningConstraint IS NULL AND state <> 'ONLINE' RETURN count(*) AS orphans",
+        )
+        .param("name", name);
+        let rows = fetch_rows(&self.graph, orphan).await?;
+        if rows.first().and_then(|r| r.get::<i64>("orphans").ok()) == Some(1) {
+            tracing::warn!(
+                index = name,
+                "dropping an index a killed process left without its constraint"
+            );
+            run_alone(
+                &self.graph,
+                query(&format!("DROP INDEX `{}` IF EXISTS", name.replace('`', "``"))),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Takes back the dirty mark of a step whose first statement failed.
     async fn unmark(&self, change: &Change<'_>, dirty_state: &State) -> Result<(), Error> {
         let version = change.migration.version;
@@ -618,7 +668,7 @@ impl Neo4jSession {
             self.check_guard(txn, dirty_state).await?;
             let undo = match change.direction {
                 Direction::Up => self.delete_record(version),
-                Direction::Down => self.set_dirty(version, false),
+                Direction::Down => self.set_dirty(version, None),
             };
             txn.run(undo).await.map_err(db_err("taking back the dirty mark"))?;
             txn.run(self.write_state(&change.state_before))
@@ -629,9 +679,28 @@ impl Neo4jSession {
     }
 }
 
+/// The name in `CREATE CONSTRAINT <name> ...`, unquoted; `None` for an
+/// unnamed constraint or another statement.
+fn constraint_name(statement: &str) -> Option<String> {
+    let mut words = statement.split_whitespace();
+    let create = words.next()?.eq_ignore_ascii_case("CREATE");
+    let constraint = words.next()?.eq_ignore_ascii_case("CONSTRAINT");
+    let name = words.next()?;
+    let unnamed = ["IF", "FOR", "ON"].iter().any(|w| name.eq_ignore_ascii_case(w));
+    (create && constraint && !unnamed).then(|| name.trim_matches('`').replace("``", "`"))
+}
+
 fn failed(change: &Change<'_>, statement: &Statement<'_>, err: neo4rs::Error, rolled_back: bool) -> Error {
+    let mut message = message(&err);
+    if has_code(&err, INDEX_NAME_TAKEN) {
+        // What `run_schema_statement` waited for before giving up.
+        message.push_str(
+            " (still so after awaiting the indexes for the lock timeout: an index of that name exists \
+             without its constraint; if no process is creating it, drop the index and run again)",
+        );
+    }
     change
-        .failed(statement.text, statement.line, message(&err), rolled_back)
+        .failed(statement.text, statement.line, message, rolled_back)
         .with_source(err)
 }
 
@@ -642,6 +711,14 @@ impl Session for Neo4jSession {
 
     fn dialect(&self) -> Dialect {
         Dialect::Cypher
+    }
+
+    /// Schema statements run one transaction each (`apply`).
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        let schema = split(script.text, Dialect::Cypher)
+            .first()
+            .is_some_and(|s| is_cypher_schema(s.text));
+        !schema && !script.no_transaction
     }
 
     fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
@@ -699,6 +776,25 @@ impl Session for Neo4jSession {
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(Neo4jSession::set_record(self, version, record, state))
     }
+
+    // Batch migrations: runtime/src/neo4j_batch.rs.
+
+    fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<Checkpoint>, Error>> {
+        Box::pin(Neo4jSession::read_checkpoint(self, version))
+    }
+
+    fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(Neo4jSession::count_rows(self, query))
+    }
+
+    fn run_self_batched<'a>(
+        &'a mut self,
+        batch: &'a Batch<'a>,
+        total: Option<&'a str>,
+        progress: &'a (dyn Fn(SelfBatchedProgress) + Send + Sync),
+    ) -> BoxFuture<'a, Result<Checkpoint, Error>> {
+        Box::pin(Neo4jSession::run_self_batched(self, batch, total, progress))
+    }
 }
 
 /// The session's operations; `impl Session` below boxes their futures.
@@ -716,7 +812,7 @@ impl Neo4jSession {
         Ok(Some(State {
             applied_count: row.get("applied_count").map_err(row_err(operation))?,
             last_version: row.get("last_version").map_err(row_err(operation))?,
-            chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+            chain: CorruptChecksum::parse(None, &chain).map_err(|err| err.into_error(BACKEND))?,
             dirty: row.get("dirty").map_err(row_err(operation))?,
         }))
     }
@@ -737,13 +833,7 @@ impl Neo4jSession {
             ),
             format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE"),
         ] {
-            let name = statement
-                .split('`')
-                .nth(1)
-                .expect("the statement names its constraint in backticks");
-            self.create_tracking_constraint(name, &statement)
-                .await
-                .map_err(db_err(operation))?;
+            self.run_schema_statement(&statement).await.map_err(db_err(operation))?;
         }
         let q = query(&format!(
             "MERGE (s:{state} {{id: 1}}) ON CREATE SET s.applied_count = 0, s.last_version = 0, \
@@ -764,21 +854,8 @@ impl Neo4jSession {
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
             format!("CREATE CONSTRAINT `{constraint}_lock_id` IF NOT EXISTS FOR (l:{lock}) REQUIRE l.id IS UNIQUE");
+        self.run_schema_statement(&unique).await.map_err(db_err(operation))?;
         let started = Instant::now();
-        loop {
-            let result = run_alone(&self.graph, query(&unique)).await;
-            if let Err(err) = &result {
-                // Another boot's creation of the same constraint, not yet
-                // committed: IF NOT EXISTS does not see it yet.
-                if has_code(err, INDEX_NAME_TAKEN) && started.elapsed() < timeout {
-                    tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
-                    continue;
-                }
-            }
-            if !try_again(&result, started, timeout).await {
-                break result.map_err(db_err(operation))?;
-            }
-        }
         // ON MATCH writes before reading the owner so that the node's write
         // lock is held when the owner and expiry are read: two processes
         // cannot both see an expired lock and both take it over.
@@ -858,19 +935,36 @@ impl Neo4jSession {
         let migration = &self.labels.migration;
         let q = query(&format!(
             "MATCH (m:{migration}) RETURN m.version AS version, m.name AS name, m.checksum AS checksum, \
-             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty ORDER BY m.version"
+             m.applied_at AS applied_at, m.execution_ms AS execution_ms, m.dirty AS dirty, \
+             m.dirty_direction AS dirty_direction ORDER BY m.version"
         ));
         let rows = self.fetch(q, operation).await?;
+        for row in &rows {
+            let version: i64 = row.get("version").map_err(row_err(operation))?;
+            let checksum: String = row.get("checksum").map_err(row_err(operation))?;
+            CorruptChecksum::parse(Some(version), &checksum).map_err(|err| err.into_error(BACKEND))?;
+        }
         rows.iter()
             .map(|row| {
                 let checksum: String = row.get("checksum")?;
+                let dirty: bool = row.get("dirty")?;
+                let direction: Option<String> = row.get("dirty_direction")?;
                 Ok(AppliedMigration {
                     version: row.get("version")?,
                     name: row.get("name")?,
-                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+                    checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO), // checked above
                     applied_at: row.get("applied_at")?,
                     execution_ms: row.get("execution_ms")?,
-                    dirty: row.get("dirty")?,
+                    dirty,
+                    // Nodes marked before the direction was recorded have none.
+                    dirty_run: direction.filter(|_| dirty).map(|direction| crate::DirtyRun {
+                        direction: if direction == "down" {
+                            Direction::Down
+                        } else {
+                            Direction::Up
+                        },
+                        committed: None,
+                    }),
                 })
             })
             .collect::<Result<_, neo4rs::DeError>>()
@@ -938,12 +1032,32 @@ impl Neo4jSession {
         let operation = "updating the tracking nodes";
         self.in_transaction(operation, async |txn| {
             let write = match record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, false),
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, None),
                 None => self.delete_record(version),
             };
             txn.run(write).await.map_err(db_err(operation))?;
             txn.run(self.write_state(state)).await.map_err(db_err(operation))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constraint_name;
+
+    #[test]
+    fn reads_the_constraint_name_of_a_create_constraint() {
+        let named = "CREATE CONSTRAINT `my``c` IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE";
+        assert_eq!(constraint_name(named).as_deref(), Some("my`c"));
+        assert_eq!(
+            constraint_name("create constraint crash_id for (n:A) require n.id is unique").as_deref(),
+            Some("crash_id")
+        );
+        assert_eq!(
+            constraint_name("CREATE CONSTRAINT IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE"),
+            None
+        );
+        assert_eq!(constraint_name("CREATE INDEX crash_v FOR (n:A) ON (n.v)"), None);
     }
 }

@@ -34,7 +34,9 @@ impl Database for PgPool {
 
     fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
         let backend = PgBackend {
-            lock_key: lock_key(settings.schema_name().unwrap_or(""), settings.table_name()),
+            schema: settings.schema_name().map(str::to_string),
+            table: settings.table_name().to_string(),
+            lock_key: 0,
             locked: false,
             tainted: false,
         };
@@ -52,6 +54,10 @@ fn lock_key(schema: &str, table: &str) -> i64 {
 }
 
 pub(crate) struct PgBackend {
+    /// The configured schema and table, unquoted.
+    schema: Option<String>,
+    table: String,
+    /// Set by `lock`, from the schema the tables resolve to.
     lock_key: i64,
     /// The advisory lock is held (or its release was not confirmed).
     locked: bool,
@@ -113,6 +119,29 @@ async fn apply_without_transaction(session: &mut PgSession, change: &Change<'_>)
         }
     }
     applied
+}
+
+/// The lock key of the tables the session will use. Without a configured
+/// schema they are in the connection's current schema; a configured schema
+/// that is that same schema names the same tables, so it takes the same key
+/// (the key of no schema, as every release before this one took it for
+/// the default settings). Any other schema keeps a key of its own.
+async fn resolved_lock_key(session: &mut PgSession) -> Result<i64, Error> {
+    let schema = match &session.backend.schema {
+        None => "",
+        Some(schema) => {
+            let current: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
+                .fetch_one(&mut *session.conn)
+                .await
+                .map_err(PgSession::db_err("reading the current schema"))?;
+            if current.as_deref() == Some(schema.as_str()) {
+                ""
+            } else {
+                schema.as_str()
+            }
+        }
+    };
+    Ok(lock_key(schema, &session.backend.table))
 }
 
 /// Who holds the advisory lock, for the timeout error.
@@ -251,6 +280,12 @@ impl SqlBackend for PgBackend {
         enter_schema(conn, sql, true).await
     }
 
+    const BEGIN_IN_BATCH: bool = true;
+
+    fn enter_transaction_literal(sql: &TrackingSql) -> Option<String> {
+        sql.enter_schema_literal()
+    }
+
     async fn prepare(session: &mut PgSession) -> Result<(), Error> {
         // Nothing to do once the tables exist: no DDL, no notices, and no
         // need for CREATE privileges on every run. All three are looked
@@ -294,6 +329,7 @@ impl SqlBackend for PgBackend {
 
     async fn lock(session: &mut PgSession, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
+        session.backend.lock_key = resolved_lock_key(session).await?;
         let millis = timeout.as_millis().min(i32::MAX as u128);
         // Set before the wait: a run dropped while the lock request is in
         // flight (the server may still grant it) must close its

@@ -11,6 +11,19 @@ pub struct AppliedMigration {
     pub execution_ms: i64,
     /// A run of it failed or was interrupted after changing the database.
     pub dirty: bool,
+    /// For a dirty row: which run left it so, and how far it got. `None`
+    /// for a clean row, and for a dirty one written before the tracking
+    /// table recorded it.
+    pub dirty_run: Option<DirtyRun>,
+}
+
+/// The run that left a tracking row dirty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirtyRun {
+    pub direction: Direction,
+    /// Statements of its file that committed, counted as each one did
+    /// (SQL backends; Neo4j records the direction only).
+    pub committed: Option<u64>,
 }
 
 /// A row of the history table: one up or down run.
@@ -122,8 +135,11 @@ impl MigrationState {
     }
 }
 
+/// Non-exhaustive: fields are added as features arrive (the batch
+/// checkpoint did), without breaking code that reads the others.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct StatusEntry {
     pub version: i64,
     pub name: String,
@@ -270,7 +286,10 @@ pub struct Progress<'a> {
     pub event: ProgressEvent,
 }
 
+/// Non-exhaustive: a new kind of event (as `Batch` was) must not break a
+/// callback's `match`; give it a `_` arm.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum ProgressEvent {
     Started,
     Finished(Duration),

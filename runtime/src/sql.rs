@@ -5,8 +5,9 @@
 
 use crate::backend::{BoxFuture, Change, Session, State};
 use crate::core::split::{split, Dialect};
-use crate::report::{AppliedMigration, HistoryEntry};
-use crate::{Checksum, Direction, Error, Settings};
+use crate::error::CorruptChecksum;
+use crate::report::{AppliedMigration, DirtyRun, HistoryEntry};
+use crate::{Direction, Error, Settings};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Row, Type};
 use std::future::Future;
@@ -84,27 +85,50 @@ where
     Ok(State {
         applied_count: row.try_get(0)?,
         last_version: row.try_get(1)?,
-        chain: Checksum::from_hex(&chain).unwrap_or(Checksum::ZERO),
+        chain: CorruptChecksum::parse(None, &chain).map_err(|err| sqlx::Error::Decode(Box::new(err)))?,
         dirty: row.try_get(3)?,
     })
 }
 
-/// A row of `select_applied`.
-pub(crate) fn applied_from_row<'r, R: Row>(row: &'r R) -> Result<AppliedMigration, sqlx::Error>
+/// A row of `select_applied` (`with_run`), or of `select_applied_legacy`:
+/// a tracking table created before the dirty run was recorded.
+pub(crate) fn applied_from_row<'r, R: Row>(row: &'r R, with_run: bool) -> Result<AppliedMigration, sqlx::Error>
 where
     usize: ColumnIndex<R>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
 {
+    let version: i64 = row.try_get(0)?;
     let checksum: String = row.try_get(2)?;
+    let checksum =
+        CorruptChecksum::parse(Some(version), &checksum).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+    let dirty: bool = row.try_get(5)?;
+    let dirty_run = match with_run && dirty {
+        false => None,
+        true => {
+            let direction: Option<String> = row.try_get(6)?;
+            let committed: Option<i64> = row.try_get(7)?;
+            direction.map(|direction| DirtyRun {
+                direction: if direction == "down" {
+                    Direction::Down
+                } else {
+                    Direction::Up
+                },
+                committed: committed.map(|count| count.max(0) as u64),
+            })
+        }
+    };
     Ok(AppliedMigration {
-        version: row.try_get(0)?,
+        version,
         name: row.try_get(1)?,
-        checksum: Checksum::from_hex(&checksum).unwrap_or(Checksum::ZERO),
+        checksum,
         applied_at: row.try_get(3)?,
         execution_ms: row.try_get(4)?,
-        dirty: row.try_get(5)?,
+        dirty,
+        dirty_run,
     })
 }
 
@@ -230,8 +254,9 @@ impl TrackingSql {
         vec![
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (version {key} PRIMARY KEY, name {text} NOT NULL, checksum {text} NOT NULL, \
-                 applied_at {text} NOT NULL, execution_ms {int} NOT NULL, dirty {flag} NOT NULL)",
-                self.table
+                 applied_at {text} NOT NULL, execution_ms {int} NOT NULL, dirty {flag} NOT NULL, {})",
+                self.table,
+                self.run_columns().map(|(name, ty)| format!("{name} {ty}")).join(", ")
             ),
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (id {history_id}, version {int} NOT NULL, name {text} NOT NULL, \
@@ -250,6 +275,28 @@ impl TrackingSql {
                 crate::Checksum::ZERO.to_hex()
             ),
         ]
+    }
+
+    /// The columns of the dirty protocol's record of a run in progress (or
+    /// cut off): its direction and how many statements committed. NULL on a
+    /// clean row. Added after the first release: [`Self::add_column`]
+    /// upgrades an older table.
+    pub fn run_columns(&self) -> [(&'static str, &'static str); 2] {
+        let (text, int) = match self.dialect {
+            SqlDialect::Sqlite => ("TEXT", "INTEGER"),
+            SqlDialect::Postgres => ("TEXT", "BIGINT"),
+            SqlDialect::MySql => ("VARCHAR(8)", "BIGINT"),
+        };
+        [("dirty_direction", text), ("committed_statements", int)]
+    }
+
+    /// Fails when the tracking table lacks `column` (a table of an older release).
+    pub fn probe_column(&self, column: &str) -> String {
+        format!("SELECT {column} FROM {} WHERE 1 = 0", self.table)
+    }
+
+    pub fn add_column(&self, column: &str, ty: &str) -> String {
+        format!("ALTER TABLE {} ADD COLUMN {column} {ty}", self.table)
     }
 
     /// Creates the schema (PostgreSQL) or database (MySQL) of the tracking
@@ -275,11 +322,17 @@ impl TrackingSql {
     }
 
     /// `text` as a string literal of the dialect. PostgreSQL's `E''` form
-    /// means the same whatever `standard_conforming_strings` says.
+    /// means the same whatever `standard_conforming_strings` says; MySQL's
+    /// hex form whatever `NO_BACKSLASH_ESCAPES` says.
     fn literal(&self, text: &str) -> String {
         match self.dialect {
             SqlDialect::Postgres => format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''")),
-            SqlDialect::Sqlite | SqlDialect::MySql => format!("'{}'", text.replace('\'', "''")),
+            SqlDialect::Sqlite => format!("'{}'", text.replace('\'', "''")),
+            SqlDialect::MySql if text.is_empty() => "''".to_string(),
+            SqlDialect::MySql => {
+                let hex: String = text.bytes().map(|byte| format!("{byte:02X}")).collect();
+                format!("_utf8mb4 X'{hex}'")
+            }
         }
     }
 
@@ -309,6 +362,17 @@ impl TrackingSql {
                 format!("(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) - {started_unix_ms})")
             }
         }
+    }
+
+    /// The tracking schema first on the search path for the transaction,
+    /// as literal SQL for a batch (PostgreSQL; see `postgres::enter_schema`).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub fn enter_schema_literal(&self) -> Option<String> {
+        let schema = self.literal(self.schema.as_ref()?);
+        Some(format!(
+            "SELECT set_config('search_path', CASE WHEN current_setting('search_path') = '' THEN {schema} \
+             ELSE {schema} || ', ' || current_setting('search_path') END, true)"
+        ))
     }
 
     /// A statement that fails unless the state row is `expected`: it would
@@ -358,57 +422,28 @@ impl TrackingSql {
         )
     }
 
-    /// A change's tracking row (inserted clean for up, deleted for down) and
-    /// its history row, as literal SQL for the batch. Its duration is the
-    /// time since the batch began less the durations of the `earlier`
-    /// changes of the same batch (their history rows are the last ones:
-    /// the batch holds the write lock, or the migration lock on PostgreSQL).
-    pub fn record_change_literal(&self, change: &Change<'_>, earlier: usize, started_unix_ms: i64) -> [String; 3] {
-        let elapsed = self.elapsed_ms(started_unix_ms);
-        let duration = if earlier == 0 {
-            elapsed
-        } else {
-            format!(
-                "({elapsed} - (SELECT COALESCE(SUM(duration_ms), 0) FROM \
-                 (SELECT duration_ms FROM {} ORDER BY id DESC LIMIT {earlier}) AS earlier))",
-                self.history
-            )
-        };
+    /// `GREATEST` of the dialect (SQLite's two-argument `max`).
+    fn greatest(&self, a: &str, b: &str) -> String {
+        match self.dialect {
+            SqlDialect::Postgres => format!("GREATEST({a}, {b})"),
+            SqlDialect::Sqlite | SqlDialect::MySql => format!("max({a}, {b})"),
+        }
+    }
+
+    /// A change's history row, as literal SQL for the batch, written right
+    /// after the change's statements. Its `duration_ms` is first the time
+    /// since the batch began (a cheap clock read, where subtracting the
+    /// earlier changes' rows here would read k rows for the k-th change of a
+    /// group); [`Self::settle_durations_literal`] turns these running totals
+    /// into each change's own duration once the group's statements are done.
+    pub fn history_literal(&self, change: &Change<'_>, started_unix_ms: i64) -> String {
         // Clocks read at millisecond precision and rounded differently can
         // put the end a millisecond before the start: never below zero.
-        let duration = match self.dialect {
-            SqlDialect::Postgres => format!("GREATEST(0, {duration})"),
-            SqlDialect::Sqlite | SqlDialect::MySql => format!("max(0, {duration})"),
-        };
-        // A repeatable migration re-applied replaces its row (the upsert of
-        // the statement-by-statement path): delete it first, a no-op for a
-        // versioned migration.
-        let replaced = format!(
-            "DELETE FROM {} WHERE version = {}",
-            self.table, change.migration.version
-        );
-        let record = match &change.record {
-            Some(row) => format!(
-                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) \
-                 SELECT {}, {}, {}, {}, duration_ms, {} FROM {} WHERE id = (SELECT MAX(id) FROM {})",
-                self.table,
-                row.version,
-                self.literal(&row.name),
-                self.literal(&row.checksum.to_hex()),
-                self.literal(&row.applied_at),
-                self.flag(false),
-                self.history,
-                self.history,
-            ),
-            None => format!(
-                "DELETE FROM {} WHERE version = {}",
-                self.table, change.migration.version
-            ),
-        };
+        let elapsed = self.greatest("0", &self.elapsed_ms(started_unix_ms));
         let entry = &change.history;
-        let history = format!(
+        format!(
             "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
-             VALUES ({}, {}, {}, {}, {duration}, {}, {}, {})",
+             VALUES ({}, {}, {}, {}, {elapsed}, {}, {}, {})",
             self.history,
             entry.version,
             self.literal(&entry.name),
@@ -417,9 +452,184 @@ impl TrackingSql {
             self.flag(entry.success),
             self.optional_literal(entry.error.as_deref()),
             self.optional_literal(entry.reason.as_deref()),
-        );
-        // The history row first: the tracking row copies its duration.
-        [history, replaced, record]
+        )
+    }
+
+    /// One statement turning the running totals of the batch's `count`
+    /// history rows (the last ones: the batch holds the write lock, or the
+    /// migration lock on PostgreSQL) into each change's own duration: none
+    /// needed for one. The new values are computed from the old ones first
+    /// (a window over the last `count` rows, read backwards through the
+    /// primary key), then written by primary key.
+    pub fn settle_durations_literal(&self, count: usize) -> Option<String> {
+        (count > 1).then(|| {
+            let own = self.greatest("0", "duration_ms - COALESCE(LAG(duration_ms) OVER (ORDER BY id), 0)");
+            format!(
+                "UPDATE {history} AS h SET duration_ms = settled.duration \
+                 FROM (SELECT id, {own} AS duration \
+                 FROM (SELECT id, duration_ms FROM {history} ORDER BY id DESC LIMIT {count}) AS batch) AS settled \
+                 WHERE h.id = settled.id",
+                history = self.history,
+            )
+        })
+    }
+
+    /// The tracking rows of a batch's `changes`, written once their history
+    /// rows are settled ([`Self::settle_durations_literal`]): one `DELETE`
+    /// of every version the batch touches (a migration reverted, or a
+    /// repeatable one re-applied, whose row is replaced), then one
+    /// multi-row `INSERT` of the rows of the changes that apply a migration,
+    /// each copying its change's duration from its history row. The k-th of
+    /// n changes wrote the (n - k)-th newest history row, found by primary
+    /// key: the batch's rows were inserted one after the other, under the
+    /// lock, so their ids follow each other.
+    pub fn records_literal(&self, changes: &[Change<'_>]) -> Vec<String> {
+        let mut versions: Vec<i64> = changes.iter().map(|c| c.migration.version).collect();
+        versions.sort_unstable();
+        versions.dedup();
+        // The engine batches one change, or a group of migrations applied
+        // once each: a version never comes twice.
+        debug_assert_eq!(versions.len(), changes.len(), "a version twice in one batch");
+        if versions.is_empty() {
+            return Vec::new();
+        }
+        let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+        let mut statements = vec![format!(
+            "DELETE FROM {} WHERE version IN ({})",
+            self.table,
+            list.join(", ")
+        )];
+        let count = changes.len();
+        let rows: Vec<String> = changes
+            .iter()
+            .enumerate()
+            .filter_map(|(k, change)| {
+                let row = change.record.as_ref()?;
+                Some(format!(
+                    "({}, {}, {}, {}, {})",
+                    count - 1 - k,
+                    row.version,
+                    self.literal(&row.name),
+                    self.literal(&row.checksum.to_hex()),
+                    self.literal(&row.applied_at),
+                ))
+            })
+            .collect();
+        if !rows.is_empty() {
+            statements.push(format!(
+                "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, dirty) \
+                 SELECT v.column2, v.column3, v.column4, v.column5, h.duration_ms, {clean} \
+                 FROM (VALUES {rows}) AS v JOIN {history} AS h ON h.id = (SELECT MAX(id) FROM {history}) - v.column1",
+                table = self.table,
+                clean = self.flag(false),
+                rows = rows.join(", "),
+                history = self.history,
+            ));
+        }
+        statements
+    }
+
+    /// The condition "the state row is `state`".
+    fn state_is(&self, state: &State) -> String {
+        format!(
+            "id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
+            state.applied_count,
+            state.last_version,
+            self.literal(&state.chain.to_hex()),
+            self.flag(state.dirty)
+        )
+    }
+
+    /// MySQL's dirty protocol in two round trips (mysql.rs). The first
+    /// opens a transaction, marks the state row dirty if it is still the
+    /// plan's (`@em_marked`: 1 if it was), marks the change's row dirty with
+    /// its direction and no statement committed, and returns `@em_marked`;
+    /// the caller commits only if it is 1.
+    pub fn mysql_mark(&self, change: &Change<'_>) -> String {
+        let version = change.migration.version;
+        let direction = self.literal(change.direction.as_str());
+        let record = match &change.record {
+            Some(row) => format!(
+                "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, dirty, dirty_direction, \
+                 committed_statements) VALUES ({version}, {}, {}, {}, 0, TRUE, {direction}, 0) ON DUPLICATE KEY UPDATE \
+                 name = VALUES(name), checksum = VALUES(checksum), applied_at = VALUES(applied_at), execution_ms = 0, \
+                 dirty = TRUE, dirty_direction = VALUES(dirty_direction), committed_statements = 0",
+                self.literal(&row.name),
+                self.literal(&row.checksum.to_hex()),
+                self.literal(&row.applied_at),
+                table = self.table,
+            ),
+            None => format!(
+                "UPDATE {} SET dirty = TRUE, dirty_direction = {direction}, committed_statements = 0 WHERE version = {version}",
+                self.table
+            ),
+        };
+        [
+            "START TRANSACTION".to_string(),
+            format!(
+                "UPDATE {} SET dirty = TRUE WHERE {}",
+                self.state,
+                self.state_is(&change.state_before)
+            ),
+            "SET @em_marked = ROW_COUNT()".to_string(),
+            record,
+            "SELECT CAST(@em_marked AS SIGNED)".to_string(),
+        ]
+        .join(";\n")
+    }
+
+    /// The second trip: commits the mark, then each statement followed by
+    /// the count of committed statements in the change's row (the server
+    /// stops at the first error, so the count says exactly which committed:
+    /// each one commits by itself, DDL implicitly, the rest in autocommit),
+    /// then records the change in one transaction, its duration measured by
+    /// the server.
+    pub fn mysql_run(&self, change: &Change<'_>, statements: &[&str]) -> String {
+        let version = change.migration.version;
+        let elapsed = "(TIMESTAMPDIFF(MICROSECOND, @em_started, SYSDATE(6)) DIV 1000)";
+        let mut parts = vec!["COMMIT".to_string(), "SET @em_started = SYSDATE(6)".to_string()];
+        for (index, statement) in statements.iter().enumerate() {
+            parts.push(statement.to_string());
+            parts.push(format!(
+                "UPDATE {} SET committed_statements = {} WHERE version = {version}",
+                self.table,
+                index + 1
+            ));
+        }
+        parts.push("START TRANSACTION".to_string());
+        parts.push(match change.direction {
+            Direction::Up => format!(
+                "UPDATE {} SET execution_ms = {elapsed}, dirty = FALSE, dirty_direction = NULL, committed_statements = NULL \
+                 WHERE version = {version}",
+                self.table
+            ),
+            Direction::Down => format!("DELETE FROM {} WHERE version = {version}", self.table),
+        });
+        parts.push(self.write_state_literal(&change.state_after));
+        let entry = &change.history;
+        parts.push(format!(
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
+             VALUES ({}, {}, {}, {}, {elapsed}, {}, {}, {})",
+            self.history,
+            entry.version,
+            self.literal(&entry.name),
+            self.literal(entry.direction.as_str()),
+            self.literal(&entry.started_at),
+            self.flag(entry.success),
+            self.optional_literal(entry.error.as_deref()),
+            self.optional_literal(entry.reason.as_deref()),
+        ));
+        parts.push("COMMIT".to_string());
+        // A line of its own ends a statement that ends in a line comment.
+        parts.join("\n;\n")
+    }
+
+    /// After a failed `mysql_run`: whether the row is dirty, and its count.
+    pub fn mysql_progress(&self, version: i64) -> String {
+        format!(
+            "SELECT CAST(dirty AS SIGNED), CAST(COALESCE(committed_statements, -1) AS SIGNED) FROM {} WHERE version = {version}",
+            self.table
+        )
     }
 
     pub fn select_state(&self) -> String {
@@ -430,6 +640,16 @@ impl TrackingSql {
     }
 
     pub fn select_applied(&self) -> String {
+        format!(
+            "SELECT version, name, checksum, applied_at, execution_ms, dirty, dirty_direction, committed_statements \
+             FROM {} ORDER BY version",
+            self.table
+        )
+    }
+
+    /// `select_applied` for a table not upgraded yet (read-only operations
+    /// never alter it).
+    pub fn select_applied_legacy(&self) -> String {
         format!(
             "SELECT version, name, checksum, applied_at, execution_ms, dirty FROM {} ORDER BY version",
             self.table
@@ -474,18 +694,34 @@ impl TrackingSql {
     /// execution_ms, version: marks a dirty row clean.
     pub fn finish_record(&self) -> String {
         format!(
-            "UPDATE {} SET execution_ms = {}, dirty = {} WHERE version = {}",
+            "UPDATE {} SET execution_ms = {}, dirty = {}, dirty_direction = NULL, committed_statements = NULL \
+             WHERE version = {}",
             self.table,
             self.p(1),
-            self.p(2),
-            self.p(3)
+            self.flag(false),
+            self.p(2)
         )
     }
 
-    /// dirty, version
-    pub fn set_dirty(&self) -> String {
+    /// version: marks a row dirty for a run of `direction` that has
+    /// committed no statement yet, or (`None`) clean again.
+    pub fn set_dirty(&self, direction: Option<Direction>) -> String {
+        let (dirty, direction, committed) = match direction {
+            Some(direction) => (true, format!("'{}'", direction.as_str()), "0"),
+            None => (false, "NULL".to_string(), "NULL"),
+        };
         format!(
-            "UPDATE {} SET dirty = {} WHERE version = {}",
+            "UPDATE {} SET dirty = {}, dirty_direction = {direction}, committed_statements = {committed} WHERE version = {}",
+            self.table,
+            self.flag(dirty),
+            self.p(1)
+        )
+    }
+
+    /// committed_statements, version: one more statement of a dirty run committed.
+    pub fn count_committed(&self) -> String {
+        format!(
+            "UPDATE {} SET committed_statements = {} WHERE version = {}",
             self.table,
             self.p(1),
             self.p(2)
@@ -570,6 +806,21 @@ pub(crate) trait TrackingIo: sqlx::Database {
         sql: &TrackingSql,
         change: &Change<'_>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Takes back the dirty mark of a run whose first statement failed:
+    /// nothing of it committed. The row removed (up) or clean again (down),
+    /// the state as before.
+    fn unmark_dirty(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// One more statement of a dirty run committed: `committed` in all.
+    fn count_committed(
+        conn: &mut Self::Connection,
+        sql: &TrackingSql,
+        version: i64,
+        committed: i64,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Last step of the dirty protocol, once every statement ran: the row
     /// made clean (up) or deleted (down), the new state, the history row.
     fn finish_dirty(
@@ -605,6 +856,7 @@ where
     for<'t> String: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
     for<'t> Option<String>: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Decode<'t, DB> + Type<DB>,
 {
     async fn fetch_state(conn: &mut DB::Connection, query: String) -> Result<Option<State>, sqlx::Error> {
         let row = sqlx::query(sqlx::AssertSqlSafe(query))
@@ -669,33 +921,52 @@ where
                     .await?;
             }
         }
-        if write_state {
-            Self::write_state(conn, sql, &change.state_after).await?;
-        }
-        bind_history(
-            sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
-            &change.history,
-            execution_ms,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        close_change(conn, sql, change, execution_ms, write_state).await
     }
 
     async fn mark_dirty(conn: &mut DB::Connection, sql: &TrackingSql, change: &Change<'_>) -> Result<(), sqlx::Error> {
-        match &change.record {
-            Some(row) => Self::insert_record(conn, sql, row, 0, true).await?,
-            None => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.set_dirty()))
-                    .bind(true)
-                    .bind(change.migration.version)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+        if let Some(row) = &change.record {
+            Self::insert_record(conn, sql, row, 0, true).await?;
         }
+        // The direction and a count of 0, on the row just inserted (up) or
+        // on the applied one (down).
+        sqlx::query(sqlx::AssertSqlSafe(sql.set_dirty(Some(change.direction))))
+            .bind(change.migration.version)
+            .execute(&mut *conn)
+            .await?;
         let mut dirty_state = change.state_before;
         dirty_state.dirty = true;
         Self::write_state(conn, sql, &dirty_state).await
+    }
+
+    async fn unmark_dirty(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        change: &Change<'_>,
+    ) -> Result<(), sqlx::Error> {
+        let undo = match change.direction {
+            Direction::Up => sql.delete_record(),
+            Direction::Down => sql.set_dirty(None),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(undo))
+            .bind(change.migration.version)
+            .execute(&mut *conn)
+            .await?;
+        Self::write_state(conn, sql, &change.state_before).await
+    }
+
+    async fn count_committed(
+        conn: &mut DB::Connection,
+        sql: &TrackingSql,
+        version: i64,
+        committed: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.count_committed()))
+            .bind(committed)
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     async fn finish_dirty(
@@ -708,7 +979,6 @@ where
             Direction::Up => {
                 sqlx::query(sqlx::AssertSqlSafe(sql.finish_record()))
                     .bind(execution_ms)
-                    .bind(false)
                     .bind(change.migration.version)
                     .execute(&mut *conn)
                     .await?;
@@ -720,15 +990,7 @@ where
                     .await?;
             }
         }
-        Self::write_state(conn, sql, &change.state_after).await?;
-        bind_history(
-            sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
-            &change.history,
-            execution_ms,
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        close_change(conn, sql, change, execution_ms, true).await
     }
 
     async fn replace_record(
@@ -760,10 +1022,22 @@ where
     }
 
     async fn fetch_applied(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<AppliedMigration>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.select_applied()))
+        let (rows, with_run) = match sqlx::query(sqlx::AssertSqlSafe(sql.select_applied()))
             .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(applied_from_row).collect()
+            .await
+        {
+            Ok(rows) => (rows, true),
+            // A table of an older release, not upgraded yet (only a run
+            // upgrades it, under the lock): read what it has.
+            Err(err) => match sqlx::query(sqlx::AssertSqlSafe(sql.select_applied_legacy()))
+                .fetch_all(&mut *conn)
+                .await
+            {
+                Ok(rows) => (rows, false),
+                Err(_) => return Err(err),
+            },
+        };
+        rows.iter().map(|row| applied_from_row(row, with_run)).collect()
     }
 
     async fn fetch_history(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error> {
@@ -772,6 +1046,38 @@ where
             .await?;
         rows.iter().map(history_from_row).collect()
     }
+}
+
+/// The end every change's tracking writes share, whichever path ran its
+/// statements: the new state (unless a group writes it once at its end),
+/// then the history row.
+async fn close_change<DB>(
+    conn: &mut DB::Connection,
+    sql: &TrackingSql,
+    change: &Change<'_>,
+    execution_ms: i64,
+    write_state: bool,
+) -> Result<(), sqlx::Error>
+where
+    DB: TrackingIo,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+{
+    if write_state {
+        DB::write_state(conn, sql, &change.state_after).await?;
+    }
+    bind_history(
+        sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
+        &change.history,
+        execution_ms,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
@@ -832,6 +1138,22 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         change: &'a Change<'a>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
+    /// Whether a batch's BEGIN and COMMIT travel inside its one query
+    /// (PostgreSQL runs a multi-statement simple query with an explicit
+    /// transaction in it as written, and leaves a failed one open and
+    /// aborted until ROLLBACK): one round trip per migration instead of
+    /// three. Where false, the batch runs in a transaction of sqlx's
+    /// ([`SqlBackend::begin`], SQLite's `BEGIN IMMEDIATE` with its busy
+    /// wait told apart).
+    const BEGIN_IN_BATCH: bool = false;
+
+    /// [`SqlBackend::enter_transaction`] as literal SQL, for a batch that
+    /// carries its own BEGIN.
+    fn enter_transaction_literal(sql: &TrackingSql) -> Option<String> {
+        let _ = sql;
+        None
+    }
+
     /// Whether DDL is transactional: group mode runs only where it is.
     const TRANSACTIONAL_DDL: bool;
 
@@ -840,24 +1162,95 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     fn must_close(&self) -> bool {
         false
     }
+
+    /// Called when the session is dropped with its connection (unless
+    /// `must_close`): a backend that changed a session setting and was
+    /// dropped before giving it back (a cancelled run) takes the connection
+    /// to restore it first.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>) {
+        let _ = conn;
+    }
+}
+
+/// The session's pooled connection, taken out only when the session is
+/// dropped (to restore a setting first, see [`SqlBackend::restore_on_drop`]).
+pub(crate) struct Pooled<DB: sqlx::Database>(Option<PoolConnection<DB>>);
+
+impl<DB: sqlx::Database> std::ops::Deref for Pooled<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        self.0.as_ref().expect("the connection is taken only on drop")
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Pooled<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        self.0.as_mut().expect("the connection is taken only on drop")
+    }
 }
 
 /// One sqlx connection of the user's pool, for one operation.
 pub(crate) struct SqlSession<B: SqlBackend> {
-    pub conn: PoolConnection<B::DB>,
+    pub conn: Pooled<B::DB>,
     pub sql: TrackingSql,
     pub backend: B,
+    /// A batch began a transaction of its own that sqlx does not know of,
+    /// and its end (COMMIT, or ROLLBACK after a failure) was not confirmed.
+    pub open_transaction: bool,
 }
 
 impl<B: SqlBackend> Drop for SqlSession<B> {
     fn drop(&mut self) {
-        if self.backend.must_close() {
+        if self.backend.must_close() || self.open_transaction {
             // Back in the pool, this connection would keep the lock (or the
-            // changed setting) for whoever takes it next; closed, the server
+            // changed setting, or a transaction) for whoever takes it next; closed, the server
             // releases everything the session held.
-            self.conn.close_on_drop();
+            if let Some(conn) = self.conn.0.as_mut() {
+                conn.close_on_drop();
+            }
+            return;
+        }
+        self.backend.on_drop(&mut self.conn.0);
+    }
+}
+
+/// How long `acquire` waits for the pool before it asks the server itself
+/// why no connection comes, and how long that one attempt may take.
+const PROBE_AFTER: Duration = Duration::from_secs(1);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection of `pool`. sqlx retries an unreachable server until the
+/// pool's acquire timeout (30 s by default) and then says only "timed out";
+/// so when none comes within [`PROBE_AFTER`] while the pool has room for
+/// more (it is not merely busy), one direct connection with the
+/// pool's own options, bounded by [`PROBE_TIMEOUT`], tells the cause: refused,
+/// name not resolved, TLS, authentication. Reachable, the wait goes on.
+async fn acquire<B: SqlBackend>(pool: &sqlx::Pool<B::DB>) -> Result<PoolConnection<B::DB>, Error> {
+    use sqlx::ConnectOptions;
+    let acquire = pool.acquire();
+    tokio::pin!(acquire);
+    tokio::select! {
+        result = &mut acquire => return result.map_err(connect_error::<B>),
+        _ = tokio::time::sleep(PROBE_AFTER) => {}
+    }
+    // With room for another connection, the wait is for opening one (sqlx
+    // counts the attempt in `size`), not for a busy pool.
+    if pool.size() < pool.options().get_max_connections() {
+        let options = pool.connect_options();
+        match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+            Ok(Err(err)) => {
+                let message = format!("the server could not be reached: {}", B::message(&err));
+                return Err(Error::database(B::NAME, "connecting", message).with_source(err));
+            }
+            Ok(Ok(conn)) => {
+                if let Err(err) = sqlx::Connection::close(conn).await {
+                    tracing::debug!(error = %err, "closing the probe connection");
+                }
+            }
+            Err(_) => tracing::debug!("the probe connection did not finish within {PROBE_TIMEOUT:?}"),
         }
     }
+    acquire.await.map_err(connect_error::<B>)
 }
 
 /// sqlx reports a server that never answered as a pool timeout, which
@@ -901,18 +1294,30 @@ where
         backend: B,
     ) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
         Box::pin(async move {
-            let conn = pool.acquire().await.map_err(connect_error::<B>)?;
+            let conn = acquire::<B>(pool).await?;
             let session: Box<dyn Session + 'a> = Box::new(SqlSession {
-                conn,
+                conn: Pooled(Some(conn)),
                 sql: TrackingSql::new(B::SQL, settings),
                 backend,
+                open_transaction: false,
             });
             Ok(session)
         })
     }
 
+    /// A driver error as ours; a checksum that did not decode is
+    /// `CorruptChecksum`, naming the row and the text.
     pub fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
-        move |err| Error::database(B::NAME, operation, B::message(&err)).with_source(err)
+        move |err| match err {
+            sqlx::Error::Decode(inner) => match inner.downcast::<CorruptChecksum>() {
+                Ok(corrupt) => corrupt.into_error(B::NAME),
+                Err(inner) => {
+                    let err = sqlx::Error::Decode(inner);
+                    Error::database(B::NAME, operation, B::message(&err)).with_source(err)
+                }
+            },
+            err => Error::database(B::NAME, operation, B::message(&err)).with_source(err),
+        }
     }
 
     /// Runs the statements of a change one by one, so that an error names
@@ -950,11 +1355,12 @@ where
     }
 
     /// Transactional changes (one, or a group) in one transaction and one
-    /// batch: BEGIN, then one multi-statement query holding the state
-    /// guard, every statement of every change, each change's tracking and
-    /// history rows and the new state, then COMMIT. Three round trips (or
-    /// hops to sqlx's SQLite worker) however many statements the files
-    /// hold.
+    /// batch: one multi-statement query holding the state guard, every
+    /// statement of every change, each change's history row, the tracking
+    /// rows and the new state. On PostgreSQL BEGIN and COMMIT ride in the
+    /// same query (one round trip per migration); elsewhere they are trips
+    /// (or hops to sqlx's SQLite worker) of their own, three in all however
+    /// many statements the files hold.
     ///
     /// A batch that fails is rolled back and then replayed one statement at
     /// a time in a transaction that is rolled back too ([`Self::replay`]),
@@ -968,26 +1374,65 @@ where
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_millis() as i64);
         let batch = Self::batch(&self.sql, changes, started_unix_ms);
-        let sql = &self.sql;
-        let mut tx = B::begin(&mut self.conn).await?;
-        B::enter_transaction(&mut tx, sql).await?;
-        let failure = match sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *tx).await {
-            Ok(_) => {
-                let committed = if changes.len() == 1 {
-                    "committing the migration"
-                } else {
-                    "committing the migrations"
-                };
-                return tx.commit().await.map_err(Self::db_err(committed));
-            }
-            Err(err) => err,
+        let committed = if changes.len() == 1 {
+            "committing the migration"
+        } else {
+            "committing the migrations"
         };
-        if let Err(err) = tx.rollback().await {
-            // SQLite rolls a transaction back by itself on some errors
-            // (disk full, I/O); anything else leaves sqlx to roll back on drop.
-            tracing::debug!(error = %err, "rolling back the failed batch");
-        }
+        let failure = if B::BEGIN_IN_BATCH {
+            match self.run_own_transaction(batch).await {
+                Ok(()) => return Ok(()),
+                Err(err) => err,
+            }
+        } else {
+            let sql = &self.sql;
+            let mut tx = B::begin(&mut self.conn).await?;
+            B::enter_transaction(&mut tx, sql).await?;
+            match sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *tx).await {
+                Ok(_) => return tx.commit().await.map_err(Self::db_err(committed)),
+                Err(err) => {
+                    if let Err(err) = tx.rollback().await {
+                        // SQLite rolls a transaction back by itself on some errors
+                        // (disk full, I/O); anything else leaves sqlx to roll back on drop.
+                        tracing::debug!(error = %err, "rolling back the failed batch");
+                    }
+                    err
+                }
+            }
+        };
         Err(self.replay(changes, failure).await)
+    }
+
+    /// `batch` between a BEGIN and a COMMIT of its own, in one query. A
+    /// failure aborts the rest of the query and leaves the transaction
+    /// open: it is rolled back here. Until the end is confirmed the session
+    /// counts as holding an open transaction, so that a run cancelled
+    /// halfway closes the connection rather than hand it back to the pool
+    /// inside a transaction.
+    async fn run_own_transaction(&mut self, batch: String) -> Result<(), sqlx::Error> {
+        let mut query = String::from("BEGIN;\n");
+        if let Some(enter) = B::enter_transaction_literal(&self.sql) {
+            query.push_str(&enter);
+            query.push_str(";\n");
+        }
+        query.push_str(&batch);
+        query.push_str("\nCOMMIT;");
+        self.open_transaction = true;
+        match sqlx::raw_sql(AssertSqlSafe(query)).execute(&mut *self.conn).await {
+            Ok(_) => {
+                self.open_transaction = false;
+                Ok(())
+            }
+            Err(err) => {
+                // After a failed COMMIT there is no transaction left, and
+                // ROLLBACK only warns.
+                match sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
+                    Ok(_) => self.open_transaction = false,
+                    Err(rollback) => tracing::debug!(error = %rollback, "rolling back the failed batch"),
+                }
+                Err(err)
+            }
+        }
     }
 
     /// The batch of [`Self::apply_batched`], without BEGIN and COMMIT.
@@ -998,11 +1443,13 @@ where
         if let Some(first) = changes.first() {
             parts.push(sql.guard_state(&first.state_before));
         }
-        for (earlier, change) in changes.iter().enumerate() {
+        for change in changes {
             let script = change.migration.script(change.direction);
             parts.extend(split(script.text, B::DIALECT).into_iter().map(|s| s.text.to_string()));
-            parts.extend(sql.record_change_literal(change, earlier, started_unix_ms));
+            parts.push(sql.history_literal(change, started_unix_ms));
         }
+        parts.extend(sql.settle_durations_literal(changes.len()));
+        parts.extend(sql.records_literal(changes));
         if let Some(last) = changes.last() {
             parts.push(sql.write_state_literal(&last.state_after));
         }
@@ -1047,11 +1494,14 @@ where
         }
     }
 
-    /// The dirty protocol, for DDL that commits implicitly and for
-    /// `migrate:no-transaction` files: check the state and mark the change
-    /// dirty in one transaction, run the statements outside any, then
-    /// record the change clean. A failure or a crash in between leaves the
-    /// mark for a person to resolve with `force` or `forget`.
+    /// The dirty protocol, for `migrate:no-transaction` files: check the
+    /// state and mark the change dirty (with its direction) in one
+    /// transaction, run the statements outside any, counting each one that
+    /// committed in the tracking row, then record the change clean. A
+    /// failure or a crash in between leaves the mark and the count for a
+    /// person to resolve with `force` or `forget`; a failure of the first
+    /// statement committed nothing, so the mark is taken back.
+    /// (MySQL sends the same protocol in two round trips: mysql.rs.)
     pub async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let sql = &self.sql;
         {
@@ -1064,14 +1514,70 @@ where
             marked.await.map_err(Self::db_err("marking the migration dirty"))?;
         }
         let started = Instant::now();
-        Self::run_statements(&mut self.conn, change, false).await?;
+        let script = change.migration.script(change.direction);
+        let version = change.migration.version;
+        for (index, statement) in split(script.text, B::DIALECT).into_iter().enumerate() {
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text))
+                .execute(&mut *self.conn)
+                .await
+            {
+                let line = B::error_line(&err, statement.text, statement.line);
+                if index == 0 {
+                    self.unmark(change).await?;
+                }
+                return Err(change.failed_after(statement.text, line, B::message(&err), false, index as u32));
+            }
+            B::DB::count_committed(&mut self.conn, &self.sql, version, index as i64 + 1)
+                .await
+                .map_err(Self::db_err("counting the committed statements"))?;
+        }
         let execution_ms = started.elapsed().as_millis() as i64;
+        let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;
         let finish = async {
             B::DB::finish_dirty(&mut tx, sql, change, execution_ms).await?;
             tx.commit().await
         };
         finish.await.map_err(Self::db_err("recording the migration"))
+    }
+
+    /// Takes back the dirty mark of a change whose first statement failed.
+    pub async fn unmark(&mut self, change: &Change<'_>) -> Result<(), Error> {
+        let sql = &self.sql;
+        let mut tx = B::begin(&mut self.conn).await?;
+        let undo = async {
+            B::DB::unmark_dirty(&mut tx, sql, change).await?;
+            tx.commit().await
+        };
+        undo.await.map_err(Self::db_err("taking back the dirty mark"))
+    }
+
+    /// Adds the columns a tracking table of an older release lacks
+    /// (`run_columns`), under the lock, each once: a table that has them
+    /// costs one probe.
+    pub async fn upgrade(&mut self) -> Result<(), Error> {
+        let columns = self.sql.run_columns();
+        let all = columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
+        if sqlx::raw_sql(AssertSqlSafe(self.sql.probe_column(&all)))
+            .execute(&mut *self.conn)
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        for (name, ty) in columns {
+            let present = sqlx::raw_sql(AssertSqlSafe(self.sql.probe_column(name)))
+                .execute(&mut *self.conn)
+                .await
+                .is_ok();
+            if !present {
+                sqlx::raw_sql(AssertSqlSafe(self.sql.add_column(name, ty)))
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(Self::db_err("upgrading the tracking table"))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1087,12 +1593,17 @@ where
         B::DIALECT
     }
 
+    /// Never on MySQL, whose DDL commits implicitly.
+    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
+        B::TRANSACTIONAL_DDL && !script.no_transaction
+    }
+
     fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
         Box::pin(async move {
             match B::DB::fetch_state(&mut self.conn, self.sql.select_state()).await {
                 Ok(state) => Ok(state),
                 Err(err) => match B::state_table_exists(self).await? {
-                    true => Err(Error::database(B::NAME, "reading the state", B::message(&err)).with_source(err)),
+                    true => Err(Self::db_err("reading the state")(err)),
                     false => Ok(None),
                 },
             }
@@ -1100,7 +1611,10 @@ where
     }
 
     fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(B::prepare(self))
+        Box::pin(async move {
+            B::prepare(self).await?;
+            self.upgrade().await
+        })
     }
 
     fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {

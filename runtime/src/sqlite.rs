@@ -6,11 +6,20 @@
 //! state row. A second process booting at the same moment waits for the
 //! write lock, sees that the state moved, and plans again; so each migration
 //! is applied once without a lock row that a crash could leave behind.
+//!
+//! A `no-transaction` file cannot hold the write lock while its statements
+//! run, and its dirty mark is committed before them: a process booting then
+//! would read the mark of a run still going as a failed one. So a run of a
+//! database file also holds an exclusive file lock on `<file>-migrations.lock`
+//! beside it, from `lock` to `unlock`: the operating system releases it when
+//! the process dies, so a dirty mark seen with the file lock free was left
+//! by a run that is over. (An in-memory database has no second process.)
 
 use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
 use crate::sql::{SqlBackend, SqlDialect, SqlSession};
 use crate::{Error, Settings, Sql};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
 use sqlx::{AssertSqlSafe, Connection};
 use std::time::{Duration, Instant};
@@ -24,6 +33,7 @@ impl Database for SqlitePool {
             settings,
             SqliteBackend {
                 restore_busy_timeout: None,
+                run_lock: None,
             },
         )
     }
@@ -32,6 +42,61 @@ impl Database for SqlitePool {
 pub(crate) struct SqliteBackend {
     /// The pool's busy timeout, changed to the lock timeout by `lock`.
     restore_busy_timeout: Option<i64>,
+    /// The run's file lock, held from `lock` to `unlock` (or the drop).
+    run_lock: Option<std::fs::File>,
+}
+
+/// How often a run waiting for another process's file lock tries again.
+const FILE_LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// Takes the run's file lock beside the database file, waiting up to
+/// `timeout` for another process's run; `None` for an in-memory database,
+/// or where the lock file cannot be opened (a read-only directory: the run
+/// then goes on with SQLite's write lock alone, as before the file lock).
+async fn take_file_lock(
+    session: &mut SqliteSession,
+    timeout: Duration,
+    started: Instant,
+) -> Result<Option<std::fs::File>, Error> {
+    let file: Option<String> = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .fetch_optional(&mut *session.conn)
+        .await
+        .map_err(SqliteSession::db_err("reading the database file name"))?;
+    let Some(path) = file.filter(|path| !path.is_empty()) else {
+        return Ok(None);
+    };
+    let lock_path = format!("{path}-migrations.lock");
+    let lock = match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+    {
+        Ok(lock) => lock,
+        Err(err) => {
+            tracing::debug!(error = %err, path = %lock_path, "no run file lock: it cannot be opened");
+            return Ok(None);
+        }
+    };
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(Some(lock)),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                tokio::time::sleep(FILE_LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::LockTimeout {
+                    backend: SqliteBackend::NAME,
+                    waited: started.elapsed(),
+                    holder: Some(format!("another process running migrations (it holds `{lock_path}`)")),
+                });
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                tracing::debug!(error = %err, path = %lock_path, "no run file lock: locking failed");
+                return Ok(None);
+            }
+        }
+    }
 }
 
 type SqliteSession = SqlSession<SqliteBackend>;
@@ -102,6 +167,10 @@ impl SqlBackend for SqliteBackend {
     }
 
     async fn lock(session: &mut SqliteSession, timeout: Duration) -> Result<(), Error> {
+        let started = Instant::now();
+        session.backend.run_lock = take_file_lock(session, timeout, started).await?;
+        // The wait for the write lock gets what is left of the timeout.
+        let timeout = timeout.saturating_sub(started.elapsed());
         // Each change takes the database's write lock (see the module docs);
         // here the wait for it is set to the lock timeout, and the pool's own
         // busy timeout is given back in `unlock`.
@@ -119,6 +188,8 @@ impl SqlBackend for SqliteBackend {
     }
 
     async fn unlock(session: &mut SqliteSession) -> Result<(), Error> {
+        // Closing the file releases its lock.
+        session.backend.run_lock = None;
         if let Some(previous) = session.backend.restore_busy_timeout.take() {
             sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {previous}")))
                 .execute(&mut *session.conn)
@@ -126,6 +197,29 @@ impl SqlBackend for SqliteBackend {
                 .map_err(SqliteSession::db_err("restoring the busy timeout"))?;
         }
         Ok(())
+    }
+
+    /// A run dropped between `lock` and `unlock` (while it waited for the
+    /// write lock, say) gives the pool's busy timeout back all the same: the
+    /// pool sees the connection as taken until it is back, so whoever
+    /// acquires it next gets the pool's own setting. Without a runtime to
+    /// do it in, the connection is closed instead.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
+        let Some(previous) = self.restore_busy_timeout.take() else {
+            return;
+        };
+        let Some(mut conn) = conn.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            conn.close_on_drop();
+            return;
+        };
+        runtime.spawn(async move {
+            let restore = format!("PRAGMA busy_timeout = {previous}");
+            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(restore)).execute(&mut *conn).await {
+                tracing::warn!(error = %err, "could not restore the busy timeout; closing the connection");
+                conn.close_on_drop();
+            }
+        });
     }
 
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {

@@ -304,6 +304,8 @@ macro_rules! sql_scenarios {
             batched_failure_names_its_statement_and_line,
             tracking_values_are_stored_exactly,
             another_applications_tracking_table_is_named,
+            a_group_whose_third_migration_fails_names_it_and_leaves_nothing,
+            a_group_records_each_migration_with_its_own_duration,
         );
     };
 }

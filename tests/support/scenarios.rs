@@ -14,6 +14,14 @@ static FAILING_BATCH: Migrations = embed_migrations!("tests/fixtures/failing_bat
 /// Another application's migrations: 001 create_orders, 002 create_order_lines.
 static OTHER_APP: Migrations = embed_migrations!("tests/fixtures/other_app");
 
+/// A group of four whose third migration fails at its line 5 on a
+/// duplicate key; the first two create and fill tables.
+static FAILING_GROUP: Migrations = embed_migrations!("tests/fixtures/failing_group");
+
+/// Four migrations, the second of which takes a while (a recursive CTE
+/// filling a table): a group's durations are each migration's own.
+static TIMED_GROUP: Migrations = embed_migrations!("tests/fixtures/timed_group");
+
 /// The default tracking table, read by hand in the SQL-only scenarios.
 const TRACKING: &str = "_embedded_migrations";
 
@@ -364,6 +372,90 @@ pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) 
         assert_eq!(db.count("SELECT count(*) FROM a").await, 3);
         assert_eq!(status.entries[1].state, MigrationState::Dirty);
     }
+}
+
+/// A group is one batch: when its third migration fails, the error names
+/// that migration, the statement and its line with the database's message,
+/// and nothing of the group stays (tables, rows, tracking rows, state);
+/// the failure is in history. Where DDL is not transactional, group mode
+/// is refused before anything runs.
+pub async fn a_group_whose_third_migration_fails_names_it_and_leaves_nothing<D: SqlTestDb>(db: &D) {
+    let group = FAILING_GROUP.with(Settings::default().group(true));
+    let err = group.run(db.pool()).await.expect_err("003 fails");
+    if !D::TRANSACTIONAL_DDL {
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert!(!has(&db.tables().await, "g1"), "nothing ran");
+        return;
+    }
+    match &err {
+        Error::MigrationFailed {
+            version,
+            file,
+            statement,
+            line,
+            message,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!(*version, 3, "{err}");
+            assert_eq!(file, "003_create_g3_then_fail.up.sql");
+            assert_eq!(&**statement, "INSERT INTO g3 (id)\n  VALUES (1)", "{err}");
+            assert_eq!(*line, 5, "{err}");
+            let lower = message.to_lowercase();
+            assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
+            assert!(*rolled_back, "{err}");
+        }
+        other => panic!("expected 003 to fail, got {other}"),
+    }
+    let tables = db.tables().await;
+    for table in ["g1", "g2", "g3", "g3_after", "g4"] {
+        assert!(!has(&tables, table), "{table} stayed: {tables:?}");
+    }
+    assert_eq!(db.count(&format!("SELECT count(*) FROM {TRACKING}")).await, 0);
+    assert_eq!(
+        db.count(&format!("SELECT applied_count FROM {TRACKING}_state")).await,
+        0
+    );
+    let history = group.history(db.pool()).await.expect("history");
+    assert!(history.iter().all(|h| !h.success), "no success recorded: {history:?}");
+    assert!(
+        history.iter().any(|h| h.version == 3),
+        "the failure is in history: {history:?}"
+    );
+    let status = group.status(db.pool()).await.expect("status");
+    assert!(status.entries.iter().all(|e| e.state == MigrationState::Pending));
+}
+
+/// A group's history rows hold each migration's own duration (not the time
+/// since the group began), and each tracking row the duration of its own
+/// history row. Checked without timing anything: the durations of a group
+/// add up to no more than the run took.
+pub async fn a_group_records_each_migration_with_its_own_duration<D: SqlTestDb>(db: &D) {
+    let group = TIMED_GROUP.with(Settings::default().group(true));
+    if !D::TRANSACTIONAL_DDL {
+        let err = group.run(db.pool()).await.expect_err("no group mode");
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        return;
+    }
+    let started = std::time::Instant::now();
+    let report = group.run(db.pool()).await.expect("group run");
+    let took_ms = started.elapsed().as_millis() as i64;
+    assert_eq!(report.steps.len(), 4);
+    assert_eq!(db.count("SELECT count(*) FROM d2").await, 50_000);
+    let history = group.history(db.pool()).await.expect("history");
+    assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let total: i64 = history.iter().map(|h| h.duration_ms).sum();
+    assert!(
+        history.iter().all(|h| h.duration_ms >= 0) && total <= took_ms,
+        "durations {:?} add up to more than the run's {took_ms} ms",
+        history.iter().map(|h| h.duration_ms).collect::<Vec<_>>()
+    );
+    let status = group.status(db.pool()).await.expect("status");
+    for (entry, h) in status.entries.iter().zip(&history) {
+        assert_eq!(entry.version, h.version);
+        assert_eq!(entry.execution_ms, Some(h.duration_ms), "{entry:?} / {h:?}");
+    }
+    group.validate(db.pool()).await.expect("valid");
 }
 
 /// The tracking writes travel as literal SQL inside the batch: a value with

@@ -99,7 +99,7 @@ impl Engine<'_> {
             // its table dropped and seeded again at zero, would fail every
             // change's guard; its statements would run and roll back first.
             let recorded = session.read_state().await?;
-            let mut applied = AppliedSet::new(session.read_applied().await?);
+            let mut applied = AppliedSet::new(session.read_applied().await?).in_dialect(session.dialect());
             // The rules first: their errors (drift, dirty, ...) say more
             // than a disagreeing state row would.
             let steps = plan(&applied, report)?;

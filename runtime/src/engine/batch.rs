@@ -7,9 +7,9 @@
 //! nothing is processed twice. The migration lock is held throughout.
 
 use super::Engine;
-use crate::backend::{Batch, Change, Checkpoint, Session};
+use crate::backend::{Batch, Change, Checkpoint, SelfBatchedProgress, Session};
 use crate::core::batch::BatchSpec;
-use crate::core::split::split;
+use crate::core::split::{split, Dialect, Statement};
 use crate::core::Language;
 use crate::report::{BatchProgress, MigrationState, Plan, PlannedBatch, ProgressEvent, Status};
 use crate::{Direction, Error, Migration};
@@ -21,7 +21,34 @@ pub(crate) fn spec(migration: &Migration, direction: Direction) -> Option<BatchS
     if direction != Direction::Up {
         return None;
     }
-    BatchSpec::from_text(migration.up.text, Language::Sql).ok().flatten()
+    let language = Language::of_file(migration.up.file).unwrap_or(Language::Sql);
+    BatchSpec::from_text(migration.up.text, language).ok().flatten()
+}
+
+/// A statement that keeps matching rows it has already processed (one
+/// that sets a column without the `WHERE` that excludes the rows it set)
+/// never meets its empty batch. Exact and free when a total was counted at
+/// the start: a statement that processes each row once cannot change more
+/// rows than that total, plus the rows other writers add meanwhile; twice
+/// the total and one batch more is past any honest run. Without a total
+/// query there is nothing to compare with (the README says so).
+fn check_bounded(batch: &Batch<'_>, checkpoint: Checkpoint, total: u64) -> Result<(), Error> {
+    let bound = total.saturating_mul(2).saturating_add(batch.size);
+    if checkpoint.rows <= bound {
+        return Ok(());
+    }
+    let message = format!(
+        "the batch statement has changed {} rows in {} batches, more than twice the {total} rows the \
+         migrate:total query counted (plus a batch): it keeps matching rows it already processed, so it \
+         would never end; stopped. The checkpoint keeps the {} batches ({} rows) committed: fix the \
+         statement ({}) and run again: it resumes from the checkpoint",
+        checkpoint.rows,
+        checkpoint.batches,
+        checkpoint.batches,
+        checkpoint.rows,
+        crate::core::batch::UNPROCESSED_RULE
+    );
+    Err(batch.change.failed(batch.statement, batch.line, message, false))
 }
 
 /// Rows per second and time left, from what this run did since it started.
@@ -141,6 +168,11 @@ impl Engine<'_> {
             });
         };
         let resumed = session.read_checkpoint(migration.version).await?.unwrap_or_default();
+        if session.dialect() == Dialect::Cypher {
+            return self
+                .apply_self_batched(session, change, spec, statement, resumed, step)
+                .await;
+        }
         let total = match &spec.total {
             Some(query) => Some(resumed.rows + session.count_rows(query).await?),
             None => None,
@@ -165,6 +197,9 @@ impl Engine<'_> {
                 number,
             };
             let done = session.run_batch(&batch).await?;
+            if let Some(total) = total {
+                check_bounded(&batch, done.checkpoint, total)?;
+            }
             if done.rows == 0 {
                 tracing::info!(
                     version = migration.version,
@@ -186,6 +221,54 @@ impl Engine<'_> {
             );
             self.progress(step.0, step.1, migration, Direction::Up, ProgressEvent::Batch(event));
         }
+    }
+}
+
+impl Engine<'_> {
+    /// A batch migration the database batches itself (Neo4j's `CALL { ...
+    /// } IN TRANSACTIONS`, see runtime/src/neo4j_batch.rs): one call, whose
+    /// progress arrives through the callback as the count query sees the
+    /// rows left fall (the session keeps the total: a killed run's
+    /// checkpoint lags the nodes it committed, the first count does not).
+    async fn apply_self_batched(
+        &self,
+        session: &mut dyn Session,
+        change: &Change<'_>,
+        spec: &BatchSpec,
+        statement: &Statement<'_>,
+        resumed: Checkpoint,
+        step: (usize, usize),
+    ) -> Result<(), Error> {
+        let migration = change.migration;
+        let batch = Batch {
+            change,
+            statement: statement.text,
+            line: statement.line,
+            size: spec.size,
+            number: resumed.batches + 1,
+        };
+        let started = Instant::now();
+        let report = |p: SelfBatchedProgress| {
+            let event = progress(p.checkpoint, p.resumed_rows, p.total, started.elapsed());
+            tracing::info!(
+                version = migration.version,
+                batches = event.batches,
+                rows = event.rows,
+                total = event.total,
+                rate = event.rate as u64,
+                eta_s = event.eta.map(|eta| eta.as_secs()),
+                "inner transactions committed"
+            );
+            self.progress(step.0, step.1, migration, Direction::Up, ProgressEvent::Batch(event));
+        };
+        let done = session.run_self_batched(&batch, spec.total.as_deref(), &report).await?;
+        tracing::info!(
+            version = migration.version,
+            batches = done.batches,
+            rows = done.rows,
+            "batch migration complete"
+        );
+        Ok(())
     }
 }
 

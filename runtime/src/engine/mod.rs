@@ -67,6 +67,9 @@ fn order(version: i64) -> (bool, i64) {
 pub(crate) struct AppliedSet {
     rows: Vec<AppliedMigration>,
     chains: Vec<Checksum>,
+    /// How the session splits files: for a dirty row's committed
+    /// statements (their lines and how many the file has).
+    dialect: Option<crate::core::split::Dialect>,
 }
 
 impl AppliedSet {
@@ -75,9 +78,32 @@ impl AppliedSet {
         let mut set = AppliedSet {
             rows,
             chains: Vec::new(),
+            dialect: None,
         };
         set.rechain(0);
         set
+    }
+
+    /// The same rows, read through a session that splits files as `dialect`.
+    fn in_dialect(mut self, dialect: crate::core::split::Dialect) -> Self {
+        self.dialect = Some(dialect);
+        self
+    }
+
+    /// The state row these rows call for while a dirty up run's row is not
+    /// counted: the dirty protocol writes the row of an up run before its
+    /// statements, and the state row only once they all ran, so a dirty up
+    /// row beside the state before it is that protocol, not a hand edit.
+    fn state_without_dirty_up(&self) -> State {
+        let rows: Vec<AppliedMigration> = self
+            .rows
+            .iter()
+            .filter(|row| !(row.dirty && row.dirty_run.is_none_or(|run| run.direction == Direction::Up)))
+            .cloned()
+            .collect();
+        let mut state = AppliedSet::new(rows).state();
+        state.dirty = self.rows.iter().any(|row| row.dirty);
+        state
     }
 
     fn rechain(&mut self, from: usize) {
@@ -224,6 +250,7 @@ impl Engine<'_> {
             applied_at: time::now_iso8601(),
             execution_ms: 0,
             dirty: false,
+            dirty_run: None,
         }
     }
 }

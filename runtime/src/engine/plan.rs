@@ -4,7 +4,7 @@
 
 use super::{AppliedSet, Connect, DownTarget, Engine};
 use crate::backend::{Session, State};
-use crate::core::split::{split, Dialect};
+use crate::core::split::split;
 use crate::report::{HistoryEntry, MigrationState, Plan, PlannedStep, Status, StatusEntry};
 use crate::{Direction, Error, Migration};
 use std::collections::BTreeMap;
@@ -36,14 +36,39 @@ impl Engine<'_> {
     }
 
     /// The first dirty row, as the error that stops every change.
-    fn refuse_dirty(applied: &AppliedSet) -> Result<(), Error> {
+    fn refuse_dirty(&self, applied: &AppliedSet) -> Result<(), Error> {
         match applied.rows.iter().find(|row| row.dirty) {
-            Some(row) => Err(Error::Dirty {
-                version: row.version,
-                name: row.name.clone(),
-                direction: Direction::Up,
-            }),
+            Some(row) => Err(self.dirty(applied, row)),
             None => Ok(()),
+        }
+    }
+
+    /// The error for a dirty row: the direction of the run that left it and,
+    /// where the row counted them, its committed statements with their
+    /// lines in the file (split as the session splits it).
+    fn dirty(&self, applied: &AppliedSet, row: &crate::AppliedMigration) -> Error {
+        let direction = row.dirty_run.map_or(Direction::Up, |run| run.direction);
+        let committed = row.dirty_run.and_then(|run| run.committed).map(|committed| {
+            let statements = match (self.find(row.version), applied.dialect) {
+                (Some(migration), Some(dialect)) => Some(split(migration.script(direction).text, dialect)),
+                _ => None,
+            };
+            let done = usize::try_from(committed).unwrap_or(usize::MAX);
+            crate::Committed {
+                statements: committed,
+                total: statements.as_ref().map(Vec::len),
+                lines: statements
+                    .as_ref()
+                    .map(|s| s.iter().take(done.min(10)).map(|s| s.line).collect())
+                    .unwrap_or_default(),
+                next_line: statements.as_ref().and_then(|s| s.get(done)).map(|s| s.line),
+            }
+        });
+        Error::Dirty {
+            version: row.version,
+            name: row.name.clone(),
+            direction,
+            committed,
         }
     }
 
@@ -61,7 +86,7 @@ impl Engine<'_> {
     /// drift, nothing applied that the binary lacks (unless allowed).
     pub(super) fn verify(&self, applied: &AppliedSet) -> Result<(), Error> {
         self.refuse_foreign(applied)?;
-        Self::refuse_dirty(applied)?;
+        self.refuse_dirty(applied)?;
         for row in &applied.rows {
             // A repeatable migration whose text changed is re-applied, not drift.
             if let Some(migration) = self.find(row.version) {
@@ -171,7 +196,7 @@ impl Engine<'_> {
         applied: &AppliedSet,
         target: DownTarget,
     ) -> Result<Vec<&'static Migration>, Error> {
-        Self::refuse_dirty(applied)?;
+        self.refuse_dirty(applied)?;
         let rows: Vec<_> = match target {
             // Repeatable migrations are never reverted: the next version replaces them.
             DownTarget::Steps(steps) => applied.versioned().iter().rev().take(steps).collect(),
@@ -220,7 +245,10 @@ impl Engine<'_> {
     pub(super) async fn read_only_view(&self, session: &mut dyn Session) -> Result<Option<(State, AppliedSet)>, Error> {
         match session.read_state().await? {
             None => Ok(None),
-            Some(state) => Ok(Some((state, AppliedSet::new(session.read_applied().await?)))),
+            Some(state) => {
+                let rows = session.read_applied().await?;
+                Ok(Some((state, AppliedSet::new(rows).in_dialect(session.dialect()))))
+            }
         }
     }
 
@@ -232,14 +260,16 @@ impl Engine<'_> {
         })
     }
 
-    fn planned(&self, migration: &Migration, direction: Direction, dialect: Dialect) -> PlannedStep {
+    fn planned(&self, migration: &Migration, direction: Direction, session: &dyn Session) -> PlannedStep {
         let script = migration.script(direction);
+        let dialect = session.dialect();
         PlannedStep {
             version: migration.version,
             name: migration.name.to_string(),
             direction,
             file: script.file.to_string(),
-            no_transaction: script.no_transaction,
+            // What this database does with it, not only what the file says.
+            no_transaction: !session.runs_in_transaction(script),
             statements: split(script.text, dialect)
                 .into_iter()
                 .map(|s| s.text.to_string())
@@ -254,12 +284,11 @@ impl Engine<'_> {
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
         self.verify(&applied)?;
-        let dialect = session.dialect();
         let mut plan = Plan {
             steps: self
                 .pending(&applied, to)?
                 .into_iter()
-                .map(|m| self.planned(m, Direction::Up, dialect))
+                .map(|m| self.planned(m, Direction::Up, &*session))
                 .collect(),
         };
         self.plan_batches(&mut *session, &mut plan).await?;
@@ -269,12 +298,11 @@ impl Engine<'_> {
     pub async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
-        let dialect = session.dialect();
         Ok(Plan {
             steps: self
                 .down_targets(&applied, target)?
                 .into_iter()
-                .map(|m| self.planned(m, Direction::Down, dialect))
+                .map(|m| self.planned(m, Direction::Down, &*session))
                 .collect(),
         })
     }
@@ -345,7 +373,7 @@ impl Engine<'_> {
         };
         let mut status = self.status_of(&applied);
         let rows = applied.state();
-        if state != rows {
+        if state != rows && state != applied.state_without_dirty_up() {
             // Loudly: `run`'s boot check trusts the state row (one row read),
             // so a deleted row's migration would not run again before repair.
             status.warnings.push(
@@ -380,11 +408,10 @@ impl Engine<'_> {
         let mut problems = Vec::new();
         for entry in &status.entries {
             match entry.state {
-                MigrationState::Dirty => problems.push(Error::Dirty {
-                    version: entry.version,
-                    name: entry.name.clone(),
-                    direction: Direction::Up,
-                }),
+                MigrationState::Dirty => {
+                    let row = applied.get(entry.version).expect("dirty entries are applied");
+                    problems.push(self.dirty(&applied, row));
+                }
                 MigrationState::Drifted => {
                     let migration = self.find(entry.version).expect("drifted entries are in the binary");
                     let row = applied.get(entry.version).expect("drifted entries are applied");
@@ -406,7 +433,8 @@ impl Engine<'_> {
         }
         problems.extend(self.unknown(&applied));
         let rows = applied.state();
-        if state != rows {
+        // A dirty up run's row is written before the state row moves.
+        if state != rows && state != applied.state_without_dirty_up() {
             // A hand edit or a partial restore; `repair` is the fix.
             problems.push(Error::StateMismatch {
                 backend: session.backend(),

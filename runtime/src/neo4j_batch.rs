@@ -1,0 +1,259 @@
+//! Batch migrations on Neo4j (a child module of neo4j.rs).
+//!
+//! The SQL form (`-- migrate:batch size=N`, one statement run again and
+//! again, one batch per transaction) does not fit Cypher: Neo4j batches a
+//! statement itself with `CALL { ... } IN TRANSACTIONS [OF N ROWS]`,
+//! committing each inner transaction, but only when the statement runs
+//! outside an explicit transaction (in an explicit one the server refuses
+//! it). So on Cypher `// migrate:batch` (no size: it is the statement's
+//! `OF N ROWS`) marks a file whose one statement is that construct, and it
+//! runs once, auto-commit, under the migration lock:
+//!
+//! 1. **mark**: the state check and a checkpoint node
+//!    `(:<label>Batch {version, batches, rows})` in one transaction: while
+//!    it exists the migration is in progress (`status`, a waiting
+//!    replica's lock timeout), not dirty;
+//! 2. **run** the statement auto-commit; meanwhile, when the file has
+//!    `// migrate:total <count query>`, a watcher counts what is left every
+//!    second on another connection, and the rows done (the count at the
+//!    migration's first start, kept in the node, minus what is left now)
+//!    go into the checkpoint node and to the progress callback; the batches
+//!    are those rows over `OF N ROWS`, rounded up;
+//! 3. **record**: the state check, the tracking writes and the checkpoint
+//!    node deleted, in one transaction.
+//!
+//! A kill or a failing inner transaction leaves the committed batches and
+//! the checkpoint node; the next run starts again at 1, and since the
+//! statement matches only unprocessed nodes, it resumes where the last
+//! committed batch ended. The lease of the lock is renewed by the
+//! heartbeat on its own connection throughout: the statement never touches
+//! the lock node, so an hour-long run keeps its lock.
+
+use super::*;
+use tokio::sync::Notify;
+
+/// Between two counts of what is left.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+impl Neo4jSession {
+    /// `__EmbeddedMigrationBatch`, or `t_batch` for a table name `t`: the
+    /// sibling of the state label, quoted the same way.
+    fn batch_label(&self) -> String {
+        let state = &self.labels.state;
+        match (state.strip_suffix("State`"), state.strip_suffix("_state`")) {
+            (Some(base), _) => format!("{base}Batch`"),
+            (None, Some(base)) => format!("{base}_batch`"),
+            (None, None) => format!("{}_batch`", state.trim_end_matches('`')),
+        }
+    }
+
+    /// The checkpoint node of `version`, if a batch migration is under way.
+    pub(crate) async fn read_checkpoint(&mut self, version: i64) -> Result<Option<Checkpoint>, Error> {
+        let operation = "reading the batch checkpoint";
+        let label = self.batch_label();
+        let q = query(&format!(
+            "MATCH (b:{label} {{version: $version}}) RETURN b.batches AS batches, b.rows AS rows"
+        ))
+        .param("version", version);
+        let rows = self.fetch(q, operation).await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let read = |field: &str| {
+            row.get::<i64>(field)
+                .map(|n| n.max(0) as u64)
+                .map_err(row_err(operation))
+        };
+        Ok(Some(Checkpoint {
+            batches: read("batches")?,
+            rows: read("rows")?,
+        }))
+    }
+
+    /// The number a `// migrate:total` query returns (its one column).
+    pub(crate) async fn count_rows(&mut self, count: &str) -> Result<u64, Error> {
+        count_on(&self.graph, count).await
+    }
+
+    /// See the module docs and `Session::run_self_batched`.
+    pub(crate) async fn run_self_batched(
+        &mut self,
+        batch: &Batch<'_>,
+        total: Option<&str>,
+        progress: &(dyn Fn(SelfBatchedProgress) + Send + Sync),
+    ) -> Result<Checkpoint, Error> {
+        let change = batch.change;
+        let left_at_start = match total {
+            Some(count) => Some(count_on(&self.graph, count).await?),
+            None => None,
+        };
+        let (resumed, first_total) = self.mark_batch(batch, left_at_start).await?;
+        let rows_now = async |count: &str, total: u64| -> Result<Checkpoint, Error> {
+            let rows = total.saturating_sub(count_on(&self.graph, count).await?);
+            Ok(Checkpoint {
+                batches: rows.div_ceil(batch.size.max(1)),
+                rows,
+            })
+        };
+        let report = |checkpoint: Checkpoint| {
+            progress(SelfBatchedProgress {
+                checkpoint,
+                resumed_rows: resumed.rows,
+                total: first_total,
+            })
+        };
+
+        let started = Instant::now();
+        let finished = Notify::new();
+        let run = async {
+            let result = self.graph.run(query(batch.statement)).await;
+            finished.notify_one();
+            result
+        };
+        // Stopped between counts, never dropped in the middle of one (a
+        // query dropped halfway would hand its connection back unread).
+        let watch = async {
+            let (Some(count), Some(first_total)) = (total, first_total) else {
+                return;
+            };
+            let mut last = resumed;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(WATCH_EVERY) => {}
+                    _ = finished.notified() => return,
+                }
+                match rows_now(count, first_total).await {
+                    Ok(now) if now.rows > last.rows => {
+                        last = now;
+                        if let Err(err) = self.write_checkpoint(change.migration.version, now).await {
+                            tracing::warn!(error = %err, "could not write the batch checkpoint; the run goes on");
+                        }
+                        report(now);
+                    }
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "could not count the rows left; the run goes on"),
+                }
+            }
+        };
+        let (result, ()) = tokio::join!(run, watch);
+        let execution_ms = self.clock.millis_since(started);
+
+        let done = match (total, first_total) {
+            (Some(count), Some(first_total)) => match rows_now(count, first_total).await {
+                Ok(done) => done,
+                Err(err) if result.is_err() => {
+                    tracing::warn!(error = %err, "could not count the rows done after the failure");
+                    resumed
+                }
+                Err(err) => return Err(err),
+            },
+            _ => resumed,
+        };
+        if let Err(err) = result {
+            return Err(self.batch_failed(batch, done, &err).await);
+        }
+        let label = self.batch_label();
+        self.in_transaction("recording the batch migration", async |txn| {
+            self.check_guard(txn, &change.state_before).await?;
+            self.record(txn, change, execution_ms).await?;
+            let delete = query(&format!("MATCH (b:{label} {{version: $version}}) DELETE b"))
+                .param("version", change.migration.version);
+            txn.run(delete).await.map_err(db_err("recording the batch migration"))
+        })
+        .await?;
+        Ok(done)
+    }
+
+    /// The state check and the checkpoint node in one transaction. The
+    /// node keeps the count of the migration's first start (`total`), so
+    /// that the rows done are that minus what is left, exact even after a
+    /// kill (the killed run's last checkpoint lags what it committed); the
+    /// node is corrected with it here. Returns the checkpoint and the total.
+    async fn mark_batch(&self, batch: &Batch<'_>, left: Option<u64>) -> Result<(Checkpoint, Option<u64>), Error> {
+        let operation = "marking the batch migration in progress";
+        let change = batch.change;
+        let label = self.batch_label();
+        let q = query(&format!(
+            "MERGE (b:{label} {{version: $version}}) ON CREATE SET b.batches = 0, b.rows = 0, b.total = $left \
+             SET b.owner = $owner, b.started_at = datetime() \
+             WITH b, CASE WHEN b.total IS NOT NULL AND $left IS NOT NULL THEN b.total - $left ELSE b.rows END AS rows \
+             SET b.rows = rows, b.batches = CASE WHEN rows = b.rows THEN b.batches \
+             ELSE (rows + $size - 1) / $size END \
+             RETURN b.batches AS batches, b.rows AS rows, b.total AS total"
+        ))
+        .param("version", change.migration.version)
+        .param("owner", self.owner.as_str())
+        .param("left", left.map(|n| n as i64))
+        .param("size", batch.size.max(1) as i64);
+        let mut marked = (Checkpoint::default(), None);
+        self.in_transaction(operation, async |txn| {
+            self.check_guard(txn, &change.state_before).await?;
+            let rows = rows_in(txn, q).await.map_err(db_err(operation))?;
+            if let Some(row) = rows.first() {
+                let read = |field: &str| {
+                    row.get::<i64>(field)
+                        .map(|n| n.max(0) as u64)
+                        .map_err(row_err(operation))
+                };
+                let total = row.get::<Option<i64>>("total").map_err(row_err(operation))?;
+                marked = (
+                    Checkpoint {
+                        batches: read("batches")?,
+                        rows: read("rows")?,
+                    },
+                    total.map(|n| n.max(0) as u64),
+                );
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(marked)
+    }
+
+    /// Auto-commit, on the session's pool: the watcher writes while the
+    /// statement runs on another connection.
+    async fn write_checkpoint(&self, version: i64, checkpoint: Checkpoint) -> Result<(), Error> {
+        let label = self.batch_label();
+        let q = query(&format!(
+            "MATCH (b:{label} {{version: $version}}) SET b.batches = $batches, b.rows = $rows"
+        ))
+        .param("version", version)
+        .param("batches", checkpoint.batches as i64)
+        .param("rows", checkpoint.rows as i64);
+        self.graph.run(q).await.map_err(db_err("writing the batch checkpoint"))
+    }
+
+    /// The error of a failed run: the migration, the statement, the
+    /// server's message, and what stays (the committed inner transactions
+    /// and the checkpoint, written one last time).
+    async fn batch_failed(&self, batch: &Batch<'_>, done: Checkpoint, err: &neo4rs::Error) -> Error {
+        if let Err(write_err) = self.write_checkpoint(batch.change.migration.version, done).await {
+            tracing::warn!(error = %write_err, "could not write the batch checkpoint after the failure");
+        }
+        let message = format!(
+            "{}; the inner transactions committed before the failure stay (checkpoint: about {} batches, \
+             {} rows, counted with migrate:total) and the migration stays in progress: fix the cause and run \
+             again, the statement resumes with the nodes it has not processed",
+            message(err),
+            done.batches,
+            done.rows
+        );
+        batch.change.failed(batch.statement, batch.line, message, false)
+    }
+}
+
+/// The first column of the one row `count` returns, as a count.
+async fn count_on(graph: &Graph, count: &str) -> Result<u64, Error> {
+    let operation = format!("counting the batch total with `{count}`");
+    let rows = fetch_rows(graph, query(count))
+        .await
+        .map_err(|err| Error::database(BACKEND, operation.clone(), message(&err)).with_source(err))?;
+    let value = rows.first().map(|row| row.to::<i64>());
+    match value {
+        Some(Ok(n)) => Ok(n.max(0) as u64),
+        Some(Err(err)) => Err(Error::database(
+            BACKEND,
+            operation,
+            format!("the count query must return one integer column: {err}"),
+        )),
+        None => Err(Error::database(BACKEND, operation, "the count query returned no row")),
+    }
+}

@@ -1,0 +1,1 @@
+MATCH (s:Seed) DELETE s;

@@ -1,0 +1,1 @@
+MATCH (p:Person) REMOVE p.done;

@@ -1,0 +1,3 @@
+// migrate:batch size=500
+MATCH (p:Person) WHERE p.done IS NULL
+CALL { WITH p SET p.done = true } IN TRANSACTIONS OF 500 ROWS;

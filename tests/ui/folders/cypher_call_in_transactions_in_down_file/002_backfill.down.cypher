@@ -1,0 +1,2 @@
+MATCH (p:Person) WHERE p.done
+CALL { WITH p REMOVE p.done } IN TRANSACTIONS;
