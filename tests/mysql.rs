@@ -475,7 +475,7 @@ async fn a_migration_whose_first_statement_fails_leaves_nothing_dirty() {
     let text = err.to_string();
     assert!(
         matches!(
-            err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 line: 2,
@@ -511,7 +511,7 @@ async fn a_dirty_migration_says_which_statements_committed() {
     let text = err.to_string();
     assert!(
         matches!(
-            err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 line: 9,
@@ -557,7 +557,7 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
     let text = err.to_string();
     assert!(
         matches!(
-            err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 line: 2,

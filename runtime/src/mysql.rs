@@ -150,7 +150,9 @@ async fn apply_marked(session: &mut MySqlSession, change: &Change<'_>) -> Result
             }
             let line = MySqlBackend::error_line(&err, statement.text, statement.line);
             let message = MySqlBackend::message(&err);
-            Err(change.failed_after(statement.text, line, message, false, committed as u32))
+            Err(change
+                .failed_after(statement.text, line, message, false, committed as u32)
+                .with_source(err))
         }
         None => Err(Error::database(
             MySqlBackend::NAME,

@@ -1525,7 +1525,9 @@ where
                 if index == 0 {
                     self.unmark(change).await?;
                 }
-                return Err(change.failed_after(statement.text, line, B::message(&err), false, index as u32));
+                return Err(change
+                    .failed_after(statement.text, line, B::message(&err), false, index as u32)
+                    .with_source(err));
             }
             B::DB::count_committed(&mut self.conn, &self.sql, version, index as i64 + 1)
                 .await
