@@ -181,7 +181,10 @@ async fn postgres(url: &str, command: Option<MigrateArgs>) -> i32 {
         Ok(count) => count,
         Err(code) => return code,
     };
-    match sqlx::PgPool::connect(url).await {
+    // Lazy: the first migration step opens the connection, and the library
+    // then reports why a server cannot be reached (refused, name not
+    // resolved, TLS) after a second instead of sqlx's 30 s "pool timed out".
+    match sqlx::PgPool::connect_lazy(url) {
         Ok(pool) => {
             let mut targets = Targets::new().add("postgres", &POSTGRES, pool.clone());
             if count > 0 {
@@ -207,7 +210,7 @@ async fn postgres(url: &str, _command: Option<MigrateArgs>) -> i32 {
 
 #[cfg(feature = "mysql")]
 async fn mysql(url: &str, command: Option<MigrateArgs>) -> i32 {
-    match sqlx::MySqlPool::connect(url).await {
+    match sqlx::MySqlPool::connect_lazy(url) {
         Ok(pool) => operate(&Targets::new().add("mysql", &MYSQL, pool), command).await,
         Err(err) => connect_failed(url, err),
     }

@@ -1239,6 +1239,35 @@ fn database_url_passwords_never_show() {
     }
 }
 
+/// A server that refuses the connection is reported with that cause, not
+/// after sqlx's 30 s acquire timeout as "pool timed out", and the password
+/// stays out of it.
+#[test]
+fn a_refused_connection_is_reported_with_its_cause() {
+    let t = Target::sqlite("refused");
+    for url in [
+        "postgres://app:s3cr3t-pw@127.0.0.1:1/app",
+        "mysql://app:s3cr3t-pw@127.0.0.1:1/app",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+            .args(["migrate", "status"])
+            .env("DATABASE_URL", url)
+            .current_dir(&t.dir)
+            .output()
+            .unwrap();
+        let run = Run::new(&["migrate", "status"], output);
+        assert_ne!(run.code, Some(0), "{url}");
+        assert!(run.stderr.contains("Connection refused"), "{url}: {}", run.stderr);
+        assert!(!run.stderr.contains("timed out"), "{url}: {}", run.stderr);
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{url}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn the_demo_defaults_to_demo_db_in_the_working_directory() {
     let dir = Scratch(scratch_dir("default-url"));
