@@ -914,6 +914,63 @@ fn force_forget_and_a_failing_migration(t: &Target) {
     t.migrate(&["forget", "42"]).code(2).err("version 42");
 }
 
+/// Issue 13: a tracking row deleted by hand is never silently ignored —
+/// `status` warns, `up` refuses naming `migrate repair` — and `repair`
+/// rebuilds the state row, or accepts an intentional edit, writing history.
+fn repair_after_hand_edits(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 3");
+    t.migrate(&["status"])
+        .ok()
+        .out("WARNING: ")
+        .out("holds 2 up to version 2")
+        .out("migrate repair --reason");
+    t.migrate(&["up"])
+        .code(2)
+        .err("the tracking state row says 3 migration(s) applied up to version 3, but the tracking table holds 2 up to version 2")
+        .err("`migrate repair --reason '...'`");
+    assert_eq!(applied_versions(t), [1, 2], "nothing ran");
+    t.migrate(&["repair", "--reason", "re-run 003"])
+        .ok()
+        .out("repair: state row 3 applied up to 3 (chain ")
+        .out(" -> 2 applied up to 2 (chain ")
+        .out("; reason: re-run 003; nothing was run");
+    t.migrate(&["validate"]).ok().out("ok: 2 applied, 5 pending");
+    t.migrate(&["repair"])
+        .ok()
+        .out("repair: nothing to repair: the state row agrees with the tracking rows");
+
+    // An intentional edit of an applied file (here: its recorded checksum).
+    t.execute(&format!(
+        "UPDATE _embedded_migrations SET checksum = '{}' WHERE version = 2",
+        "0".repeat(64)
+    ));
+    t.migrate(&["up"])
+        .code(2)
+        .err("`migrate repair --accept-edit 2 --reason '...'`");
+    t.migrate(&["repair", "--accept-edit", "2", "--reason", "comment only"])
+        .ok()
+        .out(&format!(
+            "repair: accepted the edit of 2 (create_portfolio_holdings): checksum {} -> ",
+            "0".repeat(64)
+        ));
+    t.migrate(&["validate"]).ok().out("ok: 2 applied, 5 pending");
+    t.migrate(&["repair", "--accept-edit", "5"])
+        .code(2)
+        .err("migration 5 (add_users_timezone) is not applied");
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    let reasons: Vec<String> = history
+        .array()
+        .iter()
+        .filter_map(|h| match h.get("reason") {
+            Json::String(reason) if reason.starts_with("repair:") => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons[1].ends_with("reason: comment only"), "{reasons:?}");
+}
+
 fn bad_arguments_exit_2_with_usage(t: &Target) {
     for args in [
         vec!["migrate"],
@@ -1123,6 +1180,7 @@ macro_rules! scenarios {
                 fresh_needs_yes_then_rebuilds,
                 validate_passes_then_lists_every_problem,
                 force_forget_and_a_failing_migration,
+                repair_after_hand_edits,
                 bad_arguments_exit_2_with_usage,
                 check_gates_and_writes_nothing,
                 plan_says_what_up_would_apply_and_writes_nothing,

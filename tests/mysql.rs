@@ -105,6 +105,7 @@ impl TestDb for MyDb {
 }
 
 backend_scenarios!(MyDb);
+fault_scenarios!(MyDb);
 sql_scenarios!(MyDb);
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 
@@ -279,7 +280,7 @@ async fn a_failed_statement_after_create_table_leaves_the_migration_dirty_until_
         .run(&db.pool)
         .await
         .expect_err("002 fails on its second statement");
-    match &err {
+    match err.cause() {
         Error::MigrationFailed {
             version: 2,
             line: 2,
@@ -474,7 +475,7 @@ async fn a_migration_whose_first_statement_fails_leaves_nothing_dirty() {
     let text = err.to_string();
     assert!(
         matches!(
-            err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 line: 2,
@@ -510,7 +511,7 @@ async fn a_dirty_migration_says_which_statements_committed() {
     let text = err.to_string();
     assert!(
         matches!(
-            err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 line: 9,
@@ -556,7 +557,7 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
     let text = err.to_string();
     assert!(
         matches!(
-            err,
+            err.cause(),
             Error::MigrationFailed {
                 version: 2,
                 line: 2,

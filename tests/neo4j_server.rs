@@ -208,6 +208,10 @@ impl TestDb for Neo4jDb {
         &self.graph
     }
 
+    fn driver_error(err: &(dyn std::error::Error + 'static)) -> bool {
+        err.is::<embedded_migrations::neo4rs::Error>()
+    }
+
     /// Constraints, indexes (but lookup ones) and the labels nodes carry.
     async fn tables(&self) -> Vec<String> {
         let mut names = strings(&self.graph, "SHOW CONSTRAINTS YIELD name RETURN name").await;
@@ -234,6 +238,7 @@ impl TestDb for Neo4jDb {
 }
 
 backend_scenarios!(Neo4jDb);
+fault_scenarios!(Neo4jDb);
 
 /// The stub's scenarios, checked as against the stub, plus what only a
 /// server shows: the writes themselves, a data migration's rollback, and

@@ -70,6 +70,7 @@ impl Drop for SqliteDb {
 }
 
 backend_scenarios!(SqliteDb);
+fault_scenarios!(SqliteDb);
 sql_scenarios!(SqliteDb);
 adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
 

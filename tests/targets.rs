@@ -83,7 +83,7 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
         Error::Target { name, error } => {
             assert_eq!(name, "broken");
             assert!(
-                matches!(**error, Error::MigrationFailed { version: 2, .. }),
+                matches!(error.cause(), Error::MigrationFailed { version: 2, .. }),
                 "{error:?}"
             );
         }
@@ -203,7 +203,7 @@ async fn fifty_sqlite_files_one_broken() {
     let failures = report.failures();
     assert_eq!(failures[0].0, "tenant_17");
     assert!(
-        matches!(failures[0].1, Error::MigrationFailed { version: 2, .. }),
+        matches!(failures[0].1.cause(), Error::MigrationFailed { version: 2, .. }),
         "{:?}",
         failures[0].1
     );
@@ -507,7 +507,10 @@ async fn two_hundred_postgresql_schemas_one_broken() {
         assert_eq!(report.applied_count(), 199);
         let (name, err) = report.failures()[0];
         assert_eq!(name, "t_137");
-        assert!(matches!(err, Error::MigrationFailed { version: 2, .. }), "{err:?}");
+        assert!(
+            matches!(err.cause(), Error::MigrationFailed { version: 2, .. }),
+            "{err:?}"
+        );
     }
     let steps: usize = [&first, &second]
         .iter()
@@ -736,7 +739,7 @@ async fn a_tenant_set_in_targets_runs_every_tenant_and_names_the_failure() {
 
     let err = targets.run().await.unwrap_err();
     assert!(
-        matches!(&err, Error::Target { name, error } if name == "t_2" && matches!(**error, Error::MigrationFailed { version: 2, .. })),
+        matches!(&err, Error::Target { name, error } if name == "t_2" && matches!(error.cause(), Error::MigrationFailed { version: 2, .. })),
         "{err:?}"
     );
     assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);

@@ -98,11 +98,12 @@ impl Change<'_> {
             name: self.migration.name.to_string(),
             file: self.migration.script(self.direction).file.to_string(),
             direction: self.direction,
-            statement: statement.to_string(),
+            statement: statement.into(),
             line,
             message,
             rolled_back,
             committed,
+            source: None,
         }
     }
 }

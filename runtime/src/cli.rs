@@ -136,6 +136,19 @@ pub enum Command {
         #[arg(value_name = "VERSION")]
         version: i64,
     },
+    /// Rebuild the tracking state row from the tracking rows, under the
+    /// migration lock, running nothing: after the rows were edited by hand
+    /// (a row deleted so that its migration runs again) or restored in
+    /// part. Writes a history row with the old and new values and the reason.
+    Repair {
+        /// Also accept an intentional edit of this applied migration's file:
+        /// record its current checksum (the history keeps the old one).
+        #[arg(long, value_name = "VERSION")]
+        accept_edit: Option<i64>,
+        /// Why: stored in the history row.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
     /// On a scratch database: apply, revert and re-apply each migration,
     /// checking that each down file restores the schema exactly. Destroys data.
     Verify {
@@ -484,6 +497,19 @@ impl<'t, 'a> Ops<'t, 'a> {
                 let set = self.one("forget")?;
                 set.target.forget(version).await.map_err(|err| self.blame(set, err))?;
                 println!("removed the record of {}; nothing was run", set.v(version));
+                Ok(())
+            }
+            Command::Repair { accept_edit, reason } => {
+                let set = self.one("repair")?;
+                let repair = set
+                    .target
+                    .repair(accept_edit, reason.as_deref())
+                    .await
+                    .map_err(|err| self.blame(set, err))?;
+                match repair.changed() {
+                    true => println!("{}; nothing was run", repair.describe()),
+                    false => println!("{}", repair.describe()),
+                }
                 Ok(())
             }
             Command::Baseline {
@@ -1405,6 +1431,9 @@ impl Set<'_, '_> {
             let _ = write!(out, ", {} (see `migrate validate`)", problems.join(", "));
         }
         out.push('\n');
+        for warning in &status.warnings {
+            let _ = writeln!(out, "WARNING: {warning}");
+        }
         out
     }
 

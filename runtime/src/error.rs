@@ -24,8 +24,9 @@ pub enum Error {
         name: String,
         file: String,
         direction: Direction,
-        /// The failing statement, and its line in the file.
-        statement: String,
+        /// The failing statement, and its line in the file. (Boxed, so that
+        /// `source` fits without making `Error` larger.)
+        statement: Box<str>,
         line: usize,
         message: String,
         /// False where the database committed part of the file (no
@@ -34,6 +35,8 @@ pub enum Error {
         /// Where nothing was rolled back: how many statements before this
         /// one committed (0: none, and the migration is not marked dirty).
         committed: u32,
+        /// The driver's error.
+        source: Option<Box<Source>>,
     },
     /// An applied migration's file changed since it was applied.
     Drift {
@@ -46,6 +49,22 @@ pub enum Error {
     /// Migrations recorded in the database that this binary does not have.
     MissingInBinary {
         migrations: Vec<(i64, String)>,
+    },
+    /// The database is ahead of this binary: migrations recorded above its
+    /// highest version (`latest`), applied by a newer release.
+    /// `Settings::allow_ahead(true)` accepts it (rolling deploys).
+    Ahead {
+        latest: i64,
+        migrations: Vec<(i64, String)>,
+    },
+    /// The tracking table holds another migration set's rows: no applied
+    /// row has a version and name of this binary. Two applications share
+    /// one tracking table in one database.
+    ForeignTable {
+        table: String,
+        /// The rows, first few.
+        rows: Vec<(i64, String)>,
+        count: usize,
     },
     /// A pending migration below the highest applied one.
     OutOfOrder {
@@ -80,6 +99,12 @@ pub enum Error {
     UnknownVersion {
         version: i64,
     },
+    /// `repair --accept-edit`: the migration is in the binary but not
+    /// applied, so there is no recorded checksum to replace.
+    NotApplied {
+        version: i64,
+        name: String,
+    },
     /// The backend cannot do what was asked (e.g. group mode on MySQL).
     Unsupported {
         backend: &'static str,
@@ -105,6 +130,15 @@ pub enum Error {
     /// failed with `error`.
     Target {
         name: String,
+        error: Box<Error>,
+    },
+    /// `run` (or `down`) failed with `error` after it had applied (or
+    /// reverted) the migrations in `applied`, which stay applied: what a
+    /// caller would have had in the `Report`. Returned only when at least
+    /// one step finished; [`Error::cause`] gives `error` either way.
+    Incomplete {
+        applied: crate::Report,
+        #[source]
         error: Box<Error>,
     },
     /// Under the migration lock, the state row disagrees with the tracking
@@ -173,19 +207,44 @@ impl Error {
     }
 
     /// Keeps `source`, the driver's error this one was made from, for
-    /// `std::error::Error::source`. Only `Database` carries one; other
-    /// errors are returned as they are.
-    ///
-    /// `MigrationFailed` has none: its `message` gives the database's words
-    /// (with SQLSTATE or error number), and one more field would take
-    /// `Error` to 128 bytes, where clippy's `result_large_err` fires in
-    /// every caller's code. Keeping it there needs a field boxed first, a
-    /// breaking change.
+    /// `std::error::Error::source`. `Database` and `MigrationFailed` carry
+    /// one; other errors are returned as they are.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-        if let Error::Database { source: slot, .. } = &mut self {
+        if let Error::Database { source: slot, .. } | Error::MigrationFailed { source: slot, .. } = &mut self {
             *slot = Some(Box::new(Box::new(source)));
         }
         self
+    }
+
+    /// The migrations this failed `run`/`down` applied (reverted) before
+    /// the failure, in order; empty when none, or for other operations.
+    pub fn applied(&self) -> &[crate::StepReport] {
+        match self {
+            Error::Incomplete { applied, .. } => &applied.steps,
+            Error::Target { error, .. } => error.applied(),
+            _ => &[],
+        }
+    }
+
+    /// What went wrong, without the report of an `Incomplete` run: the
+    /// error to match on (`MigrationFailed`, `Contended`, ...).
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Incomplete { error, .. } => error.cause(),
+            other => other,
+        }
+    }
+
+    /// `error`, with the steps that finished before it when there are any.
+    pub(crate) fn after(applied: crate::Report, error: Error) -> Error {
+        if applied.is_empty() || matches!(error, Error::Incomplete { .. }) {
+            error
+        } else {
+            Error::Incomplete {
+                applied,
+                error: Box::new(error),
+            }
+        }
     }
 
     /// Exit code for command lines: 2 for problems found before anything ran
@@ -194,9 +253,12 @@ impl Error {
         match self {
             Error::Drift { .. }
             | Error::MissingInBinary { .. }
+            | Error::Ahead { .. }
+            | Error::ForeignTable { .. }
             | Error::OutOfOrder { .. }
             | Error::Irreversible { .. }
             | Error::UnknownVersion { .. }
+            | Error::NotApplied { .. }
             | Error::InvalidSettings { .. }
             | Error::Invalid { .. }
             | Error::StateMismatch { .. }
@@ -205,7 +267,7 @@ impl Error {
             | Error::NotReversible { .. }
             | Error::SchemaChanged { .. }
             | Error::CorruptChecksum { .. } => 2,
-            Error::Target { error, .. } => error.exit_code(),
+            Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
             _ => 1,
         }
     }
@@ -214,7 +276,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, committed } => {
+            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, committed, .. } => {
                 write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
                 if *rolled_back {
                     write!(f, "\n  the migration was rolled back and not recorded")
@@ -226,7 +288,7 @@ impl fmt::Display for Error {
             }
             Error::Drift { version, name, file, recorded, embedded } => write!(
                 f,
-                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change"
+                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change; if the edit was intentional and the database already matches it, accept it with `migrate repair --accept-edit {version} --reason '...'`"
             ),
             Error::MissingInBinary { migrations } => {
                 let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
@@ -234,6 +296,27 @@ impl fmt::Display for Error {
                     f,
                     "the database has applied migrations this binary does not contain: {}; deploy the binary that has them, or set allow_missing",
                     list.join(", ")
+                )
+            }
+            Error::Ahead { latest, migrations } => {
+                let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+                write!(
+                    f,
+                    "the database is ahead of this binary: it has applied {}, above this binary's latest migration {latest} \
+                     (a newer release applied them); deploy that release, or, if this older code is known to work on \
+                     the newer schema (a rolling deploy), set allow_ahead",
+                    list.join(", ")
+                )
+            }
+            Error::ForeignTable { table, rows, count } => {
+                let list: Vec<String> = rows.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+                write!(
+                    f,
+                    "the tracking table `{table}` belongs to another migration set: none of its {count} row(s) ({}{}) \
+                     is a migration of this binary (same version and name); two applications share it: give this one \
+                     its own table with Settings::table(\"<app>_migrations\") (`--table` on the command line)",
+                    list.join(", "),
+                    if *count > rows.len() { ", ..." } else { "" }
                 )
             }
             Error::OutOfOrder { version, name, file, highest_applied } => write!(
@@ -259,6 +342,10 @@ impl fmt::Display for Error {
                 f,
                 "migration {version} ({name}) cannot be reverted: `{file}` says migrate:irreversible; nothing was changed"
             ),
+            Error::NotApplied { version, name } => write!(
+                f,
+                "migration {version} ({name}) is not applied: there is no recorded checksum to replace; `run` applies it"
+            ),
             Error::UnknownVersion { version } => write!(f, "version {version} is neither in this binary nor in the database"),
             Error::Unsupported { backend, what } => write!(f, "{backend} does not support {what}"),
             Error::InvalidSettings { message } => write!(f, "invalid settings: {message}"),
@@ -271,23 +358,40 @@ impl fmt::Display for Error {
             }
             Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
             Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
-            Error::StateMismatch { backend, recorded, rows } => write!(
-                f,
-                "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
-                 table holds {} up to version {}{}: the tracking tables were edited by hand or restored in part, and \
-                 nothing was applied; restore the tracking rows the state row describes, or set the state row to \
-                 what the rows say (applied_count = {}, last_version = {}, chain = '{}', dirty = {})",
-                recorded.applied_count,
-                recorded.last_version,
-                if recorded.dirty { " (dirty)" } else { "" },
-                rows.applied_count,
-                rows.last_version,
-                if rows.dirty { " (dirty)" } else { "" },
-                rows.applied_count,
-                rows.last_version,
-                rows.chain,
-                rows.dirty
-            ),
+            Error::Incomplete { applied, error } => {
+                let done: Vec<String> = applied
+                    .steps
+                    .iter()
+                    .map(|s| format!("{} ({})", s.version, s.name))
+                    .collect();
+                let verb = match applied.steps[0].direction {
+                    Direction::Up => "applied",
+                    Direction::Down => "reverted",
+                };
+                write!(f, "{error}\n  {verb} in this run before the failure, and kept: {}", done.join(", "))
+            }
+            Error::StateMismatch { backend, recorded, rows } => {
+                let same_count = recorded.applied_count == rows.applied_count && recorded.last_version == rows.last_version;
+                write!(
+                    f,
+                    "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
+                     table holds {} up to version {}{}{}: the tracking tables were edited by hand or restored in part, \
+                     and nothing was applied. If the rows are right (a row deleted so that its migration runs again), \
+                     rebuild the state row from them with `migrate repair --reason '...'` (API: `repair`); otherwise \
+                     restore the rows the state row describes",
+                    recorded.applied_count,
+                    recorded.last_version,
+                    if recorded.dirty { " (dirty)" } else { "" },
+                    rows.applied_count,
+                    rows.last_version,
+                    if rows.dirty { " (dirty)" } else { "" },
+                    if same_count {
+                        ", with checksums other than the ones the state row was computed from"
+                    } else {
+                        ""
+                    },
+                )
+            }
             Error::Contended { backend, rounds } => write!(
                 f,
                 "{backend}: other processes changed the migration state {rounds} times while this run planned; it \

@@ -48,8 +48,8 @@ pub use engine::Tool;
 pub use error::{Committed, Error};
 pub use readiness::{Readiness, ReadinessState};
 pub use report::{
-    AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep, Progress,
-    ProgressEvent, Report, Status, StatusEntry, StepReport,
+    AcceptedEdit, AdoptedMigration, Adoption, AppliedMigration, HistoryEntry, MigrationState, Plan, PlannedStep,
+    Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
 pub use report::{BatchProgress, DirtyRun, PlannedBatch};
 pub use settings::Settings;
@@ -323,5 +323,27 @@ impl<'a, L: Language> Migrator<'a, L> {
     /// after a failed migration was undone by hand.
     pub async fn forget<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<(), Error> {
         self.engine().forget(db, version).await
+    }
+
+    /// Rebuilds the state row from the tracking rows, under the migration
+    /// lock, running nothing: the fix after the tracking rows were edited by
+    /// hand (a row deleted so that its migration runs again) or restored in
+    /// part, which `validate` and `Error::StateMismatch` report. Writes a
+    /// history row with the old and new state and `.reason(..)`; a state
+    /// row that already agrees is left alone (`Repair::changed` is false).
+    pub async fn repair<D: Database<Language = L>>(&self, db: &D) -> Result<Repair, Error> {
+        self.engine().repair(db, None).await
+    }
+
+    /// [`repair`](Self::repair), and first records applied `version`'s
+    /// current checksum: its file was edited on purpose after it was applied
+    /// (a comment, a fix the database already has), which `Error::Drift`
+    /// would otherwise refuse for good. The history row keeps both checksums.
+    pub async fn repair_accepting_edit<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        version: i64,
+    ) -> Result<Repair, Error> {
+        self.engine().repair(db, Some(version)).await
     }
 }

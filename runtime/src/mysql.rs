@@ -150,7 +150,9 @@ async fn apply_marked(session: &mut MySqlSession, change: &Change<'_>) -> Result
             }
             let line = MySqlBackend::error_line(&err, statement.text, statement.line);
             let message = MySqlBackend::message(&err);
-            Err(change.failed_after(statement.text, line, message, false, committed as u32))
+            Err(change
+                .failed_after(statement.text, line, message, false, committed as u32)
+                .with_source(err))
         }
         None => Err(Error::database(
             MySqlBackend::NAME,
@@ -210,7 +212,16 @@ impl SqlBackend for MySqlBackend {
         // Nothing to do once the state row exists: no DDL (which would commit
         // implicitly) and no need for CREATE privileges on every run.
         if let Ok(Some(_)) = MySql::fetch_state(&mut session.conn, session.sql.select_state()).await {
-            return Ok(());
+            // The history table too: one dropped by hand is created again
+            // here, not met by the first change that writes to it.
+            let history = format!("SELECT 1 FROM {} LIMIT 0", session.sql.history);
+            if sqlx::raw_sql(AssertSqlSafe(history))
+                .execute(&mut *session.conn)
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
         }
         let schema_missing = match &session.backend.schema {
             Some(schema) => {
@@ -242,6 +253,12 @@ impl SqlBackend for MySqlBackend {
         // Lock names are server-wide and at most 64 characters.
         let digest = crate::core::checksum(&format!("{database}.{}", session.backend.table));
         let name = format!("embedded_migrations.{}", &digest.to_hex()[..24]);
+        // Set before the wait: a run dropped while GET_LOCK is in flight
+        // (the server may still grant it) must close its connection, not
+        // hand it back to the pool holding the lock. (Found by the
+        // cancellation test: the next run timed out on a pooled, idle
+        // connection that held the lock.)
+        session.backend.lock_name = Some(name.clone());
         let got: Option<i64> = sqlx::query_scalar("SELECT CAST(GET_LOCK(?, ?) AS SIGNED)")
             .bind(&name)
             // A year is "forever" here, and keeps the value in the range the server takes.
@@ -249,11 +266,11 @@ impl SqlBackend for MySqlBackend {
             .fetch_one(&mut *session.conn)
             .await
             .map_err(MySqlSession::db_err("taking the migration lock"))?;
+        if got != Some(1) {
+            session.backend.lock_name = None;
+        }
         match got {
-            Some(1) => {
-                session.backend.lock_name = Some(name);
-                Ok(())
-            }
+            Some(1) => Ok(()),
             Some(_) => Err(Error::LockTimeout {
                 backend: Self::NAME,
                 waited: started.elapsed(),

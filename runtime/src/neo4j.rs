@@ -536,7 +536,7 @@ impl Neo4jSession {
             let started = Instant::now();
             for statement in statements {
                 if let Err(err) = txn.run(query(statement.text)).await {
-                    return Err(failed(change, statement, &err, true));
+                    return Err(failed(change, statement, err, true));
                 }
             }
             let execution_ms = self.clock.millis_since(started);
@@ -581,7 +581,9 @@ impl Neo4jSession {
                         }
                     };
                 let committed = index as u32;
-                return Err(change.failed_after(statement.text, statement.line, message(&err), undone, committed));
+                return Err(change
+                    .failed_after(statement.text, statement.line, message(&err), undone, committed)
+                    .with_source(err));
             }
         }
         let execution_ms = self.clock.millis_since(started);
@@ -688,16 +690,18 @@ fn constraint_name(statement: &str) -> Option<String> {
     (create && constraint && !unnamed).then(|| name.trim_matches('`').replace("``", "`"))
 }
 
-fn failed(change: &Change<'_>, statement: &Statement<'_>, err: &neo4rs::Error, rolled_back: bool) -> Error {
-    let mut message = message(err);
-    if has_code(err, INDEX_NAME_TAKEN) {
+fn failed(change: &Change<'_>, statement: &Statement<'_>, err: neo4rs::Error, rolled_back: bool) -> Error {
+    let mut message = message(&err);
+    if has_code(&err, INDEX_NAME_TAKEN) {
         // What `run_schema_statement` waited for before giving up.
         message.push_str(
             " (still so after awaiting the indexes for the lock timeout: an index of that name exists \
              without its constraint; if no process is creating it, drop the index and run again)",
         );
     }
-    change.failed(statement.text, statement.line, message, rolled_back)
+    change
+        .failed(statement.text, statement.line, message, rolled_back)
+        .with_source(err)
 }
 
 impl Session for Neo4jSession {

@@ -288,12 +288,18 @@ impl SqlBackend for PgBackend {
 
     async fn prepare(session: &mut PgSession) -> Result<(), Error> {
         // Nothing to do once the tables exist: no DDL, no notices, and no
-        // need for CREATE privileges on every run.
-        let ready: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(&session.sql.state)
-            .fetch_one(&mut *session.conn)
-            .await
-            .map_err(PgSession::db_err("looking for the tracking tables"))?;
+        // need for CREATE privileges on every run. All three are looked
+        // for: one dropped by hand (history) is created again here, not
+        // met by the first change that writes to it.
+        let ready: bool = sqlx::query_scalar(
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
+        )
+        .bind(&session.sql.table)
+        .bind(&session.sql.history)
+        .bind(&session.sql.state)
+        .fetch_one(&mut *session.conn)
+        .await
+        .map_err(PgSession::db_err("looking for the tracking tables"))?;
         if ready {
             return Ok(());
         }
@@ -325,6 +331,10 @@ impl SqlBackend for PgBackend {
         let started = Instant::now();
         session.backend.lock_key = resolved_lock_key(session).await?;
         let millis = timeout.as_millis().min(i32::MAX as u128);
+        // Set before the wait: a run dropped while the lock request is in
+        // flight (the server may still grant it) must close its
+        // connection, not hand it back to the pool holding the lock.
+        session.backend.locked = true;
         let acquired = if millis == 0 {
             // lock_timeout 0 would mean "wait forever": try once instead.
             sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
@@ -335,8 +345,8 @@ impl SqlBackend for PgBackend {
         } else {
             wait_for_lock(session, millis).await?
         };
+        session.backend.locked = acquired;
         if acquired {
-            session.backend.locked = true;
             return Ok(());
         }
         Err(Error::LockTimeout {

@@ -200,6 +200,11 @@ pub struct AdoptedMigration {
 #[derive(Clone, Debug, Default)]
 pub struct Status {
     pub entries: Vec<StatusEntry>,
+    /// Problems with the tracking tables themselves, each a sentence with
+    /// its fix: the state row disagrees with the tracking rows (a row
+    /// deleted or edited by hand; `run` trusts the state row, so it would
+    /// not apply the migration of a deleted row before `migrate repair`).
+    pub warnings: Vec<String>,
 }
 
 impl Status {
@@ -237,9 +242,9 @@ impl Status {
         self.count(MigrationState::Pending)
     }
 
-    /// Nothing pending, drifted, missing or dirty.
+    /// Nothing pending, drifted, missing or dirty, and no warning.
     pub fn is_up_to_date(&self) -> bool {
-        self.entries.iter().all(|e| e.state == MigrationState::Applied)
+        self.warnings.is_empty() && self.entries.iter().all(|e| e.state == MigrationState::Applied)
     }
 }
 
@@ -247,13 +252,14 @@ impl Status {
 impl serde::Serialize for Status {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut out = serializer.serialize_struct("Status", 6)?;
+        let mut out = serializer.serialize_struct("Status", 7)?;
         out.serialize_field("current_version", &self.current_version())?;
         out.serialize_field("latest_version", &self.latest_version())?;
         out.serialize_field("pending_count", &self.pending_count())?;
         out.serialize_field("applied_count", &self.applied_count())?;
         out.serialize_field("up_to_date", &self.is_up_to_date())?;
         out.serialize_field("migrations", &self.entries)?;
+        out.serialize_field("warnings", &self.warnings)?;
         out.end()
     }
 }
@@ -306,4 +312,68 @@ pub struct BatchProgress {
     pub rate: f64,
     /// Time left at that rate, when the total is known.
     pub eta: Option<Duration>,
+}
+
+/// What `repair` did: the state row before (none when it was missing) and
+/// after, the accepted edit, and the reason, as written to the history.
+#[derive(Clone, Debug)]
+pub struct Repair {
+    pub state_before: Option<crate::backend::State>,
+    pub state_after: crate::backend::State,
+    pub accepted: Option<AcceptedEdit>,
+    /// Why, as given (`.reason(..)`, `--reason`); the history row's reason
+    /// is [`Repair::describe`]: what changed, from what to what, and this.
+    pub reason: Option<String>,
+}
+
+/// An applied migration's file edited on purpose, its new checksum recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedEdit {
+    pub version: i64,
+    pub name: String,
+    pub recorded: Checksum,
+    pub embedded: Checksum,
+}
+
+impl Repair {
+    /// Whether anything was written.
+    pub fn changed(&self) -> bool {
+        self.accepted.is_some() || self.state_before != Some(self.state_after)
+    }
+
+    /// One line: what changed, from what to what, and why.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(edit) = &self.accepted {
+            parts.push(format!(
+                "accepted the edit of {} ({}): checksum {} -> {}",
+                edit.version, edit.name, edit.recorded, edit.embedded
+            ));
+        }
+        if self.state_before != Some(self.state_after) {
+            let before = match &self.state_before {
+                Some(state) => describe_state(state),
+                None => "missing".to_string(),
+            };
+            parts.push(format!("state row {before} -> {}", describe_state(&self.state_after)));
+        }
+        if parts.is_empty() {
+            parts.push("nothing to repair: the state row agrees with the tracking rows".to_string());
+        }
+        let mut text = format!("repair: {}", parts.join("; "));
+        if let Some(reason) = &self.reason {
+            text.push_str(&format!("; reason: {reason}"));
+        }
+        text
+    }
+}
+
+fn describe_state(state: &crate::backend::State) -> String {
+    format!(
+        "{} applied up to {}{} (chain {})",
+        state.applied_count,
+        state.last_version,
+        if state.dirty { ", dirty" } else { "" },
+        &state.chain.to_string()[..12]
+    )
 }

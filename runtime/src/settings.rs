@@ -16,6 +16,7 @@ pub struct Settings {
     pub(crate) schema: Option<String>,
     pub(crate) allow_out_of_order: bool,
     pub(crate) allow_missing: bool,
+    pub(crate) allow_ahead: bool,
     pub(crate) lock_timeout: Duration,
     pub(crate) group: bool,
 }
@@ -27,6 +28,7 @@ impl Default for Settings {
             schema: None,
             allow_out_of_order: false,
             allow_missing: false,
+            allow_ahead: false,
             lock_timeout: Duration::from_secs(120),
             group: false,
         }
@@ -59,9 +61,22 @@ impl Settings {
     }
 
     /// Accept migrations recorded in the database that this binary does not
-    /// have (an older binary booting after a newer one) instead of refusing.
+    /// have, wherever they are (files deleted, or a newer release's
+    /// migrations), instead of refusing. Implies `allow_ahead`.
     pub fn allow_missing(mut self, allow: bool) -> Self {
         self.allow_missing = allow;
+        self
+    }
+
+    /// Accept a database **ahead** of this binary: migrations recorded
+    /// above the binary's highest version, applied by a newer release (an
+    /// old pod restarting during a rolling deploy, or a rollback of the
+    /// code). Default false: `run` refuses with [`Error::Ahead`] naming
+    /// them, because the old code may not work on the newer schema, and
+    /// that is the operator's call, not a silent default. A version missing
+    /// *inside* the binary's range stays [`Error::MissingInBinary`].
+    pub fn allow_ahead(mut self, allow: bool) -> Self {
+        self.allow_ahead = allow;
         self
     }
 

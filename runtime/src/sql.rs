@@ -1419,7 +1419,9 @@ where
         for statement in split(script.text, B::DIALECT) {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
                 let line = B::error_line(&err, statement.text, statement.line);
-                return Err(change.failed(statement.text, line, B::message(&err), in_transaction));
+                return Err(change
+                    .failed(statement.text, line, B::message(&err), in_transaction)
+                    .with_source(err));
             }
         }
         Ok(())
@@ -1616,7 +1618,9 @@ where
                 if index == 0 {
                     self.unmark(change).await?;
                 }
-                return Err(change.failed_after(statement.text, line, B::message(&err), false, index as u32));
+                return Err(change
+                    .failed_after(statement.text, line, B::message(&err), false, index as u32)
+                    .with_source(err));
             }
             B::DB::count_committed(&mut self.conn, &self.sql, version, index as i64 + 1)
                 .await

@@ -288,7 +288,10 @@ where
                     B::message(&err)
                 );
                 let line = B::error_line(&err, batch.statement, batch.line);
-                batch.change.failed(batch.statement, line, message, true)
+                batch
+                    .change
+                    .failed(batch.statement, line, message, true)
+                    .with_source(err)
             })?;
         let checkpoint = Checkpoint {
             batches: before.batches + u64::from(rows > 0),

@@ -16,7 +16,9 @@
 
 use crate::backend::{BoxFuture, Database};
 use crate::readiness::Readiness;
-use crate::{Adoption, Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Report, Settings, Status};
+use crate::{
+    Adoption, Error, HistoryEntry, Language, Migration, Migrations, Plan, Progress, Repair, Report, Settings, Status,
+};
 
 /// What an operation hands the migrator besides the database.
 #[derive(Clone, Copy, Default)]
@@ -77,6 +79,7 @@ trait BoundSet: Send + Sync {
     fn history(&self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>>;
     fn force(&self, version: i64) -> BoxFuture<'_, Result<(), Error>>;
     fn forget(&self, version: i64) -> BoxFuture<'_, Result<(), Error>>;
+    fn repair<'s>(&'s self, accept_edit: Option<i64>, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Repair, Error>>;
     fn readiness(&self) -> BoxFuture<'_, Readiness>;
     #[cfg(feature = "cli")]
     fn verify_cli(&self) -> BoxFuture<'_, Result<(), Error>>;
@@ -178,6 +181,16 @@ where
 
     fn forget(&self, version: i64) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move { self.migrator(Hooks::default()).forget(self.handle.db(), version).await })
+    }
+
+    fn repair<'s>(&'s self, accept_edit: Option<i64>, hooks: Hooks<'s>) -> BoxFuture<'s, Result<Repair, Error>> {
+        Box::pin(async move {
+            let migrator = self.migrator(hooks);
+            match accept_edit {
+                Some(version) => migrator.repair_accepting_edit(self.handle.db(), version).await,
+                None => migrator.repair(self.handle.db()).await,
+            }
+        })
     }
 
     fn readiness(&self) -> BoxFuture<'_, Readiness> {
@@ -346,6 +359,13 @@ impl<'a> Target<'a> {
 
     pub async fn forget(&self, version: i64) -> Result<(), Error> {
         self.set.forget(version).await
+    }
+
+    /// See [`Migrator::repair`](crate::Migrator::repair) and
+    /// [`Migrator::repair_accepting_edit`](crate::Migrator::repair_accepting_edit)
+    /// (`accept_edit`); `reason` goes into the history row.
+    pub async fn repair(&self, accept_edit: Option<i64>, reason: Option<&str>) -> Result<Repair, Error> {
+        self.set.repair(accept_edit, Hooks { reason, progress: None }).await
     }
 
     /// See [`Migrator::baseline`](crate::Migrator::baseline).

@@ -38,7 +38,7 @@ pub fn check_rerun(report: &Report) {
 pub fn check_failure(result: Result<Report, Error>) {
     let err = result.expect_err("003 must fail");
     let text = err.to_string();
-    match &err {
+    match err.cause() {
         Error::MigrationFailed {
             version,
             name,
@@ -54,7 +54,7 @@ pub fn check_failure(result: Result<Report, Error>) {
                 (*version, name.as_str(), file.as_str(), *direction),
                 (3, "duplicate_person", "003_duplicate_person.up.cypher", Direction::Up)
             );
-            assert_eq!(statement, "CREATE (:Person {id: 1, name: 'Ada, again'})");
+            assert_eq!(&**statement, "CREATE (:Person {id: 1, name: 'Ada, again'})");
             assert_eq!(*line, 3);
             assert!(
                 message.contains("Neo.ClientError.Schema.ConstraintValidationFailed"),
@@ -100,7 +100,7 @@ pub static SCHEMA_FAILING: CypherMigrations = embed_migrations!("tests/bolt/sche
 pub fn check_schema_failure(result: Result<Report, Error>, expected_line: usize, expected_rolled_back: bool) {
     let err = result.expect_err("001 must fail");
     let text = err.to_string();
-    match &err {
+    match err.cause() {
         Error::MigrationFailed {
             version,
             name,

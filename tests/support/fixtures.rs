@@ -18,6 +18,19 @@ pub static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
 /// 002's down file says `migrate:irreversible`.
 pub static IRREVERSIBLE: Migrations = embed_migrations!("tests/fixtures/irreversible");
 
+/// Each migration adds one row to `runs` (001 creates it): the number of
+/// rows counts executions. COUNTED_NEXT adds 004.
+static COUNTED: Migrations = embed_migrations!("tests/fixtures/counted");
+static COUNTED_NEXT: Migrations = embed_migrations!("tests/fixtures/counted_next");
+/// The same in Cypher: each migration creates one `runs` node.
+static CYPHER_COUNTED: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_counted");
+static CYPHER_COUNTED_NEXT: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_counted_next");
+
+/// 001-004 each insert one row (node) into `runs`, which exists before
+/// (data only: every migration is one transaction on every backend).
+static INSERTS: Migrations = embed_migrations!("tests/fixtures/inserts");
+static CYPHER_INSERTS: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_inserts");
+
 static CYPHER_BASE: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_base");
 static CYPHER_DRIFTED: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_drifted");
 static CYPHER_SHORT: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_short");
@@ -36,6 +49,11 @@ pub struct Fixtures<L: Language> {
     pub gapped: &'static Migrations<L>,
     pub failing: &'static Migrations<L>,
     pub irreversible: &'static Migrations<L>,
+    /// 001-003, each adding one row (node) to `runs`; `counted_next` adds 004.
+    pub counted: &'static Migrations<L>,
+    pub counted_next: &'static Migrations<L>,
+    /// 001-004, each inserting one row into an existing `runs`.
+    pub inserts: &'static Migrations<L>,
     /// The file extension of this language's migration files.
     pub extension: &'static str,
     /// How 002_create_b's first statement begins.
@@ -60,6 +78,9 @@ pub static SQL: Fixtures<embedded_migrations::Sql> = Fixtures {
     gapped: &GAPPED,
     failing: &FAILING,
     irreversible: &IRREVERSIBLE,
+    counted: &COUNTED,
+    counted_next: &COUNTED_NEXT,
+    inserts: &INSERTS,
     extension: "sql",
     create_b: "CREATE TABLE b",
     seed_two: "INSERT INTO a (id, v) VALUES (2, 'two; with a semicolon')",
@@ -73,6 +94,9 @@ pub static CYPHER: Fixtures<embedded_migrations::Cypher> = Fixtures {
     gapped: &CYPHER_GAPPED,
     failing: &CYPHER_FAILING,
     irreversible: &CYPHER_IRREVERSIBLE,
+    counted: &CYPHER_COUNTED,
+    counted_next: &CYPHER_COUNTED_NEXT,
+    inserts: &CYPHER_INSERTS,
     extension: "cypher",
     create_b: "CREATE CONSTRAINT b",
     seed_two: "CREATE (:a {id: 2, v: 'two; with a semicolon'})",

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod adoption;
+pub mod faults;
 pub mod fixtures;
 pub mod repeatable;
 pub mod scenarios;
@@ -25,15 +26,29 @@ pub type Lang<D> = <<D as TestDb>::Pool as Database>::Language;
 pub trait TestLanguage: Language + Sized {
     /// The default tracking table (label on Neo4j) as `TestDb::tables` lists it.
     const TRACKING: &'static str;
+    /// Whether tracking lives in tables, which can be dropped (SQL), or in
+    /// nodes, which can only be deleted (a label needs no creating).
+    const TABLES: bool;
     fn fixtures() -> &'static Fixtures<Self>;
     fn count_rows(table: &str) -> String;
     fn count_records() -> String;
     fn set_checksum(version: i64, checksum: &str) -> String;
     fn delete_record(version: i64) -> String;
+    /// The fault-injection tampers (tests/support/faults.rs), on the default
+    /// tracking table: the state row's applied count set by hand, the
+    /// history table (nodes) and the state table (node) dropped.
+    fn edit_state(applied_count: i64) -> String;
+    fn drop_history() -> String;
+    fn drop_state() -> String;
+    /// Creates the `runs` table the `inserts` fixtures write to (none in a graph).
+    fn create_runs() -> Option<String>;
+    /// Rows (nodes) of `runs` with `v = version`, in `TestDb::count` form.
+    fn count_runs(version: i64) -> String;
 }
 
 impl TestLanguage for Sql {
     const TRACKING: &'static str = "_embedded_migrations";
+    const TABLES: bool = true;
 
     fn fixtures() -> &'static Fixtures<Sql> {
         &fixtures::SQL
@@ -57,10 +72,34 @@ impl TestLanguage for Sql {
     fn delete_record(version: i64) -> String {
         format!("DELETE FROM {} WHERE version = {version}", Self::TRACKING)
     }
+
+    fn edit_state(applied_count: i64) -> String {
+        format!(
+            "UPDATE {}_state SET applied_count = {applied_count} WHERE id = 1",
+            Self::TRACKING
+        )
+    }
+
+    fn drop_history() -> String {
+        format!("DROP TABLE {}_history", Self::TRACKING)
+    }
+
+    fn drop_state() -> String {
+        format!("DROP TABLE {}_state", Self::TRACKING)
+    }
+
+    fn create_runs() -> Option<String> {
+        Some("CREATE TABLE runs (v INTEGER)".to_string())
+    }
+
+    fn count_runs(version: i64) -> String {
+        format!("SELECT count(*) FROM runs WHERE v = {version}")
+    }
 }
 
 impl TestLanguage for Cypher {
     const TRACKING: &'static str = "__EmbeddedMigration";
+    const TABLES: bool = false;
 
     fn fixtures() -> &'static Fixtures<Cypher> {
         &fixtures::CYPHER
@@ -83,6 +122,29 @@ impl TestLanguage for Cypher {
 
     fn delete_record(version: i64) -> String {
         format!("MATCH (m:`{}` {{version: {version}}}) DELETE m", Self::TRACKING)
+    }
+
+    fn edit_state(applied_count: i64) -> String {
+        format!(
+            "MATCH (s:`{}State` {{id: 1}}) SET s.applied_count = {applied_count}",
+            Self::TRACKING
+        )
+    }
+
+    fn drop_history() -> String {
+        format!("MATCH (h:`{}History`) DETACH DELETE h", Self::TRACKING)
+    }
+
+    fn drop_state() -> String {
+        format!("MATCH (s:`{}State`) DETACH DELETE s", Self::TRACKING)
+    }
+
+    fn create_runs() -> Option<String> {
+        None
+    }
+
+    fn count_runs(version: i64) -> String {
+        format!("MATCH (r:runs {{v: {version}}}) RETURN count(r) AS n")
     }
 }
 
@@ -107,6 +169,12 @@ pub trait TestDb: Sized {
     fn exec(&self, sql: &str) -> impl Future<Output = ()>;
     /// The one number a query in the database's language returns.
     fn count(&self, sql: &str) -> impl Future<Output = i64>;
+
+    /// Whether `err` is this backend's driver error (`sqlx::Error`,
+    /// `neo4rs::Error`): what `Error::source` must give.
+    fn driver_error(err: &(dyn std::error::Error + 'static)) -> bool {
+        err.is::<sqlx::Error>()
+    }
 
     /// Rows (nodes) of a user table the fixtures create.
     fn rows(&self, table: &str) -> impl Future<Output = i64> {
@@ -181,6 +249,15 @@ macro_rules! backend_scenarios {
             group_mode_is_all_or_nothing,
         );
     };
+    (@faults $db:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh(concat!("fault_", stringify!($name))).await else { return };
+                $crate::support::faults::check(&db, $crate::support::faults::Tamper::$name).await;
+            }
+        )*
+    };
     (@tests $db:ty; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,6 +269,32 @@ macro_rules! backend_scenarios {
     };
 }
 
+/// Instantiates the fault-injection suite (tests/support/faults.rs) for
+/// `$db`: each tamper of the tracking tables, then `run`, `status`,
+/// `validate`, a newer binary's `run` and `repair`, each under a timeout.
+#[macro_export]
+macro_rules! fault_scenarios {
+    ($db:ty) => {
+        mod faults {
+            use super::*;
+            $crate::backend_scenarios!(@faults $db;
+                state_row_edited,
+                newest_tracking_row_deleted,
+                middle_tracking_row_deleted,
+                checksum_edited,
+                history_table_dropped,
+                state_table_dropped,
+            );
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn cancelled_runs_leave_the_lock_free_and_the_tracking_true() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh("fault_cancelled_runs").await else { return };
+                $crate::support::faults::cancelled_runs(&db).await;
+            }
+        }
+    };
+}
+
 /// Instantiates the shared scenarios that are SQL's own for `$db` (a
 /// transactional file sent as one batch, literal tracking SQL).
 #[macro_export]
@@ -200,6 +303,7 @@ macro_rules! sql_scenarios {
         $crate::backend_scenarios!(@tests $db;
             batched_failure_names_its_statement_and_line,
             tracking_values_are_stored_exactly,
+            another_applications_tracking_table_is_named,
             a_group_whose_third_migration_fails_names_it_and_leaves_nothing,
             a_group_records_each_migration_with_its_own_duration,
         );

@@ -11,6 +11,9 @@ use embedded_migrations::{embed_migrations, Direction, Error, MigrationState, Mi
 /// in fixtures.rs, which tests/engine.rs shares without using it.)
 static FAILING_BATCH: Migrations = embed_migrations!("tests/fixtures/failing_batch");
 
+/// Another application's migrations: 001 create_orders, 002 create_order_lines.
+static OTHER_APP: Migrations = embed_migrations!("tests/fixtures/other_app");
+
 /// A group of four whose third migration fails at its line 5 on a
 /// duplicate key; the first two create and fill tables.
 static FAILING_GROUP: Migrations = embed_migrations!("tests/fixtures/failing_group");
@@ -112,6 +115,10 @@ pub async fn drift_stops_the_run_before_anything_is_applied<D: TestDb>(db: &D) {
     assert_eq!(status.entries[3].state, MigrationState::Pending);
 }
 
+/// An older binary (001) on a database a newer release took to 003 is
+/// *ahead*: refused by default naming 002 and 003, accepted with
+/// `allow_ahead`. A binary lacking 002 inside its range (001, 003) is
+/// *missing*, which `allow_ahead` does not accept.
 pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     f.base.run(db.pool()).await.expect("run");
@@ -121,17 +128,35 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
         .await
         .expect_err("an older binary refuses by default");
     match &err {
-        Error::MissingInBinary { migrations } => {
+        Error::Ahead { latest, migrations } => {
+            assert_eq!(*latest, 1);
             assert_eq!(migrations.iter().map(|(v, _)| *v).collect::<Vec<_>>(), [2, 3]);
         }
-        other => panic!("expected missing, got {other}"),
+        other => panic!("expected ahead, got {other}"),
     }
+    let text = err.to_string();
+    assert!(
+        text.contains("ahead of this binary") && text.contains("allow_ahead"),
+        "{text}"
+    );
+    let validate = f.short.validate(db.pool()).await.expect_err("validate says ahead too");
+    assert!(
+        matches!(&validate, Error::Invalid { problems } if matches!(problems[..], [Error::Ahead { .. }])),
+        "{validate}"
+    );
+    let report = f
+        .short
+        .with(Settings::default().allow_ahead(true))
+        .run(db.pool())
+        .await
+        .expect("allowed for a rolling deploy");
+    assert!(report.is_empty());
     let report = f
         .short
         .with(Settings::default().allow_missing(true))
         .run(db.pool())
         .await
-        .expect("allowed");
+        .expect("allow_missing accepts everything unknown");
     assert!(report.is_empty());
     let status = f.short.status(db.pool()).await.expect("status");
     let states: Vec<_> = status.entries.iter().map(|e| e.state).collect();
@@ -143,6 +168,20 @@ pub async fn migrations_missing_from_the_binary<D: TestDb>(db: &D) {
             MigrationState::Missing
         ]
     );
+
+    // 002 deleted from a binary that still has 003: missing, even with allow_ahead.
+    let err = f
+        .gapped
+        .with(Settings::default().allow_ahead(true))
+        .run(db.pool())
+        .await
+        .expect_err("a gap is not ahead");
+    match &err {
+        Error::MissingInBinary { migrations } => {
+            assert_eq!(migrations.iter().map(|(v, _)| *v).collect::<Vec<_>>(), [2]);
+        }
+        other => panic!("expected missing, got {other}"),
+    }
 }
 
 pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
@@ -182,13 +221,23 @@ pub async fn out_of_order_migrations<D: TestDb>(db: &D) {
 pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let err = f.failing.run(db.pool()).await.expect_err("002 fails");
-    match &err {
+    // The run applied 001 before 002 failed: the error says so, by API and
+    // in its text, as the report of a successful run would have.
+    let Error::Incomplete { applied, error } = &err else {
+        panic!("expected the failure with the report of 001, got {err:?}");
+    };
+    let done: Vec<(i64, Direction)> = applied.steps.iter().map(|s| (s.version, s.direction)).collect();
+    assert_eq!(done, [(1, Direction::Up)]);
+    assert_eq!(err.applied().len(), 1);
+    assert!(std::ptr::eq(err.cause(), &**error));
+    match err.cause() {
         Error::MigrationFailed {
             version,
             file,
             statement,
             line,
             message,
+            source,
             ..
         } => {
             assert_eq!(*version, 2);
@@ -196,12 +245,21 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
             assert!(statement.contains("missing_table"), "{statement}");
             assert_eq!(*line, 2);
             assert!(!message.is_empty());
+            // The driver's own error is kept, reachable by `source()`.
+            let source = source.as_ref().expect("the driver's error is kept");
+            assert!(D::driver_error(&***source), "{source:?}");
+            let chained = std::error::Error::source(err.cause()).expect("source() gives it");
+            assert!(D::driver_error(chained), "{chained:?}");
         }
         other => panic!("expected a failed migration, got {other}"),
     }
     let text = err.to_string();
     assert!(
         text.contains("migration 2") && text.contains(f.failing_statement),
+        "{text}"
+    );
+    assert!(
+        text.contains("applied in this run before the failure, and kept: 1 (create_a)"),
         "{text}"
     );
     let tables = db.tables().await;
@@ -242,7 +300,7 @@ pub async fn failure_midway_rolls_back_and_is_not_recorded<D: TestDb>(db: &D) {
 /// migration, its statements or its tracking row, is left behind. Group mode
 /// (one batch for every pending migration) names it the same way.
 pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) {
-    let check = |err: &Error| match err {
+    let check = |err: &Error| match err.cause() {
         Error::MigrationFailed {
             version,
             file,
@@ -254,7 +312,10 @@ pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) 
         } => {
             assert_eq!(*version, 2, "{err}");
             assert_eq!(file, "002_fill_a_then_fail.up.sql");
-            assert_eq!(statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')", "{err}");
+            assert_eq!(
+                &**statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')",
+                "{err}"
+            );
             assert_eq!(*line, 10, "{err}");
             let lower = message.to_lowercase();
             assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
@@ -338,7 +399,7 @@ pub async fn a_group_whose_third_migration_fails_names_it_and_leaves_nothing<D: 
         } => {
             assert_eq!(*version, 3, "{err}");
             assert_eq!(file, "003_create_g3_then_fail.up.sql");
-            assert_eq!(statement, "INSERT INTO g3 (id)\n  VALUES (1)", "{err}");
+            assert_eq!(&**statement, "INSERT INTO g3 (id)\n  VALUES (1)", "{err}");
             assert_eq!(*line, 5, "{err}");
             let lower = message.to_lowercase();
             assert!(lower.contains("unique") || lower.contains("duplicate"), "{message}");
@@ -635,7 +696,10 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
         .run(db.pool())
         .await
         .expect_err("002 fails");
-    assert!(matches!(err, Error::MigrationFailed { version: 2, .. }), "{err}");
+    assert!(
+        matches!(err.cause(), Error::MigrationFailed { version: 2, .. }),
+        "{err}"
+    );
     let tables = db.tables().await;
     assert!(
         !has(&tables, "a") && !has(&tables, "c"),
@@ -645,4 +709,50 @@ pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
     assert_eq!(report.steps.len(), 3);
     assert!(f.base.run(db.pool()).await.expect("boot").is_empty());
     f.base.validate(db.pool()).await.expect("valid");
+}
+
+/// Two applications in one database with the default tracking table: the
+/// second one is told the table is another migration set's and how to give
+/// it its own, not that a migration "changed after it was applied"; with
+/// its own table both run.
+pub async fn another_applications_tracking_table_is_named<D: SqlTestDb>(db: &D) {
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("the first application");
+    for err in [
+        OTHER_APP
+            .run(db.pool())
+            .await
+            .expect_err("the second application is refused"),
+        OTHER_APP.validate(db.pool()).await.expect_err("validate says the same"),
+    ] {
+        let foreign = match &err {
+            Error::Invalid { problems } if problems.len() == 1 => &problems[0],
+            other => other,
+        };
+        match foreign {
+            Error::ForeignTable { table, rows, count } => {
+                assert_eq!(table, TRACKING);
+                assert_eq!(*count, 3);
+                assert_eq!(rows[0], (1, "create_a".to_string()));
+            }
+            other => panic!("expected another set's table, got {other}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains("belongs to another migration set") && text.contains("Settings::table("),
+            "{text}"
+        );
+        assert!(!text.contains("changed after it was applied"), "{text}");
+    }
+    assert!(
+        !has(&db.tables().await, "orders"),
+        "nothing of the second application ran"
+    );
+    let own = OTHER_APP.with(Settings::default().table("orders_migrations"));
+    let report = own.run(db.pool()).await.expect("with its own table");
+    assert_eq!(report.steps.len(), 2);
+    f.base
+        .validate(db.pool())
+        .await
+        .expect("the first application is untouched");
 }

@@ -64,10 +64,10 @@ impl Engine<'_> {
     /// process moved the state since the rows were read (`Conflict`), plans
     /// again on the new rows.
     ///
-    /// Never endless: after a conflict, the state row is compared with the
-    /// rows before planning again, and one that disagrees with them for good
+    /// Never endless: in every round the state row is compared with the
+    /// rows before anything runs, and one that disagrees with them for good
     /// (edited by hand: it would conflict in every round) is
-    /// `StateMismatch`, so a migration's statements run at most once. Each
+    /// `StateMismatch`, so a migration's statements never run against it. Each
     /// real conflict means another process applied or reverted a migration
     /// of this table, so more conflicts than the table has migrations (plus
     /// a few) is `Contended`. A run without conflicts reads nothing more.
@@ -76,34 +76,47 @@ impl Engine<'_> {
         session: &mut dyn Session,
         plan: impl Fn(&AppliedSet, &Report) -> Result<Steps, Error>,
     ) -> Result<Report, Error> {
-        let max_rounds = self.migrations.len() + 3;
         let mut report = Report::default();
-        let mut after_conflict = false;
+        match self.rounds(session, plan, &mut report).await {
+            Ok(()) => Ok(report),
+            // The steps that finished stay applied: the caller learns which.
+            Err(err) => Err(Error::after(report, err)),
+        }
+    }
+
+    /// The rounds of [`Engine::apply_and_replan`], each finished step added
+    /// to `report`.
+    async fn rounds(
+        &self,
+        session: &mut dyn Session,
+        plan: impl Fn(&AppliedSet, &Report) -> Result<Steps, Error>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let max_rounds = self.migrations.len() + 3;
         for _ in 0..max_rounds {
-            let recorded = match after_conflict {
-                true => session.read_state().await?,
-                false => None,
-            };
+            // Read before the rows, and compared with them before anything
+            // runs (one row, under the lock): a state row edited by hand, or
+            // its table dropped and seeded again at zero, would fail every
+            // change's guard; its statements would run and roll back first.
+            let recorded = session.read_state().await?;
             let mut applied = AppliedSet::new(session.read_applied().await?).in_dialect(session.dialect());
             // The rules first: their errors (drift, dirty, ...) say more
             // than a disagreeing state row would.
-            let steps = plan(&applied, &report)?;
-            if steps.migrations.is_empty() {
-                return Ok(report);
-            }
+            let steps = plan(&applied, report)?;
             if !self.state_agrees(session, recorded, &applied).await? {
                 continue;
             }
+            if steps.migrations.is_empty() {
+                return Ok(());
+            }
             let round = if self.settings.group && steps.direction == Direction::Up {
-                self.apply_group(session, &mut applied, &steps.migrations, &mut report)
-                    .await
+                self.apply_group(session, &mut applied, &steps.migrations, report).await
             } else {
-                self.apply_each(session, &mut applied, steps, &mut report).await
+                self.apply_each(session, &mut applied, steps, report).await
             };
             match round {
-                Err(Error::Conflict) => after_conflict = true,
-                Err(err) => return Err(err),
-                Ok(()) => return Ok(report),
+                Err(Error::Conflict) => {}
+                other => return other,
             }
         }
         Err(Error::Contended {

@@ -85,22 +85,69 @@ impl Engine<'_> {
     /// The rules `run` enforces before it changes anything: no dirty row, no
     /// drift, nothing applied that the binary lacks (unless allowed).
     pub(super) fn verify(&self, applied: &AppliedSet) -> Result<(), Error> {
+        self.refuse_foreign(applied)?;
         self.refuse_dirty(applied)?;
-        let mut missing = Vec::new();
         for row in &applied.rows {
-            match self.find(row.version) {
-                // A repeatable migration whose text changed is re-applied, not drift.
-                Some(migration) if migration.checksum() != row.checksum && row.version > 0 => {
+            // A repeatable migration whose text changed is re-applied, not drift.
+            if let Some(migration) = self.find(row.version) {
+                if migration.checksum() != row.checksum && row.version > 0 {
                     return Err(Self::drift(migration, row.checksum));
                 }
-                Some(_) => {}
-                None => missing.push((row.version, row.name.clone())),
             }
         }
-        if !missing.is_empty() && !self.settings.allow_missing {
-            return Err(Error::MissingInBinary { migrations: missing });
+        match self.unknown(applied) {
+            Some(err) => Err(err),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Applied rows this binary does not have, as the error the settings
+    /// call for: `MissingInBinary` for a version inside the binary's range
+    /// (a file deleted), else `Ahead` (a newer release applied them).
+    fn unknown(&self, applied: &AppliedSet) -> Option<Error> {
+        if self.settings.allow_missing {
+            return None;
+        }
+        let latest = self.migrations.last().map_or(0, |m| m.version);
+        let (mut missing, mut ahead) = (Vec::new(), Vec::new());
+        for row in applied.rows.iter().filter(|row| self.find(row.version).is_none()) {
+            let entry = (row.version, row.name.clone());
+            match row.version > latest {
+                true => ahead.push(entry),
+                false => missing.push(entry),
+            }
+        }
+        if !missing.is_empty() {
+            // Inside the range: never accepted by `allow_ahead`.
+            missing.extend(ahead.into_iter().filter(|_| !self.settings.allow_ahead));
+            return Some(Error::MissingInBinary { migrations: missing });
+        }
+        (!ahead.is_empty() && !self.settings.allow_ahead).then_some(Error::Ahead {
+            latest,
+            migrations: ahead,
+        })
+    }
+
+    /// Another application's tracking table: rows exist, and not one of
+    /// them has a version and name of this binary. (A drifted file keeps
+    /// its name, and a database ahead of the binary shares its first
+    /// rows, so neither looks like this.)
+    fn refuse_foreign(&self, applied: &AppliedSet) -> Result<(), Error> {
+        let rows = applied.versioned();
+        if rows.is_empty() || self.migrations.is_empty() {
+            return Ok(());
+        }
+        let ours = rows
+            .iter()
+            .any(|row| self.find(row.version).is_some_and(|m| m.name == row.name));
+        if ours {
+            return Ok(());
+        }
+        Err(Error::ForeignTable {
+            table: self.settings.table.clone(),
+            rows: rows.iter().take(3).map(|row| (row.version, row.name.clone())).collect(),
+            count: rows.len(),
+        })
     }
 
     /// Pending migrations up to `to`, refusing out-of-order ones unless allowed.
@@ -315,15 +362,29 @@ impl Engine<'_> {
         }
         Status {
             entries: entries.into_values().collect(),
+            warnings: Vec::new(),
         }
     }
 
     pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
-        let Some((_, applied)) = self.read_only_view(&mut *session).await? else {
+        let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
         let mut status = self.status_of(&applied);
+        let rows = applied.state();
+        if state != rows && state != applied.state_without_dirty_up() {
+            // Loudly: `run`'s boot check trusts the state row (one row read),
+            // so a deleted row's migration would not run again before repair.
+            status.warnings.push(
+                Error::StateMismatch {
+                    backend: session.backend(),
+                    recorded: Box::new(state),
+                    rows: Box::new(rows),
+                }
+                .to_string(),
+            );
+        }
         Self::mark_baselined(&mut status, &session.read_history().await?);
         self.read_checkpoints(&mut *session, &mut status).await?;
         Ok(status)
@@ -338,8 +399,13 @@ impl Engine<'_> {
         };
         let mut status = self.status_of(&applied);
         Self::mark_baselined(&mut status, &session.read_history().await?);
+        if let Err(foreign) = self.refuse_foreign(&applied) {
+            // Every row would be reported as missing or drifted: say why.
+            return Err(Error::Invalid {
+                problems: vec![foreign],
+            });
+        }
         let mut problems = Vec::new();
-        let mut missing = Vec::new();
         for entry in &status.entries {
             match entry.state {
                 MigrationState::Dirty => {
@@ -350,9 +416,6 @@ impl Engine<'_> {
                     let migration = self.find(entry.version).expect("drifted entries are in the binary");
                     let row = applied.get(entry.version).expect("drifted entries are applied");
                     problems.push(Self::drift(migration, row.checksum));
-                }
-                MigrationState::Missing if !self.settings.allow_missing => {
-                    missing.push((entry.version, entry.name.clone()))
                 }
                 MigrationState::Pending
                     if !self.settings.allow_out_of_order && entry.version > 0 && entry.version < applied.highest() =>
@@ -368,20 +431,15 @@ impl Engine<'_> {
                 _ => {}
             }
         }
-        if !missing.is_empty() {
-            problems.push(Error::MissingInBinary { migrations: missing });
-        }
-        let expected = applied.state();
+        problems.extend(self.unknown(&applied));
+        let rows = applied.state();
         // A dirty up run's row is written before the state row moves.
-        if state != expected && state != applied.state_without_dirty_up() {
-            problems.push(Error::Database {
+        if state != rows && state != applied.state_without_dirty_up() {
+            // A hand edit or a partial restore; `repair` is the fix.
+            problems.push(Error::StateMismatch {
                 backend: session.backend(),
-                operation: "checking the tracking state row".to_string(),
-                message: format!(
-                    "it says {} applied up to version {}, the tracking rows say {} up to version {}; the tracking table was edited by hand",
-                    state.applied_count, state.last_version, expected.applied_count, expected.last_version
-                ),
-                source: None,
+                recorded: Box::new(state),
+                rows: Box::new(rows),
             });
         }
         if problems.is_empty() {

@@ -1,9 +1,12 @@
 //! `force` and `forget`: repairs after a migration failed halfway and a
 //! person finished or undid it by hand. They rewrite one tracking row and
-//! the state row under the lock, and run no migration.
+//! the state row under the lock, and run no migration. `repair`: the state
+//! row rebuilt from the tracking rows (they were edited by hand or restored
+//! in part), and an intentional edit of an applied file accepted.
 
 use super::{AppliedSet, Connect, Engine};
 use crate::backend::Session;
+use crate::report::{AcceptedEdit, Repair};
 use crate::{Error, Migration};
 
 impl Engine<'_> {
@@ -41,5 +44,93 @@ impl Engine<'_> {
         }
         applied.remove(version);
         session.set_record(version, None, &applied.state()).await
+    }
+}
+
+impl Engine<'_> {
+    /// `repair`: under the lock, rebuilds the state row from the tracking
+    /// rows and, with `accept_edit`, records that applied migration's
+    /// current checksum (its file was edited on purpose). Runs no migration.
+    /// A change writes one history row with the old and new values and the
+    /// reason; nothing to change writes nothing.
+    pub async fn repair(&self, db: &dyn Connect, accept_edit: Option<i64>) -> Result<Repair, Error> {
+        self.settings.check()?;
+        let mut session = self.open(db).await?;
+        self.lock(&mut *session).await?;
+        let result = self.repair_locked(&mut *session, accept_edit).await;
+        self.release(&mut *session, result).await
+    }
+
+    async fn repair_locked(&self, session: &mut dyn Session, accept_edit: Option<i64>) -> Result<Repair, Error> {
+        let state_before = session.read_state().await?;
+        let mut applied = AppliedSet::new(session.read_applied().await?);
+        let accepted = match accept_edit {
+            Some(version) => self.accept_edit(&mut applied, version)?,
+            None => None,
+        };
+        let state_after = applied.state();
+        let repair = Repair {
+            state_before,
+            state_after,
+            accepted,
+            reason: self.reason.map(str::to_string),
+        };
+        if !repair.changed() {
+            return Ok(repair);
+        }
+        match &repair.accepted {
+            Some(edit) => {
+                let row = applied.get(edit.version).expect("an accepted edit is applied");
+                session.set_record(edit.version, Some(row), &state_after).await?
+            }
+            // Version 0 is never a migration's (core refuses it): this
+            // deletes no row and writes the state row.
+            None => session.set_record(0, None, &state_after).await?,
+        }
+        let mut entry = self.history_entry_named(&repair);
+        entry.reason = Some(repair.describe());
+        session.record_failure(&entry).await?;
+        Ok(repair)
+    }
+
+    /// Sets the recorded checksum of applied `version` to the binary's.
+    fn accept_edit(&self, applied: &mut AppliedSet, version: i64) -> Result<Option<AcceptedEdit>, Error> {
+        let migration = self.find(version).ok_or(Error::UnknownVersion { version })?;
+        let Some(row) = applied.get(version) else {
+            return Err(Error::NotApplied {
+                version,
+                name: migration.name.to_string(),
+            });
+        };
+        if row.checksum == migration.checksum() {
+            return Ok(None);
+        }
+        let edit = AcceptedEdit {
+            version,
+            name: migration.name.to_string(),
+            recorded: row.checksum,
+            embedded: migration.checksum(),
+        };
+        let mut row = row.clone();
+        row.checksum = edit.embedded;
+        applied.upsert(row);
+        Ok(Some(edit))
+    }
+
+    fn history_entry_named(&self, repair: &Repair) -> crate::HistoryEntry {
+        let (version, name) = match &repair.accepted {
+            Some(edit) => (edit.version, edit.name.clone()),
+            None => (repair.state_after.last_version, "repair".to_string()),
+        };
+        crate::HistoryEntry {
+            version,
+            name,
+            direction: crate::Direction::Up,
+            started_at: crate::core::time::now_iso8601(),
+            duration_ms: 0,
+            success: true,
+            error: None,
+            reason: None,
+        }
     }
 }
