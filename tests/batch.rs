@@ -261,8 +261,9 @@ mod sqlite {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a child process that the kill test starts; fails alone"]
     async fn sqlite_batch_child() {
-        let Ok(path) = std::env::var(PATH_ENV) else { return };
+        let path = servers::child_role(PATH_ENV);
         let db = open(&PathBuf::from(path)).await;
         child_run(&SQLITE, &db.pool).await;
     }
@@ -311,16 +312,16 @@ mod sqlite {
         let path = fresh_path("batch_endless");
         let db = open(&path).await;
         let err = SQLITE_ENDLESS.run(&db.pool).await.expect_err("stopped, not endless");
+        // 001 applied before the batch migration stopped: the run reports it.
+        let applied: Vec<i64> = err.applied().iter().map(|step| step.version).collect();
+        assert_eq!(applied, [1], "{err:?}");
         let embedded_migrations::Error::MigrationFailed {
-            version,
-            ref file,
-            ref message,
-            ..
-        } = err
+            version, file, message, ..
+        } = err.cause()
         else {
             panic!("{err:?}");
         };
-        assert_eq!((version, file.as_str()), (2, "002_backfill.up.sql"));
+        assert_eq!((*version, file.as_str()), (2, "002_backfill.up.sql"));
         assert!(message.contains("more than twice the 100 rows"), "{message}");
         assert!(message.contains("keeps the 22 batches (220 rows)"), "{message}");
         assert_eq!(db.checkpoint().await, Some((22, 220)));
@@ -385,8 +386,9 @@ mod postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a child process that the kill test starts; fails alone"]
     async fn postgres_batch_child() {
-        let Ok(name) = std::env::var(DB_ENV) else { return };
+        let name = servers::child_role(DB_ENV);
         let server: PgConnectOptions = servers::server(URL_ENV, "postgres_batch_child").expect("server");
         child_run(&POSTGRES, &connect(&server, &name).await).await;
     }
@@ -468,8 +470,9 @@ mod mysql {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a child process that the kill test starts; fails alone"]
     async fn mysql_batch_child() {
-        let Ok(name) = std::env::var(DB_ENV) else { return };
+        let name = servers::child_role(DB_ENV);
         let server: MySqlConnectOptions = servers::server(URL_ENV, "mysql_batch_child").expect("server");
         child_run(&MYSQL, &connect(&server, &name).await).await;
     }
