@@ -16,6 +16,7 @@ mod servers;
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
 use servers::{spawn_child, Rng};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::Connection;
 use std::time::{Duration, Instant};
 use support::fixtures::{BASE, FAILING, SHORT};
 use support::TestDb;
@@ -592,6 +593,65 @@ async fn a_state_row_edited_by_hand_is_a_typed_error_not_an_endless_loop() {
         return;
     };
     servers::state_row_edited_by_hand_is_a_typed_error(&db).await;
+}
+
+static GATED: Migrations = embed_migrations!("tests/fixtures/postgres_gated");
+
+/// The batch checks the state row when it writes it, at its end (one
+/// statement with the tracking rows): a state moved by someone else while
+/// the migration's statements ran makes the batch fail, and it reads as a
+/// conflict, not as a failed migration. The migration waits on an advisory
+/// lock the test holds until the state row is moved, so the move happens
+/// inside the batch. Nothing of the batch is committed; the engine then
+/// plans again and meets a state row that disagrees with the tracking rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_moved_while_the_batch_runs_is_a_conflict_and_nothing_is_committed() {
+    let Some(db) = PgDb::create("state_moved_mid_batch").await else {
+        return;
+    };
+    let mut gate = sqlx::PgConnection::connect_with(&db.options()).await.expect("connect");
+    sqlx::query("SELECT pg_advisory_lock(4242)")
+        .execute(&mut gate)
+        .await
+        .expect("hold the gate");
+    let run = tokio::spawn({
+        let pool = db.pool.clone();
+        async move { GATED.run(&pool).await }
+    });
+    let started = Instant::now();
+    while db
+        .count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 4242")
+        .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30) && !run.is_finished(),
+            "the migration never waited on the gate"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let moved = sqlx::query("UPDATE _embedded_migrations_state SET applied_count = 5 WHERE id = 1")
+        .execute(&db.pool)
+        .await
+        .expect("move the state");
+    assert_eq!(moved.rows_affected(), 1, "the state row exists while the batch runs");
+    sqlx::query("SELECT pg_advisory_unlock(4242)")
+        .execute(&mut gate)
+        .await
+        .expect("open the gate");
+    let result = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the run ends")
+        .expect("the run does not panic");
+    match result {
+        Err(Error::StateMismatch { recorded, rows, .. }) => {
+            assert_eq!((recorded.applied_count, rows.applied_count), (5, 0))
+        }
+        other => panic!("expected the moved state to stop the run, got {other:?}"),
+    }
+    assert!(!db.exists("public", "gated").await, "the migration is rolled back");
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations_history").await, 0);
 }
 
 static BATCH_FAILING: Migrations = embed_migrations!("tests/fixtures/postgres_batch_failing");

@@ -375,21 +375,37 @@ impl TrackingSql {
         ))
     }
 
+    /// The condition "the state row is `expected`", on the row `id = 1`.
+    fn state_is(&self, expected: &State) -> String {
+        format!(
+            "id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
+            expected.applied_count,
+            expected.last_version,
+            self.literal(&expected.chain.to_hex()),
+            self.flag(expected.dirty),
+        )
+    }
+
     /// A statement that fails unless the state row is `expected`: it would
     /// insert a row of NULLs, which NOT NULL refuses (whether or not a state
     /// row exists), and inserts nothing when the state is the expected one.
     /// The batch's stand-in for `check_state`: a failure is told apart from
     /// a conflict afterwards, by the replay.
     pub fn guard_state(&self, expected: &State) -> String {
+        self.refuse_unless(&format!(
+            "EXISTS (SELECT 1 FROM {} WHERE {})",
+            self.state,
+            self.state_is(expected)
+        ))
+    }
+
+    /// An insert of a state row of NULLs when `condition` is false: NOT
+    /// NULL refuses it, so the statement fails exactly then.
+    fn refuse_unless(&self, condition: &str) -> String {
         format!(
-            "INSERT INTO {state} (id, applied_count, last_version, chain, dirty) SELECT 1, NULL, NULL, NULL, NULL \
-             WHERE NOT EXISTS (SELECT 1 FROM {state} WHERE id = 1 AND applied_count = {} AND last_version = {} \
-             AND chain = {} AND dirty = {})",
-            expected.applied_count,
-            expected.last_version,
-            self.literal(&expected.chain.to_hex()),
-            self.flag(expected.dirty),
-            state = self.state,
+            "INSERT INTO {} (id, applied_count, last_version, chain, dirty) SELECT 1, NULL, NULL, NULL, NULL \
+             WHERE NOT ({condition})",
+            self.state,
         )
     }
 
@@ -412,9 +428,13 @@ impl TrackingSql {
 
     /// The state row set to `state`, as literal SQL.
     pub fn write_state_literal(&self, state: &State) -> String {
+        format!("UPDATE {} SET {} WHERE id = 1", self.state, self.state_values(state))
+    }
+
+    /// The `SET` list writing `state` into the state row.
+    fn state_values(&self, state: &State) -> String {
         format!(
-            "UPDATE {} SET applied_count = {}, last_version = {}, chain = {}, dirty = {} WHERE id = 1",
-            self.state,
+            "applied_count = {}, last_version = {}, chain = {}, dirty = {}",
             state.applied_count,
             state.last_version,
             self.literal(&state.chain.to_hex()),
@@ -474,31 +494,61 @@ impl TrackingSql {
         })
     }
 
-    /// The tracking rows of a batch's `changes`, written once their history
-    /// rows are settled ([`Self::settle_durations_literal`]): one `DELETE`
-    /// of every version the batch touches (a migration reverted, or a
-    /// repeatable one re-applied, whose row is replaced), then one
-    /// multi-row `INSERT` of the rows of the changes that apply a migration,
-    /// each copying its change's duration from its history row. The k-th of
-    /// n changes wrote the (n - k)-th newest history row, found by primary
-    /// key: the batch's rows were inserted one after the other, under the
-    /// lock, so their ids follow each other.
-    pub fn records_literal(&self, changes: &[Change<'_>]) -> Vec<String> {
-        let mut versions: Vec<i64> = changes.iter().map(|c| c.migration.version).collect();
+    /// Whether a batch folds the state guard, the state write, the tracking
+    /// rows and (for one change) the history row into one statement
+    /// ([`Self::finish_batch_literal`]): PostgreSQL's data-modifying `WITH`.
+    /// Each statement of a batch is parsed and planned by the server; these
+    /// were four of a W1 migration's seven. Elsewhere the guard comes first
+    /// and each is a statement of its own.
+    pub fn folds_tracking(&self) -> bool {
+        matches!(self.dialect, SqlDialect::Postgres)
+    }
+
+    /// One `DELETE` of the tracking rows a batch's `changes` replace: the
+    /// rows of the migrations it reverts and of the repeatable ones it
+    /// applies again (negative keys). None when there are none: a
+    /// versioned migration never has a row when it is applied (the state
+    /// guard sees to that), so a batch of such migrations deletes nothing.
+    pub fn delete_records_literal(&self, changes: &[Change<'_>]) -> Option<String> {
+        let mut versions: Vec<i64> = changes
+            .iter()
+            .map(|c| c.migration.version)
+            .filter(|&version| version < 0)
+            .chain(
+                changes
+                    .iter()
+                    .filter(|c| c.record.is_none())
+                    .map(|c| c.migration.version),
+            )
+            .collect();
         versions.sort_unstable();
         versions.dedup();
+        (!versions.is_empty()).then(|| {
+            let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+            format!("DELETE FROM {} WHERE version IN ({})", self.table, list.join(", "))
+        })
+    }
+
+    /// One multi-row `INSERT` of the tracking rows of the `changes` that
+    /// apply a migration, once their history rows are settled
+    /// ([`Self::settle_durations_literal`]); none if no change applies one.
+    /// Each copies its change's duration from its history row `h`, which
+    /// `history` joins: by default the k-th of n changes wrote the
+    /// (n - k)-th newest history row, found by primary key (the batch's
+    /// rows were inserted one after the other, under the lock, so their
+    /// ids follow each other). `clean` is the value of the `dirty` column.
+    fn insert_records_literal(&self, changes: &[Change<'_>], clean: &str, history: Option<&str>) -> Option<String> {
         // The engine batches one change, or a group of migrations applied
         // once each: a version never comes twice.
-        debug_assert_eq!(versions.len(), changes.len(), "a version twice in one batch");
-        if versions.is_empty() {
-            return Vec::new();
-        }
-        let list: Vec<String> = versions.iter().map(i64::to_string).collect();
-        let mut statements = vec![format!(
-            "DELETE FROM {} WHERE version IN ({})",
-            self.table,
-            list.join(", ")
-        )];
+        debug_assert!(
+            {
+                let mut versions: Vec<i64> = changes.iter().map(|c| c.migration.version).collect();
+                versions.sort_unstable();
+                versions.dedup();
+                versions.len() == changes.len()
+            },
+            "a version twice in one batch"
+        );
         let count = changes.len();
         let rows: Vec<String> = changes
             .iter()
@@ -515,29 +565,66 @@ impl TrackingSql {
                 ))
             })
             .collect();
-        if !rows.is_empty() {
-            statements.push(format!(
-                "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, dirty) \
-                 SELECT v.column2, v.column3, v.column4, v.column5, h.duration_ms, {clean} \
-                 FROM (VALUES {rows}) AS v JOIN {history} AS h ON h.id = (SELECT MAX(id) FROM {history}) - v.column1",
-                table = self.table,
-                clean = self.flag(false),
-                rows = rows.join(", "),
-                history = self.history,
-            ));
+        if rows.is_empty() {
+            return None;
         }
+        let by_key = format!(
+            "JOIN {history} AS h ON h.id = (SELECT MAX(id) FROM {history}) - v.column1",
+            history = self.history
+        );
+        Some(format!(
+            "INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, dirty) \
+             SELECT v.column2, v.column3, v.column4, v.column5, h.duration_ms, {clean} \
+             FROM (VALUES {rows}) AS v {history}",
+            table = self.table,
+            rows = rows.join(", "),
+            history = history.unwrap_or(&by_key),
+        ))
+    }
+
+    /// The tracking rows and the new state of a batch, where they are
+    /// statements of their own (not [`Self::folds_tracking`]): the tracking
+    /// rows, then the state write.
+    pub fn records_literal(&self, changes: &[Change<'_>]) -> Vec<String> {
+        let mut statements: Vec<String> = self
+            .insert_records_literal(changes, self.flag(false), None)
+            .into_iter()
+            .collect();
+        statements.extend(changes.last().map(|last| self.write_state_literal(&last.state_after)));
         statements
     }
 
-    /// The condition "the state row is `state`".
-    fn state_is(&self, state: &State) -> String {
-        format!(
-            "id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
-            state.applied_count,
-            state.last_version,
-            self.literal(&state.chain.to_hex()),
-            self.flag(state.dirty)
-        )
+    /// The end of a batch in one statement ([`Self::folds_tracking`]), after
+    /// its `DELETE` if it has one. `s` writes the new state only where the
+    /// state row is the one the plan was made on, and returns `FALSE` then;
+    /// for one change, `h` writes its history row. The tracking rows take
+    /// their `dirty` column from `s`: NULL when the state did not match,
+    /// which NOT NULL refuses, so the batch fails and its replay reports
+    /// the conflict. A batch with no row to insert (reverts) refuses a row
+    /// of NULLs in the state table instead. Data-modifying `WITH` parts run
+    /// to completion whether or not the main statement reads them.
+    pub fn finish_batch_literal(&self, changes: &[Change<'_>], started_unix_ms: i64) -> String {
+        let (Some(first), Some(last)) = (changes.first(), changes.last()) else {
+            return String::new();
+        };
+        let mut parts = vec![format!(
+            "s AS (UPDATE {} SET {} WHERE {} RETURNING {} AS clean)",
+            self.state,
+            self.state_values(&last.state_after),
+            self.state_is(&first.state_before),
+            self.flag(false),
+        )];
+        let history = (changes.len() == 1).then(|| {
+            parts.push(format!(
+                "h AS ({} RETURNING duration_ms)",
+                self.history_literal(first, started_unix_ms)
+            ));
+            "CROSS JOIN h"
+        });
+        let main = self
+            .insert_records_literal(changes, "(SELECT clean FROM s)", history)
+            .unwrap_or_else(|| self.refuse_unless("EXISTS (SELECT 1 FROM s)"));
+        format!("WITH {} {main}", parts.join(", "))
     }
 
     /// MySQL's dirty protocol in two round trips (mysql.rs). The first
@@ -1439,19 +1526,25 @@ where
     /// Statements are joined by `;` on a line of its own, so that a
     /// statement ending in a line comment still ends.
     fn batch(sql: &TrackingSql, changes: &[Change<'_>], started_unix_ms: i64) -> String {
+        let folded = sql.folds_tracking();
         let mut parts = Vec::new();
-        if let Some(first) = changes.first() {
+        if let (false, Some(first)) = (folded, changes.first()) {
             parts.push(sql.guard_state(&first.state_before));
         }
         for change in changes {
             let script = change.migration.script(change.direction);
             parts.extend(split(script.text, B::DIALECT).into_iter().map(|s| s.text.to_string()));
-            parts.push(sql.history_literal(change, started_unix_ms));
+            // One change's history row is part of the folded last statement.
+            if !(folded && changes.len() == 1) {
+                parts.push(sql.history_literal(change, started_unix_ms));
+            }
         }
         parts.extend(sql.settle_durations_literal(changes.len()));
-        parts.extend(sql.records_literal(changes));
-        if let Some(last) = changes.last() {
-            parts.push(sql.write_state_literal(&last.state_after));
+        parts.extend(sql.delete_records_literal(changes));
+        if folded {
+            parts.push(sql.finish_batch_literal(changes, started_unix_ms));
+        } else {
+            parts.extend(sql.records_literal(changes));
         }
         let mut batch = parts.join("\n;\n");
         batch.push_str("\n;");
