@@ -214,15 +214,14 @@ impl TrackingSql {
 
     /// Creates the three tables and the state row, each statement idempotent.
     pub fn create(&self) -> Vec<String> {
-        // SQLite's history id is the rowid without AUTOINCREMENT: a new row
-        // takes the largest id plus one, so ids still follow the order of
-        // insertion (history rows are never deleted; only ids of rows
-        // deleted from the top could come back, still above the rest), and
-        // each insert skips the write to `sqlite_sequence`, which cost a
-        // group about 30 us per migration. Tables created with
-        // AUTOINCREMENT by an earlier release keep it and work the same.
         let (int, text, flag, key, history_id) = match self.dialect {
-            SqlDialect::Sqlite => ("INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER PRIMARY KEY"),
+            SqlDialect::Sqlite => (
+                "INTEGER",
+                "TEXT",
+                "INTEGER",
+                "INTEGER",
+                "INTEGER PRIMARY KEY AUTOINCREMENT",
+            ),
             SqlDialect::Postgres => ("BIGINT", "TEXT", "BOOLEAN", "BIGINT", "BIGSERIAL PRIMARY KEY"),
             SqlDialect::MySql => (
                 "BIGINT",
