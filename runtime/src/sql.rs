@@ -460,7 +460,12 @@ impl TrackingSql {
         // Clocks read at millisecond precision and rounded differently can
         // put the end a millisecond before the start: never below zero.
         let elapsed = self.greatest("0", &self.elapsed_ms(started_unix_ms));
-        let entry = &change.history;
+        self.history_row_literal(&change.history, &elapsed)
+    }
+
+    /// The history row `entry` as one literal INSERT, its duration the SQL
+    /// expression `elapsed` (evaluated by the database, inside the batch).
+    fn history_row_literal(&self, entry: &HistoryEntry, elapsed: &str) -> String {
         format!(
             "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
              VALUES ({}, {}, {}, {}, {elapsed}, {}, {}, {})",
@@ -693,19 +698,7 @@ impl TrackingSql {
             Direction::Down => format!("DELETE FROM {} WHERE version = {version}", self.table),
         });
         parts.push(self.write_state_literal(&change.state_after));
-        let entry = &change.history;
-        parts.push(format!(
-            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
-             VALUES ({}, {}, {}, {}, {elapsed}, {}, {}, {})",
-            self.history,
-            entry.version,
-            self.literal(&entry.name),
-            self.literal(entry.direction.as_str()),
-            self.literal(&entry.started_at),
-            self.flag(entry.success),
-            self.optional_literal(entry.error.as_deref()),
-            self.optional_literal(entry.reason.as_deref()),
-        ));
+        parts.push(self.history_row_literal(&change.history, elapsed));
         parts.push("COMMIT".to_string());
         // A line of its own ends a statement that ends in a line comment.
         parts.join("\n;\n")

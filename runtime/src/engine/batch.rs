@@ -210,21 +210,26 @@ impl Engine<'_> {
                 return Ok(());
             }
             let event = progress(done.checkpoint, resumed.rows, total, started.elapsed());
-            tracing::info!(
-                version = migration.version,
-                batch = event.batches,
-                rows = event.rows,
-                total = event.total,
-                rate = event.rate as u64,
-                eta_s = event.eta.map(|eta| eta.as_secs()),
-                "batch committed"
-            );
-            self.progress(step.0, step.1, migration, Direction::Up, ProgressEvent::Batch(event));
+            self.batch_progress(step, migration, event, "batch committed");
         }
     }
 }
 
 impl Engine<'_> {
+    /// One batch's progress, to tracing and to the progress callback.
+    fn batch_progress(&self, step: (usize, usize), migration: &Migration, event: BatchProgress, what: &str) {
+        tracing::info!(
+            version = migration.version,
+            batches = event.batches,
+            rows = event.rows,
+            total = event.total,
+            rate = event.rate as u64,
+            eta_s = event.eta.map(|eta| eta.as_secs()),
+            "{what}"
+        );
+        self.progress(step.0, step.1, migration, Direction::Up, ProgressEvent::Batch(event));
+    }
+
     /// A batch migration the database batches itself (Neo4j's `CALL { ...
     /// } IN TRANSACTIONS`, see runtime/src/neo4j_batch.rs): one call, whose
     /// progress arrives through the callback as the count query sees the
@@ -250,16 +255,7 @@ impl Engine<'_> {
         let started = Instant::now();
         let report = |p: SelfBatchedProgress| {
             let event = progress(p.checkpoint, p.resumed_rows, p.total, started.elapsed());
-            tracing::info!(
-                version = migration.version,
-                batches = event.batches,
-                rows = event.rows,
-                total = event.total,
-                rate = event.rate as u64,
-                eta_s = event.eta.map(|eta| eta.as_secs()),
-                "inner transactions committed"
-            );
-            self.progress(step.0, step.1, migration, Direction::Up, ProgressEvent::Batch(event));
+            self.batch_progress(step, migration, event, "inner transactions committed");
         };
         let done = session.run_self_batched(&batch, spec.total.as_deref(), &report).await?;
         tracing::info!(
