@@ -873,7 +873,7 @@ async fn baseline_adopts_a_graph_built_by_hand() {
 }
 
 /// The nodes the backfill fixtures process.
-const PEOPLE: i64 = 25_000;
+const PEOPLE: i64 = 40_000;
 
 async fn make_people(graph: &Graph) {
     exec(
@@ -884,9 +884,11 @@ async fn make_people(graph: &Graph) {
 }
 
 /// Starts a backfill child and SIGKILLs it once it reports `target` rows
-/// done or more; returns the rows it last reported. Panics when the child
-/// ends first: the kill must land mid-run.
-fn kill_backfill_at(target: u64) -> u64 {
+/// done or more (`from` were done before it started); returns the rows it
+/// last reported and the largest step between two of its reports (the rows
+/// of one watch interval, which the caller leaves room for). Panics when
+/// the child ends first: the kill must land mid-run.
+fn kill_backfill_at(from: u64, target: u64) -> (u64, u64) {
     let mut child = spawn_child("child_process_entry", &[(ROLE_ENV, "backfill".into())]);
     let stdout = child.stdout.take().expect("piped stdout");
     let mut seen = Vec::new();
@@ -905,7 +907,14 @@ fn kill_backfill_at(target: u64) -> u64 {
         seen.last().is_some_and(|&rows| rows >= target),
         "the child ended ({status}) before {target} rows, the kill did not land mid-run: {seen:?}"
     );
-    *seen.last().expect("a progress line")
+    let step = std::iter::once(from)
+        .chain(seen.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1].saturating_sub(w[0]))
+        .max()
+        .unwrap_or(0);
+    (*seen.last().expect("a progress line"), step)
 }
 
 /// Every `Person` node: (processed once, processed more than once).
@@ -932,11 +941,19 @@ async fn call_in_transactions_backfill_killed_then_completed_processes_each_node
     let kills = 3 + rng.below(3);
     let settings = Settings::default().lock_timeout(Duration::from_secs(20));
     let mut done_before = 0;
+    // The rows of one watch interval (one progress report a second), the
+    // largest seen so far; a guess until a child has reported twice.
+    let mut step = 2_000;
     for kill in 1..=kills {
-        // A target leaving room for the kills still to come, and for a few
-        // progress reports (one a second) before the end.
-        let room = (PEOPLE - done_before - 6_000).max(1) as u64 / (kills - kill + 1);
-        let reported = kill_backfill_at(done_before as u64 + 1 + rng.below(room));
+        // A target leaving room for the kills still to come, for the
+        // overshoot of one interval past the target, and for the final run
+        // to report at least four times (the premises below): measured on
+        // this machine's speed, not assumed.
+        let reserve = 6 * step as i64;
+        let room = (PEOPLE - done_before - reserve).max(1) as u64 / (kills - kill + 1);
+        let from = done_before as u64;
+        let (reported, seen_step) = kill_backfill_at(from, from + 1 + rng.below(room));
+        step = step.max(seen_step);
         let (once, twice) = processed(graph).await;
         assert_eq!(twice, 0, "kill {kill}: a node processed twice");
         assert!(
