@@ -1234,6 +1234,22 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         None
     }
 
+    /// Runs a batch (many statements, no result rows wanted) inside the
+    /// transaction the caller holds. sqlx's multi-statement query by
+    /// default; SQLite hands the whole text to SQLite itself.
+    fn execute_batch<'c>(
+        conn: &'c mut Connection<Self>,
+        batch: String,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c
+    where
+        for<'e> &'e mut Connection<Self>: sqlx::Executor<'e, Database = Self::DB>,
+    {
+        async move {
+            sqlx::raw_sql(AssertSqlSafe(batch)).execute(conn).await?;
+            Ok(())
+        }
+    }
+
     /// Whether DDL is transactional: group mode runs only where it is.
     const TRANSACTIONAL_DDL: bool;
 
@@ -1468,8 +1484,8 @@ where
             let sql = &self.sql;
             let mut tx = B::begin(&mut self.conn).await?;
             B::enter_transaction(&mut tx, sql).await?;
-            match sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *tx).await {
-                Ok(_) => return tx.commit().await.map_err(Self::db_err(committed)),
+            match B::execute_batch(&mut *tx, batch).await {
+                Ok(()) => return tx.commit().await.map_err(Self::db_err(committed)),
                 Err(err) => {
                     if let Err(err) = tx.rollback().await {
                         // SQLite rolls a transaction back by itself on some errors

@@ -15,6 +15,9 @@
 //! the process dies, so a dirty mark seen with the file lock free was left
 //! by a run that is over. (An in-memory database has no second process.)
 
+#[path = "sqlite_exec.rs"]
+mod exec;
+
 use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
 use crate::sql::{SqlBackend, SqlDialect, SqlSession};
@@ -145,25 +148,31 @@ impl SqlBackend for SqliteBackend {
     /// Creating the tracking tables is the first write, so on a database
     /// whose write lock another connection holds it is what waits (the busy
     /// timeout `lock` set): running out of it is the lock timeout, not a
-    /// database failure.
+    /// database failure. The tables are created in one transaction: one
+    /// commit (one journal sync) on a new database, not one per table.
     async fn prepare(session: &mut SqliteSession) -> Result<(), Error> {
         let started = Instant::now();
-        for statement in session.sql.create() {
-            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement))
-                .execute(&mut *session.conn)
-                .await
-            {
+        let busy_or = |operation: &'static str| {
+            move |err: sqlx::Error| {
                 if is_busy(&err) {
-                    return Err(Error::LockTimeout {
+                    Error::LockTimeout {
                         backend: Self::NAME,
                         waited: started.elapsed(),
                         holder: None,
-                    });
+                    }
+                } else {
+                    SqliteSession::db_err(operation)(err)
                 }
-                return Err(SqliteSession::db_err("creating the tracking tables")(err));
             }
+        };
+        let mut tx = Self::begin(&mut session.conn).await?;
+        for statement in session.sql.create() {
+            sqlx::raw_sql(AssertSqlSafe(statement))
+                .execute(&mut *tx)
+                .await
+                .map_err(busy_or("creating the tracking tables"))?;
         }
-        Ok(())
+        tx.commit().await.map_err(busy_or("creating the tracking tables"))
     }
 
     async fn lock(session: &mut SqliteSession, timeout: Duration) -> Result<(), Error> {
@@ -220,6 +229,11 @@ impl SqlBackend for SqliteBackend {
                 conn.close_on_drop();
             }
         });
+    }
+
+    /// One `sqlite3_exec` (see sqlite_exec.rs): no hop per statement.
+    async fn execute_batch<'c>(conn: &'c mut SqliteConnection, batch: String) -> Result<(), sqlx::Error> {
+        exec::execute(conn, batch).await
     }
 
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {

@@ -1,0 +1,103 @@
+//! A batch handed to SQLite itself (a child module of sqlite.rs).
+//!
+//! sqlx runs a multi-statement query on its worker thread, one statement
+//! at a time, and sends each statement's result back over a channel to the
+//! task that awaits it. For a group of migrations that hop per statement
+//! was most of the cost (BENCHMARKS.md, issue 14): refinery's grouped mode,
+//! which hands the script to SQLite in one call, was 2.4x cheaper per
+//! migration. So a batch goes through `sqlite3_exec` on the connection's
+//! own handle, which sqlx lends for exactly this (`lock_handle`): SQLite
+//! prepares and steps each statement in turn, and nothing comes back until
+//! the end. The statement-by-statement replay in sql.rs still names the
+//! statement that failed; the error here carries SQLite's own message and
+//! code for the rare failure the replay does not meet again.
+
+use sqlx::error::{DatabaseError, ErrorKind};
+use sqlx::sqlite::SqliteConnection;
+use std::borrow::Cow;
+use std::ffi::{CStr, CString, c_char};
+
+/// Runs `batch` (statements separated by `;`, no rows wanted) on `conn`,
+/// inside whatever transaction the caller holds.
+pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Result<(), sqlx::Error> {
+    let Ok(text) = CString::new(batch) else {
+        // A NUL character in a migration: SQLite's C API would stop the
+        // text there; sqlx's query takes it whole (and SQLite refuses it).
+        return Err(sqlx::Error::Protocol("a migration's text holds a NUL character".into()));
+    };
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut message: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `db` is the connection's open handle, which the guard lends
+    // to this thread alone until it is dropped (sqlx's worker waits
+    // meanwhile); `text` is NUL-terminated and outlives the call; no
+    // callback is given; `message` is either left null or set to a string
+    // SQLite allocated, which is copied and freed with `sqlite3_free` below.
+    let code = unsafe { libsqlite3_sys::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), &mut message) };
+    if code == libsqlite3_sys::SQLITE_OK {
+        return Ok(());
+    }
+    // SAFETY: as above; `sqlite3_extended_errcode` reads the handle's last
+    // error, `sqlite3_errstr` returns a static string.
+    let (code, message) = unsafe {
+        let extended = libsqlite3_sys::sqlite3_extended_errcode(db);
+        let text = if message.is_null() {
+            CStr::from_ptr(libsqlite3_sys::sqlite3_errstr(code)).to_string_lossy().into_owned()
+        } else {
+            let text = CStr::from_ptr(message).to_string_lossy().into_owned();
+            libsqlite3_sys::sqlite3_free(message.cast());
+            text
+        };
+        (extended, text)
+    };
+    Err(sqlx::Error::Database(Box::new(ExecError { code, message })))
+}
+
+/// SQLite's error from `sqlite3_exec`, as sqlx's own errors read: its
+/// message, and its extended result code as the code.
+#[derive(Debug)]
+struct ExecError {
+    code: i32,
+    message: String,
+}
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+impl DatabaseError for ExecError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Owned(self.code.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        // The primary codes of constraint failures (SQLITE_CONSTRAINT, 19).
+        match self.code {
+            2067 | 1555 => ErrorKind::UniqueViolation,
+            787 => ErrorKind::ForeignKeyViolation,
+            1299 => ErrorKind::NotNullViolation,
+            275 => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
