@@ -349,19 +349,12 @@ impl TrackingSql {
         }
     }
 
-    /// Milliseconds since the batch began, computed by the database when the
+    /// Milliseconds since the server received the batch, computed when the
     /// statement runs, so that a change's duration is written in the same
-    /// trip as its statements. PostgreSQL: since the server received the
-    /// batch; SQLite (in this process, on its clock): since `started_unix_ms`.
-    fn elapsed_ms(&self, started_unix_ms: i64) -> String {
-        match self.dialect {
-            SqlDialect::Postgres => {
-                "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint".into()
-            }
-            SqlDialect::Sqlite | SqlDialect::MySql => {
-                format!("(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) - {started_unix_ms})")
-            }
-        }
+    /// trip as its statements (PostgreSQL's batch, which carries its own
+    /// transaction; SQLite's batch is timed by the client instead).
+    fn elapsed_ms(&self) -> &'static str {
+        "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint"
     }
 
     /// The tracking schema first on the search path for the transaction,
@@ -456,10 +449,10 @@ impl TrackingSql {
     /// earlier changes' rows here would read k rows for the k-th change of a
     /// group); [`Self::settle_durations_literal`] turns these running totals
     /// into each change's own duration once the group's statements are done.
-    pub fn history_literal(&self, change: &Change<'_>, started_unix_ms: i64) -> String {
+    pub fn history_literal(&self, change: &Change<'_>) -> String {
         // Clocks read at millisecond precision and rounded differently can
         // put the end a millisecond before the start: never below zero.
-        let elapsed = self.greatest("0", &self.elapsed_ms(started_unix_ms));
+        let elapsed = self.greatest("0", self.elapsed_ms());
         self.history_row_literal(&change.history, &elapsed)
     }
 
@@ -467,9 +460,23 @@ impl TrackingSql {
     /// expression `elapsed` (evaluated by the database, inside the batch).
     fn history_row_literal(&self, entry: &HistoryEntry, elapsed: &str) -> String {
         format!(
-            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) \
-             VALUES ({}, {}, {}, {}, {elapsed}, {}, {}, {})",
-            self.history,
+            "{} VALUES {}",
+            self.insert_into_history(),
+            self.history_values(entry, elapsed)
+        )
+    }
+
+    fn insert_into_history(&self) -> String {
+        format!(
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason)",
+            self.history
+        )
+    }
+
+    /// The row `entry` in parentheses, for a `VALUES` list.
+    fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
+        format!(
+            "({}, {}, {}, {}, {elapsed}, {}, {}, {})",
             entry.version,
             self.literal(&entry.name),
             self.literal(entry.direction.as_str()),
@@ -497,16 +504,6 @@ impl TrackingSql {
                 history = self.history,
             )
         })
-    }
-
-    /// Whether a batch folds the state guard, the state write, the tracking
-    /// rows and (for one change) the history row into one statement
-    /// ([`Self::finish_batch_literal`]): PostgreSQL's data-modifying `WITH`.
-    /// Each statement of a batch is parsed and planned by the server; these
-    /// were four of a W1 migration's seven. Elsewhere the guard comes first
-    /// and each is a statement of its own.
-    pub fn folds_tracking(&self) -> bool {
-        matches!(self.dialect, SqlDialect::Postgres)
     }
 
     /// One `DELETE` of the tracking rows a batch's `changes` replace: the
@@ -587,19 +584,52 @@ impl TrackingSql {
         ))
     }
 
-    /// The tracking rows and the new state of a batch, where they are
-    /// statements of their own (not [`Self::folds_tracking`]): the tracking
-    /// rows, then the state write.
-    pub fn records_literal(&self, changes: &[Change<'_>]) -> Vec<String> {
-        let mut statements: Vec<String> = self
-            .insert_records_literal(changes, self.flag(false), None)
-            .into_iter()
+    /// The tracking writes of a batch timed by the client (SQLite's, see
+    /// `SqlSession::apply_timed`), the durations in milliseconds, one per
+    /// change, known by now: every history row in one `INSERT`, the rows the
+    /// batch replaces deleted, every tracking row in one `INSERT`, and the
+    /// new state. Four statements however many changes; the state guard ran
+    /// before the changes' statements.
+    pub fn timed_tracking_literal(&self, changes: &[Change<'_>], durations_ms: &[i64]) -> Vec<String> {
+        let Some(last) = changes.last() else {
+            return Vec::new();
+        };
+        let history: Vec<String> = changes
+            .iter()
+            .zip(durations_ms)
+            .map(|(change, ms)| self.history_values(&change.history, &ms.to_string()))
             .collect();
-        statements.extend(changes.last().map(|last| self.write_state_literal(&last.state_after)));
+        let mut statements = vec![format!("{} VALUES {}", self.insert_into_history(), history.join(", "))];
+        statements.extend(self.delete_records_literal(changes));
+        let records: Vec<String> = changes
+            .iter()
+            .zip(durations_ms)
+            .filter_map(|(change, ms)| {
+                let row = change.record.as_ref()?;
+                Some(format!(
+                    "({}, {}, {}, {}, {ms}, {})",
+                    row.version,
+                    self.literal(&row.name),
+                    self.literal(&row.checksum.to_hex()),
+                    self.literal(&row.applied_at),
+                    self.flag(false),
+                ))
+            })
+            .collect();
+        if !records.is_empty() {
+            statements.push(format!(
+                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES {}",
+                self.table,
+                records.join(", ")
+            ));
+        }
+        statements.push(self.write_state_literal(&last.state_after));
         statements
     }
 
-    /// The end of a batch in one statement ([`Self::folds_tracking`]), after
+    /// The end of PostgreSQL's batch in one data-modifying `WITH` (each
+    /// statement of a batch is parsed and planned by the server; the
+    /// tracking statements were four of a W1 migration's seven), after
     /// its `DELETE` if it has one. `s` writes the new state only where the
     /// state row is the one the plan was made on, and returns `FALSE` then;
     /// for one change, `h` writes its history row. The tracking rows take
@@ -608,7 +638,7 @@ impl TrackingSql {
     /// the conflict. A batch with no row to insert (reverts) refuses a row
     /// of NULLs in the state table instead. Data-modifying `WITH` parts run
     /// to completion whether or not the main statement reads them.
-    pub fn finish_batch_literal(&self, changes: &[Change<'_>], started_unix_ms: i64) -> String {
+    pub fn finish_batch_literal(&self, changes: &[Change<'_>]) -> String {
         let (Some(first), Some(last)) = (changes.first(), changes.last()) else {
             return String::new();
         };
@@ -620,10 +650,7 @@ impl TrackingSql {
             self.flag(false),
         )];
         let history = (changes.len() == 1).then(|| {
-            parts.push(format!(
-                "h AS ({} RETURNING duration_ms)",
-                self.history_literal(first, started_unix_ms)
-            ));
+            parts.push(format!("h AS ({} RETURNING duration_ms)", self.history_literal(first)));
             "CROSS JOIN h"
         });
         let main = self
@@ -826,11 +853,7 @@ impl TrackingSql {
 
     /// version, name, direction, started_at, duration_ms, success, error, reason
     pub fn insert_history(&self) -> String {
-        format!(
-            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason) VALUES ({})",
-            self.history,
-            self.params(8)
-        )
+        format!("{} VALUES ({})", self.insert_into_history(), self.params(8))
     }
 }
 
@@ -1162,6 +1185,34 @@ where
 
 type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
 
+/// Statements joined into one batch, each ended by `;` on a line of its
+/// own, so that a statement ending in a line comment still ends.
+fn join_statements(parts: Vec<String>) -> String {
+    let mut batch = parts.join("\n;\n");
+    batch.push_str("\n;");
+    batch
+}
+
+/// Each change's duration in milliseconds, from the instants its
+/// statements were done (`ends`, one per change, from `started`). A
+/// missing end (none is expected) counts as now.
+fn durations_ms(started: Instant, ends: &[Instant], changes: usize) -> Vec<i64> {
+    let mut previous = started;
+    (0..changes)
+        .map(|k| {
+            let end = ends.get(k).copied().unwrap_or_else(Instant::now);
+            let ms = end.saturating_duration_since(previous).as_millis() as i64;
+            previous = end;
+            ms
+        })
+        .collect()
+}
+
+/// The column of the one-row statement a timed batch puts after each
+/// change's statements ([`SqlSession::timed_batch`]): its row coming back
+/// says that the change's statements are done.
+pub(crate) const END_OF_CHANGE: &str = "em_end_of_change";
+
 /// What differs between the sqlx databases: transactions, locks, the
 /// catalog and error messages. [`SqlSession`] is everything else, once.
 /// The implementing type is also the session's backend-specific state (the
@@ -1234,19 +1285,32 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         None
     }
 
-    /// Runs a batch (many statements, no result rows wanted) inside the
-    /// transaction the caller holds. sqlx's multi-statement query by
-    /// default; SQLite hands the whole text to SQLite itself.
+    /// Runs a batch inside the transaction the caller holds, and returns
+    /// the instant each [`END_OF_CHANGE`] row came back: when each change's
+    /// statements were done. sqlx's multi-statement query by default;
+    /// SQLite hands the whole text to SQLite itself (sqlite_exec.rs).
     fn execute_batch<'c>(
         conn: &'c mut Connection<Self>,
         batch: String,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c
+    ) -> impl Future<Output = Result<Vec<Instant>, sqlx::Error>> + Send + 'c
     where
         for<'e> &'e mut Connection<Self>: sqlx::Executor<'e, Database = Self::DB>,
     {
         async move {
-            sqlx::raw_sql(AssertSqlSafe(batch)).execute(conn).await?;
-            Ok(())
+            use futures_util::TryStreamExt;
+            use sqlx::Column;
+            let mut rows = sqlx::raw_sql(AssertSqlSafe(batch)).fetch(conn);
+            let mut ends = Vec::new();
+            while let Some(row) = rows.try_next().await? {
+                if row
+                    .columns()
+                    .first()
+                    .is_some_and(|column| column.name() == END_OF_CHANGE)
+                {
+                    ends.push(Instant::now());
+                }
+            }
+            Ok(ends)
         }
     }
 
@@ -1450,13 +1514,15 @@ where
         }
     }
 
-    /// Transactional changes (one, or a group) in one transaction and one
-    /// batch: one multi-statement query holding the state guard, every
-    /// statement of every change, each change's history row, the tracking
-    /// rows and the new state. On PostgreSQL BEGIN and COMMIT ride in the
-    /// same query (one round trip per migration); elsewhere they are trips
-    /// (or hops to sqlx's SQLite worker) of their own, three in all however
-    /// many statements the files hold.
+    /// Transactional changes (one, or a group) in one transaction, their
+    /// statements and tracking writes in batches rather than one by one.
+    /// On PostgreSQL one multi-statement query holds everything, BEGIN and
+    /// COMMIT included ([`Self::batch`]: one round trip per migration).
+    /// On SQLite the transaction is sqlx's (`BEGIN IMMEDIATE`), the state
+    /// guard and every statement of every change go to SQLite in one call,
+    /// timed change by change, and the tracking writes in a second
+    /// ([`Self::timed_batch`]): four hops to sqlx's worker in all, however
+    /// many statements and migrations.
     ///
     /// A batch that fails is rolled back and then replayed one statement at
     /// a time in a transaction that is rolled back too ([`Self::replay`]),
@@ -1466,17 +1532,13 @@ where
         if changes.is_empty() {
             return Ok(());
         }
-        let started_unix_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis() as i64);
-        let batch = Self::batch(&self.sql, changes, started_unix_ms);
         let committed = if changes.len() == 1 {
             "committing the migration"
         } else {
             "committing the migrations"
         };
         let failure = if B::BEGIN_IN_BATCH {
-            match self.run_own_transaction(batch).await {
+            match self.run_own_transaction(Self::batch(&self.sql, changes)).await {
                 Ok(()) => return Ok(()),
                 Err(err) => err,
             }
@@ -1484,8 +1546,14 @@ where
             let sql = &self.sql;
             let mut tx = B::begin(&mut self.conn).await?;
             B::enter_transaction(&mut tx, sql).await?;
-            match B::execute_batch(&mut *tx, batch).await {
-                Ok(()) => return tx.commit().await.map_err(Self::db_err(committed)),
+            let started = Instant::now();
+            let run = async {
+                let ends = B::execute_batch(&mut *tx, Self::timed_batch(sql, changes)).await?;
+                let tracking = sql.timed_tracking_literal(changes, &durations_ms(started, &ends, changes.len()));
+                B::execute_batch(&mut *tx, join_statements(tracking)).await
+            };
+            match run.await {
+                Ok(_) => return tx.commit().await.map_err(Self::db_err(committed)),
                 Err(err) => {
                     if let Err(err) = tx.rollback().await {
                         // SQLite rolls a transaction back by itself on some errors
@@ -1531,33 +1599,50 @@ where
         }
     }
 
-    /// The batch of [`Self::apply_batched`], without BEGIN and COMMIT.
-    /// Statements are joined by `;` on a line of its own, so that a
-    /// statement ending in a line comment still ends.
-    fn batch(sql: &TrackingSql, changes: &[Change<'_>], started_unix_ms: i64) -> String {
-        let folded = sql.folds_tracking();
+    /// PostgreSQL's batch (it carries its own transaction, see
+    /// [`SqlBackend::BEGIN_IN_BATCH`]), without BEGIN and COMMIT: each
+    /// change's statements, in a group each change's history row timed by
+    /// the server, and the tracking writes folded into one last statement
+    /// holding the state guard ([`TrackingSql::finish_batch_literal`]).
+    fn batch(sql: &TrackingSql, changes: &[Change<'_>]) -> String {
         let mut parts = Vec::new();
-        if let (false, Some(first)) = (folded, changes.first()) {
-            parts.push(sql.guard_state(&first.state_before));
-        }
         for change in changes {
-            let script = change.migration.script(change.direction);
-            parts.extend(split(script.text, B::DIALECT).into_iter().map(|s| s.text.to_string()));
+            parts.extend(Self::statements(change));
             // One change's history row is part of the folded last statement.
-            if !(folded && changes.len() == 1) {
-                parts.push(sql.history_literal(change, started_unix_ms));
+            if changes.len() > 1 {
+                parts.push(sql.history_literal(change));
             }
         }
         parts.extend(sql.settle_durations_literal(changes.len()));
         parts.extend(sql.delete_records_literal(changes));
-        if folded {
-            parts.push(sql.finish_batch_literal(changes, started_unix_ms));
-        } else {
-            parts.extend(sql.records_literal(changes));
+        parts.push(sql.finish_batch_literal(changes));
+        join_statements(parts)
+    }
+
+    /// The batch of a backend that runs it in a transaction of sqlx's
+    /// (SQLite): the state guard, then each change's statements followed by
+    /// a one-row `SELECT` of [`END_OF_CHANGE`], whose row the backend
+    /// times as it comes back. The tracking writes follow in a batch of
+    /// their own, with the durations known ([`TrackingSql::timed_tracking_literal`]):
+    /// timed by the client, a group needs no history insert per change and
+    /// no second pass to turn running totals into durations (the cost of
+    /// SQLite's group mode, BENCHMARKS.md).
+    fn timed_batch(sql: &TrackingSql, changes: &[Change<'_>]) -> String {
+        let mut parts: Vec<String> = changes
+            .first()
+            .map(|first| sql.guard_state(&first.state_before))
+            .into_iter()
+            .collect();
+        for change in changes {
+            parts.extend(Self::statements(change));
+            parts.push(format!("SELECT 1 AS {END_OF_CHANGE}"));
         }
-        let mut batch = parts.join("\n;\n");
-        batch.push_str("\n;");
-        batch
+        join_statements(parts)
+    }
+
+    fn statements(change: &Change<'_>) -> impl Iterator<Item = String> {
+        let script = change.migration.script(change.direction);
+        split(script.text, B::DIALECT).into_iter().map(|s| s.text.to_string())
     }
 
     /// Finds what made a batch fail: the same changes, one statement at a

@@ -232,7 +232,7 @@ impl SqlBackend for SqliteBackend {
     }
 
     /// One `sqlite3_exec` (see sqlite_exec.rs): no hop per statement.
-    async fn execute_batch<'c>(conn: &'c mut SqliteConnection, batch: String) -> Result<(), sqlx::Error> {
+    async fn execute_batch(conn: &mut SqliteConnection, batch: String) -> Result<Vec<Instant>, sqlx::Error> {
         exec::execute(conn, batch).await
     }
 

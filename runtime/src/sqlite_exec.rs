@@ -7,19 +7,23 @@
 //! which hands the script to SQLite in one call, was 2.4x cheaper per
 //! migration. So a batch goes through `sqlite3_exec` on the connection's
 //! own handle, which sqlx lends for exactly this (`lock_handle`): SQLite
-//! prepares and steps each statement in turn, and nothing comes back until
-//! the end. The statement-by-statement replay in sql.rs still names the
-//! statement that failed; the error here carries SQLite's own message and
-//! code for the rare failure the replay does not meet again.
+//! prepares and steps each statement in turn, and calls back only for
+//! result rows; the one row of each end-of-change marker is timed there.
+//! The statement-by-statement replay in sql.rs still names the statement
+//! that failed; the error here carries SQLite's own message and code for
+//! the rare failure the replay does not meet again.
 
+use crate::sql::END_OF_CHANGE;
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::sqlite::SqliteConnection;
 use std::borrow::Cow;
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::time::Instant;
 
-/// Runs `batch` (statements separated by `;`, no rows wanted) on `conn`,
-/// inside whatever transaction the caller holds.
-pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Result<(), sqlx::Error> {
+/// Runs `batch` (statements separated by `;`) on `conn`, inside whatever
+/// transaction the caller holds; returns the instant each
+/// [`END_OF_CHANGE`] row came.
+pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Result<Vec<Instant>, sqlx::Error> {
     let Ok(text) = CString::new(batch) else {
         // A NUL character in a migration: SQLite's C API would stop the
         // text there; sqlx's query takes it whole (and SQLite refuses it).
@@ -28,21 +32,33 @@ pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Resul
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     let mut message: *mut c_char = std::ptr::null_mut();
+    let mut ends: Vec<Instant> = Vec::new();
     // SAFETY: `db` is the connection's open handle, which the guard lends
     // to this thread alone until it is dropped (sqlx's worker waits
-    // meanwhile); `text` is NUL-terminated and outlives the call; no
-    // callback is given; `message` is either left null or set to a string
-    // SQLite allocated, which is copied and freed with `sqlite3_free` below.
-    let code = unsafe { libsqlite3_sys::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), &mut message) };
+    // meanwhile); `text` is NUL-terminated and outlives the call; the
+    // callback's argument is `ends`, borrowed for the call only; `message`
+    // is either left null or set to a string SQLite allocated, which is
+    // copied and freed with `sqlite3_free` below.
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_exec(
+            db,
+            text.as_ptr(),
+            Some(on_row),
+            (&raw mut ends).cast::<c_void>(),
+            &mut message,
+        )
+    };
     if code == libsqlite3_sys::SQLITE_OK {
-        return Ok(());
+        return Ok(ends);
     }
     // SAFETY: as above; `sqlite3_extended_errcode` reads the handle's last
     // error, `sqlite3_errstr` returns a static string.
     let (code, message) = unsafe {
         let extended = libsqlite3_sys::sqlite3_extended_errcode(db);
         let text = if message.is_null() {
-            CStr::from_ptr(libsqlite3_sys::sqlite3_errstr(code)).to_string_lossy().into_owned()
+            CStr::from_ptr(libsqlite3_sys::sqlite3_errstr(code))
+                .to_string_lossy()
+                .into_owned()
         } else {
             let text = CStr::from_ptr(message).to_string_lossy().into_owned();
             libsqlite3_sys::sqlite3_free(message.cast());
@@ -51,6 +67,21 @@ pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Resul
         (extended, text)
     };
     Err(sqlx::Error::Database(Box::new(ExecError { code, message })))
+}
+
+/// `sqlite3_exec`'s callback, once per result row: a row whose first
+/// column is [`END_OF_CHANGE`] is timed; any other (a migration's own
+/// `SELECT` or `PRAGMA`) is passed over, as sqlx's query would. Returns 0:
+/// go on.
+extern "C" fn on_row(ends: *mut c_void, columns: c_int, _values: *mut *mut c_char, names: *mut *mut c_char) -> c_int {
+    // SAFETY: SQLite passes `columns` column names, each a NUL-terminated
+    // string valid during the call; `ends` is the `Vec` `execute` passed.
+    unsafe {
+        if columns >= 1 && !(*names).is_null() && CStr::from_ptr(*names).to_bytes() == END_OF_CHANGE.as_bytes() {
+            (*ends.cast::<Vec<Instant>>()).push(Instant::now());
+        }
+    }
+    0
 }
 
 /// SQLite's error from `sqlite3_exec`, as sqlx's own errors read: its
