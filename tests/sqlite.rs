@@ -84,6 +84,7 @@ repeatable_scenario!(
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
 static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
+static ROWS_OF_THEIR_OWN: Migrations = embed_migrations!("tests/fixtures/sqlite_rows_of_their_own");
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
 
@@ -156,6 +157,35 @@ async fn a_long_write_lock_times_out_with_a_clear_error() {
 async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
     let db = SqliteDb::fresh("example").await.expect("sqlite");
     servers::example_set_applies_and_reverts(&db, &EXAMPLE, None).await;
+}
+
+/// SQLite's batch goes to SQLite in one call and each migration's end is
+/// marked by a row the runtime times (src/sqlite_exec.rs): a migration's
+/// own `SELECT` and `PRAGMA` rows, even one a lot like the marker, change
+/// nothing. In a group and one at a time, every migration gets its own
+/// tracking and history row, in order, with the same duration in both.
+#[tokio::test]
+async fn migrations_returning_rows_of_their_own_are_tracked_one_by_one() {
+    for group in [true, false] {
+        let db = SqliteDb::fresh("rows_of_their_own").await.expect("sqlite");
+        let set = ROWS_OF_THEIR_OWN.with(Settings::default().group(group));
+        let report = set.run(db.pool()).await.expect("run");
+        assert_eq!(report.steps.len(), 3, "group {group}");
+        assert_eq!(
+            db.count("SELECT count(*) FROM people WHERE email LIKE '%@example.org'").await,
+            2
+        );
+        let history = set.history(db.pool()).await.expect("history");
+        assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(history.iter().all(|h| h.success && h.duration_ms >= 0), "{history:?}");
+        let status = set.validate(db.pool()).await.expect("valid");
+        assert!(status.is_up_to_date(), "group {group}");
+        for (entry, h) in status.entries.iter().zip(&history) {
+            assert_eq!(entry.execution_ms, Some(h.duration_ms), "{entry:?} / {h:?}");
+        }
+        assert_eq!(set.down(db.pool(), 2).await.expect("down").steps.len(), 2);
+        assert_eq!(db.count("SELECT count(*) FROM pragma_table_info('people')").await, 2);
+    }
 }
 
 /// Applications start migrations from spawned tasks: every operation's

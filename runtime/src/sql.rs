@@ -1193,6 +1193,12 @@ fn join_statements(parts: Vec<String>) -> String {
     batch
 }
 
+/// The tracking writes of a timed batch of `changes` begun at `started`,
+/// whose statements were done at `ends` (one per change).
+pub(crate) fn timed_tracking(sql: &TrackingSql, changes: &[Change<'_>], started: Instant, ends: &[Instant]) -> String {
+    join_statements(sql.timed_tracking_literal(changes, &durations_ms(started, ends, changes.len())))
+}
+
 /// Each change's duration in milliseconds, from the instants its
 /// statements were done (`ends`, one per change, from `started`). A
 /// missing end (none is expected) counts as now.
@@ -1285,32 +1291,40 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         None
     }
 
-    /// Runs a batch inside the transaction the caller holds, and returns
-    /// the instant each [`END_OF_CHANGE`] row came back: when each change's
-    /// statements were done. sqlx's multi-statement query by default;
-    /// SQLite hands the whole text to SQLite itself (sqlite_exec.rs).
-    fn execute_batch<'c>(
+    /// Runs `changes` as a timed batch inside the transaction the caller
+    /// holds ([`SqlSession::timed_batch`]), then their tracking writes with
+    /// the durations the [`END_OF_CHANGE`] rows gave ([`timed_tracking`]).
+    /// sqlx's multi-statement queries by default; SQLite hands both texts
+    /// to SQLite itself, in one hop to sqlx's worker (sqlite_exec.rs).
+    fn execute_timed<'c>(
         conn: &'c mut Connection<Self>,
-        batch: String,
-    ) -> impl Future<Output = Result<Vec<Instant>, sqlx::Error>> + Send + 'c
+        sql: &'c TrackingSql,
+        changes: &'c [Change<'c>],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c
     where
         for<'e> &'e mut Connection<Self>: sqlx::Executor<'e, Database = Self::DB>,
     {
         async move {
             use futures_util::TryStreamExt;
             use sqlx::Column;
-            let mut rows = sqlx::raw_sql(AssertSqlSafe(batch)).fetch(conn);
+            let started = Instant::now();
             let mut ends = Vec::new();
-            while let Some(row) = rows.try_next().await? {
-                if row
-                    .columns()
-                    .first()
-                    .is_some_and(|column| column.name() == END_OF_CHANGE)
-                {
-                    ends.push(Instant::now());
+            {
+                let batch = SqlSession::<Self>::timed_batch(sql, changes);
+                let mut rows = sqlx::raw_sql(AssertSqlSafe(batch)).fetch(&mut *conn);
+                while let Some(row) = rows.try_next().await? {
+                    if row
+                        .columns()
+                        .first()
+                        .is_some_and(|column| column.name() == END_OF_CHANGE)
+                    {
+                        ends.push(Instant::now());
+                    }
                 }
             }
-            Ok(ends)
+            let tracking = timed_tracking(sql, changes, started, &ends);
+            sqlx::raw_sql(AssertSqlSafe(tracking)).execute(conn).await?;
+            Ok(())
         }
     }
 
@@ -1546,14 +1560,8 @@ where
             let sql = &self.sql;
             let mut tx = B::begin(&mut self.conn).await?;
             B::enter_transaction(&mut tx, sql).await?;
-            let started = Instant::now();
-            let run = async {
-                let ends = B::execute_batch(&mut *tx, Self::timed_batch(sql, changes)).await?;
-                let tracking = sql.timed_tracking_literal(changes, &durations_ms(started, &ends, changes.len()));
-                B::execute_batch(&mut *tx, join_statements(tracking)).await
-            };
-            match run.await {
-                Ok(_) => return tx.commit().await.map_err(Self::db_err(committed)),
+            match B::execute_timed(&mut *tx, sql, changes).await {
+                Ok(()) => return tx.commit().await.map_err(Self::db_err(committed)),
                 Err(err) => {
                     if let Err(err) = tx.rollback().await {
                         // SQLite rolls a transaction back by itself on some errors
@@ -1627,7 +1635,7 @@ where
     /// timed by the client, a group needs no history insert per change and
     /// no second pass to turn running totals into durations (the cost of
     /// SQLite's group mode, BENCHMARKS.md).
-    fn timed_batch(sql: &TrackingSql, changes: &[Change<'_>]) -> String {
+    pub(crate) fn timed_batch(sql: &TrackingSql, changes: &[Change<'_>]) -> String {
         let mut parts: Vec<String> = changes
             .first()
             .map(|first| sql.guard_state(&first.state_before))

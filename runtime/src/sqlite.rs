@@ -20,7 +20,7 @@ mod exec;
 
 use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
-use crate::sql::{SqlBackend, SqlDialect, SqlSession};
+use crate::sql::{SqlBackend, SqlDialect, SqlSession, TrackingSql};
 use crate::{Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
@@ -231,9 +231,14 @@ impl SqlBackend for SqliteBackend {
         });
     }
 
-    /// One `sqlite3_exec` (see sqlite_exec.rs): no hop per statement.
-    async fn execute_batch(conn: &mut SqliteConnection, batch: String) -> Result<Vec<Instant>, sqlx::Error> {
-        exec::execute(conn, batch).await
+    /// Two `sqlite3_exec` calls, one hop (see sqlite_exec.rs): no hop
+    /// per statement.
+    async fn execute_timed<'c>(
+        conn: &'c mut SqliteConnection,
+        sql: &'c TrackingSql,
+        changes: &'c [Change<'c>],
+    ) -> Result<(), sqlx::Error> {
+        exec::execute_timed(conn, sql, changes).await
     }
 
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {

@@ -13,43 +13,56 @@
 //! that failed; the error here carries SQLite's own message and code for
 //! the rare failure the replay does not meet again.
 
-use crate::sql::END_OF_CHANGE;
+use super::SqliteBackend;
+use crate::backend::Change;
+use crate::sql::{timed_tracking, SqlSession, TrackingSql, END_OF_CHANGE};
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::sqlite::SqliteConnection;
 use std::borrow::Cow;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::time::Instant;
 
-/// Runs `batch` (statements separated by `;`) on `conn`, inside whatever
-/// transaction the caller holds; returns the instant each
-/// [`END_OF_CHANGE`] row came.
-pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Result<Vec<Instant>, sqlx::Error> {
-    let Ok(text) = CString::new(batch) else {
-        // A NUL character in a migration: SQLite's C API would stop the
-        // text there; sqlx's query takes it whole (and SQLite refuses it).
-        return Err(sqlx::Error::Protocol("a migration's text holds a NUL character".into()));
-    };
+/// Runs `changes` as a timed batch on `conn`, inside the transaction the
+/// caller holds, then their tracking writes with the durations measured
+/// (see `SqlBackend::execute_timed`): both with the handle borrowed once,
+/// one hop to sqlx's worker.
+pub(super) async fn execute_timed(
+    conn: &mut SqliteConnection,
+    sql: &TrackingSql,
+    changes: &[Change<'_>],
+) -> Result<(), sqlx::Error> {
+    let batch = c_text(SqlSession::<SqliteBackend>::timed_batch(sql, changes))?;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
-    let mut message: *mut c_char = std::ptr::null_mut();
+    let started = Instant::now();
     let mut ends: Vec<Instant> = Vec::new();
-    // SAFETY: `db` is the connection's open handle, which the guard lends
-    // to this thread alone until it is dropped (sqlx's worker waits
-    // meanwhile); `text` is NUL-terminated and outlives the call; the
+    exec(db, &batch, Some(&mut ends))?;
+    exec(db, &c_text(timed_tracking(sql, changes, started, &ends))?, None)
+}
+
+fn c_text(text: String) -> Result<CString, sqlx::Error> {
+    // A NUL character in a migration: SQLite's C API would stop the text
+    // there; sqlx's query takes it whole (and SQLite refuses it).
+    CString::new(text).map_err(|_| sqlx::Error::Protocol("a migration's text holds a NUL character".into()))
+}
+
+/// One `sqlite3_exec` of `text` on the handle `db`, which the caller holds
+/// through sqlx's guard; with `ends`, each [`END_OF_CHANGE`] row is timed.
+fn exec(db: *mut libsqlite3_sys::sqlite3, text: &CStr, ends: Option<&mut Vec<Instant>>) -> Result<(), sqlx::Error> {
+    let mut message: *mut c_char = std::ptr::null_mut();
+    let (callback, argument) = match ends {
+        Some(ends) => (Some(on_row as OnRow), std::ptr::from_mut(ends).cast::<c_void>()),
+        None => (None, std::ptr::null_mut()),
+    };
+    // SAFETY: `db` is the connection's open handle, which sqlx's guard
+    // lends to this thread alone while the caller holds it (sqlx's worker
+    // waits meanwhile); `text` is NUL-terminated and outlives the call; the
     // callback's argument is `ends`, borrowed for the call only; `message`
     // is either left null or set to a string SQLite allocated, which is
     // copied and freed with `sqlite3_free` below.
-    let code = unsafe {
-        libsqlite3_sys::sqlite3_exec(
-            db,
-            text.as_ptr(),
-            Some(on_row),
-            (&raw mut ends).cast::<c_void>(),
-            &mut message,
-        )
-    };
+    let code = unsafe { libsqlite3_sys::sqlite3_exec(db, text.as_ptr(), callback, argument, &mut message) };
     if code == libsqlite3_sys::SQLITE_OK {
-        return Ok(ends);
+        return Ok(());
     }
     // SAFETY: as above; `sqlite3_extended_errcode` reads the handle's last
     // error, `sqlite3_errstr` returns a static string.
@@ -69,11 +82,18 @@ pub(super) async fn execute(conn: &mut SqliteConnection, batch: String) -> Resul
     Err(sqlx::Error::Database(Box::new(ExecError { code, message })))
 }
 
+type OnRow = unsafe extern "C" fn(*mut c_void, c_int, *mut *mut c_char, *mut *mut c_char) -> c_int;
+
 /// `sqlite3_exec`'s callback, once per result row: a row whose first
 /// column is [`END_OF_CHANGE`] is timed; any other (a migration's own
 /// `SELECT` or `PRAGMA`) is passed over, as sqlx's query would. Returns 0:
 /// go on.
-extern "C" fn on_row(ends: *mut c_void, columns: c_int, _values: *mut *mut c_char, names: *mut *mut c_char) -> c_int {
+unsafe extern "C" fn on_row(
+    ends: *mut c_void,
+    columns: c_int,
+    _values: *mut *mut c_char,
+    names: *mut *mut c_char,
+) -> c_int {
     // SAFETY: SQLite passes `columns` column names, each a NUL-terminated
     // string valid during the call; `ends` is the `Vec` `execute` passed.
     unsafe {
