@@ -84,6 +84,7 @@ repeatable_scenario!(
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
 static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
+static LONG_BATCH: Migrations = embed_migrations!("tests/fixtures/sqlite_long_batch");
 static ROWS_OF_THEIR_OWN: Migrations = embed_migrations!("tests/fixtures/sqlite_rows_of_their_own");
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
@@ -172,7 +173,8 @@ async fn migrations_returning_rows_of_their_own_are_tracked_one_by_one() {
         let report = set.run(db.pool()).await.expect("run");
         assert_eq!(report.steps.len(), 3, "group {group}");
         assert_eq!(
-            db.count("SELECT count(*) FROM people WHERE email LIKE '%@example.org'").await,
+            db.count("SELECT count(*) FROM people WHERE email LIKE '%@example.org'")
+                .await,
             2
         );
         let history = set.history(db.pool()).await.expect("history");
@@ -186,6 +188,51 @@ async fn migrations_returning_rows_of_their_own_are_tracked_one_by_one() {
         assert_eq!(set.down(db.pool(), 2).await.expect("down").steps.len(), 2);
         assert_eq!(db.count("SELECT count(*) FROM pragma_table_info('people')").await, 2);
     }
+}
+
+/// The batch runs on the calling thread (src/sqlite_exec.rs): on a
+/// multi-threaded runtime with a single worker, a task ticking meanwhile
+/// must keep ticking while a long migration runs on that worker, as it did
+/// when sqlx's own thread ran the statements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_long_batch_leaves_the_runtimes_other_tasks_running() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let db = SqliteDb::fresh("long_batch").await.expect("sqlite");
+    let ticks = std::sync::Arc::new(AtomicU64::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    // Let the ticker start, then count only what it does during the run.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let before = ticks.load(Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    // Spawned, so the run is on the worker the ticker needs (the test's own
+    // body runs on a thread of its own).
+    let pool = db.pool().clone();
+    tokio::spawn(async move { LONG_BATCH.run(&pool).await })
+        .await
+        .expect("task")
+        .expect("run");
+    let took = started.elapsed();
+    let during = ticks.load(Ordering::Relaxed) - before;
+    ticker.abort();
+    assert!(
+        took >= std::time::Duration::from_millis(200),
+        "premise: the migration ran long enough to tick through ({took:?})"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM long_sum").await, 1);
+    // Ten-millisecond ticks over at least 200 ms: a starved runtime shows
+    // at most one or two (before and after the batch).
+    assert!(
+        during >= 5,
+        "{during} ticks in {took:?}: the batch held the runtime's only worker"
+    );
 }
 
 /// Applications start migrations from spawned tasks: every operation's

@@ -34,10 +34,24 @@ pub(super) async fn execute_timed(
     let batch = c_text(SqlSession::<SqliteBackend>::timed_batch(sql, changes))?;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
-    let started = Instant::now();
-    let mut ends: Vec<Instant> = Vec::new();
-    exec(db, &batch, Some(&mut ends))?;
-    exec(db, &c_text(timed_tracking(sql, changes, started, &ends))?, None)
+    off_the_runtime(|| {
+        let started = Instant::now();
+        let mut ends: Vec<Instant> = Vec::new();
+        exec(db, &batch, Some(&mut ends))?;
+        exec(db, &c_text(timed_tracking(sql, changes, started, &ends))?, None)
+    })
+}
+
+/// Runs `work`, which blocks for as long as the migrations take, where it
+/// keeps the runtime's other tasks going: on a multi-threaded runtime the
+/// worker thread hands its tasks to another first (`block_in_place`), as
+/// sqlx's own worker thread did for these statements. A current-thread
+/// runtime has no other thread: its other tasks wait for the batch.
+fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 fn c_text(text: String) -> Result<CString, sqlx::Error> {
