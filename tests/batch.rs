@@ -335,164 +335,104 @@ mod sqlite {
     }
 }
 
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-    use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+/// The kill test on a server database (PostgreSQL, MariaDB): the same
+/// shape on both, only the driver, the quoting of a database name and the
+/// names differ.
+macro_rules! server_batch_tests {
+    (
+        $module:ident, $feature:literal, $sqlx:ident :: { $options:ident, $pool:ident, $pool_options:ident },
+        url: $url_env:literal, db: $db_env:literal, quote: $quote:literal, set: $set:ident,
+        child: $child:ident, kill: $kill:ident
+    ) => {
+        #[cfg(feature = $feature)]
+        mod $module {
+            use super::*;
+            use sqlx::$sqlx::{$options, $pool, $pool_options};
 
-    const URL_ENV: &str = "TEST_POSTGRES_URL";
-    const DB_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_PG_DB";
+            const URL_ENV: &str = $url_env;
+            const DB_ENV: &str = $db_env;
 
-    pub struct PgDb {
-        pool: PgPool,
-        name: String,
-        server: PgConnectOptions,
-    }
+            pub struct ServerDb {
+                pool: $pool,
+                name: String,
+                server: $options,
+            }
 
-    async fn connect(server: &PgConnectOptions, name: &str) -> PgPool {
-        PgPoolOptions::new()
-            .max_connections(3)
-            .connect_with(server.clone().database(name))
-            .await
-            .expect("connect to the test database")
-    }
+            async fn connect(server: &$options, name: &str) -> $pool {
+                $pool_options::new()
+                    .max_connections(3)
+                    .connect_with(server.clone().database(name))
+                    .await
+                    .expect("connect to the test database")
+            }
 
-    impl Drop for PgDb {
-        fn drop(&mut self) {
-            if !std::thread::panicking() {
-                servers::drop_database(
-                    &self.server,
-                    format!("DROP DATABASE IF EXISTS \"{}\"", self.name),
-                    &self.name,
-                );
+            impl Drop for ServerDb {
+                fn drop(&mut self) {
+                    if !std::thread::panicking() {
+                        servers::drop_database(
+                            &self.server,
+                            format!("DROP DATABASE IF EXISTS {q}{}{q}", self.name, q = $quote),
+                            &self.name,
+                        );
+                    }
+                }
+            }
+
+            impl BatchDb for ServerDb {
+                type Pool = $pool;
+                fn pool(&self) -> &$pool {
+                    &self.pool
+                }
+                async fn count(&self, sql: &str) -> i64 {
+                    servers::count(&self.pool, sql.to_string()).await
+                }
+                async fn checkpoint(&self) -> Option<(i64, i64)> {
+                    sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
+                        .fetch_optional(&self.pool)
+                        .await
+                        .expect("read the checkpoint")
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "a child process that the kill test starts; fails alone"]
+            async fn $child() {
+                let name = servers::child_role(DB_ENV);
+                let server: $options = servers::server(URL_ENV, stringify!($child)).expect("server");
+                child_run(&$set, &connect(&server, &name).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $kill() {
+                let Some(server) = servers::server::<$options>(URL_ENV, stringify!($kill)) else {
+                    return;
+                };
+                let name = support::unique_name("batch_kill");
+                servers::admin(&server, format!("CREATE DATABASE {q}{name}{q}", q = $quote)).await;
+                let db = ServerDb {
+                    pool: connect(&server, &name).await,
+                    name: name.clone(),
+                    server,
+                };
+                let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
+                let child = concat!(stringify!($module), "::", stringify!($child));
+                killed_five_times_then_completed(&db, &$set, 200_000, 5_000, child, &envs, true).await;
             }
         }
-    }
-
-    impl BatchDb for PgDb {
-        type Pool = PgPool;
-        fn pool(&self) -> &PgPool {
-            &self.pool
-        }
-        async fn count(&self, sql: &str) -> i64 {
-            servers::count(&self.pool, sql.to_string()).await
-        }
-        async fn checkpoint(&self) -> Option<(i64, i64)> {
-            sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
-                .fetch_optional(&self.pool)
-                .await
-                .expect("read the checkpoint")
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "a child process that the kill test starts; fails alone"]
-    async fn postgres_batch_child() {
-        let name = servers::child_role(DB_ENV);
-        let server: PgConnectOptions = servers::server(URL_ENV, "postgres_batch_child").expect("server");
-        child_run(&POSTGRES, &connect(&server, &name).await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres_backfill_killed_five_times_processes_each_row_once() {
-        let Some(server) = servers::server::<PgConnectOptions>(URL_ENV, "postgres_batch_kill") else {
-            return;
-        };
-        let name = support::unique_name("batch_kill");
-        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
-        let db = PgDb {
-            pool: connect(&server, &name).await,
-            name: name.clone(),
-            server,
-        };
-        let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
-        killed_five_times_then_completed(
-            &db,
-            &POSTGRES,
-            200_000,
-            5_000,
-            "postgres::postgres_batch_child",
-            &envs,
-            true,
-        )
-        .await;
-    }
+    };
 }
 
-#[cfg(feature = "mysql")]
-mod mysql {
-    use super::*;
-    use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+server_batch_tests!(
+    postgres, "postgres", postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    url: "TEST_POSTGRES_URL", db: "EMBEDDED_MIGRATIONS_BATCH_PG_DB", quote: "\"", set: POSTGRES,
+    child: postgres_batch_child, kill: postgres_backfill_killed_five_times_processes_each_row_once
+);
 
-    const URL_ENV: &str = "TEST_MYSQL_URL";
-    const DB_ENV: &str = "EMBEDDED_MIGRATIONS_BATCH_MYSQL_DB";
-
-    pub struct MyDb {
-        pool: MySqlPool,
-        name: String,
-        server: MySqlConnectOptions,
-    }
-
-    async fn connect(server: &MySqlConnectOptions, name: &str) -> MySqlPool {
-        MySqlPoolOptions::new()
-            .max_connections(3)
-            .connect_with(server.clone().database(name))
-            .await
-            .expect("connect to the test database")
-    }
-
-    impl Drop for MyDb {
-        fn drop(&mut self) {
-            if !std::thread::panicking() {
-                servers::drop_database(
-                    &self.server,
-                    format!("DROP DATABASE IF EXISTS `{}`", self.name),
-                    &self.name,
-                );
-            }
-        }
-    }
-
-    impl BatchDb for MyDb {
-        type Pool = MySqlPool;
-        fn pool(&self) -> &MySqlPool {
-            &self.pool
-        }
-        async fn count(&self, sql: &str) -> i64 {
-            servers::count(&self.pool, sql.to_string()).await
-        }
-        async fn checkpoint(&self) -> Option<(i64, i64)> {
-            sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
-                .fetch_optional(&self.pool)
-                .await
-                .expect("read the checkpoint")
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "a child process that the kill test starts; fails alone"]
-    async fn mysql_batch_child() {
-        let name = servers::child_role(DB_ENV);
-        let server: MySqlConnectOptions = servers::server(URL_ENV, "mysql_batch_child").expect("server");
-        child_run(&MYSQL, &connect(&server, &name).await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn mysql_backfill_killed_five_times_processes_each_row_once() {
-        let Some(server) = servers::server::<MySqlConnectOptions>(URL_ENV, "mysql_batch_kill") else {
-            return;
-        };
-        let name = support::unique_name("batch_kill");
-        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
-        let db = MyDb {
-            pool: connect(&server, &name).await,
-            name: name.clone(),
-            server,
-        };
-        let envs = [(DB_ENV, name), (CHILD_ENV, "1".to_string())];
-        killed_five_times_then_completed(&db, &MYSQL, 200_000, 5_000, "mysql::mysql_batch_child", &envs, true).await;
-    }
-}
+server_batch_tests!(
+    mysql, "mysql", mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions},
+    url: "TEST_MYSQL_URL", db: "EMBEDDED_MIGRATIONS_BATCH_MYSQL_DB", quote: "`", set: MYSQL,
+    child: mysql_batch_child, kill: mysql_backfill_killed_five_times_processes_each_row_once
+);
 
 /// The measurement behind BENCHMARKS.md ("Batch migrations"), run by hand:
 /// the 200,000-row backfill as one statement and as batches of 5,000, with
