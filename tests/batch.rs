@@ -92,6 +92,27 @@ trait BatchDb {
     async fn checkpoint(&self) -> Option<(i64, i64)>;
 }
 
+/// `BatchDb` for a struct whose `pool` field is a sqlx pool.
+macro_rules! batch_db {
+    ($db:ident, $pool:ty) => {
+        impl BatchDb for $db {
+            type Pool = $pool;
+            fn pool(&self) -> &$pool {
+                &self.pool
+            }
+            async fn count(&self, sql: &str) -> i64 {
+                servers::count(&self.pool, sql.to_string()).await
+            }
+            async fn checkpoint(&self) -> Option<(i64, i64)> {
+                sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
+                    .fetch_optional(&self.pool)
+                    .await
+                    .expect("read the checkpoint")
+            }
+        }
+    };
+}
+
 /// Kills a child at a random batch `KILLS` times, checking after each kill
 /// that the checkpoint and the rows agree and that the migration is not
 /// recorded, then runs to the end in this process: every row once, the
@@ -244,21 +265,7 @@ mod sqlite {
         path
     }
 
-    impl BatchDb for SqliteDb {
-        type Pool = SqlitePool;
-        fn pool(&self) -> &SqlitePool {
-            &self.pool
-        }
-        async fn count(&self, sql: &str) -> i64 {
-            servers::count(&self.pool, sql.to_string()).await
-        }
-        async fn checkpoint(&self) -> Option<(i64, i64)> {
-            sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
-                .fetch_optional(&self.pool)
-                .await
-                .expect("read the checkpoint")
-        }
-    }
+    batch_db!(SqliteDb, SqlitePool);
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "a child process that the kill test starts; fails alone"]
@@ -378,21 +385,7 @@ macro_rules! server_batch_tests {
                 }
             }
 
-            impl BatchDb for ServerDb {
-                type Pool = $pool;
-                fn pool(&self) -> &$pool {
-                    &self.pool
-                }
-                async fn count(&self, sql: &str) -> i64 {
-                    servers::count(&self.pool, sql.to_string()).await
-                }
-                async fn checkpoint(&self) -> Option<(i64, i64)> {
-                    sqlx::query_as("SELECT batches, rows_done FROM _embedded_migrations_batch WHERE version = 2")
-                        .fetch_optional(&self.pool)
-                        .await
-                        .expect("read the checkpoint")
-                }
-            }
+            batch_db!(ServerDb, $pool);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             #[ignore = "a child process that the kill test starts; fails alone"]
