@@ -280,8 +280,6 @@ impl SqlBackend for PgBackend {
         enter_schema(conn, sql, true).await
     }
 
-    const BEGIN_IN_BATCH: bool = true;
-
     fn enter_transaction_literal(sql: &TrackingSql) -> Option<String> {
         sql.enter_schema_literal()
     }

@@ -1275,15 +1275,6 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         change: &'a Change<'a>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
-    /// Whether a batch's BEGIN and COMMIT travel inside its one query
-    /// (PostgreSQL runs a multi-statement simple query with an explicit
-    /// transaction in it as written, and leaves a failed one open and
-    /// aborted until ROLLBACK): one round trip per migration instead of
-    /// three. Where false, the batch runs in a transaction of sqlx's
-    /// ([`SqlBackend::begin`], SQLite's `BEGIN IMMEDIATE` with its busy
-    /// wait told apart).
-    const BEGIN_IN_BATCH: bool = false;
-
     /// [`SqlBackend::enter_transaction`] as literal SQL, for a batch that
     /// carries its own BEGIN.
     fn enter_transaction_literal(sql: &TrackingSql) -> Option<String> {
@@ -1291,40 +1282,26 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         None
     }
 
-    /// Runs `changes` as a timed batch inside the transaction the caller
-    /// holds ([`SqlSession::timed_batch`]), then their tracking writes with
-    /// the durations the [`END_OF_CHANGE`] rows gave ([`timed_tracking`]).
-    /// sqlx's multi-statement queries by default; SQLite hands both texts
-    /// to SQLite itself, in one hop to sqlx's worker (sqlite_exec.rs).
-    fn execute_timed<'c>(
-        conn: &'c mut Connection<Self>,
-        sql: &'c TrackingSql,
-        changes: &'c [Change<'c>],
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c
+    /// Runs `changes` in one transaction, their statements and tracking
+    /// writes as a batch ([`SqlSession::apply_batched`]). `Ok(Err(_))`: the
+    /// batch failed and was rolled back, for the caller to replay.
+    ///
+    /// By default the batch carries its own BEGIN and COMMIT in one
+    /// multi-statement query ([`SqlSession::batch`]; PostgreSQL runs such a
+    /// query as written, and leaves a failed one open and aborted until
+    /// ROLLBACK): one round trip per migration. SQLite's runs in sqlx's
+    /// `BEGIN IMMEDIATE`, so a busy database is told apart as a lock
+    /// timeout, and is timed by the client (sqlite_exec.rs).
+    fn run_in_transaction<'a>(
+        session: &'a mut SqlSession<Self>,
+        changes: &'a [Change<'a>],
+    ) -> impl Future<Output = Result<Result<(), sqlx::Error>, Error>> + Send + 'a
     where
         for<'e> &'e mut Connection<Self>: sqlx::Executor<'e, Database = Self::DB>,
     {
         async move {
-            use futures_util::TryStreamExt;
-            use sqlx::Column;
-            let started = Instant::now();
-            let mut ends = Vec::new();
-            {
-                let batch = SqlSession::<Self>::timed_batch(sql, changes);
-                let mut rows = sqlx::raw_sql(AssertSqlSafe(batch)).fetch(&mut *conn);
-                while let Some(row) = rows.try_next().await? {
-                    if row
-                        .columns()
-                        .first()
-                        .is_some_and(|column| column.name() == END_OF_CHANGE)
-                    {
-                        ends.push(Instant::now());
-                    }
-                }
-            }
-            let tracking = timed_tracking(sql, changes, started, &ends);
-            sqlx::raw_sql(AssertSqlSafe(tracking)).execute(conn).await?;
-            Ok(())
+            let batch = SqlSession::<Self>::batch(&session.sql, changes);
+            Ok(session.run_own_transaction(batch).await)
         }
     }
 
@@ -1535,7 +1512,7 @@ where
     /// On SQLite the transaction is sqlx's (`BEGIN IMMEDIATE`), the state
     /// guard and every statement of every change go to SQLite in one call,
     /// timed change by change, and the tracking writes in a second
-    /// ([`Self::timed_batch`]): four hops to sqlx's worker in all, however
+    /// ([`Self::timed_batch`]): three hops to sqlx's worker in all, however
     /// many statements and migrations.
     ///
     /// A batch that fails is rolled back and then replayed one statement at
@@ -1546,33 +1523,10 @@ where
         if changes.is_empty() {
             return Ok(());
         }
-        let committed = if changes.len() == 1 {
-            "committing the migration"
-        } else {
-            "committing the migrations"
-        };
-        let failure = if B::BEGIN_IN_BATCH {
-            match self.run_own_transaction(Self::batch(&self.sql, changes)).await {
-                Ok(()) => return Ok(()),
-                Err(err) => err,
-            }
-        } else {
-            let sql = &self.sql;
-            let mut tx = B::begin(&mut self.conn).await?;
-            B::enter_transaction(&mut tx, sql).await?;
-            match B::execute_timed(&mut *tx, sql, changes).await {
-                Ok(()) => return tx.commit().await.map_err(Self::db_err(committed)),
-                Err(err) => {
-                    if let Err(err) = tx.rollback().await {
-                        // SQLite rolls a transaction back by itself on some errors
-                        // (disk full, I/O); anything else leaves sqlx to roll back on drop.
-                        tracing::debug!(error = %err, "rolling back the failed batch");
-                    }
-                    err
-                }
-            }
-        };
-        Err(self.replay(changes, failure).await)
+        match B::run_in_transaction(self, changes).await? {
+            Ok(()) => Ok(()),
+            Err(failure) => Err(self.replay(changes, failure).await),
+        }
     }
 
     /// `batch` between a BEGIN and a COMMIT of its own, in one query. A
@@ -1608,7 +1562,7 @@ where
     }
 
     /// PostgreSQL's batch (it carries its own transaction, see
-    /// [`SqlBackend::BEGIN_IN_BATCH`]), without BEGIN and COMMIT: each
+    /// [`SqlBackend::run_in_transaction`]), without BEGIN and COMMIT: each
     /// change's statements, in a group each change's history row timed by
     /// the server, and the tracking writes folded into one last statement
     /// holding the state guard ([`TrackingSql::finish_batch_literal`]).

@@ -20,7 +20,7 @@ mod exec;
 
 use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
-use crate::sql::{SqlBackend, SqlDialect, SqlSession, TrackingSql};
+use crate::sql::{SqlBackend, SqlDialect, SqlSession};
 use crate::{Error, Settings, Sql};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
@@ -231,14 +231,29 @@ impl SqlBackend for SqliteBackend {
         });
     }
 
-    /// Two `sqlite3_exec` calls, one hop (see sqlite_exec.rs): no hop
-    /// per statement.
-    async fn execute_timed<'c>(
-        conn: &'c mut SqliteConnection,
-        sql: &'c TrackingSql,
-        changes: &'c [Change<'c>],
-    ) -> Result<(), sqlx::Error> {
-        exec::execute_timed(conn, sql, changes).await
+    /// The batch in sqlx's `BEGIN IMMEDIATE` (a busy database is a lock
+    /// timeout), handed to SQLite and timed by the client (sqlite_exec.rs).
+    async fn run_in_transaction<'a>(
+        session: &'a mut SqliteSession,
+        changes: &'a [Change<'a>],
+    ) -> Result<Result<(), sqlx::Error>, Error> {
+        let committed = if changes.len() == 1 {
+            "committing the migration"
+        } else {
+            "committing the migrations"
+        };
+        let mut tx = Self::begin(&mut session.conn).await?;
+        match exec::execute_timed(&mut tx, &session.sql, changes).await {
+            Ok(()) => tx.commit().await.map(Ok).map_err(SqliteSession::db_err(committed)),
+            Err(err) => {
+                if let Err(rollback) = tx.rollback().await {
+                    // SQLite rolls a transaction back by itself on some errors
+                    // (disk full, I/O); anything else leaves sqlx to roll back on drop.
+                    tracing::debug!(error = %rollback, "rolling back the failed batch");
+                }
+                Ok(Err(err))
+            }
+        }
     }
 
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {

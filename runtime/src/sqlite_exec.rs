@@ -24,7 +24,7 @@ use std::time::Instant;
 
 /// Runs `changes` as a timed batch on `conn`, inside the transaction the
 /// caller holds, then their tracking writes with the durations measured
-/// (see `SqlBackend::execute_timed`): both with the handle borrowed once,
+/// (see `SqlSession::timed_batch`): both with the handle borrowed once,
 /// one hop to sqlx's worker.
 pub(super) async fn execute_timed(
     conn: &mut SqliteConnection,
