@@ -31,6 +31,7 @@ static CONCURRENTLY_IN_TRANSACTION: Migrations =
 static BODIES: Migrations = embed_migrations!("tests/fixtures/postgres_bodies");
 static CRASH: Migrations = embed_migrations!("tests/fixtures/postgres_crash");
 static SLOW: Migrations = embed_migrations!("tests/fixtures/postgres_slow");
+static PREPARED: Migrations = embed_migrations!("tests/fixtures/postgres_prepared");
 
 /// The server from `TEST_POSTGRES_URL`, or `None` after saying why.
 fn server(test: &str) -> Option<PgConnectOptions> {
@@ -718,6 +719,77 @@ async fn a_failed_batch_is_replayed_to_name_the_statement_with_sqlstate_and_deta
         other => panic!("expected 001 to fail, got {other}"),
     }
     assert!(!db.exists("public", "parts").await);
+}
+
+/// Each migration's tracking writes run as a statement prepared once per
+/// run on the pool's connection (the literal form was planned again after
+/// every migration's DDL: BENCHMARKS.md, sixth pass). The migrations see it
+/// while they run; the connection goes back to the pool without it, after
+/// a run that applied everything and after one that failed, and a second
+/// run on the same connection prepares its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tracking_statement_is_prepared_for_the_run_and_deallocated_after_it() {
+    let Some(db) = PgDb::create("prepared_tracking").await else {
+        return;
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options())
+        .await
+        .expect("a pool of one connection");
+    let backend_pid = || async { servers::count(&pool, "SELECT pg_backend_pid()::bigint".to_string()).await };
+    let left_prepared = || async {
+        servers::count(
+            &pool,
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE '\\_em\\_finish\\_%'".to_string(),
+        )
+        .await
+    };
+    let pid = backend_pid().await;
+
+    PREPARED.run(&pool).await.expect("the two migrations apply");
+    // sqlx's own prepared statements are there too: only ours are read.
+    let ours = "SELECT migration, name FROM seen WHERE name LIKE '\\_em\\_finish\\_%' ORDER BY migration";
+    let seen: Vec<(i32, String)> = sqlx::query_as(ours)
+        .fetch_all(&pool)
+        .await
+        .expect("read what the migrations saw");
+    assert_eq!(
+        seen.iter().map(|(migration, _)| *migration).collect::<Vec<_>>(),
+        [1, 2],
+        "each migration saw one tracking statement: {seen:?}"
+    );
+    assert_eq!(seen[0].1, seen[1].1, "one statement for the whole run");
+    assert_eq!(backend_pid().await, pid, "the same connection, back in the pool");
+    assert_eq!(left_prepared().await, 0, "deallocated when the run ended");
+
+    // A run that fails midway hands the connection back clean, too.
+    let err = FAILING
+        .with(Settings::default().table("failing_migrations"))
+        .run(&pool)
+        .await
+        .expect_err("002 fails");
+    assert!(
+        matches!(err.cause(), Error::MigrationFailed { version: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(err.applied().len(), 1, "001 applied before the failure: {err}");
+    assert_eq!(backend_pid().await, pid);
+    assert_eq!(left_prepared().await, 0);
+    assert_eq!(db.advisory_locks().await, 0);
+
+    // And the next run on that connection prepares its own statement.
+    PREPARED.down_to(&pool, 1).await.expect("002 reverted");
+    PREPARED.run(&pool).await.expect("002 applied again");
+    let seen: Vec<(i32, String)> = sqlx::query_as(ours)
+        .fetch_all(&pool)
+        .await
+        .expect("read what the migrations saw");
+    let names: Vec<&str> = seen.iter().map(|(_, name)| name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{seen:?}");
+    assert_ne!(names[0], names[1], "a new name for the second run: {names:?}");
+    assert_eq!(left_prepared().await, 0);
+    pool.close().await;
 }
 
 /// `Settings::default()` and `.schema("public")` name the same tracking

@@ -24,6 +24,7 @@ use crate::sql::{lock_released, SqlBackend, SqlDialect, SqlSession, TrackingSql}
 use crate::{Error, Settings, Sql};
 use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Connection, Row};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// SQLSTATE `lock_not_available`: `lock_timeout` expired.
@@ -39,6 +40,7 @@ impl Database for PgPool {
             lock_key: 0,
             locked: false,
             tainted: false,
+            prepared: None,
         };
         SqlSession::open(self, settings, backend)
     }
@@ -63,7 +65,15 @@ pub(crate) struct PgBackend {
     locked: bool,
     /// A session setting was changed and not yet restored.
     tainted: bool,
+    /// The name of the tracking statement prepared for this run
+    /// (`finish_statement`), deallocated with the lock's release.
+    prepared: Option<String>,
 }
+
+/// Names the statements this process prepares, so that one left behind on
+/// a connection (a run cancelled between PREPARE and the unlock, whose
+/// connection is closed anyway) is never met by a PREPARE of the same name.
+static PREPARED: AtomicU64 = AtomicU64::new(0);
 
 type PgSession = SqlSession<PgBackend>;
 
@@ -355,14 +365,46 @@ impl SqlBackend for PgBackend {
     }
 
     async fn unlock(session: &mut PgSession) -> Result<(), Error> {
-        if session.backend.locked {
-            let released = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
-                .bind(session.backend.lock_key)
-                .fetch_one(&mut *session.conn)
-                .await;
-            session.backend.locked = !lock_released(released);
+        if !session.backend.locked {
+            return Ok(());
         }
+        let released = match session.backend.prepared.take() {
+            // One trip for both: a failed DEALLOCATE skips the unlock, and
+            // the connection is then closed rather than pooled.
+            Some(name) => sqlx::raw_sql(AssertSqlSafe(format!(
+                "DEALLOCATE {name}; SELECT pg_advisory_unlock({})",
+                session.backend.lock_key
+            )))
+            .fetch_one(&mut *session.conn)
+            .await
+            .and_then(|row| row.try_get::<bool, _>(0)),
+            None => {
+                sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+                    .bind(session.backend.lock_key)
+                    .fetch_one(&mut *session.conn)
+                    .await
+            }
+        };
+        session.backend.locked = !lock_released(released);
         Ok(())
+    }
+
+    /// A one-migration batch ends with the `EXECUTE` of a tracking statement
+    /// prepared on the first such batch of the run: one more trip per run,
+    /// no planning per migration.
+    async fn finish_statement<'a>(session: &'a mut PgSession, changes: &'a [Change<'a>]) -> Result<String, Error> {
+        if session.backend.prepared.is_none() && TrackingSql::one_applied(changes).is_some() {
+            let name = format!("_em_finish_{}", PREPARED.fetch_add(1, Ordering::Relaxed));
+            sqlx::raw_sql(AssertSqlSafe(session.sql.prepare_finish_one(&name)))
+                .execute(&mut *session.conn)
+                .await
+                .map_err(PgSession::db_err("preparing the tracking statement"))?;
+            session.backend.prepared = Some(name);
+        }
+        let prepared = session.backend.prepared.as_deref();
+        Ok(prepared
+            .and_then(|name| session.sql.execute_finish_one(name, changes))
+            .unwrap_or_else(|| session.sql.finish_batch_literal(changes)))
     }
 
     async fn apply<'a>(session: &'a mut PgSession, change: &'a Change<'a>) -> Result<(), Error> {
@@ -374,6 +416,6 @@ impl SqlBackend for PgBackend {
     }
 
     fn must_close(&self) -> bool {
-        self.locked || self.tainted
+        self.locked || self.tainted || self.prepared.is_some()
     }
 }

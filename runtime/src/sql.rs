@@ -158,6 +158,14 @@ where
     })
 }
 
+/// PostgreSQL's types of [`TrackingSql::finish_one`]'s values: the state
+/// after, the state before, the history row but its duration, the tracking
+/// row but its duration and flag.
+const FINISH_ONE_TYPES: [&str; 19] = [
+    "bigint", "bigint", "text", "boolean", "bigint", "bigint", "text", "boolean", "bigint", "text", "text", "text",
+    "boolean", "text", "text", "bigint", "text", "text", "text",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SqlDialect {
     #[allow(dead_code)]
@@ -370,12 +378,24 @@ impl TrackingSql {
 
     /// The condition "the state row is `expected`", on the row `id = 1`.
     fn state_is(&self, expected: &State) -> String {
+        Self::state_matches(&self.state_parts(expected))
+    }
+
+    /// The state row's four columns as SQL literals, in column order.
+    fn state_parts(&self, state: &State) -> [String; 4] {
+        [
+            state.applied_count.to_string(),
+            state.last_version.to_string(),
+            self.literal(&state.chain.to_hex()),
+            self.flag(state.dirty).to_string(),
+        ]
+    }
+
+    /// [`Self::state_is`] from the four column values (literals or parameters).
+    fn state_matches(parts: &[String]) -> String {
         format!(
             "id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
-            expected.applied_count,
-            expected.last_version,
-            self.literal(&expected.chain.to_hex()),
-            self.flag(expected.dirty),
+            parts[0], parts[1], parts[2], parts[3]
         )
     }
 
@@ -426,12 +446,14 @@ impl TrackingSql {
 
     /// The `SET` list writing `state` into the state row.
     fn state_values(&self, state: &State) -> String {
+        Self::set_state(&self.state_parts(state))
+    }
+
+    /// [`Self::state_values`] from the four column values.
+    fn set_state(parts: &[String]) -> String {
         format!(
             "applied_count = {}, last_version = {}, chain = {}, dirty = {}",
-            state.applied_count,
-            state.last_version,
-            self.literal(&state.chain.to_hex()),
-            self.flag(state.dirty)
+            parts[0], parts[1], parts[2], parts[3]
         )
     }
 
@@ -475,15 +497,28 @@ impl TrackingSql {
 
     /// The row `entry` in parentheses, for a `VALUES` list.
     fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
-        format!(
-            "({}, {}, {}, {}, {elapsed}, {}, {}, {})",
-            entry.version,
+        Self::history_row(&self.history_parts(entry), elapsed)
+    }
+
+    /// A history row's columns but its duration, as SQL literals, in
+    /// column order.
+    fn history_parts(&self, entry: &HistoryEntry) -> [String; 7] {
+        [
+            entry.version.to_string(),
             self.literal(&entry.name),
             self.literal(entry.direction.as_str()),
             self.literal(&entry.started_at),
-            self.flag(entry.success),
+            self.flag(entry.success).to_string(),
             self.optional_literal(entry.error.as_deref()),
             self.optional_literal(entry.reason.as_deref()),
+        ]
+    }
+
+    /// [`Self::history_values`] from the seven values and the duration.
+    fn history_row(parts: &[String], elapsed: &str) -> String {
+        format!(
+            "({}, {}, {}, {}, {elapsed}, {}, {}, {})",
+            parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]
         )
     }
 
@@ -639,6 +674,9 @@ impl TrackingSql {
     /// of NULLs in the state table instead. Data-modifying `WITH` parts run
     /// to completion whether or not the main statement reads them.
     pub fn finish_batch_literal(&self, changes: &[Change<'_>]) -> String {
+        if let Some(values) = self.finish_one_values(changes) {
+            return self.finish_one(&values);
+        }
         let (Some(first), Some(last)) = (changes.first(), changes.last()) else {
             return String::new();
         };
@@ -657,6 +695,78 @@ impl TrackingSql {
             .insert_records_literal(changes, "(SELECT clean FROM s)", history)
             .unwrap_or_else(|| self.refuse_unless("EXISTS (SELECT 1 FROM s)"));
         format!("WITH {} {main}", parts.join(", "))
+    }
+
+    /// The values of [`Self::finish_one`] for a batch of one change that
+    /// applies a migration (the batch of every migration outside group
+    /// mode), as SQL literals in parameter order; none for other batches.
+    fn finish_one_values(&self, changes: &[Change<'_>]) -> Option<Vec<String>> {
+        let (change, record) = Self::one_applied(changes)?;
+        let mut values = Vec::with_capacity(FINISH_ONE_TYPES.len());
+        values.extend(self.state_parts(&change.state_after));
+        values.extend(self.state_parts(&change.state_before));
+        values.extend(self.history_parts(&change.history));
+        values.extend([
+            record.version.to_string(),
+            self.literal(&record.name),
+            self.literal(&record.checksum.to_hex()),
+            self.literal(&record.applied_at),
+        ]);
+        Some(values)
+    }
+
+    /// The change of a batch of one that applies a migration, and its
+    /// tracking row: the batches [`Self::finish_one`] ends.
+    pub fn one_applied<'c>(changes: &'c [Change<'_>]) -> Option<(&'c Change<'c>, &'c AppliedMigration)> {
+        match changes {
+            [change] => Some((change, change.record.as_ref()?)),
+            _ => None,
+        }
+    }
+
+    /// [`Self::finish_batch_literal`] for one change with a tracking row,
+    /// from its values ([`Self::finish_one_values`]: literals, or the
+    /// parameters of the prepared form, [`Self::prepare_finish_one`]).
+    fn finish_one(&self, v: &[String]) -> String {
+        let elapsed = self.greatest("0", self.elapsed_ms());
+        format!(
+            "WITH s AS (UPDATE {state} SET {set} WHERE {matches} RETURNING {clean} AS clean), \
+             h AS ({history} VALUES {row} RETURNING duration_ms) \
+             INSERT INTO {table} (version, name, checksum, applied_at, execution_ms, dirty) \
+             SELECT {}, {}, {}, {}, h.duration_ms, (SELECT clean FROM s) FROM h",
+            v[15],
+            v[16],
+            v[17],
+            v[18],
+            state = self.state,
+            set = Self::set_state(&v[0..4]),
+            matches = Self::state_matches(&v[4..8]),
+            clean = self.flag(false),
+            history = self.insert_into_history(),
+            row = Self::history_row(&v[8..15], &elapsed),
+            table = self.table,
+        )
+    }
+
+    /// PostgreSQL: [`Self::finish_one`] as a prepared statement `name`. The
+    /// server plans the literal form again for every migration, and after
+    /// the migration's own DDL has emptied its catalog caches that planning
+    /// cost more than the rest of the tracking (BENCHMARKS.md, sixth pass);
+    /// a prepared statement keeps its plan across the run.
+    pub fn prepare_finish_one(&self, name: &str) -> String {
+        let params: Vec<String> = (1..=FINISH_ONE_TYPES.len()).map(|i| self.p(i)).collect();
+        format!(
+            "PREPARE {name} ({}) AS {}",
+            FINISH_ONE_TYPES.join(", "),
+            self.finish_one(&params)
+        )
+    }
+
+    /// The `EXECUTE` of [`Self::prepare_finish_one`]'s statement for a batch
+    /// of one change with a tracking row; none for other batches.
+    pub fn execute_finish_one(&self, name: &str, changes: &[Change<'_>]) -> Option<String> {
+        let values = self.finish_one_values(changes)?;
+        Some(format!("EXECUTE {name}({})", values.join(", ")))
     }
 
     /// MySQL's dirty protocol in two round trips (mysql.rs). The first
@@ -1300,9 +1410,21 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         for<'e> &'e mut Connection<Self>: sqlx::Executor<'e, Database = Self::DB>,
     {
         async move {
-            let batch = SqlSession::<Self>::batch(&session.sql, changes);
+            let finish = Self::finish_statement(session, changes).await?;
+            let batch = SqlSession::<Self>::batch(&session.sql, changes, finish);
             Ok(session.run_own_transaction(batch).await)
         }
+    }
+
+    /// The last statement of [`SqlBackend::run_in_transaction`]'s default
+    /// batch, which writes the tracking rows and the state under the state
+    /// guard: by default [`TrackingSql::finish_batch_literal`]. PostgreSQL
+    /// executes a statement it prepared once per run instead.
+    fn finish_statement<'a>(
+        session: &'a mut SqlSession<Self>,
+        changes: &'a [Change<'a>],
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        async move { Ok(session.sql.finish_batch_literal(changes)) }
     }
 
     /// Whether DDL is transactional: group mode runs only where it is.
@@ -1565,8 +1687,8 @@ where
     /// [`SqlBackend::run_in_transaction`]), without BEGIN and COMMIT: each
     /// change's statements, in a group each change's history row timed by
     /// the server, and the tracking writes folded into one last statement
-    /// holding the state guard ([`TrackingSql::finish_batch_literal`]).
-    fn batch(sql: &TrackingSql, changes: &[Change<'_>]) -> String {
+    /// holding the state guard, `finish` ([`SqlBackend::finish_statement`]).
+    fn batch(sql: &TrackingSql, changes: &[Change<'_>], finish: String) -> String {
         let mut parts = Vec::new();
         for change in changes {
             parts.extend(Self::statements(change));
@@ -1577,7 +1699,7 @@ where
         }
         parts.extend(sql.settle_durations_literal(changes.len()));
         parts.extend(sql.delete_records_literal(changes));
-        parts.push(sql.finish_batch_literal(changes));
+        parts.push(finish);
         join_statements(parts)
     }
 
