@@ -154,16 +154,55 @@ async fn a_long_write_lock_times_out_with_a_clear_error() {
     assert_eq!(SLOW.run(db.pool()).await.expect("then it works").steps.len(), 3);
 }
 
+/// A run that finds SQLite's write lock taken does not wait inside the
+/// handle it borrows from sqlx (a wait there could not be cancelled): it
+/// waits in sqlx's transaction, then applies everything once the lock is
+/// free, and leaves no transaction open behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_finds_the_write_lock_taken_waits_for_it_then_applies() {
+    let db = SqliteDb::fresh("write_lock_taken").await.expect("sqlite");
+    let mut holder = db.pool.acquire().await.expect("conn");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .expect("hold the write lock");
+    let pool = db.pool().clone();
+    let run = tokio::spawn(async move { SLOW.run(&pool).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!run.is_finished(), "the run waits for the write lock");
+    sqlx::raw_sql("ROLLBACK").execute(&mut *holder).await.expect("release");
+    drop(holder);
+    let report = tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("the run ends once the lock is free")
+        .expect("the run's task")
+        .expect("the run applies");
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 3);
+    // Every pooled connection is out of any transaction: each can write.
+    let mut connections = Vec::new();
+    for k in 0..2 {
+        let mut conn = db.pool.acquire().await.expect("conn");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE after_the_run_{k} (id INTEGER)"
+        )))
+        .execute(&mut *conn)
+        .await
+        .expect("no transaction left open");
+        connections.push(conn);
+    }
+}
+
 #[tokio::test]
 async fn the_example_set_applies_and_reverts_to_its_irreversible_migration() {
     let db = SqliteDb::fresh("example").await.expect("sqlite");
     servers::example_set_applies_and_reverts(&db, &EXAMPLE, None).await;
 }
 
-/// SQLite's batch goes to SQLite in one call and each migration's end is
-/// marked by a row the runtime times (src/sqlite_exec.rs): a migration's
-/// own `SELECT` and `PRAGMA` rows, even one a lot like the marker, change
-/// nothing. In a group and one at a time, every migration gets its own
+/// SQLite's batch goes to SQLite through `sqlite3_exec`, a call per
+/// migration timed between the calls (src/sqlite_exec.rs): a migration's
+/// own `SELECT` and `PRAGMA` rows, even one named like the marker an
+/// earlier version timed, change nothing. In a group and one at a time, every migration gets its own
 /// tracking and history row, in order, with the same duration in both.
 #[tokio::test]
 async fn migrations_returning_rows_of_their_own_are_tracked_one_by_one() {

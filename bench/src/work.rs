@@ -1,7 +1,8 @@
 //! The workloads, run inside each generated app on the set its macro embedded.
 //!
 //! An app is called as `app-<tool>-<n> <sqlite|postgres> [W1 reps] [W2 reps] [keep]`
-//! and prints one JSON line ([`Series`]) per measured series on stdout.
+//! and prints one JSON line ([`Series`]) per measured series on stdout;
+//! `BENCH_ONLY=<variant label>` runs that variant alone (for a profiler).
 //!
 //! - W1: fresh database to all N applied, timed around the tool's run call
 //!   only (the database exists and the connection is open before the clock
@@ -591,6 +592,10 @@ macro_rules! time_reps {
 
 /// W1 for one variant of a tool, and W2 (with its floors) if `w2`.
 async fn run_variant<T: Target>(label: &str, n: usize, args: &Args, w2: bool, note: &str) -> Result<Vec<Series>> {
+    // BENCH_ONLY=<label>: that variant alone (for a profiler).
+    if std::env::var("BENCH_ONLY").is_ok_and(|only| only != label) {
+        return Ok(Vec::new());
+    }
     let (locs, _tmp) = fresh_databases(args, label, args.w1_reps).await?;
     let mut w1 = Vec::new();
     let mut kept: Option<T> = None;

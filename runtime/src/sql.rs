@@ -1297,7 +1297,7 @@ type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
 
 /// Statements joined into one batch, each ended by `;` on a line of its
 /// own, so that a statement ending in a line comment still ends.
-fn join_statements(parts: Vec<String>) -> String {
+pub(crate) fn join_statements(parts: Vec<String>) -> String {
     let mut batch = parts.join("\n;\n");
     batch.push_str("\n;");
     batch
@@ -1323,11 +1323,6 @@ fn durations_ms(started: Instant, ends: &[Instant], changes: usize) -> Vec<i64> 
         })
         .collect()
 }
-
-/// The column of the one-row statement a timed batch puts after each
-/// change's statements ([`SqlSession::timed_batch`]): its row coming back
-/// says that the change's statements are done.
-pub(crate) const END_OF_CHANGE: &str = "em_end_of_change";
 
 /// What differs between the sqlx databases: transactions, locks, the
 /// catalog and error messages. [`SqlSession`] is everything else, once.
@@ -1632,8 +1627,8 @@ where
     /// On PostgreSQL one multi-statement query holds everything, BEGIN and
     /// COMMIT included ([`Self::batch`]: one round trip per migration).
     /// On SQLite the transaction is sqlx's (`BEGIN IMMEDIATE`), the state
-    /// guard and every statement of every change go to SQLite in one call,
-    /// timed change by change, and the tracking writes in a second
+    /// guard, each change's statements (timed change by change) and the
+    /// tracking writes go to SQLite with its handle borrowed once
     /// ([`Self::timed_batch`]): three hops to sqlx's worker in all, however
     /// many statements and migrations.
     ///
@@ -1704,24 +1699,23 @@ where
     }
 
     /// The batch of a backend that runs it in a transaction of sqlx's
-    /// (SQLite): the state guard, then each change's statements followed by
-    /// a one-row `SELECT` of [`END_OF_CHANGE`], whose row the backend
-    /// times as it comes back. The tracking writes follow in a batch of
+    /// (SQLite): the state guard, then each change's statements as a script
+    /// of its own, which the backend runs and times one after the other
+    /// without leaving the thread. The tracking writes follow in a batch of
     /// their own, with the durations known ([`TrackingSql::timed_tracking_literal`]):
     /// timed by the client, a group needs no history insert per change and
     /// no second pass to turn running totals into durations (the cost of
     /// SQLite's group mode, BENCHMARKS.md).
-    pub(crate) fn timed_batch(sql: &TrackingSql, changes: &[Change<'_>]) -> String {
-        let mut parts: Vec<String> = changes
+    pub(crate) fn timed_batch(sql: &TrackingSql, changes: &[Change<'_>]) -> (String, Vec<String>) {
+        let guard = changes
             .first()
             .map(|first| sql.guard_state(&first.state_before))
-            .into_iter()
+            .unwrap_or_default();
+        let scripts = changes
+            .iter()
+            .map(|change| join_statements(Self::statements(change).collect()))
             .collect();
-        for change in changes {
-            parts.extend(Self::statements(change));
-            parts.push(format!("SELECT 1 AS {END_OF_CHANGE}"));
-        }
-        join_statements(parts)
+        (guard, scripts)
     }
 
     fn statements(change: &Change<'_>) -> impl Iterator<Item = String> {

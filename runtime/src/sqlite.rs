@@ -20,8 +20,9 @@ mod exec;
 
 use crate::backend::{BoxFuture, Change, Database, Session};
 use crate::core::split::Dialect;
-use crate::sql::{SqlBackend, SqlDialect, SqlSession};
+use crate::sql::{join_statements, SqlBackend, SqlDialect, SqlSession};
 use crate::{Error, Settings, Sql};
+use exec::TxFailure;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
 use sqlx::{AssertSqlSafe, Connection};
@@ -36,6 +37,7 @@ impl Database for SqlitePool {
             settings,
             SqliteBackend {
                 restore_busy_timeout: None,
+                busy_timeout_ms: None,
                 run_lock: None,
             },
         )
@@ -45,6 +47,8 @@ impl Database for SqlitePool {
 pub(crate) struct SqliteBackend {
     /// The pool's busy timeout, changed to the lock timeout by `lock`.
     restore_busy_timeout: Option<i64>,
+    /// The busy timeout `lock` set (what is left of the lock timeout).
+    busy_timeout_ms: Option<i32>,
     /// The run's file lock, held from `lock` to `unlock` (or the drop).
     run_lock: Option<std::fs::File>,
 }
@@ -104,6 +108,53 @@ async fn take_file_lock(
 
 type SqliteSession = SqlSession<SqliteBackend>;
 
+/// `work` in a `BEGIN IMMEDIATE` transaction: in one borrow of the handle
+/// when the write lock is free (the usual case), otherwise in sqlx's
+/// transaction, whose wait for the lock (the busy timeout `lock` set) can
+/// be cancelled, with the work in a borrow of its own.
+async fn in_write_transaction<W>(
+    conn: &mut SqliteConnection,
+    busy_timeout_ms: Option<i32>,
+    work: W,
+) -> Result<(), TxFailure<W>>
+where
+    W: FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error>,
+{
+    let work = match busy_timeout_ms {
+        Some(busy) => match exec::write_transaction_now(conn, busy, work).await {
+            Err(TxFailure::Busy(work)) => work,
+            done => return done,
+        },
+        None => work,
+    };
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(TxFailure::Begin)?;
+    match exec::borrowed(&mut tx, work).await {
+        Ok(()) => tx.commit().await.map_err(TxFailure::Commit),
+        Err(err) => {
+            if let Err(rollback) = tx.rollback().await {
+                // SQLite rolls a transaction back by itself on some errors
+                // (disk full, I/O); anything else leaves sqlx to roll back on drop.
+                tracing::debug!(error = %rollback, "rolling back the failed batch");
+            }
+            Err(TxFailure::Work(err))
+        }
+    }
+}
+
+/// A `BEGIN IMMEDIATE` that failed after `started`: busy once the busy
+/// timeout ran out is the lock timeout, anything else a database error.
+fn begin_failed(err: sqlx::Error, started: Instant) -> Error {
+    if is_busy(&err) {
+        Error::LockTimeout {
+            backend: SqliteBackend::NAME,
+            waited: started.elapsed(),
+            holder: None,
+        }
+    } else {
+        Error::database(SqliteBackend::NAME, "beginning a transaction", &err).with_source(err)
+    }
+}
+
 fn is_busy(err: &sqlx::Error) -> bool {
     // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
     err.as_database_error()
@@ -132,17 +183,9 @@ impl SqlBackend for SqliteBackend {
     /// which `lock` set to the lock timeout for this session.
     async fn begin(conn: &mut SqliteConnection) -> Result<sqlx::Transaction<'_, Sqlite>, Error> {
         let started = Instant::now();
-        conn.begin_with("BEGIN IMMEDIATE").await.map_err(|err| {
-            if is_busy(&err) {
-                Error::LockTimeout {
-                    backend: Self::NAME,
-                    waited: started.elapsed(),
-                    holder: None,
-                }
-            } else {
-                Error::database(Self::NAME, "beginning a transaction", &err).with_source(err)
-            }
-        })
+        conn.begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|err| begin_failed(err, started))
     }
 
     /// Creating the tracking tables is the first write, so on a database
@@ -152,27 +195,25 @@ impl SqlBackend for SqliteBackend {
     /// commit (one journal sync) on a new database, not one per table.
     async fn prepare(session: &mut SqliteSession) -> Result<(), Error> {
         let started = Instant::now();
-        let busy_or = |operation: &'static str| {
-            move |err: sqlx::Error| {
-                if is_busy(&err) {
-                    Error::LockTimeout {
-                        backend: Self::NAME,
-                        waited: started.elapsed(),
-                        holder: None,
-                    }
-                } else {
-                    SqliteSession::db_err(operation)(err)
-                }
+        let create = exec::c_text(join_statements(session.sql.create()))
+            .map_err(SqliteSession::db_err("creating the tracking tables"))?;
+        match in_write_transaction(&mut session.conn, session.backend.busy_timeout_ms, |db| {
+            exec::exec(db, &create)
+        })
+        .await
+        {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Busy(_)) => unreachable!("in_write_transaction waits when busy"),
+            Err(TxFailure::Begin(err)) => Err(begin_failed(err, started)),
+            Err(TxFailure::Work(err) | TxFailure::Commit(err)) if is_busy(&err) => Err(Error::LockTimeout {
+                backend: Self::NAME,
+                waited: started.elapsed(),
+                holder: None,
+            }),
+            Err(TxFailure::Work(err) | TxFailure::Commit(err)) => {
+                Err(SqliteSession::db_err("creating the tracking tables")(err))
             }
-        };
-        let mut tx = Self::begin(&mut session.conn).await?;
-        for statement in session.sql.create() {
-            sqlx::raw_sql(AssertSqlSafe(statement))
-                .execute(&mut *tx)
-                .await
-                .map_err(busy_or("creating the tracking tables"))?;
         }
-        tx.commit().await.map_err(busy_or("creating the tracking tables"))
     }
 
     async fn lock(session: &mut SqliteSession, timeout: Duration) -> Result<(), Error> {
@@ -188,11 +229,12 @@ impl SqlBackend for SqliteBackend {
             .await
             .map_err(SqliteSession::db_err("reading the busy timeout"))?;
         session.backend.restore_busy_timeout = Some(previous);
-        let millis = timeout.as_millis().min(i32::MAX as u128);
+        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
         sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {millis}")))
             .execute(&mut *session.conn)
             .await
             .map_err(SqliteSession::db_err("setting the busy timeout"))?;
+        session.backend.busy_timeout_ms = Some(millis);
         Ok(())
     }
 
@@ -231,8 +273,9 @@ impl SqlBackend for SqliteBackend {
         });
     }
 
-    /// The batch in sqlx's `BEGIN IMMEDIATE` (a busy database is a lock
-    /// timeout), handed to SQLite and timed by the client (sqlite_exec.rs).
+    /// The batch in a `BEGIN IMMEDIATE` transaction (a busy database is a
+    /// lock timeout), handed to SQLite and timed by the client, all with
+    /// the handle borrowed once (sqlite_exec.rs).
     async fn run_in_transaction<'a>(
         session: &'a mut SqliteSession,
         changes: &'a [Change<'a>],
@@ -242,17 +285,17 @@ impl SqlBackend for SqliteBackend {
         } else {
             "committing the migrations"
         };
-        let mut tx = Self::begin(&mut session.conn).await?;
-        match exec::execute_timed(&mut tx, &session.sql, changes).await {
-            Ok(()) => tx.commit().await.map(Ok).map_err(SqliteSession::db_err(committed)),
-            Err(err) => {
-                if let Err(rollback) = tx.rollback().await {
-                    // SQLite rolls a transaction back by itself on some errors
-                    // (disk full, I/O); anything else leaves sqlx to roll back on drop.
-                    tracing::debug!(error = %rollback, "rolling back the failed batch");
-                }
-                Ok(Err(err))
-            }
+        let started = Instant::now();
+        let work = match exec::timed_batch(&session.sql, changes) {
+            Ok(work) => work,
+            Err(err) => return Ok(Err(err)),
+        };
+        match in_write_transaction(&mut session.conn, session.backend.busy_timeout_ms, work).await {
+            Ok(()) => Ok(Ok(())),
+            Err(TxFailure::Busy(_)) => unreachable!("in_write_transaction waits when busy"),
+            Err(TxFailure::Begin(err)) => Err(begin_failed(err, started)),
+            Err(TxFailure::Work(err)) => Ok(Err(err)),
+            Err(TxFailure::Commit(err)) => Err(SqliteSession::db_err(committed)(err)),
         }
     }
 

@@ -6,39 +6,112 @@
 //! was most of the cost (BENCHMARKS.md, issue 14): refinery's grouped mode,
 //! which hands the script to SQLite in one call, was 2.4x cheaper per
 //! migration. So a batch goes through `sqlite3_exec` on the connection's
-//! own handle, which sqlx lends for exactly this (`lock_handle`): SQLite
-//! prepares and steps each statement in turn, and calls back only for
-//! result rows; the one row of each end-of-change marker is timed there.
-//! The statement-by-statement replay in sql.rs still names the statement
-//! that failed; the error here carries SQLite's own message and code for
-//! the rare failure the replay does not meet again.
+//! own handle, which sqlx lends for exactly this (`lock_handle`): one call
+//! per migration, timed between the calls, all on one thread with the
+//! handle borrowed once. The statement-by-statement replay in sql.rs still
+//! names the statement that failed; the error here carries SQLite's own
+//! message and code for the rare failure the replay does not meet again.
 
 use super::SqliteBackend;
 use crate::backend::Change;
-use crate::sql::{timed_tracking, SqlSession, TrackingSql, END_OF_CHANGE};
+use crate::sql::{timed_tracking, SqlSession, TrackingSql};
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::sqlite::SqliteConnection;
 use std::borrow::Cow;
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ffi::{c_char, CStr, CString};
 use std::time::Instant;
 
-/// Runs `changes` as a timed batch on `conn`, inside the transaction the
-/// caller holds, then their tracking writes with the durations measured
-/// (see `SqlSession::timed_batch`): both with the handle borrowed once,
-/// one hop to sqlx's worker.
-pub(super) async fn execute_timed(
+/// How a write transaction ([`write_transaction_now`]) failed; every
+/// failure leaves no transaction open.
+pub(super) enum TxFailure<W> {
+    /// The write lock is another connection's: nothing was done, and the
+    /// work is handed back, for the caller to wait where it can be
+    /// cancelled (sqlx's worker thread).
+    Busy(W),
+    /// `BEGIN IMMEDIATE` failed otherwise, or borrowing the handle did.
+    Begin(sqlx::Error),
+    /// The work, rolled back.
+    Work(sqlx::Error),
+    /// `COMMIT`, rolled back.
+    Commit(sqlx::Error),
+}
+
+/// `BEGIN IMMEDIATE`, `work` and `COMMIT` (or `ROLLBACK`) with the handle
+/// borrowed from sqlx once: one hop to sqlx's worker where its own
+/// transaction takes three. The BEGIN does not wait: a busy database is
+/// [`TxFailure::Busy`], since a wait here could not be cancelled; after
+/// it the busy timeout is `busy_timeout_ms` again (a COMMIT may wait for
+/// readers). Nothing awaits between the BEGIN and the end, so a cancelled
+/// run never leaves this transaction open, and sqlx, which did not open
+/// it, finds none when it has the handle back.
+pub(super) async fn write_transaction_now<W>(
     conn: &mut SqliteConnection,
-    sql: &TrackingSql,
-    changes: &[Change<'_>],
-) -> Result<(), sqlx::Error> {
-    let batch = c_text(SqlSession::<SqliteBackend>::timed_batch(sql, changes))?;
-    let mut handle = conn.lock_handle().await?;
+    busy_timeout_ms: i32,
+    work: W,
+) -> Result<(), TxFailure<W>>
+where
+    W: FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error>,
+{
+    let mut handle = conn.lock_handle().await.map_err(TxFailure::Begin)?;
     let db = handle.as_raw_handle().as_ptr();
     off_the_runtime(|| {
+        // SAFETY: `db` is the open handle the guard lends to this thread.
+        unsafe { libsqlite3_sys::sqlite3_busy_timeout(db, 0) };
+        let begun = exec(db, c"BEGIN IMMEDIATE");
+        // SAFETY: as above.
+        unsafe { libsqlite3_sys::sqlite3_busy_timeout(db, busy_timeout_ms) };
+        match begun {
+            Ok(()) => {}
+            Err(err) if super::is_busy(&err) => return Err(TxFailure::Busy(work)),
+            Err(err) => return Err(TxFailure::Begin(err)),
+        }
+        let result = work(db)
+            .map_err(TxFailure::Work)
+            .and_then(|()| exec(db, c"COMMIT").map_err(TxFailure::Commit));
+        // SQLite ends the transaction by itself on some errors (disk full,
+        // I/O); a COMMIT refused as busy leaves it open.
+        // SAFETY: as above.
+        if result.is_err() && unsafe { libsqlite3_sys::sqlite3_get_autocommit(db) } == 0 {
+            if let Err(err) = exec(db, c"ROLLBACK") {
+                tracing::debug!(error = %err, "rolling back the failed batch");
+            }
+        }
+        result
+    })
+}
+
+/// `work` with the handle borrowed from sqlx once, inside whatever
+/// transaction the caller holds.
+pub(super) async fn borrowed(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error>,
+) -> Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    off_the_runtime(|| work(db))
+}
+
+/// The work of a timed batch of `changes` (see `SqlSession::timed_batch`),
+/// for [`write_transaction`]: the state guard, each change's statements
+/// in a call of its own, timed between the calls, then their tracking
+/// writes with the durations measured. The texts are made before the
+/// handle is borrowed.
+pub(super) fn timed_batch<'a>(
+    sql: &'a TrackingSql,
+    changes: &'a [Change<'a>],
+) -> Result<impl FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error> + 'a, sqlx::Error> {
+    let (guard, scripts) = SqlSession::<SqliteBackend>::timed_batch(sql, changes);
+    let guard = c_text(guard)?;
+    let scripts = scripts.into_iter().map(c_text).collect::<Result<Vec<_>, _>>()?;
+    Ok(move |db| {
         let started = Instant::now();
-        let mut ends: Vec<Instant> = Vec::new();
-        exec(db, &batch, Some(&mut ends))?;
-        exec(db, &c_text(timed_tracking(sql, changes, started, &ends))?, None)
+        exec(db, &guard)?;
+        let mut ends = Vec::with_capacity(scripts.len());
+        for script in &scripts {
+            exec(db, script)?;
+            ends.push(Instant::now());
+        }
+        exec(db, &c_text(timed_tracking(sql, changes, started, &ends))?)
     })
 }
 
@@ -54,27 +127,24 @@ fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-fn c_text(text: String) -> Result<CString, sqlx::Error> {
+pub(super) fn c_text(text: String) -> Result<CString, sqlx::Error> {
     // A NUL character in a migration: SQLite's C API would stop the text
     // there; sqlx's query takes it whole (and SQLite refuses it).
     CString::new(text).map_err(|_| sqlx::Error::Protocol("a migration's text holds a NUL character".into()))
 }
 
 /// One `sqlite3_exec` of `text` on the handle `db`, which the caller holds
-/// through sqlx's guard; with `ends`, each [`END_OF_CHANGE`] row is timed.
-fn exec(db: *mut libsqlite3_sys::sqlite3, text: &CStr, ends: Option<&mut Vec<Instant>>) -> Result<(), sqlx::Error> {
+/// through sqlx's guard. Result rows (a migration's own `SELECT` or
+/// `PRAGMA`) are passed over, as sqlx's query would.
+pub(super) fn exec(db: *mut libsqlite3_sys::sqlite3, text: &CStr) -> Result<(), sqlx::Error> {
     let mut message: *mut c_char = std::ptr::null_mut();
-    let (callback, argument) = match ends {
-        Some(ends) => (Some(on_row as OnRow), std::ptr::from_mut(ends).cast::<c_void>()),
-        None => (None, std::ptr::null_mut()),
-    };
     // SAFETY: `db` is the connection's open handle, which sqlx's guard
     // lends to this thread alone while the caller holds it (sqlx's worker
-    // waits meanwhile); `text` is NUL-terminated and outlives the call; the
-    // callback's argument is `ends`, borrowed for the call only; `message`
+    // waits meanwhile); `text` is NUL-terminated and outlives the call; no
+    // callback, so no argument; `message`
     // is either left null or set to a string SQLite allocated, which is
     // copied and freed with `sqlite3_free` below.
-    let code = unsafe { libsqlite3_sys::sqlite3_exec(db, text.as_ptr(), callback, argument, &mut message) };
+    let code = unsafe { libsqlite3_sys::sqlite3_exec(db, text.as_ptr(), None, std::ptr::null_mut(), &mut message) };
     if code == libsqlite3_sys::SQLITE_OK {
         return Ok(());
     }
@@ -94,28 +164,6 @@ fn exec(db: *mut libsqlite3_sys::sqlite3, text: &CStr, ends: Option<&mut Vec<Ins
         (extended, text)
     };
     Err(sqlx::Error::Database(Box::new(ExecError { code, message })))
-}
-
-type OnRow = unsafe extern "C" fn(*mut c_void, c_int, *mut *mut c_char, *mut *mut c_char) -> c_int;
-
-/// `sqlite3_exec`'s callback, once per result row: a row whose first
-/// column is [`END_OF_CHANGE`] is timed; any other (a migration's own
-/// `SELECT` or `PRAGMA`) is passed over, as sqlx's query would. Returns 0:
-/// go on.
-unsafe extern "C" fn on_row(
-    ends: *mut c_void,
-    columns: c_int,
-    _values: *mut *mut c_char,
-    names: *mut *mut c_char,
-) -> c_int {
-    // SAFETY: SQLite passes `columns` column names, each a NUL-terminated
-    // string valid during the call; `ends` is the `Vec` `execute` passed.
-    unsafe {
-        if columns >= 1 && !(*names).is_null() && CStr::from_ptr(*names).to_bytes() == END_OF_CHANGE.as_bytes() {
-            (*ends.cast::<Vec<Instant>>()).push(Instant::now());
-        }
-    }
-    0
 }
 
 /// SQLite's error from `sqlite3_exec`, as sqlx's own errors read: its
