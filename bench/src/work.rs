@@ -213,8 +213,11 @@ pub fn main_sqlx(m: &'static sqlx::migrate::Migrator, n: usize) {
 
 // ---------------------------------------------------------------- refinery
 
+/// The app's refinery runner, and whether W1 runs it grouped.
+type RefineryRunner = (fn() -> refinery::Runner, bool);
+
 thread_local! {
-    static REFINERY: std::cell::Cell<Option<(fn() -> refinery::Runner, bool)>> = const { std::cell::Cell::new(None) };
+    static REFINERY: std::cell::Cell<Option<RefineryRunner>> = const { std::cell::Cell::new(None) };
 }
 
 pub enum RefineryConn {
@@ -451,7 +454,7 @@ where
     let args = parse_args(n);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let result = rt.block_on(async {
-        let cleanup = PgCleanup::default();
+        let cleanup = PgCleanup;
         let r = body(args.clone()).await;
         cleanup.drop_all(&args).await;
         r
