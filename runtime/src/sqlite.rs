@@ -116,14 +116,14 @@ async fn in_write_transaction<W>(
     conn: &mut SqliteConnection,
     busy_timeout_ms: Option<i32>,
     work: W,
-) -> Result<(), TxFailure<W>>
+) -> Result<(), TxFailure>
 where
     W: FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error>,
 {
     let work = match busy_timeout_ms {
         Some(busy) => match exec::write_transaction_now(conn, busy, work).await {
-            Err(TxFailure::Busy(work)) => work,
-            done => return done,
+            Ok(done) => return done,
+            Err(busy_work) => busy_work,
         },
         None => work,
     };
@@ -203,7 +203,6 @@ impl SqlBackend for SqliteBackend {
         .await
         {
             Ok(()) => Ok(()),
-            Err(TxFailure::Busy(_)) => unreachable!("in_write_transaction waits when busy"),
             Err(TxFailure::Begin(err)) => Err(begin_failed(err, started)),
             Err(TxFailure::Work(err) | TxFailure::Commit(err)) if is_busy(&err) => Err(Error::LockTimeout {
                 backend: Self::NAME,
@@ -292,7 +291,6 @@ impl SqlBackend for SqliteBackend {
         };
         match in_write_transaction(&mut session.conn, session.backend.busy_timeout_ms, work).await {
             Ok(()) => Ok(Ok(())),
-            Err(TxFailure::Busy(_)) => unreachable!("in_write_transaction waits when busy"),
             Err(TxFailure::Begin(err)) => Err(begin_failed(err, started)),
             Err(TxFailure::Work(err)) => Ok(Err(err)),
             Err(TxFailure::Commit(err)) => Err(SqliteSession::db_err(committed)(err)),

@@ -21,14 +21,10 @@ use std::borrow::Cow;
 use std::ffi::{c_char, CStr, CString};
 use std::time::Instant;
 
-/// How a write transaction ([`write_transaction_now`]) failed; every
-/// failure leaves no transaction open.
-pub(super) enum TxFailure<W> {
-    /// The write lock is another connection's: nothing was done, and the
-    /// work is handed back, for the caller to wait where it can be
-    /// cancelled (sqlx's worker thread).
-    Busy(W),
-    /// `BEGIN IMMEDIATE` failed otherwise, or borrowing the handle did.
+/// How a write transaction failed; every failure leaves no transaction
+/// open.
+pub(super) enum TxFailure {
+    /// `BEGIN IMMEDIATE`, or borrowing the handle.
     Begin(sqlx::Error),
     /// The work, rolled back.
     Work(sqlx::Error),
@@ -38,21 +34,26 @@ pub(super) enum TxFailure<W> {
 
 /// `BEGIN IMMEDIATE`, `work` and `COMMIT` (or `ROLLBACK`) with the handle
 /// borrowed from sqlx once: one hop to sqlx's worker where its own
-/// transaction takes three. The BEGIN does not wait: a busy database is
-/// [`TxFailure::Busy`], since a wait here could not be cancelled; after
-/// it the busy timeout is `busy_timeout_ms` again (a COMMIT may wait for
-/// readers). Nothing awaits between the BEGIN and the end, so a cancelled
-/// run never leaves this transaction open, and sqlx, which did not open
-/// it, finds none when it has the handle back.
+/// transaction takes three. The BEGIN does not wait, since a wait here
+/// could not be cancelled: when the write lock is another connection's,
+/// nothing is done and the work is handed back (`Err`), for the caller to
+/// wait where it can be cancelled. After the BEGIN the busy timeout is
+/// `busy_timeout_ms` again (a COMMIT may wait for readers). Nothing awaits
+/// between the BEGIN and the end, so a cancelled run never leaves this
+/// transaction open, and sqlx, which did not open it, finds none when it
+/// has the handle back.
 pub(super) async fn write_transaction_now<W>(
     conn: &mut SqliteConnection,
     busy_timeout_ms: i32,
     work: W,
-) -> Result<(), TxFailure<W>>
+) -> Result<Result<(), TxFailure>, W>
 where
     W: FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error>,
 {
-    let mut handle = conn.lock_handle().await.map_err(TxFailure::Begin)?;
+    let mut handle = match conn.lock_handle().await {
+        Ok(handle) => handle,
+        Err(err) => return Ok(Err(TxFailure::Begin(err))),
+    };
     let db = handle.as_raw_handle().as_ptr();
     off_the_runtime(|| {
         // SAFETY: `db` is the open handle the guard lends to this thread.
@@ -62,8 +63,8 @@ where
         unsafe { libsqlite3_sys::sqlite3_busy_timeout(db, busy_timeout_ms) };
         match begun {
             Ok(()) => {}
-            Err(err) if super::is_busy(&err) => return Err(TxFailure::Busy(work)),
-            Err(err) => return Err(TxFailure::Begin(err)),
+            Err(err) if super::is_busy(&err) => return Err(work),
+            Err(err) => return Ok(Err(TxFailure::Begin(err))),
         }
         let result = work(db)
             .map_err(TxFailure::Work)
@@ -76,7 +77,7 @@ where
                 tracing::debug!(error = %err, "rolling back the failed batch");
             }
         }
-        result
+        Ok(result)
     })
 }
 
