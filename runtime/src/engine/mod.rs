@@ -62,11 +62,14 @@ fn order(version: i64) -> (bool, i64) {
     (version < 0, version)
 }
 
-/// The applied rows in that order, with the running hash after each, so
-/// that applying the next migration or reverting the last costs O(1).
+/// The applied rows in that order, with the running hash and the running
+/// count of dirty rows after each, so that applying the next migration,
+/// reverting the last, or reading the state they call for costs O(1) (a
+/// group of N migrations reads it twice per migration).
 pub(crate) struct AppliedSet {
     rows: Vec<AppliedMigration>,
     chains: Vec<Checksum>,
+    dirty_counts: Vec<usize>,
     /// How the session splits files: for a dirty row's committed
     /// statements (their lines and how many the file has).
     dialect: Option<crate::core::split::Dialect>,
@@ -78,6 +81,7 @@ impl AppliedSet {
         let mut set = AppliedSet {
             rows,
             chains: Vec::new(),
+            dirty_counts: Vec::new(),
             dialect: None,
         };
         set.rechain(0);
@@ -108,14 +112,16 @@ impl AppliedSet {
 
     fn rechain(&mut self, from: usize) {
         self.chains.truncate(from);
-        let mut chain = if from == 0 {
-            Checksum::ZERO
-        } else {
-            self.chains[from - 1]
+        self.dirty_counts.truncate(from);
+        let (mut chain, mut dirty) = match from {
+            0 => (Checksum::ZERO, 0),
+            _ => (self.chains[from - 1], self.dirty_counts[from - 1]),
         };
         for row in &self.rows[from..] {
             chain = chain_step(&chain, row.version, &row.checksum);
+            dirty += usize::from(row.dirty);
             self.chains.push(chain);
+            self.dirty_counts.push(dirty);
         }
     }
 
@@ -125,7 +131,7 @@ impl AppliedSet {
             applied_count: self.rows.len() as i64,
             last_version: self.highest(),
             chain: self.chains.last().copied().unwrap_or(Checksum::ZERO),
-            dirty: self.rows.iter().any(|row| row.dirty),
+            dirty: self.dirty_counts.last().is_some_and(|&count| count > 0),
         }
     }
 
