@@ -1,16 +1,35 @@
 //! UTC timestamps without a date crate: the tracking tables store ISO-8601
 //! text so that every backend (and a person with a SQL shell) reads the same.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `2026-11-23T09:30:00.123Z` for the current time.
 pub fn now_iso8601() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    iso8601(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
+}
+
+/// `since` the epoch as `2026-11-23T09:30:00.123Z`, written digit by digit:
+/// a run writes two per migration, and `format!`'s padding was a visible
+/// part of a large group's run (BENCHMARKS.md, issue 14).
+fn iso8601(since: Duration) -> String {
     let (y, mo, d, h, mi, s) = civil(since.as_secs() as i64);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-        since.subsec_millis()
-    )
+    let mut out = String::with_capacity(24);
+    for (value, width, after) in [
+        (y.max(0) as u32, 4, '-'),
+        (mo, 2, '-'),
+        (d, 2, 'T'),
+        (h, 2, ':'),
+        (mi, 2, ':'),
+        (s, 2, '.'),
+        (since.subsec_millis(), 3, 'Z'),
+    ] {
+        let digits = value.checked_ilog10().unwrap_or(0) + 1;
+        for k in (0..width.max(digits)).rev() {
+            out.push(char::from(b'0' + (value / 10u32.pow(k) % 10) as u8));
+        }
+        out.push(after);
+    }
+    out
 }
 
 /// `20261123093000` for the current time: a timestamp migration version.
@@ -51,5 +70,23 @@ mod tests {
         assert_eq!(super::civil(0), (1970, 1, 1, 0, 0, 0));
         assert_eq!(super::civil(1_795_426_200), (2026, 11, 23, 9, 30, 0));
         assert_eq!(super::civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+    }
+
+    #[test]
+    fn iso8601_pads_every_field() {
+        use std::time::Duration;
+        assert_eq!(super::iso8601(Duration::ZERO), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::iso8601(Duration::from_millis(1_795_426_200_007)),
+            "2026-11-23T09:30:00.007Z"
+        );
+        assert_eq!(
+            super::iso8601(Duration::from_millis(253_402_300_799_999)),
+            "9999-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            super::iso8601(Duration::from_secs(253_402_300_800)),
+            "10000-01-01T00:00:00.000Z"
+        );
     }
 }

@@ -333,14 +333,56 @@ impl TrackingSql {
     /// means the same whatever `standard_conforming_strings` says; MySQL's
     /// hex form whatever `NO_BACKSLASH_ESCAPES` says.
     fn literal(&self, text: &str) -> String {
-        match self.dialect {
-            SqlDialect::Postgres => format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''")),
-            SqlDialect::Sqlite => format!("'{}'", text.replace('\'', "''")),
-            SqlDialect::MySql if text.is_empty() => "''".to_string(),
-            SqlDialect::MySql => {
-                let hex: String = text.bytes().map(|byte| format!("{byte:02X}")).collect();
-                format!("_utf8mb4 X'{hex}'")
+        let mut out = String::with_capacity(text.len() + 4);
+        self.push_literal(&mut out, text);
+        out
+    }
+
+    /// [`Self::literal`] appended to `out`: a batch of N migrations writes
+    /// about ten literals per migration, and a string each was a tenth of
+    /// a group's run on SQLite (BENCHMARKS.md, issue 14).
+    fn push_literal(&self, out: &mut String, text: &str) {
+        /// `text` with each of `special` doubled (`'` to `''`, `\` to `\\`).
+        fn doubled(out: &mut String, text: &str, special: &[char]) {
+            let mut rest = text;
+            while let Some(at) = rest.find(special) {
+                // The special characters are ASCII: one byte each.
+                let (through, after) = rest.split_at(at + 1);
+                out.push_str(through);
+                out.push_str(&through[at..]);
+                rest = after;
             }
+            out.push_str(rest);
+        }
+        match self.dialect {
+            SqlDialect::Postgres => {
+                out.push_str("E'");
+                doubled(out, text, &['\\', '\''][..]);
+                out.push('\'');
+            }
+            SqlDialect::Sqlite => {
+                out.push('\'');
+                doubled(out, text, &['\''][..]);
+                out.push('\'');
+            }
+            SqlDialect::MySql if text.is_empty() => out.push_str("''"),
+            SqlDialect::MySql => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.reserve(text.len() * 2 + 12);
+                out.push_str("_utf8mb4 X'");
+                for byte in text.bytes() {
+                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                    out.push(char::from(HEX[usize::from(byte & 0xf)]));
+                }
+                out.push('\'');
+            }
+        }
+    }
+
+    fn push_optional_literal(&self, out: &mut String, text: Option<&str>) {
+        match text {
+            Some(text) => self.push_literal(out, text),
+            None => out.push_str("NULL"),
         }
     }
 
@@ -497,7 +539,26 @@ impl TrackingSql {
 
     /// The row `entry` in parentheses, for a `VALUES` list.
     fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
-        Self::history_row(&self.history_parts(entry), elapsed)
+        let mut out = String::with_capacity(128);
+        self.push_history_values(&mut out, entry, elapsed);
+        out
+    }
+
+    /// [`Self::history_values`] appended to `out`, in the layout of
+    /// [`Self::history_row`].
+    fn push_history_values(&self, out: &mut String, entry: &HistoryEntry, elapsed: impl std::fmt::Display) {
+        use std::fmt::Write;
+        let _ = write!(out, "({}, ", entry.version);
+        self.push_literal(out, &entry.name);
+        out.push_str(", ");
+        self.push_literal(out, entry.direction.as_str());
+        out.push_str(", ");
+        self.push_literal(out, &entry.started_at);
+        let _ = write!(out, ", {elapsed}, {}, ", self.flag(entry.success));
+        self.push_optional_literal(out, entry.error.as_deref());
+        out.push_str(", ");
+        self.push_optional_literal(out, entry.reason.as_deref());
+        out.push(')');
     }
 
     /// A history row's columns but its duration, as SQL literals, in
@@ -626,37 +687,44 @@ impl TrackingSql {
     /// new state. Four statements however many changes; the state guard ran
     /// before the changes' statements.
     pub fn timed_tracking_literal(&self, changes: &[Change<'_>], durations_ms: &[i64]) -> Vec<String> {
+        use std::fmt::Write;
         let Some(last) = changes.last() else {
             return Vec::new();
         };
-        let history: Vec<String> = changes
-            .iter()
-            .zip(durations_ms)
-            .map(|(change, ms)| self.history_values(&change.history, &ms.to_string()))
-            .collect();
-        let mut statements = vec![format!("{} VALUES {}", self.insert_into_history(), history.join(", "))];
+        // Each statement written into one string: see `push_literal`.
+        let mut history = String::with_capacity(128 + changes.len() * 112);
+        let _ = write!(history, "{} VALUES ", self.insert_into_history());
+        for (k, (change, ms)) in changes.iter().zip(durations_ms).enumerate() {
+            if k > 0 {
+                history.push_str(", ");
+            }
+            self.push_history_values(&mut history, &change.history, ms);
+        }
+        let mut statements = vec![history];
         statements.extend(self.delete_records_literal(changes));
-        let records: Vec<String> = changes
-            .iter()
-            .zip(durations_ms)
-            .filter_map(|(change, ms)| {
-                let row = change.record.as_ref()?;
-                Some(format!(
-                    "({}, {}, {}, {}, {ms}, {})",
-                    row.version,
-                    self.literal(&row.name),
-                    self.literal(&row.checksum.to_hex()),
-                    self.literal(&row.applied_at),
-                    self.flag(false),
-                ))
-            })
-            .collect();
-        if !records.is_empty() {
-            statements.push(format!(
-                "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES {}",
-                self.table,
-                records.join(", ")
-            ));
+        let mut records = String::with_capacity(128 + changes.len() * 128);
+        let _ = write!(
+            records,
+            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ",
+            self.table
+        );
+        let mut any_record = false;
+        for (change, ms) in changes.iter().zip(durations_ms) {
+            let Some(row) = change.record.as_ref() else { continue };
+            if any_record {
+                records.push_str(", ");
+            }
+            any_record = true;
+            let _ = write!(records, "({}, ", row.version);
+            self.push_literal(&mut records, &row.name);
+            records.push_str(", ");
+            self.push_literal(&mut records, &row.checksum.to_hex());
+            records.push_str(", ");
+            self.push_literal(&mut records, &row.applied_at);
+            let _ = write!(records, ", {ms}, {})", self.flag(false));
+        }
+        if any_record {
+            statements.push(records);
         }
         statements.push(self.write_state_literal(&last.state_after));
         statements
@@ -2001,5 +2069,27 @@ where
             };
             write.await.map_err(Self::db_err("updating the tracking table"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(dialect: SqlDialect, text: &str) -> String {
+        TrackingSql::new(dialect, &Settings::default()).literal(text)
+    }
+
+    #[test]
+    fn literals_double_what_their_dialect_quotes() {
+        let text = "it's ''é\\' \\";
+        assert_eq!(literal(SqlDialect::Sqlite, text), "'it''s ''''é\\'' \\'");
+        assert_eq!(literal(SqlDialect::Postgres, text), "E'it''s ''''é\\\\'' \\\\'");
+        assert_eq!(literal(SqlDialect::MySql, "A'é"), "_utf8mb4 X'4127C3A9'");
+        for dialect in [SqlDialect::Sqlite, SqlDialect::Postgres] {
+            assert_eq!(literal(dialect, "").trim_start_matches('E'), "''");
+            assert_eq!(literal(dialect, "'").trim_start_matches('E'), "''''");
+        }
+        assert_eq!(literal(SqlDialect::MySql, ""), "''");
     }
 }
