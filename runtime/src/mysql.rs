@@ -195,6 +195,11 @@ impl SqlBackend for MySqlBackend {
         }
     }
 
+    fn no_such_table(err: &sqlx::Error) -> bool {
+        // ER_NO_SUCH_TABLE (1146), whose SQLSTATE sqlx gives as the code.
+        err.as_database_error().and_then(|db| db.code()).as_deref() == Some("42S02")
+    }
+
     async fn state_table_exists(session: &mut MySqlSession) -> Result<bool, Error> {
         let exists: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM information_schema.TABLES \

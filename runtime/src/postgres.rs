@@ -278,6 +278,11 @@ impl SqlBackend for PgBackend {
         }
     }
 
+    fn no_such_table(err: &sqlx::Error) -> bool {
+        // undefined_table
+        err.as_database_error().and_then(|db| db.code()).as_deref() == Some("42P01")
+    }
+
     async fn state_table_exists(session: &mut PgSession) -> Result<bool, Error> {
         sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
             .bind(&session.sql.state)

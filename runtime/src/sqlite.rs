@@ -170,6 +170,12 @@ impl SqlBackend for SqliteBackend {
     const SQL: SqlDialect = SqlDialect::Sqlite;
     const TRANSACTIONAL_DDL: bool = true;
 
+    fn no_such_table(err: &sqlx::Error) -> bool {
+        // SQLite's code for it is the generic SQLITE_ERROR: its message says.
+        err.as_database_error()
+            .is_some_and(|db| db.message().starts_with("no such table:"))
+    }
+
     async fn state_table_exists(session: &mut SqliteSession) -> Result<bool, Error> {
         let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
             .bind(format!("{}_state", session.sql.table.trim_matches('"')))
