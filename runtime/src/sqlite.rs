@@ -56,21 +56,18 @@ pub(crate) struct SqliteBackend {
 /// How often a run waiting for another process's file lock tries again.
 const FILE_LOCK_POLL: Duration = Duration::from_millis(20);
 
-/// Takes the run's file lock beside the database file, waiting up to
-/// `timeout` for another process's run; `None` for an in-memory database,
-/// or where the lock file cannot be opened (a read-only directory: the run
-/// then goes on with SQLite's write lock alone, as before the file lock).
+/// Takes the run's file lock beside the database `file`, waiting up to
+/// `timeout` (from `started`) for another process's run; `None` for an
+/// in-memory database, or where the lock file cannot be opened (a read-only
+/// directory: the run then goes on with SQLite's write lock alone, as before
+/// the file lock). Also says whether it had to wait.
 async fn take_file_lock(
-    session: &mut SqliteSession,
+    file: Option<&str>,
     timeout: Duration,
     started: Instant,
-) -> Result<Option<std::fs::File>, Error> {
-    let file: Option<String> = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-        .fetch_optional(&mut *session.conn)
-        .await
-        .map_err(SqliteSession::db_err("reading the database file name"))?;
-    let Some(path) = file.filter(|path| !path.is_empty()) else {
-        return Ok(None);
+) -> Result<(Option<std::fs::File>, bool), Error> {
+    let Some(path) = file else {
+        return Ok((None, false));
     };
     let lock_path = format!("{path}-migrations.lock");
     let lock = match std::fs::OpenOptions::new()
@@ -82,13 +79,15 @@ async fn take_file_lock(
         Ok(lock) => lock,
         Err(err) => {
             tracing::debug!(error = %err, path = %lock_path, "no run file lock: it cannot be opened");
-            return Ok(None);
+            return Ok((None, false));
         }
     };
+    let mut waited = false;
     loop {
         match lock.try_lock() {
-            Ok(()) => return Ok(Some(lock)),
+            Ok(()) => return Ok((Some(lock), waited)),
             Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                waited = true;
                 tokio::time::sleep(FILE_LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
             }
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -100,10 +99,15 @@ async fn take_file_lock(
             }
             Err(std::fs::TryLockError::Error(err)) => {
                 tracing::debug!(error = %err, path = %lock_path, "no run file lock: locking failed");
-                return Ok(None);
+                return Ok((None, waited));
             }
         }
     }
+}
+
+/// A duration as SQLite's busy timeout, in milliseconds.
+fn busy_millis(timeout: Duration) -> i32 {
+    timeout.as_millis().min(i32::MAX as u128) as i32
 }
 
 type SqliteSession = SqlSession<SqliteBackend>;
@@ -221,25 +225,39 @@ impl SqlBackend for SqliteBackend {
         }
     }
 
+    /// Each change takes the database's write lock (see the module docs),
+    /// and its wait for it is the busy timeout, set here to the lock
+    /// timeout; the pool's own is given back in `unlock`. The file's name,
+    /// the pool's busy timeout and the new one in one borrow of the handle;
+    /// a wait for another run's file lock then leaves the write lock what
+    /// is left of the timeout.
     async fn lock(session: &mut SqliteSession, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
-        session.backend.run_lock = take_file_lock(session, timeout, started).await?;
-        // The wait for the write lock gets what is left of the timeout.
-        let timeout = timeout.saturating_sub(started.elapsed());
-        // Each change takes the database's write lock (see the module docs);
-        // here the wait for it is set to the lock timeout, and the pool's own
-        // busy timeout is given back in `unlock`.
-        let previous: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-            .fetch_one(&mut *session.conn)
-            .await
-            .map_err(SqliteSession::db_err("reading the busy timeout"))?;
-        session.backend.restore_busy_timeout = Some(previous);
-        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
-        sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {millis}")))
-            .execute(&mut *session.conn)
+        let millis = busy_millis(timeout);
+        let handle = exec::swap_busy_timeout(&mut session.conn, millis)
             .await
             .map_err(SqliteSession::db_err("setting the busy timeout"))?;
+        session.backend.restore_busy_timeout = Some(handle.busy_timeout_ms);
         session.backend.busy_timeout_ms = Some(millis);
+        let (run_lock, waited) = match take_file_lock(handle.file.as_deref(), timeout, started).await {
+            Ok(taken) => taken,
+            Err(err) => {
+                // Not locked: the pool's busy timeout goes back now.
+                if let Err(restore) = Self::unlock(session).await {
+                    tracing::warn!(error = %restore, "restoring the busy timeout after the lock timeout");
+                }
+                return Err(err);
+            }
+        };
+        session.backend.run_lock = run_lock;
+        if waited {
+            let millis = busy_millis(timeout.saturating_sub(started.elapsed()));
+            sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {millis}")))
+                .execute(&mut *session.conn)
+                .await
+                .map_err(SqliteSession::db_err("setting the busy timeout"))?;
+            session.backend.busy_timeout_ms = Some(millis);
+        }
         Ok(())
     }
 

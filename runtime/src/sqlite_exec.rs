@@ -149,22 +149,94 @@ pub(super) fn exec(db: *mut libsqlite3_sys::sqlite3, text: &CStr) -> Result<(), 
     if code == libsqlite3_sys::SQLITE_OK {
         return Ok(());
     }
-    // SAFETY: as above; `sqlite3_extended_errcode` reads the handle's last
-    // error, `sqlite3_errstr` returns a static string.
-    let (code, message) = unsafe {
-        let extended = libsqlite3_sys::sqlite3_extended_errcode(db);
-        let text = if message.is_null() {
-            CStr::from_ptr(libsqlite3_sys::sqlite3_errstr(code))
-                .to_string_lossy()
-                .into_owned()
+    // SAFETY: as above; `message` is copied before it is freed.
+    let text = unsafe {
+        if message.is_null() {
+            None
         } else {
             let text = CStr::from_ptr(message).to_string_lossy().into_owned();
             libsqlite3_sys::sqlite3_free(message.cast());
-            text
-        };
-        (extended, text)
+            Some(text)
+        }
     };
-    Err(sqlx::Error::Database(Box::new(ExecError { code, message })))
+    Err(handle_error(db, code, text))
+}
+
+/// The error `code` just returned on `db`, with SQLite's `message` for it
+/// when the call gave one.
+fn handle_error(db: *mut libsqlite3_sys::sqlite3, code: i32, message: Option<String>) -> sqlx::Error {
+    // SAFETY: `db` is the borrowed open handle (see `exec`);
+    // `sqlite3_extended_errcode` reads its last error, `sqlite3_errmsg`
+    // its message (copied at once), `sqlite3_errstr` a static string.
+    let (code, message) = unsafe {
+        let extended = libsqlite3_sys::sqlite3_extended_errcode(db);
+        let message = message.unwrap_or_else(|| {
+            let text = if extended == libsqlite3_sys::SQLITE_OK {
+                libsqlite3_sys::sqlite3_errstr(code)
+            } else {
+                libsqlite3_sys::sqlite3_errmsg(db)
+            };
+            CStr::from_ptr(text).to_string_lossy().into_owned()
+        });
+        (extended, message)
+    };
+    sqlx::Error::Database(Box::new(ExecError { code, message }))
+}
+
+/// What a run's lock reads from the connection's handle.
+pub(super) struct HandleSettings {
+    /// The main database's file, `None` in memory.
+    pub file: Option<String>,
+    /// The busy timeout the handle had (the pool's), in milliseconds.
+    pub busy_timeout_ms: i64,
+}
+
+/// The main database's file and the handle's busy timeout, and then that
+/// timeout set to `busy_timeout_ms`: one hop to sqlx's worker where three
+/// queries took three.
+pub(super) async fn swap_busy_timeout(
+    conn: &mut SqliteConnection,
+    busy_timeout_ms: i32,
+) -> Result<HandleSettings, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: `db` is the open handle the guard lends to this thread;
+    // `sqlite3_db_filename` returns NULL, or a string the handle owns, which
+    // is copied at once ("" for an in-memory or temporary database).
+    let file = unsafe {
+        let name = libsqlite3_sys::sqlite3_db_filename(db, c"main".as_ptr());
+        (!name.is_null())
+            .then(|| CStr::from_ptr(name).to_string_lossy().into_owned())
+            .filter(|name| !name.is_empty())
+    };
+    let previous = query_int(db, c"PRAGMA busy_timeout")?;
+    // SAFETY: as above.
+    unsafe { libsqlite3_sys::sqlite3_busy_timeout(db, busy_timeout_ms) };
+    Ok(HandleSettings {
+        file,
+        busy_timeout_ms: previous,
+    })
+}
+
+/// The first column of the first row of `sql`, as an integer.
+fn query_int(db: *mut libsqlite3_sys::sqlite3, sql: &CStr) -> Result<i64, sqlx::Error> {
+    let mut statement: *mut libsqlite3_sys::sqlite3_stmt = std::ptr::null_mut();
+    // SAFETY: `db` is the borrowed open handle (see `exec`); `sql` is
+    // NUL-terminated; the statement, when prepared, is finalized below
+    // and not used after.
+    unsafe {
+        let code = libsqlite3_sys::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut statement, std::ptr::null_mut());
+        if code != libsqlite3_sys::SQLITE_OK {
+            return Err(handle_error(db, code, None));
+        }
+        let step = libsqlite3_sys::sqlite3_step(statement);
+        let value = match step {
+            libsqlite3_sys::SQLITE_ROW => Ok(libsqlite3_sys::sqlite3_column_int64(statement, 0)),
+            _ => Err(handle_error(db, step, None)),
+        };
+        libsqlite3_sys::sqlite3_finalize(statement);
+        value
+    }
 }
 
 /// SQLite's error from `sqlite3_exec`, as sqlx's own errors read: its
