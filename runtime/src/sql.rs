@@ -387,7 +387,9 @@ impl TrackingSql {
     }
 
     fn optional_literal(&self, text: Option<&str>) -> String {
-        text.map_or_else(|| "NULL".to_string(), |text| self.literal(text))
+        let mut out = String::new();
+        self.push_optional_literal(&mut out, text);
+        out
     }
 
     fn flag(&self, value: bool) -> &'static str {

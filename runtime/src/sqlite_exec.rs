@@ -192,8 +192,8 @@ pub(super) struct HandleSettings {
 }
 
 /// The main database's file and the handle's busy timeout, and then that
-/// timeout set to `busy_timeout_ms`: one hop to sqlx's worker where three
-/// queries took three.
+/// timeout set to `busy_timeout_ms`: one hop to sqlx's worker, where
+/// three queries took one each.
 pub(super) async fn swap_busy_timeout(
     conn: &mut SqliteConnection,
     busy_timeout_ms: i32,
