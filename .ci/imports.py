@@ -181,8 +181,6 @@ def absolute(module, path):
         return path[1:]
     if head in ("super", "self"):
         base = module.path
-        # Inline test modules live in their parent's file: `super` from
-        # there is the file itself.
         while path and path[0] in ("super", "self"):
             if path[0] == "super":
                 base = base[:-1]
@@ -226,8 +224,24 @@ def resolve(modules, path, seen=None):
     return module.file
 
 
-def references(module):
-    code = module.code
+def inline_regions(code):
+    """(name, start, end) of each inline `mod name { ... }` in `code`."""
+    regions = []
+    for m in INLINE_MOD.finditer(code):
+        depth, i = 0, m.end() - 1
+        while i < len(code):
+            if code[i] == "{":
+                depth += 1
+            elif code[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        regions.append((m.group(1), m.end(), i))
+    return regions
+
+
+def paths_in(code, module):
     paths = use_trees(code)
     without_uses = re.sub(r"\buse\s+[^;]+;", "", code)
     for m in re.finditer(r"\b((?:crate|super|self)(?:\s*::\s*" + IDENT + r")+)", without_uses):
@@ -238,11 +252,30 @@ def references(module):
     return paths
 
 
+def references(module):
+    """(the module a path is written in, the path): an inline module's
+    paths are its own (`super` there is the file's module)."""
+    code = module.code
+    found = []
+    outside, last = [], 0
+    for name, start, end in inline_regions(code):
+        outside.append(code[last:start])
+        last = end
+        inner = module.children.get(name)
+        if inner is not None and inner.file == module.file:
+            found.extend((inner, path) for path in paths_in(code[start:end], inner))
+    outside.append(code[last:])
+    found.extend((module, path) for path in paths_in("".join(outside), module))
+    return found
+
+
 def edges(modules):
     graph = {}
     for module in modules.values():
-        for path in references(module):
-            target_path = absolute(module, path)
+        if module.parent is not None and module.file == module.parent.file:
+            continue  # an inline module: read with its file
+        for written_in, path in references(module):
+            target_path = absolute(written_in, path)
             if target_path is None:
                 continue
             target = resolve(modules, target_path)

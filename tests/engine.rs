@@ -19,7 +19,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
-use embedded_migrations::backend::{BoxFuture, Change, Database, Session, State};
+use embedded_migrations::backend::{BoxFuture, Change, Database, GroupApply, RecordEdit, Session, State};
 use embedded_migrations::core::split::{split, Dialect};
 use embedded_migrations::core::{chain_step, time};
 use embedded_migrations::embed_migrations;
@@ -101,9 +101,8 @@ impl MemoryDb {
     }
 }
 
-// No schema to read: `snapshot()` answers `Error::Unsupported`.
-impl embedded_migrations::snapshot::Snapshot for MemoryDb {}
-
+/// No schema to read: `snapshots()` keeps its default, so the snapshot
+/// operations answer `Error::Unsupported`.
 impl Database for MemoryDb {
     type Language = Sql;
 
@@ -174,8 +173,8 @@ impl Session for MemorySession {
         self.call("read_state", |store| Ok(store.prepared.then_some(store.state)))
     }
 
-    fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>> {
-        self.call("prepare", |store| {
+    fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+        self.call("create_tracking", |store| {
             store.prepared = true;
             Ok(())
         })
@@ -210,7 +209,7 @@ impl Session for MemorySession {
         self.call("read_history", |store| Ok(store.history.clone()))
     }
 
-    fn apply<'a>(&'a mut self, change: &'a Change<'a>, _timeout: Duration) -> BoxFuture<'a, Result<(), Error>> {
+    fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
         self.call("apply", |store| {
             store.interfere();
             if store.state != change.state_before {
@@ -222,11 +221,37 @@ impl Session for MemorySession {
         })
     }
 
-    fn apply_group<'a>(
-        &'a mut self,
-        changes: &'a [Change<'a>],
-        _timeout: Duration,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
+        self.call("write_history", |store| {
+            store.history.push(entry.clone());
+            Ok(())
+        })
+    }
+
+    fn rewrite_record<'a>(&'a mut self, edit: RecordEdit<'a>, state: &'a State) -> BoxFuture<'a, Result<(), Error>> {
+        self.call("rewrite_record", |store| {
+            match edit {
+                RecordEdit::Put(row) => {
+                    store.rows.insert(row.version, row.clone());
+                }
+                RecordEdit::Remove(version) => {
+                    store.rows.remove(&version);
+                }
+                RecordEdit::StateOnly => {}
+            }
+            store.state = *state;
+            Ok(())
+        })
+    }
+
+    fn group(&mut self) -> Option<&mut dyn GroupApply> {
+        Some(self)
+    }
+}
+
+/// Transactional DDL: every change of a group, or none.
+impl GroupApply for MemorySession {
+    fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
         self.call("apply_group", |store| {
             store.interfere();
             let Some(first) = changes.first() else { return Ok(()) };
@@ -240,29 +265,6 @@ impl Session for MemorySession {
             for change in changes {
                 store.record(change);
             }
-            Ok(())
-        })
-    }
-
-    fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
-        self.call("record_failure", |store| {
-            store.history.push(entry.clone());
-            Ok(())
-        })
-    }
-
-    fn set_record<'a>(
-        &'a mut self,
-        version: i64,
-        record: Option<&'a AppliedMigration>,
-        state: &'a State,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        self.call("set_record", |store| {
-            store.rows.remove(&version);
-            if let Some(row) = record {
-                store.rows.insert(version, row.clone());
-            }
-            store.state = *state;
             Ok(())
         })
     }
@@ -668,7 +670,7 @@ async fn reads_create_nothing() {
     assert!(
         !calls
             .iter()
-            .any(|c| matches!(*c, "prepare" | "lock" | "apply" | "set_record")),
+            .any(|c| matches!(*c, "create_tracking" | "lock" | "apply" | "rewrite_record")),
         "{calls:?}"
     );
     assert!(!db.store().prepared);
@@ -788,6 +790,21 @@ async fn repeatables_keep_the_one_row_boot_check() {
 
 /// A `migrate:noop` migration is applied (recorded, nothing sent) and
 /// `status` says what it is.
+#[tokio::test]
+async fn a_database_without_snapshots_says_so_and_changes_nothing() {
+    let db = MemoryDb::new();
+    let err = BASE.verify_reversible(&db).await.unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    assert!(err.to_string().contains("schema snapshots"), "{err}");
+    for err in [
+        BASE.record_schema(&db).await.unwrap_err(),
+        BASE.check_schema(&db).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    }
+    assert!(db.take_calls().is_empty(), "refused before a session was opened");
+}
+
 #[tokio::test]
 async fn a_noop_migration_is_recorded_and_shown() {
     static NOOP: Migrations = embed_migrations!("tests/ui/folders/noop");

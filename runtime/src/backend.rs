@@ -1,29 +1,42 @@
 //! The contract between the engine and a database.
 //!
-//! The engine (planning, drift, ordering, locking policy, history) is written
-//! once, in this crate, and talks to a database only through a
+//! The engine (planning, drift, ordering, locking policy, history) is
+//! written once, in this crate, and talks to a database only through a
 //! `&mut dyn Session`: it is compiled once, here, not once per application
 //! crate and database. A backend knows how to talk to its database and
 //! nothing of the rules.
 //!
-//! Both traits are object-safe and may be implemented outside this crate
-//! (tests/engine.rs drives the engine through an in-memory database written
-//! there). Their futures are boxed: one allocation per call, next to a
-//! database round trip.
+//! A backend is two types: a [`Database`], the handle the user passes to
+//! `run` (a pool, a graph), and the [`Session`] it opens for one operation.
+//! A session does what every database must: read and write the tracking
+//! records, lock, and apply one change. What only some databases can do is
+//! a capability trait of its own, which the session hands out when it has
+//! it: [`GroupApply`] (every pending migration in one transaction),
+//! [`Batches`] or [`SelfBatches`] (batch migrations),
+//! [`ForeignHistory`] (importing another tool's history), and, on the
+//! database, [`Snapshot`] (reading its schema). The engine asks for a
+//! capability where it needs one and says plainly when the database lacks it.
+//!
+//! Every trait here is object-safe and may be implemented outside this
+//! crate (tests/engine.rs drives the engine through an in-memory database
+//! written there; docs/backend.md walks through one). Futures are boxed:
+//! one allocation per call, next to a database round trip.
 
 use crate::core::split::Dialect;
-use crate::report::{AppliedMigration, HistoryEntry};
-use crate::{Checksum, Direction, Error, Language, Migration, Settings};
+use crate::records::{AppliedMigration, Checkpoint, HistoryEntry};
+use crate::snapshot::{SchemaRecord, SchemaSnapshot};
+use crate::{Direction, Error, Language, Migration, Script, Settings};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
+
+pub use crate::records::State;
 
 /// The future every `Database` and `Session` method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A handle the user passes to `run`: a sqlx pool, a `neo4rs::Graph`.
-/// It can also read its schema ([`Snapshot`](crate::snapshot::Snapshot)).
-pub trait Database: Sync + crate::snapshot::Snapshot {
+pub trait Database: Sync {
     /// The language its migration files are written in: a table of another
     /// language does not compile against it.
     type Language: Language;
@@ -31,27 +44,117 @@ pub trait Database: Sync + crate::snapshot::Snapshot {
     /// Takes a connection for one operation (run, status, down, ...).
     /// `settings` passed `Settings::check`: its names are plain identifiers.
     fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>>;
+
+    /// Its schema, read as text, when the backend can read it: what
+    /// `verify_reversible` and the schema record and check need.
+    fn snapshots(&self) -> Option<&dyn Snapshot> {
+        None
+    }
 }
 
-/// The summary of the tracking table kept in one row, updated in the same
-/// transaction as each change, so that a boot with nothing pending reads one
-/// row instead of every applied migration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct State {
-    pub applied_count: i64,
-    pub last_version: i64,
-    /// Running hash over (version, checksum) of the applied rows, in order.
-    pub chain: Checksum,
-    pub dirty: bool,
+/// One connection, for one operation. Every method leaves the database
+/// consistent when it fails.
+pub trait Session: Send {
+    /// "SQLite", "PostgreSQL": for messages.
+    fn backend(&self) -> &'static str;
+
+    /// How this database's files are split into statements.
+    fn dialect(&self) -> Dialect;
+
+    /// The state row, or `None` when the tracking tables do not exist yet.
+    /// Must not create anything: `plan` and `status` change nothing.
+    fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>>;
+
+    /// Every tracking row, in version order (empty when no table yet).
+    fn read_applied(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>, Error>>;
+
+    /// Every history row, oldest first (empty when no table yet).
+    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>>;
+
+    /// Takes the migration lock, waiting at most `timeout`; names the holder
+    /// in `Error::LockTimeout` where the database can tell.
+    fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>>;
+
+    /// Releases the lock; called on every exit path after `lock` succeeded.
+    fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>>;
+
+    /// Creates the tracking, history and state tables (or what stands for
+    /// them) where they are missing, and brings those of an older release
+    /// up to date. Called under the lock.
+    fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>>;
+
+    /// Runs one change: its statements, the tracking row, the state row and
+    /// the history row. On failure nothing is recorded where the database
+    /// can roll back; elsewhere the row is left dirty. Returns
+    /// `Error::Conflict`, changing nothing, when the state is not
+    /// `change.state_before`, and `Error::MigrationFailed` naming the
+    /// statement when one fails.
+    fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Writes one history row, running nothing: a failed run, a baseline,
+    /// a repair.
+    fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Writes the tracking row `edit` names (or removes it) and the state
+    /// row, in one transaction where the database has them, running no
+    /// migration: `force`, `forget` and `repair`.
+    fn rewrite_record<'a>(&'a mut self, edit: RecordEdit<'a>, state: &'a State) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Whether `script` runs in one transaction here: what the dry run
+    /// says. By default, unless it says `migrate:no-transaction`.
+    fn runs_in_transaction(&self, script: &Script) -> bool {
+        !script.no_transaction
+    }
+
+    /// Records migrations as applied without running them (`baseline`,
+    /// `import`): each change's tracking row and history row, then the
+    /// state row of the last one, refusing with `Conflict` unless the state
+    /// is the first change's `state_before`. The sqlx and Neo4j sessions do
+    /// it in one transaction; this default writes one change at a time
+    /// through [`Session::rewrite_record`] and [`Session::write_history`]
+    /// (each step consistent: a crash leaves a prefix, which a second
+    /// `baseline` completes).
+    fn record_applied<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            for change in changes {
+                let edit = match &change.record {
+                    Some(row) => RecordEdit::Put(row),
+                    None => RecordEdit::Remove(change.migration.version),
+                };
+                self.rewrite_record(edit, &change.state_after).await?;
+                self.write_history(&change.history).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every pending migration in one transaction, where DDL is
+    /// transactional (`Settings::group`).
+    fn group(&mut self) -> Option<&mut dyn GroupApply> {
+        None
+    }
+
+    /// Batch migrations (`migrate:batch`), run batch by batch by the engine
+    /// or by the database itself.
+    fn batches(&mut self) -> Option<BatchSupport<'_>> {
+        None
+    }
+
+    /// Reading another migration tool's history table (`import`).
+    fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
+        None
+    }
 }
 
-impl State {
-    pub const EMPTY: State = State {
-        applied_count: 0,
-        last_version: 0,
-        chain: Checksum::ZERO,
-        dirty: false,
-    };
+/// The tracking row [`Session::rewrite_record`] writes beside the state row.
+#[derive(Clone, Copy, Debug)]
+pub enum RecordEdit<'a> {
+    /// This row, replacing the row of its version if there is one.
+    Put(&'a AppliedMigration),
+    /// The row of this version removed.
+    Remove(i64),
+    /// No tracking row changes: the state row alone.
+    StateOnly,
 }
 
 /// One migration to run in one direction, with everything the backend must
@@ -59,7 +162,9 @@ impl State {
 /// makes one (`non_exhaustive`: a field added later breaks no backend).
 #[non_exhaustive]
 pub struct Change<'a> {
+    /// The migration, with both its scripts.
     pub migration: &'a Migration,
+    /// Which of its scripts runs.
     pub direction: Direction,
     /// For up: the tracking row to insert. For down: `None`, the row of
     /// `migration.version` is deleted.
@@ -68,6 +173,7 @@ pub struct Change<'a> {
     /// other process got there first: the backend returns `Error::Conflict`
     /// without changing anything.
     pub state_before: State,
+    /// The state once this change is recorded.
     pub state_after: State,
     /// History row written with the change; the backend fills in the duration
     /// when it knows it (`duration_ms` is 0 here).
@@ -108,34 +214,84 @@ impl Change<'_> {
     }
 }
 
-/// A column of another migration tool's history table, read as text
-/// (`import`): `Hex` for a binary column such as sqlx's checksum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ForeignColumn {
-    Text(&'static str),
-    Hex(&'static str),
+/// A session that can run every pending migration in one transaction.
+pub trait GroupApply: Send {
+    /// Runs every change in one transaction: all applied and recorded, or
+    /// none. Errors as [`Session::apply`].
+    fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>>;
 }
 
-/// A batch migration's checkpoint: what its committed batches did so far.
-/// Written in the same transaction as each batch, deleted in the one that
-/// records the migration applied (engine/batch.rs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Checkpoint {
-    pub batches: u64,
-    pub rows: u64,
+/// What every batch-capable session keeps: the checkpoints of batch
+/// migrations, and the answer of their `migrate:total` count queries.
+pub trait Checkpoints: Send {
+    /// The checkpoint of `version`, or `None` (also when the checkpoint
+    /// table does not exist: creates nothing).
+    fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<Checkpoint>, Error>>;
+
+    /// The number a `migrate:total` count query returns.
+    fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>>;
+}
+
+/// Batch migrations the engine runs batch by batch (the SQL databases).
+pub trait Batches: Checkpoints {
+    /// Runs one batch in one transaction: the state check (`Conflict` when
+    /// another process moved it), the statement with the batch size bound,
+    /// and the checkpoint; a batch that changes no row records the change
+    /// (tracking, state, history) and deletes the checkpoint instead. On
+    /// failure the transaction rolls back and the checkpoint stays as it was.
+    fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>>;
+}
+
+/// Batch migrations the database batches itself (Neo4j's `CALL { ... } IN
+/// TRANSACTIONS`).
+pub trait SelfBatches: Checkpoints {
+    /// The state check and a checkpoint mark, then `batch.statement` once,
+    /// outside any explicit transaction (the database commits each inner
+    /// transaction), calling `progress` with the rows done so far as the
+    /// `total` count query (when given) sees them fall; at the end the
+    /// tracking writes and the checkpoint removed in one transaction.
+    /// Returns the final checkpoint. A failure keeps what committed and the
+    /// checkpoint, and the rerun resumes because the statement matches only
+    /// unprocessed data.
+    fn run_self_batched<'a>(
+        &'a mut self,
+        batch: &'a Batch<'a>,
+        total: Option<&'a str>,
+        progress: &'a (dyn Fn(SelfBatchedProgress) + Send + Sync),
+    ) -> BoxFuture<'a, Result<Checkpoint, Error>>;
+}
+
+/// How a session runs batch migrations.
+pub enum BatchSupport<'s> {
+    /// One batch per call, the engine looping until a batch changes no row.
+    Statement(&'s mut dyn Batches),
+    /// One call, the database batching inside it.
+    Database(&'s mut dyn SelfBatches),
+}
+
+impl<'s> BatchSupport<'s> {
+    /// The checkpoints, whichever way the batches run.
+    pub fn checkpoints(self) -> &'s mut dyn Checkpoints {
+        match self {
+            BatchSupport::Statement(batches) => batches,
+            BatchSupport::Database(batches) => batches,
+        }
+    }
 }
 
 /// One batch of a batch migration (`-- migrate:batch size=N`): run
 /// `statement` with `:batch` bound to `size`, in one transaction with the
 /// checkpoint; when it changes no row, record `change` instead.
+#[derive(Clone, Copy)]
 #[non_exhaustive]
 pub struct Batch<'a> {
+    /// The migration the batch belongs to, with its tracking writes.
     pub change: &'a Change<'a>,
     /// The file's one statement, `:batch` still in it.
     pub statement: &'a str,
     /// Its line in the file, for errors.
     pub line: usize,
+    /// Rows per batch.
     pub size: u64,
     /// 1-based number of this batch, counting those before a resume.
     pub number: u64,
@@ -145,11 +301,13 @@ pub struct Batch<'a> {
 /// applied) and the checkpoint after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchDone {
+    /// Rows the batch changed.
     pub rows: u64,
+    /// The checkpoint after it.
     pub checkpoint: Checkpoint,
 }
 
-/// A progress report of `Session::run_self_batched`.
+/// A progress report of [`SelfBatches::run_self_batched`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SelfBatchedProgress {
     /// Rows (and batches) done so far, earlier runs included.
@@ -161,158 +319,42 @@ pub struct SelfBatchedProgress {
     pub total: Option<u64>,
 }
 
-/// One connection, for one operation. Every method leaves the database
-/// consistent when it fails.
-pub trait Session: Send {
-    /// "SQLite", "PostgreSQL": for messages.
-    fn backend(&self) -> &'static str;
-
-    /// How this database's files are split into statements.
-    fn dialect(&self) -> Dialect;
-
-    /// Whether `script` runs in one transaction here: what the dry run
-    /// says. By default, unless it says `migrate:no-transaction`.
-    fn runs_in_transaction(&self, script: &crate::Script) -> bool {
-        !script.no_transaction
-    }
-
-    /// The state row, or `None` when the tracking tables do not exist yet.
-    /// Must not create anything: `plan` and `status` change nothing.
-    fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>>;
-
-    /// Creates the tracking, history and state tables if they are missing.
-    fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>>;
-
-    /// Takes the migration lock, waiting at most `timeout`; names the holder
-    /// in `Error::LockTimeout` where the database can tell.
-    fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>>;
-
-    /// Releases the lock; called on every exit path after `lock` succeeded.
-    fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>>;
-
-    /// Every tracking row, in version order (empty when no table yet).
-    fn read_applied(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>, Error>>;
-
-    /// Every history row, oldest first (empty when no table yet).
-    fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>>;
-
-    /// Runs one change: its statements, the tracking row, the state row and
-    /// the history row. On failure nothing is recorded where the database
-    /// can roll back; elsewhere the row is left dirty. Returns
-    /// `Error::MigrationFailed` naming the statement.
-    fn apply<'a>(&'a mut self, change: &'a Change<'a>, timeout: Duration) -> BoxFuture<'a, Result<(), Error>>;
-
-    /// Runs every change in one transaction (group mode). Backends without
-    /// transactional DDL keep this default, which refuses.
-    fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>], timeout: Duration) -> BoxFuture<'a, Result<(), Error>> {
-        let _ = (changes, timeout);
-        let refused = Error::Unsupported {
-            backend: self.backend(),
-            what: "group mode (all migrations in one transaction)".to_string(),
-        };
-        Box::pin(async move { Err(refused) })
-    }
-
-    /// Records migrations as applied without running them (`baseline`,
-    /// `import`): each change's tracking row and history row, then the
-    /// state row of the last one, refusing with `Conflict` unless the state
-    /// is the first change's `state_before`. The sqlx and Neo4j sessions do
-    /// it in one transaction; this default writes one change at a time
-    /// through `set_record` and `record_failure` (each step consistent: a
-    /// crash leaves a prefix, which a second `baseline` completes).
-    fn record_applied<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            for change in changes {
-                self.set_record(change.migration.version, change.record.as_ref(), &change.state_after)
-                    .await?;
-                self.record_failure(&change.history).await?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Every row of another tool's history table `table` (sqlx's
-    /// `_sqlx_migrations`, ...) in the session's database, each column read
-    /// as text (`None` for NULL). Reads only. Databases no other tool
-    /// migrates keep this default, which refuses.
+/// A session that can read another migration tool's history table.
+pub trait ForeignHistory: Send {
+    /// Every row of `table` (sqlx's `_sqlx_migrations`, ...) in the
+    /// session's database, each column read as text (`None` for NULL).
+    /// Reads only.
     fn read_foreign<'a>(
         &'a mut self,
         table: &'a str,
         columns: &'a [ForeignColumn],
-    ) -> BoxFuture<'a, Result<Vec<Vec<Option<String>>>, Error>> {
-        let _ = (table, columns);
-        let refused = Error::Unsupported {
-            backend: self.backend(),
-            what: "importing another tool's history".to_string(),
-        };
-        Box::pin(async move { Err(refused) })
-    }
+    ) -> BoxFuture<'a, Result<Vec<Vec<Option<String>>>, Error>>;
+}
 
-    /// Batch migrations (engine/batch.rs): the checkpoint of `version`, or
-    /// `None` (also when the checkpoint table does not exist: creates
-    /// nothing). Backends without batch support keep this default.
-    fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<Checkpoint>, Error>> {
-        let _ = version;
-        Box::pin(async { Ok(None) })
-    }
+/// A column of another migration tool's history table, read as text
+/// (`import`): `Hex` for a binary column such as sqlx's checksum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForeignColumn {
+    /// A column cast to text.
+    Text(&'static str),
+    /// A binary column, as lowercase hex.
+    Hex(&'static str),
+}
 
-    /// Runs one batch in one transaction: the state check (`Conflict` when
-    /// another process moved it), the statement with the batch size bound,
-    /// and the checkpoint; a batch that changes no row records the change
-    /// (tracking, state, history) and deletes the checkpoint instead. On
-    /// failure the transaction rolls back and the checkpoint stays as it was.
-    fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>> {
-        let _ = batch;
-        let refused = Error::Unsupported {
-            backend: self.backend(),
-            what: "batch migrations (migrate:batch)".to_string(),
-        };
-        Box::pin(async move { Err(refused) })
-    }
+/// What [`Snapshot`]'s methods return.
+pub type SnapshotFuture<'a, T> = BoxFuture<'a, Result<T, Error>>;
 
-    /// A batch migration the database batches itself (Neo4j's `CALL { ...
-    /// } IN TRANSACTIONS`, `// migrate:batch` on Cypher): the state check
-    /// and a checkpoint mark, then `batch.statement` once, outside any
-    /// explicit transaction (the database commits each inner transaction),
-    /// calling `progress` with the rows done so far as the `total` count
-    /// query (when given) sees them fall; at the end the tracking writes and
-    /// the checkpoint removed in one transaction. Returns the final
-    /// checkpoint. A failure keeps what committed and the checkpoint, and
-    /// the rerun resumes because the statement matches only unprocessed
-    /// data. Backends whose batches are `run_batch` keep this default.
-    fn run_self_batched<'a>(
-        &'a mut self,
-        batch: &'a Batch<'a>,
-        total: Option<&'a str>,
-        progress: &'a (dyn Fn(SelfBatchedProgress) + Send + Sync),
-    ) -> BoxFuture<'a, Result<Checkpoint, Error>> {
-        let _ = (batch, total, progress);
-        let refused = Error::Unsupported {
-            backend: self.backend(),
-            what: "batch migrations run by the database itself (CALL { ... } IN TRANSACTIONS)".to_string(),
-        };
-        Box::pin(async move { Err(refused) })
-    }
+/// A database whose schema can be read as a [`SchemaSnapshot`], and which
+/// can keep one [`SchemaRecord`] (in a table `<table>_schema`, or a node
+/// labelled after the tracking nodes in Neo4j). The four backends of this
+/// crate are; [`Database::snapshots`] hands it out.
+pub trait Snapshot: Sync {
+    /// The schema now, without the tracking tables of `settings`.
+    fn snapshot<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, SchemaSnapshot>;
 
-    /// The number a `migrate:total` count query returns.
-    fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
-        let _ = query;
-        let refused = Error::Unsupported {
-            backend: self.backend(),
-            what: "batch migrations (migrate:total)".to_string(),
-        };
-        Box::pin(async move { Err(refused) })
-    }
+    /// Replaces the stored schema record (creating its table or node).
+    fn save_schema_record<'a>(&'a self, settings: &'a Settings, record: &'a SchemaRecord) -> SnapshotFuture<'a, ()>;
 
-    /// Records a run that failed (its change was rolled back).
-    fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>>;
-
-    /// Writes or deletes the tracking row of `version` and sets the state,
-    /// running no migration: `force` and `forget`.
-    fn set_record<'a>(
-        &'a mut self,
-        version: i64,
-        record: Option<&'a AppliedMigration>,
-        state: &'a State,
-    ) -> BoxFuture<'a, Result<(), Error>>;
+    /// The stored schema record, `None` when none was ever saved.
+    fn load_schema_record<'a>(&'a self, settings: &'a Settings) -> SnapshotFuture<'a, Option<SchemaRecord>>;
 }

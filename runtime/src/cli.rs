@@ -651,7 +651,7 @@ impl<'t, 'a> Ops<'t, 'a> {
                 Unit::One(set) => Read::One(set, set.target.status().await),
                 Unit::Tenants(group, members) => {
                     let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
-                    let status = crate::tenants::status_each(&targets, group.concurrency).await;
+                    let status = crate::targets::status_each(&targets, group.concurrency).await;
                     Read::Tenants(group, members, status)
                 }
             });
@@ -851,7 +851,7 @@ impl<'t, 'a> Ops<'t, 'a> {
             }
             println!("== {} ({} tenants, {at_once} at a time) ==", group.name, members.len());
         }
-        let report = crate::tenants::run_each(&targets, at_once, group.stop_on_failure).await;
+        let report = crate::targets::run_each(&targets, at_once, group.stop_on_failure).await;
         if !json {
             print!("{}", tenants::up_text(members[0], &report));
         }

@@ -24,10 +24,13 @@
 //! before a waiter with the same settings gives up. A lock past its expiry is
 //! taken over; otherwise `Error::LockTimeout` names the holder.
 
-use crate::backend::{Batch, BoxFuture, Change, Checkpoint, Database, SelfBatchedProgress, Session, State};
+use crate::backend::{
+    Batch, BatchSupport, BoxFuture, Change, Checkpoints, Database, RecordEdit, SelfBatchedProgress, SelfBatches,
+    Session, Snapshot, State,
+};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::error::CorruptChecksum;
-use crate::report::{AppliedMigration, HistoryEntry};
+use crate::records::{AppliedMigration, Checkpoint, HistoryEntry};
 use crate::{Checksum, Cypher, Direction, Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -73,6 +76,10 @@ impl Database for Graph {
         let session = Neo4jSession::new(self.clone(), settings, owner_id(), Clock::System);
         Box::pin(async move { Ok(Box::new(session?) as Box<dyn Session>) })
     }
+
+    fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
 }
 
 /// A graph whose clock and lock owner are fixed, so that the Bolt
@@ -98,6 +105,10 @@ impl Database for PinnedGraph<'_> {
             Clock::Pinned(self.now),
         );
         Box::pin(async move { Ok(Box::new(session?) as Box<dyn Session>) })
+    }
+
+    fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
     }
 }
 
@@ -725,7 +736,7 @@ impl Session for Neo4jSession {
         Box::pin(Neo4jSession::read_state(self))
     }
 
-    fn prepare(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+    fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(Neo4jSession::prepare(self))
     }
 
@@ -745,8 +756,8 @@ impl Session for Neo4jSession {
         Box::pin(Neo4jSession::read_history(self))
     }
 
-    fn apply<'a>(&'a mut self, change: &'a Change<'a>, timeout: Duration) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(Neo4jSession::apply(self, change, timeout))
+    fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Neo4jSession::apply(self, change))
     }
 
     /// Every node, history node and the state in one transaction (under
@@ -764,21 +775,22 @@ impl Session for Neo4jSession {
         })
     }
 
-    fn record_failure<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(Neo4jSession::record_failure(self, entry))
+    fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Neo4jSession::write_history(self, entry))
     }
 
-    fn set_record<'a>(
-        &'a mut self,
-        version: i64,
-        record: Option<&'a AppliedMigration>,
-        state: &'a State,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(Neo4jSession::set_record(self, version, record, state))
+    fn rewrite_record<'a>(&'a mut self, edit: RecordEdit<'a>, state: &'a State) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(Neo4jSession::rewrite_record(self, edit, state))
     }
 
-    // Batch migrations: runtime/src/neo4j_batch.rs.
+    /// Batch migrations: `CALL { ... } IN TRANSACTIONS`, batched by Neo4j
+    /// (neo4j_batch.rs).
+    fn batches(&mut self) -> Option<BatchSupport<'_>> {
+        Some(BatchSupport::Database(self))
+    }
+}
 
+impl Checkpoints for Neo4jSession {
     fn read_checkpoint(&mut self, version: i64) -> BoxFuture<'_, Result<Option<Checkpoint>, Error>> {
         Box::pin(Neo4jSession::read_checkpoint(self, version))
     }
@@ -786,7 +798,9 @@ impl Session for Neo4jSession {
     fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
         Box::pin(Neo4jSession::count_rows(self, query))
     }
+}
 
+impl SelfBatches for Neo4jSession {
     fn run_self_batched<'a>(
         &'a mut self,
         batch: &'a Batch<'a>,
@@ -1002,7 +1016,7 @@ impl Neo4jSession {
             .map_err(row_err(operation))
     }
 
-    pub(crate) async fn apply(&mut self, change: &Change<'_>, _timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
         let statements = split(script.text, Dialect::Cypher);
         // The folder rules refuse files mixing both kinds, so the first
@@ -1015,27 +1029,27 @@ impl Neo4jSession {
         }
     }
 
-    pub(crate) async fn record_failure(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
+    pub(crate) async fn write_history(&mut self, entry: &HistoryEntry) -> Result<(), Error> {
         let q = self.insert_history(entry);
-        self.in_transaction("recording the failure", async |txn| {
-            txn.run(q).await.map_err(db_err("recording the failure"))
+        self.in_transaction("writing the history", async |txn| {
+            txn.run(q).await.map_err(db_err("writing the history"))
         })
         .await
     }
 
-    pub(crate) async fn set_record(
-        &mut self,
-        version: i64,
-        record: Option<&AppliedMigration>,
-        state: &State,
-    ) -> Result<(), Error> {
+    pub(crate) async fn rewrite_record(&mut self, edit: RecordEdit<'_>, state: &State) -> Result<(), Error> {
         let operation = "updating the tracking nodes";
         self.in_transaction(operation, async |txn| {
-            let write = match record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, None),
-                None => self.delete_record(version),
+            let write = match edit {
+                RecordEdit::Put(row) => {
+                    Some(self.upsert_record(row, self.clock.stamp(&row.applied_at), row.execution_ms, None))
+                }
+                RecordEdit::Remove(version) => Some(self.delete_record(version)),
+                RecordEdit::StateOnly => None,
             };
-            txn.run(write).await.map_err(db_err(operation))?;
+            if let Some(write) = write {
+                txn.run(write).await.map_err(db_err(operation))?;
+            }
             txn.run(self.write_state(state)).await.map_err(db_err(operation))
         })
         .await

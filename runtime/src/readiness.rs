@@ -1,10 +1,10 @@
-//! One call that says whether a database is exactly where this binary wants
-//! it: what a health endpoint returns and what `migrate check` gates on.
-//!
-//! Built on the public `validate` and `status`, so it reads and never writes.
+//! One value that says whether a database is exactly where this binary
+//! wants it: what a health endpoint returns and what `migrate check` gates
+//! on. The engine builds it from `validate` and `status`
+//! (engine/readiness.rs), so it reads and never writes.
 
-use crate::backend::Database;
-use crate::{Error, Language, MigrationState, Migrations, Migrator, Settings, Status};
+use crate::report::{MigrationState, Status};
+use crate::Error;
 
 /// The one word a deploy gate or a dashboard needs, worst first when several
 /// apply: `error` > `dirty` > `drifted` > `ahead` > `invalid` > `pending` >
@@ -136,40 +136,5 @@ impl Readiness {
 
     pub fn is_ready(&self) -> bool {
         self.up_to_date
-    }
-}
-
-impl<L: Language> Migrations<L> {
-    /// Where the database stands against this binary, in one value that never
-    /// fails (a database that cannot be read gives the state `error`). Reads
-    /// only: no lock, no table created.
-    pub async fn readiness<D: Database<Language = L>>(&self, db: &D) -> Readiness {
-        self.with(Settings::default()).readiness(db).await
-    }
-}
-
-impl<L: Language> Migrator<'_, L> {
-    /// [`Migrations::readiness`] with these settings.
-    pub async fn readiness<D: Database<Language = L>>(&self, db: &D) -> Readiness {
-        let latest = self.migrations().iter().map(|m| m.version).max().unwrap_or(0);
-        match self.validate(db).await {
-            Ok(status) => Readiness::of(&status),
-            // Drift, dirty rows and the rest: the numbers still come from the
-            // status, the problems' text goes along.
-            Err(Error::Invalid { problems }) => match self.status(db).await {
-                Ok(status) => {
-                    let mut readiness = Readiness::of(&status);
-                    if matches!(readiness.state, ReadinessState::Ready | ReadinessState::Pending) {
-                        readiness.state = ReadinessState::Invalid;
-                        readiness.up_to_date = false;
-                    }
-                    let text: Vec<String> = problems.iter().map(Error::to_string).collect();
-                    readiness.error = Some(text.join("; "));
-                    readiness
-                }
-                Err(err) => Readiness::failed(latest, &err),
-            },
-            Err(err) => Readiness::failed(latest, &err),
-        }
     }
 }

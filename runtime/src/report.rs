@@ -1,48 +1,9 @@
+#[cfg(feature = "serde")]
+use crate::records::direction_str;
+use crate::records::Checkpoint;
+use crate::records::State;
 use crate::{Checksum, Direction};
 use std::time::Duration;
-
-/// A row of the tracking table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppliedMigration {
-    pub version: i64,
-    pub name: String,
-    pub checksum: Checksum,
-    pub applied_at: String,
-    pub execution_ms: i64,
-    /// A run of it failed or was interrupted after changing the database.
-    pub dirty: bool,
-    /// For a dirty row: which run left it so, and how far it got. `None`
-    /// for a clean row, and for a dirty one written before the tracking
-    /// table recorded it.
-    pub dirty_run: Option<DirtyRun>,
-}
-
-/// The run that left a tracking row dirty.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DirtyRun {
-    pub direction: Direction,
-    /// Statements of its file that committed, counted as each one did
-    /// (SQL backends; Neo4j records the direction only).
-    pub committed: Option<u64>,
-}
-
-/// A row of the history table: one up or down run.
-///
-/// Serialized (feature `serde`) with the field names below; `direction` is
-/// `"up"` or `"down"`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct HistoryEntry {
-    pub version: i64,
-    pub name: String,
-    #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
-    pub direction: Direction,
-    pub started_at: String,
-    pub duration_ms: i64,
-    pub success: bool,
-    pub error: Option<String>,
-    pub reason: Option<String>,
-}
 
 /// What one operation did.
 #[derive(Clone, Debug, Default)]
@@ -105,7 +66,7 @@ pub struct PlannedBatch {
     /// created by an earlier pending migration, say).
     pub total_error: Option<String>,
     /// Where an interrupted run left it.
-    pub checkpoint: Option<crate::backend::Checkpoint>,
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// Serialized as its `as_str()`: `"applied"`, `"pending"`, ...
@@ -162,7 +123,7 @@ pub struct StatusEntry {
     /// dirty): the batches and rows its checkpoint holds. The next run
     /// resumes from there.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub batch: Option<crate::backend::Checkpoint>,
+    pub batch: Option<Checkpoint>,
 }
 
 /// What `baseline` or `import` recorded, or with a dry run would record:
@@ -264,11 +225,7 @@ impl serde::Serialize for Status {
     }
 }
 
-#[cfg(feature = "serde")]
-fn direction_str<S: serde::Serializer>(direction: &Direction, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(direction.as_str())
-}
-
+/// `duration` as whole milliseconds (serde's `serialize_with`).
 #[cfg(feature = "serde")]
 fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(duration.as_millis() as u64)
@@ -318,8 +275,8 @@ pub struct BatchProgress {
 /// after, the accepted edit, and the reason, as written to the history.
 #[derive(Clone, Debug)]
 pub struct Repair {
-    pub state_before: Option<crate::backend::State>,
-    pub state_after: crate::backend::State,
+    pub state_before: Option<State>,
+    pub state_after: State,
     pub accepted: Option<AcceptedEdit>,
     /// Why, as given (`.reason(..)`, `--reason`); the history row's reason
     /// is [`Repair::describe`]: what changed, from what to what, and this.
@@ -368,7 +325,7 @@ impl Repair {
     }
 }
 
-fn describe_state(state: &crate::backend::State) -> String {
+fn describe_state(state: &State) -> String {
     format!(
         "{} applied up to {}{} (chain {})",
         state.applied_count,

@@ -13,9 +13,12 @@
 //! written through `Session::record_applied`, one transaction where the
 //! database allows. Nothing else is touched (the other tool's table stays).
 
-use super::{AppliedSet, Connect, Engine};
-use crate::backend::{Change, ForeignColumn, Session, State};
-use crate::report::{AdoptedMigration, Adoption, HistoryEntry, Status};
+use super::applied::AppliedSet;
+use super::tool::Tool;
+use super::{Connect, Engine};
+use crate::backend::{Change, Session, State};
+use crate::records::HistoryEntry;
+use crate::report::{AdoptedMigration, Adoption, Status};
 use crate::{Direction, Error, Migration};
 use sha2::{Digest, Sha384};
 use std::collections::BTreeMap;
@@ -23,70 +26,6 @@ use std::collections::BTreeMap;
 /// Every history reason written by `baseline` and `import` starts with this:
 /// how `status` tells a baselined migration from one that ran.
 const BASELINE: &str = "baseline";
-
-/// A migration tool whose history table `import` reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Tool {
-    /// `_sqlx_migrations`: version, success, checksum (SHA-384 of the file's bytes).
-    Sqlx,
-    /// `refinery_schema_history`: version, name, applied_on, checksum.
-    Refinery,
-    /// `__diesel_schema_migrations`: version (text such as `20240101000000`), run_on.
-    Diesel,
-    /// `schema_migrations`: one row, version and dirty.
-    GolangMigrate,
-}
-
-impl Tool {
-    pub const ALL: [Tool; 4] = [Tool::Sqlx, Tool::Refinery, Tool::Diesel, Tool::GolangMigrate];
-
-    /// The name on the command line and in history rows.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tool::Sqlx => "sqlx",
-            Tool::Refinery => "refinery",
-            Tool::Diesel => "diesel",
-            Tool::GolangMigrate => "golang-migrate",
-        }
-    }
-
-    /// The tool's history table, as the tool names it by default.
-    pub fn table(self) -> &'static str {
-        match self {
-            Tool::Sqlx => "_sqlx_migrations",
-            Tool::Refinery => "refinery_schema_history",
-            Tool::Diesel => "__diesel_schema_migrations",
-            Tool::GolangMigrate => "schema_migrations",
-        }
-    }
-
-    fn columns(self) -> &'static [ForeignColumn] {
-        use ForeignColumn::{Hex, Text};
-        match self {
-            Tool::Sqlx => &[Text("version"), Text("success"), Hex("checksum")],
-            Tool::Refinery | Tool::Diesel => &[Text("version")],
-            Tool::GolangMigrate => &[Text("version"), Text("dirty")],
-        }
-    }
-}
-
-impl std::str::FromStr for Tool {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        Tool::ALL.into_iter().find(|tool| tool.name() == text).ok_or_else(|| {
-            let names: Vec<&str> = Tool::ALL.iter().map(|tool| tool.name()).collect();
-            format!("unknown tool `{text}`; import reads {}", names.join(", "))
-        })
-    }
-}
-
-impl std::fmt::Display for Tool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// One row of the other tool's table, read as text.
 struct ToolRow {
@@ -143,7 +82,14 @@ impl Engine<'_> {
         self.settings.check()?;
         let cells = {
             let mut session = self.open(db).await?;
-            session.read_foreign(tool.table(), tool.columns()).await?
+            let backend = session.backend();
+            let Some(foreign) = session.foreign_history() else {
+                return Err(Error::Unsupported {
+                    backend,
+                    what: "importing another tool's history".to_string(),
+                });
+            };
+            foreign.read_foreign(tool.table(), tool.columns()).await?
         };
         let rows: Vec<ToolRow> = cells.into_iter().map(|row| ToolRow::new(tool, row)).collect();
         let targets = self.imported(tool, &rows)?;

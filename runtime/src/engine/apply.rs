@@ -2,7 +2,9 @@
 //! on the tracking rows, applies the plan step by step, and plans again
 //! when another process changed the state in between.
 
-use super::{AppliedSet, Connect, DownTarget, Engine};
+use super::applied::AppliedSet;
+use super::batch::spec;
+use super::{Connect, DownTarget, Engine};
 use crate::backend::{Change, Session, State};
 use crate::report::{ProgressEvent, Report, StepReport};
 use crate::{Direction, Error, Migration};
@@ -217,18 +219,13 @@ impl Engine<'_> {
         );
         self.progress(index, total, migration, direction, ProgressEvent::Started);
         let started = Instant::now();
-        let result = match super::batch::spec(migration, direction) {
+        let result = match spec(migration, direction) {
             Some(spec) => {
                 self.apply_batches(session, &change, &spec, (index, total))
                     .instrument(span.clone())
                     .await
             }
-            None => {
-                session
-                    .apply(&change, self.settings.lock_timeout)
-                    .instrument(span.clone())
-                    .await
-            }
+            None => session.apply(&change).instrument(span.clone()).await,
         };
         let duration = started.elapsed();
         match result {
@@ -271,7 +268,7 @@ impl Engine<'_> {
         entry.success = false;
         entry.duration_ms = duration.as_millis() as i64;
         entry.error = Some(err.to_string());
-        if let Err(history_err) = session.record_failure(&entry).await {
+        if let Err(history_err) = session.write_history(&entry).await {
             tracing::warn!(error = %history_err, "could not record the failure in history");
         }
     }
@@ -284,7 +281,7 @@ impl Engine<'_> {
         pending: &[&'static Migration],
         report: &mut Report,
     ) -> Result<(), Error> {
-        if let Some(m) = pending.iter().find(|m| super::batch::spec(m, Direction::Up).is_some()) {
+        if let Some(m) = pending.iter().find(|m| spec(m, Direction::Up).is_some()) {
             return Err(Error::InvalidSettings {
                 message: format!(
                     "group mode runs everything in one transaction, but `{}` is a batch migration \
@@ -305,8 +302,15 @@ impl Engine<'_> {
             .iter()
             .map(|migration| self.change(applied, migration, Direction::Up))
             .collect();
+        let backend = session.backend();
+        let Some(group) = session.group() else {
+            return Err(Error::Unsupported {
+                backend,
+                what: "group mode (all migrations in one transaction)".to_string(),
+            });
+        };
         let started = Instant::now();
-        let result = session.apply_group(&changes, self.settings.lock_timeout).await;
+        let result = group.apply_group(&changes).await;
         let duration = started.elapsed();
         if let Err(err) = result {
             if let Error::MigrationFailed { version, .. } = &err {

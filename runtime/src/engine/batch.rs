@@ -7,10 +7,11 @@
 //! nothing is processed twice. The migration lock is held throughout.
 
 use super::Engine;
-use crate::backend::{Batch, Change, Checkpoint, SelfBatchedProgress, Session};
+use crate::backend::{Batch, BatchSupport, Batches, Change, SelfBatchedProgress, SelfBatches, Session};
 use crate::core::batch::BatchSpec;
-use crate::core::split::{split, Dialect, Statement};
+use crate::core::split::split;
 use crate::core::Language;
+use crate::records::Checkpoint;
 use crate::report::{BatchProgress, MigrationState, Plan, PlannedBatch, ProgressEvent, Status};
 use crate::{Direction, Error, Migration};
 use std::time::{Duration, Instant};
@@ -83,19 +84,35 @@ impl Engine<'_> {
             let Some(spec) = spec(migration, step.direction) else {
                 continue;
             };
-            let (total, total_error) = match &spec.total {
-                Some(query) => match session.count_rows(query).await {
-                    Ok(total) => (Some(total), None),
-                    Err(err) => (None, Some(err.to_string())),
-                },
-                None => (None, None),
+            let backend = session.backend();
+            let (total, total_error, checkpoint) = match session.batches() {
+                Some(batches) => {
+                    let checkpoints = batches.checkpoints();
+                    let (total, total_error) = match &spec.total {
+                        Some(query) => match checkpoints.count_rows(query).await {
+                            Ok(total) => (Some(total), None),
+                            Err(err) => (None, Some(err.to_string())),
+                        },
+                        None => (None, None),
+                    };
+                    (
+                        total,
+                        total_error,
+                        checkpoints.read_checkpoint(migration.version).await?,
+                    )
+                }
+                None => (
+                    None,
+                    spec.total.as_ref().map(|_| unsupported(backend).to_string()),
+                    None,
+                ),
             };
             step.batch = Some(PlannedBatch {
                 size: spec.size,
                 total_query: spec.total.clone(),
                 total,
                 total_error,
-                checkpoint: session.read_checkpoint(migration.version).await?,
+                checkpoint,
             });
         }
         Ok(())
@@ -107,8 +124,11 @@ impl Engine<'_> {
             if entry.state != MigrationState::Pending {
                 continue;
             }
-            if let Some(migration) = self.find(entry.version).filter(|m| spec(m, Direction::Up).is_some()) {
-                entry.batch = session.read_checkpoint(migration.version).await?;
+            let Some(migration) = self.find(entry.version).filter(|m| spec(m, Direction::Up).is_some()) else {
+                continue;
+            };
+            if let Some(batches) = session.batches() {
+                entry.batch = batches.checkpoints().read_checkpoint(migration.version).await?;
             }
         }
         Ok(())
@@ -128,7 +148,8 @@ impl Engine<'_> {
         };
         let mut running = Vec::new();
         for migration in self.migrations.iter().filter(|m| spec(m, Direction::Up).is_some()) {
-            if let Ok(Some(checkpoint)) = session.read_checkpoint(migration.version).await {
+            let Some(batches) = session.batches() else { break };
+            if let Ok(Some(checkpoint)) = batches.checkpoints().read_checkpoint(migration.version).await {
                 running.push(format!(
                     "batch migration {} `{}` is in progress ({} batches, {} rows done)",
                     migration.version, migration.name, checkpoint.batches, checkpoint.rows
@@ -156,25 +177,44 @@ impl Engine<'_> {
         step: (usize, usize),
     ) -> Result<(), Error> {
         let migration = change.migration;
+        let backend = session.backend();
         let statements = split(migration.up.text, session.dialect());
         let [statement] = statements.as_slice() else {
             return Err(Error::InvalidSettings {
                 message: format!(
-                    "`{}`: a batch migration holds exactly one statement, this file splits into {} as {} reads it",
+                    "`{}`: a batch migration holds exactly one statement, this file splits into {} as {backend} reads it",
                     migration.up.file,
                     statements.len(),
-                    session.backend()
                 ),
             });
         };
-        let resumed = session.read_checkpoint(migration.version).await?.unwrap_or_default();
-        if session.dialect() == Dialect::Cypher {
-            return self
-                .apply_self_batched(session, change, spec, statement, resumed, step)
-                .await;
+        // Numbered from the checkpoint on, once it is read.
+        let batch = Batch {
+            change,
+            statement: statement.text,
+            line: statement.line,
+            size: spec.size,
+            number: 0,
+        };
+        match session.batches().ok_or_else(|| unsupported(backend))? {
+            BatchSupport::Statement(batches) => self.run_batches(batches, spec, batch, step).await,
+            BatchSupport::Database(batches) => self.run_self_batched(batches, spec, batch, step).await,
         }
+    }
+
+    /// The batch loop: one batch per call, from the checkpoint on, until a
+    /// batch changes no row (it recorded the migration).
+    async fn run_batches(
+        &self,
+        batches: &mut dyn Batches,
+        spec: &BatchSpec,
+        batch: Batch<'_>,
+        step: (usize, usize),
+    ) -> Result<(), Error> {
+        let migration = batch.change.migration;
+        let resumed = batches.read_checkpoint(migration.version).await?.unwrap_or_default();
         let total = match &spec.total {
-            Some(query) => Some(resumed.rows + session.count_rows(query).await?),
+            Some(query) => Some(resumed.rows + batches.count_rows(query).await?),
             None => None,
         };
         if resumed.batches > 0 {
@@ -189,14 +229,8 @@ impl Engine<'_> {
         let mut number = resumed.batches;
         loop {
             number += 1;
-            let batch = Batch {
-                change,
-                statement: statement.text,
-                line: statement.line,
-                size: spec.size,
-                number,
-            };
-            let done = session.run_batch(&batch).await?;
+            let batch = Batch { number, ..batch };
+            let done = batches.run_batch(&batch).await?;
             if let Some(total) = total {
                 check_bounded(&batch, done.checkpoint, total)?;
             }
@@ -212,6 +246,14 @@ impl Engine<'_> {
             let event = progress(done.checkpoint, resumed.rows, total, started.elapsed());
             self.batch_progress(step, migration, event, "batch committed");
         }
+    }
+}
+
+/// The refusal of a database that runs no batch migrations.
+fn unsupported(backend: &'static str) -> Error {
+    Error::Unsupported {
+        backend,
+        what: "batch migrations (migrate:batch)".to_string(),
     }
 }
 
@@ -231,33 +273,29 @@ impl Engine<'_> {
     }
 
     /// A batch migration the database batches itself (Neo4j's `CALL { ...
-    /// } IN TRANSACTIONS`, see runtime/src/neo4j_batch.rs): one call, whose
+    /// } IN TRANSACTIONS`, see the Neo4j backend's batch.rs): one call, whose
     /// progress arrives through the callback as the count query sees the
     /// rows left fall (the session keeps the total: a killed run's
     /// checkpoint lags the nodes it committed, the first count does not).
-    async fn apply_self_batched(
+    async fn run_self_batched(
         &self,
-        session: &mut dyn Session,
-        change: &Change<'_>,
+        batches: &mut dyn SelfBatches,
         spec: &BatchSpec,
-        statement: &Statement<'_>,
-        resumed: Checkpoint,
+        batch: Batch<'_>,
         step: (usize, usize),
     ) -> Result<(), Error> {
-        let migration = change.migration;
+        let migration = batch.change.migration;
+        let resumed = batches.read_checkpoint(migration.version).await?.unwrap_or_default();
         let batch = Batch {
-            change,
-            statement: statement.text,
-            line: statement.line,
-            size: spec.size,
             number: resumed.batches + 1,
+            ..batch
         };
         let started = Instant::now();
         let report = |p: SelfBatchedProgress| {
             let event = progress(p.checkpoint, p.resumed_rows, p.total, started.elapsed());
             self.batch_progress(step, migration, event, "inner transactions committed");
         };
-        let done = session.run_self_batched(&batch, spec.total.as_deref(), &report).await?;
+        let done = batches.run_self_batched(&batch, spec.total.as_deref(), &report).await?;
         tracing::info!(
             version = migration.version,
             batches = done.batches,

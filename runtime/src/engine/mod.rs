@@ -2,37 +2,60 @@
 //! It sees a database only as a `&mut dyn Session`, so it is compiled once,
 //! in this crate, whatever database and application use it.
 //!
+//! - applied.rs: the applied rows with their running hashes: the state they call for;
 //! - plan.rs: the rules (drift, missing, out of order, dirty, irreversible,
 //!   down targets) and the read-only views: plan, status, validate, history;
+//! - readiness.rs: one value for a health check, from validate and status;
 //! - apply.rs: `up` and `down`, the boot check and the apply-and-replan loop;
-//! - repair.rs: `force` and `forget`, which rewrite a record and run nothing;
-//! - adopt.rs: `baseline` and `import`, which record migrations as applied
-//!   without running them.
+//! - repair.rs: `force`, `forget` and `repair`, which rewrite records and run nothing;
+//! - adopt.rs: `baseline` and `import` (of the tools in tool.rs), which
+//!   record migrations as applied without running them;
 //! - batch.rs: batch migrations, one batch per transaction with a checkpoint.
 
 mod adopt;
+mod applied;
 mod apply;
 mod batch;
 mod plan;
+mod readiness;
 mod repair;
+mod tool;
 
-pub use adopt::Tool;
+pub use tool::Tool;
 
-use crate::backend::{BoxFuture, Database, Session, State};
-use crate::core::{chain_step, time};
-use crate::report::{AppliedMigration, HistoryEntry, Progress, ProgressEvent};
+use crate::backend::{BoxFuture, Database, Session, Snapshot};
+use crate::core::time;
+use crate::records::{AppliedMigration, HistoryEntry};
+use crate::report::{Progress, ProgressEvent};
 use crate::{Checksum, Direction, Error, Migration, Settings};
 
-/// A [`Database`] with its language erased: what the engine opens sessions
-/// on, so that it is not generic over the language either.
+/// A [`Database`] with its type and language erased: what the engine opens
+/// sessions on, so that it is not generic over either.
 pub(crate) trait Connect: Sync {
     fn connect<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>>;
+    fn snapshots(&self) -> Option<&dyn Snapshot>;
 }
 
 impl<D: Database> Connect for D {
     fn connect<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
         self.open(settings)
     }
+
+    fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Database::snapshots(self)
+    }
+}
+
+/// The migrations `embed_migrations!` embedded from one folder, without
+/// their language.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Table {
+    /// Every versioned migration, in version order.
+    pub migrations: &'static [Migration],
+    /// `chains[i]`: running hash after the first `i + 1` migrations.
+    pub chains: &'static [Checksum],
+    /// Repeatable migrations in name order, each under its negative key.
+    pub repeatables: &'static [Migration],
 }
 
 /// One operation's view of a table: its migrations and how to apply them.
@@ -51,132 +74,31 @@ pub(crate) struct Engine<'a> {
 /// one above a version.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum DownTarget {
+    /// The newest applied migrations, this many.
     Steps(usize),
+    /// Every applied migration above this version (0: all).
     Version(i64),
 }
 
-/// Where a row sorts: versioned migrations by version, then the repeatable
-/// ones (negative keys), so that the running hash over the versioned rows is
-/// the one the macro precomputed, and the repeatables continue it.
-fn order(version: i64) -> (bool, i64) {
-    (version < 0, version)
-}
-
-/// The applied rows in that order, with the running hash and the running
-/// count of dirty rows after each, so that applying the next migration,
-/// reverting the last, or reading the state they call for costs O(1) (a
-/// group of N migrations reads it twice per migration).
-pub(crate) struct AppliedSet {
-    rows: Vec<AppliedMigration>,
-    chains: Vec<Checksum>,
-    dirty_counts: Vec<usize>,
-    /// How the session splits files: for a dirty row's committed
-    /// statements (their lines and how many the file has).
-    dialect: Option<crate::core::split::Dialect>,
-}
-
-impl AppliedSet {
-    fn new(mut rows: Vec<AppliedMigration>) -> Self {
-        rows.sort_by_key(|row| order(row.version));
-        let mut set = AppliedSet {
-            rows,
-            chains: Vec::new(),
-            dirty_counts: Vec::new(),
-            dialect: None,
-        };
-        set.rechain(0);
-        set
-    }
-
-    /// The same rows, read through a session that splits files as `dialect`.
-    fn in_dialect(mut self, dialect: crate::core::split::Dialect) -> Self {
-        self.dialect = Some(dialect);
-        self
-    }
-
-    /// The state row these rows call for while a dirty up run's row is not
-    /// counted: the dirty protocol writes the row of an up run before its
-    /// statements, and the state row only once they all ran, so a dirty up
-    /// row beside the state before it is that protocol, not a hand edit.
-    fn state_without_dirty_up(&self) -> State {
-        let rows: Vec<AppliedMigration> = self
-            .rows
-            .iter()
-            .filter(|row| !(row.dirty && row.dirty_run.is_none_or(|run| run.direction == Direction::Up)))
-            .cloned()
-            .collect();
-        let mut state = AppliedSet::new(rows).state();
-        state.dirty = self.rows.iter().any(|row| row.dirty);
-        state
-    }
-
-    fn rechain(&mut self, from: usize) {
-        self.chains.truncate(from);
-        self.dirty_counts.truncate(from);
-        let (mut chain, mut dirty) = match from {
-            0 => (Checksum::ZERO, 0),
-            _ => (self.chains[from - 1], self.dirty_counts[from - 1]),
-        };
-        for row in &self.rows[from..] {
-            chain = chain_step(&chain, row.version, &row.checksum);
-            dirty += usize::from(row.dirty);
-            self.chains.push(chain);
-            self.dirty_counts.push(dirty);
+impl<'a> Engine<'a> {
+    /// `table` applied with `settings`; `reason` goes into every history
+    /// row, `progress` hears of every step.
+    pub fn new(
+        table: Table,
+        settings: &'a Settings,
+        reason: Option<&'a str>,
+        progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
+    ) -> Self {
+        Engine {
+            migrations: table.migrations,
+            chains: table.chains,
+            repeatables: table.repeatables,
+            settings,
+            reason,
+            progress,
         }
     }
 
-    /// The state row these rows call for.
-    fn state(&self) -> State {
-        State {
-            applied_count: self.rows.len() as i64,
-            last_version: self.highest(),
-            chain: self.chains.last().copied().unwrap_or(Checksum::ZERO),
-            dirty: self.dirty_counts.last().is_some_and(|&count| count > 0),
-        }
-    }
-
-    fn get(&self, version: i64) -> Option<&AppliedMigration> {
-        self.position(version).ok().map(|i| &self.rows[i])
-    }
-
-    fn position(&self, version: i64) -> Result<usize, usize> {
-        self.rows
-            .binary_search_by_key(&order(version), |row| order(row.version))
-    }
-
-    fn upsert(&mut self, row: AppliedMigration) {
-        match self.position(row.version) {
-            Ok(i) => {
-                self.rows[i] = row;
-                self.rechain(i);
-            }
-            Err(i) => {
-                self.rows.insert(i, row);
-                self.rechain(i);
-            }
-        }
-    }
-
-    fn remove(&mut self, version: i64) {
-        if let Ok(i) = self.position(version) {
-            self.rows.remove(i);
-            self.rechain(i);
-        }
-    }
-
-    /// The highest applied version (repeatables aside), 0 when none.
-    fn highest(&self) -> i64 {
-        self.versioned().last().map_or(0, |row| row.version)
-    }
-
-    /// The rows of versioned migrations, in version order.
-    fn versioned(&self) -> &[AppliedMigration] {
-        let end = self.rows.partition_point(|row| row.version > 0);
-        &self.rows[..end]
-    }
-}
-
-impl Engine<'_> {
     /// Checks the settings (their names go into SQL and Cypher text), then
     /// takes a connection.
     async fn open<'d>(&'d self, db: &'d dyn Connect) -> Result<Box<dyn Session + 'd>, Error> {
@@ -214,7 +136,7 @@ impl Engine<'_> {
         if let Err(err) = session.lock(self.settings.lock_timeout).await {
             return Err(self.explain_lock_timeout(session, err).await);
         }
-        match session.prepare().await {
+        match session.create_tracking().await {
             Ok(()) => Ok(()),
             Err(err) => self.release(session, Err(err)).await,
         }

@@ -2,10 +2,12 @@
 //! would do, the status of every migration, `validate` and `history`.
 //! Nothing here creates a table or takes a lock.
 
-use super::{AppliedSet, Connect, DownTarget, Engine};
+use super::applied::AppliedSet;
+use super::{Connect, DownTarget, Engine};
 use crate::backend::{Session, State};
 use crate::core::split::split;
-use crate::report::{HistoryEntry, MigrationState, Plan, PlannedStep, Status, StatusEntry};
+use crate::records::{AppliedMigration, HistoryEntry};
+use crate::report::{MigrationState, Plan, PlannedStep, Status, StatusEntry};
 use crate::{Direction, Error, Migration};
 use std::collections::BTreeMap;
 
@@ -46,7 +48,7 @@ impl Engine<'_> {
     /// The error for a dirty row: the direction of the run that left it and,
     /// where the row counted them, its committed statements with their
     /// lines in the file (split as the session splits it).
-    fn dirty(&self, applied: &AppliedSet, row: &crate::AppliedMigration) -> Error {
+    fn dirty(&self, applied: &AppliedSet, row: &AppliedMigration) -> Error {
         let direction = row.dirty_run.map_or(Direction::Up, |run| run.direction);
         let committed = row.dirty_run.and_then(|run| run.committed).map(|committed| {
             let statements = match (self.find(row.version), applied.dialect) {

@@ -4,10 +4,12 @@
 //! row rebuilt from the tracking rows (they were edited by hand or restored
 //! in part), and an intentional edit of an applied file accepted.
 
-use super::{AppliedSet, Connect, Engine};
-use crate::backend::Session;
+use super::applied::AppliedSet;
+use super::{Connect, Engine};
+use crate::backend::{RecordEdit, Session};
+use crate::records::HistoryEntry;
 use crate::report::{AcceptedEdit, Repair};
-use crate::{Error, Migration};
+use crate::{Direction, Error, Migration};
 
 impl Engine<'_> {
     /// Records `version` as applied and clean.
@@ -24,9 +26,7 @@ impl Engine<'_> {
         let mut applied = AppliedSet::new(session.read_applied().await?);
         let record = Self::record(migration);
         applied.upsert(record.clone());
-        session
-            .set_record(migration.version, Some(&record), &applied.state())
-            .await
+        session.rewrite_record(RecordEdit::Put(&record), &applied.state()).await
     }
 
     /// Removes the record of `version`.
@@ -43,7 +43,9 @@ impl Engine<'_> {
             return Err(Error::UnknownVersion { version });
         }
         applied.remove(version);
-        session.set_record(version, None, &applied.state()).await
+        session
+            .rewrite_record(RecordEdit::Remove(version), &applied.state())
+            .await
     }
 }
 
@@ -78,18 +80,14 @@ impl Engine<'_> {
         if !repair.changed() {
             return Ok(repair);
         }
-        match &repair.accepted {
-            Some(edit) => {
-                let row = applied.get(edit.version).expect("an accepted edit is applied");
-                session.set_record(edit.version, Some(row), &state_after).await?
-            }
-            // Version 0 is never a migration's (core refuses it): this
-            // deletes no row and writes the state row.
-            None => session.set_record(0, None, &state_after).await?,
-        }
+        let edit = match &repair.accepted {
+            Some(edit) => RecordEdit::Put(applied.get(edit.version).expect("an accepted edit is applied")),
+            None => RecordEdit::StateOnly,
+        };
+        session.rewrite_record(edit, &state_after).await?;
         let mut entry = self.history_entry_named(&repair);
         entry.reason = Some(repair.describe());
-        session.record_failure(&entry).await?;
+        session.write_history(&entry).await?;
         Ok(repair)
     }
 
@@ -117,15 +115,15 @@ impl Engine<'_> {
         Ok(Some(edit))
     }
 
-    fn history_entry_named(&self, repair: &Repair) -> crate::HistoryEntry {
+    fn history_entry_named(&self, repair: &Repair) -> HistoryEntry {
         let (version, name) = match &repair.accepted {
             Some(edit) => (edit.version, edit.name.clone()),
             None => (repair.state_after.last_version, "repair".to_string()),
         };
-        crate::HistoryEntry {
+        HistoryEntry {
             version,
             name,
-            direction: crate::Direction::Up,
+            direction: Direction::Up,
             started_at: crate::core::time::now_iso8601(),
             duration_ms: 0,
             success: true,

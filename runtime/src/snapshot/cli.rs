@@ -1,9 +1,9 @@
 //! `migrate verify` and `migrate schema record|check`: what the command
 //! lines print and return. `cli.rs` only wires the subcommands here.
 
-use crate::backend::Database;
 use crate::cli::output::{print, println};
-use crate::{Error, Language, Migrations, Settings};
+use crate::engine::{Connect, Engine};
+use crate::Error;
 
 /// `migrate schema <action>`.
 #[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
@@ -16,12 +16,8 @@ pub enum SchemaAction {
 }
 
 /// Runs the reversibility check on `db` and prints its report.
-pub(crate) async fn verify<L: Language, D: Database<Language = L>>(
-    migrations: &Migrations<L>,
-    settings: Settings,
-    db: &D,
-) -> Result<(), Error> {
-    let report = migrations.with(settings).verify_reversible(db).await?;
+pub(crate) async fn verify(engine: &Engine<'_>, db: &dyn Connect) -> Result<(), Error> {
+    let report = super::verify_reversible(engine, db).await?;
     print!("{report}");
     match report.failure {
         None => Ok(()),
@@ -34,16 +30,10 @@ pub(crate) async fn verify<L: Language, D: Database<Language = L>>(
     }
 }
 
-pub(crate) async fn schema<L: Language, D: Database<Language = L>>(
-    migrations: &Migrations<L>,
-    settings: Settings,
-    db: &D,
-    action: SchemaAction,
-) -> Result<(), Error> {
-    let migrator = migrations.with(settings);
+pub(crate) async fn schema(engine: &Engine<'_>, db: &dyn Connect, action: SchemaAction) -> Result<(), Error> {
     match action {
         SchemaAction::Record => {
-            let record = migrator.record_schema(db).await?;
+            let record = super::record_schema(engine, db).await?;
             println!(
                 "recorded the schema at version {}: {} object(s), hash {}",
                 record.version,
@@ -53,7 +43,7 @@ pub(crate) async fn schema<L: Language, D: Database<Language = L>>(
             Ok(())
         }
         SchemaAction::Check => {
-            let check = migrator.check_schema(db).await?;
+            let check = super::check_schema(engine, db).await?;
             print!("{check}");
             if check.is_unchanged() {
                 Ok(())

@@ -2,7 +2,7 @@
 //! compared later with the live schema.
 //!
 //! The record is written after a run that applied something (by
-//! [`Migrator::run_recording_schema`] or `migrate schema record`), for the
+//! [`Migrator::run_recording_schema`](crate::Migrator::run_recording_schema) or `migrate schema record`), for the
 //! version the run reached, not after each migration: what the check needs
 //! is the schema the last migration left, and one snapshot per run instead
 //! of one per migration keeps a deploy of many migrations cheap. It lives in
@@ -10,9 +10,8 @@
 //! one row and the engine does not know about it. The full snapshot text is
 //! stored with its hash, so that the check names the objects that changed.
 
-use super::{SchemaDiff, SchemaSnapshot};
-use crate::backend::Database;
-use crate::{Checksum, Error, Language, Migrations, Migrator, Report, Settings};
+use super::schema::{SchemaDiff, SchemaSnapshot};
+use crate::Checksum;
 use std::fmt;
 
 /// The schema as a run of migrations left it.
@@ -50,7 +49,7 @@ impl SchemaRecord {
     }
 }
 
-/// What [`Migrator::check_schema`] found.
+/// What [`Migrator::check_schema`](crate::Migrator::check_schema) found.
 #[derive(Clone, Debug)]
 pub struct SchemaCheck {
     /// The version the database is at now.
@@ -106,60 +105,5 @@ impl fmt::Display for SchemaCheck {
             self.diff.changes.len()
         )?;
         write!(f, "{}", self.diff)
-    }
-}
-
-impl<L: Language> Migrations<L> {
-    /// [`run`](Self::run), then, if it applied anything, records the schema
-    /// it left for [`check_schema`](Self::check_schema). With nothing pending
-    /// it costs what `run` costs: one row.
-    pub async fn run_recording_schema<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
-        self.with(Settings::default()).run_recording_schema(db).await
-    }
-
-    /// Records the live schema as the one the current version leaves.
-    pub async fn record_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaRecord, Error> {
-        self.with(Settings::default()).record_schema(db).await
-    }
-
-    /// Compares the live schema with the recorded one: manual changes.
-    pub async fn check_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaCheck, Error> {
-        self.with(Settings::default()).check_schema(db).await
-    }
-}
-
-impl<L: Language> Migrator<'_, L> {
-    /// See [`Migrations::run_recording_schema`].
-    pub async fn run_recording_schema<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
-        let report = self.run(db).await?;
-        if !report.is_empty() {
-            self.record_schema(db).await?;
-        }
-        Ok(report)
-    }
-
-    /// See [`Migrations::record_schema`].
-    pub async fn record_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaRecord, Error> {
-        let version = self.status(db).await?.current_version();
-        let record = SchemaRecord::new(version, db.snapshot(self.settings()).await?);
-        db.save_schema_record(self.settings(), &record).await?;
-        Ok(record)
-    }
-
-    /// See [`Migrations::check_schema`].
-    pub async fn check_schema<D: Database<Language = L>>(&self, db: &D) -> Result<SchemaCheck, Error> {
-        let current_version = self.status(db).await?.current_version();
-        let record = db.load_schema_record(self.settings()).await?;
-        let live = db.snapshot(self.settings()).await?;
-        let diff = match &record {
-            Some(record) => record.snapshot.diff(&live),
-            None => SchemaDiff::default(),
-        };
-        Ok(SchemaCheck {
-            current_version,
-            record,
-            diff,
-            live_hash: live.hash(),
-        })
     }
 }

@@ -5,12 +5,14 @@
 //! first migration whose down leaves a different schema stops the check and
 //! is named with the objects that differ.
 
-use super::SchemaDiff;
-use crate::backend::Database;
-use crate::{Error, Language, MigrationState, Migrations, Migrator, Settings};
+use super::check::snapshots;
+use super::schema::SchemaDiff;
+use crate::engine::{Connect, DownTarget, Engine};
+use crate::report::MigrationState;
+use crate::Error;
 use std::fmt;
 
-/// What [`Migrations::verify_reversible`] found.
+/// What [`Migrator::verify_reversible`](crate::Migrator::verify_reversible) found.
 #[derive(Clone, Debug, Default)]
 pub struct Reversibility {
     /// Reverted to the exact schema before them, then applied again.
@@ -90,68 +92,55 @@ impl fmt::Display for Reversibility {
     }
 }
 
-impl<L: Language> Migrations<L> {
-    /// Applies, reverts and re-applies each pending migration on `db`, a
-    /// scratch database, comparing schema snapshots: see [`Reversibility`].
-    /// Leaves `db` migrated to the latest version (or, on a failure, with
-    /// the failing migration reverted).
-    ///
-    /// Errors are those of `run` and `down` (a failing statement names its
-    /// file and line); a down file that runs but leaves a different schema is
-    /// not an error but [`Reversibility::failure`].
-    pub async fn verify_reversible<D: Database<Language = L>>(&self, db: &D) -> Result<Reversibility, Error> {
-        self.with(Settings::default()).verify_reversible(db).await
+/// See [`Migrator::verify_reversible`](crate::Migrator::verify_reversible).
+pub(crate) async fn verify_reversible(engine: &Engine<'_>, db: &dyn Connect) -> Result<Reversibility, Error> {
+    let snapshots = snapshots(db)?;
+    let status = engine.status(db).await?;
+    let mut report = Reversibility::default();
+    for migration in engine.migrations {
+        let name = migration.name.to_string();
+        let applied = status
+            .entries
+            .iter()
+            .any(|e| e.version == migration.version && e.state != MigrationState::Pending);
+        if applied {
+            report.already_applied.push((migration.version, name));
+            continue;
+        }
+        if migration.irreversible {
+            engine.up(db, Some(migration.version)).await?;
+            report.irreversible.push((migration.version, name));
+            continue;
+        }
+        let before = snapshots.snapshot(engine.settings).await?;
+        engine.up(db, Some(migration.version)).await?;
+        let version_before = version_before(engine, migration.version);
+        engine.down(db, DownTarget::Version(version_before)).await?;
+        let after = snapshots.snapshot(engine.settings).await?;
+        let diff = before.diff(&after);
+        if !diff.is_empty() {
+            report.failure = Some(NotReverted {
+                version: migration.version,
+                name,
+                down_file: migration.down.file.to_string(),
+                diff,
+            });
+            return Ok(report);
+        }
+        engine.up(db, Some(migration.version)).await?;
+        report.checked.push((migration.version, name));
     }
+    Ok(report)
 }
 
-impl<L: Language> Migrator<'_, L> {
-    /// See [`Migrations::verify_reversible`].
-    pub async fn verify_reversible<D: Database<Language = L>>(&self, db: &D) -> Result<Reversibility, Error> {
-        let status = self.status(db).await?;
-        let mut report = Reversibility::default();
-        for migration in self.migrations() {
-            let name = migration.name.to_string();
-            let applied = status
-                .entries
-                .iter()
-                .any(|e| e.version == migration.version && e.state != MigrationState::Pending);
-            if applied {
-                report.already_applied.push((migration.version, name));
-                continue;
-            }
-            if migration.irreversible {
-                self.run_to(db, migration.version).await?;
-                report.irreversible.push((migration.version, name));
-                continue;
-            }
-            let before = db.snapshot(self.settings()).await?;
-            self.run_to(db, migration.version).await?;
-            self.down_to(db, self.version_before(migration.version)).await?;
-            let after = db.snapshot(self.settings()).await?;
-            let diff = before.diff(&after);
-            if !diff.is_empty() {
-                report.failure = Some(NotReverted {
-                    version: migration.version,
-                    name,
-                    down_file: migration.down.file.to_string(),
-                    diff,
-                });
-                return Ok(report);
-            }
-            self.run_to(db, migration.version).await?;
-            report.checked.push((migration.version, name));
-        }
-        Ok(report)
-    }
-
-    /// The highest version of this table below `version` (0 for none): the
-    /// target that reverts exactly `version`.
-    fn version_before(&self, version: i64) -> i64 {
-        self.migrations()
-            .iter()
-            .map(|m| m.version)
-            .filter(|v| *v < version)
-            .max()
-            .unwrap_or(0)
-    }
+/// The highest version of the table below `version` (0 for none): the
+/// target that reverts exactly `version`.
+fn version_before(engine: &Engine<'_>, version: i64) -> i64 {
+    engine
+        .migrations
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v < version)
+        .max()
+        .unwrap_or(0)
 }

@@ -6,8 +6,9 @@
 //! Objects SQLite makes itself (`sqlite_*`, automatic indexes) are left out:
 //! the constraints they serve are in the table's text.
 
-use super::sql::{sqlx_snapshot_impl, Dialect};
-use super::{tracking_tables, SchemaSnapshot};
+use crate::core::split::Dialect;
+use crate::snapshot::{tracking_tables, SchemaSnapshot};
+use crate::sql::sqlx_snapshot_impl;
 use crate::{Error, Settings};
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
@@ -41,7 +42,7 @@ async fn snapshot(pool: &SqlitePool, settings: &Settings) -> Result<SchemaSnapsh
         let sql: String = row.try_get("sql").map_err(err)?;
         if kind == "table" {
             for constraint in table_constraints(&sql) {
-                let constraint = super::collapse_whitespace(constraint);
+                let constraint = crate::snapshot::collapse_whitespace(constraint);
                 let key = constraint_name(&constraint).unwrap_or(&constraint);
                 snapshot.insert("constraint", &format!("{name}.{key}"), &constraint);
             }

@@ -2,17 +2,10 @@
 //! to the tracking tables (in `Settings::schema` when one is set). The boot
 //! check never reads it.
 
+use super::text::SqlText;
+use super::tracking::TrackingSql;
+use crate::core::split::Dialect;
 use crate::Settings;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    #[allow(dead_code)]
-    Sqlite,
-    #[allow(dead_code)]
-    Postgres,
-    #[allow(dead_code)]
-    MySql,
-}
 
 /// The statements that keep the record, for one dialect and table name.
 pub(crate) struct RecordSql {
@@ -28,32 +21,25 @@ pub(crate) struct RecordSql {
 impl RecordSql {
     /// `settings` must have passed `Settings::check`: names are identifiers.
     pub fn new(dialect: Dialect, settings: &Settings) -> RecordSql {
-        let quote = |name: &str| match dialect {
-            Dialect::MySql => format!("`{name}`"),
-            _ => format!("\"{name}\""),
-        };
         let bare_name = format!("{}_schema", settings.table_name());
-        let table = match settings.schema_name() {
-            Some(schema) => format!("{}.{}", quote(schema), quote(&bare_name)),
-            None => quote(&bare_name),
+        let table = TrackingSql::sibling(dialect, settings, "schema");
+        let (text, long_text) = match dialect {
+            Dialect::MySql => ("VARCHAR(64)", "LONGTEXT"),
+            _ => ("TEXT", "TEXT"),
         };
-        let (text, long_text, p) = match dialect {
-            Dialect::Sqlite => ("TEXT", "TEXT", ["?1", "?2", "?3", "?4"]),
-            Dialect::Postgres => ("TEXT", "TEXT", ["$1", "$2", "$3", "$4"]),
-            Dialect::MySql => ("VARCHAR(64)", "LONGTEXT", ["?", "?", "?", "?"]),
-        };
+        let p = [1, 2, 3, 4].map(|i| dialect.param(i));
         let exists = match (dialect, settings.schema_name()) {
-            (Dialect::Sqlite, _) => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".to_string(),
+            (Dialect::Sqlite, _) => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?".to_string(),
             (Dialect::Postgres, Some(schema)) => {
                 format!("SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}' AND tablename = $1")
             }
             (Dialect::Postgres, None) => {
                 "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1".to_string()
             }
-            (Dialect::MySql, Some(schema)) => format!(
+            (_, Some(schema)) => format!(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name = ?"
             ),
-            (Dialect::MySql, None) => {
+            (_, None) => {
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
                     .to_string()
             }
@@ -74,13 +60,11 @@ impl RecordSql {
         }
     }
 
+    /// Creates the schema (PostgreSQL) or database (MySQL) the record's
+    /// table is in, when the settings name one.
     pub fn create_schema(settings: &Settings, dialect: Dialect) -> Option<String> {
         let schema = settings.schema_name()?;
-        match dialect {
-            Dialect::Sqlite => None,
-            Dialect::Postgres => Some(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")),
-            Dialect::MySql => Some(format!("CREATE SCHEMA IF NOT EXISTS `{schema}`")),
-        }
+        (dialect != Dialect::Sqlite).then(|| format!("CREATE SCHEMA IF NOT EXISTS {}", dialect.quote(schema)))
     }
 }
 
@@ -120,8 +104,8 @@ macro_rules! sqlx_snapshot_impl {
             use sqlx::AssertSqlSafe;
             settings.check()?;
             let err = |operation: &'static str| move |e: sqlx::Error| $crate::Error::database($backend, operation, e);
-            let sql = $crate::snapshot::sql::RecordSql::new($dialect, settings);
-            if let Some(create) = $crate::snapshot::sql::RecordSql::create_schema(settings, $dialect) {
+            let sql = $crate::sql::RecordSql::new($dialect, settings);
+            if let Some(create) = $crate::sql::RecordSql::create_schema(settings, $dialect) {
                 sqlx::raw_sql(AssertSqlSafe(create))
                     .execute(pool)
                     .await
@@ -157,7 +141,7 @@ macro_rules! sqlx_snapshot_impl {
             use sqlx::{AssertSqlSafe, Row};
             settings.check()?;
             let err = |operation: &'static str| move |e: sqlx::Error| $crate::Error::database($backend, operation, e);
-            let sql = $crate::snapshot::sql::RecordSql::new($dialect, settings);
+            let sql = $crate::sql::RecordSql::new($dialect, settings);
             let exists: i64 = sqlx::query_scalar(AssertSqlSafe(sql.exists))
                 .bind(sql.bare_name.clone())
                 .fetch_one(pool)

@@ -6,8 +6,9 @@
 //! name taken out of qualified names and without `DEFINER`s. Not covered:
 //! events, privileges, partitions' data placement.
 
-use super::sql::{sqlx_snapshot_impl, Dialect};
-use super::{tracking_tables, SchemaSnapshot};
+use crate::core::split::Dialect;
+use crate::snapshot::{tracking_tables, SchemaSnapshot};
+use crate::sql::sqlx_snapshot_impl;
 use crate::{Error, Settings};
 use sqlx::mysql::{MySqlPool, MySqlRow};
 use sqlx::{AssertSqlSafe, Row};

@@ -1,25 +1,22 @@
-//! A batch handed to SQLite itself (a child module of sqlite.rs).
+//! SQLite's C API on the connection's own handle, which sqlx lends for
+//! exactly this (`lock_handle`): the crate's only `unsafe`.
 //!
 //! sqlx runs a multi-statement query on its worker thread, one statement
 //! at a time, and sends each statement's result back over a channel to the
 //! task that awaits it. For a group of migrations that hop per statement
-//! was most of the cost (BENCHMARKS.md, issue 14): refinery's grouped mode,
-//! which hands the script to SQLite in one call, was 2.4x cheaper per
-//! migration. So a batch goes through `sqlite3_exec` on the connection's
-//! own handle, which sqlx lends for exactly this (`lock_handle`): one call
-//! per migration, timed between the calls, all on one thread with the
-//! handle borrowed once. The statement-by-statement replay in sql.rs still
-//! names the statement that failed; the error here carries SQLite's own
-//! message and code for the rare failure the replay does not meet again.
+//! was most of the cost: refinery's grouped mode, which hands the script to
+//! SQLite in one call, was 2.4x cheaper per migration. So a batch goes
+//! through `sqlite3_exec`: one call per migration, all on one thread with
+//! the handle borrowed once (batch.rs). The statement-by-statement replay
+//! (sql/apply.rs) still names the statement that failed; the error here
+//! carries SQLite's own message and code for the rare failure the replay
+//! does not meet again.
 
-use super::SqliteBackend;
-use crate::backend::Change;
-use crate::sql::{timed_tracking, SqlSession, TrackingSql};
+use super::errors::is_busy;
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::sqlite::SqliteConnection;
 use std::borrow::Cow;
 use std::ffi::{c_char, CStr, CString};
-use std::time::Instant;
 
 /// How a write transaction failed; every failure leaves no transaction
 /// open.
@@ -63,7 +60,7 @@ where
         unsafe { libsqlite3_sys::sqlite3_busy_timeout(db, busy_timeout_ms) };
         match begun {
             Ok(()) => {}
-            Err(err) if super::is_busy(&err) => return Err(work),
+            Err(err) if is_busy(&err) => return Err(work),
             Err(err) => return Ok(Err(TxFailure::Begin(err))),
         }
         let result = work(db)
@@ -90,30 +87,6 @@ pub(super) async fn borrowed(
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     off_the_runtime(|| work(db))
-}
-
-/// The work of a timed batch of `changes` (see `SqlSession::timed_batch`),
-/// for [`write_transaction`]: the state guard, each change's statements
-/// in a call of its own, timed between the calls, then their tracking
-/// writes with the durations measured. The texts are made before the
-/// handle is borrowed.
-pub(super) fn timed_batch<'a>(
-    sql: &'a TrackingSql,
-    changes: &'a [Change<'a>],
-) -> Result<impl FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error> + 'a, sqlx::Error> {
-    let (guard, scripts) = SqlSession::<SqliteBackend>::timed_batch(sql, changes);
-    let guard = c_text(guard)?;
-    let scripts = scripts.into_iter().map(c_text).collect::<Result<Vec<_>, _>>()?;
-    Ok(move |db| {
-        let started = Instant::now();
-        exec(db, &guard)?;
-        let mut ends = Vec::with_capacity(scripts.len());
-        for script in &scripts {
-            exec(db, script)?;
-            ends.push(Instant::now());
-        }
-        exec(db, &c_text(timed_tracking(sql, changes, started, &ends))?)
-    })
 }
 
 /// Runs `work`, which blocks for as long as the migrations take, where it

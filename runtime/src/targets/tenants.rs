@@ -17,9 +17,11 @@
 //! its file). Two processes migrating the same tenants at once apply each
 //! migration once per tenant, as with a single database.
 
+use super::target::{NamedReadiness, Target};
 use crate::backend::Database;
-use crate::targets::{NamedReadiness, Target};
-use crate::{Error, Language, Migrations, ReadinessState, Report, Settings};
+use crate::readiness::ReadinessState;
+use crate::report::Report;
+use crate::{Error, Language, Migrations, Settings};
 use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 

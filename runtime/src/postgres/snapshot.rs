@@ -10,8 +10,9 @@
 //! everything attached to them. Not covered: privileges, ownership,
 //! comments, policies, statistics.
 
-use super::sql::{sqlx_snapshot_impl, Dialect};
-use super::{tracking_tables, SchemaSnapshot};
+use crate::core::split::Dialect;
+use crate::snapshot::{tracking_tables, SchemaSnapshot};
+use crate::sql::sqlx_snapshot_impl;
 use crate::{Error, Settings};
 use sqlx::postgres::PgPool;
 use sqlx::Row;

@@ -1,0 +1,165 @@
+//! What PostgreSQL does its own way behind `SqlSession`: the advisory lock,
+//! the search path, the catalog, its messages, and the one-query batch.
+
+use super::batch::{self, BatchState};
+use super::errors::{self, db_err, NAME};
+use super::lock::AdvisoryLock;
+use super::search_path;
+use crate::backend::{Change, GroupApply};
+use crate::core::split::Dialect;
+use crate::sql::{BatchFailure, SqlBackend, SqlSession, TrackingSql, TransactionalBatch};
+use crate::{Error, Settings};
+use sqlx::postgres::{PgConnection, Postgres};
+use sqlx::{AssertSqlSafe, Connection};
+use std::time::Duration;
+
+/// A session's PostgreSQL state: the lock, the batch's statement and
+/// transaction, a changed search path.
+pub(crate) struct PgBackend {
+    lock: AdvisoryLock,
+    batch: BatchState,
+    /// The session's search path was changed and not yet restored.
+    path_changed: bool,
+}
+
+impl PgBackend {
+    pub fn new(settings: &Settings) -> Self {
+        PgBackend {
+            lock: AdvisoryLock::new(settings.schema_name(), settings.table_name()),
+            batch: BatchState::default(),
+            path_changed: false,
+        }
+    }
+}
+
+type PgSession = SqlSession<PgBackend>;
+
+/// A `migrate:no-transaction` file: the dirty protocol, with the tracking
+/// schema first on the session's search path while its statements run (the
+/// tracking writes name their tables in full).
+async fn apply_without_transaction(session: &mut PgSession, change: &Change<'_>) -> Result<(), Error> {
+    let previous_path = match &session.sql.schema {
+        Some(_) => {
+            let previous = search_path::current(&mut session.conn).await?;
+            session.backend.path_changed = true;
+            search_path::enter_schema(&mut session.conn, &session.sql, false).await?;
+            Some(previous)
+        }
+        None => None,
+    };
+    let applied = session.apply_marked(change).await;
+    if let Some(previous) = previous_path {
+        if search_path::restore(&mut session.conn, previous).await {
+            session.backend.path_changed = false;
+        }
+    }
+    applied
+}
+
+impl SqlBackend for PgBackend {
+    type DB = Postgres;
+    const NAME: &'static str = NAME;
+    const DIALECT: Dialect = Dialect::Postgres;
+    const TRANSACTIONAL_DDL: bool = true;
+
+    fn message(err: &sqlx::Error) -> String {
+        errors::message(err)
+    }
+
+    fn error_line(err: &sqlx::Error, statement: &str, first_line: usize) -> usize {
+        errors::error_line(err, statement, first_line)
+    }
+
+    fn no_such_table(err: &sqlx::Error) -> bool {
+        errors::no_such_table(err)
+    }
+
+    async fn state_table_exists(session: &mut PgSession) -> Result<bool, Error> {
+        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(&session.sql.state)
+            .fetch_one(&mut *session.conn)
+            .await
+            .map_err(db_err("reading the state"))
+    }
+
+    async fn enter_transaction(conn: &mut PgConnection, sql: &TrackingSql) -> Result<(), Error> {
+        search_path::enter_schema(conn, sql, true).await
+    }
+
+    async fn create_tracking(session: &mut PgSession) -> Result<(), Error> {
+        // Nothing to do once the tables exist: no DDL, no notices, and no
+        // need for CREATE privileges on every run. All three are looked
+        // for: one dropped by hand (history) is created again here, not
+        // met by the first change that writes to it.
+        let ready: bool = sqlx::query_scalar(
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
+        )
+        .bind(&session.sql.table)
+        .bind(&session.sql.history)
+        .bind(&session.sql.state)
+        .fetch_one(&mut *session.conn)
+        .await
+        .map_err(db_err("looking for the tracking tables"))?;
+        if ready {
+            return Ok(());
+        }
+        let schema_missing = match &session.sql.schema {
+            Some(schema) => sqlx::query_scalar::<_, bool>("SELECT to_regnamespace($1) IS NULL")
+                .bind(schema)
+                .fetch_one(&mut *session.conn)
+                .await
+                .map_err(db_err("looking for the schema"))?,
+            None => false,
+        };
+        // One transaction, so that an interrupted first run never leaves a
+        // state table without its row.
+        let sql = &session.sql;
+        let mut tx = Connection::begin(&mut *session.conn)
+            .await
+            .map_err(db_err("creating the tracking tables"))?;
+        let create = async {
+            let schema = sql.create_schema().filter(|_| schema_missing);
+            for statement in schema.into_iter().chain(sql.create()) {
+                sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        };
+        create.await.map_err(db_err("creating the tracking tables"))
+    }
+
+    async fn lock(session: &mut PgSession, timeout: Duration) -> Result<(), Error> {
+        session.backend.lock.take(&mut session.conn, timeout).await
+    }
+
+    async fn unlock(session: &mut PgSession) -> Result<(), Error> {
+        let prepared = session.backend.batch.prepared.take();
+        session.backend.lock.release(&mut session.conn, prepared).await
+    }
+
+    async fn apply<'a>(session: &'a mut PgSession, change: &'a Change<'a>) -> Result<(), Error> {
+        if change.migration.script(change.direction).no_transaction {
+            apply_without_transaction(session, change).await
+        } else {
+            session.apply_batched(std::slice::from_ref(change)).await
+        }
+    }
+
+    fn group(session: &mut PgSession) -> Option<&mut dyn GroupApply> {
+        Some(session)
+    }
+
+    fn must_close(&self) -> bool {
+        self.lock.held
+            || self.lock.setting_changed
+            || self.path_changed
+            || self.batch.prepared.is_some()
+            || self.batch.open_transaction
+    }
+}
+
+impl TransactionalBatch for PgBackend {
+    async fn run_in_transaction<'a>(session: &'a mut PgSession, changes: &'a [Change<'a>]) -> Result<(), BatchFailure> {
+        let PgSession { conn, sql, backend, .. } = session;
+        batch::run_in_transaction(conn, sql, &mut backend.batch, changes).await
+    }
+}

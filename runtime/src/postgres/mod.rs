@@ -1,0 +1,40 @@
+//! PostgreSQL through `sqlx::PgPool`.
+//!
+//! PostgreSQL DDL is transactional, so each migration runs in one
+//! transaction together with its tracking row, the state row and its history
+//! row: after a crash it is either applied and recorded, or neither. A run
+//! is serialised by a session advisory lock.
+//!
+//! - backend.rs: the hooks of the shared sqlx session (sql/);
+//! - lock.rs: the advisory lock, its key and its holder;
+//! - batch.rs: a migration and its tracking writes in one query;
+//! - tracking.rs: the tracking statements only that batch sends;
+//! - search_path.rs: `Settings::schema` on the search path;
+//! - errors.rs: messages with SQLSTATE, detail, hint and line;
+//! - snapshot.rs: the schema from the catalog.
+
+mod backend;
+mod batch;
+mod errors;
+mod lock;
+mod search_path;
+mod snapshot;
+mod tracking;
+
+use crate::backend::{BoxFuture, Database, Session, Snapshot};
+use crate::sql::SqlSession;
+use crate::{Error, Settings, Sql};
+use backend::PgBackend;
+use sqlx::postgres::PgPool;
+
+impl Database for PgPool {
+    type Language = Sql;
+
+    fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+        SqlSession::open(self, settings, PgBackend::new(settings))
+    }
+
+    fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
+}

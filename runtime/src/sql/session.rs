@@ -1,0 +1,291 @@
+//! A session on one sqlx connection, and the trait through which each sqlx
+//! database says what differs: its transactions, its lock, its catalog and
+//! its error messages. Everything else a session does is written once, for
+//! all three (apply.rs, the `Session` impl in contract.rs, batches.rs).
+
+use super::checkpoint::CheckpointIo;
+use super::io::TrackingIo;
+use super::tracking::TrackingSql;
+use crate::backend::{BoxFuture, Change, GroupApply, Session};
+use crate::core::split::Dialect;
+use crate::error::CorruptChecksum;
+use crate::{Error, Settings};
+use sqlx::pool::PoolConnection;
+use std::future::Future;
+use std::time::Duration;
+
+/// A connection of the backend's sqlx database.
+pub(crate) type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
+
+/// What differs between the sqlx databases: transactions, locks, the
+/// catalog and error messages. [`SqlSession`] is everything else, once.
+/// The implementing type is also the session's backend-specific state (the
+/// lock held, a setting to restore).
+pub(crate) trait SqlBackend: Send + Sized + 'static {
+    type DB: TrackingIo + CheckpointIo;
+    const NAME: &'static str;
+    const DIALECT: Dialect;
+    /// Whether DDL is transactional: what a dry run says of a file, and
+    /// whether group mode can run.
+    const TRANSACTIONAL_DDL: bool;
+
+    /// The database's own words for `err`, with its codes where it has them.
+    fn message(err: &sqlx::Error) -> String {
+        database_message(err)
+    }
+
+    /// The line of the file a failed statement's error points at.
+    fn error_line(_err: &sqlx::Error, _statement: &str, first_line: usize) -> usize {
+        first_line
+    }
+
+    /// Whether `err`, from reading the state, is the database saying that
+    /// the table does not exist: that settles what `state_table_exists`
+    /// would be asked, one round trip fewer on a database's first run.
+    fn no_such_table(err: &sqlx::Error) -> bool;
+
+    /// Whether the state table exists: asked when reading it failed, to tell
+    /// "no tracking tables yet" from a real error.
+    fn state_table_exists(session: &mut SqlSession<Self>) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// A transaction for tracking writes.
+    fn begin(
+        conn: &mut Connection<Self>,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'_, Self::DB>, Error>> + Send {
+        async move {
+            sqlx::Connection::begin(conn).await.map_err(|err| {
+                Error::database(Self::NAME, "beginning a transaction", Self::message(&err)).with_source(err)
+            })
+        }
+    }
+
+    /// Runs in each migration's transaction before its statements
+    /// (PostgreSQL: the tracking schema onto the search path).
+    fn enter_transaction(
+        conn: &mut Connection<Self>,
+        sql: &TrackingSql,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (conn, sql);
+        async { Ok(()) }
+    }
+
+    /// Creates the tracking tables that are missing (the columns an older
+    /// release lacks are added after, once for all three).
+    fn create_tracking(session: &mut SqlSession<Self>) -> impl Future<Output = Result<(), Error>> + Send;
+    fn lock(session: &mut SqlSession<Self>, timeout: Duration) -> impl Future<Output = Result<(), Error>> + Send;
+    fn unlock(session: &mut SqlSession<Self>) -> impl Future<Output = Result<(), Error>> + Send;
+    fn apply<'a>(
+        session: &'a mut SqlSession<Self>,
+        change: &'a Change<'a>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
+
+    /// Group mode, where DDL is transactional: the session itself (see
+    /// [`TransactionalBatch`]); `None` elsewhere.
+    fn group(session: &mut SqlSession<Self>) -> Option<&mut dyn GroupApply>;
+
+    /// Whether the connection must be closed rather than handed back to the
+    /// pool: a lock or session setting whose release was not confirmed.
+    fn must_close(&self) -> bool {
+        false
+    }
+
+    /// Called when the session is dropped with its connection (unless
+    /// `must_close`): a backend that changed a session setting and was
+    /// dropped before giving it back (a cancelled run) takes the connection
+    /// to restore it first.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>) {
+        let _ = conn;
+    }
+}
+
+/// A backend whose DDL is transactional: transactional changes (one, or a
+/// group) run as one batch in one transaction ([`SqlSession::apply_batched`]).
+pub(crate) trait TransactionalBatch: SqlBackend {
+    /// Runs `changes` in one transaction, their statements and tracking
+    /// writes as a batch. PostgreSQL sends BEGIN, the batch and COMMIT in
+    /// one query; SQLite hands the batch to the library in its own
+    /// `BEGIN IMMEDIATE`, timed by the client.
+    fn run_in_transaction<'a>(
+        session: &'a mut SqlSession<Self>,
+        changes: &'a [Change<'a>],
+    ) -> impl Future<Output = Result<(), BatchFailure>> + Send + 'a;
+}
+
+/// How a batch failed.
+pub(crate) enum BatchFailure {
+    /// The batch failed and was rolled back: replayed statement by
+    /// statement, it names the statement that failed.
+    RolledBack(sqlx::Error),
+    /// A failure no replay explains (the write lock, the commit).
+    Other(Error),
+}
+
+impl From<Error> for BatchFailure {
+    fn from(err: Error) -> Self {
+        BatchFailure::Other(err)
+    }
+}
+
+/// The session's pooled connection, taken out only when the session is
+/// dropped (to restore a setting first, see [`SqlBackend::on_drop`]).
+pub(crate) struct Pooled<DB: sqlx::Database>(Option<PoolConnection<DB>>);
+
+impl<DB: sqlx::Database> std::ops::Deref for Pooled<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        self.0.as_ref().expect("the connection is taken only on drop")
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Pooled<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        self.0.as_mut().expect("the connection is taken only on drop")
+    }
+}
+
+/// One sqlx connection of the user's pool, for one operation.
+pub(crate) struct SqlSession<B: SqlBackend> {
+    pub conn: Pooled<B::DB>,
+    pub sql: TrackingSql,
+    pub backend: B,
+}
+
+impl<B: SqlBackend> Drop for SqlSession<B> {
+    fn drop(&mut self) {
+        if self.backend.must_close() {
+            // Back in the pool, this connection would keep the lock (or the
+            // changed setting, or a transaction) for whoever takes it next;
+            // closed, the server releases everything the session held.
+            if let Some(conn) = self.conn.0.as_mut() {
+                conn.close_on_drop();
+            }
+            return;
+        }
+        self.backend.on_drop(&mut self.conn.0);
+    }
+}
+
+/// How long `acquire` waits for the pool before it asks the server itself
+/// why no connection comes, and how long that one attempt may take.
+const PROBE_AFTER: Duration = Duration::from_secs(1);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection of `pool`. sqlx retries an unreachable server until the
+/// pool's acquire timeout (30 s by default) and then says only "timed out";
+/// so when none comes within [`PROBE_AFTER`] while the pool has room for
+/// more (it is not merely busy), one direct connection with the
+/// pool's own options, bounded by [`PROBE_TIMEOUT`], tells the cause: refused,
+/// name not resolved, TLS, authentication. Reachable, the wait goes on.
+async fn acquire<B: SqlBackend>(pool: &sqlx::Pool<B::DB>) -> Result<PoolConnection<B::DB>, Error> {
+    use sqlx::ConnectOptions;
+    let acquire = pool.acquire();
+    tokio::pin!(acquire);
+    tokio::select! {
+        result = &mut acquire => return result.map_err(connect_error::<B>),
+        _ = tokio::time::sleep(PROBE_AFTER) => {}
+    }
+    // With room for another connection, the wait is for opening one (sqlx
+    // counts the attempt in `size`), not for a busy pool.
+    if pool.size() < pool.options().get_max_connections() {
+        let options = pool.connect_options();
+        match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+            Ok(Err(err)) => {
+                let message = format!("the server could not be reached: {}", B::message(&err));
+                return Err(Error::database(B::NAME, "connecting", message).with_source(err));
+            }
+            Ok(Ok(conn)) => {
+                if let Err(err) = sqlx::Connection::close(conn).await {
+                    tracing::debug!(error = %err, "closing the probe connection");
+                }
+            }
+            Err(_) => tracing::debug!("the probe connection did not finish within {PROBE_TIMEOUT:?}"),
+        }
+    }
+    acquire.await.map_err(connect_error::<B>)
+}
+
+/// sqlx reports a server that never answered as a pool timeout, which
+/// alone does not say where to look.
+fn connect_error<B: SqlBackend>(err: sqlx::Error) -> Error {
+    let message = match err {
+        sqlx::Error::PoolTimedOut => "no connection within the pool's acquire timeout: the server is down or \
+                                      unreachable, or every connection of the pool is in use"
+            .to_string(),
+        ref other => B::message(other),
+    };
+    Error::database(B::NAME, "connecting", message).with_source(err)
+}
+
+/// The outcome of asking the server to release the migration lock: whether
+/// it is free now. A release that failed leaves it counted as held, so the
+/// connection is closed on drop and the server frees the lock.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) fn lock_released(result: Result<bool, sqlx::Error>) -> bool {
+    match result {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!("the migration lock was no longer held by this connection when releasing it");
+            true
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "releasing the migration lock failed; closing the connection instead");
+            false
+        }
+    }
+}
+
+impl<B: SqlBackend> SqlSession<B>
+where
+    for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+{
+    /// Takes a connection from `pool`.
+    pub fn open<'a>(
+        pool: &'a sqlx::Pool<B::DB>,
+        settings: &'a Settings,
+        backend: B,
+    ) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+        Box::pin(async move {
+            let conn = acquire::<B>(pool).await?;
+            let session: Box<dyn Session + 'a> = Box::new(SqlSession {
+                conn: Pooled(Some(conn)),
+                sql: TrackingSql::new(B::DIALECT, settings),
+                backend,
+            });
+            Ok(session)
+        })
+    }
+
+    /// A driver error as ours (see [`driver_error`]).
+    pub fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+        driver_error(B::NAME, B::message, operation)
+    }
+}
+
+/// The database's own message for `err`, or the driver's where the
+/// database said nothing.
+pub(crate) fn database_message(err: &sqlx::Error) -> String {
+    match err.as_database_error() {
+        Some(db) => db.message().to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// A driver error of database `name` as ours, in the database's own words
+/// (`message`); a checksum that did not decode is `CorruptChecksum`,
+/// naming the row and the text.
+pub(crate) fn driver_error<'o>(
+    name: &'static str,
+    message: fn(&sqlx::Error) -> String,
+    operation: &'o str,
+) -> impl FnOnce(sqlx::Error) -> Error + 'o {
+    move |err| match err {
+        sqlx::Error::Decode(inner) => match inner.downcast::<CorruptChecksum>() {
+            Ok(corrupt) => corrupt.into_error(name),
+            Err(inner) => {
+                let err = sqlx::Error::Decode(inner);
+                Error::database(name, operation, message(&err)).with_source(err)
+            }
+        },
+        err => Error::database(name, operation, message(&err)).with_source(err),
+    }
+}

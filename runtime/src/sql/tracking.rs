@@ -1,0 +1,422 @@
+//! The tracking tables' statements, written once for SQLite, PostgreSQL
+//! and MySQL: `<table>` (a row per applied migration), `<table>_history` (a
+//! row per run) and `<table>_state` (one row: the summary the boot check
+//! reads). The texts differ per dialect only in quoting, types and
+//! placeholders. What only one database sends (PostgreSQL's one-query
+//! batch, MySQL's two-trip dirty protocol, SQLite's timed batch) is in
+//! that database's folder, built from these pieces.
+
+use super::text::SqlText;
+use crate::backend::{Change, ForeignColumn, State};
+use crate::core::split::Dialect;
+use crate::records::HistoryEntry;
+use crate::{Checksum, Direction, Settings};
+
+/// Statements joined into one batch, each ended by `;` on a line of its
+/// own, so that a statement ending in a line comment still ends.
+pub(crate) fn join_statements(parts: Vec<String>) -> String {
+    let mut batch = parts.join("\n;\n");
+    batch.push_str("\n;");
+    batch
+}
+
+/// Statement texts for one tracking table and its siblings.
+pub(crate) struct TrackingSql {
+    pub dialect: Dialect,
+    /// The quoted schema (PostgreSQL) or database (MySQL), when one is set.
+    pub schema: Option<String>,
+    pub table: String,
+    pub history: String,
+    pub state: String,
+    /// The checkpoint table of batch migrations (sql/checkpoint.rs).
+    pub batch: String,
+}
+
+impl TrackingSql {
+    /// The tables of `settings` in `dialect` (SQLite, PostgreSQL or MySQL).
+    /// `settings` must have passed `Settings::check`: names are identifiers.
+    pub fn new(dialect: Dialect, settings: &Settings) -> Self {
+        let schema = settings.schema_name();
+        let base = settings.table_name();
+        TrackingSql {
+            dialect,
+            schema: schema.map(|schema| dialect.quote(schema)),
+            table: dialect.qualified(schema, base),
+            history: Self::sibling(dialect, settings, "history"),
+            state: Self::sibling(dialect, settings, "state"),
+            batch: Self::sibling(dialect, settings, "batch"),
+        }
+    }
+
+    /// A sibling table of the tracking tables, `<table>_<suffix>`, quoted
+    /// and qualified as they are (the batch checkpoints, the schema record).
+    pub fn sibling(dialect: Dialect, settings: &Settings, suffix: &str) -> String {
+        dialect.qualified(settings.schema_name(), &format!("{}_{suffix}", settings.table_name()))
+    }
+
+    /// Creates the three tables and the state row, each statement idempotent.
+    pub fn create(&self) -> Vec<String> {
+        let (int, text, flag, key, history_id) = match self.dialect {
+            Dialect::Sqlite => (
+                "INTEGER",
+                "TEXT",
+                "INTEGER",
+                "INTEGER",
+                "INTEGER PRIMARY KEY AUTOINCREMENT",
+            ),
+            Dialect::MySql => (
+                "BIGINT",
+                "VARCHAR(255)",
+                "BOOLEAN",
+                "BIGINT",
+                "BIGINT AUTO_INCREMENT PRIMARY KEY",
+            ),
+            _ => ("BIGINT", "TEXT", "BOOLEAN", "BIGINT", "BIGSERIAL PRIMARY KEY"),
+        };
+        let long_text = if self.dialect == Dialect::MySql { "TEXT" } else { text };
+        let insert_state = match self.dialect {
+            Dialect::Sqlite => "INSERT OR IGNORE INTO",
+            Dialect::MySql => "INSERT IGNORE INTO",
+            _ => "INSERT INTO",
+        };
+        let on_conflict = if self.dialect == Dialect::Postgres {
+            " ON CONFLICT (id) DO NOTHING"
+        } else {
+            ""
+        };
+        let false_value = self.dialect.flag(false);
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (version {key} PRIMARY KEY, name {text} NOT NULL, checksum {text} NOT NULL, \
+                 applied_at {text} NOT NULL, execution_ms {int} NOT NULL, dirty {flag} NOT NULL, {})",
+                self.table,
+                self.run_columns().map(|(name, ty)| format!("{name} {ty}")).join(", ")
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (id {history_id}, version {int} NOT NULL, name {text} NOT NULL, \
+                 direction {text} NOT NULL, started_at {text} NOT NULL, duration_ms {int} NOT NULL, success {flag} NOT NULL, \
+                 error {long_text}, reason {long_text})",
+                self.history
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (id {int} PRIMARY KEY, applied_count {int} NOT NULL, last_version {int} NOT NULL, \
+                 chain {text} NOT NULL, dirty {flag} NOT NULL)",
+                self.state
+            ),
+            format!(
+                "{insert_state} {} (id, applied_count, last_version, chain, dirty) VALUES (1, 0, 0, '{}', {false_value}){on_conflict}",
+                self.state,
+                Checksum::ZERO.to_hex()
+            ),
+        ]
+    }
+
+    /// The columns of the dirty protocol's record of a run in progress (or
+    /// cut off): its direction and how many statements committed. NULL on a
+    /// clean row. Added after the first release: [`Self::add_column`]
+    /// upgrades an older table.
+    pub fn run_columns(&self) -> [(&'static str, &'static str); 2] {
+        let (text, int) = match self.dialect {
+            Dialect::Sqlite => ("TEXT", "INTEGER"),
+            Dialect::MySql => ("VARCHAR(8)", "BIGINT"),
+            _ => ("TEXT", "BIGINT"),
+        };
+        [("dirty_direction", text), ("committed_statements", int)]
+    }
+
+    /// Fails when the tracking table lacks `column` (a table of an older release).
+    pub fn probe_column(&self, column: &str) -> String {
+        format!("SELECT {column} FROM {} WHERE 1 = 0", self.table)
+    }
+
+    /// Adds `column` of type `ty` to a tracking table of an older release.
+    pub fn add_column(&self, column: &str, ty: &str) -> String {
+        format!("ALTER TABLE {} ADD COLUMN {column} {ty}", self.table)
+    }
+
+    /// Creates the schema (PostgreSQL) or database (MySQL) of the tracking
+    /// tables, when the settings name one.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub fn create_schema(&self) -> Option<String> {
+        let schema = self.schema.as_ref()?;
+        Some(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+    }
+
+    /// The state row, locked until the transaction ends, so that the check
+    /// against the plan's state and the change after it cannot interleave
+    /// with another writer.
+    /// (SQLite has no `FOR UPDATE`: its write transaction already
+    /// excludes every other writer.)
+    pub fn select_state_for_update(&self) -> String {
+        match self.dialect {
+            Dialect::Sqlite => self.select_state(),
+            _ => format!("{} FOR UPDATE", self.select_state()),
+        }
+    }
+
+    /// The state row.
+    pub fn select_state(&self) -> String {
+        format!(
+            "SELECT applied_count, last_version, chain, dirty FROM {} WHERE id = 1",
+            self.state
+        )
+    }
+
+    /// Every tracking row, in version order.
+    pub fn select_applied(&self) -> String {
+        format!(
+            "SELECT version, name, checksum, applied_at, execution_ms, dirty, dirty_direction, committed_statements \
+             FROM {} ORDER BY version",
+            self.table
+        )
+    }
+
+    /// `select_applied` for a table not upgraded yet (read-only operations
+    /// never alter it).
+    pub fn select_applied_legacy(&self) -> String {
+        format!(
+            "SELECT version, name, checksum, applied_at, execution_ms, dirty FROM {} ORDER BY version",
+            self.table
+        )
+    }
+
+    /// Every history row, oldest first.
+    pub fn select_history(&self) -> String {
+        format!(
+            "SELECT version, name, direction, started_at, duration_ms, success, error, reason FROM {} ORDER BY id",
+            self.history
+        )
+    }
+
+    /// version, name, checksum, applied_at, execution_ms, dirty
+    pub fn insert_record(&self) -> String {
+        self.upsert_record(&self.dialect.params(6))
+    }
+
+    /// The tracking row written with `values`, replacing the row of its
+    /// version if there is one: a repeatable migration applied again after
+    /// its text changed. (A versioned migration never has a row when it is
+    /// applied: the state check before every change sees to that.)
+    pub fn upsert_record(&self, values: &str) -> String {
+        let columns = "(version, name, checksum, applied_at, execution_ms, dirty)";
+        match self.dialect {
+            Dialect::Sqlite => format!("INSERT OR REPLACE INTO {} {columns} VALUES ({values})", self.table),
+            Dialect::MySql => format!(
+                "INSERT INTO {} {columns} VALUES ({values}) ON DUPLICATE KEY UPDATE name = VALUES(name), \
+                 checksum = VALUES(checksum), applied_at = VALUES(applied_at), execution_ms = VALUES(execution_ms), \
+                 dirty = VALUES(dirty)",
+                self.table
+            ),
+            _ => format!(
+                "INSERT INTO {} {columns} VALUES ({values}) ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, \
+                 checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, execution_ms = EXCLUDED.execution_ms, \
+                 dirty = EXCLUDED.dirty",
+                self.table
+            ),
+        }
+    }
+
+    /// execution_ms, version: marks a dirty row clean.
+    pub fn finish_record(&self) -> String {
+        format!(
+            "UPDATE {} SET execution_ms = {}, dirty = {}, dirty_direction = NULL, committed_statements = NULL \
+             WHERE version = {}",
+            self.table,
+            self.dialect.param(1),
+            self.dialect.flag(false),
+            self.dialect.param(2)
+        )
+    }
+
+    /// version: marks a row dirty for a run of `direction` that has
+    /// committed no statement yet, or (`None`) clean again.
+    pub fn set_dirty(&self, direction: Option<Direction>) -> String {
+        let (dirty, direction, committed) = match direction {
+            Some(direction) => (true, format!("'{}'", direction.as_str()), "0"),
+            None => (false, "NULL".to_string(), "NULL"),
+        };
+        format!(
+            "UPDATE {} SET dirty = {}, dirty_direction = {direction}, committed_statements = {committed} WHERE version = {}",
+            self.table,
+            self.dialect.flag(dirty),
+            self.dialect.param(1)
+        )
+    }
+
+    /// committed_statements, version: one more statement of a dirty run committed.
+    pub fn count_committed(&self) -> String {
+        format!(
+            "UPDATE {} SET committed_statements = {} WHERE version = {}",
+            self.table,
+            self.dialect.param(1),
+            self.dialect.param(2)
+        )
+    }
+
+    /// version: the tracking row removed.
+    pub fn delete_record(&self) -> String {
+        format!("DELETE FROM {} WHERE version = {}", self.table, self.dialect.param(1))
+    }
+
+    /// applied_count, last_version, chain, dirty
+    pub fn write_state(&self) -> String {
+        format!(
+            "UPDATE {} SET applied_count = {}, last_version = {}, chain = {}, dirty = {} WHERE id = 1",
+            self.state,
+            self.dialect.param(1),
+            self.dialect.param(2),
+            self.dialect.param(3),
+            self.dialect.param(4)
+        )
+    }
+
+    /// version, name, direction, started_at, duration_ms, success, error, reason
+    pub fn insert_history(&self) -> String {
+        format!("{} VALUES ({})", self.insert_into_history(), self.dialect.params(8))
+    }
+
+    /// The head of a history `INSERT`, before its `VALUES`.
+    pub fn insert_into_history(&self) -> String {
+        format!(
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason)",
+            self.history
+        )
+    }
+
+    /// The condition "the state row is `expected`", on the row `id = 1`.
+    pub fn state_is(&self, expected: &State) -> String {
+        Self::state_matches(&self.state_parts(expected))
+    }
+
+    /// The state row's four columns as SQL literals, in column order.
+    pub fn state_parts(&self, state: &State) -> [String; 4] {
+        [
+            state.applied_count.to_string(),
+            state.last_version.to_string(),
+            self.dialect.literal(&state.chain.to_hex()),
+            self.dialect.flag(state.dirty).to_string(),
+        ]
+    }
+
+    /// [`Self::state_is`] from the four column values (literals or parameters).
+    pub fn state_matches(parts: &[String]) -> String {
+        format!(
+            "id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
+            parts[0], parts[1], parts[2], parts[3]
+        )
+    }
+
+    /// The `SET` list writing `state` into the state row.
+    pub fn state_values(&self, state: &State) -> String {
+        Self::set_state(&self.state_parts(state))
+    }
+
+    /// [`Self::state_values`] from the four column values.
+    pub fn set_state(parts: &[String]) -> String {
+        format!(
+            "applied_count = {}, last_version = {}, chain = {}, dirty = {}",
+            parts[0], parts[1], parts[2], parts[3]
+        )
+    }
+
+    /// The state row set to `state`, as literal SQL.
+    pub fn write_state_literal(&self, state: &State) -> String {
+        format!("UPDATE {} SET {} WHERE id = 1", self.state, self.state_values(state))
+    }
+
+    /// An insert of a state row of NULLs when `condition` is false: NOT
+    /// NULL refuses it, so the statement fails exactly then.
+    pub fn refuse_unless(&self, condition: &str) -> String {
+        format!(
+            "INSERT INTO {} (id, applied_count, last_version, chain, dirty) SELECT 1, NULL, NULL, NULL, NULL \
+             WHERE NOT ({condition})",
+            self.state,
+        )
+    }
+
+    /// A statement that fails unless the state row is `expected`: it would
+    /// insert a row of NULLs, which NOT NULL refuses (whether or not a state
+    /// row exists), and inserts nothing when the state is the expected one.
+    /// The batch's stand-in for `check_state`: a failure is told apart from
+    /// a conflict afterwards, by the replay.
+    pub fn guard_state(&self, expected: &State) -> String {
+        self.refuse_unless(&format!(
+            "EXISTS (SELECT 1 FROM {} WHERE {})",
+            self.state,
+            self.state_is(expected)
+        ))
+    }
+
+    /// The row `entry` in parentheses, for a `VALUES` list.
+    pub fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
+        let mut out = String::with_capacity(128);
+        self.push_history_values(&mut out, entry, elapsed);
+        out
+    }
+
+    /// [`Self::history_values`] appended to `out`.
+    pub fn push_history_values(&self, out: &mut String, entry: &HistoryEntry, elapsed: impl std::fmt::Display) {
+        use std::fmt::Write;
+        let _ = write!(out, "({}, ", entry.version);
+        self.dialect.push_literal(out, &entry.name);
+        out.push_str(", ");
+        self.dialect.push_literal(out, entry.direction.as_str());
+        out.push_str(", ");
+        self.dialect.push_literal(out, &entry.started_at);
+        let _ = write!(out, ", {elapsed}, {}, ", self.dialect.flag(entry.success));
+        self.dialect.push_optional_literal(out, entry.error.as_deref());
+        out.push_str(", ");
+        self.dialect.push_optional_literal(out, entry.reason.as_deref());
+        out.push(')');
+    }
+
+    /// The history row `entry` as one literal INSERT, its duration the SQL
+    /// expression `elapsed` (evaluated by the database, inside the batch).
+    pub fn history_row_literal(&self, entry: &HistoryEntry, elapsed: &str) -> String {
+        format!(
+            "{} VALUES {}",
+            self.insert_into_history(),
+            self.history_values(entry, elapsed)
+        )
+    }
+
+    /// One `DELETE` of the tracking rows a batch's `changes` replace: the
+    /// rows of the migrations it reverts and of the repeatable ones it
+    /// applies again (negative keys). None when there are none: a
+    /// versioned migration never has a row when it is applied (the state
+    /// guard sees to that), so a batch of such migrations deletes nothing.
+    pub fn delete_records_literal(&self, changes: &[Change<'_>]) -> Option<String> {
+        let mut versions: Vec<i64> = changes
+            .iter()
+            .map(|c| c.migration.version)
+            .filter(|&version| version < 0)
+            .chain(
+                changes
+                    .iter()
+                    .filter(|c| c.record.is_none())
+                    .map(|c| c.migration.version),
+            )
+            .collect();
+        versions.sort_unstable();
+        versions.dedup();
+        (!versions.is_empty()).then(|| {
+            let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+            format!("DELETE FROM {} WHERE version IN ({})", self.table, list.join(", "))
+        })
+    }
+
+    /// Another tool's history table, every column cast to text (hex for
+    /// binary columns), so that one decoder reads every dialect.
+    pub fn select_foreign(&self, table: &str, columns: &[ForeignColumn]) -> String {
+        let list: Vec<String> = columns
+            .iter()
+            .map(|column| match (column, self.dialect) {
+                (ForeignColumn::Text(c), Dialect::MySql) => format!("CAST({c} AS CHAR)"),
+                (ForeignColumn::Text(c), _) => format!("CAST({c} AS TEXT)"),
+                (ForeignColumn::Hex(c), Dialect::Postgres) => format!("encode({c}, 'hex')"),
+                (ForeignColumn::Hex(c), _) => format!("lower(hex({c}))"),
+            })
+            .collect();
+        format!("SELECT {} FROM {table}", list.join(", "))
+    }
+}

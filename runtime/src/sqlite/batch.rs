@@ -1,0 +1,106 @@
+//! SQLite's batch, timed by the client: the state guard, each change's
+//! statements as a script of its own, timed between the `sqlite3_exec`
+//! calls, then the tracking writes with the durations measured, all with
+//! the handle borrowed once, inside the write transaction.
+//!
+//! Timed by the client, a group needs no history insert per change and no
+//! second pass to turn running totals into durations.
+
+use super::exec::{c_text, exec};
+use crate::backend::Change;
+use crate::core::split::Dialect;
+use crate::sql::{join_statements, statements, SqlText, TrackingSql};
+use std::time::Instant;
+
+/// The work of a timed batch of `changes`, for the write transaction. The
+/// texts are made before the handle is borrowed.
+pub(super) fn timed_work<'a>(
+    sql: &'a TrackingSql,
+    changes: &'a [Change<'a>],
+) -> Result<impl FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error> + 'a, sqlx::Error> {
+    let guard = changes
+        .first()
+        .map(|first| sql.guard_state(&first.state_before))
+        .unwrap_or_default();
+    let guard = c_text(guard)?;
+    let scripts = changes
+        .iter()
+        .map(|change| c_text(join_statements(statements(change, Dialect::Sqlite).collect())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(move |db| {
+        let started = Instant::now();
+        exec(db, &guard)?;
+        let mut ends = Vec::with_capacity(scripts.len());
+        for script in &scripts {
+            exec(db, script)?;
+            ends.push(Instant::now());
+        }
+        let writes = tracking_writes(sql, changes, &durations_ms(started, &ends, changes.len()));
+        exec(db, &c_text(join_statements(writes))?)
+    })
+}
+
+/// Each change's duration in milliseconds, from the instants its
+/// statements were done (`ends`, one per change, from `started`). A
+/// missing end (none is expected) counts as now.
+fn durations_ms(started: Instant, ends: &[Instant], changes: usize) -> Vec<i64> {
+    let mut previous = started;
+    (0..changes)
+        .map(|k| {
+            let end = ends.get(k).copied().unwrap_or_else(Instant::now);
+            let ms = end.saturating_duration_since(previous).as_millis() as i64;
+            previous = end;
+            ms
+        })
+        .collect()
+}
+
+/// The tracking writes of a batch timed by the client, the durations in
+/// milliseconds, one per
+/// change, known by now: every history row in one `INSERT`, the rows the
+/// batch replaces deleted, every tracking row in one `INSERT`, and the
+/// new state. Four statements however many changes; the state guard ran
+/// before the changes' statements.
+fn tracking_writes(sql: &TrackingSql, changes: &[Change<'_>], durations_ms: &[i64]) -> Vec<String> {
+    use std::fmt::Write;
+    let Some(last) = changes.last() else {
+        return Vec::new();
+    };
+    // Each statement written into one string: see `push_literal`.
+    let mut history = String::with_capacity(128 + changes.len() * 112);
+    let _ = write!(history, "{} VALUES ", sql.insert_into_history());
+    for (k, (change, ms)) in changes.iter().zip(durations_ms).enumerate() {
+        if k > 0 {
+            history.push_str(", ");
+        }
+        sql.push_history_values(&mut history, &change.history, ms);
+    }
+    let mut statements = vec![history];
+    statements.extend(sql.delete_records_literal(changes));
+    let mut records = String::with_capacity(128 + changes.len() * 128);
+    let _ = write!(
+        records,
+        "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ",
+        sql.table
+    );
+    let mut any_record = false;
+    for (change, ms) in changes.iter().zip(durations_ms) {
+        let Some(row) = change.record.as_ref() else { continue };
+        if any_record {
+            records.push_str(", ");
+        }
+        any_record = true;
+        let _ = write!(records, "({}, ", row.version);
+        sql.dialect.push_literal(&mut records, &row.name);
+        records.push_str(", ");
+        sql.dialect.push_literal(&mut records, &row.checksum.to_hex());
+        records.push_str(", ");
+        sql.dialect.push_literal(&mut records, &row.applied_at);
+        let _ = write!(records, ", {ms}, {})", sql.dialect.flag(false));
+    }
+    if any_record {
+        statements.push(records);
+    }
+    statements.push(sql.write_state_literal(&last.state_after));
+    statements
+}

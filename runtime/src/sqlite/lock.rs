@@ -1,0 +1,161 @@
+//! A run's lock on SQLite: the busy timeout set to the lock timeout (each
+//! change then waits for the write lock that long), and an exclusive file
+//! lock on `<database file>-migrations.lock` from `lock` to `unlock`.
+//!
+//! A `no-transaction` file cannot hold the write lock while its statements
+//! run, and its dirty mark is committed before them: a process booting then
+//! would read the mark of a run still going as a failed one. The file lock
+//! tells them apart: the operating system releases it when the process
+//! dies, so a dirty mark seen with the file lock free was left by a run that
+//! is over. (An in-memory database has no second process.)
+
+use super::errors::{db_err, NAME};
+use super::exec;
+use crate::Error;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{Sqlite, SqliteConnection};
+use sqlx::AssertSqlSafe;
+use std::time::{Duration, Instant};
+
+/// How often a run waiting for another process's file lock tries again.
+const FILE_LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// What a session's lock holds, from `lock` to `unlock` (or the drop).
+#[derive(Default)]
+pub(super) struct RunLock {
+    /// The pool's busy timeout, changed to the lock timeout by `take`.
+    restore_busy_timeout: Option<i64>,
+    /// The busy timeout `take` set (what is left of the lock timeout).
+    pub busy_timeout_ms: Option<i32>,
+    /// The run's file lock; closing the file releases it.
+    file: Option<std::fs::File>,
+}
+
+impl RunLock {
+    /// Sets the busy timeout to `timeout` and takes the file lock. The
+    /// file's name, the pool's busy timeout and the new one in one borrow
+    /// of the handle; a wait for another run's file lock then leaves the
+    /// write lock what is left of the timeout.
+    pub async fn take(&mut self, conn: &mut SqliteConnection, timeout: Duration) -> Result<(), Error> {
+        let started = Instant::now();
+        let millis = busy_millis(timeout);
+        let handle = exec::swap_busy_timeout(conn, millis)
+            .await
+            .map_err(db_err("setting the busy timeout"))?;
+        self.restore_busy_timeout = Some(handle.busy_timeout_ms);
+        self.busy_timeout_ms = Some(millis);
+        let (file, waited) = match take_file_lock(handle.file.as_deref(), timeout, started).await {
+            Ok(taken) => taken,
+            Err(err) => {
+                // Not locked: the pool's busy timeout goes back now.
+                if let Err(restore) = self.release(conn).await {
+                    tracing::warn!(error = %restore, "restoring the busy timeout after the lock timeout");
+                }
+                return Err(err);
+            }
+        };
+        self.file = file;
+        if waited {
+            let millis = busy_millis(timeout.saturating_sub(started.elapsed()));
+            set_busy_timeout(conn, i64::from(millis))
+                .await
+                .map_err(db_err("setting the busy timeout"))?;
+            self.busy_timeout_ms = Some(millis);
+        }
+        Ok(())
+    }
+
+    /// Releases the file lock and gives the pool's busy timeout back.
+    pub async fn release(&mut self, conn: &mut SqliteConnection) -> Result<(), Error> {
+        self.file = None;
+        if let Some(previous) = self.restore_busy_timeout.take() {
+            set_busy_timeout(conn, previous)
+                .await
+                .map_err(db_err("restoring the busy timeout"))?;
+        }
+        Ok(())
+    }
+
+    /// A run dropped between `lock` and `unlock` (while it waited for the
+    /// write lock, say) gives the pool's busy timeout back all the same: the
+    /// pool sees the connection as taken until it is back, so whoever
+    /// acquires it next gets the pool's own setting. Without a runtime to
+    /// do it in, the connection is closed instead.
+    pub fn restore_on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
+        let Some(previous) = self.restore_busy_timeout.take() else {
+            return;
+        };
+        let Some(mut conn) = conn.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            conn.close_on_drop();
+            return;
+        };
+        runtime.spawn(async move {
+            if let Err(err) = set_busy_timeout(&mut conn, previous).await {
+                tracing::warn!(error = %err, "could not restore the busy timeout; closing the connection");
+                conn.close_on_drop();
+            }
+        });
+    }
+}
+
+async fn set_busy_timeout(conn: &mut SqliteConnection, millis: i64) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {millis}")))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Takes the run's file lock beside the database `file`, waiting up to
+/// `timeout` (from `started`) for another process's run; `None` for an
+/// in-memory database, or where the lock file cannot be opened (a read-only
+/// directory: the run then goes on with SQLite's write lock alone, as before
+/// the file lock). Also says whether it had to wait.
+async fn take_file_lock(
+    file: Option<&str>,
+    timeout: Duration,
+    started: Instant,
+) -> Result<(Option<std::fs::File>, bool), Error> {
+    let Some(path) = file else {
+        return Ok((None, false));
+    };
+    let lock_path = format!("{path}-migrations.lock");
+    let lock = match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+    {
+        Ok(lock) => lock,
+        Err(err) => {
+            tracing::debug!(error = %err, path = %lock_path, "no run file lock: it cannot be opened");
+            return Ok((None, false));
+        }
+    };
+    let mut waited = false;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok((Some(lock), waited)),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                waited = true;
+                tokio::time::sleep(FILE_LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::LockTimeout {
+                    backend: NAME,
+                    waited: started.elapsed(),
+                    holder: Some(format!("another process running migrations (it holds `{lock_path}`)")),
+                });
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                tracing::debug!(error = %err, path = %lock_path, "no run file lock: locking failed");
+                return Ok((None, waited));
+            }
+        }
+    }
+}
+
+/// A duration as SQLite's busy timeout, in milliseconds.
+fn busy_millis(timeout: Duration) -> i32 {
+    timeout.as_millis().min(i32::MAX as u128) as i32
+}

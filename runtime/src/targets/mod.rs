@@ -1,0 +1,17 @@
+//! Several migration sets, and one set on many tenants, as values an
+//! application applies at boot and the ops command line mounts whole.
+//!
+//! - target.rs: [`Target`], one named set bound to its database, types erased;
+//! - set.rs: [`Targets`], the sets of an application in their order, tenant sets among them;
+//! - tenants.rs: [`Tenants`], one set on many databases, bounded concurrency.
+
+mod set;
+mod target;
+mod tenants;
+
+pub(crate) use set::{Group, Unit};
+pub use set::{TargetReport, Targets, TargetsReadiness};
+pub(crate) use target::{Adopt, Back, Hooks};
+pub use target::{NamedReadiness, Target};
+pub(crate) use tenants::{run_each, status_each};
+pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};
