@@ -87,22 +87,6 @@ pub fn in_transactions(statement: &str) -> Option<Option<u64>> {
     })
 }
 
-/// A `migrate:` directive of a batch migration, with its arguments.
-pub(crate) enum Directive<'a> {
-    Batch(&'a str),
-    Total(&'a str),
-}
-
-/// Recognises `batch ...` and `total ...` after `migrate:`.
-pub(crate) fn directive(text: &str) -> Option<Directive<'_>> {
-    let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    match word {
-        "batch" => Some(Directive::Batch(rest.trim())),
-        "total" => Some(Directive::Total(rest.trim())),
-        _ => None,
-    }
-}
-
 /// A batch migration as the runtime runs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchSpec {
