@@ -13,9 +13,8 @@
 //! present, a positive size, a transaction per batch); the meaning is the
 //! author's, and every message says so.
 
-use crate::folder::{Problem, Rule, ScannedFile};
 use crate::split::{split, Dialect};
-use crate::Language;
+use crate::{Language, Problem, Rule, ScannedFile};
 
 /// The placeholder the batch size is bound to.
 pub const PLACEHOLDER: &str = ":batch";

@@ -1,52 +1,8 @@
-use crate::directive::{parse_header, Header};
+use crate::directive::parse_header;
 use crate::split::{is_cypher_schema, split, Dialect, Statement};
-use crate::{checksum, Checksum, Direction, Language};
+use crate::{checksum, Direction, Folder, Language, Problem, Rule, ScannedFile, ScannedMigration, ScannedRepeatable};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// The rules a migration folder must follow; each problem names one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Rule {
-    MissingDown,
-    MissingUp,
-    DuplicateVersion,
-    BadFileName,
-    EmptyFile,
-    NotUtf8,
-    BadFolder,
-    MixedLanguages,
-    UnknownDirective,
-    VersionTooLarge,
-    /// A Cypher file holds both schema commands and data statements, which
-    /// Neo4j cannot run in one transaction.
-    MixedSchemaAndData,
-    /// A `DELIMITER` line: the mysql client's command, which servers reject.
-    Delimiter,
-    /// `BEGIN`, `COMMIT`, `ROLLBACK`, ... in a file that runs in a transaction.
-    TransactionControl,
-    /// A statement a database refuses, or ignores, inside a transaction, in a
-    /// file that runs in one.
-    NotInTransaction,
-    /// A `migrate:batch` file that is not one statement with `:batch`, a
-    /// positive size, in a transaction (core/src/batch.rs).
-    Batch,
-}
-
-/// One broken rule, with the file it concerns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub rule: Rule,
-    /// File or folder the problem is about (the first one, when it is a pair).
-    pub path: PathBuf,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
 
 /// A file name split into its parts: `003_add_index.up.sql`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,47 +90,6 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
 /// A parsed file name and where the file is.
 type Located = (FileName, PathBuf);
 
-/// One file of a checked folder.
-#[derive(Clone, Debug)]
-pub struct ScannedFile {
-    pub file_name: String,
-    pub path: PathBuf,
-    pub text: String,
-    pub checksum: Checksum,
-    pub header: Header,
-}
-
-/// One up/down pair of a checked folder.
-#[derive(Clone, Debug)]
-pub struct ScannedMigration {
-    pub version: i64,
-    pub version_text: String,
-    pub name: String,
-    pub up: ScannedFile,
-    pub down: ScannedFile,
-}
-
-/// A repeatable migration: `<name>.repeatable.sql`, no version, no down
-/// file; applied after every versioned migration, again whenever its text
-/// changes (views, functions, triggers written as `CREATE OR REPLACE`).
-#[derive(Clone, Debug)]
-pub struct ScannedRepeatable {
-    /// Its key in the tracking table: [`repeatable_key`] of its name.
-    pub key: i64,
-    pub name: String,
-    pub file: ScannedFile,
-}
-
-/// A folder that passed every rule: migrations in version order, then the
-/// repeatable ones in name order.
-#[derive(Clone, Debug)]
-pub struct Folder {
-    pub path: PathBuf,
-    pub language: Language,
-    pub migrations: Vec<ScannedMigration>,
-    pub repeatables: Vec<ScannedRepeatable>,
-}
-
 /// The file name ending that marks a repeatable migration.
 pub const REPEATABLE: &str = ".repeatable.";
 
@@ -209,7 +124,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     let migrations = read_and_check(pairs, language, &mut problems);
     let repeatables = read_repeatables(&repeatable_entries, language, &mut problems);
     if problems.is_empty() && migrations.is_empty() {
-        problems.push(problem(
+        problems.push(Problem::new(
             Rule::BadFolder,
             dir,
             format!("the migration folder `{label}` holds no migration; add a pair such as `001_create_users.up.sql` and `001_create_users.down.sql`"),
@@ -225,14 +140,6 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     } else {
         problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));
         Err(problems)
-    }
-}
-
-fn problem(rule: Rule, path: &Path, message: String) -> Problem {
-    Problem {
-        rule,
-        path: path.to_path_buf(),
-        message,
     }
 }
 
@@ -252,7 +159,7 @@ fn list(dir: &Path, label: &str, problems: &mut Vec<Problem>) -> Result<Vec<Entr
             } else {
                 format!("the migration folder `{label}` cannot be read: {err}")
             };
-            return Err(vec![problem(Rule::BadFolder, dir, message)]);
+            return Err(vec![Problem::new(Rule::BadFolder, dir, message)]);
         }
     };
     let mut names = Vec::new();
@@ -260,7 +167,7 @@ fn list(dir: &Path, label: &str, problems: &mut Vec<Problem>) -> Result<Vec<Entr
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                problems.push(problem(
+                problems.push(Problem::new(
                     Rule::BadFolder,
                     dir,
                     format!("the migration folder `{label}` cannot be read: {err}"),
@@ -271,7 +178,7 @@ fn list(dir: &Path, label: &str, problems: &mut Vec<Problem>) -> Result<Vec<Entr
         let path = entry.path();
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             let lossy = entry.file_name().to_string_lossy().into_owned();
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::BadFileName,
                 &path,
                 format!("`{lossy}` in `{label}`: the file name is not UTF-8"),
@@ -313,7 +220,7 @@ fn read_repeatables(entries: &[Entry], language: Language, problems: &mut Vec<Pr
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid_name || extension != "sql" {
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::BadFileName,
                 path,
                 format!(
@@ -329,7 +236,7 @@ fn read_repeatables(entries: &[Entry], language: Language, problems: &mut Vec<Pr
             continue;
         }
         if language != Language::Sql {
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::MixedLanguages,
                 path,
                 format!("`{file}` is SQL in a folder of Cypher migrations; keep one folder per database"),
@@ -338,7 +245,7 @@ fn read_repeatables(entries: &[Entry], language: Language, problems: &mut Vec<Pr
         }
         let key = repeatable_key(name);
         if let Some(other) = repeatables.iter().find(|r| r.key == key) {
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::DuplicateVersion,
                 path,
                 format!(
@@ -352,14 +259,14 @@ fn read_repeatables(entries: &[Entry], language: Language, problems: &mut Vec<Pr
             continue;
         };
         if split(&scanned.text, Dialect::Postgres).is_empty() {
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::EmptyFile,
                 path,
                 format!("`{file}` is empty: a repeatable migration needs at least one statement"),
             ));
         }
         if scanned.header.no_transaction || scanned.header.irreversible || scanned.header.noop {
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::UnknownDirective,
                 path,
                 format!(
@@ -389,7 +296,7 @@ fn group_by_version(dir: &Path, label: &str, entries: &[Entry], problems: &mut V
     let mut languages: BTreeMap<Language, String> = BTreeMap::new();
     for (name, path, is_dir) in entries {
         if *is_dir {
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::BadFileName,
                 path,
                 format!("`{name}` in `{label}` is a subfolder; a migration folder holds only migration files, so move it elsewhere"),
@@ -404,12 +311,12 @@ fn group_by_version(dir: &Path, label: &str, entries: &[Entry], problems: &mut V
                     .or_default()
                     .push((parsed, path.clone()));
             }
-            Err((rule, message)) => problems.push(problem(rule, path, message)),
+            Err((rule, message)) => problems.push(Problem::new(rule, path, message)),
         }
     }
     if languages.len() > 1 {
         let examples: Vec<String> = languages.values().map(|f| format!("`{f}`")).collect();
-        problems.push(problem(
+        problems.push(Problem::new(
             Rule::MixedLanguages,
             dir,
             format!(
@@ -438,7 +345,7 @@ fn pair(files: ByVersion, problems: &mut Vec<Problem>) -> BTreeMap<i64, Pair> {
             } else {
                 ""
             };
-            problems.push(problem(
+            problems.push(Problem::new(
                 Rule::DuplicateVersion,
                 &same[0].1,
                 format!(
@@ -471,7 +378,7 @@ fn read_and_check(
                 if up.name != down.name {
                     let up_file = file_name(&up_path, &up);
                     let down_file = file_name(&down_path, &down);
-                    problems.push(problem(
+                    problems.push(Problem::new(
                         Rule::DuplicateVersion,
                         &up_path,
                         format!("`{up_file}` and `{down_file}` share the version {version} but not the name; an up file and its down file must have the same version and name"),
@@ -494,7 +401,7 @@ fn read_and_check(
             (Some((up, path)), None) => {
                 let file = file_name(&path, &up);
                 let expected = format!("{}_{}.down.{}", up.version_text, up.name, up.extension);
-                problems.push(problem(
+                problems.push(Problem::new(
                     Rule::MissingDown,
                     &path,
                     format!("`{file}` has no `{expected}`; every up migration needs a down migration (write `-- migrate:irreversible` in it if it cannot be reverted)"),
@@ -503,7 +410,7 @@ fn read_and_check(
             (None, Some((down, path))) => {
                 let file = file_name(&path, &down);
                 let expected = format!("{}_{}.up.{}", down.version_text, down.name, down.extension);
-                problems.push(problem(
+                problems.push(Problem::new(
                     Rule::MissingUp,
                     &path,
                     format!("`{file}` has no `{expected}`; a down migration needs the up migration it reverts"),

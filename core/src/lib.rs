@@ -10,14 +10,15 @@ mod checksum;
 mod directive;
 mod folder;
 mod migration;
+mod problem;
 mod refusal;
+mod scanned;
 pub mod split;
 pub mod time;
 
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Header};
-pub use folder::{
-    parse_file_name, repeatable_key, scan, scan_as, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration,
-    ScannedRepeatable, REPEATABLE,
-};
+pub use folder::{parse_file_name, repeatable_key, scan, scan_as, FileName, REPEATABLE};
 pub use migration::{Direction, Language, Migration, Script};
+pub use problem::{Problem, Rule};
+pub use scanned::{Folder, ScannedFile, ScannedMigration, ScannedRepeatable};

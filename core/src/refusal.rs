@@ -17,8 +17,8 @@
 //! `-- migrate:no-transaction`, changes nothing there but says what the file
 //! does.
 
-use crate::folder::{Problem, Rule, ScannedFile};
 use crate::split::{scan, tokens, Dialect, Scan, Token};
+use crate::{Problem, Rule, ScannedFile};
 use std::collections::BTreeMap;
 
 /// The refusals of one SQL file, added to `problems`.
