@@ -368,38 +368,11 @@ mod tests {
         assert_eq!(BatchSpec::from_text("UPDATE t SET x = 1;", Language::Sql), Ok(None));
     }
 
-    /// A folder with one migration, `up` and `down` as its files.
-    fn scan_one(extension: &str, up: &str, down: &str) -> Vec<Problem> {
-        let dir = std::env::temp_dir().join(format!("em-batch-{}-{extension}-{}", std::process::id(), up.len()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("001_backfill.up.{extension}")), up).unwrap();
-        std::fs::write(dir.join(format!("001_backfill.down.{extension}")), down).unwrap();
-        let problems = match crate::scan(&dir) {
-            Ok(_) => Vec::new(),
-            Err(problems) => problems,
-        };
-        let _ = std::fs::remove_dir_all(&dir);
-        problems
-    }
-
+    /// The rules a scan applies to Cypher batch files are tested with the
+    /// folder (`folder::tests`); here, the size read off the statement.
     #[test]
-    fn cypher_batches_are_call_in_transactions_run_auto_commit() {
-        let batch = |problems: Vec<Problem>, needle: &str| {
-            assert!(
-                problems
-                    .iter()
-                    .any(|p| p.rule == Rule::Batch && p.message.contains(needle)),
-                "{needle}: {problems:?}"
-            );
-        };
+    fn a_cypher_batch_size_is_the_rows_of_its_call() {
         let call = "MATCH (n:P) WHERE n.x IS NULL CALL { WITH n SET n.x = 1 } IN TRANSACTIONS OF 500 ROWS;";
-        let fine = scan_one(
-            "cypher",
-            &format!("// migrate:batch\n{call}"),
-            "MATCH (n:P) SET n.x = NULL;",
-        );
-        assert!(fine.is_empty(), "{fine:?}");
         let spec = BatchSpec::from_text(
             &format!("// migrate:batch\n// migrate:total MATCH (n) RETURN count(n)\n{call}"),
             Language::Cypher,
@@ -413,47 +386,12 @@ mod tests {
         let no_rows = "MATCH (n) CALL { WITH n SET n.x = 1 } IN TRANSACTIONS;";
         let spec = BatchSpec::from_text(&format!("// migrate:batch\n{no_rows}"), Language::Cypher);
         assert_eq!(spec.unwrap().unwrap().size, CYPHER_DEFAULT_ROWS);
-        batch(scan_one("cypher", call, "RETURN 1;"), "add `// migrate:batch`");
-        batch(scan_one("cypher", "RETURN 1;", call), "cannot run in a down file");
-        batch(
-            scan_one("cypher", &format!("// migrate:batch size=100\n{call}"), "RETURN 1;"),
-            "takes no argument",
-        );
-        batch(
-            scan_one("cypher", &format!("// migrate:batch\n{call}\nRETURN 1;"), "RETURN 1;"),
-            "exactly one statement",
-        );
-        batch(
-            scan_one("cypher", "// migrate:batch\nMATCH (n) SET n.x = 1;", "RETURN 1;"),
-            "IN TRANSACTIONS [OF N ROWS]",
-        );
         // The words in a string or a comment are not the construct.
         assert_eq!(in_transactions("RETURN 'IN TRANSACTIONS' // in transactions"), None);
         assert_eq!(
             in_transactions("CALL { RETURN 1 } in  transactions of $n rows"),
             Some(None)
         );
-    }
-
-    #[test]
-    fn down_files_are_refused() {
-        let problems = scan_one(
-            "sql",
-            "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",
-            "-- migrate:batch size=100\nUPDATE t SET x = NULL LIMIT :batch;",
-        );
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.rule == Rule::Batch && p.message.contains("belongs in an up file")),
-            "{problems:?}"
-        );
-        let fine = scan_one(
-            "sql",
-            "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",
-            "UPDATE t SET x = NULL;",
-        );
-        assert!(fine.is_empty(), "{fine:?}");
     }
 
     #[test]
