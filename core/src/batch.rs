@@ -14,7 +14,7 @@
 //! author's, and every message says so.
 
 use crate::split::{split, Dialect};
-use crate::{Language, Problem, Rule, ScannedFile};
+use crate::{Header, Language, Problem, Rule, ScannedFile};
 
 /// The placeholder the batch size is bound to.
 pub const PLACEHOLDER: &str = ":batch";
@@ -110,7 +110,7 @@ impl BatchSpec {
     /// directive takes no size: Neo4j batches a `CALL { ... } IN
     /// TRANSACTIONS OF N ROWS` itself, and `size` is that N (Neo4j's
     /// default, [`CYPHER_DEFAULT_ROWS`], when the statement gives none).
-    pub fn from_file(header: &crate::Header, text: &str, language: Language) -> Result<Option<BatchSpec>, String> {
+    pub fn from_file(header: &Header, text: &str, language: Language) -> Result<Option<BatchSpec>, String> {
         if language == Language::Sql {
             return Self::from_header(header);
         }
@@ -123,7 +123,7 @@ impl BatchSpec {
                  itself, so write the size in it: `CALL {{ ... }} IN TRANSACTIONS OF N ROWS`"
             ));
         }
-        let mut spec = Self::from_header(&crate::Header {
+        let mut spec = Self::from_header(&Header {
             batch: Some(format!("size={CYPHER_DEFAULT_ROWS}")),
             ..header.clone()
         })?
@@ -137,7 +137,7 @@ impl BatchSpec {
         Ok(Some(spec))
     }
 
-    pub fn from_header(header: &crate::Header) -> Result<Option<BatchSpec>, String> {
+    pub fn from_header(header: &Header) -> Result<Option<BatchSpec>, String> {
         let Some(args) = &header.batch else {
             return match header.total {
                 Some(_) => Err("`migrate:total` belongs to a batch migration: add `migrate:batch size=N`".to_string()),
@@ -224,29 +224,40 @@ pub fn substitute(statement: &str, with: &str) -> String {
 /// The build-time rules of a batch migration, for the up and down file of
 /// one migration.
 pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
-    let mut push = |file: &ScannedFile, message: String| {
-        problems.push(Problem {
-            rule: Rule::Batch,
-            path: file.path.clone(),
-            message: format!("`{}`: {message}", file.file_name),
-        })
-    };
     if down.header.batch.is_some() || down.header.total.is_some() {
-        push(
+        refuse(
+            problems,
             down,
             "`migrate:batch` belongs in an up file: a down file runs once, in one transaction".to_string(),
         );
     }
-    if language == Language::Cypher {
-        return check_cypher(up, down, &mut push);
+    match language {
+        Language::Sql => check_sql(up, problems),
+        Language::Cypher => check_cypher(up, down, problems),
     }
+}
+
+/// A [`Rule::Batch`] problem of `file`.
+fn refuse(problems: &mut Vec<Problem>, file: &ScannedFile, message: String) {
+    problems.push(Problem::new(
+        Rule::Batch,
+        &file.path,
+        format!("`{}`: {message}", file.file_name),
+    ));
+}
+
+/// The rules of a SQL batch migration: `migrate:batch size=N`, a
+/// transaction per batch, and one statement that takes its batch size from
+/// the placeholder.
+fn check_sql(up: &ScannedFile, problems: &mut Vec<Problem>) {
     match BatchSpec::from_header(&up.header) {
         Ok(Some(_)) => {}
         Ok(None) => return,
-        Err(message) => return push(up, message),
+        Err(message) => return refuse(problems, up, message),
     }
     if up.header.no_transaction {
-        push(
+        refuse(
+            problems,
             up,
             "`migrate:batch` runs each batch in its own transaction and cannot be combined with \
              `migrate:no-transaction`"
@@ -255,7 +266,8 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
     }
     let statements = split(&up.text, Dialect::Postgres);
     if statements.len() != 1 {
-        return push(
+        return refuse(
+            problems,
             up,
             format!(
                 "a batch migration holds exactly one statement, run once per batch; this file holds {} \
@@ -265,7 +277,8 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
         );
     }
     if placeholders(statements[0].text).is_empty() {
-        push(
+        refuse(
+            problems,
             up,
             format!(
                 "line {}: the batch statement must limit each batch with the `{PLACEHOLDER}` placeholder \
@@ -280,18 +293,10 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
 /// one `CALL { ... } IN TRANSACTIONS` statement, run auto-commit; and that
 /// construct nowhere else, since Neo4j refuses it in the explicit
 /// transaction every other file runs in.
-fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&ScannedFile, String)) {
-    fn statements(file: &ScannedFile) -> Vec<crate::split::Statement<'_>> {
-        split(&file.text, Dialect::Cypher)
-    }
-    let calls_in_transactions = |file: &ScannedFile| {
-        statements(file)
-            .iter()
-            .find(|s| in_transactions(s.text).is_some())
-            .map(|s| s.line)
-    };
-    if let Some(line) = calls_in_transactions(down) {
-        push(
+fn check_cypher(up: &ScannedFile, down: &ScannedFile, problems: &mut Vec<Problem>) {
+    if let Some(line) = call_in_transactions(down) {
+        refuse(
+            problems,
             down,
             format!(
                 "line {line}: `CALL {{ ... }} IN TRANSACTIONS` cannot run in a down file: Neo4j runs it only \
@@ -300,12 +305,12 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
             ),
         );
     }
-    let spec = BatchSpec::from_file(&up.header, &up.text, Language::Cypher);
-    match spec {
-        Ok(Some(_)) => {}
+    match BatchSpec::from_file(&up.header, &up.text, Language::Cypher) {
+        Ok(Some(_)) => check_cypher_statement(up, problems),
         Ok(None) => {
-            if let Some(line) = calls_in_transactions(up) {
-                push(
+            if let Some(line) = call_in_transactions(up) {
+                refuse(
+                    problems,
                     up,
                     format!(
                         "line {line}: `CALL {{ ... }} IN TRANSACTIONS` runs only outside an explicit transaction, \
@@ -314,21 +319,35 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
                     ),
                 );
             }
-            return;
         }
-        Err(message) => return push(up, message),
+        Err(message) => refuse(problems, up, message),
     }
+}
+
+/// The line of the first `CALL { ... } IN TRANSACTIONS` of a Cypher file.
+fn call_in_transactions(file: &ScannedFile) -> Option<usize> {
+    split(&file.text, Dialect::Cypher)
+        .iter()
+        .find(|s| in_transactions(s.text).is_some())
+        .map(|s| s.line)
+}
+
+/// The file of a Cypher batch migration: its one statement is a `CALL { ...
+/// } IN TRANSACTIONS`, run outside an explicit transaction.
+fn check_cypher_statement(up: &ScannedFile, problems: &mut Vec<Problem>) {
     if up.header.no_transaction {
-        push(
+        refuse(
+            problems,
             up,
             "`migrate:batch` already runs its statement outside an explicit transaction and cannot be \
              combined with `migrate:no-transaction`"
                 .to_string(),
         );
     }
-    let statements = statements(up);
+    let statements = split(&up.text, Dialect::Cypher);
     if statements.len() != 1 {
-        return push(
+        return refuse(
+            problems,
             up,
             format!(
                 "a Cypher batch migration holds exactly one statement, `CALL {{ ... }} IN TRANSACTIONS`; this \
@@ -338,7 +357,8 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
         );
     }
     if in_transactions(statements[0].text).is_none() {
-        push(
+        refuse(
+            problems,
             up,
             format!(
                 "line {}: on Cypher a batch migration is one `CALL {{ ... }} IN TRANSACTIONS [OF N ROWS]` \
