@@ -371,7 +371,8 @@ fn check_cypher_statement(up: &ScannedFile, problems: &mut Vec<Problem>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::batch::{in_transactions, placeholders, substitute, BatchSpec, CYPHER_DEFAULT_ROWS};
+    use crate::Language;
 
     #[test]
     fn reads_the_directives() {

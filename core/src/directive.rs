@@ -91,7 +91,8 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::directive::parse_header;
+    use crate::Language;
 
     #[test]
     fn reads_directives_until_the_first_statement() {

@@ -311,7 +311,9 @@ fn postgres_only(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::refusal::{check_sql_file, classify, Construct};
+    use crate::split::Dialect;
+    use crate::{checksum, parse_header, Language, Rule, ScannedFile};
 
     fn classified(statement: &str) -> Option<Construct> {
         let all: Vec<_> = Dialect::SQL.iter().map(|&d| classify(statement, d)).collect();
@@ -324,8 +326,8 @@ mod tests {
             file_name: "001_a.up.sql".to_string(),
             path: "001_a.up.sql".into(),
             text: text.to_string(),
-            checksum: crate::checksum(text),
-            header: crate::parse_header(text, crate::Language::Sql).unwrap(),
+            checksum: checksum(text),
+            header: parse_header(text, Language::Sql).unwrap(),
         };
         let mut problems = Vec::new();
         check_sql_file(&file, &mut problems);
