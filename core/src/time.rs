@@ -8,9 +8,9 @@ pub fn now_iso8601() -> String {
     iso8601(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
-/// `since` the epoch as `2026-11-23T09:30:00.123Z`, written digit by digit:
-/// a run writes two per migration, and `format!`'s padding was a visible
-/// part of a large group's run (BENCHMARKS.md, issue 14).
+/// `since` the epoch as `2026-11-23T09:30:00.123Z`, written digit by digit
+/// rather than with `format!`: a run writes two per migration, and
+/// `format!`'s padding is a measurable part of the run of a large group.
 fn iso8601(since: Duration) -> String {
     let (y, mo, d, h, mi, s) = civil(since.as_secs() as i64);
     let mut out = String::with_capacity(24);

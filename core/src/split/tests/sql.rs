@@ -93,8 +93,9 @@ fn postgres_rule_actions_in_parentheses_stay_whole() {
     );
 }
 
-/// Issue 15: `SET x = CASE ... END;` then `IF ... END IF;` swallowed the
-/// rest of the file, and a failure on line 11 was reported at line 1.
+/// The `END` of a `CASE` expression closes the expression, not the block:
+/// read as the block's end, the `IF ... END IF` after it would swallow the
+/// rest of the file, and a failure on line 11 be reported at line 1.
 #[test]
 fn mysql_case_expression_then_if_statement() {
     let src = "CREATE PROCEDURE p()\nBEGIN\n  DECLARE x INT;\n  SET x = CASE WHEN 1 THEN 2 ELSE 3 END;\n  \
