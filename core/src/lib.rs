@@ -4,6 +4,19 @@
 //! very same [`scan`] from the command line, and the runtime works on the
 //! [`Migration`] values the macro emits. Keeping them together is what makes a
 //! build error, `cargo xtask validate` and the runtime agree on every rule.
+//!
+//! - `migration`: [`Language`], [`Direction`], and the [`Migration`] and
+//!   [`Script`] the macro embeds;
+//! - `checksum`: a file's [`Checksum`] and the running hash over a set;
+//! - `directive`: the [`Header`] of a file, its `migrate:` lines;
+//! - [`split`]: the statement splitter;
+//! - `folder`: [`scan`], the folder rules, run in phases;
+//! - `problem`: the [`Rule`] a [`Problem`] reports broken;
+//! - `scanned`: the [`Folder`] a scan gives back;
+//! - [`batch`]: batch migrations, checked at build time and run by the
+//!   runtime;
+//! - `refusal`: statements a SQL file must not hold;
+//! - [`time`]: timestamps without a date crate.
 
 pub mod batch;
 mod checksum;
