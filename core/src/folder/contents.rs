@@ -107,59 +107,69 @@ fn check_directives_against_statements(
         Language::Sql => Dialect::Postgres,
         Language::Cypher => Dialect::Cypher,
     };
-    let mut push = |rule, file: &ScannedFile, message: String| problems.push(Problem::new(rule, &file.path, message));
     if up.header.irreversible {
-        push(
+        problems.push(Problem::new(
             Rule::UnknownDirective,
-            up,
+            &up.path,
             format!(
                 "`{}`: `migrate:irreversible` belongs in the down file `{}`, not in the up file",
                 up.file_name, down.file_name
             ),
-        );
+        ));
     }
-    let up_empty = split(&up.text, dialect).is_empty();
-    let marker = if language == Language::Sql { "--" } else { "//" };
-    if up_empty && !up.header.noop {
-        push(
+    if split(&up.text, dialect).is_empty() && !up.header.noop {
+        problems.push(Problem::new(
             Rule::EmptyFile,
-            up,
+            &up.path,
             format!(
                 "`{}` is empty: an up migration needs at least one statement",
                 up.file_name
             ),
-        );
+        ));
     }
     for file in [up, down] {
         if file.header.noop && !split(&file.text, dialect).is_empty() {
-            push(
+            problems.push(Problem::new(
                 Rule::EmptyFile,
-                file,
+                &file.path,
                 format!(
                     "`{}` says `migrate:noop` but holds statements; remove the statements, or the directive",
                     file.file_name
                 ),
-            );
+            ));
         }
     }
+    check_down_statements(up, down, language, dialect, problems);
+}
+
+/// A down file holds the statements that revert its up file, or says
+/// `migrate:irreversible` and holds none. The down of a no-op has nothing to
+/// revert.
+fn check_down_statements(
+    up: &ScannedFile,
+    down: &ScannedFile,
+    language: Language,
+    dialect: Dialect,
+    problems: &mut Vec<Problem>,
+) {
+    let marker = if language == Language::Sql { "--" } else { "//" };
     let down_empty = split(&down.text, dialect).is_empty();
-    // The down of a no-op has nothing to revert.
     if down_empty && !down.header.irreversible && !down.header.noop && !up.header.noop {
-        push(
+        problems.push(Problem::new(
             Rule::EmptyFile,
-            down,
+            &down.path,
             format!("`{}` is empty: write the statements that revert `{}`, or `{marker} migrate:irreversible` if it cannot be reverted", down.file_name, up.file_name),
-        );
+        ));
     }
     if !down_empty && down.header.irreversible {
-        push(
+        problems.push(Problem::new(
             Rule::EmptyFile,
-            down,
+            &down.path,
             format!(
                 "`{}` says `migrate:irreversible` but holds statements; remove the statements, or the directive if they do revert the migration",
                 down.file_name
             ),
-        );
+        ));
     }
 }
 
