@@ -5,9 +5,9 @@
 //! harness leaves mtimes alone and cargo rebuilds nothing (refinery's
 //! 2,000-migration app costs minutes to compile).
 
+use crate::real::Dialect;
 use std::fs;
 use std::io;
-use crate::real::Dialect;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +33,8 @@ impl Tool {
     }
 }
 
-/// Migration i of the workload (issue 8). The id is explicit: on PostgreSQL
-/// `INTEGER PRIMARY KEY` is not an auto-increment column.
+/// Migration i of the plain workload (W1, W2, W3). The id is explicit: on
+/// PostgreSQL `INTEGER PRIMARY KEY` is not an auto-increment column.
 pub fn up_sql(i: usize) -> String {
     format!("CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO t_{i} (id, v) VALUES (1, 'x');\n")
 }
@@ -50,13 +50,32 @@ pub fn up_sql_with(i: usize, marker: &str) -> String {
 /// Ours and sqlx: reversible pairs `0001_t_1.up.sql` / `.down.sql`; refinery
 /// has no down migrations: `V1__t_1.sql`.
 pub fn files(tool: Tool, version: usize, name: &str, up: String) -> Vec<(String, String)> {
+    in_format(tool, version, name, up, down_sql_named(name))
+}
+
+/// The up and down file of one migration as `tool` names them; refinery's
+/// format has no down file, so `down` is dropped there.
+fn in_format(tool: Tool, version: usize, name: &str, up: String, down: String) -> Vec<(String, String)> {
     match tool {
         Tool::Ours | Tool::Sqlx => vec![
             (format!("{version:04}_{name}.up.sql"), up),
-            (format!("{version:04}_{name}.down.sql"), down_sql_named(name)),
+            (format!("{version:04}_{name}.down.sql"), down),
         ],
         Tool::Refinery => vec![(format!("V{version}__{name}.sql"), up)],
     }
+}
+
+/// (file name, content) pairs of the realistic workload ([`crate::real`])
+/// in `tool`'s format. Its downs (ours and sqlx) are never run by the bench.
+pub fn real_files(tool: Tool, dialect: Dialect, n: usize) -> Vec<(String, String)> {
+    crate::real::migrations(dialect, n)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, up)| {
+            let version = i + 1;
+            in_format(tool, version, &format!("r_{version}"), up, "SELECT 1;\n".to_string())
+        })
+        .collect()
 }
 
 /// The down migration: `DROP TABLE t_i;`.
@@ -87,7 +106,9 @@ pub fn write_if_changed(path: &Path, content: &str) -> io::Result<bool> {
 /// format: missing or different files are written, others left alone, and
 /// files that do not belong are removed.
 pub fn write_migrations(dir: &Path, tool: Tool, n: usize) -> io::Result<()> {
-    let all = (1..=n).flat_map(|i| files(tool, i, &format!("t_{i}"), up_sql(i))).collect();
+    let all = (1..=n)
+        .flat_map(|i| files(tool, i, &format!("t_{i}"), up_sql(i)))
+        .collect();
     write_folder(dir, all)
 }
 
@@ -160,7 +181,7 @@ pub fn write_app(layout: &Layout, tool: Tool, n: usize, real: Option<Dialect>) -
     let embed = dir.join("embed");
     match real {
         None => write_migrations(&embed.join("migrations"), tool, n)?,
-        Some(d) => write_folder(&embed.join("migrations"), crate::real::files(tool, d, n))?,
+        Some(d) => write_folder(&embed.join("migrations"), real_files(tool, d, n))?,
     }
     let bin = layout.app_bin(tool, n, real);
     let (embed_deps, embed_lib, app_deps, call) = match tool {

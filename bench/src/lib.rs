@@ -1,4 +1,4 @@
-//! Benchmark harness of issue 8: embedded-migrations against `sqlx::migrate!`
+//! Benchmark harness: embedded-migrations against `sqlx::migrate!`
 //! and refinery's `embed_migrations!`, in one run.
 //!
 //! The macros take literal paths, so the harness (`src/main.rs`) first writes

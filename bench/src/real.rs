@@ -1,4 +1,4 @@
-//! The realistic workload (issue 14): N generated migrations per database,
+//! The realistic workload: N generated migrations per database,
 //! written here from scratch (nothing copied from any project), each file 1
 //! to 40 statements of what real migration folders hold:
 //!
@@ -15,8 +15,6 @@
 //! The content is a pure function of (dialect, version, N), the same for
 //! every tool. The last migration also creates `t_N` holding `(1, 'x')`, so
 //! the harness checks the run the same way as for W1.
-
-use crate::gen::Tool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -104,7 +102,9 @@ struct Table {
 /// The up files of migrations 1..=n, in order (content only).
 pub fn migrations(dialect: Dialect, n: usize) -> Vec<String> {
     let mut tables: Vec<Table> = Vec::new();
-    (1..=n).map(|version| migration(dialect, version, n, &mut tables)).collect()
+    (1..=n)
+        .map(|version| migration(dialect, version, n, &mut tables))
+        .collect()
 }
 
 fn migration(d: Dialect, version: usize, n: usize, tables: &mut Vec<Table>) -> String {
@@ -112,93 +112,15 @@ fn migration(d: Dialect, version: usize, n: usize, tables: &mut Vec<Table>) -> S
     let wanted = statement_count(&mut rng);
     let mut out: Vec<String> = Vec::new();
     if version == 1 {
-        let id = match d {
-            Dialect::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
-            Dialect::Postgres => "id BIGSERIAL PRIMARY KEY",
-            Dialect::MySql => "id BIGINT AUTO_INCREMENT PRIMARY KEY",
-        };
-        out.push(format!(
-            "-- The audit log the triggers write to.\nCREATE TABLE audit (\n    {id},\n    tbl {} NOT NULL,\n    row_id {} NOT NULL\n)",
-            d.text(),
-            d.int()
-        ));
+        out.push(audit_table(d));
     }
     // Every migration creates its own table first.
-    let name = format!("r_{version}");
-    let parent = if tables.is_empty() {
-        None
-    } else {
-        Some(tables[rng.below(tables.len() as u64) as usize].name.clone())
-    };
-    let fk = match &parent {
-        Some(p) => format!(",\n    parent_id {} REFERENCES {p} (id)", d.int()),
-        None => String::new(),
-    };
-    out.push(format!(
-        "CREATE TABLE {name} (\n    id {int} PRIMARY KEY,\n    code {text} NOT NULL UNIQUE,\n    \
-         label {text} NOT NULL DEFAULT 'none',\n    amount {money} NOT NULL DEFAULT 0 CHECK (amount >= 0),\n    \
-         touched {int} NOT NULL DEFAULT 0{fk}\n)",
-        int = d.int(),
-        text = d.text(),
-        money = d.money(),
-    ));
-    tables.push(Table { name: name.clone(), rows: 0, columns: 0 });
+    out.push(own_table(d, version, &mut rng, tables));
     let mine = tables.len() - 1;
     let mut routines = 0;
     while out.len() < wanted {
-        let pick = rng.below(100);
-        let target = if rng.below(3) == 0 { rng.below(tables.len() as u64) as usize } else { mine };
-        let t = tables[target].clone();
-        let s = match pick {
-            // A multi-row backfill.
-            0..=29 => {
-                let count = 3 + rng.below(8) as usize;
-                let values: Vec<String> = (1..=count)
-                    .map(|k| {
-                        let id = t.rows + k;
-                        format!("({id}, '{}-{id}', 'row {id} of {}', {}.{:02})", t.name, t.name, rng.below(900), rng.below(100))
-                    })
-                    .collect();
-                tables[target].rows += count;
-                format!("INSERT INTO {} (id, code, label, amount) VALUES\n    {}", t.name, values.join(",\n    "))
-            }
-            // An update over the rows written so far.
-            30..=41 => format!(
-                "UPDATE {} SET amount = amount + 1, label = 'updated'\nWHERE id <= {}",
-                t.name,
-                1 + rng.below(t.rows.max(1) as u64 + 1)
-            ),
-            // The next link of an ALTER TABLE chain on one of the tables.
-            42..=59 => {
-                tables[target].columns += 1;
-                let c = tables[target].columns;
-                format!(
-                    "ALTER TABLE {} ADD COLUMN extra_{version}_{c} {} DEFAULT 'v{c}'",
-                    t.name,
-                    d.text()
-                )
-            }
-            60..=71 => format!(
-                "CREATE INDEX {}_amount_{version}_{} ON {} (amount, id)",
-                t.name,
-                out.len(),
-                t.name
-            ),
-            72..=81 => format!(
-                "CREATE VIEW v_{version}_{} AS\nSELECT id, code, amount\nFROM {}\nWHERE amount > {}",
-                out.len(),
-                t.name,
-                rng.below(500)
-            ),
-            // The dialect's procedural code, at most two per file.
-            _ if routines < 2 && target == mine => {
-                routines += 1;
-                let k = out.len();
-                routine(d, &name, version, k)
-            }
-            _ => format!("UPDATE {} SET touched = touched + 1 WHERE amount >= 0", t.name),
-        };
-        out.push(s);
+        let k = out.len();
+        out.push(statement(d, version, k, mine, &mut routines, &mut rng, tables));
     }
     if version == n {
         out.push(format!(
@@ -214,6 +136,126 @@ fn migration(d: Dialect, version: usize, n: usize, tables: &mut Vec<Table>) -> S
         text.push_str(";\n\n");
     }
     text
+}
+
+/// The table the triggers write to, created by the first migration.
+fn audit_table(d: Dialect) -> String {
+    let id = match d {
+        Dialect::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "id BIGSERIAL PRIMARY KEY",
+        Dialect::MySql => "id BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    format!(
+        "-- The audit log the triggers write to.\nCREATE TABLE audit (\n    {id},\n    tbl {} NOT NULL,\n    row_id {} NOT NULL\n)",
+        d.text(),
+        d.int()
+    )
+}
+
+/// `r_<version>`, the migration's own table, with a foreign key to an
+/// earlier one when there is one; added to `tables`.
+fn own_table(d: Dialect, version: usize, rng: &mut Rng, tables: &mut Vec<Table>) -> String {
+    let name = format!("r_{version}");
+    let parent = if tables.is_empty() {
+        None
+    } else {
+        Some(tables[rng.below(tables.len() as u64) as usize].name.clone())
+    };
+    let fk = match &parent {
+        Some(p) => format!(",\n    parent_id {} REFERENCES {p} (id)", d.int()),
+        None => String::new(),
+    };
+    let statement = format!(
+        "CREATE TABLE {name} (\n    id {int} PRIMARY KEY,\n    code {text} NOT NULL UNIQUE,\n    \
+         label {text} NOT NULL DEFAULT 'none',\n    amount {money} NOT NULL DEFAULT 0 CHECK (amount >= 0),\n    \
+         touched {int} NOT NULL DEFAULT 0{fk}\n)",
+        int = d.int(),
+        text = d.text(),
+        money = d.money(),
+    );
+    tables.push(Table {
+        name,
+        rows: 0,
+        columns: 0,
+    });
+    statement
+}
+
+/// Statement `k` of migration `version` after its own table: on that table
+/// (`tables[mine]`) or, one time in three, on any table so far.
+fn statement(
+    d: Dialect,
+    version: usize,
+    k: usize,
+    mine: usize,
+    routines: &mut usize,
+    rng: &mut Rng,
+    tables: &mut [Table],
+) -> String {
+    let pick = rng.below(100);
+    let target = if rng.below(3) == 0 {
+        rng.below(tables.len() as u64) as usize
+    } else {
+        mine
+    };
+    let t = tables[target].clone();
+    match pick {
+        0..=29 => backfill(&mut tables[target], rng),
+        // An update over the rows written so far.
+        30..=41 => format!(
+            "UPDATE {} SET amount = amount + 1, label = 'updated'\nWHERE id <= {}",
+            t.name,
+            1 + rng.below(t.rows.max(1) as u64 + 1)
+        ),
+        // The next link of an ALTER TABLE chain on one of the tables.
+        42..=59 => {
+            tables[target].columns += 1;
+            let c = tables[target].columns;
+            format!(
+                "ALTER TABLE {} ADD COLUMN extra_{version}_{c} {} DEFAULT 'v{c}'",
+                t.name,
+                d.text()
+            )
+        }
+        60..=71 => format!(
+            "CREATE INDEX {}_amount_{version}_{k} ON {} (amount, id)",
+            t.name, t.name
+        ),
+        72..=81 => format!(
+            "CREATE VIEW v_{version}_{k} AS\nSELECT id, code, amount\nFROM {}\nWHERE amount > {}",
+            t.name,
+            rng.below(500)
+        ),
+        // The dialect's procedural code, at most two per file.
+        _ if *routines < 2 && target == mine => {
+            *routines += 1;
+            routine(d, &t.name, version, k)
+        }
+        _ => format!("UPDATE {} SET touched = touched + 1 WHERE amount >= 0", t.name),
+    }
+}
+
+/// A multi-row insert of the next rows of `table`.
+fn backfill(table: &mut Table, rng: &mut Rng) -> String {
+    let count = 3 + rng.below(8) as usize;
+    let values: Vec<String> = (1..=count)
+        .map(|k| {
+            let id = table.rows + k;
+            format!(
+                "({id}, '{}-{id}', 'row {id} of {}', {}.{:02})",
+                table.name,
+                table.name,
+                rng.below(900),
+                rng.below(100)
+            )
+        })
+        .collect();
+    table.rows += count;
+    format!(
+        "INSERT INTO {} (id, code, label, amount) VALUES\n    {}",
+        table.name,
+        values.join(",\n    ")
+    )
 }
 
 /// A trigger (and for PostgreSQL the plpgsql function it calls, for MySQL a
@@ -242,24 +284,4 @@ fn routine(d: Dialect, table: &str, version: usize, k: usize) -> String {
              CALL {table}_count_{k}(@total_{version})"
         ),
     }
-}
-
-/// (file name, content) pairs of the whole set in `tool`'s format. Downs
-/// (ours and sqlx) are never run by the bench.
-pub fn files(tool: Tool, dialect: Dialect, n: usize) -> Vec<(String, String)> {
-    migrations(dialect, n)
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, up)| {
-            let version = i + 1;
-            let name = format!("r_{version}");
-            match tool {
-                Tool::Ours | Tool::Sqlx => vec![
-                    (format!("{version:04}_{name}.up.sql"), up),
-                    (format!("{version:04}_{name}.down.sql"), "SELECT 1;\n".to_string()),
-                ],
-                Tool::Refinery => vec![(format!("V{version}__{name}.sql"), up)],
-            }
-        })
-        .collect()
 }

@@ -54,7 +54,8 @@ impl Backend {
 pub enum Loc {
     Sqlite(PathBuf),
     Postgres(String),
-    /// A MySQL/MariaDB database (no refinery driver here: see BENCHMARKS.md).
+    /// A MySQL/MariaDB database. Refinery is not run on it: its MySQL support
+    /// needs the `mysql` or `mysql_async` crate, which this bench does not build.
     MySql(String),
 }
 

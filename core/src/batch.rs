@@ -13,9 +13,8 @@
 //! present, a positive size, a transaction per batch); the meaning is the
 //! author's, and every message says so.
 
-use crate::folder::{Problem, Rule, ScannedFile};
 use crate::split::{split, Dialect};
-use crate::Language;
+use crate::{Header, Language, Problem, Rule, ScannedFile};
 
 /// The placeholder the batch size is bound to.
 pub const PLACEHOLDER: &str = ":batch";
@@ -87,22 +86,6 @@ pub fn in_transactions(statement: &str) -> Option<Option<u64>> {
     })
 }
 
-/// A `migrate:` directive of a batch migration, with its arguments.
-pub(crate) enum Directive<'a> {
-    Batch(&'a str),
-    Total(&'a str),
-}
-
-/// Recognises `batch ...` and `total ...` after `migrate:`.
-pub(crate) fn directive(text: &str) -> Option<Directive<'_>> {
-    let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    match word {
-        "batch" => Some(Directive::Batch(rest.trim())),
-        "total" => Some(Directive::Total(rest.trim())),
-        _ => None,
-    }
-}
-
 /// A batch migration as the runtime runs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchSpec {
@@ -127,7 +110,7 @@ impl BatchSpec {
     /// directive takes no size: Neo4j batches a `CALL { ... } IN
     /// TRANSACTIONS OF N ROWS` itself, and `size` is that N (Neo4j's
     /// default, [`CYPHER_DEFAULT_ROWS`], when the statement gives none).
-    pub fn from_file(header: &crate::Header, text: &str, language: Language) -> Result<Option<BatchSpec>, String> {
+    pub fn from_file(header: &Header, text: &str, language: Language) -> Result<Option<BatchSpec>, String> {
         if language == Language::Sql {
             return Self::from_header(header);
         }
@@ -140,7 +123,7 @@ impl BatchSpec {
                  itself, so write the size in it: `CALL {{ ... }} IN TRANSACTIONS OF N ROWS`"
             ));
         }
-        let mut spec = Self::from_header(&crate::Header {
+        let mut spec = Self::from_header(&Header {
             batch: Some(format!("size={CYPHER_DEFAULT_ROWS}")),
             ..header.clone()
         })?
@@ -154,7 +137,7 @@ impl BatchSpec {
         Ok(Some(spec))
     }
 
-    pub fn from_header(header: &crate::Header) -> Result<Option<BatchSpec>, String> {
+    pub fn from_header(header: &Header) -> Result<Option<BatchSpec>, String> {
         let Some(args) = &header.batch else {
             return match header.total {
                 Some(_) => Err("`migrate:total` belongs to a batch migration: add `migrate:batch size=N`".to_string()),
@@ -241,29 +224,40 @@ pub fn substitute(statement: &str, with: &str) -> String {
 /// The build-time rules of a batch migration, for the up and down file of
 /// one migration.
 pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
-    let mut push = |file: &ScannedFile, message: String| {
-        problems.push(Problem {
-            rule: Rule::Batch,
-            path: file.path.clone(),
-            message: format!("`{}`: {message}", file.file_name),
-        })
-    };
     if down.header.batch.is_some() || down.header.total.is_some() {
-        push(
+        refuse(
+            problems,
             down,
             "`migrate:batch` belongs in an up file: a down file runs once, in one transaction".to_string(),
         );
     }
-    if language == Language::Cypher {
-        return check_cypher(up, down, &mut push);
+    match language {
+        Language::Sql => check_sql(up, problems),
+        Language::Cypher => check_cypher(up, down, problems),
     }
+}
+
+/// A [`Rule::Batch`] problem of `file`.
+fn refuse(problems: &mut Vec<Problem>, file: &ScannedFile, message: String) {
+    problems.push(Problem::new(
+        Rule::Batch,
+        &file.path,
+        format!("`{}`: {message}", file.file_name),
+    ));
+}
+
+/// The rules of a SQL batch migration: `migrate:batch size=N`, a
+/// transaction per batch, and one statement that takes its batch size from
+/// the placeholder.
+fn check_sql(up: &ScannedFile, problems: &mut Vec<Problem>) {
     match BatchSpec::from_header(&up.header) {
         Ok(Some(_)) => {}
         Ok(None) => return,
-        Err(message) => return push(up, message),
+        Err(message) => return refuse(problems, up, message),
     }
     if up.header.no_transaction {
-        push(
+        refuse(
+            problems,
             up,
             "`migrate:batch` runs each batch in its own transaction and cannot be combined with \
              `migrate:no-transaction`"
@@ -272,7 +266,8 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
     }
     let statements = split(&up.text, Dialect::Postgres);
     if statements.len() != 1 {
-        return push(
+        return refuse(
+            problems,
             up,
             format!(
                 "a batch migration holds exactly one statement, run once per batch; this file holds {} \
@@ -282,7 +277,8 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
         );
     }
     if placeholders(statements[0].text).is_empty() {
-        push(
+        refuse(
+            problems,
             up,
             format!(
                 "line {}: the batch statement must limit each batch with the `{PLACEHOLDER}` placeholder \
@@ -297,18 +293,10 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
 /// one `CALL { ... } IN TRANSACTIONS` statement, run auto-commit; and that
 /// construct nowhere else, since Neo4j refuses it in the explicit
 /// transaction every other file runs in.
-fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&ScannedFile, String)) {
-    fn statements(file: &ScannedFile) -> Vec<crate::split::Statement<'_>> {
-        split(&file.text, Dialect::Cypher)
-    }
-    let calls_in_transactions = |file: &ScannedFile| {
-        statements(file)
-            .iter()
-            .find(|s| in_transactions(s.text).is_some())
-            .map(|s| s.line)
-    };
-    if let Some(line) = calls_in_transactions(down) {
-        push(
+fn check_cypher(up: &ScannedFile, down: &ScannedFile, problems: &mut Vec<Problem>) {
+    if let Some(line) = call_in_transactions(down) {
+        refuse(
+            problems,
             down,
             format!(
                 "line {line}: `CALL {{ ... }} IN TRANSACTIONS` cannot run in a down file: Neo4j runs it only \
@@ -317,12 +305,12 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
             ),
         );
     }
-    let spec = BatchSpec::from_file(&up.header, &up.text, Language::Cypher);
-    match spec {
-        Ok(Some(_)) => {}
+    match BatchSpec::from_file(&up.header, &up.text, Language::Cypher) {
+        Ok(Some(_)) => check_cypher_statement(up, problems),
         Ok(None) => {
-            if let Some(line) = calls_in_transactions(up) {
-                push(
+            if let Some(line) = call_in_transactions(up) {
+                refuse(
+                    problems,
                     up,
                     format!(
                         "line {line}: `CALL {{ ... }} IN TRANSACTIONS` runs only outside an explicit transaction, \
@@ -331,21 +319,35 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
                     ),
                 );
             }
-            return;
         }
-        Err(message) => return push(up, message),
+        Err(message) => refuse(problems, up, message),
     }
+}
+
+/// The line of the first `CALL { ... } IN TRANSACTIONS` of a Cypher file.
+fn call_in_transactions(file: &ScannedFile) -> Option<usize> {
+    split(&file.text, Dialect::Cypher)
+        .iter()
+        .find(|s| in_transactions(s.text).is_some())
+        .map(|s| s.line)
+}
+
+/// The file of a Cypher batch migration: its one statement is a `CALL { ...
+/// } IN TRANSACTIONS`, run outside an explicit transaction.
+fn check_cypher_statement(up: &ScannedFile, problems: &mut Vec<Problem>) {
     if up.header.no_transaction {
-        push(
+        refuse(
+            problems,
             up,
             "`migrate:batch` already runs its statement outside an explicit transaction and cannot be \
              combined with `migrate:no-transaction`"
                 .to_string(),
         );
     }
-    let statements = statements(up);
+    let statements = split(&up.text, Dialect::Cypher);
     if statements.len() != 1 {
-        return push(
+        return refuse(
+            problems,
             up,
             format!(
                 "a Cypher batch migration holds exactly one statement, `CALL {{ ... }} IN TRANSACTIONS`; this \
@@ -355,7 +357,8 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
         );
     }
     if in_transactions(statements[0].text).is_none() {
-        push(
+        refuse(
+            problems,
             up,
             format!(
                 "line {}: on Cypher a batch migration is one `CALL {{ ... }} IN TRANSACTIONS [OF N ROWS]` \
@@ -368,7 +371,8 @@ fn check_cypher(up: &ScannedFile, down: &ScannedFile, push: &mut impl FnMut(&Sca
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::batch::{in_transactions, placeholders, substitute, BatchSpec, CYPHER_DEFAULT_ROWS};
+    use crate::Language;
 
     #[test]
     fn reads_the_directives() {
@@ -385,38 +389,11 @@ mod tests {
         assert_eq!(BatchSpec::from_text("UPDATE t SET x = 1;", Language::Sql), Ok(None));
     }
 
-    /// A folder with one migration, `up` and `down` as its files.
-    fn scan_one(extension: &str, up: &str, down: &str) -> Vec<Problem> {
-        let dir = std::env::temp_dir().join(format!("em-batch-{}-{extension}-{}", std::process::id(), up.len()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("001_backfill.up.{extension}")), up).unwrap();
-        std::fs::write(dir.join(format!("001_backfill.down.{extension}")), down).unwrap();
-        let problems = match crate::scan(&dir) {
-            Ok(_) => Vec::new(),
-            Err(problems) => problems,
-        };
-        let _ = std::fs::remove_dir_all(&dir);
-        problems
-    }
-
+    /// The rules a scan applies to Cypher batch files are tested with the
+    /// folder (`folder::tests`); here, the size read off the statement.
     #[test]
-    fn cypher_batches_are_call_in_transactions_run_auto_commit() {
-        let batch = |problems: Vec<Problem>, needle: &str| {
-            assert!(
-                problems
-                    .iter()
-                    .any(|p| p.rule == Rule::Batch && p.message.contains(needle)),
-                "{needle}: {problems:?}"
-            );
-        };
+    fn a_cypher_batch_size_is_the_rows_of_its_call() {
         let call = "MATCH (n:P) WHERE n.x IS NULL CALL { WITH n SET n.x = 1 } IN TRANSACTIONS OF 500 ROWS;";
-        let fine = scan_one(
-            "cypher",
-            &format!("// migrate:batch\n{call}"),
-            "MATCH (n:P) SET n.x = NULL;",
-        );
-        assert!(fine.is_empty(), "{fine:?}");
         let spec = BatchSpec::from_text(
             &format!("// migrate:batch\n// migrate:total MATCH (n) RETURN count(n)\n{call}"),
             Language::Cypher,
@@ -430,47 +407,12 @@ mod tests {
         let no_rows = "MATCH (n) CALL { WITH n SET n.x = 1 } IN TRANSACTIONS;";
         let spec = BatchSpec::from_text(&format!("// migrate:batch\n{no_rows}"), Language::Cypher);
         assert_eq!(spec.unwrap().unwrap().size, CYPHER_DEFAULT_ROWS);
-        batch(scan_one("cypher", call, "RETURN 1;"), "add `// migrate:batch`");
-        batch(scan_one("cypher", "RETURN 1;", call), "cannot run in a down file");
-        batch(
-            scan_one("cypher", &format!("// migrate:batch size=100\n{call}"), "RETURN 1;"),
-            "takes no argument",
-        );
-        batch(
-            scan_one("cypher", &format!("// migrate:batch\n{call}\nRETURN 1;"), "RETURN 1;"),
-            "exactly one statement",
-        );
-        batch(
-            scan_one("cypher", "// migrate:batch\nMATCH (n) SET n.x = 1;", "RETURN 1;"),
-            "IN TRANSACTIONS [OF N ROWS]",
-        );
         // The words in a string or a comment are not the construct.
         assert_eq!(in_transactions("RETURN 'IN TRANSACTIONS' // in transactions"), None);
         assert_eq!(
             in_transactions("CALL { RETURN 1 } in  transactions of $n rows"),
             Some(None)
         );
-    }
-
-    #[test]
-    fn down_files_are_refused() {
-        let problems = scan_one(
-            "sql",
-            "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",
-            "-- migrate:batch size=100\nUPDATE t SET x = NULL LIMIT :batch;",
-        );
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.rule == Rule::Batch && p.message.contains("belongs in an up file")),
-            "{problems:?}"
-        );
-        let fine = scan_one(
-            "sql",
-            "-- migrate:batch size=100\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT :batch);",
-            "UPDATE t SET x = NULL;",
-        );
-        assert!(fine.is_empty(), "{fine:?}");
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub fn chain_step(previous: &Checksum, version: i64, checksum: &Checksum) -> Che
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checksum::{checksum, Checksum};
 
     #[test]
     fn line_endings_do_not_change_the_sum() {

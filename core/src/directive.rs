@@ -19,6 +19,30 @@ pub struct Header {
     pub total: Option<String>,
 }
 
+impl Header {
+    /// Records one directive, the text after `migrate:`; false when it is
+    /// not one of [`DIRECTIVES`].
+    fn read(&mut self, directive: &str) -> bool {
+        match directive {
+            "no-transaction" => self.no_transaction = true,
+            "irreversible" => self.irreversible = true,
+            "allow-in-transaction" => self.allow_in_transaction = true,
+            "noop" => self.noop = true,
+            // The directives of a batch migration take arguments, kept as
+            // written: `batch::BatchSpec` checks them.
+            other => {
+                let (word, arguments) = other.split_once(char::is_whitespace).unwrap_or((other, ""));
+                match word {
+                    "batch" => self.batch = Some(arguments.trim().to_string()),
+                    "total" => self.total = Some(arguments.trim().to_string()),
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+}
+
 /// The directives this version understands. Anything else after `migrate:` is
 /// refused, so a typo such as `no-transacton` cannot silently run a file in a
 /// transaction it was meant to avoid.
@@ -51,16 +75,9 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
         };
         let comment = comment.trim();
         if let Some(directive) = comment.strip_prefix("migrate:") {
-            match directive.trim() {
-                "no-transaction" => header.no_transaction = true,
-                "irreversible" => header.irreversible = true,
-                "allow-in-transaction" => header.allow_in_transaction = true,
-                "noop" => header.noop = true,
-                other => match crate::batch::directive(other) {
-                    Some(crate::batch::Directive::Batch(args)) => header.batch = Some(args.to_string()),
-                    Some(crate::batch::Directive::Total(query)) => header.total = Some(query.to_string()),
-                    None => return Err((index + 1, other.to_string())),
-                },
+            let directive = directive.trim();
+            if !header.read(directive) {
+                return Err((index + 1, directive.to_string()));
             }
         } else if let Some(description) = comment.strip_prefix("description:") {
             let description = description.trim();
@@ -74,7 +91,8 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::directive::parse_header;
+    use crate::Language;
 
     #[test]
     fn reads_directives_until_the_first_statement() {

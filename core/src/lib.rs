@@ -4,20 +4,34 @@
 //! very same [`scan`] from the command line, and the runtime works on the
 //! [`Migration`] values the macro emits. Keeping them together is what makes a
 //! build error, `cargo xtask validate` and the runtime agree on every rule.
+//!
+//! - `migration`: [`Language`], [`Direction`], and the [`Migration`] and
+//!   [`Script`] the macro embeds;
+//! - `checksum`: a file's [`Checksum`] and the running hash over a set;
+//! - `directive`: the [`Header`] of a file, its `migrate:` lines;
+//! - [`split`]: the statement splitter;
+//! - `folder`: [`scan`], the folder rules, run in phases;
+//! - `problem`: the [`Rule`] a [`Problem`] reports broken;
+//! - `scanned`: the [`Folder`] a scan gives back;
+//! - [`batch`]: batch migrations, checked at build time and run by the
+//!   runtime;
+//! - `refusal`: statements a SQL file must not hold;
+//! - [`time`]: timestamps without a date crate.
 
 pub mod batch;
 mod checksum;
 mod directive;
 mod folder;
 mod migration;
+mod problem;
 mod refusal;
+mod scanned;
 pub mod split;
 pub mod time;
 
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Header};
-pub use folder::{
-    parse_file_name, repeatable_key, scan, scan_as, FileName, Folder, Problem, Rule, ScannedFile, ScannedMigration,
-    ScannedRepeatable, REPEATABLE,
-};
+pub use folder::{parse_file_name, repeatable_key, scan, scan_as, FileName, REPEATABLE};
 pub use migration::{Direction, Language, Migration, Script};
+pub use problem::{Problem, Rule};
+pub use scanned::{Folder, ScannedFile, ScannedMigration, ScannedRepeatable};

@@ -17,13 +17,13 @@
 //! `-- migrate:no-transaction`, changes nothing there but says what the file
 //! does.
 
-use crate::folder::{Problem, Rule, ScannedFile};
-use crate::split::{scan, tokens, Dialect, Scan, Token};
+use crate::split::{scan, strip_bom, tokens, Dialect, Scan, Token};
+use crate::{Problem, Rule, ScannedFile};
 use std::collections::BTreeMap;
 
 /// The refusals of one SQL file, added to `problems`.
 pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
-    let text = crate::split::strip_bom(&file.text);
+    let text = strip_bom(&file.text);
     let transactional = !(file.header.no_transaction || file.header.allow_in_transaction);
     // Most files hold none of these statements: read the file once, as
     // PostgreSQL would, and only when that finds a candidate read it the
@@ -41,37 +41,51 @@ pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
     let mut scans: Vec<(Dialect, Scan<'_>)> = vec![(Dialect::Postgres, first)];
     scans.extend([Dialect::Sqlite, Dialect::MySql].map(|d| (d, scan(text, d))));
     let mut push = |rule, line: usize, message: String| {
-        problems.push(Problem {
+        problems.push(Problem::new(
             rule,
-            path: file.path.clone(),
-            message: format!("`{}` line {line}: {message}", file.file_name),
-        })
+            &file.path,
+            format!("`{}` line {line}: {message}", file.file_name),
+        ))
     };
-
-    let delimiter_line = scans[0]
-        .1
-        .delimiter_lines
-        .iter()
-        .find(|line| scans[1..].iter().all(|(_, scan)| scan.delimiter_lines.contains(line)));
-    if let Some(&line) = delimiter_line {
-        let custom = custom_delimiter(text)
-            .map(|d| format!(" (`{d}` after `END` becomes `;`)"))
-            .unwrap_or_default();
-        push(
-            Rule::Delimiter,
-            line,
-            format!(
-                "`DELIMITER` is a command of the mysql command-line client, not SQL: the server rejects it; \
-                 remove the `DELIMITER` lines and end every statement with `;`{custom}. A procedure, function, \
-                 trigger or event is read as one statement from its `CREATE` to its last `END`, \
-                 with the `;` inside its body"
-            ),
-        );
+    if let Some(line) = agreed_delimiter_line(&scans) {
+        push(Rule::Delimiter, line, delimiter_message(text));
     }
-
     if !transactional {
         return;
     }
+    for (line, construct) in agreed_constructs(text, &scans) {
+        let (rule, message) = construct.explain();
+        push(rule, line, message);
+    }
+}
+
+/// The first `DELIMITER` line that every reading of the file finds.
+fn agreed_delimiter_line(scans: &[(Dialect, Scan<'_>)]) -> Option<usize> {
+    scans[0]
+        .1
+        .delimiter_lines
+        .iter()
+        .find(|line| scans[1..].iter().all(|(_, scan)| scan.delimiter_lines.contains(line)))
+        .copied()
+}
+
+/// Why a file's `DELIMITER` lines are refused, and what to write instead.
+fn delimiter_message(text: &str) -> String {
+    let custom = custom_delimiter(text)
+        .map(|d| format!(" (`{d}` after `END` becomes `;`)"))
+        .unwrap_or_default();
+    format!(
+        "`DELIMITER` is a command of the mysql command-line client, not SQL: the server rejects it; \
+         remove the `DELIMITER` lines and end every statement with `;`{custom}. A procedure, function, \
+         trigger or event is read as one statement from its `CREATE` to its last `END`, \
+         with the `;` inside its body"
+    )
+}
+
+/// The statements every reading of the file classifies alike, with their
+/// line, in file order: a refusal never comes from one dialect misreading
+/// another's quoting.
+fn agreed_constructs(text: &str, scans: &[(Dialect, Scan<'_>)]) -> Vec<(usize, Construct)> {
     // Offset of a statement in the file → what it is, for each dialect.
     let readings: Vec<BTreeMap<usize, (usize, Construct)>> = scans
         .iter()
@@ -85,16 +99,15 @@ pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
                 .collect()
         })
         .collect();
-    for (offset, (line, construct)) in &readings[0] {
-        if readings[1..]
-            .iter()
-            .any(|other| other.get(offset).map(|(_, c)| c) != Some(construct))
-        {
-            continue;
-        }
-        let (rule, message) = construct.explain();
-        push(rule, *line, message);
-    }
+    readings[0]
+        .iter()
+        .filter(|(offset, (_, construct))| {
+            readings[1..]
+                .iter()
+                .all(|other| other.get(offset).map(|(_, c)| c) == Some(construct))
+        })
+        .map(|(_, &(line, construct))| (line, construct))
+        .collect()
 }
 
 /// The delimiter a file's `DELIMITER` lines set, other than `;`.
@@ -298,7 +311,9 @@ fn postgres_only(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::refusal::{check_sql_file, classify, Construct};
+    use crate::split::Dialect;
+    use crate::{checksum, parse_header, Language, Rule, ScannedFile};
 
     fn classified(statement: &str) -> Option<Construct> {
         let all: Vec<_> = Dialect::SQL.iter().map(|&d| classify(statement, d)).collect();
@@ -311,8 +326,8 @@ mod tests {
             file_name: "001_a.up.sql".to_string(),
             path: "001_a.up.sql".into(),
             text: text.to_string(),
-            checksum: crate::checksum(text),
-            header: crate::parse_header(text, crate::Language::Sql).unwrap(),
+            checksum: checksum(text),
+            header: parse_header(text, Language::Sql).unwrap(),
         };
         let mut problems = Vec::new();
         check_sql_file(&file, &mut problems);

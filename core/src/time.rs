@@ -8,9 +8,9 @@ pub fn now_iso8601() -> String {
     iso8601(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
-/// `since` the epoch as `2026-11-23T09:30:00.123Z`, written digit by digit:
-/// a run writes two per migration, and `format!`'s padding was a visible
-/// part of a large group's run (BENCHMARKS.md, issue 14).
+/// `since` the epoch as `2026-11-23T09:30:00.123Z`, written digit by digit
+/// rather than with `format!`: a run writes two per migration, and
+/// `format!`'s padding is a measurable part of the run of a large group.
 fn iso8601(since: Duration) -> String {
     let (y, mo, d, h, mi, s) = civil(since.as_secs() as i64);
     let mut out = String::with_capacity(24);
@@ -65,27 +65,29 @@ fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use crate::time::{civil, iso8601};
+    use std::time::Duration;
+
     #[test]
     fn civil_dates() {
-        assert_eq!(super::civil(0), (1970, 1, 1, 0, 0, 0));
-        assert_eq!(super::civil(1_795_426_200), (2026, 11, 23, 9, 30, 0));
-        assert_eq!(super::civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil(1_795_426_200), (2026, 11, 23, 9, 30, 0));
+        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
     }
 
     #[test]
     fn iso8601_pads_every_field() {
-        use std::time::Duration;
-        assert_eq!(super::iso8601(Duration::ZERO), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(Duration::ZERO), "1970-01-01T00:00:00.000Z");
         assert_eq!(
-            super::iso8601(Duration::from_millis(1_795_426_200_007)),
+            iso8601(Duration::from_millis(1_795_426_200_007)),
             "2026-11-23T09:30:00.007Z"
         );
         assert_eq!(
-            super::iso8601(Duration::from_millis(253_402_300_799_999)),
+            iso8601(Duration::from_millis(253_402_300_799_999)),
             "9999-12-31T23:59:59.999Z"
         );
         assert_eq!(
-            super::iso8601(Duration::from_secs(253_402_300_800)),
+            iso8601(Duration::from_secs(253_402_300_800)),
             "10000-01-01T00:00:00.000Z"
         );
     }
