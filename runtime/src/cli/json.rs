@@ -1,7 +1,8 @@
 //! What `--json` prints when several sets (or a tenant set) are mounted: one
-//! document wrapping each set's report. One set prints its report's own
-//! JSON (`Status`, `Plan`, `Readiness`, ...) unwrapped. Scripts read these
-//! field names: they do not change.
+//! document wrapping each set's report. With one set `status`, `plan`,
+//! `history` and `check` print the report's own JSON (`Status`, `Plan`,
+//! `Readiness`, ...) unwrapped; `up --json` is always [`UpJson`]. Scripts
+//! read these field names: they do not change.
 
 use super::output::{eprintln, println};
 use crate::{HistoryEntry, Plan, Status, TargetReport, TenantsReport, TenantsStatus};
