@@ -43,12 +43,13 @@ pub use command::Command;
 
 // Where each part lives: `command.rs` the commands and flags clap parses;
 // `ops.rs` the sets a command works on (`--only`) and the rules shared by
-// every command; `commands/` each command's work, a file per group;
-// `failure.rs` failures and exit codes; `text.rs`, `json.rs`, `progress.rs`
-// and `tenants.rs` what is printed, for people, for scripts, while a
-// migration runs, for tenant sets; `output.rs` the print macros every one
-// of them uses. `migrate verify` and `migrate schema` print from
-// `snapshot/cli.rs`, called per set through `Target`.
+// every command, `set.rs` one set as shown (versions as its files write
+// them); `commands/` each command's work, a file per group; `failure.rs`
+// failures and exit codes; `text.rs`, `json.rs`, `progress.rs` and
+// `tenants.rs` what is printed for people, for scripts, while migrations
+// run, and for tenant sets; `output.rs` the print macros all of them use.
+// `migrate verify` and `migrate schema` print from `snapshot/cli.rs`,
+// called per set through `Target`, which alone knows the set's database type.
 mod command;
 mod commands;
 mod failure;
