@@ -2,7 +2,7 @@
 //! the counts, then the tenants that need attention (every tenant with
 //! `status --all`), one line each.
 
-use super::Set;
+use super::set::Set;
 use crate::{ReadinessState, Targets, TenantOutcome, TenantsReport, TenantsStatus};
 use std::fmt::Write as _;
 

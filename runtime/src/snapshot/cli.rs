@@ -1,5 +1,6 @@
 //! `migrate verify` and `migrate schema record|check`: what the command
-//! lines print and return. `cli.rs` only wires the subcommands here.
+//! lines print and return. `cli/commands/schema.rs` only routes the
+//! subcommands here, through `Target::verify_cli` and `schema_cli`.
 
 use crate::cli::output::{print, println};
 use crate::engine::{Connect, Engine};

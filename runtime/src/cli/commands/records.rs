@@ -1,0 +1,85 @@
+//! The commands that write tracking rows and run no migration, on one set:
+//! `force` and `forget` (recovery by hand), `repair` (the state row rebuilt
+//! from the rows), `baseline` and `import` (adopting an existing database).
+
+use crate::cli::failure::Failure;
+use crate::cli::ops::Ops;
+use crate::cli::output::println;
+use crate::targets::{Adopt, Hooks};
+
+pub(super) async fn force(ops: &Ops<'_, '_>, version: i64) -> Result<(), Failure> {
+    let set = ops.one("force")?;
+    set.target.force(version).await.map_err(|err| ops.blame(set, err))?;
+    println!(
+        "marked {} {} as applied; nothing was run",
+        set.v(version),
+        set.name_of(version)
+    );
+    Ok(())
+}
+
+pub(super) async fn forget(ops: &Ops<'_, '_>, version: i64) -> Result<(), Failure> {
+    let set = ops.one("forget")?;
+    set.target.forget(version).await.map_err(|err| ops.blame(set, err))?;
+    println!("removed the record of {}; nothing was run", set.v(version));
+    Ok(())
+}
+
+pub(super) async fn repair(ops: &Ops<'_, '_>, accept_edit: Option<i64>, reason: Option<String>) -> Result<(), Failure> {
+    let set = ops.one("repair")?;
+    let repair = set
+        .target
+        .repair(accept_edit, reason.as_deref())
+        .await
+        .map_err(|err| ops.blame(set, err))?;
+    match repair.changed() {
+        true => println!("{}; nothing was run", repair.describe()),
+        false => println!("{}", repair.describe()),
+    }
+    Ok(())
+}
+
+/// `baseline` and `import`: one set, its tracking rows written (or, dry
+/// run, listed) without running a migration.
+pub(super) async fn adopt(
+    ops: &Ops<'_, '_>,
+    from: Adopt,
+    reason: Option<String>,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    let command = match from {
+        Adopt::Baseline(_) => "baseline",
+        Adopt::Import(_) => "import",
+    };
+    let set = ops.one(command)?;
+    let hooks = Hooks {
+        reason: reason.as_deref(),
+        progress: None,
+    };
+    let adoption = set
+        .target
+        .adopt_with(from, dry_run, hooks)
+        .await
+        .map_err(|err| ops.blame(set, err))?;
+    let verb = if dry_run { "would record" } else { "recorded" };
+    for m in &adoption.recorded {
+        println!(
+            "{verb} {} {} as applied (not run), checksum {}",
+            set.v(m.version),
+            m.name,
+            &m.checksum[..12]
+        );
+    }
+    if !adoption.already_recorded.is_empty() {
+        let versions: Vec<String> = adoption.already_recorded.iter().map(|v| set.v(*v)).collect();
+        println!("already recorded: {}", versions.join(", "));
+    }
+    println!(
+        "{} {} migration(s) with history reason `{}`; nothing was run{}",
+        verb,
+        adoption.recorded.len(),
+        adoption.reason,
+        if dry_run { ", nothing was changed" } else { "" }
+    );
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! `migrate up [--to V] [--dry-run] [--concurrency N] [--json]`: the
+//! selected sets migrated in order (the first failure stops), a tenant set's
+//! tenants `concurrency` at a time.
+
+use crate::cli::failure::{reported, Failure};
+use crate::cli::json::{print_json, TenantSetReport, UpJson};
+use crate::cli::ops::Ops;
+use crate::cli::output::{eprintln, print, println};
+use crate::cli::progress::ProgressPrinter;
+use crate::cli::set::Set;
+use crate::cli::tenants;
+use crate::targets::{Group, Hooks, Target, Unit};
+use crate::{Progress, TargetReport};
+
+pub(super) async fn up(
+    ops: &Ops<'_, '_>,
+    to: Option<i64>,
+    dry_run: bool,
+    concurrency: Option<usize>,
+    json: bool,
+) -> Result<(), Failure> {
+    if to.is_some() {
+        ops.one_for_version("up")?;
+    }
+    if dry_run && json {
+        return Err(Failure::Usage(
+            "`up --dry-run` prints a script; for JSON run `migrate plan --json`".to_string(),
+        ));
+    }
+    let mut done = UpJson::default();
+    let mut result = Ok(());
+    let mut shown = 0;
+    for unit in ops.units() {
+        let step = match unit {
+            Unit::Tenants(group, members) if !dry_run => {
+                shown += 1;
+                up_tenants(shown - 1, group, &members, concurrency, json, &mut done).await
+            }
+            // A dry run plans each tenant in turn, a section each.
+            Unit::Tenants(_, members) => {
+                let mut step = Ok(());
+                for set in members {
+                    shown += 1;
+                    step = up_one(ops, shown - 1, set, to, true, json, &mut done).await;
+                    if step.is_err() {
+                        break;
+                    }
+                }
+                step
+            }
+            Unit::One(set) => {
+                shown += 1;
+                up_one(ops, shown - 1, set, to, dry_run, json, &mut done).await
+            }
+        };
+        // A later set may depend on an earlier one: the first failure stops.
+        if let Err(failure) = step {
+            result = Err(failure);
+            break;
+        }
+    }
+    if json {
+        print_json(&done);
+    }
+    result
+}
+
+/// One set: its report kept for the JSON, its plan printed (dry run), or
+/// applied with a progress line per migration.
+async fn up_one(
+    ops: &Ops<'_, '_>,
+    index: usize,
+    set: &Set<'_, '_>,
+    to: Option<i64>,
+    dry_run: bool,
+    json: bool,
+    done: &mut UpJson,
+) -> Result<(), Failure> {
+    if json {
+        let report = set
+            .target
+            .up_with(to, Hooks::default())
+            .await
+            .map_err(|err| ops.blame(set, err))?;
+        done.targets.push(TargetReport {
+            name: set.target.name().to_string(),
+            report,
+        });
+        return Ok(());
+    }
+    ops.section(index, set);
+    match dry_run {
+        true => print_plan(ops, set, to).await,
+        false => apply(ops, set, to).await,
+    }
+}
+
+/// `up --dry-run` of one set: the script it would run.
+async fn print_plan(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<(), Failure> {
+    let plan = match to {
+        Some(to) => set.target.plan_to(to).await,
+        None => set.target.plan().await,
+    };
+    print!(
+        "{}",
+        set.plan_text(&plan.map_err(|err| ops.blame(set, err))?, "applied", "dry run")
+    );
+    Ok(())
+}
+
+/// `up` of one set, a line per migration as it runs, then where it is now.
+async fn apply(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<(), Failure> {
+    let target = set.target;
+    let printer = ProgressPrinter::new(&set.versions);
+    let progress = |p: &Progress| printer.event(p);
+    let hooks = Hooks {
+        reason: None,
+        progress: Some(&progress),
+    };
+    let report = target.up_with(to, hooks).await;
+    printer.interrupted();
+    let report = report.map_err(|err| ops.blame(set, err))?;
+    let status = target.status().await.map_err(|err| ops.blame(set, err))?;
+    if report.is_empty() {
+        println!(
+            "nothing to apply; at version {} ({} pending)",
+            set.v(status.current_version()),
+            status.pending_count()
+        );
+    } else {
+        println!(
+            "applied {} migration(s); now at version {}",
+            report.steps.len(),
+            set.v(status.current_version())
+        );
+    }
+    Ok(())
+}
+
+/// A tenant set's tenants, `concurrency` at a time (no progress lines:
+/// they would interleave); each failure is named, and the others go on
+/// unless the tenant set stops on failure.
+async fn up_tenants(
+    index: usize,
+    group: &Group,
+    members: &[&Set<'_, '_>],
+    concurrency: Option<usize>,
+    json: bool,
+    done: &mut UpJson,
+) -> Result<(), Failure> {
+    let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
+    let at_once = concurrency.unwrap_or(group.concurrency);
+    if !json {
+        if index > 0 {
+            println!();
+        }
+        println!("== {} ({} tenants, {at_once} at a time) ==", group.name, members.len());
+    }
+    let report = crate::targets::run_each(&targets, at_once, group.stop_on_failure).await;
+    if !json {
+        print!("{}", tenants::up_text(members[0], &report));
+    }
+    let mut code = 0;
+    for (name, err) in report.failures() {
+        eprintln!("error: tenant `{name}`: {err}");
+        code = code.max(err.exit_code());
+    }
+    if json {
+        done.tenant_sets.push(TenantSetReport {
+            name: group.name.clone(),
+            report,
+        });
+    }
+    reported(code)
+}
