@@ -110,7 +110,7 @@ pub enum Command {
     /// Record the schema the migrations left, or check it for changes made by hand.
     Schema {
         #[command(subcommand)]
-        action: crate::snapshot::cli::SchemaAction,
+        action: SchemaAction,
     },
     /// Adopt an existing database: record every migration up to and
     /// including VERSION as applied without running it (history says
@@ -149,4 +149,14 @@ fn parse_steps(text: &str) -> Result<u32, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err("N is how many migrations to revert, a whole number from 1 (use `--to 0` to revert all)".to_string()),
     }
+}
+
+/// `migrate schema <action>`.
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum SchemaAction {
+    /// Record the live schema as the one the current version leaves (after
+    /// `migrate up`, or after reviewing a difference that `check` reported).
+    Record,
+    /// Compare the live schema with the recorded one: changes made by hand.
+    Check,
 }

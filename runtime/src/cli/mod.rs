@@ -39,7 +39,7 @@ use crate::{Language, Migrations, Settings};
 use clap::Parser;
 
 pub use clap;
-pub use command::Command;
+pub use command::{Command, SchemaAction};
 
 // Where each part lives: `command.rs` the commands and flags clap parses;
 // `ops.rs` the sets a command works on (`--only`) and the rules shared by

@@ -99,6 +99,19 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Every history row of this operation gives `reason` (the command
+    /// line's `--reason`).
+    pub fn with_reason(mut self, reason: Option<&'a str>) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// `progress` hears of every step of this operation.
+    pub fn with_progress(mut self, progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>) -> Self {
+        self.progress = progress;
+        self
+    }
+
     /// Checks the settings (their names go into SQL and Cypher text), then
     /// takes a connection.
     async fn open<'d>(&'d self, db: &'d dyn Connect) -> Result<Box<dyn Session + 'd>, Error> {

@@ -11,7 +11,6 @@ mod tenants;
 
 pub(crate) use set::{Group, Unit};
 pub use set::{TargetReport, Targets, TargetsReadiness};
-pub(crate) use target::{Adopt, Back, Hooks};
 pub use target::{NamedReadiness, Target};
 pub(crate) use tenants::{run_each, status_each};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

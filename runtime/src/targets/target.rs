@@ -10,38 +10,8 @@ use crate::backend::Database;
 use crate::engine::{Connect, DownTarget, Engine, Table, Tool};
 use crate::readiness::Readiness;
 use crate::records::HistoryEntry;
-use crate::report::{Adoption, Plan, Progress, Repair, Report, Status};
+use crate::report::{Adoption, Plan, Repair, Report, Status};
 use crate::{Error, Language, Migration, Migrations, Settings};
-
-/// What an operation hands the engine besides the database.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Hooks<'h> {
-    pub reason: Option<&'h str>,
-    pub progress: Option<&'h (dyn Fn(&Progress) + Send + Sync)>,
-}
-
-/// Where a revert stops: after `n` migrations, or above a version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Back {
-    Steps(usize),
-    To(i64),
-}
-
-impl From<Back> for DownTarget {
-    fn from(back: Back) -> DownTarget {
-        match back {
-            Back::Steps(steps) => DownTarget::Steps(steps),
-            Back::To(version) => DownTarget::Version(version),
-        }
-    }
-}
-
-/// What `baseline`/`import` adopt from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Adopt {
-    Baseline(i64),
-    Import(Tool),
-}
 
 /// The database handle of a target: one it owns (a pool clone) or one it
 /// borrows (the single-set command line).
@@ -130,135 +100,105 @@ impl<'a> Target<'a> {
         self.migrations().iter().map(|m| m.version).max().unwrap_or(0)
     }
 
-    fn db(&self) -> &dyn Connect {
+    /// The database, its type erased, for the engine.
+    pub(crate) fn db(&self) -> &dyn Connect {
         match &self.handle {
             Handle::Owned(db) => &**db,
             Handle::Borrowed(db) => *db,
         }
     }
 
-    pub(crate) fn engine<'h>(&'h self, hooks: Hooks<'h>) -> Engine<'h> {
-        Engine::new(self.table, &self.settings, hooks.reason, hooks.progress)
+    /// The engine on this set's table and settings: every operation of
+    /// the set is one call on it.
+    pub(crate) fn engine(&self) -> Engine<'_> {
+        Engine::new(self.table, &self.settings, None, None)
     }
 
     /// See [`Migrator::run`](crate::Migrator::run).
     pub async fn run(&self) -> Result<Report, Error> {
-        self.up_with(None, Hooks::default()).await
+        self.engine().up(self.db(), None).await
     }
 
     /// See [`Migrator::run_to`](crate::Migrator::run_to).
     pub async fn run_to(&self, version: i64) -> Result<Report, Error> {
-        self.up_with(Some(version), Hooks::default()).await
+        self.engine().up(self.db(), Some(version)).await
     }
 
     /// See [`Migrator::plan`](crate::Migrator::plan).
     pub async fn plan(&self) -> Result<Plan, Error> {
-        self.engine(Hooks::default()).plan_up(self.db(), None).await
+        self.engine().plan_up(self.db(), None).await
     }
 
     /// See [`Migrator::plan_to`](crate::Migrator::plan_to).
     pub async fn plan_to(&self, version: i64) -> Result<Plan, Error> {
-        self.engine(Hooks::default()).plan_up(self.db(), Some(version)).await
+        self.engine().plan_up(self.db(), Some(version)).await
     }
 
     /// See [`Migrator::down`](crate::Migrator::down).
     pub async fn down(&self, steps: usize) -> Result<Report, Error> {
-        self.down_with(Back::Steps(steps), Hooks::default()).await
+        self.engine().down(self.db(), DownTarget::Steps(steps)).await
     }
 
     /// See [`Migrator::down_to`](crate::Migrator::down_to).
     pub async fn down_to(&self, version: i64) -> Result<Report, Error> {
-        self.down_with(Back::To(version), Hooks::default()).await
+        self.engine().down(self.db(), DownTarget::Version(version)).await
     }
 
     /// See [`Migrator::plan_down`](crate::Migrator::plan_down).
     pub async fn plan_down(&self, steps: usize) -> Result<Plan, Error> {
-        self.plan_down_with(Back::Steps(steps)).await
+        self.engine().plan_down(self.db(), DownTarget::Steps(steps)).await
     }
 
     /// See [`Migrator::plan_down_to`](crate::Migrator::plan_down_to).
     pub async fn plan_down_to(&self, version: i64) -> Result<Plan, Error> {
-        self.plan_down_with(Back::To(version)).await
+        self.engine().plan_down(self.db(), DownTarget::Version(version)).await
     }
 
     /// See [`Migrator::status`](crate::Migrator::status).
     pub async fn status(&self) -> Result<Status, Error> {
-        self.engine(Hooks::default()).status(self.db()).await
+        self.engine().status(self.db()).await
     }
 
     /// See [`Migrator::validate`](crate::Migrator::validate).
     pub async fn validate(&self) -> Result<Status, Error> {
-        self.engine(Hooks::default()).validate(self.db()).await
+        self.engine().validate(self.db()).await
     }
 
     /// See [`Migrator::history`](crate::Migrator::history).
     pub async fn history(&self) -> Result<Vec<HistoryEntry>, Error> {
-        self.engine(Hooks::default()).history(self.db()).await
+        self.engine().history(self.db()).await
     }
 
     /// See [`Migrator::force`](crate::Migrator::force).
     pub async fn force(&self, version: i64) -> Result<(), Error> {
-        self.engine(Hooks::default()).force(self.db(), version).await
+        self.engine().force(self.db(), version).await
     }
 
     /// See [`Migrator::forget`](crate::Migrator::forget).
     pub async fn forget(&self, version: i64) -> Result<(), Error> {
-        self.engine(Hooks::default()).forget(self.db(), version).await
+        self.engine().forget(self.db(), version).await
     }
 
     /// See [`Migrator::repair`](crate::Migrator::repair) and
     /// [`Migrator::repair_accepting_edit`](crate::Migrator::repair_accepting_edit)
     /// (`accept_edit`); `reason` goes into the history row.
     pub async fn repair(&self, accept_edit: Option<i64>, reason: Option<&str>) -> Result<Repair, Error> {
-        let hooks = Hooks { reason, progress: None };
-        self.engine(hooks).repair(self.db(), accept_edit).await
+        self.engine().with_reason(reason).repair(self.db(), accept_edit).await
     }
 
     /// See [`Migrator::baseline`](crate::Migrator::baseline).
     pub async fn baseline(&self, version: i64) -> Result<Adoption, Error> {
-        self.adopt_with(Adopt::Baseline(version), false, Hooks::default()).await
+        self.engine().baseline(self.db(), version, false).await
     }
 
     /// See [`Migrator::import`](crate::Migrator::import).
     pub async fn import(&self, tool: Tool) -> Result<Adoption, Error> {
-        self.adopt_with(Adopt::Import(tool), false, Hooks::default()).await
+        self.engine().import(self.db(), tool, false).await
     }
 
     /// See [`Migrator::readiness`](crate::Migrator::readiness).
     pub async fn readiness(&self) -> Readiness {
-        self.engine(Hooks::default()).readiness(self.db()).await
-    }
-
-    pub(crate) async fn up_with(&self, to: Option<i64>, hooks: Hooks<'_>) -> Result<Report, Error> {
-        self.engine(hooks).up(self.db(), to).await
-    }
-
-    pub(crate) async fn down_with(&self, back: Back, hooks: Hooks<'_>) -> Result<Report, Error> {
-        self.engine(hooks).down(self.db(), back.into()).await
-    }
-
-    pub(crate) async fn plan_down_with(&self, back: Back) -> Result<Plan, Error> {
-        self.engine(Hooks::default()).plan_down(self.db(), back.into()).await
-    }
-
-    pub(crate) async fn adopt_with(&self, from: Adopt, dry_run: bool, hooks: Hooks<'_>) -> Result<Adoption, Error> {
-        let engine = self.engine(hooks);
-        match from {
-            Adopt::Baseline(version) => engine.baseline(self.db(), version, dry_run).await,
-            Adopt::Import(tool) => engine.import(self.db(), tool, dry_run).await,
-        }
-    }
-
-    /// `migrate verify --yes`: prints the reversibility report.
-    #[cfg(feature = "cli")]
-    pub(crate) async fn verify_cli(&self) -> Result<(), Error> {
-        crate::snapshot::cli::verify(&self.engine(Hooks::default()), self.db()).await
-    }
-
-    /// `migrate schema record|check`: prints what it recorded or found.
-    #[cfg(feature = "cli")]
-    pub(crate) async fn schema_cli(&self, action: crate::snapshot::cli::SchemaAction) -> Result<(), Error> {
-        crate::snapshot::cli::schema(&self.engine(Hooks::default()), self.db(), action).await
+        self.engine().readiness(self.db()).await
     }
 
     /// `error` as coming from this set.

@@ -8,12 +8,12 @@ use crate::cli::ops::Ops;
 use crate::cli::output::{eprintln, print, println};
 use crate::cli::progress::ProgressPrinter;
 use crate::cli::set::Set;
-use crate::targets::{Back, Hooks};
+use crate::engine::DownTarget;
 use crate::Progress;
 
 pub(super) async fn down(
     ops: &Ops<'_, '_>,
-    back: Back,
+    back: DownTarget,
     to_given: bool,
     dry_run: bool,
     reason: Option<String>,
@@ -28,7 +28,8 @@ pub(super) async fn down(
         if dry_run {
             let plan = set
                 .target
-                .plan_down_with(back)
+                .engine()
+                .plan_down(set.target.db(), back)
                 .await
                 .map_err(|err| ops.blame(set, err))?;
             print!("{}", set.plan_text(&plan, "reverted", "dry run"));
@@ -41,15 +42,16 @@ pub(super) async fn down(
 
 /// `down` of one set, a line per migration as it is reverted, then where it
 /// is now.
-async fn revert(ops: &Ops<'_, '_>, set: &Set<'_, '_>, back: Back, reason: Option<&str>) -> Result<(), Failure> {
+async fn revert(ops: &Ops<'_, '_>, set: &Set<'_, '_>, back: DownTarget, reason: Option<&str>) -> Result<(), Failure> {
     let target = set.target;
     let printer = ProgressPrinter::new(&set.versions);
     let progress = |p: &Progress| printer.event(p);
-    let hooks = Hooks {
-        reason,
-        progress: Some(&progress),
-    };
-    let report = target.down_with(back, hooks).await;
+    let report = target
+        .engine()
+        .with_reason(reason)
+        .with_progress(Some(&progress))
+        .down(target.db(), back)
+        .await;
     printer.interrupted();
     let report = report.map_err(|err| ops.blame(set, err))?;
     let status = target.status().await.map_err(|err| ops.blame(set, err))?;
@@ -94,14 +96,15 @@ pub(super) async fn fresh(ops: &Ops<'_, '_>, yes: bool) -> Result<(), Failure> {
 async fn refresh(ops: &Ops<'_, '_>, set: &Set<'_, '_>) -> Result<(), Failure> {
     let printer = ProgressPrinter::new(&set.versions);
     let progress = |p: &Progress| printer.event(p);
-    let hooks = Hooks {
-        reason: Some("fresh"),
-        progress: Some(&progress),
-    };
-    let reverted = set.target.down_with(Back::To(0), hooks).await;
+    let engine = set
+        .target
+        .engine()
+        .with_reason(Some("fresh"))
+        .with_progress(Some(&progress));
+    let reverted = engine.down(set.target.db(), DownTarget::Version(0)).await;
     printer.interrupted();
     let reverted = reverted.map_err(|err| ops.blame(set, err))?;
-    let applied = set.target.up_with(None, hooks).await;
+    let applied = engine.up(set.target.db(), None).await;
     printer.interrupted();
     let applied = applied.map_err(|err| ops.blame(set, err))?;
     println!(

@@ -15,7 +15,8 @@ mod up;
 use super::command::Command;
 use super::failure::Failure;
 use super::ops::Ops;
-use crate::targets::{Adopt, Back};
+use crate::engine::DownTarget;
+use records::Adopt;
 
 /// Runs `command` on the sets `ops` selected.
 pub(super) async fn execute(ops: &Ops<'_, '_>, command: Command) -> Result<(), Failure> {
@@ -35,8 +36,8 @@ pub(super) async fn execute(ops: &Ops<'_, '_>, command: Command) -> Result<(), F
             reason,
         } => {
             let back = match to {
-                Some(to) => Back::To(to),
-                None => Back::Steps(steps.unwrap_or(1) as usize),
+                Some(to) => DownTarget::Version(to),
+                None => DownTarget::Steps(steps.unwrap_or(1) as usize),
             };
             down::down(ops, back, to.is_some(), dry_run, reason).await
         }

@@ -5,7 +5,7 @@
 use crate::cli::failure::Failure;
 use crate::cli::ops::Ops;
 use crate::cli::output::println;
-use crate::targets::{Adopt, Hooks};
+use crate::engine::Tool;
 
 pub(super) async fn force(ops: &Ops<'_, '_>, version: i64) -> Result<(), Failure> {
     let set = ops.one("force")?;
@@ -39,6 +39,13 @@ pub(super) async fn repair(ops: &Ops<'_, '_>, accept_edit: Option<i64>, reason: 
     Ok(())
 }
 
+/// What `baseline`/`import` adopt from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Adopt {
+    Baseline(i64),
+    Import(Tool),
+}
+
 /// `baseline` and `import`: one set, its tracking rows written (or, dry
 /// run, listed) without running a migration.
 pub(super) async fn adopt(
@@ -52,15 +59,13 @@ pub(super) async fn adopt(
         Adopt::Import(_) => "import",
     };
     let set = ops.one(command)?;
-    let hooks = Hooks {
-        reason: reason.as_deref(),
-        progress: None,
+    let (target, db) = (set.target, set.target.db());
+    let engine = target.engine().with_reason(reason.as_deref());
+    let adoption = match from {
+        Adopt::Baseline(version) => engine.baseline(db, version, dry_run).await,
+        Adopt::Import(tool) => engine.import(db, tool, dry_run).await,
     };
-    let adoption = set
-        .target
-        .adopt_with(from, dry_run, hooks)
-        .await
-        .map_err(|err| ops.blame(set, err))?;
+    let adoption = adoption.map_err(|err| ops.blame(set, err))?;
     let verb = if dry_run { "would record" } else { "recorded" };
     for m in &adoption.recorded {
         println!(

@@ -9,7 +9,7 @@ use crate::cli::output::{eprintln, print, println};
 use crate::cli::progress::ProgressPrinter;
 use crate::cli::set::Set;
 use crate::cli::tenants;
-use crate::targets::{Group, Hooks, Target, Unit};
+use crate::targets::{Group, Target, Unit};
 use crate::{Progress, TargetReport};
 
 pub(super) async fn up(
@@ -79,7 +79,8 @@ async fn up_one(
     if json {
         let report = set
             .target
-            .up_with(to, Hooks::default())
+            .engine()
+            .up(set.target.db(), to)
             .await
             .map_err(|err| ops.blame(set, err))?;
         done.targets.push(TargetReport {
@@ -113,11 +114,7 @@ async fn apply(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<
     let target = set.target;
     let printer = ProgressPrinter::new(&set.versions);
     let progress = |p: &Progress| printer.event(p);
-    let hooks = Hooks {
-        reason: None,
-        progress: Some(&progress),
-    };
-    let report = target.up_with(to, hooks).await;
+    let report = target.engine().with_progress(Some(&progress)).up(target.db(), to).await;
     printer.interrupted();
     let report = report.map_err(|err| ops.blame(set, err))?;
     let status = target.status().await.map_err(|err| ops.blame(set, err))?;
