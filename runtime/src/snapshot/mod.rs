@@ -22,8 +22,6 @@
 //! [`SchemaSnapshot::diff`] in the user's own tests.
 
 mod check;
-#[cfg(feature = "neo4j")]
-mod neo4j;
 mod record;
 mod schema;
 mod verify;

@@ -1,4 +1,4 @@
-//! Batch migrations on Neo4j (a child module of neo4j.rs).
+//! Batch migrations on Neo4j.
 //!
 //! The SQL form (`-- migrate:batch size=N`, one statement run again and
 //! again, one batch per transaction) does not fit Cypher: Neo4j batches a
@@ -29,28 +29,24 @@
 //! heartbeat on its own connection throughout: the statement never touches
 //! the lock node, so an hour-long run keeps its lock.
 
-use super::*;
+use super::cypher::{fetch_rows, rows_in};
+use super::errors::{db_err, message, row_err, NAME};
+use super::session::Neo4jSession;
+use crate::backend::{Batch, SelfBatchedProgress};
+use crate::records::Checkpoint;
+use crate::Error;
+use neo4rs::{query, Graph};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// Between two counts of what is left.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 impl Neo4jSession {
-    /// `__EmbeddedMigrationBatch`, or `t_batch` for a table name `t`: the
-    /// sibling of the state label, quoted the same way.
-    fn batch_label(&self) -> String {
-        let state = &self.labels.state;
-        match (state.strip_suffix("State`"), state.strip_suffix("_state`")) {
-            (Some(base), _) => format!("{base}Batch`"),
-            (None, Some(base)) => format!("{base}_batch`"),
-            (None, None) => format!("{}_batch`", state.trim_end_matches('`')),
-        }
-    }
-
     /// The checkpoint node of `version`, if a batch migration is under way.
-    pub(crate) async fn read_checkpoint(&mut self, version: i64) -> Result<Option<Checkpoint>, Error> {
+    pub(super) async fn read_checkpoint(&mut self, version: i64) -> Result<Option<Checkpoint>, Error> {
         let operation = "reading the batch checkpoint";
-        let label = self.batch_label();
+        let label = self.labels.batch.clone();
         let q = query(&format!(
             "MATCH (b:{label} {{version: $version}}) RETURN b.batches AS batches, b.rows AS rows"
         ))
@@ -69,12 +65,12 @@ impl Neo4jSession {
     }
 
     /// The number a `// migrate:total` query returns (its one column).
-    pub(crate) async fn count_rows(&mut self, count: &str) -> Result<u64, Error> {
+    pub(super) async fn count_rows(&mut self, count: &str) -> Result<u64, Error> {
         count_on(&self.graph, count).await
     }
 
     /// See the module docs and `Session::run_self_batched`.
-    pub(crate) async fn run_self_batched(
+    pub(super) async fn run_self_batched(
         &mut self,
         batch: &Batch<'_>,
         total: Option<&str>,
@@ -150,7 +146,7 @@ impl Neo4jSession {
         if let Err(err) = result {
             return Err(self.batch_failed(batch, done, &err).await);
         }
-        let label = self.batch_label();
+        let label = self.labels.batch.clone();
         self.in_transaction("recording the batch migration", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
             self.record(txn, change, execution_ms).await?;
@@ -170,7 +166,7 @@ impl Neo4jSession {
     async fn mark_batch(&self, batch: &Batch<'_>, left: Option<u64>) -> Result<(Checkpoint, Option<u64>), Error> {
         let operation = "marking the batch migration in progress";
         let change = batch.change;
-        let label = self.batch_label();
+        let label = self.labels.batch.clone();
         let q = query(&format!(
             "MERGE (b:{label} {{version: $version}}) ON CREATE SET b.batches = 0, b.rows = 0, b.total = $left \
              SET b.owner = $owner, b.started_at = datetime() \
@@ -211,7 +207,7 @@ impl Neo4jSession {
     /// Auto-commit, on the session's pool: the watcher writes while the
     /// statement runs on another connection.
     async fn write_checkpoint(&self, version: i64, checkpoint: Checkpoint) -> Result<(), Error> {
-        let label = self.batch_label();
+        let label = self.labels.batch.clone();
         let q = query(&format!(
             "MATCH (b:{label} {{version: $version}}) SET b.batches = $batches, b.rows = $rows"
         ))
@@ -245,15 +241,15 @@ async fn count_on(graph: &Graph, count: &str) -> Result<u64, Error> {
     let operation = format!("counting the batch total with `{count}`");
     let rows = fetch_rows(graph, query(count))
         .await
-        .map_err(|err| Error::database(BACKEND, operation.clone(), message(&err)).with_source(err))?;
+        .map_err(|err| Error::database(NAME, operation.clone(), message(&err)).with_source(err))?;
     let value = rows.first().map(|row| row.to::<i64>());
     match value {
         Some(Ok(n)) => Ok(n.max(0) as u64),
         Some(Err(err)) => Err(Error::database(
-            BACKEND,
+            NAME,
             operation,
             format!("the count query must return one integer column: {err}"),
         )),
-        None => Err(Error::database(BACKEND, operation, "the count query returned no row")),
+        None => Err(Error::database(NAME, operation, "the count query returned no row")),
     }
 }

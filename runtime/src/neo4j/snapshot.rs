@@ -5,41 +5,23 @@
 //! out. The schema record is one node, `(:<tracking label>Schema {id: 1})`
 //! (`<table>_schema` for a custom table name).
 
-use super::{SchemaRecord, SchemaSnapshot, Snapshot, SnapshotFuture};
-use crate::neo4j::PinnedGraph;
+use super::cypher::fetch_rows;
+use super::errors::NAME;
+use super::labels::Labels;
+use super::PinnedGraph;
+use crate::backend::{Snapshot, SnapshotFuture};
+use crate::snapshot::{SchemaRecord, SchemaSnapshot};
 use crate::{Error, Settings};
 use neo4rs::{query, Graph, Query, Row};
 
-const BACKEND: &str = "Neo4j";
-
-/// The tracking labels for `settings` (the record's included), unquoted.
-fn tracking_labels(settings: &Settings) -> Vec<String> {
-    let base = settings.table_name();
-    if base == Settings::default().table_name() {
-        ["", "History", "State", "Lock", "Schema"]
-            .iter()
-            .map(|suffix| format!("__EmbeddedMigration{suffix}"))
-            .collect()
-    } else {
-        ["", "_history", "_state", "_lock", "_schema"]
-            .iter()
-            .map(|suffix| format!("{base}{suffix}"))
-            .collect()
-    }
-}
-
 async fn rows(graph: &Graph, q: Query, operation: &str) -> Result<Vec<Row>, Error> {
-    let err = |e: neo4rs::Error| Error::database(BACKEND, operation, e);
-    let mut stream = graph.execute(q).await.map_err(err)?;
-    let mut rows = Vec::new();
-    while let Some(row) = stream.next().await.map_err(err)? {
-        rows.push(row);
-    }
-    Ok(rows)
+    fetch_rows(graph, q)
+        .await
+        .map_err(|e| Error::database(NAME, operation, e))
 }
 
 fn get<T: row_types::FromRow>(row: &Row, key: &str, operation: &str) -> Result<T, Error> {
-    T::get(row, key).map_err(|e| Error::database(BACKEND, operation, format!("column {key}: {e}")))
+    T::get(row, key).map_err(|e| Error::database(NAME, operation, format!("column {key}: {e}")))
 }
 
 /// What neo4rs can read from a row, for the few types read here.
@@ -66,7 +48,7 @@ mod row_types {
 
 async fn snapshot(graph: &Graph, settings: &Settings) -> Result<SchemaSnapshot, Error> {
     settings.check()?;
-    let tracking = tracking_labels(settings);
+    let tracking = Labels::unquoted(settings);
     let mut snapshot = SchemaSnapshot::new();
     for (kind, command, extra) in [
         ("constraint", "SHOW CONSTRAINTS", ""),
@@ -136,9 +118,9 @@ async fn snapshot(graph: &Graph, settings: &Settings) -> Result<SchemaSnapshot, 
 
 async fn save(graph: &Graph, settings: &Settings, record: &SchemaRecord) -> Result<(), Error> {
     settings.check()?;
-    let label = &tracking_labels(settings)[4];
+    let label = Labels::new(settings).schema;
     let q = query(&format!(
-        "MERGE (s:`{label}` {{id: 1}}) SET s.version = $version, s.hash = $hash, s.snapshot = $snapshot, \
+        "MERGE (s:{label} {{id: 1}}) SET s.version = $version, s.hash = $hash, s.snapshot = $snapshot, \
          s.recorded_at = $recorded_at"
     ))
     .param("version", record.version)
@@ -148,15 +130,15 @@ async fn save(graph: &Graph, settings: &Settings, record: &SchemaRecord) -> Resu
     graph
         .run(q)
         .await
-        .map_err(|e| Error::database(BACKEND, "writing the schema record", e))
+        .map_err(|e| Error::database(NAME, "writing the schema record", e))
 }
 
 async fn load(graph: &Graph, settings: &Settings) -> Result<Option<SchemaRecord>, Error> {
     settings.check()?;
     let operation = "reading the schema record";
-    let label = &tracking_labels(settings)[4];
+    let label = Labels::new(settings).schema;
     let q = query(&format!(
-        "MATCH (s:`{label}` {{id: 1}}) RETURN s.version AS version, s.hash AS hash, s.snapshot AS snapshot, \
+        "MATCH (s:{label} {{id: 1}}) RETURN s.version AS version, s.hash AS hash, s.snapshot AS snapshot, \
          s.recorded_at AS recorded_at"
     ));
     let Some(row) = rows(graph, q, operation).await?.into_iter().next() else {

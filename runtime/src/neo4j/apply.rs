@@ -1,0 +1,133 @@
+//! A migration on Neo4j. Neo4j refuses a transaction that both changes
+//! the schema and writes data: a migration of data statements runs in one
+//! explicit transaction with its tracking writes (all or nothing), while a
+//! migration of schema statements, or a file that says
+//! `migrate:no-transaction`, runs each statement in its own transaction
+//! between a dirty marker and the tracking writes.
+
+use super::errors::{db_err, has_code, message, INDEX_NAME_TAKEN};
+use super::session::Neo4jSession;
+use crate::backend::{Change, State};
+use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
+use crate::{Direction, Error};
+use neo4rs::query;
+use std::time::Instant;
+
+impl Neo4jSession {
+    pub(super) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
+        let script = change.migration.script(change.direction);
+        let statements = split(script.text, Dialect::Cypher);
+        // The folder rules refuse files mixing both kinds, so the first
+        // statement tells the kind of the whole file.
+        let schema = statements.first().is_some_and(|s| is_cypher_schema(s.text));
+        if schema || script.no_transaction {
+            self.apply_step_by_step(change, &statements).await
+        } else {
+            self.apply_in_transaction(change, &statements).await
+        }
+    }
+
+    /// A data migration: statements, guard and tracking writes in one
+    /// transaction.
+    pub(super) async fn apply_in_transaction(
+        &self,
+        change: &Change<'_>,
+        statements: &[Statement<'_>],
+    ) -> Result<(), Error> {
+        self.in_transaction("applying the migration", async |txn| {
+            let started = Instant::now();
+            for statement in statements {
+                if let Err(err) = txn.run(query(statement.text)).await {
+                    return Err(failed(change, statement, err, true));
+                }
+            }
+            let execution_ms = self.clock.millis_since(started);
+            self.check_guard(txn, &change.state_before).await?;
+            self.record(txn, change, execution_ms).await
+        })
+        .await
+    }
+
+    /// Schema statements (or a `no-transaction` file): mark the migration
+    /// dirty, run each statement in its own transaction, then record it. A
+    /// failure after a statement committed leaves the mark for a person to
+    /// resolve with `force` or `forget`; a failure of the first statement
+    /// changed nothing, so the mark is taken back.
+    pub(super) async fn apply_step_by_step(
+        &self,
+        change: &Change<'_>,
+        statements: &[Statement<'_>],
+    ) -> Result<(), Error> {
+        let version = change.migration.version;
+        let mut dirty_state = change.state_before;
+        dirty_state.dirty = true;
+        self.in_transaction("marking the migration dirty", async |txn| {
+            self.check_guard(txn, &change.state_before).await?;
+            let direction = Some(change.direction);
+            let mark = match &change.record {
+                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, direction),
+                None => self.set_dirty(version, direction),
+            };
+            txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
+            txn.run(self.write_state(&dirty_state))
+                .await
+                .map_err(db_err("marking the migration dirty"))
+        })
+        .await?;
+
+        let started = Instant::now();
+        for (index, statement) in statements.iter().enumerate() {
+            if let Err(err) = self.run_schema_statement(statement.text).await {
+                let undone = index == 0
+                    && match self.unmark(change, &dirty_state).await {
+                        Ok(()) => true,
+                        Err(unmark_err) => {
+                            tracing::warn!(error = %unmark_err, "could not take back the dirty mark");
+                            false
+                        }
+                    };
+                let committed = index as u32;
+                return Err(change
+                    .failed_after(statement.text, statement.line, message(&err), undone, committed)
+                    .with_source(err));
+            }
+        }
+        let execution_ms = self.clock.millis_since(started);
+        self.in_transaction("recording the migration", async |txn| {
+            self.check_guard(txn, &dirty_state).await?;
+            self.record(txn, change, execution_ms).await
+        })
+        .await
+    }
+
+    /// Takes back the dirty mark of a step whose first statement failed.
+    pub(super) async fn unmark(&self, change: &Change<'_>, dirty_state: &State) -> Result<(), Error> {
+        let version = change.migration.version;
+        self.in_transaction("taking back the dirty mark", async |txn| {
+            self.check_guard(txn, dirty_state).await?;
+            let undo = match change.direction {
+                Direction::Up => self.delete_record(version),
+                Direction::Down => self.set_dirty(version, None),
+            };
+            txn.run(undo).await.map_err(db_err("taking back the dirty mark"))?;
+            txn.run(self.write_state(&change.state_before))
+                .await
+                .map_err(db_err("taking back the dirty mark"))
+        })
+        .await
+    }
+}
+
+fn failed(change: &Change<'_>, statement: &Statement<'_>, err: neo4rs::Error, rolled_back: bool) -> Error {
+    let mut message = message(&err);
+    if has_code(&err, INDEX_NAME_TAKEN) {
+        // What `run_schema_statement` waited for before giving up.
+        message.push_str(
+            " (still so after awaiting the indexes for the lock timeout: an index of that name exists \
+             without its constraint; if no process is creating it, drop the index and run again)",
+        );
+    }
+    change
+        .failed(statement.text, statement.line, message, rolled_back)
+        .with_source(err)
+}

@@ -1,0 +1,61 @@
+//! Neo4j's name in messages and its errors: the server's code and message,
+//! the codes the backend acts on, and the retry of transient errors.
+
+use crate::Error;
+use std::time::{Duration, Instant};
+
+pub(super) const NAME: &str = "Neo4j";
+
+/// Neo4j's answer to a schema command whose index name is taken.
+pub(super) const INDEX_NAME_TAKEN: &str = "Neo.ClientError.Schema.IndexWithNameAlreadyExists";
+
+/// Between two attempts to take a lock another process holds, or to send
+/// again what a transient error refused.
+pub(super) const LOCK_POLL: Duration = Duration::from_millis(500);
+
+/// Whether the server says to try again: Neo4j's `TransientError`s, such
+/// as the `DeadlockDetected` that concurrent MERGEs of the lock node get
+/// when several processes boot at once.
+pub(super) fn is_transient(err: &neo4rs::Error) -> bool {
+    matches!(err, neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.TransientError."))
+}
+
+pub(super) fn has_code(err: &neo4rs::Error, code: &str) -> bool {
+    matches!(err, neo4rs::Error::Neo4j(e) if e.code() == code)
+}
+
+/// Whether to try again after `result`: a transient error with time left
+/// before `timeout` since `started` (then it has waited a poll interval).
+/// Otherwise the result stands, the last error included.
+pub(super) async fn try_again<T>(result: &Result<T, neo4rs::Error>, started: Instant, timeout: Duration) -> bool {
+    match result {
+        Err(err) if is_transient(err) && started.elapsed() < timeout => {
+            tracing::debug!(error = %err, "transient Neo4j error; trying again");
+            tokio::time::sleep(LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '_ {
+    move |err| Error::database(NAME, operation, message(&err)).with_source(err)
+}
+
+/// The server's own words where there are some.
+pub(super) fn message(err: &neo4rs::Error) -> String {
+    match err {
+        neo4rs::Error::Neo4j(e) => format!("{}: {}", e.code(), e.message()),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn row_err(operation: &str) -> impl FnOnce(neo4rs::DeError) -> Error + '_ {
+    move |err| {
+        Error::database(
+            NAME,
+            operation,
+            format!("unexpected value in the tracking nodes: {err}"),
+        )
+    }
+}
