@@ -46,7 +46,7 @@ impl Header {
 /// The directives this version understands. Anything else after `migrate:` is
 /// refused, so a typo such as `no-transacton` cannot silently run a file in a
 /// transaction it was meant to avoid.
-pub const DIRECTIVES: &[&str] = &[
+pub(crate) const DIRECTIVES: &[&str] = &[
     "no-transaction",
     "irreversible",
     "allow-in-transaction",

@@ -3,13 +3,13 @@ use syn::parse::{Parse, ParseStream};
 use syn::LitStr;
 
 /// `embed_migrations!("path/to/folder")`.
-pub struct Input {
+pub(crate) struct Input {
     pub path: LitStr,
 }
 
 impl Input {
     /// The folder, resolved against the crate being compiled.
-    pub fn folder(&self) -> PathBuf {
+    pub(crate) fn folder(&self) -> PathBuf {
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
             .map(PathBuf::from)
             .unwrap_or_default();

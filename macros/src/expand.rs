@@ -6,7 +6,7 @@ use quote::quote;
 
 /// The static table: one `Migration` per pair, plus the running hash after
 /// each prefix so that a boot check compares a single row.
-pub fn table(folder: &Folder) -> TokenStream {
+pub(crate) fn table(folder: &Folder) -> TokenStream {
     let migrations = folder.migrations.iter().map(migration);
     let mut chain = Checksum::ZERO;
     let chains = folder.migrations.iter().map(|m| {

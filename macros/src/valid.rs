@@ -3,7 +3,7 @@ use embedded_migrations_core::{scan_as, Folder, Rule};
 
 /// Runs the shared folder checks; every problem becomes one error at the
 /// macro's argument, so `cargo build` lists them all.
-pub fn check(input: &Input) -> syn::Result<Folder> {
+pub(crate) fn check(input: &Input) -> syn::Result<Folder> {
     let folder = input.folder();
     scan_as(&folder, &input.path.value()).map_err(|problems| {
         let mut errors = problems.iter().map(|problem| {

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// `neo4rs::Error`). Boxed once more where it is kept, so that it costs
 /// `Error` one thin pointer: `Error` stays within clippy's
 /// `result_large_err` limit in every caller's code.
-pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong at run time. Each message names what a
 /// person needs to act: the migration, the file, the statement, the
@@ -461,14 +461,14 @@ impl std::error::Error for CorruptChecksum {}
 
 impl CorruptChecksum {
     /// `stored` parsed, or this error.
-    pub fn parse(version: Option<i64>, stored: &str) -> Result<Checksum, CorruptChecksum> {
+    pub(crate) fn parse(version: Option<i64>, stored: &str) -> Result<Checksum, CorruptChecksum> {
         Checksum::from_hex(stored).ok_or_else(|| CorruptChecksum {
             version,
             stored: stored.to_string(),
         })
     }
 
-    pub fn into_error(self, backend: &'static str) -> Error {
+    pub(crate) fn into_error(self, backend: &'static str) -> Error {
         Error::CorruptChecksum {
             backend,
             version: self.version,

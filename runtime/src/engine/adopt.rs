@@ -62,7 +62,7 @@ impl ToolRow {
 
 impl Engine<'_> {
     /// Records every migration up to and including `version` as applied.
-    pub async fn baseline(&self, db: &dyn Connect, version: i64, dry_run: bool) -> Result<Adoption, Error> {
+    pub(crate) async fn baseline(&self, db: &dyn Connect, version: i64, dry_run: bool) -> Result<Adoption, Error> {
         self.settings.check()?;
         if self.find(version).is_none() {
             return Err(Error::UnknownVersion { version });
@@ -78,7 +78,7 @@ impl Engine<'_> {
     /// Records what `tool`'s history table says was applied, after checking
     /// every row against this binary. The table is read before the lock is
     /// taken: the other tool is not expected to run during an adoption.
-    pub async fn import(&self, db: &dyn Connect, tool: Tool, dry_run: bool) -> Result<Adoption, Error> {
+    pub(crate) async fn import(&self, db: &dyn Connect, tool: Tool, dry_run: bool) -> Result<Adoption, Error> {
         self.settings.check()?;
         let cells = {
             let mut session = self.open(db).await?;

@@ -18,7 +18,7 @@ struct Steps {
 }
 
 impl Engine<'_> {
-    pub async fn up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Report, Error> {
+    pub(crate) async fn up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Report, Error> {
         self.settings.check()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
@@ -42,7 +42,7 @@ impl Engine<'_> {
         self.release(&mut *session, result).await
     }
 
-    pub async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
+    pub(crate) async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
         let mut session = self.open(db).await?;
         self.lock(&mut *session).await?;
         let result = self

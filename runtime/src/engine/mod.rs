@@ -83,7 +83,7 @@ pub(crate) enum DownTarget {
 impl<'a> Engine<'a> {
     /// `table` applied with `settings`; `reason` goes into every history
     /// row, `progress` hears of every step.
-    pub fn new(
+    pub(crate) fn new(
         table: Table,
         settings: &'a Settings,
         reason: Option<&'a str>,
@@ -101,13 +101,13 @@ impl<'a> Engine<'a> {
 
     /// Every history row of this operation gives `reason` (the command
     /// line's `--reason`).
-    pub fn with_reason(mut self, reason: Option<&'a str>) -> Self {
+    pub(crate) fn with_reason(mut self, reason: Option<&'a str>) -> Self {
         self.reason = reason;
         self
     }
 
     /// `progress` hears of every step of this operation.
-    pub fn with_progress(mut self, progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>) -> Self {
+    pub(crate) fn with_progress(mut self, progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>) -> Self {
         self.progress = progress;
         self
     }

@@ -280,7 +280,7 @@ impl Engine<'_> {
         }
     }
 
-    pub async fn plan_up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Plan, Error> {
+    pub(crate) async fn plan_up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Plan, Error> {
         self.settings.check()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
@@ -297,7 +297,7 @@ impl Engine<'_> {
         Ok(plan)
     }
 
-    pub async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
+    pub(crate) async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
         Ok(Plan {
@@ -368,7 +368,7 @@ impl Engine<'_> {
         }
     }
 
-    pub async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
+    pub(crate) async fn status(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
@@ -394,7 +394,7 @@ impl Engine<'_> {
 
     /// Every problem at once: drift, missing, dirty, out of order, and a state
     /// row that disagrees with the tracking rows (a hand edit).
-    pub async fn validate(&self, db: &dyn Connect) -> Result<Status, Error> {
+    pub(crate) async fn validate(&self, db: &dyn Connect) -> Result<Status, Error> {
         let mut session = self.open(db).await?;
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
@@ -451,7 +451,7 @@ impl Engine<'_> {
         }
     }
 
-    pub async fn history(&self, db: &dyn Connect) -> Result<Vec<HistoryEntry>, Error> {
+    pub(crate) async fn history(&self, db: &dyn Connect) -> Result<Vec<HistoryEntry>, Error> {
         let mut session = self.open(db).await?;
         if session.read_state().await?.is_none() {
             return Ok(Vec::new());

@@ -6,7 +6,7 @@ use crate::readiness::{Readiness, ReadinessState};
 use crate::Error;
 
 impl Engine<'_> {
-    pub async fn readiness(&self, db: &dyn Connect) -> Readiness {
+    pub(crate) async fn readiness(&self, db: &dyn Connect) -> Readiness {
         let latest = self.migrations.iter().map(|m| m.version).max().unwrap_or(0);
         match self.validate(db).await {
             Ok(status) => Readiness::of(&status),

@@ -13,7 +13,7 @@ use crate::{Direction, Error, Migration};
 
 impl Engine<'_> {
     /// Records `version` as applied and clean.
-    pub async fn force(&self, db: &dyn Connect, version: i64) -> Result<(), Error> {
+    pub(crate) async fn force(&self, db: &dyn Connect, version: i64) -> Result<(), Error> {
         self.settings.check()?;
         let migration = self.find(version).ok_or(Error::UnknownVersion { version })?;
         let mut session = self.open(db).await?;
@@ -30,7 +30,7 @@ impl Engine<'_> {
     }
 
     /// Removes the record of `version`.
-    pub async fn forget(&self, db: &dyn Connect, version: i64) -> Result<(), Error> {
+    pub(crate) async fn forget(&self, db: &dyn Connect, version: i64) -> Result<(), Error> {
         let mut session = self.open(db).await?;
         self.lock(&mut *session).await?;
         let result = self.forget_locked(&mut *session, version).await;
@@ -55,7 +55,7 @@ impl Engine<'_> {
     /// current checksum (its file was edited on purpose). Runs no migration.
     /// A change writes one history row with the old and new values and the
     /// reason; nothing to change writes nothing.
-    pub async fn repair(&self, db: &dyn Connect, accept_edit: Option<i64>) -> Result<Repair, Error> {
+    pub(crate) async fn repair(&self, db: &dyn Connect, accept_edit: Option<i64>) -> Result<Repair, Error> {
         self.settings.check()?;
         let mut session = self.open(db).await?;
         self.lock(&mut *session).await?;

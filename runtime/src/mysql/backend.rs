@@ -19,7 +19,7 @@ pub(crate) struct MySqlBackend {
 }
 
 impl MySqlBackend {
-    pub fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings) -> Self {
         MySqlBackend {
             lock: NamedLock {
                 schema: settings.schema_name().map(str::to_string),

@@ -23,7 +23,7 @@ pub(super) struct NamedLock {
 impl NamedLock {
     /// Takes the lock, waiting at most `timeout`; names the holder when the
     /// wait runs out.
-    pub async fn take(&mut self, conn: &mut MySqlConnection, timeout: Duration) -> Result<(), Error> {
+    pub(super) async fn take(&mut self, conn: &mut MySqlConnection, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
         let database = self.tracking_database(conn).await?;
         // Lock names are server-wide and at most 64 characters.
@@ -60,7 +60,7 @@ impl NamedLock {
         }
     }
 
-    pub async fn release(&mut self, conn: &mut MySqlConnection) -> Result<(), Error> {
+    pub(super) async fn release(&mut self, conn: &mut MySqlConnection) -> Result<(), Error> {
         let Some(name) = &self.name else {
             return Ok(());
         };

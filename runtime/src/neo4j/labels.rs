@@ -23,7 +23,7 @@ const KINDS: usize = 6;
 
 impl Labels {
     /// `settings` passed `Settings::check`: the table name is an identifier.
-    pub fn new(settings: &Settings) -> Labels {
+    pub(super) fn new(settings: &Settings) -> Labels {
         let [migration, history, state, lock, batch, schema] =
             Self::unquoted(settings).map(|label| format!("`{label}`"));
         Labels {
@@ -38,7 +38,7 @@ impl Labels {
     }
 
     /// Every tracking label, unquoted: what a schema snapshot leaves out.
-    pub fn unquoted(settings: &Settings) -> [String; KINDS] {
+    pub(super) fn unquoted(settings: &Settings) -> [String; KINDS] {
         let base = Self::base(settings);
         let suffixes = match base == DEFAULT_BASE {
             true => ["", "History", "State", "Lock", "Batch", "Schema"],

@@ -26,7 +26,7 @@ fn get<T: row_types::FromRow>(row: &Row, key: &str, operation: &str) -> Result<T
 
 /// What neo4rs can read from a row, for the few types read here.
 mod row_types {
-    pub trait FromRow: Sized {
+    pub(super) trait FromRow: Sized {
         fn get(row: &neo4rs::Row, key: &str) -> Result<Self, neo4rs::DeError>;
     }
     impl FromRow for String {

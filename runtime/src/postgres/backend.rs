@@ -23,7 +23,7 @@ pub(crate) struct PgBackend {
 }
 
 impl PgBackend {
-    pub fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings) -> Self {
         PgBackend {
             lock: AdvisoryLock::new(settings.schema_name(), settings.table_name()),
             batch: BatchState::default(),

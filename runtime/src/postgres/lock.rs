@@ -29,7 +29,7 @@ pub(super) struct AdvisoryLock {
 }
 
 impl AdvisoryLock {
-    pub fn new(schema: Option<&str>, table: &str) -> Self {
+    pub(super) fn new(schema: Option<&str>, table: &str) -> Self {
         AdvisoryLock {
             schema: schema.map(str::to_string),
             table: table.to_string(),
@@ -41,7 +41,7 @@ impl AdvisoryLock {
 
     /// Takes the lock, waiting at most `timeout`; names the holder when the
     /// wait runs out.
-    pub async fn take(&mut self, conn: &mut PgConnection, timeout: Duration) -> Result<(), Error> {
+    pub(super) async fn take(&mut self, conn: &mut PgConnection, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
         self.key = self.resolved_key(conn).await?;
         let millis = timeout.as_millis().min(i32::MAX as u128);
@@ -73,7 +73,7 @@ impl AdvisoryLock {
     /// Releases the lock, after deallocating the run's prepared statement
     /// when it has one (one trip for both: a failed DEALLOCATE skips the
     /// unlock, and the connection is then closed rather than pooled).
-    pub async fn release(&mut self, conn: &mut PgConnection, prepared: Option<String>) -> Result<(), Error> {
+    pub(super) async fn release(&mut self, conn: &mut PgConnection, prepared: Option<String>) -> Result<(), Error> {
         if !self.held {
             return Ok(());
         }

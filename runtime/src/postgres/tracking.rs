@@ -29,7 +29,7 @@ impl std::ops::Deref for PgTracking<'_> {
 }
 
 impl<'a> PgTracking<'a> {
-    pub fn new(sql: &'a TrackingSql) -> Self {
+    pub(super) fn new(sql: &'a TrackingSql) -> Self {
         PgTracking { sql }
     }
 
@@ -43,7 +43,7 @@ impl<'a> PgTracking<'a> {
 
     /// The tracking schema first on the search path for the transaction,
     /// as literal SQL for a batch (see search_path.rs).
-    pub fn enter_schema_literal(&self) -> Option<String> {
+    pub(super) fn enter_schema_literal(&self) -> Option<String> {
         let schema = self.dialect.literal(self.schema.as_ref()?);
         Some(format!(
             "SELECT set_config('search_path', CASE WHEN current_setting('search_path') = '' THEN {schema} \
@@ -57,7 +57,7 @@ impl<'a> PgTracking<'a> {
     /// earlier changes' rows here would read k rows for the k-th change of a
     /// group); [`Self::settle_durations_literal`] turns these running totals
     /// into each change's own duration once the group's statements are done.
-    pub fn history_literal(&self, change: &Change<'_>) -> String {
+    pub(super) fn history_literal(&self, change: &Change<'_>) -> String {
         // Clocks read at millisecond precision and rounded differently can
         // put the end a millisecond before the start: never below zero.
         let elapsed = self.greatest("0", self.elapsed_ms());
@@ -70,7 +70,7 @@ impl<'a> PgTracking<'a> {
     /// needed for one. The new values are computed from the old ones first
     /// (a window over the last `count` rows, read backwards through the
     /// primary key), then written by primary key.
-    pub fn settle_durations_literal(&self, count: usize) -> Option<String> {
+    pub(super) fn settle_durations_literal(&self, count: usize) -> Option<String> {
         (count > 1).then(|| {
             let own = self.greatest("0", "duration_ms - COALESCE(LAG(duration_ms) OVER (ORDER BY id), 0)");
             format!(
@@ -147,7 +147,7 @@ impl<'a> PgTracking<'a> {
     /// the conflict. A batch with no row to insert (reverts) refuses a row
     /// of NULLs in the state table instead. Data-modifying `WITH` parts run
     /// to completion whether or not the main statement reads them.
-    pub fn finish_batch_literal(&self, changes: &[Change<'_>]) -> String {
+    pub(super) fn finish_batch_literal(&self, changes: &[Change<'_>]) -> String {
         if let Some(values) = self.finish_one_values(changes) {
             return self.finish_one(&values);
         }
@@ -191,7 +191,7 @@ impl<'a> PgTracking<'a> {
 
     /// The change of a batch of one that applies a migration, and its
     /// tracking row: the batches [`Self::finish_one`] ends.
-    pub fn one_applied<'c>(changes: &'c [Change<'_>]) -> Option<(&'c Change<'c>, &'c AppliedMigration)> {
+    pub(super) fn one_applied<'c>(changes: &'c [Change<'_>]) -> Option<(&'c Change<'c>, &'c AppliedMigration)> {
         match changes {
             [change] => Some((change, change.record.as_ref()?)),
             _ => None,
@@ -227,7 +227,7 @@ impl<'a> PgTracking<'a> {
     /// the migration's own DDL has emptied its catalog caches that planning
     /// cost more than the rest of the tracking, measured with pg_stat_statements;
     /// a prepared statement keeps its plan across the run.
-    pub fn prepare_finish_one(&self, name: &str) -> String {
+    pub(super) fn prepare_finish_one(&self, name: &str) -> String {
         let params: Vec<String> = (1..=FINISH_ONE_TYPES.len()).map(|i| self.dialect.param(i)).collect();
         format!(
             "PREPARE {name} ({}) AS {}",
@@ -238,7 +238,7 @@ impl<'a> PgTracking<'a> {
 
     /// The `EXECUTE` of [`Self::prepare_finish_one`]'s statement for a batch
     /// of one change with a tracking row; none for other batches.
-    pub fn execute_finish_one(&self, name: &str, changes: &[Change<'_>]) -> Option<String> {
+    pub(super) fn execute_finish_one(&self, name: &str, changes: &[Change<'_>]) -> Option<String> {
         let values = self.finish_one_values(changes)?;
         Some(format!("EXECUTE {name}({})", values.join(", ")))
     }

@@ -26,7 +26,7 @@ where
     /// Runs the statements of a change one by one, so that an error names
     /// its statement (and so that a file is never turned into one implicit
     /// transaction by a multi-statement query).
-    pub async fn run_statements(
+    pub(crate) async fn run_statements(
         conn: &mut Connection<B>,
         change: &Change<'_>,
         in_transaction: bool,
@@ -46,7 +46,11 @@ where
     /// Fails with `Conflict` unless the state row is the one the plan was
     /// made on; where the database can, the row stays locked until the
     /// transaction ends.
-    pub async fn check_state(conn: &mut Connection<B>, sql: &TrackingSql, expected: &State) -> Result<(), Error> {
+    pub(crate) async fn check_state(
+        conn: &mut Connection<B>,
+        sql: &TrackingSql,
+        expected: &State,
+    ) -> Result<(), Error> {
         let state = B::DB::fetch_state(conn, sql.select_state_for_update())
             .await
             .map_err(Self::db_err("reading the state"))?;
@@ -101,7 +105,7 @@ where
     /// person to resolve with `force` or `forget`; a failure of the first
     /// statement committed nothing, so the mark is taken back.
     /// (MySQL sends the same protocol in two round trips: mysql.rs.)
-    pub async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
+    pub(crate) async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let sql = &self.sql;
         {
             let mut tx = B::begin(&mut self.conn).await?;
@@ -143,7 +147,7 @@ where
     }
 
     /// Takes back the dirty mark of a change whose first statement failed.
-    pub async fn unmark(&mut self, change: &Change<'_>) -> Result<(), Error> {
+    pub(crate) async fn unmark(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;
         let undo = async {
@@ -156,7 +160,7 @@ where
     /// Adds the columns a tracking table of an older release lacks
     /// (`run_columns`), under the lock, each once: a table that has them
     /// costs one probe.
-    pub async fn upgrade(&mut self) -> Result<(), Error> {
+    pub(crate) async fn upgrade(&mut self) -> Result<(), Error> {
         let columns = self.sql.run_columns();
         let all = columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
         if sqlx::raw_sql(AssertSqlSafe(self.sql.probe_column(&all)))
@@ -196,7 +200,7 @@ where
     /// a time in a transaction that is rolled back too ([`Self::replay`]),
     /// so the error names the statement, its line and the database's own
     /// message exactly as if the statements had been sent one by one.
-    pub async fn apply_batched(&mut self, changes: &[Change<'_>]) -> Result<(), Error> {
+    pub(crate) async fn apply_batched(&mut self, changes: &[Change<'_>]) -> Result<(), Error> {
         if changes.is_empty() {
             return Ok(());
         }

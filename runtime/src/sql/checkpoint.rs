@@ -22,14 +22,14 @@ pub(crate) struct CheckpointSql {
 
 impl CheckpointSql {
     /// The checkpoint table of `tracking`'s tables.
-    pub fn new(tracking: &TrackingSql) -> Self {
+    pub(super) fn new(tracking: &TrackingSql) -> Self {
         CheckpointSql {
             dialect: tracking.dialect,
             table: tracking.batch.clone(),
         }
     }
 
-    pub fn create(&self) -> String {
+    pub(super) fn create(&self) -> String {
         let int = match self.dialect {
             Dialect::Sqlite => "INTEGER",
             _ => "BIGINT",
@@ -40,7 +40,7 @@ impl CheckpointSql {
         )
     }
 
-    pub fn select(&self, for_update: bool) -> String {
+    pub(super) fn select(&self, for_update: bool) -> String {
         let lock = match (for_update, self.dialect) {
             (true, Dialect::Postgres | Dialect::MySql) => " FOR UPDATE",
             _ => "",
@@ -52,11 +52,11 @@ impl CheckpointSql {
         )
     }
 
-    pub fn delete(&self) -> String {
+    pub(super) fn delete(&self) -> String {
         format!("DELETE FROM {} WHERE version = {}", self.table, self.dialect.param(1))
     }
 
-    pub fn insert(&self) -> String {
+    pub(super) fn insert(&self) -> String {
         format!(
             "INSERT INTO {} (version, batches, rows_done) VALUES ({}, {}, {})",
             self.table,
@@ -67,7 +67,7 @@ impl CheckpointSql {
     }
 
     /// The batch statement with `:batch` replaced by the driver's placeholder.
-    pub fn statement(&self, statement: &str) -> (String, usize) {
+    pub(super) fn statement(&self, statement: &str) -> (String, usize) {
         let count = placeholders(statement).len();
         let with = match self.dialect {
             Dialect::Postgres => "$1",

@@ -20,7 +20,7 @@ pub(crate) struct RecordSql {
 
 impl RecordSql {
     /// `settings` must have passed `Settings::check`: names are identifiers.
-    pub fn new(dialect: Dialect, settings: &Settings) -> RecordSql {
+    pub(crate) fn new(dialect: Dialect, settings: &Settings) -> RecordSql {
         let bare_name = format!("{}_schema", settings.table_name());
         let table = TrackingSql::sibling(dialect, settings, "schema");
         let (text, long_text) = match dialect {
@@ -62,7 +62,7 @@ impl RecordSql {
 
     /// Creates the schema (PostgreSQL) or database (MySQL) the record's
     /// table is in, when the settings name one.
-    pub fn create_schema(settings: &Settings, dialect: Dialect) -> Option<String> {
+    pub(crate) fn create_schema(settings: &Settings, dialect: Dialect) -> Option<String> {
         let schema = settings.schema_name()?;
         (dialect != Dialect::Sqlite).then(|| format!("CREATE SCHEMA IF NOT EXISTS {}", dialect.quote(schema)))
     }

@@ -239,7 +239,7 @@ where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
 {
     /// Takes a connection from `pool`.
-    pub fn open<'a>(
+    pub(crate) fn open<'a>(
         pool: &'a sqlx::Pool<B::DB>,
         settings: &'a Settings,
         backend: B,
@@ -256,7 +256,7 @@ where
     }
 
     /// A driver error as ours (see [`driver_error`]).
-    pub fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+    pub(crate) fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
         driver_error(B::NAME, B::message, operation)
     }
 }

@@ -35,7 +35,7 @@ pub(crate) struct TrackingSql {
 impl TrackingSql {
     /// The tables of `settings` in `dialect` (SQLite, PostgreSQL or MySQL).
     /// `settings` must have passed `Settings::check`: names are identifiers.
-    pub fn new(dialect: Dialect, settings: &Settings) -> Self {
+    pub(crate) fn new(dialect: Dialect, settings: &Settings) -> Self {
         let schema = settings.schema_name();
         let base = settings.table_name();
         TrackingSql {
@@ -50,12 +50,12 @@ impl TrackingSql {
 
     /// A sibling table of the tracking tables, `<table>_<suffix>`, quoted
     /// and qualified as they are (the batch checkpoints, the schema record).
-    pub fn sibling(dialect: Dialect, settings: &Settings, suffix: &str) -> String {
+    pub(crate) fn sibling(dialect: Dialect, settings: &Settings, suffix: &str) -> String {
         dialect.qualified(settings.schema_name(), &format!("{}_{suffix}", settings.table_name()))
     }
 
     /// Creates the three tables and the state row, each statement idempotent.
-    pub fn create(&self) -> Vec<String> {
+    pub(crate) fn create(&self) -> Vec<String> {
         let (int, text, flag, key, history_id) = match self.dialect {
             Dialect::Sqlite => (
                 "INTEGER",
@@ -115,7 +115,7 @@ impl TrackingSql {
     /// cut off): its direction and how many statements committed. NULL on a
     /// clean row. Added after the first release: [`Self::add_column`]
     /// upgrades an older table.
-    pub fn run_columns(&self) -> [(&'static str, &'static str); 2] {
+    pub(crate) fn run_columns(&self) -> [(&'static str, &'static str); 2] {
         let (text, int) = match self.dialect {
             Dialect::Sqlite => ("TEXT", "INTEGER"),
             Dialect::MySql => ("VARCHAR(8)", "BIGINT"),
@@ -125,19 +125,19 @@ impl TrackingSql {
     }
 
     /// Fails when the tracking table lacks `column` (a table of an older release).
-    pub fn probe_column(&self, column: &str) -> String {
+    pub(crate) fn probe_column(&self, column: &str) -> String {
         format!("SELECT {column} FROM {} WHERE 1 = 0", self.table)
     }
 
     /// Adds `column` of type `ty` to a tracking table of an older release.
-    pub fn add_column(&self, column: &str, ty: &str) -> String {
+    pub(crate) fn add_column(&self, column: &str, ty: &str) -> String {
         format!("ALTER TABLE {} ADD COLUMN {column} {ty}", self.table)
     }
 
     /// Creates the schema (PostgreSQL) or database (MySQL) of the tracking
     /// tables, when the settings name one.
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
-    pub fn create_schema(&self) -> Option<String> {
+    pub(crate) fn create_schema(&self) -> Option<String> {
         let schema = self.schema.as_ref()?;
         Some(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
     }
@@ -147,7 +147,7 @@ impl TrackingSql {
     /// with another writer.
     /// (SQLite has no `FOR UPDATE`: its write transaction already
     /// excludes every other writer.)
-    pub fn select_state_for_update(&self) -> String {
+    pub(crate) fn select_state_for_update(&self) -> String {
         match self.dialect {
             Dialect::Sqlite => self.select_state(),
             _ => format!("{} FOR UPDATE", self.select_state()),
@@ -155,7 +155,7 @@ impl TrackingSql {
     }
 
     /// The state row.
-    pub fn select_state(&self) -> String {
+    pub(crate) fn select_state(&self) -> String {
         format!(
             "SELECT applied_count, last_version, chain, dirty FROM {} WHERE id = 1",
             self.state
@@ -163,7 +163,7 @@ impl TrackingSql {
     }
 
     /// Every tracking row, in version order.
-    pub fn select_applied(&self) -> String {
+    pub(crate) fn select_applied(&self) -> String {
         format!(
             "SELECT version, name, checksum, applied_at, execution_ms, dirty, dirty_direction, committed_statements \
              FROM {} ORDER BY version",
@@ -173,7 +173,7 @@ impl TrackingSql {
 
     /// `select_applied` for a table not upgraded yet (read-only operations
     /// never alter it).
-    pub fn select_applied_legacy(&self) -> String {
+    pub(crate) fn select_applied_legacy(&self) -> String {
         format!(
             "SELECT version, name, checksum, applied_at, execution_ms, dirty FROM {} ORDER BY version",
             self.table
@@ -181,7 +181,7 @@ impl TrackingSql {
     }
 
     /// Every history row, oldest first.
-    pub fn select_history(&self) -> String {
+    pub(crate) fn select_history(&self) -> String {
         format!(
             "SELECT version, name, direction, started_at, duration_ms, success, error, reason FROM {} ORDER BY id",
             self.history
@@ -189,7 +189,7 @@ impl TrackingSql {
     }
 
     /// version, name, checksum, applied_at, execution_ms, dirty
-    pub fn insert_record(&self) -> String {
+    pub(crate) fn insert_record(&self) -> String {
         self.upsert_record(&self.dialect.params(6))
     }
 
@@ -197,7 +197,7 @@ impl TrackingSql {
     /// version if there is one: a repeatable migration applied again after
     /// its text changed. (A versioned migration never has a row when it is
     /// applied: the state check before every change sees to that.)
-    pub fn upsert_record(&self, values: &str) -> String {
+    pub(crate) fn upsert_record(&self, values: &str) -> String {
         let columns = "(version, name, checksum, applied_at, execution_ms, dirty)";
         match self.dialect {
             Dialect::Sqlite => format!("INSERT OR REPLACE INTO {} {columns} VALUES ({values})", self.table),
@@ -217,7 +217,7 @@ impl TrackingSql {
     }
 
     /// execution_ms, version: marks a dirty row clean.
-    pub fn finish_record(&self) -> String {
+    pub(crate) fn finish_record(&self) -> String {
         format!(
             "UPDATE {} SET execution_ms = {}, dirty = {}, dirty_direction = NULL, committed_statements = NULL \
              WHERE version = {}",
@@ -230,7 +230,7 @@ impl TrackingSql {
 
     /// version: marks a row dirty for a run of `direction` that has
     /// committed no statement yet, or (`None`) clean again.
-    pub fn set_dirty(&self, direction: Option<Direction>) -> String {
+    pub(crate) fn set_dirty(&self, direction: Option<Direction>) -> String {
         let (dirty, direction, committed) = match direction {
             Some(direction) => (true, format!("'{}'", direction.as_str()), "0"),
             None => (false, "NULL".to_string(), "NULL"),
@@ -244,7 +244,7 @@ impl TrackingSql {
     }
 
     /// committed_statements, version: one more statement of a dirty run committed.
-    pub fn count_committed(&self) -> String {
+    pub(crate) fn count_committed(&self) -> String {
         format!(
             "UPDATE {} SET committed_statements = {} WHERE version = {}",
             self.table,
@@ -254,12 +254,12 @@ impl TrackingSql {
     }
 
     /// version: the tracking row removed.
-    pub fn delete_record(&self) -> String {
+    pub(crate) fn delete_record(&self) -> String {
         format!("DELETE FROM {} WHERE version = {}", self.table, self.dialect.param(1))
     }
 
     /// applied_count, last_version, chain, dirty
-    pub fn write_state(&self) -> String {
+    pub(crate) fn write_state(&self) -> String {
         format!(
             "UPDATE {} SET applied_count = {}, last_version = {}, chain = {}, dirty = {} WHERE id = 1",
             self.state,
@@ -271,12 +271,12 @@ impl TrackingSql {
     }
 
     /// version, name, direction, started_at, duration_ms, success, error, reason
-    pub fn insert_history(&self) -> String {
+    pub(crate) fn insert_history(&self) -> String {
         format!("{} VALUES ({})", self.insert_into_history(), self.dialect.params(8))
     }
 
     /// The head of a history `INSERT`, before its `VALUES`.
-    pub fn insert_into_history(&self) -> String {
+    pub(crate) fn insert_into_history(&self) -> String {
         format!(
             "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason)",
             self.history
@@ -284,12 +284,12 @@ impl TrackingSql {
     }
 
     /// The condition "the state row is `expected`", on the row `id = 1`.
-    pub fn state_is(&self, expected: &State) -> String {
+    pub(crate) fn state_is(&self, expected: &State) -> String {
         Self::state_matches(&self.state_parts(expected))
     }
 
     /// The state row's four columns as SQL literals, in column order.
-    pub fn state_parts(&self, state: &State) -> [String; 4] {
+    pub(crate) fn state_parts(&self, state: &State) -> [String; 4] {
         [
             state.applied_count.to_string(),
             state.last_version.to_string(),
@@ -299,7 +299,7 @@ impl TrackingSql {
     }
 
     /// [`Self::state_is`] from the four column values (literals or parameters).
-    pub fn state_matches(parts: &[String]) -> String {
+    pub(crate) fn state_matches(parts: &[String]) -> String {
         format!(
             "id = 1 AND applied_count = {} AND last_version = {} AND chain = {} AND dirty = {}",
             parts[0], parts[1], parts[2], parts[3]
@@ -307,12 +307,12 @@ impl TrackingSql {
     }
 
     /// The `SET` list writing `state` into the state row.
-    pub fn state_values(&self, state: &State) -> String {
+    pub(crate) fn state_values(&self, state: &State) -> String {
         Self::set_state(&self.state_parts(state))
     }
 
     /// [`Self::state_values`] from the four column values.
-    pub fn set_state(parts: &[String]) -> String {
+    pub(crate) fn set_state(parts: &[String]) -> String {
         format!(
             "applied_count = {}, last_version = {}, chain = {}, dirty = {}",
             parts[0], parts[1], parts[2], parts[3]
@@ -320,13 +320,13 @@ impl TrackingSql {
     }
 
     /// The state row set to `state`, as literal SQL.
-    pub fn write_state_literal(&self, state: &State) -> String {
+    pub(crate) fn write_state_literal(&self, state: &State) -> String {
         format!("UPDATE {} SET {} WHERE id = 1", self.state, self.state_values(state))
     }
 
     /// An insert of a state row of NULLs when `condition` is false: NOT
     /// NULL refuses it, so the statement fails exactly then.
-    pub fn refuse_unless(&self, condition: &str) -> String {
+    pub(crate) fn refuse_unless(&self, condition: &str) -> String {
         format!(
             "INSERT INTO {} (id, applied_count, last_version, chain, dirty) SELECT 1, NULL, NULL, NULL, NULL \
              WHERE NOT ({condition})",
@@ -339,7 +339,7 @@ impl TrackingSql {
     /// row exists), and inserts nothing when the state is the expected one.
     /// The batch's stand-in for `check_state`: a failure is told apart from
     /// a conflict afterwards, by the replay.
-    pub fn guard_state(&self, expected: &State) -> String {
+    pub(crate) fn guard_state(&self, expected: &State) -> String {
         self.refuse_unless(&format!(
             "EXISTS (SELECT 1 FROM {} WHERE {})",
             self.state,
@@ -348,14 +348,14 @@ impl TrackingSql {
     }
 
     /// The row `entry` in parentheses, for a `VALUES` list.
-    pub fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
+    pub(crate) fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
         let mut out = String::with_capacity(128);
         self.push_history_values(&mut out, entry, elapsed);
         out
     }
 
     /// [`Self::history_values`] appended to `out`.
-    pub fn push_history_values(&self, out: &mut String, entry: &HistoryEntry, elapsed: impl std::fmt::Display) {
+    pub(crate) fn push_history_values(&self, out: &mut String, entry: &HistoryEntry, elapsed: impl std::fmt::Display) {
         use std::fmt::Write;
         let _ = write!(out, "({}, ", entry.version);
         self.dialect.push_literal(out, &entry.name);
@@ -372,7 +372,7 @@ impl TrackingSql {
 
     /// The history row `entry` as one literal INSERT, its duration the SQL
     /// expression `elapsed` (evaluated by the database, inside the batch).
-    pub fn history_row_literal(&self, entry: &HistoryEntry, elapsed: &str) -> String {
+    pub(crate) fn history_row_literal(&self, entry: &HistoryEntry, elapsed: &str) -> String {
         format!(
             "{} VALUES {}",
             self.insert_into_history(),
@@ -385,7 +385,7 @@ impl TrackingSql {
     /// applies again (negative keys). None when there are none: a
     /// versioned migration never has a row when it is applied (the state
     /// guard sees to that), so a batch of such migrations deletes nothing.
-    pub fn delete_records_literal(&self, changes: &[Change<'_>]) -> Option<String> {
+    pub(crate) fn delete_records_literal(&self, changes: &[Change<'_>]) -> Option<String> {
         let mut versions: Vec<i64> = changes
             .iter()
             .map(|c| c.migration.version)
@@ -407,7 +407,7 @@ impl TrackingSql {
 
     /// Another tool's history table, every column cast to text (hex for
     /// binary columns), so that one decoder reads every dialect.
-    pub fn select_foreign(&self, table: &str, columns: &[ForeignColumn]) -> String {
+    pub(crate) fn select_foreign(&self, table: &str, columns: &[ForeignColumn]) -> String {
         let list: Vec<String> = columns
             .iter()
             .map(|column| match (column, self.dialect) {

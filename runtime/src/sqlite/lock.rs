@@ -36,7 +36,7 @@ impl RunLock {
     /// file's name, the pool's busy timeout and the new one in one borrow
     /// of the handle; a wait for another run's file lock then leaves the
     /// write lock what is left of the timeout.
-    pub async fn take(&mut self, conn: &mut SqliteConnection, timeout: Duration) -> Result<(), Error> {
+    pub(super) async fn take(&mut self, conn: &mut SqliteConnection, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
         let millis = busy_millis(timeout);
         let handle = exec::swap_busy_timeout(conn, millis)
@@ -66,7 +66,7 @@ impl RunLock {
     }
 
     /// Releases the file lock and gives the pool's busy timeout back.
-    pub async fn release(&mut self, conn: &mut SqliteConnection) -> Result<(), Error> {
+    pub(super) async fn release(&mut self, conn: &mut SqliteConnection) -> Result<(), Error> {
         self.file = None;
         if let Some(previous) = self.restore_busy_timeout.take() {
             set_busy_timeout(conn, previous)
@@ -81,7 +81,7 @@ impl RunLock {
     /// pool sees the connection as taken until it is back, so whoever
     /// acquires it next gets the pool's own setting. Without a runtime to
     /// do it in, the connection is closed instead.
-    pub fn restore_on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
+    pub(super) fn restore_on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
         let Some(previous) = self.restore_busy_timeout.take() else {
             return;
         };
