@@ -35,6 +35,8 @@ pub mod folder {}
     not(feature = "sqlite"),
     doc = "What each build error means (shown with the `sqlite` feature)."
 )]
+// Its `build.rs` example is a `fn main`, which is the point of it.
+#[allow(clippy::needless_doctest_main)]
 pub mod build_errors {}
 
 #[cfg_attr(feature = "sqlite", doc = include_str!("../docs/runtime.md"))]
