@@ -18,6 +18,8 @@ pub mod backend;
 pub mod cli;
 mod engine;
 mod error;
+/// The guide: one chapter per topic (the repository's `docs/` folder), its examples compiled as doctests.
+pub mod guide;
 mod language;
 mod migrator;
 mod readiness;

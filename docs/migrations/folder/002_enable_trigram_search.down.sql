@@ -1,0 +1,2 @@
+-- migrate:noop
+-- Nothing to revert on SQLite.

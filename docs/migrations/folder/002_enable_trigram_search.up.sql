@@ -1,0 +1,4 @@
+-- migrate:noop
+-- description: Trigram search (PostgreSQL's pg_trgm)
+-- The PostgreSQL folder creates the extension at this version; SQLite has
+-- nothing to do, and keeps the version so that both folders stay aligned.

@@ -1,0 +1,2 @@
+-- migrate:irreversible
+-- The original spelling of each address is not kept.

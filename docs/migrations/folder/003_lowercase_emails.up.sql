@@ -1,0 +1,2 @@
+-- description: Lower-case every email address
+UPDATE users SET email = lower(email);

@@ -1,0 +1,2 @@
+DROP INDEX person_name IF EXISTS;
+DROP CONSTRAINT person_id IF EXISTS;

@@ -1,0 +1,1 @@
+MATCH (p:Person) WHERE p.id IN [1, 2] DETACH DELETE p;

@@ -1,0 +1,2 @@
+-- migrate:irreversible
+-- Names that were NULL are '' now; the rebuild is not undone.

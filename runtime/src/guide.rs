@@ -1,0 +1,105 @@
+//! One chapter per topic, from the migration folder to the ops command line.
+//! Each chapter is a file of the repository's `docs/` folder, shown here as
+//! it is there; its Rust examples are compiled, and most are run, as
+//! doctests of this crate.
+//!
+//! 1. [The folder](crate::guide::folder): file names, pairs, repeatable migrations, header directives.
+//! 2. [Build errors](crate::guide::build_errors): every rule the build checks, the statements it refuses, rebuilds.
+//! 3. [At run time](crate::guide::runtime): the calls, the settings, what `run` does, errors, a database ahead of the binary.
+//! 4. [SQLite](crate::guide::sqlite), [PostgreSQL](crate::guide::postgres) (and TimescaleDB), [MySQL and MariaDB](crate::guide::mysql), [Neo4j](crate::guide::neo4j).
+//! 5. [Several databases and tenants](crate::guide::targets): `Targets`, `Tenants`, plans, tenants on the command line.
+//! 6. [Health checks and deploy gates](crate::guide::health): `Readiness`, `migrate check`.
+//! 7. [Repair and adoption](crate::guide::repair): damaged tracking tables, `repair`, `baseline`, `import`.
+//! 8. [The command line](crate::guide::cli): the `migrate` commands in your binary, JSON, exit codes, `cargo xtask`.
+//! 9. [Batch migrations](crate::guide::batches): backfills on big tables, resumable.
+//! 10. [Testing](crate::guide::testing): `verify_reversible`, the test kit, schema record and check.
+//!
+//! Links between chapters point at the `.md` files, for reading on the
+//! repository's host; here, use the list above. A chapter whose examples
+//! need a feature (a backend, `cli`, `testkit`) is shown only in a build
+//! with that feature, such as docs.rs's `--all-features` build.
+//!
+//! The examples embed folders under `docs/migrations/`, relative to this
+//! crate's `Cargo.toml` as every `embed_migrations!` path is: in your crate
+//! the path is your own folder's, such as `"migrations"`.
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/folder.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "The folder and its directives (shown with the `sqlite` feature)."
+)]
+pub mod folder {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/build-errors.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "What each build error means (shown with the `sqlite` feature)."
+)]
+// Its `build.rs` example is a `fn main`, which is the point of it.
+#[allow(clippy::needless_doctest_main)]
+pub mod build_errors {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/runtime.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "What happens at run time (shown with the `sqlite` feature)."
+)]
+pub mod runtime {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/sqlite.md"))]
+#[cfg_attr(not(feature = "sqlite"), doc = "SQLite (shown with the `sqlite` feature).")]
+pub mod sqlite {}
+
+#[cfg_attr(feature = "postgres", doc = include_str!("../docs/postgres.md"))]
+#[cfg_attr(
+    not(feature = "postgres"),
+    doc = "PostgreSQL and TimescaleDB (shown with the `postgres` feature)."
+)]
+pub mod postgres {}
+
+#[cfg_attr(feature = "mysql", doc = include_str!("../docs/mysql.md"))]
+#[cfg_attr(not(feature = "mysql"), doc = "MySQL and MariaDB (shown with the `mysql` feature).")]
+pub mod mysql {}
+
+#[cfg_attr(feature = "neo4j", doc = include_str!("../docs/neo4j.md"))]
+#[cfg_attr(not(feature = "neo4j"), doc = "Neo4j (shown with the `neo4j` feature).")]
+pub mod neo4j {}
+
+#[cfg_attr(all(feature = "sqlite", feature = "cli"), doc = include_str!("../docs/targets.md"))]
+#[cfg_attr(
+    not(all(feature = "sqlite", feature = "cli")),
+    doc = "Several databases and tenants (shown with the `sqlite` and `cli` features)."
+)]
+pub mod targets {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/health.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "Health checks and deploy gates (shown with the `sqlite` feature)."
+)]
+pub mod health {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/repair.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "Repair and adoption (shown with the `sqlite` feature)."
+)]
+pub mod repair {}
+
+#[cfg_attr(all(feature = "sqlite", feature = "cli"), doc = include_str!("../docs/cli.md"))]
+#[cfg_attr(
+    not(all(feature = "sqlite", feature = "cli")),
+    doc = "The command line (shown with the `sqlite` and `cli` features)."
+)]
+pub mod cli {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/batches.md"))]
+#[cfg_attr(not(feature = "sqlite"), doc = "Batch migrations (shown with the `sqlite` feature).")]
+pub mod batches {}
+
+#[cfg_attr(all(feature = "sqlite", feature = "testkit"), doc = include_str!("../docs/testing.md"))]
+#[cfg_attr(
+    not(all(feature = "sqlite", feature = "testkit")),
+    doc = "Testing: reversibility, the test kit, schema snapshots (shown with the `sqlite` and `testkit` features)."
+)]
+pub mod testing {}
