@@ -138,7 +138,9 @@ impl<'a, L: Language> Migrator<'a, L> {
     }
 
     fn engine(&self) -> Engine<'_> {
-        Engine::new(self.table, self.settings(), self.reason.as_deref(), self.progress)
+        Engine::new(self.table, self.settings())
+            .with_reason(self.reason.as_deref())
+            .with_progress(self.progress)
     }
 
     /// Applies every pending migration. With nothing pending this reads one

@@ -37,9 +37,11 @@ use crate::backend::Database;
 use crate::{Error, Language, Migrations};
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(feature = "neo4j")]
 use std::time::Duration;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long a Neo4j test waits for the tests ahead of it.
@@ -198,6 +200,7 @@ impl Cleanup {
 }
 
 /// A name no other test of this or another process takes.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()

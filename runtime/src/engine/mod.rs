@@ -81,21 +81,15 @@ pub(crate) enum DownTarget {
 }
 
 impl<'a> Engine<'a> {
-    /// `table` applied with `settings`; `reason` goes into every history
-    /// row, `progress` hears of every step.
-    pub(crate) fn new(
-        table: Table,
-        settings: &'a Settings,
-        reason: Option<&'a str>,
-        progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
-    ) -> Self {
+    /// `table` applied with `settings`, no reason, no progress callback.
+    pub(crate) fn new(table: Table, settings: &'a Settings) -> Self {
         Engine {
             migrations: table.migrations,
             chains: table.chains,
             repeatables: table.repeatables,
             settings,
-            reason,
-            progress,
+            reason: None,
+            progress: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! MySQL's (and MariaDB's) name in messages and its errors: the server's
 //! message with its error number and SQLSTATE.
 
-use crate::sql::driver_error;
+use crate::sql::session::driver_error;
 use crate::Error;
 use sqlx::mysql::MySqlDatabaseError;
 

@@ -5,7 +5,7 @@
 //! handed back, and the server releases the lock with the session.
 
 use super::errors::{db_err, NAME};
-use crate::sql::lock_released;
+use crate::sql::session::lock_released;
 use crate::Error;
 use sqlx::mysql::MySqlConnection;
 use sqlx::Row;

@@ -22,7 +22,7 @@ mod protocol;
 mod snapshot;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
-use crate::sql::SqlSession;
+use crate::sql::session::SqlSession;
 use crate::{Error, Settings, Sql};
 use backend::MySqlBackend;
 use sqlx::mysql::MySqlPool;

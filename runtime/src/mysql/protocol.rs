@@ -9,7 +9,9 @@
 use super::errors::{db_err, message, NAME};
 use crate::backend::Change;
 use crate::core::split::{split, Dialect};
-use crate::sql::{SqlBackend, SqlSession, SqlText, TrackingSql};
+use crate::sql::session::{SqlBackend, SqlSession};
+use crate::sql::text::SqlText;
+use crate::sql::tracking::TrackingSql;
 use crate::{Direction, Error};
 use sqlx::mysql::{MySql, MySqlConnection};
 use sqlx::{AssertSqlSafe, Row};

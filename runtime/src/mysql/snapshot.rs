@@ -7,8 +7,9 @@
 //! events, privileges, partitions' data placement.
 
 use crate::core::split::Dialect;
-use crate::snapshot::{tracking_tables, SchemaSnapshot};
-use crate::sql::sqlx_snapshot_impl;
+use crate::snapshot::SchemaSnapshot;
+use crate::sql::schema_record::sqlx_snapshot_impl;
+use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::mysql::{MySqlPool, MySqlRow};
 use sqlx::{AssertSqlSafe, Row};
@@ -47,7 +48,7 @@ async fn snapshot(pool: &MySqlPool, settings: &Settings) -> Result<SchemaSnapsho
     settings.check()?;
     let err =
         |e: sqlx::Error| Error::database(BACKEND, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
-    let tracking = tracking_tables(settings);
+    let tracking = TrackingSql::all_tables(settings);
     let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
     let mut conn = pool.acquire().await.map_err(err)?;
     let mut snapshot = SchemaSnapshot::new();

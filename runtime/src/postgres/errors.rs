@@ -2,7 +2,7 @@
 //! its SQLSTATE, detail, hint and context, the line it points at, and the
 //! codes the backend acts on.
 
-use crate::sql::driver_error;
+use crate::sql::session::driver_error;
 use crate::Error;
 use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
 

@@ -9,7 +9,7 @@
 //! lock with it.
 
 use super::errors::{code_of, db_err, LOCK_NOT_AVAILABLE, NAME};
-use crate::sql::lock_released;
+use crate::sql::session::lock_released;
 use crate::Error;
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};

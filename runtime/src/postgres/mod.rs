@@ -22,7 +22,7 @@ mod snapshot;
 mod tracking;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
-use crate::sql::SqlSession;
+use crate::sql::session::SqlSession;
 use crate::{Error, Settings, Sql};
 use backend::PgBackend;
 use sqlx::postgres::PgPool;

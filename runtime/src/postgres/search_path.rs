@@ -4,7 +4,7 @@
 //! extensions installed in `public` are still found.
 
 use super::errors::db_err;
-use crate::sql::TrackingSql;
+use crate::sql::tracking::TrackingSql;
 use crate::Error;
 use sqlx::postgres::PgConnection;
 

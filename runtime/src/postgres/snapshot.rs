@@ -11,8 +11,9 @@
 //! comments, policies, statistics.
 
 use crate::core::split::Dialect;
-use crate::snapshot::{tracking_tables, SchemaSnapshot};
-use crate::sql::sqlx_snapshot_impl;
+use crate::snapshot::SchemaSnapshot;
+use crate::sql::schema_record::sqlx_snapshot_impl;
+use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
@@ -118,7 +119,7 @@ async fn snapshot(pool: &PgPool, settings: &Settings) -> Result<SchemaSnapshot, 
             .await
             .map_err(err)?,
     };
-    let tracking = tracking_tables(settings).to_vec();
+    let tracking = TrackingSql::all_tables(settings).to_vec();
     let mut snapshot = SchemaSnapshot::new();
     // One connection, one read-only transaction: the objects come from
     // one moment.

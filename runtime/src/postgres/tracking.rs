@@ -5,7 +5,8 @@
 
 use crate::backend::Change;
 use crate::records::{AppliedMigration, HistoryEntry};
-use crate::sql::{SqlText, TrackingSql};
+use crate::sql::text::SqlText;
+use crate::sql::tracking::TrackingSql;
 
 /// PostgreSQL's types of [`PgTracking::finish_one`]'s values: the state
 /// after, the state before, the history row but its duration, the tracking

@@ -29,7 +29,8 @@ mod verify;
 pub use crate::backend::{Snapshot, SnapshotFuture};
 pub(crate) use check::{check_schema, record_schema};
 pub use record::{SchemaCheck, SchemaRecord};
-pub(crate) use schema::{collapse_whitespace, tracking_tables};
+#[cfg(feature = "sqlite")]
+pub(crate) use schema::collapse_whitespace;
 pub use schema::{ObjectChange, SchemaDiff, SchemaSnapshot};
 pub(crate) use verify::verify_reversible;
 pub use verify::{NotReverted, Reversibility};

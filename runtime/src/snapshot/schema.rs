@@ -1,7 +1,7 @@
 //! The schema as text: a sorted set of named objects, and the difference
 //! between two such sets.
 
-use crate::{Checksum, Settings};
+use crate::Checksum;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -180,18 +180,6 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The tracking tables' names for `settings` (the record table included):
-/// what a snapshot leaves out.
-pub(crate) fn tracking_tables(settings: &Settings) -> [String; 4] {
-    let base = settings.table_name();
-    [
-        base.to_string(),
-        format!("{base}_history"),
-        format!("{base}_state"),
-        format!("{base}_schema"),
-    ]
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! backend's own hooks.
 
 use super::io::TrackingIo;
-use super::session::{Connection, SqlBackend, SqlSession, TransactionalBatch};
+use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{
     BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, RecordEdit, Session, State,
 };
@@ -129,15 +129,6 @@ where
 
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         Some(self)
-    }
-}
-
-impl<B: TransactionalBatch> GroupApply for SqlSession<B>
-where
-    for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
-{
-    fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.apply_batched(changes))
     }
 }
 

@@ -201,14 +201,6 @@ pub(crate) trait TrackingIo: sqlx::Database {
         execution_ms: i64,
         write_state: bool,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// First step of the dirty protocol: the change's row marked dirty (an
-    /// up change inserts it, a down change flags the existing one) and the
-    /// state marked dirty.
-    fn mark_dirty(
-        conn: &mut Self::Connection,
-        sql: &TrackingSql,
-        change: &Change<'_>,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Takes back the dirty mark of a run whose first statement failed:
     /// nothing of it committed. The row removed (up) or clean again (down),
     /// the state as before.
@@ -216,21 +208,6 @@ pub(crate) trait TrackingIo: sqlx::Database {
         conn: &mut Self::Connection,
         sql: &TrackingSql,
         change: &Change<'_>,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// One more statement of a dirty run committed: `committed` in all.
-    fn count_committed(
-        conn: &mut Self::Connection,
-        sql: &TrackingSql,
-        version: i64,
-        committed: i64,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-    /// Last step of the dirty protocol, once every statement ran: the row
-    /// made clean (up) or deleted (down), the new state, the history row.
-    fn finish_dirty(
-        conn: &mut Self::Connection,
-        sql: &TrackingSql,
-        change: &Change<'_>,
-        execution_ms: i64,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Rows of `query`, whose `columns` columns are all text (`import`).
     fn fetch_text(
@@ -326,21 +303,6 @@ where
         close_change(conn, sql, change, execution_ms, write_state).await
     }
 
-    async fn mark_dirty(conn: &mut DB::Connection, sql: &TrackingSql, change: &Change<'_>) -> Result<(), sqlx::Error> {
-        if let Some(row) = &change.record {
-            Self::insert_record(conn, sql, row, 0, true).await?;
-        }
-        // The direction and a count of 0, on the row just inserted (up) or
-        // on the applied one (down).
-        sqlx::query(sqlx::AssertSqlSafe(sql.set_dirty(Some(change.direction))))
-            .bind(change.migration.version)
-            .execute(&mut *conn)
-            .await?;
-        let mut dirty_state = change.state_before;
-        dirty_state.dirty = true;
-        Self::write_state(conn, sql, &dirty_state).await
-    }
-
     async fn unmark_dirty(
         conn: &mut DB::Connection,
         sql: &TrackingSql,
@@ -355,44 +317,6 @@ where
             .execute(&mut *conn)
             .await?;
         Self::write_state(conn, sql, &change.state_before).await
-    }
-
-    async fn count_committed(
-        conn: &mut DB::Connection,
-        sql: &TrackingSql,
-        version: i64,
-        committed: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.count_committed()))
-            .bind(committed)
-            .bind(version)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn finish_dirty(
-        conn: &mut DB::Connection,
-        sql: &TrackingSql,
-        change: &Change<'_>,
-        execution_ms: i64,
-    ) -> Result<(), sqlx::Error> {
-        match change.direction {
-            Direction::Up => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.finish_record()))
-                    .bind(execution_ms)
-                    .bind(change.migration.version)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Direction::Down => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
-                    .bind(change.migration.version)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-        close_change(conn, sql, change, execution_ms, true).await
     }
 
     async fn rewrite_record(
@@ -459,7 +383,7 @@ where
 /// The end every change's tracking writes share, whichever path ran its
 /// statements: the new state (unless a group writes it once at its end),
 /// then the history row.
-async fn close_change<DB>(
+pub(crate) async fn close_change<DB>(
     conn: &mut DB::Connection,
     sql: &TrackingSql,
     change: &Change<'_>,

@@ -5,10 +5,15 @@
 //! - tracking.rs: the tracking tables' statements;
 //! - io.rs: binding and decoding them through sqlx, generic over the database;
 //! - checkpoint.rs: the batch checkpoint table, statements and I/O;
-//! - session.rs: [`SqlSession`] on one pooled connection, and [`SqlBackend`],
-//!   the hooks through which each database says what differs;
-//! - apply.rs: running a change (statement by statement, as a batch with its
-//!   replay, or under the dirty protocol);
+//! - session.rs: [`SqlSession`](session::SqlSession) on one pooled
+//!   connection, and [`SqlBackend`](session::SqlBackend), the hooks through
+//!   which each database says what differs;
+//! - apply.rs: a change's statements one by one, the state check, the
+//!   upgrade of an older tracking table;
+//! - transaction.rs (SQLite, PostgreSQL): a change or a group in one
+//!   transaction as one batch, replayed on failure;
+//! - dirty.rs (SQLite, PostgreSQL): the dirty protocol for statements that
+//!   cannot share a transaction;
 //! - batches.rs: batch migrations, one batch per transaction;
 //! - contract.rs: the `Session` contract, once for all three;
 //! - schema_record.rs: the schema record table beside the tracking tables.
@@ -18,19 +23,14 @@
 
 mod apply;
 mod batches;
-mod checkpoint;
+pub(crate) mod checkpoint;
 mod contract;
-mod io;
-mod schema_record;
-mod session;
-mod text;
-mod tracking;
-
-pub(crate) use apply::statements;
-pub(crate) use io::TrackingIo;
-pub(crate) use schema_record::{sqlx_snapshot_impl, RecordSql};
-pub(crate) use session::{
-    database_message, driver_error, lock_released, BatchFailure, SqlBackend, SqlSession, TransactionalBatch,
-};
-pub(crate) use text::SqlText;
-pub(crate) use tracking::{join_statements, TrackingSql};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod dirty;
+pub(crate) mod io;
+pub(crate) mod schema_record;
+pub(crate) mod session;
+pub(crate) mod text;
+pub(crate) mod tracking;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod transaction;

@@ -104,8 +104,8 @@ macro_rules! sqlx_snapshot_impl {
             use sqlx::AssertSqlSafe;
             settings.check()?;
             let err = |operation: &'static str| move |e: sqlx::Error| $crate::Error::database($backend, operation, e);
-            let sql = $crate::sql::RecordSql::new($dialect, settings);
-            if let Some(create) = $crate::sql::RecordSql::create_schema(settings, $dialect) {
+            let sql = $crate::sql::schema_record::RecordSql::new($dialect, settings);
+            if let Some(create) = $crate::sql::schema_record::RecordSql::create_schema(settings, $dialect) {
                 sqlx::raw_sql(AssertSqlSafe(create))
                     .execute(pool)
                     .await
@@ -141,7 +141,7 @@ macro_rules! sqlx_snapshot_impl {
             use sqlx::{AssertSqlSafe, Row};
             settings.check()?;
             let err = |operation: &'static str| move |e: sqlx::Error| $crate::Error::database($backend, operation, e);
-            let sql = $crate::sql::RecordSql::new($dialect, settings);
+            let sql = $crate::sql::schema_record::RecordSql::new($dialect, settings);
             let exists: i64 = sqlx::query_scalar(AssertSqlSafe(sql.exists))
                 .bind(sql.bare_name.clone())
                 .fetch_one(pool)

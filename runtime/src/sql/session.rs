@@ -98,34 +98,6 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     }
 }
 
-/// A backend whose DDL is transactional: transactional changes (one, or a
-/// group) run as one batch in one transaction ([`SqlSession::apply_batched`]).
-pub(crate) trait TransactionalBatch: SqlBackend {
-    /// Runs `changes` in one transaction, their statements and tracking
-    /// writes as a batch. PostgreSQL sends BEGIN, the batch and COMMIT in
-    /// one query; SQLite hands the batch to the library in its own
-    /// `BEGIN IMMEDIATE`, timed by the client.
-    fn run_in_transaction<'a>(
-        session: &'a mut SqlSession<Self>,
-        changes: &'a [Change<'a>],
-    ) -> impl Future<Output = Result<(), BatchFailure>> + Send + 'a;
-}
-
-/// How a batch failed.
-pub(crate) enum BatchFailure {
-    /// The batch failed and was rolled back: replayed statement by
-    /// statement, it names the statement that failed.
-    RolledBack(sqlx::Error),
-    /// A failure no replay explains (the write lock, the commit).
-    Other(Error),
-}
-
-impl From<Error> for BatchFailure {
-    fn from(err: Error) -> Self {
-        BatchFailure::Other(err)
-    }
-}
-
 /// The session's pooled connection, taken out only when the session is
 /// dropped (to restore a setting first, see [`SqlBackend::on_drop`]).
 pub(crate) struct Pooled<DB: sqlx::Database>(Option<PoolConnection<DB>>);

@@ -34,6 +34,7 @@ pub(crate) trait SqlText: Copy {
     }
 
     /// [`SqlText::literal`], or `NULL` for none.
+    #[cfg(feature = "postgres")]
     fn optional_literal(self, text: Option<&str>) -> String {
         let mut out = String::new();
         self.push_optional_literal(&mut out, text);

@@ -7,18 +7,12 @@
 //! that database's folder, built from these pieces.
 
 use super::text::SqlText;
-use crate::backend::{Change, ForeignColumn, State};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::backend::Change;
+use crate::backend::{ForeignColumn, State};
 use crate::core::split::Dialect;
 use crate::records::HistoryEntry;
 use crate::{Checksum, Direction, Settings};
-
-/// Statements joined into one batch, each ended by `;` on a line of its
-/// own, so that a statement ending in a line comment still ends.
-pub(crate) fn join_statements(parts: Vec<String>) -> String {
-    let mut batch = parts.join("\n;\n");
-    batch.push_str("\n;");
-    batch
-}
 
 /// Statement texts for one tracking table and its siblings.
 pub(crate) struct TrackingSql {
@@ -46,6 +40,14 @@ impl TrackingSql {
             state: Self::sibling(dialect, settings, "state"),
             batch: Self::sibling(dialect, settings, "batch"),
         }
+    }
+
+    /// The bare names of every table this crate keeps beside a migration
+    /// set (tracking, history, state, batch checkpoints, schema record):
+    /// what a schema snapshot leaves out.
+    pub(crate) fn all_tables(settings: &Settings) -> [String; 5] {
+        let base = settings.table_name();
+        ["", "_history", "_state", "_batch", "_schema"].map(|suffix| format!("{base}{suffix}"))
     }
 
     /// A sibling table of the tracking tables, `<table>_<suffix>`, quoted
@@ -216,6 +218,7 @@ impl TrackingSql {
         }
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// execution_ms, version: marks a dirty row clean.
     pub(crate) fn finish_record(&self) -> String {
         format!(
@@ -243,6 +246,7 @@ impl TrackingSql {
         )
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// committed_statements, version: one more statement of a dirty run committed.
     pub(crate) fn count_committed(&self) -> String {
         format!(
@@ -319,11 +323,13 @@ impl TrackingSql {
         )
     }
 
+    #[cfg(any(feature = "sqlite", feature = "mysql"))]
     /// The state row set to `state`, as literal SQL.
     pub(crate) fn write_state_literal(&self, state: &State) -> String {
         format!("UPDATE {} SET {} WHERE id = 1", self.state, self.state_values(state))
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// An insert of a state row of NULLs when `condition` is false: NOT
     /// NULL refuses it, so the statement fails exactly then.
     pub(crate) fn refuse_unless(&self, condition: &str) -> String {
@@ -334,6 +340,7 @@ impl TrackingSql {
         )
     }
 
+    #[cfg(feature = "sqlite")]
     /// A statement that fails unless the state row is `expected`: it would
     /// insert a row of NULLs, which NOT NULL refuses (whether or not a state
     /// row exists), and inserts nothing when the state is the expected one.
@@ -347,6 +354,7 @@ impl TrackingSql {
         ))
     }
 
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     /// The row `entry` in parentheses, for a `VALUES` list.
     pub(crate) fn history_values(&self, entry: &HistoryEntry, elapsed: &str) -> String {
         let mut out = String::with_capacity(128);
@@ -370,6 +378,7 @@ impl TrackingSql {
         out.push(')');
     }
 
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     /// The history row `entry` as one literal INSERT, its duration the SQL
     /// expression `elapsed` (evaluated by the database, inside the batch).
     pub(crate) fn history_row_literal(&self, entry: &HistoryEntry, elapsed: &str) -> String {
@@ -380,6 +389,7 @@ impl TrackingSql {
         )
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// One `DELETE` of the tracking rows a batch's `changes` replace: the
     /// rows of the migrations it reverts and of the repeatable ones it
     /// applies again (negative keys). None when there are none: a

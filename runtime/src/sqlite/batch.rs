@@ -9,7 +9,10 @@
 use super::exec::{c_text, exec};
 use crate::backend::Change;
 use crate::core::split::Dialect;
-use crate::sql::{join_statements, statements, SqlText, TrackingSql};
+use crate::sql::text::SqlText;
+use crate::sql::tracking::TrackingSql;
+use crate::sql::transaction::join_statements;
+use crate::sql::transaction::statements;
 use std::time::Instant;
 
 /// The work of a timed batch of `changes`, for the write transaction. The

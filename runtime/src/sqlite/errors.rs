@@ -1,7 +1,7 @@
 //! SQLite's name in messages and its errors: busy, a missing table, a
 //! write lock that did not come within the timeout.
 
-use crate::sql::{database_message, driver_error};
+use crate::sql::session::{database_message, driver_error};
 use crate::Error;
 use std::time::Instant;
 

@@ -24,7 +24,7 @@ mod snapshot;
 mod transaction;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
-use crate::sql::SqlSession;
+use crate::sql::session::SqlSession;
 use crate::{Error, Settings, Sql};
 use backend::SqliteBackend;
 use sqlx::sqlite::SqlitePool;

@@ -7,8 +7,9 @@
 //! the constraints they serve are in the table's text.
 
 use crate::core::split::Dialect;
-use crate::snapshot::{tracking_tables, SchemaSnapshot};
-use crate::sql::sqlx_snapshot_impl;
+use crate::snapshot::SchemaSnapshot;
+use crate::sql::schema_record::sqlx_snapshot_impl;
+use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
@@ -29,7 +30,7 @@ sqlx_snapshot_impl!(SqlitePool, snapshot, Dialect::Sqlite, BACKEND);
 async fn snapshot(pool: &SqlitePool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
     settings.check()?;
     let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema (sqlite_master)", e);
-    let tracking = tracking_tables(settings);
+    let tracking = TrackingSql::all_tables(settings);
     let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
     let mut snapshot = SchemaSnapshot::new();
     for row in sqlx::query(OBJECTS).fetch_all(pool).await.map_err(err)? {

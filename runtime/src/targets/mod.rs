@@ -9,8 +9,10 @@ mod set;
 mod target;
 mod tenants;
 
+#[cfg(feature = "cli")]
 pub(crate) use set::{Group, Unit};
 pub use set::{TargetReport, Targets, TargetsReadiness};
 pub use target::{NamedReadiness, Target};
+#[cfg(feature = "cli")]
 pub(crate) use tenants::{run_each, status_each};
 pub use tenants::{TenantOutcome, TenantRun, Tenants, TenantsReport, TenantsStatus};

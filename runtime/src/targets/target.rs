@@ -111,7 +111,7 @@ impl<'a> Target<'a> {
     /// The engine on this set's table and settings: every operation of
     /// the set is one call on it.
     pub(crate) fn engine(&self) -> Engine<'_> {
-        Engine::new(self.table, &self.settings, None, None)
+        Engine::new(self.table, &self.settings)
     }
 
     /// See [`Migrator::run`](crate::Migrator::run).
