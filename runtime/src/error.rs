@@ -276,61 +276,13 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::MigrationFailed { version, name, file, direction, statement, line, message, rolled_back, committed, .. } => {
-                write!(f, "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}", direction.as_str(), excerpt(statement))?;
-                if *rolled_back {
-                    write!(f, "\n  the migration was rolled back and not recorded")
-                } else if *committed == 0 {
-                    write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
-                } else {
-                    write!(f, "\n  statements 1-{committed} committed; statement {} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)", committed + 1)
-                }
-            }
-            Error::Drift { version, name, file, recorded, embedded } => write!(
-                f,
-                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change; if the edit was intentional and the database already matches it, accept it with `migrate repair --accept-edit {version} --reason '...'`"
-            ),
-            Error::MissingInBinary { migrations } => {
-                let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-                write!(
-                    f,
-                    "the database has applied migrations this binary does not contain: {}; deploy the binary that has them, or set allow_missing",
-                    list.join(", ")
-                )
-            }
-            Error::Ahead { latest, migrations } => {
-                let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-                write!(
-                    f,
-                    "the database is ahead of this binary: it has applied {}, above this binary's latest migration {latest} \
-                     (a newer release applied them); deploy that release, or, if this older code is known to work on \
-                     the newer schema (a rolling deploy), set allow_ahead",
-                    list.join(", ")
-                )
-            }
-            Error::ForeignTable { table, rows, count } => {
-                let list: Vec<String> = rows.iter().map(|(v, n)| format!("{v} ({n})")).collect();
-                write!(
-                    f,
-                    "the tracking table `{table}` belongs to another migration set: none of its {count} row(s) ({}{}) \
-                     is a migration of this binary (same version and name); two applications share it: give this one \
-                     its own table with Settings::table(\"<app>_migrations\") (`--table` on the command line)",
-                    list.join(", "),
-                    if *count > rows.len() { ", ..." } else { "" }
-                )
-            }
-            Error::OutOfOrder { version, name, file, highest_applied } => write!(
-                f,
-                "migration {version} ({name}, `{file}`) is pending but migration {highest_applied} is already applied; renumber it above {highest_applied}, or set allow_out_of_order"
-            ),
-            Error::Dirty { version, name, direction, committed } => {
-                write!(f, "migration {version} ({name}) is dirty: its {} run failed or was interrupted ", direction.as_str())?;
-                match committed {
-                    Some(committed) => write!(f, "{committed}")?,
-                    None => write!(f, "after changing the database")?,
-                }
-                write!(f, "; repair the schema by hand, then mark it with `force {version}` (applied) or `forget {version}` (not applied)")
-            }
+            Error::MigrationFailed { .. } => self.fmt_failed_statement(f),
+            Error::Drift { .. }
+            | Error::MissingInBinary { .. }
+            | Error::Ahead { .. }
+            | Error::ForeignTable { .. }
+            | Error::OutOfOrder { .. } => self.fmt_disagreement(f),
+            Error::Dirty { .. } => self.fmt_dirty(f),
             Error::LockTimeout { backend, waited, holder } => {
                 write!(f, "gave up waiting for the {backend} migration lock after {:.1}s", waited.as_secs_f64())?;
                 match holder {
@@ -350,48 +302,20 @@ impl fmt::Display for Error {
             Error::Unsupported { backend, what } => write!(f, "{backend} does not support {what}"),
             Error::InvalidSettings { message } => write!(f, "invalid settings: {message}"),
             Error::Invalid { problems } => {
-                write!(f, "validation found {} problem(s):", problems.len())?;
-                for problem in problems {
-                    write!(f, "\n  - {problem}")?;
-                }
-                Ok(())
+                let header = format!("validation found {} problem(s):", problems.len());
+                write_list(f, &header, problems)
             }
             Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
             Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
             Error::Incomplete { applied, error } => {
-                let done: Vec<String> = applied
-                    .steps
-                    .iter()
-                    .map(|s| format!("{} ({})", s.version, s.name))
-                    .collect();
+                let done: Vec<String> = applied.steps.iter().map(|s| format!("{} ({})", s.version, s.name)).collect();
                 let verb = match applied.steps[0].direction {
                     Direction::Up => "applied",
                     Direction::Down => "reverted",
                 };
                 write!(f, "{error}\n  {verb} in this run before the failure, and kept: {}", done.join(", "))
             }
-            Error::StateMismatch { backend, recorded, rows } => {
-                let same_count = recorded.applied_count == rows.applied_count && recorded.last_version == rows.last_version;
-                write!(
-                    f,
-                    "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
-                     table holds {} up to version {}{}{}: the tracking tables were edited by hand or restored in part, \
-                     and nothing was applied. If the rows are right (a row deleted so that its migration runs again), \
-                     rebuild the state row from them with `migrate repair --reason '...'` (API: `repair`); otherwise \
-                     restore the rows the state row describes",
-                    recorded.applied_count,
-                    recorded.last_version,
-                    if recorded.dirty { " (dirty)" } else { "" },
-                    rows.applied_count,
-                    rows.last_version,
-                    if rows.dirty { " (dirty)" } else { "" },
-                    if same_count {
-                        ", with checksums other than the ones the state row was computed from"
-                    } else {
-                        ""
-                    },
-                )
-            }
+            Error::StateMismatch { .. } => self.fmt_state_mismatch(f),
             Error::Contended { backend, rounds } => write!(
                 f,
                 "{backend}: other processes changed the migration state {rounds} times while this run planned; it \
@@ -402,41 +326,199 @@ impl fmt::Display for Error {
                 "migration {version} ({name}) does not revert: after `{file}` these objects differ from before its up file: {}",
                 objects.join(", ")
             ),
-            Error::SchemaChanged { recorded_version: None, .. } => {
-                write!(f, "no schema was recorded: run `migrate schema record` after migrating")
-            }
-            Error::SchemaChanged { recorded_version: Some(recorded), current_version, objects } => {
-                write!(f, "the schema differs from the one recorded at version {recorded}")?;
-                if recorded != current_version {
-                    write!(f, " (the database is at version {current_version})")?;
-                }
-                if objects.is_empty() {
-                    Ok(())
-                } else {
-                    write!(f, ": {}", objects.join(", "))
-                }
-            }
+            Error::SchemaChanged { .. } => self.fmt_schema_changed(f),
             Error::Adoption { what, problems } => {
-                write!(f, "{what} refused, nothing was written ({} problem(s)):", problems.len())?;
-                for problem in problems {
-                    write!(f, "\n  - {problem}")?;
-                }
-                Ok(())
+                let header = format!("{what} refused, nothing was written ({} problem(s)):", problems.len());
+                write_list(f, &header, problems)
             }
-            Error::CorruptChecksum { backend, version: Some(version), stored } => write!(
+            Error::CorruptChecksum { .. } => self.fmt_corrupt_checksum(f),
+            Error::Conflict => write!(f, "another process changed the migration state concurrently"),
+        }
+    }
+}
+
+/// The longer messages, a function each.
+impl Error {
+    fn fmt_failed_statement(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::MigrationFailed {
+            version,
+            name,
+            file,
+            direction,
+            statement,
+            line,
+            message,
+            rolled_back,
+            committed,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        write!(
+            f,
+            "migration {version} ({name}) failed {} in `{file}` at line {line}: {message}\n  statement: {}",
+            direction.as_str(),
+            excerpt(statement)
+        )?;
+        if *rolled_back {
+            write!(f, "\n  the migration was rolled back and not recorded")
+        } else if *committed == 0 {
+            write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
+        } else {
+            write!(f, "\n  statements 1-{committed} committed; statement {} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)", committed + 1)
+        }
+    }
+
+    /// The database's records and the binary disagree.
+    fn fmt_disagreement(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Drift { version, name, file, recorded, embedded } => write!(
+                f,
+                "migration {version} ({name}) was changed after it was applied: `{file}` has checksum {embedded}, the database recorded {recorded}; restore the file, or add a new migration for the change; if the edit was intentional and the database already matches it, accept it with `migrate repair --accept-edit {version} --reason '...'`"
+            ),
+            Error::MissingInBinary { migrations } => write!(
+                f,
+                "the database has applied migrations this binary does not contain: {}; deploy the binary that has them, or set allow_missing",
+                listed(migrations)
+            ),
+            Error::Ahead { latest, migrations } => write!(
+                f,
+                "the database is ahead of this binary: it has applied {}, above this binary's latest migration {latest} \
+                 (a newer release applied them); deploy that release, or, if this older code is known to work on \
+                 the newer schema (a rolling deploy), set allow_ahead",
+                listed(migrations)
+            ),
+            Error::ForeignTable { table, rows, count } => write!(
+                f,
+                "the tracking table `{table}` belongs to another migration set: none of its {count} row(s) ({}{}) \
+                 is a migration of this binary (same version and name); two applications share it: give this one \
+                 its own table with Settings::table(\"<app>_migrations\")",
+                listed(rows),
+                if *count > rows.len() { ", ..." } else { "" }
+            ),
+            Error::OutOfOrder { version, name, file, highest_applied } => write!(
+                f,
+                "migration {version} ({name}, `{file}`) is pending but migration {highest_applied} is already applied; renumber it above {highest_applied}, or set allow_out_of_order"
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    fn fmt_dirty(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::Dirty {
+            version,
+            name,
+            direction,
+            committed,
+        } = self
+        else {
+            return Ok(());
+        };
+        write!(
+            f,
+            "migration {version} ({name}) is dirty: its {} run failed or was interrupted ",
+            direction.as_str()
+        )?;
+        match committed {
+            Some(committed) => write!(f, "{committed}")?,
+            None => write!(f, "after changing the database")?,
+        }
+        write!(f, "; repair the schema by hand, then mark it with `force {version}` (applied) or `forget {version}` (not applied)")
+    }
+
+    fn fmt_state_mismatch(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::StateMismatch {
+            backend,
+            recorded,
+            rows,
+        } = self
+        else {
+            return Ok(());
+        };
+        let same_count = recorded.applied_count == rows.applied_count && recorded.last_version == rows.last_version;
+        write!(
+            f,
+            "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
+             table holds {} up to version {}{}{}: the tracking tables were edited by hand or restored in part, \
+             and nothing was applied. If the rows are right (a row deleted so that its migration runs again), \
+             rebuild the state row from them with `migrate repair --reason '...'` (API: `repair`); otherwise \
+             restore the rows the state row describes",
+            recorded.applied_count,
+            recorded.last_version,
+            if recorded.dirty { " (dirty)" } else { "" },
+            rows.applied_count,
+            rows.last_version,
+            if rows.dirty { " (dirty)" } else { "" },
+            if same_count {
+                ", with checksums other than the ones the state row was computed from"
+            } else {
+                ""
+            },
+        )
+    }
+
+    fn fmt_schema_changed(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::SchemaChanged {
+            recorded_version,
+            current_version,
+            objects,
+        } = self
+        else {
+            return Ok(());
+        };
+        let Some(recorded) = recorded_version else {
+            return write!(f, "no schema was recorded: run `migrate schema record` after migrating");
+        };
+        write!(f, "the schema differs from the one recorded at version {recorded}")?;
+        if recorded != current_version {
+            write!(f, " (the database is at version {current_version})")?;
+        }
+        if objects.is_empty() {
+            Ok(())
+        } else {
+            write!(f, ": {}", objects.join(", "))
+        }
+    }
+
+    fn fmt_corrupt_checksum(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::CorruptChecksum {
+            backend,
+            version,
+            stored,
+        } = self
+        else {
+            return Ok(());
+        };
+        match version {
+            Some(version) => write!(
                 f,
                 "{backend}: the tracking row of version {version} holds the checksum '{stored}', which is not a \
                  SHA-256 in hex: the tracking table was edited by hand or damaged; put back the checksum of its \
                  file (`status` of a build that has it, or the value in a backup)"
             ),
-            Error::CorruptChecksum { backend, version: None, stored } => write!(
+            None => write!(
                 f,
                 "{backend}: the tracking state row holds the chain '{stored}', which is not a SHA-256 in hex: it \
                  was edited by hand or damaged; set it from the tracking rows (`validate` names the value)"
             ),
-            Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }
+}
+
+/// `version (name), ...`.
+fn listed(migrations: &[(i64, String)]) -> String {
+    let list: Vec<String> = migrations.iter().map(|(v, n)| format!("{v} ({n})")).collect();
+    list.join(", ")
+}
+
+/// `header`, then each item on a line of its own.
+fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, header: &str, items: &[T]) -> fmt::Result {
+    write!(f, "{header}")?;
+    for item in items {
+        write!(f, "\n  - {item}")?;
+    }
+    Ok(())
 }
 
 /// The decoding error of a tracking row whose checksum is not hex: carried

@@ -295,7 +295,7 @@ pub async fn cancelled_runs<D: TestDb>(db: &D) {
         // from the database right after a drop, a count can race the
         // COMMIT the dropped run had sent (and on Neo4j, a pooled
         // connection a dropped query left mid-stream answers the next
-        // query with no rows: see the report of issue 13).
+        // query with no rows).
         let finished = std::sync::atomic::AtomicUsize::new(0);
         let count_finished = |p: &embedded_migrations::Progress| {
             if matches!(p.event, embedded_migrations::ProgressEvent::Finished(_)) {

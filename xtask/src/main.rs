@@ -216,6 +216,29 @@ const TIMESTAMP_DIGITS: usize = 14;
 
 fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, timestamp: bool) -> Result<(), Refused> {
     check_name(name)?;
+    let dir = target_folder(root, dir, db)?;
+    let label = shown(root, &dir);
+    let existing = existing_folder(&dir, &label)?;
+    let db = folder_db(&dir, &label, db, existing.as_ref())?;
+    if let Some(folder) = &existing {
+        check_fits(folder, &label, db, name)?;
+    }
+    let highest = existing
+        .as_ref()
+        .and_then(|folder| folder.migrations.last())
+        .map(|m| (m.version, m.version_text.as_str()));
+    let version_text = next_version(highest, existing.as_ref(), timestamp)?;
+    write_pair(root, &dir, db, name, &version_text)?;
+    println!(
+        "write the change in the up file and its reverse in the down file (the {} template's comments show the way); \
+         the build refuses them while they hold no statement",
+        db.name()
+    );
+    Ok(())
+}
+
+/// The folder the pair goes into: `--dir`, or `migrations/<db>`.
+fn target_folder(root: &Path, dir: Option<&Path>, db: Option<Db>) -> Result<PathBuf, Refused> {
     let dir = match (dir, db) {
         (Some(dir), _) => resolve(root, dir),
         (None, Some(db)) => root.join("migrations").join(db.name()),
@@ -226,63 +249,71 @@ fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, ti
             ))
         }
     };
-    let label = shown(root, &dir);
     if dir.exists() && !dir.is_dir() {
         return Err(Refused(format!(
-            "`{label}` is a file, not a folder; nothing was written"
+            "`{}` is a file, not a folder; nothing was written",
+            shown(root, &dir)
         )));
     }
+    Ok(dir)
+}
 
-    // A new or empty folder starts the sequence; any other folder must pass
-    // every rule first, so that the new pair is not added to a broken set.
-    let existing: Option<Folder> = if !dir.exists() || is_empty_folder(&dir)? {
-        None
-    } else {
-        match scan_as(&dir, &label) {
-            Ok(folder) => Some(folder),
-            Err(problems) => {
-                return Err(Refused(format!(
-                    "{}\nfix these first (`cargo xtask validate {label}`); nothing was written",
-                    list_problems(&label, &problems)
-                )))
-            }
-        }
-    };
+/// The folder's migrations, `None` for a new or empty folder (it starts
+/// the sequence). Any other folder must pass every rule first, so that the
+/// new pair is not added to a broken set.
+fn existing_folder(dir: &Path, label: &str) -> Result<Option<Folder>, Refused> {
+    if !dir.exists() || is_empty_folder(dir)? {
+        return Ok(None);
+    }
+    match scan_as(dir, label) {
+        Ok(folder) => Ok(Some(folder)),
+        Err(problems) => Err(Refused(format!(
+            "{}\nfix these first (`cargo xtask validate {label}`); nothing was written",
+            list_problems(label, &problems)
+        ))),
+    }
+}
 
-    let folder_db = dir.file_name().and_then(|n| n.to_str()).and_then(Db::from_folder_name);
-    let db = match (db, &existing) {
-        (Some(db), _) => db,
-        (None, Some(folder)) if folder.language == Language::Cypher => Db::Neo4j,
-        (None, _) => folder_db.ok_or_else(|| {
+/// The database the folder is for: `--db`, a Cypher folder's, or the
+/// folder's name.
+fn folder_db(dir: &Path, label: &str, db: Option<Db>, existing: Option<&Folder>) -> Result<Db, Refused> {
+    let named = dir.file_name().and_then(|n| n.to_str()).and_then(Db::from_folder_name);
+    match (db, existing) {
+        (Some(db), _) => Ok(db),
+        (None, Some(folder)) if folder.language == Language::Cypher => Ok(Db::Neo4j),
+        (None, _) => named.ok_or_else(|| {
             Refused(format!(
                 "cannot tell which database `{label}` is for; add `--db sqlite|postgres|mysql|neo4j`; nothing was written"
             ))
-        })?,
-    };
-    if let Some(folder) = &existing {
-        if folder.language != db.language() {
-            let (has, wants) = match folder.language {
-                Language::Sql => ("SQL", "Cypher"),
-                Language::Cypher => ("Cypher", "SQL"),
-            };
-            return Err(Refused(format!(
-                "`{label}` holds {has} migrations and `--db {}` writes {wants}; a folder holds one language; nothing was written",
-                db.name()
-            )));
-        }
-        if let Some(same) = folder.migrations.iter().find(|m| m.name == name) {
-            return Err(Refused(format!(
-                "`{label}` already has a migration named `{name}`: `{}`; pick another name; nothing was written",
-                same.up.file_name
-            )));
-        }
+        }),
     }
+}
 
-    let highest = existing
-        .as_ref()
-        .and_then(|folder| folder.migrations.last())
-        .map(|m| (m.version, m.version_text.as_str()));
-    let version_text = next_version(highest, existing.as_ref(), timestamp)?;
+/// The new pair fits the folder: same language, a name not taken.
+fn check_fits(folder: &Folder, label: &str, db: Db, name: &str) -> Result<(), Refused> {
+    if folder.language != db.language() {
+        let (has, wants) = match folder.language {
+            Language::Sql => ("SQL", "Cypher"),
+            Language::Cypher => ("Cypher", "SQL"),
+        };
+        return Err(Refused(format!(
+            "`{label}` holds {has} migrations and `--db {}` writes {wants}; a folder holds one language; nothing was written",
+            db.name()
+        )));
+    }
+    if let Some(same) = folder.migrations.iter().find(|m| m.name == name) {
+        return Err(Refused(format!(
+            "`{label}` already has a migration named `{name}`: `{}`; pick another name; nothing was written",
+            same.up.file_name
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the up and down files from the database's templates, both or
+/// neither.
+fn write_pair(root: &Path, dir: &Path, db: Db, name: &str, version_text: &str) -> Result<(), Refused> {
+    let label = shown(root, dir);
     let extension = db.extension();
     let up_name = format!("{version_text}_{name}.up.{extension}");
     let down_name = format!("{version_text}_{name}.down.{extension}");
@@ -296,7 +327,6 @@ fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, ti
             )));
         }
     }
-
     let (up_template, down_template) = db.templates();
     let fill = |template: &str| {
         template
@@ -306,7 +336,7 @@ fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, ti
             .replace("{{up_file}}", &up_name)
             .replace("{{down_file}}", &down_name)
     };
-    std::fs::create_dir_all(&dir).map_err(|err| Refused(format!("cannot create `{label}`: {err}")))?;
+    std::fs::create_dir_all(dir).map_err(|err| Refused(format!("cannot create `{label}`: {err}")))?;
     write_new(&up_path, &fill(up_template)).map_err(|err| Refused(format!("cannot write `{up_name}`: {err}")))?;
     if let Err(err) = write_new(&down_path, &fill(down_template)) {
         // Half a pair is exactly what the rules forbid: take the up file back.
@@ -317,11 +347,6 @@ fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, ti
     }
     println!("created {}", shown(root, &up_path));
     println!("created {}", shown(root, &down_path));
-    println!(
-        "write the change in the up file and its reverse in the down file (the {} template's comments show the way); \
-         the build refuses them while they hold no statement",
-        db.name()
-    );
     Ok(())
 }
 

@@ -48,8 +48,7 @@ pub use command::{Command, SchemaAction};
 // failures and exit codes; `text.rs`, `json.rs`, `progress.rs` and
 // `tenants.rs` what is printed for people, for scripts, while migrations
 // run, and for tenant sets; `output.rs` the print macros all of them use.
-// `migrate verify` and `migrate schema` print from `snapshot/cli.rs`,
-// called per set through `Target`, which alone knows the set's database type.
+// Every command reaches a set's engine and database through `Target`.
 mod command;
 mod commands;
 mod failure;

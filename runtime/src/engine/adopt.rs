@@ -249,13 +249,10 @@ impl Engine<'_> {
             let pending = Self::not_yet_recorded(what, &applied, targets)?;
             let rows = applied.state();
             if let Some(recorded) = recorded.filter(|recorded| *recorded != rows) {
-                // `into`: the fields are `State` here and boxed on main since
-                // issue 13; this reads the same against either.
-                #[allow(clippy::useless_conversion)]
                 return Err(Error::StateMismatch {
                     backend: session.backend(),
-                    recorded: recorded.into(),
-                    rows: rows.into(),
+                    recorded: Box::new(recorded),
+                    rows: Box::new(rows),
                 });
             }
             let changes: Vec<Change<'static>> = pending

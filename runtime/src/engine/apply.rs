@@ -273,14 +273,8 @@ impl Engine<'_> {
         }
     }
 
-    /// Group mode: every pending migration in one transaction.
-    async fn apply_group(
-        &self,
-        session: &mut dyn Session,
-        applied: &mut AppliedSet,
-        pending: &[&'static Migration],
-        report: &mut Report,
-    ) -> Result<(), Error> {
+    /// Group mode refuses a migration that cannot share one transaction.
+    fn fits_one_transaction(pending: &[&'static Migration]) -> Result<(), Error> {
         if let Some(m) = pending.iter().find(|m| spec(m, Direction::Up).is_some()) {
             return Err(Error::InvalidSettings {
                 message: format!(
@@ -298,6 +292,18 @@ impl Engine<'_> {
                 ),
             });
         }
+        Ok(())
+    }
+
+    /// Group mode: every pending migration in one transaction.
+    async fn apply_group(
+        &self,
+        session: &mut dyn Session,
+        applied: &mut AppliedSet,
+        pending: &[&'static Migration],
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        Self::fits_one_transaction(pending)?;
         let changes: Vec<Change<'static>> = pending
             .iter()
             .map(|migration| self.change(applied, migration, Direction::Up))

@@ -32,7 +32,7 @@ pub(crate) fn spec(migration: &Migration, direction: Direction) -> Option<BatchS
 /// the start: a statement that processes each row once cannot change more
 /// rows than that total, plus the rows other writers add meanwhile; twice
 /// the total and one batch more is past any honest run. Without a total
-/// query there is nothing to compare with (the README says so).
+/// query there is nothing to compare with (docs/batches.md says so).
 fn check_bounded(batch: &Batch<'_>, checkpoint: Checkpoint, total: u64) -> Result<(), Error> {
     let bound = total.saturating_mul(2).saturating_add(batch.size);
     if checkpoint.rows <= bound {

@@ -8,7 +8,7 @@
 
 use super::errors::{db_err, message, NAME};
 use crate::backend::Change;
-use crate::core::split::{split, Dialect};
+use crate::core::split::{split, Dialect, Statement};
 use crate::sql::session::{SqlBackend, SqlSession};
 use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
@@ -138,13 +138,62 @@ where
     let run = sqlx::raw_sql(AssertSqlSafe(protocol.run(change, &texts)))
         .execute(&mut *session.conn)
         .await;
-    let Err(err) = run else {
-        return Ok(());
-    };
+    match run {
+        Ok(_) => Ok(()),
+        Err(err) => Err(failure(session, change, &statements, err).await),
+    }
+}
+
+/// What a failed run did, from the count in the tracking row: which
+/// statement failed (the mark taken back if none committed), or that the
+/// record failed after every statement committed.
+async fn failure<B>(
+    session: &mut SqlSession<B>,
+    change: &Change<'_>,
+    statements: &[Statement<'_>],
+    err: sqlx::Error,
+) -> Error
+where
+    B: SqlBackend<DB = MySql>,
+{
     // The transaction of the mark (if its COMMIT failed) or of the record.
     rollback(&mut session.conn).await;
     let version = change.migration.version;
-    let progress = sqlx::query(AssertSqlSafe(protocol.progress(version)))
+    let committed = match committed(session, version).await {
+        Ok(Some(committed)) => committed,
+        // The mark never committed: nothing ran.
+        Ok(None) => return db_err("marking the migration dirty")(err),
+        Err(read) => return read,
+    };
+    let Some(statement) = statements.get(committed) else {
+        return Error::database(
+            NAME,
+            "recording the migration",
+            format!(
+                "every statement of it committed, but recording it failed: {}; the migration is marked dirty: \
+                 `force {version}` records it applied",
+                message(&err)
+            ),
+        )
+        .with_source(err);
+    };
+    if committed == 0 {
+        if let Err(unmark) = session.unmark(change).await {
+            return unmark;
+        }
+    }
+    change
+        .failed_after(statement.text, statement.line, message(&err), false, committed as u32)
+        .with_source(err)
+}
+
+/// How many statements of `version` committed, as its dirty row counts
+/// them; `None` when the row is not dirty (the mark never committed).
+async fn committed<B>(session: &mut SqlSession<B>, version: i64) -> Result<Option<usize>, Error>
+where
+    B: SqlBackend<DB = MySql>,
+{
+    let progress = sqlx::query(AssertSqlSafe(Protocol { sql: &session.sql }.progress(version)))
         .fetch_optional(&mut *session.conn)
         .await
         .map_err(db_err("reading how far the migration got"))?;
@@ -155,33 +204,7 @@ where
         ),
         None => (false, -1),
     };
-    if !dirty || committed < 0 {
-        // The mark never committed: nothing ran.
-        return Err(db_err("marking the migration dirty")(err));
-    }
-    let committed = committed as usize;
-    match statements.get(committed) {
-        Some(statement) => {
-            if committed == 0 {
-                session.unmark(change).await?;
-            }
-            let line = statement.line;
-            let message = message(&err);
-            Err(change
-                .failed_after(statement.text, line, message, false, committed as u32)
-                .with_source(err))
-        }
-        None => Err(Error::database(
-            NAME,
-            "recording the migration",
-            format!(
-                "every statement of it committed, but recording it failed: {}; the migration is marked dirty: \
-                 `force {version}` records it applied",
-                message(&err)
-            ),
-        )
-        .with_source(err)),
-    }
+    Ok((dirty && committed >= 0).then_some(committed as usize))
 }
 
 /// Ends a transaction the protocol opened with raw SQL, if one is open.

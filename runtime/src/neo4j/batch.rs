@@ -32,7 +32,7 @@
 use super::cypher::{fetch_rows, rows_in};
 use super::errors::{db_err, message, row_err, NAME};
 use super::session::Neo4jSession;
-use crate::backend::{Batch, SelfBatchedProgress};
+use crate::backend::{Batch, Change, SelfBatchedProgress};
 use crate::records::Checkpoint;
 use crate::Error;
 use neo4rs::{query, Graph};
@@ -69,26 +69,23 @@ impl Neo4jSession {
         count_on(&self.graph, count).await
     }
 
-    /// See the module docs and `Session::run_self_batched`.
+    /// See the module docs and `SelfBatches::run_self_batched`.
     pub(super) async fn run_self_batched(
         &mut self,
         batch: &Batch<'_>,
         total: Option<&str>,
         progress: &(dyn Fn(SelfBatchedProgress) + Send + Sync),
     ) -> Result<Checkpoint, Error> {
-        let change = batch.change;
         let left_at_start = match total {
             Some(count) => Some(count_on(&self.graph, count).await?),
             None => None,
         };
         let (resumed, first_total) = self.mark_batch(batch, left_at_start).await?;
-        let rows_now = async |count: &str, total: u64| -> Result<Checkpoint, Error> {
-            let rows = total.saturating_sub(count_on(&self.graph, count).await?);
-            Ok(Checkpoint {
-                batches: rows.div_ceil(batch.size.max(1)),
-                rows,
-            })
-        };
+        let counter = total.zip(first_total).map(|(count, total)| RowsDone {
+            count,
+            total,
+            size: batch.size,
+        });
         let report = |checkpoint: Checkpoint| {
             progress(SelfBatchedProgress {
                 checkpoint,
@@ -96,30 +93,57 @@ impl Neo4jSession {
                 total: first_total,
             })
         };
-
         let started = Instant::now();
+        let result = self.run_watched(batch, counter.as_ref(), resumed, &report).await;
+        let execution_ms = self.clock.millis_since(started);
+        let done = match &counter {
+            Some(counter) => match counter.now(&self.graph).await {
+                Ok(done) => done,
+                Err(err) if result.is_err() => {
+                    tracing::warn!(error = %err, "could not count the rows done after the failure");
+                    resumed
+                }
+                Err(err) => return Err(err),
+            },
+            None => resumed,
+        };
+        if let Err(err) = result {
+            return Err(self.batch_failed(batch, done, &err).await);
+        }
+        self.finish_batch(batch.change, execution_ms).await?;
+        Ok(done)
+    }
+
+    /// The statement, run once, while a watcher counts the rows left every
+    /// second (when the file has a count query), writing the checkpoint and
+    /// reporting each rise. The watcher is stopped between counts, never
+    /// dropped in the middle of one (a query dropped halfway would hand its
+    /// connection back unread).
+    async fn run_watched(
+        &self,
+        batch: &Batch<'_>,
+        counter: Option<&RowsDone<'_>>,
+        resumed: Checkpoint,
+        report: &(dyn Fn(Checkpoint) + Sync),
+    ) -> Result<(), neo4rs::Error> {
         let finished = Notify::new();
         let run = async {
             let result = self.graph.run(query(batch.statement)).await;
             finished.notify_one();
             result
         };
-        // Stopped between counts, never dropped in the middle of one (a
-        // query dropped halfway would hand its connection back unread).
         let watch = async {
-            let (Some(count), Some(first_total)) = (total, first_total) else {
-                return;
-            };
+            let Some(counter) = counter else { return };
             let mut last = resumed;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(WATCH_EVERY) => {}
                     _ = finished.notified() => return,
                 }
-                match rows_now(count, first_total).await {
+                match counter.now(&self.graph).await {
                     Ok(now) if now.rows > last.rows => {
                         last = now;
-                        if let Err(err) = self.write_checkpoint(change.migration.version, now).await {
+                        if let Err(err) = self.write_checkpoint(batch.change.migration.version, now).await {
                             tracing::warn!(error = %err, "could not write the batch checkpoint; the run goes on");
                         }
                         report(now);
@@ -130,23 +154,13 @@ impl Neo4jSession {
             }
         };
         let (result, ()) = tokio::join!(run, watch);
-        let execution_ms = self.clock.millis_since(started);
+        result
+    }
 
-        let done = match (total, first_total) {
-            (Some(count), Some(first_total)) => match rows_now(count, first_total).await {
-                Ok(done) => done,
-                Err(err) if result.is_err() => {
-                    tracing::warn!(error = %err, "could not count the rows done after the failure");
-                    resumed
-                }
-                Err(err) => return Err(err),
-            },
-            _ => resumed,
-        };
-        if let Err(err) = result {
-            return Err(self.batch_failed(batch, done, &err).await);
-        }
-        let label = self.labels.batch.clone();
+    /// The state check, the tracking writes and the checkpoint node
+    /// deleted, in one transaction.
+    async fn finish_batch(&self, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
+        let label = &self.labels.batch;
         self.in_transaction("recording the batch migration", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
             self.record(txn, change, execution_ms).await?;
@@ -154,8 +168,7 @@ impl Neo4jSession {
                 .param("version", change.migration.version);
             txn.run(delete).await.map_err(db_err("recording the batch migration"))
         })
-        .await?;
-        Ok(done)
+        .await
     }
 
     /// The state check and the checkpoint node in one transaction. The
@@ -237,6 +250,24 @@ impl Neo4jSession {
 }
 
 /// The first column of the one row `count` returns, as a count.
+/// The rows done so far: the count at the migration's first start minus
+/// what the count query finds left now, in batches of `size`.
+struct RowsDone<'q> {
+    count: &'q str,
+    total: u64,
+    size: u64,
+}
+
+impl RowsDone<'_> {
+    async fn now(&self, graph: &Graph) -> Result<Checkpoint, Error> {
+        let rows = self.total.saturating_sub(count_on(graph, self.count).await?);
+        Ok(Checkpoint {
+            batches: rows.div_ceil(self.size.max(1)),
+            rows,
+        })
+    }
+}
+
 async fn count_on(graph: &Graph, count: &str) -> Result<u64, Error> {
     let operation = format!("counting the batch total with `{count}`");
     let rows = fetch_rows(graph, query(count))

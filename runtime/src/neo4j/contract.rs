@@ -80,7 +80,7 @@ impl Session for Neo4jSession {
     }
 
     /// Batch migrations: `CALL { ... } IN TRANSACTIONS`, batched by Neo4j
-    /// (neo4j_batch.rs).
+    /// (batch.rs).
     fn batches(&mut self) -> Option<BatchSupport<'_>> {
         Some(BatchSupport::Database(self))
     }

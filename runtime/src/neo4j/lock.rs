@@ -17,20 +17,60 @@ use crate::Error;
 use neo4rs::query;
 use std::time::{Duration, Instant};
 
+const OPERATION: &str = "taking the migration lock";
+
+/// Who holds the lock after an attempt.
+enum Holder {
+    Us,
+    /// No one: the node was deleted while the attempt matched it.
+    Nobody,
+    /// Another process, by its owner id.
+    Other(String),
+}
+
 impl Neo4jSession {
     pub(super) async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
-        let operation = "taking the migration lock";
         self.lease = lease_for(timeout);
         self.lock_timeout = timeout;
         let Labels { lock, constraint, .. } = &self.labels;
         // Without the constraint, two processes could each MERGE a lock node.
         let unique =
             format!("CREATE CONSTRAINT `{constraint}_lock_id` IF NOT EXISTS FOR (l:{lock}) REQUIRE l.id IS UNIQUE");
-        self.run_schema_statement(&unique).await.map_err(db_err(operation))?;
+        self.run_schema_statement(&unique).await.map_err(db_err(OPERATION))?;
         let started = Instant::now();
-        // ON MATCH writes before reading the owner so that the node's write
-        // lock is held when the owner and expiry are read: two processes
-        // cannot both see an expired lock and both take it over.
+        loop {
+            let attempt = self.try_lock().await;
+            if try_again(&attempt, started, timeout).await {
+                continue;
+            }
+            let rows = attempt.map_err(db_err(OPERATION))?;
+            let holder = self.holder(&rows)?;
+            let waited = started.elapsed();
+            match holder {
+                Holder::Us => {
+                    self.start_heartbeat();
+                    return Ok(());
+                }
+                // The holder deleted the node while this query matched it
+                // (seen with 16 processes booting at once): the lock is
+                // free, so the next attempt goes at once.
+                Holder::Nobody if waited < timeout => continue,
+                Holder::Other(_) if waited < timeout => tokio::time::sleep(LOCK_POLL.min(timeout - waited)).await,
+                Holder::Nobody => return Err(self.timed_out(waited, None)),
+                Holder::Other(owner) => {
+                    let holder = self.describe_holder(&rows[0], owner)?;
+                    return Err(self.timed_out(waited, Some(holder)));
+                }
+            }
+        }
+    }
+
+    /// One attempt: takes the lock node when it is free, its own or expired.
+    /// ON MATCH writes before reading the owner so that the node's write
+    /// lock is held when the owner and expiry are read: two processes
+    /// cannot both see an expired lock and both take it over.
+    async fn try_lock(&self) -> Result<Vec<neo4rs::Row>, neo4rs::Error> {
+        let lock = &self.labels.lock;
         let acquire = format!(
             "MERGE (l:{lock} {{id: 1}}) \
              ON CREATE SET l.owner = $owner, l.acquired_at = datetime(), \
@@ -43,54 +83,49 @@ impl Neo4jSession {
              REMOVE l.contender \
              RETURN l.owner AS owner, toString(l.acquired_at) AS acquired_at, toString(l.expires_at) AS expires_at"
         );
-        loop {
-            let q = query(&acquire)
-                .param("owner", self.owner.as_str())
-                .param("lease_ms", self.lease.as_millis() as i64);
-            let result = fetch_rows(&self.graph, q).await;
-            if try_again(&result, started, timeout).await {
-                continue;
-            }
-            let rows = result.map_err(db_err(operation))?;
-            let Some(row) = rows.first() else {
-                return Err(Error::database(NAME, operation, "the lock query returned no row"));
-            };
-            // No owner: the holder deleted the node while this query
-            // matched it (seen with 16 processes booting at once); the lock
-            // is free, so the next attempt goes at once.
-            let Some(holder) = row.get::<Option<String>>("owner").map_err(row_err(operation))? else {
-                let waited = started.elapsed();
-                if waited >= timeout {
-                    return Err(Error::LockTimeout {
-                        backend: NAME,
-                        waited,
-                        holder: None,
-                    });
-                }
-                continue;
-            };
-            if holder == self.owner {
-                // A pinned clock replays a script: no background traffic.
-                if let Clock::System = self.clock {
-                    let heartbeat = Heartbeat::start(self.graph.clone(), lock, self.owner.clone(), self.lease);
-                    self.heartbeat = Some(heartbeat);
-                }
-                return Ok(());
-            }
-            let waited = started.elapsed();
-            if waited >= timeout {
-                let acquired_at: String = row.get("acquired_at").map_err(row_err(operation))?;
-                let expires_at: String = row.get("expires_at").map_err(row_err(operation))?;
-                return Err(Error::LockTimeout {
-                    backend: NAME,
-                    waited,
-                    holder: Some(format!(
-                        "`{holder}` (taken at {acquired_at}, expires at {expires_at} unless renewed; \
-                         if that process is gone, delete the lock node: MATCH (l:{lock}) DELETE l)"
-                    )),
-                });
-            }
-            tokio::time::sleep(LOCK_POLL.min(timeout - waited)).await;
+        let q = query(&acquire)
+            .param("owner", self.owner.as_str())
+            .param("lease_ms", self.lease.as_millis() as i64);
+        fetch_rows(&self.graph, q).await
+    }
+
+    /// Who holds the lock, from the attempt's answer.
+    fn holder(&self, rows: &[neo4rs::Row]) -> Result<Holder, Error> {
+        let Some(row) = rows.first() else {
+            return Err(Error::database(NAME, OPERATION, "the lock query returned no row"));
+        };
+        Ok(match row.get::<Option<String>>("owner").map_err(row_err(OPERATION))? {
+            Some(owner) if owner == self.owner => Holder::Us,
+            Some(owner) => Holder::Other(owner),
+            None => Holder::Nobody,
+        })
+    }
+
+    /// Who holds the lock, and how to free it if that process is gone.
+    fn describe_holder(&self, row: &neo4rs::Row, owner: String) -> Result<String, Error> {
+        let acquired_at: String = row.get("acquired_at").map_err(row_err(OPERATION))?;
+        let expires_at: String = row.get("expires_at").map_err(row_err(OPERATION))?;
+        let lock = &self.labels.lock;
+        Ok(format!(
+            "`{owner}` (taken at {acquired_at}, expires at {expires_at} unless renewed; \
+             if that process is gone, delete the lock node: MATCH (l:{lock}) DELETE l)"
+        ))
+    }
+
+    /// The lock is ours: its lease is renewed from now on. A pinned clock
+    /// replays a script: no background traffic.
+    fn start_heartbeat(&mut self) {
+        if let Clock::System = self.clock {
+            let heartbeat = Heartbeat::start(self.graph.clone(), &self.labels.lock, self.owner.clone(), self.lease);
+            self.heartbeat = Some(heartbeat);
+        }
+    }
+
+    fn timed_out(&self, waited: Duration, holder: Option<String>) -> Error {
+        Error::LockTimeout {
+            backend: NAME,
+            waited,
+            holder,
         }
     }
 

@@ -22,7 +22,7 @@ pub(super) struct Neo4jSession {
     /// released or the session dropped.
     pub(super) heartbeat: Option<Heartbeat>,
     /// The lock timeout of the last `lock`: the bound of its retries and of
-    /// `prepare`'s.
+    /// `create_tracking`'s.
     pub(super) lock_timeout: Duration,
 }
 

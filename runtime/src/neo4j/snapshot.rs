@@ -50,6 +50,17 @@ async fn snapshot(graph: &Graph, settings: &Settings) -> Result<SchemaSnapshot, 
     settings.check()?;
     let tracking = Labels::unquoted(settings);
     let mut snapshot = SchemaSnapshot::new();
+    add_constraints_and_indexes(graph, &tracking, &mut snapshot).await?;
+    add_tokens_in_use(graph, &tracking, &mut snapshot).await?;
+    Ok(snapshot)
+}
+
+/// Every constraint and index but those on the tracking labels.
+async fn add_constraints_and_indexes(
+    graph: &Graph,
+    tracking: &[String],
+    snapshot: &mut SchemaSnapshot,
+) -> Result<(), Error> {
     for (kind, command, extra) in [
         ("constraint", "SHOW CONSTRAINTS", ""),
         ("index", "SHOW INDEXES", ", coalesce(owningConstraint, '') AS owner"),
@@ -83,6 +94,11 @@ async fn snapshot(graph: &Graph, settings: &Settings) -> Result<SchemaSnapshot, 
             snapshot.insert(kind, &get::<String>(&row, "name", &operation)?, &definition);
         }
     }
+    Ok(())
+}
+
+/// The labels and relationship types in use, but the tracking labels.
+async fn add_tokens_in_use(graph: &Graph, tracking: &[String], snapshot: &mut SchemaSnapshot) -> Result<(), Error> {
     // db.labels() and db.relationshipTypes() list the tokens in use; each is
     // confirmed with a count from the count store (constant time), so a
     // token left over from deleted data is not reported.
@@ -113,7 +129,7 @@ async fn snapshot(graph: &Graph, settings: &Settings) -> Result<SchemaSnapshot, 
             }
         }
     }
-    Ok(snapshot)
+    Ok(())
 }
 
 async fn save(graph: &Graph, settings: &Settings, record: &SchemaRecord) -> Result<(), Error> {

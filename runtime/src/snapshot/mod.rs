@@ -13,8 +13,8 @@
 //! The key (`<kind> <name>`) names the object; the rest is its definition as
 //! the database reports it, whitespace collapsed. The migration tracking
 //! tables (and their nodes in Neo4j) are left out, under the table name the
-//! [`Settings`](crate::Settings) give. What each backend reads is in its module and in the
-//! README.
+//! [`Settings`](crate::Settings) give. What each backend reads is in its
+//! `snapshot.rs` and in the guide's chapter on testing.
 //!
 //! Three uses: [`Migrator::verify_reversible`](crate::Migrator::verify_reversible)
 //! (does every down file undo its up file?), the schema record and check
