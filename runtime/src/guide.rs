@@ -13,6 +13,7 @@
 //! 8. [The command line](crate::guide::cli): the `migrate` commands in your binary, JSON, exit codes, `cargo xtask`.
 //! 9. [Batch migrations](crate::guide::batches): backfills on big tables, resumable.
 //! 10. [Testing](crate::guide::testing): `verify_reversible`, the test kit, schema record and check.
+//! 11. [Writing a backend](crate::guide::backend): the `Database` and `Session` contract, the capabilities, a complete in-memory backend.
 //!
 //! Links between chapters point at the `.md` files, for reading on the
 //! repository's host; here, use the list above. A chapter whose examples
@@ -103,3 +104,6 @@ pub mod batches {}
     doc = "Testing: reversibility, the test kit, schema snapshots (shown with the `sqlite` and `testkit` features)."
 )]
 pub mod testing {}
+
+#[doc = include_str!("../docs/backend.md")]
+pub mod backend {}

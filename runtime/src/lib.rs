@@ -1,10 +1,15 @@
 //! Database migrations compiled into the binary.
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(feature = "sqlite")]
+//! # async fn boot(pool: sqlx::SqlitePool) -> Result<(), embedded_migrations::Error> {
+//! // Your folder, relative to your crate's Cargo.toml: "migrations/sqlite", say.
 //! static MIGRATIONS: embedded_migrations::Migrations =
-//!     embedded_migrations::embed_migrations!("migrations");
+//!     embedded_migrations::embed_migrations!("docs/migrations/sqlite");
 //!
 //! MIGRATIONS.run(&pool).await?;
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! `embed_migrations!` checks the folder while the crate compiles (every up

@@ -2,7 +2,11 @@
 //! (feature `testkit`): what `#[sqlx::test]` gives, without its macro, on
 //! every backend.
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # mod tests {
+//! # static MIGRATIONS: embedded_migrations::Migrations =
+//! #     embedded_migrations::embed_migrations!("docs/migrations/postgres");
 //! use embedded_migrations::testkit::TestDatabase;
 //!
 //! #[tokio::test]
@@ -14,6 +18,7 @@
 //!     // ... the test ...
 //!     db.close().await.unwrap();                   // or let it drop
 //! }
+//! # }
 //! ```
 //!
 //! Isolation per backend:

@@ -4,23 +4,39 @@
 //! Migrations are compiled into the application, so operations belong to it.
 //! Nest [`Command`] under your own clap CLI:
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(feature = "sqlite")]
+//! # mod app {
+//! use embedded_migrations::{cli, embed_migrations, Migrations};
+//!
+//! static MIGRATIONS: Migrations = embed_migrations!("docs/migrations/sqlite");
+//!
 //! #[derive(clap::Subcommand)]
 //! enum AppCommand {
 //!     /// Inspect, apply, preview and revert the database migrations.
 //!     #[command(subcommand)]
-//!     Migrate(embedded_migrations::cli::Command),
+//!     Migrate(cli::Command),
 //! }
-//! // ...
-//! AppCommand::Migrate(command) => std::process::exit(cli::run(&MIGRATIONS, &pool, command).await),
+//!
+//! async fn execute(command: AppCommand, pool: &sqlx::SqlitePool) {
+//!     match command {
+//!         AppCommand::Migrate(command) => std::process::exit(cli::run(&MIGRATIONS, pool, command).await),
+//!     }
+//! }
+//! # }
 //! ```
 //!
 //! or, in an application without clap, one line before it starts:
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(feature = "sqlite")]
+//! # async fn start(pool: sqlx::SqlitePool) {
+//! # static MIGRATIONS: embedded_migrations::Migrations =
+//! #     embedded_migrations::embed_migrations!("docs/migrations/sqlite");
 //! if let Some(code) = embedded_migrations::cli::dispatch(&MIGRATIONS, &pool).await {
 //!     std::process::exit(code); // `app migrate ...` was asked for
 //! }
+//! # }
 //! ```
 //!
 //! An application with several databases mounts its whole

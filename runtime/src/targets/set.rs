@@ -2,12 +2,22 @@
 //! one value: applied at boot in a declared order, mounted whole by the ops
 //! command line.
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(all(feature = "postgres", feature = "neo4j"))]
+//! # async fn boot(pg_pool: sqlx::PgPool, ts_pool: sqlx::PgPool, graph: neo4rs::Graph) -> Result<(), embedded_migrations::Error> {
+//! use embedded_migrations::{embed_migrations, CypherMigrations, Migrations, Settings, Targets};
+//!
+//! static POSTGRES: Migrations = embed_migrations!("docs/migrations/postgres");
+//! static TIMESCALE: Migrations = embed_migrations!("docs/migrations/events");
+//! static GRAPH: CypherMigrations = embed_migrations!("docs/migrations/neo4j");
+//!
 //! let targets = Targets::new()
 //!     .add("postgres", &POSTGRES, pg_pool.clone())
 //!     .add_with("timescale", &TIMESCALE, ts_pool.clone(), Settings::default().table("ts_migrations"))
 //!     .add("graph", &GRAPH, graph.clone());
 //! targets.run().await?; // in that order; the first failure stops, naming its set
+//! # Ok(())
+//! # }
 //! ```
 
 use super::target::{NamedReadiness, Target};

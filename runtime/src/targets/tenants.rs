@@ -1,7 +1,13 @@
 //! One migration set applied to many databases: a PostgreSQL schema, a MySQL
 //! database or an SQLite file per tenant.
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # async fn boot(pool: sqlx::PgPool, tenant_names: Vec<String>) {
+//! # static MIGRATIONS: embedded_migrations::Migrations =
+//! #     embedded_migrations::embed_migrations!("docs/migrations/postgres");
+//! use embedded_migrations::{Settings, Tenants};
+//!
 //! let mut tenants = Tenants::new(&MIGRATIONS).concurrency(8);
 //! for name in tenant_names {
 //!     // one schema per tenant: tracking tables, lock key and search_path
@@ -9,6 +15,7 @@
 //! }
 //! let report = tenants.run().await;          // every tenant, failures reported by name
 //! let status = tenants.status().await;       // how many up to date, pending, failed, dirty
+//! # }
 //! ```
 //!
 //! Each tenant is a [`Target`]: its own settings, so its own tracking tables
