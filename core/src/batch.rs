@@ -137,6 +137,10 @@ impl BatchSpec {
         Ok(Some(spec))
     }
 
+    /// The SQL form, from the directives alone: `migrate:batch size=N` with
+    /// N a positive integer, and an optional non-empty `migrate:total`.
+    /// `Ok(None)` without `migrate:batch`; `Err` for a bad size, an empty
+    /// `migrate:total`, or a `migrate:total` without `migrate:batch`.
     pub fn from_header(header: &Header) -> Result<Option<BatchSpec>, String> {
         let Some(args) = &header.batch else {
             return match header.total {

@@ -6,8 +6,11 @@ use std::fmt;
 pub struct Checksum(pub [u8; 32]);
 
 impl Checksum {
+    /// All zero bytes: the running hash of an empty set, and the checksum of
+    /// the empty down file a repeatable migration is embedded with.
     pub const ZERO: Checksum = Checksum([0; 32]);
 
+    /// The 64 lowercase hex digits of the sum.
     pub fn to_hex(&self) -> String {
         let mut out = String::with_capacity(64);
         for byte in self.0 {
@@ -17,6 +20,8 @@ impl Checksum {
         out
     }
 
+    /// Reads 64 hex digits (either case, surrounding blanks ignored);
+    /// `None` when the text is anything else.
     pub fn from_hex(hex: &str) -> Option<Checksum> {
         let hex = hex.trim().as_bytes();
         if hex.len() != 64 {

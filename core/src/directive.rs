@@ -3,8 +3,13 @@ use crate::Language;
 /// What the comment lines at the top of a migration file say.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Header {
+    /// `migrate:no-transaction`: the file runs outside a transaction.
     pub no_transaction: bool,
+    /// `migrate:irreversible`: the migration cannot be reverted. It belongs
+    /// in the down file, which then holds no statement.
     pub irreversible: bool,
+    /// The text after `description:`, trimmed; `None` when the header has
+    /// no such line or leaves it empty. The last one wins.
     pub description: Option<String>,
     /// `migrate:allow-in-transaction`: run the file in a transaction even
     /// though it holds statements a database refuses or ignores there.

@@ -7,15 +7,36 @@ use std::path::{Path, PathBuf};
 /// The rules a migration folder must follow; each problem names one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
+    /// An up file without the down file of the same version and name.
     MissingDown,
+    /// A down file without the up file it reverts.
     MissingUp,
+    /// Two files in one slot: two up (or two down) files of one version,
+    /// an up and a down file of one version with different names, or two
+    /// repeatable files with the same tracking key.
     DuplicateVersion,
+    /// A name that is not `<version>_<name>.<up|down>.<ext>` or
+    /// `<name>.repeatable.sql`, a file name that is not UTF-8, or a
+    /// subfolder.
     BadFileName,
+    /// A file whose statements contradict what it is: an up or repeatable
+    /// file with none, a down file with none and no `migrate:irreversible`,
+    /// or a file marked `migrate:noop` or `migrate:irreversible` that holds
+    /// some.
     EmptyFile,
+    /// A file that is not UTF-8.
     NotUtf8,
+    /// The folder is missing, a file, unreadable, or holds no migration; or
+    /// one of its files cannot be read.
     BadFolder,
+    /// SQL and Cypher files in one folder.
     MixedLanguages,
+    /// A `migrate:` directive this version does not know, or one in a file
+    /// it does not apply to (`migrate:irreversible` in an up file;
+    /// `migrate:no-transaction`, `migrate:irreversible` or `migrate:noop` in
+    /// a repeatable file).
     UnknownDirective,
+    /// A version that does not fit in an `i64`.
     VersionTooLarge,
     /// A Cypher file holds both schema commands and data statements, which
     /// Neo4j cannot run in one transaction.
@@ -35,9 +56,12 @@ pub enum Rule {
 /// One broken rule, with the file it concerns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// The rule broken.
     pub rule: Rule,
     /// File or folder the problem is about (the first one, when it is a pair).
     pub path: PathBuf,
+    /// What is wrong and how to fix it, naming the file; what
+    /// [`Display`](fmt::Display) shows.
     pub message: String,
 }
 

@@ -7,20 +7,30 @@ use std::path::PathBuf;
 /// One file of a checked folder.
 #[derive(Clone, Debug)]
 pub struct ScannedFile {
+    /// The file's name in the folder, e.g. `003_add_index.up.sql`.
     pub file_name: String,
+    /// Where it was read: the folder given to the scan joined with the name.
     pub path: PathBuf,
+    /// The file's text as read, BOM and line endings included.
     pub text: String,
+    /// [`checksum`](crate::checksum()) of `text`.
     pub checksum: Checksum,
+    /// The directives and description at the top of the file.
     pub header: Header,
 }
 
 /// One up/down pair of a checked folder.
 #[derive(Clone, Debug)]
 pub struct ScannedMigration {
+    /// The version both files' names start with.
     pub version: i64,
+    /// The version as written in the up file's name, zero padding kept.
     pub version_text: String,
+    /// The name both files share, between the version and the direction.
     pub name: String,
+    /// The `.up.` file.
     pub up: ScannedFile,
+    /// The `.down.` file.
     pub down: ScannedFile,
 }
 
@@ -31,7 +41,9 @@ pub struct ScannedMigration {
 pub struct ScannedRepeatable {
     /// Its key in the tracking table: [`crate::repeatable_key`] of its name.
     pub key: i64,
+    /// The part of the file name before `.repeatable.`.
     pub name: String,
+    /// The file itself.
     pub file: ScannedFile,
 }
 
@@ -39,8 +51,12 @@ pub struct ScannedRepeatable {
 /// repeatable ones in name order.
 #[derive(Clone, Debug)]
 pub struct Folder {
+    /// The folder as given to the scan.
     pub path: PathBuf,
+    /// The one language of its files.
     pub language: Language,
+    /// The versioned migrations, in version order; never empty.
     pub migrations: Vec<ScannedMigration>,
+    /// The repeatable migrations, in name order.
     pub repeatables: Vec<ScannedRepeatable>,
 }

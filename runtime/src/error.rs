@@ -20,14 +20,26 @@ pub enum Error {
     /// A migration's statement failed. The migration was rolled back (where
     /// the database can) and not recorded.
     MigrationFailed {
+        /// The migration's version.
         version: i64,
+        /// The migration's name.
         name: String,
+        /// The file that ran, as named in the folder (the down file when
+        /// reverting).
         file: String,
+        /// Whether it was applying or reverting.
         direction: Direction,
         /// The failing statement, and its line in the file. (Boxed, so that
         /// `source` fits without making `Error` larger.)
         statement: Box<str>,
+        /// The 1-based line of the file where the statement starts; on
+        /// PostgreSQL, the line the server's error position points at, when
+        /// it gives one.
         line: usize,
+        /// The database's own message (on PostgreSQL with its SQLSTATE,
+        /// detail, hint and context). A batch migration's also says what its
+        /// checkpoint keeps; one stopped because it would never end has the
+        /// runtime's words instead.
         message: String,
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
@@ -40,42 +52,58 @@ pub enum Error {
     },
     /// An applied migration's file changed since it was applied.
     Drift {
+        /// The migration's version.
         version: i64,
+        /// The migration's name.
         name: String,
+        /// The up file, as named in the folder.
         file: String,
+        /// The checksum recorded in the tracking row when it was applied.
         recorded: Checksum,
+        /// The checksum of the up file embedded in this binary.
         embedded: Checksum,
     },
     /// Migrations recorded in the database that this binary does not have.
     MissingInBinary {
+        /// `(version, name)` of each such row, as recorded.
         migrations: Vec<(i64, String)>,
     },
     /// The database is ahead of this binary: migrations recorded above its
     /// highest version (`latest`), applied by a newer release.
     /// `Settings::allow_ahead(true)` accepts it (rolling deploys).
     Ahead {
+        /// This binary's highest version (0 when it has no migration).
         latest: i64,
+        /// `(version, name)` of each row above `latest`, as recorded.
         migrations: Vec<(i64, String)>,
     },
     /// The tracking table holds another migration set's rows: no applied
     /// row has a version and name of this binary. Two applications share
     /// one tracking table in one database.
     ForeignTable {
+        /// The tracking table's name, as set by `Settings::table`.
         table: String,
         /// The rows, first few.
         rows: Vec<(i64, String)>,
+        /// How many versioned rows the table holds.
         count: usize,
     },
     /// A pending migration below the highest applied one.
     OutOfOrder {
+        /// The pending migration's version.
         version: i64,
+        /// The pending migration's name.
         name: String,
+        /// Its up file, as named in the folder.
         file: String,
+        /// The highest version applied (repeatable migrations aside).
         highest_applied: i64,
     },
     /// A migration that failed halfway where the database cannot roll back.
     Dirty {
+        /// The dirty row's version.
         version: i64,
+        /// The dirty row's name, as recorded.
         name: String,
         /// The direction of the run that failed or was interrupted.
         direction: Direction,
@@ -85,43 +113,69 @@ pub enum Error {
     },
     /// Another process held the migration lock for longer than the timeout.
     LockTimeout {
+        /// The database, as messages name it (`PostgreSQL`, `SQLite`, ...).
         backend: &'static str,
+        /// How long it waited, from its first attempt.
         waited: Duration,
+        /// Who holds the lock, as far as the database tells (a PostgreSQL
+        /// session, a MySQL connection, the SQLite lock file, the Neo4j lock
+        /// node's owner); `None` when it does not.
         holder: Option<String>,
     },
     /// The down file says `migrate:irreversible`.
     Irreversible {
+        /// The migration's version.
         version: i64,
+        /// The migration's name.
         name: String,
+        /// The down file, as named in the folder.
         file: String,
     },
     /// A version asked for that neither the binary nor the database knows.
     UnknownVersion {
+        /// The version asked for.
         version: i64,
     },
     /// `repair --accept-edit`: the migration is in the binary but not
     /// applied, so there is no recorded checksum to replace.
     NotApplied {
+        /// The version asked for.
         version: i64,
+        /// The migration's name.
         name: String,
     },
     /// The backend cannot do what was asked (e.g. group mode on MySQL).
     Unsupported {
+        /// The database, as messages name it (`this database` when the
+        /// `Database` gives no schema snapshots).
         backend: &'static str,
+        /// What it cannot do (`group mode (all migrations in one
+        /// transaction)`, ...).
         what: String,
     },
+    /// The settings, or the migrations with them, cannot run: a table or
+    /// schema name that is not a plain identifier, a MySQL connection
+    /// without a default database, group mode with a `no-transaction` or
+    /// batch migration, a batch migration that is not one statement.
     InvalidSettings {
+        /// What is wrong, naming the setting or the file.
         message: String,
     },
     /// `validate` found these problems.
     Invalid {
+        /// Every problem found, each its own error.
         problems: Vec<Error>,
     },
     /// The database failed outside a migration: connecting, tracking tables,
     /// the lock.
     Database {
+        /// The database, as messages name it (`PostgreSQL`, `SQLite`, ...).
         backend: &'static str,
+        /// What was being done (`reading the state`, ...).
         operation: String,
+        /// The database's or the driver's own message (with what the failure
+        /// leaves behind, where that matters), or the runtime's own words
+        /// where it found the problem itself (a lost Neo4j lock, ...).
         message: String,
         /// The driver's error.
         source: Option<Box<Source>>,
@@ -129,7 +183,9 @@ pub enum Error {
     /// One migration set of several (`Targets`) or one tenant (`Tenants`)
     /// failed with `error`.
     Target {
+        /// The set's or the tenant's name.
         name: String,
+        /// What went wrong there.
         error: Box<Error>,
     },
     /// `run` (or `down`) failed with `error` after it had applied (or
@@ -137,7 +193,9 @@ pub enum Error {
     /// caller would have had in the `Report`. Returned only when at least
     /// one step finished; [`Error::cause`] gives `error` either way.
     Incomplete {
+        /// The steps that finished before the failure, in order.
         applied: crate::Report,
+        /// What stopped the run.
         #[source]
         error: Box<Error>,
     },
@@ -145,6 +203,7 @@ pub enum Error {
     /// rows: they were edited by hand or restored in part. Nothing was
     /// applied; the message says how to make them agree.
     StateMismatch {
+        /// The database, as messages name it (`PostgreSQL`, `SQLite`, ...).
         backend: &'static str,
         /// What the state row says (boxed, like `rows`, to keep `Error` small).
         recorded: Box<State>,
@@ -154,14 +213,19 @@ pub enum Error {
     /// Other processes kept changing the migration state while this one
     /// planned: it stopped after `rounds` plans, between two migrations.
     Contended {
+        /// The database, as messages name it (`PostgreSQL`, `SQLite`, ...).
         backend: &'static str,
+        /// How many times it planned before it stopped.
         rounds: usize,
     },
     /// `verify_reversible`: this migration's down file leaves a schema other
     /// than the one its up file started from.
     NotReversible {
+        /// The migration's version.
         version: i64,
+        /// The migration's name.
         name: String,
+        /// Its down file, as named in the folder.
         file: String,
         /// The objects that differ (`index users_email`, ...).
         objects: Vec<String>,
@@ -169,8 +233,13 @@ pub enum Error {
     /// The schema check: the live schema is not the one recorded after the
     /// last migration (or none was recorded).
     SchemaChanged {
+        /// The version the schema was recorded at; `None` when no schema
+        /// was recorded.
         recorded_version: Option<i64>,
+        /// The database's current version.
         current_version: i64,
+        /// The objects that differ (`index users_email`, ...); empty when
+        /// none was recorded.
         objects: Vec<String>,
     },
     /// `baseline` or `import` was refused, and nothing was written: every
@@ -179,11 +248,13 @@ pub enum Error {
     Adoption {
         /// `baseline` or `import from sqlx`, ...
         what: String,
+        /// One line per disagreement, naming the version.
         problems: Vec<String>,
     },
     /// A checksum in the tracking tables is not a SHA-256 in hex: the row
     /// was edited by hand or damaged. Nothing was applied.
     CorruptChecksum {
+        /// The database, as messages name it (`PostgreSQL`, `SQLite`, ...).
         backend: &'static str,
         /// The tracking row's version; `None` for the state row's chain.
         version: Option<i64>,

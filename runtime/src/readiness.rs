@@ -32,6 +32,7 @@ pub enum ReadinessState {
 }
 
 impl ReadinessState {
+    /// The state as one lowercase word, as it is serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             ReadinessState::Ready => "ready",
@@ -67,6 +68,7 @@ impl ReadinessState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Readiness {
+    /// The worst state that applies.
     pub state: ReadinessState,
     /// `state == Ready`: exactly at this binary's version, nothing wrong.
     pub up_to_date: bool,
@@ -134,6 +136,7 @@ impl Readiness {
         }
     }
 
+    /// Whether the database is ready: `up_to_date`.
     pub fn is_ready(&self) -> bool {
         self.up_to_date
     }

@@ -8,10 +8,18 @@ use crate::{Checksum, Direction};
 /// A row of the tracking table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedMigration {
+    /// The migration's version (a repeatable migration's negative key).
     pub version: i64,
+    /// The migration's name, as recorded.
     pub name: String,
+    /// The up file's checksum when it was applied (or the one `repair`
+    /// accepted since).
     pub checksum: Checksum,
+    /// When it was applied: ISO 8601 in UTC, from the clock of the process
+    /// that applied it, as the run started.
     pub applied_at: String,
+    /// Milliseconds its run took, as the backend measured it; 0 when it was
+    /// recorded without running (`force`, `baseline`, `import`).
     pub execution_ms: i64,
     /// A run of it failed or was interrupted after changing the database.
     pub dirty: bool,
@@ -24,6 +32,7 @@ pub struct AppliedMigration {
 /// The run that left a tracking row dirty.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirtyRun {
+    /// Whether that run applied or reverted the migration.
     pub direction: Direction,
     /// Statements of its file that committed, counted as each one did
     /// (SQL backends; Neo4j records the direction only).
@@ -37,14 +46,26 @@ pub struct DirtyRun {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HistoryEntry {
+    /// The migration's version; for a `repair` row, the accepted edit's
+    /// version, or else the last applied one.
     pub version: i64,
+    /// The migration's name; `repair` for a repair of the state row alone.
     pub name: String,
+    /// Whether the run applied or reverted it (`up` for a `repair` row).
     #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
     pub direction: Direction,
+    /// When the run started: ISO 8601 in UTC, from this process's clock.
     pub started_at: String,
+    /// Milliseconds the run took, as the backend measured it; 0 when nothing
+    /// ran (`repair`, `baseline`, `import`).
     pub duration_ms: i64,
+    /// Whether the run succeeded.
     pub success: bool,
+    /// The error's message, when it failed.
     pub error: Option<String>,
+    /// Why: the reason given to the operation (`Migrator::reason`,
+    /// `--reason`); for `baseline` and `import`, the adoption's reason; for
+    /// `repair`, what it changed and the reason given.
     pub reason: Option<String>,
 }
 

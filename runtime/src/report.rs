@@ -9,10 +9,12 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Report {
+    /// The migrations applied or reverted, in the order they ran.
     pub steps: Vec<StepReport>,
 }
 
 impl Report {
+    /// Whether no migration was applied or reverted.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
@@ -22,10 +24,16 @@ impl Report {
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct StepReport {
+    /// The migration's version (a repeatable migration's negative key).
     pub version: i64,
+    /// The migration's name.
     pub name: String,
+    /// Whether it was applied or reverted.
     #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
     pub direction: Direction,
+    /// How long the step took, timed by this process around the backend's
+    /// run and record of it; in group mode, an equal share of the group's
+    /// time.
     #[cfg_attr(feature = "serde", serde(rename = "duration_ms", serialize_with = "millis"))]
     pub duration: Duration,
 }
@@ -34,17 +42,25 @@ pub struct StepReport {
 #[derive(Clone, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Plan {
+    /// The migrations to apply or revert, in the order they would run.
     pub steps: Vec<PlannedStep>,
 }
 
+/// One migration a dry run would apply or revert.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PlannedStep {
+    /// The migration's version (a repeatable migration's negative key).
     pub version: i64,
+    /// The migration's name.
     pub name: String,
+    /// Whether it would be applied or reverted.
     #[cfg_attr(feature = "serde", serde(serialize_with = "direction_str"))]
     pub direction: Direction,
+    /// The file that would run, as named in the folder.
     pub file: String,
+    /// Whether this database would run the file outside a transaction:
+    /// what it does with it, not only what the file says.
     pub no_transaction: bool,
     /// The statements exactly as they would be sent.
     pub statements: Vec<String>,
@@ -61,6 +77,8 @@ pub struct PlannedBatch {
     pub size: u64,
     /// The `migrate:total` count query, and what it returned.
     pub total_query: Option<String>,
+    /// What the count query returns now; `None` without a query, or when it
+    /// could not run (`total_error` says why).
     pub total: Option<u64>,
     /// Why the count is missing when the query could not run (its table is
     /// created by an earlier pending migration, say).
@@ -74,7 +92,10 @@ pub struct PlannedBatch {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum MigrationState {
+    /// Applied, and its file unchanged.
     Applied,
+    /// In the binary and not applied; or a repeatable migration whose file
+    /// changed since it was applied.
     Pending,
     /// Applied, but the file changed since.
     Drifted,
@@ -85,6 +106,7 @@ pub enum MigrationState {
 }
 
 impl MigrationState {
+    /// The state as one lowercase word, as `status` prints it.
     pub fn as_str(self) -> &'static str {
         match self {
             MigrationState::Applied => "applied",
@@ -102,12 +124,24 @@ impl MigrationState {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatusEntry {
+    /// The migration's version (a repeatable migration's negative key).
     pub version: i64,
+    /// The binary's name for it; the recorded one when the binary lacks it.
     pub name: String,
+    /// The up file's `description:` line; `None` when it has none or the
+    /// binary lacks the migration.
     pub description: Option<String>,
+    /// Where it stands.
     pub state: MigrationState,
+    /// When it was applied, as its tracking row says (ISO 8601 in UTC, from
+    /// the clock of the process that applied it, as the run started);
+    /// `None` when it has no row.
     pub applied_at: Option<String>,
+    /// How long applying it took in milliseconds, as its tracking row says
+    /// (0 for one recorded without running); `None` when it has no row.
     pub execution_ms: Option<i64>,
+    /// It cannot be reverted: its down file says `migrate:irreversible`, or
+    /// it is a repeatable migration (false when the binary lacks it).
     pub irreversible: bool,
     /// Recorded as applied without running here (`baseline`, `import`):
     /// the reason its history row gives, e.g. `baseline: adopted from the
@@ -147,7 +181,9 @@ pub struct Adoption {
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AdoptedMigration {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's name in this binary.
     pub name: String,
     /// This binary's checksum of the up file (hex), as recorded.
     pub checksum: String,
@@ -160,6 +196,8 @@ pub struct AdoptedMigration {
 /// `applied_count`, `up_to_date`, then `migrations`, the entries.
 #[derive(Clone, Debug, Default)]
 pub struct Status {
+    /// One entry per migration of the binary or row of the database: the
+    /// versioned ones in version order, then the repeatable ones.
     pub entries: Vec<StatusEntry>,
     /// Problems with the tracking tables themselves, each a sentence with
     /// its fix: the state row disagrees with the tracking rows (a row
@@ -189,6 +227,7 @@ impl Status {
             .unwrap_or(0)
     }
 
+    /// How many entries are in `state`.
     pub fn count(&self, state: MigrationState) -> usize {
         self.entries.iter().filter(|e| e.state == state).count()
     }
@@ -199,6 +238,8 @@ impl Status {
         self.entries.iter().filter(|e| e.applied_at.is_some()).count()
     }
 
+    /// How many entries are pending (repeatable migrations to apply again
+    /// included).
     pub fn pending_count(&self) -> usize {
         self.count(MigrationState::Pending)
     }
@@ -236,10 +277,15 @@ fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S:
 pub struct Progress<'a> {
     /// 1-based position of this step, and the number of steps.
     pub index: usize,
+    /// The number of steps (see `index`).
     pub total: usize,
+    /// The migration's version (a repeatable migration's negative key).
     pub version: i64,
+    /// The migration's name.
     pub name: &'a str,
+    /// Whether it is being applied or reverted.
     pub direction: Direction,
+    /// What happened.
     pub event: ProgressEvent,
 }
 
@@ -248,8 +294,12 @@ pub struct Progress<'a> {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum ProgressEvent {
+    /// The step is about to run (not sent in group mode).
     Started,
+    /// The step ran and was recorded, after this long (in group mode, an
+    /// equal share of the group's time, sent once the group committed).
     Finished(Duration),
+    /// The step failed after this long (not sent in group mode).
     Failed(Duration),
     /// A batch of a batch migration committed (after `Started`, before
     /// `Finished`); its counts never go down.
@@ -261,6 +311,7 @@ pub enum ProgressEvent {
 pub struct BatchProgress {
     /// Batches and rows committed, counting those before a resume.
     pub batches: u64,
+    /// Rows those batches changed (see `batches`).
     pub rows: u64,
     /// Rows done plus what the `migrate:total` query counted at the start
     /// of this run, when the file has one.
@@ -275,8 +326,13 @@ pub struct BatchProgress {
 /// after, the accepted edit, and the reason, as written to the history.
 #[derive(Clone, Debug)]
 pub struct Repair {
+    /// The state row as it was; `None` when there was none.
     pub state_before: Option<State>,
+    /// The state row rebuilt from the tracking rows (with the accepted
+    /// edit's checksum).
     pub state_after: State,
+    /// The edit accepted (`accept_edit`); `None` when none was asked for, or
+    /// the recorded checksum already was the binary's.
     pub accepted: Option<AcceptedEdit>,
     /// Why, as given (`.reason(..)`, `--reason`); the history row's reason
     /// is [`Repair::describe`]: what changed, from what to what, and this.
@@ -286,9 +342,13 @@ pub struct Repair {
 /// An applied migration's file edited on purpose, its new checksum recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AcceptedEdit {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's name in this binary.
     pub name: String,
+    /// The checksum the tracking row held before.
     pub recorded: Checksum,
+    /// This binary's checksum of the up file, now recorded.
     pub embedded: Checksum,
 }
 

@@ -94,14 +94,18 @@ impl Settings {
         self
     }
 
+    /// The tracking table's name, as set by [`Settings::table`].
     pub fn table_name(&self) -> &str {
         &self.table
     }
 
+    /// The schema set by [`Settings::schema`]; `None` when none was set.
     pub fn schema_name(&self) -> Option<&str> {
         self.schema.as_deref()
     }
 
+    /// The lock timeout, as set by [`Settings::lock_timeout`] (120 seconds
+    /// by default).
     pub fn lock_timeout_value(&self) -> Duration {
         self.lock_timeout
     }

@@ -6,12 +6,18 @@ use std::path::{Path, PathBuf};
 /// A file name split into its parts: `003_add_index.up.sql`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileName {
+    /// The version, a positive number.
     pub version: i64,
     /// The version as written, to keep the folder's zero padding.
     pub version_text: String,
+    /// The part between the version's `_` and the direction: lowercase
+    /// letters, digits and underscores.
     pub name: String,
+    /// `up` or `down`.
     pub direction: Direction,
+    /// SQL for `.sql`, Cypher for `.cypher` and `.cql`.
     pub language: Language,
+    /// The extension as written, without its dot: `sql`, `cypher` or `cql`.
     pub extension: String,
 }
 

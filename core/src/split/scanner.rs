@@ -3,11 +3,19 @@
 //! statement splitter and the token readers both move through a file with
 //! a [`Scanner`].
 
+/// How a file is read: which comments, quotes and escapes its database
+/// knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
+    /// `--` comments, `[name]` quoted names, no backslash escapes.
     Sqlite,
+    /// `--` comments, nested block comments, `$tag$` bodies, backslash
+    /// escapes in `E'...'` strings only.
     Postgres,
+    /// `#` comments, `--` comments only when a blank follows, backslash
+    /// escapes in strings, `/*! ... */` kept as statement text.
     MySql,
+    /// `//` comments, backslash escapes in strings.
     Cypher,
 }
 

@@ -14,6 +14,7 @@ pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix(BOM).unwrap_or(text)
 }
 
+/// One statement of a file, as [`split`] cuts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Statement<'a> {
     /// The statement without its terminating `;` and surrounding blanks.

@@ -109,6 +109,8 @@ pub enum Command {
     },
     /// Record the schema the migrations left, or check it for changes made by hand.
     Schema {
+        /// Record the schema, or check it (clap ignores this comment: a
+        /// subcommand field has no help text of its own).
         #[command(subcommand)]
         action: SchemaAction,
     },

@@ -85,6 +85,8 @@ pub struct MigrateArgs {
     /// `down`, `fresh`, `force` and `forget` need it when there are several sets.
     #[arg(long, value_name = "NAME", global = true)]
     pub only: Vec<String>,
+    /// The command to run on the selected sets (clap ignores this comment:
+    /// a subcommand field has no help text of its own).
     #[command(subcommand)]
     pub command: Command,
 }

@@ -21,6 +21,7 @@ pub struct SchemaRecord {
     pub version: i64,
     /// [`SchemaSnapshot::hash`] of `snapshot`, as it was stored.
     pub hash: Checksum,
+    /// The schema's objects.
     pub snapshot: SchemaSnapshot,
     /// ISO-8601, UTC.
     pub recorded_at: String,

@@ -31,10 +31,12 @@ impl SchemaSnapshot {
         self.objects.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// How many objects it holds.
     pub fn len(&self) -> usize {
         self.objects.len()
     }
 
+    /// Whether it holds no object.
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
@@ -108,10 +110,12 @@ impl fmt::Display for SchemaSnapshot {
 /// The objects that differ between two snapshots, sorted by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SchemaDiff {
+    /// Each object that differs, sorted by key.
     pub changes: Vec<ObjectChange>,
 }
 
 impl SchemaDiff {
+    /// Whether the two snapshots hold the same objects, defined the same.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -126,13 +130,26 @@ impl SchemaDiff {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ObjectChange {
     /// In the second snapshot only.
-    Added { object: String, definition: String },
+    Added {
+        /// The object's key: `<kind> <name>`.
+        object: String,
+        /// Its definition in the second snapshot.
+        definition: String,
+    },
     /// In the first snapshot only.
-    Removed { object: String, definition: String },
+    Removed {
+        /// The object's key: `<kind> <name>`.
+        object: String,
+        /// Its definition in the first snapshot.
+        definition: String,
+    },
     /// In both, defined differently.
     Changed {
+        /// The object's key: `<kind> <name>`.
         object: String,
+        /// Its definition in the first snapshot.
         before: String,
+        /// Its definition in the second snapshot.
         after: String,
     },
 }

@@ -30,7 +30,9 @@ pub struct Reversibility {
 /// file started from.
 #[derive(Clone, Debug)]
 pub struct NotReverted {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's name.
     pub name: String,
     /// The down file, e.g. `003_add_index.down.sql`.
     pub down_file: String,

@@ -30,7 +30,9 @@ use crate::{Error, Language, Migrations, Settings};
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TargetReport {
+    /// The set's name (a tenant's, for a tenant set).
     pub name: String,
+    /// What [`Target::run`] did on it.
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub report: Report,
 }
@@ -40,7 +42,9 @@ pub struct TargetReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TargetsReadiness {
+    /// Every set is up to date.
     pub ready: bool,
+    /// Each set's readiness, in the declared order (each tenant on its own).
     pub targets: Vec<NamedReadiness>,
 }
 
@@ -72,6 +76,9 @@ pub(crate) enum Unit<'g, T> {
 }
 
 impl<'a> Targets<'a> {
+    /// No set yet: add them with [`add`](Self::add),
+    /// [`add_with`](Self::add_with), [`push`](Self::push) and
+    /// [`tenants`](Self::tenants).
     pub fn new() -> Self {
         Targets::default()
     }
@@ -157,6 +164,7 @@ impl<'a> Targets<'a> {
         self
     }
 
+    /// The set, or tenant, named `name`; `None` for a tenant set's own name.
     pub fn get(&self, name: &str) -> Option<&Target<'a>> {
         self.targets.iter().find(|t| t.name() == name)
     }
@@ -194,14 +202,17 @@ impl<'a> Targets<'a> {
         self.targets.iter()
     }
 
+    /// The sets' names in their declared order, each tenant under its own.
     pub fn names(&self) -> Vec<&str> {
         self.targets.iter().map(Target::name).collect()
     }
 
+    /// How many sets there are, each tenant counted as one.
     pub fn len(&self) -> usize {
         self.targets.len()
     }
 
+    /// Whether no set was added.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }

@@ -86,6 +86,7 @@ impl<'a, L: Language> Tenants<'a, L> {
         self
     }
 
+    /// The tenant named `name`.
     pub fn get(&self, name: &str) -> Option<&Target<'a>> {
         self.tenants.iter().find(|t| t.name() == name)
     }
@@ -95,10 +96,12 @@ impl<'a, L: Language> Tenants<'a, L> {
         self.tenants.iter()
     }
 
+    /// How many tenants were added.
     pub fn len(&self) -> usize {
         self.tenants.len()
     }
 
+    /// Whether no tenant was added.
     pub fn is_empty(&self) -> bool {
         self.tenants.is_empty()
     }
@@ -124,7 +127,7 @@ impl<'a, L: Language> Tenants<'a, L> {
     }
 }
 
-/// The one runner of tenants, for [`Tenants::run`], [`Targets::run`] and
+/// The one runner of tenants, for [`Tenants::run`], [`Targets::run`](crate::Targets::run) and
 /// `migrate up`: `concurrency` at a time, results in the order given.
 pub(crate) async fn run_each(tenants: &[&Target<'_>], concurrency: usize, stop_on_failure: bool) -> TenantsReport {
     let failed = AtomicBool::new(false);
@@ -172,14 +175,19 @@ pub(crate) async fn status_each(tenants: &[&Target<'_>], concurrency: usize) -> 
 pub enum TenantOutcome {
     /// Its pending migrations were applied (the report is empty when none were).
     Applied(Report),
+    /// Its run failed with this error; the migrations it applied before
+    /// stay applied ([`Error::applied`] lists them).
     Failed(Error),
     /// Not attempted: an earlier tenant failed with `stop_on_failure`.
     Skipped,
 }
 
+/// One tenant's name and what happened to it.
 #[derive(Debug)]
 pub struct TenantRun {
+    /// The tenant's name.
     pub name: String,
+    /// What happened to it.
     pub outcome: TenantOutcome,
 }
 
@@ -190,6 +198,7 @@ pub struct TenantRun {
 /// "error": text|null}]}`.
 #[derive(Debug)]
 pub struct TenantsReport {
+    /// One entry per tenant, in the order they were added.
     pub tenants: Vec<TenantRun>,
 }
 
@@ -214,10 +223,12 @@ impl TenantsReport {
         self.count(|o| matches!(o, TenantOutcome::Applied(_)))
     }
 
+    /// Tenants whose run failed.
     pub fn failed_count(&self) -> usize {
         self.count(|o| matches!(o, TenantOutcome::Failed(_)))
     }
 
+    /// Tenants not attempted after a failure (`stop_on_failure`).
     pub fn skipped_count(&self) -> usize {
         self.count(|o| matches!(o, TenantOutcome::Skipped))
     }
@@ -281,15 +292,23 @@ impl serde::Serialize for TenantsReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TenantsStatus {
+    /// How many tenants there are.
     pub total: usize,
+    /// Tenants `ready`: every migration applied, nothing wrong.
     pub up_to_date: usize,
+    /// Tenants `pending`: migrations to apply, nothing wrong.
     pub pending: usize,
     /// The database could not be read.
     pub failed: usize,
+    /// Tenants `dirty`: a migration failed halfway.
     pub dirty: usize,
+    /// Tenants `drifted`: an applied migration's file changed.
     pub drifted: usize,
+    /// Tenants `ahead`: migrations applied that this binary lacks.
     pub ahead: usize,
+    /// Tenants `invalid`: another problem `validate` found.
     pub invalid: usize,
+    /// Each tenant's readiness, in the order they were added.
     pub tenants: Vec<NamedReadiness>,
 }
 
