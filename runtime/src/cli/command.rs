@@ -78,12 +78,14 @@ pub enum Command {
     /// Mark a version as applied without running it (recovery after a failed
     /// migration was finished by hand).
     Force {
+        /// The version to record as applied and clean.
         #[arg(value_name = "VERSION")]
         version: i64,
     },
     /// Remove the record of a version without running anything (recovery
     /// after a failed migration was undone by hand).
     Forget {
+        /// The version whose record is removed.
         #[arg(value_name = "VERSION")]
         version: i64,
     },
@@ -118,6 +120,7 @@ pub enum Command {
     /// including VERSION as applied without running it (history says
     /// baseline, and why). Later migrations then apply with `up`.
     Baseline {
+        /// The last version to record as applied.
         #[arg(value_name = "VERSION")]
         version: i64,
         /// Why: stored in the history row of each baselined migration.
