@@ -1,4 +1,4 @@
-//! Files as people really write them (issue 15), run on the real databases:
+//! Files as people really write them, run on the real databases:
 //! a UTF-8 BOM, SQLite's table rebuild recipe, a PostgreSQL rule with two
 //! actions and a `BEGIN ATOMIC` body, MySQL compound statements (a `CASE`
 //! expression before an `IF` statement, labels, a trigger whose body is one
