@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The large-file workload of issue 15:  bash bench/large_file.sh [N ...]  (default: 20000 50000)
+# The large-file workload (the splitter and the build on one huge file):  bash bench/large_file.sh [N ...]  (default: 20000 50000)
 #
 # One migration whose up file seeds a table with N INSERT statements (about
 # 110 bytes a line, as seed files are), embedded by ours (embed_migrations!)

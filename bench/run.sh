@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole benchmark of issue 8 in one command:  bash bench/run.sh [harness options]
+# The whole benchmark in one command:  bash bench/run.sh [harness options]
 # Generates the migration folders and app crates under bench/generated/, builds
 # them (release, sharing bench/target), runs W1/W2 on SQLite and PostgreSQL and
 # W3, prints the table and records it in BENCHMARKS.md. Options: see src/main.rs.
