@@ -59,7 +59,12 @@ fn parse_opts() -> Opts {
                     .map(|s| Tool::parse(s).unwrap_or_else(|| die(&format!("unknown tool {s}"))))
                     .collect()
             }
-            "--n" => o.ns = val().split(',').map(|s| s.parse().unwrap_or_else(|_| die("bad --n"))).collect(),
+            "--n" => {
+                o.ns = val()
+                    .split(',')
+                    .map(|s| s.parse().unwrap_or_else(|_| die("bad --n")))
+                    .collect()
+            }
             "--backends" => o.backends = val().split(',').map(String::from).collect(),
             "--w1" => o.w1 = val().parse().unwrap_or_else(|_| die("bad --w1")),
             "--w2" => o.w2 = val().parse().unwrap_or_else(|_| die("bad --w2")),
@@ -77,7 +82,10 @@ fn parse_opts() -> Opts {
             "--no-real" => o.real.clear(),
             "--no-w1w2" => o.w1w2 = false,
             "-h" | "--help" => {
-                println!("{}", include_str!("main.rs").lines().take(8).collect::<Vec<_>>().join("\n"));
+                println!(
+                    "{}",
+                    include_str!("main.rs").lines().take(8).collect::<Vec<_>>().join("\n")
+                );
                 std::process::exit(0);
             }
             other => die(&format!("unknown argument {other}")),
@@ -118,7 +126,10 @@ fn bin_path(layout: &Layout, name: &str) -> PathBuf {
 
 /// Adds a series' samples to the one of the same tool, workload, database and N.
 fn merge(all: &mut Vec<Series>, x: Series) {
-    match all.iter_mut().find(|s| s.tool == x.tool && s.workload == x.workload && s.backend == x.backend && s.n == x.n) {
+    match all
+        .iter_mut()
+        .find(|s| s.tool == x.tool && s.workload == x.workload && s.backend == x.backend && s.n == x.n)
+    {
         Some(s) => s.samples.extend(x.samples),
         None => all.push(x),
     }
@@ -136,7 +147,9 @@ struct W3Row {
 
 fn main() {
     let opts = parse_opts();
-    let layout = Layout { bench: PathBuf::from(env!("CARGO_MANIFEST_DIR")) };
+    let layout = Layout {
+        bench: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+    };
     let mut failures: Vec<String> = Vec::new();
     let mut build_times: Vec<(String, f64)> = Vec::new();
     let mut series: Vec<Series> = Vec::new();
@@ -147,17 +160,27 @@ fn main() {
     //    has no async MySQL driver that builds with this sqlx).
     let mut built: Vec<(Tool, usize, Option<Dialect>)> = Vec::new();
     if opts.reuse {
-        let text = std::fs::read_to_string(layout.generated().join("results.json")).unwrap_or_else(|_| die("no results.json"));
+        let text =
+            std::fs::read_to_string(layout.generated().join("results.json")).unwrap_or_else(|_| die("no results.json"));
         series = serde_json::from_str(&text).unwrap_or_else(|_| die("bad results.json"));
     }
     let runs_on = |tool: Tool, backend: &str| !(tool == Tool::Refinery && backend == "mysql");
     let mut order: Vec<(Tool, usize, Option<Dialect>)> = Vec::new();
     if opts.w1w2 {
-        order.extend(opts.ns.iter().flat_map(|&n| opts.tools.iter().map(move |&t| (t, n, None))));
+        order.extend(
+            opts.ns
+                .iter()
+                .flat_map(|&n| opts.tools.iter().map(move |&t| (t, n, None))),
+        );
     }
     if opts.real_n > 0 {
         for &d in &opts.real {
-            order.extend(opts.tools.iter().filter(|&&t| runs_on(t, d.name())).map(|&t| (t, opts.real_n, Some(d))));
+            order.extend(
+                opts.tools
+                    .iter()
+                    .filter(|&&t| runs_on(t, d.name()))
+                    .map(|&t| (t, opts.real_n, Some(d))),
+            );
         }
     }
     order.sort_by_key(|&(t, n, real)| (n, t == Tool::Refinery, real.is_some()));
@@ -189,7 +212,10 @@ fn main() {
     // A fresh runtime per drop, bounded: a drop that cannot finish (another
     // run's session on a database) must not stop the benchmark.
     let drop_all = || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let dropped = rt.block_on(async {
             tokio::time::timeout(std::time::Duration::from_secs(60), work::drop_databases("bench_")).await
         });
@@ -270,7 +296,9 @@ fn main() {
     let mut report = String::new();
     report.push_str(&table);
     if opts.reuse {
-        report.push_str("\nW1/W2 rows: taken from the previous run (generated/results.json, `--reuse-w1w2`); W3 measured now.\n");
+        report.push_str(
+            "\nW1/W2 rows: taken from the previous run (generated/results.json, `--reuse-w1w2`); W3 measured now.\n",
+        );
     }
     report.push_str("\nBuild of each app crate in this run (cached artifacts are reused; a first build costs more):\n");
     for (name, secs) in &build_times {
@@ -285,7 +313,11 @@ fn main() {
     println!("{report}");
     let gen_dir = layout.generated();
     std::fs::create_dir_all(&gen_dir).ok();
-    std::fs::write(gen_dir.join("results.json"), serde_json::to_string_pretty(&series).unwrap()).ok();
+    std::fs::write(
+        gen_dir.join("results.json"),
+        serde_json::to_string_pretty(&series).unwrap(),
+    )
+    .ok();
     std::fs::write(gen_dir.join("table.md"), &report).ok();
     if opts.md {
         update_benchmarks_md(&layout, &report);
@@ -304,8 +336,13 @@ fn update_benchmarks_md(layout: &Layout, report: &str) {
         eprintln!("BENCHMARKS.md has no table markers; table not recorded");
         return;
     };
-    let stamp = Command::new("date").arg("-u").arg("+%Y-%m-%d %H:%M UTC").output().ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let stamp = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     let new = format!("{}{start}\n_Measured {stamp}._\n\n{report}\n{}", &text[..a], &text[b..]);
     std::fs::write(&path, new).ok();
     eprintln!("table recorded in {}", path.display());
@@ -323,21 +360,37 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
     let tools_w1 = ["ours", "ours (group)", "sqlx", "refinery", "refinery (grouped)"];
     let tools_w2 = ["ours", "sqlx", "refinery"];
     let _ = opts;
-    let backend_rank = |b: &str| ["sqlite", "postgres", "mysql"].iter().position(|x| *x == b).unwrap_or(9);
+    let backend_rank = |b: &str| {
+        ["sqlite", "postgres", "mysql"]
+            .iter()
+            .position(|x| *x == b)
+            .unwrap_or(9)
+    };
     for workload in ["R", "W1", "W2"] {
-        let mut keys: Vec<(String, usize)> =
-            series.iter().filter(|x| x.workload == workload).map(|x| (x.backend.clone(), x.n)).collect();
+        let mut keys: Vec<(String, usize)> = series
+            .iter()
+            .filter(|x| x.workload == workload)
+            .map(|x| (x.backend.clone(), x.n))
+            .collect();
         keys.sort_by_key(|(b, n)| (backend_rank(b), *n));
         keys.dedup();
         for (backend, n) in keys {
             let backend = &backend;
             {
-                let ours = idx.get(&(workload.to_string(), backend.clone(), n, "ours".to_string())).map(|x| median(&x.samples));
+                let ours = idx
+                    .get(&(workload.to_string(), backend.clone(), n, "ours".to_string()))
+                    .map(|x| median(&x.samples));
                 let list: &[&str] = if workload == "W2" { &tools_w2 } else { &tools_w1 };
                 for &tool in list {
-                    let Some(x) = idx.get(&(workload.to_string(), backend.clone(), n, tool.to_string())) else { continue };
+                    let Some(x) = idx.get(&(workload.to_string(), backend.clone(), n, tool.to_string())) else {
+                        continue;
+                    };
                     let med = median(&x.samples);
-                    let per = if workload == "W2" { String::new() } else { fmt_secs(med / n as f64) };
+                    let per = if workload == "W2" {
+                        String::new()
+                    } else {
+                        fmt_secs(med / n as f64)
+                    };
                     let ratio = ours.map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
                     let mut note = x.note.clone();
                     if workload == "W2" {
@@ -355,7 +408,9 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
                 if workload == "W2" {
                     for floor in ["W2 floor: SELECT 1", "W2 floor: tracking read"] {
                         for &tool in &tools_w2 {
-                            let Some(x) = idx.get(&(floor.to_string(), backend.clone(), n, tool.to_string())) else { continue };
+                            let Some(x) = idx.get(&(floor.to_string(), backend.clone(), n, tool.to_string())) else {
+                                continue;
+                            };
                             let via = match tool {
                                 "refinery" => "refinery's rusqlite/tokio-postgres connection",
                                 "sqlx" => "sqlx pool",
@@ -379,17 +434,27 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
             }
         }
     }
-    let ours_w3: BTreeMap<(&str, bool), f64> =
-        w3.iter().filter(|r| r.tool == Tool::Ours).map(|r| ((r.what, r.build_script), median(&r.samples))).collect();
+    let ours_w3: BTreeMap<(&str, bool), f64> = w3
+        .iter()
+        .filter(|r| r.tool == Tool::Ours)
+        .map(|r| ((r.what, r.build_script), median(&r.samples)))
+        .collect();
     for r in w3 {
         let med = median(&r.samples);
-        let ratio = ours_w3.get(&(r.what, r.build_script)).map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
+        let ratio = ours_w3
+            .get(&(r.what, r.build_script))
+            .map(|o| format!("{:.2}x", med / o))
+            .unwrap_or_else(|| "-".into());
         let noticed = if r.noticed.is_empty() {
             String::new()
         } else if r.noticed.iter().all(|&b| b) {
             "noticed: yes; ".into()
         } else if r.noticed.iter().any(|&b| b) {
-            format!("noticed: {}/{}; ", r.noticed.iter().filter(|&&b| b).count(), r.noticed.len())
+            format!(
+                "noticed: {}/{}; ",
+                r.noticed.iter().filter(|&&b| b).count(),
+                r.noticed.len()
+            )
         } else {
             "noticed: NO; ".into()
         };
@@ -420,7 +485,11 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
     let nonce = format!(
         "{}{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() % 1_000_000
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            % 1_000_000
     );
     let contains = |marker: &str| -> bool {
         let bytes = std::fs::read(&bin).unwrap_or_default();
@@ -443,7 +512,12 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
     for k in 0..reps {
         let version = N + 1 + k;
         let marker = format!("add_{}_{nonce}_{k}", tool.name());
-        for (file, content) in gen::files(tool, version, &format!("t_{version}"), gen::up_sql_with(version, &marker)) {
+        for (file, content) in gen::files(
+            tool,
+            version,
+            &format!("t_{version}"),
+            gen::up_sql_with(version, &marker),
+        ) {
             std::fs::write(mig.join(file), content).map_err(|e| e.to_string())?;
         }
         let secs = cargo_build(layout, &dir)?;
@@ -455,8 +529,16 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
     let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let db = tmp.path().join("w3.db");
-    let ran = Command::new(&bin).arg(&db).status().map(|s| s.success()).unwrap_or(false);
-    let add_kind = if tool == Tool::Refinery { "one file (no downs in its format)" } else { "an up/down pair" };
+    let ran = Command::new(&bin)
+        .arg(&db)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let add_kind = if tool == Tool::Refinery {
+        "one file (no downs in its format)"
+    } else {
+        "an up/down pair"
+    };
     Ok(vec![
         W3Row {
             tool,
@@ -479,7 +561,11 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
             noticed: add.1,
             note: format!(
                 "added {add_kind}; {}; base build before: {}",
-                if build_script { "build.rs: cargo:rerun-if-changed=migrations" } else { "no build script" },
+                if build_script {
+                    "build.rs: cargo:rerun-if-changed=migrations"
+                } else {
+                    "no build script"
+                },
                 fmt_secs(first)
             ),
         },

@@ -115,7 +115,12 @@ async fn open_pool(loc: &Loc) -> Result<Pool> {
                 .connect(&Loc::sqlx_pg_url(db))
                 .await?,
         ),
-        Loc::MySql(db) => Pool::MySql(PoolOptions::new().max_connections(4).connect(&format!("{MY_URL}/{db}")).await?),
+        Loc::MySql(db) => Pool::MySql(
+            PoolOptions::new()
+                .max_connections(4)
+                .connect(&format!("{MY_URL}/{db}"))
+                .await?,
+        ),
     })
 }
 
@@ -124,7 +129,11 @@ where
     F: for<'a> Fn(&'a Pool) -> RunFuture<'a>,
 {
     pub async fn open_with(loc: &Loc, table: &'static str, run: F) -> Result<Self> {
-        Ok(PoolTarget { pool: open_pool(loc).await?, run, table })
+        Ok(PoolTarget {
+            pool: open_pool(loc).await?,
+            run,
+            table,
+        })
     }
 }
 
@@ -152,17 +161,38 @@ macro_rules! pool_target_methods {
         async fn read_tracking(&mut self) -> Result<usize> {
             let sql = format!("SELECT * FROM {}", self.0.table);
             Ok(match &self.0.pool {
-                Pool::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
-                Pool::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
-                Pool::MySql(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await?.len(),
+                Pool::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_all(p)
+                    .await?
+                    .len(),
+                Pool::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_all(p)
+                    .await?
+                    .len(),
+                Pool::MySql(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_all(p)
+                    .await?
+                    .len(),
             })
         }
         async fn last_value(&mut self, n: usize) -> Result<String> {
             let sql = format!("SELECT v FROM t_{n} WHERE id = 1");
             Ok(match &self.0.pool {
-                Pool::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
-                Pool::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
-                Pool::MySql(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(p).await?,
+                Pool::Sqlite(p) => {
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                        .fetch_one(p)
+                        .await?
+                }
+                Pool::Postgres(p) => {
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                        .fetch_one(p)
+                        .await?
+                }
+                Pool::MySql(p) => {
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                        .fetch_one(p)
+                        .await?
+                }
             })
         }
         async fn close(self) {
@@ -195,7 +225,9 @@ pub struct SqlxTarget(PoolTarget<fn(&Pool) -> RunFuture<'_>>);
 
 impl Target for SqlxTarget {
     async fn open(loc: &Loc) -> Result<Self> {
-        Ok(SqlxTarget(PoolTarget::open_with(loc, "_sqlx_migrations", sqlx_run as _).await?))
+        Ok(SqlxTarget(
+            PoolTarget::open_with(loc, "_sqlx_migrations", sqlx_run as _).await?,
+        ))
     }
     pool_target_methods!();
 }
@@ -204,7 +236,11 @@ impl Target for SqlxTarget {
 pub fn main_sqlx(m: &'static sqlx::migrate::Migrator, n: usize) {
     SQLX.set(m).ok();
     // sqlx embeds reversible pairs as 2N migrations and skips the downs.
-    assert_eq!(m.iter().count(), 2 * n, "sqlx embedded an unexpected number of migrations");
+    assert_eq!(
+        m.iter().count(),
+        2 * n,
+        "sqlx embedded an unexpected number of migrations"
+    );
     app_main(n, |args| async move {
         let mut out = Vec::new();
         out.extend(run_variant::<SqlxTarget>("sqlx", n, &args, true, "").await?);
@@ -317,15 +353,17 @@ impl Target for RefineryTarget {
 /// Entry point of the refinery app: default (one transaction per migration)
 /// and grouped (all in one transaction) for W1; W2 on the default.
 pub fn main_refinery(runner: fn() -> refinery::Runner, n: usize) {
-    assert_eq!(runner().get_migrations().len(), n, "refinery embedded an unexpected number of migrations");
+    assert_eq!(
+        runner().get_migrations().len(),
+        n,
+        "refinery embedded an unexpected number of migrations"
+    );
     app_main(n, move |args| async move {
         let mut out = Vec::new();
         REFINERY.with(|c| c.set(Some((runner, false))));
         out.extend(run_variant::<RefineryTarget>("refinery", n, &args, true, "").await?);
         REFINERY.with(|c| c.set(Some((runner, true))));
-        out.extend(
-            run_variant::<RefineryTarget>("refinery (grouped)", n, &args, false, "set_grouped(true)").await?,
-        );
+        out.extend(run_variant::<RefineryTarget>("refinery (grouped)", n, &args, false, "set_grouped(true)").await?);
         Ok(out)
     });
 }
@@ -336,8 +374,7 @@ pub fn main_refinery(runner: fn() -> refinery::Runner, n: usize) {
 mod ours {
     use super::*;
 
-    pub(super) static OURS: std::sync::OnceLock<&'static embedded_migrations::Migrations> =
-        std::sync::OnceLock::new();
+    pub(super) static OURS: std::sync::OnceLock<&'static embedded_migrations::Migrations> = std::sync::OnceLock::new();
     pub(super) static GROUP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
     pub(super) fn ours_run(pool: &Pool) -> RunFuture<'_> {
@@ -444,7 +481,14 @@ fn parse_args(n: usize) -> Args {
         .unwrap_or_else(|| "app".into());
     // The series' name: "W1" unless the harness runs the realistic workload.
     let workload = std::env::var("BENCH_WORKLOAD").unwrap_or_else(|_| "W1".into());
-    Args { backend, w1_reps, w2_reps, keep, tag: format!("{exe}_{n}_{}", std::process::id()), workload }
+    Args {
+        backend,
+        w1_reps,
+        w2_reps,
+        keep,
+        tag: format!("{exe}_{n}_{}", std::process::id()),
+        workload,
+    }
 }
 
 fn app_main<F, Fut>(n: usize, body: F)
@@ -453,7 +497,10 @@ where
     Fut: Future<Output = Result<Vec<Series>>>,
 {
     let args = parse_args(n);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let result = rt.block_on(async {
         let cleanup = PgCleanup;
         let r = body(args.clone()).await;
@@ -492,10 +539,15 @@ pub async fn drop_databases(prefix: &str) {
     {
         if let Ok(admin) = pg_admin().await {
             let like = format!("{prefix}%");
-            if let Ok(rows) = admin.query("SELECT datname FROM pg_database WHERE datname LIKE $1", &[&like]).await {
+            if let Ok(rows) = admin
+                .query("SELECT datname FROM pg_database WHERE datname LIKE $1", &[&like])
+                .await
+            {
                 for row in rows {
                     let name: String = row.get(0);
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                        .await;
                 }
             }
             let _ = admin.batch_execute("CHECKPOINT").await;
@@ -510,14 +562,19 @@ pub async fn drop_databases(prefix: &str) {
                 .await
                 .unwrap_or_default();
         for name in names {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`"))).execute(&admin).await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+                .execute(&admin)
+                .await;
         }
         admin.close().await;
     }
 }
 
 async fn my_admin() -> Result<sqlx::MySqlPool> {
-    Ok(sqlx::pool::PoolOptions::new().max_connections(1).connect(MY_URL).await?)
+    Ok(sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .connect(MY_URL)
+        .await?)
 }
 
 async fn pg_admin() -> Result<tokio_postgres::Client> {
@@ -532,11 +589,16 @@ async fn pg_admin() -> Result<tokio_postgres::Client> {
 /// Fresh databases for one variant's W1 repetitions, all created before any
 /// timing starts.
 async fn fresh_databases(args: &Args, variant: &str, count: usize) -> Result<(Vec<Loc>, Option<tempfile::TempDir>)> {
-    let slug: String = variant.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let slug: String = variant
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     match args.backend {
         Backend::Sqlite => {
             let dir = tempfile::Builder::new().prefix("emb-bench-").tempdir()?;
-            let locs = (0..count).map(|i| Loc::Sqlite(dir.path().join(format!("{slug}_{i}.db")))).collect();
+            let locs = (0..count)
+                .map(|i| Loc::Sqlite(dir.path().join(format!("{slug}_{i}.db"))))
+                .collect();
             Ok((locs, Some(dir)))
         }
         Backend::Postgres => {
@@ -544,7 +606,9 @@ async fn fresh_databases(args: &Args, variant: &str, count: usize) -> Result<(Ve
             let mut locs = Vec::new();
             for i in 0..count {
                 let name = format!("bench_{}_{slug}_{i}", args.tag).to_lowercase();
-                admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await?;
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                    .await?;
                 admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await?;
                 locs.push(Loc::Postgres(name));
             }
@@ -556,7 +620,10 @@ async fn fresh_databases(args: &Args, variant: &str, count: usize) -> Result<(Ve
             let mut locs = Vec::new();
             for i in 0..count {
                 let name = format!("bench_{}_{slug}_{i}", args.tag).to_lowercase();
-                for sql in [format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}`")] {
+                for sql in [
+                    format!("DROP DATABASE IF EXISTS `{name}`"),
+                    format!("CREATE DATABASE `{name}`"),
+                ] {
                     sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&admin).await?;
                 }
                 locs.push(Loc::MySql(name));
@@ -635,9 +702,22 @@ async fn run_variant<T: Target>(label: &str, n: usize, args: &Args, w2: bool, no
         let read = time_reps!(args.w2_reps, t.read_tracking());
         t.close().await;
         out.push(series(label, args, n, "W2", boot, note));
-        out.push(series(label, args, n, "W2 floor: SELECT 1", one, "same pool/connection"));
-        out.push(series(label, args, n, "W2 floor: tracking read", read, "SELECT * of the tracking table, same pool/connection"));
+        out.push(series(
+            label,
+            args,
+            n,
+            "W2 floor: SELECT 1",
+            one,
+            "same pool/connection",
+        ));
+        out.push(series(
+            label,
+            args,
+            n,
+            "W2 floor: tracking read",
+            read,
+            "SELECT * of the tracking table, same pool/connection",
+        ));
     }
     Ok(out)
 }
-
