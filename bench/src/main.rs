@@ -145,27 +145,50 @@ struct W3Row {
     note: String,
 }
 
+/// One generated app: its tool, its N, and the realistic workload's database
+/// (`None` for the app of W1 and W2).
+type App = (Tool, usize, Option<Dialect>);
+
+/// Whether `tool`'s apps run on `backend`: refinery has no async MySQL driver
+/// that builds with this sqlx.
+fn runs_on(tool: Tool, backend: &str) -> bool {
+    !(tool == Tool::Refinery && backend == "mysql")
+}
+
 fn main() {
     let opts = parse_opts();
     let layout = Layout {
         bench: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
     };
     let mut failures: Vec<String> = Vec::new();
-    let mut build_times: Vec<(String, f64)> = Vec::new();
-    let mut series: Vec<Series> = Vec::new();
+    let mut series: Vec<Series> = if opts.reuse {
+        previous_series(&layout)
+    } else {
+        Vec::new()
+    };
+    let (built, build_times) = build_apps(&layout, &opts, &mut failures);
+    run_blocks(&layout, &opts, &built, &mut series, &mut failures);
+    let w3 = run_w3_all(&layout, &opts, &mut failures);
+    let report = compose_report(&series, &w3, &opts, &build_times, &failures);
+    write_report(&layout, &opts, &series, &report);
+}
 
-    // 1. Generate and build one app per tool and N (smallest first: refinery's
-    //    2,000-migration expansion is the slow one), and one per tool and
-    //    database for the realistic workload (none of refinery on MySQL: it
-    //    has no async MySQL driver that builds with this sqlx).
-    let mut built: Vec<(Tool, usize, Option<Dialect>)> = Vec::new();
+/// The series of the last run, for `--reuse-w1w2`.
+fn previous_series(layout: &Layout) -> Vec<Series> {
+    let text =
+        std::fs::read_to_string(layout.generated().join("results.json")).unwrap_or_else(|_| die("no results.json"));
+    serde_json::from_str(&text).unwrap_or_else(|_| die("bad results.json"))
+}
+
+/// The apps to build, in build order: one per tool and N, and one per tool
+/// and database for the realistic workload; smallest first, refinery's after
+/// the others of its N (its 2,000-migration expansion is the slow one).
+/// None with `--reuse-w1w2`.
+fn build_order(opts: &Opts) -> Vec<App> {
     if opts.reuse {
-        let text =
-            std::fs::read_to_string(layout.generated().join("results.json")).unwrap_or_else(|_| die("no results.json"));
-        series = serde_json::from_str(&text).unwrap_or_else(|_| die("bad results.json"));
+        return Vec::new();
     }
-    let runs_on = |tool: Tool, backend: &str| !(tool == Tool::Refinery && backend == "mysql");
-    let mut order: Vec<(Tool, usize, Option<Dialect>)> = Vec::new();
+    let mut order: Vec<App> = Vec::new();
     if opts.w1w2 {
         order.extend(
             opts.ns
@@ -184,14 +207,20 @@ fn main() {
         }
     }
     order.sort_by_key(|&(t, n, real)| (n, t == Tool::Refinery, real.is_some()));
-    if opts.reuse {
-        order.clear();
-    }
-    for (tool, n, real) in order {
-        let dir = gen::write_app(&layout, tool, n, real).expect("write app");
+    order
+}
+
+/// Generates and builds the apps of [`build_order`]. Returns the apps that
+/// built and each one's build time; a failed build is a failure of the run,
+/// and its app is left out of the workloads.
+fn build_apps(layout: &Layout, opts: &Opts, failures: &mut Vec<String>) -> (Vec<App>, Vec<(String, f64)>) {
+    let mut built: Vec<App> = Vec::new();
+    let mut build_times: Vec<(String, f64)> = Vec::new();
+    for (tool, n, real) in build_order(opts) {
+        let dir = gen::write_app(layout, tool, n, real).expect("write app");
         let bin = layout.app_bin(tool, n, real);
         eprintln!("== build {bin} ...");
-        match cargo_build(&layout, &dir) {
+        match cargo_build(layout, &dir) {
             Ok(secs) => {
                 eprintln!("   {}", fmt_secs(secs));
                 build_times.push((bin, secs));
@@ -203,124 +232,188 @@ fn main() {
             }
         }
     }
+    (built, build_times)
+}
 
-    // 2. R, W1 and W2, interleaved: round r runs one repetition of every tool
-    //    (the order rotating), and the last round of W1 also runs W2, so a
-    //    slow spell of the shared disk hits every tool alike. PostgreSQL and
-    //    MySQL databases are dropped between blocks, never right before a
-    //    timed run.
-    // A fresh runtime per drop, bounded: a drop that cannot finish (another
-    // run's session on a database) must not stop the benchmark.
-    let drop_all = || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let dropped = rt.block_on(async {
-            tokio::time::timeout(std::time::Duration::from_secs(60), work::drop_databases("bench_")).await
-        });
-        if dropped.is_err() {
-            eprintln!("   dropping the bench_ databases took over 60 s; going on");
-        }
-    };
-    let mut blocks: Vec<(String, usize, Option<Dialect>)> = Vec::new();
+/// The runs of one database and N: W1 (and W2), or with `real`, R.
+struct Block {
+    backend: String,
+    n: usize,
+    real: Option<Dialect>,
+}
+
+/// The blocks in run order: W1/W2 on each database and N, then R on each
+/// database. None with `--reuse-w1w2`.
+fn blocks(opts: &Opts) -> Vec<Block> {
+    if opts.reuse {
+        return Vec::new();
+    }
+    let mut blocks: Vec<Block> = Vec::new();
     if opts.w1w2 {
         for backend in &opts.backends {
-            blocks.extend(opts.ns.iter().map(|&n| (backend.clone(), n, None)));
+            blocks.extend(opts.ns.iter().map(|&n| Block {
+                backend: backend.clone(),
+                n,
+                real: None,
+            }));
         }
     }
     if opts.real_n > 0 {
-        blocks.extend(opts.real.iter().map(|&d| (d.name().to_string(), opts.real_n, Some(d))));
+        blocks.extend(opts.real.iter().map(|&d| Block {
+            backend: d.name().to_string(),
+            n: opts.real_n,
+            real: Some(d),
+        }));
     }
-    if opts.reuse {
-        blocks.clear();
-    }
-    for (backend, n, real) in blocks {
-        if backend != "sqlite" {
-            drop_all();
+    blocks
+}
+
+/// R, W1 and W2, block by block. PostgreSQL and MySQL databases are dropped
+/// between blocks, never right before a timed run.
+fn run_blocks(layout: &Layout, opts: &Opts, built: &[App], series: &mut Vec<Series>, failures: &mut Vec<String>) {
+    for block in blocks(opts) {
+        if block.backend != "sqlite" {
+            drop_bench_databases();
         }
-        let tools: Vec<Tool> = opts
-            .tools
-            .iter()
-            .copied()
-            .filter(|&t| built.contains(&(t, n, real)) && runs_on(t, &backend))
-            .collect();
-        for round in 0..opts.w1 {
-            let last = round + 1 == opts.w1 && real.is_none();
-            for k in 0..tools.len() {
-                let tool = tools[(k + round) % tools.len()];
-                let name = layout.app_bin(tool, n, real);
-                let bin = bin_path(&layout, &name);
-                eprintln!("== {name} {backend} round {}/{}", round + 1, opts.w1);
-                let w2 = if last { opts.w2 } else { 0 };
-                let out = Command::new(&bin)
-                    .args([backend.as_str(), "1", &w2.to_string(), "keep"])
-                    .env("BENCH_WORKLOAD", if real.is_some() { "R" } else { "W1" })
-                    .stderr(Stdio::inherit())
-                    .output()
-                    .expect("run app");
-                if !out.status.success() {
-                    failures.push(format!("{name} {backend} round {round} failed ({})", out.status));
-                }
-                for line in String::from_utf8_lossy(&out.stdout).lines() {
-                    match serde_json::from_str::<Series>(line) {
-                        Ok(x) => merge(&mut series, x),
-                        Err(_) => eprintln!("   {line}"),
-                    }
-                }
-            }
-        }
+        run_block(layout, opts, &block, built, series, failures);
     }
     if opts.backends.iter().any(|b| b != "sqlite") && !opts.reuse {
-        drop_all();
+        drop_bench_databases();
     }
+}
 
-    // 3. W3.
+/// Drops the bench_ databases. A fresh runtime per drop, bounded: a drop that
+/// cannot finish (another run's session on a database) must not stop the
+/// benchmark.
+fn drop_bench_databases() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dropped = rt.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), work::drop_databases("bench_")).await
+    });
+    if dropped.is_err() {
+        eprintln!("   dropping the bench_ databases took over 60 s; going on");
+    }
+}
+
+/// One block, interleaved: round r runs one repetition of every tool whose
+/// app built (the order rotating), and the last round of W1 also runs W2, so
+/// a slow spell of the shared disk hits every tool alike.
+fn run_block(
+    layout: &Layout,
+    opts: &Opts,
+    block: &Block,
+    built: &[App],
+    series: &mut Vec<Series>,
+    failures: &mut Vec<String>,
+) {
+    let Block { backend, n, real } = block;
+    let (n, real) = (*n, *real);
+    let tools: Vec<Tool> = opts
+        .tools
+        .iter()
+        .copied()
+        .filter(|&t| built.contains(&(t, n, real)) && runs_on(t, backend))
+        .collect();
+    for round in 0..opts.w1 {
+        let last = round + 1 == opts.w1 && real.is_none();
+        for k in 0..tools.len() {
+            let tool = tools[(k + round) % tools.len()];
+            let name = layout.app_bin(tool, n, real);
+            let bin = bin_path(layout, &name);
+            eprintln!("== {name} {backend} round {}/{}", round + 1, opts.w1);
+            let w2 = if last { opts.w2 } else { 0 };
+            let out = Command::new(&bin)
+                .args([backend.as_str(), "1", &w2.to_string(), "keep"])
+                .env("BENCH_WORKLOAD", if real.is_some() { "R" } else { "W1" })
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("run app");
+            if !out.status.success() {
+                failures.push(format!("{name} {backend} round {round} failed ({})", out.status));
+            }
+            collect_series(series, &out.stdout);
+        }
+    }
+}
+
+/// Merges the series an app printed (a JSON line each) into `series`; its
+/// other lines go to stderr.
+fn collect_series(series: &mut Vec<Series>, stdout: &[u8]) {
+    for line in String::from_utf8_lossy(stdout).lines() {
+        match serde_json::from_str::<Series>(line) {
+            Ok(x) => merge(series, x),
+            Err(_) => eprintln!("   {line}"),
+        }
+    }
+}
+
+/// W3 of every tool, without the build.rs line and then with it; none with
+/// `--no-w3`. A tool whose W3 fails is a failure of the run and has no rows.
+fn run_w3_all(layout: &Layout, opts: &Opts, failures: &mut Vec<String>) -> Vec<W3Row> {
     let mut w3: Vec<W3Row> = Vec::new();
-    if opts.w3 {
-        for build_script in [false, true] {
-            for &tool in &opts.tools {
-                match run_w3(&layout, tool, opts.w3_reps, build_script) {
-                    Ok(rows) => w3.extend(rows),
-                    Err(e) => {
-                        eprintln!("W3 {} failed: {e}", tool.name());
-                        failures.push(format!("W3 {} failed: {}", tool.name(), e.lines().next().unwrap_or("")));
-                    }
+    if !opts.w3 {
+        return w3;
+    }
+    for build_script in [false, true] {
+        for &tool in &opts.tools {
+            match run_w3(layout, tool, opts.w3_reps, build_script) {
+                Ok(rows) => w3.extend(rows),
+                Err(e) => {
+                    eprintln!("W3 {} failed: {e}", tool.name());
+                    failures.push(format!("W3 {} failed: {}", tool.name(), e.lines().next().unwrap_or("")));
                 }
             }
         }
     }
+    w3
+}
 
-    // 4. The table.
-    let table = render(&series, &w3, &opts);
-    let mut report = String::new();
-    report.push_str(&table);
+/// The report: the table, where its W1/W2 rows come from when reused, each
+/// app's build time and what failed.
+fn compose_report(
+    series: &[Series],
+    w3: &[W3Row],
+    opts: &Opts,
+    build_times: &[(String, f64)],
+    failures: &[String],
+) -> String {
+    let mut report = render(series, w3);
     if opts.reuse {
         report.push_str(
             "\nW1/W2 rows: taken from the previous run (generated/results.json, `--reuse-w1w2`); W3 measured now.\n",
         );
     }
     report.push_str("\nBuild of each app crate in this run (cached artifacts are reused; a first build costs more):\n");
-    for (name, secs) in &build_times {
+    for (name, secs) in build_times {
         report.push_str(&format!("- {name}: {}\n", fmt_secs(*secs)));
     }
     if !failures.is_empty() {
         report.push_str("\nFailures:\n");
-        for f in &failures {
+        for f in failures {
             report.push_str(&format!("- {f}\n"));
         }
     }
+    report
+}
+
+/// Prints the report and keeps it: the series in generated/results.json (what
+/// `--reuse-w1w2` reads), the report in generated/table.md and, unless
+/// `--no-md`, in BENCHMARKS.md.
+fn write_report(layout: &Layout, opts: &Opts, series: &[Series], report: &str) {
     println!("{report}");
     let gen_dir = layout.generated();
     std::fs::create_dir_all(&gen_dir).ok();
     std::fs::write(
         gen_dir.join("results.json"),
-        serde_json::to_string_pretty(&series).unwrap(),
+        serde_json::to_string_pretty(series).unwrap(),
     )
     .ok();
-    std::fs::write(gen_dir.join("table.md"), &report).ok();
+    std::fs::write(gen_dir.join("table.md"), report).ok();
     if opts.md {
-        update_benchmarks_md(&layout, &report);
+        update_benchmarks_md(layout, report);
     }
 }
 
@@ -348,18 +441,33 @@ fn update_benchmarks_md(layout: &Layout, report: &str) {
     eprintln!("table recorded in {}", path.display());
 }
 
-fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
+/// The tools of the W1 and R rows, in the table's order.
+const TOOLS_W1: [&str; 5] = ["ours", "ours (group)", "sqlx", "refinery", "refinery (grouped)"];
+/// The tools of the W2 rows, and of their floors, in the table's order.
+const TOOLS_W2: [&str; 3] = ["ours", "sqlx", "refinery"];
+
+/// The series by (workload, database, N, tool).
+type Index<'a> = BTreeMap<(String, String, usize, String), &'a Series>;
+
+fn lookup<'a>(idx: &Index<'a>, workload: &str, backend: &str, n: usize, tool: &str) -> Option<&'a Series> {
+    idx.get(&(workload.to_string(), backend.to_string(), n, tool.to_string()))
+        .copied()
+}
+
+/// `med` against ours' median, or `-` when ours has no row there.
+fn vs_ours(med: f64, ours: Option<f64>) -> String {
+    ours.map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into())
+}
+
+/// The table: R, W1 and W2 (each by database, then N), then the W3 rows.
+fn render(series: &[Series], w3: &[W3Row]) -> String {
     let mut s = String::new();
     s.push_str("| workload | db | N | tool | median | min | per migration | vs ours | note |\n");
     s.push_str("|---|---|---:|---|---:|---:|---:|---:|---|\n");
-    // Index: (workload, backend, n, tool) -> series
-    let mut idx: BTreeMap<(String, String, usize, String), &Series> = BTreeMap::new();
+    let mut idx: Index = BTreeMap::new();
     for x in series {
         idx.insert((x.workload.clone(), x.backend.clone(), x.n, x.tool.clone()), x);
     }
-    let tools_w1 = ["ours", "ours (group)", "sqlx", "refinery", "refinery (grouped)"];
-    let tools_w2 = ["ours", "sqlx", "refinery"];
-    let _ = opts;
     let backend_rank = |b: &str| {
         ["sqlite", "postgres", "mysql"]
             .iter()
@@ -375,65 +483,78 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
         keys.sort_by_key(|(b, n)| (backend_rank(b), *n));
         keys.dedup();
         for (backend, n) in keys {
-            let backend = &backend;
-            {
-                let ours = idx
-                    .get(&(workload.to_string(), backend.clone(), n, "ours".to_string()))
-                    .map(|x| median(&x.samples));
-                let list: &[&str] = if workload == "W2" { &tools_w2 } else { &tools_w1 };
-                for &tool in list {
-                    let Some(x) = idx.get(&(workload.to_string(), backend.clone(), n, tool.to_string())) else {
-                        continue;
-                    };
-                    let med = median(&x.samples);
-                    let per = if workload == "W2" {
-                        String::new()
-                    } else {
-                        fmt_secs(med / n as f64)
-                    };
-                    let ratio = ours.map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
-                    let mut note = x.note.clone();
-                    if workload == "W2" {
-                        if let Some(f) = idx.get(&("W2 floor: SELECT 1".into(), backend.clone(), n, tool.to_string())) {
-                            let f = median(&f.samples);
-                            note = format!("{:.2}x its SELECT 1 floor", med / f);
-                        }
-                    }
-                    s.push_str(&format!(
-                        "| {workload} | {backend} | {n} | {tool} | {} | {} | {per} | {ratio} | {note} |\n",
-                        fmt_secs(med),
-                        fmt_secs(min(&x.samples))
-                    ));
-                }
-                if workload == "W2" {
-                    for floor in ["W2 floor: SELECT 1", "W2 floor: tracking read"] {
-                        for &tool in &tools_w2 {
-                            let Some(x) = idx.get(&(floor.to_string(), backend.clone(), n, tool.to_string())) else {
-                                continue;
-                            };
-                            let via = match tool {
-                                "refinery" => "refinery's rusqlite/tokio-postgres connection",
-                                "sqlx" => "sqlx pool",
-                                _ => "our run's sqlx pool",
-                            };
-                            let what = if floor.ends_with("SELECT 1") {
-                                format!("SELECT 1 via {via}")
-                            } else {
-                                format!("full read of {tool}'s tracking table via {via}")
-                            };
-                            let med = median(&x.samples);
-                            let ratio = ours.map(|o| format!("{:.2}x", med / o)).unwrap_or_else(|| "-".into());
-                            s.push_str(&format!(
-                                "| {floor} | {backend} | {n} | ({tool}) | {} | {} | | {ratio} | {what} |\n",
-                                fmt_secs(med),
-                                fmt_secs(min(&x.samples))
-                            ));
-                        }
-                    }
-                }
-            }
+            render_group(&mut s, &idx, workload, &backend, n);
         }
     }
+    render_w3(&mut s, w3);
+    s
+}
+
+/// The rows of one workload on one database and N, a tool each; for W2,
+/// then its floors.
+fn render_group(s: &mut String, idx: &Index, workload: &str, backend: &str, n: usize) {
+    let ours = lookup(idx, workload, backend, n, "ours").map(|x| median(&x.samples));
+    let list: &[&str] = if workload == "W2" { &TOOLS_W2 } else { &TOOLS_W1 };
+    for &tool in list {
+        let Some(x) = lookup(idx, workload, backend, n, tool) else {
+            continue;
+        };
+        let med = median(&x.samples);
+        let per = if workload == "W2" {
+            String::new()
+        } else {
+            fmt_secs(med / n as f64)
+        };
+        let ratio = vs_ours(med, ours);
+        let mut note = x.note.clone();
+        if workload == "W2" {
+            if let Some(f) = lookup(idx, "W2 floor: SELECT 1", backend, n, tool) {
+                let f = median(&f.samples);
+                note = format!("{:.2}x its SELECT 1 floor", med / f);
+            }
+        }
+        s.push_str(&format!(
+            "| {workload} | {backend} | {n} | {tool} | {} | {} | {per} | {ratio} | {note} |\n",
+            fmt_secs(med),
+            fmt_secs(min(&x.samples))
+        ));
+    }
+    if workload == "W2" {
+        render_floors(s, idx, backend, n, ours);
+    }
+}
+
+/// W2's floors on one database and N, against ours' W2: a `SELECT 1` and a
+/// full read of the tracking table, each through the tool's own connection.
+fn render_floors(s: &mut String, idx: &Index, backend: &str, n: usize, ours: Option<f64>) {
+    for floor in ["W2 floor: SELECT 1", "W2 floor: tracking read"] {
+        for &tool in &TOOLS_W2 {
+            let Some(x) = lookup(idx, floor, backend, n, tool) else {
+                continue;
+            };
+            let via = match tool {
+                "refinery" => "refinery's rusqlite/tokio-postgres connection",
+                "sqlx" => "sqlx pool",
+                _ => "our run's sqlx pool",
+            };
+            let what = if floor.ends_with("SELECT 1") {
+                format!("SELECT 1 via {via}")
+            } else {
+                format!("full read of {tool}'s tracking table via {via}")
+            };
+            let med = median(&x.samples);
+            let ratio = vs_ours(med, ours);
+            s.push_str(&format!(
+                "| {floor} | {backend} | {n} | ({tool}) | {} | {} | | {ratio} | {what} |\n",
+                fmt_secs(med),
+                fmt_secs(min(&x.samples))
+            ));
+        }
+    }
+}
+
+/// The W3 rows, each against ours' row of the same step and build script.
+fn render_w3(s: &mut String, w3: &[W3Row]) {
     let ours_w3: BTreeMap<(&str, bool), f64> = w3
         .iter()
         .filter(|r| r.tool == Tool::Ours)
@@ -441,99 +562,62 @@ fn render(series: &[Series], w3: &[W3Row], opts: &Opts) -> String {
         .collect();
     for r in w3 {
         let med = median(&r.samples);
-        let ratio = ours_w3
-            .get(&(r.what, r.build_script))
-            .map(|o| format!("{:.2}x", med / o))
-            .unwrap_or_else(|| "-".into());
-        let noticed = if r.noticed.is_empty() {
-            String::new()
-        } else if r.noticed.iter().all(|&b| b) {
-            "noticed: yes; ".into()
-        } else if r.noticed.iter().any(|&b| b) {
-            format!(
-                "noticed: {}/{}; ",
-                r.noticed.iter().filter(|&&b| b).count(),
-                r.noticed.len()
-            )
-        } else {
-            "noticed: NO; ".into()
-        };
+        let ratio = vs_ours(med, ours_w3.get(&(r.what, r.build_script)).copied());
         s.push_str(&format!(
-            "| W3 {} | sqlite | 500 | {}{} | {} | {} | | {ratio} | {noticed}{} |\n",
+            "| W3 {} | sqlite | 500 | {}{} | {} | {} | | {ratio} | {}{} |\n",
             r.what,
             r.tool.name(),
             if r.build_script { " + build.rs line" } else { "" },
             fmt_secs(med),
             fmt_secs(min(&r.samples)),
+            noticed_note(&r.noticed),
             r.note
         ));
     }
-    s
 }
+
+/// How many of a W3 row's builds had the new SQL in the binary, as the
+/// note's prefix.
+fn noticed_note(noticed: &[bool]) -> String {
+    if noticed.is_empty() {
+        String::new()
+    } else if noticed.iter().all(|&b| b) {
+        "noticed: yes; ".into()
+    } else if noticed.iter().any(|&b| b) {
+        format!(
+            "noticed: {}/{}; ",
+            noticed.iter().filter(|&&b| b).count(),
+            noticed.len()
+        )
+    } else {
+        "noticed: NO; ".into()
+    }
+}
+
+/// The migrations W3's crate embeds.
+const W3_N: usize = 500;
+/// The migration W3's edit step rewrites.
+const W3_EDITED: usize = 250;
 
 /// W3 for one tool: the tiny crate embedding 500 migrations, rebuilt after
 /// editing one migration and after adding one (a pair where the format has
 /// downs), several times each; "noticed" means the new SQL is in the binary.
 fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Result<Vec<W3Row>, String> {
-    const N: usize = 500;
-    const EDITED: usize = 250;
     eprintln!("== W3 {} (build.rs line: {build_script})", tool.name());
-    let dir = gen::write_w3(layout, tool, N, build_script).map_err(|e| e.to_string())?;
-    let mig = dir.join("migrations");
+    let dir = gen::write_w3(layout, tool, W3_N, build_script).map_err(|e| e.to_string())?;
     let bin = bin_path(layout, &layout.w3_bin(tool));
     let first = cargo_build(layout, &dir)?; // back to the base state; not reported as a sample
-    let nonce = format!(
-        "{}{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-            % 1_000_000
-    );
-    let contains = |marker: &str| -> bool {
-        let bytes = std::fs::read(&bin).unwrap_or_default();
-        let m = marker.as_bytes();
-        bytes.windows(m.len()).any(|w| w == m)
+    let w3 = W3Crate {
+        layout,
+        tool,
+        dir,
+        bin,
+        nonce: nonce(),
     };
-    let noop = vec![cargo_build(layout, &dir)?, cargo_build(layout, &dir)?];
-
-    let mut edit = (Vec::new(), Vec::new());
-    let edited_file = mig.join(gen::up_file_name(tool, EDITED, &format!("t_{EDITED}")));
-    for k in 0..reps {
-        let marker = format!("edit_{}_{nonce}_{k}", tool.name());
-        std::fs::write(&edited_file, gen::up_sql_with(EDITED, &marker)).map_err(|e| e.to_string())?;
-        let secs = cargo_build(layout, &dir)?;
-        edit.0.push(secs);
-        edit.1.push(contains(&marker));
-        eprintln!("   edit {k}: {} noticed={}", fmt_secs(secs), edit.1[k]);
-    }
-    let mut add = (Vec::new(), Vec::new());
-    for k in 0..reps {
-        let version = N + 1 + k;
-        let marker = format!("add_{}_{nonce}_{k}", tool.name());
-        for (file, content) in gen::files(
-            tool,
-            version,
-            &format!("t_{version}"),
-            gen::up_sql_with(version, &marker),
-        ) {
-            std::fs::write(mig.join(file), content).map_err(|e| e.to_string())?;
-        }
-        let secs = cargo_build(layout, &dir)?;
-        add.0.push(secs);
-        add.1.push(contains(&marker));
-        eprintln!("   add {k}: {} noticed={}", fmt_secs(secs), add.1[k]);
-    }
-    // The binary as built now, and a check that it really applies its set.
-    let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
-    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let db = tmp.path().join("w3.db");
-    let ran = Command::new(&bin)
-        .arg(&db)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let noop = vec![w3.build()?, w3.build()?];
+    let edit = w3.edit(reps)?;
+    let add = w3.add(reps)?;
+    let (size, ran) = w3.check_binary()?;
     let add_kind = if tool == Tool::Refinery {
         "one file (no downs in its format)"
     } else {
@@ -544,8 +628,8 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
             tool,
             build_script,
             what: "edit one file",
-            samples: edit.0,
-            noticed: edit.1,
+            samples: edit.secs,
+            noticed: edit.noticed,
             note: format!(
                 "no-op build {}; binary {}; app ran its set: {}",
                 fmt_secs(median(&noop)),
@@ -557,8 +641,8 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
             tool,
             build_script,
             what: "add a migration",
-            samples: add.0,
-            noticed: add.1,
+            samples: add.secs,
+            noticed: add.noticed,
             note: format!(
                 "added {add_kind}; {}; base build before: {}",
                 if build_script {
@@ -570,4 +654,117 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
             ),
         },
     ])
+}
+
+/// A part of this run's markers, so that no binary of an earlier run holds
+/// them.
+fn nonce() -> String {
+    format!(
+        "{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            % 1_000_000
+    )
+}
+
+/// W3's crate of one tool, as its steps change and rebuild it.
+struct W3Crate<'a> {
+    layout: &'a Layout,
+    tool: Tool,
+    dir: PathBuf,
+    bin: PathBuf,
+    nonce: String,
+}
+
+/// One W3 step's rebuilds: each one's time, and whether its binary held the
+/// new SQL.
+struct Rebuilds {
+    secs: Vec<f64>,
+    noticed: Vec<bool>,
+}
+
+impl W3Crate<'_> {
+    fn build(&self) -> Result<f64, String> {
+        cargo_build(self.layout, &self.dir)
+    }
+
+    /// Whether the built binary holds `marker`.
+    fn contains(&self, marker: &str) -> bool {
+        let bytes = std::fs::read(&self.bin).unwrap_or_default();
+        let m = marker.as_bytes();
+        bytes.windows(m.len()).any(|w| w == m)
+    }
+
+    /// `reps` rebuilds, each after the up file of migration [`W3_EDITED`] got
+    /// a new marker.
+    fn edit(&self, reps: usize) -> Result<Rebuilds, String> {
+        let file = self
+            .migrations()
+            .join(gen::up_file_name(self.tool, W3_EDITED, &format!("t_{W3_EDITED}")));
+        self.rebuilds("edit", reps, |_, marker| {
+            std::fs::write(&file, gen::up_sql_with(W3_EDITED, marker))
+        })
+    }
+
+    /// `reps` rebuilds, the k-th after migration `W3_N + 1 + k` was added (its
+    /// up with a new marker).
+    fn add(&self, reps: usize) -> Result<Rebuilds, String> {
+        let mig = self.migrations();
+        self.rebuilds("add", reps, |k, marker| {
+            let version = W3_N + 1 + k;
+            for (file, content) in gen::files(
+                self.tool,
+                version,
+                &format!("t_{version}"),
+                gen::up_sql_with(version, marker),
+            ) {
+                std::fs::write(mig.join(file), content)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn migrations(&self) -> PathBuf {
+        self.dir.join("migrations")
+    }
+
+    /// `reps` rebuilds, the k-th after `change(k, marker)` put a new marker
+    /// into the migrations; `step` names them in the markers and on stderr.
+    fn rebuilds(
+        &self,
+        step: &str,
+        reps: usize,
+        change: impl Fn(usize, &str) -> std::io::Result<()>,
+    ) -> Result<Rebuilds, String> {
+        let mut r = Rebuilds {
+            secs: Vec::new(),
+            noticed: Vec::new(),
+        };
+        for k in 0..reps {
+            let marker = format!("{step}_{}_{}_{k}", self.tool.name(), self.nonce);
+            change(k, &marker).map_err(|e| e.to_string())?;
+            let secs = self.build()?;
+            r.secs.push(secs);
+            r.noticed.push(self.contains(&marker));
+            eprintln!("   {step} {k}: {} noticed={}", fmt_secs(secs), r.noticed[k]);
+        }
+        Ok(r)
+    }
+
+    /// The binary as built now (its size), and whether it really applies its
+    /// set to a fresh SQLite file.
+    fn check_binary(&self) -> Result<(u64, bool), String> {
+        let size = std::fs::metadata(&self.bin).map(|m| m.len()).unwrap_or(0);
+        let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let db = tmp.path().join("w3.db");
+        let ran = Command::new(&self.bin)
+            .arg(&db)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        Ok((size, ran))
+    }
 }
