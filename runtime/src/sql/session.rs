@@ -1,7 +1,8 @@
 //! A session on one sqlx connection, and the trait through which each sqlx
 //! database says what differs: its transactions, its lock, its catalog and
 //! its error messages. Everything else a session does is written once, for
-//! all three (apply.rs, the `Session` impl in contract.rs, batches.rs).
+//! all three (apply.rs, transaction.rs, dirty.rs, batches.rs, and the
+//! `Session` impl in contract.rs).
 
 use super::checkpoint::CheckpointIo;
 use super::io::TrackingIo;
@@ -25,8 +26,8 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     type DB: TrackingIo + CheckpointIo;
     const NAME: &'static str;
     const DIALECT: Dialect;
-    /// Whether DDL is transactional: what a dry run says of a file, and
-    /// whether group mode can run.
+    /// Whether DDL is transactional: what a dry run says of a file (group
+    /// mode is what [`SqlBackend::group`] hands out).
     const TRANSACTIONAL_DDL: bool;
 
     /// The database's own words for `err`, with its codes where it has them.
@@ -79,8 +80,8 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
         change: &'a Change<'a>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
-    /// Group mode, where DDL is transactional: the session itself (see
-    /// [`TransactionalBatch`]); `None` elsewhere.
+    /// Group mode, where DDL is transactional: the session itself (its
+    /// `GroupApply` is in transaction.rs); `None` elsewhere.
     fn group(session: &mut SqlSession<Self>) -> Option<&mut dyn GroupApply>;
 
     /// Whether the connection must be closed rather than handed back to the
