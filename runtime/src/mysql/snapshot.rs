@@ -6,6 +6,7 @@
 //! name taken out of qualified names and without `DEFINER`s. Not covered:
 //! events, privileges, partitions' data placement.
 
+use super::errors::NAME;
 use crate::core::split::Dialect;
 use crate::snapshot::SchemaSnapshot;
 use crate::sql::schema_record::sqlx_snapshot_impl;
@@ -13,8 +14,6 @@ use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::mysql::{MySqlPool, MySqlRow};
 use sqlx::{AssertSqlSafe, Row};
-
-const BACKEND: &str = "MySQL";
 
 // information_schema columns are cast to CHAR: some servers give them a
 // binary collation, which would not read as text.
@@ -41,13 +40,12 @@ fn text(row: &MySqlRow, column: &str) -> Result<String, sqlx::Error> {
     }
 }
 
-sqlx_snapshot_impl!(MySqlPool, snapshot, Dialect::MySql, BACKEND);
+sqlx_snapshot_impl!(MySqlPool, snapshot, Dialect::MySql, NAME);
 
 /// The schema of the pool's database.
 async fn snapshot(pool: &MySqlPool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
     settings.check()?;
-    let err =
-        |e: sqlx::Error| Error::database(BACKEND, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
+    let err = |e: sqlx::Error| Error::database(NAME, "reading the schema (information_schema, SHOW CREATE TABLE)", e);
     let tracking = TrackingSql::all_tables(settings);
     let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
     let mut conn = pool.acquire().await.map_err(err)?;

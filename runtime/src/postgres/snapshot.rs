@@ -10,6 +10,7 @@
 //! everything attached to them. Not covered: privileges, ownership,
 //! comments, policies, statistics.
 
+use super::errors::NAME;
 use crate::core::split::Dialect;
 use crate::snapshot::SchemaSnapshot;
 use crate::sql::schema_record::sqlx_snapshot_impl;
@@ -17,8 +18,6 @@ use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
-
-const BACKEND: &str = "PostgreSQL";
 
 /// `(kind, name, definition)` rows; `$1` is the schema, `$2` the tracking
 /// table names. Each query is one kind of object.
@@ -106,12 +105,12 @@ const QUERIES: &[&str] = &[
      FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE n.nspname = $1",
 ];
 
-sqlx_snapshot_impl!(PgPool, snapshot, Dialect::Postgres, BACKEND);
+sqlx_snapshot_impl!(PgPool, snapshot, Dialect::Postgres, NAME);
 
 /// The schema of the pool's database.
 async fn snapshot(pool: &PgPool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
     settings.check()?;
-    let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema from the catalogs", e);
+    let err = |e: sqlx::Error| Error::database(NAME, "reading the schema from the catalogs", e);
     let schema = match settings.schema_name() {
         Some(schema) => schema.to_string(),
         None => sqlx::query_scalar::<_, String>("SELECT current_schema()")

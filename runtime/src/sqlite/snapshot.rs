@@ -6,6 +6,7 @@
 //! Objects SQLite makes itself (`sqlite_*`, automatic indexes) are left out:
 //! the constraints they serve are in the table's text.
 
+use super::errors::NAME;
 use crate::core::split::Dialect;
 use crate::snapshot::SchemaSnapshot;
 use crate::sql::schema_record::sqlx_snapshot_impl;
@@ -13,8 +14,6 @@ use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
-
-const BACKEND: &str = "SQLite";
 
 const OBJECTS: &str = "SELECT type, name, tbl_name, sql FROM sqlite_master \
      WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
@@ -24,12 +23,12 @@ const COLUMNS: &str = "SELECT m.name AS tbl, p.name AS col, p.type AS type, p.\"
      FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-sqlx_snapshot_impl!(SqlitePool, snapshot, Dialect::Sqlite, BACKEND);
+sqlx_snapshot_impl!(SqlitePool, snapshot, Dialect::Sqlite, NAME);
 
 /// The schema of the pool's database.
 async fn snapshot(pool: &SqlitePool, settings: &Settings) -> Result<SchemaSnapshot, Error> {
     settings.check()?;
-    let err = |e: sqlx::Error| Error::database(BACKEND, "reading the schema (sqlite_master)", e);
+    let err = |e: sqlx::Error| Error::database(NAME, "reading the schema (sqlite_master)", e);
     let tracking = TrackingSql::all_tables(settings);
     let is_tracking = |table: &str| tracking.iter().any(|t| t.eq_ignore_ascii_case(table));
     let mut snapshot = SchemaSnapshot::new();
