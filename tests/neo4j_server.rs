@@ -1238,3 +1238,67 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
     );
     assert!(text.contains("its down run"), "{text}");
 }
+
+/// A file written as projects write it: constraints and an index, then a
+/// backfill of the nodes already there. `migrate:no-transaction` lets it mix
+/// them (without it the build refuses it, tests/ui/cypher_mixed_schema_and_data):
+/// each statement commits on its own between the dirty mark and the record,
+/// and the dry run says so. A backfill that breaks the new constraint then
+/// leaves the migration dirty, naming its statement, with the schema kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_transaction_file_mixing_schema_and_data_applies_statement_by_statement() {
+    static MIXED: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_mixed");
+    let Some(db) = Neo4jDb::take("mixed_no_transaction").await else {
+        return;
+    };
+    let graph = &db.graph;
+    exec(graph, "CREATE (:Person {name: 'Ada'}), (:Person {name: 'Grace'})").await;
+
+    let plan = MIXED.plan(graph).await.expect("dry run");
+    let step = &plan.steps[0];
+    assert!(step.no_transaction, "each statement commits on its own");
+    assert_eq!(step.statements.len(), 3, "{:?}", step.statements);
+    assert_eq!(count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await, 0);
+
+    let report = MIXED.run(graph).await.expect("the mixed file applies");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1]);
+    assert!(constraint_or_index_exists(graph, "person_email").await);
+    assert!(constraint_or_index_exists(graph, "person_name").await);
+    assert_eq!(
+        strings(graph, "MATCH (p:Person) RETURN p.email AS name ORDER BY name").await,
+        ["ada@example.org", "grace@example.org"]
+    );
+    assert!(MIXED.status(graph).await.expect("status").is_up_to_date());
+    MIXED.validate(graph).await.expect("the state node agrees with the records");
+    assert_eq!(db.lock_nodes().await, 0, "the lock is released");
+
+    MIXED.down_to(graph, 0).await.expect("the mixed down file reverts it");
+    assert!(!constraint_or_index_exists(graph, "person_email").await);
+    assert_eq!(count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await, 0);
+
+    // Two people of one name: the backfill breaks the constraint that the
+    // first statement committed.
+    exec(graph, "CREATE (:Person {name: 'Ada'})").await;
+    let err = MIXED.run(graph).await.expect_err("the backfill breaks the constraint");
+    let text = err.to_string();
+    match err.cause() {
+        Error::MigrationFailed {
+            version: 1,
+            line: 5,
+            rolled_back: false,
+            message,
+            ..
+        } => assert!(message.contains("ConstraintValidationFailed"), "{text}"),
+        other => panic!("expected MigrationFailed at line 5, got {other:?}"),
+    }
+    assert!(text.contains("the migration is marked dirty"), "{text}");
+    assert!(
+        constraint_or_index_exists(graph, "person_email").await,
+        "the schema statements committed before the backfill failed"
+    );
+    match MIXED.run(graph).await {
+        Err(Error::Dirty { version: 1, .. }) => {}
+        other => panic!("expected Dirty, got {other:?}"),
+    }
+    assert_eq!(db.lock_nodes().await, 0);
+}

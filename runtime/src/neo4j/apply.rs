@@ -17,8 +17,9 @@ impl Neo4jSession {
     pub(super) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
         let statements = split(script.text, Dialect::Cypher);
-        // The folder rules refuse files mixing both kinds, so the first
-        // statement tells the kind of the whole file.
+        // The folder rules refuse files mixing both kinds unless they say
+        // `no-transaction`, so in a file without it the first statement
+        // tells the kind of the whole file.
         let schema = statements.first().is_some_and(|s| is_cypher_schema(s.text));
         if schema || script.no_transaction {
             self.apply_step_by_step(change, &statements).await
@@ -48,8 +49,9 @@ impl Neo4jSession {
         .await
     }
 
-    /// Schema statements (or a `no-transaction` file): mark the migration
-    /// dirty, run each statement in its own transaction, then record it. A
+    /// Schema statements (or a `no-transaction` file, which may mix schema
+    /// and data statements): mark the migration dirty, run each statement
+    /// in its own transaction, then record it. A
     /// failure after a statement committed leaves the mark for a person to
     /// resolve with `force` or `forget`; a failure of the first statement
     /// changed nothing, so the mark is taken back.
