@@ -9,7 +9,7 @@
 
 use super::clock::Clock;
 use super::cypher::fetch_rows;
-use super::errors::{db_err, row_err, try_again, LOCK_POLL, NAME};
+use super::errors::{db_err, has_code, row_err, try_again, LOCK_POLL, NAME, NODE_GONE};
 use super::heartbeat::{lease_for, Heartbeat};
 use super::labels::Labels;
 use super::session::Neo4jSession;
@@ -43,8 +43,15 @@ impl Neo4jSession {
             if try_again(&attempt, started, timeout).await {
                 continue;
             }
-            let rows = attempt.map_err(db_err(OPERATION))?;
-            let holder = self.holder(&rows)?;
+            let (holder, rows) = match attempt {
+                // The node deleted under the query (below): Neo4j 5.26
+                // answers with no owner, 2025 and later with this error.
+                Err(err) if has_code(&err, NODE_GONE) => (Holder::Nobody, Vec::new()),
+                attempt => {
+                    let rows = attempt.map_err(db_err(OPERATION))?;
+                    (self.holder(&rows)?, rows)
+                }
+            };
             let waited = started.elapsed();
             match holder {
                 Holder::Us => {
