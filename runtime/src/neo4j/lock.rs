@@ -22,7 +22,9 @@ const OPERATION: &str = "taking the migration lock";
 /// Who holds the lock after an attempt.
 enum Holder {
     Us,
-    /// No one: the node was deleted while the attempt matched it.
+    /// No one, or no answer: the node was deleted while the attempt
+    /// matched it (no owner, or `EntityNotFound` on Neo4j 2025 and later),
+    /// or the answer was lost (no row).
     Nobody,
     /// Another process, by its owner id.
     Other(String),
@@ -98,8 +100,12 @@ impl Neo4jSession {
 
     /// Who holds the lock, from the attempt's answer.
     fn holder(&self, rows: &[neo4rs::Row]) -> Result<Holder, Error> {
+        // A MERGE returns its node. No row means the answer was lost: a
+        // pooled connection that a dropped run left mid-stream answers the
+        // next query with no rows (neo4rs 0.8; seen on Neo4j 2026.08 right
+        // after a dropped run). The attempt is idempotent: try again.
         let Some(row) = rows.first() else {
-            return Err(Error::database(NAME, OPERATION, "the lock query returned no row"));
+            return Ok(Holder::Nobody);
         };
         Ok(match row.get::<Option<String>>("owner").map_err(row_err(OPERATION))? {
             Some(owner) if owner == self.owner => Holder::Us,
