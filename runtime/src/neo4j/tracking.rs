@@ -7,7 +7,59 @@ use crate::backend::{Change, RecordEdit, State};
 use crate::error::CorruptChecksum;
 use crate::records::{AppliedMigration, DirtyRun, HistoryEntry};
 use crate::{Checksum, Direction, Error};
-use neo4rs::{query, Query, Txn};
+use neo4rs::{query, BoltType, Query, Txn};
+use std::collections::HashMap;
+
+/// What a bookkeeping statement does to the migration node.
+pub(super) enum NodeWrite {
+    /// Creates it if missing and sets these properties (a null removes one).
+    Put(HashMap<&'static str, BoltType>),
+    /// Deletes it.
+    Remove,
+    /// Leaves it alone.
+    Keep,
+}
+
+/// The tracking writes of one guarded statement (`Neo4jSession::keep_books`):
+/// the migration node, the state node as it is to be, and for a finished
+/// step its history node.
+pub(super) struct Bookkeeping<'a> {
+    pub(super) version: i64,
+    pub(super) node: NodeWrite,
+    pub(super) after: &'a State,
+    pub(super) history: Option<HistoryEntry>,
+}
+
+impl Bookkeeping<'_> {
+    /// No write but the state as it is: the guard alone.
+    pub(super) fn guard_only(state: &State) -> Bookkeeping<'_> {
+        Bookkeeping {
+            version: 0,
+            node: NodeWrite::Keep,
+            after: state,
+            history: None,
+        }
+    }
+}
+
+/// The state node's properties, as the guard compares and writes them.
+pub(super) fn state_map(state: &State) -> HashMap<&'static str, BoltType> {
+    HashMap::from([
+        ("applied_count", state.applied_count.into()),
+        ("last_version", state.last_version.into()),
+        ("chain", state.chain.to_hex().into()),
+        ("dirty", state.dirty.into()),
+    ])
+}
+
+/// A migration node's dirty mark alone: `Some` direction for a run under
+/// way, `None` for clean.
+pub(super) fn dirty_map(dirty: Option<Direction>) -> HashMap<&'static str, BoltType> {
+    HashMap::from([
+        ("dirty", dirty.is_some().into()),
+        ("dirty_direction", dirty.map(Direction::as_str).into()),
+    ])
+}
 
 impl Neo4jSession {
     pub(super) async fn create_tracking(&mut self) -> Result<(), Error> {
@@ -154,20 +206,57 @@ impl Neo4jSession {
         .param("dirty_direction", dirty.map(Direction::as_str))
     }
 
+    /// A migration node's properties: its record, clean or (with the
+    /// direction of its run) dirty.
+    pub(super) fn record_map(
+        &self,
+        row: &AppliedMigration,
+        execution_ms: i64,
+        dirty: Option<Direction>,
+    ) -> HashMap<&'static str, BoltType> {
+        let mut map = dirty_map(dirty);
+        map.extend([
+            ("name", row.name.as_str().into()),
+            ("checksum", row.checksum.to_hex().into()),
+            ("applied_at", self.clock.stamp(&row.applied_at).into()),
+            ("execution_ms", execution_ms.into()),
+        ]);
+        map
+    }
+
+    /// A history node's properties but its number.
+    pub(super) fn history_map(&self, entry: &HistoryEntry) -> HashMap<&'static str, BoltType> {
+        HashMap::from([
+            ("version", entry.version.into()),
+            ("name", entry.name.as_str().into()),
+            ("direction", entry.direction.as_str().into()),
+            ("started_at", self.clock.stamp(&entry.started_at).into()),
+            ("duration_ms", self.clock.duration(entry.duration_ms).into()),
+            ("success", entry.success.into()),
+            ("error", entry.error.clone().into()),
+            ("reason", entry.reason.clone().into()),
+        ])
+    }
+
+    /// The tracking writes of a finished step: its node written clean (or
+    /// deleted, reverted), the state after it, its history node.
+    pub(super) fn books_for_record<'a>(&self, change: &'a Change<'_>, execution_ms: i64) -> Bookkeeping<'a> {
+        let mut history = change.history.clone();
+        history.duration_ms = execution_ms;
+        Bookkeeping {
+            version: change.migration.version,
+            node: match &change.record {
+                Some(row) => NodeWrite::Put(self.record_map(row, execution_ms, None)),
+                None => NodeWrite::Remove,
+            },
+            after: &change.state_after,
+            history: Some(history),
+        }
+    }
+
     pub(super) fn delete_record(&self, version: i64) -> Query {
         let migration = &self.labels.migration;
         query(&format!("MATCH (m:{migration} {{version: $version}}) DELETE m")).param("version", version)
-    }
-
-    /// Marks a node dirty for a run of `direction`, or (`None`) clean.
-    pub(super) fn set_dirty(&self, version: i64, direction: Option<Direction>) -> Query {
-        let migration = &self.labels.migration;
-        query(&format!(
-            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $dirty_direction"
-        ))
-        .param("version", version)
-        .param("dirty", direction.is_some())
-        .param("dirty_direction", direction.map(Direction::as_str))
     }
 
     pub(super) fn write_state(&self, state: &State) -> Query {
