@@ -1258,7 +1258,10 @@ async fn a_no_transaction_file_mixing_schema_and_data_applies_statement_by_state
     let step = &plan.steps[0];
     assert!(step.no_transaction, "each statement commits on its own");
     assert_eq!(step.statements.len(), 3, "{:?}", step.statements);
-    assert_eq!(count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await, 0);
+    assert_eq!(
+        count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await,
+        0
+    );
 
     let report = MIXED.run(graph).await.expect("the mixed file applies");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1]);
@@ -1269,12 +1272,18 @@ async fn a_no_transaction_file_mixing_schema_and_data_applies_statement_by_state
         ["ada@example.org", "grace@example.org"]
     );
     assert!(MIXED.status(graph).await.expect("status").is_up_to_date());
-    MIXED.validate(graph).await.expect("the state node agrees with the records");
+    MIXED
+        .validate(graph)
+        .await
+        .expect("the state node agrees with the records");
     assert_eq!(db.lock_nodes().await, 0, "the lock is released");
 
     MIXED.down_to(graph, 0).await.expect("the mixed down file reverts it");
     assert!(!constraint_or_index_exists(graph, "person_email").await);
-    assert_eq!(count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await, 0);
+    assert_eq!(
+        count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await,
+        0
+    );
 
     // Two people of one name: the backfill breaks the constraint that the
     // first statement committed.
@@ -1328,7 +1337,9 @@ async fn the_server_still_serves_the_bolt_version_neo4rs_speaks() {
             [0, 0, 0, 0],
             [0, 0, 0, 0],
         ];
-        stream.write_all(&handshake.concat()).expect("sending the Bolt handshake");
+        stream
+            .write_all(&handshake.concat())
+            .expect("sending the Bolt handshake");
         let mut chosen = [0u8; 4];
         match stream.read_exact(&mut chosen) {
             Ok(()) => chosen,
@@ -1341,10 +1352,18 @@ async fn the_server_still_serves_the_bolt_version_neo4rs_speaks() {
         "the server at {address} no longer serves Bolt 4.1 or 4.0, the only versions neo4rs 0.8 speaks \
          (it answered {chosen:?}; [0, 0, 0, 0] means none): this Neo4j needs a neo4rs that speaks Bolt 5"
     );
-    assert_eq!(chosen, [0, 0, 1, 4], "neo4rs prefers Bolt 4.1, which every Neo4j 4.4 and 5 serves");
+    assert_eq!(
+        chosen,
+        [0, 0, 1, 4],
+        "neo4rs prefers Bolt 4.1, which every Neo4j 4.4 and 5 serves"
+    );
 
     let graph = connect("bolt_version").await.expect("the server was found above");
-    let version = strings(&graph, "CALL dbms.components() YIELD versions RETURN versions[0] AS name").await;
+    let version = strings(
+        &graph,
+        "CALL dbms.components() YIELD versions RETURN versions[0] AS name",
+    )
+    .await;
     let version = version.first().expect("dbms.components() names the version");
     eprintln!("Neo4j {version} at {address}, over Bolt 4.1");
     if let Some(expected) = std::env::var("NEO4J_TEST_VERSION").ok().filter(|v| !v.is_empty()) {

@@ -93,6 +93,9 @@ mod tests {
         let err = neo4rs::Error::UnexpectedMessage(text.to_string());
         assert!(has_code(&err, "Neo.ClientError.Statement.EntityNotFound"));
         assert!(!has_code(&err, "Neo.ClientError.Statement.SyntaxError"));
-        assert!(!has_code(&neo4rs::Error::UnexpectedMessage("no code".to_string()), "Neo.ClientError.Statement.EntityNotFound"));
+        assert!(!has_code(
+            &neo4rs::Error::UnexpectedMessage("no code".to_string()),
+            "Neo.ClientError.Statement.EntityNotFound"
+        ));
     }
 }

@@ -3,10 +3,10 @@
 
 use super::clock::Clock;
 use super::cypher::{fetch_rows, rollback, rows_in};
-use super::tracking::{state_map, Bookkeeping, NodeWrite};
 use super::errors::{db_err, row_err, NAME};
 use super::heartbeat::{lease_for, Heartbeat};
 use super::labels::Labels;
+use super::tracking::{state_map, Bookkeeping, NodeWrite};
 use crate::backend::State;
 use crate::{Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};
@@ -93,7 +93,7 @@ impl Neo4jSession {
     /// One text with the same parameters (maps and flags) for every guarded
     /// write: Neo4j empties its plan cache after each schema change, so a
     /// schema migration's record is planned again once, not once per write,
-    /// and the next migration's dirty mark finds that plan.
+    /// and the next migration's dirty mark can find that plan.
     fn books_query(&self, expected: &State, books: &Bookkeeping<'_>) -> Query {
         let Labels {
             state,
@@ -158,7 +158,12 @@ impl Neo4jSession {
 
     /// The guard and `books` in `txn`, beside the step's own statements;
     /// an error, and nothing written, where the step must not go on.
-    pub(super) async fn keep_books_in(&self, txn: &mut Txn, expected: &State, books: Bookkeeping<'_>) -> Result<(), Error> {
+    pub(super) async fn keep_books_in(
+        &self,
+        txn: &mut Txn,
+        expected: &State,
+        books: Bookkeeping<'_>,
+    ) -> Result<(), Error> {
         let q = self.books_query(expected, &books);
         let rows = rows_in(txn, q).await.map_err(db_err("checking the migration state"))?;
         self.guard_result(Self::read_guard(&rows)?)
@@ -168,7 +173,12 @@ impl Neo4jSession {
     /// run outside a transaction writes before (the dirty mark) and after
     /// (the record). It writes nothing unless the guard passes, so there is
     /// nothing to roll back.
-    pub(super) async fn keep_books(&self, expected: &State, books: Bookkeeping<'_>, operation: &str) -> Result<(), Error> {
+    pub(super) async fn keep_books(
+        &self,
+        expected: &State,
+        books: Bookkeeping<'_>,
+        operation: &str,
+    ) -> Result<(), Error> {
         let q = self.books_query(expected, &books);
         let rows = fetch_rows(&self.graph, q).await.map_err(db_err(operation))?;
         self.guard_result(Self::read_guard(&rows)?)
@@ -177,7 +187,8 @@ impl Neo4jSession {
     /// The guard alone (the state written as it is), for a transaction
     /// whose writes are not tracking nodes.
     pub(super) async fn check_guard(&self, txn: &mut Txn, expected: &State) -> Result<(), Error> {
-        self.keep_books_in(txn, expected, Bookkeeping::guard_only(expected)).await
+        self.keep_books_in(txn, expected, Bookkeeping::guard_only(expected))
+            .await
     }
 
     /// The guard, as an error where the step must not go on.
