@@ -5,9 +5,9 @@
 //! `migrate:no-transaction`, runs each statement in its own transaction
 //! between a dirty marker and the tracking writes.
 
+use super::books::{dirty_map, Bookkeeping, NodeWrite};
 use super::errors::{has_code, message, INDEX_NAME_TAKEN};
 use super::session::Neo4jSession;
-use super::tracking::{dirty_map, Bookkeeping, NodeWrite};
 use crate::backend::{Change, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
 use crate::{Direction, Error};

@@ -1,12 +1,12 @@
 //! One Neo4j session: the graph handle, the labels, the lock's lease, and
 //! the transaction and guard every tracking write goes through.
 
+use super::books::{state_map, Bookkeeping, NodeWrite};
 use super::clock::Clock;
 use super::cypher::{fetch_rows, rollback, rows_in};
 use super::errors::{db_err, row_err, NAME};
 use super::heartbeat::{lease_for, Heartbeat};
 use super::labels::Labels;
-use super::tracking::{state_map, Bookkeeping, NodeWrite};
 use crate::backend::State;
 use crate::{Error, Settings};
 use neo4rs::{query, Graph, Query, Row, Txn};

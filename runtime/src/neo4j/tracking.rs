@@ -1,5 +1,6 @@
 //! The tracking nodes: created, read and written.
 
+use super::books::{dirty_map, Bookkeeping, NodeWrite};
 use super::errors::{db_err, row_err, NAME};
 use super::labels::Labels;
 use super::session::Neo4jSession;
@@ -9,57 +10,6 @@ use crate::records::{AppliedMigration, DirtyRun, HistoryEntry};
 use crate::{Checksum, Direction, Error};
 use neo4rs::{query, BoltType, Query, Txn};
 use std::collections::HashMap;
-
-/// What a bookkeeping statement does to the migration node.
-pub(super) enum NodeWrite {
-    /// Creates it if missing and sets these properties (a null removes one).
-    Put(HashMap<&'static str, BoltType>),
-    /// Deletes it.
-    Remove,
-    /// Leaves it alone.
-    Keep,
-}
-
-/// The tracking writes of one guarded statement (`Neo4jSession::keep_books`):
-/// the migration node, the state node as it is to be, and for a finished
-/// step its history node.
-pub(super) struct Bookkeeping<'a> {
-    pub(super) version: i64,
-    pub(super) node: NodeWrite,
-    pub(super) after: &'a State,
-    pub(super) history: Option<HistoryEntry>,
-}
-
-impl Bookkeeping<'_> {
-    /// No write but the state as it is: the guard alone.
-    pub(super) fn guard_only(state: &State) -> Bookkeeping<'_> {
-        Bookkeeping {
-            version: 0,
-            node: NodeWrite::Keep,
-            after: state,
-            history: None,
-        }
-    }
-}
-
-/// The state node's properties, as the guard compares and writes them.
-pub(super) fn state_map(state: &State) -> HashMap<&'static str, BoltType> {
-    HashMap::from([
-        ("applied_count", state.applied_count.into()),
-        ("last_version", state.last_version.into()),
-        ("chain", state.chain.to_hex().into()),
-        ("dirty", state.dirty.into()),
-    ])
-}
-
-/// A migration node's dirty mark alone: `Some` direction for a run under
-/// way, `None` for clean.
-pub(super) fn dirty_map(dirty: Option<Direction>) -> HashMap<&'static str, BoltType> {
-    HashMap::from([
-        ("dirty", dirty.is_some().into()),
-        ("dirty_direction", dirty.map(Direction::as_str).into()),
-    ])
-}
 
 impl Neo4jSession {
     pub(super) async fn create_tracking(&mut self) -> Result<(), Error> {
