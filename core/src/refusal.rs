@@ -229,15 +229,19 @@ impl Construct {
                  its tracking row; {OWN} {OUT}{MYSQL}"
             ),
             Construct::End(what) => {
-                let synonym = if what.starts_with("END") {
-                    "`COMMIT`'s synonym on PostgreSQL and SQLite (if it is meant to close the body of the \
-                     statement above, that body was read as ended before it: check its `BEGIN` ... `END` \
-                     pairs), "
-                } else {
-                    ""
+                // A bare END may also be a body's end that the statement above
+                // did not hold: say so rather than only "it commits".
+                let synonym = match what {
+                    "END" => {
+                        ", `COMMIT`'s synonym on PostgreSQL and SQLite (if it is meant to close the body of the \
+                         statement above, that body was read as ended before it: check its `BEGIN` ... `END` \
+                         pairs),"
+                    }
+                    "END TRANSACTION" => ", `COMMIT`'s synonym on PostgreSQL and SQLite,",
+                    _ => "",
                 };
                 format!(
-                    "`{what}`, {synonym}ends the transaction this migration runs in before the migration is \
+                    "`{what}`{synonym} ends the transaction this migration runs in before the migration is \
                      recorded, so a later failure can no longer be rolled back and a rerun finds half of it \
                      applied; {OWN} {OUT}{MYSQL}"
                 )
