@@ -183,40 +183,39 @@ impl Construct {
                 } else {
                     ""
                 };
-                (Rule::TransactionControl, format!("{}{not_allowed}", self.transaction_message()))
+                (
+                    Rule::TransactionControl,
+                    format!("{}{not_allowed}", self.transaction_message()),
+                )
             }
-            Construct::ForeignKeys => (
-                Rule::NotInTransaction,
-                format!(
-                    "`PRAGMA foreign_keys` does nothing inside the migration's transaction, and SQLite says \
-                     nothing: foreign keys stay enforced, so a table rebuild's `DROP TABLE` deletes the child \
-                     rows of every `ON DELETE CASCADE` key, and the migration reports success \
-                     (`-- migrate:allow-in-transaction` keeps that transaction, so it does not help); {RECIPE}"
-                ),
+            _ => (Rule::NotInTransaction, self.setting_message()),
+        }
+    }
+
+    /// Why a statement of [`Rule::NotInTransaction`] is refused.
+    fn setting_message(self) -> String {
+        match self {
+            Construct::ForeignKeys => format!(
+                "`PRAGMA foreign_keys` does nothing inside the migration's transaction, and SQLite says \
+                 nothing: foreign keys stay enforced, so a table rebuild's `DROP TABLE` deletes the child \
+                 rows of every `ON DELETE CASCADE` key, and the migration reports success \
+                 (`-- migrate:allow-in-transaction` keeps that transaction, so it does not help); {RECIPE}"
             ),
-            Construct::DeferForeignKeys => (
-                Rule::NotInTransaction,
-                format!(
-                    "`PRAGMA defer_foreign_keys` defers the checks of foreign keys to the commit, not their \
-                     actions: a table rebuild's `DROP TABLE` still deletes the child rows of every \
-                     `ON DELETE CASCADE` key, and the migration reports success; {RECIPE}"
-                ),
+            Construct::DeferForeignKeys => format!(
+                "`PRAGMA defer_foreign_keys` defers the checks of foreign keys to the commit, not their \
+                 actions: a table rebuild's `DROP TABLE` still deletes the child rows of every \
+                 `ON DELETE CASCADE` key, and the migration reports success; {RECIPE}"
             ),
-            Construct::Ignored(what, database) => (
-                Rule::NotInTransaction,
-                format!(
-                    "`{what}` cannot take effect inside a transaction ({database} keeps the setting as it \
-                     was, with an error or without one); {OUT}, or with `-- migrate:allow-in-transaction` if the statement \
-                     is meant as a no-op"
-                ),
+            Construct::Ignored(what, database) => format!(
+                "`{what}` cannot take effect inside a transaction ({database} keeps the setting as it \
+                 was, with an error or without one); {OUT}, or with `-- migrate:allow-in-transaction` \
+                 if the statement is meant as a no-op"
             ),
-            Construct::Refused(what, database) => (
-                Rule::NotInTransaction,
-                format!(
-                    "`{what}` cannot run inside a transaction ({database} refuses it); {OUT}, or with \
-                     `-- migrate:allow-in-transaction` if your database accepts it there"
-                ),
+            Construct::Refused(what, database) => format!(
+                "`{what}` cannot run inside a transaction ({database} refuses it); {OUT}, or with \
+                 `-- migrate:allow-in-transaction` if your database accepts it there"
             ),
+            _ => self.transaction_message(),
         }
     }
 
@@ -237,7 +236,7 @@ impl Construct {
                          statement above, that body was read as ended before it: check its `BEGIN` ... `END` \
                          pairs),"
                     }
-                    "END TRANSACTION" => ", `COMMIT`'s synonym on PostgreSQL and SQLite,",
+                    "END TRANSACTION" | "END WORK" => ", `COMMIT`'s synonym on PostgreSQL and SQLite,",
                     _ => "",
                 };
                 format!(
@@ -392,11 +391,14 @@ fn transaction_statement(words: &[&str], tokens: &[Token<'_>]) -> Option<Constru
         }));
     }
     if word(0, "END") && end_is_commit(tokens) {
-        return Some(Construct::End(if work_or_transaction {
+        let label = if word(1, "WORK") {
+            "END WORK"
+        } else if word(1, "TRANSACTION") {
             "END TRANSACTION"
         } else {
             "END"
-        }));
+        };
+        return Some(Construct::End(label));
     }
     if word(0, "ROLLBACK") {
         // ROLLBACK TO a savepoint stays inside the transaction: Savepoints.
@@ -462,8 +464,10 @@ fn pragma(tokens: &[Token<'_>]) -> Option<Construct> {
     // The foreign key pragmas are refused whatever else the file holds: a
     // rule that waited for a `DROP TABLE` in the same file would miss the
     // `DELETE` of a parent, a `REPLACE`, a trigger's body, or a drop hidden
-    // in a statement it cannot read, and the pragma has no other use in a
-    // transaction.
+    // in a statement it cannot read. `foreign_keys` has no effect in a
+    // transaction anyway; a file that needs `defer_foreign_keys` (rows
+    // inserted before their parents) keeps it, in a `no-transaction` file
+    // between its own `BEGIN` and `COMMIT`.
     if is("foreign_keys") {
         Some(Construct::ForeignKeys)
     } else if is("defer_foreign_keys") {
@@ -821,6 +825,7 @@ mod tests {
             ("COMMIT", Construct::End("COMMIT")),
             ("/* done */ COMMIT WORK", Construct::End("COMMIT")),
             ("END TRANSACTION", Construct::End("END TRANSACTION")),
+            ("end work", Construct::End("END WORK")),
             ("END", Construct::End("END")),
             ("BEGIN WORK", Construct::Begin("BEGIN WORK")),
             ("COMMIT AND CHAIN", Construct::End("COMMIT AND CHAIN")),
