@@ -252,11 +252,12 @@ impl Construct {
                  or roll back work that is not the file's; create the savepoint with `SAVEPOINT` earlier in \
                  this file, or remove the statement"
             ),
-            _ => format!(
+            Construct::Autocommit => format!(
                 "`SET autocommit` changes how every later statement on this connection commits, the \
                  migration's tracking writes included (MySQL commits the open transaction when it is set to \
                  1, and commits nothing more when it is set to 0); {OWN} {OUT}{MYSQL}"
             ),
+            _ => self.setting_message(),
         }
     }
 }
