@@ -20,6 +20,14 @@
 //! Names are read as the database reads them: a pragma's name and a
 //! savepoint's may be quoted four ways (`"x"`, `[x]`, `` `x` ``, `'x'`) and
 //! the pragma's prefixed by a schema, and SQLite honours every spelling.
+//!
+//! Statements that commit implicitly are not refused: MySQL, the one
+//! database that has them (its DDL, `LOCK TABLES`, ...), runs no migration in
+//! a transaction, so each statement already commits by itself and an
+//! implicit commit ends nothing of the migration's; what PostgreSQL and
+//! SQLite cannot run in a transaction they refuse, and those are refused
+//! here as such. `SET autocommit` is the exception: it changes how every
+//! later statement commits, the runner's tracking writes included.
 
 use crate::split::{scan, strip_bom, tokens, Dialect, Scan, Token};
 use crate::{Header, Problem, Rule, ScannedFile};
