@@ -105,7 +105,10 @@ fn reading(text: &str, scan: &Scan<'_>, dialect: Dialect, header: &Header) -> Re
         .iter()
         .filter_map(|statement| {
             let tokens = tokens(statement.text, dialect, 16);
-            let construct = savepoints.follow(&tokens).or_else(|| classify(&tokens))?;
+            let construct = savepoints
+                .follow(&tokens)
+                .or_else(|| classify(&tokens))
+                .or_else(|| timescaledb(&tokens, statement.text, dialect))?;
             let offset = statement.text.as_ptr() as usize - text.as_ptr() as usize;
             let permitted = header.allow_in_transaction && construct.allowed_in_transaction();
             (!permitted).then_some((offset, (statement.line, construct)))
@@ -450,6 +453,52 @@ fn sets_autocommit(tokens: &[Token<'_>]) -> bool {
 
 fn any_word(words: &[&str], keyword: &str) -> bool {
     words.iter().any(|w| w.eq_ignore_ascii_case(keyword))
+}
+
+/// What TimescaleDB refuses inside a transaction block: a continuous
+/// aggregate filled as it is created (`WITH DATA`, its default when neither
+/// is written), and `CALL refresh_continuous_aggregate(...)`. Whether the
+/// aggregate says `WITH NO DATA` is read at the end of the statement, past
+/// the first tokens that name it.
+fn timescaledb(tokens: &[Token<'_>], statement: &str, dialect: Dialect) -> Option<Construct> {
+    let words: Vec<&str> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    let word = |i: usize, keyword: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(keyword));
+    if word(0, "CALL")
+        && words[1..]
+            .iter()
+            .take(2)
+            .any(|w| w.eq_ignore_ascii_case("refresh_continuous_aggregate"))
+    {
+        return Some(Construct::Refused("CALL refresh_continuous_aggregate", "TimescaleDB"));
+    }
+    let continuous = words
+        .windows(2)
+        .any(|pair| pair[0].eq_ignore_ascii_case("timescaledb") && pair[1].eq_ignore_ascii_case("continuous"));
+    if !(word(0, "CREATE") && word(1, "MATERIALIZED") && word(2, "VIEW") && continuous) {
+        return None;
+    }
+    let all = crate::split::tokens(statement, dialect, statement.len());
+    let last: Vec<&str> = all
+        .iter()
+        .rev()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(*w),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    let no_data = matches!(last.as_slice(), [data, no, with]
+        if data.eq_ignore_ascii_case("DATA") && no.eq_ignore_ascii_case("NO") && with.eq_ignore_ascii_case("WITH"));
+    (!no_data).then_some(Construct::Refused(
+        "CREATE MATERIALIZED VIEW ... WITH (timescaledb.continuous) ... WITH DATA",
+        "TimescaleDB, unless the statement ends `WITH NO DATA` (`WITH DATA` is the default),",
+    ))
 }
 
 /// `PRAGMA [schema.]name = value` or `PRAGMA [schema.]name(value)`: the
@@ -922,5 +971,32 @@ mod tests {
         ] {
             assert_eq!(classified(fine), None, "{fine}");
         }
+    }
+
+    #[test]
+    fn timescaledb_statements_refused_in_a_transaction() {
+        let filled = "CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous) AS\n\
+                      SELECT time_bucket('1 day', at) AS day, count(*) FROM readings GROUP BY day";
+        for statement in [
+            filled.to_string(),
+            format!("{filled} WITH DATA"),
+            "CALL refresh_continuous_aggregate('daily', NULL, NULL)".to_string(),
+        ] {
+            assert_eq!(
+                refused(&format!("{statement};\n")),
+                [(Rule::NotInTransaction, 1)],
+                "{statement}"
+            );
+        }
+        let message = &problems(&format!("{filled};"))[0].1;
+        assert!(
+            message.contains("TimescaleDB, unless the statement ends `WITH NO DATA`"),
+            "{message}"
+        );
+        // Created empty, it runs in the transaction; a plain materialized
+        // view is PostgreSQL's own, and fine.
+        assert_eq!(refused(&format!("{filled} WITH NO DATA;")), []);
+        assert_eq!(refused("CREATE MATERIALIZED VIEW mv AS SELECT 1 WITH DATA;"), []);
+        assert_eq!(refused(&format!("-- migrate:no-transaction\n{filled};")), []);
     }
 }
