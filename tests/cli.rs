@@ -910,7 +910,7 @@ fn force_forget_and_a_failing_migration(t: &Target) {
 
     t.migrate(&["force", "42"])
         .code(2)
-        .err("version 42 is neither in this binary nor in the database");
+        .err("this binary has no migration 42");
     t.migrate(&["forget", "42"]).code(2).err("version 42");
 }
 
@@ -995,7 +995,7 @@ fn bad_arguments_exit_2_with_usage(t: &Target) {
     t.migrate(&["down", "0"]).code(2).err("a whole number from 1");
     t.migrate(&["up", "--to", "42"])
         .code(2)
-        .err("version 42 is neither in this binary nor in the database");
+        .err("this binary has no migration 42");
     assert!(!t.has_table("users"), "nothing ran");
     let help = t.migrate(&["--help"]);
     help.ok();
@@ -1118,6 +1118,98 @@ fn plan_says_what_up_would_apply_and_writes_nothing(t: &Target) {
     t.migrate(&["plan"]).code(2).err("was changed after it was applied");
 }
 
+/// A damaged state is judged alike by `plan`, `up --dry-run` and `up`:
+/// check's exit code (2), and the plan says `up` will refuse and why; `up`
+/// never reports "nothing to apply" while the rows show a pending migration.
+fn plan_dry_run_and_up_agree_on_a_damaged_state(t: &Target) {
+    // A row deleted below the state row: the state row disagrees with the rows.
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 3");
+    t.migrate(&["check"]).code(2);
+    for args in [vec!["plan"], vec!["up", "--dry-run"]] {
+        t.migrate(&args)
+            .code(2)
+            .err("`up` will refuse")
+            .err("the tracking state row says 3 migration(s) applied up to version 3");
+    }
+    t.migrate(&["up"]).code(2).err("`migrate repair --reason '...'`");
+    t.migrate(&["repair"]).ok();
+    t.migrate(&["force", "3"]).ok(); // its table is there: recorded again
+
+    // The newest row deleted once everything was applied: the state row still
+    // says up to date, the rows say one is pending.
+    t.migrate(&["up"]).ok();
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 7");
+    t.migrate(&["check"]).code(2);
+    t.migrate(&["plan"]).code(2).err("`up` will refuse");
+    t.migrate(&["up", "--dry-run"]).code(2).err("`up` will refuse");
+    let up = t.migrate(&["up"]);
+    up.code(2)
+        .err("holds 6 up to version 6")
+        .err("`migrate repair --reason '...'`");
+    assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
+}
+
+/// The state row's dirty flag set by hand is named as what differs, not
+/// as checksums.
+fn a_hand_set_dirty_flag_is_named_as_the_difference(t: &Target) {
+    t.migrate(&["up", "--to", "2"]).ok();
+    t.execute("UPDATE _embedded_migrations_state SET dirty = TRUE");
+    let up = t.migrate(&["up"]);
+    up.code(2)
+        .err("the state row's dirty flag is set, and no tracking row is dirty");
+    assert!(!up.stderr.contains("checksums other than"), "{}", up.stderr);
+}
+
+/// Another application's rows in this table (same versions, other names
+/// and checksums) are named as such by every command, before any advice.
+fn another_applications_table_is_named_before_any_advice(t: &Target) {
+    t.migrate(&["up"]).ok();
+    t.execute(&format!(
+        "UPDATE _embedded_migrations SET name = 'other_app', checksum = '{}'",
+        "0".repeat(64)
+    ));
+    let foreign = "belongs to another migration set";
+    t.migrate(&["status"]).code(2).err(foreign);
+    for args in [
+        vec!["down"],
+        vec!["fresh", "--yes"],
+        vec!["repair", "--accept-edit", "2"],
+        vec!["plan"],
+    ] {
+        let run = t.migrate(&args);
+        run.code(2).err(foreign);
+        assert!(!run.stderr.contains("--accept-edit"), "{args:?}: {}", run.stderr);
+    }
+    let versions = t.query("SELECT version FROM _embedded_migrations ORDER BY version");
+    assert_eq!(versions.len(), 7, "nothing changed: {versions:?}");
+    assert!(t.has_table("skill_progressions"), "nothing was reverted");
+}
+
+/// `verify` on a database where everything is applied checks nothing, and
+/// says so with a refusal instead of a success.
+fn verify_on_a_migrated_database_refuses(t: &Target) {
+    t.migrate(&["up"]).ok();
+    let run = t.migrate(&["verify", "--yes"]);
+    run.code(2).err("verify checked nothing").err("empty scratch database");
+    assert!(!run.stdout.contains("0 migration(s) checked"), "{}", run.stdout);
+}
+
+/// A version the binary has and the database lacks, or the reverse: the
+/// message says which side lacks it.
+fn an_unknown_version_says_which_side_lacks_it(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.migrate(&["forget", "5"])
+        .code(2)
+        .err("migration 5 is in this binary, but the database has no record of it");
+    t.migrate(&["force", "42"])
+        .code(2)
+        .err("this binary has no migration 42");
+    t.migrate(&["down", "--to", "42"])
+        .code(2)
+        .err("version 42 is neither in this binary nor in the database");
+}
+
 /// A database whose schema was built before this binary tracked it (here:
 /// applied, then its tracking tables dropped): `baseline` adopts it, `up`
 /// applies what follows, `import` names what is missing.
@@ -1185,6 +1277,11 @@ macro_rules! scenarios {
                 check_gates_and_writes_nothing,
                 plan_says_what_up_would_apply_and_writes_nothing,
                 baseline_and_import,
+                plan_dry_run_and_up_agree_on_a_damaged_state,
+                a_hand_set_dirty_flag_is_named_as_the_difference,
+                another_applications_table_is_named_before_any_advice,
+                verify_on_a_migrated_database_refuses,
+                an_unknown_version_says_which_side_lacks_it,
             );
         }
     };

@@ -131,10 +131,19 @@ pub enum Error {
         /// The down file, as named in the folder.
         file: String,
     },
-    /// A version asked for that neither the binary nor the database knows.
+    /// A version asked for is not where the operation needs it: the
+    /// binary has no such migration (`force`, `baseline`, `up --to`,
+    /// `repair --accept-edit`), the database has no record of it
+    /// (`forget`), or neither (`down --to`). The message says which side
+    /// lacks it.
     UnknownVersion {
         /// The version asked for.
         version: i64,
+        /// The binary has a migration of this version.
+        in_binary: bool,
+        /// The database has a tracking row of this version; `None` when
+        /// the operation refused before reading it.
+        in_database: Option<bool>,
     },
     /// `repair --accept-edit`: the migration is in the binary but not
     /// applied, so there is no recorded checksum to replace.
@@ -369,7 +378,20 @@ impl fmt::Display for Error {
                 f,
                 "migration {version} ({name}) is not applied: there is no recorded checksum to replace; `run` applies it"
             ),
-            Error::UnknownVersion { version } => write!(f, "version {version} is neither in this binary nor in the database"),
+            Error::UnknownVersion {
+                version,
+                in_binary,
+                in_database,
+            } => match (in_binary, in_database) {
+                (true, _) => write!(f, "migration {version} is in this binary, but the database has no record of it"),
+                (false, Some(true)) => write!(
+                    f,
+                    "this binary has no migration {version}, though the database has a record of it (applied by \
+                     another build)"
+                ),
+                (false, Some(false)) => write!(f, "version {version} is neither in this binary nor in the database"),
+                (false, None) => write!(f, "this binary has no migration {version}"),
+            },
             Error::Unsupported { backend, what } => write!(f, "{backend} does not support {what}"),
             Error::InvalidSettings { message } => write!(f, "invalid settings: {message}"),
             Error::Invalid { problems } => {
@@ -507,7 +529,6 @@ impl Error {
         else {
             return Ok(());
         };
-        let same_count = recorded.applied_count == rows.applied_count && recorded.last_version == rows.last_version;
         write!(
             f,
             "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
@@ -521,11 +542,7 @@ impl Error {
             rows.applied_count,
             rows.last_version,
             if rows.dirty { " (dirty)" } else { "" },
-            if same_count {
-                ", with checksums other than the ones the state row was computed from"
-            } else {
-                ""
-            },
+            mismatch_cause(recorded, rows),
         )
     }
 
@@ -571,9 +588,34 @@ impl Error {
             None => write!(
                 f,
                 "{backend}: the tracking state row holds the chain '{stored}', which is not a SHA-256 in hex: it \
-                 was edited by hand or damaged; set it from the tracking rows (`validate` names the value)"
+                 was edited by hand or damaged; put back the value from a backup, or, if the tracking rows are \
+                 right, reset the state row to the empty chain ('{}') and run `migrate repair`, which rebuilds it \
+                 from the rows",
+                Checksum::ZERO
             ),
         }
+    }
+}
+
+/// What differs between a state row and the rows' state when their counts
+/// agree (the counts, when they differ, say it themselves): the dirty flag,
+/// the chain of checksums, or both.
+fn mismatch_cause(recorded: &State, rows: &State) -> String {
+    if recorded.applied_count != rows.applied_count || recorded.last_version != rows.last_version {
+        return String::new();
+    }
+    let mut causes = Vec::new();
+    match (recorded.dirty, rows.dirty) {
+        (true, false) => causes.push("the state row's dirty flag is set, and no tracking row is dirty"),
+        (false, true) => causes.push("a tracking row is dirty, and the state row's dirty flag is not set"),
+        _ => {}
+    }
+    if recorded.chain != rows.chain {
+        causes.push("the tracking rows hold checksums other than the ones the state row was computed from");
+    }
+    match causes.is_empty() {
+        true => String::new(),
+        false => format!("; {}", causes.join(", and ")),
     }
 }
 

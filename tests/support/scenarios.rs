@@ -512,7 +512,7 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2]);
     assert!(matches!(
         f.base.down_to(db.pool(), 99).await,
-        Err(Error::UnknownVersion { version: 99 })
+        Err(Error::UnknownVersion { version: 99, .. })
     ));
     assert!(
         f.base
@@ -621,7 +621,7 @@ pub async fn run_to_stops_at_the_version<D: TestDb>(db: &D) {
     assert_eq!(versions(db).await, [1, 2]);
     assert!(matches!(
         f.base.run_to(db.pool(), 7).await,
-        Err(Error::UnknownVersion { version: 7 })
+        Err(Error::UnknownVersion { version: 7, .. })
     ));
     let plan = f.base.plan(db.pool()).await.expect("plan");
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3]);
@@ -638,11 +638,11 @@ pub async fn force_and_forget_adjust_the_record_only<D: TestDb>(db: &D) {
     assert_eq!(versions(db).await, [1]);
     assert!(matches!(
         f.base.forget(db.pool(), 3).await,
-        Err(Error::UnknownVersion { version: 3 })
+        Err(Error::UnknownVersion { version: 3, .. })
     ));
     assert!(matches!(
         f.base.force(db.pool(), 42).await,
-        Err(Error::UnknownVersion { version: 42 })
+        Err(Error::UnknownVersion { version: 42, .. })
     ));
     assert_eq!(f.base.run(db.pool()).await.expect("run").steps.len(), 2);
     f.base

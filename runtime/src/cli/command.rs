@@ -85,8 +85,9 @@ pub enum Command {
     /// Remove the record of a version without running anything (recovery
     /// after a failed migration was undone by hand).
     Forget {
-        /// The version whose record is removed.
-        #[arg(value_name = "VERSION")]
+        /// The version whose record is removed; a repeatable migration's
+        /// negative key as `status` shows it.
+        #[arg(value_name = "VERSION", allow_negative_numbers = true)]
         version: i64,
     },
     /// Rebuild the tracking state row from the tracking rows, under the

@@ -297,6 +297,19 @@ mod tests {
     }
 
     #[test]
+    fn forget_and_force_take_a_repeatable_migrations_negative_key() {
+        let parse = |args: &[&str]| MigrateCli::try_parse_from(args).map(|c| c.command);
+        assert_eq!(
+            parse(&["m", "forget", "-6919695421210683602"]).unwrap(),
+            Command::Forget {
+                version: -6919695421210683602
+            }
+        );
+        assert_eq!(parse(&["m", "forget", "3"]).unwrap(), Command::Forget { version: 3 });
+        assert!(parse(&["m", "forget", "-x"]).is_err());
+    }
+
+    #[test]
     fn dispatch_takes_only_the_migrate_command_line() {
         let os = |args: &[&str]| args.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
         assert_eq!(migrate_args(os(&["app"])), None);

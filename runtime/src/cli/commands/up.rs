@@ -102,10 +102,8 @@ async fn print_plan(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Re
         Some(to) => set.target.plan_to(to).await,
         None => set.target.plan().await,
     };
-    print!(
-        "{}",
-        set.plan_text(&plan.map_err(|err| ops.blame(set, err))?, "applied", "dry run")
-    );
+    let plan = plan.map_err(|err| ops.refused_plan(set, err))?;
+    print!("{}", set.plan_text(&plan, "applied", "dry run"));
     Ok(())
 }
 
@@ -117,12 +115,33 @@ async fn apply(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<
     let report = target.engine().with_progress(Some(&progress)).up(target.db(), to).await;
     printer.interrupted();
     let report = report.map_err(|err| ops.blame(set, err))?;
+    if report.is_empty() {
+        // The boot check trusts the state row; the rows may disagree with it
+        // (one deleted by hand): the plan reads them, and refuses as `up`
+        // does under its lock when the state row is stale.
+        let plan = match to {
+            Some(to) => target.plan_to(to).await,
+            None => target.plan().await,
+        };
+        let plan = plan.map_err(|err| ops.blame(set, err))?;
+        if !plan.steps.is_empty() {
+            return Err(Failure::Usage(format!(
+                "`up` applied nothing, yet {} migration(s) are pending: another process changed the tracking \
+                 tables meanwhile; run `migrate status`, then `migrate up` again",
+                plan.steps.len()
+            )));
+        }
+    }
     let status = target.status().await.map_err(|err| ops.blame(set, err))?;
     if report.is_empty() {
+        let above = match (to, status.pending_count()) {
+            (_, 0) => String::new(),
+            (Some(to), pending) => format!(" ({pending} pending above {})", set.v(to)),
+            (None, pending) => format!(" ({pending} pending)"),
+        };
         println!(
-            "nothing to apply; at version {} ({} pending)",
-            set.v(status.current_version()),
-            status.pending_count()
+            "nothing to apply; at version {}{above}",
+            set.v(status.current_version())
         );
     } else {
         println!(
