@@ -47,6 +47,10 @@ pub enum Error {
         /// Where nothing was rolled back: how many statements before this
         /// one committed (0: none, and the migration is not marked dirty).
         committed: u32,
+        /// A batch migration's: the batches (and rows) committed before the
+        /// failure, which stay, kept by its checkpoint; the next run resumes
+        /// after them. `None` for any other migration.
+        batches: Option<crate::Checkpoint>,
         /// The driver's error.
         source: Option<Box<Source>>,
     },
@@ -443,6 +447,7 @@ impl Error {
             message,
             rolled_back,
             committed,
+            batches,
             ..
         } = self
         else {
@@ -454,7 +459,21 @@ impl Error {
             direction.as_str(),
             excerpt(statement)
         )?;
-        if *rolled_back {
+        if let Some(done) = batches {
+            // Its batches commit one by one: what committed is the checkpoint's.
+            write!(
+                f,
+                "\n  {} batch(es) ({} rows) committed before the failure and stay, kept by the checkpoint{}; the \
+                 migration is not recorded as applied, and the next run resumes after them",
+                done.batches,
+                done.rows,
+                if *rolled_back {
+                    "; the failing batch was rolled back"
+                } else {
+                    ""
+                }
+            )
+        } else if *rolled_back {
             write!(f, "\n  the migration was rolled back and not recorded")
         } else if *committed == 0 {
             write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
