@@ -198,6 +198,9 @@ pub enum Error {
     Target {
         /// The set's or the tenant's name.
         name: String,
+        /// `name` is a tenant's (of a `Tenants` set), not a migration set's:
+        /// the message says which.
+        tenant: bool,
         /// What went wrong there.
         error: Box<Error>,
     },
@@ -403,7 +406,10 @@ impl fmt::Display for Error {
                 write_list(f, &header, problems)
             }
             Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
-            Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
+            Error::Target { name, tenant, error } => match tenant {
+                true => write!(f, "tenant `{name}`: {error}"),
+                false => write!(f, "migration set `{name}`: {error}"),
+            },
             Error::Incomplete { applied, error } => {
                 let done: Vec<String> = applied.steps.iter().map(|s| format!("{} ({})", s.version, s.name)).collect();
                 let verb = match applied.steps[0].direction {

@@ -85,10 +85,11 @@ pub enum Command {
     /// Remove the record of a version without running anything (recovery
     /// after a failed migration was undone by hand).
     Forget {
-        /// The version whose record is removed; a repeatable migration's
-        /// negative key as `status` shows it.
-        #[arg(value_name = "VERSION", allow_negative_numbers = true)]
-        version: i64,
+        /// The version whose record is removed, or a repeatable migration's
+        /// name (as `status` lists it) or its key (negative, as `status
+        /// --json` shows it).
+        #[arg(value_name = "VERSION|NAME", allow_negative_numbers = true)]
+        version: String,
     },
     /// Rebuild the tracking state row from the tracking rows, under the
     /// migration lock, running nothing: after the rows were edited by hand

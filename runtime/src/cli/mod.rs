@@ -297,16 +297,17 @@ mod tests {
     }
 
     #[test]
-    fn forget_and_force_take_a_repeatable_migrations_negative_key() {
+    fn forget_takes_a_version_a_repeatable_migrations_name_or_its_negative_key() {
         let parse = |args: &[&str]| MigrateCli::try_parse_from(args).map(|c| c.command);
+        let forget = |version: &str| Command::Forget {
+            version: version.to_string(),
+        };
         assert_eq!(
             parse(&["m", "forget", "-6919695421210683602"]).unwrap(),
-            Command::Forget {
-                version: -6919695421210683602
-            }
+            forget("-6919695421210683602")
         );
-        assert_eq!(parse(&["m", "forget", "3"]).unwrap(), Command::Forget { version: 3 });
-        assert!(parse(&["m", "forget", "-x"]).is_err());
+        assert_eq!(parse(&["m", "forget", "3"]).unwrap(), forget("3"));
+        assert_eq!(parse(&["m", "forget", "views"]).unwrap(), forget("views"));
     }
 
     #[test]

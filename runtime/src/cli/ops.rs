@@ -63,7 +63,7 @@ impl<'t, 'a> Ops<'t, 'a> {
             return self.blame(set, err);
         }
         match self.sections {
-            true => eprintln!("error: migration set `{}`: `up` will refuse: {err}", set.target.name()),
+            true => eprintln!("error: {}: `up` will refuse: {err}", set.label()),
             false => eprintln!("error: `up` will refuse: {err}"),
         }
         Failure::Reported(2)

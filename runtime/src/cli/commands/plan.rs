@@ -99,7 +99,7 @@ fn print_sections(ops: &Ops<'_, '_>, plans: &[Result<Plan, Error>], json: bool) 
                     println!("cannot plan this set (see the error below)");
                 }
                 let refusal = if err.exit_code() == 2 { "`up` will refuse: " } else { "" };
-                eprintln!("error: migration set `{}`: {refusal}{err}", set.target.name());
+                eprintln!("error: {}: {refusal}{err}", set.label());
             }
         }
     }
