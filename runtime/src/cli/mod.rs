@@ -82,7 +82,9 @@ mod text;
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct MigrateArgs {
     /// Only this migration set (repeat for several); every set when absent.
-    /// `down`, `fresh`, `force` and `forget` need it when there are several sets.
+    /// With several sets, `down` and `fresh` need it; `force`, `forget`,
+    /// `repair`, `baseline`, `import`, `verify` and `schema` need it naming
+    /// one set; and so does `--to` of `up`, `plan` and `down`.
     #[arg(long, value_name = "NAME", global = true)]
     pub only: Vec<String>,
     /// The command to run on the selected sets (clap ignores this comment:
@@ -215,8 +217,9 @@ pub async fn run_with<L: Language, D: Database<Language = L>>(
 }
 
 /// Runs one command on the sets `args.only` names (every set when empty), in
-/// their declared order (`down` and `fresh`: reverse order); returns the exit
-/// code.
+/// their declared order (`down`: the reverse, newest set first; `fresh`:
+/// declared order, each set reverted and applied again before the next);
+/// returns the exit code.
 pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
     let result = match ops::Ops::new(targets, &args.only) {
         Ok(ops) => commands::execute(&ops, args.command).await,
