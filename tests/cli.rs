@@ -1799,3 +1799,204 @@ fn a_closed_stdout_pipe_is_no_panic() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Every command, flag and API call that a message or a page names exists.
+
+/// The texts a user reads: the error messages, the demo's own help, the
+/// README and every guide chapter.
+fn texts_that_name_commands() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![
+        root.join("runtime/src/error.rs"),
+        root.join("src/main.rs"),
+        root.join("README.md"),
+    ];
+    let mut chapters: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    chapters.sort();
+    files.extend(chapters);
+    for dir in ["runtime/src/cli", "runtime/src/cli/commands"] {
+        let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+            .collect();
+        sources.sort();
+        files.extend(sources);
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (path.strip_prefix(root).unwrap().display().to_string(), text)
+        })
+        .collect()
+}
+
+/// Each `migrate <command> [--flag ...]` a text names, as (where, command,
+/// flags): after `app `, `demo `, `cargo run -- ` or a backtick, so that
+/// prose ("to migrate the database") is not read as one.
+fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("migrate ") {
+            let before = &rest[..at];
+            let after = &rest[at + "migrate ".len()..];
+            rest = after;
+            if !(before.ends_with("app ")
+                || before.ends_with("demo ")
+                || before.ends_with("-- ")
+                || before.ends_with('`')
+                || before.ends_with("\\\""))
+            {
+                continue;
+            }
+            let end = after.find(['`', '|', '#', '"', ')', ';', ':', ',']).unwrap_or(after.len());
+            // `status|up|down` lists several; `|` ends the span otherwise.
+            let span = match after[..end].trim().is_empty() {
+                true => "",
+                false => &after[..end],
+            };
+            let mut tokens = span.split_whitespace().peekable();
+            let mut flags = Vec::new();
+            // `migrate --only NAME <command>`: the global flag first.
+            while tokens.peek().is_some_and(|t| t.trim_start_matches('[').starts_with("--")) {
+                flags.push(tokens.next().unwrap().to_string());
+                tokens.next();
+            }
+            let Some(command) = tokens.next() else { continue };
+            let command = command.trim_matches(['[', ']', '.']);
+            // The `...` after `[--only NAME]`, repeatable.
+            let command = match command {
+                "" => match tokens.next() {
+                    Some(next) => next,
+                    None => continue,
+                },
+                other => other,
+            };
+            if command.starts_with('<') || command.is_empty() {
+                continue;
+            }
+            for token in tokens {
+                let token = token.trim_matches(['[', ']', '.', '\'']);
+                if let Some(flag) = token.strip_prefix("--") {
+                    let flag = flag.split(['=', '[', ']']).next().unwrap_or(flag);
+                    if !flag.is_empty() {
+                        flags.push(format!("--{flag}"));
+                    }
+                }
+            }
+            let mut commands = vec![command.to_string()];
+            // `app migrate status|up|down|plan|check|...` on one line.
+            if let Some(rest_of_list) = after.strip_prefix(command).filter(|r| r.starts_with('|')) {
+                commands.extend(
+                    rest_of_list
+                        .split(['|', '`', ' '])
+                        .take_while(|c| !c.is_empty())
+                        .filter(|c| *c != "...")
+                        .map(str::to_string),
+                );
+            }
+            for command in commands {
+                found.push((format!("{file}:{}", n + 1), command, flags.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// `--flag`s a message names without a command (`error.rs`): each must be
+/// a flag of some command.
+fn bare_flags(text: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    for span in text.split('`').skip(1).step_by(2) {
+        if span.contains("migrate ") {
+            continue;
+        }
+        for token in span.split_whitespace() {
+            if let Some(flag) = token.strip_prefix("--") {
+                let flag: String = flag.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                if !flag.is_empty() {
+                    flags.push(format!("--{flag}"));
+                }
+            }
+        }
+    }
+    flags
+}
+
+#[test]
+fn every_command_and_flag_a_message_or_page_names_exists() {
+    let t = Target::sqlite("names");
+    let mut helps: BTreeMap<String, (Option<i32>, String)> = BTreeMap::new();
+    let mut help = |command: &str| {
+        helps
+            .entry(command.to_string())
+            .or_insert_with(|| {
+                let run = t.migrate(&[command, "--help"]);
+                (run.code, run.stdout)
+            })
+            .clone()
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let texts = texts_that_name_commands();
+    for (file, text) in &texts {
+        for (place, command, flags) in named_commands(file, text) {
+            let (code, out) = help(&command);
+            checked += 1;
+            if code != Some(0) {
+                problems.push(format!("{place}: `migrate {command}` is not a command"));
+                continue;
+            }
+            for flag in flags {
+                if !out.contains(&format!("{flag} ")) && !out.contains(&format!("{flag}\n")) {
+                    problems.push(format!("{place}: `migrate {command}` has no flag {flag}"));
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "the premise: the texts name commands ({checked} found)");
+
+    // Flags a message names on their own.
+    let all_help: String = ["up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history"]
+        .iter()
+        .map(|c| help(c).1)
+        .collect();
+    let (_, errors) = texts.iter().find(|(file, _)| file.ends_with("error.rs")).unwrap();
+    for flag in bare_flags(errors) {
+        if !all_help.contains(&format!("{flag} ")) {
+            problems.push(format!("runtime/src/error.rs: names {flag}, which no command has"));
+        }
+    }
+
+    // API calls the messages name: `Settings::x(...)`, "set allow_x", "API: `x`".
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let settings = std::fs::read_to_string(root.join("runtime/src/settings.rs")).unwrap();
+    let migrator = std::fs::read_to_string(root.join("runtime/src/migrator.rs")).unwrap();
+    let ident = |s: &str| -> String { s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect() };
+    for piece in errors.split("Settings::").skip(1) {
+        let name = ident(piece);
+        if !settings.contains(&format!("pub fn {name}(")) {
+            problems.push(format!("runtime/src/error.rs: names Settings::{name}, which does not exist"));
+        }
+    }
+    for piece in errors.split("set allow_").skip(1) {
+        let name = format!("allow_{}", ident(piece));
+        if !settings.contains(&format!("pub fn {name}(")) {
+            problems.push(format!("runtime/src/error.rs: names the setting {name}, which does not exist"));
+        }
+    }
+    for piece in errors.split("API: `").skip(1) {
+        let name = ident(piece);
+        if !migrator.contains(&format!("pub async fn {name}(")) && !migrator.contains(&format!("pub async fn {name}<")) {
+            problems.push(format!("runtime/src/error.rs: names the call {name}, which Migrator lacks"));
+        }
+    }
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
