@@ -1148,6 +1148,7 @@ fn plan_dry_run_and_up_agree_on_a_damaged_state(t: &Target) {
         .err("holds 6 up to version 6")
         .err("`migrate repair --reason '...'`");
     assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
+    t.migrate(&["up", "--json"]).code(2).err("holds 6 up to version 6");
 }
 
 /// The state row's dirty flag set by hand is named as what differs, not
@@ -1622,6 +1623,24 @@ fn sqlite_rows(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
 // A tenant set: `DEMO_TENANTS=N` mounts the demo's migrations on N SQLite
 // files (or N PostgreSQL schemas) after its sets.
 
+/// A tenant whose newest tracking row was deleted by hand: the boot check
+/// trusts its state row, but `up` does not count it as having nothing to
+/// apply; it is refused as `up` refuses one set, and named.
+#[test]
+fn a_tenant_with_a_stale_state_row_is_refused_not_counted_as_up_to_date() {
+    let (dir, demo) = with_env("tenants-stale", &[("DEMO_TENANTS", "2")]);
+    demo(&["migrate", "up"]).ok();
+    sqlite_rows(
+        &dir.join("tenants/tenant_02.db"),
+        "DELETE FROM _embedded_migrations WHERE version = 7",
+    );
+    let up = demo(&["migrate", "--only", "tenants", "up"]);
+    up.code(2)
+        .out("tenant_02: failed (see the error below)")
+        .out("2 tenants: 1 migrated (1 had nothing to apply), 1 failed, 0 skipped")
+        .err("error: tenant `tenant_02`: SQLite: the tracking state row says 7 migration(s) applied up to version 7");
+}
+
 #[test]
 fn tenants_on_sqlite_files_one_broken() {
     let (dir, demo) = with_env("tenants-sqlite", &[("DEMO_TENANTS", "6")]);
@@ -1856,7 +1875,9 @@ fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> 
             {
                 continue;
             }
-            let end = after.find(['`', '|', '#', '"', ')', ';', ':', ',']).unwrap_or(after.len());
+            let end = after
+                .find(['`', '|', '#', '"', ')', ';', ':', ','])
+                .unwrap_or(after.len());
             // `status|up|down` lists several; `|` ends the span otherwise.
             let span = match after[..end].trim().is_empty() {
                 true => "",
@@ -1865,7 +1886,10 @@ fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> 
             let mut tokens = span.split_whitespace().peekable();
             let mut flags = Vec::new();
             // `migrate --only NAME <command>`: the global flag first.
-            while tokens.peek().is_some_and(|t| t.trim_start_matches('[').starts_with("--")) {
+            while tokens
+                .peek()
+                .is_some_and(|t| t.trim_start_matches('[').starts_with("--"))
+            {
                 flags.push(tokens.next().unwrap().to_string());
                 tokens.next();
             }
@@ -1920,7 +1944,10 @@ fn bare_flags(text: &str) -> Vec<String> {
         }
         for token in span.split_whitespace() {
             if let Some(flag) = token.strip_prefix("--") {
-                let flag: String = flag.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                let flag: String = flag
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
                 if !flag.is_empty() {
                     flags.push(format!("--{flag}"));
                 }
@@ -1964,10 +1991,12 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
     assert!(checked > 50, "the premise: the texts name commands ({checked} found)");
 
     // Flags a message names on their own.
-    let all_help: String = ["up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history"]
-        .iter()
-        .map(|c| help(c).1)
-        .collect();
+    let all_help: String = [
+        "up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history",
+    ]
+    .iter()
+    .map(|c| help(c).1)
+    .collect();
     let (_, errors) = texts.iter().find(|(file, _)| file.ends_with("error.rs")).unwrap();
     for flag in bare_flags(errors) {
         if !all_help.contains(&format!("{flag} ")) {
@@ -1979,24 +2008,40 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let settings = std::fs::read_to_string(root.join("runtime/src/settings.rs")).unwrap();
     let migrator = std::fs::read_to_string(root.join("runtime/src/migrator.rs")).unwrap();
-    let ident = |s: &str| -> String { s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect() };
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
     for piece in errors.split("Settings::").skip(1) {
         let name = ident(piece);
         if !settings.contains(&format!("pub fn {name}(")) {
-            problems.push(format!("runtime/src/error.rs: names Settings::{name}, which does not exist"));
+            problems.push(format!(
+                "runtime/src/error.rs: names Settings::{name}, which does not exist"
+            ));
         }
     }
     for piece in errors.split("set allow_").skip(1) {
         let name = format!("allow_{}", ident(piece));
         if !settings.contains(&format!("pub fn {name}(")) {
-            problems.push(format!("runtime/src/error.rs: names the setting {name}, which does not exist"));
+            problems.push(format!(
+                "runtime/src/error.rs: names the setting {name}, which does not exist"
+            ));
         }
     }
     for piece in errors.split("API: `").skip(1) {
         let name = ident(piece);
-        if !migrator.contains(&format!("pub async fn {name}(")) && !migrator.contains(&format!("pub async fn {name}<")) {
-            problems.push(format!("runtime/src/error.rs: names the call {name}, which Migrator lacks"));
+        if !migrator.contains(&format!("pub async fn {name}(")) && !migrator.contains(&format!("pub async fn {name}<"))
+        {
+            problems.push(format!(
+                "runtime/src/error.rs: names the call {name}, which Migrator lacks"
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
