@@ -614,6 +614,23 @@ pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
     assert!(err.to_string().contains("edited by hand"), "{err}");
 }
 
+/// The newest tracking row deleted by hand: the boot check trusts the
+/// state row, so `run` applies nothing, and `plan` says what `run` would
+/// find under its lock (the state row disagrees with the rows) instead of
+/// listing a migration that `run` would never apply.
+pub async fn plan_refuses_a_stale_state_row_as_run_would<D: TestDb>(db: &D) {
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("run");
+    db.delete_record(3).await;
+    assert!(f.base.run(db.pool()).await.expect("boot").is_empty(), "the premise");
+    let err = f.base.plan(db.pool()).await.expect_err("the state row is stale");
+    assert!(matches!(err, Error::StateMismatch { .. }), "{err}");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("`migrate repair --reason '...'`"), "{err}");
+    let readiness = f.base.readiness(db.pool()).await;
+    assert_eq!(readiness.state.exit_code(), 2, "check agrees: {readiness:?}");
+}
+
 pub async fn run_to_stops_at_the_version<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let report = f.base.run_to(db.pool(), 2).await.expect("run to 2");
