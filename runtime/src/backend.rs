@@ -248,7 +248,7 @@ impl Change<'_> {
                 message,
                 rolled_back,
                 committed,
-                batches: Some(done),
+                batches: Some(Box::new(done)),
                 source,
             },
             other => other,

@@ -49,8 +49,9 @@ pub enum Error {
         committed: u32,
         /// A batch migration's: the batches (and rows) committed before the
         /// failure, which stay, kept by its checkpoint; the next run resumes
-        /// after them. `None` for any other migration.
-        batches: Option<crate::Checkpoint>,
+        /// after them. `None` for any other migration. (Boxed, as
+        /// `statement`, to keep `Error` small.)
+        batches: Option<Box<crate::Checkpoint>>,
         /// The driver's error.
         source: Option<Box<Source>>,
     },
@@ -234,8 +235,9 @@ pub enum Error {
         /// How many times it planned before it stopped.
         rounds: usize,
     },
-    /// `verify_reversible`: this migration's down file leaves a schema other
-    /// than the one its up file started from.
+    /// `migrate verify`: this migration's down file leaves a schema other
+    /// than the one its up file started from. (The API's
+    /// `verify_reversible` returns the same finding in its `Reversibility`.)
     NotReversible {
         /// The migration's version.
         version: i64,
@@ -246,8 +248,9 @@ pub enum Error {
         /// The objects that differ (`index users_email`, ...).
         objects: Vec<String>,
     },
-    /// The schema check: the live schema is not the one recorded after the
-    /// last migration (or none was recorded).
+    /// `migrate schema check`: the live schema is not the one recorded
+    /// after the last migration (or none was recorded). (The API's
+    /// `check_schema` returns the same finding in its `SchemaCheck`.)
     SchemaChanged {
         /// The version the schema was recorded at; `None` when no schema
         /// was recorded.
