@@ -20,7 +20,8 @@ pub enum Command {
         /// Stop after this version.
         #[arg(long, value_name = "VERSION")]
         to: Option<i64>,
-        /// Print the statements that would run, in order, and change nothing.
+        /// Print the statements that would run, in order, and change nothing;
+        /// exit 2, naming why, when `up` would refuse.
         #[arg(long)]
         dry_run: bool,
         /// Tenant sets: how many tenants are migrated at once (default: the
@@ -32,9 +33,10 @@ pub enum Command {
         json: bool,
     },
     /// What `up` would apply, set by set (each migration's statements), and
-    /// change nothing. Exit 0 when nothing is pending, 3 when migrations would
-    /// be applied, 2 when a set cannot be migrated as it stands (drift, dirty,
-    /// missing), 1 when a database cannot be read.
+    /// change nothing. Exit codes as `check`'s: 0 when nothing is pending, 3
+    /// when migrations would be applied, 2 when `up` would refuse (drift,
+    /// dirty, missing, a hand-edited tracking table, another set's table:
+    /// the error says which), 1 when a database cannot be read.
     Plan {
         /// Plan up to this version (one set).
         #[arg(long, value_name = "VERSION")]

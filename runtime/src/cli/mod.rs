@@ -46,8 +46,9 @@
 //! it. A value holding one set prints exactly as the single-set functions do.
 //!
 //! Exit codes: 0 success, 1 a migration (or the database) failed, 2 usage or
-//! validation error; `check` gives 3 when migrations are pending. Results go
-//! to stdout, errors to stderr.
+//! validation error (for `plan` and `up --dry-run`: `up` would refuse);
+//! `check` and `plan` give 3 when migrations are pending. Results go to
+//! stdout, errors to stderr.
 
 use crate::backend::Database;
 use crate::targets::{Target, Targets};
