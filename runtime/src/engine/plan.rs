@@ -310,17 +310,7 @@ impl Engine<'_> {
         self.settings.check()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
-        let (recorded, applied) = match self.read_only_view(&mut *session).await? {
-            Some((state, applied)) => (Some(state), applied),
-            None => (None, AppliedSet::new(Vec::new())),
-        };
-        self.verify(&applied)?;
-        // What `run` would find under its lock: a state row that disagrees
-        // with the rows stops it before anything runs, so the plan says so
-        // instead of listing migrations it would never apply.
-        if let Some(recorded) = recorded {
-            self.refuse_mismatch(&*session, recorded, &applied)?;
-        }
+        let applied = self.agreeing_rows(&mut *session).await?;
         let mut plan = Plan {
             steps: self
                 .pending(&applied, to)?
@@ -330,6 +320,28 @@ impl Engine<'_> {
         };
         self.plan_batches(&mut *session, &mut plan).await?;
         Ok(plan)
+    }
+
+    /// The rows `plan_up` plans on, after the rules `run` enforces: what
+    /// `run` would find under its lock, where a state row that disagrees
+    /// with the rows stops it before anything runs; so the plan says so
+    /// instead of listing migrations `run` would never apply. Without the
+    /// lock, a run committing between the two reads looks the same: they
+    /// are read once more before the plan refuses.
+    async fn agreeing_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
+        let mut mismatch = None;
+        for _ in 0..2 {
+            let Some((recorded, applied)) = self.read_only_view(session).await? else {
+                return Ok(AppliedSet::new(Vec::new()));
+            };
+            // The rules first: their errors (drift, dirty, ...) say more.
+            self.verify(&applied)?;
+            match self.refuse_mismatch(session, recorded, &applied) {
+                Ok(()) => return Ok(applied),
+                Err(err) => mismatch = Some(err),
+            }
+        }
+        Err(mismatch.expect("two reads disagreed"))
     }
 
     pub(crate) async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
