@@ -147,10 +147,13 @@ async fn apply(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<
 async fn refuse_pending(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<(), Failure> {
     let pending = still_pending(set.target, to).await.map_err(|err| ops.blame(set, err))?;
     if pending > 0 {
-        return Err(Failure::Usage(format!(
-            "`up` applied nothing, yet {pending} migration(s) are pending: another process changed the \
+        // A failure while running (exit 1), not a refusal: nothing is wrong
+        // with the database, and the next run applies them.
+        eprintln!(
+            "error: `up` applied nothing, yet {pending} migration(s) are pending: another process changed the \
              tracking tables meanwhile; run `migrate status`, then `migrate up` again"
-        )));
+        );
+        return Err(Failure::Reported(1));
     }
     Ok(())
 }
