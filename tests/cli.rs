@@ -1196,6 +1196,25 @@ fn verify_on_a_migrated_database_refuses(t: &Target) {
     assert!(!run.stdout.contains("0 migration(s) checked"), "{}", run.stdout);
 }
 
+/// A state row whose chain is not hex: validate and repair fail with the
+/// same error, so it must not send the user to them for the value; the fix
+/// it names (the empty chain, then `repair`) works.
+fn a_corrupt_chain_names_a_fix_that_works(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.execute("UPDATE _embedded_migrations_state SET chain = 'zz'");
+    for args in [vec!["validate"], vec!["repair"]] {
+        let run = t.migrate(&args);
+        run.code(2).err("reset the state row to the empty chain");
+        assert!(!run.stderr.contains("`validate` names the value"), "{}", run.stderr);
+    }
+    t.execute(&format!(
+        "UPDATE _embedded_migrations_state SET chain = '{}'",
+        "0".repeat(64)
+    ));
+    t.migrate(&["repair", "--reason", "chain reset"]).ok();
+    t.migrate(&["validate"]).ok().out("ok: 3 applied, 4 pending");
+}
+
 /// A version the binary has and the database lacks, or the reverse: the
 /// message says which side lacks it.
 fn an_unknown_version_says_which_side_lacks_it(t: &Target) {
@@ -1283,6 +1302,7 @@ macro_rules! scenarios {
                 another_applications_table_is_named_before_any_advice,
                 verify_on_a_migrated_database_refuses,
                 an_unknown_version_says_which_side_lacks_it,
+                a_corrupt_chain_names_a_fix_that_works,
             );
         }
     };
