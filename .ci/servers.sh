@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (Debian's packages, Maven Central, PyPI) and starts every server the
+# Installs (Debian's packages, Maven Central, PyPI, npm) and starts every server the
 # tests need, on a fresh machine or again on the same one: what is installed is
 # reused, what runs is left running.
 #   PostgreSQL  127.0.0.1:5432  user postgres, trust auth
@@ -8,6 +8,7 @@
 #   Neo4j 2026.08.1  127.0.0.1:7688  the newest calendar release, on Java 25
 #                    (.ci/neo4j.sh start latest)
 #   boltstub    .venv-bolt      for the Neo4j contract tests (.ci/boltkit.sh)
+#   TimescaleDB 127.0.0.1:5433  PGlite with TimescaleDB 2.23, one connection at a time (.ci/timescaledb.sh)
 # Prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,3 +108,7 @@ took "Neo4j, the newest calendar release"
 step "Bolt stub"
 bash .ci/boltkit.sh
 took "Bolt stub"
+
+step "TimescaleDB (PGlite from npm)"
+bash .ci/timescaledb.sh start
+took "TimescaleDB"
