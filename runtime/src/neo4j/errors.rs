@@ -34,15 +34,21 @@ pub(super) fn has_code(err: &neo4rs::Error, code: &str) -> bool {
 /// 2025 and later) only as the text of `UnexpectedMessage`, whose code is
 /// read from that text.
 fn server_code(err: &neo4rs::Error) -> Option<&str> {
-    const CODE: &str = "BoltString { value: \"code\" }: String(BoltString { value: \"";
     match err {
         neo4rs::Error::Neo4j(e) => Some(e.code()),
-        neo4rs::Error::UnexpectedMessage(text) => {
-            let start = text.find(CODE)? + CODE.len();
-            text[start..].split('"').next()
-        }
+        neo4rs::Error::UnexpectedMessage(text) => failure_field(text, "code"),
         _ => None,
     }
+}
+
+/// A field of the failure that neo4rs 0.8 wrote into an
+/// `UnexpectedMessage` with `{:?}`: `BoltString { value: "code" }:
+/// String(BoltString { value: "Neo.ClientError..." })`.
+fn failure_field<'a>(text: &'a str, field: &str) -> Option<&'a str> {
+    let key = format!("BoltString {{ value: \"{field}\" }}: String(BoltString {{ value: \"");
+    let start = text.find(&key)? + key.len();
+    let rest = &text[start..];
+    rest.find("\" })").map(|end| &rest[..end])
 }
 
 /// Whether to try again after `result`: a transient error with time left
@@ -67,6 +73,10 @@ pub(super) fn db_err(operation: &str) -> impl FnOnce(neo4rs::Error) -> Error + '
 pub(super) fn message(err: &neo4rs::Error) -> String {
     match err {
         neo4rs::Error::Neo4j(e) => format!("{}: {}", e.code(), e.message()),
+        neo4rs::Error::UnexpectedMessage(text) => match (failure_field(text, "code"), failure_field(text, "message")) {
+            (Some(code), Some(message)) => format!("{code}: {}", message.replace("\\\"", "\"")),
+            _ => text.clone(),
+        },
         other => other.to_string(),
     }
 }
@@ -83,15 +93,19 @@ pub(super) fn row_err(operation: &str) -> impl FnOnce(neo4rs::DeError) -> Error 
 
 #[cfg(test)]
 mod tests {
-    use super::has_code;
+    use super::{has_code, message};
 
     #[test]
-    fn reads_the_code_of_a_failure_answering_pull() {
+    fn reads_the_code_and_message_of_a_failure_answering_pull() {
         let text = "unexpected response for PULL: Ok(Failure(Failure { metadata: BoltMap { value: \
                     {BoltString { value: \"message\" }: String(BoltString { value: \"Unable to load NODE 4:f:1.\" }), \
                     BoltString { value: \"code\" }: String(BoltString { value: \"Neo.ClientError.Statement.EntityNotFound\" })} } }))";
         let err = neo4rs::Error::UnexpectedMessage(text.to_string());
         assert!(has_code(&err, "Neo.ClientError.Statement.EntityNotFound"));
+        assert_eq!(
+            message(&err),
+            "Neo.ClientError.Statement.EntityNotFound: Unable to load NODE 4:f:1."
+        );
         assert!(!has_code(&err, "Neo.ClientError.Statement.SyntaxError"));
         assert!(!has_code(
             &neo4rs::Error::UnexpectedMessage("no code".to_string()),
