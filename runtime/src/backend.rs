@@ -209,8 +209,21 @@ impl Change<'_> {
             message,
             rolled_back,
             committed,
+            number: committed + 1,
             source: None,
         }
+    }
+}
+
+impl Error {
+    /// A `MigrationFailed` whose failing statement is the file's `number`th
+    /// (see its `number`): statements after the committed ones ran in a
+    /// transaction of the file's own, rolled back with it.
+    pub(crate) fn at_statement(mut self, at: u32) -> Self {
+        if let Error::MigrationFailed { number, .. } = &mut self {
+            *number = at;
+        }
+        self
     }
 }
 

@@ -44,9 +44,15 @@ pub enum Error {
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
         rolled_back: bool,
-        /// Where nothing was rolled back: how many statements before this
-        /// one committed (0: none, and the migration is not marked dirty).
+        /// Where nothing was rolled back: how many statements of the file
+        /// committed, counted from the first (0: none, and the migration
+        /// is not marked dirty).
         committed: u32,
+        /// The failing statement's number in the file, counted from 1.
+        /// Usually `committed + 1`; more where statements between them ran
+        /// in a transaction the file opened itself, and were rolled back
+        /// with it.
+        number: u32,
         /// The driver's error.
         source: Option<Box<Source>>,
     },
@@ -421,6 +427,7 @@ impl Error {
             message,
             rolled_back,
             committed,
+            number,
             ..
         } = self
         else {
@@ -434,10 +441,23 @@ impl Error {
         )?;
         if *rolled_back {
             write!(f, "\n  the migration was rolled back and not recorded")
-        } else if *committed == 0 {
-            write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
         } else {
-            write!(f, "\n  statements 1-{committed} committed; statement {} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)", committed + 1)
+            if *number > committed + 1 {
+                // The file's own transaction, open when the statement
+                // failed, was rolled back: what ran in it did not commit.
+                write!(
+                    f,
+                    "\n  statement{} {}{} ran in the file's own transaction, which was rolled back",
+                    if *number > committed + 2 { "s" } else { "" },
+                    committed + 1,
+                    if *number > committed + 2 { format!("-{}", number - 1) } else { String::new() }
+                )?;
+            }
+            match committed {
+                0 if *number <= 1 => write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again"),
+                0 => write!(f, "\n  no statement of it committed: nothing is marked dirty, and the next run tries it again"),
+                _ => write!(f, "\n  statements 1-{committed} committed; statement {number} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)"),
+            }
         }
     }
 
@@ -640,7 +660,8 @@ pub struct Committed {
     pub total: Option<usize>,
     /// The line of each committed statement (the first ten).
     pub lines: Vec<usize>,
-    /// The line of the statement after them, which failed or was cut off.
+    /// The line of the statement after them: it failed or was cut off, or
+    /// ran in a transaction of the file's own that was rolled back.
     pub next_line: Option<usize>,
 }
 
@@ -671,7 +692,7 @@ impl fmt::Display for Committed {
         }
         write!(
             f,
-            "after statements 1-{}{of} committed (lines {}{more}); statement {next}{next_line} failed or was cut off",
+            "after statements 1-{}{of} committed (lines {}{more}); nothing from statement {next}{next_line} on committed",
             self.statements,
             lines.join(", ")
         )

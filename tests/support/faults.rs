@@ -358,3 +358,155 @@ pub async fn cancelled_runs<D: TestDb>(db: &D) {
         "no drop landed between two migrations ({dropped} dropped)"
     );
 }
+
+/// What the transaction-ending and poisoned-connection cases need of a SQL
+/// backend beyond [`TestDb`]: its files and a pool of one connection, the
+/// pool an application hands the library and then goes on using.
+pub trait SqlFaults: super::SqlTestDb {
+    /// A migration whose second statement ends the transaction it runs in,
+    /// and whose third then fails: `CREATE TABLE t1 ...; END; INSERT INTO
+    /// nosuch ...` where the database has `END` (MySQL runs no migration in
+    /// a transaction, and says `COMMIT`).
+    const ENDS_ITS_TRANSACTION: &'static str;
+    /// The statement the error of [`Self::ENDS_ITS_TRANSACTION`] must name,
+    /// and how many statements committed before it.
+    const ENDED_AT: (&'static str, u32);
+    /// A `no-transaction` file that turns the session's foreign keys off,
+    /// opens a transaction of its own, and fails in it (the table-rebuild
+    /// recipe gone wrong). Its first statement alone commits.
+    const POISON: &'static str;
+    /// A new pool of one connection on the test database.
+    fn one_connection(&self) -> impl Future<Output = Self::Pool>;
+    /// Runs `sql` on `pool`.
+    fn exec_on(pool: &Self::Pool, sql: &str) -> impl Future<Output = ()>;
+    /// The one integer `sql` returns on `pool`.
+    fn count_on(pool: &Self::Pool, sql: &str) -> impl Future<Output = i64>;
+    /// Closes `pool`, so that what its connection left uncommitted is lost.
+    fn close(pool: Self::Pool) -> impl Future<Output = ()>;
+}
+
+/// A set of one migration (version 1), built by hand as the macro would:
+/// past the build's refusals, as a statement the build cannot read through.
+fn hand_built(up: &'static str, no_transaction: bool) -> &'static embedded_migrations::Migrations {
+    use embedded_migrations::core::{chain_step, checksum, Checksum};
+    use embedded_migrations::{Migration, Script};
+    let up = Script {
+        file: "001_hand_built.up.sql",
+        text: up,
+        checksum: checksum(up),
+        no_transaction,
+    };
+    let down = Script {
+        file: "001_hand_built.down.sql",
+        text: "SELECT 1;\n",
+        checksum: checksum("SELECT 1;\n"),
+        no_transaction: false,
+    };
+    let migration = Migration {
+        version: 1,
+        name: "hand_built",
+        description: None,
+        up,
+        down,
+        irreversible: false,
+    };
+    let chains: &'static [Checksum] = Box::leak(Box::new([chain_step(&Checksum::ZERO, 1, &up.checksum)]));
+    let migrations: &'static [Migration] = Box::leak(Box::new([migration]));
+    Box::leak(Box::new(embedded_migrations::Migrations::__embedded(migrations, chains)))
+}
+
+/// The history row of the failed run of version 1, which must exist.
+async fn failure_in_history<D: SqlFaults>(set: &embedded_migrations::Migrations, db: &D) -> String {
+    let history = bounded("history", set.history(db.pool())).await.expect("history");
+    let failed: Vec<_> = history.iter().filter(|h| h.version == 1 && !h.success).collect();
+    assert_eq!(failed.len(), 1, "one failed history row for the failed run: {history:?}");
+    failed[0].error.clone().unwrap_or_default()
+}
+
+/// A file that ends the transaction it runs in, then fails: the error
+/// names the statement that ended it, never "already exists" nor "rolled
+/// back and not recorded"; what committed stays, the migration is dirty
+/// with that count, the history row holds the same error, and the next run
+/// says dirty with the same count instead of failing on the committed
+/// table.
+pub async fn a_file_that_ends_its_transaction<D: SqlFaults>(db: &D) {
+    let set = hand_built(D::ENDS_ITS_TRANSACTION, false);
+    let err = bounded("run", set.run(db.pool())).await.expect_err("the file fails");
+    let text = err.to_string();
+    let (statement, committed) = D::ENDED_AT;
+    match err.cause() {
+        Error::MigrationFailed {
+            version: 1,
+            statement: failed,
+            rolled_back: false,
+            committed: count,
+            ..
+        } => {
+            assert!(failed.starts_with(statement), "names `{statement}`: {text}");
+            assert_eq!(*count, committed, "{text}");
+        }
+        other => panic!("expected the failure of migration 1 at `{statement}`, got: {other}"),
+    }
+    assert!(!text.contains("already exists"), "{text}");
+    assert!(!text.contains("rolled back and not recorded"), "{text}");
+    assert_eq!(db.rows("t1").await, 0, "t1 was committed, and stays");
+    let stored = failure_in_history(set, db).await;
+    assert_eq!(stored, text, "history stores the error the run reported");
+    match bounded("the next run", set.run(db.pool())).await {
+        Err(Error::Dirty {
+            version: 1,
+            committed: Some(next),
+            ..
+        }) => assert_eq!(next.statements, u64::from(committed), "the next run counts the same"),
+        other => panic!("the next run must say dirty with the count: {other:?}"),
+    }
+}
+
+/// A `no-transaction` file that turns foreign keys off and fails inside a
+/// transaction of its own, on a pool of one connection: the connection
+/// the application gets next has no transaction open and its foreign
+/// keys on (its writes persist, a delete cascades); the failure has its
+/// history row; the immediate error and the next run count the same
+/// committed statements (one: the file's own transaction was rolled back).
+pub async fn a_failed_file_leaves_no_poisoned_connection<D: SqlFaults>(db: &D) {
+    db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY)").await;
+    db.exec(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, \
+         FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)",
+    )
+    .await;
+    db.exec("INSERT INTO parent (id) VALUES (1)").await;
+    db.exec("INSERT INTO child (id, parent_id) VALUES (1, 1)").await;
+    let pool = db.one_connection().await;
+    let set = hand_built(D::POISON, true);
+    let err = bounded("run", set.run(&pool)).await.expect_err("the file fails");
+    let text = err.to_string();
+    assert!(
+        matches!(err.cause(), Error::MigrationFailed { version: 1, committed: 1, .. }),
+        "one statement committed: {text}"
+    );
+    assert!(text.contains("statements 1-1 committed"), "{text}");
+
+    // The application's next statements, on the same one connection.
+    D::exec_on(&pool, "CREATE TABLE app_after (id INTEGER PRIMARY KEY)").await;
+    D::exec_on(&pool, "INSERT INTO app_after (id) VALUES (1)").await;
+    D::exec_on(&pool, "DELETE FROM parent WHERE id = 1").await;
+    assert_eq!(
+        D::count_on(&pool, "SELECT count(*) FROM child").await,
+        0,
+        "the delete cascades: foreign keys are on"
+    );
+    D::close(pool).await;
+    assert_eq!(db.rows("app_after").await, 1, "the application's write persisted");
+
+    let stored = failure_in_history(set, db).await;
+    assert_eq!(stored, text, "history stores the error the run reported");
+    match bounded("the next run", set.run(db.pool())).await {
+        Err(Error::Dirty {
+            version: 1,
+            committed: Some(next),
+            ..
+        }) => assert_eq!(next.statements, 1, "the next run counts the same"),
+        other => panic!("the next run must say dirty with one statement committed: {other:?}"),
+    }
+}

@@ -295,6 +295,34 @@ macro_rules! fault_scenarios {
     };
 }
 
+/// Instantiates the fault suite's SQL cases for `$db`, which implements
+/// `faults::SqlFaults`: a file that ends its transaction, and a failed
+/// file that must not leave the application a poisoned connection.
+#[macro_export]
+macro_rules! sql_fault_scenarios {
+    ($db:ty) => {
+        mod sql_faults {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_file_that_ends_its_transaction() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh("fault_ends_its_transaction").await else {
+                    return;
+                };
+                $crate::support::faults::a_file_that_ends_its_transaction(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_failed_file_leaves_no_poisoned_connection() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh("fault_poisoned_connection").await else {
+                    return;
+                };
+                $crate::support::faults::a_failed_file_leaves_no_poisoned_connection(&db).await;
+            }
+        }
+    };
+}
+
 /// Instantiates the shared scenarios that are SQL's own for `$db` (a
 /// transactional file sent as one batch, literal tracking SQL).
 #[macro_export]

@@ -150,6 +150,33 @@ impl SqlBackend for PgBackend {
         Some(session)
     }
 
+    /// A savepoint is refused outside a transaction block (SQLSTATE
+    /// 25P01), taken inside one (and released), and refused in an aborted
+    /// one (25P02): the server's own answer, whoever began the block.
+    async fn in_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        match sqlx::raw_sql("SAVEPOINT embedded_migrations_probe").execute(&mut *conn).await {
+            Ok(_) => {
+                sqlx::raw_sql("RELEASE SAVEPOINT embedded_migrations_probe")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(true)
+            }
+            Err(err) => match errors::code_of(&err).as_deref() {
+                Some("25P01") => Ok(false),
+                Some("25P02") => Ok(true),
+                _ => Err(err),
+            },
+        }
+    }
+
+    /// A file may have changed any session setting (`SET`,
+    /// `session_replication_role`, a role): which ones the pool set cannot
+    /// be told apart, so a session in doubt is closed, and the pool opens
+    /// a new one.
+    async fn restore_session(_session: &mut PgSession) -> bool {
+        false
+    }
+
     fn must_close(&self) -> bool {
         self.lock.held
             || self.lock.setting_changed

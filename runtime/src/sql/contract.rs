@@ -57,8 +57,15 @@ where
         Box::pin(B::lock(self, timeout))
     }
 
+    /// Also puts a session in doubt back as the pool handed it out, or
+    /// leaves it to be closed.
     fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(B::unlock(self))
+        Box::pin(async move {
+            if self.doubtful {
+                self.doubtful = !B::restore_session(self).await;
+            }
+            B::unlock(self).await
+        })
     }
 
     fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
@@ -68,8 +75,18 @@ where
         })
     }
 
+    /// The session is in doubt while the change runs (a cancelled one
+    /// stays so), and after it when it failed or ran outside a transaction.
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(B::apply(self, change))
+        Box::pin(async move {
+            let before = self.doubtful;
+            self.doubtful = true;
+            let applied = B::apply(self, change).await;
+            if applied.is_ok() && self.runs_in_transaction(change.migration.script(change.direction)) {
+                self.doubtful = before;
+            }
+            applied
+        })
     }
 
     fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {

@@ -84,6 +84,19 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// `GroupApply` is in transaction.rs); `None` elsewhere.
     fn group(session: &mut SqlSession<Self>) -> Option<&mut dyn GroupApply>;
 
+    /// Whether the connection has a transaction open, as the database
+    /// itself says (not as sqlx counts the transactions it began): a file
+    /// can open one, or end ours.
+    fn in_transaction(conn: &mut Connection<Self>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+
+    /// Puts the session back as the pool handed it out, once it is in doubt
+    /// ([`SqlSession::doubtful`]: a change failed, was cancelled, or ran
+    /// outside a transaction, where a file may have left a transaction open
+    /// or changed a session setting): no transaction open, the settings the
+    /// session began with. True when that is known to hold; otherwise the
+    /// connection is closed rather than handed back to the pool.
+    fn restore_session(session: &mut SqlSession<Self>) -> impl Future<Output = bool> + Send;
+
     /// Whether the connection must be closed rather than handed back to the
     /// pool: a lock or session setting whose release was not confirmed.
     fn must_close(&self) -> bool {
@@ -93,9 +106,12 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// Called when the session is dropped with its connection (unless
     /// `must_close`): a backend that changed a session setting and was
     /// dropped before giving it back (a cancelled run) takes the connection
-    /// to restore it first.
-    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>) {
-        let _ = conn;
+    /// to restore it first. A session still in doubt (`doubtful`) is
+    /// closed, unless the backend can restore it here.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>, doubtful: bool) {
+        if let (true, Some(conn)) = (doubtful, conn.as_mut()) {
+            conn.close_on_drop();
+        }
     }
 }
 
@@ -121,6 +137,11 @@ pub(crate) struct SqlSession<B: SqlBackend> {
     pub conn: Pooled<B::DB>,
     pub sql: TrackingSql,
     pub backend: B,
+    /// The session may differ from what the pool handed out: a change
+    /// failed or was cancelled midway, or ran outside a transaction. Until
+    /// [`SqlBackend::restore_session`] says it is as it was, the
+    /// connection is not handed back to the pool.
+    pub doubtful: bool,
 }
 
 impl<B: SqlBackend> Drop for SqlSession<B> {
@@ -134,7 +155,7 @@ impl<B: SqlBackend> Drop for SqlSession<B> {
             }
             return;
         }
-        self.backend.on_drop(&mut self.conn.0);
+        self.backend.on_drop(&mut self.conn.0, self.doubtful);
     }
 }
 
@@ -223,6 +244,7 @@ where
                 conn: Pooled(Some(conn)),
                 sql: TrackingSql::new(B::DIALECT, settings),
                 backend,
+                doubtful: false,
             });
             Ok(session)
         })
