@@ -118,6 +118,8 @@ impl support::faults::SqlFaults for MyDb {
                                   INSERT INTO child (id, parent_id) VALUES (9, 999);\nINSERT INTO nosuch (id) VALUES (1);\n\
                                   COMMIT;\nSET FOREIGN_KEY_CHECKS = 1;\n";
 
+    const SLOW: &'static str = "SELECT SLEEP(5)";
+
     async fn one_connection(&self) -> MySqlPool {
         MySqlPoolOptions::new()
             .max_connections(1)

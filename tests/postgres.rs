@@ -133,7 +133,7 @@ impl TestDb for PgDb {
 
 backend_scenarios!(PgDb);
 fault_scenarios!(PgDb);
-sql_fault_scenarios!(PgDb);
+sql_fault_scenarios!(PgDb, transactional);
 
 impl support::faults::SqlFaults for PgDb {
     const ENDS_ITS_TRANSACTION: &'static str =
@@ -142,6 +142,8 @@ impl support::faults::SqlFaults for PgDb {
     const POISON: &'static str = "SET session_replication_role = replica;\nBEGIN;\n\
                                   CREATE TABLE t_new (id INTEGER PRIMARY KEY);\nINSERT INTO nosuch (id) VALUES (1);\n\
                                   COMMIT;\nSET session_replication_role = origin;\n";
+
+    const SLOW: &'static str = "SELECT pg_sleep(5)";
 
     async fn one_connection(&self) -> PgPool {
         PgPoolOptions::new()

@@ -442,21 +442,21 @@ impl Error {
         if *rolled_back {
             write!(f, "\n  the migration was rolled back and not recorded")
         } else {
-            if *number > committed + 1 {
-                // The file's own transaction, open when the statement
-                // failed, was rolled back: what ran in it did not commit.
-                write!(
-                    f,
-                    "\n  statement{} {}{} ran in the file's own transaction, which was rolled back",
-                    if *number > committed + 2 { "s" } else { "" },
+            // Statements between the committed ones and the failing one ran
+            // in a transaction the file opened itself, rolled back with it.
+            let between = match number.saturating_sub(committed + 1) {
+                0 => String::new(),
+                1 => format!("statement {} ran in the file's own transaction, which was rolled back; ", committed + 1),
+                _ => format!(
+                    "statements {}-{} ran in the file's own transaction, which was rolled back; ",
                     committed + 1,
-                    if *number > committed + 2 { format!("-{}", number - 1) } else { String::new() }
-                )?;
-            }
+                    number - 1
+                ),
+            };
             match committed {
                 0 if *number <= 1 => write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again"),
-                0 => write!(f, "\n  no statement of it committed: nothing is marked dirty, and the next run tries it again"),
-                _ => write!(f, "\n  statements 1-{committed} committed; statement {number} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)"),
+                0 => write!(f, "\n  no statement of it committed ({between}statement {number} failed): nothing is marked dirty, and the next run tries it again"),
+                _ => write!(f, "\n  statements 1-{committed} committed; {between}statement {number} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)"),
             }
         }
     }
