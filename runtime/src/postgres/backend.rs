@@ -63,6 +63,7 @@ impl SqlBackend for PgBackend {
     const NAME: &'static str = NAME;
     const DIALECT: Dialect = Dialect::Postgres;
     const TRANSACTIONAL_DDL: bool = true;
+    const ROLLBACK_RESTORES_SESSION: bool = true;
 
     fn message(err: &sqlx::Error) -> String {
         errors::message(err)

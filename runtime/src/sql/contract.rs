@@ -76,13 +76,14 @@ where
     }
 
     /// The session is in doubt while the change runs (a cancelled one
-    /// stays so), and after it when it failed or ran outside a transaction.
+    /// stays so), and after it when it ran outside a transaction or failed
+    /// (see [`settled`]).
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let before = self.doubtful;
             self.doubtful = true;
             let applied = B::apply(self, change).await;
-            if applied.is_ok() && self.runs_in_transaction(change.migration.script(change.direction)) {
+            if self.runs_in_transaction(change.migration.script(change.direction)) && settled::<B>(&applied) {
                 self.doubtful = before;
             }
             applied
@@ -146,6 +147,17 @@ where
 
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         Some(self)
+    }
+}
+
+/// Whether a change that ran in a transaction left the session as it
+/// found it: it committed, or its transaction was rolled back where that
+/// takes back what its statements changed in the session.
+pub(crate) fn settled<B: SqlBackend>(applied: &Result<(), Error>) -> bool {
+    match applied {
+        Ok(()) => true,
+        Err(Error::MigrationFailed { rolled_back: true, .. }) => B::ROLLBACK_RESTORES_SESSION,
+        Err(_) => false,
     }
 }
 

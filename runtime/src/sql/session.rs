@@ -29,6 +29,11 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// Whether DDL is transactional: what a dry run says of a file (group
     /// mode is what [`SqlBackend::group`] hands out).
     const TRANSACTIONAL_DDL: bool;
+    /// Whether a migration's transaction, rolled back, takes back whatever
+    /// its statements changed in the session (PostgreSQL's `SET` is
+    /// transactional; a SQLite `PRAGMA` is not): then a failure rolled
+    /// back leaves the session in no doubt.
+    const ROLLBACK_RESTORES_SESSION: bool = false;
 
     /// The database's own words for `err`, with its codes where it has them.
     fn message(err: &sqlx::Error) -> String {

@@ -312,13 +312,13 @@ where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
     B::DB: DirtyIo,
 {
-    /// In doubt while it runs and after a failure, as a single change.
+    /// In doubt while it runs, and after it as a single change would be.
     fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let before = self.doubtful;
             self.doubtful = true;
             let applied = self.apply_batched(changes).await;
-            if applied.is_ok() {
+            if super::contract::settled::<B>(&applied) {
                 self.doubtful = before;
             }
             applied
