@@ -566,7 +566,8 @@ async fn a_dirty_migration_says_which_statements_committed() {
     assert!(matches!(err, Error::Dirty { version: 2, .. }), "{text}");
     assert!(
         text.contains("its up run")
-            && text.contains("statements 1-2 of 5 committed (lines 1, 4); nothing from statement 3 (line 9) on committed"),
+            && text
+                .contains("statements 1-2 of 5 committed (lines 1, 4); nothing from statement 3 (line 9) on committed"),
         "{text}"
     );
     match PARTIAL.validate(&db.pool).await {

@@ -80,7 +80,8 @@ impl support::faults::SqlFaults for SqliteDb {
     const POISON: &'static str = "PRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE t_new (id INTEGER PRIMARY KEY);\n\
                                   INSERT INTO nosuch (id) VALUES (1);\nCOMMIT;\nPRAGMA foreign_keys = ON;\n";
 
-    const SLOW: &'static str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000000) SELECT count(*) FROM n";
+    const SLOW: &'static str =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000000) SELECT count(*) FROM n";
 
     async fn one_connection(&self) -> SqlitePool {
         let options = SqliteConnectOptions::new().filename(&self.path);

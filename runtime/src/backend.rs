@@ -219,6 +219,10 @@ impl Error {
     /// A `MigrationFailed` whose failing statement is the file's `number`th
     /// (see its `number`): statements after the committed ones ran in a
     /// transaction of the file's own, rolled back with it.
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) fn at_statement(mut self, at: u32) -> Self {
         if let Error::MigrationFailed { number, .. } = &mut self {
             *number = at;

@@ -446,7 +446,10 @@ impl Error {
             // in a transaction the file opened itself, rolled back with it.
             let between = match number.saturating_sub(committed + 1) {
                 0 => String::new(),
-                1 => format!("statement {} ran in the file's own transaction, which was rolled back; ", committed + 1),
+                1 => format!(
+                    "statement {} ran in the file's own transaction, which was rolled back; ",
+                    committed + 1
+                ),
                 _ => format!(
                     "statements {}-{} ran in the file's own transaction, which was rolled back; ",
                     committed + 1,

@@ -428,14 +428,20 @@ fn hand_built_set(files: &[(&'static str, bool)]) -> &'static embedded_migration
     }
     let chains: &'static [Checksum] = Vec::leak(chains);
     let migrations: &'static [Migration] = Vec::leak(migrations);
-    Box::leak(Box::new(embedded_migrations::Migrations::__embedded(migrations, chains)))
+    Box::leak(Box::new(embedded_migrations::Migrations::__embedded(
+        migrations, chains,
+    )))
 }
 
 /// The history row of the failed run of version 1, which must exist.
 async fn failure_in_history<D: SqlFaults>(set: &embedded_migrations::Migrations, db: &D) -> String {
     let history = bounded("history", set.history(db.pool())).await.expect("history");
     let failed: Vec<_> = history.iter().filter(|h| h.version == 1 && !h.success).collect();
-    assert_eq!(failed.len(), 1, "one failed history row for the failed run: {history:?}");
+    assert_eq!(
+        failed.len(),
+        1,
+        "one failed history row for the failed run: {history:?}"
+    );
     failed[0].error.clone().unwrap_or_default()
 }
 
@@ -511,7 +517,14 @@ pub async fn a_failed_file_leaves_no_poisoned_connection<D: SqlFaults>(db: &D) {
     assert_eq!(db.rows("app_after").await, 1, "the application's write persisted");
 
     assert!(
-        matches!(err.cause(), Error::MigrationFailed { version: 1, committed: 1, .. }),
+        matches!(
+            err.cause(),
+            Error::MigrationFailed {
+                version: 1,
+                committed: 1,
+                ..
+            }
+        ),
         "one statement committed: {text}"
     );
     assert!(text.contains("statements 1-1 committed"), "{text}");
@@ -556,8 +569,14 @@ pub async fn a_group_whose_file_commits_halfway<D: SqlFaults>(db: &D) {
     }
     assert!(text.contains("recorded as applied"), "{text}");
     let tables = db.tables().await;
-    assert!(tables.iter().any(|t| t == "g1") && tables.iter().any(|t| t == "g2"), "{tables:?}");
-    assert!(!tables.iter().any(|t| t == "g3"), "nothing after the COMMIT committed: {tables:?}");
+    assert!(
+        tables.iter().any(|t| t == "g1") && tables.iter().any(|t| t == "g2"),
+        "{tables:?}"
+    );
+    assert!(
+        !tables.iter().any(|t| t == "g3"),
+        "nothing after the COMMIT committed: {tables:?}"
+    );
     let status = bounded("status", set.status(db.pool())).await.expect("status");
     assert_eq!(
         states(&status),
@@ -576,7 +595,14 @@ pub async fn a_file_that_rolls_back_its_transaction<D: SqlFaults>(db: &D) {
     let err = bounded("run", set.run(db.pool())).await.expect_err("the file fails");
     let text = err.to_string();
     assert!(
-        matches!(err.cause(), Error::MigrationFailed { version: 1, rolled_back: true, .. }),
+        matches!(
+            err.cause(),
+            Error::MigrationFailed {
+                version: 1,
+                rolled_back: true,
+                ..
+            }
+        ),
         "{text}"
     );
     assert!(text.contains("ROLLBACK") && text.contains("rolled back"), "{text}");
@@ -602,12 +628,18 @@ pub async fn a_cancelled_file_leaves_no_poisoned_connection<D: SqlFaults>(db: &D
     let pool = db.one_connection().await;
     let poison = D::POISON.split_once('\n').map_or(D::POISON, |(first, _)| first);
     let file: &'static str = Box::leak(
-        format!("{poison}\nBEGIN;\nCREATE TABLE t_new (id INTEGER PRIMARY KEY);\n{};\nCOMMIT;\n", D::SLOW)
-            .into_boxed_str(),
+        format!(
+            "{poison}\nBEGIN;\nCREATE TABLE t_new (id INTEGER PRIMARY KEY);\n{};\nCOMMIT;\n",
+            D::SLOW
+        )
+        .into_boxed_str(),
     );
     let set = hand_built(file, true);
     let run = tokio::time::timeout(Duration::from_millis(1500), set.run(&pool)).await;
-    assert!(run.is_err(), "the run was dropped while its slow statement ran: {run:?}");
+    assert!(
+        run.is_err(),
+        "the run was dropped while its slow statement ran: {run:?}"
+    );
 
     D::exec_on(&pool, "CREATE TABLE app_after (id INTEGER PRIMARY KEY)").await;
     D::exec_on(&pool, "INSERT INTO app_after (id) VALUES (1)").await;

@@ -118,15 +118,6 @@ impl SqlBackend for MySqlBackend {
         None
     }
 
-    /// MariaDB's `@@in_transaction` (MySQL lacks it: an error, so the
-    /// answer is not known).
-    async fn in_transaction(conn: &mut sqlx::mysql::MySqlConnection) -> Result<bool, sqlx::Error> {
-        let open: i64 = sqlx::query_scalar("SELECT CAST(@@in_transaction AS SIGNED)")
-            .fetch_one(conn)
-            .await?;
-        Ok(open != 0)
-    }
-
     /// Every file runs outside a transaction here, and may change any
     /// session variable (`FOREIGN_KEY_CHECKS`, `sql_mode`, ...) or leave a
     /// transaction open: which ones the pool set cannot be told apart, so

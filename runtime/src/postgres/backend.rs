@@ -155,7 +155,10 @@ impl SqlBackend for PgBackend {
     /// 25P01), taken inside one (and released), and refused in an aborted
     /// one (25P02): the server's own answer, whoever began the block.
     async fn in_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-        match sqlx::raw_sql("SAVEPOINT embedded_migrations_probe").execute(&mut *conn).await {
+        match sqlx::raw_sql("SAVEPOINT embedded_migrations_probe")
+            .execute(&mut *conn)
+            .await
+        {
             Ok(_) => {
                 sqlx::raw_sql("RELEASE SAVEPOINT embedded_migrations_probe")
                     .execute(&mut *conn)

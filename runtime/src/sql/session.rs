@@ -91,7 +91,9 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
 
     /// Whether the connection has a transaction open, as the database
     /// itself says (not as sqlx counts the transactions it began): a file
-    /// can open one, or end ours.
+    /// can open one, or end ours. (MySQL's files run under its own
+    /// protocol, which does not ask.)
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     fn in_transaction(conn: &mut Connection<Self>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
 
     /// Puts the session back as the pool handed it out, once it is in doubt

@@ -222,7 +222,12 @@ pub(super) fn restore_handle(db: *mut libsqlite3_sys::sqlite3, pragmas: &[i64]) 
     let Ok(now) = read_pragmas(db) else { return false };
     for ((name, was), is) in SESSION_PRAGMAS.iter().zip(pragmas).zip(&now) {
         if was != is {
-            tracing::info!(pragma = name, from = is, to = was, "restoring a setting a migration changed");
+            tracing::info!(
+                pragma = name,
+                from = is,
+                to = was,
+                "restoring a setting a migration changed"
+            );
             if let Ok(set) = c_text(format!("PRAGMA {name} = {was}")) {
                 let _ = exec(db, &set);
             }
