@@ -108,7 +108,14 @@ where
     }
 }
 
-impl<B: SqlBackend> SqlSession<B>
+/// A backend that can tell whether its connection has a transaction open,
+/// as the database itself says (not as sqlx counts the transactions it
+/// began): a `no-transaction` file can open one of its own.
+pub(crate) trait TransactionProbe: SqlBackend {
+    fn in_transaction(conn: &mut Connection<Self>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+}
+
+impl<B: TransactionProbe> SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
     B::DB: DirtyIo,

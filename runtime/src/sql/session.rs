@@ -89,13 +89,6 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// `GroupApply` is in transaction.rs); `None` elsewhere.
     fn group(session: &mut SqlSession<Self>) -> Option<&mut dyn GroupApply>;
 
-    /// Whether the connection has a transaction open, as the database
-    /// itself says (not as sqlx counts the transactions it began): a file
-    /// can open one, or end ours. (MySQL's files run under its own
-    /// protocol, which does not ask.)
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
-    fn in_transaction(conn: &mut Connection<Self>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
-
     /// Puts the session back as the pool handed it out, once it is in doubt
     /// ([`SqlSession::doubtful`]: a change failed, was cancelled, or ran
     /// outside a transaction, where a file may have left a transaction open

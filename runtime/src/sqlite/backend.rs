@@ -9,6 +9,7 @@ use super::lock::RunLock;
 use super::transaction::{begin_immediate, in_write_transaction};
 use crate::backend::{Change, GroupApply};
 use crate::core::split::Dialect;
+use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{SqlBackend, SqlSession};
 use crate::sql::transaction::join_statements;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
@@ -79,10 +80,6 @@ impl SqlBackend for SqliteBackend {
         session.backend.lock.release(&mut session.conn).await
     }
 
-    async fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
-        exec::connection_in_transaction(conn).await
-    }
-
     /// Rolls back a transaction left open and sets back each setting of
     /// `exec::SESSION_PRAGMAS` a file changed, to what the run's lock read:
     /// closing would lose an in-memory database, so SQLite restores.
@@ -140,5 +137,11 @@ impl TransactionalBatch for SqliteBackend {
             },
             Err(TxFailure::Commit(err)) => Err(SqliteSession::db_err(committed)(err).into()),
         }
+    }
+}
+
+impl TransactionProbe for SqliteBackend {
+    async fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+        exec::connection_in_transaction(conn).await
     }
 }
