@@ -154,8 +154,10 @@ where
     /// transaction, run the statements outside any, counting each one that
     /// committed in the tracking row, then record the change clean. A
     /// failure or a crash in between leaves the mark and the count for a
-    /// person to resolve with `force` or `forget`; a failure of the first
-    /// statement committed nothing, so the mark is taken back.
+    /// person to resolve with `force` or `forget`; a failure that committed
+    /// nothing takes the mark back. A transaction the file opened itself
+    /// is rolled back if a statement in it fails, or if the file ends with
+    /// it still open (see `settle_failure`).
     /// (MySQL sends its own in two round trips: mysql/protocol.rs.)
     pub(crate) async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let sql = &self.sql;
@@ -188,7 +190,10 @@ where
                 .map_err(Self::db_err("counting the committed statements"))?;
         }
         let execution_ms = started.elapsed().as_millis() as i64;
-        if B::in_transaction(&mut self.conn).await.unwrap_or(true) {
+        let left_open = B::in_transaction(&mut self.conn)
+            .await
+            .map_err(Self::db_err("checking for a transaction the file left open"))?;
+        if left_open {
             // The file opened a transaction and never ended it: what ran in
             // it is not committed, and recording the change would commit
             // it with the record. It is rolled back instead, as a failure.
@@ -205,7 +210,7 @@ where
                     false,
                     committed,
                 )
-                .at_statement(split(script.text, B::DIALECT).len() as u32 + 1));
+                .at_statement(split(script.text, B::DIALECT).len() as u32));
         }
         let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;
