@@ -57,8 +57,15 @@ where
         Box::pin(B::lock(self, timeout))
     }
 
+    /// Also puts a session in doubt back as the pool handed it out, or
+    /// leaves it to be closed.
     fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(B::unlock(self))
+        Box::pin(async move {
+            if self.doubtful {
+                self.doubtful = !B::restore_session(self).await;
+            }
+            B::unlock(self).await
+        })
     }
 
     fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
@@ -68,8 +75,19 @@ where
         })
     }
 
+    /// The session is in doubt while the change runs (a cancelled one
+    /// stays so), and after it when it ran outside a transaction or failed
+    /// (see [`settled`]).
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(B::apply(self, change))
+        Box::pin(async move {
+            let before = self.doubtful;
+            self.doubtful = true;
+            let applied = B::apply(self, change).await;
+            if self.runs_in_transaction(change.migration.script(change.direction)) && settled::<B>(&applied) {
+                self.doubtful = before;
+            }
+            applied
+        })
     }
 
     fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
@@ -129,6 +147,17 @@ where
 
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         Some(self)
+    }
+}
+
+/// Whether a change that ran in a transaction left the session as it
+/// found it: it committed, or its transaction was rolled back where that
+/// takes back what its statements changed in the session.
+pub(crate) fn settled<B: SqlBackend>(applied: &Result<(), Error>) -> bool {
+    match applied {
+        Ok(()) => true,
+        Err(Error::MigrationFailed { rolled_back: true, .. }) => B::ROLLBACK_RESTORES_SESSION,
+        Err(_) => false,
     }
 }
 

@@ -26,7 +26,7 @@ mod batches;
 pub(crate) mod checkpoint;
 mod contract;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod dirty;
+pub(crate) mod dirty;
 pub(crate) mod io;
 pub(crate) mod schema_record;
 pub(crate) mod session;
