@@ -4,7 +4,9 @@
 # reused, what runs is left running.
 #   PostgreSQL  127.0.0.1:5432  user postgres, trust auth
 #   MariaDB     127.0.0.1:3306  user root, empty password, database `test`
-#   Neo4j 5.26  127.0.0.1:7687  Bolt, auth off (.ci/neo4j.sh)
+#   Neo4j 5.26  127.0.0.1:7687  Bolt, auth off (.ci/neo4j.sh start lts)
+#   Neo4j 2026.08.1  127.0.0.1:7688  the newest calendar release, on Java 25
+#                    (.ci/neo4j.sh start latest)
 #   boltstub    .venv-bolt      for the Neo4j contract tests (.ci/boltkit.sh)
 #   TimescaleDB 127.0.0.1:5433  PGlite with TimescaleDB 2.23, one connection at a time (.ci/timescaledb.sh)
 # Prints how long each step took.
@@ -95,9 +97,13 @@ SQL
 mariadb -uroot -h127.0.0.1 --protocol=tcp -Nse 'SELECT version()'
 took "MariaDB"
 
-step "Neo4j"
-bash .ci/neo4j.sh start
-took "Neo4j"
+step "Neo4j 5.26 LTS"
+bash .ci/neo4j.sh start lts
+took "Neo4j 5.26 LTS"
+
+step "Neo4j, the newest calendar release"
+bash .ci/neo4j.sh start latest
+took "Neo4j, the newest calendar release"
 
 step "Bolt stub"
 bash .ci/boltkit.sh

@@ -1244,3 +1244,138 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
     );
     assert!(text.contains("its down run"), "{text}");
 }
+
+/// A file written as projects write it: constraints and an index, then a
+/// backfill of the nodes already there. `migrate:no-transaction` lets it mix
+/// them (without it the build refuses it, tests/ui/cypher_mixed_schema_and_data):
+/// each statement commits on its own between the dirty mark and the record,
+/// and the dry run says so. A backfill that breaks the new constraint then
+/// leaves the migration dirty, naming its statement, with the schema kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_transaction_file_mixing_schema_and_data_applies_statement_by_statement() {
+    static MIXED: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_mixed");
+    let Some(db) = Neo4jDb::take("mixed_no_transaction").await else {
+        return;
+    };
+    let graph = &db.graph;
+    exec(graph, "CREATE (:Person {name: 'Ada'}), (:Person {name: 'Grace'})").await;
+
+    let plan = MIXED.plan(graph).await.expect("dry run");
+    let step = &plan.steps[0];
+    assert!(step.no_transaction, "each statement commits on its own");
+    assert_eq!(step.statements.len(), 3, "{:?}", step.statements);
+    assert_eq!(
+        count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await,
+        0
+    );
+
+    let report = MIXED.run(graph).await.expect("the mixed file applies");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1]);
+    assert!(constraint_or_index_exists(graph, "person_email").await);
+    assert!(constraint_or_index_exists(graph, "person_name").await);
+    assert_eq!(
+        strings(graph, "MATCH (p:Person) RETURN p.email AS name ORDER BY name").await,
+        ["ada@example.org", "grace@example.org"]
+    );
+    assert!(MIXED.status(graph).await.expect("status").is_up_to_date());
+    MIXED
+        .validate(graph)
+        .await
+        .expect("the state node agrees with the records");
+    assert_eq!(db.lock_nodes().await, 0, "the lock is released");
+
+    MIXED.down_to(graph, 0).await.expect("the mixed down file reverts it");
+    assert!(!constraint_or_index_exists(graph, "person_email").await);
+    assert_eq!(
+        count(graph, "MATCH (p:Person) WHERE p.email IS NOT NULL RETURN count(p) AS n").await,
+        0
+    );
+
+    // Two people of one name: the backfill breaks the constraint that the
+    // first statement committed.
+    exec(graph, "CREATE (:Person {name: 'Ada'})").await;
+    let err = MIXED.run(graph).await.expect_err("the backfill breaks the constraint");
+    let text = err.to_string();
+    match err.cause() {
+        Error::MigrationFailed {
+            version: 1,
+            line: 5,
+            rolled_back: false,
+            message,
+            ..
+        } => assert!(message.contains("ConstraintValidationFailed"), "{text}"),
+        other => panic!("expected MigrationFailed at line 5, got {other:?}"),
+    }
+    assert!(text.contains("the migration is marked dirty"), "{text}");
+    assert!(
+        constraint_or_index_exists(graph, "person_email").await,
+        "the schema statements committed before the backfill failed"
+    );
+    match MIXED.run(graph).await {
+        Err(Error::Dirty { version: 1, .. }) => {}
+        other => panic!("expected Dirty, got {other:?}"),
+    }
+    assert_eq!(db.lock_nodes().await, 0);
+}
+
+/// neo4rs 0.8 offers Bolt 4.1 and 4.0 and nothing else, and Neo4j's Bolt
+/// compatibility table marks 4.0-4.3 as removable in a later release. This
+/// is the test that fails, saying so, on the day the server stops serving
+/// them: it makes neo4rs's own handshake and checks the version chosen.
+/// With NEO4J_TEST_VERSION set (CI sets it for each server), it also checks
+/// that the server is that release, so a run meant for one Neo4j cannot
+/// pass against another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_still_serves_the_bolt_version_neo4rs_speaks() {
+    let Some((uri, ..)) = server("bolt_version") else {
+        return;
+    };
+    let address = uri.rsplit("://").next().unwrap_or(&uri).to_string();
+    let chosen = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).expect("connecting to NEO4J_TEST_URI");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Bolt's magic, then neo4rs 0.8's four offers: 4.1, 4.0, none, none.
+        let handshake = [
+            [0x60, 0x60, 0xB0, 0x17],
+            [0, 0, 1, 4],
+            [0, 0, 0, 4],
+            [0, 0, 0, 0],
+            [0, 0, 0, 0],
+        ];
+        stream
+            .write_all(&handshake.concat())
+            .expect("sending the Bolt handshake");
+        let mut chosen = [0u8; 4];
+        match stream.read_exact(&mut chosen) {
+            Ok(()) => chosen,
+            // A server that serves none of the offers closes the connection.
+            Err(err) => panic!("the server at {address} closed the Bolt handshake offering 4.1 and 4.0 ({err})"),
+        }
+    };
+    assert!(
+        chosen == [0, 0, 1, 4] || chosen == [0, 0, 0, 4],
+        "the server at {address} no longer serves Bolt 4.1 or 4.0, the only versions neo4rs 0.8 speaks \
+         (it answered {chosen:?}; [0, 0, 0, 0] means none): this Neo4j needs a neo4rs that speaks Bolt 5"
+    );
+    assert_eq!(
+        chosen,
+        [0, 0, 1, 4],
+        "neo4rs prefers Bolt 4.1, which every Neo4j 4.4 and 5 serves"
+    );
+
+    let graph = connect("bolt_version").await.expect("the server was found above");
+    let version = strings(
+        &graph,
+        "CALL dbms.components() YIELD versions RETURN versions[0] AS name",
+    )
+    .await;
+    let version = version.first().expect("dbms.components() names the version");
+    eprintln!("Neo4j {version} at {address}, over Bolt 4.1");
+    if let Some(expected) = std::env::var("NEO4J_TEST_VERSION").ok().filter(|v| !v.is_empty()) {
+        assert!(
+            version.starts_with(&expected),
+            "NEO4J_TEST_VERSION says {expected}, but the server at {address} is Neo4j {version}"
+        );
+    }
+}

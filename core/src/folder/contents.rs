@@ -175,8 +175,14 @@ fn check_down_statements(
 
 /// Neo4j runs schema commands and data writes in separate transactions, so a
 /// migration is one or the other: a file mixing them could not be applied
-/// atomically, and is refused with the first statement of each kind.
+/// atomically, and is refused with the first statement of each kind. A file
+/// that says `migrate:no-transaction` gave up atomicity already (each
+/// statement commits on its own, between a dirty mark and the record), so it
+/// may mix them, as projects' own per-statement runners allow.
 fn check_cypher_kinds(file: &ScannedFile, problems: &mut Vec<Problem>) {
+    if file.header.no_transaction {
+        return;
+    }
     let statements = split(&file.text, Dialect::Cypher);
     let schema = statements.iter().find(|s| is_cypher_schema(s.text));
     let data = statements.iter().find(|s| !is_cypher_schema(s.text));
@@ -187,7 +193,9 @@ fn check_cypher_kinds(file: &ScannedFile, problems: &mut Vec<Problem>) {
             format!(
                 "`{}` mixes schema and data statements, which Neo4j cannot run in one transaction: \
                  line {} changes the schema (`{}`), line {} reads or writes data (`{}`); \
-                 put constraints and indexes in one migration and data changes in another",
+                 put constraints and indexes in one migration and data changes in another, \
+                 or add `// migrate:no-transaction` at the top of the file to run each statement \
+                 in its own transaction",
                 file.file_name,
                 schema.line,
                 first_line(schema),

@@ -69,8 +69,28 @@ fn a_cypher_file_mixing_schema_and_data_is_refused() {
         "`001_people.up.cypher` mixes schema and data statements, which Neo4j cannot run in one transaction: \
          line 2 changes the schema (`CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQ ...`), \
          line 3 reads or writes data (`MERGE (:Person {id: 1})`); \
-         put constraints and indexes in one migration and data changes in another"
+         put constraints and indexes in one migration and data changes in another, \
+         or add `// migrate:no-transaction` at the top of the file to run each statement in its own transaction"
     );
+}
+
+#[test]
+fn a_no_transaction_cypher_file_may_mix_schema_and_data() {
+    let dir = folder(
+        "mixed-no-transaction",
+        &[
+            (
+                "001_people.up.cypher",
+                "// migrate:no-transaction\nCREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE;\n\
+                 MATCH (p:Person) WHERE p.id IS NULL SET p.id = -1;\n",
+            ),
+            ("001_people.down.cypher", "DROP CONSTRAINT person_id IF EXISTS;\n"),
+        ],
+    );
+    let scanned = scan(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let set = scanned.unwrap();
+    assert!(set.migrations[0].up.header.no_transaction);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! the durations they show. Each returns a `String`; the command prints it.
 
 use super::set::Set;
+use crate::core::split::is_cypher_schema;
 use crate::core::Language;
 use crate::{
     Error, HistoryEntry, MigrationState, Plan, PlannedBatch, PlannedStep, Readiness, ReadinessState, Status,
@@ -78,12 +79,7 @@ impl Set<'_, '_> {
                 step.file,
                 step_mode(step, self_batched)
             );
-            if step.statements.is_empty() {
-                let _ = writeln!(out, "{c} (no statement)");
-            }
-            for statement in &step.statements {
-                let _ = writeln!(out, "{statement};");
-            }
+            out.push_str(&statements_text(c, step, self_batched));
             if let Some(batch) = &step.batch {
                 out.push_str(&batch_plan_text(c, batch, self_batched));
             }
@@ -214,6 +210,28 @@ fn step_mode(step: &PlannedStep, self_batched: bool) -> String {
     }
 }
 
+/// A step's statements, terminated, ready to paste. A Cypher step that runs
+/// statement by statement commits each statement in a transaction of its
+/// own (and may mix schema and data under `migrate:no-transaction`), so
+/// each is preceded by a comment saying so and what kind it is: what a
+/// failure halfway would leave committed.
+fn statements_text(c: &str, step: &PlannedStep, cypher: bool) -> String {
+    let mut out = String::new();
+    if step.statements.is_empty() {
+        let _ = writeln!(out, "{c} (no statement)");
+    }
+    let total = step.statements.len();
+    let separately = cypher && step.no_transaction && step.batch.is_none();
+    for (i, statement) in step.statements.iter().enumerate() {
+        if separately {
+            let kind = if is_cypher_schema(statement) { "schema" } else { "data" };
+            let _ = writeln!(out, "{c} statement {}/{total} ({kind}), commits on its own:", i + 1);
+        }
+        let _ = writeln!(out, "{statement};");
+    }
+    out
+}
+
 /// The dry run's lines about a batch migration, as comments.
 fn batch_plan_text(c: &str, batch: &PlannedBatch, self_batched: bool) -> String {
     let mut out = if self_batched {
@@ -324,8 +342,8 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 mod tests {
     // Named from the crate: .ci/imports.py reads `super` in an inline
     // module as this file's parent, `cli/mod.rs`.
-    use crate::cli::text::{entry_state, table};
-    use crate::{MigrationState, StatusEntry};
+    use crate::cli::text::{entry_state, statements_text, table};
+    use crate::{Direction, MigrationState, PlannedStep, StatusEntry};
 
     #[test]
     fn tables_align_and_carry_no_trailing_blanks() {
@@ -335,6 +353,39 @@ mod tests {
         ];
         let text = table(&["v", "name", "note"], &rows);
         assert_eq!(text, "v   name  note\n1   a\n10  bbb   x\n");
+    }
+
+    fn step(file: &str, no_transaction: bool, statements: &[&str]) -> PlannedStep {
+        PlannedStep {
+            version: 1,
+            name: "people".to_string(),
+            direction: Direction::Up,
+            file: file.to_string(),
+            no_transaction,
+            statements: statements.iter().map(|s| s.to_string()).collect(),
+            batch: None,
+        }
+    }
+
+    #[test]
+    fn a_cypher_step_by_step_plan_says_what_commits_on_its_own() {
+        let mixed = step(
+            "001_people.up.cypher",
+            true,
+            &[
+                "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE",
+                "MATCH (p:Person) SET p.seen = true",
+            ],
+        );
+        assert_eq!(
+            statements_text("//", &mixed, true),
+            "// statement 1/2 (schema), commits on its own:\n\
+             CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE;\n\
+             // statement 2/2 (data), commits on its own:\n\
+             MATCH (p:Person) SET p.seen = true;\n"
+        );
+        let data = step("002_seed.up.cypher", false, &["CREATE (:Person {id: 1})"]);
+        assert_eq!(statements_text("//", &data, true), "CREATE (:Person {id: 1});\n");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! `migrate:no-transaction`, runs each statement in its own transaction
 //! between a dirty marker and the tracking writes.
 
-use super::errors::{db_err, has_code, message, INDEX_NAME_TAKEN};
+use super::books::{dirty_map, Bookkeeping, NodeWrite};
+use super::errors::{has_code, message, INDEX_NAME_TAKEN};
 use super::session::Neo4jSession;
 use crate::backend::{Change, State};
 use crate::core::split::{is_cypher_schema, split, Dialect, Statement};
@@ -17,8 +18,9 @@ impl Neo4jSession {
     pub(super) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
         let statements = split(script.text, Dialect::Cypher);
-        // The folder rules refuse files mixing both kinds, so the first
-        // statement tells the kind of the whole file.
+        // The folder rules refuse files mixing both kinds unless they say
+        // `no-transaction`, so in a file without it the first statement
+        // tells the kind of the whole file.
         let schema = statements.first().is_some_and(|s| is_cypher_schema(s.text));
         if schema || script.no_transaction {
             self.apply_step_by_step(change, &statements).await
@@ -42,14 +44,15 @@ impl Neo4jSession {
                 }
             }
             let execution_ms = self.clock.millis_since(started);
-            self.check_guard(txn, &change.state_before).await?;
-            self.record(txn, change, execution_ms).await
+            let books = self.books_for_record(change, execution_ms);
+            self.keep_books_in(txn, &change.state_before, books).await
         })
         .await
     }
 
-    /// Schema statements (or a `no-transaction` file): mark the migration
-    /// dirty, run each statement in its own transaction, then record it. A
+    /// Schema statements (or a `no-transaction` file, which may mix schema
+    /// and data statements): mark the migration dirty, run each statement
+    /// in its own transaction, then record it. A
     /// failure after a statement committed leaves the mark for a person to
     /// resolve with `force` or `forget`; a failure of the first statement
     /// changed nothing, so the mark is taken back.
@@ -58,22 +61,20 @@ impl Neo4jSession {
         change: &Change<'_>,
         statements: &[Statement<'_>],
     ) -> Result<(), Error> {
-        let version = change.migration.version;
         let mut dirty_state = change.state_before;
         dirty_state.dirty = true;
-        self.in_transaction("marking the migration dirty", async |txn| {
-            self.check_guard(txn, &change.state_before).await?;
-            let direction = Some(change.direction);
-            let mark = match &change.record {
-                Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), 0, direction),
-                None => self.set_dirty(version, direction),
-            };
-            txn.run(mark).await.map_err(db_err("marking the migration dirty"))?;
-            txn.run(self.write_state(&dirty_state))
-                .await
-                .map_err(db_err("marking the migration dirty"))
-        })
-        .await?;
+        let direction = Some(change.direction);
+        let mark = Bookkeeping {
+            version: change.migration.version,
+            node: NodeWrite::Put(match &change.record {
+                Some(row) => self.record_map(row, 0, direction),
+                None => dirty_map(direction),
+            }),
+            after: &dirty_state,
+            history: None,
+        };
+        self.keep_books(&change.state_before, mark, "marking the migration dirty")
+            .await?;
 
         let started = Instant::now();
         for (index, statement) in statements.iter().enumerate() {
@@ -93,28 +94,22 @@ impl Neo4jSession {
             }
         }
         let execution_ms = self.clock.millis_since(started);
-        self.in_transaction("recording the migration", async |txn| {
-            self.check_guard(txn, &dirty_state).await?;
-            self.record(txn, change, execution_ms).await
-        })
-        .await
+        let books = self.books_for_record(change, execution_ms);
+        self.keep_books(&dirty_state, books, "recording the migration").await
     }
 
     /// Takes back the dirty mark of a step whose first statement failed.
     pub(super) async fn unmark(&self, change: &Change<'_>, dirty_state: &State) -> Result<(), Error> {
-        let version = change.migration.version;
-        self.in_transaction("taking back the dirty mark", async |txn| {
-            self.check_guard(txn, dirty_state).await?;
-            let undo = match change.direction {
-                Direction::Up => self.delete_record(version),
-                Direction::Down => self.set_dirty(version, None),
-            };
-            txn.run(undo).await.map_err(db_err("taking back the dirty mark"))?;
-            txn.run(self.write_state(&change.state_before))
-                .await
-                .map_err(db_err("taking back the dirty mark"))
-        })
-        .await
+        let undo = Bookkeeping {
+            version: change.migration.version,
+            node: match change.direction {
+                Direction::Up => NodeWrite::Remove,
+                Direction::Down => NodeWrite::Put(dirty_map(None)),
+            },
+            after: &change.state_before,
+            history: None,
+        };
+        self.keep_books(dirty_state, undo, "taking back the dirty mark").await
     }
 }
 

@@ -162,8 +162,8 @@ impl Neo4jSession {
     async fn finish_batch(&self, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
         let label = &self.labels.batch;
         self.in_transaction("recording the batch migration", async |txn| {
-            self.check_guard(txn, &change.state_before).await?;
-            self.record(txn, change, execution_ms).await?;
+            let books = self.books_for_record(change, execution_ms);
+            self.keep_books_in(txn, &change.state_before, books).await?;
             let delete = query(&format!("MATCH (b:{label} {{version: $version}}) DELETE b"))
                 .param("version", change.migration.version);
             txn.run(delete).await.map_err(db_err("recording the batch migration"))

@@ -9,7 +9,7 @@
 
 use super::clock::Clock;
 use super::cypher::fetch_rows;
-use super::errors::{db_err, row_err, try_again, LOCK_POLL, NAME};
+use super::errors::{db_err, has_code, row_err, try_again, LOCK_POLL, NAME, NODE_GONE};
 use super::heartbeat::{lease_for, Heartbeat};
 use super::labels::Labels;
 use super::session::Neo4jSession;
@@ -22,7 +22,9 @@ const OPERATION: &str = "taking the migration lock";
 /// Who holds the lock after an attempt.
 enum Holder {
     Us,
-    /// No one: the node was deleted while the attempt matched it.
+    /// No one, or no answer: the node was deleted while the attempt
+    /// matched it (no owner, or `EntityNotFound` on Neo4j 2025 and later),
+    /// or the answer was lost (no row).
     Nobody,
     /// Another process, by its owner id.
     Other(String),
@@ -43,8 +45,15 @@ impl Neo4jSession {
             if try_again(&attempt, started, timeout).await {
                 continue;
             }
-            let rows = attempt.map_err(db_err(OPERATION))?;
-            let holder = self.holder(&rows)?;
+            let (holder, rows) = match attempt {
+                // The node deleted under the query (below): Neo4j 5.26
+                // answers with no owner, 2025 and later with this error.
+                Err(err) if has_code(&err, NODE_GONE) => (Holder::Nobody, Vec::new()),
+                attempt => {
+                    let rows = attempt.map_err(db_err(OPERATION))?;
+                    (self.holder(&rows)?, rows)
+                }
+            };
             let waited = started.elapsed();
             match holder {
                 Holder::Us => {
@@ -91,8 +100,12 @@ impl Neo4jSession {
 
     /// Who holds the lock, from the attempt's answer.
     fn holder(&self, rows: &[neo4rs::Row]) -> Result<Holder, Error> {
+        // A MERGE returns its node. No row means the answer was lost: a
+        // pooled connection that a dropped run left mid-stream answers the
+        // next query with no rows (neo4rs 0.8; seen on Neo4j 2026.08 right
+        // after a dropped run). The attempt is idempotent: try again.
         let Some(row) = rows.first() else {
-            return Err(Error::database(NAME, OPERATION, "the lock query returned no row"));
+            return Ok(Holder::Nobody);
         };
         Ok(match row.get::<Option<String>>("owner").map_err(row_err(OPERATION))? {
             Some(owner) if owner == self.owner => Holder::Us,

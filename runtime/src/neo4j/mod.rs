@@ -14,6 +14,7 @@
 //! - tracking.rs: the tracking nodes, created, read and written;
 //! - lock.rs and heartbeat.rs: the lock node held as a lease, renewed;
 //! - apply.rs: a migration, in one transaction or statement by statement;
+//! - books.rs: the tracking writes of one guarded statement, as parameters;
 //! - schema.rs: schema commands, and an index a killed process left;
 //! - batch.rs: `CALL { ... } IN TRANSACTIONS` batch migrations;
 //! - contract.rs: the `Session` contract; labels.rs, clock.rs, cypher.rs,
@@ -21,6 +22,7 @@
 
 mod apply;
 mod batch;
+mod books;
 mod clock;
 mod contract;
 mod cypher;

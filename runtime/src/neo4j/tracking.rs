@@ -1,5 +1,6 @@
 //! The tracking nodes: created, read and written.
 
+use super::books::{dirty_map, Bookkeeping, NodeWrite};
 use super::errors::{db_err, row_err, NAME};
 use super::labels::Labels;
 use super::session::Neo4jSession;
@@ -7,7 +8,8 @@ use crate::backend::{Change, RecordEdit, State};
 use crate::error::CorruptChecksum;
 use crate::records::{AppliedMigration, DirtyRun, HistoryEntry};
 use crate::{Checksum, Direction, Error};
-use neo4rs::{query, Query, Txn};
+use neo4rs::{query, BoltType, Query, Txn};
+use std::collections::HashMap;
 
 impl Neo4jSession {
     pub(super) async fn create_tracking(&mut self) -> Result<(), Error> {
@@ -154,20 +156,57 @@ impl Neo4jSession {
         .param("dirty_direction", dirty.map(Direction::as_str))
     }
 
+    /// A migration node's properties: its record, clean or (with the
+    /// direction of its run) dirty.
+    pub(super) fn record_map(
+        &self,
+        row: &AppliedMigration,
+        execution_ms: i64,
+        dirty: Option<Direction>,
+    ) -> HashMap<&'static str, BoltType> {
+        let mut map = dirty_map(dirty);
+        map.extend([
+            ("name", row.name.as_str().into()),
+            ("checksum", row.checksum.to_hex().into()),
+            ("applied_at", self.clock.stamp(&row.applied_at).into()),
+            ("execution_ms", execution_ms.into()),
+        ]);
+        map
+    }
+
+    /// A history node's properties but its number.
+    pub(super) fn history_map(&self, entry: &HistoryEntry) -> HashMap<&'static str, BoltType> {
+        HashMap::from([
+            ("version", entry.version.into()),
+            ("name", entry.name.as_str().into()),
+            ("direction", entry.direction.as_str().into()),
+            ("started_at", self.clock.stamp(&entry.started_at).into()),
+            ("duration_ms", self.clock.duration(entry.duration_ms).into()),
+            ("success", entry.success.into()),
+            ("error", entry.error.clone().into()),
+            ("reason", entry.reason.clone().into()),
+        ])
+    }
+
+    /// The tracking writes of a finished step: its node written clean (or
+    /// deleted, reverted), the state after it, its history node.
+    pub(super) fn books_for_record<'a>(&self, change: &'a Change<'_>, execution_ms: i64) -> Bookkeeping<'a> {
+        let mut history = change.history.clone();
+        history.duration_ms = execution_ms;
+        Bookkeeping {
+            version: change.migration.version,
+            node: match &change.record {
+                Some(row) => NodeWrite::Put(self.record_map(row, execution_ms, None)),
+                None => NodeWrite::Remove,
+            },
+            after: &change.state_after,
+            history: Some(history),
+        }
+    }
+
     pub(super) fn delete_record(&self, version: i64) -> Query {
         let migration = &self.labels.migration;
         query(&format!("MATCH (m:{migration} {{version: $version}}) DELETE m")).param("version", version)
-    }
-
-    /// Marks a node dirty for a run of `direction`, or (`None`) clean.
-    pub(super) fn set_dirty(&self, version: i64, direction: Option<Direction>) -> Query {
-        let migration = &self.labels.migration;
-        query(&format!(
-            "MATCH (m:{migration} {{version: $version}}) SET m.dirty = $dirty, m.dirty_direction = $dirty_direction"
-        ))
-        .param("version", version)
-        .param("dirty", direction.is_some())
-        .param("dirty_direction", direction.map(Direction::as_str))
     }
 
     pub(super) fn write_state(&self, state: &State) -> Query {

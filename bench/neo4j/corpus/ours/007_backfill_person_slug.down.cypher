@@ -1,0 +1,2 @@
+MATCH (c:Company) REMOVE c.slug;
+MATCH (p:Person) REMOVE p.slug;
