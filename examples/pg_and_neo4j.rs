@@ -20,7 +20,7 @@ use embedded_migrations::{cli, embed_migrations, CypherMigrations, Migrations, T
 use sqlx::PgPool;
 use std::process::ExitCode;
 
-static POSTGRES: Migrations = embed_migrations!("migrations/postgres");
+static POSTGRES: Migrations = embed_migrations!("migrations/postgres", database = postgres);
 static GRAPH: CypherMigrations = embed_migrations!("migrations/neo4j");
 
 fn env(name: &str) -> Result<String, String> {

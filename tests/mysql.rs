@@ -22,7 +22,7 @@ use support::TestDb;
 
 const URL_ENV: &str = "TEST_MYSQL_URL";
 
-static EXAMPLE: Migrations = embed_migrations!("migrations/mysql");
+static EXAMPLE: Migrations = embed_migrations!("migrations/mysql", database = mysql);
 static DIRTY: Migrations = embed_migrations!("tests/fixtures/mysql_dirty");
 static CRASH: Migrations = embed_migrations!("tests/fixtures/mysql_crash");
 static SLOW: Migrations = embed_migrations!("tests/fixtures/mysql_slow");

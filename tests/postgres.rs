@@ -23,7 +23,7 @@ use support::TestDb;
 
 const URL_ENV: &str = "TEST_POSTGRES_URL";
 
-static EXAMPLE: Migrations = embed_migrations!("migrations/postgres");
+static EXAMPLE: Migrations = embed_migrations!("migrations/postgres", database = postgres);
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction");
 static NO_TRANSACTION_FAILING: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction_failing");
 static CONCURRENTLY_IN_TRANSACTION: Migrations =

@@ -83,7 +83,7 @@ repeatable_scenario!(
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
-static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
+static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite", database = sqlite);
 static LONG_BATCH: Migrations = embed_migrations!("tests/fixtures/sqlite_long_batch");
 static ROWS_OF_THEIR_OWN: Migrations = embed_migrations!("tests/fixtures/sqlite_rows_of_their_own");
 

@@ -13,7 +13,7 @@ use embedded_migrations::{
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use std::path::{Path, PathBuf};
 
-static APP: Migrations = embed_migrations!("migrations/sqlite");
+static APP: Migrations = embed_migrations!("migrations/sqlite", database = sqlite);
 static EVENTS: Migrations = embed_migrations!("migrations/events");
 static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
 
@@ -426,8 +426,8 @@ mod my {
 #[cfg(all(feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn one_value_spans_sqlite_postgresql_and_mariadb() {
-    static PG: Migrations = embed_migrations!("migrations/postgres");
-    static MY: Migrations = embed_migrations!("migrations/mysql");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
+    static MY: Migrations = embed_migrations!("migrations/mysql", database = mysql);
     let test = "targets_three_backends";
     let (Some(pg), Some(my)) = (
         pg::PgDatabase::create(test).await,
@@ -486,7 +486,7 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
 #[cfg(feature = "postgres")]
 #[tokio::test]
 async fn two_hundred_postgresql_schemas_one_broken() {
-    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let Some(db) = pg::PgDatabase::create("tenants_pg").await else {
         return;
     };
@@ -594,7 +594,7 @@ async fn mariadb_databases_as_tenants_count_the_dirty_one() {
 #[tokio::test]
 #[ignore]
 async fn tenants_wall_time() {
-    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let levels = std::env::var("TENANTS_CONCURRENCY").unwrap_or_else(|_| "1,8".to_string());
     for level in levels.split(',').map(|l| l.trim().parse::<usize>().unwrap()) {
         let Some(db) = pg::PgDatabase::create("tenants_wall_time").await else {
@@ -637,7 +637,7 @@ async fn tenants_wall_time() {
 async fn one_value_spans_postgresql_and_neo4j() {
     use embedded_migrations::neo4rs::{query, Graph};
     use embedded_migrations::CypherMigrations;
-    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     static PROBE: CypherMigrations = embed_migrations!("tests/fixtures/targets_graph");
     let test = "targets_pg_neo4j";
     let (Ok(uri), Ok(user), Ok(password)) = (

@@ -1,19 +1,27 @@
+use crate::ast::Database;
 use embedded_migrations_core::{
     chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration, ScannedRepeatable,
 };
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 /// The static table: one `Migration` per pair, plus the running hash after
-/// each prefix so that a boot check compares a single row.
-pub(crate) fn table(folder: &Folder) -> TokenStream {
-    let migrations = folder.migrations.iter().map(migration);
+/// each prefix so that a boot check compares a single row. A Rust code
+/// migration's file becomes a module of the block, with a function per
+/// direction typed to `database` (valid.rs made sure there is one).
+pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream {
+    let migrations = folder.migrations.iter().map(|m| migration(m, database));
+    let modules = folder
+        .migrations
+        .iter()
+        .filter(|m| m.code)
+        .filter_map(|m| Some(code_module(m, database?)));
     let mut chain = Checksum::ZERO;
     let chains = folder.migrations.iter().map(|m| {
         chain = chain_step(&chain, m.version, &m.up.checksum);
         checksum(&chain)
     });
-    let language = match folder.language {
+    let language = match database.map_or(folder.language, Database::language) {
         Language::Sql => quote!(::embedded_migrations::Sql),
         Language::Cypher => quote!(::embedded_migrations::Cypher),
     };
@@ -31,6 +39,7 @@ pub(crate) fn table(folder: &Folder) -> TokenStream {
     };
     quote! {
         {
+            #(#modules)*
             const MIGRATIONS: &[::embedded_migrations::Migration] = &[#(#migrations),*];
             const CHAINS: &[::embedded_migrations::Checksum] = &[#(#chains),*];
             #embedded
@@ -55,21 +64,26 @@ fn repeatable(r: &ScannedRepeatable) -> TokenStream {
             name: #name,
             description: #description,
             up: #up,
-            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false },
+            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false, code: ::core::option::Option::None },
             irreversible: true,
         }
     }
 }
 
-fn migration(m: &ScannedMigration) -> TokenStream {
+fn migration(m: &ScannedMigration, database: Option<Database>) -> TokenStream {
     let version = m.version;
     let name = &m.name;
     let description = match &m.up.header.description {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     };
-    let up = script(&m.up);
-    let down = script(&m.down);
+    let (up, down) = match database.filter(|_| m.code) {
+        Some(database) => (
+            code_script(m, database, "up"),
+            code_script(m, database, "down"),
+        ),
+        None => (script(&m.up), script(&m.down)),
+    };
     let irreversible = m.down.header.irreversible;
     quote! {
         ::embedded_migrations::Migration {
@@ -95,6 +109,71 @@ fn script(file: &ScannedFile) -> TokenStream {
             text: ::core::include_str!(#path),
             checksum: #sum,
             no_transaction: #no_transaction,
+            code: ::core::option::Option::None,
+        }
+    }
+}
+
+/// The names a code migration's items get in the block: its module
+/// (`migration_0004_split_names`, from the file's stem) and, per direction,
+/// its function and the const that holds it as a pointer.
+fn code_names(m: &ScannedMigration, direction: &str) -> (Ident, Ident, Ident) {
+    let stem = format!("migration_{}_{}", m.version_text, m.name);
+    (
+        Ident::new(&stem, Span::call_site()),
+        Ident::new(&format!("{stem}_{direction}"), Span::call_site()),
+        Ident::new(&format!("{stem}_{direction}").to_uppercase(), Span::call_site()),
+    )
+}
+
+/// The file as a module (`#[path]`: compiled with the application, and
+/// rebuilt when it changes), and for each direction it defines a function
+/// of the database's one signature that calls it: a function written for
+/// another database's transaction fails `code::call`'s bound.
+fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
+    let path = m.up.path.to_string_lossy().into_owned();
+    let marker = database.marker();
+    let (module, _, _) = code_names(m, "up");
+    let directions: &[&str] = if m.down.header.irreversible { &["up"] } else { &["up", "down"] };
+    let functions = directions.iter().map(|direction| {
+        let (module, function, constant) = code_names(m, direction);
+        let user = Ident::new(direction, Span::call_site());
+        quote! {
+            fn #function<'c>(
+                tx: &'c mut <#marker as ::embedded_migrations::code::CodeDatabase>::Transaction,
+            ) -> ::embedded_migrations::backend::BoxFuture<'c, ::embedded_migrations::code::Outcome> {
+                ::embedded_migrations::code::call::<#marker, _>(#module::#user, tx)
+            }
+            const #constant: ::embedded_migrations::code::Function<#marker> = #function;
+        }
+    });
+    quote! {
+        #[path = #path]
+        mod #module;
+        #(#functions)*
+    }
+}
+
+/// One direction of a code migration: its file's name and checksum, no
+/// text, and its function (none for the down of an irreversible one).
+fn code_script(m: &ScannedMigration, database: Database, direction: &str) -> TokenStream {
+    let name = &m.up.file_name;
+    let sum = checksum(&m.up.checksum);
+    let no_transaction = m.up.header.no_transaction;
+    let marker = database.marker();
+    let code = if direction == "down" && m.down.header.irreversible {
+        quote!(::core::option::Option::None)
+    } else {
+        let (_, _, constant) = code_names(m, direction);
+        quote!(::core::option::Option::Some(::embedded_migrations::code::code::<#marker>(&#constant)))
+    };
+    quote! {
+        ::embedded_migrations::Script {
+            file: #name,
+            text: "",
+            checksum: #sum,
+            no_transaction: #no_transaction,
+            code: #code,
         }
     }
 }

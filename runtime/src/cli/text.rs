@@ -78,7 +78,14 @@ impl Set<'_, '_> {
                 step.file,
                 step_mode(step, self_batched)
             );
-            if step.statements.is_empty() {
+            if step.code {
+                let _ = writeln!(
+                    out,
+                    "{c} Rust code migration, `{}`: its `{}` function runs",
+                    step.file,
+                    step.direction.as_str()
+                );
+            } else if step.statements.is_empty() {
                 let _ = writeln!(out, "{c} (no statement)");
             }
             for statement in &step.statements {
@@ -205,6 +212,7 @@ fn step_mode(step: &PlannedStep, self_batched: bool) -> String {
             batch.size
         ),
         Some(batch) => format!("in batches of {} rows, one transaction each", batch.size),
+        None if step.code && step.no_transaction => "marked dirty while its function runs".to_string(),
         None if step.no_transaction => "statement by statement, no transaction".to_string(),
         None => "in one transaction".to_string(),
     }

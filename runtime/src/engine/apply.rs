@@ -29,6 +29,7 @@ impl Engine<'_> {
                 return Ok(Report::default());
             }
         }
+        crate::code::check_database(self.migrations, session.backend())?;
         self.lock(&mut *session).await?;
         let result = self
             .apply_and_replan(&mut *session, |applied, _| {
@@ -44,6 +45,7 @@ impl Engine<'_> {
 
     pub(crate) async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
         let mut session = self.open(db).await?;
+        crate::code::check_database(self.migrations, session.backend())?;
         self.lock(&mut *session).await?;
         let result = self
             .apply_and_replan(&mut *session, |applied, done| {
@@ -280,6 +282,15 @@ impl Engine<'_> {
                 message: format!(
                     "group mode runs everything in one transaction, but `{}` is a batch migration \
                      (migrate:batch), which commits batch by batch",
+                    m.up.file
+                ),
+            });
+        }
+        if let Some(m) = pending.iter().find(|m| m.up.is_code()) {
+            return Err(Error::InvalidSettings {
+                message: format!(
+                    "group mode runs every pending migration's statements in one batch, but `{}` is a Rust code \
+                     migration, which runs in a transaction of its own; apply without group mode",
                     m.up.file
                 ),
             });

@@ -15,6 +15,7 @@ use std::time::Duration;
 impl<B: SqlBackend> Session for SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    Connection<B>: 'static,
 {
     fn backend(&self) -> &'static str {
         B::NAME
@@ -68,7 +69,12 @@ where
         })
     }
 
+    /// A Rust code migration runs its function (code.rs); statements run
+    /// as the backend runs them.
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        if change.migration.script(change.direction).is_code() {
+            return Box::pin(self.apply_code(change));
+        }
         Box::pin(B::apply(self, change))
     }
 

@@ -108,6 +108,7 @@ where
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl<B: SqlBackend> SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,

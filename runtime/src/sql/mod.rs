@@ -24,8 +24,8 @@
 mod apply;
 mod batches;
 pub(crate) mod checkpoint;
+mod code;
 mod contract;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod dirty;
 pub(crate) mod io;
 pub(crate) mod schema_record;
