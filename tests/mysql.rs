@@ -107,6 +107,14 @@ impl TestDb for MyDb {
 backend_scenarios!(MyDb);
 fault_scenarios!(MyDb);
 sql_scenarios!(MyDb);
+code_scenarios!(
+    MyDb,
+    mysql,
+    "tests/fixtures/code_mysql",
+    "tests/fixtures/code_mysql_edited",
+    "tests/fixtures/code_mysql_failing",
+    "tests/fixtures/code_mysql_panicking"
+);
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 
 repeatable_scenario!(

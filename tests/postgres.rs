@@ -134,6 +134,14 @@ impl TestDb for PgDb {
 backend_scenarios!(PgDb);
 fault_scenarios!(PgDb);
 sql_scenarios!(PgDb);
+code_scenarios!(
+    PgDb,
+    postgres,
+    "tests/fixtures/code_postgres",
+    "tests/fixtures/code_postgres_edited",
+    "tests/fixtures/code_postgres_failing",
+    "tests/fixtures/code_postgres_panicking"
+);
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 
 repeatable_scenario!(

@@ -72,6 +72,14 @@ impl Drop for SqliteDb {
 backend_scenarios!(SqliteDb);
 fault_scenarios!(SqliteDb);
 sql_scenarios!(SqliteDb);
+code_scenarios!(
+    SqliteDb,
+    sqlite,
+    "tests/fixtures/code_sqlite",
+    "tests/fixtures/code_sqlite_edited",
+    "tests/fixtures/code_sqlite_failing",
+    "tests/fixtures/code_sqlite_panicking"
+);
 adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
 
 repeatable_scenario!(

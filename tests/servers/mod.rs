@@ -7,6 +7,9 @@
 //! random source for kill moments. Each test file keeps only its own cases.
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod code;
+
 use crate::support::{self, TestDb};
 use embedded_migrations::backend::Database;
 use embedded_migrations::{embed_migrations, Error, Migrations, Report, Settings, Sql};
