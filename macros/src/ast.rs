@@ -71,6 +71,12 @@ impl Parse for Input {
         let _: Option<syn::Token![,]> = input.parse()?;
         let mut database = None;
         if !input.is_empty() {
+            if !input.peek(Ident) {
+                return Err(input.error(
+                    "`embed_migrations!` takes the migration folder, then optionally `database = sqlite` \
+                     (the database its Rust code migrations are written for)",
+                ));
+            }
             let key: Ident = input.parse()?;
             if key != "database" {
                 return Err(syn::Error::new(

@@ -131,7 +131,10 @@ fn code_names(m: &ScannedMigration, direction: &str) -> (Ident, Ident, Ident) {
 /// of the database's one signature that calls it: a function written for
 /// another database's transaction fails `code::call`'s bound.
 fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
-    let path = m.up.path.to_string_lossy().into_owned();
+    // Canonical, so that a compiler error inside the file names it where
+    // it is, not through a symbolic link of the folder.
+    let path = std::fs::canonicalize(&m.up.path).unwrap_or_else(|_| m.up.path.clone());
+    let path = path.to_string_lossy().into_owned();
     let marker = database.marker();
     let (module, _, _) = code_names(m, "up");
     let directions: &[&str] = if m.down.header.irreversible { &["up"] } else { &["up", "down"] };
