@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use std::process::ExitCode;
 
 static POSTGRES: Migrations = embed_migrations!("migrations/postgres", database = postgres);
-static GRAPH: CypherMigrations = embed_migrations!("migrations/neo4j");
+static GRAPH: CypherMigrations = embed_migrations!("migrations/neo4j", database = neo4j);
 
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("set {name} (see the comment at the top of examples/pg_and_neo4j.rs)"))

@@ -528,7 +528,7 @@ mod neo4j {
     use embedded_migrations::testkit::TestDatabase;
     use embedded_migrations::{embed_migrations, CypherMigrations};
 
-    static EXAMPLES: CypherMigrations = embed_migrations!("migrations/neo4j");
+    static EXAMPLES: CypherMigrations = embed_migrations!("migrations/neo4j", database = neo4j);
     static WRONG_INDEX: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_index");
     static WRONG_CONSTRAINT: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_constraint");
     static WRONG_LABEL: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_label");
