@@ -820,7 +820,11 @@ fn irreversible_blocks_down_and_fresh_before_anything_changes(t: &Target) {
         .err("error: migration 6 (normalize_symbols) cannot be reverted")
         .err("nothing was changed");
     assert_eq!(t.schema(), before);
-    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7, 8], "not even 008 was reverted");
+    assert_eq!(
+        applied_versions(t),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        "not even 008 was reverted"
+    );
 
     t.migrate(&["fresh", "--yes"])
         .code(2)

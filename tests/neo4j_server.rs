@@ -375,7 +375,10 @@ async fn the_example_set_applies_and_reverts() {
     EXAMPLE.validate(graph).await.expect("valid");
     assert!(EXAMPLE.run(graph).await.expect("again").is_empty());
     EXAMPLE.down(graph, 1).await.expect("the code migration reverts");
-    assert_eq!(count(graph, "MATCH (s:Skill) WHERE s.slug IS NOT NULL RETURN count(s) AS n").await, 0);
+    assert_eq!(
+        count(graph, "MATCH (s:Skill) WHERE s.slug IS NOT NULL RETURN count(s) AS n").await,
+        0
+    );
     EXAMPLE.run(graph).await.expect("and applies again");
     assert_eq!(count(graph, slugged).await, 1);
 
@@ -1268,9 +1271,18 @@ mod code_migrations {
         assert!(plan.steps[1].code && plan.steps[1].statements.is_empty(), "{plan:?}");
         let report = GOOD.run(graph).await.expect("run");
         assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
-        assert_eq!(count(graph, "MATCH (i:Item {note: 'n'}) WHERE i.name IN ['ALPHA', 'BETA'] RETURN count(i) AS n").await, 2);
+        assert_eq!(
+            count(
+                graph,
+                "MATCH (i:Item {note: 'n'}) WHERE i.name IN ['ALPHA', 'BETA'] RETURN count(i) AS n"
+            )
+            .await,
+            2
+        );
         GOOD.validate(graph).await.expect("recorded clean");
-        GOOD.down(graph, 2).await.expect("down reverts 003 and the code migration");
+        GOOD.down(graph, 2)
+            .await
+            .expect("down reverts 003 and the code migration");
         assert_eq!(count(graph, ITEMS).await, 0, "its down function ran");
         GOOD.run(graph).await.expect("applies again");
         let err = EDITED.run(graph).await.expect_err("an edited code migration is drift");
@@ -1285,11 +1297,21 @@ mod code_migrations {
         };
         let graph = &db.graph;
         let err = FAILING.run(graph).await.expect_err("002 fails");
-        let Error::CodeFailed { version: 2, panicked: false, rolled_back: true, ref message, .. } = *err.cause() else {
+        let Error::CodeFailed {
+            version: 2,
+            panicked: false,
+            rolled_back: true,
+            ref message,
+            ..
+        } = *err.cause()
+        else {
             panic!("expected the code migration's failure, got {err:?}")
         };
         assert!(message.contains("stopped halfway on purpose"), "{err}");
-        assert!(std::error::Error::source(err.cause()).is_some(), "the function's error is the source");
+        assert!(
+            std::error::Error::source(err.cause()).is_some(),
+            "the function's error is the source"
+        );
         assert_eq!(count(graph, ITEMS).await, 0, "the node it wrote was rolled back");
         assert_eq!(db.tracking_records().await, 1, "only 001 recorded");
         assert_eq!(GOOD.run(graph).await.expect("the fixed set applies").steps.len(), 2);
@@ -1304,7 +1326,14 @@ mod code_migrations {
         let graph = &db.graph;
         let err = PANICKING.run(graph).await.expect_err("002 panics");
         assert!(
-            matches!(err.cause(), Error::CodeFailed { version: 2, panicked: true, .. }),
+            matches!(
+                err.cause(),
+                Error::CodeFailed {
+                    version: 2,
+                    panicked: true,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert_eq!(count(graph, ITEMS).await, 0, "the node it wrote was rolled back");

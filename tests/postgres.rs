@@ -877,12 +877,24 @@ async fn a_code_migration_for_another_database_is_refused_before_anything_runs()
         return;
     };
     let err = FOR_SQLITE.run(db.pool()).await.expect_err("written for SQLite");
-    let Error::CodeForAnotherDatabase { ref file, written_for, database } = err else {
+    let Error::CodeForAnotherDatabase {
+        ref file,
+        written_for,
+        database,
+    } = err
+    else {
         panic!("expected CodeForAnotherDatabase, got {err:?}")
     };
-    assert_eq!((file.as_str(), written_for, database), ("002_fill_items.rs", "SQLite", "PostgreSQL"));
+    assert_eq!(
+        (file.as_str(), written_for, database),
+        ("002_fill_items.rs", "SQLite", "PostgreSQL")
+    );
     assert!(err.to_string().contains("nothing was changed"), "{err}");
-    assert!(db.tables().await.is_empty(), "no tracking table, no migration: {:?}", db.tables().await);
+    assert!(
+        db.tables().await.is_empty(),
+        "no tracking table, no migration: {:?}",
+        db.tables().await
+    );
     let err = FOR_SQLITE.down(db.pool(), 1).await.expect_err("down too");
     assert!(matches!(err, Error::CodeForAnotherDatabase { .. }), "{err}");
 }
@@ -897,7 +909,15 @@ async fn a_no_transaction_code_migration_runs_outside_a_transaction() {
     };
     assert_eq!(OUTSIDE.run(db.pool()).await.expect("run").steps.len(), 2);
     OUTSIDE.validate(db.pool()).await.expect("recorded clean");
-    assert_eq!(db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
+            .await,
+        1
+    );
     OUTSIDE.down(db.pool(), 1).await.expect("down");
-    assert_eq!(db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'").await, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
+            .await,
+        0
+    );
 }

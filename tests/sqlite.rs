@@ -479,18 +479,32 @@ async fn a_no_transaction_code_migration_runs_outside_a_transaction() {
     assert!(plan.steps[1].code && plan.steps[1].no_transaction, "{plan:?}");
     let report = CODE_NO_TRANSACTION.run(db.pool()).await.expect("run");
     assert_eq!(report.steps.len(), 2);
-    CODE_NO_TRANSACTION.validate(db.pool()).await.expect("recorded clean, not dirty");
+    CODE_NO_TRANSACTION
+        .validate(db.pool())
+        .await
+        .expect("recorded clean, not dirty");
     CODE_NO_TRANSACTION.down(db.pool(), 1).await.expect("down");
     assert_eq!(db.count("SELECT count(*) FROM items").await, 0);
 
     let db = SqliteDb::fresh("code_no_transaction_failing").await.expect("sqlite");
     let err = CODE_NO_TRANSACTION_FAILING.run(db.pool()).await.expect_err("fails");
     assert!(
-        matches!(err.cause(), Error::CodeFailed { version: 2, rolled_back: false, .. }),
+        matches!(
+            err.cause(),
+            Error::CodeFailed {
+                version: 2,
+                rolled_back: false,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("marked dirty"), "{err}");
-    assert_eq!(db.count("SELECT count(*) FROM items").await, 1, "what it committed stays");
+    assert_eq!(
+        db.count("SELECT count(*) FROM items").await,
+        1,
+        "what it committed stays"
+    );
     let err = CODE_NO_TRANSACTION_FAILING.run(db.pool()).await.expect_err("dirty");
     assert!(matches!(err.cause(), Error::Dirty { version: 2, .. }), "{err}");
 }

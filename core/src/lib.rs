@@ -32,6 +32,6 @@ pub mod time;
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Header};
 pub use folder::{parse_file_name, repeatable_key, scan, scan_as, FileName, REPEATABLE};
-pub use migration::{Code, Direction, Language, Migration, Script};
+pub use migration::{Direction, Language, Migration, Script};
 pub use problem::{Problem, Rule};
 pub use scanned::{Folder, ScannedFile, ScannedMigration, ScannedRepeatable};

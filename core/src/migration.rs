@@ -61,36 +61,6 @@ pub struct Script {
     /// `-- migrate:no-transaction`: the statements run one by one, outside a
     /// transaction (for `CREATE INDEX CONCURRENTLY` and the like).
     pub no_transaction: bool,
-    /// For a Rust code migration (`004_split_names.rs`): its function for
-    /// this direction, and `text` is empty (the checksum is the source's).
-    /// `None` for a SQL or Cypher file.
-    pub code: Option<Code>,
-}
-
-impl Script {
-    /// Whether this script is a Rust function rather than statements.
-    pub fn is_code(&self) -> bool {
-        self.code.is_some()
-    }
-}
-
-/// The function of a Rust code migration, typed to the database it was
-/// written for. This crate knows no database: the runtime's backend
-/// downcasts `function` to the function type of its own connection, and
-/// `database` names the one it was written for in messages.
-#[derive(Clone, Copy)]
-pub struct Code {
-    /// The database the function takes a transaction of, as the runtime
-    /// names it in messages: "SQLite", "PostgreSQL", "MySQL", "Neo4j".
-    pub database: &'static str,
-    /// The function, as the runtime types it for `database`.
-    pub function: &'static (dyn std::any::Any + Send + Sync),
-}
-
-impl std::fmt::Debug for Code {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Code({})", self.database)
-    }
 }
 
 /// One migration: an up file and its down file, embedded at build time.

@@ -88,14 +88,17 @@ impl Parse for Input {
             let _: syn::Token![=] = input.parse()?;
             let value: Ident = input.parse()?;
             database = Some(Database::from_ident(&value).ok_or_else(|| {
-                syn::Error::new(value.span(), format!("unknown database `{value}`; expected {DATABASES}"))
+                syn::Error::new(
+                    value.span(),
+                    format!("unknown database `{value}`; expected {DATABASES}"),
+                )
             })?);
             let _: Option<syn::Token![,]> = input.parse()?;
         }
         if !input.is_empty() {
-            return Err(input.error(
-                "`embed_migrations!` takes the migration folder, then optionally `database = sqlite`",
-            ));
+            return Err(
+                input.error("`embed_migrations!` takes the migration folder, then optionally `database = sqlite`")
+            );
         }
         Ok(Input { path, database })
     }

@@ -10,7 +10,7 @@ use quote::quote;
 /// migration's file becomes a module of the block, with a function per
 /// direction typed to `database` (valid.rs made sure there is one).
 pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream {
-    let migrations = folder.migrations.iter().map(|m| migration(m, database));
+    let migrations = folder.migrations.iter().map(migration);
     let modules = folder
         .migrations
         .iter()
@@ -27,15 +27,29 @@ pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream 
     };
     // Named consts rather than `&[..]` in place: a const may hold any
     // constant expression, where promotion to 'static would refuse `*b".."`.
-    // A folder without repeatable migrations expands as it always did.
-    let embedded = if folder.repeatables.is_empty() {
-        quote!(::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS))
-    } else {
-        let repeatables = folder.repeatables.iter().map(repeatable);
-        quote! {{
+    // A folder without repeatable or code migrations expands as it always
+    // did: their tables are passed only when there are some.
+    let repeatables: Vec<TokenStream> = folder.repeatables.iter().map(repeatable).collect();
+    let code: Vec<TokenStream> = match database {
+        Some(database) => folder
+            .migrations
+            .iter()
+            .filter(|m| m.code)
+            .map(|m| code_entry(m, database))
+            .collect(),
+        None => Vec::new(),
+    };
+    let embedded = match (folder.repeatables.is_empty(), code.is_empty()) {
+        (true, true) => quote!(::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS)),
+        (false, true) => quote! {{
             const REPEATABLES: &[::embedded_migrations::Migration] = &[#(#repeatables),*];
             ::embedded_migrations::Migrations::<#language>::__embedded_with_repeatables(MIGRATIONS, CHAINS, REPEATABLES)
-        }}
+        }},
+        (_, false) => quote! {{
+            const REPEATABLES: &[::embedded_migrations::Migration] = &[#(#repeatables),*];
+            const CODE: &[::embedded_migrations::code::CodeMigration] = &[#(#code),*];
+            ::embedded_migrations::Migrations::<#language>::__embedded_with_code(MIGRATIONS, CHAINS, REPEATABLES, CODE)
+        }},
     };
     quote! {
         {
@@ -64,25 +78,23 @@ fn repeatable(r: &ScannedRepeatable) -> TokenStream {
             name: #name,
             description: #description,
             up: #up,
-            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false, code: ::core::option::Option::None },
+            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false },
             irreversible: true,
         }
     }
 }
 
-fn migration(m: &ScannedMigration, database: Option<Database>) -> TokenStream {
+fn migration(m: &ScannedMigration) -> TokenStream {
     let version = m.version;
     let name = &m.name;
     let description = match &m.up.header.description {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     };
-    let (up, down) = match database.filter(|_| m.code) {
-        Some(database) => (
-            code_script(m, database, "up"),
-            code_script(m, database, "down"),
-        ),
-        None => (script(&m.up), script(&m.down)),
+    let (up, down) = if m.code {
+        (code_script(m), code_script(m))
+    } else {
+        (script(&m.up), script(&m.down))
     };
     let irreversible = m.down.header.irreversible;
     quote! {
@@ -109,7 +121,6 @@ fn script(file: &ScannedFile) -> TokenStream {
             text: ::core::include_str!(#path),
             checksum: #sum,
             no_transaction: #no_transaction,
-            code: ::core::option::Option::None,
         }
     }
 }
@@ -137,7 +148,11 @@ fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
     let path = path.to_string_lossy().into_owned();
     let marker = database.marker();
     let (module, _, _) = code_names(m, "up");
-    let directions: &[&str] = if m.down.header.irreversible { &["up"] } else { &["up", "down"] };
+    let directions: &[&str] = if m.down.header.irreversible {
+        &["up"]
+    } else {
+        &["up", "down"]
+    };
     let functions = directions.iter().map(|direction| {
         let (module, function, constant) = code_names(m, direction);
         let user = Ident::new(direction, Span::call_site());
@@ -157,27 +172,40 @@ fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
     }
 }
 
-/// One direction of a code migration: its file's name and checksum, no
-/// text, and its function (none for the down of an irreversible one).
-fn code_script(m: &ScannedMigration, database: Database, direction: &str) -> TokenStream {
+/// Either direction of a code migration in the table: its file's name and
+/// checksum, no text (its functions are in the `CODE` table).
+fn code_script(m: &ScannedMigration) -> TokenStream {
     let name = &m.up.file_name;
     let sum = checksum(&m.up.checksum);
     let no_transaction = m.up.header.no_transaction;
-    let marker = database.marker();
-    let code = if direction == "down" && m.down.header.irreversible {
-        quote!(::core::option::Option::None)
-    } else {
-        let (_, _, constant) = code_names(m, direction);
-        quote!(::core::option::Option::Some(::embedded_migrations::code::code::<#marker>(&#constant)))
-    };
     quote! {
         ::embedded_migrations::Script {
             file: #name,
             text: "",
             checksum: #sum,
             no_transaction: #no_transaction,
-            code: #code,
         }
+    }
+}
+
+/// A code migration's functions, typed to `database`, for the `CODE` table
+/// (none for the down of an irreversible one).
+fn code_entry(m: &ScannedMigration, database: Database) -> TokenStream {
+    let version = m.version;
+    let marker = database.marker();
+    let function = |direction: &str| {
+        let (_, _, constant) = code_names(m, direction);
+        quote!(::embedded_migrations::code::code::<#marker>(&#constant))
+    };
+    let up = function("up");
+    let down = if m.down.header.irreversible {
+        quote!(::core::option::Option::None)
+    } else {
+        let down = function("down");
+        quote!(::core::option::Option::Some(#down))
+    };
+    quote! {
+        ::embedded_migrations::code::CodeMigration { version: #version, up: #up, down: #down }
     }
 }
 

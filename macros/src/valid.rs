@@ -31,7 +31,12 @@ pub(crate) fn check(input: &Input) -> syn::Result<Folder> {
 /// the folder's files do not say: the macro's `database = ...` does.
 fn check_database(input: &Input, folder: &Folder) -> syn::Result<()> {
     let path = input.path.value();
-    let error = |message: String| Err(syn::Error::new(input.path.span(), format!("embed_migrations!: {message}")));
+    let error = |message: String| {
+        Err(syn::Error::new(
+            input.path.span(),
+            format!("embed_migrations!: {message}"),
+        ))
+    };
     let code = folder.migrations.iter().find(|m| m.code);
     let Some(database) = input.database else {
         return match code {

@@ -21,7 +21,46 @@ use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
-pub use crate::core::Code;
+/// The function of a code migration for one direction, its type erased:
+/// the backend that runs it downcasts `function` to the function type of
+/// its own connection, and `database` names the database it was written
+/// for in messages.
+#[derive(Clone, Copy)]
+pub struct Code {
+    /// "SQLite", "PostgreSQL", "MySQL" or "Neo4j": `Session::backend`'s name.
+    pub database: &'static str,
+    /// The function, a [`Function`] of that database.
+    pub function: &'static (dyn std::any::Any + Send + Sync),
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Code({})", self.database)
+    }
+}
+
+/// A Rust code migration's functions, kept beside the table (which holds
+/// its file name and checksum like any migration's), so that a folder
+/// without one expands as it always did.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeMigration {
+    /// The migration's version.
+    pub version: i64,
+    /// Its `up`.
+    pub up: Code,
+    /// Its `down`; `None` when the file says `migrate:irreversible`.
+    pub down: Option<Code>,
+}
+
+impl CodeMigration {
+    /// The function of `direction`.
+    pub fn function(&self, direction: crate::Direction) -> Option<Code> {
+        match direction {
+            crate::Direction::Up => Some(self.up),
+            crate::Direction::Down => self.down,
+        }
+    }
+}
 
 /// The error a code migration's function may return: any error, boxed
 /// (`sqlx::Error`, `neo4rs::Error`, `anyhow::Error`, a `String` ...).
@@ -141,18 +180,18 @@ where
     Box::pin(async move { future.await.map_err(Into::into) })
 }
 
-/// The function of `change`'s script, typed for a transaction of type `T`;
-/// a function written for another database is
-/// [`Error::CodeForAnotherDatabase`].
-pub(crate) fn function<T: 'static>(change: &Change<'_>, backend: &'static str) -> Result<On<T>, Error> {
-    let script = change.migration.script(change.direction);
-    let wrong = |written_for: &'static str| Error::CodeForAnotherDatabase {
-        file: script.file.to_string(),
-        written_for,
-        database: backend,
-    };
-    let code = script.code.ok_or(wrong("no database"))?;
-    code.function.downcast_ref::<On<T>>().copied().ok_or(wrong(code.database))
+/// The function of `change` (a code migration's: `change.code` is set),
+/// typed for a transaction of type `T`; a function written for another
+/// database is [`Error::CodeForAnotherDatabase`].
+pub(crate) fn function<T: 'static>(change: &Change<'_>, code: Code, backend: &'static str) -> Result<On<T>, Error> {
+    code.function
+        .downcast_ref::<On<T>>()
+        .copied()
+        .ok_or_else(|| Error::CodeForAnotherDatabase {
+            file: change.migration.script(change.direction).file.to_string(),
+            written_for: code.database,
+            database: backend,
+        })
 }
 
 /// Runs `function` on `tx` for `change`. Its error comes back as
@@ -160,7 +199,12 @@ pub(crate) fn function<T: 'static>(change: &Change<'_>, backend: &'static str) -
 /// kept; a panic is caught and returned the same way, so the caller rolls
 /// back (or leaves its mark) and the engine releases the lock as after any
 /// failure. `rolled_back` says what the caller does with the writes.
-pub(crate) async fn run<T: 'static>(change: &Change<'_>, function: On<T>, tx: &mut T, rolled_back: bool) -> Result<(), Error> {
+pub(crate) async fn run<T: 'static>(
+    change: &Change<'_>,
+    function: On<T>,
+    tx: &mut T,
+    rolled_back: bool,
+) -> Result<(), Error> {
     let failed = |message: String, panicked: bool, source: Option<BoxError>| Error::CodeFailed {
         version: change.migration.version,
         name: change.migration.name.to_string(),
@@ -185,18 +229,24 @@ pub(crate) async fn run<T: 'static>(change: &Change<'_>, function: On<T>, tx: &m
     }
 }
 
-/// The code migrations of `migrations` that were written for another
-/// database than `backend`: refused before anything runs.
-pub(crate) fn check_database(migrations: &[crate::Migration], backend: &'static str) -> Result<(), Error> {
-    for migration in migrations {
-        for script in [&migration.up, &migration.down] {
-            if let Some(code) = script.code.filter(|code| code.database != backend) {
-                return Err(Error::CodeForAnotherDatabase {
-                    file: script.file.to_string(),
-                    written_for: code.database,
-                    database: backend,
-                });
-            }
+/// The code migrations of a table that were written for another database
+/// than `backend`: refused before anything runs.
+pub(crate) fn check_database(
+    migrations: &[crate::Migration],
+    code: &[CodeMigration],
+    backend: &'static str,
+) -> Result<(), Error> {
+    for entry in code {
+        if entry.up.database != backend {
+            let file = migrations
+                .iter()
+                .find(|m| m.version == entry.version)
+                .map_or_else(|| entry.version.to_string(), |m| m.up.file.to_string());
+            return Err(Error::CodeForAnotherDatabase {
+                file,
+                written_for: entry.up.database,
+                database: backend,
+            });
         }
     }
     Ok(())

@@ -32,7 +32,11 @@ pub async fn applies_in_order_reverts_and_drifts<D: TestDb<Pool: Database<Langua
     let report = sets.good.run(db.pool()).await.expect("run");
     let versions: Vec<i64> = report.steps.iter().map(|s| s.version).collect();
     assert_eq!(versions, [1, 2, 3], "in the folder's order");
-    assert_eq!(db.count("SELECT count(*) FROM items WHERE name IN ('ALPHA', 'BETA')").await, 2);
+    assert_eq!(
+        db.count("SELECT count(*) FROM items WHERE name IN ('ALPHA', 'BETA')")
+            .await,
+        2
+    );
     assert_eq!(
         db.count("SELECT count(*) FROM items WHERE note IS NULL").await,
         2,
@@ -42,12 +46,19 @@ pub async fn applies_in_order_reverts_and_drifts<D: TestDb<Pool: Database<Langua
     let history = sets.good.history(db.pool()).await.expect("history");
     assert!(history.iter().any(|h| h.version == 2 && h.success), "{history:?}");
 
-    sets.good.down(db.pool(), 2).await.expect("down reverts 003 and the code migration");
+    sets.good
+        .down(db.pool(), 2)
+        .await
+        .expect("down reverts 003 and the code migration");
     assert_eq!(db.rows("items").await, 0, "its down function ran");
     assert_eq!(db.tracking_records().await, 1);
 
     sets.good.run(db.pool()).await.expect("applies again");
-    let err = sets.edited.run(db.pool()).await.expect_err("an edited code migration is drift");
+    let err = sets
+        .edited
+        .run(db.pool())
+        .await
+        .expect_err("an edited code migration is drift");
     assert!(matches!(err, Error::Drift { version: 2, .. }), "{err}");
     assert!(err.to_string().contains("002_fill_items.rs"), "{err}");
 }
@@ -94,7 +105,12 @@ pub async fn a_panic_leaves_no_lock_and_no_record<D: TestDb<Pool: Database<Langu
     assert!(message.contains("a bug in the migration"), "{err}");
     assert_eq!(db.rows("items").await, 0, "the function's write was rolled back");
     let short = Settings::default().lock_timeout(Duration::from_secs(5));
-    let again = sets.panicking.with(short).run(db.pool()).await.expect_err("still panics");
+    let again = sets
+        .panicking
+        .with(short)
+        .run(db.pool())
+        .await
+        .expect_err("still panics");
     assert!(
         !matches!(again.cause(), Error::LockTimeout { .. }),
         "the lock was released: {again}"

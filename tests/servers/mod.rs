@@ -340,7 +340,10 @@ pub async fn example_set_applies_and_reverts<D: TestDb<Pool: Database<Language =
     // 008 is a Rust code migration: it normalises the addresses there are
     // and stores their SHA-256, which SQL does not do well.
     let before = example.migrations().len() as i64 - 1;
-    example.run_to(db.pool(), before).await.expect("example set applies up to its code migration");
+    example
+        .run_to(db.pool(), before)
+        .await
+        .expect("example set applies up to its code migration");
     db.exec("INSERT INTO users (email, display_name) VALUES ('  Ann@Example.COM ', 'Ann')")
         .await;
     let report = example.run(db.pool()).await.expect("example set applies");
@@ -379,7 +382,10 @@ pub async fn example_set_applies_and_reverts<D: TestDb<Pool: Database<Language =
 /// What the example sets' code migration stores for an address.
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// BASE plus 004 create_d: the next release after BASE.

@@ -173,7 +173,13 @@ fn quoted(rest: &[u8], quote: u8) -> usize {
 /// The length of the raw string (`r"..."`, `r#"..."#`, `br#"..."#`) at the
 /// start of `rest`, if one starts there.
 fn raw_string(rest: &[u8]) -> Option<usize> {
-    let start = if rest.starts_with(b"br") { 2 } else if rest.starts_with(b"r") { 1 } else { return None };
+    let start = if rest.starts_with(b"br") {
+        2
+    } else if rest.starts_with(b"r") {
+        1
+    } else {
+        return None;
+    };
     let hashes = rest[start..].iter().take_while(|&&b| b == b'#').count();
     if rest.get(start + hashes) != Some(&b'"') {
         return None;
@@ -198,7 +204,10 @@ mod tests {
                     const R: &str = r#\"fn down\"#;\nconst C: char = '\"';\npub async fn up<'a>(x: &'a mut T) {}\n";
         assert!(defines_fn(text, "up"));
         assert!(!defines_fn(text, "down"));
-        assert!(defines_fn("pub async fn down(tx: &mut C) -> Result<(), E> { Ok(()) }", "down"));
+        assert!(defines_fn(
+            "pub async fn down(tx: &mut C) -> Result<(), E> { Ok(()) }",
+            "down"
+        ));
         assert!(!defines_fn("fn downgrade() {}", "down"));
     }
 }

@@ -300,13 +300,19 @@ fn a_code_migration_without_down_is_refused_unless_irreversible() {
     let found = rules("code_no_down", &[("001_a.rs", up_only)]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, Rule::MissingDown);
-    assert!(found[0].1.contains("`001_a.rs` defines no `down` function"), "{found:?}");
+    assert!(
+        found[0].1.contains("`001_a.rs` defines no `down` function"),
+        "{found:?}"
+    );
 
     let irreversible = format!("// migrate:irreversible\n{up_only}");
     assert!(scan(&folder("code_irreversible", &[("001_a.rs", &irreversible)])).is_ok());
 
     let both = format!("// migrate:irreversible\n{CODE}");
-    assert_eq!(rules("code_irreversible_with_down", &[("001_a.rs", &both)])[0].0, Rule::EmptyFile);
+    assert_eq!(
+        rules("code_irreversible_with_down", &[("001_a.rs", &both)])[0].0,
+        Rule::EmptyFile
+    );
     let no_up = "pub async fn down(tx: &mut C) -> Result<(), E> { Ok(()) }\n";
     assert_eq!(rules("code_no_up", &[("001_a.rs", no_up)])[0].0, Rule::MissingUp);
 }
@@ -319,5 +325,8 @@ fn a_code_migration_shares_its_version_with_no_sql_file() {
     );
     assert_eq!(found[0].0, Rule::DuplicateVersion, "{found:?}");
     let batch = format!("// migrate:batch size=10\n{CODE}");
-    assert_eq!(rules("code_batch", &[("001_a.rs", &batch)])[0].0, Rule::UnknownDirective);
+    assert_eq!(
+        rules("code_batch", &[("001_a.rs", &batch)])[0].0,
+        Rule::UnknownDirective
+    );
 }

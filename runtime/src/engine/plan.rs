@@ -276,7 +276,7 @@ impl Engine<'_> {
                 .into_iter()
                 .map(|s| s.text.to_string())
                 .collect(),
-            code: script.is_code(),
+            code: self.is_code(migration),
             batch: None,
         }
     }

@@ -16,8 +16,8 @@ use std::time::Instant;
 impl Neo4jSession {
     pub(super) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
-        if script.is_code() {
-            return self.apply_code(change).await;
+        if let Some(code) = change.code {
+            return self.apply_code(change, code).await;
         }
         let statements = split(script.text, Dialect::Cypher);
         // The folder rules refuse files mixing both kinds, so the first
@@ -56,8 +56,8 @@ impl Neo4jSession {
     /// record commit together; an error or a panic rolls all of it back.
     /// (The build refuses `migrate:no-transaction` on a Neo4j code
     /// migration: its function takes a transaction.)
-    async fn apply_code(&self, change: &Change<'_>) -> Result<(), Error> {
-        let function = crate::code::function::<neo4rs::Txn>(change, super::errors::NAME)?;
+    async fn apply_code(&self, change: &Change<'_>, code: crate::code::Code) -> Result<(), Error> {
+        let function = crate::code::function::<neo4rs::Txn>(change, code, super::errors::NAME)?;
         self.in_transaction("applying the migration", async |txn| {
             let started = Instant::now();
             crate::code::run(change, function, txn, true).await?;

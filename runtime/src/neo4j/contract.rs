@@ -22,9 +22,6 @@ impl Session for Neo4jSession {
 
     /// Schema statements run one transaction each (`apply`).
     fn runs_in_transaction(&self, script: &Script) -> bool {
-        if script.is_code() {
-            return true;
-        }
         let schema = split(script.text, Dialect::Cypher)
             .first()
             .is_some_and(|s| is_cypher_schema(s.text));

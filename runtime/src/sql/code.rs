@@ -15,7 +15,7 @@ use super::dirty::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::Change;
-use crate::code::{self, On};
+use crate::code::{self, Code, On};
 use crate::Error;
 use std::time::Instant;
 
@@ -26,8 +26,8 @@ where
 {
     /// Runs a code migration's change (see the module's docs for what each
     /// database guarantees).
-    pub(crate) async fn apply_code(&mut self, change: &Change<'_>) -> Result<(), Error> {
-        let function = code::function::<Connection<B>>(change, B::NAME)?;
+    pub(crate) async fn apply_code(&mut self, change: &Change<'_>, code: Code) -> Result<(), Error> {
+        let function = code::function::<Connection<B>>(change, code, B::NAME)?;
         let script = change.migration.script(change.direction);
         if B::TRANSACTIONAL_DDL && !script.no_transaction {
             self.code_in_transaction(change, function).await

@@ -72,8 +72,8 @@ where
     /// A Rust code migration runs its function (code.rs); statements run
     /// as the backend runs them.
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
-        if change.migration.script(change.direction).is_code() {
-            return Box::pin(self.apply_code(change));
+        if let Some(code) = change.code {
+            return Box::pin(self.apply_code(change, code));
         }
         Box::pin(B::apply(self, change))
     }
