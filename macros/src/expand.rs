@@ -165,8 +165,12 @@ fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
             const #constant: ::embedded_migrations::code::Function<#marker> = #function;
         }
     });
+    // `pub` on `up` and `down` is what lets the block call them, so
+    // `unreachable_pub` has nothing to say; and a folder embedded twice in
+    // one crate (two sets, a test) loads its file twice, on purpose.
     quote! {
         #[path = #path]
+        #[allow(unreachable_pub, clippy::duplicate_mod)]
         mod #module;
         #(#functions)*
     }
