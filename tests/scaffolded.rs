@@ -27,3 +27,19 @@ async fn the_scaffolded_code_migration_compiles_applies_and_reverts() {
     #[cfg(feature = "neo4j")]
     assert_eq!(NEO4J.code_migrations().len(), 1);
 }
+
+/// The test kit migrates a fresh database with a set holding a code
+/// migration like any other: the demo's, whose 008 hashes in Rust.
+#[tokio::test]
+async fn the_test_kit_applies_a_set_with_a_code_migration() {
+    static DEMO: Migrations = embed_migrations!("migrations/sqlite", database = sqlite);
+    let db = embedded_migrations::testkit::TestDatabase::sqlite()
+        .await
+        .expect("a fresh SQLite database")
+        .migrated(&DEMO)
+        .await
+        .expect("migrated, 008 included");
+    let status = DEMO.status(db.pool()).await.expect("status");
+    assert_eq!(status.current_version(), 8);
+    db.close().await.expect("closed");
+}
