@@ -7,9 +7,11 @@
 //! - MySQL, whose DDL commits implicitly, and `migrate:no-transaction` on
 //!   any of them: the dirty protocol. The mark is committed first; the
 //!   function then runs (MySQL: in a transaction with the record's
-//!   completion, so data writes commit with it or not at all; no-transaction:
-//!   on the bare connection, committing as it goes), and a failure leaves
-//!   the mark for `force` or `forget`, since what committed cannot be known.
+//!   completion, so a function that only writes data commits with it or
+//!   not at all, while a DDL statement commits what came before it and
+//!   leaves what follows in autocommit; no-transaction: on the bare
+//!   connection, committing as it goes), and a failure leaves the mark for
+//!   `force` or `forget`, since what committed cannot be known.
 
 use super::dirty::DirtyIo;
 use super::io::TrackingIo;
