@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs (Debian's packages, Maven Central, PyPI) and starts every server the
+# Installs (Debian's packages, Maven Central, PyPI, npm) and starts every server the
 # tests need, on a fresh machine or again on the same one: what is installed is
 # reused, what runs is left running.
 #   PostgreSQL  127.0.0.1:5432  user postgres, trust auth
 #   MariaDB     127.0.0.1:3306  user root, empty password, database `test`
 #   Neo4j 5.26  127.0.0.1:7687  Bolt, auth off (.ci/neo4j.sh)
 #   boltstub    .venv-bolt      for the Neo4j contract tests (.ci/boltkit.sh)
+#   TimescaleDB 127.0.0.1:5433  PGlite with TimescaleDB 2.23, one connection at a time (.ci/timescaledb.sh)
 # Prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -101,3 +102,7 @@ took "Neo4j"
 step "Bolt stub"
 bash .ci/boltkit.sh
 took "Bolt stub"
+
+step "TimescaleDB (PGlite from npm)"
+bash .ci/timescaledb.sh start
+took "TimescaleDB"

@@ -295,6 +295,12 @@ mod sqlite {
         assert!(err.contains("batch 8 failed"), "{err}");
         assert!(err.contains("keeps the 7 batches (7000 rows)"), "{err}");
         assert!(err.contains("002_backfill.up.sql"), "{err}");
+        // What committed, not "rolled back and not recorded": 7 batches stay.
+        assert!(
+            err.contains("7 batch(es) (7000 rows) committed before the failure and stay"),
+            "{err}"
+        );
+        assert!(!err.contains("the migration was rolled back"), "{err}");
         assert_eq!(db.checkpoint().await, Some((7, 7000)));
         assert_eq!(db.count("SELECT count(*) FROM items WHERE n = 1").await, 7000);
         assert_eq!(
@@ -331,6 +337,13 @@ mod sqlite {
         assert_eq!((*version, file.as_str()), (2, "002_backfill.up.sql"));
         assert!(message.contains("more than twice the 100 rows"), "{message}");
         assert!(message.contains("keeps the 22 batches (220 rows)"), "{message}");
+        // The whole message agrees with it: not "no statement of it committed".
+        let text = err.to_string();
+        assert!(
+            text.contains("22 batch(es) (220 rows) committed before the failure and stay"),
+            "{text}"
+        );
+        assert!(!text.contains("no statement of it committed"), "{text}");
         assert_eq!(db.checkpoint().await, Some((22, 220)));
         let status = SQLITE_ENDLESS.status(&db.pool).await.expect("status");
         assert_eq!(

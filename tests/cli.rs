@@ -916,7 +916,7 @@ fn force_forget_and_a_failing_migration(t: &Target) {
 
     t.migrate(&["force", "42"])
         .code(2)
-        .err("version 42 is neither in this binary nor in the database");
+        .err("this binary has no migration 42");
     t.migrate(&["forget", "42"]).code(2).err("version 42");
 }
 
@@ -1001,7 +1001,7 @@ fn bad_arguments_exit_2_with_usage(t: &Target) {
     t.migrate(&["down", "0"]).code(2).err("a whole number from 1");
     t.migrate(&["up", "--to", "42"])
         .code(2)
-        .err("version 42 is neither in this binary nor in the database");
+        .err("this binary has no migration 42");
     assert!(!t.has_table("users"), "nothing ran");
     let help = t.migrate(&["--help"]);
     help.ok();
@@ -1124,6 +1124,118 @@ fn plan_says_what_up_would_apply_and_writes_nothing(t: &Target) {
     t.migrate(&["plan"]).code(2).err("was changed after it was applied");
 }
 
+/// A damaged state is judged alike by `plan`, `up --dry-run` and `up`:
+/// check's exit code (2), and the plan says `up` will refuse and why; `up`
+/// never reports "nothing to apply" while the rows show a pending migration.
+fn plan_dry_run_and_up_agree_on_a_damaged_state(t: &Target) {
+    // A row deleted below the state row: the state row disagrees with the rows.
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 3");
+    t.migrate(&["check"]).code(2);
+    for args in [vec!["plan"], vec!["up", "--dry-run"]] {
+        t.migrate(&args)
+            .code(2)
+            .err("`up` will refuse")
+            .err("the tracking state row says 3 migration(s) applied up to version 3");
+    }
+    t.migrate(&["up"]).code(2).err("`migrate repair --reason '...'`");
+    t.migrate(&["repair"]).ok();
+    t.migrate(&["force", "3"]).ok(); // its table is there: recorded again
+
+    // The newest row deleted once everything was applied: the state row still
+    // says up to date, the rows say one is pending.
+    t.migrate(&["up"]).ok();
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 7");
+    t.migrate(&["check"]).code(2);
+    t.migrate(&["plan"]).code(2).err("`up` will refuse");
+    t.migrate(&["up", "--dry-run"]).code(2).err("`up` will refuse");
+    let up = t.migrate(&["up"]);
+    up.code(2)
+        .err("holds 6 up to version 6")
+        .err("`migrate repair --reason '...'`");
+    assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
+    t.migrate(&["up", "--json"]).code(2).err("holds 6 up to version 6");
+}
+
+/// The state row's dirty flag set by hand is named as what differs, not
+/// as checksums.
+fn a_hand_set_dirty_flag_is_named_as_the_difference(t: &Target) {
+    t.migrate(&["up", "--to", "2"]).ok();
+    t.execute("UPDATE _embedded_migrations_state SET dirty = TRUE");
+    let up = t.migrate(&["up"]);
+    up.code(2)
+        .err("the state row's dirty flag is set, and no tracking row is dirty");
+    assert!(!up.stderr.contains("checksums other than"), "{}", up.stderr);
+}
+
+/// Another application's rows in this table (same versions, other names
+/// and checksums) are named as such by every command, before any advice.
+fn another_applications_table_is_named_before_any_advice(t: &Target) {
+    t.migrate(&["up"]).ok();
+    t.execute(&format!(
+        "UPDATE _embedded_migrations SET name = 'other_app', checksum = '{}'",
+        "0".repeat(64)
+    ));
+    let foreign = "belongs to another migration set";
+    t.migrate(&["status"]).code(2).err(foreign);
+    for args in [
+        vec!["down"],
+        vec!["fresh", "--yes"],
+        vec!["repair", "--accept-edit", "2"],
+        vec!["plan"],
+    ] {
+        let run = t.migrate(&args);
+        run.code(2).err(foreign);
+        assert!(!run.stderr.contains("--accept-edit"), "{args:?}: {}", run.stderr);
+    }
+    let versions = t.query("SELECT version FROM _embedded_migrations ORDER BY version");
+    assert_eq!(versions.len(), 7, "nothing changed: {versions:?}");
+    assert!(t.has_table("skill_progressions"), "nothing was reverted");
+}
+
+/// `verify` on a database where everything is applied checks nothing, and
+/// says so with a refusal instead of a success.
+fn verify_on_a_migrated_database_refuses(t: &Target) {
+    t.migrate(&["up"]).ok();
+    let run = t.migrate(&["verify", "--yes"]);
+    run.code(2).err("verify checked nothing").err("empty scratch database");
+    assert!(!run.stdout.contains("0 migration(s) checked"), "{}", run.stdout);
+}
+
+/// A state row whose chain is not hex: validate and repair fail with the
+/// same error, so it must not send the user to them for the value; the fix
+/// it names (the empty chain, then `repair`) works.
+fn a_corrupt_chain_names_a_fix_that_works(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.execute("UPDATE _embedded_migrations_state SET chain = 'zz'");
+    for args in [vec!["validate"], vec!["repair"]] {
+        let run = t.migrate(&args);
+        run.code(2).err("reset the state row to the empty chain");
+        assert!(!run.stderr.contains("`validate` names the value"), "{}", run.stderr);
+    }
+    t.execute(&format!(
+        "UPDATE _embedded_migrations_state SET chain = '{}'",
+        "0".repeat(64)
+    ));
+    t.migrate(&["repair", "--reason", "chain reset"]).ok();
+    t.migrate(&["validate"]).ok().out("ok: 3 applied, 4 pending");
+}
+
+/// A version the binary has and the database lacks, or the reverse: the
+/// message says which side lacks it.
+fn an_unknown_version_says_which_side_lacks_it(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    t.migrate(&["forget", "5"])
+        .code(2)
+        .err("migration 5 is in this binary, but the database has no record of it");
+    t.migrate(&["force", "42"])
+        .code(2)
+        .err("this binary has no migration 42");
+    t.migrate(&["down", "--to", "42"])
+        .code(2)
+        .err("version 42 is neither in this binary nor in the database");
+}
+
 /// A database whose schema was built before this binary tracked it (here:
 /// applied, then its tracking tables dropped): `baseline` adopts it, `up`
 /// applies what follows, `import` names what is missing.
@@ -1191,6 +1303,12 @@ macro_rules! scenarios {
                 check_gates_and_writes_nothing,
                 plan_says_what_up_would_apply_and_writes_nothing,
                 baseline_and_import,
+                plan_dry_run_and_up_agree_on_a_damaged_state,
+                a_hand_set_dirty_flag_is_named_as_the_difference,
+                another_applications_table_is_named_before_any_advice,
+                verify_on_a_migrated_database_refuses,
+                an_unknown_version_says_which_side_lacks_it,
+                a_corrupt_chain_names_a_fix_that_works,
             );
         }
     };
@@ -1531,6 +1649,24 @@ fn sqlite_rows(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
 // A tenant set: `DEMO_TENANTS=N` mounts the demo's migrations on N SQLite
 // files (or N PostgreSQL schemas) after its sets.
 
+/// A tenant whose newest tracking row was deleted by hand: the boot check
+/// trusts its state row, but `up` does not count it as having nothing to
+/// apply; it is refused as `up` refuses one set, and named.
+#[test]
+fn a_tenant_with_a_stale_state_row_is_refused_not_counted_as_up_to_date() {
+    let (dir, demo) = with_env("tenants-stale", &[("DEMO_TENANTS", "2")]);
+    demo(&["migrate", "up"]).ok();
+    sqlite_rows(
+        &dir.join("tenants/tenant_02.db"),
+        "DELETE FROM _embedded_migrations WHERE version = 7",
+    );
+    let up = demo(&["migrate", "--only", "tenants", "up"]);
+    up.code(2)
+        .out("tenant_02: failed (see the error below)")
+        .out("2 tenants: 1 migrated (1 had nothing to apply), 1 failed, 0 skipped")
+        .err("error: tenant `tenant_02`: SQLite: the tracking state row says 7 migration(s) applied up to version 7");
+}
+
 #[test]
 fn tenants_on_sqlite_files_one_broken() {
     let (dir, demo) = with_env("tenants-sqlite", &[("DEMO_TENANTS", "6")]);
@@ -1707,4 +1843,231 @@ fn a_closed_stdout_pipe_is_no_panic() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Every command, flag and API call that a message or a page names exists.
+
+/// The texts a user reads: the error messages, the demo's own help, the
+/// README and every guide chapter.
+fn texts_that_name_commands() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![
+        root.join("runtime/src/error.rs"),
+        root.join("src/main.rs"),
+        root.join("README.md"),
+    ];
+    let mut chapters: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    chapters.sort();
+    files.extend(chapters);
+    for dir in ["runtime/src/cli", "runtime/src/cli/commands"] {
+        let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+            .collect();
+        sources.sort();
+        files.extend(sources);
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (path.strip_prefix(root).unwrap().display().to_string(), text)
+        })
+        .collect()
+}
+
+/// Each `migrate <command> [--flag ...]` a text names, as (where, command,
+/// flags): after `app `, `demo `, `cargo run -- ` or a backtick, so that
+/// prose ("to migrate the database") is not read as one.
+fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("migrate ") {
+            let before = &rest[..at];
+            let after = &rest[at + "migrate ".len()..];
+            rest = after;
+            if !(before.ends_with("app ")
+                || before.ends_with("demo ")
+                || before.ends_with("-- ")
+                || before.ends_with('`')
+                || before.ends_with("\\\""))
+            {
+                continue;
+            }
+            let end = after
+                .find(['`', '|', '#', '"', ')', ';', ':', ','])
+                .unwrap_or(after.len());
+            // `status|up|down` lists several; `|` ends the span otherwise.
+            let span = match after[..end].trim().is_empty() {
+                true => "",
+                false => &after[..end],
+            };
+            let mut tokens = span.split_whitespace().peekable();
+            let mut flags = Vec::new();
+            // `migrate --only NAME <command>`: the global flag first.
+            while tokens
+                .peek()
+                .is_some_and(|t| t.trim_start_matches('[').starts_with("--"))
+            {
+                flags.push(tokens.next().unwrap().to_string());
+                tokens.next();
+            }
+            let Some(command) = tokens.next() else { continue };
+            let command = command.trim_matches(['[', ']', '.']);
+            // The `...` after `[--only NAME]`, repeatable.
+            let command = match command {
+                "" => match tokens.next() {
+                    Some(next) => next,
+                    None => continue,
+                },
+                other => other,
+            };
+            if command.starts_with('<') || command.is_empty() {
+                continue;
+            }
+            for token in tokens {
+                let token = token.trim_matches(['[', ']', '.', '\'']);
+                if let Some(flag) = token.strip_prefix("--") {
+                    let flag = flag.split(['=', '[', ']']).next().unwrap_or(flag);
+                    if !flag.is_empty() {
+                        flags.push(format!("--{flag}"));
+                    }
+                }
+            }
+            let mut commands = vec![command.to_string()];
+            // `app migrate status|up|down|plan|check|...` on one line.
+            if let Some(rest_of_list) = after.strip_prefix(command).filter(|r| r.starts_with('|')) {
+                commands.extend(
+                    rest_of_list
+                        .split(['|', '`', ' '])
+                        .take_while(|c| !c.is_empty())
+                        .filter(|c| *c != "...")
+                        .map(str::to_string),
+                );
+            }
+            for command in commands {
+                found.push((format!("{file}:{}", n + 1), command, flags.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// `--flag`s a message names without a command (`error.rs`): each must be
+/// a flag of some command.
+fn bare_flags(text: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    for span in text.split('`').skip(1).step_by(2) {
+        if span.contains("migrate ") {
+            continue;
+        }
+        for token in span.split_whitespace() {
+            if let Some(flag) = token.strip_prefix("--") {
+                let flag: String = flag
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                if !flag.is_empty() {
+                    flags.push(format!("--{flag}"));
+                }
+            }
+        }
+    }
+    flags
+}
+
+#[test]
+fn every_command_and_flag_a_message_or_page_names_exists() {
+    let t = Target::sqlite("names");
+    let mut helps: BTreeMap<String, (Option<i32>, String)> = BTreeMap::new();
+    let mut help = |command: &str| {
+        helps
+            .entry(command.to_string())
+            .or_insert_with(|| {
+                let run = t.migrate(&[command, "--help"]);
+                (run.code, run.stdout)
+            })
+            .clone()
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let texts = texts_that_name_commands();
+    for (file, text) in &texts {
+        for (place, command, flags) in named_commands(file, text) {
+            let (code, out) = help(&command);
+            checked += 1;
+            if code != Some(0) {
+                problems.push(format!("{place}: `migrate {command}` is not a command"));
+                continue;
+            }
+            for flag in flags {
+                if !out.contains(&format!("{flag} ")) && !out.contains(&format!("{flag}\n")) {
+                    problems.push(format!("{place}: `migrate {command}` has no flag {flag}"));
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "the premise: the texts name commands ({checked} found)");
+
+    // Flags a message names on their own.
+    let all_help: String = [
+        "up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history",
+    ]
+    .iter()
+    .map(|c| help(c).1)
+    .collect();
+    let (_, errors) = texts.iter().find(|(file, _)| file.ends_with("error.rs")).unwrap();
+    for flag in bare_flags(errors) {
+        if !all_help.contains(&format!("{flag} ")) {
+            problems.push(format!("runtime/src/error.rs: names {flag}, which no command has"));
+        }
+    }
+
+    // API calls the messages name: `Settings::x(...)`, "set allow_x", "API: `x`".
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let settings = std::fs::read_to_string(root.join("runtime/src/settings.rs")).unwrap();
+    let migrator = std::fs::read_to_string(root.join("runtime/src/migrator.rs")).unwrap();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for piece in errors.split("Settings::").skip(1) {
+        let name = ident(piece);
+        if !settings.contains(&format!("pub fn {name}(")) {
+            problems.push(format!(
+                "runtime/src/error.rs: names Settings::{name}, which does not exist"
+            ));
+        }
+    }
+    for piece in errors.split("set allow_").skip(1) {
+        let name = format!("allow_{}", ident(piece));
+        if !settings.contains(&format!("pub fn {name}(")) {
+            problems.push(format!(
+                "runtime/src/error.rs: names the setting {name}, which does not exist"
+            ));
+        }
+    }
+    for piece in errors.split("API: `").skip(1) {
+        let name = ident(piece);
+        if !migrator.contains(&format!("pub async fn {name}(")) && !migrator.contains(&format!("pub async fn {name}<"))
+        {
+            problems.push(format!(
+                "runtime/src/error.rs: names the call {name}, which Migrator lacks"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

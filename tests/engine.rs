@@ -462,7 +462,7 @@ async fn down_targets_revert_newest_first() {
     assert_eq!(steps(&BASE.down(&db, 1).await.expect("down 1")), [(3, Direction::Down)]);
     assert!(matches!(
         BASE.down_to(&db, 42).await,
-        Err(Error::UnknownVersion { version: 42 })
+        Err(Error::UnknownVersion { version: 42, .. })
     ));
     assert_eq!(
         steps(&BASE.down_to(&db, 0).await.expect("down to 0")),
@@ -494,7 +494,7 @@ async fn run_to_stops_at_the_version_and_refuses_unknown_ones() {
     assert_eq!(plan.steps.len(), 1);
     assert!(matches!(
         BASE.run_to(&db, 7).await,
-        Err(Error::UnknownVersion { version: 7 })
+        Err(Error::UnknownVersion { version: 7, .. })
     ));
 }
 
@@ -629,11 +629,11 @@ async fn force_and_forget_rewrite_records_and_run_nothing() {
     assert_eq!(db.versions(), [2]);
     assert!(matches!(
         BASE.forget(&db, 3).await,
-        Err(Error::UnknownVersion { version: 3 })
+        Err(Error::UnknownVersion { version: 3, .. })
     ));
     assert!(matches!(
         BASE.force(&db, 9).await,
-        Err(Error::UnknownVersion { version: 9 })
+        Err(Error::UnknownVersion { version: 9, .. })
     ));
     assert!(!db.store().locked);
     let status = BASE.status(&db).await.expect("status");

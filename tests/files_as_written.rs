@@ -4,7 +4,8 @@
 //! expression before an `IF` statement, labels, a trigger whose body is one
 //! `IF`). The build-time refusals themselves are trybuild cases
 //! (tests/ui/{delimiter,transaction_statements,sqlite_table_rebuild,
-//! concurrently_in_transaction}.rs).
+//! concurrently_in_transaction,...}.rs); here SQLite shows why the table
+//! rebuilds among them are refused.
 //!
 //! SQLite runs everywhere; PostgreSQL and MySQL need `TEST_POSTGRES_URL` /
 //! `TEST_MYSQL_URL` and their features, and skip loudly without them (fail
@@ -35,7 +36,6 @@ mod sqlite {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
     static REBUILD: Migrations = embed_migrations!("tests/fixtures/files_sqlite_rebuild");
-    static REBUILD_IN_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/files_sqlite_rebuild_in_transaction");
 
     async fn pool(dir: &std::path::Path) -> SqlitePool {
         // sqlx turns foreign keys on for every connection, as an application would.
@@ -82,17 +82,55 @@ mod sqlite {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// Why the build refuses `PRAGMA foreign_keys` in a transactional file:
-    /// the same recipe inside the migration's transaction (forced with
-    /// `allow-in-transaction`) reports success and deletes every child.
+    /// Why the build refuses these table rebuilds: run as a migration in a
+    /// transaction runs them, between `BEGIN IMMEDIATE` and `COMMIT`, each
+    /// reports success and deletes every child. `PRAGMA foreign_keys`
+    /// (however it is spelled) is a no-op there, `allow-in-transaction`
+    /// included, and `defer_foreign_keys` defers the checks, not the
+    /// cascade. The build refuses each file, naming the risk and the recipe.
     #[tokio::test]
-    async fn table_rebuild_in_a_transaction_loses_the_children() {
-        let dir = temp_dir("rebuild_tx");
-        let pool = pool(&dir).await;
-        REBUILD_IN_TRANSACTION.run(&pool).await.expect("run reports success");
-        assert_eq!(count(&pool, "SELECT count(*) FROM child").await, 0);
-        pool.close().await;
-        let _ = std::fs::remove_dir_all(&dir);
+    async fn table_rebuilds_in_a_transaction_lose_the_children() {
+        for (case, refusals) in [
+            ("files_sqlite_rebuild_in_transaction", 2),
+            ("files_sqlite_rebuild_deferred", 1),
+            ("files_sqlite_rebuild_quoted", 2),
+        ] {
+            let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(case);
+            let problems = embedded_migrations::core::scan(&folder).expect_err(case);
+            assert_eq!(problems.len(), refusals, "{case}: {problems:?}");
+            for problem in &problems {
+                assert_eq!(
+                    problem.rule,
+                    embedded_migrations::core::Rule::NotInTransaction,
+                    "{case}"
+                );
+                assert!(problem.message.contains("ON DELETE CASCADE"), "{problem}");
+                assert!(
+                    problem.message.contains("PRAGMA foreign_key_check; COMMIT;"),
+                    "{problem}"
+                );
+            }
+            let dir = temp_dir(case);
+            let pool = pool(&dir).await;
+            for (file, wrap) in [("001_create_parent.up.sql", false), ("002_rebuild_parent.up.sql", true)] {
+                let text = std::fs::read_to_string(folder.join(file)).expect(file);
+                let text = if wrap {
+                    format!("BEGIN IMMEDIATE;\n{text}\nCOMMIT;")
+                } else {
+                    text
+                };
+                sqlx::raw_sql(sqlx::AssertSqlSafe(text))
+                    .execute(&pool)
+                    .await
+                    .expect(file);
+            }
+            assert_eq!(count(&pool, "SELECT count(*) FROM parent").await, 1, "{case}");
+            assert_eq!(count(&pool, "SELECT count(*) FROM child").await, 0, "{case}");
+            pool.close().await;
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 

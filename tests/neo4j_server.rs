@@ -1123,6 +1123,12 @@ async fn a_failing_inner_transaction_names_the_migration_and_keeps_what_committe
         "{message}"
     );
     assert!(message.contains("committed before the failure stay"), "{message}");
+    let text = err.to_string();
+    assert!(
+        text.contains("batch(es) (12000 rows) committed before the failure and stay"),
+        "{text}"
+    );
+    assert!(!text.contains("no statement of it committed"), "{text}");
     // Ids 1 to 12000 in 24 inner transactions; the 25th rolled back.
     assert_eq!(processed(graph).await, (12_000, 0));
     let status = BACKFILL_FAILING.status(graph).await.expect("status");

@@ -12,7 +12,9 @@ pub struct Header {
     /// no such line or leaves it empty. The last one wins.
     pub description: Option<String>,
     /// `migrate:allow-in-transaction`: run the file in a transaction even
-    /// though it holds statements a database refuses or ignores there.
+    /// though it holds statements a database refuses or ignores there. It
+    /// never permits a statement that ends, opens or escapes that
+    /// transaction, nor SQLite's foreign key pragmas (see `refusal`).
     pub allow_in_transaction: bool,
     /// `migrate:noop`: the file holds no statement on purpose (a version
     /// kept to align sets across databases); the build accepts it empty.

@@ -43,10 +43,13 @@ pub enum Rule {
     MixedSchemaAndData,
     /// A `DELIMITER` line: the mysql client's command, which servers reject.
     Delimiter,
-    /// `BEGIN`, `COMMIT`, `ROLLBACK`, ... in a file that runs in a transaction.
+    /// `BEGIN`, `COMMIT`, `END`, `ROLLBACK`, `SET autocommit`, or a
+    /// `RELEASE` or `ROLLBACK TO` of a savepoint the file did not create, in
+    /// a file that runs in a transaction.
     TransactionControl,
     /// A statement a database refuses, or ignores, inside a transaction, in a
-    /// file that runs in one.
+    /// file that runs in one; or SQLite's `PRAGMA defer_foreign_keys`, which
+    /// does not keep a table rebuild from cascading.
     NotInTransaction,
     /// A `migrate:batch` file that is not one statement with `:batch`, a
     /// positive size, in a transaction (see [`crate::batch`]).

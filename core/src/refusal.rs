@@ -2,10 +2,10 @@
 //!
 //! Some statements build fine and then fail at run time, or worse, run and
 //! silently do something else: a `DELIMITER` line (the mysql client's, not
-//! SQL), a `COMMIT` that ends the transaction a migration runs in, a
-//! `PRAGMA foreign_keys = OFF` that SQLite ignores inside a transaction.
-//! These checks refuse them while the crate compiles, each naming the file,
-//! the line and the way out.
+//! SQL), a `COMMIT` (or `END`, its synonym) that ends the transaction a
+//! migration runs in, a `PRAGMA foreign_keys = OFF` that SQLite ignores
+//! inside a transaction. These checks refuse them while the crate compiles,
+//! each naming the file, the line and the way out.
 //!
 //! A `.sql` folder does not say which database it is for, so a file is read
 //! the way SQLite, PostgreSQL and MySQL would each split it, and a statement
@@ -16,26 +16,33 @@
 //! (MySQL runs no migration in a transaction at all) the fix,
 //! `-- migrate:no-transaction`, changes nothing there but says what the file
 //! does.
+//!
+//! Names are read as the database reads them: a pragma's name and a
+//! savepoint's may be quoted four ways (`"x"`, `[x]`, `` `x` ``, `'x'`) and
+//! the pragma's prefixed by a schema, and SQLite honours every spelling.
+//!
+//! Statements that commit implicitly are not refused: MySQL, the one
+//! database that has them (its DDL, `LOCK TABLES`, ...), runs no migration in
+//! a transaction, so each statement already commits by itself and an
+//! implicit commit ends nothing of the migration's; what PostgreSQL and
+//! SQLite cannot run in a transaction they refuse, and those are refused
+//! here as such. `SET autocommit` is the exception: it changes how every
+//! later statement commits, the runner's tracking writes included.
 
 use crate::split::{scan, strip_bom, tokens, Dialect, Scan, Token};
-use crate::{Problem, Rule, ScannedFile};
+use crate::{Header, Problem, Rule, ScannedFile};
 use std::collections::BTreeMap;
 
 /// The refusals of one SQL file, added to `problems`.
 pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
     let text = strip_bom(&file.text);
-    let transactional = !(file.header.no_transaction || file.header.allow_in_transaction);
+    let header = &file.header;
     // Most files hold none of these statements: read the file once, as
     // PostgreSQL would, and only when that finds a candidate read it the
     // other two ways to confirm (a seed file of 50,000 INSERTs is read once).
     let first = scan(text, Dialect::Postgres);
-    let candidate = !first.delimiter_lines.is_empty()
-        || transactional
-            && first
-                .statements
-                .iter()
-                .any(|s| classify(s.text, Dialect::Postgres).is_some());
-    if !candidate {
+    let first_reading = reading(text, &first, Dialect::Postgres, header);
+    if first.delimiter_lines.is_empty() && first_reading.is_empty() {
         return;
     }
     let mut scans: Vec<(Dialect, Scan<'_>)> = vec![(Dialect::Postgres, first)];
@@ -50,11 +57,10 @@ pub(crate) fn check_sql_file(file: &ScannedFile, problems: &mut Vec<Problem>) {
     if let Some(line) = agreed_delimiter_line(&scans) {
         push(Rule::Delimiter, line, delimiter_message(text));
     }
-    if !transactional {
-        return;
-    }
-    for (line, construct) in agreed_constructs(text, &scans) {
-        let (rule, message) = construct.explain();
+    let mut readings = vec![first_reading];
+    readings.extend(scans[1..].iter().map(|(d, scan)| reading(text, scan, *d, header)));
+    for (line, construct) in agreed_constructs(&readings) {
+        let (rule, message) = construct.explain(header.allow_in_transaction);
         push(rule, line, message);
     }
 }
@@ -82,23 +88,38 @@ fn delimiter_message(text: &str) -> String {
     )
 }
 
+/// Offset of a statement in the file → its line and what it is, for the
+/// statements of one reading that the file's header does not permit.
+type Reading = BTreeMap<usize, (usize, Construct)>;
+
+/// The statements of one reading that the header does not permit: none in a
+/// `no-transaction` file; under `allow-in-transaction`, all but those a
+/// database refuses or ignores inside a transaction, which is what that
+/// directive is for.
+fn reading(text: &str, scan: &Scan<'_>, dialect: Dialect, header: &Header) -> Reading {
+    if header.no_transaction {
+        return Reading::new();
+    }
+    let mut savepoints = Savepoints::default();
+    scan.statements
+        .iter()
+        .filter_map(|statement| {
+            let tokens = tokens(statement.text, dialect, 16);
+            let construct = savepoints
+                .follow(&tokens)
+                .or_else(|| classify(&tokens))
+                .or_else(|| timescaledb(&tokens, statement.text, dialect))?;
+            let offset = statement.text.as_ptr() as usize - text.as_ptr() as usize;
+            let permitted = header.allow_in_transaction && construct.allowed_in_transaction();
+            (!permitted).then_some((offset, (statement.line, construct)))
+        })
+        .collect()
+}
+
 /// The statements every reading of the file classifies alike, with their
 /// line, in file order: a refusal never comes from one dialect misreading
 /// another's quoting.
-fn agreed_constructs(text: &str, scans: &[(Dialect, Scan<'_>)]) -> Vec<(usize, Construct)> {
-    // Offset of a statement in the file → what it is, for each dialect.
-    let readings: Vec<BTreeMap<usize, (usize, Construct)>> = scans
-        .iter()
-        .map(|(dialect, scan)| {
-            scan.statements
-                .iter()
-                .filter_map(|statement| {
-                    let offset = statement.text.as_ptr() as usize - text.as_ptr() as usize;
-                    classify(statement.text, *dialect).map(|c| (offset, (statement.line, c)))
-                })
-                .collect()
-        })
-        .collect();
+fn agreed_constructs(readings: &[Reading]) -> Vec<(usize, Construct)> {
     readings[0]
         .iter()
         .filter(|(offset, (_, construct))| {
@@ -127,58 +148,319 @@ enum Construct {
     Begin(&'static str),
     /// Ends the migration's transaction before the migration is recorded.
     End(&'static str),
-    /// SQLite ignores it inside a transaction, silently.
-    IgnoredBySqlite(&'static str),
+    /// `RELEASE` or `ROLLBACK TO` a savepoint the file does not own.
+    ForeignSavepoint(&'static str),
+    /// `SET autocommit`: changes how every later statement commits.
+    Autocommit,
+    /// `PRAGMA foreign_keys = …`: a no-op in a transaction, so a table
+    /// rebuild cascades its `DROP TABLE` to the child rows.
+    ForeignKeys,
+    /// `PRAGMA defer_foreign_keys = …`: defers the checks, not the actions.
+    DeferForeignKeys,
+    /// The database leaves the setting as it was inside a transaction,
+    /// without an error.
+    Ignored(&'static str, &'static str),
     /// The database refuses it inside a transaction.
     Refused(&'static str, &'static str),
 }
 
+/// The way out of a transaction, shared by the messages.
+const OUT: &str = "start the file with `-- migrate:no-transaction` so that its statements run one by one \
+                   outside a transaction (keep such a file to the statements that need it)";
+/// What the way out means on MySQL.
+const MYSQL: &str = "; on MySQL, which runs no migration in a transaction, that line changes nothing \
+                     but says what the file does";
+/// SQLite's own table rebuild, the safe form of what the foreign key
+/// pragmas are written for.
+const RECIPE: &str = "start the file with `-- migrate:no-transaction` and write SQLite's table rebuild recipe, \
+                      which runs its own transaction between the two PRAGMAs: \
+                      `PRAGMA foreign_keys=OFF; BEGIN; ...; PRAGMA foreign_key_check; COMMIT; PRAGMA foreign_keys=ON;`";
+
 impl Construct {
-    fn explain(self) -> (Rule, String) {
-        const OUT: &str = "start the file with `-- migrate:no-transaction` so that its statements run one by one \
-                           outside a transaction (keep such a file to the statements that need it)";
-        const MYSQL: &str = "; on MySQL, which runs no migration in a transaction, that line changes nothing \
-                             but says what the file does";
+    /// Whether `-- migrate:allow-in-transaction` lets the file keep it: only
+    /// a statement a database refuses, or ignores harmlessly, inside a
+    /// transaction; never one that ends, opens or escapes the migration's
+    /// transaction, nor a foreign key pragma a table rebuild relies on.
+    fn allowed_in_transaction(self) -> bool {
+        matches!(self, Construct::Ignored(..) | Construct::Refused(..))
+    }
+
+    fn explain(self, allow_in_transaction: bool) -> (Rule, String) {
         match self {
-            Construct::Begin(what) => (
-                Rule::TransactionControl,
-                format!(
-                    "`{what}` opens a transaction inside the one this migration already runs in, together with \
-                     its tracking row; remove it, or, if the file manages its own transactions, {OUT}{MYSQL}"
-                ),
+            Construct::Begin(_) | Construct::End(_) | Construct::ForeignSavepoint(_) | Construct::Autocommit => {
+                let not_allowed = if allow_in_transaction {
+                    " (`-- migrate:allow-in-transaction` does not permit it: that directive keeps the file in the \
+                     migration's transaction, which this statement would end or escape)"
+                } else {
+                    ""
+                };
+                (
+                    Rule::TransactionControl,
+                    format!("{}{not_allowed}", self.transaction_message()),
+                )
+            }
+            _ => (Rule::NotInTransaction, self.setting_message()),
+        }
+    }
+
+    /// Why a statement of [`Rule::NotInTransaction`] is refused.
+    fn setting_message(self) -> String {
+        match self {
+            Construct::ForeignKeys => format!(
+                "`PRAGMA foreign_keys` does nothing inside the migration's transaction, and SQLite says \
+                 nothing: foreign keys stay enforced, so a table rebuild's `DROP TABLE` deletes the child \
+                 rows of every `ON DELETE CASCADE` key, and the migration reports success \
+                 (`-- migrate:allow-in-transaction` keeps that transaction, so it does not help); {RECIPE}"
             ),
-            Construct::End(what) => (
-                Rule::TransactionControl,
-                format!(
-                    "`{what}` ends the transaction this migration runs in before the migration is recorded, \
-                     so a later failure can no longer be rolled back and a rerun finds half of it applied; \
-                     remove it, or, if the file manages its own transactions, {OUT}{MYSQL}"
-                ),
+            Construct::DeferForeignKeys => format!(
+                "`PRAGMA defer_foreign_keys` defers the checks of foreign keys to the commit, not their \
+                 actions: a table rebuild's `DROP TABLE` still deletes the child rows of every \
+                 `ON DELETE CASCADE` key, and the migration reports success; {RECIPE}"
             ),
-            Construct::IgnoredBySqlite(what) => (
-                Rule::NotInTransaction,
-                format!(
-                    "`{what}` does nothing inside a transaction, and SQLite says nothing: a table rebuild that \
-                     relies on it runs with foreign keys still enforced, and `ON DELETE CASCADE` deletes the \
-                     child rows; {OUT}, and write SQLite's recipe with its own `BEGIN` ... `COMMIT` \
-                     between the two PRAGMAs (`-- migrate:allow-in-transaction` keeps the transaction if \
-                     the statement is meant as a no-op)"
-                ),
+            Construct::Ignored(what, database) => format!(
+                "`{what}` cannot take effect inside a transaction ({database} keeps the setting as it \
+                 was, with an error or without one); {OUT}, or with `-- migrate:allow-in-transaction` \
+                 if the statement is meant as a no-op"
             ),
-            Construct::Refused(what, database) => (
-                Rule::NotInTransaction,
-                format!(
-                    "`{what}` cannot run inside a transaction ({database} refuses it); {OUT}, or with \
-                     `-- migrate:allow-in-transaction` if your database accepts it there"
-                ),
+            Construct::Refused(what, database) => format!(
+                "`{what}` cannot run inside a transaction ({database} refuses it); {OUT}, or with \
+                 `-- migrate:allow-in-transaction` if your database accepts it there"
             ),
+            _ => self.transaction_message(),
+        }
+    }
+
+    /// Why a statement of [`Rule::TransactionControl`] is refused.
+    fn transaction_message(self) -> String {
+        const OWN: &str = "remove it, or, if the file manages its own transactions,";
+        match self {
+            Construct::Begin(what) => format!(
+                "`{what}` opens a transaction inside the one this migration already runs in, together with \
+                 its tracking row; {OWN} {OUT}{MYSQL}"
+            ),
+            Construct::End(what) => {
+                // A bare END may also be a body's end that the statement above
+                // did not hold: say so rather than only "it commits".
+                let synonym = match what {
+                    "END" => {
+                        ", `COMMIT`'s synonym on PostgreSQL and SQLite (if it is meant to close the body of the \
+                         statement above, that body was read as ended before it: check its `BEGIN` ... `END` \
+                         pairs),"
+                    }
+                    "END TRANSACTION" | "END WORK" => ", `COMMIT`'s synonym on PostgreSQL and SQLite,",
+                    _ => "",
+                };
+                format!(
+                    "`{what}`{synonym} ends the transaction this migration runs in before the migration is \
+                     recorded, so a later failure can no longer be rolled back and a rerun finds half of it \
+                     applied; {OWN} {OUT}{MYSQL}"
+                )
+            }
+            Construct::ForeignSavepoint(what) => format!(
+                "`{what}` names a savepoint that no earlier statement of this file created, or one it has \
+                 released: inside the migration's transaction there is none such, so at best the database \
+                 refuses it, and in a transaction begun as a savepoint it would release (on SQLite, commit) \
+                 or roll back work that is not the file's; create the savepoint with `SAVEPOINT` earlier in \
+                 this file, or remove the statement"
+            ),
+            Construct::Autocommit => format!(
+                "`SET autocommit` changes how every later statement on this connection commits, the \
+                 migration's tracking writes included (MySQL commits the open transaction when it is set to \
+                 1, and commits nothing more when it is set to 0); {OWN} {OUT}{MYSQL}"
+            ),
+            _ => self.setting_message(),
         }
     }
 }
 
+/// The savepoints a file has created and not released, innermost last, so
+/// that a `RELEASE` or `ROLLBACK TO` can be checked against them.
+///
+/// Inside the migration's transaction a savepoint the file created nests in
+/// it: releasing or rolling back to it never ends that transaction, on
+/// PostgreSQL or SQLite. A name the file did not create (or already
+/// released) reaches no savepoint of the file's: on today's backends, which
+/// open the transaction with `BEGIN`, the database refuses it; in a
+/// transaction begun as a savepoint (a runner nesting the migration in a
+/// caller's transaction) it would release that savepoint, which on SQLite
+/// commits the outermost one, or roll back the runner's own writes. It is
+/// refused either way. Names are compared without their quotes and without
+/// case: a pair that differs only in case on PostgreSQL (`"A"` and `a`)
+/// passes here and fails there at run time, which rolls the migration back,
+/// so the comparison can let a file fail but never let it escape.
+#[derive(Default)]
+struct Savepoints(Vec<String>);
+
+impl Savepoints {
+    /// Follows one statement: `Some` when it releases or rolls back to a
+    /// savepoint the file does not own, `None` otherwise.
+    fn follow(&mut self, tokens: &[Token<'_>]) -> Option<Construct> {
+        let (statement, name) = savepoint_statement(tokens)?;
+        let name = name.map(|n| n.to_ascii_lowercase());
+        if statement == "SAVEPOINT" {
+            self.0.extend(name);
+            return None;
+        }
+        let Some(at) = name.and_then(|name| self.0.iter().rposition(|own| *own == name)) else {
+            return Some(Construct::ForeignSavepoint(statement));
+        };
+        // RELEASE ends the savepoint and every later one; ROLLBACK TO keeps
+        // it and ends the later ones.
+        self.0.truncate(if statement == "RELEASE" { at } else { at + 1 });
+        None
+    }
+}
+
+/// `SAVEPOINT name`, `RELEASE [SAVEPOINT] name` or `ROLLBACK [WORK |
+/// TRANSACTION] TO [SAVEPOINT] name`, with the name as the database reads it
+/// (`None` when it cannot be read).
+fn savepoint_statement(tokens: &[Token<'_>]) -> Option<(&'static str, Option<String>)> {
+    let is = |i: usize, keyword: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
+    let (statement, mut at) = if is(0, "SAVEPOINT") {
+        ("SAVEPOINT", 1)
+    } else if is(0, "RELEASE") {
+        ("RELEASE", 1)
+    } else if is(0, "ROLLBACK") && is(1, "TO") {
+        ("ROLLBACK TO", 2)
+    } else if is(0, "ROLLBACK") && (is(1, "WORK") || is(1, "TRANSACTION")) && is(2, "TO") {
+        ("ROLLBACK TO", 3)
+    } else {
+        return None;
+    };
+    if statement != "SAVEPOINT" && is(at, "SAVEPOINT") && tokens.len() > at + 1 {
+        at += 1;
+    }
+    Some((statement, name(&tokens[at..]).map(|(name, _)| name)))
+}
+
+/// The name at the start of `tokens` as SQLite reads it, and how many tokens
+/// it takes: a word as written, or a quoted name without its quotes (`"x"`,
+/// `` `x` ``, `'x'` with a doubled quote standing for one; `[x]`, which only
+/// SQLite's reading sees as one token).
+fn name(tokens: &[Token<'_>]) -> Option<(String, usize)> {
+    match tokens {
+        [Token::Word(word), ..] => Some((word.to_string(), 1)),
+        [Token::Quoted(quoted), ..] => unquote(quoted).map(|name| (name, 1)),
+        [Token::Punct(b'['), Token::Word(word), Token::Punct(b']'), ..] => Some((word.to_string(), 3)),
+        _ => None,
+    }
+}
+
+/// A quoted name without its quotes; `None` for a string that is not a
+/// name (a dollar-quoted body, an unterminated quote).
+fn unquote(quoted: &str) -> Option<String> {
+    let open = quoted.chars().next()?;
+    let close = match open {
+        '[' => ']',
+        '"' | '`' | '\'' => open,
+        _ => return None,
+    };
+    let inner = quoted.get(1..)?.strip_suffix(close)?;
+    if open == '[' {
+        return Some(inner.to_string());
+    }
+    Some(inner.replace(&format!("{close}{close}"), &close.to_string()))
+}
+
 /// What a statement is, judged from its first tokens.
-fn classify(statement: &str, dialect: Dialect) -> Option<Construct> {
-    let tokens = tokens(statement, dialect, 16);
+fn classify(tokens: &[Token<'_>]) -> Option<Construct> {
+    let Some(Token::Word(first)) = tokens.first() else {
+        return None;
+    };
+    let words: Vec<&str> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    if first.eq_ignore_ascii_case("PRAGMA") {
+        return pragma(tokens);
+    }
+    if first.eq_ignore_ascii_case("VACUUM") {
+        return Some(Construct::Refused("VACUUM", "SQLite and PostgreSQL both"));
+    }
+    transaction_statement(&words, tokens).or_else(|| postgres_only(&words, tokens))
+}
+
+/// The statements that open, end or change the mode of a transaction, in
+/// every spelling PostgreSQL, SQLite or MySQL accepts.
+fn transaction_statement(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
+    let word = |i: usize, keyword: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(keyword));
+    let work_or_transaction = word(1, "WORK") || word(1, "TRANSACTION");
+    if word(0, "BEGIN") {
+        // BEGIN NOT ATOMIC ... END is MariaDB's anonymous block, not a transaction.
+        return (!word(1, "NOT")).then_some(Construct::Begin(if word(1, "WORK") { "BEGIN WORK" } else { "BEGIN" }));
+    }
+    if word(0, "START") && word(1, "TRANSACTION") {
+        return Some(Construct::Begin("START TRANSACTION"));
+    }
+    if word(0, "COMMIT") {
+        return Some(Construct::End(if any_word(words, "CHAIN") {
+            "COMMIT AND CHAIN"
+        } else {
+            "COMMIT"
+        }));
+    }
+    if word(0, "END") && end_is_commit(tokens) {
+        let label = if word(1, "WORK") {
+            "END WORK"
+        } else if word(1, "TRANSACTION") {
+            "END TRANSACTION"
+        } else {
+            "END"
+        };
+        return Some(Construct::End(label));
+    }
+    if word(0, "ROLLBACK") {
+        // ROLLBACK TO a savepoint stays inside the transaction: Savepoints.
+        let to = word(1, "TO") || work_or_transaction && word(2, "TO");
+        return (!to).then_some(Construct::End("ROLLBACK"));
+    }
+    if word(0, "ABORT") {
+        return Some(Construct::End("ABORT"));
+    }
+    if word(0, "PREPARE") && word(1, "TRANSACTION") {
+        return Some(Construct::End("PREPARE TRANSACTION"));
+    }
+    (word(0, "SET") && sets_autocommit(tokens)).then_some(Construct::Autocommit)
+}
+
+/// Whether a statement that starts with `END` is `COMMIT`'s synonym: `END`
+/// alone or followed by `TRANSACTION`, `WORK` or `AND [NO] CHAIN`
+/// (PostgreSQL's and SQLite's spellings). `END IF`, `END LOOP`, `END $$` or
+/// `END label` close a body, and are left to the database.
+fn end_is_commit(tokens: &[Token<'_>]) -> bool {
+    match tokens.get(1) {
+        None => true,
+        Some(Token::Word(w)) => ["TRANSACTION", "WORK", "AND"].iter().any(|k| w.eq_ignore_ascii_case(k)),
+        Some(_) => false,
+    }
+}
+
+/// `SET [SESSION] autocommit = …`, `SET @@autocommit := …`, or `autocommit`
+/// among the assignments of one `SET`: MySQL commits the open transaction
+/// when it is set to 1. PostgreSQL and SQLite reject the statement.
+fn sets_autocommit(tokens: &[Token<'_>]) -> bool {
+    tokens.windows(2).any(|pair| match pair {
+        [Token::Word(w), next] if w.eq_ignore_ascii_case("AUTOCOMMIT") => {
+            matches!(next, Token::Punct(b'=' | b':'))
+                || matches!(next, Token::Word(to) if to.eq_ignore_ascii_case("TO"))
+        }
+        _ => false,
+    })
+}
+
+fn any_word(words: &[&str], keyword: &str) -> bool {
+    words.iter().any(|w| w.eq_ignore_ascii_case(keyword))
+}
+
+/// What TimescaleDB refuses inside a transaction block: a continuous
+/// aggregate filled as it is created (`WITH DATA`, its default when neither
+/// is written), and `CALL refresh_continuous_aggregate(...)`. Whether the
+/// aggregate says `WITH NO DATA` is read at the end of the statement, past
+/// the first tokens that name it.
+fn timescaledb(tokens: &[Token<'_>], statement: &str, dialect: Dialect) -> Option<Construct> {
     let words: Vec<&str> = tokens
         .iter()
         .filter_map(|t| match t {
@@ -187,60 +469,69 @@ fn classify(statement: &str, dialect: Dialect) -> Option<Construct> {
         })
         .collect();
     let word = |i: usize, keyword: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(keyword));
-    let any = |keyword: &str| words.iter().any(|w| w.eq_ignore_ascii_case(keyword));
-    let first_is = |keyword: &str| matches!(tokens.first(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
-    if first_is("BEGIN") {
-        // BEGIN NOT ATOMIC ... END is MariaDB's anonymous block, not a transaction.
-        return (!word(1, "NOT")).then_some(Construct::Begin("BEGIN"));
+    if word(0, "CALL")
+        && words[1..]
+            .iter()
+            .take(2)
+            .any(|w| w.eq_ignore_ascii_case("refresh_continuous_aggregate"))
+    {
+        return Some(Construct::Refused("CALL refresh_continuous_aggregate", "TimescaleDB"));
     }
-    if first_is("START") && word(1, "TRANSACTION") {
-        return Some(Construct::Begin("START TRANSACTION"));
+    let continuous = words
+        .windows(2)
+        .any(|pair| pair[0].eq_ignore_ascii_case("timescaledb") && pair[1].eq_ignore_ascii_case("continuous"));
+    if !(word(0, "CREATE") && word(1, "MATERIALIZED") && word(2, "VIEW") && continuous) {
+        return None;
     }
-    if first_is("COMMIT") {
-        return Some(Construct::End("COMMIT"));
-    }
-    // A bare END is left alone: it is rare as COMMIT's synonym (and its BEGIN
-    // is refused anyway), and alone it more likely closes a body the
-    // splitter could not follow, where "ends the transaction" would mislead.
-    if first_is("END") && (word(1, "TRANSACTION") || word(1, "WORK")) {
-        return Some(Construct::End("END"));
-    }
-    if first_is("ROLLBACK") && !any("TO") {
-        // ROLLBACK TO SAVEPOINT stays inside the transaction: fine.
-        return Some(Construct::End("ROLLBACK"));
-    }
-    if first_is("ABORT") {
-        return Some(Construct::End("ABORT"));
-    }
-    if first_is("PREPARE") && word(1, "TRANSACTION") {
-        return Some(Construct::End("PREPARE TRANSACTION"));
-    }
-    if first_is("PRAGMA") {
-        return pragma(&tokens);
-    }
-    if first_is("VACUUM") {
-        return Some(Construct::Refused("VACUUM", "SQLite and PostgreSQL both"));
-    }
-    postgres_only(&words, &tokens)
+    let all = crate::split::tokens(statement, dialect, statement.len());
+    let last: Vec<&str> = all
+        .iter()
+        .rev()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(*w),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    let no_data = matches!(last.as_slice(), [data, no, with]
+        if data.eq_ignore_ascii_case("DATA") && no.eq_ignore_ascii_case("NO") && with.eq_ignore_ascii_case("WITH"));
+    (!no_data).then_some(Construct::Refused(
+        "CREATE MATERIALIZED VIEW ... WITH (timescaledb.continuous) ... WITH DATA",
+        "TimescaleDB, unless the statement ends `WITH NO DATA` (`WITH DATA` is the default),",
+    ))
 }
 
 /// `PRAGMA [schema.]name = value` or `PRAGMA [schema.]name(value)`: the
-/// settings SQLite ignores or refuses inside a transaction. Reading one
-/// (`PRAGMA foreign_keys;`) is harmless.
+/// settings SQLite ignores or refuses inside a transaction, or that a table
+/// rebuild relies on. The name and the schema are read as SQLite reads them,
+/// in any of its quotes, and every value counts: SQLite reads `OFF`, `0`,
+/// `false`, `no`, `'off'`, `"off"` and even an unknown word alike, so
+/// judging the value could only be fooled. Reading one (`PRAGMA
+/// foreign_keys;`) is harmless.
 fn pragma(tokens: &[Token<'_>]) -> Option<Construct> {
-    let (name, rest) = match tokens {
-        [_, Token::Word(_), Token::Punct(b'.'), Token::Word(name), rest @ ..] => (*name, rest),
-        [_, Token::Word(name), rest @ ..] => (*name, rest),
-        _ => return None,
-    };
-    if !matches!(rest.first(), Some(Token::Punct(b'=' | b'('))) {
+    let rest = &tokens[1..];
+    let (mut pragma, mut used) = name(rest)?;
+    if rest.get(used) == Some(&Token::Punct(b'.')) {
+        let (after_schema, more) = name(&rest[used + 1..])?;
+        (pragma, used) = (after_schema, used + 1 + more);
+    }
+    if !matches!(rest.get(used), Some(Token::Punct(b'=' | b'('))) {
         return None;
     }
-    let is = |setting: &str| name.eq_ignore_ascii_case(setting);
+    let is = |setting: &str| pragma.eq_ignore_ascii_case(setting);
+    // The foreign key pragmas are refused whatever else the file holds: a
+    // rule that waited for a `DROP TABLE` in the same file would miss the
+    // `DELETE` of a parent, a `REPLACE`, a trigger's body, or a drop hidden
+    // in a statement it cannot read. `foreign_keys` has no effect in a
+    // transaction anyway; a file that needs `defer_foreign_keys` (rows
+    // inserted before their parents) keeps it, in a `no-transaction` file
+    // between its own `BEGIN` and `COMMIT`.
     if is("foreign_keys") {
-        Some(Construct::IgnoredBySqlite("PRAGMA foreign_keys"))
+        Some(Construct::ForeignKeys)
+    } else if is("defer_foreign_keys") {
+        Some(Construct::DeferForeignKeys)
     } else if is("journal_mode") {
-        Some(Construct::Refused("PRAGMA journal_mode", "SQLite"))
+        Some(Construct::Ignored("PRAGMA journal_mode", "SQLite"))
     } else if is("synchronous") {
         Some(Construct::Refused("PRAGMA synchronous", "SQLite"))
     } else {
@@ -251,7 +542,7 @@ fn pragma(tokens: &[Token<'_>]) -> Option<Construct> {
 /// What PostgreSQL answers with "cannot run inside a transaction block".
 fn postgres_only(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
     let word = |i: usize, keyword: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(keyword));
-    let any = |keyword: &str| words.iter().any(|w| w.eq_ignore_ascii_case(keyword));
+    let any = |keyword: &str| any_word(words, keyword);
     let refused = |what| Some(Construct::Refused(what, "PostgreSQL"));
     if word(0, "CREATE") && word(1, "INDEX") && word(2, "CONCURRENTLY")
         || word(0, "CREATE") && word(1, "UNIQUE") && word(2, "INDEX") && word(3, "CONCURRENTLY")
@@ -312,11 +603,14 @@ fn postgres_only(words: &[&str], tokens: &[Token<'_>]) -> Option<Construct> {
 #[cfg(test)]
 mod tests {
     use crate::refusal::{check_sql_file, classify, Construct};
-    use crate::split::Dialect;
+    use crate::split::{tokens, Dialect};
     use crate::{checksum, parse_header, Language, Rule, ScannedFile};
 
     fn classified(statement: &str) -> Option<Construct> {
-        let all: Vec<_> = Dialect::SQL.iter().map(|&d| classify(statement, d)).collect();
+        let all: Vec<_> = Dialect::SQL
+            .iter()
+            .map(|&d| classify(&tokens(statement, d, 16)))
+            .collect();
         assert!(all.iter().all(|c| *c == all[0]), "{statement}: {all:?}");
         all[0]
     }
@@ -332,6 +626,203 @@ mod tests {
         let mut problems = Vec::new();
         check_sql_file(&file, &mut problems);
         problems.into_iter().map(|p| (p.rule, p.message)).collect()
+    }
+
+    /// The lines a file's refusals name, with their rule.
+    fn refused(text: &str) -> Vec<(Rule, usize)> {
+        problems(text)
+            .iter()
+            .map(|(rule, message)| {
+                let line = message.split(':').next().unwrap().rsplit(' ').next().unwrap();
+                (*rule, line.parse().unwrap())
+            })
+            .collect()
+    }
+
+    /// Every spelling SQLite honours as a setting of `name` (each was run
+    /// against SQLite 3.40: the four quotes, a schema, any value, the
+    /// function-call form, comments between the parts).
+    fn pragma_spellings(name: &str) -> Vec<String> {
+        let upper = name.to_uppercase();
+        [
+            "PRAGMA {n} = OFF",
+            "PRAGMA \"{n}\" = false",
+            "PRAGMA [{n}] = 0",
+            "PRAGMA `{n}` = no",
+            "PRAGMA '{n}' = off",
+            "PRAGMA main.\"{n}\" = off",
+            "PRAGMA \"main\".{n} = off",
+            "PRAGMA [main].[{n}]=off",
+            "PRAGMA temp.{n}=1",
+            "PRAGMA 'main'.'{n}'=off",
+            "PRAGMA \"some db\".`{n}` = 'off'",
+            "PRAGMA {n}(0)",
+            "PRAGMA \"{n}\"('off')",
+            "PRAGMA main . /* x */ {n} = \"off\"",
+            "PRAGMA {N}=on",
+            "PRAGMA \"{N}\"=off",
+        ]
+        .iter()
+        .map(|spelling| spelling.replace("{n}", name).replace("{N}", &upper))
+        .collect()
+    }
+
+    #[test]
+    fn pragmas_are_named_as_sqlite_unquotes_them() {
+        for (name, rule) in [
+            ("foreign_keys", Rule::NotInTransaction),
+            ("journal_mode", Rule::NotInTransaction),
+            ("synchronous", Rule::NotInTransaction),
+            ("defer_foreign_keys", Rule::NotInTransaction),
+        ] {
+            for spelling in pragma_spellings(name) {
+                let text = format!("CREATE TABLE a (id INT);\n{spelling};\n");
+                assert_eq!(refused(&text), [(rule, 2)], "{spelling}");
+                let message = &problems(&text)[0].1;
+                assert!(message.contains(&format!("`PRAGMA {name}`")), "{spelling}: {message}");
+            }
+        }
+        // Names SQLite does not know, and reads.
+        for fine in [
+            "PRAGMA \"foreign\"\"_keys\" = off",
+            "PRAGMA \"foreign_keys \" = off",
+            "PRAGMA [foreign_keys ] = off",
+            "PRAGMA \"foreign_keys\"",
+            "PRAGMA main.'foreign_keys'",
+            "PRAGMA foreign_key_check",
+            "PRAGMA main.foreign_key_list(t)",
+            "SELECT * FROM pragma_foreign_keys",
+        ] {
+            assert_eq!(refused(&format!("{fine};")), [], "{fine}");
+        }
+    }
+
+    #[test]
+    fn every_spelling_that_ends_or_opens_the_transaction() {
+        for statement in [
+            "END",
+            "end",
+            "END TRANSACTION",
+            "END WORK",
+            "END AND NO CHAIN",
+            "COMMIT",
+            "COMMIT AND CHAIN",
+            "commit work and no chain",
+            "ROLLBACK",
+            "ROLLBACK WORK",
+            "ROLLBACK AND CHAIN",
+            "ABORT",
+            "BEGIN",
+            "BEGIN WORK",
+            "BEGIN TRANSACTION",
+            "BEGIN IMMEDIATE",
+            "START TRANSACTION",
+            "start transaction read only",
+            "PREPARE TRANSACTION 'x'",
+        ] {
+            let text = format!("CREATE TABLE a (id INT);\n/* x */ {statement};\nCREATE TABLE b (id INT);\n");
+            assert_eq!(refused(&text), [(Rule::TransactionControl, 2)], "{statement}");
+        }
+    }
+
+    #[test]
+    fn savepoints_the_file_does_not_own_are_refused() {
+        let own = "SAVEPOINT a;\nINSERT INTO t VALUES (1);\nROLLBACK TO SAVEPOINT a;\n\
+                   SAVEPOINT \"B\";\nROLLBACK TRANSACTION TO b;\nRELEASE b;\nRELEASE SAVEPOINT a;\n";
+        assert_eq!(refused(own), []);
+        for (text, line) in [
+            ("RELEASE SAVEPOINT a;", 1),
+            ("INSERT INTO t VALUES (1);\nROLLBACK TO a;", 2),
+            ("SAVEPOINT a;\nRELEASE a;\nRELEASE a;", 3),
+            ("SAVEPOINT a;\nSAVEPOINT b;\nRELEASE a;\nROLLBACK TO SAVEPOINT b;", 4),
+            ("SAVEPOINT a;\nROLLBACK WORK TO SAVEPOINT c;", 2),
+            (
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\nRELEASE \"a\";",
+                2,
+            ),
+        ] {
+            assert_eq!(refused(text), [(Rule::TransactionControl, line)], "{text}");
+        }
+    }
+
+    #[test]
+    fn bodies_that_end_with_end_stay_accepted() {
+        let bodies = [
+            // SQLite: a trigger with a CASE expression and a nested one.
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET x = CASE WHEN new.x THEN 1 ELSE CASE 2 WHEN 2 THEN 3 END END;\n  DELETE FROM c;\nEND;",
+            "CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON a FOR EACH ROW WHEN old.x > 0 BEGIN SELECT RAISE(ABORT, 'no'); END;",
+            // PostgreSQL: BEGIN ATOMIC, DO and dollar-quoted bodies.
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END;",
+            "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO a VALUES (1); END;",
+            "DO $$ BEGIN IF true THEN COMMIT; END IF; END $$;",
+            "DO $body$\nBEGIN\n  PERFORM 1;\nEND;\n$body$;",
+            "CREATE FUNCTION g() RETURNS trigger AS $$\nBEGIN\n  IF NEW.x IS NULL THEN RETURN NULL; END IF;\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;",
+            // MySQL and MariaDB: procedures, labels, loops, events, blocks.
+            "CREATE PROCEDURE p() BEGIN DECLARE i INT DEFAULT 0; l: LOOP SET i = i + 1; IF i > 3 THEN LEAVE l; END IF; END LOOP l; CASE i WHEN 4 THEN SELECT 1; ELSE BEGIN END; END CASE; END;",
+            "CREATE DEFINER = `root`@`%` PROCEDURE q() outer_block: BEGIN WHILE 1 DO SELECT 1; END WHILE; END outer_block;",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM a; END;",
+            "BEGIN NOT ATOMIC SELECT 1; END;",
+            // CASE ... END in plain statements.
+            "SELECT CASE WHEN 1 = 1 THEN 'END' END;",
+            "UPDATE a SET x = CASE x WHEN 1 THEN 2 END;",
+            "CREATE TABLE ends (\"end\" INT);",
+        ];
+        for body in bodies {
+            let text = format!("CREATE TABLE a (id INT);\n{body}\nCREATE TABLE z (id INT);\n");
+            assert_eq!(refused(&text), [], "{body}");
+        }
+    }
+
+    #[test]
+    fn allow_in_transaction_does_not_let_a_file_end_the_transaction() {
+        let allow = "-- migrate:allow-in-transaction\n";
+        for (statement, rule) in [
+            ("COMMIT", Rule::TransactionControl),
+            ("END", Rule::TransactionControl),
+            ("BEGIN", Rule::TransactionControl),
+            ("ROLLBACK", Rule::TransactionControl),
+            ("START TRANSACTION", Rule::TransactionControl),
+            ("RELEASE SAVEPOINT a", Rule::TransactionControl),
+            ("PRAGMA foreign_keys = OFF", Rule::NotInTransaction),
+            ("PRAGMA main.\"foreign_keys\" = false", Rule::NotInTransaction),
+            ("PRAGMA defer_foreign_keys = ON", Rule::NotInTransaction),
+        ] {
+            let text = format!("{allow}CREATE TABLE a (id INT);\n{statement};\n");
+            assert_eq!(refused(&text), [(rule, 3)], "{statement}");
+        }
+        // What it is for: statements a database refuses or ignores there.
+        for statement in [
+            "CREATE INDEX CONCURRENTLY i ON t (a)",
+            "VACUUM",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA \"synchronous\" = NORMAL",
+            "SAVEPOINT a;\nRELEASE a",
+        ] {
+            assert_eq!(refused(&format!("{allow}{statement};")), [], "{statement}");
+        }
+        // A file that manages its own transactions.
+        let recipe = "-- migrate:no-transaction\nPRAGMA foreign_keys=OFF;\nBEGIN;\nDROP TABLE a;\n\
+                      PRAGMA foreign_key_check;\nCOMMIT;\nPRAGMA foreign_keys=ON;\nPRAGMA defer_foreign_keys=ON;\nEND;\n";
+        assert_eq!(refused(recipe), []);
+    }
+
+    #[test]
+    fn rebuild_pragmas_name_the_data_loss_and_the_recipe() {
+        for text in [
+            "PRAGMA defer_foreign_keys = ON;\nDROP TABLE parent;",
+            "-- migrate:allow-in-transaction\nPRAGMA foreign_keys = OFF;\nDROP TABLE parent;",
+        ] {
+            let found = problems(text);
+            assert_eq!(found.len(), 1, "{found:?}");
+            let message = &found[0].1;
+            for part in [
+                "ON DELETE CASCADE",
+                "-- migrate:no-transaction",
+                "PRAGMA foreign_keys=OFF; BEGIN; ...; PRAGMA foreign_key_check; COMMIT; PRAGMA foreign_keys=ON;",
+            ] {
+                assert!(message.contains(part), "{part}: {message}");
+            }
+        }
     }
 
     #[test]
@@ -391,7 +882,15 @@ mod tests {
             ("START TRANSACTION READ WRITE", Construct::Begin("START TRANSACTION")),
             ("COMMIT", Construct::End("COMMIT")),
             ("/* done */ COMMIT WORK", Construct::End("COMMIT")),
-            ("END TRANSACTION", Construct::End("END")),
+            ("END TRANSACTION", Construct::End("END TRANSACTION")),
+            ("end work", Construct::End("END WORK")),
+            ("END", Construct::End("END")),
+            ("BEGIN WORK", Construct::Begin("BEGIN WORK")),
+            ("COMMIT AND CHAIN", Construct::End("COMMIT AND CHAIN")),
+            ("SET autocommit = 0", Construct::Autocommit),
+            ("SET SESSION autocommit := 1", Construct::Autocommit),
+            ("SET @@session.autocommit = OFF", Construct::Autocommit),
+            ("SET sql_mode = '', autocommit = 1", Construct::Autocommit),
             ("ROLLBACK", Construct::End("ROLLBACK")),
             ("ABORT", Construct::End("ABORT")),
             ("PREPARE TRANSACTION 'x'", Construct::End("PREPARE TRANSACTION")),
@@ -405,7 +904,9 @@ mod tests {
             "SAVEPOINT a",
             "RELEASE SAVEPOINT a",
             "END IF",
-            "END",
+            "END LOOP l",
+            "END $$",
+            "SET x = 'autocommit'",
             "PREPARE q AS SELECT 1",
             "SELECT 'COMMIT'",
             "CREATE TABLE begin_log (id INT)",
@@ -449,7 +950,8 @@ mod tests {
             ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION"),
         ] {
             match classified(statement) {
-                Some(Construct::IgnoredBySqlite(found) | Construct::Refused(found, _)) => {
+                Some(Construct::ForeignKeys) => assert_eq!("PRAGMA foreign_keys", what, "{statement}"),
+                Some(Construct::Ignored(found, _) | Construct::Refused(found, _)) => {
                     assert_eq!(found, what, "{statement}")
                 }
                 other => panic!("{statement}: {other:?}"),
@@ -458,7 +960,7 @@ mod tests {
         for fine in [
             "PRAGMA foreign_keys",
             "PRAGMA foreign_key_check",
-            "PRAGMA defer_foreign_keys = ON",
+            "PRAGMA defer_foreign_keys",
             "CREATE INDEX i ON t (concurrently)",
             "CLUSTER t USING i",
             "REFRESH MATERIALIZED VIEW CONCURRENTLY mv",
@@ -469,5 +971,32 @@ mod tests {
         ] {
             assert_eq!(classified(fine), None, "{fine}");
         }
+    }
+
+    #[test]
+    fn timescaledb_statements_refused_in_a_transaction() {
+        let filled = "CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous) AS\n\
+                      SELECT time_bucket('1 day', at) AS day, count(*) FROM readings GROUP BY day";
+        for statement in [
+            filled.to_string(),
+            format!("{filled} WITH DATA"),
+            "CALL refresh_continuous_aggregate('daily', NULL, NULL)".to_string(),
+        ] {
+            assert_eq!(
+                refused(&format!("{statement};\n")),
+                [(Rule::NotInTransaction, 1)],
+                "{statement}"
+            );
+        }
+        let message = &problems(&format!("{filled};"))[0].1;
+        assert!(
+            message.contains("TimescaleDB, unless the statement ends `WITH NO DATA`"),
+            "{message}"
+        );
+        // Created empty, it runs in the transaction; a plain materialized
+        // view is PostgreSQL's own, and fine.
+        assert_eq!(refused(&format!("{filled} WITH NO DATA;")), []);
+        assert_eq!(refused("CREATE MATERIALIZED VIEW mv AS SELECT 1 WITH DATA;"), []);
+        assert_eq!(refused(&format!("-- migrate:no-transaction\n{filled};")), []);
     }
 }

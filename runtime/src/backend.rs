@@ -214,7 +214,49 @@ impl Change<'_> {
             message,
             rolled_back,
             committed,
+            batches: None,
             source: None,
+        }
+    }
+
+    /// A batch migration's statement failed after the batches in `done`
+    /// committed (they stay; the checkpoint keeps them); `rolled_back`:
+    /// the failing batch itself was rolled back.
+    pub fn batch_failed(
+        &self,
+        statement: &str,
+        line: usize,
+        message: String,
+        rolled_back: bool,
+        done: Checkpoint,
+    ) -> Error {
+        match self.failed(statement, line, message, rolled_back) {
+            Error::MigrationFailed {
+                version,
+                name,
+                file,
+                direction,
+                statement,
+                line,
+                message,
+                rolled_back,
+                committed,
+                source,
+                ..
+            } => Error::MigrationFailed {
+                version,
+                name,
+                file,
+                direction,
+                statement,
+                line,
+                message,
+                rolled_back,
+                committed,
+                batches: Some(Box::new(done)),
+                source,
+            },
+            other => other,
         }
     }
 }

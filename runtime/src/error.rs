@@ -47,6 +47,11 @@ pub enum Error {
         /// Where nothing was rolled back: how many statements before this
         /// one committed (0: none, and the migration is not marked dirty).
         committed: u32,
+        /// A batch migration's: the batches (and rows) committed before the
+        /// failure, which stay, kept by its checkpoint; the next run resumes
+        /// after them. `None` for any other migration. (Boxed, as
+        /// `statement`, to keep `Error` small.)
+        batches: Option<Box<crate::Checkpoint>>,
         /// The driver's error.
         source: Option<Box<Source>>,
     },
@@ -131,10 +136,19 @@ pub enum Error {
         /// The down file, as named in the folder.
         file: String,
     },
-    /// A version asked for that neither the binary nor the database knows.
+    /// A version asked for is not where the operation needs it: the
+    /// binary has no such migration (`force`, `baseline`, `up --to`,
+    /// `repair --accept-edit`), the database has no record of it
+    /// (`forget`), or neither (`down --to`). The message says which side
+    /// lacks it.
     UnknownVersion {
         /// The version asked for.
         version: i64,
+        /// The binary has a migration of this version.
+        in_binary: bool,
+        /// The database has a tracking row of this version; `None` when
+        /// the operation refused before reading it.
+        in_database: Option<bool>,
     },
     /// `repair --accept-edit`: the migration is in the binary but not
     /// applied, so there is no recorded checksum to replace.
@@ -185,6 +199,9 @@ pub enum Error {
     Target {
         /// The set's or the tenant's name.
         name: String,
+        /// `name` is a tenant's (of a `Tenants` set), not a migration set's:
+        /// the message says which.
+        tenant: bool,
         /// What went wrong there.
         error: Box<Error>,
     },
@@ -218,8 +235,9 @@ pub enum Error {
         /// How many times it planned before it stopped.
         rounds: usize,
     },
-    /// `verify_reversible`: this migration's down file leaves a schema other
-    /// than the one its up file started from.
+    /// `migrate verify`: this migration's down file leaves a schema other
+    /// than the one its up file started from. (The API's
+    /// `verify_reversible` returns the same finding in its `Reversibility`.)
     NotReversible {
         /// The migration's version.
         version: i64,
@@ -230,8 +248,9 @@ pub enum Error {
         /// The objects that differ (`index users_email`, ...).
         objects: Vec<String>,
     },
-    /// The schema check: the live schema is not the one recorded after the
-    /// last migration (or none was recorded).
+    /// `migrate schema check`: the live schema is not the one recorded
+    /// after the last migration (or none was recorded). (The API's
+    /// `check_schema` returns the same finding in its `SchemaCheck`.)
     SchemaChanged {
         /// The version the schema was recorded at; `None` when no schema
         /// was recorded.
@@ -402,7 +421,20 @@ impl fmt::Display for Error {
                 f,
                 "migration {version} ({name}) is not applied: there is no recorded checksum to replace; `run` applies it"
             ),
-            Error::UnknownVersion { version } => write!(f, "version {version} is neither in this binary nor in the database"),
+            Error::UnknownVersion {
+                version,
+                in_binary,
+                in_database,
+            } => match (in_binary, in_database) {
+                (true, _) => write!(f, "migration {version} is in this binary, but the database has no record of it"),
+                (false, Some(true)) => write!(
+                    f,
+                    "this binary has no migration {version}, though the database has a record of it (applied by \
+                     another build)"
+                ),
+                (false, Some(false)) => write!(f, "version {version} is neither in this binary nor in the database"),
+                (false, None) => write!(f, "this binary has no migration {version}"),
+            },
             Error::Unsupported { backend, what } => write!(f, "{backend} does not support {what}"),
             Error::InvalidSettings { message } => write!(f, "invalid settings: {message}"),
             Error::Invalid { problems } => {
@@ -410,7 +442,10 @@ impl fmt::Display for Error {
                 write_list(f, &header, problems)
             }
             Error::Database { backend, operation, message, .. } => write!(f, "{backend}: {operation} failed: {message}"),
-            Error::Target { name, error } => write!(f, "migration set `{name}`: {error}"),
+            Error::Target { name, tenant, error } => match tenant {
+                true => write!(f, "tenant `{name}`: {error}"),
+                false => write!(f, "migration set `{name}`: {error}"),
+            },
             Error::Incomplete { applied, error } => {
                 let done: Vec<String> = applied.steps.iter().map(|s| format!("{} ({})", s.version, s.name)).collect();
                 let verb = match applied.steps[0].direction {
@@ -488,6 +523,7 @@ impl Error {
             message,
             rolled_back,
             committed,
+            batches,
             ..
         } = self
         else {
@@ -499,7 +535,21 @@ impl Error {
             direction.as_str(),
             excerpt(statement)
         )?;
-        if *rolled_back {
+        if let Some(done) = batches {
+            // Its batches commit one by one: what committed is the checkpoint's.
+            write!(
+                f,
+                "\n  {} batch(es) ({} rows) committed before the failure and stay, kept by the checkpoint{}; the \
+                 migration is not recorded as applied, and the next run resumes after them",
+                done.batches,
+                done.rows,
+                if *rolled_back {
+                    "; the failing batch was rolled back"
+                } else {
+                    ""
+                }
+            )
+        } else if *rolled_back {
             write!(f, "\n  the migration was rolled back and not recorded")
         } else if *committed == 0 {
             write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
@@ -574,7 +624,6 @@ impl Error {
         else {
             return Ok(());
         };
-        let same_count = recorded.applied_count == rows.applied_count && recorded.last_version == rows.last_version;
         write!(
             f,
             "{backend}: the tracking state row says {} migration(s) applied up to version {}{}, but the tracking \
@@ -588,11 +637,7 @@ impl Error {
             rows.applied_count,
             rows.last_version,
             if rows.dirty { " (dirty)" } else { "" },
-            if same_count {
-                ", with checksums other than the ones the state row was computed from"
-            } else {
-                ""
-            },
+            mismatch_cause(recorded, rows),
         )
     }
 
@@ -638,9 +683,34 @@ impl Error {
             None => write!(
                 f,
                 "{backend}: the tracking state row holds the chain '{stored}', which is not a SHA-256 in hex: it \
-                 was edited by hand or damaged; set it from the tracking rows (`validate` names the value)"
+                 was edited by hand or damaged; put back the value from a backup, or, if the tracking rows are \
+                 right, reset the state row to the empty chain ('{}') and run `migrate repair`, which rebuilds it \
+                 from the rows",
+                Checksum::ZERO
             ),
         }
+    }
+}
+
+/// What differs between a state row and the rows' state when their counts
+/// agree (the counts, when they differ, say it themselves): the dirty flag,
+/// the chain of checksums, or both.
+fn mismatch_cause(recorded: &State, rows: &State) -> String {
+    if recorded.applied_count != rows.applied_count || recorded.last_version != rows.last_version {
+        return String::new();
+    }
+    let mut causes = Vec::new();
+    match (recorded.dirty, rows.dirty) {
+        (true, false) => causes.push("the state row's dirty flag is set, and no tracking row is dirty"),
+        (false, true) => causes.push("a tracking row is dirty, and the state row's dirty flag is not set"),
+        _ => {}
+    }
+    if recorded.chain != rows.chain {
+        causes.push("the tracking rows hold checksums other than the ones the state row was computed from");
+    }
+    match causes.is_empty() {
+        true => String::new(),
+        false => format!("; {}", causes.join(", and ")),
     }
 }
 

@@ -57,7 +57,7 @@ pub use error::{Committed, Error};
 pub use language::{Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};
-pub use records::{AppliedMigration, DirtyRun, HistoryEntry};
+pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{
     AcceptedEdit, AdoptedMigration, Adoption, BatchProgress, MigrationState, Plan, PlannedBatch, PlannedStep, Progress,
     ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,

@@ -17,8 +17,10 @@ pub enum ReadinessState {
     Ready,
     /// Migrations of the binary not applied yet: run `up`.
     Pending,
-    /// The database has applied migrations this binary does not contain (a
-    /// newer binary ran): deploy that one, or roll back.
+    /// The database has applied migrations this binary does not contain:
+    /// above its latest version (a newer binary ran: deploy that one, or
+    /// roll back), or inside its range (a file deleted from the folder
+    /// after it was applied: restore it). `migrate validate` says which.
     Ahead,
     /// An applied migration's file changed since it was applied.
     Drifted,
@@ -83,7 +85,8 @@ pub struct Readiness {
     pub drifted: bool,
     /// Some migration failed halfway and is marked dirty.
     pub dirty: bool,
-    /// The database has migrations this binary does not contain.
+    /// The database has applied migrations this binary does not contain
+    /// (a newer binary's, or a file deleted inside its range).
     pub ahead: bool,
     /// What went wrong, for `Error` and `Invalid` (and the problems `validate`
     /// lists with the other states).

@@ -97,7 +97,7 @@ pub async fn baseline_refuses_rows_it_would_not_write<D: SqlTestDb>(db: &D) {
     assert_eq!(db.count(&format!("SELECT count(*) FROM {TRACKING}")).await, 3);
     assert!(matches!(
         BASE.baseline(db.pool(), 7).await,
-        Err(Error::UnknownVersion { version: 7 })
+        Err(Error::UnknownVersion { version: 7, .. })
     ));
 }
 

@@ -243,6 +243,7 @@ macro_rules! backend_scenarios {
             irreversible_refuses_before_changing_anything,
             plans_change_nothing,
             hand_edited_tracking_row_is_caught_by_validate,
+            plan_refuses_a_stale_state_row_as_run_would,
             run_to_stops_at_the_version,
             force_and_forget_adjust_the_record_only,
             custom_table_name_and_bad_names,

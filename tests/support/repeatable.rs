@@ -73,6 +73,23 @@ pub async fn follow_their_text<D: SqlTestDb>(db: &D, v1: &Migrations, v2: &Migra
     // `down` reverts versioned migrations only: a repeatable has no down file.
     let plan = v2.plan_down(db.pool(), 1).await.expect("plan down");
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1]);
+
+    // `migrate forget` takes a repeatable by the name `status` lists, or by
+    // its negative key (which a parser of flags would take for one).
+    let migrate = |args: &[&str]| {
+        let all: Vec<String> = ["app"].iter().chain(args).map(|a| a.to_string()).collect();
+        embedded_migrations::cli::from_args(v2, embedded_migrations::Settings::default(), db.pool(), all)
+    };
+    assert_eq!(migrate(&["forget", "a_view"]).await, 0, "forget by name");
+    let key = v2.repeatables()[0].version.to_string();
+    assert!(key.starts_with('-'), "the premise: a negative key, {key}");
+    assert_eq!(migrate(&["forget", &key]).await, 0, "forget by key");
+    assert_eq!(migrate(&["forget", "no_such_view"]).await, 2);
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations").await,
+        1,
+        "both repeatables' rows removed, the versioned one kept"
+    );
 }
 
 /// The test `repeatable_migrations_follow_their_text` for `$db`: the two

@@ -512,7 +512,7 @@ pub async fn down_and_down_to_revert_in_reverse_order<D: TestDb>(db: &D) {
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2]);
     assert!(matches!(
         f.base.down_to(db.pool(), 99).await,
-        Err(Error::UnknownVersion { version: 99 })
+        Err(Error::UnknownVersion { version: 99, .. })
     ));
     assert!(
         f.base
@@ -614,6 +614,23 @@ pub async fn hand_edited_tracking_row_is_caught_by_validate<D: TestDb>(db: &D) {
     assert!(err.to_string().contains("edited by hand"), "{err}");
 }
 
+/// The newest tracking row deleted by hand: the boot check trusts the
+/// state row, so `run` applies nothing, and `plan` says what `run` would
+/// find under its lock (the state row disagrees with the rows) instead of
+/// listing a migration that `run` would never apply.
+pub async fn plan_refuses_a_stale_state_row_as_run_would<D: TestDb>(db: &D) {
+    let f = fixtures::<D>();
+    f.base.run(db.pool()).await.expect("run");
+    db.delete_record(3).await;
+    assert!(f.base.run(db.pool()).await.expect("boot").is_empty(), "the premise");
+    let err = f.base.plan(db.pool()).await.expect_err("the state row is stale");
+    assert!(matches!(err, Error::StateMismatch { .. }), "{err}");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("`migrate repair --reason '...'`"), "{err}");
+    let readiness = f.base.readiness(db.pool()).await;
+    assert_eq!(readiness.state.exit_code(), 2, "check agrees: {readiness:?}");
+}
+
 pub async fn run_to_stops_at_the_version<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let report = f.base.run_to(db.pool(), 2).await.expect("run to 2");
@@ -621,7 +638,7 @@ pub async fn run_to_stops_at_the_version<D: TestDb>(db: &D) {
     assert_eq!(versions(db).await, [1, 2]);
     assert!(matches!(
         f.base.run_to(db.pool(), 7).await,
-        Err(Error::UnknownVersion { version: 7 })
+        Err(Error::UnknownVersion { version: 7, .. })
     ));
     let plan = f.base.plan(db.pool()).await.expect("plan");
     assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3]);
@@ -638,11 +655,11 @@ pub async fn force_and_forget_adjust_the_record_only<D: TestDb>(db: &D) {
     assert_eq!(versions(db).await, [1]);
     assert!(matches!(
         f.base.forget(db.pool(), 3).await,
-        Err(Error::UnknownVersion { version: 3 })
+        Err(Error::UnknownVersion { version: 3, .. })
     ));
     assert!(matches!(
         f.base.force(db.pool(), 42).await,
-        Err(Error::UnknownVersion { version: 42 })
+        Err(Error::UnknownVersion { version: 42, .. })
     ));
     assert_eq!(f.base.run(db.pool()).await.expect("run").steps.len(), 2);
     f.base

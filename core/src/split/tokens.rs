@@ -8,8 +8,8 @@ use super::scanner::{is_word_byte, Dialect, Scanner};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Token<'a> {
     Word(&'a str),
-    /// A string, quoted name or dollar-quoted body.
-    Quoted,
+    /// A string, quoted name or dollar-quoted body, with its quotes.
+    Quoted(&'a str),
     Punct(u8),
 }
 
@@ -19,15 +19,15 @@ pub(crate) fn tokens(statement: &str, dialect: Dialect, limit: usize) -> Vec<Tok
     let mut out = Vec::with_capacity(limit);
     while out.len() < limit && !scanner.at_end() {
         let byte = scanner.src[scanner.pos];
+        let start = scanner.pos;
         if scanner.skip_comment() {
             continue;
         }
         if byte.is_ascii_whitespace() {
             scanner.pos += 1;
         } else if scanner.skip_quoted() {
-            out.push(Token::Quoted);
+            out.push(Token::Quoted(&statement[start..scanner.pos]));
         } else if is_word_byte(byte) {
-            let start = scanner.pos;
             scanner.skip_word();
             out.push(Token::Word(&statement[start..scanner.pos]));
         } else {

@@ -20,7 +20,8 @@ pub enum Command {
         /// Stop after this version.
         #[arg(long, value_name = "VERSION")]
         to: Option<i64>,
-        /// Print the statements that would run, in order, and change nothing.
+        /// Print the statements that would run, in order, and change nothing;
+        /// exit 2, naming why, when `up` would refuse.
         #[arg(long)]
         dry_run: bool,
         /// Tenant sets: how many tenants are migrated at once (default: the
@@ -32,9 +33,10 @@ pub enum Command {
         json: bool,
     },
     /// What `up` would apply, set by set (each migration's statements), and
-    /// change nothing. Exit 0 when nothing is pending, 3 when migrations would
-    /// be applied, 2 when a set cannot be migrated as it stands (drift, dirty,
-    /// missing), 1 when a database cannot be read.
+    /// change nothing. Exit codes as `check`'s: 0 when nothing is pending, 3
+    /// when migrations would be applied, 2 when `up` would refuse (drift,
+    /// dirty, missing, a hand-edited tracking table, another set's table:
+    /// the error says which), 1 when a database cannot be read.
     Plan {
         /// Plan up to this version (one set).
         #[arg(long, value_name = "VERSION")]
@@ -85,9 +87,11 @@ pub enum Command {
     /// Remove the record of a version without running anything (recovery
     /// after a failed migration was undone by hand).
     Forget {
-        /// The version whose record is removed.
-        #[arg(value_name = "VERSION")]
-        version: i64,
+        /// The version whose record is removed, or a repeatable migration's
+        /// name (as `status` lists it) or its key (negative, as `status
+        /// --json` shows it).
+        #[arg(value_name = "VERSION|NAME", allow_negative_numbers = true)]
+        version: String,
     },
     /// Rebuild the tracking state row from the tracking rows, under the
     /// migration lock, running nothing: after the rows were edited by hand

@@ -46,8 +46,9 @@
 //! it. A value holding one set prints exactly as the single-set functions do.
 //!
 //! Exit codes: 0 success, 1 a migration (or the database) failed, 2 usage or
-//! validation error; `check` gives 3 when migrations are pending. Results go
-//! to stdout, errors to stderr.
+//! validation error (for `plan` and `up --dry-run`: `up` would refuse);
+//! `check` and `plan` give 3 when migrations are pending. Results go to
+//! stdout, errors to stderr.
 
 use crate::backend::Database;
 use crate::targets::{Target, Targets};
@@ -82,7 +83,9 @@ mod text;
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct MigrateArgs {
     /// Only this migration set (repeat for several); every set when absent.
-    /// `down`, `fresh`, `force` and `forget` need it when there are several sets.
+    /// With several sets, `down` and `fresh` need it; `force`, `forget`,
+    /// `repair`, `baseline`, `import`, `verify` and `schema` need it naming
+    /// one set; and so does `--to` of `up`, `plan` and `down`.
     #[arg(long, value_name = "NAME", global = true)]
     pub only: Vec<String>,
     /// The command to run on the selected sets (clap ignores this comment:
@@ -215,8 +218,9 @@ pub async fn run_with<L: Language, D: Database<Language = L>>(
 }
 
 /// Runs one command on the sets `args.only` names (every set when empty), in
-/// their declared order (`down` and `fresh`: reverse order); returns the exit
-/// code.
+/// their declared order (`down`: the reverse, newest set first; `fresh`:
+/// declared order, each set reverted and applied again before the next);
+/// returns the exit code.
 pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
     let result = match ops::Ops::new(targets, &args.only) {
         Ok(ops) => commands::execute(&ops, args.command).await,
@@ -294,6 +298,20 @@ mod tests {
         assert!(parse(&["m", "down", "3", "--to", "1"]).is_err());
         assert!(parse(&["m", "down", "0"]).is_err());
         assert!(parse(&["m", "up", "--to", "x"]).is_err());
+    }
+
+    #[test]
+    fn forget_takes_a_version_a_repeatable_migrations_name_or_its_negative_key() {
+        let parse = |args: &[&str]| MigrateCli::try_parse_from(args).map(|c| c.command);
+        let forget = |version: &str| Command::Forget {
+            version: version.to_string(),
+        };
+        assert_eq!(
+            parse(&["m", "forget", "-6919695421210683602"]).unwrap(),
+            forget("-6919695421210683602")
+        );
+        assert_eq!(parse(&["m", "forget", "3"]).unwrap(), forget("3"));
+        assert_eq!(parse(&["m", "forget", "views"]).unwrap(), forget("views"));
     }
 
     #[test]

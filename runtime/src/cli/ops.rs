@@ -3,7 +3,7 @@
 //! output and errors are labelled when several sets are mounted.
 
 use super::failure::Failure;
-use super::output::println;
+use super::output::{eprintln, println};
 use super::set::Set;
 use super::tenants;
 use crate::targets::{Target, Targets, Unit};
@@ -53,6 +53,20 @@ impl<'t, 'a> Ops<'t, 'a> {
         } else {
             err.into()
         }
+    }
+
+    /// A plan that failed (`plan`, `up --dry-run`): a refusal is what `up`
+    /// would answer, so it is printed as such, with check's exit code (2);
+    /// a database that cannot be read stays the error it is (1).
+    pub(super) fn refused_plan(&self, set: &Set, err: Error) -> Failure {
+        if err.exit_code() != 2 {
+            return self.blame(set, err);
+        }
+        match self.sections {
+            true => eprintln!("error: {}: `up` will refuse: {err}", set.label()),
+            false => eprintln!("error: `up` will refuse: {err}"),
+        }
+        Failure::Reported(2)
     }
 
     /// `== name ==` before a set's output when several sets are mounted.

@@ -24,6 +24,15 @@ impl<'t, 'a> Set<'t, 'a> {
         }
     }
 
+    /// How messages name it: `tenant `x`` for a tenant of a tenant set,
+    /// else `migration set `x``.
+    pub(super) fn label(&self) -> String {
+        match self.target.group() {
+            Some(_) => format!("tenant `{}`", self.target.name()),
+            None => format!("migration set `{}`", self.target.name()),
+        }
+    }
+
     /// `version` as this set's files write it.
     pub(super) fn v(&self, version: i64) -> String {
         version_text(&self.versions, version)

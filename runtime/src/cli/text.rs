@@ -182,7 +182,7 @@ impl Set<'_, '_> {
 }
 
 /// A status row's state cell: the state, or a batch migration's progress,
-/// with its marks (irreversible, baseline, noop).
+/// with its marks (repeatable, irreversible, baseline, noop).
 fn entry_state(e: &StatusEntry) -> String {
     let mut state = e.state.as_str().to_string();
     if let Some(checkpoint) = e.batch {
@@ -191,7 +191,11 @@ fn entry_state(e: &StatusEntry) -> String {
             checkpoint.batches, checkpoint.rows
         );
     }
-    if e.irreversible {
+    // A repeatable one is never reverted because the next version replaces
+    // it, not because its down file refuses: it is named for what it is.
+    if e.repeatable {
+        state.push_str(" (repeatable)");
+    } else if e.irreversible {
         state.push_str(" (irreversible)");
     }
     if e.baseline.is_some() {
@@ -328,7 +332,8 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 mod tests {
     // Named from the crate: .ci/imports.py reads `super` in an inline
     // module as this file's parent, `cli/mod.rs`.
-    use crate::cli::text::table;
+    use crate::cli::text::{entry_state, table};
+    use crate::{MigrationState, StatusEntry};
 
     #[test]
     fn tables_align_and_carry_no_trailing_blanks() {
@@ -338,5 +343,24 @@ mod tests {
         ];
         let text = table(&["v", "name", "note"], &rows);
         assert_eq!(text, "v   name  note\n1   a\n10  bbb   x\n");
+    }
+
+    #[test]
+    fn a_repeatable_migration_is_labelled_repeatable_not_irreversible() {
+        let entry = |repeatable: bool, irreversible: bool| StatusEntry {
+            version: if repeatable { -6919695421210683602 } else { 3 },
+            name: "views".to_string(),
+            description: None,
+            state: MigrationState::Applied,
+            applied_at: None,
+            execution_ms: None,
+            irreversible,
+            baseline: None,
+            noop: false,
+            repeatable,
+            batch: None,
+        };
+        assert_eq!(entry_state(&entry(true, true)), "applied (repeatable)");
+        assert_eq!(entry_state(&entry(false, true)), "applied (irreversible)");
     }
 }

@@ -65,7 +65,11 @@ impl Engine<'_> {
     pub(crate) async fn baseline(&self, db: &dyn Connect, version: i64, dry_run: bool) -> Result<Adoption, Error> {
         self.settings.check()?;
         if self.find(version).is_none() {
-            return Err(Error::UnknownVersion { version });
+            return Err(Error::UnknownVersion {
+                version,
+                in_binary: false,
+                in_database: None,
+            });
         }
         let reason = match self.reason {
             Some(why) => format!("{BASELINE}: {why}"),

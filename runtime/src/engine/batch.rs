@@ -49,7 +49,9 @@ fn check_bounded(batch: &Batch<'_>, checkpoint: Checkpoint, total: u64) -> Resul
         checkpoint.rows,
         crate::core::batch::UNPROCESSED_RULE
     );
-    Err(batch.change.failed(batch.statement, batch.line, message, false))
+    Err(batch
+        .change
+        .batch_failed(batch.statement, batch.line, message, false, checkpoint))
 }
 
 /// Rows per second and time left, from what this run did since it started.

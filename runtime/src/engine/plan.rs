@@ -134,7 +134,7 @@ impl Engine<'_> {
     /// them has a version and name of this binary. (A drifted file keeps
     /// its name, and a database ahead of the binary shares its first
     /// rows, so neither looks like this.)
-    fn refuse_foreign(&self, applied: &AppliedSet) -> Result<(), Error> {
+    pub(super) fn refuse_foreign(&self, applied: &AppliedSet) -> Result<(), Error> {
         let rows = applied.versioned();
         if rows.is_empty() || self.migrations.is_empty() {
             return Ok(());
@@ -149,6 +149,21 @@ impl Engine<'_> {
             table: self.settings.table.clone(),
             rows: rows.iter().take(3).map(|row| (row.version, row.name.clone())).collect(),
             count: rows.len(),
+        })
+    }
+
+    /// `StateMismatch` when the state row `recorded` disagrees with the
+    /// tracking rows (a hand edit or a partial restore). A dirty up run's
+    /// row is written before the state row moves, so that state agrees too.
+    fn refuse_mismatch(&self, session: &dyn Session, recorded: State, applied: &AppliedSet) -> Result<(), Error> {
+        let rows = applied.state();
+        if recorded == rows || recorded == applied.state_without_dirty_up() {
+            return Ok(());
+        }
+        Err(Error::StateMismatch {
+            backend: session.backend(),
+            recorded: Box::new(recorded),
+            rows: Box::new(rows),
         })
     }
 
@@ -186,7 +201,11 @@ impl Engine<'_> {
     /// A `run_to` target must be a version of the binary (or 0).
     pub(super) fn check_target(&self, to: Option<i64>) -> Result<(), Error> {
         match to {
-            Some(version) if version != 0 && self.find(version).is_none() => Err(Error::UnknownVersion { version }),
+            Some(version) if version != 0 && self.find(version).is_none() => Err(Error::UnknownVersion {
+                version,
+                in_binary: false,
+                in_database: None,
+            }),
             _ => Ok(()),
         }
     }
@@ -198,13 +217,20 @@ impl Engine<'_> {
         applied: &AppliedSet,
         target: DownTarget,
     ) -> Result<Vec<&'static Migration>, Error> {
+        // Another set's rows would read as drift, whose advice
+        // (`repair --accept-edit`) would run this set's down files on them.
+        self.refuse_foreign(applied)?;
         self.refuse_dirty(applied)?;
         let rows: Vec<_> = match target {
             // Repeatable migrations are never reverted: the next version replaces them.
             DownTarget::Steps(steps) => applied.versioned().iter().rev().take(steps).collect(),
             DownTarget::Version(version) => {
                 if version != 0 && self.find(version).is_none() && applied.get(version).is_none() {
-                    return Err(Error::UnknownVersion { version });
+                    return Err(Error::UnknownVersion {
+                        version,
+                        in_binary: false,
+                        in_database: Some(false),
+                    });
                 }
                 applied
                     .versioned()
@@ -285,8 +311,7 @@ impl Engine<'_> {
         self.settings.check()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
-        let applied = self.read_only_rows(&mut *session).await?;
-        self.verify(&applied)?;
+        let applied = self.agreeing_rows(&mut *session).await?;
         let mut plan = Plan {
             steps: self
                 .pending(&applied, to)?
@@ -296,6 +321,28 @@ impl Engine<'_> {
         };
         self.plan_batches(&mut *session, &mut plan).await?;
         Ok(plan)
+    }
+
+    /// The rows `plan_up` plans on, after the rules `run` enforces: what
+    /// `run` would find under its lock, where a state row that disagrees
+    /// with the rows stops it before anything runs; so the plan says so
+    /// instead of listing migrations `run` would never apply. Without the
+    /// lock, a run committing between the two reads looks the same: they
+    /// are read once more before the plan refuses.
+    async fn agreeing_rows(&self, session: &mut dyn Session) -> Result<AppliedSet, Error> {
+        let mut mismatch = None;
+        for _ in 0..2 {
+            let Some((recorded, applied)) = self.read_only_view(session).await? else {
+                return Ok(AppliedSet::new(Vec::new()));
+            };
+            // The rules first: their errors (drift, dirty, ...) say more.
+            self.verify(&applied)?;
+            match self.refuse_mismatch(session, recorded, &applied) {
+                Ok(()) => return Ok(applied),
+                Err(err) => mismatch = Some(err),
+            }
+        }
+        Err(mismatch.expect("two reads disagreed"))
     }
 
     pub(crate) async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
@@ -374,19 +421,13 @@ impl Engine<'_> {
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
+        // Every row would show as drifted or missing: say why instead.
+        self.refuse_foreign(&applied)?;
         let mut status = self.status_of(&applied);
-        let rows = applied.state();
-        if state != rows && state != applied.state_without_dirty_up() {
+        if let Err(mismatch) = self.refuse_mismatch(&*session, state, &applied) {
             // Loudly: `run`'s boot check trusts the state row (one row read),
             // so a deleted row's migration would not run again before repair.
-            status.warnings.push(
-                Error::StateMismatch {
-                    backend: session.backend(),
-                    recorded: Box::new(state),
-                    rows: Box::new(rows),
-                }
-                .to_string(),
-            );
+            status.warnings.push(mismatch.to_string());
         }
         Self::mark_baselined(&mut status, &session.read_history().await?);
         self.read_checkpoints(&mut *session, &mut status).await?;
@@ -435,16 +476,8 @@ impl Engine<'_> {
             }
         }
         problems.extend(self.unknown(&applied));
-        let rows = applied.state();
-        // A dirty up run's row is written before the state row moves.
-        if state != rows && state != applied.state_without_dirty_up() {
-            // A hand edit or a partial restore; `repair` is the fix.
-            problems.push(Error::StateMismatch {
-                backend: session.backend(),
-                recorded: Box::new(state),
-                rows: Box::new(rows),
-            });
-        }
+        // A hand edit or a partial restore; `repair` is the fix.
+        problems.extend(self.refuse_mismatch(&*session, state, &applied).err());
         if problems.is_empty() {
             Ok(status)
         } else {

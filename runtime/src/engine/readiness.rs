@@ -23,6 +23,13 @@ impl Engine<'_> {
                     readiness.error = Some(text.join("; "));
                     readiness
                 }
+                // Read, and refused (another set's table): not an
+                // unreadable database.
+                Err(err) if err.exit_code() == 2 => {
+                    let mut readiness = Readiness::failed(latest, &err);
+                    readiness.state = ReadinessState::Invalid;
+                    readiness
+                }
                 Err(err) => Readiness::failed(latest, &err),
             },
             Err(err) => Readiness::failed(latest, &err),

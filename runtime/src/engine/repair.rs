@@ -15,7 +15,11 @@ impl Engine<'_> {
     /// Records `version` as applied and clean.
     pub(crate) async fn force(&self, db: &dyn Connect, version: i64) -> Result<(), Error> {
         self.settings.check()?;
-        let migration = self.find(version).ok_or(Error::UnknownVersion { version })?;
+        let migration = self.find(version).ok_or(Error::UnknownVersion {
+            version,
+            in_binary: false,
+            in_database: None,
+        })?;
         let mut session = self.open(db).await?;
         self.lock(&mut *session).await?;
         let result = self.force_locked(&mut *session, migration).await;
@@ -31,6 +35,7 @@ impl Engine<'_> {
 
     /// Removes the record of `version`.
     pub(crate) async fn forget(&self, db: &dyn Connect, version: i64) -> Result<(), Error> {
+        self.settings.check()?;
         let mut session = self.open(db).await?;
         self.lock(&mut *session).await?;
         let result = self.forget_locked(&mut *session, version).await;
@@ -40,7 +45,11 @@ impl Engine<'_> {
     async fn forget_locked(&self, session: &mut dyn Session, version: i64) -> Result<(), Error> {
         let mut applied = AppliedSet::new(session.read_applied().await?);
         if applied.get(version).is_none() {
-            return Err(Error::UnknownVersion { version });
+            return Err(Error::UnknownVersion {
+                version,
+                in_binary: self.find(version).is_some(),
+                in_database: Some(false),
+            });
         }
         applied.remove(version);
         session
@@ -93,7 +102,14 @@ impl Engine<'_> {
 
     /// Sets the recorded checksum of applied `version` to the binary's.
     fn accept_edit(&self, applied: &mut AppliedSet, version: i64) -> Result<Option<AcceptedEdit>, Error> {
-        let migration = self.find(version).ok_or(Error::UnknownVersion { version })?;
+        let migration = self.find(version).ok_or(Error::UnknownVersion {
+            version,
+            in_binary: false,
+            in_database: Some(applied.get(version).is_some()),
+        })?;
+        // Another set's rows: accepting "the edit" would let this set's
+        // down file run against the other set's migration.
+        self.refuse_foreign(applied)?;
         let Some(row) = applied.get(version) else {
             return Err(Error::NotApplied {
                 version,

@@ -245,7 +245,9 @@ impl Neo4jSession {
             done.batches,
             done.rows
         );
-        batch.change.failed(batch.statement, batch.line, message, false)
+        batch
+            .change
+            .batch_failed(batch.statement, batch.line, message, false, done)
     }
 }
 

@@ -11,6 +11,11 @@ pub(super) const NAME: &str = "PostgreSQL";
 /// SQLSTATE `lock_not_available`: `lock_timeout` expired.
 pub(super) const LOCK_NOT_AVAILABLE: &str = "55P03";
 
+/// SQLSTATE `active_sql_transaction`: "cannot run inside a transaction
+/// block" (`CREATE INDEX CONCURRENTLY`, TimescaleDB's continuous aggregate
+/// `WITH DATA`, ...).
+const ACTIVE_SQL_TRANSACTION: &str = "25001";
+
 /// A driver error as ours, for `operation`.
 pub(super) fn db_err(operation: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
     driver_error(NAME, message, operation)
@@ -46,6 +51,12 @@ pub(super) fn message(err: &sqlx::Error) -> String {
     }
     if let Some(context) = pg.r#where() {
         message.push_str(&format!("; context: {}", context.replace('\n', " / ")));
+    }
+    if pg.code() == ACTIVE_SQL_TRANSACTION {
+        message.push_str(
+            "; the statement cannot run inside a transaction: start its file with \
+             `-- migrate:no-transaction` so that its statements run one by one, outside one",
+        );
     }
     message
 }

@@ -11,7 +11,8 @@
 //! - tracking.rs: the tracking statements only that batch sends;
 //! - search_path.rs: `Settings::schema` on the search path;
 //! - errors.rs: messages with SQLSTATE, detail, hint and line;
-//! - snapshot.rs: the schema from the catalog.
+//! - snapshot.rs: the schema from the catalog;
+//! - timescaledb.rs: what TimescaleDB adds to it, when installed.
 
 mod backend;
 mod batch;
@@ -19,6 +20,7 @@ mod errors;
 mod lock;
 mod search_path;
 mod snapshot;
+mod timescaledb;
 mod tracking;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};

@@ -8,15 +8,17 @@
 //! domains and extensions. Objects that belong to an extension are left
 //! out (the extension stands for them), as are the tracking tables and
 //! everything attached to them. Not covered: privileges, ownership,
-//! comments, policies, statistics.
+//! comments, policies, statistics. Where TimescaleDB is installed, what it
+//! adds is read too (timescaledb.rs).
 
 use super::errors::NAME;
+use super::timescaledb;
 use crate::core::split::Dialect;
 use crate::snapshot::SchemaSnapshot;
 use crate::sql::schema_record::sqlx_snapshot_impl;
 use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgPool, PgRow};
 use sqlx::Row;
 
 /// `(kind, name, definition)` rows; `$1` is the schema, `$2` the tracking
@@ -75,7 +77,9 @@ const QUERIES: &[&str] = &[
     // Triggers.
     "SELECT 'trigger' AS kind, c.relname || '.' || g.tgname AS name, pg_get_triggerdef(g.oid, true) AS definition \
      FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-     WHERE n.nspname = $1 AND NOT g.tgisinternal AND c.relname <> ALL($2)",
+     WHERE n.nspname = $1 AND NOT g.tgisinternal AND c.relname <> ALL($2) \
+       AND (SELECT pn.nspname FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = g.tgfoid) \
+         NOT IN ('_timescaledb_functions', '_timescaledb_internal')",
     // Sequences: options and owner column, never the current value.
     "SELECT 'sequence' AS kind, c.relname AS name, \
        format_type(s.seqtypid, NULL) || ' START ' || s.seqstart || ' INCREMENT ' || s.seqincrement \
@@ -134,13 +138,34 @@ async fn snapshot(pool: &PgPool, settings: &Settings) -> Result<SchemaSnapshot, 
             .fetch_all(&mut *tx)
             .await
             .map_err(err)?;
-        for row in rows {
-            let kind: String = row.try_get("kind").map_err(err)?;
-            let name: String = row.try_get("name").map_err(err)?;
-            let definition: Option<String> = row.try_get("definition").map_err(err)?;
-            snapshot.insert(&kind, &name, definition.as_deref().unwrap_or(""));
+        insert_rows(&mut snapshot, rows).map_err(err)?;
+    }
+    if sqlx::query_scalar::<_, bool>(timescaledb::INSTALLED)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(err)?
+    {
+        for query in timescaledb::QUERIES {
+            let rows = sqlx::query(*query)
+                .bind(&schema)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+            insert_rows(&mut snapshot, rows).map_err(err)?;
         }
     }
     tx.rollback().await.map_err(err)?;
     Ok(snapshot)
+}
+
+/// Adds `(kind, name, definition)` rows; a later row of the same kind and
+/// name replaces an earlier one.
+fn insert_rows(snapshot: &mut SchemaSnapshot, rows: Vec<PgRow>) -> Result<(), sqlx::Error> {
+    for row in rows {
+        let kind: String = row.try_get("kind")?;
+        let name: String = row.try_get("name")?;
+        let definition: Option<String> = row.try_get("definition")?;
+        snapshot.insert(&kind, &name, definition.as_deref().unwrap_or(""));
+    }
+    Ok(())
 }

@@ -85,10 +85,17 @@ impl fmt::Display for Reversibility {
                 }
                 write!(f, "{failure}")
             }
-            None => writeln!(
+            None if self.already_applied.is_empty() => writeln!(
                 f,
                 "every down file reverts its up file: {} migration(s) checked",
                 self.checked.len()
+            ),
+            // Not "every": the ones applied before were not checked.
+            None => writeln!(
+                f,
+                "each checked down file reverts its up file: {} migration(s) checked, {} not checked",
+                self.checked.len(),
+                self.already_applied.len()
             ),
         }
     }

@@ -100,7 +100,7 @@ where
                 let line = B::error_line(&err, batch.statement, batch.line);
                 batch
                     .change
-                    .failed(batch.statement, line, message, true)
+                    .batch_failed(batch.statement, line, message, true, before)
                     .with_source(err)
             })?;
         let checkpoint = Checkpoint {

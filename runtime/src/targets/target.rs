@@ -90,6 +90,12 @@ impl<'a> Target<'a> {
         self.table.migrations
     }
 
+    /// Its repeatable migrations (`<name>.repeatable.sql`), in name order;
+    /// each `version` is its negative tracking key.
+    pub fn repeatables(&self) -> &'static [Migration] {
+        self.table.repeatables
+    }
+
     /// The settings it is applied with.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -205,6 +211,7 @@ impl<'a> Target<'a> {
     pub(crate) fn blame(&self, error: Error) -> Error {
         Error::Target {
             name: self.name.clone(),
+            tenant: self.group.is_some(),
             error: Box::new(error),
         }
     }

@@ -243,6 +243,7 @@ impl TenantsReport {
                 TenantOutcome::Failed(error) => {
                     return Err(Error::Target {
                         name: run.name,
+                        tenant: true,
                         error: Box::new(error),
                     })
                 }

@@ -25,7 +25,7 @@ pub(super) async fn validate(ops: &Ops<'_, '_>) -> Result<(), Failure> {
             Err(err) if !ops.sections => return Err(err.into()),
             Err(err) => {
                 println!("problems found (see the error below)");
-                eprintln!("error: migration set `{}`: {err}", set.target.name());
+                eprintln!("error: {}: {err}", set.label());
                 code = code.max(err.exit_code());
             }
         }
@@ -80,7 +80,7 @@ fn print_errors(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
     for (set, named) in ops.selected.iter().zip(sets) {
         if let Some(error) = &named.readiness.error {
             match ops.sections {
-                true => eprintln!("error: migration set `{}`: {error}", set.target.name()),
+                true => eprintln!("error: {}: {error}", set.label()),
                 false => eprintln!("error: {error}"),
             }
         }

@@ -56,7 +56,7 @@ fn print_sections(ops: &Ops<'_, '_>, histories: &[Result<Vec<HistoryEntry>, Erro
             Ok(history) => print!("{}", set.history_table(history)),
             Err(err) => {
                 println!("cannot read this set's history (see the error below)");
-                eprintln!("error: migration set `{}`: {err}", set.target.name());
+                eprintln!("error: {}: {err}", set.label());
             }
         }
     }

@@ -45,7 +45,7 @@ pub(super) async fn execute(ops: &Ops<'_, '_>, command: Command) -> Result<(), F
         Command::History { json } => history::history(ops, json).await,
         Command::Check { json } => check::check(ops, json).await,
         Command::Force { version } => records::force(ops, version).await,
-        Command::Forget { version } => records::forget(ops, version).await,
+        Command::Forget { version } => records::forget(ops, &version).await,
         Command::Repair { accept_edit, reason } => records::repair(ops, accept_edit, reason).await,
         Command::Baseline {
             version,

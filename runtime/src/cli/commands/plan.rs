@@ -1,6 +1,7 @@
 //! `migrate plan [--to V] [--json]`: what `up` would apply, every selected
 //! set planned even when one cannot be; writes nothing. The exit code says
-//! what was found (0 nothing pending, 3 pending, 2 refused, 1 unreadable).
+//! what was found, as `check`'s does (0 nothing pending, 3 pending, 2 `up`
+//! would refuse, 1 unreadable), and a refusal is printed as `up`'s.
 
 use crate::cli::failure::{reported, Failure};
 use crate::cli::json::{print_json, SetPlan, TargetsPlan};
@@ -15,7 +16,10 @@ pub(super) async fn plan(ops: &Ops<'_, '_>, to: Option<i64>, json: bool) -> Resu
     let mut plans = read_plans(ops, to).await;
     let code = exit_code(&plans);
     if !ops.sections {
-        let plan = plans.pop().expect("one set")?;
+        let plan = plans
+            .pop()
+            .expect("one set")
+            .map_err(|err| ops.refused_plan(&ops.selected[0], err))?;
         match json {
             true => print_json(&plan),
             false => print!("{}", ops.selected[0].plan_text(&plan, "applied", "plan")),
@@ -94,7 +98,8 @@ fn print_sections(ops: &Ops<'_, '_>, plans: &[Result<Plan, Error>], json: bool) 
                 if !json {
                     println!("cannot plan this set (see the error below)");
                 }
-                eprintln!("error: migration set `{}`: {err}", set.target.name());
+                let refusal = if err.exit_code() == 2 { "`up` will refuse: " } else { "" };
+                eprintln!("error: {}: {refusal}{err}", set.label());
             }
         }
     }

@@ -5,6 +5,7 @@
 use crate::cli::failure::Failure;
 use crate::cli::ops::Ops;
 use crate::cli::output::println;
+use crate::cli::set::Set;
 use crate::engine::Tool;
 
 pub(super) async fn force(ops: &Ops<'_, '_>, version: i64) -> Result<(), Failure> {
@@ -18,11 +19,32 @@ pub(super) async fn force(ops: &Ops<'_, '_>, version: i64) -> Result<(), Failure
     Ok(())
 }
 
-pub(super) async fn forget(ops: &Ops<'_, '_>, version: i64) -> Result<(), Failure> {
+pub(super) async fn forget(ops: &Ops<'_, '_>, version: &str) -> Result<(), Failure> {
     let set = ops.one("forget")?;
-    set.target.forget(version).await.map_err(|err| ops.blame(set, err))?;
-    println!("removed the record of {}; nothing was run", set.v(version));
+    let (key, shown) = tracking_key(set, version)?;
+    set.target.forget(key).await.map_err(|err| ops.blame(set, err))?;
+    println!("removed the record of {shown}; nothing was run");
     Ok(())
+}
+
+/// The tracking key `forget` was given: a version (negative: a repeatable
+/// migration's key), or a repeatable migration's name, which `status`
+/// lists where the key would be (`R`); with the text to print for it.
+fn tracking_key(set: &Set<'_, '_>, given: &str) -> Result<(i64, String), Failure> {
+    if let Ok(version) = given.parse::<i64>() {
+        let shown = match set.target.repeatables().iter().find(|m| m.version == version) {
+            Some(m) => format!("the repeatable migration {}", m.name),
+            None => set.v(version),
+        };
+        return Ok((version, shown));
+    }
+    match set.target.repeatables().iter().find(|m| m.name == given) {
+        Some(m) => Ok((m.version, format!("the repeatable migration {}", m.name))),
+        None => Err(Failure::Usage(format!(
+            "`{given}` is neither a version nor the name of a repeatable migration of this binary; `forget` takes \
+             a version (`forget 3`) or a repeatable migration's name as `status` lists it"
+        ))),
+    }
 }
 
 pub(super) async fn repair(ops: &Ops<'_, '_>, accept_edit: Option<i64>, reason: Option<String>) -> Result<(), Failure> {

@@ -7,7 +7,7 @@ use crate::cli::ops::Ops;
 use crate::cli::output::{print, println};
 use crate::engine::{Connect, Engine};
 use crate::snapshot::{check_schema, record_schema, verify_reversible};
-use crate::Error;
+use crate::{Error, MigrationState};
 
 pub(super) async fn verify(ops: &Ops<'_, '_>, yes: bool) -> Result<(), Failure> {
     if !yes {
@@ -18,6 +18,22 @@ pub(super) async fn verify(ops: &Ops<'_, '_>, yes: bool) -> Result<(), Failure> 
     }
     let set = ops.one("verify")?;
     let target = set.target;
+    // verify checks only the migrations it applies itself (up, down, up
+    // again): on a database where every one is applied it would check
+    // nothing and still report success.
+    let status = target.status().await.map_err(|err| ops.blame(set, err))?;
+    let pending = status
+        .entries
+        .iter()
+        .filter(|e| !e.repeatable && e.state == MigrationState::Pending);
+    if pending.count() == 0 && status.applied_count() > 0 {
+        return Err(Failure::Usage(format!(
+            "verify checked nothing: all {} migration(s) of this binary are applied on this database already, and \
+             verify checks only the migrations it applies itself (up, down, up again); run `migrate verify --yes` \
+             on an empty scratch database",
+            status.applied_count()
+        )));
+    }
     print_verify(&target.engine(), target.db())
         .await
         .map_err(|err| ops.blame(set, err))?;

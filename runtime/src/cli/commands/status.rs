@@ -126,7 +126,7 @@ fn print_sections(ops: &Ops<'_, '_>, read: &[Read<'_, '_, '_>], all: bool) {
                     Ok(status) => print!("{}", set.status_table(status)),
                     Err(err) => {
                         println!("cannot read this set's status (see the error below)");
-                        eprintln!("error: migration set `{}`: {err}", set.target.name());
+                        eprintln!("error: {}: {err}", set.label());
                     }
                 }
             }

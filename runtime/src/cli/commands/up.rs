@@ -10,7 +10,7 @@ use crate::cli::progress::ProgressPrinter;
 use crate::cli::set::Set;
 use crate::cli::tenants;
 use crate::targets::{Group, Target, Unit};
-use crate::{Progress, TargetReport};
+use crate::{Error, Progress, TargetReport, TenantOutcome, TenantsReport};
 
 pub(super) async fn up(
     ops: &Ops<'_, '_>,
@@ -83,6 +83,9 @@ async fn up_one(
             .up(set.target.db(), to)
             .await
             .map_err(|err| ops.blame(set, err))?;
+        if report.is_empty() {
+            refuse_pending(ops, set, to).await?;
+        }
         done.targets.push(TargetReport {
             name: set.target.name().to_string(),
             report,
@@ -102,10 +105,8 @@ async fn print_plan(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Re
         Some(to) => set.target.plan_to(to).await,
         None => set.target.plan().await,
     };
-    print!(
-        "{}",
-        set.plan_text(&plan.map_err(|err| ops.blame(set, err))?, "applied", "dry run")
-    );
+    let plan = plan.map_err(|err| ops.refused_plan(set, err))?;
+    print!("{}", set.plan_text(&plan, "applied", "dry run"));
     Ok(())
 }
 
@@ -117,12 +118,19 @@ async fn apply(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<
     let report = target.engine().with_progress(Some(&progress)).up(target.db(), to).await;
     printer.interrupted();
     let report = report.map_err(|err| ops.blame(set, err))?;
+    if report.is_empty() {
+        refuse_pending(ops, set, to).await?;
+    }
     let status = target.status().await.map_err(|err| ops.blame(set, err))?;
     if report.is_empty() {
+        let above = match (to, status.pending_count()) {
+            (_, 0) => String::new(),
+            (Some(to), pending) => format!(" ({pending} pending above {})", set.v(to)),
+            (None, pending) => format!(" ({pending} pending)"),
+        };
         println!(
-            "nothing to apply; at version {} ({} pending)",
-            set.v(status.current_version()),
-            status.pending_count()
+            "nothing to apply; at version {}{above}",
+            set.v(status.current_version())
         );
     } else {
         println!(
@@ -132,6 +140,57 @@ async fn apply(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<
         );
     }
     Ok(())
+}
+
+/// After a run of one set that applied nothing: a failure when something
+/// is pending after all (see [`still_pending`]).
+async fn refuse_pending(ops: &Ops<'_, '_>, set: &Set<'_, '_>, to: Option<i64>) -> Result<(), Failure> {
+    let pending = still_pending(set.target, to).await.map_err(|err| ops.blame(set, err))?;
+    if pending > 0 {
+        // A failure while running (exit 1), not a refusal: nothing is wrong
+        // with the database, and the next run applies them.
+        eprintln!(
+            "error: `up` applied nothing, yet {pending} migration(s) are pending: another process changed the \
+             tracking tables meanwhile; run `migrate status`, then `migrate up` again"
+        );
+        return Err(Failure::Reported(1));
+    }
+    Ok(())
+}
+
+/// After a run that applied nothing, how many migrations are pending: the
+/// boot check trusted the state row, and the rows may disagree with it (one
+/// deleted by hand). The plan reads them, and refuses as `up` does under its
+/// lock when the state row is stale, so "nothing to apply" is never said
+/// while something is pending.
+async fn still_pending(target: &Target<'_>, to: Option<i64>) -> Result<usize, Error> {
+    let plan = match to {
+        Some(to) => target.plan_to(to).await,
+        None => target.plan().await,
+    }?;
+    Ok(plan.steps.len())
+}
+
+/// Each tenant whose run applied nothing, checked as [`still_pending`]
+/// does, `at_once` at a time: a refusal becomes its failure.
+async fn refuse_stale_tenants(targets: &[&Target<'_>], report: &mut TenantsReport, at_once: usize) {
+    use futures_util::StreamExt;
+    let checks = futures_util::stream::iter(targets.iter().zip(&report.tenants).enumerate().filter_map(
+        |(i, (target, run))| match &run.outcome {
+            TenantOutcome::Applied(applied) if applied.is_empty() => {
+                Some(async move { (i, still_pending(target, None).await) })
+            }
+            _ => None,
+        },
+    ))
+    .buffer_unordered(at_once.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    for (i, check) in checks {
+        if let Err(err) = check {
+            report.tenants[i].outcome = TenantOutcome::Failed(err);
+        }
+    }
 }
 
 /// A tenant set's tenants, `concurrency` at a time (no progress lines:
@@ -153,7 +212,8 @@ async fn up_tenants(
         }
         println!("== {} ({} tenants, {at_once} at a time) ==", group.name, members.len());
     }
-    let report = crate::targets::run_each(&targets, at_once, group.stop_on_failure).await;
+    let mut report = crate::targets::run_each(&targets, at_once, group.stop_on_failure).await;
+    refuse_stale_tenants(&targets, &mut report, at_once).await;
     if !json {
         print!("{}", tenants::up_text(members[0], &report));
     }

@@ -1,0 +1,2 @@
+DROP TABLE t1_log;
+DROP TABLE t1;

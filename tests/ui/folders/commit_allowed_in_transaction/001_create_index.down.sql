@@ -1,0 +1,3 @@
+-- migrate:allow-in-transaction
+DROP TABLE events;
+END TRANSACTION;

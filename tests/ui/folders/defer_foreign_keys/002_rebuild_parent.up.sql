@@ -1,0 +1,6 @@
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
+INSERT INTO parent_new (id, name) SELECT id, coalesce(name, '') FROM parent;
+DROP TABLE parent;
+ALTER TABLE parent_new RENAME TO parent;
+PRAGMA foreign_key_check;

@@ -1,0 +1,2 @@
+DROP TABLE t_log;
+DROP TABLE t;

@@ -1,0 +1,9 @@
+CREATE TABLE t (id INTEGER PRIMARY KEY, kind INTEGER);
+CREATE TABLE t_log (id INTEGER, label TEXT);
+CREATE TRIGGER t_logged AFTER INSERT ON t BEGIN
+    INSERT INTO t_log (id, label) VALUES (new.id, CASE WHEN new.kind > 0 THEN CASE new.kind WHEN 1 THEN 'one' END ELSE 'none' END);
+END;
+SAVEPOINT seed;
+INSERT INTO t (id, kind) VALUES (1, 1);
+ROLLBACK TO SAVEPOINT seed;
+RELEASE seed;

@@ -1,0 +1,2 @@
+DROP FUNCTION t_touch();
+DROP FUNCTION one();

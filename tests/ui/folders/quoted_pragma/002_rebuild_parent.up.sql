@@ -1,0 +1,7 @@
+-- SQLite's table rebuild recipe, its pragma quoted, inside the migration's transaction.
+PRAGMA "foreign_keys" = false;
+CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
+INSERT INTO parent_new (id, name) SELECT id, coalesce(name, '') FROM parent;
+DROP TABLE parent;
+ALTER TABLE parent_new RENAME TO parent;
+PRAGMA "foreign_keys" = true;

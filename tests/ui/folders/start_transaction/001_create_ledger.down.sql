@@ -1,0 +1,4 @@
+BEGIN WORK;
+DROP TABLE accounts;
+RELEASE SAVEPOINT before_drop;
+DROP TABLE ledger;
