@@ -1145,16 +1145,16 @@ fn plan_dry_run_and_up_agree_on_a_damaged_state(t: &Target) {
     // The newest row deleted once everything was applied: the state row still
     // says up to date, the rows say one is pending.
     t.migrate(&["up"]).ok();
-    t.execute("DELETE FROM _embedded_migrations WHERE version = 7");
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 8");
     t.migrate(&["check"]).code(2);
     t.migrate(&["plan"]).code(2).err("`up` will refuse");
     t.migrate(&["up", "--dry-run"]).code(2).err("`up` will refuse");
     let up = t.migrate(&["up"]);
     up.code(2)
-        .err("holds 6 up to version 6")
+        .err("holds 7 up to version 7")
         .err("`migrate repair --reason '...'`");
     assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
-    t.migrate(&["up", "--json"]).code(2).err("holds 6 up to version 6");
+    t.migrate(&["up", "--json"]).code(2).err("holds 7 up to version 7");
 }
 
 /// The state row's dirty flag set by hand is named as what differs, not
@@ -1189,7 +1189,7 @@ fn another_applications_table_is_named_before_any_advice(t: &Target) {
         assert!(!run.stderr.contains("--accept-edit"), "{args:?}: {}", run.stderr);
     }
     let versions = t.query("SELECT version FROM _embedded_migrations ORDER BY version");
-    assert_eq!(versions.len(), 7, "nothing changed: {versions:?}");
+    assert_eq!(versions.len(), 8, "nothing changed: {versions:?}");
     assert!(t.has_table("skill_progressions"), "nothing was reverted");
 }
 
@@ -1218,7 +1218,7 @@ fn a_corrupt_chain_names_a_fix_that_works(t: &Target) {
         "0".repeat(64)
     ));
     t.migrate(&["repair", "--reason", "chain reset"]).ok();
-    t.migrate(&["validate"]).ok().out("ok: 3 applied, 4 pending");
+    t.migrate(&["validate"]).ok().out("ok: 3 applied, 5 pending");
 }
 
 /// A version the binary has and the database lacks, or the reverse: the
@@ -1658,13 +1658,13 @@ fn a_tenant_with_a_stale_state_row_is_refused_not_counted_as_up_to_date() {
     demo(&["migrate", "up"]).ok();
     sqlite_rows(
         &dir.join("tenants/tenant_02.db"),
-        "DELETE FROM _embedded_migrations WHERE version = 7",
+        "DELETE FROM _embedded_migrations WHERE version = 8",
     );
     let up = demo(&["migrate", "--only", "tenants", "up"]);
     up.code(2)
         .out("tenant_02: failed (see the error below)")
         .out("2 tenants: 1 migrated (1 had nothing to apply), 1 failed, 0 skipped")
-        .err("error: tenant `tenant_02`: SQLite: the tracking state row says 7 migration(s) applied up to version 7");
+        .err("error: tenant `tenant_02`: SQLite: the tracking state row says 8 migration(s) applied up to version 8");
 }
 
 #[test]
