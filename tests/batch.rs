@@ -334,7 +334,7 @@ mod sqlite {
         else {
             panic!("{err:?}");
         };
-        assert_eq!((*version, file.as_str()), (2, "002_backfill.up.sql"));
+        assert_eq!((*version, *file), (2, "002_backfill.up.sql"));
         assert!(message.contains("more than twice the 100 rows"), "{message}");
         assert!(message.contains("keeps the 22 batches (220 rows)"), "{message}");
         // The whole message agrees with it: not "no statement of it committed".

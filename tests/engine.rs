@@ -511,7 +511,7 @@ async fn a_failed_statement_is_rolled_back_recorded_in_history_and_named() {
             file,
             ..
         } => {
-            assert_eq!(file, "002_create_c_then_fail.up.sql");
+            assert_eq!(*file, "002_create_c_then_fail.up.sql");
             assert!(statement.starts_with("INSERT INTO missing_table"), "{statement}");
         }
         other => panic!("expected a failed migration, got {other}"),

@@ -106,6 +106,40 @@ impl TestDb for MyDb {
 
 backend_scenarios!(MyDb);
 fault_scenarios!(MyDb);
+sql_fault_scenarios!(MyDb);
+
+impl support::faults::SqlFaults for MyDb {
+    /// No migration runs in a transaction here: the COMMIT commits what
+    /// committed already, and the INSERT fails as the third statement.
+    const ENDS_ITS_TRANSACTION: &'static str =
+        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\nCOMMIT;\nINSERT INTO nosuch (id) VALUES (1);\n";
+    const ENDED_AT: (&'static str, u32) = ("INSERT INTO nosuch", 2);
+    const POISON: &'static str = "SET FOREIGN_KEY_CHECKS = 0;\nSTART TRANSACTION;\n\
+                                  INSERT INTO child (id, parent_id) VALUES (9, 999);\nINSERT INTO nosuch (id) VALUES (1);\n\
+                                  COMMIT;\nSET FOREIGN_KEY_CHECKS = 1;\n";
+
+    const SLOW: &'static str = "SELECT SLEEP(5)";
+
+    async fn one_connection(&self) -> MySqlPool {
+        MySqlPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.server.clone().database(&self.name))
+            .await
+            .expect("connect to the test database")
+    }
+
+    async fn exec_on(pool: &MySqlPool, sql: &str) {
+        servers::exec(pool, sql).await
+    }
+
+    async fn count_on(pool: &MySqlPool, sql: &str) -> i64 {
+        servers::count(pool, format!("SELECT CAST(({sql}) AS SIGNED)")).await
+    }
+
+    async fn close(pool: MySqlPool) {
+        pool.close().await
+    }
+}
 sql_scenarios!(MyDb);
 code_scenarios!(
     MyDb,
@@ -300,7 +334,7 @@ async fn a_failed_statement_after_create_table_leaves_the_migration_dirty_until_
         } => {
             assert!(message.contains("half_log"), "{message}");
             assert!(statement.starts_with("INSERT INTO half_log"), "{statement}");
-            assert_eq!(file, "002_half_then_fail.up.sql");
+            assert_eq!(*file, "002_half_then_fail.up.sql");
         }
         other => panic!("expected a failed migration, got {other}"),
     }
@@ -540,7 +574,8 @@ async fn a_dirty_migration_says_which_statements_committed() {
     assert!(matches!(err, Error::Dirty { version: 2, .. }), "{text}");
     assert!(
         text.contains("its up run")
-            && text.contains("statements 1-2 of 5 committed (lines 1, 4); statement 3 (line 9) failed"),
+            && text
+                .contains("statements 1-2 of 5 committed (lines 1, 4); nothing from statement 3 (line 9) on committed"),
         "{text}"
     );
     match PARTIAL.validate(&db.pool).await {

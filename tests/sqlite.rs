@@ -71,6 +71,39 @@ impl Drop for SqliteDb {
 
 backend_scenarios!(SqliteDb);
 fault_scenarios!(SqliteDb);
+sql_fault_scenarios!(SqliteDb, transactional);
+
+impl support::faults::SqlFaults for SqliteDb {
+    const ENDS_ITS_TRANSACTION: &'static str =
+        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\nEND;\nINSERT INTO nosuch (id) VALUES (1);\n";
+    const ENDED_AT: (&'static str, u32) = ("END", 1);
+    const POISON: &'static str = "PRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE t_new (id INTEGER PRIMARY KEY);\n\
+                                  INSERT INTO nosuch (id) VALUES (1);\nCOMMIT;\nPRAGMA foreign_keys = ON;\n";
+
+    const SLOW: &'static str =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000000) SELECT count(*) FROM n";
+
+    async fn one_connection(&self) -> SqlitePool {
+        let options = SqliteConnectOptions::new().filename(&self.path);
+        sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("open sqlite file")
+    }
+
+    async fn exec_on(pool: &SqlitePool, sql: &str) {
+        servers::exec(pool, sql).await
+    }
+
+    async fn count_on(pool: &SqlitePool, sql: &str) -> i64 {
+        servers::count(pool, sql.to_string()).await
+    }
+
+    async fn close(pool: SqlitePool) {
+        pool.close().await
+    }
+}
 sql_scenarios!(SqliteDb);
 code_scenarios!(
     SqliteDb,

@@ -207,7 +207,7 @@ impl Change<'_> {
         Error::MigrationFailed {
             version: self.migration.version,
             name: self.migration.name.to_string(),
-            file: self.migration.script(self.direction).file.to_string(),
+            file: self.migration.script(self.direction).file,
             direction: self.direction,
             statement: statement.into(),
             line,
@@ -215,6 +215,7 @@ impl Change<'_> {
             rolled_back,
             committed,
             batches: None,
+            number: committed + 1,
             source: None,
         }
     }
@@ -230,34 +231,27 @@ impl Change<'_> {
         rolled_back: bool,
         done: Checkpoint,
     ) -> Error {
-        match self.failed(statement, line, message, rolled_back) {
-            Error::MigrationFailed {
-                version,
-                name,
-                file,
-                direction,
-                statement,
-                line,
-                message,
-                rolled_back,
-                committed,
-                source,
-                ..
-            } => Error::MigrationFailed {
-                version,
-                name,
-                file,
-                direction,
-                statement,
-                line,
-                message,
-                rolled_back,
-                committed,
-                batches: Some(Box::new(done)),
-                source,
-            },
-            other => other,
+        let mut err = self.failed(statement, line, message, rolled_back);
+        if let Error::MigrationFailed { batches, .. } = &mut err {
+            *batches = Some(Box::new(done));
         }
+        err
+    }
+}
+
+impl Error {
+    /// A `MigrationFailed` whose failing statement is the file's `number`th
+    /// (see its `number`): statements after the committed ones ran in a
+    /// transaction of the file's own, rolled back with it.
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
+    pub(crate) fn at_statement(mut self, at: u32) -> Self {
+        if let Error::MigrationFailed { number, .. } = &mut self {
+            *number = at;
+        }
+        self
     }
 }
 

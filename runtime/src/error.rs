@@ -25,8 +25,9 @@ pub enum Error {
         /// The migration's name.
         name: String,
         /// The file that ran, as named in the folder (the down file when
-        /// reverting).
-        file: String,
+        /// reverting). (Borrowed from the embedded set, so that `source`,
+        /// `batches` and `number` fit without making `Error` larger.)
+        file: &'static str,
         /// Whether it was applying or reverting.
         direction: Direction,
         /// The failing statement, and its line in the file. (Boxed, so that
@@ -44,14 +45,20 @@ pub enum Error {
         /// False where the database committed part of the file (no
         /// transaction, or MySQL DDL): the migration is then marked dirty.
         rolled_back: bool,
-        /// Where nothing was rolled back: how many statements before this
-        /// one committed (0: none, and the migration is not marked dirty).
+        /// Where nothing was rolled back: how many statements of the file
+        /// committed, counted from the first (0: none, and the migration
+        /// is not marked dirty).
         committed: u32,
         /// A batch migration's: the batches (and rows) committed before the
         /// failure, which stay, kept by its checkpoint; the next run resumes
         /// after them. `None` for any other migration. (Boxed, as
         /// `statement`, to keep `Error` small.)
         batches: Option<Box<crate::Checkpoint>>,
+        /// The failing statement's number in the file, counted from 1.
+        /// Usually `committed + 1`; more where statements between them ran
+        /// in a transaction the file opened itself, and were rolled back
+        /// with it.
+        number: u32,
         /// The driver's error.
         source: Option<Box<Source>>,
     },
@@ -524,6 +531,7 @@ impl Error {
             rolled_back,
             committed,
             batches,
+            number,
             ..
         } = self
         else {
@@ -551,10 +559,26 @@ impl Error {
             )
         } else if *rolled_back {
             write!(f, "\n  the migration was rolled back and not recorded")
-        } else if *committed == 0 {
-            write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again")
         } else {
-            write!(f, "\n  statements 1-{committed} committed; statement {} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)", committed + 1)
+            // Statements between the committed ones and the failing one ran
+            // in a transaction the file opened itself, rolled back with it.
+            let between = match number.saturating_sub(committed + 1) {
+                0 => String::new(),
+                1 => format!(
+                    "statement {} ran in the file's own transaction, which was rolled back; ",
+                    committed + 1
+                ),
+                _ => format!(
+                    "statements {}-{} ran in the file's own transaction, which was rolled back; ",
+                    committed + 1,
+                    number - 1
+                ),
+            };
+            match committed {
+                0 if *number <= 1 => write!(f, "\n  no statement of it committed (it was the first): nothing is marked dirty, and the next run tries it again"),
+                0 => write!(f, "\n  no statement of it committed ({between}statement {number} failed): nothing is marked dirty, and the next run tries it again"),
+                _ => write!(f, "\n  statements 1-{committed} committed; {between}statement {number} failed; the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)"),
+            }
         }
     }
 
@@ -777,7 +801,8 @@ pub struct Committed {
     pub total: Option<usize>,
     /// The line of each committed statement (the first ten).
     pub lines: Vec<usize>,
-    /// The line of the statement after them, which failed or was cut off.
+    /// The line of the statement after them: it failed or was cut off, or
+    /// ran in a transaction of the file's own that was rolled back.
     pub next_line: Option<usize>,
 }
 
@@ -808,7 +833,7 @@ impl fmt::Display for Committed {
         }
         write!(
             f,
-            "after statements 1-{}{of} committed (lines {}{more}); statement {next}{next_line} failed or was cut off",
+            "after statements 1-{}{of} committed (lines {}{more}); nothing from statement {next}{next_line} on committed",
             self.statements,
             lines.join(", ")
         )

@@ -51,7 +51,7 @@ pub fn check_failure(result: Result<Report, Error>) {
             ..
         } => {
             assert_eq!(
-                (*version, name.as_str(), file.as_str(), *direction),
+                (*version, name.as_str(), *file, *direction),
                 (3, "duplicate_person", "003_duplicate_person.up.cypher", Direction::Up)
             );
             assert_eq!(&**statement, "CREATE (:Person {id: 1, name: 'Ada, again'})");

@@ -358,3 +358,297 @@ pub async fn cancelled_runs<D: TestDb>(db: &D) {
         "no drop landed between two migrations ({dropped} dropped)"
     );
 }
+
+/// What the transaction-ending and poisoned-connection cases need of a SQL
+/// backend beyond [`TestDb`]: its files and a pool of one connection, the
+/// pool an application hands the library and then goes on using.
+pub trait SqlFaults: super::SqlTestDb {
+    /// A migration whose second statement ends the transaction it runs in,
+    /// and whose third then fails: `CREATE TABLE t1 ...; END; INSERT INTO
+    /// nosuch ...` where the database has `END` (MySQL runs no migration in
+    /// a transaction, and says `COMMIT`).
+    const ENDS_ITS_TRANSACTION: &'static str;
+    /// The statement the error of [`Self::ENDS_ITS_TRANSACTION`] must name,
+    /// and how many statements committed before it.
+    const ENDED_AT: (&'static str, u32);
+    /// A `no-transaction` file that turns the session's foreign keys off,
+    /// opens a transaction of its own, and fails in it (the table-rebuild
+    /// recipe gone wrong). Its first statement alone commits.
+    const POISON: &'static str;
+    /// A statement that runs for seconds (a run dropped while it runs is
+    /// dropped mid-file).
+    const SLOW: &'static str;
+    /// A new pool of one connection on the test database.
+    fn one_connection(&self) -> impl Future<Output = Self::Pool>;
+    /// Runs `sql` on `pool`.
+    fn exec_on(pool: &Self::Pool, sql: &str) -> impl Future<Output = ()>;
+    /// The one integer `sql` returns on `pool`.
+    fn count_on(pool: &Self::Pool, sql: &str) -> impl Future<Output = i64>;
+    /// Closes `pool`, so that what its connection left uncommitted is lost.
+    fn close(pool: Self::Pool) -> impl Future<Output = ()>;
+}
+
+/// A set of one migration (version 1), built by hand as the macro would:
+/// past the build's refusals, as a statement the build cannot read through.
+fn hand_built(up: &'static str, no_transaction: bool) -> &'static embedded_migrations::Migrations {
+    hand_built_set(&[(up, no_transaction)])
+}
+
+/// [`hand_built`] with a migration per file, versions 1, 2, ...
+fn hand_built_set(files: &[(&'static str, bool)]) -> &'static embedded_migrations::Migrations {
+    use embedded_migrations::core::{chain_step, checksum, Checksum};
+    use embedded_migrations::{Migration, Script};
+    let mut chain = Checksum::ZERO;
+    let mut chains = Vec::new();
+    let mut migrations = Vec::new();
+    for (index, (up, no_transaction)) in files.iter().enumerate() {
+        let version = index as i64 + 1;
+        let up = Script {
+            file: Box::leak(format!("{version:03}_hand_built.up.sql").into_boxed_str()),
+            text: up,
+            checksum: checksum(up),
+            no_transaction: *no_transaction,
+        };
+        let down = Script {
+            file: Box::leak(format!("{version:03}_hand_built.down.sql").into_boxed_str()),
+            text: "SELECT 1;\n",
+            checksum: checksum("SELECT 1;\n"),
+            no_transaction: false,
+        };
+        chain = chain_step(&chain, version, &up.checksum);
+        chains.push(chain);
+        migrations.push(Migration {
+            version,
+            name: "hand_built",
+            description: None,
+            up,
+            down,
+            irreversible: false,
+        });
+    }
+    let chains: &'static [Checksum] = Vec::leak(chains);
+    let migrations: &'static [Migration] = Vec::leak(migrations);
+    Box::leak(Box::new(embedded_migrations::Migrations::__embedded(
+        migrations, chains,
+    )))
+}
+
+/// The history row of the failed run of version 1, which must exist.
+async fn failure_in_history<D: SqlFaults>(set: &embedded_migrations::Migrations, db: &D) -> String {
+    let history = bounded("history", set.history(db.pool())).await.expect("history");
+    let failed: Vec<_> = history.iter().filter(|h| h.version == 1 && !h.success).collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "one failed history row for the failed run: {history:?}"
+    );
+    failed[0].error.clone().unwrap_or_default()
+}
+
+/// A file that ends the transaction it runs in, then fails: the error
+/// names the statement that ended it, never "already exists" nor "rolled
+/// back and not recorded"; what committed stays, the migration is dirty
+/// with that count, the history row holds the same error, and the next run
+/// says dirty with the same count instead of failing on the committed
+/// table.
+pub async fn a_file_that_ends_its_transaction<D: SqlFaults>(db: &D) {
+    let set = hand_built(D::ENDS_ITS_TRANSACTION, false);
+    let err = bounded("run", set.run(db.pool())).await.expect_err("the file fails");
+    let text = err.to_string();
+    let (statement, committed) = D::ENDED_AT;
+    match err.cause() {
+        Error::MigrationFailed {
+            version: 1,
+            statement: failed,
+            rolled_back: false,
+            committed: count,
+            ..
+        } => {
+            assert!(failed.starts_with(statement), "names `{statement}`: {text}");
+            assert_eq!(*count, committed, "{text}");
+        }
+        other => panic!("expected the failure of migration 1 at `{statement}`, got: {other}"),
+    }
+    assert!(!text.contains("already exists"), "{text}");
+    assert!(!text.contains("rolled back and not recorded"), "{text}");
+    assert_eq!(db.rows("t1").await, 0, "t1 was committed, and stays");
+    let stored = failure_in_history(set, db).await;
+    assert_eq!(stored, text, "history stores the error the run reported");
+    match bounded("the next run", set.run(db.pool())).await {
+        Err(Error::Dirty {
+            version: 1,
+            committed: Some(next),
+            ..
+        }) => assert_eq!(next.statements, u64::from(committed), "the next run counts the same"),
+        other => panic!("the next run must say dirty with the count: {other:?}"),
+    }
+}
+
+/// A `no-transaction` file that turns foreign keys off and fails inside a
+/// transaction of its own, on a pool of one connection: the connection
+/// the application gets next has no transaction open and its foreign
+/// keys on (its writes persist, a delete cascades); the failure has its
+/// history row; the immediate error and the next run count the same
+/// committed statements (one: the file's own transaction was rolled back).
+pub async fn a_failed_file_leaves_no_poisoned_connection<D: SqlFaults>(db: &D) {
+    db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY)").await;
+    db.exec(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, \
+         FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)",
+    )
+    .await;
+    db.exec("INSERT INTO parent (id) VALUES (1)").await;
+    db.exec("INSERT INTO child (id, parent_id) VALUES (1, 1)").await;
+    let pool = db.one_connection().await;
+    let set = hand_built(D::POISON, true);
+    let err = bounded("run", set.run(&pool)).await.expect_err("the file fails");
+    let text = err.to_string();
+
+    // The application's next statements, on the same one connection.
+    D::exec_on(&pool, "CREATE TABLE app_after (id INTEGER PRIMARY KEY)").await;
+    D::exec_on(&pool, "INSERT INTO app_after (id) VALUES (1)").await;
+    D::exec_on(&pool, "DELETE FROM parent WHERE id = 1").await;
+    assert_eq!(
+        D::count_on(&pool, "SELECT count(*) FROM child").await,
+        0,
+        "the delete cascades: foreign keys are on"
+    );
+    D::close(pool).await;
+    assert_eq!(db.rows("app_after").await, 1, "the application's write persisted");
+
+    assert!(
+        matches!(
+            err.cause(),
+            Error::MigrationFailed {
+                version: 1,
+                committed: 1,
+                ..
+            }
+        ),
+        "one statement committed: {text}"
+    );
+    assert!(text.contains("statements 1-1 committed"), "{text}");
+
+    let stored = failure_in_history(set, db).await;
+    assert_eq!(stored, text, "history stores the error the run reported");
+    match bounded("the next run", set.run(db.pool())).await {
+        Err(Error::Dirty {
+            version: 1,
+            committed: Some(next),
+            ..
+        }) => assert_eq!(next.statements, 1, "the next run counts the same"),
+        other => panic!("the next run must say dirty with one statement committed: {other:?}"),
+    }
+}
+
+/// Group mode (one transaction for every pending migration) where the
+/// second file commits halfway: the first migration, committed by it, is
+/// recorded applied; the second is dirty with its one committed
+/// statement; what followed the COMMIT did not commit. (Where DDL is not
+/// transactional, group mode is refused.)
+pub async fn a_group_whose_file_commits_halfway<D: SqlFaults>(db: &D) {
+    let set = hand_built_set(&[
+        ("CREATE TABLE g1 (id INTEGER PRIMARY KEY);\n", false),
+        (
+            "CREATE TABLE g2 (id INTEGER PRIMARY KEY);\nCOMMIT;\nCREATE TABLE g3 (id INTEGER PRIMARY KEY);\n",
+            false,
+        ),
+    ]);
+    let group = set.with(embedded_migrations::Settings::default().group(true));
+    let err = bounded("run", group.run(db.pool())).await.expect_err("the group fails");
+    let text = err.to_string();
+    match err.cause() {
+        Error::MigrationFailed {
+            version: 2,
+            statement,
+            committed: 1,
+            rolled_back: false,
+            ..
+        } => assert_eq!(&**statement, "COMMIT", "{text}"),
+        other => panic!("expected migration 2 to fail at its COMMIT: {other}"),
+    }
+    assert!(text.contains("recorded as applied"), "{text}");
+    let tables = db.tables().await;
+    assert!(
+        tables.iter().any(|t| t == "g1") && tables.iter().any(|t| t == "g2"),
+        "{tables:?}"
+    );
+    assert!(
+        !tables.iter().any(|t| t == "g3"),
+        "nothing after the COMMIT committed: {tables:?}"
+    );
+    let status = bounded("status", set.status(db.pool())).await.expect("status");
+    assert_eq!(
+        states(&status),
+        [MigrationState::Applied, MigrationState::Dirty],
+        "{status:?}"
+    );
+}
+
+/// A file whose ROLLBACK ends its transaction: nothing before it
+/// committed, nothing is recorded or marked, and the error says so.
+pub async fn a_file_that_rolls_back_its_transaction<D: SqlFaults>(db: &D) {
+    let set = hand_built(
+        "CREATE TABLE r1 (id INTEGER PRIMARY KEY);\nROLLBACK;\nCREATE TABLE r2 (id INTEGER PRIMARY KEY);\n",
+        false,
+    );
+    let err = bounded("run", set.run(db.pool())).await.expect_err("the file fails");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err.cause(),
+            Error::MigrationFailed {
+                version: 1,
+                rolled_back: true,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("ROLLBACK") && text.contains("rolled back"), "{text}");
+    let tables = db.tables().await;
+    assert!(!tables.iter().any(|t| t == "r1" || t == "r2"), "{tables:?}");
+    let status = bounded("status", set.status(db.pool())).await.expect("status");
+    assert_eq!(states(&status), [MigrationState::Pending], "{status:?}");
+}
+
+/// A run dropped while a `no-transaction` file runs, after the file turned
+/// foreign keys off and opened a transaction of its own: the connection
+/// the application gets next from its pool of one has no transaction open
+/// and foreign keys on.
+pub async fn a_cancelled_file_leaves_no_poisoned_connection<D: SqlFaults>(db: &D) {
+    db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY)").await;
+    db.exec(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, \
+         FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)",
+    )
+    .await;
+    db.exec("INSERT INTO parent (id) VALUES (1)").await;
+    db.exec("INSERT INTO child (id, parent_id) VALUES (1, 1)").await;
+    let pool = db.one_connection().await;
+    let poison = D::POISON.split_once('\n').map_or(D::POISON, |(first, _)| first);
+    let file: &'static str = Box::leak(
+        format!(
+            "{poison}\nBEGIN;\nCREATE TABLE t_new (id INTEGER PRIMARY KEY);\n{};\nCOMMIT;\n",
+            D::SLOW
+        )
+        .into_boxed_str(),
+    );
+    let set = hand_built(file, true);
+    let run = tokio::time::timeout(Duration::from_millis(1500), set.run(&pool)).await;
+    assert!(
+        run.is_err(),
+        "the run was dropped while its slow statement ran: {run:?}"
+    );
+
+    D::exec_on(&pool, "CREATE TABLE app_after (id INTEGER PRIMARY KEY)").await;
+    D::exec_on(&pool, "INSERT INTO app_after (id) VALUES (1)").await;
+    D::exec_on(&pool, "DELETE FROM parent WHERE id = 1").await;
+    assert_eq!(
+        D::count_on(&pool, "SELECT count(*) FROM child").await,
+        0,
+        "the delete cascades: foreign keys are on"
+    );
+    D::close(pool).await;
+    assert_eq!(db.rows("app_after").await, 1, "the application's write persisted");
+}

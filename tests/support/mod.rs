@@ -296,6 +296,48 @@ macro_rules! fault_scenarios {
     };
 }
 
+/// Instantiates the fault suite's SQL cases for `$db`, which implements
+/// `faults::SqlFaults`: a file that ends its transaction, and a failed
+/// file that must not leave the application a poisoned connection; with
+/// `transactional`, where migrations run in a transaction, also a file
+/// that rolls it back and a group whose file commits halfway.
+#[macro_export]
+macro_rules! sql_fault_scenarios {
+    ($db:ty) => {
+        mod sql_faults {
+            use super::*;
+            $crate::sql_fault_scenarios!(@tests $db;
+                a_file_that_ends_its_transaction,
+                a_failed_file_leaves_no_poisoned_connection,
+                a_cancelled_file_leaves_no_poisoned_connection,
+            );
+        }
+    };
+    ($db:ty, transactional) => {
+        mod sql_faults {
+            use super::*;
+            $crate::sql_fault_scenarios!(@tests $db;
+                a_file_that_ends_its_transaction,
+                a_failed_file_leaves_no_poisoned_connection,
+                a_cancelled_file_leaves_no_poisoned_connection,
+                a_file_that_rolls_back_its_transaction,
+                a_group_whose_file_commits_halfway,
+            );
+        }
+    };
+    (@tests $db:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh(concat!("fault_", stringify!($name))).await else {
+                    return;
+                };
+                $crate::support::faults::$name(&db).await;
+            }
+        )*
+    };
+}
+
 /// Instantiates the shared scenarios that are SQL's own for `$db` (a
 /// transactional file sent as one batch, literal tracking SQL).
 #[macro_export]

@@ -311,7 +311,7 @@ pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) 
             ..
         } => {
             assert_eq!(*version, 2, "{err}");
-            assert_eq!(file, "002_fill_a_then_fail.up.sql");
+            assert_eq!(*file, "002_fill_a_then_fail.up.sql");
             assert_eq!(
                 &**statement, "INSERT INTO a (id, v)\n  VALUES (1, 'duplicate')",
                 "{err}"
@@ -398,7 +398,7 @@ pub async fn a_group_whose_third_migration_fails_names_it_and_leaves_nothing<D: 
             ..
         } => {
             assert_eq!(*version, 3, "{err}");
-            assert_eq!(file, "003_create_g3_then_fail.up.sql");
+            assert_eq!(*file, "003_create_g3_then_fail.up.sql");
             assert_eq!(&**statement, "INSERT INTO g3 (id)\n  VALUES (1)", "{err}");
             assert_eq!(*line, 5, "{err}");
             let lower = message.to_lowercase();

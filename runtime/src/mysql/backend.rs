@@ -118,6 +118,14 @@ impl SqlBackend for MySqlBackend {
         None
     }
 
+    /// Every file runs outside a transaction here, and may change any
+    /// session variable (`FOREIGN_KEY_CHECKS`, `sql_mode`, ...) or leave a
+    /// transaction open: which ones the pool set cannot be told apart, so
+    /// the session is closed, and the pool opens a new one.
+    async fn restore_session(_session: &mut MySqlSession) -> bool {
+        false
+    }
+
     fn must_close(&self) -> bool {
         self.lock.name.is_some()
     }

@@ -135,22 +135,45 @@ where
     let script = change.migration.script(change.direction);
     let statements = split(script.text, Dialect::MySql);
     let texts: Vec<&str> = statements.iter().map(|statement| statement.text).collect();
-    let run = sqlx::raw_sql(AssertSqlSafe(protocol.run(change, &texts)))
-        .execute(&mut *session.conn)
-        .await;
+    let (run, done) = counted(&mut session.conn, protocol.run(change, &texts)).await;
     match run {
-        Ok(_) => Ok(()),
-        Err(err) => Err(failure(session, change, &statements, err).await),
+        Ok(()) => Ok(()),
+        Err(err) => {
+            // The run's statements: COMMIT, the start time, then each of
+            // the file's followed by its count.
+            let failed = done.checked_sub(2).map(|at| at / 2).filter(|at| *at < statements.len());
+            Err(failure(session, change, &statements, failed, err).await)
+        }
     }
+}
+
+/// Runs the multi-statement `query`, counting the statements that
+/// completed before the first error (the server stops there).
+async fn counted(conn: &mut MySqlConnection, query: String) -> (Result<(), sqlx::Error>, usize) {
+    use futures_util::StreamExt;
+    let mut done = 0;
+    let mut results = sqlx::raw_sql(AssertSqlSafe(query)).fetch_many(conn);
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(sqlx::Either::Left(_)) => done += 1,
+            Ok(sqlx::Either::Right(_)) => {}
+            Err(err) => return (Err(err), done),
+        }
+    }
+    (Ok(()), done)
 }
 
 /// What a failed run did, from the count in the tracking row: which
 /// statement failed (the mark taken back if none committed), or that the
-/// record failed after every statement committed.
+/// record failed after every statement committed. `failed` is the
+/// statement that failed where the server's results showed it; statements
+/// between the committed ones and it ran in a transaction of the file's
+/// own, rolled back here (their counts with them).
 async fn failure<B>(
     session: &mut SqlSession<B>,
     change: &Change<'_>,
     statements: &[Statement<'_>],
+    failed: Option<usize>,
     err: sqlx::Error,
 ) -> Error
 where
@@ -165,7 +188,8 @@ where
         Ok(None) => return db_err("marking the migration dirty")(err),
         Err(read) => return read,
     };
-    let Some(statement) = statements.get(committed) else {
+    let at = failed.filter(|at| *at >= committed).unwrap_or(committed);
+    let Some(statement) = statements.get(at) else {
         return Error::database(
             NAME,
             "recording the migration",
@@ -184,6 +208,7 @@ where
     }
     change
         .failed_after(statement.text, statement.line, message(&err), false, committed as u32)
+        .at_statement(at as u32 + 1)
         .with_source(err)
 }
 

@@ -7,6 +7,7 @@ use super::lock::AdvisoryLock;
 use super::search_path;
 use crate::backend::{Change, GroupApply};
 use crate::core::split::Dialect;
+use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{SqlBackend, SqlSession};
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
@@ -63,6 +64,7 @@ impl SqlBackend for PgBackend {
     const NAME: &'static str = NAME;
     const DIALECT: Dialect = Dialect::Postgres;
     const TRANSACTIONAL_DDL: bool = true;
+    const ROLLBACK_RESTORES_SESSION: bool = true;
 
     fn message(err: &sqlx::Error) -> String {
         errors::message(err)
@@ -150,6 +152,14 @@ impl SqlBackend for PgBackend {
         Some(session)
     }
 
+    /// A file may have changed any session setting (`SET`,
+    /// `session_replication_role`, a role): which ones the pool set cannot
+    /// be told apart, so a session in doubt is closed, and the pool opens
+    /// a new one.
+    async fn restore_session(_session: &mut PgSession) -> bool {
+        false
+    }
+
     fn must_close(&self) -> bool {
         self.lock.held
             || self.lock.setting_changed
@@ -163,5 +173,29 @@ impl TransactionalBatch for PgBackend {
     async fn run_in_transaction<'a>(session: &'a mut PgSession, changes: &'a [Change<'a>]) -> Result<(), BatchFailure> {
         let PgSession { conn, sql, backend, .. } = session;
         batch::run_in_transaction(conn, sql, &mut backend.batch, changes).await
+    }
+}
+
+impl TransactionProbe for PgBackend {
+    /// A savepoint is refused outside a transaction block (SQLSTATE
+    /// 25P01), taken inside one (and released), and refused in an aborted
+    /// one (25P02): the server's own answer, whoever began the block.
+    async fn in_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        match sqlx::raw_sql("SAVEPOINT embedded_migrations_probe")
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(_) => {
+                sqlx::raw_sql("RELEASE SAVEPOINT embedded_migrations_probe")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(true)
+            }
+            Err(err) => match errors::code_of(&err).as_deref() {
+                Some("25P01") => Ok(false),
+                Some("25P02") => Ok(true),
+                _ => Err(err),
+            },
+        }
     }
 }

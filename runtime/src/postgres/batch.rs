@@ -10,7 +10,7 @@ use crate::core::split::Dialect;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::join_statements;
 use crate::sql::transaction::statements;
-use crate::sql::transaction::BatchFailure;
+use crate::sql::transaction::{ends_transaction, BatchFailure};
 use sqlx::postgres::PgConnection;
 use sqlx::AssertSqlSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +31,62 @@ pub(super) struct BatchState {
     pub open_transaction: bool,
 }
 
+/// Names each batch's transaction (see [`Ours`]).
+static TRANSACTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The setting that marks the batch's transaction as its own: set with
+/// `SET LOCAL` semantics right after its BEGIN, so it is gone once that
+/// transaction ends, however a statement of a file ended it (`COMMIT`,
+/// `END`, `ROLLBACK`, `COMMIT AND CHAIN`, ...), and no other transaction
+/// has it.
+const OURS: &str = "embedded_migrations.transaction";
+
+/// What a check that finds the transaction no longer the batch's own
+/// makes its error say, before the change's index.
+const ENDED: &str = "embedded_migrations.ended:";
+
+/// The mark of one batch's transaction, and the checks of it.
+struct Ours(String);
+
+impl Ours {
+    fn new() -> Self {
+        Ours(format!(
+            "{}.{}",
+            std::process::id(),
+            TRANSACTIONS.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
+    /// Right after BEGIN: the mark, local to the transaction.
+    fn mark(&self) -> String {
+        format!("SELECT pg_catalog.set_config('{OURS}', '{}', true)", self.0)
+    }
+
+    /// After change `index`'s statements, in the same query: fails unless
+    /// the transaction is still the one marked. The failure is a cast of
+    /// text that names the change; the text depends on a setting read at
+    /// run time, so it is never folded into a constant (and raised) when
+    /// the statement is planned.
+    fn check(&self, index: usize) -> String {
+        format!(
+            "SELECT CASE WHEN pg_catalog.current_setting('{OURS}', true) = '{mark}' THEN 0 \
+             ELSE ('{ENDED}{index}:' || COALESCE(pg_catalog.current_setting('{OURS}', true), ''))::int END",
+            mark = self.0
+        )
+    }
+}
+
+/// The change whose check failed, if `err` is a check's.
+fn ended_in(err: &sqlx::Error) -> Option<usize> {
+    let message = err.as_database_error()?.message();
+    let after = &message[message.find(ENDED)? + ENDED.len()..];
+    after.split(':').next()?.parse().ok()
+}
+
 /// Runs `changes` in one transaction as one query; a failure is rolled
-/// back, for the caller to replay.
+/// back, for the caller to replay. A statement that ended the transaction
+/// is found by the check after its change, or, when a later statement
+/// failed first, by the transaction found gone after the failure.
 pub(super) async fn run_in_transaction(
     conn: &mut PgConnection,
     sql: &TrackingSql,
@@ -40,20 +94,42 @@ pub(super) async fn run_in_transaction(
     changes: &[Change<'_>],
 ) -> Result<(), BatchFailure> {
     let finish = finish_statement(conn, sql, state, changes).await?;
-    let batch = batch(sql, changes, finish);
-    run_own_transaction(conn, sql, state, batch)
-        .await
-        .map_err(BatchFailure::RolledBack)
+    let ours = Ours::new();
+    let batch = batch(sql, changes, finish, &ours);
+    match run_own_transaction(conn, sql, state, batch, &ours).await {
+        Ok(()) => Ok(()),
+        Err(Failed { err, .. }) if ended_in(&err).is_some() => Err(BatchFailure::Ended {
+            change: ended_in(&err),
+            statement: None,
+            after: None,
+        }),
+        Err(Failed { err, open: false }) if any_ends_transaction(changes) => Err(BatchFailure::Ended {
+            change: None,
+            statement: None,
+            after: Some(err),
+        }),
+        Err(Failed { err, .. }) => Err(BatchFailure::RolledBack(err)),
+    }
 }
 
-/// The batch without BEGIN and COMMIT: each change's statements, in a group
-/// each change's history row timed by the server, and the tracking writes
+/// Whether a statement of `changes` reads as one that ends a transaction.
+fn any_ends_transaction(changes: &[Change<'_>]) -> bool {
+    changes
+        .iter()
+        .flat_map(|change| statements(change, Dialect::Postgres).collect::<Vec<_>>())
+        .any(|statement| ends_transaction(&statement))
+}
+
+/// The batch without BEGIN and COMMIT: each change's statements followed by
+/// the check that its transaction is still the batch's, in a group each
+/// change's history row timed by the server, and the tracking writes
 /// folded into one last statement holding the state guard, `finish`.
-fn batch(sql: &TrackingSql, changes: &[Change<'_>], finish: String) -> String {
+fn batch(sql: &TrackingSql, changes: &[Change<'_>], finish: String, ours: &Ours) -> String {
     let pg = PgTracking::new(sql);
     let mut parts = Vec::new();
-    for change in changes {
+    for (index, change) in changes.iter().enumerate() {
         parts.extend(statements(change, Dialect::Postgres));
+        parts.push(ours.check(index));
         // One change's history row is part of the folded last statement.
         if changes.len() > 1 {
             parts.push(pg.history_literal(change));
@@ -101,12 +177,15 @@ async fn run_own_transaction(
     sql: &TrackingSql,
     state: &mut BatchState,
     batch: String,
-) -> Result<(), sqlx::Error> {
+    ours: &Ours,
+) -> Result<(), Failed> {
     let mut query = String::from("BEGIN;\n");
     if let Some(enter) = PgTracking::new(sql).enter_schema_literal() {
         query.push_str(&enter);
         query.push_str(";\n");
     }
+    query.push_str(&ours.mark());
+    query.push_str(";\n");
     query.push_str(&batch);
     query.push_str("\nCOMMIT;");
     state.open_transaction = true;
@@ -116,13 +195,25 @@ async fn run_own_transaction(
             Ok(())
         }
         Err(err) => {
+            // A failure inside the batch's transaction leaves it open and
+            // aborted, where every query fails; a query that succeeds
+            // shows it was gone before (a file's statement ended it, or
+            // the COMMIT failed).
+            let open = sqlx::raw_sql("SELECT 1").execute(&mut *conn).await.is_err();
             // After a failed COMMIT there is no transaction left, and
             // ROLLBACK only warns.
             match sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await {
                 Ok(_) => state.open_transaction = false,
                 Err(rollback) => tracing::debug!(error = %rollback, "rolling back the failed batch"),
             }
-            Err(err)
+            Err(Failed { err, open })
         }
     }
+}
+
+/// A batch that failed: the error, and whether its transaction was still
+/// open (aborted) after it.
+struct Failed {
+    err: sqlx::Error,
+    open: bool,
 }

@@ -58,8 +58,15 @@ where
         Box::pin(B::lock(self, timeout))
     }
 
+    /// Also puts a session in doubt back as the pool handed it out, or
+    /// leaves it to be closed.
     fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(B::unlock(self))
+        Box::pin(async move {
+            if self.doubtful {
+                self.doubtful = !B::restore_session(self).await;
+            }
+            B::unlock(self).await
+        })
     }
 
     fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
@@ -69,13 +76,24 @@ where
         })
     }
 
-    /// A Rust code migration runs its function (code.rs); statements run
-    /// as the backend runs them.
+    /// The session is in doubt while the change runs (a cancelled one
+    /// stays so), and after it when it ran outside a transaction or failed
+    /// (see [`settled`]). A Rust code migration runs its function (code.rs);
+    /// one that failed leaves the session in doubt, whatever the user's code
+    /// did to it.
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
-        if let Some(code) = change.code {
-            return Box::pin(self.apply_code(change, code));
-        }
-        Box::pin(B::apply(self, change))
+        Box::pin(async move {
+            let before = self.doubtful;
+            self.doubtful = true;
+            let applied = match change.code {
+                Some(code) => self.apply_code(change, code).await,
+                None => B::apply(self, change).await,
+            };
+            if self.runs_in_transaction(change.migration.script(change.direction)) && settled::<B>(&applied) {
+                self.doubtful = before;
+            }
+            applied
+        })
     }
 
     fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
@@ -135,6 +153,17 @@ where
 
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         Some(self)
+    }
+}
+
+/// Whether a change that ran in a transaction left the session as it
+/// found it: it committed, or its transaction was rolled back where that
+/// takes back what its statements changed in the session.
+pub(crate) fn settled<B: SqlBackend>(applied: &Result<(), Error>) -> bool {
+    match applied {
+        Ok(()) => true,
+        Err(Error::MigrationFailed { rolled_back: true, .. }) => B::ROLLBACK_RESTORES_SESSION,
+        Err(_) => false,
     }
 }
 

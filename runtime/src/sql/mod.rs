@@ -28,10 +28,10 @@ mod code;
 mod contract;
 // Every sqlx database marks a code migration dirty through its tracking
 // writes (code.rs); only SQLite and PostgreSQL run statements through its
-// loop (MySQL sends its own protocol), which a MySQL-only build leaves out,
-// and with it the use of some imports and of `count_committed`.
+// loop (MySQL sends its own protocol), which a MySQL-only build leaves
+// unused, with the imports and the transaction probe it needs.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(unused_imports, dead_code))]
-mod dirty;
+pub(crate) mod dirty;
 pub(crate) mod io;
 pub(crate) mod schema_record;
 pub(crate) mod session;

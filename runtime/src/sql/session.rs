@@ -30,6 +30,11 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// Whether DDL is transactional: what a dry run says of a file (group
     /// mode is what [`SqlBackend::group`] hands out).
     const TRANSACTIONAL_DDL: bool;
+    /// Whether a migration's transaction, rolled back, takes back whatever
+    /// its statements changed in the session (PostgreSQL's `SET` is
+    /// transactional; a SQLite `PRAGMA` is not): then a failure rolled
+    /// back leaves the session in no doubt.
+    const ROLLBACK_RESTORES_SESSION: bool = false;
 
     /// The database's own words for `err`, with its codes where it has them.
     fn message(err: &sqlx::Error) -> String {
@@ -85,6 +90,14 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// `GroupApply` is in transaction.rs); `None` elsewhere.
     fn group(session: &mut SqlSession<Self>) -> Option<&mut dyn GroupApply>;
 
+    /// Puts the session back as the pool handed it out, once it is in doubt
+    /// ([`SqlSession::doubtful`]: a change failed, was cancelled, or ran
+    /// outside a transaction, where a file may have left a transaction open
+    /// or changed a session setting): no transaction open, the settings the
+    /// session began with. True when that is known to hold; otherwise the
+    /// connection is closed rather than handed back to the pool.
+    fn restore_session(session: &mut SqlSession<Self>) -> impl Future<Output = bool> + Send;
+
     /// Whether the connection must be closed rather than handed back to the
     /// pool: a lock or session setting whose release was not confirmed.
     fn must_close(&self) -> bool {
@@ -94,9 +107,12 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// Called when the session is dropped with its connection (unless
     /// `must_close`): a backend that changed a session setting and was
     /// dropped before giving it back (a cancelled run) takes the connection
-    /// to restore it first.
-    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>) {
-        let _ = conn;
+    /// to restore it first. A session still in doubt (`doubtful`) is
+    /// closed, unless the backend can restore it here.
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Self::DB>>, doubtful: bool) {
+        if let (true, Some(conn)) = (doubtful, conn.as_mut()) {
+            conn.close_on_drop();
+        }
     }
 }
 
@@ -122,6 +138,11 @@ pub(crate) struct SqlSession<B: SqlBackend> {
     pub conn: Pooled<B::DB>,
     pub sql: TrackingSql,
     pub backend: B,
+    /// The session may differ from what the pool handed out: a change
+    /// failed or was cancelled midway, or ran outside a transaction. Until
+    /// [`SqlBackend::restore_session`] says it is as it was, the
+    /// connection is not handed back to the pool.
+    pub doubtful: bool,
 }
 
 impl<B: SqlBackend> Drop for SqlSession<B> {
@@ -135,7 +156,7 @@ impl<B: SqlBackend> Drop for SqlSession<B> {
             }
             return;
         }
-        self.backend.on_drop(&mut self.conn.0);
+        self.backend.on_drop(&mut self.conn.0, self.doubtful);
     }
 }
 
@@ -224,6 +245,7 @@ where
                 conn: Pooled(Some(conn)),
                 sql: TrackingSql::new(B::DIALECT, settings),
                 backend,
+                doubtful: false,
             });
             Ok(session)
         })

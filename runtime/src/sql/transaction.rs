@@ -3,9 +3,10 @@
 //! fails is rolled back and replayed statement by statement, so that the
 //! error names the statement exactly as if it had been sent alone.
 
+use super::dirty::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
-use crate::backend::{BoxFuture, Change, GroupApply};
+use crate::backend::{BoxFuture, Change, GroupApply, Session};
 use crate::core::split::{split, Dialect};
 use crate::Error;
 use sqlx::AssertSqlSafe;
@@ -29,6 +30,20 @@ pub(crate) enum BatchFailure {
     /// The batch failed and was rolled back: replayed statement by
     /// statement, it names the statement that failed.
     RolledBack(sqlx::Error),
+    /// A statement of the migrations ended the transaction the batch
+    /// opened (`COMMIT`, `END`, `ROLLBACK`, ...), as the database itself
+    /// showed: what ran before it may have committed without its record.
+    /// `change` and `statement` index the changes and the change's
+    /// statements where the backend saw it happen (SQLite checks after each
+    /// statement; PostgreSQL after each change); what is not known is found
+    /// by the statements' words.
+    Ended {
+        change: Option<usize>,
+        statement: Option<usize>,
+        /// The error of a statement that ran after the end, outside the
+        /// transaction, and stopped the batch.
+        after: Option<sqlx::Error>,
+    },
     /// A failure no replay explains (the write lock, the commit).
     Other(Error),
 }
@@ -115,9 +130,52 @@ where
     }
 }
 
+/// Whether `statement` ends a transaction, by its first words: `COMMIT`,
+/// `END`, `ROLLBACK` and `ABORT` (not `ROLLBACK TO` a savepoint), `PREPARE
+/// TRANSACTION`. Used only to name the statement once the database showed
+/// that the transaction ended; never to decide that it did.
+pub(crate) fn ends_transaction(statement: &str) -> bool {
+    let words = first_words(statement, 3);
+    match words.first().map(String::as_str) {
+        Some("COMMIT" | "END") => true,
+        Some("ROLLBACK" | "ABORT") => !words.iter().any(|word| word == "TO"),
+        Some("PREPARE") => words.get(1).is_some_and(|word| word == "TRANSACTION"),
+        _ => false,
+    }
+}
+
+/// Whether `statement`, which ended a transaction, rolled it back.
+fn rolls_back(statement: &str) -> bool {
+    matches!(
+        first_words(statement, 1).first().map(String::as_str),
+        Some("ROLLBACK" | "ABORT")
+    )
+}
+
+/// The first `n` words of `statement`, upper case, past its leading
+/// comments.
+fn first_words(statement: &str, n: usize) -> Vec<String> {
+    let mut rest = statement.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, next)| next).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, next)| next).trim_start();
+        } else {
+            break;
+        }
+    }
+    rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|word| !word.is_empty())
+        .take(n)
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
 impl<B: TransactionalBatch> SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    B::DB: DirtyIo,
 {
     /// Transactional changes (one, or a group) in one transaction, their
     /// statements and tracking writes in batches rather than one by one
@@ -136,16 +194,134 @@ where
         match B::run_in_transaction(self, changes).await {
             Ok(()) => Ok(()),
             Err(BatchFailure::RolledBack(failure)) => Err(self.replay(changes, failure).await),
+            Err(BatchFailure::Ended {
+                change,
+                statement,
+                after,
+            }) => Err(self.transaction_ended(changes, change, statement, after).await),
             Err(BatchFailure::Other(err)) => Err(err),
         }
     }
+
+    /// A statement of the file ended the batch's transaction. Nothing after
+    /// it committed (SQLite stops there; on PostgreSQL what ran after it,
+    /// outside the transaction, was rolled back by the check that found
+    /// it). A `ROLLBACK` took everything before it back: nothing is
+    /// recorded. A `COMMIT` or `END` committed the statements before it
+    /// without their record: the changes of the group before this one are
+    /// recorded as applied, and this one is marked dirty with the count of
+    /// its statements that committed, as a `no-transaction` file's would be.
+    /// The error names the statement and says so; a statement that failed
+    /// after it is named too.
+    async fn transaction_ended(
+        &mut self,
+        changes: &[Change<'_>],
+        change: Option<usize>,
+        statement: Option<usize>,
+        after: Option<sqlx::Error>,
+    ) -> Error {
+        let (index, at) = locate_end(changes, change, statement, B::DIALECT);
+        let change = &changes[index];
+        let script = change.migration.script(change.direction);
+        let statements = split(script.text, B::DIALECT);
+        let Some(ender) = statements.get(at) else {
+            return Error::database(B::NAME, "applying the migration", "the migration ended its transaction");
+        };
+        let mut message = String::from(
+            "this statement ended the transaction the migration runs in (a migration's file must not end it: \
+             the runtime opens it, and commits it with the migration's record)",
+        );
+        if let Some(err) = &after {
+            message.push_str(&format!(
+                "; a statement after it, outside the transaction, then failed: {}",
+                B::message(err)
+            ));
+        }
+        if rolls_back(ender.text) {
+            message.push_str("; it rolled back every statement before it, and nothing after it committed");
+            return change.failed(ender.text, ender.line, message, true);
+        }
+        message.push_str("; the statements before it committed, nothing after it did");
+        let earlier = &changes[..index];
+        if !earlier.is_empty() {
+            let versions: Vec<String> = earlier.iter().map(|c| c.migration.version.to_string()).collect();
+            message.push_str(&format!(
+                "; migration(s) {} of the group, before it, committed with it and are recorded as applied",
+                versions.join(", ")
+            ));
+            if let Err(err) = <Self as Session>::record_applied(self, earlier).await {
+                tracing::warn!(error = %err, "recording the migrations a file's COMMIT committed");
+            }
+        }
+        if at > 0 {
+            if let Err(err) = self.mark_committed(change, at).await {
+                tracing::warn!(error = %err, "marking dirty the migration whose file ended its transaction");
+            }
+        }
+        change.failed_after(ender.text, ender.line, message, false, at as u32)
+    }
+
+    /// Marks `change` dirty with `committed` of its statements committed,
+    /// in one transaction, after checking the state.
+    async fn mark_committed(&mut self, change: &Change<'_>, committed: usize) -> Result<(), Error> {
+        let sql = &self.sql;
+        let mut tx = B::begin(&mut self.conn).await?;
+        Self::check_state(&mut tx, sql, &change.state_before).await?;
+        let marked = async {
+            B::DB::mark_dirty(&mut tx, sql, change).await?;
+            B::DB::count_committed(&mut tx, sql, change.migration.version, committed as i64).await?;
+            tx.commit().await
+        };
+        marked.await.map_err(Self::db_err("marking the migration dirty"))
+    }
+}
+
+/// The change and the statement that ended the transaction: where the
+/// backend saw it, completed by the statements' words (the first that
+/// ends a transaction, from the change it names or the first); failing
+/// that, the change's last statement, so that what may have committed is
+/// not understated.
+fn locate_end(
+    changes: &[Change<'_>],
+    change: Option<usize>,
+    statement: Option<usize>,
+    dialect: Dialect,
+) -> (usize, usize) {
+    let from = change.unwrap_or(0).min(changes.len().saturating_sub(1));
+    if let (Some(change), Some(statement)) = (change, statement) {
+        return (change, statement);
+    }
+    let candidates = match change {
+        Some(change) => change..change + 1,
+        None => from..changes.len(),
+    };
+    for index in candidates {
+        let change = &changes[index];
+        let statements = split(change.migration.script(change.direction).text, dialect);
+        if let Some(at) = statements.iter().position(|s| ends_transaction(s.text)) {
+            return (index, at);
+        }
+    }
+    let change = &changes[from];
+    let count = split(change.migration.script(change.direction).text, dialect).len();
+    (from, count.saturating_sub(1))
 }
 
 impl<B: TransactionalBatch> GroupApply for SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    B::DB: DirtyIo,
 {
+    /// In doubt while it runs, and after it as a single change would be.
     fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.apply_batched(changes))
+        Box::pin(async move {
+            let before = self.doubtful;
+            self.doubtful = true;
+            let applied = self.apply_batched(changes).await;
+            if super::contract::settled::<B>(&applied) {
+                self.doubtful = before;
+            }
+            applied
+        })
     }
 }

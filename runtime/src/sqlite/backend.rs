@@ -2,13 +2,14 @@
 //! transaction, the file lock for a run, the catalog, and the batch
 //! through `sqlite3_exec`.
 
-use super::batch::timed_work;
+use super::batch::{timed_work, EndedAt};
 use super::errors::{self, begin_failed, is_busy, lock_timeout, NAME};
-use super::exec::{c_text, exec, TxFailure};
+use super::exec::{self, c_text, exec, TxFailure};
 use super::lock::RunLock;
 use super::transaction::{begin_immediate, in_write_transaction};
 use crate::backend::{Change, GroupApply};
 use crate::core::split::Dialect;
+use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{SqlBackend, SqlSession};
 use crate::sql::transaction::join_statements;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
@@ -79,8 +80,18 @@ impl SqlBackend for SqliteBackend {
         session.backend.lock.release(&mut session.conn).await
     }
 
-    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
-        self.lock.restore_on_drop(conn);
+    /// Rolls back a transaction left open and sets back each setting of
+    /// `exec::SESSION_PRAGMAS` a file changed, to what the run's lock read:
+    /// closing would lose an in-memory database, so SQLite restores.
+    async fn restore_session(session: &mut SqliteSession) -> bool {
+        match &session.backend.lock.pragmas {
+            Some(pragmas) => exec::restore_session(&mut session.conn, pragmas).await,
+            None => false,
+        }
+    }
+
+    fn on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>, doubtful: bool) {
+        self.lock.restore_on_drop(conn, doubtful);
     }
 
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {
@@ -110,13 +121,27 @@ impl TransactionalBatch for SqliteBackend {
             "committing the migrations"
         };
         let started = Instant::now();
-        let work = timed_work(&session.sql, changes).map_err(BatchFailure::RolledBack)?;
+        let ended = EndedAt::default();
+        let work = timed_work(&session.sql, changes, &ended).map_err(BatchFailure::RolledBack)?;
         let busy = session.backend.lock.busy_timeout_ms;
         match in_write_transaction(&mut session.conn, busy, work).await {
             Ok(()) => Ok(()),
             Err(TxFailure::Begin(err)) => Err(begin_failed(err, started).into()),
-            Err(TxFailure::Work(err)) => Err(BatchFailure::RolledBack(err)),
+            Err(TxFailure::Work(err)) => match ended.into_inner().ok().flatten() {
+                Some((change, statement)) => Err(BatchFailure::Ended {
+                    change: Some(change),
+                    statement: Some(statement),
+                    after: None,
+                }),
+                None => Err(BatchFailure::RolledBack(err)),
+            },
             Err(TxFailure::Commit(err)) => Err(SqliteSession::db_err(committed)(err).into()),
         }
+    }
+}
+
+impl TransactionProbe for SqliteBackend {
+    async fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+        exec::connection_in_transaction(conn).await
     }
 }

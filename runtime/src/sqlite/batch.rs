@@ -6,7 +6,7 @@
 //! Timed by the client, a group needs no history insert per change and no
 //! second pass to turn running totals into durations.
 
-use super::exec::{c_text, exec};
+use super::exec::{c_text, exec, in_transaction};
 use crate::backend::Change;
 use crate::core::split::Dialect;
 use crate::sql::text::SqlText;
@@ -15,11 +15,22 @@ use crate::sql::transaction::join_statements;
 use crate::sql::transaction::statements;
 use std::time::Instant;
 
+/// Where a statement of the batch ended the write transaction: the change
+/// and the statement, indexed from 0.
+pub(super) type EndedAt = std::sync::Mutex<Option<(usize, usize)>>;
+
 /// The work of a timed batch of `changes`, for the write transaction. The
 /// texts are made before the handle is borrowed.
+///
+/// Each statement goes in a call of its own, and after each SQLite says
+/// whether the transaction is still open: a file's `COMMIT`, `END` or
+/// `ROLLBACK`, however spelled, ends it, and then nothing more runs (the
+/// rest of the file would run outside any transaction, and the tracking
+/// writes with it). Where that happened is left in `ended`.
 pub(super) fn timed_work<'a>(
     sql: &'a TrackingSql,
     changes: &'a [Change<'a>],
+    ended: &'a EndedAt,
 ) -> Result<impl FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error> + 'a, sqlx::Error> {
     let guard = changes
         .first()
@@ -28,14 +39,22 @@ pub(super) fn timed_work<'a>(
     let guard = c_text(guard)?;
     let scripts = changes
         .iter()
-        .map(|change| c_text(join_statements(statements(change, Dialect::Sqlite).collect())))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|change| statements(change, Dialect::Sqlite).map(c_text).collect())
+        .collect::<Result<Vec<Vec<_>>, _>>()?;
     Ok(move |db| {
         let started = Instant::now();
         exec(db, &guard)?;
         let mut ends = Vec::with_capacity(scripts.len());
-        for script in &scripts {
-            exec(db, script)?;
+        for (change, script) in scripts.iter().enumerate() {
+            for (statement, text) in script.iter().enumerate() {
+                exec(db, text)?;
+                if !in_transaction(db) {
+                    if let Ok(mut at) = ended.lock() {
+                        *at = Some((change, statement));
+                    }
+                    return Err(sqlx::Error::Protocol("a migration ended its transaction".into()));
+                }
+            }
             ends.push(Instant::now());
         }
         let writes = tracking_writes(sql, changes, &durations_ms(started, &ends, changes.len()));

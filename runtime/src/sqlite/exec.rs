@@ -162,6 +162,86 @@ pub(super) struct HandleSettings {
     pub file: Option<String>,
     /// The busy timeout the handle had (the pool's), in milliseconds.
     pub busy_timeout_ms: i64,
+    /// The value of each of [`SESSION_PRAGMAS`], as the pool handed the
+    /// connection out.
+    pub pragmas: Vec<i64>,
+}
+
+/// The connection's own settings a migration file can change (a
+/// `no-transaction` file, or a statement outside the transaction's reach):
+/// each is read when a run takes its lock and set back before the
+/// connection returns to the pool. `foreign_keys` first: the table-rebuild
+/// recipe turns it off.
+pub(super) const SESSION_PRAGMAS: &[&str] = &[
+    "foreign_keys",
+    "defer_foreign_keys",
+    "recursive_triggers",
+    "ignore_check_constraints",
+    "query_only",
+    "legacy_alter_table",
+    "trusted_schema",
+    "reverse_unordered_selects",
+    "automatic_index",
+    "cell_size_check",
+    "synchronous",
+    "temp_store",
+    "cache_size",
+];
+
+/// Whether the handle has a transaction open: SQLite's own word
+/// (`sqlite3_get_autocommit`), whoever began it.
+pub(super) fn in_transaction(db: *mut libsqlite3_sys::sqlite3) -> bool {
+    // SAFETY: `db` is the borrowed open handle (see `exec`).
+    unsafe { libsqlite3_sys::sqlite3_get_autocommit(db) == 0 }
+}
+
+/// [`in_transaction`] on sqlx's connection: one hop to its worker.
+pub(super) async fn connection_in_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    Ok(in_transaction(handle.as_raw_handle().as_ptr()))
+}
+
+/// The current value of each of [`SESSION_PRAGMAS`].
+fn read_pragmas(db: *mut libsqlite3_sys::sqlite3) -> Result<Vec<i64>, sqlx::Error> {
+    SESSION_PRAGMAS
+        .iter()
+        .map(|name| query_int(db, &c_text(format!("PRAGMA {name}"))?))
+        .collect()
+}
+
+/// Puts the handle back as `pragmas` describe it (read by
+/// [`swap_busy_timeout`]): a transaction left open rolled back, each
+/// setting that differs set again (`foreign_keys` can only change outside
+/// a transaction), then read once more. True when all of it holds.
+pub(super) fn restore_handle(db: *mut libsqlite3_sys::sqlite3, pragmas: &[i64]) -> bool {
+    if in_transaction(db) {
+        if let Err(err) = exec(db, c"ROLLBACK") {
+            tracing::debug!(error = %err, "rolling back a transaction a migration left open");
+        }
+    }
+    let Ok(now) = read_pragmas(db) else { return false };
+    for ((name, was), is) in SESSION_PRAGMAS.iter().zip(pragmas).zip(&now) {
+        if was != is {
+            tracing::info!(
+                pragma = name,
+                from = is,
+                to = was,
+                "restoring a setting a migration changed"
+            );
+            if let Ok(set) = c_text(format!("PRAGMA {name} = {was}")) {
+                let _ = exec(db, &set);
+            }
+        }
+    }
+    !in_transaction(db) && read_pragmas(db).is_ok_and(|again| again == pragmas)
+}
+
+/// [`restore_handle`] on sqlx's connection: one hop to its worker.
+pub(super) async fn restore_session(conn: &mut SqliteConnection, pragmas: &[i64]) -> bool {
+    match conn.lock_handle().await {
+        Ok(mut handle) => restore_handle(handle.as_raw_handle().as_ptr(), pragmas),
+        Err(_) => false,
+    }
 }
 
 /// The main database's file and the handle's busy timeout, and then that
@@ -183,11 +263,13 @@ pub(super) async fn swap_busy_timeout(
             .filter(|name| !name.is_empty())
     };
     let previous = query_int(db, c"PRAGMA busy_timeout")?;
+    let pragmas = read_pragmas(db)?;
     // SAFETY: as above.
     unsafe { libsqlite3_sys::sqlite3_busy_timeout(db, busy_timeout_ms) };
     Ok(HandleSettings {
         file,
         busy_timeout_ms: previous,
+        pragmas,
     })
 }
 

@@ -29,6 +29,9 @@ pub(super) struct RunLock {
     pub busy_timeout_ms: Option<i32>,
     /// The run's file lock; closing the file releases it.
     file: Option<std::fs::File>,
+    /// The connection's settings as the pool handed it out
+    /// (`exec::SESSION_PRAGMAS`), read with the busy timeout.
+    pub pragmas: Option<Vec<i64>>,
 }
 
 impl RunLock {
@@ -43,6 +46,7 @@ impl RunLock {
             .await
             .map_err(db_err("setting the busy timeout"))?;
         self.restore_busy_timeout = Some(handle.busy_timeout_ms);
+        self.pragmas = Some(handle.pragmas);
         self.busy_timeout_ms = Some(millis);
         let (file, waited) = match take_file_lock(handle.file.as_deref(), timeout, started).await {
             Ok(taken) => taken,
@@ -81,19 +85,38 @@ impl RunLock {
     /// pool sees the connection as taken until it is back, so whoever
     /// acquires it next gets the pool's own setting. Without a runtime to
     /// do it in, the connection is closed instead.
-    pub(super) fn restore_on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>) {
-        let Some(previous) = self.restore_busy_timeout.take() else {
+    ///
+    /// A session in doubt (`doubtful`: a change cancelled midway, say) is
+    /// put back as the pool handed it out there too (no transaction open,
+    /// the settings read by `take`), or else closed.
+    pub(super) fn restore_on_drop(&mut self, conn: &mut Option<PoolConnection<Sqlite>>, doubtful: bool) {
+        let previous = self.restore_busy_timeout.take();
+        let pragmas = self.pragmas.take().filter(|_| doubtful);
+        if previous.is_none() && !doubtful {
             return;
-        };
+        }
         let Some(mut conn) = conn.take() else { return };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             conn.close_on_drop();
             return;
         };
         runtime.spawn(async move {
-            if let Err(err) = set_busy_timeout(&mut conn, previous).await {
-                tracing::warn!(error = %err, "could not restore the busy timeout; closing the connection");
-                conn.close_on_drop();
+            if doubtful {
+                let restored = match &pragmas {
+                    Some(pragmas) => exec::restore_session(&mut conn, pragmas).await,
+                    None => false,
+                };
+                if !restored {
+                    tracing::warn!("a cancelled run's connection could not be restored; closing it");
+                    conn.close_on_drop();
+                    return;
+                }
+            }
+            if let Some(previous) = previous {
+                if let Err(err) = set_busy_timeout(&mut conn, previous).await {
+                    tracing::warn!(error = %err, "could not restore the busy timeout; closing the connection");
+                    conn.close_on_drop();
+                }
             }
         });
     }

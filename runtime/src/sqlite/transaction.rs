@@ -43,6 +43,16 @@ where
     match exec::borrowed(&mut tx, work).await {
         Ok(()) => tx.commit().await.map_err(TxFailure::Commit),
         Err(err) => {
+            // A statement that ended the transaction leaves none for sqlx
+            // to roll back, and sqlx would go on counting it as open: an
+            // empty one is begun for its rollback.
+            let reopened = exec::borrowed(&mut tx, |db| match exec::in_transaction(db) {
+                true => Ok(()),
+                false => exec::exec(db, c"BEGIN"),
+            });
+            if let Err(reopen) = reopened.await {
+                tracing::debug!(error = %reopen, "beginning a transaction for sqlx to roll back");
+            }
             if let Err(rollback) = tx.rollback().await {
                 // SQLite rolls a transaction back by itself on some errors
                 // (disk full, I/O); anything else leaves sqlx to roll back on drop.
