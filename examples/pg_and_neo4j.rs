@@ -20,8 +20,8 @@ use embedded_migrations::{cli, embed_migrations, CypherMigrations, Migrations, T
 use sqlx::PgPool;
 use std::process::ExitCode;
 
-static POSTGRES: Migrations = embed_migrations!("migrations/postgres");
-static GRAPH: CypherMigrations = embed_migrations!("migrations/neo4j");
+static POSTGRES: Migrations = embed_migrations!("migrations/postgres", database = postgres);
+static GRAPH: CypherMigrations = embed_migrations!("migrations/neo4j", database = neo4j);
 
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("set {name} (see the comment at the top of examples/pg_and_neo4j.rs)"))

@@ -13,7 +13,7 @@ use embedded_migrations::{embed_migrations, Migrations, ReadinessState, Settings
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use std::process::ExitCode;
 
-static MIGRATIONS: Migrations = embed_migrations!("migrations/sqlite");
+static MIGRATIONS: Migrations = embed_migrations!("migrations/sqlite", database = sqlite);
 
 async fn open(name: &str, broken: bool) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::new()

@@ -24,12 +24,12 @@ use embedded_migrations::{Migrations, Settings, Targets, Tenants};
 use std::io::Write as _;
 use std::process::ExitCode;
 
-static SQLITE: Migrations = embedded_migrations::embed_migrations!("migrations/sqlite");
+static SQLITE: Migrations = embedded_migrations::embed_migrations!("migrations/sqlite", database = sqlite);
 static EVENTS: Migrations = embedded_migrations::embed_migrations!("migrations/events");
 #[cfg(feature = "postgres")]
-static POSTGRES: Migrations = embedded_migrations::embed_migrations!("migrations/postgres");
+static POSTGRES: Migrations = embedded_migrations::embed_migrations!("migrations/postgres", database = postgres);
 #[cfg(feature = "mysql")]
-static MYSQL: Migrations = embedded_migrations::embed_migrations!("migrations/mysql");
+static MYSQL: Migrations = embedded_migrations::embed_migrations!("migrations/mysql", database = mysql);
 
 const APP_FILE: &str = "sqlite://demo.db";
 const EVENTS_FILE: &str = "sqlite://demo-events.db";

@@ -613,17 +613,17 @@ fn no_arguments_applies_everything_then_nothing(t: &Target) {
     let first = t.demo(&[]);
     first
         .ok()
-        .out("applying 7 migration(s)")
-        .out("[1/7] 001 create_users ... ")
-        .out("[7/7] 007 create_skill_progressions ... ")
-        .out("applied 7 migration(s); now at version 007")
-        .out("current version 007, latest 007: 7 applied, 0 pending");
+        .out("applying 8 migration(s)")
+        .out("[1/8] 001 create_users ... ")
+        .out("[8/8] 008 hash_user_emails ... ")
+        .out("applied 8 migration(s); now at version 008")
+        .out("current version 008, latest 008: 8 applied, 0 pending");
     // Each progress line ends with the step's duration.
     for line in first.stdout.lines().filter(|l| l.starts_with('[')) {
         assert!(line.ends_with(" ms") || line.ends_with(" s"), "{line}");
     }
     let second = t.demo(&[]);
-    second.ok().out("nothing to apply; at version 007");
+    second.ok().out("nothing to apply; at version 008");
     assert!(!second.stdout.contains("[1/"), "{}", second.stdout);
 }
 
@@ -635,12 +635,12 @@ fn status_table_lists_every_column(t: &Target) {
         .out("state")
         .out("applied at")
         .out("duration")
-        .out("current version 0, latest 007: 0 applied, 7 pending");
+        .out("current version 0, latest 008: 0 applied, 8 pending");
     let line = run.stdout.lines().find(|l| l.starts_with("001 ")).unwrap();
     assert!(line.contains("create_users") && line.contains("Users who log in") && line.contains("pending"));
     t.migrate(&["up", "--to", "6"]).ok();
     let run = t.migrate(&["status"]);
-    run.ok().out("current version 006, latest 007: 6 applied, 1 pending");
+    run.ok().out("current version 006, latest 008: 6 applied, 2 pending");
     let line = run.stdout.lines().find(|l| l.starts_with("006 ")).unwrap();
     assert!(line.contains("applied (irreversible)"), "{line}");
     assert!(line.contains(" ms"), "{line}");
@@ -651,16 +651,16 @@ fn status_table_lists_every_column(t: &Target) {
 fn status_json_is_what_deploy_scripts_read(t: &Target) {
     let status = t.migrate(&["status", "--json"]).ok().json();
     assert_eq!(status.get("current_version").int(), 0);
-    assert_eq!(status.get("latest_version").int(), 7);
-    assert_eq!(status.get("pending_count").int(), 7);
+    assert_eq!(status.get("latest_version").int(), 8);
+    assert_eq!(status.get("pending_count").int(), 8);
     assert_eq!(status.get("applied_count").int(), 0);
     assert_eq!(status.get("up_to_date"), &Json::Bool(false));
-    assert_eq!(status.get("migrations").array().len(), 7);
+    assert_eq!(status.get("migrations").array().len(), 8);
 
     t.migrate(&["up", "--to", "3"]).ok();
     let status = t.migrate(&["status", "--json"]).ok().json();
     assert_eq!(status.get("current_version").int(), 3);
-    assert_eq!(status.get("pending_count").int(), 4);
+    assert_eq!(status.get("pending_count").int(), 5);
     assert_eq!(status.get("applied_count").int(), 3);
     let first = &status.get("migrations").array()[0];
     assert_eq!(first.get("name").str(), "create_users");
@@ -674,13 +674,13 @@ fn status_json_is_what_deploy_scripts_read(t: &Target) {
     assert_eq!(sixth.get("irreversible"), &Json::Bool(true));
     assert_eq!(
         states(&status).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
-        ["applied", "applied", "applied", "pending", "pending", "pending", "pending"]
+        ["applied", "applied", "applied", "pending", "pending", "pending", "pending", "pending"]
     );
 
     t.migrate(&["up"]).ok();
     let status = t.migrate(&["status", "--json"]).ok().json();
     assert_eq!(status.get("up_to_date"), &Json::Bool(true));
-    assert_eq!(status.get("current_version").int(), 7);
+    assert_eq!(status.get("current_version").int(), 8);
 }
 
 /// How a dry run says a transactional file runs on `t`'s database: MySQL
@@ -698,14 +698,16 @@ fn up_dry_run_prints_the_statements_and_changes_nothing(t: &Target) {
     let run = t.migrate(&["up", "--dry-run"]);
     let mode = transaction_mode(t);
     run.ok()
-        .out("-- dry run: 7 migration(s) would be applied, in this order; nothing was changed")
+        .out("-- dry run: 8 migration(s) would be applied, in this order; nothing was changed")
         .out(&format!(
-            "-- [1/7] up 001 create_users: 001_create_users.up.sql ({mode})"
+            "-- [1/8] up 001 create_users: 001_create_users.up.sql ({mode})"
         ))
         .out("CREATE TABLE IF NOT EXISTS users (")
-        .out("-- [7/7] up 007 create_skill_progressions");
+        .out("-- [8/8] up 008 hash_user_emails: 008_hash_user_emails.rs")
+        // No SQL to show for a Rust code migration: what runs instead.
+        .out("-- Rust code migration, `008_hash_user_emails.rs`: its `up` function runs");
     let first = run.stdout.find("001_create_users.up.sql").unwrap();
-    let last = run.stdout.find("007_create_skill_progressions.up.sql").unwrap();
+    let last = run.stdout.find("008_hash_user_emails.rs").unwrap();
     assert!(first < last, "in version order");
     // Statements come out terminated, ready to paste.
     assert!(run.stdout.contains(");\n"), "{}", run.stdout);
@@ -733,15 +735,15 @@ fn down_dry_run_prints_the_statements_and_changes_nothing(t: &Target) {
     let run = t.migrate(&["down", "--dry-run"]);
     run.ok()
         .out("1 migration(s) would be reverted")
-        .out("-- [1/1] down 007 create_skill_progressions: 007_create_skill_progressions.down.sql")
-        .out("DROP TABLE skill_progressions;");
+        .out("-- [1/1] down 008 hash_user_emails: 008_hash_user_emails.rs")
+        .out("-- Rust code migration, `008_hash_user_emails.rs`: its `down` function runs");
     assert_eq!(t.schema(), before);
     // Past an irreversible migration even the preview refuses.
-    t.migrate(&["down", "2", "--dry-run"])
+    t.migrate(&["down", "3", "--dry-run"])
         .code(2)
         .err("cannot be reverted: `006_normalize_symbols.down.sql` says migrate:irreversible");
     assert_eq!(t.schema(), before);
-    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7, 8]);
     let history = t.migrate(&["history", "--json"]).ok().json();
     assert!(
         history.array().iter().all(|h| h.get("direction").str() == "up"),
@@ -813,19 +815,23 @@ fn down_reason_is_kept_in_history(t: &Target) {
 fn irreversible_blocks_down_and_fresh_before_anything_changes(t: &Target) {
     t.migrate(&["up"]).ok();
     let before = t.schema();
-    t.migrate(&["down", "2"])
+    t.migrate(&["down", "3"])
         .code(2)
         .err("error: migration 6 (normalize_symbols) cannot be reverted")
         .err("nothing was changed");
     assert_eq!(t.schema(), before);
-    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7], "not even 007 was reverted");
+    assert_eq!(
+        applied_versions(t),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        "not even 008 was reverted"
+    );
 
     t.migrate(&["fresh", "--yes"])
         .code(2)
         .err("fresh refused before changing anything")
         .err("`006_normalize_symbols.down.sql` says migrate:irreversible");
     assert_eq!(t.schema(), before);
-    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7, 8]);
 }
 
 fn fresh_needs_yes_then_rebuilds(t: &Target) {
@@ -841,11 +847,11 @@ fn fresh_needs_yes_then_rebuilds(t: &Target) {
         .ok()
         .out("reverting 5 migration(s)")
         .out("[1/5] 005 add_users_timezone ... ")
-        .out("applying 7 migration(s)")
-        .out("[7/7] 007 create_skill_progressions ... ")
-        .out("fresh: reverted 5, applied 7 migration(s)");
+        .out("applying 8 migration(s)")
+        .out("[8/8] 008 hash_user_emails ... ")
+        .out("fresh: reverted 5, applied 8 migration(s)");
     assert_eq!(t.query("SELECT COUNT(*) FROM users"), [["0"]]);
-    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(applied_versions(t), [1, 2, 3, 4, 5, 6, 7, 8]);
     let history = t.migrate(&["history", "--json"]).ok().json();
     let downs: Vec<&Json> = history
         .array()
@@ -857,11 +863,11 @@ fn fresh_needs_yes_then_rebuilds(t: &Target) {
 }
 
 fn validate_passes_then_lists_every_problem(t: &Target) {
-    t.migrate(&["validate"]).ok().out("ok: 0 applied, 7 pending");
+    t.migrate(&["validate"]).ok().out("ok: 0 applied, 8 pending");
     t.migrate(&["up", "--to", "4"]).ok();
     t.migrate(&["validate"])
         .ok()
-        .out("ok: 4 applied, 3 pending; at version 004, latest 007");
+        .out("ok: 4 applied, 4 pending; at version 004, latest 008");
     // A hand edit: the recorded checksum of 002 no longer matches its file.
     t.execute(&format!(
         "UPDATE _embedded_migrations SET checksum = '{}' WHERE version = 2",
@@ -888,7 +894,7 @@ fn force_forget_and_a_failing_migration(t: &Target) {
     assert!(t.has_table("portfolio_holdings"), "forget runs nothing");
     let run = t.migrate(&["up"]);
     run.code(1)
-        .out("[1/6] 002 create_portfolio_holdings ... failed after")
+        .out("[1/7] 002 create_portfolio_holdings ... failed after")
         .err("error: migration 2 (create_portfolio_holdings) failed up in `002_create_portfolio_holdings.up.sql`");
     assert_eq!(applied_versions(t), [1]);
     let history = t.migrate(&["history", "--json"]).ok().json();
@@ -906,7 +912,7 @@ fn force_forget_and_a_failing_migration(t: &Target) {
     assert_eq!(applied_versions(t), [1, 2]);
     t.migrate(&["up"])
         .ok()
-        .out("applied 5 migration(s); now at version 007");
+        .out("applied 6 migration(s); now at version 008");
 
     t.migrate(&["force", "42"])
         .code(2)
@@ -935,7 +941,7 @@ fn repair_after_hand_edits(t: &Target) {
         .out("repair: state row 3 applied up to 3 (chain ")
         .out(" -> 2 applied up to 2 (chain ")
         .out("; reason: re-run 003; nothing was run");
-    t.migrate(&["validate"]).ok().out("ok: 2 applied, 5 pending");
+    t.migrate(&["validate"]).ok().out("ok: 2 applied, 6 pending");
     t.migrate(&["repair"])
         .ok()
         .out("repair: nothing to repair: the state row agrees with the tracking rows");
@@ -954,7 +960,7 @@ fn repair_after_hand_edits(t: &Target) {
             "repair: accepted the edit of 2 (create_portfolio_holdings): checksum {} -> ",
             "0".repeat(64)
         ));
-    t.migrate(&["validate"]).ok().out("ok: 2 applied, 5 pending");
+    t.migrate(&["validate"]).ok().out("ok: 2 applied, 6 pending");
     t.migrate(&["repair", "--accept-edit", "5"])
         .code(2)
         .err("migration 5 (add_users_timezone) is not applied");
@@ -1020,7 +1026,7 @@ fn bad_arguments_exit_2_with_usage(t: &Target) {
 fn check_gates_and_writes_nothing(t: &Target) {
     let before = t.schema();
     let run = t.migrate(&["check"]);
-    run.code(3).out("not ready: 7 pending; at version 0, latest 007");
+    run.code(3).out("not ready: 8 pending; at version 0, latest 008");
     assert_eq!(
         t.schema(),
         before,
@@ -1037,8 +1043,8 @@ fn check_gates_and_writes_nothing(t: &Target) {
     assert_eq!(readiness.get("state").str(), "pending");
     assert_eq!(readiness.get("up_to_date"), &Json::Bool(false));
     assert_eq!(readiness.get("current_version").int(), 3);
-    assert_eq!(readiness.get("latest_version").int(), 7);
-    assert_eq!(readiness.get("pending_count").int(), 4);
+    assert_eq!(readiness.get("latest_version").int(), 8);
+    assert_eq!(readiness.get("pending_count").int(), 5);
     assert_eq!(readiness.get("drifted"), &Json::Bool(false));
     assert_eq!(readiness.get("dirty"), &Json::Bool(false));
     assert_eq!(readiness.get("ahead"), &Json::Bool(false));
@@ -1051,7 +1057,7 @@ fn check_gates_and_writes_nothing(t: &Target) {
     assert_eq!(t.sqlite_bytes(), file, "not one byte of the SQLite file changed");
 
     t.migrate(&["up"]).ok();
-    t.migrate(&["check"]).ok().out("ready: at version 007, the latest");
+    t.migrate(&["check"]).ok().out("ready: at version 008, the latest");
     let readiness = t.migrate(&["check", "--json"]).ok().json();
     assert_eq!(readiness.get("state").str(), "ready");
     assert_eq!(readiness.get("up_to_date"), &Json::Bool(true));
@@ -1062,7 +1068,7 @@ fn check_gates_and_writes_nothing(t: &Target) {
     ));
     t.migrate(&["check"])
         .code(2)
-        .out("not ready: drifted; at version 007, latest 007")
+        .out("not ready: drifted; at version 008, latest 008")
         .err("was changed after it was applied");
     let readiness = t.migrate(&["check", "--json"]).code(2).json();
     assert_eq!(readiness.get("state").str(), "drifted");
@@ -1075,12 +1081,12 @@ fn plan_says_what_up_would_apply_and_writes_nothing(t: &Target) {
     let before = t.schema();
     t.migrate(&["plan"])
         .code(3)
-        .out("-- plan: 7 migration(s) would be applied, in this order; nothing was changed")
+        .out("-- plan: 8 migration(s) would be applied, in this order; nothing was changed")
         .out(&format!(
-            "-- [1/7] up 001 create_users: 001_create_users.up.sql ({})",
+            "-- [1/8] up 001 create_users: 001_create_users.up.sql ({})",
             transaction_mode(t)
         ))
-        .out("-- [7/7] up 007 create_skill_progressions");
+        .out("-- [8/8] up 008 hash_user_emails");
     assert_eq!(t.schema(), before, "plan created nothing, not even the tracking tables");
 
     t.migrate(&["up", "--to", "3"]).ok();
@@ -1093,7 +1099,7 @@ fn plan_says_what_up_would_apply_and_writes_nothing(t: &Target) {
     let plan = t.migrate(&["plan", "--json"]).code(3).json();
     let steps = plan.get("steps").array();
     let versions: Vec<i64> = steps.iter().map(|s| s.get("version").int()).collect();
-    assert_eq!(versions, [4, 5, 6, 7]);
+    assert_eq!(versions, [4, 5, 6, 7, 8]);
     assert_eq!(steps[0].get("direction").str(), "up");
     assert!(!steps[0].get("statements").array().is_empty());
     t.migrate(&["plan", "--to", "5"])
@@ -1139,16 +1145,16 @@ fn plan_dry_run_and_up_agree_on_a_damaged_state(t: &Target) {
     // The newest row deleted once everything was applied: the state row still
     // says up to date, the rows say one is pending.
     t.migrate(&["up"]).ok();
-    t.execute("DELETE FROM _embedded_migrations WHERE version = 7");
+    t.execute("DELETE FROM _embedded_migrations WHERE version = 8");
     t.migrate(&["check"]).code(2);
     t.migrate(&["plan"]).code(2).err("`up` will refuse");
     t.migrate(&["up", "--dry-run"]).code(2).err("`up` will refuse");
     let up = t.migrate(&["up"]);
     up.code(2)
-        .err("holds 6 up to version 6")
+        .err("holds 7 up to version 7")
         .err("`migrate repair --reason '...'`");
     assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
-    t.migrate(&["up", "--json"]).code(2).err("holds 6 up to version 6");
+    t.migrate(&["up", "--json"]).code(2).err("holds 7 up to version 7");
 }
 
 /// The state row's dirty flag set by hand is named as what differs, not
@@ -1183,7 +1189,7 @@ fn another_applications_table_is_named_before_any_advice(t: &Target) {
         assert!(!run.stderr.contains("--accept-edit"), "{args:?}: {}", run.stderr);
     }
     let versions = t.query("SELECT version FROM _embedded_migrations ORDER BY version");
-    assert_eq!(versions.len(), 7, "nothing changed: {versions:?}");
+    assert_eq!(versions.len(), 8, "nothing changed: {versions:?}");
     assert!(t.has_table("skill_progressions"), "nothing was reverted");
 }
 
@@ -1212,7 +1218,7 @@ fn a_corrupt_chain_names_a_fix_that_works(t: &Target) {
         "0".repeat(64)
     ));
     t.migrate(&["repair", "--reason", "chain reset"]).ok();
-    t.migrate(&["validate"]).ok().out("ok: 3 applied, 4 pending");
+    t.migrate(&["validate"]).ok().out("ok: 3 applied, 5 pending");
 }
 
 /// A version the binary has and the database lacks, or the reverse: the
@@ -1267,7 +1273,7 @@ fn baseline_and_import(t: &Target) {
     assert_eq!(status.get("migrations").array()[3].get("baseline"), &Json::Null);
     t.migrate(&["up"])
         .ok()
-        .out("applied 4 migration(s); now at version 007");
+        .out("applied 5 migration(s); now at version 008");
     t.migrate(&["baseline", "3"])
         .code(2)
         .err("version 4")
@@ -1395,7 +1401,7 @@ fn the_demo_defaults_to_demo_db_in_the_working_directory() {
         .output()
         .unwrap();
     let run = Run::new(&[], output);
-    run.ok().out("applied 7 migration(s)");
+    run.ok().out("applied 8 migration(s)");
     assert!(dir.join("demo.db").is_file());
 }
 
@@ -1415,17 +1421,17 @@ fn check_needs_no_write_access() {
     };
     // The premise: this session cannot write.
     read_only.migrate(&["up"]).code(1).err("read-only transaction");
-    read_only.migrate(&["check"]).code(3).out("not ready: 7 pending");
+    read_only.migrate(&["check"]).code(3).out("not ready: 8 pending");
     t.migrate(&["up", "--to", "5"]).ok();
     read_only
         .migrate(&["check"])
         .code(3)
-        .out("not ready: 2 pending; at version 005, latest 007");
+        .out("not ready: 3 pending; at version 005, latest 008");
     t.migrate(&["up"]).ok();
     read_only
         .migrate(&["check"])
         .ok()
-        .out("ready: at version 007, the latest");
+        .out("ready: at version 008, the latest");
     assert_eq!(
         read_only.migrate(&["check", "--json"]).ok().json().get("state").str(),
         "ready"
@@ -1480,10 +1486,10 @@ fn several_sets_status_shows_each_then_a_total_and_only_narrows() {
     let (dir, demo) = two_files("sets-status");
     let boot = demo(&[]);
     boot.ok()
-        .out("== app ==\napplying 7 migration(s)")
+        .out("== app ==\napplying 8 migration(s)")
         .out("== events ==\napplying 2 migration(s)")
         .out("[2/2] 002 index_events_by_user ... ")
-        .out("total: 2 sets, 2 up to date: 9 applied, 0 pending");
+        .out("total: 2 sets, 2 up to date: 10 applied, 0 pending");
     assert!(
         boot.stdout.find("== app ==") < boot.stdout.find("== events =="),
         "declared order"
@@ -1494,13 +1500,13 @@ fn several_sets_status_shows_each_then_a_total_and_only_narrows() {
     status
         .ok()
         .out("== app ==\nversion  name")
-        .out("current version 007, latest 007: 7 applied, 0 pending")
+        .out("current version 008, latest 008: 8 applied, 0 pending")
         .out("== events ==\nversion  name")
         .out("current version 002, latest 002: 2 applied, 0 pending");
     assert!(status
         .stdout
         .trim_end()
-        .ends_with("total: 2 sets, 2 up to date: 9 applied, 0 pending"));
+        .ends_with("total: 2 sets, 2 up to date: 10 applied, 0 pending"));
 
     let only = demo(&["migrate", "status", "--only", "events"]);
     only.ok().out("== events ==").out("001      create_events");
@@ -1537,7 +1543,7 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
         .out("reverted 1 migration(s); now at version 001");
     demo(&["migrate", "check"])
         .code(3)
-        .out("app: ready: at version 007, the latest")
+        .out("app: ready: at version 008, the latest")
         .out("events: not ready: 1 pending; at version 001, latest 002");
     demo(&["migrate", "check", "--only", "app"]).ok();
 
@@ -1552,12 +1558,12 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
 
     let status = demo(&["migrate", "status", "--json"]).ok().json();
     assert_eq!(status.get("up_to_date"), &Json::Bool(false));
-    assert_eq!(status.get("applied_count").int(), 8);
+    assert_eq!(status.get("applied_count").int(), 9);
     assert_eq!(status.get("pending_count").int(), 1);
     let sets = status.get("targets").array();
     assert_eq!(sets[0].get("name").str(), "app");
-    assert_eq!(sets[0].get("current_version").int(), 7);
-    assert_eq!(sets[0].get("migrations").array().len(), 7);
+    assert_eq!(sets[0].get("current_version").int(), 8);
+    assert_eq!(sets[0].get("migrations").array().len(), 8);
     assert_eq!(sets[1].get("name").str(), "events");
     assert_eq!(
         states(&sets[1]),
@@ -1578,11 +1584,11 @@ fn several_sets_down_needs_only_and_check_and_json_cover_every_set() {
     // up across sets applies what each one lacks, in order.
     demo(&["migrate", "up"])
         .ok()
-        .out("== app ==\nnothing to apply; at version 007")
+        .out("== app ==\nnothing to apply; at version 008")
         .out("== events ==\napplying 1 migration(s)");
     demo(&["migrate", "validate"])
         .ok()
-        .out("== app ==\nok: 7 applied")
+        .out("== app ==\nok: 8 applied")
         .out("== events ==\nok: 2 applied");
     demo(&["migrate", "up", "--dry-run"])
         .ok()
@@ -1596,10 +1602,10 @@ fn several_sets_plan_covers_every_set_and_writes_nothing() {
     let (dir, demo) = two_files("sets-plan");
     demo(&["migrate", "plan"])
         .code(3)
-        .out("== app ==\n-- plan: 7 migration(s) would be applied")
+        .out("== app ==\n-- plan: 8 migration(s) would be applied")
         .out("== events ==\n-- plan: 2 migration(s) would be applied");
     let plan = demo(&["migrate", "plan", "--json"]).code(3).json();
-    assert_eq!(plan.get("pending_count").int(), 9);
+    assert_eq!(plan.get("pending_count").int(), 10);
     let sets = plan.get("targets").array();
     assert_eq!(sets[0].get("name").str(), "app");
     assert_eq!(sets[1].get("name").str(), "events");
@@ -1652,13 +1658,13 @@ fn a_tenant_with_a_stale_state_row_is_refused_not_counted_as_up_to_date() {
     demo(&["migrate", "up"]).ok();
     sqlite_rows(
         &dir.join("tenants/tenant_02.db"),
-        "DELETE FROM _embedded_migrations WHERE version = 7",
+        "DELETE FROM _embedded_migrations WHERE version = 8",
     );
     let up = demo(&["migrate", "--only", "tenants", "up"]);
     up.code(2)
         .out("tenant_02: failed (see the error below)")
         .out("2 tenants: 1 migrated (1 had nothing to apply), 1 failed, 0 skipped")
-        .err("error: tenant `tenant_02`: SQLite: the tracking state row says 7 migration(s) applied up to version 7");
+        .err("error: tenant `tenant_02`: SQLite: the tracking state row says 8 migration(s) applied up to version 8");
 }
 
 #[test]
@@ -1672,15 +1678,15 @@ fn tenants_on_sqlite_files_one_broken() {
     demo(&["migrate", "status"])
         .ok()
         .out("== tenants (6 tenants) ==\n0 up to date, 6 pending, 0 failed, 0 dirty, 0 drifted\n")
-        .out("tenant_01: not ready: 7 pending; at version 0, latest 007");
+        .out("tenant_01: not ready: 8 pending; at version 0, latest 008");
 
     let up = demo(&["migrate", "up", "--concurrency", "3"]);
     up.code(1)
-        .out("== app ==\napplying 7 migration(s)")
+        .out("== app ==\napplying 8 migration(s)")
         .out("== events ==\napplying 2 migration(s)")
         .out("== tenants (6 tenants, 3 at a time) ==\n")
-        .out("tenant_01: applied 7 migration(s); now at version 007")
-        .out("tenant_06: applied 7 migration(s); now at version 007")
+        .out("tenant_01: applied 8 migration(s); now at version 008")
+        .out("tenant_06: applied 8 migration(s); now at version 008")
         .out("tenant_04: failed (see the error below)")
         .out("6 tenants: 5 migrated (0 had nothing to apply), 1 failed, 0 skipped")
         .err("error: tenant `tenant_04`: migration 2 (create_portfolio_holdings) failed");
@@ -1694,19 +1700,19 @@ fn tenants_on_sqlite_files_one_broken() {
     for i in 1..=6 {
         let file = dir.join(format!("tenants/tenant_{i:02}.db"));
         let applied = sqlite_rows(&file, "SELECT count(*) FROM _embedded_migrations");
-        assert_eq!(applied, [[if i == 4 { "1" } else { "7" }]], "tenant_{i:02}");
+        assert_eq!(applied, [[if i == 4 { "1" } else { "8" }]], "tenant_{i:02}");
     }
 
     let check = demo(&["migrate", "check"]);
     check
         .code(3)
         .out("app: ready")
-        .out("tenant_04: not ready: 6 pending; at version 001, latest 007\n")
+        .out("tenant_04: not ready: 7 pending; at version 001, latest 008\n")
         .out("5 tenant(s) ready: at the latest version");
     assert!(!check.stdout.contains("tenant_01"), "{}", check.stdout);
     let plan = demo(&["migrate", "plan"]);
     plan.code(3)
-        .out("== tenant_04 ==\n-- plan: 6 migration(s) would be applied")
+        .out("== tenant_04 ==\n-- plan: 7 migration(s) would be applied")
         .out("5 tenant(s) with nothing to apply are not listed");
     assert!(!plan.stdout.contains("tenant_01"), "{}", plan.stdout);
 
@@ -1714,16 +1720,16 @@ fn tenants_on_sqlite_files_one_broken() {
     status
         .ok()
         .out("5 up to date, 1 pending, 0 failed, 0 dirty, 0 drifted\n")
-        .out("tenant_04: not ready: 6 pending; at version 001, latest 007\n")
-        .out("total: 2 sets, 2 up to date: 9 applied, 0 pending; tenants: 5 of 6 tenants up to date");
+        .out("tenant_04: not ready: 7 pending; at version 001, latest 008\n")
+        .out("total: 2 sets, 2 up to date: 10 applied, 0 pending; tenants: 5 of 6 tenants up to date");
     assert!(
         !status.stdout.contains("tenant_01:"),
         "up-to-date tenants are counted, not listed"
     );
     demo(&["migrate", "status", "--all"])
         .ok()
-        .out("tenant_01: ready: at version 007, the latest\n")
-        .out("tenant_04: not ready: 6 pending");
+        .out("tenant_01: ready: at version 008, the latest\n")
+        .out("tenant_04: not ready: 7 pending");
 
     let json = demo(&["migrate", "status", "--json"]).ok().json();
     assert_eq!(json.get("up_to_date"), &Json::Bool(false));
@@ -1735,7 +1741,7 @@ fn tenants_on_sqlite_files_one_broken() {
     assert_eq!(tenants.len(), 6);
     assert_eq!(tenants[3].get("name").str(), "tenant_04");
     assert_eq!(tenants[3].get("state").str(), "pending");
-    assert_eq!(tenants[3].get("pending_count").int(), 6);
+    assert_eq!(tenants[3].get("pending_count").int(), 7);
 
     // Again as JSON: the failure is named there too.
     let json = demo(&["migrate", "up", "--json"]).code(1).json();
@@ -1749,7 +1755,7 @@ fn tenants_on_sqlite_files_one_broken() {
     sqlite_rows(&broken, "DROP TABLE portfolio_holdings");
     let only = demo(&["migrate", "--only", "tenant_04", "up"]);
     only.ok()
-        .out("tenant_04: applied 6 migration(s); now at version 007")
+        .out("tenant_04: applied 7 migration(s); now at version 008")
         .out("1 tenants: 1 migrated");
     assert!(!only.stdout.contains("== app =="), "{}", only.stdout);
     demo(&["migrate", "--only", "tenant_04", "check"])
@@ -1777,19 +1783,19 @@ fn tenants_on_postgresql_schemas_one_broken() {
     let env = [("DEMO_TENANTS", "8")];
     let up = t.demo_with(&env, &["migrate", "up", "--concurrency", "4"]);
     up.code(1)
-        .out("== postgres ==\napplying 7 migration(s)")
+        .out("== postgres ==\napplying 8 migration(s)")
         .out("== tenants (8 tenants, 4 at a time) ==\n")
-        .out("tenant_08: applied 7 migration(s); now at version 007")
+        .out("tenant_08: applied 8 migration(s); now at version 008")
         .out("8 tenants: 7 migrated (0 had nothing to apply), 1 failed, 0 skipped")
         .err("error: tenant `tenant_03`: migration 2 (create_portfolio_holdings) failed");
     for i in 1..=8 {
         let applied = t.query(&format!("SELECT count(*) FROM tenant_{i:02}._embedded_migrations"));
-        assert_eq!(applied, [[if i == 3 { "1" } else { "7" }]], "tenant_{i:02}");
+        assert_eq!(applied, [[if i == 3 { "1" } else { "8" }]], "tenant_{i:02}");
     }
     t.demo_with(&env, &["migrate", "status"])
         .ok()
         .out("7 up to date, 1 pending, 0 failed, 0 dirty, 0 drifted\n")
-        .out("tenant_03: not ready: 6 pending; at version 001, latest 007\n");
+        .out("tenant_03: not ready: 7 pending; at version 001, latest 008\n");
     t.demo_with(&env, &["migrate", "check"])
         .code(3)
         .out("tenant_03: not ready")
@@ -1800,7 +1806,7 @@ fn tenants_on_postgresql_schemas_one_broken() {
     t.execute("DROP TABLE tenant_03.portfolio_holdings");
     t.demo_with(&env, &["migrate", "up", "--only", "tenant_03"])
         .ok()
-        .out("tenant_03: applied 6 migration(s)");
+        .out("tenant_03: applied 7 migration(s)");
     t.demo_with(&env, &["migrate", "check"]).ok();
 }
 

@@ -22,7 +22,7 @@ use support::TestDb;
 
 const URL_ENV: &str = "TEST_MYSQL_URL";
 
-static EXAMPLE: Migrations = embed_migrations!("migrations/mysql");
+static EXAMPLE: Migrations = embed_migrations!("migrations/mysql", database = mysql);
 static DIRTY: Migrations = embed_migrations!("tests/fixtures/mysql_dirty");
 static CRASH: Migrations = embed_migrations!("tests/fixtures/mysql_crash");
 static SLOW: Migrations = embed_migrations!("tests/fixtures/mysql_slow");
@@ -141,6 +141,14 @@ impl support::faults::SqlFaults for MyDb {
     }
 }
 sql_scenarios!(MyDb);
+code_scenarios!(
+    MyDb,
+    mysql,
+    "tests/fixtures/code_mysql",
+    "tests/fixtures/code_mysql_edited",
+    "tests/fixtures/code_mysql_failing",
+    "tests/fixtures/code_mysql_panicking"
+);
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
 
 repeatable_scenario!(

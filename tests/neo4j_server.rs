@@ -47,7 +47,7 @@ static SLOW: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_slow");
 /// One data step that waits for the gate node while a test holds it
 /// (`Gate::close`), so it lasts as long as the test wants on any machine.
 static LONG: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_long");
-static EXAMPLE: CypherMigrations = embed_migrations!("migrations/neo4j");
+static EXAMPLE: CypherMigrations = embed_migrations!("migrations/neo4j", database = neo4j);
 /// A `CALL { ... } IN TRANSACTIONS` backfill of the `Person` nodes the test
 /// makes (`// migrate:batch`), between two plain migrations.
 static BACKFILL: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_backfill");
@@ -369,11 +369,21 @@ async fn the_example_set_applies_and_reverts() {
         count(graph, "MATCH (s:Skill {name: 'options'}) RETURN s.level AS n").await,
         3
     );
+    // 004 is a Rust code migration: the slugs are the application's rule.
+    let slugged = "MATCH (s:Skill {name: 'risk management', slug: 'risk-management'}) RETURN count(s) AS n";
+    assert_eq!(count(graph, slugged).await, 1);
     EXAMPLE.validate(graph).await.expect("valid");
     assert!(EXAMPLE.run(graph).await.expect("again").is_empty());
+    EXAMPLE.down(graph, 1).await.expect("the code migration reverts");
+    assert_eq!(
+        count(graph, "MATCH (s:Skill) WHERE s.slug IS NOT NULL RETURN count(s) AS n").await,
+        0
+    );
+    EXAMPLE.run(graph).await.expect("and applies again");
+    assert_eq!(count(graph, slugged).await, 1);
 
     let report = EXAMPLE.down_to(graph, 0).await.expect("the example set reverts");
-    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2, 1]);
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [4, 3, 2, 1]);
     for name in [
         "user_id",
         "asset_symbol",
@@ -1377,5 +1387,100 @@ async fn the_server_still_serves_the_bolt_version_neo4rs_speaks() {
             version.starts_with(&expected),
             "NEO4J_TEST_VERSION says {expected}, but the server at {address} is Neo4j {version}"
         );
+    }
+}
+
+/// Rust code migrations on Neo4j: `001` a constraint, `002` a Rust file
+/// writing nodes in the migration's transaction, `003` Cypher.
+mod code_migrations {
+    use super::*;
+
+    static GOOD: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j", database = neo4j);
+    static EDITED: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_edited", database = neo4j);
+    static FAILING: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_failing", database = neo4j);
+    static PANICKING: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_panicking", database = neo4j);
+
+    const ITEMS: &str = "MATCH (i:Item) RETURN count(i) AS n";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_code_migration_applies_in_order_reverts_and_drifts() {
+        let Some(db) = Neo4jDb::take("code_applies").await else {
+            return;
+        };
+        let graph = &db.graph;
+        let plan = GOOD.plan(graph).await.expect("plan");
+        assert!(plan.steps[1].code && plan.steps[1].statements.is_empty(), "{plan:?}");
+        let report = GOOD.run(graph).await.expect("run");
+        assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            count(
+                graph,
+                "MATCH (i:Item {note: 'n'}) WHERE i.name IN ['ALPHA', 'BETA'] RETURN count(i) AS n"
+            )
+            .await,
+            2
+        );
+        GOOD.validate(graph).await.expect("recorded clean");
+        GOOD.down(graph, 2)
+            .await
+            .expect("down reverts 003 and the code migration");
+        assert_eq!(count(graph, ITEMS).await, 0, "its down function ran");
+        GOOD.run(graph).await.expect("applies again");
+        let err = EDITED.run(graph).await.expect_err("an edited code migration is drift");
+        assert!(matches!(err, Error::Drift { version: 2, .. }), "{err}");
+        GOOD.down_to(graph, 0).await.expect("clean up");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_code_migration_rolls_back_its_writes() {
+        let Some(db) = Neo4jDb::take("code_fails").await else {
+            return;
+        };
+        let graph = &db.graph;
+        let err = FAILING.run(graph).await.expect_err("002 fails");
+        let Error::CodeFailed {
+            version: 2,
+            panicked: false,
+            rolled_back: true,
+            ref message,
+            ..
+        } = *err.cause()
+        else {
+            panic!("expected the code migration's failure, got {err:?}")
+        };
+        assert!(message.contains("stopped halfway on purpose"), "{err}");
+        assert!(
+            std::error::Error::source(err.cause()).is_some(),
+            "the function's error is the source"
+        );
+        assert_eq!(count(graph, ITEMS).await, 0, "the node it wrote was rolled back");
+        assert_eq!(db.tracking_records().await, 1, "only 001 recorded");
+        assert_eq!(GOOD.run(graph).await.expect("the fixed set applies").steps.len(), 2);
+        GOOD.down_to(graph, 0).await.expect("clean up");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_code_migration_leaves_no_lock_and_no_record() {
+        let Some(db) = Neo4jDb::take("code_panics").await else {
+            return;
+        };
+        let graph = &db.graph;
+        let err = PANICKING.run(graph).await.expect_err("002 panics");
+        assert!(
+            matches!(
+                err.cause(),
+                Error::CodeFailed {
+                    version: 2,
+                    panicked: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(count(graph, ITEMS).await, 0, "the node it wrote was rolled back");
+        assert_eq!(db.tracking_records().await, 1, "only 001 recorded");
+        assert_eq!(db.lock_nodes().await, 0, "the lock was released");
+        assert_eq!(GOOD.run(graph).await.expect("the next boot applies").steps.len(), 2);
+        GOOD.down_to(graph, 0).await.expect("clean up");
     }
 }

@@ -23,7 +23,7 @@ use support::TestDb;
 
 const URL_ENV: &str = "TEST_POSTGRES_URL";
 
-static EXAMPLE: Migrations = embed_migrations!("migrations/postgres");
+static EXAMPLE: Migrations = embed_migrations!("migrations/postgres", database = postgres);
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction");
 static NO_TRANSACTION_FAILING: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction_failing");
 static CONCURRENTLY_IN_TRANSACTION: Migrations =
@@ -166,6 +166,14 @@ impl support::faults::SqlFaults for PgDb {
     }
 }
 sql_scenarios!(PgDb);
+code_scenarios!(
+    PgDb,
+    postgres,
+    "tests/fixtures/code_postgres",
+    "tests/fixtures/code_postgres_edited",
+    "tests/fixtures/code_postgres_failing",
+    "tests/fixtures/code_postgres_panicking"
+);
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
 
 repeatable_scenario!(
@@ -890,4 +898,58 @@ async fn an_unreachable_server_is_reported_with_its_cause() {
         assert!(text.to_lowercase().contains(cause), "{text}");
         assert!(!text.contains("pool's acquire timeout"), "{text}");
     }
+}
+
+/// A set whose code migration was written for SQLite, run on PostgreSQL
+/// (both SQL, so the types allow it): refused before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_migration_for_another_database_is_refused_before_anything_runs() {
+    static FOR_SQLITE: Migrations = embed_migrations!("tests/fixtures/code_sqlite", database = sqlite);
+    let Some(db) = PgDb::create("code_for_another_database").await else {
+        return;
+    };
+    let err = FOR_SQLITE.run(db.pool()).await.expect_err("written for SQLite");
+    let Error::CodeForAnotherDatabase {
+        ref file,
+        written_for,
+        database,
+    } = err
+    else {
+        panic!("expected CodeForAnotherDatabase, got {err:?}")
+    };
+    assert_eq!(
+        (file.as_str(), written_for, database),
+        ("002_fill_items.rs", "SQLite", "PostgreSQL")
+    );
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert!(
+        db.tables().await.is_empty(),
+        "no tracking table, no migration: {:?}",
+        db.tables().await
+    );
+    let err = FOR_SQLITE.down(db.pool(), 1).await.expect_err("down too");
+    assert!(matches!(err, Error::CodeForAnotherDatabase { .. }), "{err}");
+}
+
+/// A `no-transaction` code migration runs outside any transaction:
+/// `CREATE INDEX CONCURRENTLY`, which refuses one, works from Rust.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_transaction_code_migration_runs_outside_a_transaction() {
+    static OUTSIDE: Migrations = embed_migrations!("tests/fixtures/code_postgres_no_transaction", database = postgres);
+    let Some(db) = PgDb::create("code_no_transaction").await else {
+        return;
+    };
+    assert_eq!(OUTSIDE.run(db.pool()).await.expect("run").steps.len(), 2);
+    OUTSIDE.validate(db.pool()).await.expect("recorded clean");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
+            .await,
+        1
+    );
+    OUTSIDE.down(db.pool(), 1).await.expect("down");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
+            .await,
+        0
+    );
 }

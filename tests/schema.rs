@@ -260,6 +260,7 @@ macro_rules! sql_backend_tests {
         module: $module:ident,
         open: $open:expr,
         examples: $examples:literal,
+        database: $database:ident,
         constraint_fixture: $constraint:literal,
         index_object: $index:literal,
         order_statements: $order:expr $(,)?
@@ -269,7 +270,7 @@ macro_rules! sql_backend_tests {
             use super::*;
             use embedded_migrations::{embed_migrations, Migrations};
 
-            static EXAMPLES: Migrations = embed_migrations!($examples);
+            static EXAMPLES: Migrations = embed_migrations!($examples, database = $database);
             static WRONG_INDEX: Migrations = embed_migrations!("tests/fixtures/wrong_down_index");
             static WRONG_COLUMN: Migrations = embed_migrations!("tests/fixtures/wrong_down_column");
             static WRONG_CONSTRAINT: Migrations = embed_migrations!($constraint);
@@ -413,7 +414,7 @@ async fn open_mysql(test: &str) -> Option<embedded_migrations::testkit::TestData
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_snapshot_reads_the_configured_schema() {
     use embedded_migrations::{embed_migrations, Migrations};
-    static EXAMPLES: Migrations = embed_migrations!("migrations/postgres");
+    static EXAMPLES: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let Some(db) = open_postgres("postgres_snapshot_reads_the_configured_schema").await else {
         return;
     };
@@ -452,6 +453,7 @@ sql_backend_tests! {
     module: sqlite,
     open: open_sqlite,
     examples: "migrations/sqlite",
+    database: sqlite,
     constraint_fixture: "tests/fixtures/sqlite_wrong_down_constraint",
     index_object: "index accounts_email",
     order_statements: (
@@ -475,6 +477,7 @@ sql_backend_tests! {
     module: postgres,
     open: open_postgres,
     examples: "migrations/postgres",
+    database: postgres,
     constraint_fixture: "tests/fixtures/wrong_down_constraint",
     index_object: "index accounts_email",
     order_statements: (
@@ -498,6 +501,7 @@ sql_backend_tests! {
     module: mysql,
     open: open_mysql,
     examples: "migrations/mysql",
+    database: mysql,
     constraint_fixture: "tests/fixtures/wrong_down_constraint",
     index_object: "index accounts.accounts_email",
     order_statements: (
@@ -524,7 +528,7 @@ mod neo4j {
     use embedded_migrations::testkit::TestDatabase;
     use embedded_migrations::{embed_migrations, CypherMigrations};
 
-    static EXAMPLES: CypherMigrations = embed_migrations!("migrations/neo4j");
+    static EXAMPLES: CypherMigrations = embed_migrations!("migrations/neo4j", database = neo4j);
     static WRONG_INDEX: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_index");
     static WRONG_CONSTRAINT: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_constraint");
     static WRONG_LABEL: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_wrong_down_label");

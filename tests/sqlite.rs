@@ -105,6 +105,14 @@ impl support::faults::SqlFaults for SqliteDb {
     }
 }
 sql_scenarios!(SqliteDb);
+code_scenarios!(
+    SqliteDb,
+    sqlite,
+    "tests/fixtures/code_sqlite",
+    "tests/fixtures/code_sqlite_edited",
+    "tests/fixtures/code_sqlite_failing",
+    "tests/fixtures/code_sqlite_panicking"
+);
 adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
 
 repeatable_scenario!(
@@ -116,7 +124,7 @@ repeatable_scenario!(
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction");
-static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite");
+static EXAMPLE: Migrations = embed_migrations!("migrations/sqlite", database = sqlite);
 static LONG_BATCH: Migrations = embed_migrations!("tests/fixtures/sqlite_long_batch");
 static ROWS_OF_THEIR_OWN: Migrations = embed_migrations!("tests/fixtures/sqlite_rows_of_their_own");
 
@@ -487,4 +495,49 @@ async fn a_boot_during_a_no_transaction_run_waits_for_it_instead_of_reporting_it
     let second = second.expect("the second boot waits, then finds 001 applied");
     assert!(second.is_empty(), "{second:?}");
     SLOW_NO_TX.validate(db.pool()).await.expect("valid");
+}
+
+static CODE_NO_TRANSACTION: Migrations =
+    embed_migrations!("tests/fixtures/code_sqlite_no_transaction", database = sqlite);
+static CODE_NO_TRANSACTION_FAILING: Migrations =
+    embed_migrations!("tests/fixtures/code_sqlite_no_transaction_failing", database = sqlite);
+
+/// `// migrate:no-transaction` gives the function the bare connection
+/// (VACUUM, which refuses a transaction, runs), under the dirty mark: a
+/// failure keeps what committed and leaves the mark.
+#[tokio::test]
+async fn a_no_transaction_code_migration_runs_outside_a_transaction() {
+    let db = SqliteDb::fresh("code_no_transaction").await.expect("sqlite");
+    let plan = CODE_NO_TRANSACTION.plan(db.pool()).await.expect("plan");
+    assert!(plan.steps[1].code && plan.steps[1].no_transaction, "{plan:?}");
+    let report = CODE_NO_TRANSACTION.run(db.pool()).await.expect("run");
+    assert_eq!(report.steps.len(), 2);
+    CODE_NO_TRANSACTION
+        .validate(db.pool())
+        .await
+        .expect("recorded clean, not dirty");
+    CODE_NO_TRANSACTION.down(db.pool(), 1).await.expect("down");
+    assert_eq!(db.count("SELECT count(*) FROM items").await, 0);
+
+    let db = SqliteDb::fresh("code_no_transaction_failing").await.expect("sqlite");
+    let err = CODE_NO_TRANSACTION_FAILING.run(db.pool()).await.expect_err("fails");
+    assert!(
+        matches!(
+            err.cause(),
+            Error::CodeFailed {
+                version: 2,
+                rolled_back: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("marked dirty"), "{err}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM items").await,
+        1,
+        "what it committed stays"
+    );
+    let err = CODE_NO_TRANSACTION_FAILING.run(db.pool()).await.expect_err("dirty");
+    assert!(matches!(err.cause(), Error::Dirty { version: 2, .. }), "{err}");
 }

@@ -13,7 +13,7 @@ use embedded_migrations::{
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use std::path::{Path, PathBuf};
 
-static APP: Migrations = embed_migrations!("migrations/sqlite");
+static APP: Migrations = embed_migrations!("migrations/sqlite", database = sqlite);
 static EVENTS: Migrations = embed_migrations!("migrations/events");
 static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
 
@@ -76,7 +76,7 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
         .iter()
         .map(|(name, plan)| (name.as_str(), plan.steps.len()))
         .collect();
-    assert_eq!(planned, [("app", 7), ("broken", 3), ("events", 2)]);
+    assert_eq!(planned, [("app", 8), ("broken", 3), ("events", 2)]);
 
     let err = targets.run().await.expect_err("the second set fails");
     match &err {
@@ -97,7 +97,7 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
 
     // Before the failure: applied. The failing set: up to its failure.
     // After it: not touched at all, not even its tracking tables.
-    assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);
+    assert_eq!(APP.status(&app).await.unwrap().current_version(), 8);
     assert_eq!(FAILING.status(&broken).await.unwrap().current_version(), 1);
     assert_eq!(sqlite_tables(&events).await, Vec::<String>::new());
     let statuses = targets.status().await;
@@ -105,7 +105,7 @@ async fn sets_apply_in_declared_order_and_the_first_failure_names_its_set() {
         .iter()
         .map(|(name, status)| (name.as_str(), status.as_ref().unwrap().current_version()))
         .collect();
-    assert_eq!(current, [("app", 7), ("broken", 1), ("events", 0)]);
+    assert_eq!(current, [("app", 8), ("broken", 1), ("events", 0)]);
 
     let readiness = targets.readiness().await;
     assert!(!readiness.ready);
@@ -142,8 +142,8 @@ async fn a_target_reads_and_reverts_through_the_same_calls_as_its_table() {
     let pool = sqlite_file(&dir.0.join("app.db")).await;
     let settings = Settings::default().table("app_migrations");
     let target = Target::new("app", &APP, pool.clone(), settings.clone());
-    assert_eq!(target.latest_version(), 7);
-    assert_eq!(target.plan().await.unwrap().steps.len(), 7);
+    assert_eq!(target.latest_version(), 8);
+    assert_eq!(target.plan().await.unwrap().steps.len(), 8);
     target.run_to(3).await.unwrap();
     assert_eq!(
         APP.with(settings.clone())
@@ -158,12 +158,12 @@ async fn a_target_reads_and_reverts_through_the_same_calls_as_its_table() {
     target.run().await.unwrap();
     let readiness = target.readiness().await;
     assert_eq!(readiness.state, ReadinessState::Ready);
-    assert_eq!(readiness.current_version, Some(7));
-    // 006 is irreversible: two steps back is refused before anything changes.
-    assert!(matches!(target.down(2).await, Err(Error::Irreversible { .. })));
+    assert_eq!(readiness.current_version, Some(8));
+    // 006 is irreversible: three steps back is refused before anything changes.
+    assert!(matches!(target.down(3).await, Err(Error::Irreversible { .. })));
     assert_eq!(target.down(1).await.unwrap().steps.len(), 1);
     assert_eq!(target.readiness().await.state, ReadinessState::Pending);
-    assert_eq!(target.history().await.unwrap().len(), 8);
+    assert_eq!(target.history().await.unwrap().len(), 9);
 }
 
 #[test]
@@ -216,7 +216,7 @@ async fn fifty_sqlite_files_one_broken() {
     // Every other file is really migrated.
     for (i, pool) in pools.iter().enumerate() {
         let current = APP.status(pool).await.unwrap().current_version();
-        assert_eq!(current, if i == 17 { 1 } else { 7 }, "tenant_{i:02}");
+        assert_eq!(current, if i == 17 { 1 } else { 8 }, "tenant_{i:02}");
     }
 
     let status = tenants.status().await;
@@ -284,7 +284,7 @@ async fn stop_on_failure_starts_no_tenant_after_the_failure() {
     );
     assert_eq!(json["tenants"][3]["outcome"], "failed");
     assert!(json["tenants"][3]["error"].as_str().unwrap().contains("migration 2"));
-    assert_eq!(json["tenants"][0]["steps"], 7);
+    assert_eq!(json["tenants"][0]["steps"], 8);
 }
 
 // ---------------------------------------------------------------------------
@@ -423,8 +423,8 @@ mod my {
 #[cfg(all(feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn one_value_spans_sqlite_postgresql_and_mariadb() {
-    static PG: Migrations = embed_migrations!("migrations/postgres");
-    static MY: Migrations = embed_migrations!("migrations/mysql");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
+    static MY: Migrations = embed_migrations!("migrations/mysql", database = mysql);
     let test = "targets_three_backends";
     let (Some(pg), Some(my)) = (
         pg::PgDatabase::create(test).await,
@@ -448,9 +448,9 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
         .iter()
         .map(|r| (r.name.as_str(), r.report.steps.len()))
         .collect();
-    assert_eq!(applied, [("sqlite", 7), ("postgres", 7), ("mariadb", 7)]);
+    assert_eq!(applied, [("sqlite", 8), ("postgres", 8), ("mariadb", 8)]);
     // Really there, each in its own database (and the PostgreSQL set in its schema).
-    assert_eq!(APP.status(&lite).await.unwrap().current_version(), 7);
+    assert_eq!(APP.status(&lite).await.unwrap().current_version(), 8);
     let in_schema: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'users'",
     )
@@ -458,7 +458,7 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
     .await
     .unwrap();
     assert_eq!(in_schema, 1);
-    assert_eq!(MY.status(&my_pool).await.unwrap().current_version(), 7);
+    assert_eq!(MY.status(&my_pool).await.unwrap().current_version(), 8);
     assert!(targets.readiness().await.ready);
 
     // A second boot applies nothing anywhere.
@@ -483,7 +483,7 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
 #[cfg(feature = "postgres")]
 #[tokio::test]
 async fn two_hundred_postgresql_schemas_one_broken() {
-    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let Some(db) = pg::PgDatabase::create("tenants_pg").await else {
         return;
     };
@@ -519,7 +519,7 @@ async fn two_hundred_postgresql_schemas_one_broken() {
         .sum();
     // (t_137's 001 is in neither report: its run failed; its history below
     // shows it applied once.)
-    assert_eq!(steps, 199 * 7, "each migration of each tenant applied by one run only");
+    assert_eq!(steps, 199 * 8, "each migration of each tenant applied by one run only");
     for i in 0..200 {
         let (ups, tables): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT (SELECT count(*) FROM t_{i:03}._embedded_migrations_history WHERE direction = 'up' AND success), \
@@ -532,7 +532,7 @@ async fn two_hundred_postgresql_schemas_one_broken() {
         if i == 137 {
             assert_eq!((ups, tables), (1, 0), "t_137 stopped at its failure");
         } else {
-            assert_eq!((ups, tables), (7, 1), "t_{i:03}");
+            assert_eq!((ups, tables), (8, 1), "t_{i:03}");
         }
     }
 
@@ -591,7 +591,7 @@ async fn mariadb_databases_as_tenants_count_the_dirty_one() {
 #[tokio::test]
 #[ignore]
 async fn tenants_wall_time() {
-    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let levels = std::env::var("TENANTS_CONCURRENCY").unwrap_or_else(|_| "1,8".to_string());
     for level in levels.split(',').map(|l| l.trim().parse::<usize>().unwrap()) {
         let Some(db) = pg::PgDatabase::create("tenants_wall_time").await else {
@@ -634,7 +634,7 @@ async fn tenants_wall_time() {
 async fn one_value_spans_postgresql_and_neo4j() {
     use embedded_migrations::neo4rs::{query, Graph};
     use embedded_migrations::CypherMigrations;
-    static PG: Migrations = embed_migrations!("migrations/postgres");
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     static PROBE: CypherMigrations = embed_migrations!("tests/fixtures/targets_graph");
     let test = "targets_pg_neo4j";
     let (Ok(uri), Ok(user), Ok(password)) = (
@@ -701,7 +701,7 @@ async fn one_value_spans_postgresql_and_neo4j() {
         .iter()
         .map(|r| (r.name.as_str(), r.report.steps.len()))
         .collect();
-    assert_eq!(applied, [("postgres", 7), ("graph", 1)]);
+    assert_eq!(applied, [("postgres", 8), ("graph", 1)]);
     assert!(readiness.ready, "{readiness:?}");
     assert_eq!(applied_probes, 1);
     assert_eq!(reverted.unwrap().steps.len(), 1);
@@ -739,10 +739,10 @@ async fn a_tenant_set_in_targets_runs_every_tenant_and_names_the_failure() {
         matches!(&err, Error::Target { name, error, .. } if name == "t_2" && matches!(error.cause(), Error::MigrationFailed { version: 2, .. })),
         "{err:?}"
     );
-    assert_eq!(APP.status(&app).await.unwrap().current_version(), 7);
+    assert_eq!(APP.status(&app).await.unwrap().current_version(), 8);
     for (i, pool) in pools.iter().enumerate() {
         let current = APP.status(pool).await.unwrap().current_version();
-        assert_eq!(current, if i == 2 { 1 } else { 7 }, "t_{i}");
+        assert_eq!(current, if i == 2 { 1 } else { 8 }, "t_{i}");
     }
     assert!(
         sqlite_tables(&events).await.is_empty(),
@@ -756,7 +756,7 @@ async fn a_tenant_set_in_targets_runs_every_tenant_and_names_the_failure() {
     let reports = targets.run().await.unwrap();
     let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["app", "t_0", "t_1", "t_2", "t_3", "t_4", "events"]);
-    assert_eq!(reports[3].report.steps.len(), 6);
+    assert_eq!(reports[3].report.steps.len(), 7);
     assert_eq!(reports[6].report.steps.len(), 2);
 }
 

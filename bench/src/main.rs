@@ -357,6 +357,15 @@ fn run_w3_all(layout: &Layout, opts: &Opts, failures: &mut Vec<String>) -> Vec<W
     if !opts.w3 {
         return w3;
     }
+    if opts.tools.contains(&Tool::Ours) {
+        match run_w3_code(layout, opts.w3_reps) {
+            Ok(rows) => w3.extend(rows),
+            Err(e) => {
+                eprintln!("W3 ours with a Rust migration failed: {e}");
+                failures.push(format!("W3 ours-code failed: {}", e.lines().next().unwrap_or("")));
+            }
+        }
+    }
     for build_script in [false, true] {
         for &tool in &opts.tools {
             match run_w3(layout, tool, opts.w3_reps, build_script) {
@@ -656,6 +665,61 @@ fn run_w3(layout: &Layout, tool: Tool, reps: usize, build_script: bool) -> Resul
     ])
 }
 
+/// W3 for ours with a Rust code migration in the folder (500 SQL
+/// migrations and one `.rs`): the rebuild after editing a SQL file against
+/// the rebuild after editing the Rust migration, in the same crate and run.
+fn run_w3_code(layout: &Layout, reps: usize) -> Result<Vec<W3Row>, String> {
+    eprintln!("== W3 ours with a Rust migration");
+    let dir = gen::write_w3_code(layout, W3_N).map_err(|e| e.to_string())?;
+    let bin = bin_path(layout, "w3-ours-code");
+    let first = cargo_build(layout, &dir)?;
+    let w3 = W3Crate {
+        layout,
+        tool: Tool::Ours,
+        dir,
+        bin,
+        nonce: nonce(),
+    };
+    // Interleaved, one SQL edit then one Rust edit per round, so that a
+    // machine busy for a while weighs on both alike.
+    let sql_file = w3
+        .migrations()
+        .join(gen::up_file_name(Tool::Ours, W3_EDITED, &format!("t_{W3_EDITED}")));
+    let code_file = w3.migrations().join(gen::code_migration_file(W3_N));
+    let (mut sql, mut rust) = (Rebuilds::default(), Rebuilds::default());
+    for k in 0..reps {
+        let one = |step: &str| w3.rebuilds(step, 1, |_, marker| {
+            if step.starts_with("edit-sql") {
+                std::fs::write(&sql_file, gen::up_sql_with(W3_EDITED, marker))
+            } else {
+                std::fs::write(&code_file, gen::code_migration_with(W3_N, marker))
+            }
+        });
+        let (s, r) = (one(&format!("edit-sql{k}"))?, one(&format!("edit-rs{k}"))?);
+        sql.extend(s);
+        rust.extend(r);
+    }
+    let ratio = median(&rust.secs) / median(&sql.secs);
+    Ok(vec![
+        W3Row {
+            tool: Tool::Ours,
+            build_script: false,
+            what: "edit one SQL file, a .rs migration in the folder",
+            samples: sql.secs,
+            noticed: sql.noticed,
+            note: format!("500 SQL migrations and one Rust migration; base build before: {}", fmt_secs(first)),
+        },
+        W3Row {
+            tool: Tool::Ours,
+            build_script: false,
+            what: "edit the .rs migration",
+            samples: rust.secs,
+            noticed: rust.noticed,
+            note: format!("{ratio:.2}x the SQL-file edit above, same crate and run"),
+        },
+    ])
+}
+
 /// A part of this run's markers, so that no binary of an earlier run holds
 /// them.
 fn nonce() -> String {
@@ -681,9 +745,17 @@ struct W3Crate<'a> {
 
 /// One W3 step's rebuilds: each one's time, and whether its binary held the
 /// new SQL.
+#[derive(Default)]
 struct Rebuilds {
     secs: Vec<f64>,
     noticed: Vec<bool>,
+}
+
+impl Rebuilds {
+    fn extend(&mut self, other: Rebuilds) {
+        self.secs.extend(other.secs);
+        self.noticed.extend(other.noticed);
+    }
 }
 
 impl W3Crate<'_> {

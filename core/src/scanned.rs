@@ -30,8 +30,11 @@ pub struct ScannedMigration {
     pub name: String,
     /// The `.up.` file.
     pub up: ScannedFile,
-    /// The `.down.` file.
+    /// The `.down.` file; for a code migration, its one file again.
     pub down: ScannedFile,
+    /// A Rust code migration (`<version>_<name>.rs`): `up` and `down` are
+    /// its one file, its functions compiled in by the macro.
+    pub code: bool,
 }
 
 /// A repeatable migration: `<name>.repeatable.sql`, no version, no down

@@ -1,36 +1,59 @@
+use crate::ast::Database;
 use embedded_migrations_core::{
     chain_step, Checksum, Folder, Language, ScannedFile, ScannedMigration, ScannedRepeatable,
 };
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 /// The static table: one `Migration` per pair, plus the running hash after
-/// each prefix so that a boot check compares a single row.
-pub(crate) fn table(folder: &Folder) -> TokenStream {
+/// each prefix so that a boot check compares a single row. A Rust code
+/// migration's file becomes a module of the block, with a function per
+/// direction typed to `database` (valid.rs made sure there is one).
+pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream {
     let migrations = folder.migrations.iter().map(migration);
+    let modules = folder
+        .migrations
+        .iter()
+        .filter(|m| m.code)
+        .filter_map(|m| Some(code_module(m, database?)));
     let mut chain = Checksum::ZERO;
     let chains = folder.migrations.iter().map(|m| {
         chain = chain_step(&chain, m.version, &m.up.checksum);
         checksum(&chain)
     });
-    let language = match folder.language {
+    let language = match database.map_or(folder.language, Database::language) {
         Language::Sql => quote!(::embedded_migrations::Sql),
         Language::Cypher => quote!(::embedded_migrations::Cypher),
     };
     // Named consts rather than `&[..]` in place: a const may hold any
     // constant expression, where promotion to 'static would refuse `*b".."`.
-    // A folder without repeatable migrations expands as it always did.
-    let embedded = if folder.repeatables.is_empty() {
-        quote!(::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS))
-    } else {
-        let repeatables = folder.repeatables.iter().map(repeatable);
-        quote! {{
+    // A folder without repeatable or code migrations expands as it always
+    // did: their tables are passed only when there are some.
+    let repeatables: Vec<TokenStream> = folder.repeatables.iter().map(repeatable).collect();
+    let code: Vec<TokenStream> = match database {
+        Some(database) => folder
+            .migrations
+            .iter()
+            .filter(|m| m.code)
+            .map(|m| code_entry(m, database))
+            .collect(),
+        None => Vec::new(),
+    };
+    let embedded = match (folder.repeatables.is_empty(), code.is_empty()) {
+        (true, true) => quote!(::embedded_migrations::Migrations::<#language>::__embedded(MIGRATIONS, CHAINS)),
+        (false, true) => quote! {{
             const REPEATABLES: &[::embedded_migrations::Migration] = &[#(#repeatables),*];
             ::embedded_migrations::Migrations::<#language>::__embedded_with_repeatables(MIGRATIONS, CHAINS, REPEATABLES)
-        }}
+        }},
+        (_, false) => quote! {{
+            const REPEATABLES: &[::embedded_migrations::Migration] = &[#(#repeatables),*];
+            const CODE: &[::embedded_migrations::code::CodeMigration] = &[#(#code),*];
+            ::embedded_migrations::Migrations::<#language>::__embedded_with_code(MIGRATIONS, CHAINS, REPEATABLES, CODE)
+        }},
     };
     quote! {
         {
+            #(#modules)*
             const MIGRATIONS: &[::embedded_migrations::Migration] = &[#(#migrations),*];
             const CHAINS: &[::embedded_migrations::Checksum] = &[#(#chains),*];
             #embedded
@@ -68,8 +91,11 @@ fn migration(m: &ScannedMigration) -> TokenStream {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     };
-    let up = script(&m.up);
-    let down = script(&m.down);
+    let (up, down) = if m.code {
+        (code_script(m), code_script(m))
+    } else {
+        (script(&m.up), script(&m.down))
+    };
     let irreversible = m.down.header.irreversible;
     quote! {
         ::embedded_migrations::Migration {
@@ -96,6 +122,94 @@ fn script(file: &ScannedFile) -> TokenStream {
             checksum: #sum,
             no_transaction: #no_transaction,
         }
+    }
+}
+
+/// The names a code migration's items get in the block: its module
+/// (`migration_0004_split_names`, from the file's stem) and, per direction,
+/// its function and the const that holds it as a pointer.
+fn code_names(m: &ScannedMigration, direction: &str) -> (Ident, Ident, Ident) {
+    let stem = format!("migration_{}_{}", m.version_text, m.name);
+    (
+        Ident::new(&stem, Span::call_site()),
+        Ident::new(&format!("{stem}_{direction}"), Span::call_site()),
+        Ident::new(&format!("{stem}_{direction}").to_uppercase(), Span::call_site()),
+    )
+}
+
+/// The file as a module (`#[path]`: compiled with the application, and
+/// rebuilt when it changes), and for each direction it defines a function
+/// of the database's one signature that calls it: a function written for
+/// another database's transaction fails `code::call`'s bound.
+fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
+    // Canonical, so that a compiler error inside the file names it where
+    // it is, not through a symbolic link of the folder.
+    let path = std::fs::canonicalize(&m.up.path).unwrap_or_else(|_| m.up.path.clone());
+    let path = path.to_string_lossy().into_owned();
+    let marker = database.marker();
+    let (module, _, _) = code_names(m, "up");
+    let directions: &[&str] = if m.down.header.irreversible {
+        &["up"]
+    } else {
+        &["up", "down"]
+    };
+    let functions = directions.iter().map(|direction| {
+        let (module, function, constant) = code_names(m, direction);
+        let user = Ident::new(direction, Span::call_site());
+        quote! {
+            fn #function<'c>(
+                tx: &'c mut <#marker as ::embedded_migrations::code::CodeDatabase>::Transaction,
+            ) -> ::embedded_migrations::backend::BoxFuture<'c, ::embedded_migrations::code::Outcome> {
+                ::embedded_migrations::code::call::<#marker, _>(#module::#user, tx)
+            }
+            const #constant: ::embedded_migrations::code::Function<#marker> = #function;
+        }
+    });
+    // `pub` on `up` and `down` is what lets the block call them, so
+    // `unreachable_pub` has nothing to say; and a folder embedded twice in
+    // one crate (two sets, a test) loads its file twice, on purpose.
+    quote! {
+        #[path = #path]
+        #[allow(unreachable_pub, clippy::duplicate_mod)]
+        mod #module;
+        #(#functions)*
+    }
+}
+
+/// Either direction of a code migration in the table: its file's name and
+/// checksum, no text (its functions are in the `CODE` table).
+fn code_script(m: &ScannedMigration) -> TokenStream {
+    let name = &m.up.file_name;
+    let sum = checksum(&m.up.checksum);
+    let no_transaction = m.up.header.no_transaction;
+    quote! {
+        ::embedded_migrations::Script {
+            file: #name,
+            text: "",
+            checksum: #sum,
+            no_transaction: #no_transaction,
+        }
+    }
+}
+
+/// A code migration's functions, typed to `database`, for the `CODE` table
+/// (none for the down of an irreversible one).
+fn code_entry(m: &ScannedMigration, database: Database) -> TokenStream {
+    let version = m.version;
+    let marker = database.marker();
+    let function = |direction: &str| {
+        let (_, _, constant) = code_names(m, direction);
+        quote!(::embedded_migrations::code::code::<#marker>(&#constant))
+    };
+    let up = function("up");
+    let down = if m.down.header.irreversible {
+        quote!(::core::option::Option::None)
+    } else {
+        let down = function("down");
+        quote!(::core::option::Option::Some(#down))
+    };
+    quote! {
+        ::embedded_migrations::code::CodeMigration { version: #version, up: #up, down: #down }
     }
 }
 

@@ -1,11 +1,13 @@
-use crate::ast::Input;
-use embedded_migrations_core::{scan_as, Folder, Rule};
+use crate::ast::{Database, Input, DATABASES};
+use embedded_migrations_core::{scan_as, Folder, Language, Rule};
 
 /// Runs the shared folder checks; every problem becomes one error at the
-/// macro's argument, so `cargo build` lists them all.
+/// macro's argument, so `cargo build` lists them all. Then what only the
+/// macro can check: a folder with Rust code migrations names its database,
+/// and that database speaks the folder's language.
 pub(crate) fn check(input: &Input) -> syn::Result<Folder> {
     let folder = input.folder();
-    scan_as(&folder, &input.path.value()).map_err(|problems| {
+    let scanned = scan_as(&folder, &input.path.value()).map_err(|problems| {
         let mut errors = problems.iter().map(|problem| {
             let mut message = format!("embed_migrations!: {problem}");
             // A missing folder is usually a path written from the workspace
@@ -20,5 +22,51 @@ pub(crate) fn check(input: &Input) -> syn::Result<Folder> {
             combined.combine(error);
         }
         combined
-    })
+    })?;
+    check_database(input, &scanned)?;
+    Ok(scanned)
+}
+
+/// A code migration's functions take a transaction of one database, which
+/// the folder's files do not say: the macro's `database = ...` does.
+fn check_database(input: &Input, folder: &Folder) -> syn::Result<()> {
+    let path = input.path.value();
+    let error = |message: String| {
+        Err(syn::Error::new(
+            input.path.span(),
+            format!("embed_migrations!: {message}"),
+        ))
+    };
+    let code = folder.migrations.iter().find(|m| m.code);
+    let Some(database) = input.database else {
+        return match code {
+            Some(m) => error(format!(
+                "`{}` is a Rust code migration, so the macro must name the database its functions take a \
+                 transaction of: `embed_migrations!(\"{path}\", database = sqlite)` ({DATABASES})",
+                m.up.file_name
+            )),
+            None => Ok(()),
+        };
+    };
+    if database == Database::Neo4j {
+        if let Some(m) = folder.migrations.iter().find(|m| m.code && m.up.header.no_transaction) {
+            return error(format!(
+                "`{}` says `migrate:no-transaction`, which a Neo4j code migration cannot: its functions receive \
+                 the migration's `neo4rs::Txn`; remove the directive",
+                m.up.file_name
+            ));
+        }
+    }
+    let sql_file = folder.migrations.iter().find(|m| !m.code);
+    match (database.language(), sql_file) {
+        (Language::Cypher, Some(m)) if folder.language == Language::Sql => error(format!(
+            "`database = neo4j`, but `{}` is a SQL file; a Neo4j folder holds `.cypher` files",
+            m.up.file_name
+        )),
+        (Language::Sql, Some(m)) if folder.language == Language::Cypher => error(format!(
+            "the folder holds Cypher files (`{}`), which only `database = neo4j` runs",
+            m.up.file_name
+        )),
+        _ => Ok(()),
+    }
 }

@@ -178,6 +178,11 @@ pub struct Change<'a> {
     /// History row written with the change; the backend fills in the duration
     /// when it knows it (`duration_ms` is 0 here).
     pub history: HistoryEntry,
+    /// For a Rust code migration: its function for `direction`, which runs
+    /// instead of the script's (empty) text. A backend that runs no code
+    /// migration is never handed one: the engine refuses a table whose
+    /// code was written for another database than `Session::backend`.
+    pub code: Option<crate::code::Code>,
 }
 
 impl Change<'_> {

@@ -287,6 +287,38 @@ pub enum Error {
         /// The text stored in its place.
         stored: String,
     },
+    /// A Rust code migration's function returned an error or panicked.
+    CodeFailed {
+        /// The migration's version.
+        version: i64,
+        /// The migration's name.
+        name: String,
+        /// Its file, as named in the folder (`004_split_names.rs`).
+        file: String,
+        /// Whether it was applying or reverting.
+        direction: Direction,
+        /// The function's error, or the panic's message.
+        message: String,
+        /// The function panicked (no `source` then).
+        panicked: bool,
+        /// True where the function ran in the migration's transaction and
+        /// its writes were rolled back with the record; false where the
+        /// migration is left marked dirty (MySQL, `migrate:no-transaction`).
+        rolled_back: bool,
+        /// The error the function returned.
+        source: Option<Box<Source>>,
+    },
+    /// A Rust code migration's function was written for another database
+    /// than the one the set runs on (embedded with another `database = ...`).
+    /// Nothing ran.
+    CodeForAnotherDatabase {
+        /// The code migration's file.
+        file: String,
+        /// The database its functions take a transaction of.
+        written_for: &'static str,
+        /// The database the set was run on.
+        database: &'static str,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -363,7 +395,8 @@ impl Error {
             | Error::Adoption { .. }
             | Error::NotReversible { .. }
             | Error::SchemaChanged { .. }
-            | Error::CorruptChecksum { .. } => 2,
+            | Error::CorruptChecksum { .. }
+            | Error::CodeForAnotherDatabase { .. } => 2,
             Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
             _ => 1,
         }
@@ -445,6 +478,12 @@ impl fmt::Display for Error {
                 write_list(f, &header, problems)
             }
             Error::CorruptChecksum { .. } => self.fmt_corrupt_checksum(f),
+            Error::CodeFailed { .. } => self.fmt_code_failed(f),
+            Error::CodeForAnotherDatabase { file, written_for, database } => write!(
+                f,
+                "`{file}` is a Rust code migration written for {written_for}, but this set runs on {database}; \
+                 nothing was changed: embed the folder with the `database = ...` of the database it runs on"
+            ),
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }
@@ -452,6 +491,34 @@ impl fmt::Display for Error {
 
 /// The longer messages, a function each.
 impl Error {
+    fn fmt_code_failed(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::CodeFailed {
+            version,
+            name,
+            file,
+            direction,
+            message,
+            panicked,
+            rolled_back,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let what = if *panicked { "panicked" } else { "returned an error" };
+        write!(
+            f,
+            "migration {version} ({name}) failed {}: the function `{}` of the Rust code migration `{file}` {what}: {message}",
+            direction.as_str(),
+            direction.as_str(),
+        )?;
+        if *rolled_back {
+            write!(f, "\n  the migration was rolled back and not recorded")
+        } else {
+            write!(f, "\n  what the function committed stays, and the migration is marked dirty: fix the database by hand, then `force` {version} (if it is now applied) or `forget` {version} (if it is undone)")
+        }
+    }
+
     fn fmt_failed_statement(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Error::MigrationFailed {
             version,

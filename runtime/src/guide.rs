@@ -14,6 +14,7 @@
 //! 9. [Batch migrations](crate::guide::batches): backfills on big tables, resumable.
 //! 10. [Testing](crate::guide::testing): `verify_reversible`, the test kit, schema record and check.
 //! 11. [Writing a backend](crate::guide::backend): the `Database` and `Session` contract, the capabilities, a complete in-memory backend.
+//! 12. [Migrations written in Rust](crate::guide::rust_migrations): `.rs` files in the folder, typed to their database.
 //!
 //! Links between chapters point at the `.md` files, for reading on the
 //! repository's host; here, use the list above. A chapter whose examples
@@ -107,3 +108,10 @@ pub mod testing {}
 
 #[doc = include_str!("../docs/backend.md")]
 pub mod backend {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/rust-migrations.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "Migrations written in Rust (shown with the `sqlite` feature)."
+)]
+pub mod rust_migrations {}

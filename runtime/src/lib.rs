@@ -21,6 +21,7 @@
 pub mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod code;
 mod engine;
 mod error;
 /// The guide: one chapter per topic (the repository's `docs/` folder), its examples compiled as doctests.

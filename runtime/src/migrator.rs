@@ -8,6 +8,7 @@
 //! the rules are compiled once, in this crate.
 
 use crate::backend::Database;
+use crate::code::CodeMigration;
 use crate::engine::{DownTarget, Engine, Table, Tool};
 use crate::readiness::Readiness;
 use crate::records::HistoryEntry;
@@ -40,12 +41,24 @@ impl<L: Language> Migrations<L> {
         chains: &'static [Checksum],
         repeatables: &'static [Migration],
     ) -> Self {
+        Self::__embedded_with_code(migrations, chains, repeatables, &[])
+    }
+
+    /// A folder with Rust code migrations: their functions, by version.
+    #[doc(hidden)]
+    pub const fn __embedded_with_code(
+        migrations: &'static [Migration],
+        chains: &'static [Checksum],
+        repeatables: &'static [Migration],
+        code: &'static [CodeMigration],
+    ) -> Self {
         Migrations {
             defaults: Migrator {
                 table: Table {
                     migrations,
                     chains,
                     repeatables,
+                    code,
                 },
                 settings: None,
                 reason: None,
@@ -129,6 +142,13 @@ impl<'a, L: Language> Migrator<'a, L> {
     /// Every migration, in version order.
     pub fn migrations(&self) -> &'static [Migration] {
         self.table.migrations
+    }
+
+    /// The Rust code migrations' functions (`004_split_names.rs`), in
+    /// version order; each is also in [`Migrator::migrations`], with its
+    /// file name and checksum.
+    pub fn code_migrations(&self) -> &'static [CodeMigration] {
+        self.table.code
     }
 
     /// The repeatable migrations (`<name>.repeatable.sql`), in name order;

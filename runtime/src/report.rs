@@ -62,8 +62,12 @@ pub struct PlannedStep {
     /// Whether this database would run the file outside a transaction:
     /// what it does with it, not only what the file says.
     pub no_transaction: bool,
-    /// The statements exactly as they would be sent.
+    /// The statements exactly as they would be sent; none for a Rust code
+    /// migration.
     pub statements: Vec<String>,
+    /// A Rust code migration (`004_split_names.rs`): its function for this
+    /// direction runs, there is no statement to show.
+    pub code: bool,
     /// For a batch migration: its size, count query and what it returns now.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub batch: Option<PlannedBatch>,

@@ -7,7 +7,7 @@ use embedded_migrations::{cli, Migrations, Settings};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use std::path::PathBuf;
 
-static MIGRATIONS: Migrations = embedded_migrations::embed_migrations!("../migrations/sqlite");
+static MIGRATIONS: Migrations = embedded_migrations::embed_migrations!("../migrations/sqlite", database = sqlite);
 
 struct Scratch(PathBuf);
 

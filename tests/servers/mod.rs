@@ -7,6 +7,9 @@
 //! random source for kill moments. Each test file keeps only its own cases.
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod code;
+
 use crate::support::{self, TestDb};
 use embedded_migrations::backend::Database;
 use embedded_migrations::{embed_migrations, Error, Migrations, Report, Settings, Sql};
@@ -334,27 +337,55 @@ pub async fn example_set_applies_and_reverts<D: TestDb<Pool: Database<Language =
     example: &Migrations,
     positions: Option<&str>,
 ) {
+    // 008 is a Rust code migration: it normalises the addresses there are
+    // and stores their SHA-256, which SQL does not do well.
+    let before = example.migrations().len() as i64 - 1;
+    example
+        .run_to(db.pool(), before)
+        .await
+        .expect("example set applies up to its code migration");
+    db.exec("INSERT INTO users (email, display_name) VALUES ('  Ann@Example.COM ', 'Ann')")
+        .await;
     let report = example.run(db.pool()).await.expect("example set applies");
-    assert_eq!(report.steps.len(), example.migrations().len());
+    assert_eq!(report.steps.len(), 1, "the code migration, applied in its place");
+    let hashed = format!(
+        "SELECT count(*) FROM users WHERE email = 'ann@example.com' AND email_hash = '{}'",
+        sha256_hex("ann@example.com")
+    );
+    assert_eq!(db.count(&hashed).await, 1, "normalised and hashed by Rust");
+    // Down drops the column (or a second up would fail to add it), up again.
+    example.down(db.pool(), 1).await.expect("the code migration reverts");
+    assert_eq!(example.status(db.pool()).await.expect("status").pending_count(), 1);
+    example.run(db.pool()).await.expect("and applies again");
+    assert_eq!(db.count(&hashed).await, 1, "hashed again");
     db.exec("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'A')")
         .await;
     assert_eq!(
         db.count("SELECT count(*) FROM users WHERE timezone = 'UTC'").await,
-        1,
-        "the trigger works"
+        2,
+        "the trigger works (Ann's row and this one)"
     );
     if let Some(positions) = positions {
         db.exec(
             "INSERT INTO portfolio_transactions (user_id, symbol, side, quantity, price, executed_at) \
-             SELECT id, 'abc', 'buy', 3, 10, NOW() FROM users",
+             SELECT id, 'abc', 'buy', 3, 10, NOW() FROM users WHERE email = 'a@example.com'",
         )
         .await;
         assert_eq!(db.count(positions).await, 3);
     }
-    example.down(db.pool(), 1).await.expect("revert the newest");
+    example.down(db.pool(), 2).await.expect("revert the two newest");
     let err = example.down(db.pool(), 1).await.expect_err("006 is irreversible");
     assert!(matches!(err, Error::Irreversible { version: 6, .. }), "{err}");
     example.validate(db.pool()).await.expect("valid");
+}
+
+/// What the example sets' code migration stores for an address.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// BASE plus 004 create_d: the next release after BASE.

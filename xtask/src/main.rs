@@ -1,6 +1,7 @@
 //! `cargo xtask`: project chores that need no database and no build of the app.
 //!
-//! - `new-migration <name>` writes the next up/down pair from a template;
+//! - `new-migration <name>` writes the next up/down pair from a template
+//!   (`--rust`: the next Rust code migration, `<version>_<name>.rs`);
 //! - `validate [dir ...]` checks folders with the very rules `embed_migrations!`
 //!   applies at build time (`embedded_migrations_core::scan`, the one shared
 //!   implementation), and lists every problem.
@@ -45,6 +46,10 @@ enum Command {
         /// one without this flag.
         #[arg(long)]
         timestamp: bool,
+        /// Write a Rust code migration (`<version>_<name>.rs`, its `up` and
+        /// `down` functions typed to the database) instead of a pair of files.
+        #[arg(long)]
+        rust: bool,
     },
     /// Check migration folders with the same rules as `embed_migrations!`, listing every problem.
     Validate {
@@ -95,6 +100,16 @@ impl Db {
         }
     }
 
+    /// The template of a Rust code migration for this database.
+    fn code_template(self) -> &'static str {
+        match self {
+            Db::Sqlite => include_str!("../templates/sqlite.rs"),
+            Db::Postgres => include_str!("../templates/postgres.rs"),
+            Db::Mysql => include_str!("../templates/mysql.rs"),
+            Db::Neo4j => include_str!("../templates/neo4j.rs"),
+        }
+    }
+
     /// (up, down) templates.
     fn templates(self) -> (&'static str, &'static str) {
         match self {
@@ -130,7 +145,8 @@ fn main() -> ExitCode {
             dir,
             db,
             timestamp,
-        } => new_migration(&root, &name, dir.as_deref(), db, timestamp),
+            rust,
+        } => new_migration(&root, &name, dir.as_deref(), db, timestamp, rust),
         Command::Validate { dirs } => validate(&root, &dirs),
     };
     match result {
@@ -214,7 +230,14 @@ fn list_problems(label: &str, problems: &[Problem]) -> String {
 /// Versions at or above this many digits are read as `YYYYMMDDhhmmss` timestamps.
 const TIMESTAMP_DIGITS: usize = 14;
 
-fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, timestamp: bool) -> Result<(), Refused> {
+fn new_migration(
+    root: &Path,
+    name: &str,
+    dir: Option<&Path>,
+    db: Option<Db>,
+    timestamp: bool,
+    rust: bool,
+) -> Result<(), Refused> {
     check_name(name)?;
     let dir = target_folder(root, dir, db)?;
     let label = shown(root, &dir);
@@ -228,6 +251,16 @@ fn new_migration(root: &Path, name: &str, dir: Option<&Path>, db: Option<Db>, ti
         .and_then(|folder| folder.migrations.last())
         .map(|m| (m.version, m.version_text.as_str()));
     let version_text = next_version(highest, existing.as_ref(), timestamp)?;
+    if rust {
+        write_code(root, &dir, db, name, &version_text)?;
+        println!(
+            "write the change in `up` and its reverse in `down`; embed the folder with \
+             `embed_migrations!(\"{}\", database = {})`",
+            shown(root, &dir),
+            db.name()
+        );
+        return Ok(());
+    }
     write_pair(root, &dir, db, name, &version_text)?;
     println!(
         "write the change in the up file and its reverse in the down file (the {} template's comments show the way); \
@@ -350,6 +383,27 @@ fn write_pair(root: &Path, dir: &Path, db: Db, name: &str, version_text: &str) -
     Ok(())
 }
 
+/// Writes a Rust code migration from the database's template.
+fn write_code(root: &Path, dir: &Path, db: Db, name: &str, version_text: &str) -> Result<(), Refused> {
+    let label = shown(root, dir);
+    let file = format!("{version_text}_{name}.rs");
+    let path = dir.join(&file);
+    let text = render_code(db, name, &file);
+    std::fs::create_dir_all(dir).map_err(|err| Refused(format!("cannot create `{label}`: {err}")))?;
+    write_new(&path, &text).map_err(|err| Refused(format!("cannot write `{file}`: {err}; nothing was written")))?;
+    println!("created {}", shown(root, &path));
+    Ok(())
+}
+
+/// The code template of `db` filled in for the file `file`.
+fn render_code(db: Db, name: &str, file: &str) -> String {
+    db.code_template()
+        .replace("{{name}}", name)
+        .replace("{{description}}", &name.replace('_', " "))
+        .replace("{{label}}", &camel_case(name))
+        .replace("{{file}}", file)
+}
+
 /// Never overwrites: a file that appeared since the checks is left alone.
 fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
@@ -462,5 +516,25 @@ fn validate(root: &Path, dirs: &[PathBuf]) -> Result<(), Refused> {
             "{total_problems} problem(s) in {broken} of {} folder(s)",
             folders.len()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{render_code, Db};
+
+    /// The scaffolded files are checked in under tests/fixtures/scaffolded_*,
+    /// where the root package's tests compile and run them
+    /// (tests/scaffolded.rs): a template that stops compiling, or that
+    /// changes without them, fails here or there.
+    #[test]
+    fn code_templates_match_the_compiled_fixtures() {
+        let root = super::workspace_root();
+        for db in [Db::Sqlite, Db::Postgres, Db::Mysql, Db::Neo4j] {
+            let file = "001_scaffolded.rs";
+            let fixture = root.join(format!("tests/fixtures/scaffolded_{}/{file}", db.name()));
+            let expected = std::fs::read_to_string(&fixture).expect("the fixture");
+            assert_eq!(render_code(db, "scaffolded", file), expected, "{}", fixture.display());
+        }
     }
 }

@@ -18,6 +18,11 @@ pub(super) fn read_and_check(
     let mut migrations = Vec::new();
     for (version, pair) in pairs {
         match pair {
+            (Some(code), down) if code.0.code => {
+                if let Some(migration) = super::code::read_code(version, code, down, problems) {
+                    migrations.push(migration);
+                }
+            }
             (Some(up), Some(down)) => {
                 if let Some(migration) = read_pair(version, up, down, language, problems) {
                     migrations.push(migration);
@@ -76,6 +81,7 @@ fn read_pair(
         name: up.name,
         up: up_file,
         down: down_file,
+        code: false,
     })
 }
 

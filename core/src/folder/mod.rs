@@ -6,8 +6,9 @@
 //! of problems: list the folder (`entries`), set the repeatable files
 //! aside (`repeatable`), parse the names and pair each up file with its
 //! down file (`name`, `versions`), then read every pair and check what
-//! it holds (`read`, `contents`).
+//! it holds (`read`, `contents`; `code` for a Rust code migration).
 
+mod code;
 mod contents;
 mod entries;
 mod name;

@@ -17,19 +17,26 @@ pub struct FileName {
     pub direction: Direction,
     /// SQL for `.sql`, Cypher for `.cypher` and `.cql`.
     pub language: Language,
-    /// The extension as written, without its dot: `sql`, `cypher` or `cql`.
+    /// The extension as written, without its dot: `sql`, `cypher`, `cql`
+    /// or `rs`.
     pub extension: String,
+    /// A Rust code migration, `<version>_<name>.rs`: one file holding both
+    /// directions (`direction` is `Up`), in no query language of its own
+    /// (`language` says `Sql`; the folder's other files or the macro's
+    /// `database` decide).
+    pub code: bool,
 }
 
 /// A parsed file name and where the file is.
 pub(super) type Located = (FileName, PathBuf);
 
 /// What every refused name is told to look like.
-const FORMAT: &str = "expected `<version>_<name>.up.sql` or `<version>_<name>.down.sql` (or `.cypher`/`.cql`) \
-                      with a positive version and a name of lowercase letters, digits and underscores, \
+const FORMAT: &str = "expected `<version>_<name>.up.sql` or `<version>_<name>.down.sql` (or `.cypher`/`.cql`), \
+                      or `<version>_<name>.rs` for a Rust code migration, with a positive version and a name of lowercase letters, digits and underscores, \
                       such as `001_create_users.up.sql`";
 
-/// Parses `<version>_<name>.<up|down>.<sql|cypher|cql>`, or says what is wrong.
+/// Parses `<version>_<name>.<up|down>.<sql|cypher|cql>`, or a Rust code
+/// migration's `<version>_<name>.rs`, or says what is wrong.
 pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
     let bad = |why: String| {
         (
@@ -37,7 +44,10 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
             format!("`{file}` is not a migration file name: {why}; {FORMAT}"),
         )
     };
-    let (stem, direction, language, extension) = ending(file).map_err(bad)?;
+    let (stem, direction, language, extension) = match file.strip_suffix(".rs") {
+        Some(stem) => (stem, Direction::Up, Language::Sql, "rs"),
+        None => ending(file).map_err(bad)?,
+    };
     let (version_text, name) = stem_parts(stem).map_err(bad)?;
     let version = match version_text.parse::<i64>() {
         Ok(version) => version,
@@ -62,6 +72,7 @@ pub fn parse_file_name(file: &str) -> Result<FileName, (Rule, String)> {
         direction,
         language,
         extension: extension.to_string(),
+        code: extension == "rs",
     })
 }
 

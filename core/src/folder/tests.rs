@@ -283,3 +283,70 @@ fn batch_down_files_are_refused() {
     );
     assert!(fine.is_empty(), "{fine:?}");
 }
+
+// Rust code migrations: one `.rs` file per version, with `up` and `down`.
+
+const CODE: &str = "pub async fn up(tx: &mut C) -> Result<(), E> { Ok(()) }\n\
+                    pub async fn down(tx: &mut C) -> Result<(), E> { Ok(()) }\n";
+
+#[test]
+fn a_code_migration_takes_its_place_in_a_sql_folder() {
+    let dir = folder(
+        "code_in_order",
+        &[
+            ("001_a.up.sql", "CREATE TABLE a (id INT);"),
+            ("001_a.down.sql", "DROP TABLE a;"),
+            ("002_fill_a.rs", CODE),
+            ("003_b.up.sql", "CREATE TABLE b (id INT);"),
+            ("003_b.down.sql", "DROP TABLE b;"),
+        ],
+    );
+    let scanned = scan(&dir).unwrap();
+    assert_eq!(scanned.language, Language::Sql);
+    let versions: Vec<(i64, bool)> = scanned.migrations.iter().map(|m| (m.version, m.code)).collect();
+    assert_eq!(versions, [(1, false), (2, true), (3, false)]);
+    assert_eq!(scanned.migrations[1].up.file_name, "002_fill_a.rs");
+    assert_eq!(scanned.migrations[1].up.checksum, crate::checksum(CODE));
+}
+
+fn rules(name: &str, files: &[(&str, &str)]) -> Vec<(Rule, String)> {
+    let problems: Vec<Problem> = scan(&folder(name, files)).unwrap_err();
+    problems.into_iter().map(|p| (p.rule, p.message)).collect()
+}
+
+#[test]
+fn a_code_migration_without_down_is_refused_unless_irreversible() {
+    let up_only = "pub async fn up(tx: &mut C) -> Result<(), E> { Ok(()) }\n// fn down is a comment\n";
+    let found = rules("code_no_down", &[("001_a.rs", up_only)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Rule::MissingDown);
+    assert!(
+        found[0].1.contains("`001_a.rs` defines no `down` function"),
+        "{found:?}"
+    );
+
+    let irreversible = format!("// migrate:irreversible\n{up_only}");
+    assert!(scan(&folder("code_irreversible", &[("001_a.rs", &irreversible)])).is_ok());
+
+    let both = format!("// migrate:irreversible\n{CODE}");
+    assert_eq!(
+        rules("code_irreversible_with_down", &[("001_a.rs", &both)])[0].0,
+        Rule::EmptyFile
+    );
+    let no_up = "pub async fn down(tx: &mut C) -> Result<(), E> { Ok(()) }\n";
+    assert_eq!(rules("code_no_up", &[("001_a.rs", no_up)])[0].0, Rule::MissingUp);
+}
+
+#[test]
+fn a_code_migration_shares_its_version_with_no_sql_file() {
+    let found = rules(
+        "code_and_sql",
+        &[("001_a.rs", CODE), ("001_a.down.sql", "DROP TABLE a;")],
+    );
+    assert_eq!(found[0].0, Rule::DuplicateVersion, "{found:?}");
+    let batch = format!("// migrate:batch size=10\n{CODE}");
+    assert_eq!(
+        rules("code_batch", &[("001_a.rs", &batch)])[0].0,
+        Rule::UnknownDirective
+    );
+}

@@ -34,7 +34,10 @@ pub(super) fn group_by_version(
         }
         match parse_file_name(name) {
             Ok(parsed) => {
-                languages.entry(parsed.language).or_insert_with(|| name.clone());
+                // A code migration is written in Rust, whatever the database.
+                if !parsed.code {
+                    languages.entry(parsed.language).or_insert_with(|| name.clone());
+                }
                 files
                     .entry((parsed.version, parsed.direction))
                     .or_default()

@@ -205,6 +205,7 @@ fn step_mode(step: &PlannedStep, self_batched: bool) -> String {
             batch.size
         ),
         Some(batch) => format!("in batches of {} rows, one transaction each", batch.size),
+        None if step.code && step.no_transaction => "marked dirty while its function runs".to_string(),
         None if step.no_transaction => "statement by statement, no transaction".to_string(),
         None => "in one transaction".to_string(),
     }
@@ -217,7 +218,14 @@ fn step_mode(step: &PlannedStep, self_batched: bool) -> String {
 /// failure halfway would leave committed.
 fn statements_text(c: &str, step: &PlannedStep, cypher: bool) -> String {
     let mut out = String::new();
-    if step.statements.is_empty() {
+    if step.code {
+        let _ = writeln!(
+            out,
+            "{c} Rust code migration, `{}`: its `{}` function runs",
+            step.file,
+            step.direction.as_str()
+        );
+    } else if step.statements.is_empty() {
         let _ = writeln!(out, "{c} (no statement)");
     }
     let total = step.statements.len();
@@ -364,6 +372,7 @@ mod tests {
             no_transaction,
             statements: statements.iter().map(|s| s.to_string()).collect(),
             batch: None,
+            code: false,
         }
     }
 

@@ -291,6 +291,8 @@ impl Engine<'_> {
             state_before,
             state_after: applied.state(),
             history,
+            // Recorded, not run.
+            code: None,
         }
     }
 

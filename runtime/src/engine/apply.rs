@@ -29,6 +29,7 @@ impl Engine<'_> {
                 return Ok(Report::default());
             }
         }
+        crate::code::check_database(self.migrations, self.code, session.backend())?;
         self.lock(&mut *session).await?;
         let result = self
             .apply_and_replan(&mut *session, |applied, _| {
@@ -44,6 +45,7 @@ impl Engine<'_> {
 
     pub(crate) async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
         let mut session = self.open(db).await?;
+        crate::code::check_database(self.migrations, self.code, session.backend())?;
         self.lock(&mut *session).await?;
         let result = self
             .apply_and_replan(&mut *session, |applied, done| {
@@ -196,6 +198,7 @@ impl Engine<'_> {
             state_before,
             state_after: applied.state(),
             history: self.history_entry(migration, direction),
+            code: self.code_of(migration, direction),
         }
     }
 
@@ -274,12 +277,21 @@ impl Engine<'_> {
     }
 
     /// Group mode refuses a migration that cannot share one transaction.
-    fn fits_one_transaction(pending: &[&'static Migration]) -> Result<(), Error> {
+    fn fits_one_transaction(&self, pending: &[&'static Migration]) -> Result<(), Error> {
         if let Some(m) = pending.iter().find(|m| spec(m, Direction::Up).is_some()) {
             return Err(Error::InvalidSettings {
                 message: format!(
                     "group mode runs everything in one transaction, but `{}` is a batch migration \
                      (migrate:batch), which commits batch by batch",
+                    m.up.file
+                ),
+            });
+        }
+        if let Some(m) = pending.iter().find(|m| self.is_code(m)) {
+            return Err(Error::InvalidSettings {
+                message: format!(
+                    "group mode runs every pending migration's statements in one batch, but `{}` is a Rust code \
+                     migration, which runs in a transaction of its own; apply without group mode",
                     m.up.file
                 ),
             });
@@ -303,7 +315,7 @@ impl Engine<'_> {
         pending: &[&'static Migration],
         report: &mut Report,
     ) -> Result<(), Error> {
-        Self::fits_one_transaction(pending)?;
+        self.fits_one_transaction(pending)?;
         let changes: Vec<Change<'static>> = pending
             .iter()
             .map(|migration| self.change(applied, migration, Direction::Up))

@@ -24,6 +24,7 @@ mod tool;
 pub use tool::Tool;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
+use crate::code::CodeMigration;
 use crate::core::time;
 use crate::records::{AppliedMigration, HistoryEntry};
 use crate::report::{Progress, ProgressEvent};
@@ -56,6 +57,8 @@ pub(crate) struct Table {
     pub chains: &'static [Checksum],
     /// Repeatable migrations in name order, each under its negative key.
     pub repeatables: &'static [Migration],
+    /// The functions of the Rust code migrations, in version order.
+    pub code: &'static [CodeMigration],
 }
 
 /// One operation's view of a table: its migrations and how to apply them.
@@ -65,6 +68,8 @@ pub(crate) struct Engine<'a> {
     pub chains: &'static [Checksum],
     /// Repeatable migrations in name order, each under its negative key.
     pub repeatables: &'static [Migration],
+    /// The functions of the Rust code migrations, in version order.
+    pub code: &'static [CodeMigration],
     pub settings: &'a Settings,
     pub reason: Option<&'a str>,
     pub progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
@@ -87,6 +92,7 @@ impl<'a> Engine<'a> {
             migrations: table.migrations,
             chains: table.chains,
             repeatables: table.repeatables,
+            code: table.code,
             settings,
             reason: None,
             progress: None,
@@ -111,6 +117,23 @@ impl<'a> Engine<'a> {
     async fn open<'d>(&'d self, db: &'d dyn Connect) -> Result<Box<dyn Session + 'd>, Error> {
         self.settings.check()?;
         db.connect(self.settings).await
+    }
+
+    /// The function of `migration` for `direction`, if it is a Rust code
+    /// migration.
+    fn code_of(&self, migration: &Migration, direction: Direction) -> Option<crate::code::Code> {
+        if self.code.is_empty() {
+            return None;
+        }
+        self.code
+            .iter()
+            .find(|entry| entry.version == migration.version)
+            .and_then(|entry| entry.function(direction))
+    }
+
+    /// Whether `migration` is a Rust code migration.
+    fn is_code(&self, migration: &Migration) -> bool {
+        self.code.iter().any(|entry| entry.version == migration.version)
     }
 
     fn find(&self, version: i64) -> Option<&'static Migration> {

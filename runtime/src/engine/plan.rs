@@ -302,6 +302,7 @@ impl Engine<'_> {
                 .into_iter()
                 .map(|s| s.text.to_string())
                 .collect(),
+            code: self.is_code(migration),
             batch: None,
         }
     }

@@ -17,6 +17,9 @@ use std::time::Instant;
 impl Neo4jSession {
     pub(super) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
+        if let Some(code) = change.code {
+            return self.apply_code(change, code).await;
+        }
         let statements = split(script.text, Dialect::Cypher);
         // The folder rules refuse files mixing both kinds unless they say
         // `no-transaction`, so in a file without it the first statement
@@ -43,6 +46,23 @@ impl Neo4jSession {
                     return Err(failed(change, statement, err, true));
                 }
             }
+            let execution_ms = self.clock.millis_since(started);
+            let books = self.books_for_record(change, execution_ms);
+            self.keep_books_in(txn, &change.state_before, books).await
+        })
+        .await
+    }
+
+    /// A Rust code migration: its function receives the transaction that
+    /// then checks the guard and writes the record, so its writes and the
+    /// record commit together; an error or a panic rolls all of it back.
+    /// (The build refuses `migrate:no-transaction` on a Neo4j code
+    /// migration: its function takes a transaction.)
+    async fn apply_code(&self, change: &Change<'_>, code: crate::code::Code) -> Result<(), Error> {
+        let function = crate::code::function::<neo4rs::Txn>(change, code, super::errors::NAME)?;
+        self.in_transaction("applying the migration", async |txn| {
+            let started = Instant::now();
+            crate::code::run(change, function, txn, true).await?;
             let execution_ms = self.clock.millis_since(started);
             let books = self.books_for_record(change, execution_ms);
             self.keep_books_in(txn, &change.state_before, books).await

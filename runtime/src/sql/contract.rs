@@ -15,6 +15,7 @@ use std::time::Duration;
 impl<B: SqlBackend> Session for SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    Connection<B>: 'static,
 {
     fn backend(&self) -> &'static str {
         B::NAME
@@ -77,12 +78,17 @@ where
 
     /// The session is in doubt while the change runs (a cancelled one
     /// stays so), and after it when it ran outside a transaction or failed
-    /// (see [`settled`]).
+    /// (see [`settled`]). A Rust code migration runs its function (code.rs);
+    /// one that failed leaves the session in doubt, whatever the user's code
+    /// did to it.
     fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let before = self.doubtful;
             self.doubtful = true;
-            let applied = B::apply(self, change).await;
+            let applied = match change.code {
+                Some(code) => self.apply_code(change, code).await,
+                None => B::apply(self, change).await,
+            };
             if self.runs_in_transaction(change.migration.script(change.direction)) && settled::<B>(&applied) {
                 self.doubtful = before;
             }

@@ -5,6 +5,7 @@
 //! `Session` impl in contract.rs).
 
 use super::checkpoint::CheckpointIo;
+use super::dirty::DirtyIo;
 use super::io::TrackingIo;
 use super::tracking::TrackingSql;
 use crate::backend::{BoxFuture, Change, GroupApply, Session};
@@ -23,7 +24,7 @@ pub(crate) type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Conne
 /// The implementing type is also the session's backend-specific state (the
 /// lock held, a setting to restore).
 pub(crate) trait SqlBackend: Send + Sized + 'static {
-    type DB: TrackingIo + CheckpointIo;
+    type DB: TrackingIo + CheckpointIo + DirtyIo;
     const NAME: &'static str;
     const DIALECT: Dialect;
     /// Whether DDL is transactional: what a dry run says of a file (group

@@ -218,7 +218,6 @@ impl TrackingSql {
         }
     }
 
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// execution_ms, version: marks a dirty row clean.
     pub(crate) fn finish_record(&self) -> String {
         format!(
@@ -246,7 +245,6 @@ impl TrackingSql {
         )
     }
 
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// committed_statements, version: one more statement of a dirty run committed.
     pub(crate) fn count_committed(&self) -> String {
         format!(

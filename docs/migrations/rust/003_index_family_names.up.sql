@@ -1,0 +1,1 @@
+CREATE INDEX people_family_name ON people (family_name);
