@@ -26,14 +26,13 @@ use crate::core::split::Dialect;
 use crate::records::{AppliedMigration, Checkpoint, HistoryEntry};
 use crate::snapshot::{SchemaRecord, SchemaSnapshot};
 use crate::{Direction, Error, Language, Migration, Script, Settings};
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 pub use crate::records::State;
 
-/// The future every `Database` and `Session` method returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// The future every `Database` and `Session` method returns (defined with
+/// the code migrations' functions, which return it too).
+pub use crate::code::BoxFuture;
 
 /// A handle the user passes to `run`: a sqlx pool, a `neo4rs::Graph`.
 pub trait Database: Sync {

@@ -59,10 +59,10 @@ impl Neo4jSession {
     /// (The build refuses `migrate:no-transaction` on a Neo4j code
     /// migration: its function takes a transaction.)
     async fn apply_code(&self, change: &Change<'_>, code: crate::code::Code) -> Result<(), Error> {
-        let function = crate::code::function::<neo4rs::Txn>(change, code, super::errors::NAME)?;
+        let function = crate::code::run::function::<neo4rs::Txn>(change, code, super::errors::NAME)?;
         self.in_transaction("applying the migration", async |txn| {
             let started = Instant::now();
-            crate::code::run(change, function, txn, true).await?;
+            crate::code::run::run(change, function, txn, true).await?;
             let execution_ms = self.clock.millis_since(started);
             let books = self.books_for_record(change, execution_ms);
             self.keep_books_in(txn, &change.state_before, books).await

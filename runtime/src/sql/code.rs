@@ -13,11 +13,12 @@
 //!   connection, committing as it goes), and a failure leaves the mark for
 //!   `force` or `forget`, since what committed cannot be known.
 
-use super::dirty::DirtyIo;
+use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::Change;
-use crate::code::{self, Code, On};
+use crate::code::run as code;
+use crate::code::{Code, On};
 use crate::Error;
 use std::time::Instant;
 

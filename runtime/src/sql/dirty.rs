@@ -4,109 +4,15 @@
 //! counted, then the change recorded clean. (MySQL, whose DDL commits
 //! implicitly, sends its own in two round trips: mysql/protocol.rs.)
 
-use super::io::{close_change, TrackingIo};
+use super::dirty_io::DirtyIo;
+use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
-use super::tracking::TrackingSql;
 use crate::backend::Change;
 use crate::core::split::split;
-use crate::{Direction, Error};
-use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Type};
+use crate::Error;
+use sqlx::AssertSqlSafe;
 use std::future::Future;
 use std::time::Instant;
-
-/// The protocol's tracking writes, generic over sqlx's database.
-pub(crate) trait DirtyIo: TrackingIo {
-    /// First step of the dirty protocol: the change's row marked dirty (an
-    /// up change inserts it, a down change flags the existing one) and the
-    /// state marked dirty.
-    fn mark_dirty(
-        conn: &mut Self::Connection,
-        sql: &TrackingSql,
-        change: &Change<'_>,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-
-    /// One more statement of a dirty run committed: `committed` in all.
-    fn count_committed(
-        conn: &mut Self::Connection,
-        sql: &TrackingSql,
-        version: i64,
-        committed: i64,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-
-    /// Last step of the dirty protocol, once every statement ran: the row
-    /// made clean (up) or deleted (down), the new state, the history row.
-    fn finish_dirty(
-        conn: &mut Self::Connection,
-        sql: &TrackingSql,
-        change: &Change<'_>,
-        execution_ms: i64,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-}
-
-impl<DB> DirtyIo for DB
-where
-    DB: TrackingIo,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    usize: ColumnIndex<DB::Row>,
-    for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
-    for<'t> bool: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
-    for<'t> Option<String>: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
-{
-    async fn mark_dirty(conn: &mut DB::Connection, sql: &TrackingSql, change: &Change<'_>) -> Result<(), sqlx::Error> {
-        if let Some(row) = &change.record {
-            DB::insert_record(conn, sql, row, 0, true).await?;
-        }
-        // The direction and a count of 0, on the row just inserted (up) or
-        // on the applied one (down).
-        sqlx::query(sqlx::AssertSqlSafe(sql.set_dirty(Some(change.direction))))
-            .bind(change.migration.version)
-            .execute(&mut *conn)
-            .await?;
-        let mut dirty_state = change.state_before;
-        dirty_state.dirty = true;
-        DB::write_state(conn, sql, &dirty_state).await
-    }
-
-    async fn count_committed(
-        conn: &mut DB::Connection,
-        sql: &TrackingSql,
-        version: i64,
-        committed: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.count_committed()))
-            .bind(committed)
-            .bind(version)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn finish_dirty(
-        conn: &mut DB::Connection,
-        sql: &TrackingSql,
-        change: &Change<'_>,
-        execution_ms: i64,
-    ) -> Result<(), sqlx::Error> {
-        match change.direction {
-            Direction::Up => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.finish_record()))
-                    .bind(execution_ms)
-                    .bind(change.migration.version)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Direction::Down => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
-                    .bind(change.migration.version)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-        close_change(conn, sql, change, execution_ms, true).await
-    }
-}
 
 /// A backend that can tell whether its connection has a transaction open,
 /// as the database itself says (not as sqlx counts the transactions it

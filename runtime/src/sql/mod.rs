@@ -12,6 +12,8 @@
 //!   upgrade of an older tracking table;
 //! - transaction.rs (SQLite, PostgreSQL): a change or a group in one
 //!   transaction as one batch, replayed on failure;
+//! - dirty_io.rs: the dirty protocol's tracking writes (mark, count, clean
+//!   record), for all three;
 //! - dirty.rs (SQLite, PostgreSQL): the dirty protocol for statements that
 //!   cannot share a transaction;
 //! - batches.rs: batch migrations, one batch per transaction;
@@ -26,12 +28,9 @@ mod batches;
 pub(crate) mod checkpoint;
 mod code;
 mod contract;
-// Every sqlx database marks a code migration dirty through its tracking
-// writes (code.rs); only SQLite and PostgreSQL run statements through its
-// loop (MySQL sends its own protocol), which a MySQL-only build leaves
-// unused, with the imports and the transaction probe it needs.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(unused_imports, dead_code))]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod dirty;
+pub(crate) mod dirty_io;
 pub(crate) mod io;
 pub(crate) mod schema_record;
 pub(crate) mod session;

@@ -5,7 +5,7 @@
 //! `Session` impl in contract.rs).
 
 use super::checkpoint::CheckpointIo;
-use super::dirty::DirtyIo;
+use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::tracking::TrackingSql;
 use crate::backend::{BoxFuture, Change, GroupApply, Session};

@@ -246,6 +246,7 @@ impl TrackingSql {
     }
 
     /// committed_statements, version: one more statement of a dirty run committed.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn count_committed(&self) -> String {
         format!(
             "UPDATE {} SET committed_statements = {} WHERE version = {}",

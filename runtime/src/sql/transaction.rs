@@ -3,7 +3,7 @@
 //! fails is rolled back and replayed statement by statement, so that the
 //! error names the statement exactly as if it had been sent alone.
 
-use super::dirty::DirtyIo;
+use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{BoxFuture, Change, GroupApply, Session};

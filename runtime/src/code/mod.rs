@@ -13,13 +13,19 @@
 //! [`Error::CodeForAnotherDatabase`](crate::Error) before anything runs.
 //!
 //! The items here are what the macro's expansion names; an application
-//! writes only its `up` and `down`.
+//! writes only its `up` and `down`. Running one, as a backend does, is
+//! run.rs.
 
-use crate::backend::{BoxFuture, Change};
+pub(crate) mod run;
+
 use crate::Error;
-use futures_util::FutureExt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+
+/// A boxed future that can be sent: what a code migration's function
+/// returns, and what every `Database` and `Session` method returns
+/// (re-exported as `backend::BoxFuture`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The function of a code migration for one direction, its type erased:
 /// the backend that runs it downcasts `function` to the function type of
@@ -178,55 +184,6 @@ where
 {
     let future = function.call(tx);
     Box::pin(async move { future.await.map_err(Into::into) })
-}
-
-/// The function of `change` (a code migration's: `change.code` is set),
-/// typed for a transaction of type `T`; a function written for another
-/// database is [`Error::CodeForAnotherDatabase`].
-pub(crate) fn function<T: 'static>(change: &Change<'_>, code: Code, backend: &'static str) -> Result<On<T>, Error> {
-    code.function
-        .downcast_ref::<On<T>>()
-        .copied()
-        .ok_or_else(|| Error::CodeForAnotherDatabase {
-            file: change.migration.script(change.direction).file.to_string(),
-            written_for: code.database,
-            database: backend,
-        })
-}
-
-/// Runs `function` on `tx` for `change`. Its error comes back as
-/// [`Error::CodeFailed`](crate::Error) naming the migration, its source
-/// kept; a panic is caught and returned the same way, so the caller rolls
-/// back (or leaves its mark) and the engine releases the lock as after any
-/// failure. `rolled_back` says what the caller does with the writes.
-pub(crate) async fn run<T: 'static>(
-    change: &Change<'_>,
-    function: On<T>,
-    tx: &mut T,
-    rolled_back: bool,
-) -> Result<(), Error> {
-    let failed = |message: String, panicked: bool, source: Option<BoxError>| Error::CodeFailed {
-        version: change.migration.version,
-        name: change.migration.name.to_string(),
-        file: change.migration.script(change.direction).file.to_string(),
-        direction: change.direction,
-        message,
-        panicked,
-        rolled_back,
-        source: source.map(Box::new),
-    };
-    match AssertUnwindSafe(function(tx)).catch_unwind().await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(source)) => Err(failed(source.to_string(), false, Some(source))),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_string());
-            Err(failed(message, true, None))
-        }
-    }
 }
 
 /// The code migrations of a table that were written for another database

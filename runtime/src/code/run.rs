@@ -1,0 +1,58 @@
+//! Running a code migration's function for a change, as the backends do:
+//! the function found for the backend's transaction type, its error or
+//! panic returned as the migration's failure.
+
+use super::{BoxError, Code, On};
+use crate::backend::Change;
+use crate::Error;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+
+/// The function of `change` (a code migration's: `change.code` is set),
+/// typed for a transaction of type `T`; a function written for another
+/// database is [`Error::CodeForAnotherDatabase`].
+pub(crate) fn function<T: 'static>(change: &Change<'_>, code: Code, backend: &'static str) -> Result<On<T>, Error> {
+    code.function
+        .downcast_ref::<On<T>>()
+        .copied()
+        .ok_or_else(|| Error::CodeForAnotherDatabase {
+            file: change.migration.script(change.direction).file.to_string(),
+            written_for: code.database,
+            database: backend,
+        })
+}
+
+/// Runs `function` on `tx` for `change`. Its error comes back as
+/// [`Error::CodeFailed`](crate::Error) naming the migration, its source
+/// kept; a panic is caught and returned the same way, so the caller rolls
+/// back (or leaves its mark) and the engine releases the lock as after any
+/// failure. `rolled_back` says what the caller does with the writes.
+pub(crate) async fn run<T: 'static>(
+    change: &Change<'_>,
+    function: On<T>,
+    tx: &mut T,
+    rolled_back: bool,
+) -> Result<(), Error> {
+    let failed = |message: String, panicked: bool, source: Option<BoxError>| Error::CodeFailed {
+        version: change.migration.version,
+        name: change.migration.name.to_string(),
+        file: change.migration.script(change.direction).file.to_string(),
+        direction: change.direction,
+        message,
+        panicked,
+        rolled_back,
+        source: source.map(Box::new),
+    };
+    match AssertUnwindSafe(function(tx)).catch_unwind().await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(source)) => Err(failed(source.to_string(), false, Some(source))),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            Err(failed(message, true, None))
+        }
+    }
+}
