@@ -318,7 +318,7 @@ where
             let before = self.doubtful;
             self.doubtful = true;
             let applied = self.apply_batched(changes).await;
-            if super::contract::settled::<B>(&applied) {
+            if super::contract::settled::<B, _>(&applied) {
                 self.doubtful = before;
             }
             applied
