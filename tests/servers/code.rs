@@ -118,6 +118,48 @@ pub async fn a_panic_leaves_no_lock_and_no_record<D: TestDb<Pool: Database<Langu
     settle(db, sets).await;
 }
 
+/// Group mode (every pending migration in one transaction) takes a code
+/// migration in its place: applied with the SQL around it; a failing one
+/// takes the whole group back, 001 included. MySQL, whose DDL commits
+/// implicitly, has no group mode and says so.
+pub async fn group_mode_runs_code_in_the_one_transaction<D: TestDb<Pool: Database<Language = Sql>>>(
+    db: &D,
+    sets: &CodeSets,
+) {
+    let group = Settings::default().group(true);
+    let failed = sets.failing.with(group.clone()).run(db.pool()).await;
+    if !D::TRANSACTIONAL_DDL {
+        let err = failed.expect_err("no group mode on MySQL");
+        assert!(matches!(err.cause(), Error::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("group mode"), "{err}");
+        return;
+    }
+    let err = failed.expect_err("002 fails inside the group");
+    assert!(
+        matches!(
+            err.cause(),
+            Error::CodeFailed {
+                version: 2,
+                rolled_back: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(db.tracking_records().await, 0, "the group rolled back as one: 001 too");
+    let report = sets.good.with(group).run(db.pool()).await.expect("the group applies");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(db.rows("items").await, 2, "the function ran in the group");
+    assert_eq!(
+        db.count("SELECT count(*) FROM items WHERE note IS NULL").await,
+        2,
+        "003 ran after it"
+    );
+    sets.good.validate(db.pool()).await.expect("recorded clean");
+    let history = sets.good.history(db.pool()).await.expect("history");
+    assert!(history.iter().any(|h| h.version == 2 && h.success), "{history:?}");
+}
+
 /// After a failure of 002: nothing of it applied, and the fixed set
 /// applies. Where the migration was left dirty (MySQL), the next run says
 /// so until `forget` clears it (its transaction rolled back: nothing of it
@@ -177,6 +219,14 @@ macro_rules! code_scenarios {
                     return;
                 };
                 code::a_panic_leaves_no_lock_and_no_record(&db, &SETS).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn group_mode_runs_a_code_migration_in_the_one_transaction() {
+                let Some(db) = <$db as support::TestDb>::fresh("code_group").await else {
+                    return;
+                };
+                code::group_mode_runs_code_in_the_one_transaction(&db, &SETS).await;
             }
         }
     };

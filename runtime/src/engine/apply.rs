@@ -286,15 +286,6 @@ impl Engine<'_> {
                 ),
             });
         }
-        if let Some(m) = pending.iter().find(|m| self.is_code(m)) {
-            return Err(Error::InvalidSettings {
-                message: format!(
-                    "group mode runs every pending migration's statements in one batch, but `{}` is a Rust code \
-                     migration, which runs in a transaction of its own; apply without group mode",
-                    m.up.file
-                ),
-            });
-        }
         if let Some(m) = pending.iter().find(|m| m.up.no_transaction) {
             return Err(Error::InvalidSettings {
                 message: format!(
