@@ -266,6 +266,7 @@ mod tests {
                 to: None,
                 dry_run: false,
                 concurrency: Some(8),
+                per_server: None,
                 json: true
             }
         );

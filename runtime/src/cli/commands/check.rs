@@ -7,7 +7,7 @@ use crate::cli::failure::{reported, Failure};
 use crate::cli::json::print_json;
 use crate::cli::ops::Ops;
 use crate::cli::output::{eprintln, println};
-use crate::targets::{NamedReadiness, TargetsReadiness};
+use crate::targets::{NamedReadiness, Target, TargetsReadiness, Unit};
 use crate::ReadinessState;
 
 pub(super) async fn validate(ops: &Ops<'_, '_>) -> Result<(), Failure> {
@@ -36,11 +36,18 @@ pub(super) async fn validate(ops: &Ops<'_, '_>) -> Result<(), Failure> {
 /// Reads only (validate and status); the exit code is the worst set's.
 pub(super) async fn check(ops: &Ops<'_, '_>, json: bool) -> Result<(), Failure> {
     let mut sets = Vec::with_capacity(ops.selected.len());
-    for set in &ops.selected {
-        sets.push(NamedReadiness {
-            name: set.target.name().to_string(),
-            readiness: set.target.readiness().await,
-        });
+    for unit in ops.units() {
+        match unit {
+            Unit::One(set) => sets.push(NamedReadiness {
+                name: set.target.name().to_string(),
+                readiness: set.target.readiness().await,
+            }),
+            // The tenants of one server in one query where the database can.
+            Unit::Tenants(group, members) => {
+                let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
+                sets.extend(crate::targets::status_each(&targets, group.concurrency).await.tenants);
+            }
+        }
     }
     match (json, ops.sections) {
         (true, true) => print_json(&TargetsReadiness {
