@@ -767,3 +767,346 @@ async fn a_tenant_set_cannot_take_a_set_name() {
     let tenants = Tenants::new(&APP).tenant("t_1", app.clone(), Settings::default());
     let _ = Targets::new().add("app", &APP, app).tenants("app", tenants);
 }
+
+// ---------------------------------------------------------------------------
+// Many tenants read together
+
+/// A database handle that counts the sessions opened on it, and how many
+/// were open at once: what the shared reads and the per-server limit
+/// promise, seen from outside the crate.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod counted {
+    use embedded_migrations::backend::{
+        BatchSupport, BoxFuture, Change, Database, ForeignHistory, GroupApply, RecordEdit, Session, SharedReads, State,
+    };
+    use embedded_migrations::core::split::Dialect;
+    use embedded_migrations::{AppliedMigration, Error, HistoryEntry, Settings, Sql};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Sessions opened, open now, and the most open at once.
+    #[derive(Default)]
+    pub struct Counts {
+        pub opened: AtomicUsize,
+        pub open: AtomicUsize,
+        pub most: AtomicUsize,
+    }
+
+    pub struct Counted<D> {
+        pub db: D,
+        pub counts: Arc<Counts>,
+    }
+
+    impl<D: Database<Language = Sql>> Database for Counted<D> {
+        type Language = Sql;
+
+        fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+            Box::pin(async move {
+                let now = self.counts.open.fetch_add(1, Ordering::SeqCst) + 1;
+                self.counts.opened.fetch_add(1, Ordering::SeqCst);
+                self.counts.most.fetch_max(now, Ordering::SeqCst);
+                match self.db.open(settings).await {
+                    Ok(inner) => {
+                        let session: Box<dyn Session + 'a> = Box::new(CountedSession {
+                            inner,
+                            counts: self.counts.clone(),
+                        });
+                        Ok(session)
+                    }
+                    Err(err) => {
+                        self.counts.open.fetch_sub(1, Ordering::SeqCst);
+                        Err(err)
+                    }
+                }
+            })
+        }
+
+        fn shared_reads(&self) -> Option<&dyn SharedReads> {
+            self.db.shared_reads()
+        }
+    }
+
+    struct CountedSession<'a> {
+        inner: Box<dyn Session + 'a>,
+        counts: Arc<Counts>,
+    }
+
+    impl Drop for CountedSession<'_> {
+        fn drop(&mut self) {
+            self.counts.open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Session for CountedSession<'_> {
+        fn backend(&self) -> &'static str {
+            self.inner.backend()
+        }
+        fn dialect(&self) -> Dialect {
+            self.inner.dialect()
+        }
+        fn read_state(&mut self) -> BoxFuture<'_, Result<Option<State>, Error>> {
+            self.inner.read_state()
+        }
+        fn read_applied(&mut self) -> BoxFuture<'_, Result<Vec<AppliedMigration>, Error>> {
+            self.inner.read_applied()
+        }
+        fn read_history(&mut self) -> BoxFuture<'_, Result<Vec<HistoryEntry>, Error>> {
+            self.inner.read_history()
+        }
+        fn lock(&mut self, timeout: Duration) -> BoxFuture<'_, Result<(), Error>> {
+            self.inner.lock(timeout)
+        }
+        fn unlock(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+            self.inner.unlock()
+        }
+        fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+            self.inner.create_tracking()
+        }
+        fn apply<'a>(&'a mut self, change: &'a Change<'a>) -> BoxFuture<'a, Result<(), Error>> {
+            self.inner.apply(change)
+        }
+        fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
+            self.inner.write_history(entry)
+        }
+        fn rewrite_record<'a>(&'a mut self, edit: RecordEdit<'a>, state: &'a State) -> BoxFuture<'a, Result<(), Error>> {
+            self.inner.rewrite_record(edit, state)
+        }
+        fn runs_in_transaction(&self, script: &embedded_migrations::Script) -> bool {
+            self.inner.runs_in_transaction(script)
+        }
+        fn record_applied<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+            self.inner.record_applied(changes)
+        }
+        fn group(&mut self) -> Option<&mut dyn GroupApply> {
+            self.inner.group()
+        }
+        fn batches(&mut self) -> Option<BatchSupport<'_>> {
+            self.inner.batches()
+        }
+        fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
+            self.inner.foreign_history()
+        }
+    }
+}
+
+/// How each tenant of a mixed set is left, by its index: up to date,
+/// pending (its last migration reverted, or never run), dirty, drifted,
+/// and damaged three ways (the state row edited by hand, the tracking
+/// table dropped beside its state row, a checksum that is not hex).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Left {
+    UpToDate,
+    Reverted,
+    Never,
+    Dirty,
+    Drifted,
+    StateEdited,
+    TableDropped,
+    CorruptChecksum,
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl Left {
+    fn of(index: usize) -> Left {
+        match index % 23 {
+            3 => Left::Reverted,
+            5 => Left::Never,
+            7 => Left::Dirty,
+            11 => Left::Drifted,
+            13 => Left::StateEdited,
+            17 => Left::TableDropped,
+            19 => Left::CorruptChecksum,
+            _ => Left::UpToDate,
+        }
+    }
+
+    /// The statements that leave a provisioned tenant so, its tracking
+    /// table being `table` (qualified).
+    fn damage(self, table: &str) -> Vec<String> {
+        match self {
+            Left::UpToDate | Left::Reverted | Left::Never => vec![],
+            Left::Dirty => vec![format!("UPDATE {table} SET dirty = TRUE WHERE version = 3")],
+            Left::Drifted => vec![format!("UPDATE {table} SET checksum = '{}' WHERE version = 1", "0".repeat(64))],
+            Left::StateEdited => vec![format!("UPDATE {table}_state SET applied_count = 7")],
+            Left::TableDropped => vec![format!("DROP TABLE {table}")],
+            Left::CorruptChecksum => vec![format!("UPDATE {table} SET checksum = 'not hex' WHERE version = 2")],
+        }
+    }
+}
+
+/// Each tenant's readiness read alone, as before shared reads existed.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn one_by_one(tenants: &Tenants<'_, embedded_migrations::Sql>) -> Vec<embedded_migrations::Readiness> {
+    let mut each = Vec::new();
+    for tenant in tenants.iter() {
+        each.push(tenant.readiness().await);
+    }
+    each
+}
+
+/// The shared read's answers are the per-tenant path's, tenant by tenant,
+/// among every state a tenant can be in; each state occurs (the premise),
+/// and only the tenants a shared read cannot judge are read alone.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn assert_same_answers(
+    together: &embedded_migrations::TenantsStatus,
+    alone: &[embedded_migrations::Readiness],
+    left: &[Left],
+) {
+    let states: std::collections::BTreeSet<&str> =
+        alone.iter().map(|r| r.state.as_str()).collect();
+    assert_eq!(
+        states,
+        ["dirty", "drifted", "error", "invalid", "pending", "ready"].into_iter().collect(),
+        "every state occurs"
+    );
+    for ((named, alone), left) in together.tenants.iter().zip(alone).zip(left) {
+        assert_eq!(&named.readiness, alone, "{} ({left:?})", named.name);
+    }
+    let unjudged = left
+        .iter()
+        .filter(|l| matches!(l, Left::TableDropped | Left::CorruptChecksum))
+        .count();
+    assert_eq!(together.read_together, left.len() - unjudged);
+}
+
+/// PostgreSQL schemas of one database: `status` (and `check`, the same
+/// reads) answer every tenant from one query exactly as each tenant's own
+/// reads do, with up to date, pending, dirty, drifted and damaged tenants
+/// mixed among them; the boot check opens only the tenants that differ.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgresql_schemas_read_together_answer_as_each_alone() {
+    static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
+    const COUNT: usize = 300;
+    let Some(db) = pg::PgDatabase::create("tenants_together_pg").await else {
+        return;
+    };
+    let pool = db.pool(9).await;
+    let counts = std::sync::Arc::new(counted::Counts::default());
+    let mut tenants = Tenants::new(&SET).concurrency(8);
+    let left: Vec<Left> = (0..COUNT).map(Left::of).collect();
+    for i in 0..COUNT {
+        let name = format!("t_{i:04}");
+        let db = counted::Counted {
+            db: pool.clone(),
+            counts: counts.clone(),
+        };
+        tenants = tenants.tenant(&name, db, Settings::default().schema(&name));
+    }
+    // Provisioned, then each tenant left as its index says.
+    for (tenant, left) in tenants.iter().zip(&left) {
+        match left {
+            Left::Never => continue,
+            Left::Reverted => {
+                tenant.run().await.unwrap();
+                tenant.down(1).await.unwrap();
+            }
+            _ => drop(tenant.run().await.unwrap()),
+        }
+        let table = format!("\"{}\"._embedded_migrations", tenant.name());
+        for statement in left.damage(&table) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&pool).await.unwrap();
+        }
+    }
+
+    let alone = one_by_one(&tenants).await;
+    let together = tenants.status().await;
+    assert_same_answers(&together, &alone, &left);
+
+    // The boot check: the tenants at the latest version are not opened.
+    let opened_before = counts.opened.load(std::sync::atomic::Ordering::SeqCst);
+    let report = tenants.run().await;
+    let opened = counts.opened.load(std::sync::atomic::Ordering::SeqCst) - opened_before;
+    let current = left.iter().filter(|l| **l == Left::UpToDate).count();
+    assert!(opened <= COUNT - current, "{opened} sessions for {} tenants not current", COUNT - current);
+    assert!(opened > 0, "the tenants that differ are opened");
+    assert_eq!(report.applied_count() + report.failed_count(), COUNT);
+    pool.close().await;
+}
+
+/// MariaDB databases on one server, each tenant on its own pool: the same
+/// answers from one query per server as from each database's own reads.
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mariadb_databases_read_together_answer_as_each_alone() {
+    static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
+    const COUNT: usize = 46;
+    let Some(dbs) = my::MyDatabases::create("tenants_together_my", COUNT).await else {
+        return;
+    };
+    let mut tenants = Tenants::new(&SET).concurrency(4);
+    let left: Vec<Left> = (0..COUNT).map(Left::of).collect();
+    let mut pools = Vec::new();
+    for i in 0..COUNT {
+        let pool = dbs.pool(i).await;
+        tenants = tenants.tenant(format!("db{i}"), pool.clone(), Settings::default());
+        pools.push(pool);
+    }
+    for ((tenant, left), pool) in tenants.iter().zip(&left).zip(&pools) {
+        match left {
+            Left::Never => continue,
+            Left::Reverted => {
+                tenant.run().await.unwrap();
+                tenant.down(1).await.unwrap();
+            }
+            _ => drop(tenant.run().await.unwrap()),
+        }
+        for statement in left.damage("_embedded_migrations") {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(pool).await.unwrap();
+        }
+    }
+    let alone = one_by_one(&tenants).await;
+    let together = tenants.status().await;
+    assert_same_answers(&together, &alone, &left);
+    for pool in pools {
+        pool.close().await;
+    }
+}
+
+/// Tenants spanning two servers (two host names of one PostgreSQL server
+/// stand in for two servers: the limit goes by `host:port`): at most
+/// `per_server` of one server run at once, and that many do.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn the_per_server_limit_bounds_each_server() {
+    static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
+    let Some(db) = pg::PgDatabase::create("tenants_per_server").await else {
+        return;
+    };
+    let first = db.pool(8).await;
+    let options = db.server.clone().database(&db.name);
+    let other_host = if options.get_host() == "localhost" { "127.0.0.1" } else { "localhost" };
+    let second = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.host(other_host))
+        .await
+        .unwrap();
+    use embedded_migrations::backend::Database;
+    assert_ne!(
+        first.shared_reads().unwrap().server(),
+        second.shared_reads().unwrap().server(),
+        "two servers by their keys"
+    );
+    let counts = [std::sync::Arc::new(counted::Counts::default()), std::sync::Arc::new(counted::Counts::default())];
+    let mut tenants = Tenants::new(&SET).concurrency(8).per_server(3);
+    for i in 0..24 {
+        let pool = if i % 2 == 0 { first.clone() } else { second.clone() };
+        let db = counted::Counted {
+            db: pool,
+            counts: counts[i % 2].clone(),
+        };
+        let name = format!("s_{i:02}");
+        tenants = tenants.tenant(&name, db, Settings::default().schema(&name));
+    }
+    let report = tenants.run().await;
+    assert_eq!(report.applied_count(), 24, "{:?}", report.failures());
+    for counts in &counts {
+        assert_eq!(counts.opened.load(std::sync::atomic::Ordering::SeqCst), 12);
+        assert_eq!(counts.most.load(std::sync::atomic::Ordering::SeqCst), 3, "the limit reached, never exceeded");
+    }
+    first.close().await;
+    second.close().await;
+}
