@@ -1667,6 +1667,29 @@ fn a_tenant_with_a_stale_state_row_is_refused_not_counted_as_up_to_date() {
         .err("error: tenant `tenant_02`: SQLite: the tracking state row says 8 migration(s) applied up to version 8");
 }
 
+/// Twenty-five tenants needing attention: `status` and `check` name the
+/// first twenty and count the rest by state; `--all` names every one.
+#[test]
+fn many_tenants_needing_attention_are_named_up_to_twenty_and_counted() {
+    let (_dir, demo) = with_env("tenants-many", &[("DEMO_TENANTS", "25")]);
+    let status = demo(&["migrate", "--only", "tenants", "status"]);
+    status
+        .ok()
+        .out("0 up to date, 25 pending, 0 failed, 0 dirty, 0 drifted\n")
+        .out("tenant_20: not ready: 8 pending; at version 0, latest 008\n")
+        .out("... and 5 more: 5 pending (`status --all` lists every tenant)\n");
+    assert!(!status.stdout.contains("tenant_21:"), "{}", status.stdout);
+    let check = demo(&["migrate", "--only", "tenants", "check"]);
+    check
+        .code(3)
+        .out("tenant_20: not ready: 8 pending")
+        .out("... and 5 more: 5 pending (`status --all` lists every tenant)\n");
+    assert!(!check.stdout.contains("tenant_21:"), "{}", check.stdout);
+    let all = demo(&["migrate", "--only", "tenants", "status", "--all"]);
+    all.ok().out("tenant_25: not ready: 8 pending");
+    assert!(!all.stdout.contains("more:"), "{}", all.stdout);
+}
+
 #[test]
 fn tenants_on_sqlite_files_one_broken() {
     let (dir, demo) = with_env("tenants-sqlite", &[("DEMO_TENANTS", "6")]);

@@ -7,6 +7,7 @@ use crate::cli::failure::{reported, Failure};
 use crate::cli::json::print_json;
 use crate::cli::ops::Ops;
 use crate::cli::output::{eprintln, println};
+use crate::cli::tenants;
 use crate::targets::{NamedReadiness, Target, TargetsReadiness, Unit};
 use crate::ReadinessState;
 
@@ -65,10 +66,19 @@ pub(super) async fn check(ops: &Ops<'_, '_>, json: bool) -> Result<(), Failure> 
 /// mounted); ready tenants are counted, not listed (as in `status`).
 fn print_lines(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
     let mut ready_tenants = 0;
+    let mut listed_tenants = 0;
+    let mut unlisted = Vec::new();
     for (set, named) in ops.selected.iter().zip(sets) {
         if set.target.group().is_some() && named.readiness.state == ReadinessState::Ready {
             ready_tenants += 1;
             continue;
+        }
+        if set.target.group().is_some() {
+            if listed_tenants == tenants::LISTED {
+                unlisted.push(named.readiness.state);
+                continue;
+            }
+            listed_tenants += 1;
         }
         let prefix = if ops.sections {
             format!("{}: ", named.name)
@@ -77,15 +87,26 @@ fn print_lines(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
         };
         println!("{prefix}{}", set.readiness_line(&named.readiness));
     }
+    if let Some(line) = tenants::unlisted_line(&unlisted) {
+        println!("{line}");
+    }
     if ready_tenants > 0 {
         println!("{ready_tenants} tenant(s) ready: at the latest version");
     }
 }
 
-/// Each set's read error on stderr, named when several sets are mounted.
+/// Each set's read error on stderr, named when several sets are mounted;
+/// a tenant set's first [`tenants::LISTED`] (the lines above count the rest).
 fn print_errors(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
+    let mut tenant_errors = 0;
     for (set, named) in ops.selected.iter().zip(sets) {
         if let Some(error) = &named.readiness.error {
+            if set.target.group().is_some() {
+                tenant_errors += 1;
+                if tenant_errors > tenants::LISTED {
+                    continue;
+                }
+            }
             match ops.sections {
                 true => eprintln!("error: {}: {error}", set.label()),
                 false => eprintln!("error: {error}"),

@@ -223,8 +223,17 @@ async fn up_tenants(
         print!("{}", tenants::up_text(members[0], &report));
     }
     let mut code = 0;
-    for (name, err) in report.failures() {
+    let failures = report.failures();
+    for (name, err) in failures.iter().take(tenants::LISTED) {
         eprintln!("error: tenant `{name}`: {err}");
+    }
+    if failures.len() > tenants::LISTED {
+        eprintln!(
+            "error: {} more tenant(s) failed (`up --json` names every one)",
+            failures.len() - tenants::LISTED
+        );
+    }
+    for (_, err) in &failures {
         code = code.max(err.exit_code());
     }
     if json {
