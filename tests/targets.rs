@@ -517,10 +517,18 @@ async fn two_hundred_postgresql_schemas_one_broken() {
             _ => 0,
         })
         .sum();
-    // (t_137's 001 is in neither report: its run failed; its history below
-    // shows it applied once.)
     assert_eq!(steps, 199 * 8, "each migration of each tenant applied by one run only");
-    for i in 0..200 {
+    // A new tenant is provisioned in one transaction: t_137's failure at
+    // 002 took back its 001 and its tracking tables, leaving its schema as
+    // the test made it.
+    let (tracking, users): (bool, bool) = sqlx::query_as(
+        "SELECT to_regclass('t_137._embedded_migrations') IS NOT NULL, to_regclass('t_137.users') IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((tracking, users), (false, false), "t_137 left as it was");
+    for i in (0..200).filter(|i| *i != 137) {
         let (ups, tables): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT (SELECT count(*) FROM t_{i:03}._embedded_migrations_history WHERE direction = 'up' AND success), \
                     (SELECT count(*) FROM information_schema.tables WHERE table_schema = 't_{i:03}' \
@@ -529,11 +537,7 @@ async fn two_hundred_postgresql_schemas_one_broken() {
         .fetch_one(&pool)
         .await
         .unwrap();
-        if i == 137 {
-            assert_eq!((ups, tables), (1, 0), "t_137 stopped at its failure");
-        } else {
-            assert_eq!((ups, tables), (8, 1), "t_{i:03}");
-        }
+        assert_eq!((ups, tables), (8, 1), "t_{i:03}");
     }
 
     let status = tenants.status().await;
@@ -869,7 +873,11 @@ mod counted {
         fn write_history<'a>(&'a mut self, entry: &'a HistoryEntry) -> BoxFuture<'a, Result<(), Error>> {
             self.inner.write_history(entry)
         }
-        fn rewrite_record<'a>(&'a mut self, edit: RecordEdit<'a>, state: &'a State) -> BoxFuture<'a, Result<(), Error>> {
+        fn rewrite_record<'a>(
+            &'a mut self,
+            edit: RecordEdit<'a>,
+            state: &'a State,
+        ) -> BoxFuture<'a, Result<(), Error>> {
             self.inner.rewrite_record(edit, state)
         }
         fn runs_in_transaction(&self, script: &embedded_migrations::Script) -> bool {
@@ -928,7 +936,10 @@ impl Left {
         match self {
             Left::UpToDate | Left::Reverted | Left::Never => vec![],
             Left::Dirty => vec![format!("UPDATE {table} SET dirty = TRUE WHERE version = 3")],
-            Left::Drifted => vec![format!("UPDATE {table} SET checksum = '{}' WHERE version = 1", "0".repeat(64))],
+            Left::Drifted => vec![format!(
+                "UPDATE {table} SET checksum = '{}' WHERE version = 1",
+                "0".repeat(64)
+            )],
             Left::StateEdited => vec![format!("UPDATE {table}_state SET applied_count = 7")],
             Left::TableDropped => vec![format!("DROP TABLE {table}")],
             Left::CorruptChecksum => vec![format!("UPDATE {table} SET checksum = 'not hex' WHERE version = 2")],
@@ -955,11 +966,12 @@ fn assert_same_answers(
     alone: &[embedded_migrations::Readiness],
     left: &[Left],
 ) {
-    let states: std::collections::BTreeSet<&str> =
-        alone.iter().map(|r| r.state.as_str()).collect();
+    let states: std::collections::BTreeSet<&str> = alone.iter().map(|r| r.state.as_str()).collect();
     assert_eq!(
         states,
-        ["dirty", "drifted", "error", "invalid", "pending", "ready"].into_iter().collect(),
+        ["dirty", "drifted", "error", "invalid", "pending", "ready"]
+            .into_iter()
+            .collect(),
         "every state occurs"
     );
     for ((named, alone), left) in together.tenants.iter().zip(alone).zip(left) {
@@ -1008,7 +1020,10 @@ async fn postgresql_schemas_read_together_answer_as_each_alone() {
         }
         let table = format!("\"{}\"._embedded_migrations", tenant.name());
         for statement in left.damage(&table) {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&pool).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
+                .await
+                .unwrap();
         }
     }
 
@@ -1021,7 +1036,11 @@ async fn postgresql_schemas_read_together_answer_as_each_alone() {
     let report = tenants.run().await;
     let opened = counts.opened.load(std::sync::atomic::Ordering::SeqCst) - opened_before;
     let current = left.iter().filter(|l| **l == Left::UpToDate).count();
-    assert!(opened <= COUNT - current, "{opened} sessions for {} tenants not current", COUNT - current);
+    assert!(
+        opened <= COUNT - current,
+        "{opened} sessions for {} tenants not current",
+        COUNT - current
+    );
     assert!(opened > 0, "the tenants that differ are opened");
     assert_eq!(report.applied_count() + report.failed_count(), COUNT);
     pool.close().await;
@@ -1055,7 +1074,10 @@ async fn mariadb_databases_read_together_answer_as_each_alone() {
             _ => drop(tenant.run().await.unwrap()),
         }
         for statement in left.damage("_embedded_migrations") {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(pool).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(pool)
+                .await
+                .unwrap();
         }
     }
     let alone = one_by_one(&tenants).await;
@@ -1078,7 +1100,11 @@ async fn the_per_server_limit_bounds_each_server() {
     };
     let first = db.pool(8).await;
     let options = db.server.clone().database(&db.name);
-    let other_host = if options.get_host() == "localhost" { "127.0.0.1" } else { "localhost" };
+    let other_host = if options.get_host() == "localhost" {
+        "127.0.0.1"
+    } else {
+        "localhost"
+    };
     let second = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
         .connect_with(options.host(other_host))
@@ -1090,7 +1116,10 @@ async fn the_per_server_limit_bounds_each_server() {
         second.shared_reads().unwrap().server(),
         "two servers by their keys"
     );
-    let counts = [std::sync::Arc::new(counted::Counts::default()), std::sync::Arc::new(counted::Counts::default())];
+    let counts = [
+        std::sync::Arc::new(counted::Counts::default()),
+        std::sync::Arc::new(counted::Counts::default()),
+    ];
     let mut tenants = Tenants::new(&SET).concurrency(8).per_server(3);
     for i in 0..24 {
         let pool = if i % 2 == 0 { first.clone() } else { second.clone() };
@@ -1105,8 +1134,156 @@ async fn the_per_server_limit_bounds_each_server() {
     assert_eq!(report.applied_count(), 24, "{:?}", report.failures());
     for counts in &counts {
         assert_eq!(counts.opened.load(std::sync::atomic::Ordering::SeqCst), 12);
-        assert_eq!(counts.most.load(std::sync::atomic::Ordering::SeqCst), 3, "the limit reached, never exceeded");
+        assert_eq!(
+            counts.most.load(std::sync::atomic::Ordering::SeqCst),
+            3,
+            "the limit reached, never exceeded"
+        );
     }
     first.close().await;
     second.close().await;
+}
+
+// ---------------------------------------------------------------------------
+// New tenants in one transaction
+
+/// A tenant's records without their clocks (times and durations): its
+/// tracking rows, its history rows and its state row, as text.
+#[cfg(feature = "postgres")]
+async fn pg_records(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
+    let queries = [
+        format!(
+            "SELECT concat_ws('|', version, name, checksum, dirty, dirty_direction, committed_statements) \
+             FROM {schema}._embedded_migrations ORDER BY version"
+        ),
+        format!(
+            "SELECT concat_ws('|', version, name, direction, success, error, reason) \
+             FROM {schema}._embedded_migrations_history ORDER BY id"
+        ),
+        format!(
+            "SELECT concat_ws('|', applied_count, last_version, chain, dirty) FROM {schema}._embedded_migrations_state"
+        ),
+    ];
+    let mut records = Vec::new();
+    for query in queries {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        records.extend(rows);
+    }
+    records
+}
+
+/// The transactions that wrote a tenant's tracking rows (by their `xmin`),
+/// and whether the first of them created the tracking tables too.
+#[cfg(feature = "postgres")]
+async fn pg_writers(pool: &sqlx::PgPool, schema: &str) -> (i64, bool) {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT count(DISTINCT xmin::text), \
+                bool_or(xmin::text = (SELECT xmin::text FROM pg_class WHERE oid = '{schema}._embedded_migrations_state'::regclass)) \
+         FROM {schema}._embedded_migrations"
+    )))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// A new PostgreSQL tenant gets its tracking tables and every migration in
+/// one transaction (its rows written by the transaction that created its
+/// tables), with exactly the records of a one-by-one run; from a
+/// `no-transaction` migration on, one transaction per migration again.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn a_new_postgresql_tenant_is_provisioned_in_one_transaction() {
+    static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
+    static NO_TX: Migrations = embed_migrations!("tests/fixtures/tenants_no_transaction");
+    let Some(db) = pg::PgDatabase::create("tenants_provision").await else {
+        return;
+    };
+    let pool = db.pool(4).await;
+    let one_by_one = Settings::default().provision_in_one_transaction(false);
+    for (set, whole) in [(&SET, 3), (&NO_TX, 1)] {
+        let tenants = Tenants::new(set)
+            .tenant("whole", pool.clone(), Settings::default().schema("whole"))
+            .tenant("each", pool.clone(), one_by_one.clone().schema("each"));
+        let report = tenants.run().await;
+        assert_eq!(report.applied_count(), 2, "{:?}", report.failures());
+        assert_eq!(pg_records(&pool, "whole").await, pg_records(&pool, "each").await);
+        let migrations = set.migrations().len() as i64;
+        assert_eq!(pg_writers(&pool, "each").await, (migrations, false), "one by one");
+        // The leading `whole` migrations in the transaction that created the
+        // tables; the ones from a no-transaction file on, each in its own.
+        assert_eq!(pg_writers(&pool, "whole").await, (migrations - whole + 1, true));
+        sqlx::raw_sql("DROP SCHEMA whole CASCADE; DROP SCHEMA each CASCADE")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+}
+
+/// A one-transaction provisioning that fails at migration 3 names the
+/// statement as a one-by-one run would, and leaves the tenant as it found
+/// it: no schema, no table, nothing recorded.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn a_provisioning_that_fails_at_migration_k_leaves_the_tenant_empty() {
+    static FAILING_GROUP: Migrations = embed_migrations!("tests/fixtures/failing_group");
+    let Some(db) = pg::PgDatabase::create("tenants_provision_fails").await else {
+        return;
+    };
+    let pool = db.pool(4).await;
+    let tenants = Tenants::new(&FAILING_GROUP).tenant("fresh", pool.clone(), Settings::default().schema("fresh"));
+    let report = tenants.run().await;
+    let (_, err) = report.failures()[0];
+    match err {
+        Error::MigrationFailed {
+            version,
+            statement,
+            line,
+            rolled_back,
+            ..
+        } => {
+            assert_eq!((*version, *line, *rolled_back), (3, 5, true), "{err}");
+            assert_eq!(&**statement, "INSERT INTO g3 (id)\n  VALUES (1)");
+        }
+        other => panic!("expected 003 to fail, got {other}"),
+    }
+    let (schema, tables): (bool, i64) = sqlx::query_as(
+        "SELECT to_regnamespace('fresh') IS NOT NULL, \
+                (SELECT count(*) FROM information_schema.tables WHERE table_schema = 'fresh')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((schema, tables), (false, 0), "the tenant is left empty");
+    let status = tenants.status().await;
+    assert_eq!(status.tenants[0].readiness.pending_count, 4, "nothing recorded");
+    pool.close().await;
+}
+
+/// SQLite files as tenants provision in one transaction in group mode
+/// only: a failure at migration 3 leaves a group-mode tenant's file without
+/// tracking tables, and a tenant outside group mode with its first two
+/// migrations applied, as before.
+#[tokio::test]
+async fn a_new_sqlite_tenant_in_group_mode_is_provisioned_in_one_transaction() {
+    static FAILING_GROUP: Migrations = embed_migrations!("tests/fixtures/failing_group");
+    let scratch = Scratch::new("tenants_sqlite_provision");
+    let grouped = sqlite_file(&scratch.0.join("grouped.db")).await;
+    let each = sqlite_file(&scratch.0.join("each.db")).await;
+    let tenants = Tenants::new(&FAILING_GROUP)
+        .tenant("grouped", grouped.clone(), Settings::default().group(true))
+        .tenant("each", each.clone(), Settings::default());
+    let report = tenants.run().await;
+    assert_eq!(report.failed_count(), 2);
+    assert_eq!(sqlite_tables(&grouped).await, Vec::<String>::new(), "nothing left");
+    let tables = sqlite_tables(&each).await;
+    assert!(
+        tables.contains(&"g2".to_string()) && tables.contains(&"_embedded_migrations".to_string()),
+        "{tables:?}"
+    );
+    grouped.close().await;
+    each.close().await;
 }

@@ -189,6 +189,12 @@ pub trait Session: Send {
         None
     }
 
+    /// A database with nothing applied provisioned in one transaction: the
+    /// tracking tables and every migration, all or nothing.
+    fn provision(&mut self) -> Option<&mut dyn Provision> {
+        None
+    }
+
     /// Batch migrations (`migrate:batch`), run batch by batch by the engine
     /// or by the database itself.
     fn batches(&mut self) -> Option<BatchSupport<'_>> {
@@ -315,6 +321,23 @@ pub trait GroupApply: Send {
     /// Runs every change in one transaction: all applied and recorded, or
     /// none. Errors as [`Session::apply`].
     fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// A session that can provision a database with nothing applied (no
+/// tracking tables yet) in one transaction: the tracking tables, then each
+/// change with the records a one-by-one run writes, committed together. A
+/// failure leaves the database as it found it: no table, no record.
+pub trait Provision: Send {
+    /// Whether the engine provisions so outside group mode, when
+    /// `Settings::provision_in_one_transaction` asks (PostgreSQL: yes;
+    /// SQLite: only in group mode too, where a first run holding the file's
+    /// one write lock throughout was asked for).
+    fn by_default(&self) -> bool;
+
+    /// Creates the tracking tables and runs `changes` (the first one's
+    /// `state_before` the empty state), in one transaction. Errors as
+    /// [`Session::apply`].
+    fn provision<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// What every batch-capable session keeps: the checkpoints of batch

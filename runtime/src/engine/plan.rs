@@ -429,7 +429,12 @@ impl Engine<'_> {
 
     /// `status` of rows already read, before the history and the batch
     /// checkpoints add their marks.
-    pub(super) fn status_of_view(&self, backend: &'static str, state: State, applied: &AppliedSet) -> Result<Status, Error> {
+    pub(super) fn status_of_view(
+        &self,
+        backend: &'static str,
+        state: State,
+        applied: &AppliedSet,
+    ) -> Result<Status, Error> {
         // Every row would show as drifted or missing: say why instead.
         self.refuse_foreign(applied)?;
         let mut status = self.status_of(applied);
@@ -458,7 +463,12 @@ impl Engine<'_> {
 
     /// `validate` of rows already read (without the baseline marks, which
     /// judge nothing).
-    pub(super) fn validate_view(&self, backend: &'static str, state: State, applied: &AppliedSet) -> Result<Status, Error> {
+    pub(super) fn validate_view(
+        &self,
+        backend: &'static str,
+        state: State,
+        applied: &AppliedSet,
+    ) -> Result<Status, Error> {
         let status = self.status_of(applied);
         if let Err(foreign) = self.refuse_foreign(applied) {
             // Every row would be reported as missing or drifted: say why.

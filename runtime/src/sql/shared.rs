@@ -95,12 +95,20 @@ where
     let rows = sqlx::query(sqlx::AssertSqlSafe(query))
         .fetch_all(&mut *conn)
         .await
-        .map_err(driver_error(B::NAME, B::message, "looking for the tenants' state tables"))?;
+        .map_err(driver_error(
+            B::NAME,
+            B::message,
+            "looking for the tenants' state tables",
+        ))?;
     let found: std::collections::HashSet<(String, String)> = rows
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(driver_error(B::NAME, B::message, "looking for the tenants' state tables"))?;
+        .map_err(driver_error(
+            B::NAME,
+            B::message,
+            "looking for the tenants' state tables",
+        ))?;
     Ok(tenants
         .iter()
         .filter_map(|&(index, settings)| {

@@ -55,7 +55,10 @@ impl<'a, L: Language> Tenants<'a, L> {
     }
 
     /// Adds a tenant: its database handle and the settings that place it
-    /// (`Settings::schema` for a PostgreSQL schema per tenant).
+    /// (`Settings::schema` for a PostgreSQL schema per tenant). A new
+    /// tenant is provisioned in one transaction where the database can
+    /// ([`Settings::provision_in_one_transaction`], on unless the settings
+    /// turn it off).
     ///
     /// # Panics
     /// When a tenant of that name was added already, or the name is empty or
@@ -64,6 +67,11 @@ impl<'a, L: Language> Tenants<'a, L> {
     where
         D: Database<Language = L> + Send + 'a,
     {
+        // A new tenant in one transaction, unless the settings say otherwise.
+        let settings = match settings.provision {
+            None => settings.provision_in_one_transaction(true),
+            Some(_) => settings,
+        };
         let target = Target::new(name, self.migrations, db, settings);
         assert!(
             self.get(target.name()).is_none(),
@@ -178,8 +186,10 @@ impl ServerSlots {
                 slots: vec![None; tenants.len()],
             };
         };
-        let mut servers: std::collections::HashMap<String, (usize, Vec<std::sync::Arc<futures_util::lock::Mutex<()>>>)> =
-            std::collections::HashMap::new();
+        let mut servers: std::collections::HashMap<
+            String,
+            (usize, Vec<std::sync::Arc<futures_util::lock::Mutex<()>>>),
+        > = std::collections::HashMap::new();
         let slots = tenants
             .iter()
             .map(|tenant| {
@@ -241,8 +251,8 @@ pub(crate) async fn run_each(tenants: &[&Target<'_>], pace: Pace) -> TenantsRepo
 pub(crate) async fn status_each(tenants: &[&Target<'_>], concurrency: usize) -> TenantsStatus {
     let judged = together::readiness(tenants).await;
     let read_together = judged.iter().filter(|r| r.is_some()).count();
-    let tenants: Vec<NamedReadiness> = futures_util::stream::iter(tenants.iter().zip(judged).map(
-        |(tenant, judged)| async move {
+    let tenants: Vec<NamedReadiness> =
+        futures_util::stream::iter(tenants.iter().zip(judged).map(|(tenant, judged)| async move {
             let readiness = match judged {
                 Some(readiness) => readiness,
                 None => tenant.readiness().await,
@@ -251,11 +261,10 @@ pub(crate) async fn status_each(tenants: &[&Target<'_>], concurrency: usize) -> 
                 name: tenant.name().to_string(),
                 readiness,
             }
-        },
-    ))
-    .buffered(concurrency.max(1))
-    .collect()
-    .await;
+        }))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
     let mut status = TenantsStatus::of(tenants);
     status.read_together = read_together;
     status
