@@ -1287,3 +1287,174 @@ async fn a_new_sqlite_tenant_in_group_mode_is_provisioned_in_one_transaction() {
     grouped.close().await;
     each.close().await;
 }
+
+/// Not a test of behaviour: the figures of BENCHMARKS.md's "A thousand
+/// tenants", in one run (release build, `--ignored --nocapture`): 1,000
+/// PostgreSQL schemas of one database, 200 PostgreSQL databases of one
+/// server, 1,000 SQLite files; each provisioned from empty, booted with
+/// nothing pending, read by `status` (what `check` reads too), and given
+/// one new migration. `TENANTS_SCALE` scales the counts down ("0.1").
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn tenants_at_scale() {
+    static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
+    static PG_NEXT: Migrations = embed_migrations!("tests/fixtures/example_next_postgres", database = postgres);
+    static LITE_NEXT: Migrations = embed_migrations!("tests/fixtures/example_next_sqlite", database = sqlite);
+    let scale: f64 = std::env::var("TENANTS_SCALE").map_or(1.0, |s| s.parse().unwrap());
+    let count = |n: f64| ((n * scale) as usize).max(2);
+
+    // 1,000 schemas of one database, one pool of 9 connections.
+    let schemas = count(1000.0);
+    let Some(db) = pg::PgDatabase::create("tenants_at_scale").await else {
+        return;
+    };
+    let pool = db.pool(9).await;
+    let names: Vec<String> = (0..schemas).map(|i| format!("t_{i:04}")).collect();
+    let floor = psql_floor(&db, &PG, &names);
+    let tenants_of = |set: &'static Migrations| {
+        let mut tenants = Tenants::new(set).concurrency(8);
+        for name in &names {
+            tenants = tenants.tenant(name, pool.clone(), Settings::default().schema(name));
+        }
+        tenants
+    };
+    measure(
+        &format!("{schemas} PostgreSQL schemas"),
+        tenants_of(&PG),
+        tenants_of(&PG_NEXT),
+    )
+    .await;
+    println!("{schemas} PostgreSQL schemas: the same DDL in one psql session: {floor:.3} s");
+    pool.close().await;
+    drop(db);
+
+    // 200 databases of one server, a pool of one connection each.
+    let count_dbs = count(200.0);
+    let mut dbs = Vec::new();
+    let mut pools = Vec::new();
+    for i in 0..count_dbs {
+        let db = pg::PgDatabase::create(&format!("tenants_scale_db{i}")).await.unwrap();
+        pools.push(db.pool(1).await);
+        dbs.push(db);
+    }
+    let tenants_of = |set: &'static Migrations| {
+        let mut tenants = Tenants::new(set).concurrency(8);
+        for (i, pool) in pools.iter().enumerate() {
+            tenants = tenants.tenant(format!("db{i}"), pool.clone(), Settings::default());
+        }
+        tenants
+    };
+    measure(
+        &format!("{count_dbs} PostgreSQL databases"),
+        tenants_of(&PG),
+        tenants_of(&PG_NEXT),
+    )
+    .await;
+    for pool in pools {
+        pool.close().await;
+    }
+    drop(dbs);
+
+    // 1,000 SQLite files, a pool of one connection each.
+    let files = count(1000.0);
+    let scratch = Scratch::new("tenants_at_scale");
+    let mut pools = Vec::new();
+    for i in 0..files {
+        let options = SqliteConnectOptions::new()
+            .filename(scratch.0.join(format!("t{i:04}.db")))
+            .create_if_missing(true);
+        pools.push(
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(options),
+        );
+    }
+    let tenants_of = |set: &'static Migrations| {
+        let mut tenants = Tenants::new(set).concurrency(8);
+        for (i, pool) in pools.iter().enumerate() {
+            tenants = tenants.tenant(format!("f{i:04}"), pool.clone(), Settings::default());
+        }
+        tenants
+    };
+    measure(
+        &format!("{files} SQLite files"),
+        tenants_of(&APP),
+        tenants_of(&LITE_NEXT),
+    )
+    .await;
+    for pool in pools {
+        pool.close().await;
+    }
+}
+
+/// Provisioning from empty, the boot with nothing pending, `status`, and
+/// one new migration (`next` is `set` and one more), printed in seconds.
+#[cfg(feature = "postgres")]
+async fn measure(what: &str, set: Tenants<'_, embedded_migrations::Sql>, next: Tenants<'_, embedded_migrations::Sql>) {
+    let timed = std::time::Instant::now();
+    let report = set.run().await;
+    let provision = timed.elapsed().as_secs_f64();
+    assert_eq!(report.applied_count(), set.len(), "{:?}", report.failures().first());
+    let mut boots = Vec::new();
+    let mut reads = Vec::new();
+    for _ in 0..5 {
+        let timed = std::time::Instant::now();
+        let report = set.run().await;
+        boots.push(timed.elapsed().as_secs_f64());
+        assert_eq!(report.applied_count(), set.len());
+        let timed = std::time::Instant::now();
+        let status = set.status().await;
+        reads.push(timed.elapsed().as_secs_f64());
+        assert!(status.all_ready(), "{status:?}");
+    }
+    let timed = std::time::Instant::now();
+    let report = next.run().await;
+    let one_more = timed.elapsed().as_secs_f64();
+    assert_eq!(report.applied_count(), next.len());
+    boots.sort_by(f64::total_cmp);
+    reads.sort_by(f64::total_cmp);
+    println!(
+        "{what}: provisioning {provision:.3} s; boot, nothing pending: median {:.4} s (min {:.4}); \
+         status/check: median {:.4} s (min {:.4}); one new migration {one_more:.3} s",
+        boots[2], boots[0], reads[2], reads[0]
+    );
+}
+
+/// The server's own time for the migrations' statements of every schema in
+/// one psql session, one transaction per schema (the Rust code migration's
+/// SQL written out: its column and its read of an empty table).
+#[cfg(feature = "postgres")]
+fn psql_floor(db: &pg::PgDatabase, set: &Migrations, names: &[String]) -> f64 {
+    let mut script = String::new();
+    for name in names {
+        script.push_str(&format!(
+            "BEGIN;\nCREATE SCHEMA floor_{name};\nSET LOCAL search_path TO floor_{name};\n"
+        ));
+        for migration in set.migrations() {
+            script.push_str(migration.up.text);
+            script.push_str(";\n");
+        }
+        script.push_str("ALTER TABLE users ADD COLUMN email_hash TEXT;\nSELECT id, email FROM users;\nCOMMIT;\n");
+    }
+    let path = std::env::temp_dir().join(format!("{}.sql", db.name));
+    std::fs::write(&path, script).unwrap();
+    let timed = std::time::Instant::now();
+    let out = std::process::Command::new("psql")
+        .args(["-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1", "-h"])
+        .arg(db.server.get_host())
+        .arg("-p")
+        .arg(db.server.get_port().to_string())
+        .arg("-U")
+        .arg(db.server.get_username())
+        .arg("-d")
+        .arg(&db.name)
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .expect("psql");
+    let floor = timed.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    floor
+}
