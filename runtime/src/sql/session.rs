@@ -150,7 +150,8 @@ pub(crate) struct SqlSession<B: SqlBackend> {
     pub doubtful: bool,
     /// The next transaction creates the tracking tables (and their schema)
     /// before anything else: a database provisioned from nothing in one
-    /// transaction (sql/transaction.rs: `Provision`).
+    /// transaction (sql/transaction.rs: `Provision`; never on MySQL).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub create_first: bool,
 }
 

@@ -31,6 +31,7 @@ use crate::readiness::ReadinessState;
 use crate::report::Report;
 use crate::{Error, Language, Migrations, Settings};
 use futures_util::StreamExt;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The same migration set on many databases.
@@ -173,10 +174,13 @@ pub(crate) struct Pace {
     pub stop_on_failure: bool,
 }
 
+/// One slot of a server: held by a tenant for its whole run.
+type Slot = std::sync::Arc<futures_util::lock::Mutex<()>>;
+
 /// At most `limit` tenants of one server at once: each server has `limit`
 /// slots, and its n-th tenant takes slot `n % limit` for its whole run.
 struct ServerSlots {
-    slots: Vec<Option<std::sync::Arc<futures_util::lock::Mutex<()>>>>,
+    slots: Vec<Option<Slot>>,
 }
 
 impl ServerSlots {
@@ -186,17 +190,15 @@ impl ServerSlots {
                 slots: vec![None; tenants.len()],
             };
         };
-        let mut servers: std::collections::HashMap<
-            String,
-            (usize, Vec<std::sync::Arc<futures_util::lock::Mutex<()>>>),
-        > = std::collections::HashMap::new();
+        // Per server: how many of its tenants were given a slot, and its slots.
+        let mut servers: HashMap<String, (usize, Vec<Slot>)> = HashMap::new();
         let slots = tenants
             .iter()
             .map(|tenant| {
                 let server = together::server(tenant)?;
                 let (seen, slots) = servers
                     .entry(server)
-                    .or_insert_with(|| (0, (0..limit).map(|_| Default::default()).collect()));
+                    .or_insert_with(|| (0, (0..limit).map(|_| Slot::default()).collect()));
                 let slot = slots[*seen % limit].clone();
                 *seen += 1;
                 Some(slot)
