@@ -27,10 +27,7 @@ fn format_ms(ms: i64) -> String {
 impl Set<'_, '_> {
     /// The comment marker of this set's language, for the plan script.
     fn comment(&self) -> &'static str {
-        match self.target.language() {
-            Language::Sql => "--",
-            Language::Cypher => "//",
-        }
+        self.target.language().comment()
     }
 
     pub(super) fn readiness_line(&self, readiness: &Readiness) -> String {

@@ -1,0 +1,230 @@
+//! The ChromaDB backend against a real Chroma server (`.ci/chroma.sh`:
+//! PyPI's `chromadb`, `chroma run`): TOML step files and a Rust code
+//! migration applied, reported, reverted and verified; a `copy` step's
+//! batches and progress; a failed step left dirty; 16 processes booting at
+//! once; a process killed between its change and its record.
+//!
+//! Needs CHROMA_TEST_URL (e.g. `http://127.0.0.1:8011`); without it each
+//! test says loudly that it skipped, and with `CI=true` it fails instead.
+//! Each test works in a database of its own in the default tenant, deleted
+//! at the end.
+
+#![cfg(feature = "chroma")]
+
+#[macro_use]
+#[allow(dead_code)]
+mod support;
+#[allow(dead_code)]
+mod servers;
+
+use embedded_migrations::chroma::ChromaClient;
+use embedded_migrations::{embed_migrations, Chroma, Error, Migrations, ProgressEvent, Settings};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SET: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma", database = chroma);
+static FAILING: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_failing");
+static CRASH: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_crash", database = chroma);
+
+const URL_ENV: &str = "CHROMA_TEST_URL";
+const DB_ENV: &str = "EMBEDDED_MIGRATIONS_CHROMA_CHILD_DB";
+const ROLE_ENV: &str = "EMBEDDED_MIGRATIONS_CHROMA_CHILD";
+
+/// A database of its own on the test server, deleted when dropped.
+struct ChromaDb {
+    client: ChromaClient,
+}
+
+impl ChromaDb {
+    async fn take(test: &str) -> Option<ChromaDb> {
+        let Ok(url) = std::env::var(URL_ENV) else {
+            support::missing_backend(URL_ENV, test);
+            return None;
+        };
+        let name = format!("em_{test}_{}_{}", std::process::id(), servers::now_ms());
+        let client = ChromaClient::new(url).database_named(name);
+        client.create_database().await.expect("create the test database");
+        Some(ChromaDb { client })
+    }
+
+    async fn names(&self) -> Vec<String> {
+        let all = self.client.list_collections().await.expect("list");
+        all.into_iter().map(|c| c.name).collect()
+    }
+}
+
+impl Drop for ChromaDb {
+    fn drop(&mut self) {
+        // A client of its own: the test's holds connections whose tasks
+        // live on the test's runtime, blocked here.
+        let client = ChromaClient::new(self.client.url()).database_named(self.client.database());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(client.delete_database())
+        })
+        .join();
+    }
+}
+
+const TRACKING: [&str; 3] = [
+    "embedded_migrations",
+    "embedded_migrations_checkpoints",
+    "embedded_migrations_history",
+];
+
+#[tokio::test]
+async fn steps_and_code_apply_report_revert_and_verify() {
+    let Some(db) = ChromaDb::take("apply").await else { return };
+    let client = &db.client;
+
+    let plan = SET.plan(client).await.expect("plan");
+    assert_eq!(plan.steps.len(), 4);
+    assert!(plan.steps[1].code, "{:?}", plan.steps[1]);
+    assert!(plan.steps[0].statements[0].contains("op = \"create\""), "{:?}", plan.steps[0]);
+    assert!(plan.steps[2].batch.is_some(), "the copy is a batch migration: {:?}", plan.steps[2]);
+    assert!(db.names().await.is_empty(), "the plan changed nothing");
+
+    let report = SET.run(client).await.expect("run");
+    assert_eq!(report.steps.len(), 4);
+    let documents = client.get_collection("documents").await.unwrap().expect("001");
+    assert_eq!(documents.configuration_json["hnsw"]["space"], "cosine");
+    assert_eq!(documents.configuration_json["hnsw"]["ef_construction"], 200);
+    assert_eq!(documents.metadata.as_ref().unwrap()["embedding_model"], "mini-v1");
+    let live = client.get_collection("documents_live").await.unwrap().expect("004");
+    assert_eq!(client.count(&live.id).await.unwrap(), 25, "003 copied every record");
+    assert_eq!(live.configuration_json["hnsw"]["space"], "l2");
+    assert_eq!(live.metadata.as_ref().unwrap()["live"], true);
+    let copied = client.get(&live.id, Some(&["doc-07".to_string()]), None, 0).await.unwrap();
+    assert_eq!(copied.documents.unwrap()[0].as_deref(), Some("text of doc-07"));
+
+    let status = SET.status(client).await.expect("status");
+    assert_eq!(status.current_version(), 4);
+    assert_eq!(status.pending_count(), 0);
+    SET.validate(client).await.expect("recorded clean");
+    assert_eq!(SET.history(client).await.unwrap().len(), 4);
+    assert!(SET.run(client).await.expect("again").steps.is_empty());
+
+    SET.down_to(client, 1).await.expect("down to 1");
+    let mut names = db.names().await;
+    names.retain(|n| !TRACKING.contains(&n.as_str()));
+    assert_eq!(names, ["documents"]);
+    assert_eq!(client.count(&documents.id).await.unwrap(), 0, "002's down removed the records");
+    SET.down(client, 1).await.expect("down the last");
+    let mut names = db.names().await;
+    names.retain(|n| !TRACKING.contains(&n.as_str()));
+    assert!(names.is_empty(), "{names:?}");
+    let history = SET.history(client).await.unwrap();
+    assert_eq!(history.len(), 8, "{history:?}");
+
+    let verified = SET.verify_reversible(client).await.expect("verify");
+    assert_eq!(verified.checked.len(), 4, "{verified:?}");
+}
+
+#[tokio::test]
+async fn a_copy_reports_its_batches() {
+    let Some(db) = ChromaDb::take("copy").await else { return };
+    let rows = Mutex::new(Vec::new());
+    let progress = |p: &embedded_migrations::Progress| {
+        if let ProgressEvent::Batch(batch) = &p.event {
+            rows.lock().unwrap().push((batch.rows, batch.total));
+        }
+    };
+    SET.with(Settings::default()).on_progress(&progress).run_to(&db.client, 3).await.expect("run");
+    assert_eq!(
+        *rows.lock().unwrap(),
+        [(10, Some(25)), (20, Some(25)), (25, Some(25))],
+        "batches of 10 from 25 records"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_step_leaves_the_migration_dirty_with_the_steps_done() {
+    let Some(db) = ChromaDb::take("dirty").await else { return };
+    let client = &db.client;
+    let err = FAILING.run(client).await.expect_err("002's second step fails");
+    let Error::MigrationFailed {
+        version: 2,
+        ref statement,
+        line,
+        rolled_back: false,
+        committed: 1,
+        ref message,
+        ..
+    } = *err.cause()
+    else {
+        panic!("expected 002 to fail at its second step: {err:?}")
+    };
+    assert_eq!(&**statement, "create \"documents\"");
+    assert_eq!(line, 6);
+    assert!(message.contains("already exists"), "{message}");
+    let again = FAILING.run(client).await.expect_err("dirty");
+    assert!(matches!(again.cause(), Error::Dirty { version: 2, .. }), "{again}");
+    assert!(client.get_collection("notes").await.unwrap().is_some(), "step 1 stays");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a child process that the process tests of this file start; fails alone"]
+async fn child_process_entry() {
+    let role = servers::child_role(ROLE_ENV);
+    let url = std::env::var(URL_ENV).expect("the parent has a server");
+    let client = ChromaClient::new(url).database_named(std::env::var(DB_ENV).expect("database"));
+    match role.as_str() {
+        "boot" => servers::boot_child(SET.run(&client)).await,
+        "crash" => {
+            let settings = Settings::default().lock_timeout(Duration::from_secs(2));
+            CRASH.with(settings).run(&client).await.expect("never returns: killed");
+        }
+        other => panic!("unknown child role {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
+    let Some(db) = ChromaDb::take("sixteen").await else { return };
+    let envs = [
+        (ROLE_ENV, "boot".to_string()),
+        (DB_ENV, db.client.database().to_string()),
+    ];
+    let applied = servers::boot_at_once("child_process_entry", &envs, 16, Duration::from_secs(3));
+    assert_eq!(applied.iter().sum::<usize>(), 4, "{applied:?}");
+    let history = SET.history(&db.client).await.expect("history");
+    assert_eq!(history.len(), 4, "each migration applied once: {history:?}");
+    assert!(history.iter().all(|h| h.success));
+    SET.validate(&db.client).await.expect("valid after 16 boots");
+    let live = db.client.get_collection("documents_live").await.unwrap().unwrap();
+    assert_eq!(db.client.count(&live.id).await.unwrap(), 25);
+    assert!(!db.names().await.contains(&"embedded_migrations_lock".to_string()), "lock released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_between_its_change_and_its_record_is_found_dirty() {
+    let Some(db) = ChromaDb::take("killed").await else { return };
+    let client = &db.client;
+    let mut child = servers::spawn_child(
+        "child_process_entry",
+        &[(ROLE_ENV, "crash".to_string()), (DB_ENV, client.database().to_string())],
+    );
+    // The premise: the change happened (its collection exists), the record
+    // did not (the function is still running).
+    let waiting = Instant::now();
+    while client.get_collection("half_done").await.unwrap().is_none() {
+        assert!(child.try_wait().unwrap().is_none(), "the child exited early");
+        assert!(waiting.elapsed() < Duration::from_secs(60), "the child never made its change");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    assert!(db.names().await.contains(&"embedded_migrations_lock".to_string()), "killed holding the lock");
+
+    // The next boot takes over the expired lock and finds the dirty mark.
+    let settings = Settings::default().lock_timeout(Duration::from_secs(10));
+    let err = CRASH.with(settings.clone()).run(client).await.expect_err("dirty");
+    let Error::Dirty { version: 1, .. } = err.cause() else {
+        panic!("expected 001 reported dirty: {err:?}")
+    };
+    let status = CRASH.status(client).await.expect("status");
+    assert_eq!(status.entries[0].state, embedded_migrations::MigrationState::Dirty);
+    // Settled by hand: the change is complete as far as it matters here.
+    CRASH.with(settings.clone()).force(client, 1).await.expect("force");
+    CRASH.with(settings).validate(client).await.expect("clean once forced");
+}
