@@ -102,7 +102,9 @@ async fn steps_and_code_apply_report_revert_and_verify() {
     assert_eq!(status.pending_count(), 0);
     SET.validate(client).await.expect("recorded clean");
     assert_eq!(SET.history(client).await.unwrap().len(), 4);
+    let before = client.requests_sent();
     assert!(SET.run(client).await.expect("again").steps.is_empty());
+    assert_eq!(client.requests_sent() - before, 1, "the boot check with nothing pending is one request");
 
     SET.down_to(client, 1).await.expect("down to 1");
     let mut names = db.names().await;

@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A record's metadata, or a collection's: Chroma keeps strings, numbers
 /// and booleans.
@@ -118,6 +120,8 @@ pub struct ChromaClient {
     url: String,
     tenant: String,
     database: String,
+    /// Requests sent, by this client and its clones.
+    sent: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for ChromaClient {
@@ -146,7 +150,14 @@ impl ChromaClient {
             url: url.into().trim_end_matches('/').to_string(),
             tenant: tenant.into(),
             database: database.into(),
+            sent: Arc::default(),
         }
+    }
+
+    /// How many requests this client and its clones have sent: what a boot
+    /// check costs is measured with it.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The same server and tenant, another database.
@@ -203,6 +214,7 @@ impl ChromaClient {
         if let Some(body) = body {
             request = request.json(&body);
         }
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let response = request.send().await.map_err(http)?;
         let status = response.status();
         if !status.is_success() {
