@@ -18,6 +18,7 @@ mod support;
 mod servers;
 
 use embedded_migrations::chroma::ChromaClient;
+use embedded_migrations::testkit::TestDatabase;
 use embedded_migrations::{embed_migrations, Chroma, Error, Migrations, ProgressEvent, Settings};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,40 +31,20 @@ const URL_ENV: &str = "CHROMA_TEST_URL";
 const DB_ENV: &str = "EMBEDDED_MIGRATIONS_CHROMA_CHILD_DB";
 const ROLE_ENV: &str = "EMBEDDED_MIGRATIONS_CHROMA_CHILD";
 
-/// A database of its own on the test server, deleted when dropped.
-struct ChromaDb {
-    client: ChromaClient,
+/// A database of its own on the test server (the test kit's), deleted
+/// when dropped; `None` after saying why when there is no server.
+async fn take(test: &str) -> Option<TestDatabase<ChromaClient>> {
+    let Ok(url) = std::env::var(URL_ENV) else {
+        support::missing_backend(URL_ENV, test);
+        return None;
+    };
+    let db = TestDatabase::chroma(&ChromaClient::new(url)).await;
+    Some(db.expect("create the test database"))
 }
 
-impl ChromaDb {
-    async fn take(test: &str) -> Option<ChromaDb> {
-        let Ok(url) = std::env::var(URL_ENV) else {
-            support::missing_backend(URL_ENV, test);
-            return None;
-        };
-        let name = format!("em_{test}_{}_{}", std::process::id(), servers::now_ms());
-        let client = ChromaClient::new(url).database_named(name);
-        client.create_database().await.expect("create the test database");
-        Some(ChromaDb { client })
-    }
-
-    async fn names(&self) -> Vec<String> {
-        let all = self.client.list_collections().await.expect("list");
-        all.into_iter().map(|c| c.name).collect()
-    }
-}
-
-impl Drop for ChromaDb {
-    fn drop(&mut self) {
-        // A client of its own: the test's holds connections whose tasks
-        // live on the test's runtime, blocked here.
-        let client = ChromaClient::new(self.client.url()).database_named(self.client.database());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(client.delete_database())
-        })
-        .join();
-    }
+async fn collections(client: &ChromaClient) -> Vec<String> {
+    let all = client.list_collections().await.expect("list");
+    all.into_iter().map(|c| c.name).collect()
 }
 
 const TRACKING: [&str; 3] = [
@@ -74,15 +55,15 @@ const TRACKING: [&str; 3] = [
 
 #[tokio::test]
 async fn steps_and_code_apply_report_revert_and_verify() {
-    let Some(db) = ChromaDb::take("apply").await else { return };
-    let client = &db.client;
+    let Some(db) = take("apply").await else { return };
+    let client = db.pool();
 
     let plan = SET.plan(client).await.expect("plan");
     assert_eq!(plan.steps.len(), 4);
     assert!(plan.steps[1].code, "{:?}", plan.steps[1]);
     assert!(plan.steps[0].statements[0].contains("op = \"create\""), "{:?}", plan.steps[0]);
     assert!(plan.steps[2].batch.is_some(), "the copy is a batch migration: {:?}", plan.steps[2]);
-    assert!(db.names().await.is_empty(), "the plan changed nothing");
+    assert!(collections(db.pool()).await.is_empty(), "the plan changed nothing");
 
     let report = SET.run(client).await.expect("run");
     assert_eq!(report.steps.len(), 4);
@@ -107,12 +88,12 @@ async fn steps_and_code_apply_report_revert_and_verify() {
     assert_eq!(client.requests_sent() - before, 1, "the boot check with nothing pending is one request");
 
     SET.down_to(client, 1).await.expect("down to 1");
-    let mut names = db.names().await;
+    let mut names = collections(db.pool()).await;
     names.retain(|n| !TRACKING.contains(&n.as_str()));
     assert_eq!(names, ["documents"]);
     assert_eq!(client.count(&documents.id).await.unwrap(), 0, "002's down removed the records");
     SET.down(client, 1).await.expect("down the last");
-    let mut names = db.names().await;
+    let mut names = collections(db.pool()).await;
     names.retain(|n| !TRACKING.contains(&n.as_str()));
     assert!(names.is_empty(), "{names:?}");
     let history = SET.history(client).await.unwrap();
@@ -124,14 +105,14 @@ async fn steps_and_code_apply_report_revert_and_verify() {
 
 #[tokio::test]
 async fn a_copy_reports_its_batches() {
-    let Some(db) = ChromaDb::take("copy").await else { return };
+    let Some(db) = take("copy").await else { return };
     let rows = Mutex::new(Vec::new());
     let progress = |p: &embedded_migrations::Progress| {
         if let ProgressEvent::Batch(batch) = &p.event {
             rows.lock().unwrap().push((batch.rows, batch.total));
         }
     };
-    SET.with(Settings::default()).on_progress(&progress).run_to(&db.client, 3).await.expect("run");
+    SET.with(Settings::default()).on_progress(&progress).run_to(db.pool(), 3).await.expect("run");
     assert_eq!(
         *rows.lock().unwrap(),
         [(10, Some(25)), (20, Some(25)), (25, Some(25))],
@@ -141,8 +122,8 @@ async fn a_copy_reports_its_batches() {
 
 #[tokio::test]
 async fn a_failed_step_leaves_the_migration_dirty_with_the_steps_done() {
-    let Some(db) = ChromaDb::take("dirty").await else { return };
-    let client = &db.client;
+    let Some(db) = take("dirty").await else { return };
+    let client = db.pool();
     let err = FAILING.run(client).await.expect_err("002's second step fails");
     let Error::MigrationFailed {
         version: 2,
@@ -182,26 +163,26 @@ async fn child_process_entry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
-    let Some(db) = ChromaDb::take("sixteen").await else { return };
+    let Some(db) = take("sixteen").await else { return };
     let envs = [
         (ROLE_ENV, "boot".to_string()),
-        (DB_ENV, db.client.database().to_string()),
+        (DB_ENV, db.pool().database().to_string()),
     ];
     let applied = servers::boot_at_once("child_process_entry", &envs, 16, Duration::from_secs(3));
     assert_eq!(applied.iter().sum::<usize>(), 4, "{applied:?}");
-    let history = SET.history(&db.client).await.expect("history");
+    let history = SET.history(db.pool()).await.expect("history");
     assert_eq!(history.len(), 4, "each migration applied once: {history:?}");
     assert!(history.iter().all(|h| h.success));
-    SET.validate(&db.client).await.expect("valid after 16 boots");
-    let live = db.client.get_collection("documents_live").await.unwrap().unwrap();
-    assert_eq!(db.client.count(&live.id).await.unwrap(), 25);
-    assert!(!db.names().await.contains(&"embedded_migrations_lock".to_string()), "lock released");
+    SET.validate(db.pool()).await.expect("valid after 16 boots");
+    let live = db.pool().get_collection("documents_live").await.unwrap().unwrap();
+    assert_eq!(db.pool().count(&live.id).await.unwrap(), 25);
+    assert!(!collections(db.pool()).await.contains(&"embedded_migrations_lock".to_string()), "lock released");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_between_its_change_and_its_record_is_found_dirty() {
-    let Some(db) = ChromaDb::take("killed").await else { return };
-    let client = &db.client;
+    let Some(db) = take("killed").await else { return };
+    let client = db.pool();
     let mut child = servers::spawn_child(
         "child_process_entry",
         &[(ROLE_ENV, "crash".to_string()), (DB_ENV, client.database().to_string())],
@@ -216,7 +197,7 @@ async fn a_process_killed_between_its_change_and_its_record_is_found_dirty() {
     }
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
-    assert!(db.names().await.contains(&"embedded_migrations_lock".to_string()), "killed holding the lock");
+    assert!(collections(db.pool()).await.contains(&"embedded_migrations_lock".to_string()), "killed holding the lock");
 
     // The next boot takes over the expired lock and finds the dirty mark.
     let settings = Settings::default().lock_timeout(Duration::from_secs(10));

@@ -192,7 +192,31 @@ impl ChromaClient {
         &self.database
     }
 
+    /// [`Self::send_once`], again while the server answers that its
+    /// system database is locked: the single-node server keeps collections
+    /// in SQLite, which refuses a write while another commits (seen with 16
+    /// processes at once). Its transaction rolled back, so trying again
+    /// repeats nothing.
     async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        body: Option<Value>,
+    ) -> Result<T, ChromaError> {
+        let mut wait = std::time::Duration::from_millis(20);
+        for _ in 0..10 {
+            match self.send_once(method.clone(), path.clone(), body.clone()).await {
+                Err(ChromaError::Status { status: 500, ref message, .. }) if message.contains("database is locked") => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(std::time::Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+        self.send_once(method, path, body).await
+    }
+
+    async fn send_once<T: serde::de::DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: String,
