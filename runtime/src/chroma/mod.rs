@@ -29,6 +29,8 @@ mod snapshot;
 mod steps;
 
 pub use client::{ChromaClient, ChromaError, Collection, Metadata, Records};
+/// A metadata value, as code migrations write them.
+pub use serde_json::Value;
 
 use crate::backend::{
     Batch, BatchSupport, BoxFuture, Change, Checkpoints, Database, RecordEdit, SelfBatchedProgress, SelfBatches,
