@@ -211,3 +211,36 @@ async fn a_process_killed_between_its_change_and_its_record_is_found_dirty() {
     CRASH.with(settings.clone()).force(client, 1).await.expect("force");
     CRASH.with(settings).validate(client).await.expect("clean once forced");
 }
+
+#[tokio::test]
+async fn baseline_repair_and_the_command_line_over_targets() {
+    let Some(db) = take("targets").await else { return };
+    let client = db.pool();
+    // Collections made before the tool: 001 recorded as applied, not run.
+    client.create_collection("documents", None, None).await.unwrap();
+    SET.baseline(client, 1).await.expect("baseline");
+    assert_eq!(SET.status(client).await.unwrap().current_version(), 1);
+
+    let targets = embedded_migrations::Targets::new().add("chroma", &SET, client.clone());
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let code = embedded_migrations::cli::targets_from_args(&targets, args(&["migrate", "--only", "chroma", "up"])).await;
+    assert_eq!(code, 0);
+    assert_eq!(SET.status(client).await.unwrap().current_version(), 4);
+
+    // The state edited by hand: `repair` rewrites it from the records.
+    let tracking = client.get_collection("embedded_migrations").await.unwrap().unwrap();
+    let mut state = tracking.metadata.unwrap();
+    state.insert("applied_count".into(), 9.into());
+    client.modify_collection(&tracking.id, None, Some(&state)).await.unwrap();
+    let err = SET.run(client).await.expect_err("the state disagrees with the records");
+    assert!(matches!(err.cause(), Error::StateMismatch { .. }), "{err}");
+    SET.repair(client).await.expect("repair");
+    SET.validate(client).await.expect("valid once repaired");
+
+    let err = SET
+        .with(Settings::default().schema("x"))
+        .run(client)
+        .await
+        .expect_err("no schemas on Chroma");
+    assert!(err.to_string().contains("database_named"), "{err}");
+}

@@ -225,6 +225,13 @@ pub(super) async fn all_records(client: &ChromaClient, id: &str, operation: &'st
 
 impl ChromaSession {
     pub(super) fn new(client: ChromaClient, settings: &Settings, owner: String) -> Result<Self, Error> {
+        if settings.schema_name().is_some() {
+            return Err(Error::Unsupported {
+                backend: NAME,
+                what: "a schema setting (choose the Chroma database with `ChromaClient::database_named` instead)"
+                    .to_string(),
+            });
+        }
         Ok(ChromaSession {
             client,
             names: Names::new(settings)?,
