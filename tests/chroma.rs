@@ -157,6 +157,17 @@ async fn child_process_entry() {
             let settings = Settings::default().lock_timeout(Duration::from_secs(2));
             CRASH.with(settings).run(&client).await.expect("never returns: killed");
         }
+        "copy" => {
+            // Stalls after the copy's first batch, for the parent to kill it there.
+            let progress = |p: &embedded_migrations::Progress| {
+                if let ProgressEvent::Batch(batch) = &p.event {
+                    println!("\nBATCH {}", batch.rows);
+                    std::thread::sleep(Duration::from_secs(600));
+                }
+            };
+            let settings = Settings::default().lock_timeout(Duration::from_secs(2));
+            SET.with(settings).on_progress(&progress).run_to(&client, 3).await.expect("killed first");
+        }
         other => panic!("unknown child role {other}"),
     }
 }
@@ -243,4 +254,46 @@ async fn baseline_repair_and_the_command_line_over_targets() {
         .await
         .expect_err("no schemas on Chroma");
     assert!(err.to_string().contains("database_named"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_killed_after_a_batch_resumes_from_its_checkpoint() {
+    use std::io::BufRead;
+    let Some(db) = take("resume").await else { return };
+    let client = db.pool();
+    let mut child = servers::spawn_child(
+        "child_process_entry",
+        &[(ROLE_ENV, "copy".to_string()), (DB_ENV, client.database().to_string())],
+    );
+    let stdout = child.stdout.take().expect("piped");
+    let lines = std::io::BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    for line in lines {
+        let line = line.expect("child output");
+        seen.push(line.clone());
+        if line.starts_with("BATCH 10") {
+            break;
+        }
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("BATCH 10"), "the child reported its first batch: {seen:?}");
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    // The premise: one batch copied, the migration not recorded.
+    let v2 = client.get_collection("documents_v2").await.unwrap().expect("the copy began");
+    assert_eq!(client.count(&v2.id).await.unwrap(), 10);
+    let status = SET.status(client).await.unwrap();
+    assert_eq!(status.current_version(), 2, "003 is not recorded");
+    assert_eq!(status.entries[2].batch.map(|c| c.rows), Some(10), "its checkpoint: {:?}", status.entries[2]);
+
+    let rows = Mutex::new(Vec::new());
+    let progress = |p: &embedded_migrations::Progress| {
+        if let ProgressEvent::Batch(batch) = &p.event {
+            rows.lock().unwrap().push(batch.rows);
+        }
+    };
+    let settings = Settings::default().lock_timeout(Duration::from_secs(10));
+    SET.with(settings).on_progress(&progress).run_to(client, 3).await.expect("resumes");
+    assert_eq!(*rows.lock().unwrap(), [20, 25], "from the checkpoint on");
+    assert_eq!(client.count(&v2.id).await.unwrap(), 25, "no record twice");
+    SET.validate(client).await.expect("recorded clean");
 }
