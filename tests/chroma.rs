@@ -12,9 +12,7 @@
 #![cfg(feature = "chroma")]
 
 #[macro_use]
-#[allow(dead_code)]
 mod support;
-#[allow(dead_code)]
 mod servers;
 
 use embedded_migrations::chroma::ChromaClient;
@@ -61,8 +59,16 @@ async fn steps_and_code_apply_report_revert_and_verify() {
     let plan = SET.plan(client).await.expect("plan");
     assert_eq!(plan.steps.len(), 4);
     assert!(plan.steps[1].code, "{:?}", plan.steps[1]);
-    assert!(plan.steps[0].statements[0].contains("op = \"create\""), "{:?}", plan.steps[0]);
-    assert!(plan.steps[2].batch.is_some(), "the copy is a batch migration: {:?}", plan.steps[2]);
+    assert!(
+        plan.steps[0].statements[0].contains("op = \"create\""),
+        "{:?}",
+        plan.steps[0]
+    );
+    assert!(
+        plan.steps[2].batch.is_some(),
+        "the copy is a batch migration: {:?}",
+        plan.steps[2]
+    );
     assert!(collections(db.pool()).await.is_empty(), "the plan changed nothing");
 
     let report = SET.run(client).await.expect("run");
@@ -75,7 +81,10 @@ async fn steps_and_code_apply_report_revert_and_verify() {
     assert_eq!(client.count(&live.id).await.unwrap(), 25, "003 copied every record");
     assert_eq!(live.configuration_json["hnsw"]["space"], "l2");
     assert_eq!(live.metadata.as_ref().unwrap()["live"], true);
-    let copied = client.get(&live.id, Some(&["doc-07".to_string()]), None, 0).await.unwrap();
+    let copied = client
+        .get(&live.id, Some(&["doc-07".to_string()]), None, 0)
+        .await
+        .unwrap();
     assert_eq!(copied.documents.unwrap()[0].as_deref(), Some("text of doc-07"));
 
     let status = SET.status(client).await.expect("status");
@@ -85,13 +94,21 @@ async fn steps_and_code_apply_report_revert_and_verify() {
     assert_eq!(SET.history(client).await.unwrap().len(), 4);
     let before = client.requests_sent();
     assert!(SET.run(client).await.expect("again").steps.is_empty());
-    assert_eq!(client.requests_sent() - before, 1, "the boot check with nothing pending is one request");
+    assert_eq!(
+        client.requests_sent() - before,
+        1,
+        "the boot check with nothing pending is one request"
+    );
 
     SET.down_to(client, 1).await.expect("down to 1");
     let mut names = collections(db.pool()).await;
     names.retain(|n| !TRACKING.contains(&n.as_str()));
     assert_eq!(names, ["documents"]);
-    assert_eq!(client.count(&documents.id).await.unwrap(), 0, "002's down removed the records");
+    assert_eq!(
+        client.count(&documents.id).await.unwrap(),
+        0,
+        "002's down removed the records"
+    );
     SET.down(client, 1).await.expect("down the last");
     let mut names = collections(db.pool()).await;
     names.retain(|n| !TRACKING.contains(&n.as_str()));
@@ -112,7 +129,11 @@ async fn a_copy_reports_its_batches() {
             rows.lock().unwrap().push((batch.rows, batch.total));
         }
     };
-    SET.with(Settings::default()).on_progress(&progress).run_to(db.pool(), 3).await.expect("run");
+    SET.with(Settings::default())
+        .on_progress(&progress)
+        .run_to(db.pool(), 3)
+        .await
+        .expect("run");
     assert_eq!(
         *rows.lock().unwrap(),
         [(10, Some(25)), (20, Some(25)), (25, Some(25))],
@@ -166,7 +187,11 @@ async fn child_process_entry() {
                 }
             };
             let settings = Settings::default().lock_timeout(Duration::from_secs(2));
-            SET.with(settings).on_progress(&progress).run_to(&client, 3).await.expect("killed first");
+            SET.with(settings)
+                .on_progress(&progress)
+                .run_to(&client, 3)
+                .await
+                .expect("killed first");
         }
         other => panic!("unknown child role {other}"),
     }
@@ -187,7 +212,12 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
     SET.validate(db.pool()).await.expect("valid after 16 boots");
     let live = db.pool().get_collection("documents_live").await.unwrap().unwrap();
     assert_eq!(db.pool().count(&live.id).await.unwrap(), 25);
-    assert!(!collections(db.pool()).await.contains(&"embedded_migrations_lock".to_string()), "lock released");
+    assert!(
+        !collections(db.pool())
+            .await
+            .contains(&"embedded_migrations_lock".to_string()),
+        "lock released"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,12 +233,20 @@ async fn a_process_killed_between_its_change_and_its_record_is_found_dirty() {
     let waiting = Instant::now();
     while client.get_collection("half_done").await.unwrap().is_none() {
         assert!(child.try_wait().unwrap().is_none(), "the child exited early");
-        assert!(waiting.elapsed() < Duration::from_secs(60), "the child never made its change");
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "the child never made its change"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
-    assert!(collections(db.pool()).await.contains(&"embedded_migrations_lock".to_string()), "killed holding the lock");
+    assert!(
+        collections(db.pool())
+            .await
+            .contains(&"embedded_migrations_lock".to_string()),
+        "killed holding the lock"
+    );
 
     // The next boot takes over the expired lock and finds the dirty mark.
     let settings = Settings::default().lock_timeout(Duration::from_secs(10));
@@ -234,7 +272,8 @@ async fn baseline_repair_and_the_command_line_over_targets() {
 
     let targets = embedded_migrations::Targets::new().add("chroma", &SET, client.clone());
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let code = embedded_migrations::cli::targets_from_args(&targets, args(&["migrate", "--only", "chroma", "up"])).await;
+    let code =
+        embedded_migrations::cli::targets_from_args(&targets, args(&["migrate", "--only", "chroma", "up"])).await;
     assert_eq!(code, 0);
     assert_eq!(SET.status(client).await.unwrap().current_version(), 4);
 
@@ -242,7 +281,10 @@ async fn baseline_repair_and_the_command_line_over_targets() {
     let tracking = client.get_collection("embedded_migrations").await.unwrap().unwrap();
     let mut state = tracking.metadata.unwrap();
     state.insert("applied_count".into(), 9.into());
-    client.modify_collection(&tracking.id, None, Some(&state)).await.unwrap();
+    client
+        .modify_collection(&tracking.id, None, Some(&state))
+        .await
+        .unwrap();
     let err = SET.run(client).await.expect_err("the state disagrees with the records");
     assert!(matches!(err.cause(), Error::StateMismatch { .. }), "{err}");
     SET.repair(client).await.expect("repair");
@@ -275,15 +317,28 @@ async fn a_copy_killed_after_a_batch_resumes_from_its_checkpoint() {
             break;
         }
     }
-    assert_eq!(seen.last().map(String::as_str), Some("BATCH 10"), "the child reported its first batch: {seen:?}");
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("BATCH 10"),
+        "the child reported its first batch: {seen:?}"
+    );
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
     // The premise: one batch copied, the migration not recorded.
-    let v2 = client.get_collection("documents_v2").await.unwrap().expect("the copy began");
+    let v2 = client
+        .get_collection("documents_v2")
+        .await
+        .unwrap()
+        .expect("the copy began");
     assert_eq!(client.count(&v2.id).await.unwrap(), 10);
     let status = SET.status(client).await.unwrap();
     assert_eq!(status.current_version(), 2, "003 is not recorded");
-    assert_eq!(status.entries[2].batch.map(|c| c.rows), Some(10), "its checkpoint: {:?}", status.entries[2]);
+    assert_eq!(
+        status.entries[2].batch.map(|c| c.rows),
+        Some(10),
+        "its checkpoint: {:?}",
+        status.entries[2]
+    );
 
     let rows = Mutex::new(Vec::new());
     let progress = |p: &embedded_migrations::Progress| {
@@ -292,7 +347,11 @@ async fn a_copy_killed_after_a_batch_resumes_from_its_checkpoint() {
         }
     };
     let settings = Settings::default().lock_timeout(Duration::from_secs(10));
-    SET.with(settings).on_progress(&progress).run_to(client, 3).await.expect("resumes");
+    SET.with(settings)
+        .on_progress(&progress)
+        .run_to(client, 3)
+        .await
+        .expect("resumes");
     assert_eq!(*rows.lock().unwrap(), [20, 25], "from the checkpoint on");
     assert_eq!(client.count(&v2.id).await.unwrap(), 25, "no record twice");
     SET.validate(client).await.expect("recorded clean");

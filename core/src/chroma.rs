@@ -233,7 +233,9 @@ fn read_step(step: toml::Value) -> Result<Step, String> {
         }
         "delete" => {
             let f: DeleteFields = fields.try_into().map_err(read)?;
-            Step::Delete { collection: f.collection }
+            Step::Delete {
+                collection: f.collection,
+            }
         }
         "modify" => {
             let f: ModifyFields = fields.try_into().map_err(read)?;
@@ -282,9 +284,9 @@ fn read_step(step: toml::Value) -> Result<Step, String> {
 fn step_names(step: &Step) -> Vec<&str> {
     match step {
         Step::Create { collection, .. } | Step::Delete { collection } => vec![collection],
-        Step::Modify { collection, rename, .. } => std::iter::once(collection.as_str())
-            .chain(rename.as_deref())
-            .collect(),
+        Step::Modify { collection, rename, .. } => {
+            std::iter::once(collection.as_str()).chain(rename.as_deref()).collect()
+        }
         Step::Copy { from, to, .. } => vec![from, to],
     }
 }
@@ -473,7 +475,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(steps.len(), 2);
-        let Step::Create { collection, config } = &steps[0] else { panic!() };
+        let Step::Create { collection, config } = &steps[0] else {
+            panic!()
+        };
         assert_eq!(collection, "docs");
         assert_eq!(config.space, Some(Space::Cosine));
         assert_eq!(config.hnsw.as_ref().unwrap().ef_construction, Some(200));
@@ -484,7 +488,10 @@ mod tests {
     #[test]
     fn mistakes_name_the_step() {
         let err = parse("[[step]]\nop = \"create\"\ncollection = \"docs\"\nspaec = \"l2\"\n").unwrap_err();
-        assert!(err.starts_with("step 1: `op = \"create\"`: unknown field `spaec`"), "{err}");
+        assert!(
+            err.starts_with("step 1: `op = \"create\"`: unknown field `spaec`"),
+            "{err}"
+        );
         let err = parse("[[step]]\nop = \"drop\"\ncollection = \"docs\"\n").unwrap_err();
         assert!(err.contains("unknown `op = \"drop\"`"), "{err}");
         let err = parse("[[step]]\nop = \"delete\"\ncollection = \"_x\"\n").unwrap_err();

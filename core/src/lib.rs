@@ -20,8 +20,8 @@
 //! - [`time`]: timestamps without a date crate.
 
 pub mod batch;
-pub mod chroma;
 mod checksum;
+pub mod chroma;
 mod directive;
 mod folder;
 mod migration;

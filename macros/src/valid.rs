@@ -73,7 +73,11 @@ fn check_database(input: &Input, folder: &Folder) -> syn::Result<()> {
             "the folder holds {} files (`{}`), which only `database = {}` runs",
             folder.language.label(),
             m.up.file_name,
-            if folder.language == Language::Cypher { "neo4j" } else { "chroma" }
+            if folder.language == Language::Cypher {
+                "neo4j"
+            } else {
+                "chroma"
+            }
         )),
         _ => Ok(()),
     }

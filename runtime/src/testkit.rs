@@ -174,7 +174,10 @@ impl Cleanup {
         })
     }
 
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql", feature = "chroma")), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "chroma")),
+        allow(unused_variables)
+    )]
     fn future(self, name: String) -> CleanupFuture {
         match self {
             #[cfg(feature = "sqlite")]

@@ -79,8 +79,16 @@ impl ChromaSession {
             config: config.clone(),
         });
         let fail = |message: String, done: Checkpoint| change.batch_failed(&statement, batch.line, message, true, done);
-        let resumed = self.read_checkpoint(change.migration.version).await?.unwrap_or_default();
-        let Some(source) = self.client.get_collection(&from).await.map_err(db_err("reading the source"))? else {
+        let resumed = self
+            .read_checkpoint(change.migration.version)
+            .await?
+            .unwrap_or_default();
+        let Some(source) = self
+            .client
+            .get_collection(&from)
+            .await
+            .map_err(db_err("reading the source"))?
+        else {
             return Err(fail(format!("there is no collection `{from}` to copy"), resumed));
         };
         match steps::create(&self.client, &to, &config).await {
@@ -89,13 +97,21 @@ impl ChromaSession {
             Err(err) if err.is_conflict() && resumed.batches > 0 => {}
             Err(err) => return Err(fail(format!("creating `{to}`: {err}"), resumed)),
         }
-        let target = self.client.get_collection(&to).await.map_err(db_err("reading the target"))?;
+        let target = self
+            .client
+            .get_collection(&to)
+            .await
+            .map_err(db_err("reading the target"))?;
         let target = target.ok_or_else(|| fail(format!("`{to}` vanished"), resumed))?.id;
         let checkpoints = self
             .checkpoints_id()
             .await?
             .ok_or_else(|| fail("the checkpoint collection is missing".to_string(), resumed))?;
-        let total = self.client.count(&source.id).await.map_err(db_err("counting the source"))?;
+        let total = self
+            .client
+            .count(&source.id)
+            .await
+            .map_err(db_err("counting the source"))?;
         let started = Instant::now();
         let mut done = resumed;
         loop {
@@ -117,7 +133,8 @@ impl ChromaSession {
                 batches: done.batches + 1,
                 rows: done.rows + n,
             };
-            self.write_checkpoint(&checkpoints, change.migration.version, done).await?;
+            self.write_checkpoint(&checkpoints, change.migration.version, done)
+                .await?;
             progress(SelfBatchedProgress {
                 checkpoint: done,
                 resumed_rows: resumed.rows,
@@ -134,7 +151,8 @@ impl ChromaSession {
             .map_err(db_err("recording the copy"))?
             .ok_or_else(|| Error::database(NAME, "recording the copy", "the tracking collection is gone"))?
             .id;
-        self.finish(&tracking, change, started.elapsed().as_millis() as i64).await?;
+        self.finish(&tracking, change, started.elapsed().as_millis() as i64)
+            .await?;
         self.client
             .delete_records(&checkpoints, &[change.migration.version.to_string()])
             .await

@@ -206,7 +206,11 @@ impl ChromaClient {
         let mut wait = std::time::Duration::from_millis(20);
         for _ in 0..10 {
             match self.send_once(method.clone(), path.clone(), body.clone()).await {
-                Err(ChromaError::Status { status: 500, ref message, .. }) if message.contains("database is locked") => {
+                Err(ChromaError::Status {
+                    status: 500,
+                    ref message,
+                    ..
+                }) if message.contains("database is locked") => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(std::time::Duration::from_millis(500));
                 }
@@ -283,9 +287,7 @@ impl ChromaClient {
     /// Deletes this client's database, with every collection in it.
     pub async fn delete_database(&self) -> Result<(), ChromaError> {
         let path = format!("/api/v2/tenants/{}/databases/{}", self.tenant, self.database);
-        self.send::<Value>(reqwest::Method::DELETE, path, None)
-            .await
-            .map(drop)
+        self.send::<Value>(reqwest::Method::DELETE, path, None).await.map(drop)
     }
 
     /// Every collection of the database, by name.
@@ -338,9 +340,7 @@ impl ChromaClient {
     /// Deletes the collection called `name` and its records.
     pub async fn delete_collection(&self, name: &str) -> Result<(), ChromaError> {
         let path = format!("{}/{name}", self.collections_path());
-        self.send::<Value>(reqwest::Method::DELETE, path, None)
-            .await
-            .map(drop)
+        self.send::<Value>(reqwest::Method::DELETE, path, None).await.map(drop)
     }
 
     /// Renames the collection `id` and/or replaces its metadata (the new

@@ -64,14 +64,8 @@ fn lease_for(timeout: Duration) -> Duration {
 fn lock_metadata(owner: &str, lease: Duration) -> Metadata {
     let mut metadata = Metadata::new();
     metadata.insert("owner".into(), Value::String(owner.to_string()));
-    metadata.insert(
-        "acquired_at".into(),
-        Value::String(crate::core::time::now_iso8601()),
-    );
-    metadata.insert(
-        "expires_at_ms".into(),
-        Value::from(now_ms() + lease.as_millis() as i64),
-    );
+    metadata.insert("acquired_at".into(), Value::String(crate::core::time::now_iso8601()));
+    metadata.insert("expires_at_ms".into(), Value::from(now_ms() + lease.as_millis() as i64));
     metadata
 }
 
@@ -102,7 +96,10 @@ impl ChromaSession {
             }
             let waited = started.elapsed();
             if waited >= timeout {
-                let owner = metadata.get("owner").and_then(Value::as_str).unwrap_or("an unknown process");
+                let owner = metadata
+                    .get("owner")
+                    .and_then(Value::as_str)
+                    .unwrap_or("an unknown process");
                 let left = Duration::from_millis((expires - now_ms()).max(0) as u64);
                 return Err(Error::LockTimeout {
                     backend: NAME,

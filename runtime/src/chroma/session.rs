@@ -16,8 +16,9 @@ use super::errors::{db_err, NAME};
 use super::lock::Held;
 use super::steps;
 use crate::backend::{Change, RecordEdit, State};
+use crate::error::CorruptChecksum;
 use crate::records::{AppliedMigration, DirtyRun, HistoryEntry};
-use crate::{Checksum, Direction, Error, Settings};
+use crate::{Direction, Error, Settings};
 use serde_json::Value;
 use std::time::Instant;
 
@@ -55,9 +56,15 @@ impl Names {
     /// Whether `name` is one of these collections (or a lock being
     /// removed): left out of schema snapshots.
     pub(super) fn is_tracking(&self, name: &str) -> bool {
-        [&self.tracking, &self.history, &self.lock, &self.checkpoints, &self.schema]
-            .iter()
-            .any(|n| *n == name)
+        [
+            &self.tracking,
+            &self.history,
+            &self.lock,
+            &self.checkpoints,
+            &self.schema,
+        ]
+        .iter()
+        .any(|n| *n == name)
             || name.starts_with(&format!("{}.gone.", self.lock))
     }
 }
@@ -103,8 +110,16 @@ pub(super) fn state_metadata(state: &State) -> Metadata {
 }
 
 fn read_state_metadata(metadata: &Metadata) -> Result<State, Error> {
-    let chain = str_of(metadata, "chain").and_then(|hex| Checksum::from_hex(&hex));
-    match (int_of(metadata, "applied_count"), int_of(metadata, "last_version"), chain) {
+    // A chain that is not hex is `CorruptChecksum`, as on every backend.
+    let chain = match str_of(metadata, "chain") {
+        Some(hex) => Some(CorruptChecksum::parse(None, &hex).map_err(|err| err.into_error(NAME))?),
+        None => None,
+    };
+    match (
+        int_of(metadata, "applied_count"),
+        int_of(metadata, "last_version"),
+        chain,
+    ) {
         (Some(applied_count), Some(last_version), Some(chain)) => Ok(State {
             applied_count,
             last_version,
@@ -134,6 +149,9 @@ fn row_metadata(row: &AppliedMigration) -> Metadata {
 
 fn read_row(id: &str, m: &Metadata) -> Result<AppliedMigration, Error> {
     let bad = || bad_record("tracking", id);
+    let version = int_of(m, "version").ok_or_else(bad)?;
+    let checksum = str_of(m, "checksum").ok_or_else(bad)?;
+    let checksum = CorruptChecksum::parse(Some(version), &checksum).map_err(|err| err.into_error(NAME))?;
     let dirty = bool_of(m, "dirty");
     let direction = match str_of(m, "dirty_direction").as_deref() {
         Some("down") => Some(Direction::Down),
@@ -141,11 +159,9 @@ fn read_row(id: &str, m: &Metadata) -> Result<AppliedMigration, Error> {
         None => None,
     };
     Ok(AppliedMigration {
-        version: int_of(m, "version").ok_or_else(bad)?,
+        version,
         name: str_of(m, "name").ok_or_else(bad)?,
-        checksum: str_of(m, "checksum")
-            .and_then(|hex| Checksum::from_hex(&hex))
-            .ok_or_else(bad)?,
+        checksum,
         applied_at: str_of(m, "applied_at").ok_or_else(bad)?,
         execution_ms: int_of(m, "execution_ms").unwrap_or(0),
         dirty,
@@ -257,7 +273,10 @@ impl ChromaSession {
                 Error::database(
                     NAME,
                     "finding the tracking collection",
-                    format!("the collection `{}` is gone; was it deleted by hand?", self.names.tracking),
+                    format!(
+                        "the collection `{}` is gone; was it deleted by hand?",
+                        self.names.tracking
+                    ),
                 )
             })
     }
@@ -276,7 +295,10 @@ impl ChromaSession {
     }
 
     pub(super) async fn read_applied(&mut self) -> Result<Vec<AppliedMigration>, Error> {
-        let Some(id) = self.collection_id(&self.names.tracking, "reading the tracking records").await? else {
+        let Some(id) = self
+            .collection_id(&self.names.tracking, "reading the tracking records")
+            .await?
+        else {
             return Ok(Vec::new());
         };
         let records = all_records(&self.client, &id, "reading the tracking records").await?;
@@ -418,8 +440,16 @@ impl ChromaSession {
         };
         let started = Instant::now();
         // The mark: the record dirty, then the state's flag.
-        self.put_row(&tracking, &Self::mark(change, applied.as_ref(), 0)).await?;
-        self.write_state(&tracking, &State { dirty: true, ..change.state_before }).await?;
+        self.put_row(&tracking, &Self::mark(change, applied.as_ref(), 0))
+            .await?;
+        self.write_state(
+            &tracking,
+            &State {
+                dirty: true,
+                ..change.state_before
+            },
+        )
+        .await?;
         let outcome = match change.code {
             Some(code) => {
                 let function = crate::code::run::function::<ChromaClient>(change, code, NAME)?;
@@ -453,8 +483,8 @@ impl ChromaSession {
         applied: Option<&AppliedMigration>,
     ) -> Result<(), Error> {
         let text = change.migration.script(change.direction).text;
-        let parsed = crate::core::chroma::parse(text)
-            .map_err(|message| change.failed_after("the file", 1, message, true, 0))?;
+        let parsed =
+            crate::core::chroma::parse(text).map_err(|message| change.failed_after("the file", 1, message, true, 0))?;
         for (index, step) in parsed.iter().enumerate() {
             if let Err(message) = steps::run_step(&self.client, step).await {
                 let line = steps::line_of(text, index);

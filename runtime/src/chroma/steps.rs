@@ -10,9 +10,7 @@ pub(super) fn describe(step: &Step) -> String {
     match step {
         Step::Create { collection, .. } => format!("create \"{collection}\""),
         Step::Delete { collection } => format!("delete \"{collection}\""),
-        Step::Modify {
-            collection, rename, ..
-        } => match rename {
+        Step::Modify { collection, rename, .. } => match rename {
             Some(new) => format!("modify \"{collection}\" (rename to \"{new}\")"),
             None => format!("modify \"{collection}\" (metadata)"),
         },
@@ -107,8 +105,7 @@ pub(super) async fn run_step(client: &ChromaClient, step: &Step) -> Result<(), S
                 .map_err(server)
         }
         Step::Copy { .. } => Err(
-            "a `copy` step runs as a batch migration, alone in its up file; the build refuses it elsewhere"
-                .to_string(),
+            "a `copy` step runs as a batch migration, alone in its up file; the build refuses it elsewhere".to_string(),
         ),
     }
 }

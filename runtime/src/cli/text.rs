@@ -68,7 +68,11 @@ impl Set<'_, '_> {
             let language = Language::of_file(&step.file);
             let self_batched = language == Some(Language::Cypher);
             let chroma = language == Some(Language::Chroma);
-            let mode = if chroma { chroma_mode(step) } else { step_mode(step, self_batched) };
+            let mode = if chroma {
+                chroma_mode(step)
+            } else {
+                step_mode(step, self_batched)
+            };
             let _ = writeln!(
                 out,
                 "\n{c} [{}/{total}] {} {} {}: {} ({})",
@@ -82,7 +86,11 @@ impl Set<'_, '_> {
             out.push_str(&statements_text(c, step, self_batched, !chroma));
             match &step.batch {
                 Some(batch) if chroma => {
-                    let _ = writeln!(out, "{c} {} records per batch, the checkpoint written after each", batch.size);
+                    let _ = writeln!(
+                        out,
+                        "{c} {} records per batch, the checkpoint written after each",
+                        batch.size
+                    );
                 }
                 Some(batch) => out.push_str(&batch_plan_text(c, batch, self_batched)),
                 None => {}
