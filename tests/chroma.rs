@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 static SET: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma", database = chroma);
 static FAILING: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_failing");
+static BATCH_CODE: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_batch_code", database = chroma);
 static CRASH: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_crash", database = chroma);
 
 const URL_ENV: &str = "CHROMA_TEST_URL";
@@ -355,4 +356,28 @@ async fn a_copy_killed_after_a_batch_resumes_from_its_checkpoint() {
     assert_eq!(*rows.lock().unwrap(), [20, 25], "from the checkpoint on");
     assert_eq!(client.count(&v2.id).await.unwrap(), 25, "no record twice");
     SET.validate(client).await.expect("recorded clean");
+}
+
+#[tokio::test]
+async fn a_batch_code_migration_runs_batch_by_batch() {
+    let Some(db) = take("batch_code").await else { return };
+    let client = db.pool();
+    let rows = Mutex::new(Vec::new());
+    let progress = |p: &embedded_migrations::Progress| {
+        if let ProgressEvent::Batch(batch) = &p.event {
+            rows.lock().unwrap().push(batch.rows);
+        }
+    };
+    BATCH_CODE
+        .with(Settings::default())
+        .on_progress(&progress)
+        .run(client)
+        .await
+        .expect("run");
+    assert_eq!(*rows.lock().unwrap(), [10, 20, 25]);
+    let documents = client.get_collection("documents").await.unwrap().unwrap();
+    assert_eq!(client.count(&documents.id).await.unwrap(), 25);
+    BATCH_CODE.validate(client).await.expect("recorded clean");
+    BATCH_CODE.down(client, 1).await.expect("its down");
+    assert_eq!(client.count(&documents.id).await.unwrap(), 0);
 }

@@ -9,10 +9,11 @@
 //! migration is recorded (clean record, state, history) once the source
 //! is exhausted, and the checkpoint removed.
 
+use super::client::ChromaClient;
 use super::errors::{db_err, NAME};
 use super::session::{record, ChromaSession};
 use super::steps;
-use crate::backend::{Batch, SelfBatchedProgress};
+use crate::backend::{Batch, BatchDone, SelfBatchedProgress};
 use crate::core::chroma::{self, Step};
 use crate::records::Checkpoint;
 use crate::Error;
@@ -158,5 +159,65 @@ impl ChromaSession {
             .await
             .map_err(db_err("removing the checkpoint"))?;
         Ok(done)
+    }
+
+    /// One batch of a batch code migration (`// migrate:batch size=N` in a
+    /// `.rs` file): its `up` called with the client and the size, then the
+    /// checkpoint; a batch that processed nothing records the migration and
+    /// removes the checkpoint. Chroma has no transaction to put the two in:
+    /// a run killed between a batch's writes and its checkpoint does that
+    /// batch again, which a function that selects only what it has not
+    /// processed yet (the rule of every batch migration) does not repeat.
+    pub(super) async fn run_code_batch(&mut self, batch: &Batch<'_>) -> Result<BatchDone, Error> {
+        let change = batch.change;
+        let Some(code) = change.code else {
+            return Err(Error::Unsupported {
+                backend: NAME,
+                what: "a `copy` step run batch by batch by the engine (the session batches it itself)".to_string(),
+            });
+        };
+        let function = crate::code::run::batch_function::<ChromaClient>(change, code, NAME)?;
+        self.check_state(change).await?;
+        let version = change.migration.version;
+        let before = self.read_checkpoint(version).await?.unwrap_or_default();
+        let started = Instant::now();
+        let mut client = self.client.clone();
+        let rows = crate::code::run::run_batch(change, function, &mut client, batch.size, before)
+            .await
+            .map_err(|mut err| {
+                // What the failing batch wrote stays: there is no transaction.
+                if let Error::CodeFailed { rolled_back, .. } = &mut err {
+                    *rolled_back = false;
+                }
+                err
+            })?;
+        let checkpoints = self
+            .checkpoints_id()
+            .await?
+            .ok_or_else(|| Error::database(NAME, "writing the checkpoint", "the checkpoint collection is gone"))?;
+        let checkpoint = Checkpoint {
+            batches: before.batches + u64::from(rows > 0),
+            rows: before.rows + rows,
+        };
+        if rows > 0 {
+            self.write_checkpoint(&checkpoints, version, checkpoint).await?;
+        } else {
+            let tracking = self
+                .client
+                .get_collection(&self.names.tracking)
+                .await
+                .map_err(db_err("recording the batch migration"))?
+                .ok_or_else(|| {
+                    Error::database(NAME, "recording the batch migration", "the tracking collection is gone")
+                })?
+                .id;
+            self.finish(&tracking, change, started.elapsed().as_millis() as i64)
+                .await?;
+            self.client
+                .delete_records(&checkpoints, &[version.to_string()])
+                .await
+                .map_err(db_err("removing the checkpoint"))?;
+        }
+        Ok(BatchDone { rows, checkpoint })
     }
 }

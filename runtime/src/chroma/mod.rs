@@ -33,8 +33,8 @@ pub use client::{ChromaClient, ChromaError, Collection, Metadata, Records};
 pub use serde_json::Value;
 
 use crate::backend::{
-    Batch, BatchSupport, BoxFuture, Change, Checkpoints, Database, RecordEdit, SelfBatchedProgress, SelfBatches,
-    Session, Snapshot, State,
+    Batch, BatchDone, BatchSupport, Batches, BoxFuture, Change, Checkpoints, Database, RecordEdit, SelfBatchedProgress,
+    SelfBatches, Session, Snapshot, State,
 };
 use crate::core::split::Dialect;
 use crate::records::{AppliedMigration, Checkpoint, HistoryEntry};
@@ -145,6 +145,13 @@ impl Checkpoints for ChromaSession {
                 what: "`migrate:total` count queries".to_string(),
             })
         })
+    }
+}
+
+/// Batch code migrations, batch by batch (batch.rs).
+impl Batches for ChromaSession {
+    fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>> {
+        Box::pin(ChromaSession::run_code_batch(self, batch))
     }
 }
 
