@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 static SET: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma", database = chroma);
 static FAILING: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_failing");
 static BATCH_CODE: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_batch_code", database = chroma);
+static LONG: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_long", database = chroma);
 static CRASH: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_crash", database = chroma);
 
 const URL_ENV: &str = "CHROMA_TEST_URL";
@@ -380,4 +381,40 @@ async fn a_batch_code_migration_runs_batch_by_batch() {
     BATCH_CODE.validate(client).await.expect("recorded clean");
     BATCH_CODE.down(client, 1).await.expect("its down");
     assert_eq!(client.count(&documents.id).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_holder_keeps_its_lease_through_a_long_step() {
+    let Some(db) = take("lease").await else { return };
+    let client = db.pool().clone();
+    // A 1 s lease (half the lock timeout), a 4 s step.
+    let short = Settings::default().lock_timeout(Duration::from_secs(2));
+    let holder = {
+        let (client, short) = (client.clone(), short.clone());
+        tokio::spawn(async move { LONG.with(short).run(&client).await })
+    };
+    let waiting = Instant::now();
+    while !collections(&client)
+        .await
+        .contains(&"embedded_migrations_lock".to_string())
+    {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "the holder never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let err = LONG.with(short).run(&client).await.expect_err("the lease is renewed");
+    let Error::LockTimeout {
+        holder: Some(ref who), ..
+    } = *err.cause()
+    else {
+        panic!("expected the contender to time out naming the holder: {err:?}")
+    };
+    assert!(who.contains("embedded_migrations_lock"), "{who}");
+    assert!(!holder.is_finished(), "the contender gave up while the step ran");
+    let report = holder.await.unwrap().expect("the holder finishes");
+    assert_eq!(report.steps.len(), 1);
+    let history = LONG.history(&client).await.unwrap();
+    assert_eq!(history.iter().filter(|h| h.success).count(), 1, "{history:?}");
 }

@@ -25,48 +25,22 @@
 //! lock; and a holder stopped longer than its lease (a debugger, a frozen
 //! VM) loses the lock, finds out at its next renewal or write, and stops.
 
-use super::client::{ChromaClient, Metadata};
 use super::errors::{db_err, NAME};
+use super::lease::{lock_metadata, now_ms, Held};
 use super::session::ChromaSession;
 use crate::Error;
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const OPERATION: &str = "taking the migration lock";
 
 /// How often a waiter tries again.
 const POLL: Duration = Duration::from_millis(100);
 
-/// The lock this session holds.
-pub(super) struct Held {
-    /// The lock collection's id, from its creation.
-    id: String,
-    /// Set by the heartbeat when a renewal finds the lock gone.
-    lost: Arc<AtomicBool>,
-    heartbeat: tokio::task::JoinHandle<()>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as i64
-}
-
 /// Half the lock timeout, as on Neo4j: a crashed holder's lock expires
 /// before a waiter with the same settings gives up. At least a second.
 fn lease_for(timeout: Duration) -> Duration {
     (timeout / 2).max(Duration::from_secs(1))
-}
-
-fn lock_metadata(owner: &str, lease: Duration) -> Metadata {
-    let mut metadata = Metadata::new();
-    metadata.insert("owner".into(), Value::String(owner.to_string()));
-    metadata.insert("acquired_at".into(), Value::String(crate::core::time::now_iso8601()));
-    metadata.insert("expires_at_ms".into(), Value::from(now_ms() + lease.as_millis() as i64));
-    metadata
 }
 
 impl ChromaSession {
@@ -75,10 +49,17 @@ impl ChromaSession {
         let started = Instant::now();
         let name = self.names.lock.clone();
         loop {
-            let metadata = lock_metadata(&self.owner, lease);
+            let acquired_at = crate::core::time::now_iso8601();
+            let metadata = lock_metadata(&self.owner, &acquired_at, lease);
             match self.client.create_collection(&name, Some(&metadata), None).await {
                 Ok(collection) => {
-                    self.held = Some(self.start_heartbeat(collection.id, lease));
+                    self.held = Some(Held::start(
+                        &self.client,
+                        &self.owner,
+                        acquired_at,
+                        collection.id,
+                        lease,
+                    ));
                     return Ok(());
                 }
                 Err(err) if err.is_conflict() => {}
@@ -130,35 +111,10 @@ impl ChromaSession {
         }
     }
 
-    fn start_heartbeat(&self, id: String, lease: Duration) -> Held {
-        let lost = Arc::new(AtomicBool::new(false));
-        let client: ChromaClient = self.client.clone();
-        let owner = self.owner.clone();
-        let task_id = id.clone();
-        let task_lost = lost.clone();
-        let heartbeat = tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(lease / 3).await;
-                let metadata = lock_metadata(&owner, lease);
-                match client.modify_collection(&task_id, None, Some(&metadata)).await {
-                    Ok(()) => {}
-                    Err(err) if err.is_not_found() => {
-                        task_lost.store(true, Ordering::SeqCst);
-                        tracing::error!("the Chroma migration lock was taken over after its lease expired");
-                        return;
-                    }
-                    // A missed renewal is retried; the lease has two more.
-                    Err(err) => tracing::warn!("renewing the Chroma migration lock failed: {err}"),
-                }
-            }
-        });
-        Held { id, lost, heartbeat }
-    }
-
     /// Stops a write when the lock was taken over since it was taken.
     pub(super) fn guard(&self) -> Result<(), Error> {
         match &self.held {
-            Some(held) if held.lost.load(Ordering::SeqCst) => Err(Error::database(
+            Some(held) if held.lost() => Err(Error::database(
                 NAME,
                 "writing under the migration lock",
                 "the lock's lease expired and another process took it over; nothing more was written",
@@ -171,16 +127,10 @@ impl ChromaSession {
         let Some(held) = self.held.take() else {
             return Ok(());
         };
-        held.heartbeat.abort();
-        if held.lost.load(Ordering::SeqCst) {
+        held.stop();
+        if held.lost() {
             return Ok(());
         }
-        self.take_over(&held.id).await
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        self.heartbeat.abort();
+        self.take_over(held.id()).await
     }
 }

@@ -18,11 +18,12 @@
 //!
 //! - session.rs: the session, the tracking records, a change under the
 //!   dirty mark; steps.rs: a file's steps; batch.rs: a `copy` step;
-//!   lock.rs: the lock; snapshot.rs: the schema; errors.rs.
+//!   lock.rs and lease.rs: the lock and its renewal; snapshot.rs: the schema; errors.rs.
 
 mod batch;
 mod client;
 mod errors;
+mod lease;
 mod lock;
 mod session;
 mod snapshot;

@@ -13,7 +13,7 @@
 
 use super::client::{ChromaClient, Metadata, Records};
 use super::errors::{db_err, NAME};
-use super::lock::Held;
+use super::lease::Held;
 use super::steps;
 use crate::backend::{Change, RecordEdit, State};
 use crate::error::CorruptChecksum;
@@ -422,7 +422,8 @@ impl ChromaSession {
         row.dirty = true;
         row.dirty_run = Some(DirtyRun {
             direction: change.direction,
-            committed: Some(done),
+            // A code migration's writes cannot be counted.
+            committed: change.code.is_none().then_some(done),
         });
         row
     }
