@@ -165,6 +165,13 @@ async fn a_failed_step_leaves_the_migration_dirty_with_the_steps_done() {
     assert!(message.contains("already exists"), "{message}");
     let again = FAILING.run(client).await.expect_err("dirty");
     assert!(matches!(again.cause(), Error::Dirty { version: 2, .. }), "{again}");
+    // Steps are counted as a SQL file's statements are, at their lines.
+    assert!(
+        again
+            .to_string()
+            .contains("after statements 1-1 of 2 committed (lines 2); nothing from statement 2 (line 6)"),
+        "{again}"
+    );
     assert!(client.get_collection("notes").await.unwrap().is_some(), "step 1 stays");
 }
 

@@ -499,6 +499,17 @@ mod tests {
     }
 
     #[test]
+    fn each_step_is_a_statement_at_its_line() {
+        use crate::split::{split, Dialect};
+        let text = "# description: two\n\n[[step]]\nop = \"create\"\ncollection = \"a;b\"\n\n[[step]]\nop = \"delete\"\ncollection = \"c_1\"\n";
+        let steps = split(text, Dialect::Toml);
+        assert_eq!(steps.len(), 2);
+        assert_eq!((steps[0].line, steps[1].line), (3, 7));
+        assert_eq!(steps[0].text, "[[step]]\nop = \"create\"\ncollection = \"a;b\"");
+        assert!(split("# migrate:irreversible\n", Dialect::Toml).is_empty());
+    }
+
+    #[test]
     fn a_down_must_undo_what_the_up_does() {
         let effects = |text: &str| Effects::of(&parse(text).unwrap());
         let up = effects("[[step]]\nop = \"create\"\ncollection = \"docs\"\n");

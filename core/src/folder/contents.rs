@@ -114,9 +114,7 @@ fn check_directives_against_statements(
         // Emptiness does not depend on the SQL dialect's finer points.
         Language::Sql => Dialect::Postgres,
         Language::Cypher => Dialect::Cypher,
-        // `#` comments, as MySQL's; a TOML file holds no `;` outside its
-        // strings, so what is left is one statement or none.
-        Language::Chroma => Dialect::MySql,
+        Language::Chroma => Dialect::Toml,
     };
     if up.header.irreversible {
         problems.push(Problem::new(

@@ -80,10 +80,10 @@ impl Session for ChromaSession {
         NAME
     }
 
-    /// `#` comments, as TOML's; a step file holds no `;` outside its
-    /// strings, so a dry run shows it as one statement, as written.
+    /// Each `[[step]]` a statement: what a dry run shows and a dirty mark
+    /// counts.
     fn dialect(&self) -> Dialect {
-        Dialect::MySql
+        Dialect::Toml
     }
 
     /// Chroma has no transactions: every change runs under the dirty mark.
