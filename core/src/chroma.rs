@@ -19,7 +19,7 @@
 //! carry the header every other language has (`# description:`,
 //! `# migrate:irreversible`), and no brace to miss.
 //!
-//! The macro reads both files with [`parse`] and [`check`]s that the down
+//! The macro reads both files with [`parse`] and checks that the down
 //! file reverts what the up file does; the runtime reads the embedded text
 //! with the same [`parse`] when it applies it.
 

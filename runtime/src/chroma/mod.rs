@@ -1,4 +1,4 @@
-//! ChromaDB through its v2 HTTP API ([`ChromaClient`], client.rs).
+//! ChromaDB through its v2 HTTP API ([`ChromaClient`](crate::chroma::ChromaClient), client.rs).
 //!
 //! A migration is a `.toml` file of collection steps (core's `chroma`
 //! module: create, delete, modify, copy) or a Rust code migration whose
