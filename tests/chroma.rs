@@ -425,3 +425,30 @@ async fn a_live_holder_keeps_its_lease_through_a_long_step() {
     let history = LONG.history(&client).await.unwrap();
     assert_eq!(history.iter().filter(|h| h.success).count(), 1, "{history:?}");
 }
+
+#[tokio::test]
+async fn the_schema_record_sees_a_collection_changed_by_hand() {
+    let Some(db) = take("schema").await else { return };
+    let client = db.pool();
+    SET.run_recording_schema(client).await.expect("run and record");
+    let check = SET.check_schema(client).await.expect("check");
+    assert!(check.is_unchanged(), "{:?}", check.diff);
+    let snapshot = check.record.as_ref().unwrap().snapshot.text();
+    assert!(snapshot.contains("documents_live"), "{snapshot}");
+    assert!(
+        snapshot.contains("\"space\":\"cosine\""),
+        "the configuration is in it: {snapshot}"
+    );
+    assert!(
+        !snapshot.contains("embedded_migrations"),
+        "no tracking collection: {snapshot}"
+    );
+
+    // Metadata changed outside any migration.
+    let live = client.get_collection("documents_live").await.unwrap().unwrap();
+    let mut metadata = live.metadata.unwrap();
+    metadata.insert("live".into(), false.into());
+    client.modify_collection(&live.id, None, Some(&metadata)).await.unwrap();
+    let check = SET.check_schema(client).await.expect("check");
+    assert!(!check.is_unchanged(), "the edit is seen");
+}
