@@ -67,10 +67,7 @@ pub(crate) const DIRECTIVES: &[&str] = &[
 /// directive. A leading BOM is skipped, or it would hide the first line.
 pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, String)> {
     let text = crate::split::strip_bom(text);
-    let marker = match language {
-        Language::Sql => "--",
-        Language::Cypher => "//",
-    };
+    let marker = language.comment();
     let mut header = Header::default();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();

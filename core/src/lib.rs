@@ -15,11 +15,13 @@
 //! - `scanned`: the [`Folder`] a scan gives back;
 //! - [`batch`]: batch migrations, checked at build time and run by the
 //!   runtime;
+//! - [`chroma`]: the steps of a ChromaDB migration file;
 //! - `refusal`: statements a SQL file must not hold;
 //! - [`time`]: timestamps without a date crate.
 
 pub mod batch;
 mod checksum;
+pub mod chroma;
 mod directive;
 mod folder;
 mod migration;

@@ -17,10 +17,11 @@ pub(crate) enum Database {
     Postgres,
     MySql,
     Neo4j,
+    Chroma,
 }
 
 /// What `database = ...` accepts, for messages.
-pub(crate) const DATABASES: &str = "`sqlite`, `postgres`, `mysql` or `neo4j`";
+pub(crate) const DATABASES: &str = "`sqlite`, `postgres`, `mysql`, `neo4j` or `chroma`";
 
 impl Database {
     fn from_ident(ident: &Ident) -> Option<Database> {
@@ -29,6 +30,7 @@ impl Database {
             "postgres" => Database::Postgres,
             "mysql" => Database::MySql,
             "neo4j" => Database::Neo4j,
+            "chroma" => Database::Chroma,
             _ => return None,
         })
     }
@@ -40,6 +42,7 @@ impl Database {
             Database::Postgres => quote::quote!(::embedded_migrations::code::Postgres),
             Database::MySql => quote::quote!(::embedded_migrations::code::MySql),
             Database::Neo4j => quote::quote!(::embedded_migrations::code::Neo4j),
+            Database::Chroma => quote::quote!(::embedded_migrations::code::Chroma),
         }
     }
 
@@ -47,6 +50,7 @@ impl Database {
     pub(crate) fn language(self) -> embedded_migrations_core::Language {
         match self {
             Database::Neo4j => embedded_migrations_core::Language::Cypher,
+            Database::Chroma => embedded_migrations_core::Language::Chroma,
             _ => embedded_migrations_core::Language::Sql,
         }
     }

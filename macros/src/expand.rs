@@ -24,6 +24,7 @@ pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream 
     let language = match database.map_or(folder.language, Database::language) {
         Language::Sql => quote!(::embedded_migrations::Sql),
         Language::Cypher => quote!(::embedded_migrations::Cypher),
+        Language::Chroma => quote!(::embedded_migrations::Chroma),
     };
     // Named consts rather than `&[..]` in place: a const may hold any
     // constant expression, where promotion to 'static would refuse `*b".."`.

@@ -57,15 +57,27 @@ fn check_database(input: &Input, folder: &Folder) -> syn::Result<()> {
             ));
         }
     }
-    let sql_file = folder.migrations.iter().find(|m| !m.code);
-    match (database.language(), sql_file) {
-        (Language::Cypher, Some(m)) if folder.language == Language::Sql => error(format!(
-            "`database = neo4j`, but `{}` is a SQL file; a Neo4j folder holds `.cypher` files",
-            m.up.file_name
+    let file = folder.migrations.iter().find(|m| !m.code);
+    match (database.language(), file) {
+        (Language::Cypher, Some(m)) if folder.language != Language::Cypher => error(format!(
+            "`database = neo4j`, but `{}` is a {} file; a Neo4j folder holds `.cypher` files",
+            m.up.file_name,
+            folder.language.label()
         )),
-        (Language::Sql, Some(m)) if folder.language == Language::Cypher => error(format!(
-            "the folder holds Cypher files (`{}`), which only `database = neo4j` runs",
-            m.up.file_name
+        (Language::Chroma, Some(m)) if folder.language != Language::Chroma => error(format!(
+            "`database = chroma`, but `{}` is a {} file; a ChromaDB folder holds `.toml` files",
+            m.up.file_name,
+            folder.language.label()
+        )),
+        (Language::Sql, Some(m)) if folder.language != Language::Sql => error(format!(
+            "the folder holds {} files (`{}`), which only `database = {}` runs",
+            folder.language.label(),
+            m.up.file_name,
+            if folder.language == Language::Cypher {
+                "neo4j"
+            } else {
+                "chroma"
+            }
         )),
         _ => Ok(()),
     }

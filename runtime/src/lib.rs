@@ -38,6 +38,10 @@ mod sql;
 mod targets;
 
 // One module per backend, each behind its cargo feature.
+/// ChromaDB: the client migrations run on, and what its code migrations
+/// receive.
+#[cfg(feature = "chroma")]
+pub mod chroma;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "neo4j")]
@@ -54,7 +58,7 @@ pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
 pub use error::{Committed, Error};
-pub use language::{Cypher, Language, Sql};
+pub use language::{Chroma, Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};

@@ -31,6 +31,8 @@
 //!   (every node, constraint and index but the built-in lookup indexes)
 //!   when it takes the lock and again when it is done. Tests on Neo4j run
 //!   one at a time, and must not share the server with anything else.
+//! - ChromaDB: a new database in the client's tenant
+//!   ([`TestDatabase::chroma`]), deleted afterwards with its collections.
 //!
 //! "Afterwards" is [`TestDatabase::close`], which reports a failure, or the
 //! drop, which does the same on a thread of its own and only prints a
@@ -42,11 +44,11 @@ use crate::backend::Database;
 use crate::{Error, Language, Migrations};
 use std::future::Future;
 use std::pin::Pin;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(feature = "neo4j")]
 use std::time::Duration;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long a Neo4j test waits for the tests ahead of it.
@@ -80,6 +82,10 @@ enum Cleanup {
         /// Held while the test runs; closing it releases the lock.
         lock: std::fs::File,
     },
+    /// A Chroma database, deleted through a client of its own (the test's
+    /// holds connections on the test's runtime).
+    #[cfg(feature = "chroma")]
+    Chroma { url: String, tenant: String },
 }
 
 type CleanupFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
@@ -168,7 +174,10 @@ impl Cleanup {
         })
     }
 
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "chroma")),
+        allow(unused_variables)
+    )]
     fn future(self, name: String) -> CleanupFuture {
         match self {
             #[cfg(feature = "sqlite")]
@@ -200,12 +209,20 @@ impl Cleanup {
                 drop(lock);
                 wiped
             }),
+            #[cfg(feature = "chroma")]
+            Cleanup::Chroma { url, tenant } => Box::pin(async move {
+                crate::chroma::ChromaClient::new(url)
+                    .tenant_named(tenant, name)
+                    .delete_database()
+                    .await
+                    .map_err(|e| Error::database("ChromaDB", "deleting the test database", &e).with_source(e))
+            }),
         }
     }
 }
 
 /// A name no other test of this or another process takes.
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
@@ -459,4 +476,25 @@ pub async fn wipe_neo4j(graph: &neo4rs::Graph) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "chroma")]
+impl TestDatabase<crate::chroma::ChromaClient> {
+    /// A new database in `client`'s tenant on its server, and a client on
+    /// it; deleted afterwards with every collection in it.
+    pub async fn chroma(client: &crate::chroma::ChromaClient) -> Result<Self, Error> {
+        let name = unique_name();
+        let pool = client.database_named(name.clone());
+        pool.create_database()
+            .await
+            .map_err(|e| Error::database("ChromaDB", "creating the test database", &e).with_source(e))?;
+        Ok(TestDatabase {
+            cleanup: Some(Cleanup::Chroma {
+                url: pool.url().to_string(),
+                tenant: pool.tenant().to_string(),
+            }),
+            pool,
+            name,
+        })
+    }
 }

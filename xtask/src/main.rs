@@ -325,10 +325,7 @@ fn folder_db(dir: &Path, label: &str, db: Option<Db>, existing: Option<&Folder>)
 /// The new pair fits the folder: same language, a name not taken.
 fn check_fits(folder: &Folder, label: &str, db: Db, name: &str) -> Result<(), Refused> {
     if folder.language != db.language() {
-        let (has, wants) = match folder.language {
-            Language::Sql => ("SQL", "Cypher"),
-            Language::Cypher => ("Cypher", "SQL"),
-        };
+        let (has, wants) = (folder.language.label(), db.language().label());
         return Err(Refused(format!(
             "`{label}` holds {has} migrations and `--db {}` writes {wants}; a folder holds one language; nothing was written",
             db.name()

@@ -88,7 +88,9 @@ fn read_pair(
 fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
     crate::batch::check(up, down, language, problems);
     check_directives_against_statements(up, down, language, problems);
-    if language == Language::Cypher {
+    if language == Language::Chroma {
+        crate::chroma::check(up, down, problems);
+    } else if language == Language::Cypher {
         for file in [up, down] {
             check_cypher_kinds(file, problems);
         }
@@ -112,6 +114,7 @@ fn check_directives_against_statements(
         // Emptiness does not depend on the SQL dialect's finer points.
         Language::Sql => Dialect::Postgres,
         Language::Cypher => Dialect::Cypher,
+        Language::Chroma => Dialect::Toml,
     };
     if up.header.irreversible {
         problems.push(Problem::new(
@@ -158,7 +161,7 @@ fn check_down_statements(
     dialect: Dialect,
     problems: &mut Vec<Problem>,
 ) {
-    let marker = if language == Language::Sql { "--" } else { "//" };
+    let marker = language.comment();
     let down_empty = split(&down.text, dialect).is_empty();
     if down_empty && !down.header.irreversible && !down.header.noop && !up.header.noop {
         problems.push(Problem::new(

@@ -108,7 +108,10 @@ fn check_name(file: &str, path: &Path, name: &str, extension: &str, language: La
         return Err(Problem::new(
             Rule::MixedLanguages,
             path,
-            format!("`{file}` is SQL in a folder of Cypher migrations; keep one folder per database"),
+            format!(
+                "`{file}` is SQL in a folder of {} migrations; keep one folder per database",
+                language.label()
+            ),
         ));
     }
     Ok(())
