@@ -1,0 +1,142 @@
+//! Dangerous changes: statements that are valid and still take production
+//! down, because they lock or rewrite a large table, or because the binary
+//! still running during a deploy reads what they remove or rename.
+//!
+//! A folder does not say which database it is for, so the lint is asked for
+//! one ([`Dialect`]: `Postgres`, `MySql`, `Sqlite`, or `Cypher` for Neo4j)
+//! and applies that database's rules ([`rules`]) to every up file: a down
+//! file reverts its up file, and dropping what the up file created is what
+//! it is for. Each rule has a stable name, a why and a do-this-instead
+//! ([`LintRule`]); a [`Finding`] names the file, the line and the rule.
+//!
+//! What a statement does to a table created earlier in the same file is not
+//! flagged: nothing reads that table yet, and it holds no rows. A file that
+//! means to break a rule says so in its header, with the reason,
+//! `-- migrate:allow <rule> <reason>` (`// migrate:allow` in Cypher); the
+//! folder check refuses an unknown rule name or a missing reason
+//! ([`check_allows`]).
+//!
+//! The rules read tokens, not a full parse: the statement splitter's tokens,
+//! from the first word of each statement, with parentheses counted so that a
+//! column's definition is not read as an action of the `ALTER TABLE`.
+//!
+//! - `rules`: the catalogue, with every rule's why and fix;
+//! - `sql`: the SQL rules, one reading per statement;
+//! - `cypher`: the Neo4j rules.
+
+mod cypher;
+mod rules;
+mod sql;
+#[cfg(test)]
+mod tests;
+
+pub use crate::split::Dialect;
+pub use rules::{rule, rules, LintRule, RULES};
+
+use crate::{Folder, Problem, Rule, ScannedFile};
+use std::path::PathBuf;
+
+/// One statement that breaks a rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule it breaks.
+    pub rule: &'static LintRule,
+    /// The version of the migration whose up file holds it.
+    pub version: i64,
+    /// The up file's name, e.g. `003_add_index.up.sql`.
+    pub file: String,
+    /// Where the file was read.
+    pub path: PathBuf,
+    /// 1-based line where the statement starts.
+    pub line: usize,
+    /// The statement's first line, shortened, for a message.
+    pub statement: String,
+}
+
+impl Finding {
+    /// The finding as one message: file, line, rule, why and fix.
+    pub fn message(&self) -> String {
+        format!(
+            "`{}` line {}: [{}] `{}`: {} Instead: {} (if it is safe here, say why at the top of the file: \
+             `{} migrate:allow {} <reason>`)",
+            self.file,
+            self.line,
+            self.rule.name,
+            self.statement,
+            self.rule.why,
+            self.rule.fix,
+            if self.file.ends_with(".sql") { "--" } else { "//" },
+            self.rule.name,
+        )
+    }
+}
+
+/// The findings of a checked folder for one database, in file order: every
+/// up file's statements against that database's rules, less what each
+/// file's `migrate:allow` lines permit. Repeatable files (views, functions
+/// replaced whole) and Rust code migrations are not read.
+pub fn lint(folder: &Folder, dialect: Dialect) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // Neo4j's rule on constraints needs what earlier migrations wrote.
+    let mut labels = cypher::Labels::default();
+    for migration in folder.migrations.iter().filter(|m| !m.code) {
+        let file = &migration.up;
+        let found = match dialect {
+            Dialect::Cypher => cypher::lint(file, &mut labels),
+            sql => sql::lint(file, sql),
+        };
+        findings.extend(
+            found
+                .into_iter()
+                .filter(|(_, rule, _)| !file.header.allows.iter().any(|a| a.rule == rule.name))
+                .map(|(line, rule, statement)| Finding {
+                    rule,
+                    version: migration.version,
+                    file: file.file_name.clone(),
+                    path: file.path.clone(),
+                    line,
+                    statement,
+                }),
+        );
+    }
+    findings
+}
+
+/// The `migrate:allow` lines of one file checked: each names a rule of the
+/// catalogue and gives a reason. Any database's rule is accepted, since a
+/// folder does not say which database it is for.
+pub(crate) fn check_allows(file: &ScannedFile, problems: &mut Vec<Problem>) {
+    for allow in &file.header.allows {
+        let marker = if file.file_name.ends_with(".sql") { "--" } else { "//" };
+        let message = if rule(&allow.rule).is_none() {
+            let known: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+            format!(
+                "`{}` line {}: `migrate:allow {}` names no lint rule; the rules are `{}`",
+                file.file_name,
+                allow.line,
+                allow.rule,
+                known.join("`, `")
+            )
+        } else if allow.reason.is_empty() {
+            format!(
+                "`{}` line {}: `migrate:allow {}` gives no reason; write why the change is safe after the rule's \
+                 name, e.g. `{marker} migrate:allow {} the column has not been read since release 2.3`",
+                file.file_name, allow.line, allow.rule, allow.rule
+            )
+        } else {
+            continue;
+        };
+        problems.push(Problem::new(Rule::UnknownDirective, &file.path, message));
+    }
+}
+
+/// The start of a statement for a message: its first line, at most 60
+/// characters.
+fn shown(statement: &str) -> String {
+    let line = statement.lines().next().unwrap_or_default().trim();
+    match line.char_indices().nth(60) {
+        Some((end, _)) => format!("{} ...", &line[..end]),
+        None if line.len() < statement.trim().len() => format!("{line} ..."),
+        None => line.to_string(),
+    }
+}
