@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn reads_allows_with_their_reason_and_line() {
-        let text = "-- migrate:allow drop-column the column is unread since v2.3\n// x\n-- migrate:allow rename-table\nSELECT 1;";
+        let text = "-- migrate:allow drop-column the column is unread since v2.3\n-- x\n-- migrate:allow rename-table\nSELECT 1;";
         let header = parse_header(text, Language::Sql).unwrap();
         assert_eq!(header.allows.len(), 2);
         assert_eq!(header.allows[0].rule, "drop-column");
