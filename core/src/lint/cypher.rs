@@ -8,7 +8,7 @@
 use super::rules::named;
 use super::sql::Found;
 use crate::split::{is_cypher_schema, split, tokens, Dialect, Token};
-use crate::ScannedFile;
+use crate::Header;
 use std::collections::BTreeSet;
 
 /// The labels and relationship types earlier migrations named.
@@ -17,10 +17,10 @@ pub(super) struct Labels(BTreeSet<String>);
 
 /// The findings of one up file; the labels it names are added to `labels`
 /// for the files after it.
-pub(super) fn lint(file: &ScannedFile, labels: &mut Labels) -> Vec<Found> {
+pub(super) fn lint(text: &str, header: &Header, labels: &mut Labels) -> Vec<Found> {
     let mut found = Vec::new();
     let mut named_here = Vec::new();
-    for statement in split(&file.text, Dialect::Cypher) {
+    for statement in split(text, Dialect::Cypher) {
         let tokens = tokens(statement.text, Dialect::Cypher, statement.text.len());
         let word = |i: usize, keyword: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
         let shown = || super::shown(statement.text);
@@ -32,7 +32,7 @@ pub(super) fn lint(file: &ScannedFile, labels: &mut Labels) -> Vec<Found> {
         }
         let detach_delete = tokens.windows(2).any(|w| matches!(w, [Token::Word(a), Token::Word(b)] if a.eq_ignore_ascii_case("DETACH") && b.eq_ignore_ascii_case("DELETE")));
         let in_transactions = tokens.windows(2).any(|w| matches!(w, [Token::Word(a), Token::Word(b)] if a.eq_ignore_ascii_case("IN") && b.eq_ignore_ascii_case("TRANSACTIONS")));
-        if detach_delete && !in_transactions && file.header.batch.is_none() {
+        if detach_delete && !in_transactions && header.batch.is_none() {
             found.push((statement.line, named("detach-delete-without-batch"), shown()));
         }
         if is_cypher_schema(statement.text) {

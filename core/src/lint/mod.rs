@@ -25,15 +25,17 @@
 //! - `cypher`: the Neo4j rules.
 
 mod cypher;
+mod report;
 mod rules;
 mod sql;
 #[cfg(test)]
 mod tests;
 
 pub use crate::split::Dialect;
+pub use report::{json, text};
 pub use rules::{rule, rules, LintRule, RULES};
 
-use crate::{Folder, Problem, Rule, ScannedFile};
+use crate::{parse_header, Folder, Language, Migration, Problem, Rule, ScannedFile};
 use std::path::PathBuf;
 
 /// One statement that breaks a rule.
@@ -76,24 +78,51 @@ impl Finding {
 /// file's `migrate:allow` lines permit. Repeatable files (views, functions
 /// replaced whole) and Rust code migrations are not read.
 pub fn lint(folder: &Folder, dialect: Dialect) -> Vec<Finding> {
+    let files = folder
+        .migrations
+        .iter()
+        .filter(|m| !m.code)
+        .map(|m| (m.version, m.up.file_name.as_str(), m.up.path.clone(), m.up.text.as_str()));
+    lint_files(files, dialect)
+}
+
+/// [`lint`] over the migrations a binary embeds, as `migrate lint` reads
+/// them: the same files, the same findings as the build's.
+pub fn lint_embedded(migrations: &[Migration], dialect: Dialect) -> Vec<Finding> {
+    // A code migration embeds no text: nothing to read.
+    let files = migrations
+        .iter()
+        .filter(|m| m.version > 0 && !m.up.text.is_empty())
+        .map(|m| (m.version, m.up.file, PathBuf::from(m.up.file), m.up.text));
+    lint_files(files, dialect)
+}
+
+/// The findings of up files given in version order as (version, name,
+/// path, text).
+fn lint_files<'a>(files: impl Iterator<Item = (i64, &'a str, PathBuf, &'a str)>, dialect: Dialect) -> Vec<Finding> {
+    let language = match dialect {
+        Dialect::Cypher => Language::Cypher,
+        _ => Language::Sql,
+    };
     let mut findings = Vec::new();
     // Neo4j's rule on constraints needs what earlier migrations wrote.
     let mut labels = cypher::Labels::default();
-    for migration in folder.migrations.iter().filter(|m| !m.code) {
-        let file = &migration.up;
+    for (version, file, path, text) in files {
+        // A folder that passed the scan has a readable header.
+        let header = parse_header(text, language).unwrap_or_default();
         let found = match dialect {
-            Dialect::Cypher => cypher::lint(file, &mut labels),
-            sql => sql::lint(file, sql),
+            Dialect::Cypher => cypher::lint(text, &header, &mut labels),
+            sql => sql::lint(text, sql),
         };
         findings.extend(
             found
                 .into_iter()
-                .filter(|(_, rule, _)| !file.header.allows.iter().any(|a| a.rule == rule.name))
+                .filter(|(_, rule, _)| !header.allows.iter().any(|a| a.rule == rule.name))
                 .map(|(line, rule, statement)| Finding {
                     rule,
-                    version: migration.version,
-                    file: file.file_name.clone(),
-                    path: file.path.clone(),
+                    version,
+                    file: file.to_string(),
+                    path: path.clone(),
                     line,
                     statement,
                 }),

@@ -3,7 +3,6 @@
 
 use super::rules::{named, LintRule};
 use crate::split::{split, tokens, Dialect, Token};
-use crate::ScannedFile;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A statement that breaks a rule: its line, the rule, its first line.
@@ -14,15 +13,15 @@ pub(super) type Found = (usize, &'static LintRule, String);
 const COMMANDS: &[&str] = &["CREATE", "ALTER", "DROP", "RENAME", "VACUUM", "CLUSTER", "LOCK"];
 
 /// The findings of one up file for one SQL database.
-pub(super) fn lint(file: &ScannedFile, dialect: Dialect) -> Vec<Found> {
+pub(super) fn lint(text: &str, dialect: Dialect) -> Vec<Found> {
     let mut file_lint = FileLint {
         dialect,
         created: BTreeSet::new(),
         dropped: BTreeMap::new(),
         found: Vec::new(),
-        safe_rebuild: dialect == Dialect::Sqlite && documented_rebuild(&file.text),
+        safe_rebuild: dialect == Dialect::Sqlite && documented_rebuild(text),
     };
-    for statement in split(&file.text, dialect) {
+    for statement in split(text, dialect) {
         let first = tokens(statement.text, dialect, 1);
         if !matches!(first.first(), Some(Token::Word(w)) if COMMANDS.iter().any(|c| w.eq_ignore_ascii_case(c))) {
             continue;
