@@ -16,11 +16,13 @@ mod adopt;
 mod applied;
 mod apply;
 mod batch;
+mod lint;
 mod plan;
 mod readiness;
 mod repair;
 mod tool;
 
+pub use lint::LintReport;
 pub use tool::Tool;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
