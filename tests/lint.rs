@@ -33,7 +33,11 @@ async fn migrate_lint(pool: &SqlitePool) -> i32 {
 async fn applied_findings_are_information_and_pending_ones_fail_the_command() {
     let pool = fresh("apart").await;
     let report = MIGRATIONS.lint(&pool).await.unwrap();
-    let found: Vec<(i64, &str, usize)> = report.findings.iter().map(|f| (f.version, f.rule.name, f.line)).collect();
+    let found: Vec<(i64, &str, usize)> = report
+        .findings
+        .iter()
+        .map(|f| (f.version, f.rule.name, f.line))
+        .collect();
     assert_eq!(found, [(2, "drop-column", 1), (4, "table-rebuild", 3)]);
     assert!(report.applied.is_empty());
     assert_eq!(migrate_lint(&pool).await, 1);
@@ -45,13 +49,20 @@ async fn applied_findings_are_information_and_pending_ones_fail_the_command() {
     assert_eq!(pending, [4], "002's drop has run: information, not a blocker");
     let text = embedded_migrations::core::lint::text(&report.findings, &|v| report.is_applied(v));
     let (before, after) = text.split_once("already applied: informational").expect(&text);
-    assert!(before.contains("[table-rebuild]") && !before.contains("[drop-column]"), "{text}");
+    assert!(
+        before.contains("[table-rebuild]") && !before.contains("[drop-column]"),
+        "{text}"
+    );
     assert!(after.contains("`002_drop_nick.up.sql` line 1: [drop-column]"), "{text}");
     assert_eq!(migrate_lint(&pool).await, 1);
 
     MIGRATIONS.run(&pool).await.unwrap();
     assert!(MIGRATIONS.lint(&pool).await.unwrap().pending().next().is_none());
-    assert_eq!(migrate_lint(&pool).await, 0, "every finding is applied: nothing to block");
+    assert_eq!(
+        migrate_lint(&pool).await,
+        0,
+        "every finding is applied: nothing to block"
+    );
 }
 
 #[tokio::test]
@@ -62,7 +73,11 @@ async fn status_shows_what_a_file_allows_and_why() {
     let allowed: Vec<(i64, String, String)> = status
         .entries
         .iter()
-        .flat_map(|e| e.allowed.iter().map(move |a| (e.version, a.rule.clone(), a.reason.clone())))
+        .flat_map(|e| {
+            e.allowed
+                .iter()
+                .map(move |a| (e.version, a.rule.clone(), a.reason.clone()))
+        })
         .collect();
     assert_eq!(
         allowed,
@@ -76,5 +91,8 @@ async fn status_shows_what_a_file_allows_and_why() {
     let entry = &json["migrations"][2];
     assert_eq!(entry["version"], 3);
     assert_eq!(entry["allowed"][0]["rule"], "rename-column");
-    assert!(json["migrations"][0].get("allowed").is_none(), "absent where nothing is allowed");
+    assert!(
+        json["migrations"][0].get("allowed").is_none(),
+        "absent where nothing is allowed"
+    );
 }

@@ -164,8 +164,15 @@ mod tests {
         assert_eq!(header.allows[0].rule, "drop-column");
         assert_eq!(header.allows[0].reason, "the column is unread since v2.3");
         assert_eq!(header.allows[0].line, 1);
-        assert_eq!((header.allows[1].rule.as_str(), header.allows[1].reason.as_str()), ("rename-table", ""));
-        assert!(parse_header("-- migrate:allow-in-transaction\n", Language::Sql).unwrap().allow_in_transaction);
+        assert_eq!(
+            (header.allows[1].rule.as_str(), header.allows[1].reason.as_str()),
+            ("rename-table", "")
+        );
+        assert!(
+            parse_header("-- migrate:allow-in-transaction\n", Language::Sql)
+                .unwrap()
+                .allow_in_transaction
+        );
     }
 
     #[test]

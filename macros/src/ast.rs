@@ -117,17 +117,19 @@ impl Parse for Input {
             } else if key == "lint" && lint.is_none() {
                 let _: syn::Token![=] = input.parse()?;
                 let value: LitStr = input.parse()?;
-                lint = Some(match value.value().as_str() {
-                    "warn" => Lint::Warn,
-                    "deny" => Lint::Deny,
-                    other => {
-                        return Err(syn::Error::new(
-                            value.span(),
-                            format!("unknown lint level `{other}`; expected `\"warn\"` or `\"deny\"`"),
-                        ))
+                lint = Some(
+                    match value.value().as_str() {
+                        "warn" => Lint::Warn,
+                        "deny" => Lint::Deny,
+                        other => {
+                            return Err(syn::Error::new(
+                                value.span(),
+                                format!("unknown lint level `{other}`; expected `\"warn\"` or `\"deny\"`"),
+                            ))
+                        }
                     }
-                }
-                .at(value));
+                    .at(value),
+                );
             } else {
                 return Err(syn::Error::new(key.span(), ARGUMENTS));
             }

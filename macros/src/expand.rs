@@ -229,7 +229,13 @@ pub(crate) fn warnings(findings: &[embedded_migrations_core::lint::Finding], spa
     let calls = findings.iter().map(|finding| {
         let name: String = format!("{}_{}_line_{}", finding.rule.name, finding.file, finding.line)
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let function = Ident::new(&format!("migration_lint_{name}"), span);
         let note = finding.message();

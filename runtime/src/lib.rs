@@ -59,8 +59,8 @@ pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{
-    AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, MigrationState, Plan, PlannedBatch, PlannedStep, Progress,
-    ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
+    AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, MigrationState, Plan, PlannedBatch,
+    PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
 pub use settings::Settings;
 pub use targets::{

@@ -572,7 +572,9 @@ fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool) -> Result<(),
         // TimescaleDB is PostgreSQL, and its rules are PostgreSQL's.
         let guessed = Db::from_folder_name(name).or((name == "timescaledb").then_some(Db::Postgres));
         let Some(db) = db.or(guessed) else {
-            let question = format!("`{label}`: which database's rules apply? name it with `--db` (sqlite, postgres, mysql or neo4j)");
+            let question = format!(
+                "`{label}`: which database's rules apply? name it with `--db` (sqlite, postgres, mysql or neo4j)"
+            );
             if dirs.is_empty() {
                 // Listing every folder: one whose name says no database is
                 // passed over, and said so.

@@ -448,7 +448,10 @@ fn lint_lists_findings_with_the_folder_databases_rules() {
         "{stdout}"
     );
     assert!(stdout.contains("1 finding(s) to fix or allow"), "{stdout}");
-    assert!(!stdout.contains("drop-column") && !stdout.contains("index-without"), "{stdout}");
+    assert!(
+        !stdout.contains("drop-column") && !stdout.contains("index-without"),
+        "{stdout}"
+    );
 
     let out = xtask(&["lint", dir.to_str().unwrap(), "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
@@ -465,7 +468,11 @@ fn lint_lists_findings_with_the_folder_databases_rules() {
     let other = scratch.folder("app", files);
     let out = xtask(&["lint", other.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("name it with `--db`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("name it with `--db`"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// docs/lint.md lists every rule the lint has, by name.
@@ -473,6 +480,39 @@ fn lint_lists_findings_with_the_folder_databases_rules() {
 fn the_guide_lists_every_lint_rule() {
     let guide = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/lint.md")).unwrap();
     for rule in embedded_migrations_core::lint::RULES {
-        assert!(guide.contains(&format!("`{}`", rule.name)), "docs/lint.md does not list `{}`", rule.name);
+        assert!(
+            guide.contains(&format!("`{}`", rule.name)),
+            "docs/lint.md does not list `{}`",
+            rule.name
+        );
+    }
+}
+
+/// The repository's own sets are written the safe way: the lint finds
+/// nothing in them, by the rules of the database each is for (a finding
+/// here is a false positive, or a set that needs an allow with its reason).
+#[test]
+fn the_repository_sets_have_no_findings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (dir, db) in [
+        ("migrations/sqlite", "sqlite"),
+        ("migrations/events", "sqlite"),
+        ("migrations/postgres", "postgres"),
+        ("migrations/timescaledb", "postgres"),
+        ("migrations/mysql", "mysql"),
+        ("migrations/neo4j", "neo4j"),
+    ] {
+        let out = xtask(&["lint", root.join(dir).to_str().unwrap(), "--db", db]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{dir}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stdout),
+            "0 finding(s) to fix or allow, 0 in applied migrations\n"
+        );
     }
 }

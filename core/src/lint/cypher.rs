@@ -22,10 +22,16 @@ pub(super) fn lint(text: &str, header: &Header, labels: &mut Labels) -> Vec<Foun
     let mut named_here = Vec::new();
     for statement in split(text, Dialect::Cypher) {
         let tokens = tokens(statement.text, Dialect::Cypher, statement.text.len());
-        let word = |i: usize, keyword: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
+        let word =
+            |i: usize, keyword: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
         let shown = || super::shown(statement.text);
         let mentioned = pattern_labels(&tokens);
-        if word(0, "CREATE") && tokens.iter().take(4).any(|t| matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("CONSTRAINT"))) {
+        if word(0, "CREATE")
+            && tokens
+                .iter()
+                .take(4)
+                .any(|t| matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("CONSTRAINT")))
+        {
             if mentioned.iter().any(|l| labels.0.contains(l)) {
                 found.push((statement.line, named("constraint-on-existing-label"), shown()));
             }

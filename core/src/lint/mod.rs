@@ -78,11 +78,14 @@ impl Finding {
 /// file's `migrate:allow` lines permit. Repeatable files (views, functions
 /// replaced whole) and Rust code migrations are not read.
 pub fn lint(folder: &Folder, dialect: Dialect) -> Vec<Finding> {
-    let files = folder
-        .migrations
-        .iter()
-        .filter(|m| !m.code)
-        .map(|m| (m.version, m.up.file_name.as_str(), m.up.path.clone(), m.up.text.as_str()));
+    let files = folder.migrations.iter().filter(|m| !m.code).map(|m| {
+        (
+            m.version,
+            m.up.file_name.as_str(),
+            m.up.path.clone(),
+            m.up.text.as_str(),
+        )
+    });
     lint_files(files, dialect)
 }
 

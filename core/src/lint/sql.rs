@@ -150,7 +150,10 @@ impl FileLint {
             return;
         };
         let concurrently = rest[..on].iter().any(|t| t.is_word("CONCURRENTLY"));
-        let mut table = Cursor { t: &rest[on + 1..], i: 0 };
+        let mut table = Cursor {
+            t: &rest[on + 1..],
+            i: 0,
+        };
         table.eat("ONLY");
         if !concurrently && table.name().is_some_and(|t| !self.created.contains(&t)) {
             self.flag(at, "index-without-concurrently");
@@ -307,7 +310,9 @@ impl FileLint {
         } else if !a.is("EXCLUDE") {
             // A column: `ADD [COLUMN] [IF NOT EXISTS] name type ...`.
             let definition = &a.t[a.i..];
-            let default = definition.iter().any(|t| t.is_word("DEFAULT") || t.is_word("GENERATED"));
+            let default = definition
+                .iter()
+                .any(|t| t.is_word("DEFAULT") || t.is_word("GENERATED"));
             if has_pair(definition, "NOT", "NULL") && !default {
                 self.flag(at, "not-null-column-without-default");
             }

@@ -56,11 +56,23 @@ fn rules_of(text: &str, dialect: Dialect) -> Vec<&'static str> {
 fn postgres_rules_fire_on_tables_the_file_did_not_create() {
     let pg = |text| rules_of(text, Dialect::Postgres);
     assert_eq!(pg("CREATE INDEX i ON users (email)"), ["index-without-concurrently"]);
-    assert_eq!(pg("CREATE UNIQUE INDEX IF NOT EXISTS i ON public.users (email)"), ["index-without-concurrently"]);
+    assert_eq!(
+        pg("CREATE UNIQUE INDEX IF NOT EXISTS i ON public.users (email)"),
+        ["index-without-concurrently"]
+    );
     assert!(pg("CREATE INDEX CONCURRENTLY i ON users (email)").is_empty());
-    assert_eq!(pg("ALTER TABLE users ALTER COLUMN age TYPE bigint"), ["column-type-change"]);
-    assert_eq!(pg("ALTER TABLE users ALTER age SET DATA TYPE bigint"), ["column-type-change"]);
-    assert_eq!(pg("ALTER TABLE users ADD COLUMN age int NOT NULL"), ["not-null-column-without-default"]);
+    assert_eq!(
+        pg("ALTER TABLE users ALTER COLUMN age TYPE bigint"),
+        ["column-type-change"]
+    );
+    assert_eq!(
+        pg("ALTER TABLE users ALTER age SET DATA TYPE bigint"),
+        ["column-type-change"]
+    );
+    assert_eq!(
+        pg("ALTER TABLE users ADD COLUMN age int NOT NULL"),
+        ["not-null-column-without-default"]
+    );
     assert!(pg("ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0").is_empty());
     assert!(pg("ALTER TABLE users ADD COLUMN age int").is_empty());
     assert_eq!(pg("ALTER TABLE users ALTER COLUMN age SET NOT NULL"), ["set-not-null"]);
@@ -70,9 +82,15 @@ fn postgres_rules_fire_on_tables_the_file_did_not_create() {
         ["constraint-without-not-valid"]
     );
     assert!(pg("ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID").is_empty());
-    assert_eq!(pg("ALTER TABLE posts ADD CHECK (n > 0)"), ["constraint-without-not-valid"]);
+    assert_eq!(
+        pg("ALTER TABLE posts ADD CHECK (n > 0)"),
+        ["constraint-without-not-valid"]
+    );
     assert!(pg("ALTER TABLE posts VALIDATE CONSTRAINT fk").is_empty());
-    assert_eq!(pg("ALTER TABLE users ADD CONSTRAINT u UNIQUE (email)"), ["unique-constraint-without-index"]);
+    assert_eq!(
+        pg("ALTER TABLE users ADD CONSTRAINT u UNIQUE (email)"),
+        ["unique-constraint-without-index"]
+    );
     assert!(pg("ALTER TABLE users ADD CONSTRAINT u UNIQUE USING INDEX users_email").is_empty());
     assert_eq!(pg("ALTER TABLE users RENAME COLUMN a TO b"), ["rename-column"]);
     assert_eq!(pg("ALTER TABLE users RENAME a TO b"), ["rename-column"]);
@@ -102,11 +120,17 @@ fn a_table_created_earlier_in_the_file_is_not_flagged() {
     assert_eq!(found(text, Dialect::Postgres), [(7, "index-without-concurrently")]);
     // Created by an earlier migration: flagged.
     let later = lint(
-        &folder(&["CREATE TABLE items (id int);", "CREATE INDEX i ON items (id);"], Language::Sql),
+        &folder(
+            &["CREATE TABLE items (id int);", "CREATE INDEX i ON items (id);"],
+            Language::Sql,
+        ),
         Dialect::Postgres,
     );
     assert_eq!(later.len(), 1);
-    assert_eq!((later[0].version, later[0].line, later[0].rule.name), (2, 1, "index-without-concurrently"));
+    assert_eq!(
+        (later[0].version, later[0].line, later[0].rule.name),
+        (2, 1, "index-without-concurrently")
+    );
 }
 
 #[test]
@@ -121,7 +145,10 @@ fn each_action_of_an_alter_table_is_read_on_its_own() {
 #[test]
 fn mysql_rules() {
     let my = |text| rules_of(text, Dialect::MySql);
-    assert_eq!(my("ALTER TABLE users MODIFY COLUMN age BIGINT NOT NULL"), ["table-copy"]);
+    assert_eq!(
+        my("ALTER TABLE users MODIFY COLUMN age BIGINT NOT NULL"),
+        ["table-copy"]
+    );
     assert!(my("ALTER TABLE users MODIFY COLUMN age BIGINT, ALGORITHM=INPLACE, LOCK=NONE").is_empty());
     assert_eq!(my("ALTER TABLE users CHANGE COLUMN age years INT"), ["rename-column"]);
     assert_eq!(my("ALTER TABLE users CHANGE age age BIGINT"), ["table-copy"]);
@@ -176,14 +203,18 @@ fn neo4j_rules() {
     assert_eq!(at, [(3, "constraint-on-existing-label")]);
     assert!(rules_of("CREATE CONSTRAINT c FOR (t:Tag) REQUIRE t.n IS UNIQUE", Dialect::Cypher).is_empty());
     let cy = |text| rules_of(text, Dialect::Cypher);
-    assert_eq!(cy("MATCH (n:Old {id: 1}) DETACH DELETE n"), ["detach-delete-without-batch"]);
+    assert_eq!(
+        cy("MATCH (n:Old {id: 1}) DETACH DELETE n"),
+        ["detach-delete-without-batch"]
+    );
     assert!(cy("MATCH (n:Old) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS").is_empty());
     assert!(cy("// migrate:batch size=1000\nMATCH (n:Old) WITH n LIMIT $batch DETACH DELETE n").is_empty());
 }
 
 #[test]
 fn an_allow_line_silences_its_rule_in_its_file_only() {
-    let allowed = "-- migrate:allow drop-column nothing has read it since 2.3\nALTER TABLE users DROP COLUMN a;\nDROP TABLE old;";
+    let allowed =
+        "-- migrate:allow drop-column nothing has read it since 2.3\nALTER TABLE users DROP COLUMN a;\nDROP TABLE old;";
     assert_eq!(rules_of(allowed, Dialect::Postgres), ["drop-table"]);
     let findings = lint(
         &folder(&[allowed, "ALTER TABLE users DROP COLUMN b"], Language::Sql),
@@ -206,19 +237,33 @@ fn an_allow_line_names_a_rule_and_gives_a_reason() {
     );
     assert_eq!(problems.len(), 2);
     assert!(
-        problems[0].message.contains("`migrate:allow drop-colum` names no lint rule")
+        problems[0]
+            .message
+            .contains("`migrate:allow drop-colum` names no lint rule")
             && problems[0].message.contains("`drop-column`"),
         "{}",
         problems[0].message
     );
-    assert!(problems[1].message.contains("line 2: `migrate:allow rename-table` gives no reason"), "{}", problems[1].message);
+    assert!(
+        problems[1]
+            .message
+            .contains("line 2: `migrate:allow rename-table` gives no reason"),
+        "{}",
+        problems[1].message
+    );
 }
 
 #[test]
 fn a_finding_says_file_line_rule_why_and_fix() {
-    let findings = lint(&folder(&["SELECT 1;\nALTER TABLE t DROP COLUMN c;"], Language::Sql), Dialect::Sqlite);
+    let findings = lint(
+        &folder(&["SELECT 1;\nALTER TABLE t DROP COLUMN c;"], Language::Sql),
+        Dialect::Sqlite,
+    );
     let message = findings[0].message();
-    assert!(message.starts_with("`001_m.up.sql` line 2: [drop-column] `ALTER TABLE t DROP COLUMN c`: "), "{message}");
+    assert!(
+        message.starts_with("`001_m.up.sql` line 2: [drop-column] `ALTER TABLE t DROP COLUMN c`: "),
+        "{message}"
+    );
     assert!(message.contains("Instead: stop reading"), "{message}");
     assert!(message.contains("`-- migrate:allow drop-column <reason>`"), "{message}");
 }
