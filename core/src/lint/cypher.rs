@@ -22,23 +22,16 @@ pub(super) fn lint(text: &str, header: &Header, labels: &mut Labels) -> Vec<Foun
     let mut named_here = Vec::new();
     for statement in split(text, Dialect::Cypher) {
         let tokens = tokens(statement.text, Dialect::Cypher, statement.text.len());
-        let word =
-            |i: usize, keyword: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword));
+        let is = |token: &Token<'_>, keyword: &str| matches!(token, Token::Word(w) if w.eq_ignore_ascii_case(keyword));
+        let pair = |first: &str, second: &str| tokens.windows(2).any(|w| is(&w[0], first) && is(&w[1], second));
         let shown = || super::shown(statement.text);
         let mentioned = pattern_labels(&tokens);
-        if word(0, "CREATE")
-            && tokens
-                .iter()
-                .take(4)
-                .any(|t| matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("CONSTRAINT")))
-        {
-            if mentioned.iter().any(|l| labels.0.contains(l)) {
-                found.push((statement.line, named("constraint-on-existing-label"), shown()));
-            }
+        let creates_constraint =
+            tokens.first().is_some_and(|t| is(t, "CREATE")) && tokens.iter().take(4).any(|t| is(t, "CONSTRAINT"));
+        if creates_constraint && mentioned.iter().any(|l| labels.0.contains(l)) {
+            found.push((statement.line, named("constraint-on-existing-label"), shown()));
         }
-        let detach_delete = tokens.windows(2).any(|w| matches!(w, [Token::Word(a), Token::Word(b)] if a.eq_ignore_ascii_case("DETACH") && b.eq_ignore_ascii_case("DELETE")));
-        let in_transactions = tokens.windows(2).any(|w| matches!(w, [Token::Word(a), Token::Word(b)] if a.eq_ignore_ascii_case("IN") && b.eq_ignore_ascii_case("TRANSACTIONS")));
-        if detach_delete && !in_transactions && header.batch.is_none() {
+        if pair("DETACH", "DELETE") && !pair("IN", "TRANSACTIONS") && header.batch.is_none() {
             found.push((statement.line, named("detach-delete-without-batch"), shown()));
         }
         if is_cypher_schema(statement.text) {
