@@ -52,15 +52,15 @@ pub mod testkit;
 pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
-pub use engine::{LintReport, Tool};
+pub use engine::Tool;
 pub use error::{Committed, Error};
 pub use language::{Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{
-    AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, MigrationState, Plan, PlannedBatch,
-    PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
+    AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, LintReport, MigrationState, Plan,
+    PlannedBatch, PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
 pub use settings::Settings;
 pub use targets::{

@@ -429,3 +429,27 @@ fn describe_state(state: &State) -> String {
         &state.chain.to_string()[..12]
     )
 }
+
+/// What [`Migrator::lint`](crate::Migrator::lint) found.
+#[derive(Clone, Debug)]
+pub struct LintReport {
+    /// Every finding of the binary's up files, in version order, the ones
+    /// their `migrate:allow` lines permit left out.
+    pub findings: Vec<crate::core::lint::Finding>,
+    /// The versions the database has applied: a finding there is
+    /// information (the statement has run; a change now is a new
+    /// migration), not something to fix before the deploy.
+    pub applied: Vec<i64>,
+}
+
+impl LintReport {
+    /// Whether the database has applied this version.
+    pub fn is_applied(&self, version: i64) -> bool {
+        self.applied.binary_search(&version).is_ok()
+    }
+
+    /// The findings of migrations not applied yet: what a deploy would run.
+    pub fn pending(&self) -> impl Iterator<Item = &crate::core::lint::Finding> {
+        self.findings.iter().filter(|f| !self.is_applied(f.version))
+    }
+}

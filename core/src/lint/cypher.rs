@@ -5,8 +5,8 @@
 //! appears in the migration creating its constraints is new, and is not
 //! flagged.
 
+use super::finding::{shown, Found};
 use super::rules::named;
-use super::sql::Found;
 use crate::split::{is_cypher_schema, split, tokens, Dialect, Token};
 use crate::Header;
 use std::collections::BTreeSet;
@@ -24,15 +24,15 @@ pub(super) fn lint(text: &str, header: &Header, labels: &mut Labels) -> Vec<Foun
         let tokens = tokens(statement.text, Dialect::Cypher, statement.text.len());
         let is = |token: &Token<'_>, keyword: &str| matches!(token, Token::Word(w) if w.eq_ignore_ascii_case(keyword));
         let pair = |first: &str, second: &str| tokens.windows(2).any(|w| is(&w[0], first) && is(&w[1], second));
-        let shown = || super::shown(statement.text);
+        let show = || shown(statement.text);
         let mentioned = pattern_labels(&tokens);
         let creates_constraint =
             tokens.first().is_some_and(|t| is(t, "CREATE")) && tokens.iter().take(4).any(|t| is(t, "CONSTRAINT"));
         if creates_constraint && mentioned.iter().any(|l| labels.0.contains(l)) {
-            found.push((statement.line, named("constraint-on-existing-label"), shown()));
+            found.push((statement.line, named("constraint-on-existing-label"), show()));
         }
         if pair("DETACH", "DELETE") && !pair("IN", "TRANSACTIONS") && header.batch.is_none() {
-            found.push((statement.line, named("detach-delete-without-batch"), shown()));
+            found.push((statement.line, named("detach-delete-without-batch"), show()));
         }
         if is_cypher_schema(statement.text) {
             named_here.extend(mentioned);

@@ -25,6 +25,7 @@
 //! - `cypher`: the Neo4j rules.
 
 mod cypher;
+mod finding;
 mod report;
 mod rules;
 mod sql;
@@ -32,46 +33,12 @@ mod sql;
 mod tests;
 
 pub use crate::split::Dialect;
+pub use finding::Finding;
 pub use report::{json, text};
 pub use rules::{rule, rules, LintRule, RULES};
 
 use crate::{parse_header, Folder, Language, Migration, Problem, Rule, ScannedFile};
 use std::path::PathBuf;
-
-/// One statement that breaks a rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// The rule it breaks.
-    pub rule: &'static LintRule,
-    /// The version of the migration whose up file holds it.
-    pub version: i64,
-    /// The up file's name, e.g. `003_add_index.up.sql`.
-    pub file: String,
-    /// Where the file was read.
-    pub path: PathBuf,
-    /// 1-based line where the statement starts.
-    pub line: usize,
-    /// The statement's first line, shortened, for a message.
-    pub statement: String,
-}
-
-impl Finding {
-    /// The finding as one message: file, line, rule, why and fix.
-    pub fn message(&self) -> String {
-        format!(
-            "`{}` line {}: [{}] `{}`: {} Instead: {} (if it is safe here, say why at the top of the file: \
-             `{} migrate:allow {} <reason>`)",
-            self.file,
-            self.line,
-            self.rule.name,
-            self.statement,
-            self.rule.why,
-            self.rule.fix,
-            if self.file.ends_with(".sql") { "--" } else { "//" },
-            self.rule.name,
-        )
-    }
-}
 
 /// The findings of a checked folder for one database, in file order: every
 /// up file's statements against that database's rules, less what each
@@ -159,16 +126,5 @@ pub(crate) fn check_allows(file: &ScannedFile, problems: &mut Vec<Problem>) {
             continue;
         };
         problems.push(Problem::new(Rule::UnknownDirective, &file.path, message));
-    }
-}
-
-/// The start of a statement for a message: its first line, at most 60
-/// characters.
-fn shown(statement: &str) -> String {
-    let line = statement.lines().next().unwrap_or_default().trim();
-    match line.char_indices().nth(60) {
-        Some((end, _)) => format!("{} ...", &line[..end]),
-        None if line.len() < statement.trim().len() => format!("{line} ..."),
-        None => line.to_string(),
     }
 }

@@ -4,7 +4,7 @@
 //! has already applied come apart, as information: the statement has run,
 //! and a fix now is a new migration.
 
-use super::Finding;
+use super::finding::Finding;
 use std::fmt::Write as _;
 
 /// The findings as text, a line each, the applied ones under their own

@@ -1,12 +1,10 @@
 //! The SQL rules: each statement of an up file read once, in order, with
 //! the tables the file has created so far, which nothing reads yet.
 
-use super::rules::{named, LintRule};
+use super::finding::{shown, Found};
+use super::rules::named;
 use crate::split::{split, tokens, Dialect, Token};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A statement that breaks a rule: its line, the rule, its first line.
-pub(super) type Found = (usize, &'static LintRule, String);
 
 /// The statements' first words that can break a SQL rule; the others (an
 /// `INSERT` of a 50,000-row seed file) are read no further than that word.
@@ -83,7 +81,7 @@ struct FileLint {
 
 impl FileLint {
     fn flag(&mut self, at: At<'_>, rule: &str) {
-        let finding = (at.line, named(rule), super::shown(at.text));
+        let finding = (at.line, named(rule), shown(at.text));
         if !self.found.contains(&finding) {
             self.found.push(finding);
         }

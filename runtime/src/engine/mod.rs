@@ -22,7 +22,6 @@ mod readiness;
 mod repair;
 mod tool;
 
-pub use lint::LintReport;
 pub use tool::Tool;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
