@@ -96,3 +96,53 @@ async fn status_shows_what_a_file_allows_and_why() {
         "absent where nothing is allowed"
     );
 }
+
+/// The same kind of folder on PostgreSQL: the session says which database
+/// it is, so PostgreSQL's rules apply (an index without `CONCURRENTLY` on a
+/// table of an earlier migration, which SQLite's rules do not flag).
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_rules_apply_on_a_postgres_pool() {
+    static PG: Migrations = embed_migrations!("tests/ui/folders/lint_postgres");
+    let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+        assert!(std::env::var("CI").is_err(), "TEST_POSTGRES_URL is required in CI");
+        eprintln!("skipped: TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos();
+    let name = format!("lint_{}_{nanos}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let pool = sqlx::PgPool::connect(&format!("{base}/{name}")).await.unwrap();
+
+    PG.run_to(&pool, 1).await.unwrap();
+    let report = PG.lint(&pool).await.unwrap();
+    let found: Vec<(i64, &str, bool)> = report
+        .findings
+        .iter()
+        .map(|f| (f.version, f.rule.name, report.is_applied(f.version)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, "not-null-column-without-default", false),
+            (2, "index-without-concurrently", false)
+        ],
+        "001 indexes the table it creates; 003 allows its drop"
+    );
+    let lint = ["migrate", "lint", "--json"];
+    assert_eq!(
+        embedded_migrations::cli::from_args(&PG, Settings::default(), &pool, lint).await,
+        1
+    );
+
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+}

@@ -119,7 +119,7 @@ pub(crate) fn check_allows(file: &ScannedFile, problems: &mut Vec<Problem>) {
         } else if allow.reason.is_empty() {
             format!(
                 "`{}` line {}: `migrate:allow {}` gives no reason; write why the change is safe after the rule's \
-                 name, e.g. `{marker} migrate:allow {} the column has not been read since release 2.3`",
+                 name, e.g. `{marker} migrate:allow {} release 2.3 no longer uses what this changes`",
                 file.file_name, allow.line, allow.rule, allow.rule
             )
         } else {
