@@ -516,3 +516,28 @@ fn the_repository_sets_have_no_findings() {
         );
     }
 }
+
+/// The build and `cargo xtask lint` say the same thing: every finding
+/// `lint` prints for the trybuild case's folder is, word for word, an error
+/// of the build's expected output (tests/ui/lint_deny.stderr), and the
+/// build reports nothing else.
+#[test]
+fn lint_and_the_build_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = xtask(&[
+        "lint",
+        root.join("tests/ui/folders/lint_postgres").to_str().unwrap(),
+        "--db",
+        "postgres",
+    ]);
+    let stdout = text(&out.stdout);
+    let findings: Vec<&str> = stdout.lines().filter(|l| l.starts_with('`')).collect();
+    assert_eq!(findings.len(), 2, "{stdout}");
+    let stderr = std::fs::read_to_string(root.join("tests/ui/lint_deny.stderr")).unwrap();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: embed_migrations!: "))
+        .map(|l| l.strip_suffix(" (`lint = \"deny\"`)").expect("the deny suffix"))
+        .collect();
+    assert_eq!(errors, findings);
+}
