@@ -257,3 +257,32 @@ fn checksum(sum: &Checksum) -> TokenStream {
     let bytes = proc_macro2::Literal::byte_string(&sum.0);
     quote!(::embedded_migrations::Checksum(*#bytes))
 }
+
+/// Each finding of `lint = "warn"` as a warning of the user's build: stable
+/// Rust lets a proc macro emit no warning of its own, so each is a call to a
+/// `#[deprecated]` function whose note is the finding, which rustc reports
+/// as the use of a deprecated item, once per finding, where the macro is
+/// called.
+pub(crate) fn warnings(findings: &[embedded_migrations_core::lint::Finding], span: Span) -> TokenStream {
+    let calls = findings.iter().map(|finding| {
+        let name: String = format!("{}_{}_line_{}", finding.rule.name, finding.file, finding.line)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let function = Ident::new(&format!("migration_lint_{name}"), span);
+        let note = finding.message();
+        quote::quote_spanned! {span=>
+            #[deprecated(note = #note)]
+            #[allow(non_snake_case)]
+            const fn #function() {}
+            #function();
+        }
+    });
+    quote!(#(#calls)*)
+}

@@ -15,6 +15,7 @@
 //! 10. [Testing](crate::guide::testing): `verify_reversible`, the test kit, schema record and check.
 //! 11. [Writing a backend](crate::guide::backend): the `Database` and `Session` contract, the capabilities, a complete in-memory backend.
 //! 12. [Migrations written in Rust](crate::guide::rust_migrations): `.rs` files in the folder, typed to their database.
+//! 13. [Dangerous changes](crate::guide::lint): the lint, its rules per database, `migrate:allow`, `migrate lint`.
 //!
 //! Links between chapters point at the `.md` files, for reading on the
 //! repository's host; here, use the list above. A chapter whose examples
@@ -119,3 +120,10 @@ pub mod backend {}
     doc = "Migrations written in Rust (shown with the `sqlite` feature)."
 )]
 pub mod rust_migrations {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/lint.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "Dangerous changes: the lint (shown with the `sqlite` feature)."
+)]
+pub mod lint {}

@@ -63,8 +63,8 @@ pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{
-    AcceptedEdit, AdoptedMigration, Adoption, BatchProgress, MigrationState, Plan, PlannedBatch, PlannedStep, Progress,
-    ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
+    AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, LintReport, MigrationState, Plan,
+    PlannedBatch, PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
 pub use settings::Settings;
 pub use targets::{

@@ -88,6 +88,8 @@ fn read_pair(
 fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
     crate::batch::check(up, down, language, problems);
     check_directives_against_statements(up, down, language, problems);
+    crate::lint::check_allows(up, problems);
+    check_no_allow_in_down(down, problems);
     if language == Language::Chroma {
         crate::chroma::check(up, down, problems);
     } else if language == Language::Cypher {
@@ -98,6 +100,22 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
         for file in [up, down] {
             crate::refusal::check_sql_file(file, problems);
         }
+    }
+}
+
+/// The lint reads up files only, so an allow in a down file would permit
+/// nothing: refused rather than silently ignored.
+fn check_no_allow_in_down(down: &ScannedFile, problems: &mut Vec<Problem>) {
+    if let Some(allow) = down.header.allows.first() {
+        problems.push(Problem::new(
+            Rule::UnknownDirective,
+            &down.path,
+            format!(
+                "`{}` line {}: `migrate:allow` belongs in the up file: the lint reads up files only \
+                 (a down file reverts what its up file did)",
+                down.file_name, allow.line
+            ),
+        ));
     }
 }
 

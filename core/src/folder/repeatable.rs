@@ -139,5 +139,16 @@ fn check_contents(file: &str, scanned: &ScannedFile, problems: &mut Vec<Problem>
             ),
         ));
     }
+    if let Some(allow) = scanned.header.allows.first() {
+        problems.push(Problem::new(
+            Rule::UnknownDirective,
+            path,
+            format!(
+                "`{file}` line {}: `migrate:allow` does not apply to a repeatable migration: the lint reads \
+                 versioned up files only (a repeatable file replaces a view or function whole)",
+                allow.line
+            ),
+        ));
+    }
     crate::refusal::check_sql_file(scanned, problems);
 }

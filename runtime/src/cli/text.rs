@@ -174,11 +174,25 @@ impl Set<'_, '_> {
                     h.direction.as_str().to_string(),
                     format_ms(h.duration_ms),
                     result,
-                    h.reason.clone().unwrap_or_default(),
+                    self.history_reason(h),
                 ]
             })
             .collect();
         table(&header, &rows)
+    }
+
+    /// A history row's reason: the one given to the run, then, for an up
+    /// run, the lint rules its up file allows and why (`migrate:allow`, as
+    /// this binary embeds it).
+    fn history_reason(&self, h: &HistoryEntry) -> String {
+        let mut parts: Vec<String> = h.reason.iter().cloned().collect();
+        if h.direction == crate::Direction::Up {
+            let migration = self.target.migrations().iter().find(|m| m.version == h.version);
+            for allowed in migration.map(crate::report::AllowedRule::of).unwrap_or_default() {
+                parts.push(format!("allows {}: {}", allowed.rule, allowed.reason));
+            }
+        }
+        parts.join("; ")
     }
 }
 
@@ -434,6 +448,7 @@ mod tests {
             noop: false,
             repeatable,
             batch: None,
+            allowed: Vec::new(),
         };
         assert_eq!(entry_state(&entry(true, true)), "applied (repeatable)");
         assert_eq!(entry_state(&entry(false, true)), "applied (irreversible)");
