@@ -426,3 +426,79 @@ async fn mysql_copy_replays_views_triggers_routines_and_counters() {
     assert!(sqlx::query("INSERT INTO child (parent_id) VALUES (99)").execute(pool).await.is_err());
     copy.close().await.unwrap();
 }
+
+/// A tenant added from the template reads as one migrated in full: `run`
+/// applies nothing to it, and its schema, status and history are the full
+/// run's.
+async fn tenant_from_template_reads_as_a_full_run<D: Database<Language = Sql>>(
+    tenants: embedded_migrations::Tenants<'_, Sql>,
+    copied_name: &str,
+    full: &D,
+    copied: &D,
+) {
+    let report = tenants.run().await;
+    let applied: Vec<(String, usize)> = report
+        .tenants
+        .iter()
+        .map(|t| match &t.outcome {
+            embedded_migrations::TenantOutcome::Applied(r) => (t.name.clone(), r.steps.len()),
+            other => panic!("tenant {}: {other:?}", t.name),
+        })
+        .collect();
+    assert_eq!(applied, [("full".to_string(), 3), (copied_name.to_string(), 0)]);
+    let settings = Settings::default();
+    assert_eq!(snapshot(copied, &settings).await.text(), snapshot(full, &settings).await.text());
+    assert_eq!(records(&BASE, copied).await, records(&BASE, full).await);
+    let status = tenants.status().await;
+    assert_eq!((status.total, status.up_to_date), (2, 2));
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_tenant_from_template() {
+    let full = TestDatabase::sqlite().await.unwrap();
+    let path = std::env::temp_dir().join(format!("{}.sqlite3", support::unique_name("sqlite_tenant")));
+    let tenants = embedded_migrations::Tenants::new(&BASE).tenant("full", full.pool().clone(), Settings::default());
+    let (tenants, copied) = tenants.create_sqlite("copied", &path).await.expect("a tenant from the template");
+    tenant_from_template_reads_as_a_full_run(tenants, "copied", full.pool(), &copied).await;
+    copied.close().await;
+    let _ = std::fs::remove_file(&path);
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tenant_from_template() {
+    let Some(full) = <sqlx::PgPool as Kit>::fresh("postgres_tenant").await else {
+        return;
+    };
+    let name = support::unique_name("postgres_tenant");
+    let server: sqlx::postgres::PgConnectOptions = std::env::var("TEST_POSTGRES_URL").unwrap().parse().unwrap();
+    let tenants = embedded_migrations::Tenants::new(&BASE).tenant("full", full.pool().clone(), Settings::default());
+    let (tenants, copied) = tenants.create_postgres(&name, &server).await.expect("a tenant from the template");
+    tenant_from_template_reads_as_a_full_run(tenants, &name, full.pool(), &copied).await;
+    copied.close().await;
+    let admin = postgres_admin().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{name}\" WITH (FORCE)")))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_tenant_from_template() {
+    let Some(full) = <sqlx::MySqlPool as Kit>::fresh("mysql_tenant").await else {
+        return;
+    };
+    let name = support::unique_name("mysql_tenant");
+    let server: sqlx::mysql::MySqlConnectOptions = std::env::var("TEST_MYSQL_URL").unwrap().parse().unwrap();
+    let tenants = embedded_migrations::Tenants::new(&BASE).tenant("full", full.pool().clone(), Settings::default());
+    let (tenants, copied) = tenants.create_mysql(&name, &server).await.expect("a tenant from the template");
+    tenant_from_template_reads_as_a_full_run(tenants, &name, full.pool(), &copied).await;
+    copied.close().await;
+    let admin = mysql_admin().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE `{name}`")))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
