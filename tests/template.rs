@@ -37,7 +37,10 @@ static FAILING: Migrations = embed_migrations!("tests/fixtures/failing");
 /// template, and the template names on its server or in its folder.
 trait Kit: Database<Language = Sql> + Sized + 'static {
     async fn fresh(test: &str) -> Option<TestDatabase<Self>>;
-    async fn copy(test: &str, template: &Template<'_>) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>>;
+    async fn copy(
+        test: &str,
+        template: &Template<'_>,
+    ) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>>;
     /// Every `emtpl_`/`embld_` name there.
     async fn names() -> Vec<String>;
     /// A database (file) under `name` holding a table `half_built`, as a
@@ -50,7 +53,11 @@ fn settings(test: &str) -> Settings {
 }
 
 async fn snapshot<D: Database>(db: &D, settings: &Settings) -> SchemaSnapshot {
-    db.snapshots().expect("a schema reader").snapshot(settings).await.expect("snapshot")
+    db.snapshots()
+        .expect("a schema reader")
+        .snapshot(settings)
+        .await
+        .expect("snapshot")
 }
 
 /// What a status and a history say, without the times a copy keeps from
@@ -83,7 +90,10 @@ async fn copy_equals_full_run<K: Kit>(test: &str, migrations: &'static Migration
     );
     let (status, history) = records(&migrator, copy.pool()).await;
     assert_eq!((status.clone(), history.clone()), records(&migrator, full.pool()).await);
-    assert!(!history.is_empty() && status.iter().all(|s| s.ends_with(" applied")), "{status:?}");
+    assert!(
+        !history.is_empty() && status.iter().all(|s| s.ends_with(" applied")),
+        "{status:?}"
+    );
     // The copy is up to date: a run applies nothing.
     assert!(migrator.run(copy.pool()).await.expect("run on the copy").is_empty());
     assert!(K::names().await.contains(&template.name()));
@@ -100,12 +110,19 @@ async fn changed_file_gives_a_new_template<K: Kit>(test: &str) {
     );
     let (old, new) = (Template::of(&base), Template::of(&drifted).to(3));
     assert_ne!(old.name(), new.name(), "002 differs");
-    assert_eq!(Template::of(&extended).to(3).name(), old.name(), "004 is past version 3");
+    assert_eq!(
+        Template::of(&extended).to(3).name(),
+        old.name(),
+        "004 is past version 3"
+    );
     let Some(first) = K::copy(test, &old).await else { return };
     let first = first.expect("a copy of the old set");
     assert!(!snapshot(first.pool(), &settings).await.text().contains("b.extra"));
     let second = K::copy(test, &new).await.unwrap().expect("a copy of the changed set");
-    assert!(snapshot(second.pool(), &settings).await.text().contains("column b.extra"));
+    assert!(snapshot(second.pool(), &settings)
+        .await
+        .text()
+        .contains("column b.extra"));
     assert_eq!(drifted.status(second.pool()).await.unwrap().current_version(), 3);
     let names = K::names().await;
     assert!(names.contains(&new.name()), "{names:?}");
@@ -117,12 +134,17 @@ async fn changed_file_gives_a_new_template<K: Kit>(test: &str) {
 async fn failed_build_leaves_nothing<K: Kit>(test: &str) {
     let failing = FAILING.with(settings(test));
     let template = Template::of(&failing);
-    let Some(result) = K::copy(test, &template).await else { return };
+    let Some(result) = K::copy(test, &template).await else {
+        return;
+    };
     let err = result.err().expect("the build fails");
     let text = err.to_string();
     assert!(text.contains("002") || text.contains("create_c_then_fail"), "{text}");
     let names = K::names().await;
-    assert!(!names.contains(&template.name()) && !names.contains(&template.building_name()), "{names:?}");
+    assert!(
+        !names.contains(&template.name()) && !names.contains(&template.building_name()),
+        "{names:?}"
+    );
 }
 
 async fn half_built_template_is_rebuilt<K: Kit>(test: &str) {
@@ -267,7 +289,10 @@ impl Kit for sqlx::SqlitePool {
     async fn fresh(_test: &str) -> Option<TestDatabase<Self>> {
         Some(TestDatabase::sqlite().await.expect("a SQLite test database"))
     }
-    async fn copy(_test: &str, template: &Template<'_>) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>> {
+    async fn copy(
+        _test: &str,
+        template: &Template<'_>,
+    ) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>> {
         Some(TestDatabase::sqlite_from(template).await)
     }
     async fn names() -> Vec<String> {
@@ -288,7 +313,10 @@ impl Kit for sqlx::SqlitePool {
             .filename(&path)
             .create_if_missing(true);
         let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-        sqlx::query("CREATE TABLE half_built (id INTEGER)").execute(&pool).await.unwrap();
+        sqlx::query("CREATE TABLE half_built (id INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
         pool.close().await;
     }
 }
@@ -307,7 +335,9 @@ fn postgres_url(test: &str) -> Option<String> {
 
 #[cfg(feature = "postgres")]
 async fn postgres_admin() -> sqlx::PgPool {
-    sqlx::PgPool::connect(&std::env::var("TEST_POSTGRES_URL").unwrap()).await.unwrap()
+    sqlx::PgPool::connect(&std::env::var("TEST_POSTGRES_URL").unwrap())
+        .await
+        .unwrap()
 }
 
 #[cfg(feature = "postgres")]
@@ -316,16 +346,21 @@ impl Kit for sqlx::PgPool {
         let url = postgres_url(test)?;
         Some(TestDatabase::postgres(&url).await.expect("a PostgreSQL test database"))
     }
-    async fn copy(test: &str, template: &Template<'_>) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>> {
+    async fn copy(
+        test: &str,
+        template: &Template<'_>,
+    ) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>> {
         let url = postgres_url(test)?;
         Some(TestDatabase::postgres_from(&url, template).await)
     }
     async fn names() -> Vec<String> {
         let admin = postgres_admin().await;
-        let names = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'emtpl\\_%' OR datname LIKE 'embld\\_%'")
-            .fetch_all(&admin)
-            .await
-            .unwrap();
+        let names = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'emtpl\\_%' OR datname LIKE 'embld\\_%'",
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap();
         admin.close().await;
         names
     }
@@ -339,7 +374,10 @@ impl Kit for sqlx::PgPool {
         let url = std::env::var("TEST_POSTGRES_URL").unwrap();
         let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
         let pool = sqlx::PgPool::connect_with(options.database(name)).await.unwrap();
-        sqlx::query("CREATE TABLE half_built (id INTEGER)").execute(&pool).await.unwrap();
+        sqlx::query("CREATE TABLE half_built (id INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
         pool.close().await;
     }
 }
@@ -358,7 +396,9 @@ fn mysql_url(test: &str) -> Option<String> {
 
 #[cfg(feature = "mysql")]
 async fn mysql_admin() -> sqlx::MySqlPool {
-    sqlx::MySqlPool::connect(&std::env::var("TEST_MYSQL_URL").unwrap()).await.unwrap()
+    sqlx::MySqlPool::connect(&std::env::var("TEST_MYSQL_URL").unwrap())
+        .await
+        .unwrap()
 }
 
 #[cfg(feature = "mysql")]
@@ -367,7 +407,10 @@ impl Kit for sqlx::MySqlPool {
         let url = mysql_url(test)?;
         Some(TestDatabase::mysql(&url).await.expect("a MySQL test database"))
     }
-    async fn copy(test: &str, template: &Template<'_>) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>> {
+    async fn copy(
+        test: &str,
+        template: &Template<'_>,
+    ) -> Option<Result<TestDatabase<Self>, embedded_migrations::Error>> {
         let url = mysql_url(test)?;
         Some(TestDatabase::mysql_from(&url, template).await)
     }
@@ -411,19 +454,31 @@ async fn mysql_copy_replays_views_triggers_routines_and_counters() {
     let copy = copy.expect("a copy");
     let pool = copy.pool();
     // The counter, the generated column, the trigger and the routines work.
-    sqlx::query("INSERT INTO parent (name) VALUES ('three')").execute(pool).await.unwrap();
+    sqlx::query("INSERT INTO parent (name) VALUES ('three')")
+        .execute(pool)
+        .await
+        .unwrap();
     let (id, length): (i64, i64) = sqlx::query_as("SELECT id, name_length FROM parent WHERE name = 'three'")
         .fetch_one(pool)
         .await
         .unwrap();
     assert_eq!((id, length), (3, 5));
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit").fetch_one(pool).await.unwrap();
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(audited, 3, "two rows from the migration, one now");
-    let on_view: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM a_on_view").fetch_one(pool).await.unwrap();
+    let on_view: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM a_on_view")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let twice: i64 = sqlx::query_scalar("SELECT twice(21)").fetch_one(pool).await.unwrap();
     assert_eq!((on_view, twice), (3, 42));
     // The foreign key holds.
-    assert!(sqlx::query("INSERT INTO child (parent_id) VALUES (99)").execute(pool).await.is_err());
+    assert!(sqlx::query("INSERT INTO child (parent_id) VALUES (99)")
+        .execute(pool)
+        .await
+        .is_err());
     copy.close().await.unwrap();
 }
 
@@ -447,7 +502,10 @@ async fn tenant_from_template_reads_as_a_full_run<D: Database<Language = Sql>>(
         .collect();
     assert_eq!(applied, [("full".to_string(), 3), (copied_name.to_string(), 0)]);
     let settings = Settings::default();
-    assert_eq!(snapshot(copied, &settings).await.text(), snapshot(full, &settings).await.text());
+    assert_eq!(
+        snapshot(copied, &settings).await.text(),
+        snapshot(full, &settings).await.text()
+    );
     assert_eq!(records(&BASE, copied).await, records(&BASE, full).await);
     let status = tenants.status().await;
     assert_eq!((status.total, status.up_to_date), (2, 2));
@@ -459,7 +517,10 @@ async fn sqlite_tenant_from_template() {
     let full = TestDatabase::sqlite().await.unwrap();
     let path = std::env::temp_dir().join(format!("{}.sqlite3", support::unique_name("sqlite_tenant")));
     let tenants = embedded_migrations::Tenants::new(&BASE).tenant("full", full.pool().clone(), Settings::default());
-    let (tenants, copied) = tenants.create_sqlite("copied", &path).await.expect("a tenant from the template");
+    let (tenants, copied) = tenants
+        .create_sqlite("copied", &path)
+        .await
+        .expect("a tenant from the template");
     tenant_from_template_reads_as_a_full_run(tenants, "copied", full.pool(), &copied).await;
     copied.close().await;
     let _ = std::fs::remove_file(&path);
@@ -474,7 +535,10 @@ async fn postgres_tenant_from_template() {
     let name = support::unique_name("postgres_tenant");
     let server: sqlx::postgres::PgConnectOptions = std::env::var("TEST_POSTGRES_URL").unwrap().parse().unwrap();
     let tenants = embedded_migrations::Tenants::new(&BASE).tenant("full", full.pool().clone(), Settings::default());
-    let (tenants, copied) = tenants.create_postgres(&name, &server).await.expect("a tenant from the template");
+    let (tenants, copied) = tenants
+        .create_postgres(&name, &server)
+        .await
+        .expect("a tenant from the template");
     tenant_from_template_reads_as_a_full_run(tenants, &name, full.pool(), &copied).await;
     copied.close().await;
     let admin = postgres_admin().await;
@@ -493,7 +557,10 @@ async fn mysql_tenant_from_template() {
     let name = support::unique_name("mysql_tenant");
     let server: sqlx::mysql::MySqlConnectOptions = std::env::var("TEST_MYSQL_URL").unwrap().parse().unwrap();
     let tenants = embedded_migrations::Tenants::new(&BASE).tenant("full", full.pool().clone(), Settings::default());
-    let (tenants, copied) = tenants.create_mysql(&name, &server).await.expect("a tenant from the template");
+    let (tenants, copied) = tenants
+        .create_mysql(&name, &server)
+        .await
+        .expect("a tenant from the template");
     tenant_from_template_reads_as_a_full_run(tenants, &name, full.pool(), &copied).await;
     copied.close().await;
     let admin = mysql_admin().await;

@@ -57,7 +57,12 @@ impl<'a> Tenants<'a, Sql> {
         crate::template::sqlite_from_template(&template, path).await?;
         let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
         let pool = sqlx::SqlitePool::connect_with(options).await.map_err(|err| {
-            Error::database("SQLite", format!("opening the new tenant file {}", path.display()), &err).with_source(err)
+            Error::database(
+                "SQLite",
+                format!("opening the new tenant file {}", path.display()),
+                &err,
+            )
+            .with_source(err)
         })?;
         Ok((self.tenant(name, pool.clone(), Settings::default()), pool))
     }

@@ -92,7 +92,12 @@ impl<'a> Template<'a> {
     }
 
     fn suffix(&self) -> String {
-        format!("{}_{}_{}", self.lineage(), version_text(self.version), self.key_at(self.version))
+        format!(
+            "{}_{}_{}",
+            self.lineage(),
+            version_text(self.version),
+            self.key_at(self.version)
+        )
     }
 
     /// What identifies the set whatever its files hold: the tracking table
@@ -226,7 +231,11 @@ async fn ensure<S: Store>(store: &S, template: &Template<'_>) -> Result<String, 
 /// (it cannot tell a checkout of older files still in use): then the
 /// template is built again and copied, up to three times.
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-async fn ensure_and_copy<S: Store, F>(store: &S, template: &Template<'_>, copy: impl Fn(String) -> F) -> Result<(), Error>
+async fn ensure_and_copy<S: Store, F>(
+    store: &S,
+    template: &Template<'_>,
+    copy: impl Fn(String) -> F,
+) -> Result<(), Error>
 where
     F: std::future::Future<Output = Result<(), Error>>,
 {

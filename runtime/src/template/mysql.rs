@@ -145,9 +145,13 @@ async fn copy_database(conn: &mut MySqlConnection, from: &str, to: &str, state_t
 
 async fn copy_tables(conn: &mut MySqlConnection, from: &str, tables: &[String]) -> Result<(), sqlx::Error> {
     for table in tables {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {}.{}", quote(from), quote(table))))
-            .fetch_one(&mut *conn)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SHOW CREATE TABLE {}.{}",
+            quote(from),
+            quote(table)
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
         let create: String = row.try_get(1)?;
         exec(conn, create).await?;
         // Generated columns are computed again, not inserted.
@@ -190,9 +194,13 @@ async fn copy_views(conn: &mut MySqlConnection, from: &str) -> Result<(), sqlx::
     let qualifier = format!("{}.", quote(from));
     let mut pending = Vec::new();
     for view in views {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SHOW CREATE VIEW {}.{}", quote(from), quote(&view))))
-            .fetch_one(&mut *conn)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SHOW CREATE VIEW {}.{}",
+            quote(from),
+            quote(&view)
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
         let create: String = row.try_get(1)?;
         pending.push(create.replace(&qualifier, ""));
     }
@@ -223,9 +231,13 @@ async fn copy_triggers(conn: &mut MySqlConnection, from: &str) -> Result<(), sql
     )
     .await?;
     for trigger in triggers {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SHOW CREATE TRIGGER {}.{}", quote(from), quote(&trigger))))
-            .fetch_one(&mut *conn)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SHOW CREATE TRIGGER {}.{}",
+            quote(from),
+            quote(&trigger)
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
         let sql_mode: String = row.try_get(1)?;
         let create: String = row.try_get(2)?;
         with_sql_mode(conn, &sql_mode, create).await?;
@@ -276,7 +288,10 @@ async fn names(conn: &mut MySqlConnection, sql: &str, schema: &str) -> Result<Ve
 }
 
 async fn exec(conn: &mut MySqlConnection, sql: String) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map(|_| ())
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }
 
 impl Store for MySql<'_> {
@@ -287,11 +302,12 @@ impl Store for MySql<'_> {
         let operation = format!("looking for template {name}");
         let mut admin = self.connect(&operation).await?;
         let found = async {
-            let exists = sqlx::query("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")
-                .bind(name)
-                .bind(&self.state_table)
-                .fetch_optional(&mut admin)
-                .await?;
+            let exists =
+                sqlx::query("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")
+                    .bind(name)
+                    .bind(&self.state_table)
+                    .fetch_optional(&mut admin)
+                    .await?;
             if exists.is_none() {
                 return Ok(false);
             }

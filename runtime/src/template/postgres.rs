@@ -52,7 +52,12 @@ pub async fn postgres_from_template(
         store
             .admin(
                 &format!("creating database {database} from template {name}"),
-                &format!("CREATE DATABASE {} TEMPLATE {}{}", quote(database), quote(&name), copy.clause()),
+                &format!(
+                    "CREATE DATABASE {} TEMPLATE {}{}",
+                    quote(database),
+                    quote(&name),
+                    copy.clause()
+                ),
             )
             .await
     })
@@ -66,7 +71,10 @@ pub async fn drop_all_postgres(server: &PgConnectOptions) -> Result<Vec<String>,
     let mut dropped = Vec::new();
     for name in store.names(&[TEMPLATE_PREFIX, BUILDING_PREFIX]).await? {
         store
-            .admin(&format!("dropping template {name}"), &format!("DROP DATABASE IF EXISTS {}", quote(&name)))
+            .admin(
+                &format!("dropping template {name}"),
+                &format!("DROP DATABASE IF EXISTS {}", quote(&name)),
+            )
             .await?;
         dropped.push(name);
     }
@@ -193,7 +201,10 @@ impl Store for Postgres<'_> {
     async fn drop_template(&self, name: &str) -> Result<bool, Error> {
         // Without FORCE: a template another process copies right now stays.
         match self
-            .admin(&format!("dropping template {name}"), &format!("DROP DATABASE IF EXISTS {}", quote(name)))
+            .admin(
+                &format!("dropping template {name}"),
+                &format!("DROP DATABASE IF EXISTS {}", quote(name)),
+            )
             .await
         {
             Ok(()) => Ok(true),

@@ -21,13 +21,18 @@ pub fn sqlite_template_dir() -> PathBuf {
 /// Writes a copy of `template` to `path` (which must not exist), building
 /// the template first when it is not there yet.
 pub async fn sqlite_from_template(template: &Template<'_>, path: &Path) -> Result<(), Error> {
-    let store = Sqlite { dir: sqlite_template_dir() };
+    let store = Sqlite {
+        dir: sqlite_template_dir(),
+    };
     let store = &store;
     ensure_and_copy(store, template, |name| async move {
         let source = store.file(&name);
-        std::fs::copy(&source, path)
-            .map(|_| ())
-            .map_err(|e| io_error(format!("copying template {} to {}", source.display(), path.display()), e))
+        std::fs::copy(&source, path).map(|_| ()).map_err(|e| {
+            io_error(
+                format!("copying template {} to {}", source.display(), path.display()),
+                e,
+            )
+        })
     })
     .await
 }
@@ -43,7 +48,9 @@ pub fn drop_all_sqlite() -> Result<Vec<PathBuf>, Error> {
     };
     let mut dropped = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| io_error(format!("listing {}", dir.display()), e))?.path();
+        let path = entry
+            .map_err(|e| io_error(format!("listing {}", dir.display()), e))?
+            .path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with(TEMPLATE_PREFIX) || name.starts_with(BUILDING_PREFIX) {
             remove(&path)?;
