@@ -21,6 +21,11 @@
 //! # }
 //! ```
 //!
+//! On the SQL backends, `TestDatabase::sqlite_from(&template)`,
+//! `postgres_from(url, &template)` and `mysql_from(url, &template)` copy a
+//! database migrated once per set and version ([`crate::template`])
+//! instead of running every migration per test.
+//!
 //! Isolation per backend:
 //! - SQLite: a new database file in the temporary directory, removed afterwards.
 //! - PostgreSQL, MySQL/MariaDB: a new database on the server the URL names
