@@ -145,8 +145,12 @@ where
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
     TestDatabase<sqlx::Pool<DB>>: Send,
 {
-    async fn touch(&self) {
-        sqlx::raw_sql(TOUCH).execute(self.pool()).await.unwrap();
+    fn touch(&self) -> impl Future<Output = ()> + Send {
+        // TestDatabase is not Sync (its cleanup is a boxed FnOnce): hold the pool.
+        let pool = self.pool().clone();
+        async move {
+            sqlx::raw_sql(TOUCH).execute(&pool).await.unwrap();
+        }
     }
     async fn dispose(self) {
         self.close().await.unwrap();

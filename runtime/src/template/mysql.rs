@@ -143,6 +143,8 @@ async fn copy_database(conn: &mut MySqlConnection, from: &str, to: &str, state_t
     exec(conn, "SET SESSION foreign_key_checks = 1".into()).await
 }
 
+/// The tables first (DDL commits on its own), then every row in one
+/// transaction: one commit, not one per table.
 async fn copy_tables(conn: &mut MySqlConnection, from: &str, tables: &[String]) -> Result<(), sqlx::Error> {
     for table in tables {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -154,31 +156,32 @@ async fn copy_tables(conn: &mut MySqlConnection, from: &str, tables: &[String]) 
         .await?;
         let create: String = row.try_get(1)?;
         exec(conn, create).await?;
-        // Generated columns are computed again, not inserted.
-        let columns: Vec<String> = names(
-            conn,
-            &format!(
-                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
-                 WHERE table_schema = ? AND table_name = '{}' AND extra NOT LIKE '%GENERATED%' \
-                 ORDER BY ordinal_position",
-                table.replace('\'', "''")
-            ),
-            from,
-        )
-        .await?;
-        let list = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
-        exec(
-            conn,
-            format!(
-                "INSERT INTO {} ({list}) SELECT {list} FROM {}.{}",
-                quote(table),
-                quote(from),
-                quote(table)
-            ),
-        )
-        .await?;
     }
-    Ok(())
+    // Generated columns are computed again, not inserted.
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT CAST(table_name AS CHAR), CAST(column_name AS CHAR) FROM information_schema.columns \
+         WHERE table_schema = ? AND extra NOT LIKE '%GENERATED%' ORDER BY table_name, ordinal_position",
+    )
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut inserts = String::from("START TRANSACTION;\n");
+    for table in tables {
+        let list = columns
+            .iter()
+            .filter(|(t, _)| t == table)
+            .map(|(_, c)| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        inserts.push_str(&format!(
+            "INSERT INTO {} ({list}) SELECT {list} FROM {}.{};\n",
+            quote(table),
+            quote(from),
+            quote(table)
+        ));
+    }
+    inserts.push_str("COMMIT;");
+    exec(conn, inserts).await
 }
 
 /// Views refer to each other: each round creates those whose tables and
