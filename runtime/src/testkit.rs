@@ -431,7 +431,10 @@ impl TestDatabase<sqlx::MySqlPool> {
 
     /// A new database on the server of `server_url`, copied from the
     /// template of `template` (its tables, rows, views, triggers and
-    /// routines replayed), which the first test to ask builds.
+    /// routines replayed), which the first test to ask builds. On MariaDB
+    /// 10.11 the replay measured slower than a full run of the 232
+    /// realistic migrations (BENCHMARKS.md): prefer [`mysql`](Self::mysql)
+    /// and `migrated` there.
     pub async fn mysql_from(server_url: &str, template: &Template<'_>) -> Result<Self, Error> {
         server_database::<sqlx::MySql, _>(server_url, |server, name| async move {
             crate::template::mysql_from_template(&server, template, &name).await
