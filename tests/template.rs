@@ -46,6 +46,9 @@ trait Kit: Database<Language = Sql> + Sized + 'static {
     /// A database (file) under `name` holding a table `half_built`, as a
     /// build killed mid-run leaves.
     async fn leave_half_built(name: &str);
+    /// Drops the template `name`: each test's templates are its own (a
+    /// unique tracking table), and would stay otherwise.
+    async fn drop_template(name: &str);
 }
 
 fn settings(test: &str) -> Settings {
@@ -99,6 +102,7 @@ async fn copy_equals_full_run<K: Kit>(test: &str, migrations: &'static Migration
     assert!(K::names().await.contains(&template.name()));
     copy.close().await.unwrap();
     full.close().await.unwrap();
+    K::drop_template(&template.name()).await;
 }
 
 async fn changed_file_gives_a_new_template<K: Kit>(test: &str) {
@@ -129,6 +133,7 @@ async fn changed_file_gives_a_new_template<K: Kit>(test: &str) {
     assert!(!names.contains(&old.name()), "the stale template is dropped: {names:?}");
     first.close().await.unwrap();
     second.close().await.unwrap();
+    K::drop_template(&new.name()).await;
 }
 
 async fn failed_build_leaves_nothing<K: Kit>(test: &str) {
@@ -161,6 +166,7 @@ async fn half_built_template_is_rebuilt<K: Kit>(test: &str) {
     let names = K::names().await;
     assert!(!names.contains(&template.building_name()), "{names:?}");
     copy.close().await.unwrap();
+    K::drop_template(&template.name()).await;
 }
 
 /// Run in a child process by `two_processes_build_once`: waits at the
@@ -233,6 +239,7 @@ async fn two_processes_build_once<K: Kit>(test: &str, child_test: &str) {
     outs.sort();
     assert_eq!(outs, ["0 3", "3 3"], "one child built (3 migrations), the other copied");
     let _ = std::fs::remove_dir_all(&dir);
+    K::drop_template(&Template::of(&BASE.with(Settings::default().table(table))).name()).await;
 }
 
 macro_rules! template_tests {
@@ -319,6 +326,11 @@ impl Kit for sqlx::SqlitePool {
             .unwrap();
         pool.close().await;
     }
+    async fn drop_template(name: &str) {
+        let dir = embedded_migrations::template::sqlite_template_dir();
+        let _ = std::fs::remove_file(dir.join(format!("{name}.sqlite3")));
+        let _ = std::fs::remove_file(dir.join(format!("{name}.lock")));
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -380,6 +392,16 @@ impl Kit for sqlx::PgPool {
             .unwrap();
         pool.close().await;
     }
+    async fn drop_template(name: &str) {
+        let admin = postgres_admin().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await
+        .unwrap();
+        admin.close().await;
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -434,6 +456,14 @@ impl Kit for sqlx::MySqlPool {
         .execute(&admin)
         .await
         .unwrap();
+        admin.close().await;
+    }
+    async fn drop_template(name: &str) {
+        let admin = mysql_admin().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+            .execute(&admin)
+            .await
+            .unwrap();
         admin.close().await;
     }
 }
