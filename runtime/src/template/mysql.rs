@@ -7,7 +7,7 @@
 //! template is told from one whose copy was killed. The build lock is
 //! `GET_LOCK` on the server, released when the builder's connection ends.
 
-use super::{ensure_and_copy, sql_error, Store, Template, BUILDING_PREFIX, TEMPLATE_PREFIX};
+use super::build::{ensure_and_copy, sql_error, Store, Template, BUILDING_PREFIX, TEMPLATE_PREFIX};
 use crate::Error;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPoolOptions};
 use sqlx::{ConnectOptions, Connection, Row};

@@ -4,7 +4,7 @@
 //! system. The build lock is an exclusive lock on `emtpl_….lock` beside it,
 //! which the system releases when a builder dies.
 
-use super::{ensure_and_copy, sql_error, Store, Template, BUILDING_PREFIX, TEMPLATE_PREFIX};
+use super::build::{ensure_and_copy, sql_error, Store, Template, BUILDING_PREFIX, TEMPLATE_PREFIX};
 use crate::Error;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::path::{Path, PathBuf};
