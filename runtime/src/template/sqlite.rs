@@ -126,7 +126,8 @@ impl Store for Sqlite {
 
     async fn discard(&self, building: &str) -> Result<(), Error> {
         let file = self.file(building);
-        for suffix in ["", "-wal", "-shm", "-journal"] {
+        // The run's own lock file (sqlite/lock.rs) too: the build is over.
+        for suffix in ["", "-wal", "-shm", "-journal", "-migrations.lock"] {
             let mut path = file.clone().into_os_string();
             path.push(suffix);
             remove(Path::new(&path))?;
@@ -151,7 +152,9 @@ impl Store for Sqlite {
     async fn publish(&self, building: &str, name: &str) -> Result<(), Error> {
         let (from, to) = (self.file(building), self.file(name));
         std::fs::rename(&from, &to)
-            .map_err(|e| io_error(format!("publishing template {} as {}", from.display(), to.display()), e))
+            .map_err(|e| io_error(format!("publishing template {} as {}", from.display(), to.display()), e))?;
+        // What is left of the build under its name: the run's lock file.
+        self.discard(building).await
     }
 
     async fn templates(&self) -> Result<Vec<String>, Error> {
