@@ -149,7 +149,8 @@ async fn failed_build_leaves_nothing<K: Kit>(test: &str) {
     assert!(
         !names.contains(&template.name()) && !names.contains(&template.building_name()),
         "{names:?}"
-    ); // Its build lock file (SQLite), which nothing else removes.
+    );
+    // Its build lock file (SQLite), which nothing else removes.
     K::drop_template(&template.name()).await;
 }
 
