@@ -29,8 +29,17 @@ static SQLITE: Migrations = embed_migrations!("tests/fixtures/batch_sqlite");
 static SQLITE_FAILING: Migrations = embed_migrations!("tests/fixtures/batch_sqlite_failing");
 #[cfg(feature = "sqlite")]
 static SQLITE_ENDLESS: Migrations = embed_migrations!("tests/fixtures/batch_sqlite_endless");
+#[cfg(feature = "sqlite")]
+static SQLITE_CODE: Migrations = embed_migrations!("tests/fixtures/batch_code_sqlite", database = sqlite);
+#[cfg(feature = "sqlite")]
+static SQLITE_CODE_FAILING: Migrations =
+    embed_migrations!("tests/fixtures/batch_code_sqlite_failing", database = sqlite);
 #[cfg(feature = "postgres")]
 static POSTGRES: Migrations = embed_migrations!("tests/fixtures/batch_postgres");
+#[cfg(feature = "postgres")]
+static POSTGRES_CODE: Migrations = embed_migrations!("tests/fixtures/batch_code_postgres", database = postgres);
+#[cfg(feature = "mysql")]
+static MYSQL_CODE: Migrations = embed_migrations!("tests/fixtures/batch_code_mysql", database = mysql);
 #[cfg(feature = "mysql")]
 static MYSQL: Migrations = embed_migrations!("tests/fixtures/batch_mysql");
 
@@ -284,6 +293,112 @@ mod sqlite {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a child process that the kill test starts; fails alone"]
+    async fn sqlite_code_batch_child() {
+        let path = servers::child_role(PATH_ENV);
+        let db = open(&PathBuf::from(path)).await;
+        child_run(&SQLITE_CODE, &db.pool).await;
+    }
+
+    /// The same backfill written in Rust (`002_backfill.rs`, its `up` called
+    /// once per batch): killed inside the run five times, then completed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_code_backfill_killed_five_times_processes_each_row_once() {
+        let path = fresh_path("batch_code_kill");
+        let db = open(&path).await;
+        let plan = SQLITE_CODE.plan(&db.pool).await.expect("dry run");
+        assert!(plan.steps[1].code, "{:?}", plan.steps[1]);
+        let envs = [(PATH_ENV, path.display().to_string()), (CHILD_ENV, "1".to_string())];
+        killed_five_times_then_completed(
+            &db,
+            &SQLITE_CODE,
+            50_000,
+            1_000,
+            "sqlite::sqlite_code_batch_child",
+            &envs,
+            false,
+        )
+        .await;
+        SQLITE_CODE
+            .down(&db.pool, 2)
+            .await
+            .expect("down reverts 003 and the backfill");
+        assert_eq!(
+            db.count("SELECT count(*) FROM items WHERE n <> 0").await,
+            0,
+            "its `down` ran"
+        );
+    }
+
+    /// A batch code migration whose `up` fails in its 8th batch: that batch
+    /// is rolled back, the 7 before it stay with their checkpoint, the error
+    /// names the file and the batch, and a fixed run resumes at batch 8.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_failing_code_batch_names_the_batch_and_keeps_the_checkpoint() {
+        let path = fresh_path("batch_code_failing");
+        let db = open(&path).await;
+        let err = SQLITE_CODE_FAILING
+            .run(&db.pool)
+            .await
+            .expect_err("the 8th batch fails");
+        let embedded_migrations::Error::CodeFailed {
+            file,
+            batches,
+            rolled_back,
+            source,
+            ..
+        } = err.cause()
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(file, "002_backfill.rs");
+        assert!(*rolled_back, "the failing batch was rolled back");
+        let done = batches.as_deref().expect("the batches that stay");
+        assert_eq!((done.batches, done.rows), (7, 7000));
+        assert_eq!(
+            source.as_ref().expect("the function's error").to_string(),
+            "item 7001 cannot be processed"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("batch 8 of the Rust code migration `002_backfill.rs` returned an error"),
+            "{text}"
+        );
+        assert!(text.contains("keeps the 7 batches (7000 rows)"), "{text}");
+        assert_eq!(db.checkpoint().await, Some((7, 7000)));
+        assert_eq!(db.count("SELECT count(*) FROM items WHERE n = 1").await, 7000);
+        assert_eq!(
+            db.count("SELECT count(*) FROM _embedded_migrations").await,
+            1,
+            "only 001 is recorded"
+        );
+
+        // The cause fixed by hand (item 7001 processed), the same binary resumes.
+        servers::exec(&db.pool, "UPDATE items SET n = 1 WHERE id = 7001").await;
+        let events = Mutex::new(Vec::new());
+        let progress = |p: &Progress| {
+            if let ProgressEvent::Batch(batch) = &p.event {
+                events.lock().unwrap().push(*batch);
+            }
+        };
+        SQLITE_CODE_FAILING
+            .with(settings())
+            .on_progress(&progress)
+            .run(&db.pool)
+            .await
+            .expect("resumes and completes");
+        let events = events.into_inner().unwrap();
+        assert_eq!(
+            events.first().map(|e| (e.batches, e.rows)),
+            Some((8, 8000)),
+            "{events:?}"
+        );
+        assert_eq!(events.last().map(|e| e.rows), Some(49_999));
+        assert_eq!(db.count("SELECT count(*) FROM items WHERE n = 1").await, 50_000);
+        assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations_batch").await, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_failing_batch_names_the_batch_and_keeps_the_checkpoint() {
         let path = fresh_path("batch_failing");
         let db = open(&path).await;
@@ -432,6 +547,18 @@ server_batch_tests!(
     postgres, "postgres", postgres::{PgConnectOptions, PgPool, PgPoolOptions},
     url: "TEST_POSTGRES_URL", db: "EMBEDDED_MIGRATIONS_BATCH_PG_DB", quote: "\"", set: POSTGRES,
     child: postgres_batch_child, kill: postgres_backfill_killed_five_times_processes_each_row_once
+);
+
+server_batch_tests!(
+    postgres_code, "postgres", postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    url: "TEST_POSTGRES_URL", db: "EMBEDDED_MIGRATIONS_BATCH_PG_DB", quote: "\"", set: POSTGRES_CODE,
+    child: postgres_code_batch_child, kill: postgres_code_backfill_killed_five_times_processes_each_row_once
+);
+
+server_batch_tests!(
+    mysql_code, "mysql", mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions},
+    url: "TEST_MYSQL_URL", db: "EMBEDDED_MIGRATIONS_BATCH_MYSQL_DB", quote: "`", set: MYSQL_CODE,
+    child: mysql_code_batch_child, kill: mysql_code_backfill_killed_five_times_processes_each_row_once
 );
 
 server_batch_tests!(

@@ -1399,6 +1399,7 @@ mod code_migrations {
     static EDITED: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_edited", database = neo4j);
     static FAILING: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_failing", database = neo4j);
     static PANICKING: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_panicking", database = neo4j);
+    static BATCHED: CypherMigrations = embed_migrations!("tests/fixtures/code_neo4j_batch", database = neo4j);
 
     const ITEMS: &str = "MATCH (i:Item) RETURN count(i) AS n";
 
@@ -1482,5 +1483,68 @@ mod code_migrations {
         assert_eq!(db.lock_nodes().await, 0, "the lock was released");
         assert_eq!(GOOD.run(graph).await.expect("the next boot applies").steps.len(), 2);
         GOOD.down_to(graph, 0).await.expect("clean up");
+    }
+
+    /// A batch code migration (`// migrate:batch size=1000` in `002_backfill.rs`):
+    /// one transaction per call of `up`, with its checkpoint node. Batch 2
+    /// meets an item marked bad: it is rolled back, batch 1 stays; fixed by
+    /// hand, the next run resumes at batch 2 and records the migration.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_code_migration_commits_batch_by_batch_and_resumes() {
+        let Some(db) = Neo4jDb::take("code_batches").await else {
+            return;
+        };
+        let graph = &db.graph;
+        let plan = BATCHED.plan(graph).await.expect("plan");
+        let step = &plan.steps[1];
+        assert!(step.code, "{step:?}");
+        assert_eq!(step.batch.as_ref().map(|b| b.size), Some(1000), "{step:?}");
+
+        let err = BATCHED.run(graph).await.expect_err("batch 2 meets the bad item");
+        let Error::CodeFailed {
+            version: 2,
+            rolled_back: true,
+            ref batches,
+            ref message,
+            ..
+        } = *err.cause()
+        else {
+            panic!("expected the code migration's failure, got {err:?}")
+        };
+        assert!(message.contains("item 1501 is marked bad"), "{err}");
+        let done = batches.as_deref().expect("the batch that stays");
+        assert_eq!((done.batches, done.rows), (1, 1000));
+        assert_eq!(count(graph, "MATCH (i:BItem {n: 1}) RETURN count(i) AS n").await, 1000);
+        assert_eq!(db.tracking_records().await, 1, "only 001 recorded");
+        let status = BATCHED.status(graph).await.expect("status");
+        assert_eq!(status.entries[1].batch.map(|c| (c.batches, c.rows)), Some((1, 1000)));
+
+        let fixed = "MATCH (i:BItem {id: 1501}) SET i.bad = false RETURN count(i) AS n";
+        assert_eq!(count(graph, fixed).await, 1);
+        let events = std::sync::Mutex::new(Vec::new());
+        let progress = |p: &embedded_migrations::Progress| {
+            if let embedded_migrations::ProgressEvent::Batch(batch) = &p.event {
+                events.lock().unwrap().push(*batch);
+            }
+        };
+        BATCHED
+            .with(Settings::default())
+            .on_progress(&progress)
+            .run(graph)
+            .await
+            .expect("resumes");
+        let events = events.into_inner().unwrap();
+        let seen: Vec<(u64, u64)> = events.iter().map(|e| (e.batches, e.rows)).collect();
+        assert_eq!(seen, [(2, 2000), (3, 2500)], "resumed after batch 1");
+        assert_eq!(events[0].total, Some(2500), "the count query plus the rows done");
+        assert_eq!(
+            count(graph, "MATCH (i:BItem) WHERE i.n <> 1 RETURN count(i) AS n").await,
+            0
+        );
+        assert_eq!(db.tracking_records().await, 2);
+        BATCHED.validate(graph).await.expect("recorded clean");
+        BATCHED.down(graph, 1).await.expect("down runs the plain `down`");
+        assert_eq!(count(graph, "MATCH (i:BItem {n: 1}) RETURN count(i) AS n").await, 0);
+        BATCHED.down_to(graph, 0).await.expect("clean up");
     }
 }

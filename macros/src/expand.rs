@@ -153,9 +153,21 @@ fn code_module(m: &ScannedMigration, database: Database) -> TokenStream {
     } else {
         &["up", "down"]
     };
+    let batch = batch_of(m).is_some();
     let functions = directions.iter().map(|direction| {
         let (module, function, constant) = code_names(m, direction);
         let user = Ident::new(direction, Span::call_site());
+        if batch && *direction == "up" {
+            return quote! {
+                fn #function<'c>(
+                    tx: &'c mut <#marker as ::embedded_migrations::code::CodeDatabase>::Transaction,
+                    size: u64,
+                ) -> ::embedded_migrations::backend::BoxFuture<'c, ::embedded_migrations::code::BatchOutcome> {
+                    ::embedded_migrations::code::call_batch::<#marker, _>(#module::#user, tx, size)
+                }
+                const #constant: ::embedded_migrations::code::BatchFunction<#marker> = #function;
+            };
+        }
         quote! {
             fn #function<'c>(
                 tx: &'c mut <#marker as ::embedded_migrations::code::CodeDatabase>::Transaction,
@@ -201,16 +213,41 @@ fn code_entry(m: &ScannedMigration, database: Database) -> TokenStream {
         let (_, _, constant) = code_names(m, direction);
         quote!(::embedded_migrations::code::code::<#marker>(&#constant))
     };
-    let up = function("up");
+    let up = match batch_of(m) {
+        Some(_) => {
+            let (_, _, constant) = code_names(m, "up");
+            quote!(::embedded_migrations::code::batch_code::<#marker>(&#constant))
+        }
+        None => function("up"),
+    };
     let down = if m.down.header.irreversible {
         quote!(::core::option::Option::None)
     } else {
         let down = function("down");
         quote!(::core::option::Option::Some(#down))
     };
+    let batch = match batch_of(m) {
+        Some(spec) => {
+            let size = spec.size;
+            let total = match &spec.total {
+                Some(query) => quote!(::core::option::Option::Some(#query)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(::core::option::Option::Some(::embedded_migrations::code::CodeBatch { size: #size, total: #total }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
-        ::embedded_migrations::code::CodeMigration { version: #version, up: #up, down: #down }
+        ::embedded_migrations::code::CodeMigration { version: #version, up: #up, down: #down, batch: #batch }
     }
+}
+
+/// A batch code migration's directives (`// migrate:batch size=N`): the
+/// scan checked them, so a malformed one cannot reach here.
+fn batch_of(m: &ScannedMigration) -> Option<embedded_migrations_core::batch::BatchSpec> {
+    embedded_migrations_core::batch::BatchSpec::from_header(&m.up.header)
+        .ok()
+        .flatten()
 }
 
 fn checksum(sum: &Checksum) -> TokenStream {

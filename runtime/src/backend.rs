@@ -272,19 +272,22 @@ pub trait Checkpoints: Send {
     fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>>;
 }
 
-/// Batch migrations the engine runs batch by batch (the SQL databases).
+/// Batch migrations the engine runs batch by batch: the SQL databases'
+/// statements, and every database's batch code migrations.
 pub trait Batches: Checkpoints {
     /// Runs one batch in one transaction: the state check (`Conflict` when
-    /// another process moved it), the statement with the batch size bound,
-    /// and the checkpoint; a batch that changes no row records the change
+    /// another process moved it), the statement with the batch size bound
+    /// (for a batch code migration, `batch.change.code`: its `up` called
+    /// with the size, returning the rows it processed), and the checkpoint; a batch that changes no row records the change
     /// (tracking, state, history) and deletes the checkpoint instead. On
     /// failure the transaction rolls back and the checkpoint stays as it was.
     fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>>;
 }
 
 /// Batch migrations the database batches itself (Neo4j's `CALL { ... } IN
-/// TRANSACTIONS`).
-pub trait SelfBatches: Checkpoints {
+/// TRANSACTIONS`). A batch code migration has no statement to hand the
+/// database, so such a session runs those batch by batch too: [`Batches`].
+pub trait SelfBatches: Batches {
     /// The state check and a checkpoint mark, then `batch.statement` once,
     /// outside any explicit transaction (the database commits each inner
     /// transaction), calling `progress` with the rows done so far as the

@@ -305,6 +305,9 @@ pub enum Error {
         /// its writes were rolled back with the record; false where the
         /// migration is left marked dirty (MySQL, `migrate:no-transaction`).
         rolled_back: bool,
+        /// For a batch code migration: the batches committed before the one
+        /// that failed (they stay, and a new run resumes after them).
+        batches: Option<Box<crate::records::Checkpoint>>,
         /// The error the function returned.
         source: Option<Box<Source>>,
     },
@@ -500,12 +503,24 @@ impl Error {
             message,
             panicked,
             rolled_back,
+            batches,
             ..
         } = self
         else {
             return Ok(());
         };
         let what = if *panicked { "panicked" } else { "returned an error" };
+        if let Some(done) = batches {
+            return write!(
+                f,
+                "migration {version} ({name}) failed up: batch {} of the Rust code migration `{file}` {what}: {message}\n  \
+                 that batch was rolled back; the checkpoint keeps the {} batches ({} rows) committed before it, \
+                 and the migration is not recorded: fix the cause and run again, it resumes from the checkpoint",
+                done.batches + 1,
+                done.batches,
+                done.rows,
+            );
+        }
         write!(
             f,
             "migration {version} ({name}) failed {}: the function `{}` of the Rust code migration `{file}` {what}: {message}",

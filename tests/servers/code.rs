@@ -5,7 +5,7 @@
 
 use crate::support::TestDb;
 use embedded_migrations::backend::Database;
-use embedded_migrations::{Error, Migrations, Settings, Sql};
+use embedded_migrations::{Error, Migrations, Settings, Sql, Tool};
 use std::time::Duration;
 
 /// One backend's code migration sets.
@@ -118,6 +118,87 @@ pub async fn a_panic_leaves_no_lock_and_no_record<D: TestDb<Pool: Database<Langu
     settle(db, sets).await;
 }
 
+/// Group mode (every pending migration in one transaction) takes a code
+/// migration in its place: applied with the SQL around it; a failing one
+/// takes the whole group back, 001 included. MySQL, whose DDL commits
+/// implicitly, has no group mode and says so.
+pub async fn group_mode_runs_code_in_the_one_transaction<D: TestDb<Pool: Database<Language = Sql>>>(
+    db: &D,
+    sets: &CodeSets,
+) {
+    let group = Settings::default().group(true);
+    let failed = sets.failing.with(group.clone()).run(db.pool()).await;
+    if !D::TRANSACTIONAL_DDL {
+        let err = failed.expect_err("no group mode on MySQL");
+        assert!(matches!(err.cause(), Error::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("group mode"), "{err}");
+        return;
+    }
+    let err = failed.expect_err("002 fails inside the group");
+    assert!(
+        matches!(
+            err.cause(),
+            Error::CodeFailed {
+                version: 2,
+                rolled_back: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(db.tracking_records().await, 0, "the group rolled back as one: 001 too");
+    let report = sets.good.with(group).run(db.pool()).await.expect("the group applies");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(db.rows("items").await, 2, "the function ran in the group");
+    assert_eq!(
+        db.count("SELECT count(*) FROM items WHERE note IS NULL").await,
+        2,
+        "003 ran after it"
+    );
+    sets.good.validate(db.pool()).await.expect("recorded clean");
+    let history = sets.good.history(db.pool()).await.expect("history");
+    assert!(history.iter().any(|h| h.version == 2 && h.success), "{history:?}");
+}
+
+/// A database that refinery migrated up to a Rust migration (refinery has
+/// them too: `V2__fill_items.rs`) is adopted by `import`: the code
+/// migration is recorded with this binary's checksum and never run again;
+/// the run applies only 003, and `down` runs its `down` function.
+pub async fn import_records_a_code_migration_without_running_it<D: TestDb<Pool: Database<Language = Sql>>>(
+    db: &D,
+    sets: &CodeSets,
+) {
+    db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)")
+        .await;
+    db.exec("INSERT INTO items (id, name) VALUES (1, 'ALPHA'), (2, 'BETA')")
+        .await;
+    db.exec(
+        "CREATE TABLE refinery_schema_history(version INT PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255))",
+    )
+    .await;
+    db.exec(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES \
+         (1, 'create_items', '2024-01-01T00:00:00Z', '1'), (2, 'fill_items', '2024-01-01T00:00:01Z', '2')",
+    )
+    .await;
+    let adoption = sets.good.import(db.pool(), Tool::Refinery).await.expect("import");
+    assert_eq!(adoption.recorded.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2]);
+    // Had 002's `up` run again, its inserts would have hit the primary key.
+    let report = sets.good.run(db.pool()).await.expect("run");
+    assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3]);
+    assert_eq!(db.rows("items").await, 2);
+    sets.good
+        .validate(db.pool())
+        .await
+        .expect("recorded with this binary's checksum");
+    sets.good
+        .down(db.pool(), 2)
+        .await
+        .expect("down reverts 003 and the code migration");
+    assert_eq!(db.rows("items").await, 0, "its down function ran");
+}
+
 /// After a failure of 002: nothing of it applied, and the fixed set
 /// applies. Where the migration was left dirty (MySQL), the next run says
 /// so until `forget` clears it (its transaction rolled back: nothing of it
@@ -177,6 +258,22 @@ macro_rules! code_scenarios {
                     return;
                 };
                 code::a_panic_leaves_no_lock_and_no_record(&db, &SETS).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn import_records_a_code_migration_without_running_it() {
+                let Some(db) = <$db as support::TestDb>::fresh("code_import").await else {
+                    return;
+                };
+                code::import_records_a_code_migration_without_running_it(&db, &SETS).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn group_mode_runs_a_code_migration_in_the_one_transaction() {
+                let Some(db) = <$db as support::TestDb>::fresh("code_group").await else {
+                    return;
+                };
+                code::group_mode_runs_code_in_the_one_transaction(&db, &SETS).await;
             }
         }
     };

@@ -6,6 +6,7 @@
 
 use super::name::{shown, Located};
 use super::read::read_file;
+use crate::batch::BatchSpec;
 use crate::{Language, Problem, Rule, ScannedFile, ScannedMigration};
 
 /// A code migration read and checked, if it can be read. Its one file is
@@ -48,8 +49,6 @@ fn check_code(file: &ScannedFile, problems: &mut Vec<Problem>) {
     let header = &file.header;
     let misplaced = [
         (header.noop, "noop"),
-        (header.batch.is_some(), "batch"),
-        (header.total.is_some(), "total"),
         (header.allow_in_transaction, "allow-in-transaction"),
     ];
     for (_, directive) in misplaced.iter().filter(|(set, _)| *set) {
@@ -58,15 +57,16 @@ fn check_code(file: &ScannedFile, problems: &mut Vec<Problem>) {
             &file.path,
             format!(
                 "`{name}`: `migrate:{directive}` does not apply to a Rust code migration; it knows \
-                 `migrate:no-transaction` and `migrate:irreversible`"
+                 `migrate:no-transaction`, `migrate:irreversible`, `migrate:batch size=N` and `migrate:total`"
             ),
         ));
     }
+    check_code_batch(file, problems);
     if !defines_fn(&file.text, "up") {
         problems.push(Problem::new(
             Rule::MissingUp,
             &file.path,
-            format!("`{name}` defines no `up` function; a Rust code migration is `pub async fn up(tx) -> Result<(), E>` and `pub async fn down(tx) -> Result<(), E>`"),
+            format!("`{name}` defines no `up` function; a Rust code migration is `pub async fn up(tx) -> Result<(), E>` and `pub async fn down(tx) -> Result<(), E>` (a batch one's `up` is `pub async fn up(tx, size: u64) -> Result<u64, E>`)"),
         ));
     }
     match (defines_fn(&file.text, "down"), header.irreversible) {
@@ -81,6 +81,25 @@ fn check_code(file: &ScannedFile, problems: &mut Vec<Problem>) {
             format!("`{name}` says `migrate:irreversible` but defines a `down` function; remove the function, or the directive if it does revert the migration"),
         )),
         _ => {}
+    }
+}
+
+/// A batch code migration (`// migrate:batch size=N`, optionally
+/// `// migrate:total <count query>`): its `up` runs once per batch, each in
+/// a transaction of its own with the checkpoint, and returns the rows it
+/// processed; so the size is the SQL form's and `no-transaction`, which
+/// would leave a batch without its checkpoint, is refused.
+fn check_code_batch(file: &ScannedFile, problems: &mut Vec<Problem>) {
+    let refuse = |message: String| Problem::new(Rule::Batch, &file.path, format!("`{}`: {message}", file.file_name));
+    match BatchSpec::from_header(&file.header) {
+        Ok(None) => {}
+        Ok(Some(_)) if file.header.no_transaction => problems.push(refuse(
+            "`migrate:batch` runs each batch in its own transaction with its checkpoint and cannot be combined \
+             with `migrate:no-transaction`"
+                .to_string(),
+        )),
+        Ok(Some(_)) => {}
+        Err(message) => problems.push(refuse(message)),
     }
 }
 

@@ -344,9 +344,20 @@ fn a_code_migration_shares_its_version_with_no_sql_file() {
         &[("001_a.rs", CODE), ("001_a.down.sql", "DROP TABLE a;")],
     );
     assert_eq!(found[0].0, Rule::DuplicateVersion, "{found:?}");
-    let batch = format!("// migrate:batch size=10\n{CODE}");
-    assert_eq!(
-        rules("code_batch", &[("001_a.rs", &batch)])[0].0,
-        Rule::UnknownDirective
-    );
+    let noop = format!("// migrate:noop\n{CODE}");
+    assert_eq!(rules("code_noop", &[("001_a.rs", &noop)])[0].0, Rule::UnknownDirective);
+}
+
+#[test]
+fn a_batch_code_migration_has_a_size_and_a_transaction_per_batch() {
+    let batch = format!("// migrate:batch size=10\n// migrate:total SELECT count(*) FROM t\n{CODE}");
+    assert!(scan(&folder("code_batch", &[("001_a.rs", &batch)])).is_ok());
+    let sizeless = format!("// migrate:batch\n{CODE}");
+    let found = rules("code_batch_sizeless", &[("001_a.rs", &sizeless)]);
+    assert_eq!(found[0].0, Rule::Batch, "{found:?}");
+    assert!(found[0].1.contains("size=N"), "{found:?}");
+    let stepless = format!("// migrate:batch size=10\n// migrate:no-transaction\n{CODE}");
+    let found = rules("code_batch_no_tx", &[("001_a.rs", &stepless)]);
+    assert_eq!(found[0].0, Rule::Batch, "{found:?}");
+    assert!(found[0].1.contains("no-transaction"), "{found:?}");
 }

@@ -56,6 +56,20 @@ pub struct CodeMigration {
     pub up: Code,
     /// Its `down`; `None` when the file says `migrate:irreversible`.
     pub down: Option<Code>,
+    /// A batch code migration's size and count query (`// migrate:batch
+    /// size=N`, `// migrate:total`): its `up` is then a [`BatchFunction`].
+    pub batch: Option<CodeBatch>,
+}
+
+/// The batch directives of a batch code migration: its `up` runs once per
+/// batch with `size`, in a transaction of its own with the checkpoint,
+/// until it returns 0 rows.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeBatch {
+    /// The size each call receives.
+    pub size: u64,
+    /// The count query of `// migrate:total`, for progress and its bound.
+    pub total: Option<&'static str>,
 }
 
 impl CodeMigration {
@@ -136,6 +150,25 @@ pub type Function<D> = for<'c> fn(&'c mut <D as CodeDatabase>::Transaction) -> B
 /// backend downcasts [`Code::function`] to.
 pub(crate) type On<T> = for<'c> fn(&'c mut T) -> BoxFuture<'c, Outcome>;
 
+/// A batch code migration's `up`, as the table keeps it: one batch, given
+/// its size, returning the rows it processed (0 ends the migration).
+pub type BatchFunction<D> = for<'c> fn(&'c mut <D as CodeDatabase>::Transaction, u64) -> BoxFuture<'c, BatchOutcome>;
+
+/// What one call of a batch code migration returns: the rows it processed.
+pub type BatchOutcome = Result<u64, BoxError>;
+
+/// [`BatchFunction`] on a transaction of type `T`: what a backend
+/// downcasts [`Code::function`] to for a batch code migration's `up`.
+pub(crate) type BatchOn<T> = for<'c> fn(&'c mut T, u64) -> BoxFuture<'c, BatchOutcome>;
+
+/// A batch `up`, its type erased, for the table.
+pub const fn batch_code<D: CodeDatabase>(function: &'static BatchFunction<D>) -> Code {
+    Code {
+        database: D::NAME,
+        function,
+    }
+}
+
 /// `function`, its type erased, for the table.
 pub const fn code<D: CodeDatabase>(function: &'static Function<D>) -> Code {
     Code {
@@ -183,6 +216,50 @@ where
     F: for<'x> MigrationFn<'x, D>,
 {
     let future = function.call(tx);
+    Box::pin(async move { future.await.map_err(Into::into) })
+}
+
+/// A batch code migration's `up`: an `async fn` taking the database's
+/// transaction and the batch size, returning `Result<u64, E>`: the rows
+/// this batch processed, 0 when none were left.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the `up` of a batch code migration for {D}",
+    label = "a file that says `// migrate:batch size=N` has an `up` that takes the transaction and the batch size, and returns the rows it processed",
+    note = "in a folder embedded with `database = sqlite` it is `pub async fn up(tx: &mut sqlx::SqliteConnection, size: u64) -> Result<u64, E>`; \
+            `postgres` takes `&mut sqlx::PgConnection`, `mysql` `&mut sqlx::MySqlConnection`, `neo4j` `&mut neo4rs::Txn`"
+)]
+pub trait BatchMigrationFn<'c, D: CodeDatabase> {
+    /// The future the function returns.
+    type Future: Future<Output = Result<u64, Self::Error>> + Send + 'c;
+    /// The function's error.
+    type Error: Into<BoxError>;
+    /// Calls the function for one batch of `size`.
+    fn call(self, tx: &'c mut D::Transaction, size: u64) -> Self::Future;
+}
+
+impl<'c, D, F, Fut, E> BatchMigrationFn<'c, D> for F
+where
+    D: CodeDatabase,
+    F: FnOnce(&'c mut D::Transaction, u64) -> Fut,
+    Fut: Future<Output = Result<u64, E>> + Send + 'c,
+    E: Into<BoxError>,
+{
+    type Future = Fut;
+    type Error = E;
+
+    fn call(self, tx: &'c mut D::Transaction, size: u64) -> Fut {
+        self(tx, size)
+    }
+}
+
+/// Calls a batch code migration's `up` for one batch, boxing its future
+/// and its error.
+pub fn call_batch<'c, D, F>(function: F, tx: &'c mut D::Transaction, size: u64) -> BoxFuture<'c, BatchOutcome>
+where
+    D: CodeDatabase,
+    F: for<'x> BatchMigrationFn<'x, D>,
+{
+    let future = function.call(tx, size);
     Box::pin(async move { future.await.map_err(Into::into) })
 }
 

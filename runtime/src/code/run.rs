@@ -2,8 +2,9 @@
 //! the function found for the backend's transaction type, its error or
 //! panic returned as the migration's failure.
 
-use super::{BoxError, Code, On};
+use super::{BatchOn, BoxError, BoxFuture, Code, On};
 use crate::backend::Change;
+use crate::records::Checkpoint;
 use crate::Error;
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -14,6 +15,22 @@ use std::panic::AssertUnwindSafe;
 pub(crate) fn function<T: 'static>(change: &Change<'_>, code: Code, backend: &'static str) -> Result<On<T>, Error> {
     code.function
         .downcast_ref::<On<T>>()
+        .copied()
+        .ok_or_else(|| Error::CodeForAnotherDatabase {
+            file: change.migration.script(change.direction).file.to_string(),
+            written_for: code.database,
+            database: backend,
+        })
+}
+
+/// A batch code migration's `up`, typed for a transaction of type `T`.
+pub(crate) fn batch_function<T: 'static>(
+    change: &Change<'_>,
+    code: Code,
+    backend: &'static str,
+) -> Result<BatchOn<T>, Error> {
+    code.function
+        .downcast_ref::<BatchOn<T>>()
         .copied()
         .ok_or_else(|| Error::CodeForAnotherDatabase {
             file: change.migration.script(change.direction).file.to_string(),
@@ -33,6 +50,32 @@ pub(crate) async fn run<T: 'static>(
     tx: &mut T,
     rolled_back: bool,
 ) -> Result<(), Error> {
+    guarded(change, rolled_back, function(tx)).await
+}
+
+/// Runs one batch of a batch code migration: the rows it processed, or its
+/// failure as [`run`]'s, the batches before it (`done`) kept committed.
+pub(crate) async fn run_batch<T: 'static>(
+    change: &Change<'_>,
+    function: BatchOn<T>,
+    tx: &mut T,
+    size: u64,
+    done: Checkpoint,
+) -> Result<u64, Error> {
+    guarded(change, true, function(tx, size)).await.map_err(|mut err| {
+        if let Error::CodeFailed { batches, .. } = &mut err {
+            *batches = Some(Box::new(done));
+        }
+        err
+    })
+}
+
+/// The user's future, its error or panic turned into the migration's.
+async fn guarded<R>(
+    change: &Change<'_>,
+    rolled_back: bool,
+    future: BoxFuture<'_, Result<R, BoxError>>,
+) -> Result<R, Error> {
     let failed = |message: String, panicked: bool, source: Option<BoxError>| Error::CodeFailed {
         version: change.migration.version,
         name: change.migration.name.to_string(),
@@ -41,10 +84,11 @@ pub(crate) async fn run<T: 'static>(
         message,
         panicked,
         rolled_back,
+        batches: None,
         source: source.map(Box::new),
     };
-    match AssertUnwindSafe(function(tx)).catch_unwind().await {
-        Ok(Ok(())) => Ok(()),
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(source)) => Err(failed(source.to_string(), false, Some(source))),
         Err(payload) => {
             let message = payload

@@ -3,7 +3,6 @@
 //! when another process changed the state in between.
 
 use super::applied::AppliedSet;
-use super::batch::spec;
 use super::{Connect, DownTarget, Engine};
 use crate::backend::{Change, Session, State};
 use crate::report::{ProgressEvent, Report, StepReport};
@@ -222,7 +221,7 @@ impl Engine<'_> {
         );
         self.progress(index, total, migration, direction, ProgressEvent::Started);
         let started = Instant::now();
-        let result = match spec(migration, direction) {
+        let result = match self.batch_spec(migration, direction) {
             Some(spec) => {
                 self.apply_batches(session, &change, &spec, (index, total))
                     .instrument(span.clone())
@@ -278,20 +277,11 @@ impl Engine<'_> {
 
     /// Group mode refuses a migration that cannot share one transaction.
     fn fits_one_transaction(&self, pending: &[&'static Migration]) -> Result<(), Error> {
-        if let Some(m) = pending.iter().find(|m| spec(m, Direction::Up).is_some()) {
+        if let Some(m) = pending.iter().find(|m| self.batch_spec(m, Direction::Up).is_some()) {
             return Err(Error::InvalidSettings {
                 message: format!(
                     "group mode runs everything in one transaction, but `{}` is a batch migration \
                      (migrate:batch), which commits batch by batch",
-                    m.up.file
-                ),
-            });
-        }
-        if let Some(m) = pending.iter().find(|m| self.is_code(m)) {
-            return Err(Error::InvalidSettings {
-                message: format!(
-                    "group mode runs every pending migration's statements in one batch, but `{}` is a Rust code \
-                     migration, which runs in a transaction of its own; apply without group mode",
                     m.up.file
                 ),
             });

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 /// The batch directive of a migration's up file, if it has one. The build
 /// checked it, so a malformed one (impossible from the macro) reads as none.
-pub(crate) fn spec(migration: &Migration, direction: Direction) -> Option<BatchSpec> {
+/// A Rust code migration's is in its `CODE` entry: [`Engine::batch_spec`].
+fn spec(migration: &Migration, direction: Direction) -> Option<BatchSpec> {
     if direction != Direction::Up {
         return None;
     }
@@ -76,6 +77,22 @@ fn progress(checkpoint: Checkpoint, resumed_at: u64, total: Option<u64>, elapsed
 }
 
 impl Engine<'_> {
+    /// The batch directives of `migration` in `direction`, if it is a batch
+    /// migration: from its file, or for a Rust code migration from the
+    /// table the macro wrote (its script has no text).
+    pub(super) fn batch_spec(&self, migration: &Migration, direction: Direction) -> Option<BatchSpec> {
+        if direction != Direction::Up {
+            return None;
+        }
+        match self.code.iter().find(|entry| entry.version == migration.version) {
+            Some(entry) => entry.batch.map(|batch| BatchSpec {
+                size: batch.size,
+                total: batch.total.map(str::to_string),
+            }),
+            None => spec(migration, direction),
+        }
+    }
+
     /// A dry run's view of the batch migrations in `plan`: size, the count
     /// query's answer now (read only), the checkpoint.
     pub(super) async fn plan_batches(&self, session: &mut dyn Session, plan: &mut Plan) -> Result<(), Error> {
@@ -83,7 +100,7 @@ impl Engine<'_> {
             let Some(migration) = self.find(step.version) else {
                 continue;
             };
-            let Some(spec) = spec(migration, step.direction) else {
+            let Some(spec) = self.batch_spec(migration, step.direction) else {
                 continue;
             };
             let backend = session.backend();
@@ -126,7 +143,10 @@ impl Engine<'_> {
             if entry.state != MigrationState::Pending {
                 continue;
             }
-            let Some(migration) = self.find(entry.version).filter(|m| spec(m, Direction::Up).is_some()) else {
+            let Some(migration) = self
+                .find(entry.version)
+                .filter(|m| self.batch_spec(m, Direction::Up).is_some())
+            else {
                 continue;
             };
             if let Some(batches) = session.batches() {
@@ -149,7 +169,11 @@ impl Engine<'_> {
             return err;
         };
         let mut running = Vec::new();
-        for migration in self.migrations.iter().filter(|m| spec(m, Direction::Up).is_some()) {
+        for migration in self
+            .migrations
+            .iter()
+            .filter(|m| self.batch_spec(m, Direction::Up).is_some())
+        {
             let Some(batches) = session.batches() else { break };
             if let Ok(Some(checkpoint)) = batches.checkpoints().read_checkpoint(migration.version).await {
                 running.push(format!(
@@ -180,6 +204,21 @@ impl Engine<'_> {
     ) -> Result<(), Error> {
         let migration = change.migration;
         let backend = session.backend();
+        if change.code.is_some() {
+            let what = format!("Rust code migration `{}`: its `up` function", migration.up.file);
+            let batch = Batch {
+                change,
+                statement: &what,
+                line: 1,
+                size: spec.size,
+                number: 0,
+            };
+            let batches: &mut dyn Batches = match session.batches().ok_or_else(|| unsupported(backend))? {
+                BatchSupport::Statement(batches) => batches,
+                BatchSupport::Database(batches) => batches,
+            };
+            return self.run_batches(batches, spec, batch, step).await;
+        }
         let statements = split(migration.up.text, session.dialect());
         let [statement] = statements.as_slice() else {
             return Err(Error::InvalidSettings {

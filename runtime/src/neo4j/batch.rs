@@ -32,7 +32,7 @@
 use super::cypher::{fetch_rows, rows_in};
 use super::errors::{db_err, message, row_err, NAME};
 use super::session::Neo4jSession;
-use crate::backend::{Batch, Change, SelfBatchedProgress};
+use crate::backend::{Batch, BatchDone, Change, SelfBatchedProgress};
 use crate::records::Checkpoint;
 use crate::Error;
 use neo4rs::{query, Graph};
@@ -155,6 +155,59 @@ impl Neo4jSession {
         };
         let (result, ()) = tokio::join!(run, watch);
         result
+    }
+
+    /// One batch of a batch code migration, in one transaction: the guard,
+    /// the `up` function called with the size, and the checkpoint node
+    /// advanced; a call that processed nothing records the migration and
+    /// deletes the node instead. A failure rolls the batch back and leaves
+    /// the node as the batches before it wrote it. The node is read before
+    /// the transaction: the migration lock keeps every other writer of it
+    /// away.
+    pub(super) async fn run_code_batch(&mut self, batch: &Batch<'_>) -> Result<BatchDone, Error> {
+        let change = batch.change;
+        let Some(code) = change.code else {
+            return Err(Error::Unsupported {
+                backend: NAME,
+                what: "a Cypher batch migration run batch by batch (Neo4j batches it itself)".to_string(),
+            });
+        };
+        let function = crate::code::run::batch_function::<neo4rs::Txn>(change, code, NAME)?;
+        let version = change.migration.version;
+        let before = self.read_checkpoint(version).await?.unwrap_or_default();
+        let label = &self.labels.batch;
+        let started = Instant::now();
+        let mut done = BatchDone {
+            rows: 0,
+            checkpoint: before,
+        };
+        self.in_transaction("running a batch of the migration", async |txn| {
+            self.check_guard(txn, &change.state_before).await?;
+            let rows = crate::code::run::run_batch(change, function, txn, batch.size, before).await?;
+            let checkpoint = Checkpoint {
+                batches: before.batches + u64::from(rows > 0),
+                rows: before.rows + rows,
+            };
+            if rows > 0 {
+                let write = query(&format!(
+                    "MERGE (b:{label} {{version: $version}}) SET b.batches = $batches, b.rows = $rows"
+                ))
+                .param("version", version)
+                .param("batches", checkpoint.batches as i64)
+                .param("rows", checkpoint.rows as i64);
+                txn.run(write).await.map_err(db_err("writing the batch checkpoint"))?;
+            } else {
+                let books = self.books_for_record(change, self.clock.millis_since(started));
+                self.keep_books_in(txn, &change.state_before, books).await?;
+                let delete =
+                    query(&format!("MATCH (b:{label} {{version: $version}}) DELETE b")).param("version", version);
+                txn.run(delete).await.map_err(db_err("recording the batch migration"))?;
+            }
+            done = BatchDone { rows, checkpoint };
+            Ok(())
+        })
+        .await?;
+        Ok(done)
     }
 
     /// The state check, the tracking writes and the checkpoint node

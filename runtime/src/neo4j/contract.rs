@@ -4,7 +4,8 @@
 use super::errors::NAME;
 use super::session::Neo4jSession;
 use crate::backend::{
-    Batch, BatchSupport, BoxFuture, Change, Checkpoints, RecordEdit, SelfBatchedProgress, SelfBatches, Session, State,
+    Batch, BatchDone, BatchSupport, Batches, BoxFuture, Change, Checkpoints, RecordEdit, SelfBatchedProgress,
+    SelfBatches, Session, State,
 };
 use crate::core::split::{is_cypher_schema, split, Dialect};
 use crate::records::{AppliedMigration, Checkpoint, HistoryEntry};
@@ -93,6 +94,14 @@ impl Checkpoints for Neo4jSession {
 
     fn count_rows<'a>(&'a mut self, query: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
         Box::pin(Neo4jSession::count_rows(self, query))
+    }
+}
+
+/// Batch code migrations only: a Cypher batch file is the database's own
+/// batching ([`SelfBatches`]).
+impl Batches for Neo4jSession {
+    fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>> {
+        Box::pin(Neo4jSession::run_code_batch(self, batch))
     }
 }
 

@@ -10,6 +10,7 @@ use super::checkpoint::{CheckpointIo, CheckpointSql, CheckpointSqlRef};
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{Batch, BatchDone, Batches, BoxFuture, Checkpoints};
+use crate::code::run as code;
 use crate::records::Checkpoint;
 use crate::Error;
 use sqlx::AssertSqlSafe;
@@ -51,16 +52,32 @@ impl<B: SqlBackend> Batches for SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
 {
+    /// A batch code migration's batch leaves the session in doubt until it
+    /// settles, whatever the user's code did to the connection.
     fn run_batch<'a>(&'a mut self, batch: &'a Batch<'a>) -> BoxFuture<'a, Result<BatchDone, Error>> {
-        Box::pin(self.one_batch(batch))
+        Box::pin(async move {
+            if batch.change.code.is_none() {
+                return self.one_batch(batch).await;
+            }
+            let before = self.doubtful;
+            self.doubtful = true;
+            let done = self.one_batch(batch).await;
+            if super::contract::settled::<B, _>(&done) {
+                self.doubtful = before;
+            }
+            done
+        })
     }
 }
 
 impl<B: SqlBackend> SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    Connection<B>: 'static,
 {
-    /// One batch in one transaction (see [`Batches::run_batch`]).
+    /// One batch in one transaction (see [`Batches::run_batch`]): the
+    /// file's statement with the size bound, or a batch code migration's
+    /// `up` called with it.
     async fn one_batch(&mut self, batch: &Batch<'_>) -> Result<BatchDone, Error> {
         let cp = CheckpointSql::new(&self.sql);
         let version = batch.change.migration.version;
@@ -69,6 +86,10 @@ where
             .execute(&mut *self.conn)
             .await
             .map_err(Self::db_err("creating the batch checkpoint table"))?;
+        let code = match batch.change.code {
+            Some(code) => Some(code::batch_function::<Connection<B>>(batch.change, code, B::NAME)?),
+            None => None,
+        };
         let (statement, binds) = cp.statement(batch.statement);
         let (delete, insert) = (cp.delete(), cp.insert());
         let writes = CheckpointSqlRef {
@@ -86,23 +107,10 @@ where
         let started = Instant::now();
         // On error the transaction is dropped, which rolls it back: the
         // checkpoint stays at the batches committed before this one.
-        let rows = B::DB::run_batch_statement(&mut tx, statement, binds, batch.size)
-            .await
-            .map_err(|err| {
-                let message = format!(
-                    "batch {} failed and was rolled back; the checkpoint keeps the {} batches ({} rows) \
-                     committed before it: {}",
-                    before.batches + 1,
-                    before.batches,
-                    before.rows,
-                    B::message(&err)
-                );
-                let line = B::error_line(&err, batch.statement, batch.line);
-                batch
-                    .change
-                    .batch_failed(batch.statement, line, message, true, before)
-                    .with_source(err)
-            })?;
+        let rows = match code {
+            Some(function) => code::run_batch(batch.change, function, &mut *tx, batch.size, before).await?,
+            None => Self::batch_statement(&mut tx, batch, (statement, binds), before).await?,
+        };
         let checkpoint = Checkpoint {
             batches: before.batches + u64::from(rows > 0),
             rows: before.rows + rows,
@@ -121,5 +129,33 @@ where
         }
         tx.commit().await.map_err(Self::db_err("committing the batch"))?;
         Ok(BatchDone { rows, checkpoint })
+    }
+
+    /// The file's batch statement, `:batch` bound to the size, in the
+    /// batch's transaction: the rows it changed, or its failure naming the
+    /// batch and the checkpoint that stays.
+    async fn batch_statement(
+        tx: &mut Connection<B>,
+        batch: &Batch<'_>,
+        (statement, binds): (String, usize),
+        before: Checkpoint,
+    ) -> Result<u64, Error> {
+        B::DB::run_batch_statement(tx, statement, binds, batch.size)
+            .await
+            .map_err(|err| {
+                let message = format!(
+                    "batch {} failed and was rolled back; the checkpoint keeps the {} batches ({} rows) \
+                     committed before it: {}",
+                    before.batches + 1,
+                    before.batches,
+                    before.rows,
+                    B::message(&err)
+                );
+                let line = B::error_line(&err, batch.statement, batch.line);
+                batch
+                    .change
+                    .batch_failed(batch.statement, line, message, true, before)
+                    .with_source(err)
+            })
     }
 }

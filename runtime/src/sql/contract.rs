@@ -89,7 +89,7 @@ where
                 Some(code) => self.apply_code(change, code).await,
                 None => B::apply(self, change).await,
             };
-            if self.runs_in_transaction(change.migration.script(change.direction)) && settled::<B>(&applied) {
+            if self.runs_in_transaction(change.migration.script(change.direction)) && settled::<B, _>(&applied) {
                 self.doubtful = before;
             }
             applied
@@ -159,9 +159,9 @@ where
 /// Whether a change that ran in a transaction left the session as it
 /// found it: it committed, or its transaction was rolled back where that
 /// takes back what its statements changed in the session.
-pub(crate) fn settled<B: SqlBackend>(applied: &Result<(), Error>) -> bool {
+pub(crate) fn settled<B: SqlBackend, T>(applied: &Result<T, Error>) -> bool {
     match applied {
-        Ok(()) => true,
+        Ok(_) => true,
         Err(Error::MigrationFailed { rolled_back: true, .. }) => B::ROLLBACK_RESTORES_SESSION,
         Err(_) => false,
     }

@@ -7,10 +7,12 @@ use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{BoxFuture, Change, GroupApply, Session};
+use crate::code::run as code;
 use crate::core::split::{split, Dialect};
 use crate::Error;
 use sqlx::AssertSqlSafe;
 use std::future::Future;
+use std::time::Instant;
 
 /// A backend whose DDL is transactional: transactional changes (one, or a
 /// group) run as one batch in one transaction ([`SqlSession::apply_batched`]).
@@ -261,6 +263,38 @@ where
         change.failed_after(ender.text, ender.line, message, false, at as u32)
     }
 
+    /// A group that holds a Rust code migration: one transaction still,
+    /// the state checked once, each SQL change's statements sent one by
+    /// one and each code migration's function called in its place (a
+    /// function is not text a batch can carry), every record written
+    /// beside its change. Any failure drops the transaction, which rolls
+    /// all of it back: the error names the statement or the function.
+    async fn apply_with_code(&mut self, changes: &[Change<'_>]) -> Result<(), Error>
+    where
+        Connection<B>: 'static,
+    {
+        let sql = &self.sql;
+        let mut tx = B::begin(&mut self.conn).await?;
+        Self::check_state(&mut tx, sql, &changes[0].state_before).await?;
+        B::enter_transaction(&mut tx, sql).await?;
+        for (index, change) in changes.iter().enumerate() {
+            let started = Instant::now();
+            match change.code {
+                Some(code) => {
+                    let function = code::function::<Connection<B>>(change, code, B::NAME)?;
+                    code::run(change, function, &mut *tx, true).await?;
+                }
+                None => Self::run_statements(&mut tx, change, true).await?,
+            }
+            let execution_ms = started.elapsed().as_millis() as i64;
+            let last = index + 1 == changes.len();
+            B::DB::record_change(&mut tx, sql, change, execution_ms, last)
+                .await
+                .map_err(Self::db_err("recording the migration"))?;
+        }
+        tx.commit().await.map_err(Self::db_err("committing the migrations"))
+    }
+
     /// Marks `change` dirty with `committed` of its statements committed,
     /// in one transaction, after checking the state.
     async fn mark_committed(&mut self, change: &Change<'_>, committed: usize) -> Result<(), Error> {
@@ -317,8 +351,12 @@ where
         Box::pin(async move {
             let before = self.doubtful;
             self.doubtful = true;
-            let applied = self.apply_batched(changes).await;
-            if super::contract::settled::<B>(&applied) {
+            let applied = if changes.iter().any(|change| change.code.is_some()) {
+                self.apply_with_code(changes).await
+            } else {
+                self.apply_batched(changes).await
+            };
+            if super::contract::settled::<B, _>(&applied) {
                 self.doubtful = before;
             }
             applied
