@@ -36,6 +36,8 @@ pub mod snapshot;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 mod targets;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod template;
 
 // One module per backend, each behind its cargo feature.
 /// ChromaDB: the client migrations run on, and what its code migrations

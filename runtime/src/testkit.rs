@@ -21,6 +21,11 @@
 //! # }
 //! ```
 //!
+//! On the SQL backends, `TestDatabase::sqlite_from(&template)`,
+//! `postgres_from(url, &template)` and `mysql_from(url, &template)` copy a
+//! database migrated once per set and version ([`crate::template`])
+//! instead of running every migration per test.
+//!
 //! Isolation per backend:
 //! - SQLite: a new database file in the temporary directory, removed afterwards.
 //! - PostgreSQL, MySQL/MariaDB: a new database on the server the URL names
@@ -41,6 +46,8 @@
 //! the next test.
 
 use crate::backend::Database;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use crate::template::Template;
 use crate::{Error, Language, Migrations};
 use std::future::Future;
 use std::pin::Pin;
@@ -253,6 +260,31 @@ impl TestDatabase<sqlx::SqlitePool> {
             cleanup: Some(Cleanup::SqliteFile(path)),
         })
     }
+
+    /// A new SQLite database file in the temporary directory, a copy of the
+    /// template of `template` (a file in
+    /// [`sqlite_template_dir`](crate::template::sqlite_template_dir)), which
+    /// the first test to ask builds.
+    pub async fn sqlite_from(template: &Template<'_>) -> Result<Self, Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let path = std::env::temp_dir().join(format!("{}.sqlite3", unique_name()));
+        crate::template::sqlite_from_template(template, &path).await?;
+        let cleanup = Cleanup::SqliteFile(path.clone());
+        match SqlitePoolOptions::new()
+            .connect_with(SqliteConnectOptions::new().filename(&path))
+            .await
+        {
+            Ok(pool) => Ok(TestDatabase {
+                pool,
+                name: path.display().to_string(),
+                cleanup: Some(cleanup),
+            }),
+            Err(e) => {
+                let _ = cleanup.run_detached(&path.display().to_string());
+                Err(Error::database("SQLite", format!("opening test database {}", path.display()), &e).with_source(e))
+            }
+        }
+    }
 }
 
 /// What differs between the servers the kit creates databases on: how a
@@ -310,10 +342,16 @@ where
 
 /// A new database on the server of `server_url` (any database of it: the
 /// kit connects there to create and drop the test database), and a pool on it.
+/// `create` makes the database of the given name on the server (empty, or
+/// a copy of a template).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn server_database<DB: Server>(server_url: &str) -> Result<TestDatabase<sqlx::Pool<DB>>, Error>
+async fn server_database<DB: Server, F>(
+    server_url: &str,
+    create: impl FnOnce(Options<DB>, String) -> F,
+) -> Result<TestDatabase<sqlx::Pool<DB>>, Error>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    F: Future<Output = Result<(), Error>>,
 {
     let name = unique_name();
     let err = |e: sqlx::Error| {
@@ -324,9 +362,7 @@ where
         )
     };
     let server: Options<DB> = server_url.parse().map_err(err)?;
-    admin::<DB>(&server, format!("CREATE DATABASE {}", DB::quote(&name)))
-        .await
-        .map_err(err)?;
+    let created = create(server.clone(), name.clone()).await;
     let admin_options = server.clone();
     let cleanup = Cleanup::Server {
         drop: Box::new(move |name: String| -> CleanupFuture {
@@ -343,6 +379,11 @@ where
             })
         }),
     };
+    if let Err(e) = created {
+        // A copy that failed half-way leaves a database to drop.
+        let _ = cleanup.run_detached(&name);
+        return Err(e);
+    }
     match sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(5)
         .connect_with(DB::database(server, &name))
@@ -360,12 +401,41 @@ where
     }
 }
 
+/// `CREATE DATABASE` of the name, empty.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn create_empty<DB: Server>(server: Options<DB>, name: String) -> Result<(), Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    admin::<DB>(&server, format!("CREATE DATABASE {}", DB::quote(&name)))
+        .await
+        .map_err(|e| {
+            Error::database(
+                <DB as sqlx::Database>::NAME,
+                format!("creating test database {name}"),
+                &e,
+            )
+            .with_source(e)
+        })
+}
+
 #[cfg(feature = "postgres")]
 impl TestDatabase<sqlx::PgPool> {
     /// A new database on the server of `server_url` (any database of it:
     /// the kit connects there to create and drop the test database).
     pub async fn postgres(server_url: &str) -> Result<Self, Error> {
-        server_database::<sqlx::Postgres>(server_url).await
+        server_database::<sqlx::Postgres, _>(server_url, create_empty::<sqlx::Postgres>).await
+    }
+
+    /// A new database on the server of `server_url`, copied from the
+    /// template of `template` (`CREATE DATABASE … TEMPLATE … STRATEGY
+    /// FILE_COPY`), which the first test to ask builds: migrated as a full
+    /// run would leave it, tracking rows included, in milliseconds.
+    pub async fn postgres_from(server_url: &str, template: &Template<'_>) -> Result<Self, Error> {
+        server_database::<sqlx::Postgres, _>(server_url, |server, name| async move {
+            crate::template::postgres_from_template(&server, template, &name, Default::default()).await
+        })
+        .await
     }
 }
 
@@ -373,7 +443,20 @@ impl TestDatabase<sqlx::PgPool> {
 impl TestDatabase<sqlx::MySqlPool> {
     /// A new database on the server of `server_url`.
     pub async fn mysql(server_url: &str) -> Result<Self, Error> {
-        server_database::<sqlx::MySql>(server_url).await
+        server_database::<sqlx::MySql, _>(server_url, create_empty::<sqlx::MySql>).await
+    }
+
+    /// A new database on the server of `server_url`, copied from the
+    /// template of `template` (its tables, rows, views, triggers and
+    /// routines replayed), which the first test to ask builds. On MariaDB
+    /// 10.11 the replay measured slower than a full run of the 232
+    /// realistic migrations (BENCHMARKS.md): prefer [`mysql`](Self::mysql)
+    /// and `migrated` there.
+    pub async fn mysql_from(server_url: &str, template: &Template<'_>) -> Result<Self, Error> {
+        server_database::<sqlx::MySql, _>(server_url, |server, name| async move {
+            crate::template::mysql_from_template(&server, template, &name).await
+        })
+        .await
     }
 }
 
