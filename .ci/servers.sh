@@ -9,6 +9,7 @@
 #                    (.ci/neo4j.sh start latest)
 #   boltstub    .venv-bolt      for the Neo4j contract tests (.ci/boltkit.sh)
 #   TimescaleDB 127.0.0.1:5433  PGlite with TimescaleDB 2.23, one connection at a time (.ci/timescaledb.sh)
+#   ChromaDB    127.0.0.1:8011  chroma run 1.5.9 from PyPI, in .venv-chroma (.ci/chroma.sh)
 # Prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,3 +113,7 @@ took "Bolt stub"
 step "TimescaleDB (PGlite from npm)"
 bash .ci/timescaledb.sh start
 took "TimescaleDB"
+
+step "ChromaDB (chromadb from PyPI)"
+bash .ci/chroma.sh start
+took "ChromaDB"

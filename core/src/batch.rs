@@ -114,6 +114,16 @@ impl BatchSpec {
         if language == Language::Sql {
             return Self::from_header(header);
         }
+        if language == Language::Chroma {
+            // A `copy` step is batched by what it is, not by a directive.
+            return Ok(match crate::chroma::copy_step(text) {
+                Some(crate::chroma::Step::Copy { batch_size, .. }) => Some(BatchSpec {
+                    size: batch_size,
+                    total: None,
+                }),
+                _ => None,
+            });
+        }
         let Some(args) = &header.batch else {
             return Self::from_header(header);
         };
@@ -238,6 +248,9 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, language: Language, pr
     match language {
         Language::Sql => check_sql(up, problems),
         Language::Cypher => check_cypher(up, down, problems),
+        // A Chroma file's one batched step, `copy`, is checked with its
+        // other steps (crate::chroma).
+        Language::Chroma => {}
     }
 }
 

@@ -24,12 +24,28 @@ pub struct Header {
     pub batch: Option<String>,
     /// `migrate:total <query>`: the count query for a batch migration's progress.
     pub total: Option<String>,
+    /// `migrate:allow <rule> <reason>`: lint rules this file is allowed to
+    /// break, each with the reason written beside it (checked by
+    /// `lint::check_allows`: the rule must exist, the reason must be given).
+    pub allows: Vec<Allow>,
+}
+
+/// One `migrate:allow <rule> <reason>` line of a header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allow {
+    /// The lint rule's name, as written.
+    pub rule: String,
+    /// Why the file may break it; empty when the line gives none, which the
+    /// folder check refuses.
+    pub reason: String,
+    /// 1-based line of the directive in the file.
+    pub line: usize,
 }
 
 impl Header {
     /// Records one directive, the text after `migrate:`; false when it is
     /// not one of [`DIRECTIVES`].
-    fn read(&mut self, directive: &str) -> bool {
+    fn read(&mut self, directive: &str, line: usize) -> bool {
         match directive {
             "no-transaction" => self.no_transaction = true,
             "irreversible" => self.irreversible = true,
@@ -42,6 +58,15 @@ impl Header {
                 match word {
                     "batch" => self.batch = Some(arguments.trim().to_string()),
                     "total" => self.total = Some(arguments.trim().to_string()),
+                    "allow" => {
+                        let arguments = arguments.trim();
+                        let (rule, reason) = arguments.split_once(char::is_whitespace).unwrap_or((arguments, ""));
+                        self.allows.push(Allow {
+                            rule: rule.to_string(),
+                            reason: reason.trim().to_string(),
+                            line,
+                        });
+                    }
                     _ => return false,
                 }
             }
@@ -60,6 +85,7 @@ pub(crate) const DIRECTIVES: &[&str] = &[
     "noop",
     "batch size=N",
     "total <count query>",
+    "allow <lint rule> <reason>",
 ];
 
 /// Reads the header: the comment and blank lines before the first statement.
@@ -67,10 +93,7 @@ pub(crate) const DIRECTIVES: &[&str] = &[
 /// directive. A leading BOM is skipped, or it would hide the first line.
 pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, String)> {
     let text = crate::split::strip_bom(text);
-    let marker = match language {
-        Language::Sql => "--",
-        Language::Cypher => "//",
-    };
+    let marker = language.comment();
     let mut header = Header::default();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -83,7 +106,7 @@ pub fn parse_header(text: &str, language: Language) -> Result<Header, (usize, St
         let comment = comment.trim();
         if let Some(directive) = comment.strip_prefix("migrate:") {
             let directive = directive.trim();
-            if !header.read(directive) {
+            if !header.read(directive, index + 1) {
                 return Err((index + 1, directive.to_string()));
             }
         } else if let Some(description) = comment.strip_prefix("description:") {
@@ -128,6 +151,25 @@ mod tests {
         let header = parse_header("-- migrate:noop\n-- SQLite has no such extension\n", Language::Sql).unwrap();
         assert!(header.noop);
         assert!(!parse_header("-- noop\n", Language::Sql).unwrap().noop);
+    }
+
+    #[test]
+    fn reads_allows_with_their_reason_and_line() {
+        let text = "-- migrate:allow drop-column the column is unread since v2.3\n-- x\n-- migrate:allow rename-table\nSELECT 1;";
+        let header = parse_header(text, Language::Sql).unwrap();
+        assert_eq!(header.allows.len(), 2);
+        assert_eq!(header.allows[0].rule, "drop-column");
+        assert_eq!(header.allows[0].reason, "the column is unread since v2.3");
+        assert_eq!(header.allows[0].line, 1);
+        assert_eq!(
+            (header.allows[1].rule.as_str(), header.allows[1].reason.as_str()),
+            ("rename-table", "")
+        );
+        assert!(
+            parse_header("-- migrate:allow-in-transaction\n", Language::Sql)
+                .unwrap()
+                .allow_in_transaction
+        );
     }
 
     #[test]

@@ -15,13 +15,18 @@
 //! - `scanned`: the [`Folder`] a scan gives back;
 //! - [`batch`]: batch migrations, checked at build time and run by the
 //!   runtime;
+//! - [`chroma`]: the steps of a ChromaDB migration file;
 //! - `refusal`: statements a SQL file must not hold;
+//! - [`lint`]: statements that lock or destroy, per database, and the
+//!   `migrate:allow` lines that permit one with a reason;
 //! - [`time`]: timestamps without a date crate.
 
 pub mod batch;
 mod checksum;
+pub mod chroma;
 mod directive;
 mod folder;
+pub mod lint;
 mod migration;
 mod problem;
 mod refusal;
@@ -30,7 +35,7 @@ pub mod split;
 pub mod time;
 
 pub use checksum::{chain_step, checksum, Checksum};
-pub use directive::{parse_header, Header};
+pub use directive::{parse_header, Allow, Header};
 pub use folder::{parse_file_name, repeatable_key, scan, scan_as, FileName, REPEATABLE};
 pub use migration::{Direction, Language, Migration, Script};
 pub use problem::{Problem, Rule};

@@ -8,6 +8,9 @@ pub enum Language {
     Sql,
     /// `.cypher` or `.cql` files, for Neo4j.
     Cypher,
+    /// `.toml` files, for ChromaDB: a list of collection steps
+    /// ([`crate::chroma`]).
+    Chroma,
 }
 
 impl Language {
@@ -16,13 +19,33 @@ impl Language {
         match self {
             Language::Sql => &["sql"],
             Language::Cypher => &["cypher", "cql"],
+            Language::Chroma => &["toml"],
+        }
+    }
+
+    /// The language as messages name it: `SQL`, `Cypher`, `Chroma TOML`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Language::Sql => "SQL",
+            Language::Cypher => "Cypher",
+            Language::Chroma => "Chroma TOML",
+        }
+    }
+
+    /// The line comment its headers are written in: `--`, `//`, `#`.
+    pub fn comment(self) -> &'static str {
+        match self {
+            Language::Sql => "--",
+            Language::Cypher => "//",
+            Language::Chroma => "#",
         }
     }
 
     /// The language of a migration file, from its extension.
     pub fn of_file(file: &str) -> Option<Language> {
+        // `.rs` is a code migration's, in no language of its own.
         let extension = file.rsplit_once('.')?.1;
-        [Language::Sql, Language::Cypher]
+        [Language::Sql, Language::Cypher, Language::Chroma]
             .into_iter()
             .find(|language| language.extensions().contains(&extension))
     }

@@ -3,10 +3,28 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr};
 
 /// `embed_migrations!("path/to/folder")`, or with the database its Rust code
-/// migrations are written for: `embed_migrations!("migrations", database = sqlite)`.
+/// migrations are written for: `embed_migrations!("migrations", database = sqlite)`,
+/// and what the build does with the lint's findings: `lint = "deny"`.
 pub(crate) struct Input {
     pub path: LitStr,
     pub database: Option<Database>,
+    /// `lint = "warn"` or `lint = "deny"`, with the literal for its span.
+    pub lint: Option<(Lint, LitStr)>,
+}
+
+/// What the build does with the lint's findings (core's `lint`): by
+/// default nothing (`migrate lint` and `cargo xtask lint` report them);
+/// `"warn"` makes each one a warning of the build, `"deny"` an error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lint {
+    Warn,
+    Deny,
+}
+
+impl Lint {
+    fn at(self, literal: LitStr) -> (Lint, LitStr) {
+        (self, literal)
+    }
 }
 
 /// The databases a code migration can be written for, as the macro's
@@ -17,10 +35,11 @@ pub(crate) enum Database {
     Postgres,
     MySql,
     Neo4j,
+    Chroma,
 }
 
 /// What `database = ...` accepts, for messages.
-pub(crate) const DATABASES: &str = "`sqlite`, `postgres`, `mysql` or `neo4j`";
+pub(crate) const DATABASES: &str = "`sqlite`, `postgres`, `mysql`, `neo4j` or `chroma`";
 
 impl Database {
     fn from_ident(ident: &Ident) -> Option<Database> {
@@ -29,6 +48,7 @@ impl Database {
             "postgres" => Database::Postgres,
             "mysql" => Database::MySql,
             "neo4j" => Database::Neo4j,
+            "chroma" => Database::Chroma,
             _ => return None,
         })
     }
@@ -40,6 +60,31 @@ impl Database {
             Database::Postgres => quote::quote!(::embedded_migrations::code::Postgres),
             Database::MySql => quote::quote!(::embedded_migrations::code::MySql),
             Database::Neo4j => quote::quote!(::embedded_migrations::code::Neo4j),
+            Database::Chroma => quote::quote!(::embedded_migrations::code::Chroma),
+        }
+    }
+
+    /// How the lint reads the database's statements; `None` where it has
+    /// no rules (Chroma's steps lock nothing).
+    pub(crate) fn dialect(self) -> Option<embedded_migrations_core::lint::Dialect> {
+        use embedded_migrations_core::lint::Dialect;
+        Some(match self {
+            Database::Sqlite => Dialect::Sqlite,
+            Database::Postgres => Dialect::Postgres,
+            Database::MySql => Dialect::MySql,
+            Database::Neo4j => Dialect::Cypher,
+            Database::Chroma => return None,
+        })
+    }
+
+    /// The database as the macro's `database = ...` names it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite",
+            Database::Postgres => "postgres",
+            Database::MySql => "mysql",
+            Database::Neo4j => "neo4j",
+            Database::Chroma => "chroma",
         }
     }
 
@@ -47,6 +92,7 @@ impl Database {
     pub(crate) fn language(self) -> embedded_migrations_core::Language {
         match self {
             Database::Neo4j => embedded_migrations_core::Language::Cypher,
+            Database::Chroma => embedded_migrations_core::Language::Chroma,
             _ => embedded_migrations_core::Language::Sql,
         }
     }
@@ -70,36 +116,47 @@ impl Parse for Input {
         let path: LitStr = input.parse()?;
         let _: Option<syn::Token![,]> = input.parse()?;
         let mut database = None;
-        if !input.is_empty() {
+        let mut lint = None;
+        while !input.is_empty() {
             if !input.peek(Ident) {
-                return Err(input.error(
-                    "`embed_migrations!` takes the migration folder, then optionally `database = sqlite` \
-                     (the database its Rust code migrations are written for)",
-                ));
+                return Err(input.error(ARGUMENTS));
             }
             let key: Ident = input.parse()?;
-            if key != "database" {
-                return Err(syn::Error::new(
-                    key.span(),
-                    "`embed_migrations!` takes the migration folder, then optionally `database = sqlite` \
-                     (the database its Rust code migrations are written for)",
-                ));
+            if key == "database" && database.is_none() {
+                let _: syn::Token![=] = input.parse()?;
+                let value: Ident = input.parse()?;
+                database = Some(Database::from_ident(&value).ok_or_else(|| {
+                    syn::Error::new(
+                        value.span(),
+                        format!("unknown database `{value}`; expected {DATABASES}"),
+                    )
+                })?);
+            } else if key == "lint" && lint.is_none() {
+                let _: syn::Token![=] = input.parse()?;
+                let value: LitStr = input.parse()?;
+                lint = Some(
+                    match value.value().as_str() {
+                        "warn" => Lint::Warn,
+                        "deny" => Lint::Deny,
+                        other => {
+                            return Err(syn::Error::new(
+                                value.span(),
+                                format!("unknown lint level `{other}`; expected `\"warn\"` or `\"deny\"`"),
+                            ))
+                        }
+                    }
+                    .at(value),
+                );
+            } else {
+                return Err(syn::Error::new(key.span(), ARGUMENTS));
             }
-            let _: syn::Token![=] = input.parse()?;
-            let value: Ident = input.parse()?;
-            database = Some(Database::from_ident(&value).ok_or_else(|| {
-                syn::Error::new(
-                    value.span(),
-                    format!("unknown database `{value}`; expected {DATABASES}"),
-                )
-            })?);
             let _: Option<syn::Token![,]> = input.parse()?;
         }
-        if !input.is_empty() {
-            return Err(
-                input.error("`embed_migrations!` takes the migration folder, then optionally `database = sqlite`")
-            );
-        }
-        Ok(Input { path, database })
+        Ok(Input { path, database, lint })
     }
 }
+
+/// What the macro takes, for messages.
+const ARGUMENTS: &str = "`embed_migrations!` takes the migration folder, then optionally `database = sqlite` \
+                         (the database its Rust code migrations are written for, and whose lint rules apply) \
+                         and `lint = \"warn\"` or `lint = \"deny\"`";

@@ -24,6 +24,7 @@ pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream 
     let language = match database.map_or(folder.language, Database::language) {
         Language::Sql => quote!(::embedded_migrations::Sql),
         Language::Cypher => quote!(::embedded_migrations::Cypher),
+        Language::Chroma => quote!(::embedded_migrations::Chroma),
     };
     // Named consts rather than `&[..]` in place: a const may hold any
     // constant expression, where promotion to 'static would refuse `*b".."`.
@@ -255,4 +256,33 @@ fn checksum(sum: &Checksum) -> TokenStream {
     // checksums are cheaper for rustc to parse and evaluate.
     let bytes = proc_macro2::Literal::byte_string(&sum.0);
     quote!(::embedded_migrations::Checksum(*#bytes))
+}
+
+/// Each finding of `lint = "warn"` as a warning of the user's build: stable
+/// Rust lets a proc macro emit no warning of its own, so each is a call to a
+/// `#[deprecated]` function whose note is the finding, which rustc reports
+/// as the use of a deprecated item, once per finding, where the macro is
+/// called.
+pub(crate) fn warnings(findings: &[embedded_migrations_core::lint::Finding], span: Span) -> TokenStream {
+    let calls = findings.iter().map(|finding| {
+        let name: String = format!("{}_{}_line_{}", finding.rule.name, finding.file, finding.line)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let function = Ident::new(&format!("migration_lint_{name}"), span);
+        let note = finding.message();
+        quote::quote_spanned! {span=>
+            #[deprecated(note = #note)]
+            #[allow(non_snake_case)]
+            const fn #function() {}
+            #function();
+        }
+    });
+    quote!(#(#calls)*)
 }

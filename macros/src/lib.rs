@@ -23,11 +23,23 @@ use proc_macro::TokenStream;
 /// database their functions are written for:
 /// `embed_migrations!("migrations", database = postgres)` (`sqlite`,
 /// `postgres`, `mysql` or `neo4j`); each file is compiled in as a module.
+///
+/// `lint = "warn"` or `lint = "deny"` (with `database = ...`, whose rules
+/// apply) reports the statements that lock or destroy (docs/lint.md) as
+/// warnings or errors of the build, each naming the file, the line and the
+/// rule; without it the build does not lint, and `migrate lint` or
+/// `cargo xtask lint` report them.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as ast::Input);
-    match valid::check(&input) {
-        Ok(folder) => expand::table(&folder, input.database).into(),
+    let checked = valid::check(&input).and_then(|folder| Ok((valid::check_lint(&input, &folder)?, folder)));
+    match checked {
+        Ok((findings, folder)) if findings.is_empty() => expand::table(&folder, input.database).into(),
+        Ok((findings, folder)) => {
+            let warnings = expand::warnings(&findings, input.path.span());
+            let table = expand::table(&folder, input.database);
+            quote::quote!({ #warnings #table }).into()
+        }
         // Each problem is one `compile_error!`; the block keeps several of them
         // valid where the macro stands, an expression, so rustc reports them all
         // instead of a parse error after the first.

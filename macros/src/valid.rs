@@ -1,4 +1,5 @@
-use crate::ast::{Database, Input, DATABASES};
+use crate::ast::{Database, Input, Lint, DATABASES};
+use embedded_migrations_core::lint::{lint, Finding};
 use embedded_migrations_core::{scan_as, Folder, Language, Rule};
 
 /// Runs the shared folder checks; every problem becomes one error at the
@@ -57,16 +58,76 @@ fn check_database(input: &Input, folder: &Folder) -> syn::Result<()> {
             ));
         }
     }
-    let sql_file = folder.migrations.iter().find(|m| !m.code);
-    match (database.language(), sql_file) {
-        (Language::Cypher, Some(m)) if folder.language == Language::Sql => error(format!(
-            "`database = neo4j`, but `{}` is a SQL file; a Neo4j folder holds `.cypher` files",
-            m.up.file_name
+    let file = folder.migrations.iter().find(|m| !m.code);
+    match (database.language(), file) {
+        (Language::Cypher, Some(m)) if folder.language != Language::Cypher => error(format!(
+            "`database = neo4j`, but `{}` is a {} file; a Neo4j folder holds `.cypher` files",
+            m.up.file_name,
+            folder.language.label()
         )),
-        (Language::Sql, Some(m)) if folder.language == Language::Cypher => error(format!(
-            "the folder holds Cypher files (`{}`), which only `database = neo4j` runs",
-            m.up.file_name
+        (Language::Chroma, Some(m)) if folder.language != Language::Chroma => error(format!(
+            "`database = chroma`, but `{}` is a {} file; a ChromaDB folder holds `.toml` files",
+            m.up.file_name,
+            folder.language.label()
+        )),
+        (Language::Sql, Some(m)) if folder.language != Language::Sql => error(format!(
+            "the folder holds {} files (`{}`), which only `database = {}` runs",
+            folder.language.label(),
+            m.up.file_name,
+            if folder.language == Language::Cypher {
+                "neo4j"
+            } else {
+                "chroma"
+            }
         )),
         _ => Ok(()),
     }
+}
+
+/// The lint's findings, when the call asks for them: under `lint = "deny"`
+/// each is an error at the folder's path, under `lint = "warn"` they are
+/// returned for `expand::warnings`. The rules are a database's, so the call
+/// must name it.
+pub(crate) fn check_lint(input: &Input, folder: &Folder) -> syn::Result<Vec<Finding>> {
+    let Some((level, literal)) = &input.lint else {
+        return Ok(Vec::new());
+    };
+    let Some(database) = input.database else {
+        return Err(syn::Error::new(
+            literal.span(),
+            format!(
+                "embed_migrations!: `lint = \"{}\"` applies the rules of one database, which the folder does not \
+                 say: name it, `embed_migrations!(\"{}\", database = postgres, lint = \"{}\")` ({DATABASES})",
+                literal.value(),
+                input.path.value(),
+                literal.value()
+            ),
+        ));
+    };
+    let Some(dialect) = database.dialect() else {
+        return Err(syn::Error::new(
+            literal.span(),
+            format!(
+                "embed_migrations!: `lint = \"{}\"` has no rules for {}: its steps create, change and delete \
+                 collections, which lock nothing; remove `lint`",
+                literal.value(),
+                database.name()
+            ),
+        ));
+    };
+    let findings = lint(folder, dialect);
+    if *level == Lint::Warn || findings.is_empty() {
+        return Ok(findings);
+    }
+    let mut errors = findings.iter().map(|finding| {
+        syn::Error::new(
+            input.path.span(),
+            format!("embed_migrations!: {} (`lint = \"deny\"`)", finding.message()),
+        )
+    });
+    let mut combined = errors.next().expect("findings is not empty");
+    for error in errors {
+        combined.combine(error);
+    }
+    Err(combined)
 }

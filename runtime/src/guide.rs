@@ -6,7 +6,7 @@
 //! 1. [The folder](crate::guide::folder): file names, pairs, repeatable migrations, header directives.
 //! 2. [Build errors](crate::guide::build_errors): every rule the build checks, the statements it refuses, rebuilds.
 //! 3. [At run time](crate::guide::runtime): the calls, the settings, what `run` does, errors, a database ahead of the binary.
-//! 4. [SQLite](crate::guide::sqlite), [PostgreSQL](crate::guide::postgres) (and TimescaleDB), [MySQL and MariaDB](crate::guide::mysql), [Neo4j](crate::guide::neo4j).
+//! 4. [SQLite](crate::guide::sqlite), [PostgreSQL](crate::guide::postgres) (and TimescaleDB), [MySQL and MariaDB](crate::guide::mysql), [Neo4j](crate::guide::neo4j), [ChromaDB](crate::guide::chroma).
 //! 5. [Several databases and tenants](crate::guide::targets): `Targets`, `Tenants`, plans, tenants on the command line.
 //! 6. [Health checks and deploy gates](crate::guide::health): `Readiness`, `migrate check`.
 //! 7. [Repair and adoption](crate::guide::repair): damaged tracking tables, `repair`, `baseline`, `import`.
@@ -15,6 +15,7 @@
 //! 10. [Testing](crate::guide::testing): `verify_reversible`, the test kit, schema record and check.
 //! 11. [Writing a backend](crate::guide::backend): the `Database` and `Session` contract, the capabilities, a complete in-memory backend.
 //! 12. [Migrations written in Rust](crate::guide::rust_migrations): `.rs` files in the folder, typed to their database.
+//! 13. [Dangerous changes](crate::guide::lint): the lint, its rules per database, `migrate:allow`, `migrate lint`.
 //!
 //! Links between chapters point at the `.md` files, for reading on the
 //! repository's host; here, use the list above. A chapter whose examples
@@ -67,6 +68,10 @@ pub mod mysql {}
 #[cfg_attr(not(feature = "neo4j"), doc = "Neo4j (shown with the `neo4j` feature).")]
 pub mod neo4j {}
 
+#[cfg_attr(feature = "chroma", doc = include_str!("../docs/chroma.md"))]
+#[cfg_attr(not(feature = "chroma"), doc = "ChromaDB (shown with the `chroma` feature).")]
+pub mod chroma {}
+
 #[cfg_attr(all(feature = "sqlite", feature = "cli"), doc = include_str!("../docs/targets.md"))]
 #[cfg_attr(
     not(all(feature = "sqlite", feature = "cli")),
@@ -115,3 +120,10 @@ pub mod backend {}
     doc = "Migrations written in Rust (shown with the `sqlite` feature)."
 )]
 pub mod rust_migrations {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/lint.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "Dangerous changes: the lint (shown with the `sqlite` feature)."
+)]
+pub mod lint {}

@@ -10,6 +10,11 @@ pub struct Sql;
 #[derive(Clone, Copy, Debug)]
 pub struct Cypher;
 
+/// Marker for a table of ChromaDB migrations: `.toml` files of collection
+/// steps.
+#[derive(Clone, Copy, Debug)]
+pub struct Chroma;
+
 /// The language a table is written in. A table only runs on a database of
 /// the same language: a Cypher table on a SQL pool does not compile.
 pub trait Language: Send + Sync + 'static + sealed::Sealed {
@@ -25,8 +30,13 @@ impl Language for Cypher {
     const LANGUAGE: embedded_migrations_core::Language = embedded_migrations_core::Language::Cypher;
 }
 
+impl Language for Chroma {
+    const LANGUAGE: embedded_migrations_core::Language = embedded_migrations_core::Language::Chroma;
+}
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Sql {}
     impl Sealed for super::Cypher {}
+    impl Sealed for super::Chroma {}
 }

@@ -36,8 +36,14 @@ pub mod snapshot;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 mod targets;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub mod template;
 
 // One module per backend, each behind its cargo feature.
+/// ChromaDB: the client migrations run on, and what its code migrations
+/// receive.
+#[cfg(feature = "chroma")]
+pub mod chroma;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "neo4j")]
@@ -54,13 +60,13 @@ pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
 pub use error::{Committed, Error};
-pub use language::{Cypher, Language, Sql};
+pub use language::{Chroma, Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{
-    AcceptedEdit, AdoptedMigration, Adoption, BatchProgress, MigrationState, Plan, PlannedBatch, PlannedStep, Progress,
-    ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
+    AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, LintReport, MigrationState, Plan,
+    PlannedBatch, PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
 pub use settings::Settings;
 pub use targets::{

@@ -209,6 +209,13 @@ impl<'a, L: Language> Migrator<'a, L> {
         self.engine().status(db).await
     }
 
+    /// The statements of the binary's up files that lock or destroy, by the
+    /// rules of the database `db` is (docs/lint.md), with the versions it has
+    /// applied. Reads the tracking rows only; changes nothing.
+    pub async fn lint<D: Database<Language = L>>(&self, db: &D) -> Result<crate::LintReport, Error> {
+        self.engine().lint(db).await
+    }
+
     /// Compares every applied row with the binary; lists every problem.
     pub async fn validate<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
         self.engine().validate(db).await

@@ -162,6 +162,37 @@ pub struct StatusEntry {
     /// resumes from there.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub batch: Option<Checkpoint>,
+    /// The lint rules its up file allows (`-- migrate:allow <rule> <reason>`),
+    /// each with the reason written there; read from the text the binary
+    /// embeds (empty when the binary lacks the migration).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub allowed: Vec<AllowedRule>,
+}
+
+/// One `migrate:allow` line of an up file: a lint rule it may break, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AllowedRule {
+    /// The rule's name, e.g. `drop-column`.
+    pub rule: String,
+    /// The reason the file gives.
+    pub reason: String,
+}
+
+impl AllowedRule {
+    /// The `migrate:allow` lines of a migration's up file.
+    pub(crate) fn of(migration: &crate::Migration) -> Vec<AllowedRule> {
+        use crate::core::{parse_header, Language};
+        [Language::Sql, Language::Cypher]
+            .into_iter()
+            .filter_map(|language| parse_header(migration.up.text, language).ok())
+            .flat_map(|header| header.allows)
+            .map(|allow| AllowedRule {
+                rule: allow.rule,
+                reason: allow.reason,
+            })
+            .collect()
+    }
 }
 
 /// What `baseline` or `import` recorded, or with a dry run would record:
@@ -397,4 +428,28 @@ fn describe_state(state: &State) -> String {
         if state.dirty { ", dirty" } else { "" },
         &state.chain.to_string()[..12]
     )
+}
+
+/// What [`Migrator::lint`](crate::Migrator::lint) found.
+#[derive(Clone, Debug)]
+pub struct LintReport {
+    /// Every finding of the binary's up files, in version order, the ones
+    /// their `migrate:allow` lines permit left out.
+    pub findings: Vec<crate::core::lint::Finding>,
+    /// The versions the database has applied: a finding there is
+    /// information (the statement has run; a change now is a new
+    /// migration), not something to fix before the deploy.
+    pub applied: Vec<i64>,
+}
+
+impl LintReport {
+    /// Whether the database has applied this version.
+    pub fn is_applied(&self, version: i64) -> bool {
+        self.applied.binary_search(&version).is_ok()
+    }
+
+    /// The findings of migrations not applied yet: what a deploy would run.
+    pub fn pending(&self) -> impl Iterator<Item = &crate::core::lint::Finding> {
+        self.findings.iter().filter(|f| !self.is_applied(f.version))
+    }
 }

@@ -21,6 +21,11 @@
 //! # }
 //! ```
 //!
+//! On the SQL backends, `TestDatabase::sqlite_from(&template)`,
+//! `postgres_from(url, &template)` and `mysql_from(url, &template)` copy a
+//! database migrated once per set and version ([`crate::template`])
+//! instead of running every migration per test.
+//!
 //! Isolation per backend:
 //! - SQLite: a new database file in the temporary directory, removed afterwards.
 //! - PostgreSQL, MySQL/MariaDB: a new database on the server the URL names
@@ -31,6 +36,8 @@
 //!   (every node, constraint and index but the built-in lookup indexes)
 //!   when it takes the lock and again when it is done. Tests on Neo4j run
 //!   one at a time, and must not share the server with anything else.
+//! - ChromaDB: a new database in the client's tenant
+//!   ([`TestDatabase::chroma`]), deleted afterwards with its collections.
 //!
 //! "Afterwards" is [`TestDatabase::close`], which reports a failure, or the
 //! drop, which does the same on a thread of its own and only prints a
@@ -39,14 +46,16 @@
 //! the next test.
 
 use crate::backend::Database;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use crate::template::Template;
 use crate::{Error, Language, Migrations};
 use std::future::Future;
 use std::pin::Pin;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(feature = "neo4j")]
 use std::time::Duration;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long a Neo4j test waits for the tests ahead of it.
@@ -80,6 +89,10 @@ enum Cleanup {
         /// Held while the test runs; closing it releases the lock.
         lock: std::fs::File,
     },
+    /// A Chroma database, deleted through a client of its own (the test's
+    /// holds connections on the test's runtime).
+    #[cfg(feature = "chroma")]
+    Chroma { url: String, tenant: String },
 }
 
 type CleanupFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
@@ -168,7 +181,10 @@ impl Cleanup {
         })
     }
 
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "chroma")),
+        allow(unused_variables)
+    )]
     fn future(self, name: String) -> CleanupFuture {
         match self {
             #[cfg(feature = "sqlite")]
@@ -200,12 +216,20 @@ impl Cleanup {
                 drop(lock);
                 wiped
             }),
+            #[cfg(feature = "chroma")]
+            Cleanup::Chroma { url, tenant } => Box::pin(async move {
+                crate::chroma::ChromaClient::new(url)
+                    .tenant_named(tenant, name)
+                    .delete_database()
+                    .await
+                    .map_err(|e| Error::database("ChromaDB", "deleting the test database", &e).with_source(e))
+            }),
         }
     }
 }
 
 /// A name no other test of this or another process takes.
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
@@ -235,6 +259,31 @@ impl TestDatabase<sqlx::SqlitePool> {
             name: path.display().to_string(),
             cleanup: Some(Cleanup::SqliteFile(path)),
         })
+    }
+
+    /// A new SQLite database file in the temporary directory, a copy of the
+    /// template of `template` (a file in
+    /// [`sqlite_template_dir`](crate::template::sqlite_template_dir)), which
+    /// the first test to ask builds.
+    pub async fn sqlite_from(template: &Template<'_>) -> Result<Self, Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let path = std::env::temp_dir().join(format!("{}.sqlite3", unique_name()));
+        crate::template::sqlite_from_template(template, &path).await?;
+        let cleanup = Cleanup::SqliteFile(path.clone());
+        match SqlitePoolOptions::new()
+            .connect_with(SqliteConnectOptions::new().filename(&path))
+            .await
+        {
+            Ok(pool) => Ok(TestDatabase {
+                pool,
+                name: path.display().to_string(),
+                cleanup: Some(cleanup),
+            }),
+            Err(e) => {
+                let _ = cleanup.run_detached(&path.display().to_string());
+                Err(Error::database("SQLite", format!("opening test database {}", path.display()), &e).with_source(e))
+            }
+        }
     }
 }
 
@@ -293,10 +342,16 @@ where
 
 /// A new database on the server of `server_url` (any database of it: the
 /// kit connects there to create and drop the test database), and a pool on it.
+/// `create` makes the database of the given name on the server (empty, or
+/// a copy of a template).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn server_database<DB: Server>(server_url: &str) -> Result<TestDatabase<sqlx::Pool<DB>>, Error>
+async fn server_database<DB: Server, F>(
+    server_url: &str,
+    create: impl FnOnce(Options<DB>, String) -> F,
+) -> Result<TestDatabase<sqlx::Pool<DB>>, Error>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    F: Future<Output = Result<(), Error>>,
 {
     let name = unique_name();
     let err = |e: sqlx::Error| {
@@ -307,9 +362,7 @@ where
         )
     };
     let server: Options<DB> = server_url.parse().map_err(err)?;
-    admin::<DB>(&server, format!("CREATE DATABASE {}", DB::quote(&name)))
-        .await
-        .map_err(err)?;
+    let created = create(server.clone(), name.clone()).await;
     let admin_options = server.clone();
     let cleanup = Cleanup::Server {
         drop: Box::new(move |name: String| -> CleanupFuture {
@@ -326,6 +379,11 @@ where
             })
         }),
     };
+    if let Err(e) = created {
+        // A copy that failed half-way leaves a database to drop.
+        let _ = cleanup.run_detached(&name);
+        return Err(e);
+    }
     match sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(5)
         .connect_with(DB::database(server, &name))
@@ -343,12 +401,41 @@ where
     }
 }
 
+/// `CREATE DATABASE` of the name, empty.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn create_empty<DB: Server>(server: Options<DB>, name: String) -> Result<(), Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    admin::<DB>(&server, format!("CREATE DATABASE {}", DB::quote(&name)))
+        .await
+        .map_err(|e| {
+            Error::database(
+                <DB as sqlx::Database>::NAME,
+                format!("creating test database {name}"),
+                &e,
+            )
+            .with_source(e)
+        })
+}
+
 #[cfg(feature = "postgres")]
 impl TestDatabase<sqlx::PgPool> {
     /// A new database on the server of `server_url` (any database of it:
     /// the kit connects there to create and drop the test database).
     pub async fn postgres(server_url: &str) -> Result<Self, Error> {
-        server_database::<sqlx::Postgres>(server_url).await
+        server_database::<sqlx::Postgres, _>(server_url, create_empty::<sqlx::Postgres>).await
+    }
+
+    /// A new database on the server of `server_url`, copied from the
+    /// template of `template` (`CREATE DATABASE … TEMPLATE … STRATEGY
+    /// FILE_COPY`), which the first test to ask builds: migrated as a full
+    /// run would leave it, tracking rows included, in milliseconds.
+    pub async fn postgres_from(server_url: &str, template: &Template<'_>) -> Result<Self, Error> {
+        server_database::<sqlx::Postgres, _>(server_url, |server, name| async move {
+            crate::template::postgres_from_template(&server, template, &name, Default::default()).await
+        })
+        .await
     }
 }
 
@@ -356,7 +443,20 @@ impl TestDatabase<sqlx::PgPool> {
 impl TestDatabase<sqlx::MySqlPool> {
     /// A new database on the server of `server_url`.
     pub async fn mysql(server_url: &str) -> Result<Self, Error> {
-        server_database::<sqlx::MySql>(server_url).await
+        server_database::<sqlx::MySql, _>(server_url, create_empty::<sqlx::MySql>).await
+    }
+
+    /// A new database on the server of `server_url`, copied from the
+    /// template of `template` (its tables, rows, views, triggers and
+    /// routines replayed), which the first test to ask builds. On MariaDB
+    /// 10.11 the replay measured slower than a full run of the 232
+    /// realistic migrations (BENCHMARKS.md): prefer [`mysql`](Self::mysql)
+    /// and `migrated` there.
+    pub async fn mysql_from(server_url: &str, template: &Template<'_>) -> Result<Self, Error> {
+        server_database::<sqlx::MySql, _>(server_url, |server, name| async move {
+            crate::template::mysql_from_template(&server, template, &name).await
+        })
+        .await
     }
 }
 
@@ -459,4 +559,25 @@ pub async fn wipe_neo4j(graph: &neo4rs::Graph) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "chroma")]
+impl TestDatabase<crate::chroma::ChromaClient> {
+    /// A new database in `client`'s tenant on its server, and a client on
+    /// it; deleted afterwards with every collection in it.
+    pub async fn chroma(client: &crate::chroma::ChromaClient) -> Result<Self, Error> {
+        let name = unique_name();
+        let pool = client.database_named(name.clone());
+        pool.create_database()
+            .await
+            .map_err(|e| Error::database("ChromaDB", "creating the test database", &e).with_source(e))?;
+        Ok(TestDatabase {
+            cleanup: Some(Cleanup::Chroma {
+                url: pool.url().to_string(),
+                tenant: pool.tenant().to_string(),
+            }),
+            pool,
+            name,
+        })
+    }
 }

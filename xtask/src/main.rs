@@ -6,11 +6,17 @@
 //!   applies at build time (`embedded_migrations_core::scan`, the one shared
 //!   implementation), and lists every problem.
 //!
-//! Exit codes: 0 success, 2 refused (bad name, broken folder, validation
+//! - `lint [dir ...] [--db X] [--json]` lists the statements that lock or
+//!   destroy, with the rules of each folder's database
+//!   (`embedded_migrations_core::lint`, what `embed_migrations!(..., lint =
+//!   "deny")` and `migrate lint` apply).
+//!
+//! Exit codes: 0 success, 1 lint findings, 2 refused (bad name, broken folder, validation
 //! problems, usage). Relative paths are taken from the workspace root, so the
 //! command means the same thing from any directory of the project.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use embedded_migrations_core::lint::Dialect;
 use embedded_migrations_core::{parse_file_name, scan_as, time, Folder, Language, Problem};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -56,6 +62,17 @@ enum Command {
         /// Folders to check (default: every folder under `migrations/`).
         dirs: Vec<PathBuf>,
     },
+    /// List the statements that lock or destroy (docs/lint.md), with the rules of each folder's database.
+    Lint {
+        /// Folders to lint (default: every folder under `migrations/`).
+        dirs: Vec<PathBuf>,
+        /// Whose rules apply (default: guessed from each folder's name, e.g. `migrations/postgres`).
+        #[arg(long, value_enum)]
+        db: Option<Db>,
+        /// Print the findings as JSON: one folder's as an array, several as an object keyed by folder.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -74,6 +91,16 @@ impl Db {
             "mysql" | "mariadb" => Some(Db::Mysql),
             "neo4j" | "cypher" => Some(Db::Neo4j),
             _ => None,
+        }
+    }
+
+    /// How the lint reads this database's migrations.
+    fn dialect(self) -> Dialect {
+        match self {
+            Db::Sqlite => Dialect::Sqlite,
+            Db::Postgres => Dialect::Postgres,
+            Db::Mysql => Dialect::MySql,
+            Db::Neo4j => Dialect::Cypher,
         }
     }
 
@@ -148,9 +175,11 @@ fn main() -> ExitCode {
             rust,
         } => new_migration(&root, &name, dir.as_deref(), db, timestamp, rust),
         Command::Validate { dirs } => validate(&root, &dirs),
+        Command::Lint { dirs, db, json } => lint(&root, &dirs, db, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Refused(message)) if message.is_empty() => ExitCode::from(1),
         Err(Refused(message)) => {
             let _ = std::io::stdout().flush();
             eprintln!("error: {message}");
@@ -325,10 +354,7 @@ fn folder_db(dir: &Path, label: &str, db: Option<Db>, existing: Option<&Folder>)
 /// The new pair fits the folder: same language, a name not taken.
 fn check_fits(folder: &Folder, label: &str, db: Db, name: &str) -> Result<(), Refused> {
     if folder.language != db.language() {
-        let (has, wants) = match folder.language {
-            Language::Sql => ("SQL", "Cypher"),
-            Language::Cypher => ("Cypher", "SQL"),
-        };
+        let (has, wants) = (folder.language.label(), db.language().label());
         return Err(Refused(format!(
             "`{label}` holds {has} migrations and `--db {}` writes {wants}; a folder holds one language; nothing was written",
             db.name()
@@ -516,6 +542,71 @@ fn validate(root: &Path, dirs: &[PathBuf]) -> Result<(), Refused> {
             "{total_problems} problem(s) in {broken} of {} folder(s)",
             folders.len()
         )))
+    }
+}
+
+/// `lint`: each folder checked as `validate` does, then linted with its
+/// database's rules. Exit code 1 when there are findings (nothing is
+/// applied here, so every one counts), 2 when a folder is broken or its
+/// database cannot be told.
+fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool) -> Result<(), Refused> {
+    let folders = if dirs.is_empty() {
+        default_folders(root)?
+    } else {
+        dirs.iter().map(|d| resolve(root, d)).collect()
+    };
+    let mut documents = Vec::new();
+    let mut total = 0;
+    for dir in &folders {
+        let label = shown(root, dir);
+        let folder = scan_as(dir, &label).map_err(|problems| {
+            Refused(format!(
+                "{}\nfix these first (`cargo xtask validate {label}`)",
+                list_problems(&label, &problems)
+            ))
+        })?;
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        // TimescaleDB is PostgreSQL, and its rules are PostgreSQL's.
+        let guessed = Db::from_folder_name(name).or((name == "timescaledb").then_some(Db::Postgres));
+        let Some(db) = db.or(guessed) else {
+            let question = format!(
+                "`{label}`: which database's rules apply? name it with `--db` (sqlite, postgres, mysql or neo4j)"
+            );
+            if dirs.is_empty() {
+                // Listing every folder: one whose name says no database is
+                // passed over, and said so.
+                eprintln!("skipped {question}");
+                continue;
+            }
+            return Err(Refused(question));
+        };
+        let findings = embedded_migrations_core::lint::lint(&folder, db.dialect());
+        total += findings.len();
+        let never = |_| false;
+        if json {
+            documents.push((label, embedded_migrations_core::lint::json(&findings, &never)));
+        } else {
+            if folders.len() > 1 {
+                println!("== {label} ({}) ==", db.name());
+            }
+            print!("{}", embedded_migrations_core::lint::text(&findings, &never));
+        }
+    }
+    if json {
+        match documents.as_slice() {
+            [(_, one)] => println!("{one}"),
+            _ => {
+                let fields: Vec<String> = documents
+                    .iter()
+                    .map(|(label, findings)| format!("{:?}:{findings}", label))
+                    .collect();
+                println!("{{{}}}", fields.join(","));
+            }
+        }
+    }
+    match total {
+        0 => Ok(()),
+        _ => Err(Refused(String::new())),
     }
 }
 

@@ -423,3 +423,121 @@ fn validate_without_arguments_checks_the_projects_folders() {
         text(&out.stdout)
     );
 }
+
+/// `lint`: the findings of the folder's database's rules, file, line, rule,
+/// why and fix, the same text as `embed_migrations!(.., lint = "deny")`;
+/// exit code 1 when there are some, and `--json` says the same.
+#[test]
+fn lint_lists_findings_with_the_folder_databases_rules() {
+    let scratch = Scratch::new("lint");
+    let files: &[(&str, &[u8])] = &[
+        ("001_users.up.sql", b"CREATE TABLE users (id int);\nCREATE INDEX users_id ON users (id);\n"),
+        ("001_users.down.sql", b"DROP TABLE users;\n"),
+        (
+            "002_email.up.sql",
+            b"-- migrate:allow drop-column nothing reads it since 2.3\nALTER TABLE users DROP COLUMN nick;\nALTER TABLE users ADD COLUMN email text NOT NULL;\n",
+        ),
+        ("002_email.down.sql", b"ALTER TABLE users DROP COLUMN email;\n"),
+    ];
+    let dir = scratch.folder("postgres", files);
+    let out = xtask(&["lint", dir.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("`002_email.up.sql` line 3: [not-null-column-without-default] `ALTER TABLE users ADD COLUMN email text NOT NULL`: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 finding(s) to fix or allow"), "{stdout}");
+    assert!(
+        !stdout.contains("drop-column") && !stdout.contains("index-without"),
+        "{stdout}"
+    );
+
+    let out = xtask(&["lint", dir.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["rule"], "not-null-column-without-default");
+    assert_eq!(json[0]["line"], 3);
+    assert_eq!(json[0]["applied"], false);
+    assert!(stdout.contains(json[0]["message"].as_str().unwrap()));
+
+    // MySQL's rules are not PostgreSQL's: nothing to say there.
+    let out = xtask(&["lint", dir.to_str().unwrap(), "--db", "mysql"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // A folder whose name says no database must be told one.
+    let other = scratch.folder("app", files);
+    let out = xtask(&["lint", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("name it with `--db`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// docs/lint.md lists every rule the lint has, by name.
+#[test]
+fn the_guide_lists_every_lint_rule() {
+    let guide = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/lint.md")).unwrap();
+    for rule in embedded_migrations_core::lint::RULES {
+        assert!(
+            guide.contains(&format!("`{}`", rule.name)),
+            "docs/lint.md does not list `{}`",
+            rule.name
+        );
+    }
+}
+
+/// The repository's own sets are written the safe way: the lint finds
+/// nothing in them, by the rules of the database each is for (a finding
+/// here is a false positive, or a set that needs an allow with its reason).
+#[test]
+fn the_repository_sets_have_no_findings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (dir, db) in [
+        ("migrations/sqlite", "sqlite"),
+        ("migrations/events", "sqlite"),
+        ("migrations/postgres", "postgres"),
+        ("migrations/timescaledb", "postgres"),
+        ("migrations/mysql", "mysql"),
+        ("migrations/neo4j", "neo4j"),
+    ] {
+        let out = xtask(&["lint", root.join(dir).to_str().unwrap(), "--db", db]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{dir}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stdout),
+            "0 finding(s) to fix or allow, 0 in applied migrations\n"
+        );
+    }
+}
+
+/// The build and `cargo xtask lint` say the same thing: every finding
+/// `lint` prints for the trybuild case's folder is, word for word, an error
+/// of the build's expected output (tests/ui/lint_deny.stderr), and the
+/// build reports nothing else.
+#[test]
+fn lint_and_the_build_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = xtask(&[
+        "lint",
+        root.join("tests/ui/folders/lint_postgres").to_str().unwrap(),
+        "--db",
+        "postgres",
+    ]);
+    let stdout = text(&out.stdout);
+    let findings: Vec<&str> = stdout.lines().filter(|l| l.starts_with('`')).collect();
+    assert_eq!(findings.len(), 2, "{stdout}");
+    let stderr = std::fs::read_to_string(root.join("tests/ui/lint_deny.stderr")).unwrap();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: embed_migrations!: "))
+        .map(|l| l.strip_suffix(" (`lint = \"deny\"`)").expect("the deny suffix"))
+        .collect();
+    assert_eq!(errors, findings);
+}

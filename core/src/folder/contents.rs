@@ -88,7 +88,11 @@ fn read_pair(
 fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
     crate::batch::check(up, down, language, problems);
     check_directives_against_statements(up, down, language, problems);
-    if language == Language::Cypher {
+    crate::lint::check_allows(up, problems);
+    check_no_allow_in_down(down, problems);
+    if language == Language::Chroma {
+        crate::chroma::check(up, down, problems);
+    } else if language == Language::Cypher {
         for file in [up, down] {
             check_cypher_kinds(file, problems);
         }
@@ -96,6 +100,22 @@ fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, prob
         for file in [up, down] {
             crate::refusal::check_sql_file(file, problems);
         }
+    }
+}
+
+/// The lint reads up files only, so an allow in a down file would permit
+/// nothing: refused rather than silently ignored.
+fn check_no_allow_in_down(down: &ScannedFile, problems: &mut Vec<Problem>) {
+    if let Some(allow) = down.header.allows.first() {
+        problems.push(Problem::new(
+            Rule::UnknownDirective,
+            &down.path,
+            format!(
+                "`{}` line {}: `migrate:allow` belongs in the up file: the lint reads up files only \
+                 (a down file reverts what its up file did)",
+                down.file_name, allow.line
+            ),
+        ));
     }
 }
 
@@ -112,6 +132,7 @@ fn check_directives_against_statements(
         // Emptiness does not depend on the SQL dialect's finer points.
         Language::Sql => Dialect::Postgres,
         Language::Cypher => Dialect::Cypher,
+        Language::Chroma => Dialect::Toml,
     };
     if up.header.irreversible {
         problems.push(Problem::new(
@@ -158,7 +179,7 @@ fn check_down_statements(
     dialect: Dialect,
     problems: &mut Vec<Problem>,
 ) {
-    let marker = if language == Language::Sql { "--" } else { "//" };
+    let marker = language.comment();
     let down_empty = split(&down.text, dialect).is_empty();
     if down_empty && !down.header.irreversible && !down.header.noop && !up.header.noop {
         problems.push(Problem::new(

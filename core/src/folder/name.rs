@@ -31,7 +31,7 @@ pub struct FileName {
 pub(super) type Located = (FileName, PathBuf);
 
 /// What every refused name is told to look like.
-const FORMAT: &str = "expected `<version>_<name>.up.sql` or `<version>_<name>.down.sql` (or `.cypher`/`.cql`), \
+const FORMAT: &str = "expected `<version>_<name>.up.sql` or `<version>_<name>.down.sql` (or `.cypher`/`.cql`, or `.toml` for ChromaDB), \
                       or `<version>_<name>.rs` for a Rust code migration, with a positive version and a name of lowercase letters, digits and underscores, \
                       such as `001_create_users.up.sql`";
 
@@ -91,6 +91,7 @@ fn ending(file: &str) -> Result<(&str, Direction, Language, &str), String> {
     let language = match extension {
         "sql" => Language::Sql,
         "cypher" | "cql" => Language::Cypher,
+        "toml" => Language::Chroma,
         _ => return Err(format!("unknown extension `.{extension}`")),
     };
     let direction = match direction {

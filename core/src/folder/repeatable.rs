@@ -108,7 +108,10 @@ fn check_name(file: &str, path: &Path, name: &str, extension: &str, language: La
         return Err(Problem::new(
             Rule::MixedLanguages,
             path,
-            format!("`{file}` is SQL in a folder of Cypher migrations; keep one folder per database"),
+            format!(
+                "`{file}` is SQL in a folder of {} migrations; keep one folder per database",
+                language.label()
+            ),
         ));
     }
     Ok(())
@@ -133,6 +136,17 @@ fn check_contents(file: &str, scanned: &ScannedFile, problems: &mut Vec<Problem>
             format!(
                 "`{file}`: a repeatable migration runs in one transaction with its record and has no down file; \
                  `migrate:no-transaction`, `migrate:irreversible` and `migrate:noop` do not apply to it"
+            ),
+        ));
+    }
+    if let Some(allow) = scanned.header.allows.first() {
+        problems.push(Problem::new(
+            Rule::UnknownDirective,
+            path,
+            format!(
+                "`{file}` line {}: `migrate:allow` does not apply to a repeatable migration: the lint reads \
+                 versioned up files only (a repeatable file replaces a view or function whole)",
+                allow.line
             ),
         ));
     }

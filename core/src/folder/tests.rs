@@ -197,6 +197,44 @@ fn bad_repeatable_files_are_refused_with_the_rule() {
 }
 
 #[test]
+fn migrate_allow_belongs_in_versioned_up_files() {
+    let dir = folder(
+        "allow",
+        &[
+            (
+                "001_a.up.sql",
+                "-- migrate:allow drop-table the table was never read\nDROP TABLE old;\n",
+            ),
+            (
+                "001_a.down.sql",
+                "-- migrate:allow drop-table reverting\nCREATE TABLE old (id INTEGER);\n",
+            ),
+            (
+                "v.repeatable.sql",
+                "-- migrate:allow drop-column no\nCREATE VIEW v AS SELECT 1;\n",
+            ),
+        ],
+    );
+    let problems = scan(&dir).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("`001_a.down.sql` line 1: `migrate:allow` belongs in the up file")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("`v.repeatable.sql` line 1: `migrate:allow` does not apply")),
+        "{messages:?}"
+    );
+    assert!(problems.iter().all(|p| p.rule == Rule::UnknownDirective));
+}
+
+#[test]
 fn cypher_has_no_repeatable_migrations() {
     let dir = folder(
         "repeatable-cypher",

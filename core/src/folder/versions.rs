@@ -52,7 +52,8 @@ pub(super) fn group_by_version(
             Rule::MixedLanguages,
             dir,
             format!(
-                "`{label}` mixes SQL and Cypher migrations ({}); keep one folder per database",
+                "`{label}` mixes {} migrations ({}); keep one folder per database",
+                languages.keys().map(|l| l.label()).collect::<Vec<_>>().join(" and "),
                 examples.join(" and ")
             ),
         ));

@@ -17,6 +17,10 @@ pub enum Dialect {
     MySql,
     /// `//` comments, backslash escapes in strings.
     Cypher,
+    /// A ChromaDB step file: `#` comments, backslash escapes in strings,
+    /// and each `[[step]]` table one statement (`split` cuts it there, not
+    /// at `;`).
+    Toml,
 }
 
 impl Dialect {
@@ -88,6 +92,7 @@ impl<'a> Scanner<'a> {
         let (a, b) = (self.peek(0), self.peek(1));
         let line_comment = match self.dialect {
             Dialect::Cypher => a == Some(b'/') && b == Some(b'/'),
+            Dialect::Toml => a == Some(b'#'),
             Dialect::MySql => {
                 a == Some(b'#')
                     || (a == Some(b'-') && b == Some(b'-') && self.peek(2).is_none_or(|c| c.is_ascii_whitespace()))
@@ -134,7 +139,7 @@ impl<'a> Scanner<'a> {
     pub(super) fn skip_quoted(&mut self) -> bool {
         let byte = self.src[self.pos];
         let backslash = match self.dialect {
-            Dialect::MySql | Dialect::Cypher => true,
+            Dialect::MySql | Dialect::Cypher | Dialect::Toml => true,
             // E'...' strings take C-style escapes; plain strings do not.
             Dialect::Postgres => {
                 byte == b'\''

@@ -25,7 +25,34 @@ pub struct Statement<'a> {
 
 /// The statements of a file, in order. A leading BOM is skipped.
 pub fn split(source: &str, dialect: Dialect) -> Vec<Statement<'_>> {
+    if dialect == Dialect::Toml {
+        return steps(source);
+    }
     scan(source, dialect).statements
+}
+
+/// A ChromaDB file's `[[step]]` tables, each from its header line to the
+/// next one: what a dry run shows and a dirty mark counts. Comments before
+/// the first are the file's header.
+fn steps(source: &str) -> Vec<Statement<'_>> {
+    let source = crate::split::strip_bom(source);
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for (index, line) in source.split_inclusive('\n').enumerate() {
+        if line.trim_start().starts_with("[[step]]") {
+            starts.push((offset, index + 1));
+        }
+        offset += line.len();
+    }
+    let ends = starts.iter().skip(1).map(|&(at, _)| at).chain([source.len()]);
+    starts
+        .iter()
+        .zip(ends)
+        .map(|(&(start, line), end)| Statement {
+            text: source[start..end].trim_end(),
+            line,
+        })
+        .collect()
 }
 
 /// What one pass over a file finds.

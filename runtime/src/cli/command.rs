@@ -68,6 +68,13 @@ pub enum Command {
     },
     /// Compare the database with this binary: drift, missing, dirty, out of order.
     Validate,
+    /// List the statements of the up files that lock or destroy, by the database's rules (docs/lint.md);
+    /// those of applied migrations apart, as information. Exit code 1 when a pending migration has one.
+    Lint {
+        /// Print the findings as JSON: an array of {rule, version, file, line, statement, why, fix, applied, message}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every up and down run, with duration, success and reason.
     History {
         /// Print JSON.

@@ -27,10 +27,7 @@ fn format_ms(ms: i64) -> String {
 impl Set<'_, '_> {
     /// The comment marker of this set's language, for the plan script.
     fn comment(&self) -> &'static str {
-        match self.target.language() {
-            Language::Sql => "--",
-            Language::Cypher => "//",
-        }
+        self.target.language().comment()
     }
 
     pub(super) fn readiness_line(&self, readiness: &Readiness) -> String {
@@ -68,7 +65,14 @@ impl Set<'_, '_> {
         );
         let total = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
-            let self_batched = Language::of_file(&step.file) == Some(Language::Cypher);
+            let language = Language::of_file(&step.file);
+            let self_batched = language == Some(Language::Cypher);
+            let chroma = language == Some(Language::Chroma);
+            let mode = if chroma {
+                chroma_mode(step)
+            } else {
+                step_mode(step, self_batched)
+            };
             let _ = writeln!(
                 out,
                 "\n{c} [{}/{total}] {} {} {}: {} ({})",
@@ -77,11 +81,19 @@ impl Set<'_, '_> {
                 self.v(step.version),
                 step.name,
                 step.file,
-                step_mode(step, self_batched)
+                mode
             );
-            out.push_str(&statements_text(c, step, self_batched));
-            if let Some(batch) = &step.batch {
-                out.push_str(&batch_plan_text(c, batch, self_batched));
+            out.push_str(&statements_text(c, step, self_batched, !chroma));
+            match &step.batch {
+                Some(batch) if chroma => {
+                    let _ = writeln!(
+                        out,
+                        "{c} {} records per batch, the checkpoint written after each",
+                        batch.size
+                    );
+                }
+                Some(batch) => out.push_str(&batch_plan_text(c, batch, self_batched)),
+                None => {}
             }
         }
         out
@@ -162,11 +174,25 @@ impl Set<'_, '_> {
                     h.direction.as_str().to_string(),
                     format_ms(h.duration_ms),
                     result,
-                    h.reason.clone().unwrap_or_default(),
+                    self.history_reason(h),
                 ]
             })
             .collect();
         table(&header, &rows)
+    }
+
+    /// A history row's reason: the one given to the run, then, for an up
+    /// run, the lint rules its up file allows and why (`migrate:allow`, as
+    /// this binary embeds it).
+    fn history_reason(&self, h: &HistoryEntry) -> String {
+        let mut parts: Vec<String> = h.reason.iter().cloned().collect();
+        if h.direction == crate::Direction::Up {
+            let migration = self.target.migrations().iter().find(|m| m.version == h.version);
+            for allowed in migration.map(crate::report::AllowedRule::of).unwrap_or_default() {
+                parts.push(format!("allows {}: {}", allowed.rule, allowed.reason));
+            }
+        }
+        parts.join("; ")
     }
 }
 
@@ -211,12 +237,22 @@ fn step_mode(step: &PlannedStep, self_batched: bool) -> String {
     }
 }
 
-/// A step's statements, terminated, ready to paste. A Cypher step that runs
+/// How a ChromaDB step would run: it has no transactions.
+fn chroma_mode(step: &PlannedStep) -> String {
+    match &step.batch {
+        Some(_) => "a copy, batch by batch, resumed from its checkpoint".to_string(),
+        None if step.code => "marked dirty while its function runs".to_string(),
+        None => "step by step, marked dirty until every step ran: ChromaDB has no transactions".to_string(),
+    }
+}
+
+/// A step's statements, terminated (`terminate`: TOML steps are shown as
+/// written), ready to paste. A Cypher step that runs
 /// statement by statement commits each statement in a transaction of its
 /// own (and may mix schema and data under `migrate:no-transaction`), so
 /// each is preceded by a comment saying so and what kind it is: what a
 /// failure halfway would leave committed.
-fn statements_text(c: &str, step: &PlannedStep, cypher: bool) -> String {
+fn statements_text(c: &str, step: &PlannedStep, cypher: bool, terminate: bool) -> String {
     let mut out = String::new();
     if step.code {
         let _ = writeln!(
@@ -235,7 +271,8 @@ fn statements_text(c: &str, step: &PlannedStep, cypher: bool) -> String {
             let kind = if is_cypher_schema(statement) { "schema" } else { "data" };
             let _ = writeln!(out, "{c} statement {}/{total} ({kind}), commits on its own:", i + 1);
         }
-        let _ = writeln!(out, "{statement};");
+        let end = if terminate { ";" } else { "" };
+        let _ = writeln!(out, "{statement}{end}");
     }
     out
 }
@@ -387,14 +424,14 @@ mod tests {
             ],
         );
         assert_eq!(
-            statements_text("//", &mixed, true),
+            statements_text("//", &mixed, true, true),
             "// statement 1/2 (schema), commits on its own:\n\
              CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE;\n\
              // statement 2/2 (data), commits on its own:\n\
              MATCH (p:Person) SET p.seen = true;\n"
         );
         let data = step("002_seed.up.cypher", false, &["CREATE (:Person {id: 1})"]);
-        assert_eq!(statements_text("//", &data, true), "CREATE (:Person {id: 1});\n");
+        assert_eq!(statements_text("//", &data, true, true), "CREATE (:Person {id: 1});\n");
     }
 
     #[test]
@@ -411,6 +448,7 @@ mod tests {
             noop: false,
             repeatable,
             batch: None,
+            allowed: Vec::new(),
         };
         assert_eq!(entry_state(&entry(true, true)), "applied (repeatable)");
         assert_eq!(entry_state(&entry(false, true)), "applied (irreversible)");

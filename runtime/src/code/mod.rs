@@ -94,7 +94,7 @@ pub type Outcome = Result<(), BoxError>;
 /// its cargo feature is on.
 #[diagnostic::on_unimplemented(
     message = "embedded-migrations runs no code migration on `{Self}` in this build",
-    note = "enable the cargo feature of that database (`sqlite`, `postgres`, `mysql` or `neo4j`) on embedded-migrations"
+    note = "enable the cargo feature of that database (`sqlite`, `postgres`, `mysql`, `neo4j` or `chroma`) on embedded-migrations"
 )]
 pub trait CodeDatabase: Sized + 'static {
     /// What `up` and `down` receive: the migration's transaction (or, for a
@@ -117,6 +117,11 @@ pub struct MySql;
 /// `database = neo4j`: functions receive `&mut neo4rs::Txn`.
 #[derive(Clone, Copy, Debug)]
 pub struct Neo4j;
+/// `database = chroma`: functions receive `&mut chroma::ChromaClient`
+/// (Chroma has no transactions: what they write stays, under the
+/// migration's dirty mark until it is recorded).
+#[derive(Clone, Copy, Debug)]
+pub struct Chroma;
 
 #[cfg(feature = "sqlite")]
 impl CodeDatabase for Sqlite {
@@ -134,6 +139,12 @@ impl CodeDatabase for Postgres {
 impl CodeDatabase for MySql {
     type Transaction = sqlx::MySqlConnection;
     const NAME: &'static str = "MySQL";
+}
+
+#[cfg(feature = "chroma")]
+impl CodeDatabase for Chroma {
+    type Transaction = crate::chroma::ChromaClient;
+    const NAME: &'static str = "ChromaDB";
 }
 
 #[cfg(feature = "neo4j")]
@@ -183,7 +194,7 @@ pub const fn code<D: CodeDatabase>(function: &'static Function<D>) -> Code {
     message = "`{Self}` is not a code migration function for {D}",
     label = "a Rust code migration's `up` or `down` does not take the transaction of the database the macro names",
     note = "in a folder embedded with `database = sqlite` it is `pub async fn up(tx: &mut sqlx::SqliteConnection) -> Result<(), E>`; \
-            `postgres` takes `&mut sqlx::PgConnection`, `mysql` `&mut sqlx::MySqlConnection`, `neo4j` `&mut neo4rs::Txn`"
+            `postgres` takes `&mut sqlx::PgConnection`, `mysql` `&mut sqlx::MySqlConnection`, `neo4j` `&mut neo4rs::Txn`, `chroma` `&mut embedded_migrations::chroma::ChromaClient`"
 )]
 pub trait MigrationFn<'c, D: CodeDatabase> {
     /// The future the function returns.

@@ -16,6 +16,7 @@ mod adopt;
 mod applied;
 mod apply;
 mod batch;
+mod lint;
 mod plan;
 mod readiness;
 mod repair;

@@ -375,6 +375,7 @@ impl Engine<'_> {
                     noop: is_noop(migration),
                     repeatable: migration.version < 0,
                     batch: None,
+                    allowed: crate::report::AllowedRule::of(migration),
                 },
             );
         }
@@ -405,6 +406,7 @@ impl Engine<'_> {
                     noop: false,
                     repeatable: row.version < 0,
                     batch: None,
+                    allowed: Vec::new(),
                 });
             entry.state = state;
             entry.applied_at = Some(row.applied_at.clone());

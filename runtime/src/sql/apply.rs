@@ -3,6 +3,7 @@
 //! the batch of a transactional backend with its replay on failure, and the
 //! dirty protocol for statements that cannot share a transaction.
 
+use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use super::tracking::TrackingSql;
@@ -30,6 +31,24 @@ where
         } else {
             Err(Error::Conflict)
         }
+    }
+
+    /// The dirty protocol's first step, in a transaction of its own: the
+    /// state checked, the change marked dirty, committed. What runs after
+    /// it is a file's statements (dirty.rs) or a code migration's function
+    /// (code.rs).
+    pub(crate) async fn mark(&mut self, change: &Change<'_>) -> Result<(), Error>
+    where
+        B::DB: DirtyIo,
+    {
+        let sql = &self.sql;
+        let mut tx = B::begin(&mut self.conn).await?;
+        Self::check_state(&mut tx, sql, &change.state_before).await?;
+        let marked = async {
+            B::DB::mark_dirty(&mut tx, sql, change).await?;
+            tx.commit().await
+        };
+        marked.await.map_err(Self::db_err("marking the migration dirty"))
     }
 
     /// Takes back the dirty mark of a change whose first statement failed.

@@ -65,16 +65,8 @@ where
         function: On<Connection<B>>,
         in_transaction: bool,
     ) -> Result<(), Error> {
+        self.mark(change).await?;
         let sql = &self.sql;
-        {
-            let mut tx = B::begin(&mut self.conn).await?;
-            Self::check_state(&mut tx, sql, &change.state_before).await?;
-            let marked = async {
-                B::DB::mark_dirty(&mut tx, sql, change).await?;
-                tx.commit().await
-            };
-            marked.await.map_err(Self::db_err("marking the migration dirty"))?;
-        }
         let started = Instant::now();
         if in_transaction {
             let mut tx = B::begin(&mut self.conn).await?;

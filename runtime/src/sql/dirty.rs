@@ -66,16 +66,7 @@ where
     /// it still open (see `settle_failure`).
     /// (MySQL sends its own in two round trips: mysql/protocol.rs.)
     pub(crate) async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
-        let sql = &self.sql;
-        {
-            let mut tx = B::begin(&mut self.conn).await?;
-            Self::check_state(&mut tx, sql, &change.state_before).await?;
-            let marked = async {
-                B::DB::mark_dirty(&mut tx, sql, change).await?;
-                tx.commit().await
-            };
-            marked.await.map_err(Self::db_err("marking the migration dirty"))?;
-        }
+        self.mark(change).await?;
         let started = Instant::now();
         let script = change.migration.script(change.direction);
         let version = change.migration.version;

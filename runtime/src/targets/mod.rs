@@ -4,8 +4,11 @@
 //! - target.rs: [`Target`], one named set bound to its database, types erased;
 //! - set.rs: [`Targets`], the sets of an application in their order, tenant sets among them;
 //! - tenants.rs: [`Tenants`], one set on many databases, bounded concurrency;
-//! - together.rs: the tenants of one server read in one query.
+//! - together.rs: the tenants of one server read in one query;
+//! - from_template.rs: new tenant databases copied from the set's template.
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod from_template;
 mod set;
 mod target;
 mod tenants;

@@ -165,6 +165,11 @@ impl<'a> Target<'a> {
         self.engine().status(self.db()).await
     }
 
+    /// See [`Migrator::lint`](crate::Migrator::lint).
+    pub async fn lint(&self) -> Result<crate::LintReport, Error> {
+        self.engine().lint(self.db()).await
+    }
+
     /// See [`Migrator::validate`](crate::Migrator::validate).
     pub async fn validate(&self) -> Result<Status, Error> {
         self.engine().validate(self.db()).await

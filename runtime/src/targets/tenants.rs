@@ -108,6 +108,11 @@ impl<'a, L: Language> Tenants<'a, L> {
         self
     }
 
+    /// The migration set every tenant gets.
+    pub fn migrations(&self) -> &'a Migrations<L> {
+        self.migrations
+    }
+
     /// The tenant named `name`.
     pub fn get(&self, name: &str) -> Option<&Target<'a>> {
         self.tenants.iter().find(|t| t.name() == name)

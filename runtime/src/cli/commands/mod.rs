@@ -6,6 +6,7 @@
 mod check;
 mod down;
 mod history;
+mod lint;
 mod plan;
 mod records;
 mod schema;
@@ -46,6 +47,7 @@ pub(super) async fn execute(ops: &Ops<'_, '_>, command: Command) -> Result<(), F
             down::down(ops, back, to.is_some(), dry_run, reason).await
         }
         Command::Validate => check::validate(ops).await,
+        Command::Lint { json } => lint::lint(ops, json).await,
         Command::History { json } => history::history(ops, json).await,
         Command::Check { json } => check::check(ops, json).await,
         Command::Force { version } => records::force(ops, version).await,

@@ -1,0 +1,2 @@
+CREATE TABLE users (id INTEGER PRIMARY KEY, nick TEXT, email TEXT);
+CREATE INDEX users_email ON users (email);

@@ -1,0 +1,3 @@
+-- description: users
+CREATE TABLE users (id bigint PRIMARY KEY, email text);
+CREATE INDEX users_email ON users (email);

@@ -1,0 +1,2 @@
+DROP INDEX users_age;
+ALTER TABLE users DROP COLUMN age;

@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN age int NOT NULL;
+CREATE INDEX users_age ON users (age);
