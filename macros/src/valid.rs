@@ -97,7 +97,7 @@ pub(crate) fn check_lint(input: &Input, folder: &Folder) -> syn::Result<Vec<Find
             literal.span(),
             format!(
                 "embed_migrations!: `lint = \"{}\"` applies the rules of one database, which the folder does not \
-                 say: name it, `embed_migrations!(\"{}\", database = postgres, lint = \"{}\")` ({DATABASES})",
+                 say: name it, `embed_migrations!(\"{}\", database = postgres, lint = \"{}\")` (`sqlite`, `postgres`, `mysql` or `neo4j`: the lint has rules for these)",
                 literal.value(),
                 input.path.value(),
                 literal.value()
