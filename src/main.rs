@@ -109,6 +109,7 @@ async fn operate(targets: &Targets<'_>, command: Option<MigrateArgs>) -> i32 {
         to: None,
         dry_run: false,
         concurrency: None,
+        per_server: None,
         json: false,
     };
     let code = cli::run_targets(targets, up.into()).await;

@@ -49,6 +49,62 @@ pub trait Database: Sync {
     fn snapshots(&self) -> Option<&dyn Snapshot> {
         None
     }
+
+    /// Reading the tracking records of many tenants of one server together,
+    /// when the backend can: what makes the boot check, `check` and
+    /// `status` of a thousand tenants a query instead of a thousand.
+    fn shared_reads(&self) -> Option<&dyn SharedReads> {
+        None
+    }
+}
+
+/// Where one tenant's tracking tables live, as [`SharedReads`] sees them.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    /// Tenants with the same key are read in one query through any one of
+    /// their handles (the same server, user and, for PostgreSQL, database).
+    pub key: String,
+    /// The tenant's settings with the schema (PostgreSQL) or database
+    /// (MySQL) of its tracking tables named, so that a query on another
+    /// tenant's connection reaches them.
+    pub settings: Settings,
+}
+
+/// One tenant's records as a shared read found them: `None` when its
+/// tracking tables do not exist yet.
+pub type TenantRecords = Option<(State, Vec<AppliedMigration>)>;
+
+/// A database that reads the tracking records of many tenants on one
+/// server in one query (a `UNION ALL` over their tables), handed out by
+/// [`Database::shared_reads`]. Only reads: any doubt (a table of an older
+/// release, a permission, an error) is the caller's cue to read those
+/// tenants one by one, so a shared read never decides less than the
+/// per-tenant path would.
+pub trait SharedReads: Sync {
+    /// Where the tenant with `settings` on this handle keeps its tracking
+    /// tables; `None` when it cannot be read together with others (a
+    /// PostgreSQL tenant without `Settings::schema`).
+    fn placement(&self, settings: &Settings) -> Option<Placement>;
+
+    /// The server this handle reaches (`host:port`): the unit of a
+    /// per-server concurrency limit (`Tenants::per_server`).
+    fn server(&self) -> String;
+
+    /// The state row of each of `tenants` (placed settings of one key), in
+    /// their order; `None` for a tenant without tracking tables.
+    fn read_states<'a>(&'a self, tenants: &'a [Settings]) -> BoxFuture<'a, Result<Vec<Option<State>>, Error>>;
+
+    /// The state row and every tracking row of each of `tenants`, in their
+    /// order; `None` for a tenant this read cannot judge (a row that does
+    /// not decode, a table missing beside the others), which is then read
+    /// alone and gets its own error.
+    fn read_records<'a>(&'a self, tenants: &'a [Settings]) -> BoxFuture<'a, Result<Vec<Option<TenantRecords>>, Error>>;
+
+    /// "PostgreSQL", "MySQL": for messages.
+    fn backend(&self) -> &'static str;
+
+    /// How this database's files are split (for a dirty row's statements).
+    fn dialect(&self) -> Dialect;
 }
 
 /// One connection, for one operation. Every method leaves the database
@@ -130,6 +186,12 @@ pub trait Session: Send {
     /// Every pending migration in one transaction, where DDL is
     /// transactional (`Settings::group`).
     fn group(&mut self) -> Option<&mut dyn GroupApply> {
+        None
+    }
+
+    /// A database with nothing applied provisioned in one transaction: the
+    /// tracking tables and every migration, all or nothing.
+    fn provision(&mut self) -> Option<&mut dyn Provision> {
         None
     }
 
@@ -259,6 +321,23 @@ pub trait GroupApply: Send {
     /// Runs every change in one transaction: all applied and recorded, or
     /// none. Errors as [`Session::apply`].
     fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// A session that can provision a database with nothing applied (no
+/// tracking tables yet) in one transaction: the tracking tables, then each
+/// change with the records a one-by-one run writes, committed together. A
+/// failure leaves the database as it found it: no table, no record.
+pub trait Provision: Send {
+    /// Whether the engine provisions so outside group mode, when
+    /// `Settings::provision_in_one_transaction` asks (PostgreSQL: yes;
+    /// SQLite: only in group mode too, where a first run holding the file's
+    /// one write lock throughout was asked for).
+    fn by_default(&self) -> bool;
+
+    /// Creates the tracking tables and runs `changes` (the first one's
+    /// `state_before` the empty state), in one transaction. Errors as
+    /// [`Session::apply`].
+    fn provision<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// What every batch-capable session keeps: the checkpoints of batch

@@ -19,6 +19,7 @@ pub struct Settings {
     pub(crate) allow_ahead: bool,
     pub(crate) lock_timeout: Duration,
     pub(crate) group: bool,
+    pub(crate) provision: Option<bool>,
 }
 
 impl Default for Settings {
@@ -31,6 +32,7 @@ impl Default for Settings {
             allow_ahead: false,
             lock_timeout: Duration::from_secs(120),
             group: false,
+            provision: None,
         }
     }
 }
@@ -91,6 +93,20 @@ impl Settings {
     /// transactional (SQLite, PostgreSQL); refused elsewhere.
     pub fn group(mut self, group: bool) -> Self {
         self.group = group;
+        self
+    }
+
+    /// A database with nothing applied yet (no tracking tables) gets its
+    /// tracking tables and every pending migration in one transaction, up
+    /// to the first `migrate:no-transaction` or batch migration (from which
+    /// on they run one by one): one round trip on PostgreSQL instead of one
+    /// per migration, and a failure at any migration leaves the database as
+    /// it was, no table and nothing recorded. The records are those a
+    /// one-by-one run writes. PostgreSQL, and SQLite in group mode;
+    /// elsewhere ignored. Default: on for a tenant added with
+    /// [`Tenants::tenant`](crate::Tenants::tenant), off otherwise.
+    pub fn provision_in_one_transaction(mut self, provision: bool) -> Self {
+        self.provision = Some(provision);
         self
     }
 

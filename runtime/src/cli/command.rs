@@ -28,6 +28,12 @@ pub enum Command {
         /// tenant set's own, from `Tenants::concurrency`).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         concurrency: Option<u16>,
+        /// Tenant sets spanning several servers: at most N tenants of one
+        /// PostgreSQL or MySQL server (`host:port`) at once, within
+        /// `--concurrency` (default: the tenant set's own, from
+        /// `Tenants::per_server`, else no limit per server).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        per_server: Option<u16>,
         /// Print what was applied as JSON (no progress lines).
         #[arg(long)]
         json: bool,

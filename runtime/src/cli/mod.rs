@@ -266,10 +266,19 @@ mod tests {
                 to: None,
                 dry_run: false,
                 concurrency: Some(8),
+                per_server: None,
                 json: true
             }
         );
         assert!(parse(&["m", "up", "--concurrency", "0"]).is_err());
+        assert!(matches!(
+            parse(&["m", "up", "--per-server", "2"]).unwrap(),
+            Command::Up {
+                per_server: Some(2),
+                ..
+            }
+        ));
+        assert!(parse(&["m", "up", "--per-server", "0"]).is_err());
         assert_eq!(
             parse(&["m", "plan", "--to", "3", "--json"]).unwrap(),
             Command::Plan {

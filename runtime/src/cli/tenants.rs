@@ -41,16 +41,26 @@ pub(super) fn status_text(name: &str, any: &Set<'_, '_>, status: &TenantsStatus,
         }
     }
     out.push('\n');
+    let mut listed = 0;
+    let mut unlisted: Vec<ReadinessState> = Vec::new();
     for tenant in &status.tenants {
         let ready = tenant.readiness.state == ReadinessState::Ready;
         if ready && !all {
             continue;
         }
+        if !all && listed == LISTED {
+            unlisted.push(tenant.readiness.state);
+            continue;
+        }
+        listed += 1;
         // Every tenant has the same migrations: any tenant's set prints versions.
         let _ = writeln!(out, "{}: {}", tenant.name, any.readiness_line(&tenant.readiness));
         if let Some(error) = &tenant.readiness.error {
             eprintln!("error: tenant `{}`: {error}", tenant.name);
         }
+    }
+    if let Some(line) = unlisted_line(&unlisted) {
+        let _ = writeln!(out, "{line}");
     }
     if status.up_to_date > 0 && !all {
         let _ = writeln!(
@@ -59,6 +69,32 @@ pub(super) fn status_text(name: &str, any: &Set<'_, '_>, status: &TenantsStatus,
         );
     }
     out
+}
+
+/// How many tenants needing attention are named, one line each, before the
+/// rest are counted: a thousand failing tenants are one problem, seldom a
+/// thousand, and the screen should show its shape.
+pub(super) const LISTED: usize = 20;
+
+/// The tenants past the first [`LISTED`], counted by state: "... and 312
+/// more: 300 error, 12 pending (`status --all` lists every tenant)".
+pub(super) fn unlisted_line(states: &[ReadinessState]) -> Option<String> {
+    if states.is_empty() {
+        return None;
+    }
+    let mut counts: Vec<(ReadinessState, usize)> = Vec::new();
+    for state in states {
+        match counts.iter_mut().find(|(s, _)| s == state) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*state, 1)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+    Some(format!(
+        "... and {} more: {} (`status --all` lists every tenant)",
+        states.len(),
+        counts.join(", ")
+    ))
 }
 
 /// `up` of a tenant set: one line per tenant that applied something, failed

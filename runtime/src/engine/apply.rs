@@ -23,15 +23,26 @@ impl Engine<'_> {
         let mut session = self.open(db).await?;
         // The boot check: one row, no lock, no DDL. Any doubt (no table yet,
         // an error, a mismatch) falls through to the full check under lock.
-        if let Ok(Some(state)) = session.read_state().await {
-            if self.up_to_date(&state) {
+        let boot = session.read_state().await;
+        if let Ok(Some(state)) = &boot {
+            if self.up_to_date(state) {
                 return Ok(Report::default());
             }
         }
         crate::code::check_database(self.migrations, self.code, session.backend())?;
+        if matches!(boot, Ok(None)) && self.provisions(&mut *session) {
+            return self.up_from_nothing(&mut *session, to).await;
+        }
         self.lock(&mut *session).await?;
+        let result = self.up_locked(&mut *session, to, Report::default()).await;
+        self.release(&mut *session, result).await
+    }
+
+    /// Under the lock, with the tracking tables there: the pending
+    /// migrations, after the steps in `done`.
+    async fn up_locked(&self, session: &mut dyn Session, to: Option<i64>, done: Report) -> Result<Report, Error> {
         let result = self
-            .apply_and_replan(&mut *session, |applied, _| {
+            .apply_and_replan(session, |applied, _| {
                 self.verify(applied)?;
                 Ok(Steps {
                     direction: Direction::Up,
@@ -39,7 +50,77 @@ impl Engine<'_> {
                 })
             })
             .await;
-        self.release(&mut *session, result).await
+        let mut report = done;
+        match result {
+            Ok(rest) => {
+                report.steps.extend(rest.steps);
+                Ok(report)
+            }
+            Err(err) => Err(Error::after(report, err)),
+        }
+    }
+
+    /// Whether a database with nothing applied is provisioned in one
+    /// transaction here: `Settings::provision_in_one_transaction` asks for
+    /// it, and the session does so (SQLite only in group mode).
+    fn provisions(&self, session: &mut dyn Session) -> bool {
+        if self.settings.provision != Some(true) {
+            return false;
+        }
+        session
+            .provision()
+            .is_some_and(|provision| provision.by_default() || self.settings.group)
+    }
+
+    /// A database without tracking tables: under the lock (once another
+    /// process has not provisioned it meanwhile), the tracking tables and
+    /// the pending migrations up to the first that cannot share a
+    /// transaction (`no-transaction`, a batch) in one transaction, with the
+    /// records a one-by-one run writes; from that one on, one by one.
+    async fn up_from_nothing(&self, session: &mut dyn Session, to: Option<i64>) -> Result<Report, Error> {
+        if let Err(err) = session.lock(self.settings.lock_timeout).await {
+            return Err(self.explain_lock_timeout(session, err).await);
+        }
+        let result = async {
+            let mut report = Report::default();
+            if session.read_state().await?.is_none() {
+                report = self.provision(session, to).await?;
+            }
+            if let Err(err) = session.create_tracking().await {
+                return Err(Error::after(report, err));
+            }
+            self.up_locked(session, to, report).await
+        }
+        .await;
+        self.release(session, result).await
+    }
+
+    /// The leading run of pending migrations that fits one transaction,
+    /// with the tracking tables, in one transaction. A failure leaves the
+    /// database as it was: no table, nothing recorded (not even the failed
+    /// run's history row, which would need the tables).
+    async fn provision(&self, session: &mut dyn Session, to: Option<i64>) -> Result<Report, Error> {
+        let mut applied = AppliedSet::new(Vec::new()).in_dialect(session.dialect());
+        let pending = self.pending(&applied, to)?;
+        let leading: Vec<&'static Migration> = pending
+            .into_iter()
+            .take_while(|m| self.fits_one_transaction(std::slice::from_ref(m)).is_ok())
+            .collect();
+        let mut report = Report::default();
+        if leading.is_empty() {
+            return Ok(report);
+        }
+        let changes: Vec<Change<'static>> = leading
+            .iter()
+            .map(|migration| self.change(&mut applied, migration, Direction::Up))
+            .collect();
+        let Some(provision) = session.provision() else {
+            return Ok(report);
+        };
+        let started = Instant::now();
+        provision.provision(&changes).await?;
+        self.report_group(&changes, started.elapsed(), &mut report);
+        Ok(report)
     }
 
     pub(crate) async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
@@ -328,6 +409,12 @@ impl Engine<'_> {
             }
             return Err(err);
         }
+        self.report_group(&changes, duration, report);
+        Ok(())
+    }
+
+    /// The steps of a group that committed in `duration`, each its share.
+    fn report_group(&self, changes: &[Change<'static>], duration: std::time::Duration, report: &mut Report) {
         let total = changes.len();
         let share = duration / total.max(1) as u32;
         for (i, change) in changes.iter().enumerate() {
@@ -345,6 +432,5 @@ impl Engine<'_> {
                 duration: share,
             });
         }
-        Ok(())
     }
 }

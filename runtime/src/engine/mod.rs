@@ -24,7 +24,7 @@ mod tool;
 
 pub use tool::Tool;
 
-use crate::backend::{BoxFuture, Database, Session, Snapshot};
+use crate::backend::{BoxFuture, Database, Session, SharedReads, Snapshot};
 use crate::code::CodeMigration;
 use crate::core::time;
 use crate::records::{AppliedMigration, HistoryEntry};
@@ -36,6 +36,7 @@ use crate::{Checksum, Direction, Error, Migration, Settings};
 pub(crate) trait Connect: Sync {
     fn connect<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>>;
     fn snapshots(&self) -> Option<&dyn Snapshot>;
+    fn shared_reads(&self) -> Option<&dyn SharedReads>;
 }
 
 impl<D: Database> Connect for D {
@@ -45,6 +46,10 @@ impl<D: Database> Connect for D {
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
         Database::snapshots(self)
+    }
+
+    fn shared_reads(&self) -> Option<&dyn SharedReads> {
+        Database::shared_reads(self)
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 impl Engine<'_> {
     /// True when the state row says exactly the binary's migrations are
     /// applied, clean, with the checksums the binary has.
-    pub(super) fn up_to_date(&self, state: &State) -> bool {
+    pub(crate) fn up_to_date(&self, state: &State) -> bool {
         let expected = State {
             applied_count: (self.migrations.len() + self.repeatables.len()) as i64,
             last_version: self.migrations.last().map_or(0, |m| m.version),
@@ -155,13 +155,13 @@ impl Engine<'_> {
     /// `StateMismatch` when the state row `recorded` disagrees with the
     /// tracking rows (a hand edit or a partial restore). A dirty up run's
     /// row is written before the state row moves, so that state agrees too.
-    fn refuse_mismatch(&self, session: &dyn Session, recorded: State, applied: &AppliedSet) -> Result<(), Error> {
+    fn refuse_mismatch(&self, backend: &'static str, recorded: State, applied: &AppliedSet) -> Result<(), Error> {
         let rows = applied.state();
         if recorded == rows || recorded == applied.state_without_dirty_up() {
             return Ok(());
         }
         Err(Error::StateMismatch {
-            backend: session.backend(),
+            backend,
             recorded: Box::new(recorded),
             rows: Box::new(rows),
         })
@@ -337,7 +337,7 @@ impl Engine<'_> {
             };
             // The rules first: their errors (drift, dirty, ...) say more.
             self.verify(&applied)?;
-            match self.refuse_mismatch(session, recorded, &applied) {
+            match self.refuse_mismatch(session.backend(), recorded, &applied) {
                 Ok(()) => return Ok(applied),
                 Err(err) => mismatch = Some(err),
             }
@@ -357,7 +357,7 @@ impl Engine<'_> {
         })
     }
 
-    fn status_of(&self, applied: &AppliedSet) -> Status {
+    pub(super) fn status_of(&self, applied: &AppliedSet) -> Status {
         // Versioned migrations by version, then the repeatable ones.
         let mut entries: BTreeMap<(bool, i64), StatusEntry> = BTreeMap::new();
         for migration in self.migrations.iter().chain(self.repeatables) {
@@ -423,16 +423,28 @@ impl Engine<'_> {
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
+        let mut status = self.status_of_view(session.backend(), state, &applied)?;
+        Self::mark_baselined(&mut status, &session.read_history().await?);
+        self.read_checkpoints(&mut *session, &mut status).await?;
+        Ok(status)
+    }
+
+    /// `status` of rows already read, before the history and the batch
+    /// checkpoints add their marks.
+    pub(super) fn status_of_view(
+        &self,
+        backend: &'static str,
+        state: State,
+        applied: &AppliedSet,
+    ) -> Result<Status, Error> {
         // Every row would show as drifted or missing: say why instead.
-        self.refuse_foreign(&applied)?;
-        let mut status = self.status_of(&applied);
-        if let Err(mismatch) = self.refuse_mismatch(&*session, state, &applied) {
+        self.refuse_foreign(applied)?;
+        let mut status = self.status_of(applied);
+        if let Err(mismatch) = self.refuse_mismatch(backend, state, applied) {
             // Loudly: `run`'s boot check trusts the state row (one row read),
             // so a deleted row's migration would not run again before repair.
             status.warnings.push(mismatch.to_string());
         }
-        Self::mark_baselined(&mut status, &session.read_history().await?);
-        self.read_checkpoints(&mut *session, &mut status).await?;
         Ok(status)
     }
 
@@ -443,9 +455,24 @@ impl Engine<'_> {
         let Some((state, applied)) = self.read_only_view(&mut *session).await? else {
             return Ok(self.status_of(&AppliedSet::new(Vec::new())));
         };
-        let mut status = self.status_of(&applied);
-        Self::mark_baselined(&mut status, &session.read_history().await?);
-        if let Err(foreign) = self.refuse_foreign(&applied) {
+        let history = session.read_history().await?;
+        let mut validated = self.validate_view(session.backend(), state, &applied);
+        if let Ok(status) = &mut validated {
+            Self::mark_baselined(status, &history);
+        }
+        validated
+    }
+
+    /// `validate` of rows already read (without the baseline marks, which
+    /// judge nothing).
+    pub(super) fn validate_view(
+        &self,
+        backend: &'static str,
+        state: State,
+        applied: &AppliedSet,
+    ) -> Result<Status, Error> {
+        let status = self.status_of(applied);
+        if let Err(foreign) = self.refuse_foreign(applied) {
             // Every row would be reported as missing or drifted: say why.
             return Err(Error::Invalid {
                 problems: vec![foreign],
@@ -456,7 +483,7 @@ impl Engine<'_> {
             match entry.state {
                 MigrationState::Dirty => {
                     let row = applied.get(entry.version).expect("dirty entries are applied");
-                    problems.push(self.dirty(&applied, row));
+                    problems.push(self.dirty(applied, row));
                 }
                 MigrationState::Drifted => {
                     let migration = self.find(entry.version).expect("drifted entries are in the binary");
@@ -477,9 +504,9 @@ impl Engine<'_> {
                 _ => {}
             }
         }
-        problems.extend(self.unknown(&applied));
+        problems.extend(self.unknown(applied));
         // A hand edit or a partial restore; `repair` is the fix.
-        problems.extend(self.refuse_mismatch(&*session, state, &applied).err());
+        problems.extend(self.refuse_mismatch(backend, state, applied).err());
         if problems.is_empty() {
             Ok(status)
         } else {

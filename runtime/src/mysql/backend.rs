@@ -5,7 +5,7 @@
 use super::errors::{self, db_err, NAME};
 use super::lock::NamedLock;
 use super::protocol::apply_marked;
-use crate::backend::{Change, GroupApply};
+use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
 use crate::sql::io::TrackingIo;
 use crate::sql::session::{SqlBackend, SqlSession};
@@ -115,6 +115,11 @@ impl SqlBackend for MySqlBackend {
 
     /// DDL commits implicitly: no group can be one transaction.
     fn group(_session: &mut MySqlSession) -> Option<&mut dyn GroupApply> {
+        None
+    }
+
+    /// Nor can a database be provisioned in one.
+    fn provision(_session: &mut MySqlSession) -> Option<&mut dyn Provision> {
         None
     }
 

@@ -21,7 +21,8 @@ mod lock;
 mod protocol;
 mod snapshot;
 
-use crate::backend::{BoxFuture, Database, Session, Snapshot};
+use crate::backend::{BoxFuture, Database, Placement, Session, SharedReads, Snapshot, State, TenantRecords};
+use crate::core::split::Dialect;
 use crate::sql::session::SqlSession;
 use crate::{Error, Settings, Sql};
 use backend::MySqlBackend;
@@ -36,5 +37,49 @@ impl Database for MySqlPool {
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
         Some(self)
+    }
+
+    fn shared_reads(&self) -> Option<&dyn SharedReads> {
+        Some(self)
+    }
+}
+
+/// Databases of one server are read together: a tenant's tracking tables
+/// are in the database `Settings::schema` names, or else in its
+/// connection's own, which a query on another tenant's connection names.
+impl SharedReads for MySqlPool {
+    fn placement(&self, settings: &Settings) -> Option<Placement> {
+        let options = self.connect_options();
+        let database = match settings.schema_name() {
+            Some(schema) => schema.to_string(),
+            None => options.get_database()?.to_string(),
+        };
+        let server = self.server();
+        let key = format!("{}@{server}", options.get_username());
+        Some(Placement {
+            key,
+            settings: settings.clone().schema(database),
+        })
+    }
+
+    fn read_states<'a>(&'a self, tenants: &'a [Settings]) -> BoxFuture<'a, Result<Vec<Option<State>>, Error>> {
+        Box::pin(crate::sql::shared::read_states::<MySqlBackend>(self, tenants))
+    }
+
+    fn read_records<'a>(&'a self, tenants: &'a [Settings]) -> BoxFuture<'a, Result<Vec<Option<TenantRecords>>, Error>> {
+        Box::pin(crate::sql::shared::read_records::<MySqlBackend>(self, tenants))
+    }
+
+    fn server(&self) -> String {
+        let options = self.connect_options();
+        format!("{}:{}", options.get_host(), options.get_port())
+    }
+
+    fn backend(&self) -> &'static str {
+        <MySqlBackend as crate::sql::session::SqlBackend>::NAME
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::MySql
     }
 }

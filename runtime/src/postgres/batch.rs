@@ -92,10 +92,19 @@ pub(super) async fn run_in_transaction(
     sql: &TrackingSql,
     state: &mut BatchState,
     changes: &[Change<'_>],
+    creation: &[String],
 ) -> Result<(), BatchFailure> {
-    let finish = finish_statement(conn, sql, state, changes).await?;
+    // Provisioning: the tracking tables do not exist yet, so nothing may be
+    // prepared against them before the batch creates them.
+    let finish = match creation.is_empty() {
+        true => finish_statement(conn, sql, state, changes).await?,
+        false => PgTracking::new(sql).finish_batch_literal(changes),
+    };
     let ours = Ours::new();
-    let batch = batch(sql, changes, finish, &ours);
+    let mut batch = batch(sql, changes, finish, &ours);
+    if !creation.is_empty() {
+        batch = format!("{};\n{batch}", creation.join(";\n"));
+    }
     match run_own_transaction(conn, sql, state, batch, &ours).await {
         Ok(()) => Ok(()),
         Err(Failed { err, .. }) if ended_in(&err).is_some() => Err(BatchFailure::Ended {

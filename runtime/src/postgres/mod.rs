@@ -23,7 +23,8 @@ mod snapshot;
 mod timescaledb;
 mod tracking;
 
-use crate::backend::{BoxFuture, Database, Session, Snapshot};
+use crate::backend::{BoxFuture, Database, Placement, Session, SharedReads, Snapshot, State, TenantRecords};
+use crate::core::split::Dialect;
 use crate::sql::session::SqlSession;
 use crate::{Error, Settings, Sql};
 use backend::PgBackend;
@@ -38,5 +39,50 @@ impl Database for PgPool {
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
         Some(self)
+    }
+
+    fn shared_reads(&self) -> Option<&dyn SharedReads> {
+        Some(self)
+    }
+}
+
+/// Schemas of one database are read together; a tenant without
+/// `Settings::schema` lives wherever its connection's search path says, so
+/// it is read alone.
+impl SharedReads for PgPool {
+    fn placement(&self, settings: &Settings) -> Option<Placement> {
+        settings.schema_name()?;
+        let options = self.connect_options();
+        let server = self.server();
+        let key = format!(
+            "{}@{server}/{}",
+            options.get_username(),
+            options.get_database().unwrap_or_default()
+        );
+        Some(Placement {
+            key,
+            settings: settings.clone(),
+        })
+    }
+
+    fn read_states<'a>(&'a self, tenants: &'a [Settings]) -> BoxFuture<'a, Result<Vec<Option<State>>, Error>> {
+        Box::pin(crate::sql::shared::read_states::<PgBackend>(self, tenants))
+    }
+
+    fn read_records<'a>(&'a self, tenants: &'a [Settings]) -> BoxFuture<'a, Result<Vec<Option<TenantRecords>>, Error>> {
+        Box::pin(crate::sql::shared::read_records::<PgBackend>(self, tenants))
+    }
+
+    fn server(&self) -> String {
+        let options = self.connect_options();
+        format!("{}:{}", options.get_host(), options.get_port())
+    }
+
+    fn backend(&self) -> &'static str {
+        <PgBackend as crate::sql::session::SqlBackend>::NAME
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
     }
 }

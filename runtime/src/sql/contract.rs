@@ -5,7 +5,7 @@
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{
-    BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, RecordEdit, Session, State,
+    BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, Provision, RecordEdit, Session, State,
 };
 use crate::core::split::Dialect;
 use crate::records::{AppliedMigration, HistoryEntry};
@@ -144,6 +144,10 @@ where
 
     fn group(&mut self) -> Option<&mut dyn GroupApply> {
         B::group(self)
+    }
+
+    fn provision(&mut self) -> Option<&mut dyn Provision> {
+        B::provision(self)
     }
 
     /// Batch migrations run batch by batch (batches.rs).

@@ -80,12 +80,25 @@ where
     String: Decode<'r, R::Database> + Type<R::Database>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let chain: String = row.try_get(2)?;
+    state_at(row, 0)
+}
+
+/// The state row's four columns (applied_count, last_version, chain,
+/// dirty) from column `first` on: `select_state`'s, or those of a shared
+/// read of many tenants (sql/shared.rs).
+pub(crate) fn state_at<'r, R: Row>(row: &'r R, first: usize) -> Result<State, sqlx::Error>
+where
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let chain: String = row.try_get(first + 2)?;
     Ok(State {
-        applied_count: row.try_get(0)?,
-        last_version: row.try_get(1)?,
+        applied_count: row.try_get(first)?,
+        last_version: row.try_get(first + 1)?,
         chain: CorruptChecksum::parse(None, &chain).map_err(|err| sqlx::Error::Decode(Box::new(err)))?,
-        dirty: row.try_get(3)?,
+        dirty: row.try_get(first + 3)?,
     })
 }
 

@@ -18,7 +18,8 @@
 //!   cannot share a transaction;
 //! - batches.rs: batch migrations, one batch per transaction;
 //! - contract.rs: the `Session` contract, once for all three;
-//! - schema_record.rs: the schema record table beside the tracking tables.
+//! - schema_record.rs: the schema record table beside the tracking tables;
+//! - shared.rs (PostgreSQL, MySQL): many tenants' records in one query.
 //!
 //! Each database's folder (sqlite/, postgres/, mysql/) holds what only it
 //! does: its lock, its transactions, its batch, its messages, its schema.
@@ -34,6 +35,8 @@ pub(crate) mod dirty_io;
 pub(crate) mod io;
 pub(crate) mod schema_record;
 pub(crate) mod session;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) mod shared;
 pub(crate) mod text;
 pub(crate) mod tracking;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

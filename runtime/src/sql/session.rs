@@ -8,7 +8,7 @@ use super::checkpoint::CheckpointIo;
 use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::tracking::TrackingSql;
-use crate::backend::{BoxFuture, Change, GroupApply, Session};
+use crate::backend::{BoxFuture, Change, GroupApply, Provision, Session};
 use crate::core::split::Dialect;
 use crate::error::CorruptChecksum;
 use crate::{Error, Settings};
@@ -90,6 +90,11 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// `GroupApply` is in transaction.rs); `None` elsewhere.
     fn group(session: &mut SqlSession<Self>) -> Option<&mut dyn GroupApply>;
 
+    /// A database with nothing applied provisioned in one transaction,
+    /// where DDL is transactional: the session itself (its `Provision` is
+    /// in transaction.rs); `None` elsewhere.
+    fn provision(session: &mut SqlSession<Self>) -> Option<&mut dyn Provision>;
+
     /// Puts the session back as the pool handed it out, once it is in doubt
     /// ([`SqlSession::doubtful`]: a change failed, was cancelled, or ran
     /// outside a transaction, where a file may have left a transaction open
@@ -143,6 +148,11 @@ pub(crate) struct SqlSession<B: SqlBackend> {
     /// [`SqlBackend::restore_session`] says it is as it was, the
     /// connection is not handed back to the pool.
     pub doubtful: bool,
+    /// The next transaction creates the tracking tables (and their schema)
+    /// before anything else: a database provisioned from nothing in one
+    /// transaction (sql/transaction.rs: `Provision`; never on MySQL).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub create_first: bool,
 }
 
 impl<B: SqlBackend> Drop for SqlSession<B> {
@@ -246,6 +256,7 @@ where
                 sql: TrackingSql::new(B::DIALECT, settings),
                 backend,
                 doubtful: false,
+                create_first: false,
             });
             Ok(session)
         })

@@ -144,6 +144,24 @@ impl TrackingSql {
         Some(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
     }
 
+    /// [`Self::create_schema`] as one statement that asks for CREATE on
+    /// the database only when the schema is missing (PostgreSQL checks the
+    /// privilege before `IF NOT EXISTS`): for a transaction that creates
+    /// the tracking tables among other statements.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn create_schema_if_missing(&self) -> Option<String> {
+        let create = self.create_schema()?;
+        let schema = self.schema.as_deref()?;
+        match self.dialect {
+            Dialect::Postgres => Some(format!(
+                "DO $embedded_migrations$ BEGIN IF to_regnamespace({}) IS NULL THEN {create}; END IF; END \
+                 $embedded_migrations$",
+                self.dialect.literal(schema)
+            )),
+            _ => Some(create),
+        }
+    }
+
     /// The state row, locked until the transaction ends, so that the check
     /// against the plan's state and the change after it cannot interleave
     /// with another writer.

@@ -6,7 +6,7 @@
 use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
-use crate::backend::{BoxFuture, Change, GroupApply, Session};
+use crate::backend::{BoxFuture, Change, GroupApply, Provision, Session};
 use crate::code::run as code;
 use crate::core::split::{split, Dialect};
 use crate::Error;
@@ -17,6 +17,10 @@ use std::time::Instant;
 /// A backend whose DDL is transactional: transactional changes (one, or a
 /// group) run as one batch in one transaction ([`SqlSession::apply_batched`]).
 pub(crate) trait TransactionalBatch: SqlBackend {
+    /// Whether a database with nothing applied is provisioned in one
+    /// transaction without group mode ([`Provision::by_default`]).
+    const PROVISION_BY_DEFAULT: bool;
+
     /// Runs `changes` in one transaction, their statements and tracking
     /// writes as a batch. PostgreSQL sends BEGIN, the batch and COMMIT in
     /// one query; SQLite hands the batch to the library in its own
@@ -75,6 +79,31 @@ impl<B: SqlBackend> SqlSession<B>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
 {
+    /// The statements that create the tracking tables (and their schema)
+    /// at the start of the next transaction, when it provisions a database
+    /// from nothing; none otherwise.
+    pub(crate) fn creation(&self) -> Vec<String> {
+        if !self.create_first {
+            return Vec::new();
+        }
+        self.sql
+            .create_schema_if_missing()
+            .into_iter()
+            .chain(self.sql.create())
+            .collect()
+    }
+
+    /// Runs `creation` ([`Self::creation`]) in the caller's transaction.
+    async fn create_in(conn: &mut Connection<B>, creation: &[String]) -> Result<(), Error> {
+        for statement in creation {
+            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::db_err("creating the tracking tables"))?;
+        }
+        Ok(())
+    }
+
     /// Runs the statements of a change one by one, so that an error names
     /// its statement (and so that a file is never turned into one implicit
     /// transaction by a multi-statement query).
@@ -101,12 +130,14 @@ where
     /// alone; a state that moved is `Conflict`. If the replay meets no
     /// failure (the cause was transient), the batch's own error is returned.
     async fn replay(&mut self, changes: &[Change<'_>], batch_error: sqlx::Error) -> Error {
+        let creation = self.creation();
         let sql = &self.sql;
         let mut tx = match B::begin(&mut self.conn).await {
             Ok(tx) => tx,
             Err(err) => return err,
         };
         let located = async {
+            Self::create_in(&mut tx, &creation).await?;
             Self::check_state(&mut tx, sql, &changes[0].state_before).await?;
             B::enter_transaction(&mut tx, sql).await?;
             for change in changes {
@@ -273,8 +304,10 @@ where
     where
         Connection<B>: 'static,
     {
+        let creation = self.creation();
         let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;
+        Self::create_in(&mut tx, &creation).await?;
         Self::check_state(&mut tx, sql, &changes[0].state_before).await?;
         B::enter_transaction(&mut tx, sql).await?;
         for (index, change) in changes.iter().enumerate() {
@@ -360,6 +393,27 @@ where
                 self.doubtful = before;
             }
             applied
+        })
+    }
+}
+
+impl<B: TransactionalBatch> Provision for SqlSession<B>
+where
+    for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    B::DB: DirtyIo,
+{
+    fn by_default(&self) -> bool {
+        B::PROVISION_BY_DEFAULT
+    }
+
+    /// A group whose transaction creates the tracking tables first: the
+    /// group's batch, its replay and its code path all begin with them.
+    fn provision<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.create_first = true;
+            let provisioned = GroupApply::apply_group(self, changes).await;
+            self.create_first = false;
+            provisioned
         })
     }
 }

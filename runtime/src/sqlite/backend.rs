@@ -7,7 +7,7 @@ use super::errors::{self, begin_failed, is_busy, lock_timeout, NAME};
 use super::exec::{self, c_text, exec, TxFailure};
 use super::lock::RunLock;
 use super::transaction::{begin_immediate, in_write_transaction};
-use crate::backend::{Change, GroupApply};
+use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
 use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{SqlBackend, SqlSession};
@@ -105,9 +105,17 @@ impl SqlBackend for SqliteBackend {
     fn group(session: &mut SqliteSession) -> Option<&mut dyn GroupApply> {
         Some(session)
     }
+
+    fn provision(session: &mut SqliteSession) -> Option<&mut dyn Provision> {
+        Some(session)
+    }
 }
 
 impl TransactionalBatch for SqliteBackend {
+    /// Only in group mode: one transaction holds the file's write lock for
+    /// the whole first run, which group mode asks for.
+    const PROVISION_BY_DEFAULT: bool = false;
+
     /// The batch in a `BEGIN IMMEDIATE` transaction (a busy database is a
     /// lock timeout), handed to SQLite and timed by the client, all with
     /// the handle borrowed once (batch.rs).
@@ -122,7 +130,8 @@ impl TransactionalBatch for SqliteBackend {
         };
         let started = Instant::now();
         let ended = EndedAt::default();
-        let work = timed_work(&session.sql, changes, &ended).map_err(BatchFailure::RolledBack)?;
+        let creation = session.creation();
+        let work = timed_work(&session.sql, changes, &ended, &creation).map_err(BatchFailure::RolledBack)?;
         let busy = session.backend.lock.busy_timeout_ms;
         match in_write_transaction(&mut session.conn, busy, work).await {
             Ok(()) => Ok(()),

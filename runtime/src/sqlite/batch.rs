@@ -31,7 +31,13 @@ pub(super) fn timed_work<'a>(
     sql: &'a TrackingSql,
     changes: &'a [Change<'a>],
     ended: &'a EndedAt,
+    creation: &[String],
 ) -> Result<impl FnOnce(*mut libsqlite3_sys::sqlite3) -> Result<(), sqlx::Error> + 'a, sqlx::Error> {
+    // A database provisioned in one transaction: its tracking tables first.
+    let create = match creation.is_empty() {
+        true => None,
+        false => Some(c_text(join_statements(creation.to_vec()))?),
+    };
     let guard = changes
         .first()
         .map(|first| sql.guard_state(&first.state_before))
@@ -43,6 +49,9 @@ pub(super) fn timed_work<'a>(
         .collect::<Result<Vec<Vec<_>>, _>>()?;
     Ok(move |db| {
         let started = Instant::now();
+        if let Some(create) = &create {
+            exec(db, create)?;
+        }
         exec(db, &guard)?;
         let mut ends = Vec::with_capacity(scripts.len());
         for (change, script) in scripts.iter().enumerate() {

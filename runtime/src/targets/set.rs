@@ -65,7 +65,19 @@ pub struct Targets<'a> {
 pub(crate) struct Group {
     pub name: String,
     pub concurrency: usize,
+    pub per_server: Option<usize>,
     pub stop_on_failure: bool,
+}
+
+impl Group {
+    /// How its tenants are run.
+    pub(crate) fn pace(&self) -> super::tenants::Pace {
+        super::tenants::Pace {
+            concurrency: self.concurrency,
+            per_server: self.per_server,
+            stop_on_failure: self.stop_on_failure,
+        }
+    }
 }
 
 /// The selected targets in order, a tenant set's tenants gathered into one
@@ -147,7 +159,7 @@ impl<'a> Targets<'a> {
             self.get(&name).is_none() && self.group(&name).is_none(),
             "`{name}` names a migration set already; names pick sets on the command line, so each must be unique"
         );
-        let (members, concurrency, stop_on_failure) = tenants.into_parts();
+        let (members, pace) = tenants.into_parts();
         for mut member in members {
             assert!(
                 member.name() != name,
@@ -158,8 +170,9 @@ impl<'a> Targets<'a> {
         }
         self.groups.push(Group {
             name,
-            concurrency,
-            stop_on_failure,
+            concurrency: pace.concurrency,
+            per_server: pace.per_server,
+            stop_on_failure: pace.stop_on_failure,
         });
         self
     }
@@ -236,7 +249,7 @@ impl<'a> Targets<'a> {
                     });
                 }
                 Unit::Tenants(group, members) => {
-                    let run = run_each(&members, group.concurrency, group.stop_on_failure).await;
+                    let run = run_each(&members, group.pace()).await;
                     for (name, report) in run.into_result()? {
                         reports.push(TargetReport { name, report });
                     }

@@ -25,11 +25,13 @@
 //! migration once per tenant, as with a single database.
 
 use super::target::{NamedReadiness, Target};
+use super::together;
 use crate::backend::Database;
 use crate::readiness::ReadinessState;
 use crate::report::Report;
 use crate::{Error, Language, Migrations, Settings};
 use futures_util::StreamExt;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The same migration set on many databases.
@@ -37,6 +39,7 @@ pub struct Tenants<'a, L: Language> {
     migrations: &'a Migrations<L>,
     tenants: Vec<Target<'a>>,
     concurrency: usize,
+    per_server: Option<usize>,
     stop_on_failure: bool,
 }
 
@@ -47,12 +50,16 @@ impl<'a, L: Language> Tenants<'a, L> {
             migrations,
             tenants: Vec::new(),
             concurrency: 4,
+            per_server: None,
             stop_on_failure: false,
         }
     }
 
     /// Adds a tenant: its database handle and the settings that place it
-    /// (`Settings::schema` for a PostgreSQL schema per tenant).
+    /// (`Settings::schema` for a PostgreSQL schema per tenant). A new
+    /// tenant is provisioned in one transaction where the database can
+    /// ([`Settings::provision_in_one_transaction`], on unless the settings
+    /// turn it off).
     ///
     /// # Panics
     /// When a tenant of that name was added already, or the name is empty or
@@ -61,6 +68,11 @@ impl<'a, L: Language> Tenants<'a, L> {
     where
         D: Database<Language = L> + Send + 'a,
     {
+        // A new tenant in one transaction, unless the settings say otherwise.
+        let settings = match settings.provision {
+            None => settings.provision_in_one_transaction(true),
+            Some(_) => settings,
+        };
         let target = Target::new(name, self.migrations, db, settings);
         assert!(
             self.get(target.name()).is_none(),
@@ -76,6 +88,16 @@ impl<'a, L: Language> Tenants<'a, L> {
     /// operation holds one.
     pub fn concurrency(mut self, tenants_at_once: usize) -> Self {
         self.concurrency = tenants_at_once.max(1);
+        self
+    }
+
+    /// At most this many tenants of one server are migrated at once (at
+    /// least 1), when the tenants span several servers: `concurrency` bounds
+    /// them all, this bounds each server's share. A server is a PostgreSQL
+    /// or MySQL `host:port`; tenants whose database cannot say (SQLite
+    /// files, Neo4j) are bounded by `concurrency` alone.
+    pub fn per_server(mut self, tenants_at_once: usize) -> Self {
+        self.per_server = Some(tenants_at_once.max(1));
         self
     }
 
@@ -113,13 +135,20 @@ impl<'a, L: Language> Tenants<'a, L> {
 
     /// Applies the pending migrations of every tenant, `concurrency` at a
     /// time. Results come back in the order the tenants were added.
+    ///
+    /// The boot check reads the state rows of tenants on one server
+    /// together (PostgreSQL schemas of one database, MySQL databases): one
+    /// query instead of one per tenant; only the tenants that differ are
+    /// opened one by one.
     pub async fn run(&self) -> TenantsReport {
         let tenants: Vec<&Target> = self.tenants.iter().collect();
-        run_each(&tenants, self.concurrency, self.stop_on_failure).await
+        run_each(&tenants, self.pace()).await
     }
 
-    /// Every tenant's readiness, `concurrency` at a time, with the counts.
-    /// Reads only.
+    /// Every tenant's readiness, with the counts. Reads only: the tenants
+    /// on one server in one query where the database can
+    /// ([`SharedReads`](crate::backend::SharedReads)), the others
+    /// `concurrency` at a time.
     pub async fn status(&self) -> TenantsStatus {
         let tenants: Vec<&Target> = self.tenants.iter().collect();
         status_each(&tenants, self.concurrency).await
@@ -127,20 +156,83 @@ impl<'a, L: Language> Tenants<'a, L> {
 
     /// The tenants, the concurrency and the failure policy, for
     /// [`Targets::tenants`](crate::Targets::tenants).
-    pub(crate) fn into_parts(self) -> (Vec<Target<'a>>, usize, bool) {
-        (self.tenants, self.concurrency, self.stop_on_failure)
+    pub(crate) fn into_parts(self) -> (Vec<Target<'a>>, Pace) {
+        let pace = self.pace();
+        (self.tenants, pace)
+    }
+
+    fn pace(&self) -> Pace {
+        Pace {
+            concurrency: self.concurrency,
+            per_server: self.per_server,
+            stop_on_failure: self.stop_on_failure,
+        }
+    }
+}
+
+/// How a tenant set's tenants are run: how many at once, how many of one
+/// server at once, and whether a failure stops the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pace {
+    pub concurrency: usize,
+    pub per_server: Option<usize>,
+    pub stop_on_failure: bool,
+}
+
+/// One slot of a server: held by a tenant for its whole run.
+type Slot = std::sync::Arc<futures_util::lock::Mutex<()>>;
+
+/// At most `limit` tenants of one server at once: each server has `limit`
+/// slots, and its n-th tenant takes slot `n % limit` for its whole run.
+struct ServerSlots {
+    slots: Vec<Option<Slot>>,
+}
+
+impl ServerSlots {
+    fn new(tenants: &[&Target<'_>], limit: Option<usize>) -> ServerSlots {
+        let Some(limit) = limit else {
+            return ServerSlots {
+                slots: vec![None; tenants.len()],
+            };
+        };
+        // Per server: how many of its tenants were given a slot, and its slots.
+        let mut servers: HashMap<String, (usize, Vec<Slot>)> = HashMap::new();
+        let slots = tenants
+            .iter()
+            .map(|tenant| {
+                let server = together::server(tenant)?;
+                let (seen, slots) = servers
+                    .entry(server)
+                    .or_insert_with(|| (0, (0..limit).map(|_| Slot::default()).collect()));
+                let slot = slots[*seen % limit].clone();
+                *seen += 1;
+                Some(slot)
+            })
+            .collect();
+        ServerSlots { slots }
     }
 }
 
 /// The one runner of tenants, for [`Tenants::run`], [`Targets::run`](crate::Targets::run) and
-/// `migrate up`: `concurrency` at a time, results in the order given.
-pub(crate) async fn run_each(tenants: &[&Target<'_>], concurrency: usize, stop_on_failure: bool) -> TenantsReport {
+/// `migrate up`: the boot check of the tenants read together first, then
+/// every other tenant `concurrency` at a time (and `per_server` of one
+/// server), results in the order given.
+pub(crate) async fn run_each(tenants: &[&Target<'_>], pace: Pace) -> TenantsReport {
+    let current = together::up_to_date(tenants).await;
+    let slots = ServerSlots::new(tenants, pace.per_server);
     let failed = AtomicBool::new(false);
     let failed = &failed;
-    let tenants = futures_util::stream::iter(tenants.iter().map(|tenant| async move {
-        let outcome = if stop_on_failure && failed.load(Ordering::SeqCst) {
+    let work = tenants.iter().zip(current).zip(slots.slots);
+    let tenants = futures_util::stream::iter(work.map(|((tenant, current), slot)| async move {
+        let outcome = if current {
+            TenantOutcome::Applied(Report::default())
+        } else if pace.stop_on_failure && failed.load(Ordering::SeqCst) {
             TenantOutcome::Skipped
         } else {
+            let _held = match &slot {
+                Some(slot) => Some(slot.lock().await),
+                None => None,
+            };
             match tenant.run().await {
                 Ok(report) => TenantOutcome::Applied(report),
                 Err(err) => {
@@ -154,25 +246,35 @@ pub(crate) async fn run_each(tenants: &[&Target<'_>], concurrency: usize, stop_o
             outcome,
         }
     }))
-    .buffered(concurrency.max(1))
+    .buffered(pace.concurrency.max(1))
     .collect()
     .await;
     TenantsReport { tenants }
 }
 
-/// Every tenant's readiness, `concurrency` at a time, with the counts (for
-/// [`Tenants::status`] and `migrate status`).
+/// Every tenant's readiness, with the counts (for [`Tenants::status`],
+/// `migrate status` and `migrate check`): the tenants read together first,
+/// the others `concurrency` at a time.
 pub(crate) async fn status_each(tenants: &[&Target<'_>], concurrency: usize) -> TenantsStatus {
-    let tenants: Vec<NamedReadiness> = futures_util::stream::iter(tenants.iter().map(|tenant| async move {
-        NamedReadiness {
-            name: tenant.name().to_string(),
-            readiness: tenant.readiness().await,
-        }
-    }))
-    .buffered(concurrency.max(1))
-    .collect()
-    .await;
-    TenantsStatus::of(tenants)
+    let judged = together::readiness(tenants).await;
+    let read_together = judged.iter().filter(|r| r.is_some()).count();
+    let tenants: Vec<NamedReadiness> =
+        futures_util::stream::iter(tenants.iter().zip(judged).map(|(tenant, judged)| async move {
+            let readiness = match judged {
+                Some(readiness) => readiness,
+                None => tenant.readiness().await,
+            };
+            NamedReadiness {
+                name: tenant.name().to_string(),
+                readiness,
+            }
+        }))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut status = TenantsStatus::of(tenants);
+    status.read_together = read_together;
+    status
 }
 
 /// What happened to one tenant in [`Tenants::run`].
@@ -316,6 +418,10 @@ pub struct TenantsStatus {
     pub invalid: usize,
     /// Each tenant's readiness, in the order they were added.
     pub tenants: Vec<NamedReadiness>,
+    /// How many tenants were judged on records read together with others'
+    /// (one query per server, [`SharedReads`](crate::backend::SharedReads))
+    /// rather than one by one.
+    pub read_together: usize,
 }
 
 impl TenantsStatus {
@@ -331,6 +437,7 @@ impl TenantsStatus {
             ahead: count(ReadinessState::Ahead),
             invalid: count(ReadinessState::Invalid),
             tenants,
+            read_together: 0,
         }
     }
 

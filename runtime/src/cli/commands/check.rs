@@ -7,7 +7,8 @@ use crate::cli::failure::{reported, Failure};
 use crate::cli::json::print_json;
 use crate::cli::ops::Ops;
 use crate::cli::output::{eprintln, println};
-use crate::targets::{NamedReadiness, TargetsReadiness};
+use crate::cli::tenants;
+use crate::targets::{NamedReadiness, Target, TargetsReadiness, Unit};
 use crate::ReadinessState;
 
 pub(super) async fn validate(ops: &Ops<'_, '_>) -> Result<(), Failure> {
@@ -36,11 +37,18 @@ pub(super) async fn validate(ops: &Ops<'_, '_>) -> Result<(), Failure> {
 /// Reads only (validate and status); the exit code is the worst set's.
 pub(super) async fn check(ops: &Ops<'_, '_>, json: bool) -> Result<(), Failure> {
     let mut sets = Vec::with_capacity(ops.selected.len());
-    for set in &ops.selected {
-        sets.push(NamedReadiness {
-            name: set.target.name().to_string(),
-            readiness: set.target.readiness().await,
-        });
+    for unit in ops.units() {
+        match unit {
+            Unit::One(set) => sets.push(NamedReadiness {
+                name: set.target.name().to_string(),
+                readiness: set.target.readiness().await,
+            }),
+            // The tenants of one server in one query where the database can.
+            Unit::Tenants(group, members) => {
+                let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
+                sets.extend(crate::targets::status_each(&targets, group.concurrency).await.tenants);
+            }
+        }
     }
     match (json, ops.sections) {
         (true, true) => print_json(&TargetsReadiness {
@@ -58,10 +66,19 @@ pub(super) async fn check(ops: &Ops<'_, '_>, json: bool) -> Result<(), Failure> 
 /// mounted); ready tenants are counted, not listed (as in `status`).
 fn print_lines(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
     let mut ready_tenants = 0;
+    let mut listed_tenants = 0;
+    let mut unlisted = Vec::new();
     for (set, named) in ops.selected.iter().zip(sets) {
         if set.target.group().is_some() && named.readiness.state == ReadinessState::Ready {
             ready_tenants += 1;
             continue;
+        }
+        if set.target.group().is_some() {
+            if listed_tenants == tenants::LISTED {
+                unlisted.push(named.readiness.state);
+                continue;
+            }
+            listed_tenants += 1;
         }
         let prefix = if ops.sections {
             format!("{}: ", named.name)
@@ -70,15 +87,26 @@ fn print_lines(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
         };
         println!("{prefix}{}", set.readiness_line(&named.readiness));
     }
+    if let Some(line) = tenants::unlisted_line(&unlisted) {
+        println!("{line}");
+    }
     if ready_tenants > 0 {
         println!("{ready_tenants} tenant(s) ready: at the latest version");
     }
 }
 
-/// Each set's read error on stderr, named when several sets are mounted.
+/// Each set's read error on stderr, named when several sets are mounted;
+/// a tenant set's first [`tenants::LISTED`] (the lines above count the rest).
 fn print_errors(ops: &Ops<'_, '_>, sets: &[NamedReadiness]) {
+    let mut tenant_errors = 0;
     for (set, named) in ops.selected.iter().zip(sets) {
         if let Some(error) = &named.readiness.error {
+            if set.target.group().is_some() {
+                tenant_errors += 1;
+                if tenant_errors > tenants::LISTED {
+                    continue;
+                }
+            }
             match ops.sections {
                 true => eprintln!("error: {}: {error}", set.label()),
                 false => eprintln!("error: {error}"),

@@ -27,8 +27,12 @@ pub(super) async fn execute(ops: &Ops<'_, '_>, command: Command) -> Result<(), F
             to,
             dry_run,
             concurrency,
+            per_server,
             json,
-        } => up::up(ops, to, dry_run, concurrency.map(usize::from), json).await,
+        } => {
+            let limits = (concurrency.map(usize::from), per_server.map(usize::from));
+            up::up(ops, to, dry_run, limits, json).await
+        }
         Command::Plan { to, json } => plan::plan(ops, to, json).await,
         Command::Down {
             steps,

@@ -1,6 +1,6 @@
-//! `migrate up [--to V] [--dry-run] [--concurrency N] [--json]`: the
-//! selected sets migrated in order (the first failure stops), a tenant set's
-//! tenants `concurrency` at a time.
+//! `migrate up [--to V] [--dry-run] [--concurrency N] [--per-server N] [--json]`:
+//! the selected sets migrated in order (the first failure stops), a tenant
+//! set's tenants `concurrency` at a time, `per-server` of one server.
 
 use crate::cli::failure::{reported, Failure};
 use crate::cli::json::{print_json, TenantSetReport, UpJson};
@@ -9,14 +9,14 @@ use crate::cli::output::{eprintln, print, println};
 use crate::cli::progress::ProgressPrinter;
 use crate::cli::set::Set;
 use crate::cli::tenants;
-use crate::targets::{Group, Target, Unit};
+use crate::targets::{Group, Pace, Target, Unit};
 use crate::{Error, Progress, TargetReport, TenantOutcome, TenantsReport};
 
 pub(super) async fn up(
     ops: &Ops<'_, '_>,
     to: Option<i64>,
     dry_run: bool,
-    concurrency: Option<usize>,
+    limits: (Option<usize>, Option<usize>),
     json: bool,
 ) -> Result<(), Failure> {
     if to.is_some() {
@@ -34,7 +34,7 @@ pub(super) async fn up(
         let step = match unit {
             Unit::Tenants(group, members) if !dry_run => {
                 shown += 1;
-                up_tenants(shown - 1, group, &members, concurrency, json, &mut done).await
+                up_tenants(shown - 1, group, &members, limits, json, &mut done).await
             }
             // A dry run plans each tenant in turn, a section each.
             Unit::Tenants(_, members) => {
@@ -200,26 +200,40 @@ async fn up_tenants(
     index: usize,
     group: &Group,
     members: &[&Set<'_, '_>],
-    concurrency: Option<usize>,
+    (concurrency, per_server): (Option<usize>, Option<usize>),
     json: bool,
     done: &mut UpJson,
 ) -> Result<(), Failure> {
     let targets: Vec<&Target> = members.iter().map(|set| set.target).collect();
     let at_once = concurrency.unwrap_or(group.concurrency);
+    let pace = Pace {
+        concurrency: at_once,
+        per_server: per_server.or(group.per_server),
+        stop_on_failure: group.stop_on_failure,
+    };
     if !json {
         if index > 0 {
             println!();
         }
         println!("== {} ({} tenants, {at_once} at a time) ==", group.name, members.len());
     }
-    let mut report = crate::targets::run_each(&targets, at_once, group.stop_on_failure).await;
+    let mut report = crate::targets::run_each(&targets, pace).await;
     refuse_stale_tenants(&targets, &mut report, at_once).await;
     if !json {
         print!("{}", tenants::up_text(members[0], &report));
     }
     let mut code = 0;
-    for (name, err) in report.failures() {
+    let failures = report.failures();
+    for (name, err) in failures.iter().take(tenants::LISTED) {
         eprintln!("error: tenant `{name}`: {err}");
+    }
+    if failures.len() > tenants::LISTED {
+        eprintln!(
+            "error: {} more tenant(s) failed (`up --json` names every one)",
+            failures.len() - tenants::LISTED
+        );
+    }
+    for (_, err) in &failures {
         code = code.max(err.exit_code());
     }
     if json {
