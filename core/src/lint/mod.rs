@@ -14,7 +14,7 @@
 //! means to break a rule says so in its header, with the reason,
 //! `-- migrate:allow <rule> <reason>` (`// migrate:allow` in Cypher); the
 //! folder check refuses an unknown rule name or a missing reason
-//! ([`check_allows`]).
+//! (`check_allows`).
 //!
 //! The rules read tokens, not a full parse: the statement splitter's tokens,
 //! from the first word of each statement, with parentheses counted so that a
