@@ -593,7 +593,7 @@ async fn mariadb_databases_as_tenants_count_the_dirty_one() {
 /// BENCHMARKS.md. Run with `--ignored --nocapture`.
 #[cfg(feature = "postgres")]
 #[tokio::test]
-#[ignore]
+#[ignore = "a measurement for BENCHMARKS.md, run by hand"]
 async fn tenants_wall_time() {
     static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let levels = std::env::var("TENANTS_CONCURRENCY").unwrap_or_else(|_| "1,8".to_string());
@@ -1296,7 +1296,7 @@ async fn a_new_sqlite_tenant_in_group_mode_is_provisioned_in_one_transaction() {
 /// one new migration. `TENANTS_SCALE` scales the counts down ("0.1").
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "a measurement for BENCHMARKS.md, run by hand"]
 async fn tenants_at_scale() {
     static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     static PG_NEXT: Migrations = embed_migrations!("tests/fixtures/example_next_postgres", database = postgres);
