@@ -27,6 +27,8 @@ mod error;
 /// The guide: one chapter per topic (the repository's `docs/` folder), its examples compiled as doctests.
 pub mod guide;
 mod language;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "neo4j"))]
+mod lease;
 mod migrator;
 mod readiness;
 mod records;
@@ -68,7 +70,7 @@ pub use report::{
     AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, LintReport, MigrationState, Plan,
     PlannedBatch, PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
-pub use settings::Settings;
+pub use settings::{LockMode, Settings};
 pub use targets::{
     NamedReadiness, Target, TargetReport, Targets, TargetsReadiness, TenantOutcome, TenantRun, Tenants, TenantsReport,
     TenantsStatus,

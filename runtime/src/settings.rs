@@ -1,6 +1,37 @@
 use crate::Error;
 use std::time::Duration;
 
+/// How the migration lock is held on PostgreSQL and MySQL/MariaDB.
+///
+/// ```
+/// use embedded_migrations::{LockMode, Settings};
+/// // Behind PgBouncer in transaction mode, or any pooler that hands each
+/// // transaction its own server connection:
+/// let settings = Settings::default().lock_mode(LockMode::Table);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LockMode {
+    /// The database's session lock: a PostgreSQL session advisory lock,
+    /// MySQL's `GET_LOCK`. It waits in the server's queue and is released
+    /// by the server when the connection ends, but it belongs to a server
+    /// connection: behind a pooler in transaction mode it is taken on one
+    /// and released on another, or never. On PostgreSQL, such a pooler is
+    /// detected (a second connection is handed the session's server
+    /// connection, or the session's backend changes between two
+    /// statements) and the run refused, naming [`LockMode::Table`].
+    #[default]
+    Session,
+    /// A row in `<table>_lock` naming its holder and an expiry in the
+    /// server's clock, taken, renewed and released each in a short
+    /// transaction of its own: nothing depends on the server connection
+    /// staying the same. A heartbeat on a connection of its own renews it
+    /// every third of the lease (half the lock timeout, between 1 and
+    /// 30 seconds); the row of a holder that died expires and is taken
+    /// over. Waiting is polling, every 100 ms.
+    Table,
+}
+
 /// How a table is applied. `Settings::default()` suits most applications.
 ///
 /// ```
@@ -18,6 +49,7 @@ pub struct Settings {
     pub(crate) allow_missing: bool,
     pub(crate) allow_ahead: bool,
     pub(crate) lock_timeout: Duration,
+    pub(crate) lock_mode: LockMode,
     pub(crate) group: bool,
     pub(crate) provision: Option<bool>,
 }
@@ -31,6 +63,7 @@ impl Default for Settings {
             allow_missing: false,
             allow_ahead: false,
             lock_timeout: Duration::from_secs(120),
+            lock_mode: LockMode::Session,
             group: false,
             provision: None,
         }
@@ -88,6 +121,13 @@ impl Settings {
         self
     }
 
+    /// How PostgreSQL and MySQL/MariaDB hold the migration lock (see
+    /// [`LockMode`]); elsewhere ignored. Default [`LockMode::Session`].
+    pub fn lock_mode(mut self, mode: LockMode) -> Self {
+        self.lock_mode = mode;
+        self
+    }
+
     /// Apply all pending migrations in one transaction: all or nothing, and
     /// much faster for many small migrations. Only for backends whose DDL is
     /// transactional (SQLite, PostgreSQL); refused elsewhere.
@@ -124,6 +164,11 @@ impl Settings {
     /// by default).
     pub fn lock_timeout_value(&self) -> Duration {
         self.lock_timeout
+    }
+
+    /// The lock mode, as set by [`Settings::lock_mode`].
+    pub fn lock_mode_value(&self) -> LockMode {
+        self.lock_mode
     }
 
     /// Names go into SQL text, so only plain identifiers are accepted.

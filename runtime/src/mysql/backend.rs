@@ -9,24 +9,32 @@ use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
 use crate::sql::io::TrackingIo;
 use crate::sql::session::{SqlBackend, SqlSession};
-use crate::{Error, Settings};
-use sqlx::mysql::MySql;
+use crate::sql::table_lock::TableLock;
+use crate::{Error, LockMode, Settings};
+use sqlx::mysql::{MySql, MySqlPool};
 use sqlx::AssertSqlSafe;
 use std::time::Duration;
 
-/// A session's MySQL state: its lock.
+/// A session's MySQL state: its lock (`GET_LOCK`, or the lock row of
+/// `LockMode::Table`).
 pub(crate) struct MySqlBackend {
     lock: NamedLock,
+    table_lock: Option<TableLock<MySql>>,
 }
 
 impl MySqlBackend {
-    pub(super) fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings, pool: &MySqlPool) -> Self {
+        let table_lock = (settings.lock_mode_value() == LockMode::Table).then(|| {
+            let options = (*pool.connect_options()).clone();
+            TableLock::new(Dialect::MySql, settings, options, NAME, errors::message)
+        });
         MySqlBackend {
             lock: NamedLock {
                 schema: settings.schema_name().map(str::to_string),
                 table: settings.table_name().to_string(),
                 name: None,
             },
+            table_lock,
         }
     }
 }
@@ -100,16 +108,25 @@ impl SqlBackend for MySqlBackend {
     }
 
     async fn lock(session: &mut MySqlSession, timeout: Duration) -> Result<(), Error> {
-        session.backend.lock.take(&mut session.conn, timeout).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.take(&mut session.conn, timeout).await,
+            None => session.backend.lock.take(&mut session.conn, timeout).await,
+        }
     }
 
     async fn unlock(session: &mut MySqlSession) -> Result<(), Error> {
-        session.backend.lock.release(&mut session.conn).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.release(&mut session.conn).await,
+            None => session.backend.lock.release(&mut session.conn).await,
+        }
     }
 
     /// DDL commits implicitly here: every migration follows the dirty
     /// protocol, statement by statement in autocommit.
     async fn apply<'a>(session: &'a mut MySqlSession, change: &'a Change<'a>) -> Result<(), Error> {
+        if let Some(table_lock) = &session.backend.table_lock {
+            table_lock.guard()?;
+        }
         apply_marked(session, change).await
     }
 

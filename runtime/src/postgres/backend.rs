@@ -9,27 +9,39 @@ use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
 use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{SqlBackend, SqlSession};
+use crate::sql::table_lock::TableLock;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
-use crate::{Error, Settings};
-use sqlx::postgres::{PgConnection, Postgres};
+use crate::{Error, LockMode, Settings};
+use sqlx::postgres::{PgConnection, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Connection};
 use std::time::Duration;
 
-/// A session's PostgreSQL state: the lock, the batch's statement and
-/// transaction, a changed search path.
+/// A session's PostgreSQL state: the lock (advisory, or the lock row of
+/// `LockMode::Table`), the batch's statement and transaction, a changed
+/// search path.
 pub(crate) struct PgBackend {
     lock: AdvisoryLock,
+    table_lock: Option<TableLock<Postgres>>,
     batch: BatchState,
     /// The session's search path was changed and not yet restored.
     path_changed: bool,
 }
 
 impl PgBackend {
-    pub(super) fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings, pool: &PgPool) -> Self {
+        let options = (*pool.connect_options()).clone();
+        let table_lock = (settings.lock_mode_value() == LockMode::Table)
+            .then(|| TableLock::new(Dialect::Postgres, settings, options.clone(), NAME, errors::message));
         PgBackend {
-            lock: AdvisoryLock::new(settings.schema_name(), settings.table_name()),
-            batch: BatchState::default(),
+            lock: AdvisoryLock::new(settings.schema_name(), settings.table_name(), options),
+            // A statement prepared on one server connection is not there on
+            // the next: the table lock's sessions prepare none of their own.
+            batch: BatchState {
+                never_prepare: table_lock.is_some(),
+                ..BatchState::default()
+            },
+            table_lock,
             path_changed: false,
         }
     }
@@ -132,15 +144,24 @@ impl SqlBackend for PgBackend {
     }
 
     async fn lock(session: &mut PgSession, timeout: Duration) -> Result<(), Error> {
-        session.backend.lock.take(&mut session.conn, timeout).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.take(&mut session.conn, timeout).await,
+            None => session.backend.lock.take(&mut session.conn, timeout).await,
+        }
     }
 
     async fn unlock(session: &mut PgSession) -> Result<(), Error> {
         let prepared = session.backend.batch.prepared.take();
-        session.backend.lock.release(&mut session.conn, prepared).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.release(&mut session.conn).await,
+            None => session.backend.lock.release(&mut session.conn, prepared).await,
+        }
     }
 
     async fn apply<'a>(session: &'a mut PgSession, change: &'a Change<'a>) -> Result<(), Error> {
+        if let Some(table_lock) = &session.backend.table_lock {
+            table_lock.guard()?;
+        }
         if change.migration.script(change.direction).no_transaction {
             apply_without_transaction(session, change).await
         } else {

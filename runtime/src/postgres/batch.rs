@@ -29,6 +29,9 @@ pub(super) struct BatchState {
     /// A batch began a transaction of its own that sqlx does not know of,
     /// and its end (COMMIT, or ROLLBACK after a failure) was not confirmed.
     pub open_transaction: bool,
+    /// No statement is prepared: the session's statements may each meet
+    /// another server connection (`LockMode::Table`, meant for poolers).
+    pub never_prepare: bool,
 }
 
 /// Names each batch's transaction (see [`Ours`]).
@@ -161,7 +164,7 @@ async fn finish_statement(
     changes: &[Change<'_>],
 ) -> Result<String, crate::Error> {
     let pg = PgTracking::new(sql);
-    if state.prepared.is_none() && PgTracking::one_applied(changes).is_some() {
+    if !state.never_prepare && state.prepared.is_none() && PgTracking::one_applied(changes).is_some() {
         let name = format!("_em_finish_{}", PREPARED.fetch_add(1, Ordering::Relaxed));
         sqlx::raw_sql(AssertSqlSafe(pg.prepare_finish_one(&name)))
             .execute(&mut *conn)

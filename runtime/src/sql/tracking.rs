@@ -43,11 +43,11 @@ impl TrackingSql {
     }
 
     /// The bare names of every table this crate keeps beside a migration
-    /// set (tracking, history, state, batch checkpoints, schema record):
-    /// what a schema snapshot leaves out.
-    pub(crate) fn all_tables(settings: &Settings) -> [String; 5] {
+    /// set (tracking, history, state, batch checkpoints, schema record,
+    /// the lock row of `LockMode::Table`): what a schema snapshot leaves out.
+    pub(crate) fn all_tables(settings: &Settings) -> [String; 6] {
         let base = settings.table_name();
-        ["", "_history", "_state", "_batch", "_schema"].map(|suffix| format!("{base}{suffix}"))
+        ["", "_history", "_state", "_batch", "_schema", "_lock"].map(|suffix| format!("{base}{suffix}"))
     }
 
     /// A sibling table of the tracking tables, `<table>_<suffix>`, quoted
