@@ -10,6 +10,7 @@ use crate::core::split::Dialect;
 use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{SqlBackend, SqlSession};
 use crate::sql::table_lock::TableLock;
+use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
 use crate::{Error, LockMode, Settings};
@@ -48,6 +49,15 @@ impl PgBackend {
 }
 
 type PgSession = SqlSession<PgBackend>;
+
+/// A catalog question answered yes or no, as plain text: nothing prepared
+/// (see `LockMode::Table`, meant for poolers in transaction mode).
+async fn catalog_check(session: &mut PgSession, query: String) -> Result<bool, sqlx::Error> {
+    let row = sqlx::raw_sql(AssertSqlSafe(query))
+        .fetch_one(&mut *session.conn)
+        .await?;
+    sqlx::Row::try_get(&row, 0)
+}
 
 /// A `migrate:no-transaction` file: the dirty protocol, with the tracking
 /// schema first on the session's search path while its statements run (the
@@ -91,9 +101,8 @@ impl SqlBackend for PgBackend {
     }
 
     async fn state_table_exists(session: &mut PgSession) -> Result<bool, Error> {
-        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(&session.sql.state)
-            .fetch_one(&mut *session.conn)
+        let state = Dialect::Postgres.literal(&session.sql.state);
+        catalog_check(session, format!("SELECT to_regclass({state}) IS NOT NULL"))
             .await
             .map_err(db_err("reading the state"))
     }
@@ -107,22 +116,25 @@ impl SqlBackend for PgBackend {
         // need for CREATE privileges on every run. All three are looked
         // for: one dropped by hand (history) is created again here, not
         // met by the first change that writes to it.
-        let ready: bool = sqlx::query_scalar(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
-        )
-        .bind(&session.sql.table)
-        .bind(&session.sql.history)
-        .bind(&session.sql.state)
-        .fetch_one(&mut *session.conn)
-        .await
-        .map_err(db_err("looking for the tracking tables"))?;
+        let [table, history, state] =
+            [&session.sql.table, &session.sql.history, &session.sql.state].map(|name| Dialect::Postgres.literal(name));
+        let ready = format!(
+            "SELECT to_regclass({table}) IS NOT NULL AND to_regclass({history}) IS NOT NULL \
+             AND to_regclass({state}) IS NOT NULL"
+        );
+        let ready = catalog_check(session, ready)
+            .await
+            .map_err(db_err("looking for the tracking tables"))?;
         if ready {
             return Ok(());
         }
-        let schema_missing = match &session.sql.schema {
-            Some(schema) => sqlx::query_scalar::<_, bool>("SELECT to_regnamespace($1) IS NULL")
-                .bind(schema)
-                .fetch_one(&mut *session.conn)
+        let schema_missing = match session
+            .sql
+            .schema
+            .as_deref()
+            .map(|schema| Dialect::Postgres.literal(schema))
+        {
+            Some(schema) => catalog_check(session, format!("SELECT to_regnamespace({schema}) IS NULL"))
                 .await
                 .map_err(db_err("looking for the schema"))?,
             None => false,

@@ -16,8 +16,9 @@
 //!   any length keeps it while the holder lives, and the row of a holder
 //!   that died (SIGKILL, a lost pod) expires and is taken over.
 //! - **Releasing it** deletes the row where it is still this session's. A
-//!   session dropped without releasing (a cancelled run) deletes it from a
-//!   task of its own on a new connection; failing that, it expires.
+//!   session dropped without releasing (a cancelled run) stops renewing it,
+//!   and it expires within a lease: its last statement may still be running
+//!   on the server, as a killed holder's may.
 //!
 //! What is not guaranteed: a holder stopped for longer than its lease (a
 //! debugger, a frozen VM) loses the lock; its next change then stops with
@@ -81,8 +82,14 @@ impl LockSql {
     fn now_and_expiry(&self, lease: Duration) -> (&'static str, String) {
         let micros = lease.as_micros();
         match self.dialect {
-            Dialect::MySql => ("UTC_TIMESTAMP(6)", format!("UTC_TIMESTAMP(6) + INTERVAL {micros} MICROSECOND")),
-            _ => ("clock_timestamp()", format!("clock_timestamp() + interval '{micros} microseconds'")),
+            Dialect::MySql => (
+                "UTC_TIMESTAMP(6)",
+                format!("UTC_TIMESTAMP(6) + INTERVAL {micros} MICROSECOND"),
+            ),
+            _ => (
+                "clock_timestamp()",
+                format!("clock_timestamp() + interval '{micros} microseconds'"),
+            ),
         }
     }
 
@@ -111,9 +118,9 @@ impl LockSql {
     fn read(&self) -> String {
         let table = &self.table;
         match self.dialect {
-            Dialect::MySql => format!(
-                "SELECT owner, CAST(acquired_at AS CHAR), CAST(expires_at AS CHAR) FROM {table} WHERE id = 1"
-            ),
+            Dialect::MySql => {
+                format!("SELECT owner, CAST(acquired_at AS CHAR), CAST(expires_at AS CHAR) FROM {table} WHERE id = 1")
+            }
             _ => format!("SELECT owner, acquired_at::text, expires_at::text FROM {table} WHERE id = 1"),
         }
     }
@@ -153,7 +160,9 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'r> String: Decode<'r, DB> + Type<DB>,
 {
-    let row = sqlx::raw_sql(AssertSqlSafe(sql.read())).fetch_optional(&mut *conn).await?;
+    let row = sqlx::raw_sql(AssertSqlSafe(sql.read()))
+        .fetch_optional(&mut *conn)
+        .await?;
     row.map(|row| {
         Ok(LockRow {
             owner: row.try_get(0)?,
@@ -174,26 +183,11 @@ pub(crate) struct TableLock<DB: sqlx::Database> {
     options: <DB::Connection as Connection>::Options,
     backend: &'static str,
     message: fn(&sqlx::Error) -> String,
-    /// Set while the lock is held.
+    /// Set while the lock is held. Dropped with the session (a cancelled
+    /// run), it stops renewing, and the row expires within a lease: not
+    /// deleted at once, because the cancelled run's last statement may
+    /// still be running on the server.
     heartbeat: Option<Heartbeat>,
-    /// Deletes the row on a connection of its own (see `Drop`).
-    release_apart: fn(<DB::Connection as Connection>::Options, String) -> BoxFuture<'static, Result<(), sqlx::Error>>,
-}
-
-/// Deletes the row with `release` on a new connection made with `options`.
-fn release_apart<DB>(
-    options: <DB::Connection as Connection>::Options,
-    release: String,
-) -> BoxFuture<'static, Result<(), sqlx::Error>>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    Box::pin(async move {
-        let mut conn = options.connect().await?;
-        execute::<DB>(&mut conn, release).await?;
-        conn.close().await
-    })
 }
 
 impl<DB> TableLock<DB>
@@ -220,7 +214,6 @@ where
             backend,
             message,
             heartbeat: None,
-            release_apart: release_apart::<DB>,
         }
     }
 
@@ -235,7 +228,9 @@ where
         let lease = lease_for(timeout);
         self.create(conn).await?;
         loop {
-            execute::<DB>(conn, self.sql.take(lease)).await.map_err(self.db_err(OPERATION))?;
+            execute::<DB>(conn, self.sql.take(lease))
+                .await
+                .map_err(self.db_err(OPERATION))?;
             let row = read_row::<DB>(conn, &self.sql).await.map_err(self.db_err(OPERATION))?;
             let waited = started.elapsed();
             match row {
@@ -335,25 +330,5 @@ where
             tracing::warn!(error = %err, "releasing the migration lock row failed; it expires after its lease");
         }
         Ok(())
-    }
-}
-
-impl<DB: sqlx::Database> Drop for TableLock<DB> {
-    /// A run dropped while it held the lock (cancelled): the row is deleted
-    /// from a task on a connection of its own, so that the next run need
-    /// not wait for it to expire.
-    fn drop(&mut self) {
-        if self.heartbeat.take().is_none() {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let released = (self.release_apart)(self.options.clone(), self.sql.release());
-        runtime.spawn(async move {
-            if let Err(err) = released.await {
-                tracing::warn!(error = %err, "releasing the migration lock row of a dropped run; it expires after its lease");
-            }
-        });
     }
 }
