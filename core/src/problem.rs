@@ -54,6 +54,9 @@ pub enum Rule {
     /// A `migrate:batch` file that is not one statement with `:batch`, a
     /// positive size, in a transaction (see [`crate::batch`]).
     Batch,
+    /// A `migrate:timeout` line that does not read: an unknown key, a
+    /// duration without its unit, zero (see [`crate::timeout`]).
+    Timeout,
     /// A ChromaDB file that is not a list of known steps, or whose down file
     /// does not revert what its up file does (see [`crate::chroma`]).
     ChromaStep,

@@ -277,6 +277,7 @@ impl Change<'_> {
             committed,
             batches: None,
             number: committed + 1,
+            timeout: None,
             source: None,
         }
     }

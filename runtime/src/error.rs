@@ -10,6 +10,28 @@ use std::time::Duration;
 /// `result_large_err` limit in every caller's code.
 pub(crate) type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// Which of a migration's timeouts the database stopped a statement at
+/// ([`Error::MigrationFailed`]'s `timeout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// The statement ran longer than this (`migrate:timeout statement=`,
+    /// `Settings::statement_timeout`).
+    Statement(Duration),
+    /// The statement waited longer than this for a lock another session
+    /// held (`migrate:timeout lock=`, `Settings::statement_lock_timeout`).
+    Lock(Duration),
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Timeout::Statement(limit) => write!(f, "statement timeout of {}", crate::core::timeout::show(*limit)),
+            Timeout::Lock(limit) => write!(f, "lock timeout of {}", crate::core::timeout::show(*limit)),
+        }
+    }
+}
+
 /// Everything that can go wrong at run time. Each message names what a
 /// person needs to act: the migration, the file, the statement, the
 /// database's own words; `source()` gives the driver's error where there
@@ -54,6 +76,11 @@ pub enum Error {
         /// after them. `None` for any other migration. (Boxed, as
         /// `statement`, to keep `Error` small.)
         batches: Option<Box<crate::Checkpoint>>,
+        /// Set when the database stopped the statement because it ran past
+        /// one of the migration's timeouts (`migrate:timeout`, or
+        /// `Settings::statement_timeout` / `Settings::statement_lock_timeout`):
+        /// which one, and its value. (Boxed, to keep `Error` small.)
+        timeout: Option<Box<Timeout>>,
         /// The failing statement's number in the file, counted from 1.
         /// Usually `committed + 1`; more where statements between them ran
         /// in a transaction the file opened itself, and were rolled back
@@ -547,6 +574,7 @@ impl Error {
             committed,
             batches,
             number,
+            timeout,
             ..
         } = self
         else {
@@ -558,6 +586,13 @@ impl Error {
             direction.as_str(),
             excerpt(statement)
         )?;
+        if let Some(timeout) = timeout {
+            write!(
+                f,
+                "\n  it ran past its {timeout} (`migrate:timeout` in its file, or Settings::statement_timeout and \
+                 Settings::statement_lock_timeout)"
+            )?;
+        }
         if let Some(done) = batches {
             // Its batches commit one by one: what committed is the checkpoint's.
             write!(

@@ -61,7 +61,7 @@ pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
-pub use error::{Committed, Error};
+pub use error::{Committed, Error, Timeout};
 pub use language::{Chroma, Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use readiness::{Readiness, ReadinessState};

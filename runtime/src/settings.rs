@@ -50,6 +50,7 @@ pub struct Settings {
     pub(crate) allow_ahead: bool,
     pub(crate) lock_timeout: Duration,
     pub(crate) lock_mode: LockMode,
+    pub(crate) timeouts: crate::core::timeout::Timeouts,
     pub(crate) group: bool,
     pub(crate) provision: Option<bool>,
 }
@@ -64,6 +65,7 @@ impl Default for Settings {
             allow_ahead: false,
             lock_timeout: Duration::from_secs(120),
             lock_mode: LockMode::Session,
+            timeouts: crate::core::timeout::Timeouts::default(),
             group: false,
             provision: None,
         }
@@ -128,6 +130,32 @@ impl Settings {
         self
     }
 
+    /// How long any one statement of a migration may run before the
+    /// database stops it, for every migration whose file sets no
+    /// `migrate:timeout statement=`. PostgreSQL: `statement_timeout`;
+    /// MariaDB: `max_statement_time`; MySQL: `max_execution_time` (which the
+    /// server applies to `SELECT` only). SQLite and Neo4j have none to
+    /// set: a run with one is refused there. The migration fails with
+    /// [`Error::MigrationFailed`] whose `timeout` names it, and is not
+    /// recorded. Default: none (the server's own setting).
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.statement = Some(timeout);
+        self
+    }
+
+    /// How long a statement of a migration may wait for a lock another
+    /// session holds (a table an `ALTER TABLE` needs), for every migration
+    /// whose file sets no `migrate:timeout lock=`; not the wait for the
+    /// migration lock, which is [`Settings::lock_timeout`]. PostgreSQL:
+    /// `lock_timeout`; MySQL and MariaDB: `lock_wait_timeout` and
+    /// `innodb_lock_wait_timeout`, in whole seconds (rounded up); SQLite:
+    /// the busy timeout of the migration's transaction. Neo4j has none to
+    /// set: a run with one is refused there. Default: none.
+    pub fn statement_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.lock = Some(timeout);
+        self
+    }
+
     /// Apply all pending migrations in one transaction: all or nothing, and
     /// much faster for many small migrations. Only for backends whose DDL is
     /// transactional (SQLite, PostgreSQL); refused elsewhere.
@@ -176,6 +204,22 @@ impl Settings {
         check_identifier("table", &self.table)?;
         if let Some(schema) = &self.schema {
             check_identifier("schema", schema)?;
+        }
+        let timeouts = [
+            ("statement_timeout", self.timeouts.statement),
+            ("statement_lock_timeout", self.timeouts.lock),
+        ];
+        for (setting, timeout) in timeouts {
+            if let Some(timeout) = timeout {
+                if timeout.is_zero() || timeout.as_millis() > i32::MAX as u128 {
+                    return Err(Error::InvalidSettings {
+                        message: format!(
+                            "Settings::{setting}({timeout:?}): a timeout is at least a millisecond and at most \
+                             2^31 - 1 ms (PostgreSQL's limit); leave it unset for none"
+                        ),
+                    });
+                }
+            }
         }
         Ok(())
     }

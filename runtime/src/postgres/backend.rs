@@ -2,18 +2,19 @@
 //! the search path, the catalog, its messages, and the one-query batch.
 
 use super::batch::{self, BatchState};
-use super::errors::{self, db_err, NAME};
+use super::errors::{self, db_err, LOCK_NOT_AVAILABLE, NAME};
 use super::lock::AdvisoryLock;
 use super::search_path;
 use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::sql::dirty::TransactionProbe;
-use crate::sql::session::{SqlBackend, SqlSession};
+use crate::sql::session::{timeouts_for, SqlBackend, SqlSession, TimeoutStatements};
 use crate::sql::table_lock::TableLock;
 use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
-use crate::{Error, LockMode, Settings};
+use crate::{Error, LockMode, Settings, Timeout};
 use sqlx::postgres::{PgConnection, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Connection};
 use std::time::Duration;
@@ -98,6 +99,35 @@ impl SqlBackend for PgBackend {
 
     fn no_such_table(err: &sqlx::Error) -> bool {
         errors::no_such_table(err)
+    }
+
+    /// `SET LOCAL` in the change's transaction, `SET` outside one; each
+    /// taken back to the session's default after the change's statements.
+    fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<TimeoutStatements, String> {
+        let scope = if in_transaction { "SET LOCAL" } else { "SET" };
+        let mut given = TimeoutStatements::default();
+        let settings = [
+            ("statement_timeout", timeouts.statement),
+            ("lock_timeout", timeouts.lock),
+        ];
+        for (setting, limit) in settings {
+            if let Some(limit) = limit {
+                given.set.push(format!("{scope} {setting} = '{}ms'", limit.as_millis()));
+                given.reset.push(format!("{scope} {setting} TO DEFAULT"));
+            }
+        }
+        Ok(given)
+    }
+
+    /// SQLSTATE 57014 for a statement timeout (also a cancel, told apart
+    /// by its message), 55P03 for a lock timeout.
+    fn timed_out(err: &sqlx::Error, timeouts: Timeouts) -> Option<Timeout> {
+        let message = err.as_database_error()?.message();
+        match errors::code_of(err).as_deref()? {
+            "57014" if message.contains("statement timeout") => timeouts.statement.map(Timeout::Statement),
+            LOCK_NOT_AVAILABLE if message.contains("lock timeout") => timeouts.lock.map(Timeout::Lock),
+            _ => None,
+        }
     }
 
     async fn state_table_exists(session: &mut PgSession) -> Result<bool, Error> {
@@ -214,7 +244,11 @@ impl TransactionalBatch for PgBackend {
     async fn run_in_transaction<'a>(session: &'a mut PgSession, changes: &'a [Change<'a>]) -> Result<(), BatchFailure> {
         let creation = session.creation();
         let PgSession { conn, sql, backend, .. } = session;
-        batch::run_in_transaction(conn, sql, &mut backend.batch, changes, &creation).await
+        let timeouts = changes
+            .iter()
+            .map(|change| timeouts_for::<PgBackend>(sql, change, true).map(|(_, given)| given))
+            .collect::<Result<Vec<_>, Error>>()?;
+        batch::run_in_transaction(conn, sql, &mut backend.batch, changes, &timeouts, &creation).await
     }
 }
 

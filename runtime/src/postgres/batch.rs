@@ -7,6 +7,7 @@ use super::errors::db_err;
 use super::tracking::PgTracking;
 use crate::backend::Change;
 use crate::core::split::Dialect;
+use crate::sql::session::TimeoutStatements;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::join_statements;
 use crate::sql::transaction::statements;
@@ -95,6 +96,7 @@ pub(super) async fn run_in_transaction(
     sql: &TrackingSql,
     state: &mut BatchState,
     changes: &[Change<'_>],
+    timeouts: &[TimeoutStatements],
     creation: &[String],
 ) -> Result<(), BatchFailure> {
     // Provisioning: the tracking tables do not exist yet, so nothing may be
@@ -104,7 +106,7 @@ pub(super) async fn run_in_transaction(
         false => PgTracking::new(sql).finish_batch_literal(changes),
     };
     let ours = Ours::new();
-    let mut batch = batch(sql, changes, finish, &ours);
+    let mut batch = batch(sql, changes, timeouts, finish, &ours);
     if !creation.is_empty() {
         batch = format!("{};\n{batch}", creation.join(";\n"));
     }
@@ -136,12 +138,21 @@ fn any_ends_transaction(changes: &[Change<'_>]) -> bool {
 /// the check that its transaction is still the batch's, in a group each
 /// change's history row timed by the server, and the tracking writes
 /// folded into one last statement holding the state guard, `finish`.
-fn batch(sql: &TrackingSql, changes: &[Change<'_>], finish: String, ours: &Ours) -> String {
+fn batch(
+    sql: &TrackingSql,
+    changes: &[Change<'_>],
+    timeouts: &[TimeoutStatements],
+    finish: String,
+    ours: &Ours,
+) -> String {
     let pg = PgTracking::new(sql);
     let mut parts = Vec::new();
     for (index, change) in changes.iter().enumerate() {
+        // Each change's timeouts around its own statements only.
+        parts.extend(timeouts[index].set.iter().cloned());
         parts.extend(statements(change, Dialect::Postgres));
         parts.push(ours.check(index));
+        parts.extend(timeouts[index].reset.iter().cloned());
         // One change's history row is part of the folded last statement.
         if changes.len() > 1 {
             parts.push(pg.history_literal(change));

@@ -11,6 +11,7 @@ use super::text::SqlText;
 use crate::backend::Change;
 use crate::backend::{ForeignColumn, State};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::records::HistoryEntry;
 use crate::{Checksum, Direction, Settings};
 
@@ -24,6 +25,8 @@ pub(crate) struct TrackingSql {
     pub state: String,
     /// The checkpoint table of batch migrations (sql/checkpoint.rs).
     pub batch: String,
+    /// The migrations' timeouts where their files set none (`Settings`).
+    pub timeouts: Timeouts,
 }
 
 impl TrackingSql {
@@ -39,7 +42,15 @@ impl TrackingSql {
             history: Self::sibling(dialect, settings, "history"),
             state: Self::sibling(dialect, settings, "state"),
             batch: Self::sibling(dialect, settings, "batch"),
+            timeouts: settings.timeouts,
         }
+    }
+
+    /// The timeouts `script` runs with: its `migrate:timeout`, and the
+    /// settings' where it sets none. (Its header passed the build's check.)
+    pub(crate) fn timeouts_of(&self, script: &crate::Script) -> Timeouts {
+        let header = crate::core::parse_header(script.text, crate::core::Language::Sql).unwrap_or_default();
+        Timeouts::from_header(&header).unwrap_or_default().or(self.timeouts)
     }
 
     /// The bare names of every table this crate keeps beside a migration
