@@ -148,9 +148,10 @@ impl Settings {
     /// whose file sets no `migrate:timeout lock=`; not the wait for the
     /// migration lock, which is [`Settings::lock_timeout`]. PostgreSQL:
     /// `lock_timeout`; MySQL and MariaDB: `lock_wait_timeout` and
-    /// `innodb_lock_wait_timeout`, in whole seconds (rounded up); SQLite:
-    /// the busy timeout of the migration's transaction. Neo4j has none to
-    /// set: a run with one is refused there. Default: none.
+    /// `innodb_lock_wait_timeout`, in whole seconds (rounded up). SQLite
+    /// (whose one lock, the write lock, is waited for as long as
+    /// `lock_timeout` says) and Neo4j have none to set: a run with one is
+    /// refused there. Default: none.
     pub fn statement_lock_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.lock = Some(timeout);
         self
