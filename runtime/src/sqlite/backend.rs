@@ -139,6 +139,10 @@ impl TransactionalBatch for SqliteBackend {
         session: &'a mut SqliteSession,
         changes: &'a [Change<'a>],
     ) -> Result<(), BatchFailure> {
+        // A group or a provisioning run: refused as one change is.
+        for change in changes {
+            timeouts_for::<Self>(&session.sql, change, true)?;
+        }
         let committed = if changes.len() == 1 {
             "committing the migration"
         } else {
