@@ -47,7 +47,10 @@ where
         }
         other => panic!("expected migration 2 to time out at its ALTER TABLE, got {other}"),
     }
-    assert!(text.contains(&expected.to_string()), "the message names the timeout: {text}");
+    assert!(
+        text.contains(&expected.to_string()),
+        "the message names the timeout: {text}"
+    );
     let status = set.status(pool).await.expect("status");
     let states: Vec<_> = status.entries.iter().map(|e| (e.version, e.state)).collect();
     assert_eq!(
@@ -70,7 +73,11 @@ impl Pg {
         let name = support::unique_name(test);
         servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
         let options = server.clone().database(&name);
-        let pool = PgPoolOptions::new().max_connections(3).connect_with(options.clone()).await.expect("connect");
+        let pool = PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(options.clone())
+            .await
+            .expect("connect");
         Some(Pg {
             pool,
             options,
@@ -120,11 +127,19 @@ async fn postgres_case(test: &str, set: &'static Migrations, settings: Settings,
     };
     set.run_to(&db.pool, 1).await.expect("1 applies");
     let holder = db.hold().await;
-    let err = set.with(settings.clone()).run(&db.pool).await.expect_err("the ALTER is stopped");
+    let err = set
+        .with(settings.clone())
+        .run(&db.pool)
+        .await
+        .expect_err("the ALTER is stopped");
     assert_timed_out(err, expected, set, &db.pool).await;
     assert!(!db.has_column_x().await, "rolled back");
     holder.close().await.expect("release the lock");
-    let report = set.with(settings).run(&db.pool).await.expect("applies once the lock is gone");
+    let report = set
+        .with(settings)
+        .run(&db.pool)
+        .await
+        .expect("applies once the lock is gone");
     assert_eq!(report.steps.len(), 1);
     assert!(db.has_column_x().await);
 }
@@ -176,7 +191,11 @@ impl My {
         let name = support::unique_name(test);
         servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
         let options = server.clone().database(&name);
-        let pool = MySqlPoolOptions::new().max_connections(3).connect_with(options.clone()).await.expect("connect");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(3)
+            .connect_with(options.clone())
+            .await
+            .expect("connect");
         Some(My {
             pool,
             options,
@@ -214,7 +233,11 @@ impl Drop for My {
             eprintln!("kept database {} for inspection", self.name);
             return;
         }
-        servers::drop_database(&self.server, format!("DROP DATABASE IF EXISTS `{}`", self.name), &self.name);
+        servers::drop_database(
+            &self.server,
+            format!("DROP DATABASE IF EXISTS `{}`", self.name),
+            &self.name,
+        );
     }
 }
 
@@ -224,11 +247,19 @@ async fn mysql_case(test: &str, set: &'static Migrations, settings: Settings, ex
     };
     set.run_to(&db.pool, 1).await.expect("1 applies");
     let holder = db.hold().await;
-    let err = set.with(settings.clone()).run(&db.pool).await.expect_err("the ALTER is stopped");
+    let err = set
+        .with(settings.clone())
+        .run(&db.pool)
+        .await
+        .expect_err("the ALTER is stopped");
     assert_timed_out(err, expected, set, &db.pool).await;
     assert!(!db.has_column_x().await, "the ALTER never ran");
     holder.close().await.expect("release the lock");
-    let report = set.with(settings).run(&db.pool).await.expect("applies once the lock is gone");
+    let report = set
+        .with(settings)
+        .run(&db.pool)
+        .await
+        .expect("applies once the lock is gone");
     assert_eq!(report.steps.len(), 1);
     assert!(db.has_column_x().await);
 }
@@ -275,7 +306,10 @@ async fn sqlite_refuses_a_timeout_naming_the_file() {
         .with(Settings::default().statement_timeout(Duration::from_secs(1)))
         .run_to(&pool, 1)
         .await;
-    assert!(err.is_ok(), "nothing pending up to 1: no migration runs, none is refused");
+    assert!(
+        err.is_ok(),
+        "nothing pending up to 1: no migration runs, none is refused"
+    );
     let status = SQLITE_HEADER.status(&pool).await.expect("status");
     assert_eq!(status.pending_count(), 1);
 }
