@@ -45,14 +45,13 @@ fn table_mode() -> Settings {
     Settings::default().lock_mode(LockMode::Table)
 }
 
-/// A PostgreSQL test database: `pool` as the code under test reaches it,
-/// `direct` for what the test reads.
+/// A PostgreSQL test database: `under_test` as the code under test
+/// reaches it, `direct` for what the test reads.
 struct PgDb {
-    pool: PgPool,
+    under_test: PgPool,
     direct: PgPool,
     name: String,
     server: PgConnectOptions,
-    through: PgConnectOptions,
 }
 
 impl PgDb {
@@ -65,14 +64,13 @@ impl PgDb {
         let name = support::unique_name(test);
         servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
         let connect = |options: PgConnectOptions| PgPoolOptions::new().max_connections(4).connect_with(options);
-        let pool = connect(through.clone().database(&name)).await.expect("connect");
+        let under_test = connect(through.database(&name)).await.expect("connect");
         let direct = connect(server.clone().database(&name)).await.expect("connect");
         Some(PgDb {
-            pool,
+            under_test,
             direct,
             name,
             server,
-            through,
         })
     }
 
@@ -305,7 +303,11 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
         return;
     };
     // The lock table, for the rounds to watch.
-    PG_CRASH.with(crash_settings()).run(&db.pool).await.expect("first run");
+    PG_CRASH
+        .with(crash_settings())
+        .run(&db.under_test)
+        .await
+        .expect("first run");
     PG_CRASH.down(&db.direct, 3).await.expect("back to nothing");
     let mut rng = Rng::seeded();
     let (mut taken_over, mut rounds) = (0, 0);
@@ -376,7 +378,7 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
         eprintln!("round {round}: {recorded} applied when killed, row held by {dead_owner:?}");
         let report = PG_CRASH
             .with(crash_settings())
-            .run(&db.pool)
+            .run(&db.under_test)
             .await
             .unwrap_or_else(|err| panic!("round {round}: the run after the kill: {err}"));
         assert_eq!(report.steps.len(), 3 - recorded, "round {round}");
@@ -399,7 +401,7 @@ async fn behind_pgbouncer_the_advisory_lock_is_refused_naming_the_table_mode() {
     let Some(db) = PgDb::create("bouncer_advisory", Via::PgBouncer).await else {
         return;
     };
-    let err = PG_SLOW.run(&db.pool).await.expect_err("refused behind PgBouncer");
+    let err = PG_SLOW.run(&db.under_test).await.expect_err("refused behind PgBouncer");
     let text = err.to_string();
     eprintln!("{text}");
     assert!(matches!(err, Error::InvalidSettings { .. }), "{text}");
@@ -413,7 +415,6 @@ async fn behind_pgbouncer_the_advisory_lock_is_refused_naming_the_table_mode() {
     // Directly, the same settings take the advisory lock and apply.
     let direct = PG_SLOW.run(&db.direct).await.expect("direct run");
     assert_eq!(direct.steps.len(), 1);
-    let _ = &db.through;
 }
 
 /// A row held by another owner: a run waits for its lock timeout and fails
@@ -488,7 +489,7 @@ async fn behind_pgbouncer_a_cancelled_run_is_taken_over_after_its_lease() {
         return;
     };
     let migrator = PG_SLOW.with(crash_settings());
-    let run = migrator.run(&db.pool);
+    let run = migrator.run(&db.under_test);
     let row_taken = async {
         while db.lock_owner().await.is_none() {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -504,7 +505,10 @@ async fn behind_pgbouncer_a_cancelled_run_is_taken_over_after_its_lease() {
         .lock_owner()
         .await
         .expect("premise: the row is held when the run is dropped");
-    let report = migrator.run(&db.pool).await.expect("the next run takes the row over");
+    let report = migrator
+        .run(&db.under_test)
+        .await
+        .expect("the next run takes the row over");
     eprintln!("took over `{dropped}`; the next run applied {}", report.steps.len());
     // The dropped run's last statement ran on in the server: it may have
     // committed the migration first (the next run then finds it applied).

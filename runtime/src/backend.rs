@@ -277,7 +277,6 @@ impl Change<'_> {
             committed,
             batches: None,
             number: committed + 1,
-            timeout: None,
             source: None,
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub(crate) type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Which of a migration's timeouts the database stopped a statement at
-/// ([`Error::MigrationFailed`]'s `timeout`).
+/// ([`Error::TimedOut`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Timeout {
@@ -76,11 +76,6 @@ pub enum Error {
         /// after them. `None` for any other migration. (Boxed, as
         /// `statement`, to keep `Error` small.)
         batches: Option<Box<crate::Checkpoint>>,
-        /// Set when the database stopped the statement because it ran past
-        /// one of the migration's timeouts (`migrate:timeout`, or
-        /// `Settings::statement_timeout` / `Settings::statement_lock_timeout`):
-        /// which one, and its value. (Boxed, to keep `Error` small.)
-        timeout: Option<Box<Timeout>>,
         /// The failing statement's number in the file, counted from 1.
         /// Usually `committed + 1`; more where statements between them ran
         /// in a transaction the file opened itself, and were rolled back
@@ -149,6 +144,19 @@ pub enum Error {
         /// How far it got, where the tracking row counted it (rows written
         /// before the count existed have none).
         committed: Option<Committed>,
+    },
+    /// A migration's statement ran past one of its timeouts
+    /// (`migrate:timeout` in its file, or `Settings::statement_timeout` /
+    /// `Settings::statement_lock_timeout`) and the database stopped it.
+    /// `error` is the [`Error::MigrationFailed`] of that statement, with
+    /// the database's message: the migration is not recorded (rolled back,
+    /// or on MySQL with what committed before it, as any failure there).
+    TimedOut {
+        /// Which timeout, and its value.
+        timeout: Timeout,
+        /// The statement's failure, `MigrationFailed`.
+        #[source]
+        error: Box<Error>,
     },
     /// Another process held the migration lock for longer than the timeout.
     LockTimeout {
@@ -427,7 +435,9 @@ impl Error {
             | Error::SchemaChanged { .. }
             | Error::CorruptChecksum { .. }
             | Error::CodeForAnotherDatabase { .. } => 2,
-            Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
+            Error::Target { error, .. } | Error::Incomplete { error, .. } | Error::TimedOut { error, .. } => {
+                error.exit_code()
+            }
             _ => 1,
         }
     }
@@ -437,6 +447,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::MigrationFailed { .. } => self.fmt_failed_statement(f),
+            Error::TimedOut { timeout, error } => write!(
+                f,
+                "{error}\n  it ran past its {timeout} (`migrate:timeout` in its file, or Settings::statement_timeout \
+                 and Settings::statement_lock_timeout)"
+            ),
             Error::Drift { .. }
             | Error::MissingInBinary { .. }
             | Error::Ahead { .. }
@@ -574,7 +589,6 @@ impl Error {
             committed,
             batches,
             number,
-            timeout,
             ..
         } = self
         else {
@@ -586,13 +600,6 @@ impl Error {
             direction.as_str(),
             excerpt(statement)
         )?;
-        if let Some(timeout) = timeout {
-            write!(
-                f,
-                "\n  it ran past its {timeout} (`migrate:timeout` in its file, or Settings::statement_timeout and \
-                 Settings::statement_lock_timeout)"
-            )?;
-        }
         if let Some(done) = batches {
             // Its batches commit one by one: what committed is the checkpoint's.
             write!(

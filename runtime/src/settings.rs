@@ -136,8 +136,8 @@ impl Settings {
     /// MariaDB: `max_statement_time`; MySQL: `max_execution_time` (which the
     /// server applies to `SELECT` only). SQLite and Neo4j have none to
     /// set: a run with one is refused there. The migration fails with
-    /// [`Error::MigrationFailed`] whose `timeout` names it, and is not
-    /// recorded. Default: none (the server's own setting).
+    /// [`Error::TimedOut`] naming it, and is not recorded. Default: none
+    /// (the server's own setting).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.statement = Some(timeout);
         self

@@ -402,7 +402,11 @@ impl Engine<'_> {
         let result = group.apply_group(&changes).await;
         let duration = started.elapsed();
         if let Err(err) = result {
-            if let Error::MigrationFailed { version, .. } = &err {
+            let failed = match &err {
+                Error::TimedOut { error, .. } => error.as_ref(),
+                other => other,
+            };
+            if let Error::MigrationFailed { version, .. } = failed {
                 if let Some(change) = changes.iter().find(|c| c.migration.version == *version) {
                     self.record_failure(session, change, &err, duration).await;
                 }

@@ -221,7 +221,7 @@ where
     let failed = change
         .failed_after(statement.text, statement.line, message(&err), false, committed as u32)
         .at_statement(at as u32 + 1);
-    mark_timeout::<B>(failed, &err, timeouts).with_source(err)
+    mark_timeout::<B>(failed, err, timeouts)
 }
 
 /// How many statements of `version` committed, as its dirty row counts

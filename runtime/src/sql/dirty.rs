@@ -87,7 +87,7 @@ where
                 let failed = change
                     .failed_after(statement.text, line, B::message(&err), false, committed)
                     .at_statement(index as u32 + 1);
-                return Err(mark_timeout::<B>(failed, &err, timeouts).with_source(err));
+                return Err(mark_timeout::<B>(failed, err, timeouts));
             }
             B::DB::count_committed(&mut self.conn, &self.sql, version, index as i64 + 1)
                 .await

@@ -46,12 +46,16 @@ pub(crate) fn timeouts_for<B: SqlBackend>(
     Ok((timeouts, statements))
 }
 
-/// `err`, a statement's failure, marked with the timeout that stopped it.
-pub(crate) fn mark_timeout<B: SqlBackend>(mut failed: Error, err: &sqlx::Error, timeouts: Timeouts) -> Error {
-    if let (Error::MigrationFailed { timeout, .. }, Some(which)) = (&mut failed, B::timed_out(err, timeouts)) {
-        *timeout = Some(Box::new(which));
+/// `failed`, a statement's failure from `err`, as `TimedOut` when one of
+/// `timeouts` stopped it. (Its source is set here, inside.)
+pub(crate) fn mark_timeout<B: SqlBackend>(failed: Error, err: sqlx::Error, timeouts: Timeouts) -> Error {
+    match B::timed_out(&err, timeouts) {
+        Some(timeout) => Error::TimedOut {
+            timeout,
+            error: Box::new(failed.with_source(err)),
+        },
+        None => failed.with_source(err),
     }
-    failed
 }
 
 /// A connection of the backend's sqlx database.

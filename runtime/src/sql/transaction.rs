@@ -126,7 +126,7 @@ where
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
                 let line = B::error_line(&err, statement.text, statement.line);
                 let failed = change.failed(statement.text, line, B::message(&err), in_transaction);
-                return Err(mark_timeout::<B>(failed, &err, timeouts).with_source(err));
+                return Err(mark_timeout::<B>(failed, err, timeouts));
             }
         }
         for statement in &given.reset {
