@@ -18,6 +18,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// What gives a change's statements their timeouts (`SqlBackend::timeout_statements`).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 #[derive(Default)]
 pub(crate) struct TimeoutStatements {
     /// Before the change's statements.
@@ -28,6 +29,7 @@ pub(crate) struct TimeoutStatements {
 
 /// The timeouts of `change` as the database takes them, or an error
 /// naming its file when the database has none.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn timeouts_for<B: SqlBackend>(
     sql: &TrackingSql,
     change: &Change<'_>,
@@ -123,6 +125,7 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// take them back after (none where the change's transaction ends them:
     /// `in_transaction`). Nothing when `timeouts` sets none; the reason when
     /// the database has no such timeout.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<TimeoutStatements, String> {
         let _ = in_transaction;
         match timeouts == Timeouts::default() {
