@@ -19,9 +19,19 @@ pub(super) fn start(graph: Graph, lock_label: &str, owner: String, lease: Durati
             .param("owner", owner.as_str())
             .param("lease_ms", lease.as_millis() as i64);
         Box::pin(async move {
-            match fetch_rows(graph, q).await {
-                Ok(rows) if rows.first().and_then(|r| r.get::<i64>("renewed").ok()) == Some(1) => Renewal::Renewed,
-                Ok(_) => Renewal::Lost,
+            // `count` answers one row always: only a count of 0 says the
+            // lock is another's. No row, or one that does not decode, is an
+            // answer not read (a pooled connection that a dropped query
+            // left mid-stream answers the next query with no rows):
+            // stopping then would let a live holder's lease lapse, so it is
+            // retried like an error.
+            let renewed = fetch_rows(graph, q)
+                .await
+                .map(|rows| rows.first().and_then(|r| r.get::<i64>("renewed").ok()));
+            match renewed {
+                Ok(Some(1)) => Renewal::Renewed,
+                Ok(Some(_)) => Renewal::Lost,
+                Ok(None) => Renewal::Failed("the renewal read no answer".to_string()),
                 Err(err) => Renewal::Failed(err.to_string()),
             }
         })
