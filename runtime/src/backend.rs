@@ -13,7 +13,8 @@
 //! a capability trait of its own, which the session hands out when it has
 //! it: [`GroupApply`] (every pending migration in one transaction),
 //! [`Batches`] or [`SelfBatches`] (batch migrations),
-//! [`ForeignHistory`] (importing another tool's history), and, on the
+//! [`ForeignHistory`] (importing another tool's history), [`Backups`] (a
+//! backup before `down`), and, on the
 //! database, [`Snapshot`] (reading its schema). The engine asks for a
 //! capability where it needs one and says plainly when the database lacks it.
 //!
@@ -205,6 +206,24 @@ pub trait Session: Send {
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         None
     }
+
+    /// Writing a backup of the database before `down` reverts anything
+    /// (`Migrator::down_with_backup`). Without it such a `down` is refused.
+    fn backups(&mut self) -> Option<&mut dyn Backups> {
+        None
+    }
+}
+
+/// A database that can write a backup of itself, handed out by
+/// [`Session::backups`]: what `down` takes, under the migration lock,
+/// before it reverts anything.
+pub trait Backups: Send {
+    /// Writes the whole database to `backup.path()`, which must not exist
+    /// yet; returns only once the backup is complete. A failure
+    /// ([`Backup::failed`](crate::Backup::failed), naming what is missing
+    /// or what the database or the dump program said) leaves no file at
+    /// the path.
+    fn write_backup<'a>(&'a mut self, backup: &'a crate::Backup) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// The tracking row [`Session::rewrite_record`] writes beside the state row.

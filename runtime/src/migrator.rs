@@ -14,7 +14,7 @@ use crate::readiness::Readiness;
 use crate::records::HistoryEntry;
 use crate::report::{Adoption, Plan, Progress, Repair, Report, Status};
 use crate::snapshot::{Reversibility, SchemaCheck, SchemaRecord};
-use crate::{Checksum, Cypher, Error, Language, Migration, Settings, Sql};
+use crate::{Backup, Checksum, Cypher, Error, Language, Migration, Settings, Sql};
 use std::marker::PhantomData;
 
 /// The migrations of one folder, embedded by `embed_migrations!`.
@@ -192,6 +192,38 @@ impl<'a, L: Language> Migrator<'a, L> {
     /// Reverts every applied migration above `version` (0 reverts all).
     pub async fn down_to<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
         self.engine().down(db, DownTarget::Version(version)).await
+    }
+
+    /// [`down`](Self::down), after writing a backup of the whole database
+    /// to `backup`'s path: SQLite `VACUUM INTO`, PostgreSQL `pg_dump`, MySQL
+    /// and MariaDB `mariadb-dump` or `mysqldump`. Nothing is reverted
+    /// unless the backup is complete; [`Error::BackupFailed`] says why it
+    /// is not (the program missing, its own message, the path taken).
+    /// With nothing to revert no backup is written. Each history row of
+    /// this `down` gives the path in its reason (`backup: <path>`).
+    /// Neo4j and Chroma refuse: docs/repair.md says why.
+    pub async fn down_with_backup<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        steps: usize,
+        backup: &Backup,
+    ) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(db, DownTarget::Steps(steps), Some(backup))
+            .await
+    }
+
+    /// [`down_to`](Self::down_to) after a backup, as
+    /// [`down_with_backup`](Self::down_with_backup).
+    pub async fn down_to_with_backup<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        version: i64,
+        backup: &Backup,
+    ) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(db, DownTarget::Version(version), Some(backup))
+            .await
     }
 
     /// What `down` would do, changing nothing.

@@ -12,10 +12,12 @@
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: `GET_LOCK` and its holder;
 //! - protocol.rs: the dirty protocol in two round trips;
+//! - backup.rs: `mariadb-dump` or `mysqldump` before a `down`;
 //! - errors.rs: messages with error numbers;
 //! - snapshot.rs: the schema from `information_schema`.
 
 mod backend;
+mod backup;
 mod errors;
 mod lock;
 mod protocol;

@@ -7,6 +7,7 @@
 //!
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: the advisory lock, its key and its holder;
+//! - backup.rs: `pg_dump` before a `down`;
 //! - batch.rs: a migration and its tracking writes in one query;
 //! - tracking.rs: the tracking statements only that batch sends;
 //! - search_path.rs: `Settings::schema` on the search path;
@@ -15,6 +16,7 @@
 //! - timescaledb.rs: what TimescaleDB adds to it, when installed.
 
 mod backend;
+mod backup;
 mod batch;
 mod errors;
 mod lock;

@@ -9,6 +9,7 @@
 //!
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: the run's busy timeout and file lock;
+//! - backup.rs: `VACUUM INTO` before a `down`;
 //! - transaction.rs: `BEGIN IMMEDIATE`, in one borrow of the handle when it can;
 //! - batch.rs: the batch, timed by the client;
 //! - exec.rs: SQLite's C API on sqlx's handle (the crate's only `unsafe`);
@@ -16,6 +17,7 @@
 //! - snapshot.rs: the schema from `sqlite_master`.
 
 mod backend;
+mod backup;
 mod batch;
 mod errors;
 mod exec;
