@@ -1356,7 +1356,7 @@ fn down_backup_writes_first_then_reverts(t: &Target) {
                 .err("nothing was reverted");
             t.migrate(&["down", "--backup", second_path, "--backup-tool", "/nonexistent/dump"])
                 .code(1)
-                .err("the backup program `/nonexistent/dump` was not found");
+                .err("the program `/nonexistent/dump` was not found");
             t.migrate(&["down", "--backup", second_path, "--backup-tool", "false"])
                 .code(1)
                 .err("`false` failed (exit status: 1)");

@@ -51,6 +51,12 @@ pub trait Database: Sync {
         None
     }
 
+    /// Its schema as the statements that build it, when the backend can
+    /// write them: what `Migrator::squash_baseline` puts in a baseline.
+    fn schema_ddl(&self) -> Option<&dyn SchemaDdl> {
+        None
+    }
+
     /// Reading the tracking records of many tenants of one server together,
     /// when the backend can: what makes the boot check, `check` and
     /// `status` of a thousand tenants a query instead of a thousand.
@@ -212,6 +218,16 @@ pub trait Session: Send {
     fn backups(&mut self) -> Option<&mut dyn Backups> {
         None
     }
+}
+
+/// A database that writes its schema as statements (handed out by
+/// [`Database::schema_ddl`]): what a squashed folder's baseline holds.
+pub trait SchemaDdl: Sync {
+    /// The statements that build the schema of this database on an empty
+    /// one, in an order that runs: tables, indexes, views, routines and
+    /// triggers, without the tracking tables of `settings` nor their rows,
+    /// nor anything that only sets the session. Data is not included.
+    fn schema_ddl<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<String, Error>>;
 }
 
 /// A database that can write a backup of itself, handed out by

@@ -103,6 +103,8 @@ pub(crate) struct DumpCommand<'a> {
     pub candidates: &'a [&'a str],
     /// What to install when none is found, for the message.
     pub install: &'a str,
+    /// How to name another program instead, for the message.
+    pub name_it: &'a str,
     pub args: Vec<std::ffi::OsString>,
     pub env: Vec<(&'static str, String)>,
 }
@@ -115,7 +117,6 @@ impl DumpCommand<'_> {
     /// program's own words.
     pub(crate) async fn run(self, backup: &Backup) -> Result<(), Error> {
         backup.check_path(self.backend)?;
-        let (program, found) = self.program(backup)?;
         let partial = backup.partial();
         let file = std::fs::File::create(&partial).map_err(|err| {
             backup.failed(
@@ -123,30 +124,10 @@ impl DumpCommand<'_> {
                 format!("creating `{}` failed: {err}", partial.display()),
             )
         })?;
-        let mut command = tokio::process::Command::new(&found);
-        command
-            .args(&self.args)
-            .stdin(std::process::Stdio::null())
-            .stdout(file)
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        // `output()` would pipe stdout again, over the file.
-        let output = match command.spawn() {
-            Ok(child) => child.wait_with_output().await,
-            Err(err) => Err(err),
-        };
-        let outcome = match output {
-            Err(err) => Err(format!("`{program}` could not be run: {err}")),
-            Ok(output) if !output.status.success() => Err(format!(
-                "`{program}` failed ({}): {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            )),
+        let outcome = match self.spawn(backup.tool_path(), file.into()).await {
             Ok(_) => std::fs::rename(&partial, backup.path())
                 .map_err(|err| format!("moving the finished dump into place failed: {err}")),
+            Err(message) => Err(message),
         };
         if let Err(message) = outcome {
             let _ = std::fs::remove_file(&partial);
@@ -155,19 +136,49 @@ impl DumpCommand<'_> {
         Ok(())
     }
 
-    /// The program named by [`Backup::tool`], else the first candidate on
-    /// `PATH`: its name for messages and the path to run.
-    fn program(&self, backup: &Backup) -> Result<(String, PathBuf), Error> {
-        if let Some(tool) = backup.tool_path() {
-            let found = find_program(tool).ok_or_else(|| {
-                backup.failed(
-                    self.backend,
-                    format!(
-                        "the backup program `{}` was not found",
-                        tool.display()
-                    ),
-                )
-            })?;
+    /// Runs the program (`tool`, else the first candidate found) and
+    /// returns what it wrote on its standard output.
+    pub(crate) async fn capture(self, tool: Option<&Path>) -> Result<String, String> {
+        let stdout = self.spawn(tool, std::process::Stdio::piped()).await?;
+        String::from_utf8(stdout).map_err(|_| "the program's output is not UTF-8".to_string())
+    }
+
+    /// The program run to its end with `stdout`: what it wrote there
+    /// (when piped), or why it failed, in its own words.
+    async fn spawn(&self, tool: Option<&Path>, stdout: std::process::Stdio) -> Result<Vec<u8>, String> {
+        let (program, found) = self.program(tool)?;
+        let mut command = tokio::process::Command::new(&found);
+        command
+            .args(&self.args)
+            .stdin(std::process::Stdio::null())
+            .stdout(stdout)
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        // `output()` would pipe stdout again, over a file given.
+        let output = match command.spawn() {
+            Ok(child) => child.wait_with_output().await,
+            Err(err) => Err(err),
+        };
+        match output {
+            Err(err) => Err(format!("`{program}` could not be run: {err}")),
+            Ok(output) if !output.status.success() => Err(format!(
+                "`{program}` failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            )),
+            Ok(output) => Ok(output.stdout),
+        }
+    }
+
+    /// The program named `tool`, else the first candidate on `PATH`: its
+    /// name for messages and the path to run.
+    fn program(&self, tool: Option<&Path>) -> Result<(String, PathBuf), String> {
+        if let Some(tool) = tool {
+            let found = find_program(tool)
+                .ok_or_else(|| format!("the program `{}` was not found", tool.display()))?;
             return Ok((tool.display().to_string(), found));
         }
         for candidate in self.candidates {
@@ -175,18 +186,15 @@ impl DumpCommand<'_> {
                 return Ok((candidate.to_string(), found));
             }
         }
-        Err(backup.failed(
-            self.backend,
-            format!(
-                "{} was not found on PATH; install {}, or name the program with `Backup::tool` \
-                 (`--backup-tool`)",
-                self.candidates
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                self.install
-            ),
+        Err(format!(
+            "{} was not found on PATH; install {}, or {}",
+            self.candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            self.install,
+            self.name_it
         ))
     }
 }

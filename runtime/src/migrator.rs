@@ -343,6 +343,36 @@ impl<'a, L: Language> Migrator<'a, L> {
         crate::snapshot::verify_reversible(&self.engine(), db).await
     }
 
+    /// A baseline migration for `cargo xtask squash --to V`: migrates `db`,
+    /// an empty scratch database (or one at exactly `to`), to `to`, and
+    /// reads its schema as statements (SQLite `sqlite_master`, PostgreSQL
+    /// `pg_dump --schema-only`, MySQL `SHOW CREATE`). The baseline's
+    /// `migrate:baseline` directive names the versions it replaces and the
+    /// running hash of their rows, by which a database migrated before the
+    /// squash is recognised and left as it is (docs/squash.md).
+    pub async fn squash_baseline<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        to: i64,
+    ) -> Result<crate::snapshot::Baseline, Error> {
+        crate::snapshot::squash_baseline(&self.engine(), db, to).await
+    }
+
+    /// Proves that this table, a squashed folder, and `unsquashed`, the
+    /// folder before the squash, give the same schema: runs `unsquashed`
+    /// on `unsquashed_db` and this table on `squashed_db` (two scratch
+    /// databases of the same kind), compares their snapshots, then runs
+    /// this table on `unsquashed_db`, which must not run the baseline, and
+    /// validates it there (no drift, nothing missing).
+    pub async fn verify_squashed<D: Database<Language = L>>(
+        &self,
+        unsquashed: &Migrator<'_, L>,
+        unsquashed_db: &D,
+        squashed_db: &D,
+    ) -> Result<crate::snapshot::SquashCheck, Error> {
+        crate::snapshot::verify_squashed(&self.engine(), &unsquashed.engine(), unsquashed_db, squashed_db).await
+    }
+
     /// [`run`](Self::run), then, if it applied anything, records the schema
     /// it left for [`check_schema`](Self::check_schema). With nothing pending
     /// it costs what `run` costs: one row.

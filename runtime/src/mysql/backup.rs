@@ -51,6 +51,7 @@ pub(super) async fn dump(
         backend: NAME,
         candidates: &["mariadb-dump", "mysqldump"],
         install: "the MariaDB or MySQL client (the `mariadb-client` or `mysql-client` package)",
+        name_it: "name the program with `Backup::tool` (`--backup-tool`)",
         args: args.into_iter().map(Into::into).collect(),
         env,
     }

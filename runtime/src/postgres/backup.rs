@@ -39,6 +39,7 @@ pub(super) async fn pg_dump(session: &mut SqlSession<super::backend::PgBackend>,
         backend: NAME,
         candidates: &["pg_dump"],
         install: "PostgreSQL's client tools (the `postgresql-client` package) of the server's major version or newer",
+        name_it: "name the program with `Backup::tool` (`--backup-tool`)",
         args: args.into_iter().map(Into::into).collect(),
         env,
     }

@@ -7,6 +7,7 @@
 //!
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: the advisory lock, its key and its holder;
+//! - ddl.rs: the schema as statements, for a squashed folder's baseline;
 //! - backup.rs: `pg_dump` before a `down`;
 //! - batch.rs: a migration and its tracking writes in one query;
 //! - tracking.rs: the tracking statements only that batch sends;
@@ -17,6 +18,7 @@
 
 mod backend;
 mod backup;
+mod ddl;
 mod batch;
 mod errors;
 mod lock;
@@ -40,6 +42,10 @@ impl Database for PgPool {
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
+
+    fn schema_ddl(&self) -> Option<&dyn crate::backend::SchemaDdl> {
         Some(self)
     }
 

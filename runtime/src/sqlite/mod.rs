@@ -9,6 +9,7 @@
 //!
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: the run's busy timeout and file lock;
+//! - ddl.rs: the schema as statements, for a squashed folder's baseline;
 //! - backup.rs: `VACUUM INTO` before a `down`;
 //! - transaction.rs: `BEGIN IMMEDIATE`, in one borrow of the handle when it can;
 //! - batch.rs: the batch, timed by the client;
@@ -18,6 +19,7 @@
 
 mod backend;
 mod backup;
+mod ddl;
 mod batch;
 mod errors;
 mod exec;
@@ -39,6 +41,10 @@ impl Database for SqlitePool {
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
+
+    fn schema_ddl(&self) -> Option<&dyn crate::backend::SchemaDdl> {
         Some(self)
     }
 }
