@@ -242,3 +242,79 @@ mod mysql {
         drop(test, vec![scratch, a, b, inside]).await;
     }
 }
+
+/// The measurement of BENCHMARKS.md ("Squashing"), not a check: a fresh
+/// database's full run of 500 realistic migrations, against the same set
+/// squashed to 490 (the baseline and 10 migrations), on SQLite (a file)
+/// and PostgreSQL, median of 5 fresh databases each. Run by
+/// `bash bench/squash.sh`; ignored otherwise, as it takes minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: bash bench/squash.sh"]
+async fn measure_a_fresh_database_before_and_after_squashing_500() {
+    use std::time::{Duration, Instant};
+    const REPS: usize = 5;
+    fn median(mut times: Vec<Duration>) -> Duration {
+        times.sort();
+        times[times.len() / 2]
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+
+    let dir = std::env::temp_dir().join(support::unique_name("squash_bench"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite_db = |name: String| {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.join(format!("{name}.db")))
+            .create_if_missing(true);
+        async move { sqlx::SqlitePool::connect_with(options).await.unwrap() }
+    };
+    let set = unsquashed(real::Dialect::Sqlite, 500);
+    let baseline = set.squash_baseline(&sqlite_db("scratch".into()).await, 490).await.unwrap();
+    let squashed_set = squashed(set, baseline);
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for rep in 0..REPS {
+        for (times, table, tag) in [(&mut before, set, "u"), (&mut after, squashed_set, "s")] {
+            let pool = sqlite_db(format!("{tag}{rep}")).await;
+            let started = Instant::now();
+            table.run(&pool).await.unwrap();
+            times.push(started.elapsed());
+        }
+    }
+    println!(
+        "SQLite file, 500 migrations: {:.0} ms; squashed to 490 (baseline + 10): {:.0} ms",
+        ms(median(before)),
+        ms(median(after))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let Some(server) = servers::server::<sqlx::postgres::PgConnectOptions>("TEST_POSTGRES_URL", "squash_bench") else {
+        return;
+    };
+    let set = unsquashed(real::Dialect::Postgres, 500);
+    let mut names = Vec::new();
+    let mut pg_db = async |tag: &str| {
+        let name = support::unique_name(&format!("squash_bench_{tag}"));
+        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
+        names.push(name.clone());
+        sqlx::PgPool::connect_with(server.clone().database(&name)).await.unwrap()
+    };
+    let baseline = set.squash_baseline(&pg_db("scratch").await, 490).await.unwrap();
+    let squashed_set = squashed(set, baseline);
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for rep in 0..REPS {
+        for (times, table, tag) in [(&mut before, set, "u"), (&mut after, squashed_set, "s")] {
+            let pool = pg_db(&format!("{tag}{rep}")).await;
+            let started = Instant::now();
+            table.run(&pool).await.unwrap();
+            times.push(started.elapsed());
+            pool.close().await;
+        }
+    }
+    println!(
+        "PostgreSQL 15, 500 migrations: {:.0} ms; squashed to 490 (baseline + 10): {:.0} ms",
+        ms(median(before)),
+        ms(median(after))
+    );
+    for name in names {
+        servers::admin(&server, format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await;
+    }
+}
