@@ -1,7 +1,8 @@
 //! The backup before a `down`: `mariadb-dump` (else `mysqldump`) of the
 //! connection's database, and of the tracking tables' own database when
-//! `Settings::schema` names another, with routines, triggers and events,
-//! in one consistent snapshot of its InnoDB tables. The password goes in
+//! `Settings::schema` names another, with routines and triggers (not
+//! events, which need the EVENT privilege), in one consistent snapshot of
+//! its InnoDB tables. The password goes in
 //! the child's environment (`MYSQL_PWD`), never on its command line.
 
 use super::errors::{db_err, NAME};
@@ -27,7 +28,6 @@ pub(super) async fn dump(
         "--single-transaction".to_string(),
         "--routines".to_string(),
         "--triggers".to_string(),
-        "--events".to_string(),
         format!("--user={}", options.get_username()),
     ];
     match options.get_socket() {
