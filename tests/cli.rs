@@ -1348,7 +1348,10 @@ fn down_backup_writes_first_then_reverts(t: &Target) {
                 true => "`pg_dump`",
                 false => "`mariadb-dump` or `mysqldump`",
             };
-            let missing = t.demo_with(&[("PATH", "/nonexistent")], &["migrate", "down", "--backup", second_path]);
+            let missing = t.demo_with(
+                &[("PATH", "/nonexistent")],
+                &["migrate", "down", "--backup", second_path],
+            );
             missing
                 .code(1)
                 .err(&format!("{tool} was not found on PATH"))

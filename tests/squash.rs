@@ -22,7 +22,7 @@ mod real;
 
 use embedded_migrations::backend::Database;
 use embedded_migrations::core::{chain_step, checksum, Checksum};
-use embedded_migrations::{Error, MigrationState, Migrations, Migration, Script, Sql};
+use embedded_migrations::{Error, Migration, MigrationState, Migrations, Script, Sql};
 
 /// A set built at run time as the macro builds one at compile time: `(version,
 /// name, up text)` each, down files irreversible, or given.
@@ -103,36 +103,62 @@ async fn squash_and_verify<D: Database<Language = Sql>>(
     assert_eq!(baseline.squashed.first, 1);
     assert_eq!(baseline.squashed.last, to);
     assert_eq!(baseline.squashed.migrations, to as u64);
-    assert!(baseline.up.starts_with(&format!("-- migrate:baseline 1..{to} migrations={to} chain=")));
-    assert_eq!(baseline.replaced.len(), 2 * to as usize, "every up and down file it replaces");
+    assert!(baseline
+        .up
+        .starts_with(&format!("-- migrate:baseline 1..{to} migrations={to} chain=")));
+    assert_eq!(
+        baseline.replaced.len(),
+        2 * to as usize,
+        "every up and down file it replaces"
+    );
     assert!(!baseline.data.is_empty(), "the realistic set backfills rows: named");
     let squashed = squashed(unsquashed, baseline);
 
     // Fresh: the baseline, then what follows; the same schema as unsquashed.
-    let check = squashed.verify_squashed(unsquashed, a, b).await.expect("verify_squashed");
+    let check = squashed
+        .verify_squashed(unsquashed, a, b)
+        .await
+        .expect("verify_squashed");
     assert!(check.diff.is_empty(), "{check}");
     assert!(check.problems.is_empty(), "{check}");
-    assert!(check.applied_on_unsquashed.is_empty(), "{:?}", check.applied_on_unsquashed);
+    assert!(
+        check.applied_on_unsquashed.is_empty(),
+        "{:?}",
+        check.applied_on_unsquashed
+    );
     assert!(check.is_same(to));
     let fresh = squashed.status(b).await.unwrap();
     assert_eq!(fresh.entries.len(), (latest - to + 1) as usize);
     assert!(fresh.entries.iter().all(|e| e.state == MigrationState::Applied));
 
     // Migrated to V before the squash: only what follows V runs.
-    let report = squashed.run(scratch).await.expect("the squashed binary on the old database");
+    let report = squashed
+        .run(scratch)
+        .await
+        .expect("the squashed binary on the old database");
     let ran: Vec<i64> = report.steps.iter().map(|s| s.version).collect();
     assert_eq!(ran, ((to + 1)..=latest).collect::<Vec<_>>());
     assert!(squashed.run(scratch).await.unwrap().is_empty(), "then nothing");
     let status = squashed.validate(scratch).await.expect("no drift, nothing missing");
-    assert_eq!(status.entries.len(), latest as usize, "every applied row is still listed");
+    assert_eq!(
+        status.entries.len(),
+        latest as usize,
+        "every applied row is still listed"
+    );
     assert!(status.entries.iter().all(|e| e.state == MigrationState::Applied));
     let history = squashed.history(scratch).await.unwrap();
-    assert!(history.iter().all(|h| h.name != "baseline"), "the baseline never ran there");
+    assert!(
+        history.iter().all(|h| h.name != "baseline"),
+        "the baseline never ran there"
+    );
     assert_eq!(history.len(), latest as usize);
 
     // A down that reaches the squashed rows would revert the baseline.
     let refused = squashed.down_to(scratch, to - 1).await.expect_err("into the baseline");
-    assert!(matches!(refused, Error::Irreversible { version, .. } if version == to), "{refused}");
+    assert!(
+        matches!(refused, Error::Irreversible { version, .. } if version == to),
+        "{refused}"
+    );
 }
 
 /// A database stopped inside the squashed range cannot take the baseline:
@@ -151,7 +177,10 @@ async fn stopped_inside_the_range_is_refused<D: Database<Language = Sql>>(
     files.push((to, "baseline", &*String::leak(text), IRREVERSIBLE));
     let squashed = set(files);
     let err = squashed.run(db).await.expect_err("a database inside the range");
-    assert!(matches!(err, Error::MissingInBinary { ref migrations } if migrations.len() == to as usize - 1), "{err}");
+    assert!(
+        matches!(err, Error::MissingInBinary { ref migrations } if migrations.len() == to as usize - 1),
+        "{err}"
+    );
     let applied = squashed.history(db).await.unwrap();
     assert!(applied.iter().all(|h| h.name != "baseline"), "nothing ran");
 }
@@ -203,7 +232,11 @@ mod postgres {
     async fn a_232_migration_set_squashed_to_200() {
         let test = "squash_pg";
         let Some(scratch) = db(test).await else { return };
-        let (a, b, inside) = (db(test).await.unwrap(), db(test).await.unwrap(), db(test).await.unwrap());
+        let (a, b, inside) = (
+            db(test).await.unwrap(),
+            db(test).await.unwrap(),
+            db(test).await.unwrap(),
+        );
         let set = unsquashed(real::Dialect::Postgres, 232);
         squash_and_verify(set, 200, &scratch.0, &a.0, &b.0).await;
         stopped_inside_the_range_is_refused(set, 10, &inside.0).await;
@@ -235,7 +268,11 @@ mod mysql {
     async fn a_60_migration_set_squashed_to_50() {
         let test = "squash_mysql";
         let Some(scratch) = db(test).await else { return };
-        let (a, b, inside) = (db(test).await.unwrap(), db(test).await.unwrap(), db(test).await.unwrap());
+        let (a, b, inside) = (
+            db(test).await.unwrap(),
+            db(test).await.unwrap(),
+            db(test).await.unwrap(),
+        );
         let set = unsquashed(real::Dialect::MySql, 60);
         squash_and_verify(set, 50, &scratch.0, &a.0, &b.0).await;
         stopped_inside_the_range_is_refused(set, 10, &inside.0).await;
@@ -268,7 +305,10 @@ async fn measure_a_fresh_database_before_and_after_squashing_500() {
         async move { sqlx::SqlitePool::connect_with(options).await.unwrap() }
     };
     let set = unsquashed(real::Dialect::Sqlite, 500);
-    let baseline = set.squash_baseline(&sqlite_db("scratch".into()).await, 490).await.unwrap();
+    let baseline = set
+        .squash_baseline(&sqlite_db("scratch".into()).await, 490)
+        .await
+        .unwrap();
     let squashed_set = squashed(set, baseline);
     let (mut before, mut after) = (Vec::new(), Vec::new());
     for rep in 0..REPS {
@@ -295,7 +335,9 @@ async fn measure_a_fresh_database_before_and_after_squashing_500() {
         let name = support::unique_name(&format!("squash_bench_{tag}"));
         servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
         names.push(name.clone());
-        sqlx::PgPool::connect_with(server.clone().database(&name)).await.unwrap()
+        sqlx::PgPool::connect_with(server.clone().database(&name))
+            .await
+            .unwrap()
     };
     let baseline = set.squash_baseline(&pg_db("scratch").await, 490).await.unwrap();
     let squashed_set = squashed(set, baseline);

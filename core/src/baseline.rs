@@ -118,7 +118,11 @@ pub(crate) fn check(migrations: &[ScannedMigration], language: Language, problem
         };
         let file = &migration.up.file_name;
         let mut refuse = |message: String| {
-            problems.push(Problem::new(Rule::Baseline, &migration.up.path, format!("`{file}`: {message}")));
+            problems.push(Problem::new(
+                Rule::Baseline,
+                &migration.up.path,
+                format!("`{file}`: {message}"),
+            ));
         };
         if language != Language::Sql {
             refuse(format!(

@@ -66,7 +66,10 @@ impl Backup {
 
     /// Refuses a path that exists already (an earlier backup), or whose
     /// folder does not.
-    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) fn check_path(&self, backend: &'static str) -> Result<(), Error> {
         if self.path.exists() {
             return Err(self.failed(
@@ -85,7 +88,10 @@ impl Backup {
     }
 
     /// The file a backup is written to until it is complete.
-    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) fn partial(&self) -> PathBuf {
         let mut name = self.path.clone().into_os_string();
         name.push(".partial");
@@ -118,12 +124,8 @@ impl DumpCommand<'_> {
     pub(crate) async fn run(self, backup: &Backup) -> Result<(), Error> {
         backup.check_path(self.backend)?;
         let partial = backup.partial();
-        let file = std::fs::File::create(&partial).map_err(|err| {
-            backup.failed(
-                self.backend,
-                format!("creating `{}` failed: {err}", partial.display()),
-            )
-        })?;
+        let file = std::fs::File::create(&partial)
+            .map_err(|err| backup.failed(self.backend, format!("creating `{}` failed: {err}", partial.display())))?;
         let outcome = match self.spawn(backup.tool_path(), file.into()).await {
             Ok(_) => std::fs::rename(&partial, backup.path())
                 .map_err(|err| format!("moving the finished dump into place failed: {err}")),
@@ -137,7 +139,9 @@ impl DumpCommand<'_> {
     }
 
     /// Runs the program (`tool`, else the first candidate found) and
-    /// returns what it wrote on its standard output.
+    /// returns what it wrote on its standard output (PostgreSQL's schema
+    /// for a baseline).
+    #[cfg(feature = "postgres")]
     pub(crate) async fn capture(self, tool: Option<&Path>) -> Result<String, String> {
         let stdout = self.spawn(tool, std::process::Stdio::piped()).await?;
         String::from_utf8(stdout).map_err(|_| "the program's output is not UTF-8".to_string())
@@ -177,8 +181,7 @@ impl DumpCommand<'_> {
     /// name for messages and the path to run.
     fn program(&self, tool: Option<&Path>) -> Result<(String, PathBuf), String> {
         if let Some(tool) = tool {
-            let found = find_program(tool)
-                .ok_or_else(|| format!("the program `{}` was not found", tool.display()))?;
+            let found = find_program(tool).ok_or_else(|| format!("the program `{}` was not found", tool.display()))?;
             return Ok((tool.display().to_string(), found));
         }
         for candidate in self.candidates {

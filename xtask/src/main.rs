@@ -639,6 +639,19 @@ fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool) -> Result<(),
     }
 }
 
+/// `squash`: the folder checked with the build's rules, then squashed
+/// (squash.rs).
+fn squash_folder(root: &Path, to: i64, dir: Option<&Path>, db: Option<Db>, url: &str) -> Result<(), Refused> {
+    let dir = target_folder(root, dir, db)?;
+    let label = shown(root, &dir);
+    let Some(folder) = existing_folder(&dir, &label)? else {
+        return Err(Refused(format!(
+            "`{label}` holds no migration to squash; nothing was written"
+        )));
+    };
+    squash::squash(&folder, &label, to, url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{render_code, Db};
@@ -659,13 +672,3 @@ mod tests {
     }
 }
 
-/// `squash`: the folder checked with the build's rules, then squashed
-/// (squash.rs).
-fn squash_folder(root: &Path, to: i64, dir: Option<&Path>, db: Option<Db>, url: &str) -> Result<(), Refused> {
-    let dir = target_folder(root, dir, db)?;
-    let label = shown(root, &dir);
-    let Some(folder) = existing_folder(&dir, &label)? else {
-        return Err(Refused(format!("`{label}` holds no migration to squash; nothing was written")));
-    };
-    squash::squash(&folder, &label, to, url)
-}

@@ -560,15 +560,27 @@ fn squash_writes_a_baseline_that_passes_the_build_rules() {
     let folder = dir.to_str().unwrap();
 
     let before = snapshot(&dir);
-    assert_refused(&xtask(&["squash", "--to", "8", "--dir", folder, "--database-url", &url("a.db")]), "Rust code migration");
-    assert_refused(&xtask(&["squash", "--to", "42", "--dir", folder, "--database-url", &url("b.db")]), "no migration 42");
+    assert_refused(
+        &xtask(&["squash", "--to", "8", "--dir", folder, "--database-url", &url("a.db")]),
+        "Rust code migration",
+    );
+    assert_refused(
+        &xtask(&["squash", "--to", "42", "--dir", folder, "--database-url", &url("b.db")]),
+        "no migration 42",
+    );
     assert_eq!(snapshot(&dir), before);
 
     let output = xtask(&["squash", "--to", "5", "--dir", folder, "--database-url", &url("c.db")]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("the schema after migrations 1..5 (5 migration(s)), replacing 10 file(s)"), "{stdout}");
-    assert!(stdout.contains("005_add_users_timezone.up.sql"), "its backfill is named: {stdout}");
+    assert!(
+        stdout.contains("the schema after migrations 1..5 (5 migration(s)), replacing 10 file(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("005_add_users_timezone.up.sql"),
+        "its backfill is named: {stdout}"
+    );
     assert_eq!(
         names(&dir),
         [

@@ -114,7 +114,10 @@ impl Engine<'_> {
         let latest = self.migrations.last().map_or(0, |m| m.version);
         let (mut missing, mut ahead) = (Vec::new(), Vec::new());
         let squashed = self.squashed_rows(applied);
-        for row in applied.rows[squashed..].iter().filter(|row| self.find(row.version).is_none()) {
+        for row in applied.rows[squashed..]
+            .iter()
+            .filter(|row| self.find(row.version).is_none())
+        {
             let entry = (row.version, row.name.clone());
             match row.version > latest {
                 true => ahead.push(entry),

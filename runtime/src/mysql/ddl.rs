@@ -58,7 +58,9 @@ impl SchemaDdl for MySqlPool {
             }
             let mut statements = Vec::new();
             for table in in_order(tables, |table, other| {
-                parents.iter().any(|(child, parent)| child == table && parent == other && child != parent)
+                parents
+                    .iter()
+                    .any(|(child, parent)| child == table && parent == other && child != parent)
             }) {
                 let show = format!("SHOW CREATE TABLE {}", quoted(&table));
                 statements.push(without_counter(&self.show(&show, 1).await?));
@@ -158,7 +160,9 @@ mod tests {
             "CREATE ALGORITHM=UNDEFINED VIEW `v` AS select 1"
         );
         assert_eq!(
-            without_counter("CREATE TABLE `t` (\n  `id` int\n) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4"),
+            without_counter(
+                "CREATE TABLE `t` (\n  `id` int\n) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4"
+            ),
             "CREATE TABLE `t` (\n  `id` int\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
         );
     }

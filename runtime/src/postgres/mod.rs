@@ -18,8 +18,8 @@
 
 mod backend;
 mod backup;
-mod ddl;
 mod batch;
+mod ddl;
 mod errors;
 mod lock;
 mod search_path;

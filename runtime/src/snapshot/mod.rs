@@ -34,7 +34,7 @@ pub use record::{SchemaCheck, SchemaRecord};
 #[cfg(feature = "sqlite")]
 pub(crate) use schema::collapse_whitespace;
 pub use schema::{ObjectChange, SchemaDiff, SchemaSnapshot};
-pub use squash::{Baseline, SquashCheck};
 pub(crate) use squash::{squash_baseline, verify_squashed};
+pub use squash::{Baseline, SquashCheck};
 pub(crate) use verify::verify_reversible;
 pub use verify::{NotReverted, Reversibility};

@@ -13,9 +13,9 @@ use super::check::snapshots;
 use super::schema::SchemaDiff;
 use crate::backend::SchemaDdl;
 use crate::core::baseline::Squashed;
+use crate::core::Language;
 use crate::engine::{Connect, Engine};
 use crate::report::MigrationState;
-use crate::core::Language;
 use crate::Error;
 use std::fmt;
 
@@ -112,8 +112,9 @@ pub(crate) async fn squash_baseline(engine: &Engine<'_>, db: &dyn Connect, to: i
         squashed.migrations,
         schema.trim_end()
     ) + "\n";
-    let down = "-- migrate:irreversible\n-- A baseline stands for every migration it replaced; it is not reverted as one.\n"
-        .to_string();
+    let down =
+        "-- migrate:irreversible\n-- A baseline stands for every migration it replaced; it is not reverted as one.\n"
+            .to_string();
     Ok(Baseline {
         squashed,
         up,

@@ -5,7 +5,8 @@
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{
-    Backups, BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, Provision, RecordEdit, Session, State,
+    Backups, BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, Provision, RecordEdit,
+    Session, State,
 };
 use crate::core::split::Dialect;
 use crate::records::{AppliedMigration, HistoryEntry};

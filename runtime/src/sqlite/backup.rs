@@ -55,6 +55,9 @@ fn file_uri(path: &str) -> String {
 mod tests {
     #[test]
     fn a_path_becomes_a_file_uri_with_its_special_characters_escaped() {
-        assert_eq!(super::file_uri("/tmp/a b?#%.db"), "file:/tmp/a%20b%3F%23%25.db?mode=rwc");
+        assert_eq!(
+            super::file_uri("/tmp/a b?#%.db"),
+            "file:/tmp/a%20b%3F%23%25.db?mode=rwc"
+        );
     }
 }

@@ -19,8 +19,8 @@
 
 mod backend;
 mod backup;
-mod ddl;
 mod batch;
+mod ddl;
 mod errors;
 mod exec;
 mod lock;
