@@ -1282,6 +1282,95 @@ fn baseline_and_import(t: &Target) {
     t.migrate(&["import", "flyway"]).code(2).err("unknown tool `flyway`");
 }
 
+/// `down --backup PATH` writes the whole database to a new file first and
+/// reverts only then, naming the file in the history; a backup that cannot
+/// be written (the path taken, the dump program missing or failing, a file
+/// SQLite cannot create) reverts nothing and says why.
+fn down_backup_writes_first_then_reverts(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    let backup = t.dir.join("before-down.backup");
+    let path = backup.to_str().unwrap();
+    t.migrate(&["down", "--backup", path, "--dry-run"])
+        .ok()
+        .out(&format!("a backup would be written first to {path}"));
+    assert!(!backup.exists(), "a dry run writes no backup");
+    t.migrate(&["down", "--backup", path, "--reason", "bad deploy"])
+        .ok()
+        .out(&format!("backup written to {path}"))
+        .out("reverted 1 migration(s); now at version 002");
+    assert!(!t.has_table("portfolio_transactions"));
+    // The backup holds the table the down dropped, and the records of 3.
+    match t.backend {
+        Backend::Sqlite => {
+            let rows = sqlite_rows(&backup, "SELECT max(version) FROM _embedded_migrations");
+            assert_eq!(rows, [["3"]]);
+            let tables = sqlite_rows(
+                &backup,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'portfolio_transactions'",
+            );
+            assert_eq!(tables, [["1"]]);
+        }
+        _ => {
+            let dump = std::fs::read_to_string(&backup).unwrap();
+            assert!(dump.contains("CREATE TABLE"), "{dump}");
+            assert!(dump.contains("portfolio_transactions"), "{dump}");
+            assert!(dump.contains("_embedded_migrations"), "{dump}");
+        }
+    }
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    let last = history.array().last().unwrap();
+    assert_eq!(last.get("direction").str(), "down");
+    assert_eq!(last.get("reason").str(), format!("bad deploy; backup: {path}"));
+
+    // The same path again: refused, nothing reverted, the old file kept.
+    let before = std::fs::read(&backup).unwrap();
+    t.migrate(&["down", "--backup", path])
+        .code(1)
+        .err("the backup before down")
+        .err("exists already")
+        .err("nothing was reverted");
+    assert_eq!(std::fs::read(&backup).unwrap(), before);
+    assert_eq!(applied_versions(t), [1, 2]);
+
+    let second = t.dir.join("second.backup");
+    let second_path = second.to_str().unwrap();
+    match t.backend {
+        Backend::Sqlite => {
+            // A file SQLite itself cannot create (no one can, in /proc).
+            t.migrate(&["down", "--backup", "/proc/em-backup.db"])
+                .code(1)
+                .err("VACUUM INTO")
+                .err("nothing was reverted");
+        }
+        _ => {
+            // The dump program missing from PATH, then named and failing.
+            let tool = match t.url.starts_with("postgres") {
+                true => "`pg_dump`",
+                false => "`mariadb-dump` or `mysqldump`",
+            };
+            let missing = t.demo_with(
+                &[("PATH", "/nonexistent")],
+                &["migrate", "down", "--backup", second_path],
+            );
+            missing
+                .code(1)
+                .err(&format!("{tool} was not found on PATH"))
+                .err("--backup-tool")
+                .err("nothing was reverted");
+            t.migrate(&["down", "--backup", second_path, "--backup-tool", "/nonexistent/dump"])
+                .code(1)
+                .err("the program `/nonexistent/dump` was not found");
+            t.migrate(&["down", "--backup", second_path, "--backup-tool", "false"])
+                .code(1)
+                .err("`false` failed (exit status: 1)");
+        }
+    }
+    assert!(!second.exists(), "a failed backup leaves no file");
+    assert!(!t.dir.join("second.backup.partial").exists(), "nor a partial one");
+    assert_eq!(applied_versions(t), [1, 2]);
+    assert!(t.has_table("portfolio_holdings"));
+}
+
 macro_rules! scenarios {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -1294,6 +1383,7 @@ macro_rules! scenarios {
                 down_dry_run_prints_the_statements_and_changes_nothing,
                 up_to_down_n_and_down_to,
                 down_reason_is_kept_in_history,
+                down_backup_writes_first_then_reverts,
                 irreversible_blocks_down_and_fresh_before_anything_changes,
                 fresh_needs_yes_then_rebuilds,
                 validate_passes_then_lists_every_problem,

@@ -31,6 +31,9 @@ pub struct Header {
     /// break, each with the reason written beside it (checked by
     /// `lint::check_allows`: the rule must exist, the reason must be given).
     pub allows: Vec<Allow>,
+    /// `migrate:baseline <first>..<last> migrations=N chain=H`: the
+    /// arguments as written (checked by `baseline::Squashed::parse`).
+    pub baseline: Option<String>,
 }
 
 /// One `migrate:allow <rule> <reason>` line of a header.
@@ -62,6 +65,7 @@ impl Header {
                     "batch" => self.batch = Some(arguments.trim().to_string()),
                     "total" => self.total = Some(arguments.trim().to_string()),
                     "timeout" => self.timeout = Some(arguments.trim().to_string()),
+                    "baseline" => self.baseline = Some(arguments.trim().to_string()),
                     "allow" => {
                         let arguments = arguments.trim();
                         let (rule, reason) = arguments.split_once(char::is_whitespace).unwrap_or((arguments, ""));
@@ -91,6 +95,7 @@ pub(crate) const DIRECTIVES: &[&str] = &[
     "total <count query>",
     "timeout statement=<duration> lock=<duration>",
     "allow <lint rule> <reason>",
+    "baseline <first>..<last> migrations=N chain=H",
 ];
 
 /// Reads the header: the comment and blank lines before the first statement.

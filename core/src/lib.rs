@@ -13,6 +13,7 @@
 //! - `folder`: [`scan`], the folder rules, run in phases;
 //! - `problem`: the [`Rule`] a [`Problem`] reports broken;
 //! - `scanned`: the [`Folder`] a scan gives back;
+//! - [`baseline`]: a squashed folder's baseline migration;
 //! - [`batch`]: batch migrations, checked at build time and run by the
 //!   runtime;
 //! - [`chroma`]: the steps of a ChromaDB migration file;
@@ -21,6 +22,7 @@
 //!   `migrate:allow` lines that permit one with a reason;
 //! - [`time`]: timestamps without a date crate.
 
+pub mod baseline;
 pub mod batch;
 mod checksum;
 pub mod chroma;

@@ -57,6 +57,11 @@ pub enum Rule {
     /// A `migrate:timeout` line that does not read: an unknown key, a
     /// duration without its unit, zero (see [`crate::timeout`]).
     Timeout,
+    /// A squashed folder's `migrate:baseline` that is malformed, not the
+    /// first migration, not ending at its own version, in a down file, in
+    /// a folder of another language than SQL, or whose down file is not
+    /// irreversible (see [`crate::baseline`]).
+    Baseline,
     /// A ChromaDB file that is not a list of known steps, or whose down file
     /// does not revert what its up file does (see [`crate::chroma`]).
     ChromaStep,

@@ -312,6 +312,18 @@ pub enum Error {
         /// One line per disagreement, naming the version.
         problems: Vec<String>,
     },
+    /// The backup asked for before a `down` (`Migrator::down_with_backup`,
+    /// `migrate down --backup`) could not be written, so nothing was
+    /// reverted: the dump program is missing or failed, the path exists
+    /// already or cannot be written, or the database has no backup.
+    BackupFailed {
+        /// The database, as messages name it.
+        backend: &'static str,
+        /// Where the backup was to be written.
+        path: std::path::PathBuf,
+        /// Why it was not: the program's or the database's own words.
+        message: String,
+    },
     /// A checksum in the tracking tables is not a SHA-256 in hex: the row
     /// was edited by hand or damaged. Nothing was applied.
     CorruptChecksum {
@@ -518,6 +530,11 @@ impl fmt::Display for Error {
                 objects.join(", ")
             ),
             Error::SchemaChanged { .. } => self.fmt_schema_changed(f),
+            Error::BackupFailed { backend, path, message } => write!(
+                f,
+                "{backend}: the backup before down to `{}` failed, so nothing was reverted: {message}",
+                path.display()
+            ),
             Error::Adoption { what, problems } => {
                 let header = format!("{what} refused, nothing was written ({} problem(s)):", problems.len());
                 write_list(f, &header, problems)

@@ -93,6 +93,10 @@ pub mod health {}
 )]
 pub mod repair {}
 
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/squash.md"))]
+#[cfg_attr(not(feature = "sqlite"), doc = "Squashing (shown with the `sqlite` feature).")]
+pub mod squash {}
+
 #[cfg_attr(all(feature = "sqlite", feature = "cli"), doc = include_str!("../docs/cli.md"))]
 #[cfg_attr(
     not(all(feature = "sqlite", feature = "cli")),

@@ -19,6 +19,7 @@
 //! [`backend::Session`] trait.
 
 pub mod backend;
+mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod code;
@@ -57,6 +58,7 @@ mod sqlite;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use backup::Backup;
 pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;

@@ -301,7 +301,9 @@ mod tests {
                 steps: Some(3),
                 to: None,
                 dry_run: false,
-                reason: Some("bad deploy".to_string())
+                reason: Some("bad deploy".to_string()),
+                backup: None,
+                backup_tool: None,
             }
         );
         assert!(parse(&["m", "down", "3", "--to", "1"]).is_err());

@@ -21,7 +21,7 @@ impl Engine<'_> {
             chain: self.expected_chain(),
             dirty: false,
         };
-        *state == expected
+        *state == expected || self.up_to_date_unsquashed(state)
     }
 
     /// The running hash of a database where everything of the binary is
@@ -89,7 +89,8 @@ impl Engine<'_> {
     pub(super) fn verify(&self, applied: &AppliedSet) -> Result<(), Error> {
         self.refuse_foreign(applied)?;
         self.refuse_dirty(applied)?;
-        for row in &applied.rows {
+        // The squashed history's rows stand for the baseline: not drift.
+        for row in &applied.rows[self.squashed_rows(applied)..] {
             // A repeatable migration whose text changed is re-applied, not drift.
             if let Some(migration) = self.find(row.version) {
                 if migration.checksum() != row.checksum && row.version > 0 {
@@ -112,7 +113,11 @@ impl Engine<'_> {
         }
         let latest = self.migrations.last().map_or(0, |m| m.version);
         let (mut missing, mut ahead) = (Vec::new(), Vec::new());
-        for row in applied.rows.iter().filter(|row| self.find(row.version).is_none()) {
+        let squashed = self.squashed_rows(applied);
+        for row in applied.rows[squashed..]
+            .iter()
+            .filter(|row| self.find(row.version).is_none())
+        {
             let entry = (row.version, row.name.clone());
             match row.version > latest {
                 true => ahead.push(entry),
@@ -138,6 +143,13 @@ impl Engine<'_> {
         let rows = applied.versioned();
         if rows.is_empty() || self.migrations.is_empty() {
             return Ok(());
+        }
+        // Rows of the versions a baseline replaced are this set's history
+        // (all of it, or a database stopped inside it: missing, not foreign).
+        if let Some(squashed) = &self.squashed {
+            if rows.iter().any(|row| squashed.covers(row.version)) {
+                return Ok(());
+            }
         }
         let ours = rows
             .iter()
@@ -240,6 +252,8 @@ impl Engine<'_> {
                     .collect()
             }
         };
+        let reverted: Vec<i64> = rows.iter().map(|row| row.version).collect();
+        self.refuse_reverting_squashed(&reverted, self.squashed_rows(applied))?;
         let missing: Vec<(i64, String)> = rows
             .iter()
             .filter(|row| self.find(row.version).is_none())
@@ -379,10 +393,14 @@ impl Engine<'_> {
                 },
             );
         }
-        for row in &applied.rows {
+        let squashed = self.squashed_rows(applied);
+        for (index, row) in applied.rows.iter().enumerate() {
             let migration = self.find(row.version);
             let state = if row.dirty {
                 MigrationState::Dirty
+            } else if index < squashed {
+                // Applied before the squash: the baseline stands for it.
+                MigrationState::Applied
             } else {
                 match migration {
                     None => MigrationState::Missing,

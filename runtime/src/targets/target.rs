@@ -150,6 +150,20 @@ impl<'a> Target<'a> {
         self.engine().down(self.db(), DownTarget::Version(version)).await
     }
 
+    /// See [`Migrator::down_with_backup`](crate::Migrator::down_with_backup).
+    pub async fn down_with_backup(&self, steps: usize, backup: &crate::Backup) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(self.db(), DownTarget::Steps(steps), Some(backup))
+            .await
+    }
+
+    /// See [`Migrator::down_to_with_backup`](crate::Migrator::down_to_with_backup).
+    pub async fn down_to_with_backup(&self, version: i64, backup: &crate::Backup) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(self.db(), DownTarget::Version(version), Some(backup))
+            .await
+    }
+
     /// See [`Migrator::plan_down`](crate::Migrator::plan_down).
     pub async fn plan_down(&self, steps: usize) -> Result<Plan, Error> {
         self.engine().plan_down(self.db(), DownTarget::Steps(steps)).await
