@@ -19,6 +19,7 @@ struct Steps {
 impl Engine<'_> {
     pub(crate) async fn up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Report, Error> {
         self.settings.check()?;
+        self.check_placeholders()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
         // The boot check: one row, no lock, no DDL. Any doubt (no table yet,
@@ -124,6 +125,7 @@ impl Engine<'_> {
     }
 
     pub(crate) async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
+        self.check_placeholders()?;
         let mut session = self.open(db).await?;
         crate::code::check_database(self.migrations, self.code, session.backend())?;
         self.lock(&mut *session).await?;
@@ -279,6 +281,7 @@ impl Engine<'_> {
             state_after: applied.state(),
             history: self.history_entry(migration, direction),
             code: self.code_of(migration, direction),
+            text: self.text_of(migration, direction),
         }
     }
 

@@ -106,7 +106,7 @@ impl Neo4jSession {
         let q = query(&format!(
             "MATCH (h:{history}) RETURN h.version AS version, h.name AS name, h.direction AS direction, \
              h.started_at AS started_at, h.duration_ms AS duration_ms, h.success AS success, \
-             h.error AS error, h.reason AS reason ORDER BY h.seq"
+             h.error AS error, h.reason AS reason, h.placeholders AS placeholders ORDER BY h.seq"
         ));
         let rows = self.fetch(q, operation).await?;
         rows.iter()
@@ -125,6 +125,7 @@ impl Neo4jSession {
                     success: row.get("success")?,
                     error: row.get("error")?,
                     reason: row.get("reason")?,
+                    placeholders: row.get("placeholders")?,
                 })
             })
             .collect::<Result<_, neo4rs::DeError>>()
@@ -228,7 +229,8 @@ impl Neo4jSession {
         query(&format!(
             "MATCH (s:{state} {{id: 1}}) SET s.history_seq = s.history_seq + 1 \
              CREATE (:{history} {{seq: s.history_seq, version: $version, name: $name, direction: $direction, \
-             started_at: $started_at, duration_ms: $duration_ms, success: $success, error: $error, reason: $reason}})"
+             started_at: $started_at, duration_ms: $duration_ms, success: $success, error: $error, reason: $reason, \
+             placeholders: $placeholders}})"
         ))
         .param("version", entry.version)
         .param("name", entry.name.as_str())
@@ -238,6 +240,7 @@ impl Neo4jSession {
         .param("success", entry.success)
         .param("error", entry.error.clone())
         .param("reason", entry.reason.clone())
+        .param("placeholders", entry.placeholders.clone())
     }
 
     /// The tracking writes of a finished step: its node, the state, history.

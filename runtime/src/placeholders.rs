@@ -1,0 +1,188 @@
+//! The values of `${name}` placeholders ([`crate::core::placeholder`]):
+//! given in [`Settings`](crate::Settings), checked against the names the build found in
+//! every file before anything runs, substituted into the text a change
+//! runs, and recorded in its history row (a secret one as [`SECRET`]).
+
+use crate::core::placeholder;
+use crate::error::MissingPlaceholder;
+use crate::{Error, Migration, Script};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What a history row records for a secret placeholder's value.
+pub const SECRET: &str = "***";
+
+/// One placeholder's value.
+#[derive(Clone, PartialEq, Eq)]
+struct Value {
+    text: String,
+    secret: bool,
+}
+
+/// The placeholder values of a [`Settings`]. Its `Debug` shows a secret
+/// value as [`SECRET`], so that settings can be logged.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Placeholders(BTreeMap<String, Value>);
+
+impl fmt::Debug for Placeholders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, value)| (name, value.shown())))
+            .finish()
+    }
+}
+
+impl Value {
+    /// The value as history records and `Debug` shows it.
+    fn shown(&self) -> &str {
+        if self.secret {
+            SECRET
+        } else {
+            &self.text
+        }
+    }
+}
+
+impl Placeholders {
+    /// `name` gets `value`, recorded as [`SECRET`] when `secret`.
+    pub(crate) fn insert(&mut self, name: String, value: String, secret: bool) {
+        self.0.insert(name, Value { text: value, secret });
+    }
+
+    /// The value given for `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|value| value.text.as_str())
+    }
+
+    /// Whether a value is given for `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// The names given, in order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+/// Every name the scripts of `migrations` use that `settings` give no value
+/// for, with the files using it: the error a run returns before it
+/// changes anything.
+pub(crate) fn check<'m>(
+    settings: &Placeholders,
+    migrations: impl IntoIterator<Item = &'m Migration>,
+) -> Result<(), Error> {
+    let mut missing: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+    for migration in migrations {
+        for script in [&migration.up, &migration.down] {
+            for name in script.placeholders {
+                if !settings.has(name) {
+                    missing.entry(name.to_string()).or_default().push(script.file);
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::MissingPlaceholders {
+        missing: missing
+            .into_iter()
+            .map(|(name, files)| MissingPlaceholder { name, files })
+            .collect(),
+    })
+}
+
+/// The text `script` runs with `settings`: its own when it uses no
+/// placeholder, else with each replaced and each `$${` escape undone. A
+/// name without a value (which [`check`] refused before) stays as written.
+pub(crate) fn text(script: &Script, settings: &Placeholders) -> Cow<'static, str> {
+    if script.placeholders.is_empty() && !script.text.contains("$${") {
+        return Cow::Borrowed(script.text);
+    }
+    match placeholder::substitute(script.text, |name| settings.get(name)) {
+        Ok(text) => Cow::Owned(text),
+        Err(_) => Cow::Borrowed(script.text),
+    }
+}
+
+/// What the history row of a run of `script` records: each name it uses
+/// with its value (a secret one as [`SECRET`]), as a JSON object; `None`
+/// when it uses none.
+pub(crate) fn recorded(script: &Script, settings: &Placeholders) -> Option<String> {
+    if script.placeholders.is_empty() {
+        return None;
+    }
+    let mut out = String::from("{");
+    for (i, name) in script.placeholders.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let shown = settings.0.get(*name).map_or("", Value::shown);
+        push_json_string(&mut out, name);
+        out.push_str(": ");
+        push_json_string(&mut out, shown);
+    }
+    out.push('}');
+    Some(out)
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Checksum, Settings};
+
+    fn script(text: &'static str, placeholders: &'static [&'static str]) -> Script {
+        Script {
+            file: "001_a.up.sql",
+            text,
+            checksum: Checksum::ZERO,
+            no_transaction: false,
+            placeholders,
+        }
+    }
+
+    #[test]
+    fn substitutes_and_records_a_secret_as_stars() {
+        let settings = Settings::default()
+            .placeholder("role", "reader \"r\"")
+            .secret_placeholder("password", "hunter2");
+        let s = script(
+            "CREATE ROLE ${role} PASSWORD '${password}'; -- $${role}",
+            &["password", "role"],
+        );
+        assert_eq!(
+            text(&s, &settings.placeholders),
+            "CREATE ROLE reader \"r\" PASSWORD 'hunter2'; -- ${role}"
+        );
+        assert_eq!(
+            recorded(&s, &settings.placeholders).unwrap(),
+            r#"{"password": "***", "role": "reader \"r\""}"#
+        );
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        assert_eq!(recorded(&script("SELECT 1;", &[]), &settings.placeholders), None);
+    }
+
+    #[test]
+    fn a_text_without_placeholders_is_not_copied() {
+        let s = script("SELECT '$';", &[]);
+        assert!(matches!(text(&s, &Settings::default().placeholders), Cow::Borrowed(_)));
+    }
+}
