@@ -60,6 +60,68 @@ impl Placeholders {
         self.0.contains_key(name)
     }
 
+    /// `text` with every secret value replaced by [`SECRET`]: a failed
+    /// statement's text, and the database's message that may quote it,
+    /// before an error shows them or a history row stores them.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for value in self.0.values().filter(|value| value.secret && !value.text.is_empty()) {
+            if out.contains(&value.text) {
+                out = out.replace(&value.text, SECRET);
+            }
+        }
+        out
+    }
+
+    /// Whether some value is secret.
+    pub(crate) fn has_secrets(&self) -> bool {
+        self.0.values().any(|value| value.secret)
+    }
+
+    /// `err` with the secret values redacted from the statement and the
+    /// message of a failed migration.
+    pub(crate) fn redact_error(&self, err: Error) -> Error {
+        if !self.has_secrets() {
+            return err;
+        }
+        match err {
+            Error::MigrationFailed {
+                version,
+                name,
+                file,
+                direction,
+                statement,
+                line,
+                message,
+                rolled_back,
+                committed,
+                batches,
+                number,
+                source,
+            } => Error::MigrationFailed {
+                version,
+                name,
+                file,
+                direction,
+                statement: self.redact(&statement).into(),
+                line,
+                message: self.redact(&message),
+                rolled_back,
+                committed,
+                batches,
+                number,
+                // The driver's error may quote the statement: it is
+                // dropped rather than shown with the secret in it.
+                source: source.filter(|source| self.redact(&source.to_string()) == source.to_string()),
+            },
+            Error::Incomplete { applied, error } => Error::Incomplete {
+                applied,
+                error: Box::new(self.redact_error(*error)),
+            },
+            other => other,
+        }
+    }
+
     /// The names given, in order.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
@@ -178,6 +240,19 @@ mod tests {
         );
         assert!(!format!("{settings:?}").contains("hunter2"));
         assert_eq!(recorded(&script("SELECT 1;", &[]), &settings.placeholders), None);
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_failures() {
+        let settings = Settings::default()
+            .placeholder("role", "reader")
+            .secret_placeholder("password", "hunter2");
+        let p = &settings.placeholders;
+        assert_eq!(
+            p.redact("ALTER ROLE reader PASSWORD 'hunter2'"),
+            "ALTER ROLE reader PASSWORD '***'"
+        );
+        assert!(!Settings::default().placeholder("a", "b").placeholders.has_secrets());
     }
 
     #[test]

@@ -119,7 +119,10 @@ impl Engine<'_> {
             return Ok(report);
         };
         let started = Instant::now();
-        provision.provision(&changes).await?;
+        provision
+            .provision(&changes)
+            .await
+            .map_err(|err| self.settings.placeholders.redact_error(err))?;
         self.report_group(&changes, started.elapsed(), &mut report);
         Ok(report)
     }
@@ -333,6 +336,7 @@ impl Engine<'_> {
             }
             Err(Error::Conflict) => Err(Error::Conflict),
             Err(err) => {
+                let err = self.settings.placeholders.redact_error(err);
                 self.progress(index, total, migration, direction, ProgressEvent::Failed(duration));
                 span.in_scope(|| tracing::error!(error = %err, "migration failed"));
                 self.record_failure(session, &change, &err, duration).await;
@@ -405,6 +409,7 @@ impl Engine<'_> {
         let result = group.apply_group(&changes).await;
         let duration = started.elapsed();
         if let Err(err) = result {
+            let err = self.settings.placeholders.redact_error(err);
             if let Error::MigrationFailed { version, .. } = &err {
                 if let Some(change) = changes.iter().find(|c| c.migration.version == *version) {
                     self.record_failure(session, change, &err, duration).await;

@@ -305,9 +305,10 @@ impl Engine<'_> {
             file: script.file.to_string(),
             // What this database does with it, not only what the file says.
             no_transaction: !session.runs_in_transaction(script),
+            // A secret value is shown as `***`.
             statements: split(&self.text_of(migration, direction), dialect)
                 .into_iter()
-                .map(|s| s.text.to_string())
+                .map(|s| self.settings.placeholders.redact(s.text))
                 .collect(),
             code: self.is_code(migration),
             batch: None,
