@@ -186,6 +186,7 @@ impl Neo4jSession {
             ("success", entry.success.into()),
             ("error", entry.error.clone().into()),
             ("reason", entry.reason.clone().into()),
+            ("placeholders", entry.placeholders.clone().into()),
         ])
     }
 

@@ -97,9 +97,9 @@ impl TrackingSql {
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (id {history_id}, version {int} NOT NULL, name {text} NOT NULL, \
                  direction {text} NOT NULL, started_at {text} NOT NULL, duration_ms {int} NOT NULL, success {flag} NOT NULL, \
-                 error {long_text}, reason {long_text}, {} {long_text})",
-                Self::HISTORY_PLACEHOLDERS,
-                self.history
+                 error {long_text}, reason {long_text}, {placeholders} {long_text})",
+                self.history,
+                placeholders = Self::HISTORY_PLACEHOLDERS,
             ),
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (id {int} PRIMARY KEY, applied_count {int} NOT NULL, last_version {int} NOT NULL, \
