@@ -399,6 +399,9 @@ macro_rules! sql_scenarios {
             a_group_whose_third_migration_fails_names_it_and_leaves_nothing,
             a_group_records_each_migration_with_its_own_duration,
         );
+        $crate::backend_scenarios!(@placeholders $db;
+            placeholders_history_of_an_older_release_is_upgraded,
+        );
     };
 }
 
