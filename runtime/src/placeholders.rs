@@ -50,6 +50,12 @@ impl Placeholders {
         self.0.insert(name, Value { text: value, secret });
     }
 
+    /// `name` gets `value`; secret if it was already.
+    pub(crate) fn set_keeping_secret(&mut self, name: &str, value: &str) {
+        let secret = self.0.get(name).is_some_and(|old| old.secret);
+        self.insert(name.to_string(), value.to_string(), secret);
+    }
+
     /// The value given for `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(|value| value.text.as_str())

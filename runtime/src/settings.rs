@@ -181,6 +181,14 @@ impl Settings {
         self
     }
 
+    /// `--placeholder NAME=VALUE`: the value, secret if the settings
+    /// already made it so.
+    #[cfg(feature = "cli")]
+    pub(crate) fn placeholder_from_command_line(mut self, name: &str, value: &str) -> Self {
+        self.placeholders.set_keeping_secret(name, value);
+        self
+    }
+
     /// The value given for `${name}`, if any.
     pub fn placeholder_value(&self, name: &str) -> Option<&str> {
         self.placeholders.get(name)

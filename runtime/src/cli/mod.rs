@@ -88,6 +88,11 @@ pub struct MigrateArgs {
     /// one set; and so does `--to` of `up`, `plan` and `down`.
     #[arg(long, value_name = "NAME", global = true)]
     pub only: Vec<String>,
+    /// The value of `${NAME}` in the migration files (repeat for several),
+    /// over the one the application's settings give; a value the settings
+    /// mark secret stays secret (`***` in the history and the dry run).
+    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder, global = true)]
+    pub placeholders: Vec<(String, String)>,
     /// The command to run on the selected sets (clap ignores this comment:
     /// a subcommand field has no help text of its own).
     #[command(subcommand)]
@@ -98,6 +103,7 @@ impl From<Command> for MigrateArgs {
     fn from(command: Command) -> Self {
         MigrateArgs {
             only: Vec::new(),
+            placeholders: Vec::new(),
             command,
         }
     }
@@ -107,8 +113,28 @@ impl From<Command> for MigrateArgs {
 #[derive(Parser, Debug)]
 #[command(about = "Inspect, apply, preview and revert the embedded database migrations")]
 struct MigrateCli {
+    /// The value of `${NAME}` in the migration files (repeat for several),
+    /// over the one the application's settings give; a value the settings
+    /// mark secret stays secret (`***` in the history and the dry run).
+    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder, global = true)]
+    placeholders: Vec<(String, String)>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `NAME=VALUE` of `--placeholder`: the name as a file writes it in
+/// `${NAME}`, the value everything after the first `=`.
+fn parse_placeholder(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(format!("`{text}` is not NAME=VALUE"));
+    };
+    if !crate::core::placeholder::is_name(name) {
+        return Err(format!(
+            "`{name}` cannot appear in a file: {}",
+            crate::core::placeholder::NAME_RULE
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// The command line of [`targets_main`] and [`dispatch_targets`].
@@ -175,7 +201,12 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     match MigrateCli::try_parse_from(args) {
-        Ok(cli) => run_with(migrations, settings, db, cli.command).await,
+        Ok(cli) => {
+            let settings = cli.placeholders.iter().fold(settings, |settings, (name, value)| {
+                settings.placeholder_from_command_line(name, value)
+            });
+            run_with(migrations, settings, db, cli.command).await
+        }
         Err(err) => {
             let _ = err.print();
             err.exit_code()
@@ -222,6 +253,14 @@ pub async fn run_with<L: Language, D: Database<Language = L>>(
 /// declared order, each set reverted and applied again before the next);
 /// returns the exit code.
 pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
+    if !args.placeholders.is_empty() {
+        let given = targets.with_placeholder_values(&args.placeholders);
+        let args = MigrateArgs {
+            placeholders: Vec::new(),
+            ..args
+        };
+        return Box::pin(run_targets(&given, args)).await;
+    }
     let result = match ops::Ops::new(targets, &args.only) {
         Ok(ops) => commands::execute(&ops, args.command).await,
         Err(failure) => Err(failure),
