@@ -51,6 +51,7 @@ impl Placeholders {
     }
 
     /// `name` gets `value`; secret if it was already.
+    #[cfg(feature = "cli")]
     pub(crate) fn set_keeping_secret(&mut self, name: &str, value: &str) {
         let secret = self.0.get(name).is_some_and(|old| old.secret);
         self.insert(name.to_string(), value.to_string(), secret);

@@ -91,7 +91,10 @@ pub struct MigrateArgs {
     /// The value of `${NAME}` in the migration files (repeat for several),
     /// over the one the application's settings give; a value the settings
     /// mark secret stays secret (`***` in the history and the dry run).
-    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder, global = true)]
+    /// Before the command: `migrate --placeholder schema=app up`.
+    // Not `global`: clap would keep only the values given after the
+    // command when some are given before it too, dropping the others.
+    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder)]
     pub placeholders: Vec<(String, String)>,
     /// The command to run on the selected sets (clap ignores this comment:
     /// a subcommand field has no help text of its own).
@@ -116,7 +119,10 @@ struct MigrateCli {
     /// The value of `${NAME}` in the migration files (repeat for several),
     /// over the one the application's settings give; a value the settings
     /// mark secret stays secret (`***` in the history and the dry run).
-    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder, global = true)]
+    /// Before the command: `migrate --placeholder schema=app up`.
+    // Not `global`: clap would keep only the values given after the
+    // command when some are given before it too, dropping the others.
+    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder)]
     placeholders: Vec<(String, String)>,
     #[command(subcommand)]
     command: Command,
@@ -285,6 +291,7 @@ mod tests {
         let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args);
         let expected = MigrateArgs {
             only: vec!["graph".to_string()],
+            placeholders: Vec::new(),
             command: Command::Status { json: true, all: false },
         };
         assert_eq!(parse(&["m", "--only", "graph", "status", "--json"]).unwrap(), expected);
@@ -360,6 +367,29 @@ mod tests {
         );
         assert_eq!(parse(&["m", "forget", "3"]).unwrap(), forget("3"));
         assert_eq!(parse(&["m", "forget", "views"]).unwrap(), forget("views"));
+    }
+
+    #[test]
+    fn placeholder_values_go_before_the_command_and_repeat() {
+        let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args.placeholders);
+        let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
+        assert_eq!(
+            parse(&["m", "--placeholder", "schema=app", "--placeholder", "url=a=b", "up"]).unwrap(),
+            [pair("schema", "app"), pair("url", "a=b")]
+        );
+        assert_eq!(
+            parse(&["m", "--placeholder", "empty=", "plan"]).unwrap(),
+            [pair("empty", "")]
+        );
+        assert!(
+            parse(&["m", "plan", "--placeholder", "a=b"]).is_err(),
+            "before the command only"
+        );
+        for bad in ["schema", "1x=a", "=a", "a-b=c"] {
+            assert!(parse(&["m", "--placeholder", bad, "up"]).is_err(), "{bad}");
+        }
+        let single = MigrateCli::try_parse_from(["m", "--placeholder", "a=b", "status"]).unwrap();
+        assert_eq!(single.placeholders, [pair("a", "b")]);
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub(crate) enum Unit<'g, T> {
 impl<'a> Targets<'a> {
     /// These sets on the same databases, each one's settings given
     /// `values` for their placeholders (the command line's `--placeholder`).
+    #[cfg(feature = "cli")]
     pub(crate) fn with_placeholder_values(&self, values: &[(String, String)]) -> Targets<'_> {
         Targets {
             targets: self

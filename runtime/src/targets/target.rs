@@ -117,6 +117,7 @@ impl<'a> Target<'a> {
     /// This set on the same database, its settings given `values` for
     /// their placeholders (the command line's `--placeholder`): a value the
     /// settings mark secret stays secret.
+    #[cfg(feature = "cli")]
     pub(crate) fn with_placeholder_values(&self, values: &[(String, String)]) -> Target<'_> {
         let mut settings = self.settings.clone();
         for (name, value) in values {
