@@ -216,7 +216,7 @@ fn push_json_string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Checksum, Settings};
+    use crate::Checksum;
 
     fn script(text: &'static str, placeholders: &'static [&'static str]) -> Script {
         Script {
@@ -228,43 +228,48 @@ mod tests {
         }
     }
 
+    /// `role` given as `role`, `password` as a secret `hunter2`.
+    fn values(role: &str) -> Placeholders {
+        let mut values = Placeholders::default();
+        values.insert("role".to_string(), role.to_string(), false);
+        values.insert("password".to_string(), "hunter2".to_string(), true);
+        values
+    }
+
     #[test]
     fn substitutes_and_records_a_secret_as_stars() {
-        let settings = Settings::default()
-            .placeholder("role", "reader \"r\"")
-            .secret_placeholder("password", "hunter2");
+        let values = values("reader \"r\"");
         let s = script(
             "CREATE ROLE ${role} PASSWORD '${password}'; -- $${role}",
             &["password", "role"],
         );
         assert_eq!(
-            text(&s, &settings.placeholders),
+            text(&s, &values),
             "CREATE ROLE reader \"r\" PASSWORD 'hunter2'; -- ${role}"
         );
         assert_eq!(
-            recorded(&s, &settings.placeholders).unwrap(),
+            recorded(&s, &values).unwrap(),
             r#"{"password": "***", "role": "reader \"r\""}"#
         );
-        assert!(!format!("{settings:?}").contains("hunter2"));
-        assert_eq!(recorded(&script("SELECT 1;", &[]), &settings.placeholders), None);
+        assert!(!format!("{values:?}").contains("hunter2"));
+        assert_eq!(recorded(&script("SELECT 1;", &[]), &values), None);
     }
 
     #[test]
     fn secrets_are_redacted_from_failures() {
-        let settings = Settings::default()
-            .placeholder("role", "reader")
-            .secret_placeholder("password", "hunter2");
-        let p = &settings.placeholders;
+        let values = values("reader");
         assert_eq!(
-            p.redact("ALTER ROLE reader PASSWORD 'hunter2'"),
+            values.redact("ALTER ROLE reader PASSWORD 'hunter2'"),
             "ALTER ROLE reader PASSWORD '***'"
         );
-        assert!(!Settings::default().placeholder("a", "b").placeholders.has_secrets());
+        let mut plain = Placeholders::default();
+        plain.insert("a".to_string(), "b".to_string(), false);
+        assert!(values.has_secrets() && !plain.has_secrets());
     }
 
     #[test]
     fn a_text_without_placeholders_is_not_copied() {
         let s = script("SELECT '$';", &[]);
-        assert!(matches!(text(&s, &Settings::default().placeholders), Cow::Borrowed(_)));
+        assert!(matches!(text(&s, &Placeholders::default()), Cow::Borrowed(_)));
     }
 }
