@@ -295,7 +295,7 @@ impl Engine<'_> {
 
     /// A step of a dry run: its statements as they will run, the
     /// placeholders substituted.
-    fn planned(&self, migration: &'static Migration, direction: Direction, session: &dyn Session) -> PlannedStep {
+    fn planned(&self, migration: &Migration, direction: Direction, session: &dyn Session) -> PlannedStep {
         let script = migration.script(direction);
         let dialect = session.dialect();
         PlannedStep {
