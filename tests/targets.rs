@@ -1576,3 +1576,41 @@ async fn postgresql_tenants_run_with_their_own_placeholder_values() {
     .await;
     pool.close().await;
 }
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mariadb_tenants_run_with_their_own_placeholder_values() {
+    let Some(dbs) = my::MyDatabases::create("tenant_placeholders_my", 4).await else {
+        return;
+    };
+    let mut pools = Vec::new();
+    for i in 0..4 {
+        pools.push(dbs.pool(i).await);
+    }
+    let pools: [sqlx::MySqlPool; 4] = pools.try_into().unwrap();
+    let check = dbs.pool(0).await;
+    let names = dbs.names.clone();
+    tenants_with_their_own_values(
+        pools,
+        |_| Settings::default(),
+        async |name: &str| {
+            let database = &names[["a", "b", "c", "d"].iter().position(|n| *n == name).unwrap()];
+            let tables: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = ?")
+                    .bind(database)
+                    .fetch_one(&check)
+                    .await
+                    .unwrap();
+            if tables == 0 {
+                return None;
+            }
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT tenant, plan FROM `{database}`.accounts"
+            )))
+            .fetch_optional(&check)
+            .await
+            .unwrap()
+        },
+    )
+    .await;
+}
