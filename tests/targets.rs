@@ -1574,6 +1574,16 @@ async fn postgresql_tenants_run_with_their_own_placeholder_values() {
             .unwrap()
     })
     .await;
+    // A tenant already up to date, read together with the others, still
+    // fails when its settings lose a value: as a run of its own would.
+    let again = Tenants::new(&TENANT_PLACEHOLDERS)
+        .tenant("a", pool.clone(), schema("a"))
+        .tenant("b", pool.clone(), schema("b").placeholder("plan", "pro"));
+    let report = again.run().await;
+    assert_eq!(report.applied_count(), 1, "{:?}", report.failures());
+    let (name, err) = report.failures()[0];
+    assert_eq!(name, "a");
+    assert!(matches!(err.cause(), Error::MissingPlaceholders { .. }), "{err:?}");
     pool.close().await;
 }
 
