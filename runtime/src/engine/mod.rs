@@ -115,7 +115,7 @@ impl<'a> Engine<'a> {
             settings,
             reason: None,
             progress: None,
-            squashed: squashed::of(table.migrations),
+            squashed: Squashed::of(table.migrations),
         }
     }
 
