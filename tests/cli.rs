@@ -2028,12 +2028,14 @@ fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> 
             };
             let mut tokens = span.split_whitespace().peekable();
             let mut flags = Vec::new();
-            // `migrate --only NAME <command>`: the global flag first.
+            // `migrate --only NAME <command>`: a flag of `migrate` itself
+            // first (marked `^`: `migrate --help` or the command's lists it).
             while tokens
                 .peek()
                 .is_some_and(|t| t.trim_start_matches('[').starts_with("--"))
             {
-                flags.push(tokens.next().unwrap().to_string());
+                let flag = tokens.next().unwrap().trim_start_matches('[');
+                flags.push(format!("^{}", flag.split('=').next().unwrap_or(flag)));
                 tokens.next();
             }
             let Some(command) = tokens.next() else { continue };
@@ -2104,11 +2106,15 @@ fn bare_flags(text: &str) -> Vec<String> {
 fn every_command_and_flag_a_message_or_page_names_exists() {
     let t = Target::sqlite("names");
     let mut helps: BTreeMap<String, (Option<i32>, String)> = BTreeMap::new();
+    // `""`: `migrate --help`, the flags given before the command.
     let mut help = |command: &str| {
         helps
             .entry(command.to_string())
             .or_insert_with(|| {
-                let run = t.migrate(&[command, "--help"]);
+                let run = match command {
+                    "" => t.migrate(&["--help"]),
+                    command => t.migrate(&[command, "--help"]),
+                };
                 (run.code, run.stdout)
             })
             .clone()
@@ -2124,7 +2130,12 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
                 problems.push(format!("{place}: `migrate {command}` is not a command"));
                 continue;
             }
+            let top = help("").1;
             for flag in flags {
+                let (flag, out) = match flag.strip_prefix('^') {
+                    Some(flag) => (flag.to_string(), format!("{out}{top}")),
+                    None => (flag, out.clone()),
+                };
                 if !out.contains(&format!("{flag} ")) && !out.contains(&format!("{flag}\n")) {
                     problems.push(format!("{place}: `migrate {command}` has no flag {flag}"));
                 }
@@ -2135,7 +2146,7 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
 
     // Flags a message names on their own.
     let all_help: String = [
-        "up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history",
+        "", "up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history",
     ]
     .iter()
     .map(|c| help(c).1)

@@ -36,12 +36,14 @@ fn set(migrations: Vec<(i64, &'static str, &'static str, &'static str)>) -> &'st
             text: up,
             checksum: checksum(up),
             no_transaction: false,
+            placeholders: &[],
         };
         let down_script = Script {
             file: Box::leak(format!("{version:04}_{name}.down.sql").into_boxed_str()),
             text: down,
             checksum: checksum(down),
             no_transaction: false,
+            placeholders: &[],
         };
         chain = chain_step(&chain, version, &up_script.checksum);
         chains.push(chain);

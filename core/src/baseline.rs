@@ -9,7 +9,7 @@
 //! `migrations` and `chain` (the running hash after them, as
 //! [`chain_step`](crate::chain_step) computes it) prove in one comparison.
 
-use crate::{Checksum, Language, Problem, Rule, ScannedMigration};
+use crate::{parse_header, Checksum, Language, Migration, Problem, Rule, ScannedMigration};
 
 /// What a baseline's directive says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,14 @@ pub struct Squashed {
 }
 
 impl Squashed {
+    /// The baseline of an embedded set, when its first migration says
+    /// `migrate:baseline` (the build checked the directive).
+    pub fn of(migrations: &[Migration]) -> Option<Squashed> {
+        let first = migrations.first()?;
+        let header = parse_header(first.up.text, Language::Sql).ok()?;
+        Squashed::parse(header.baseline.as_deref()?).ok()
+    }
+
     /// Reads the arguments of `migrate:baseline`, as written after the word.
     pub fn parse(arguments: &str) -> Result<Squashed, String> {
         const FORM: &str = "write it as `migrate:baseline <first>..<last> migrations=<count> chain=<sha-256 in hex>` \

@@ -18,6 +18,7 @@
 //!   runtime;
 //! - [`chroma`]: the steps of a ChromaDB migration file;
 //! - `refusal`: statements a SQL file must not hold;
+//! - [`placeholder`]: `${name}` in a file, replaced at run time;
 //! - [`lint`]: statements that lock or destroy, per database, and the
 //!   `migrate:allow` lines that permit one with a reason;
 //! - [`time`]: timestamps without a date crate.
@@ -30,6 +31,7 @@ mod directive;
 mod folder;
 pub mod lint;
 mod migration;
+pub mod placeholder;
 mod problem;
 mod refusal;
 mod scanned;

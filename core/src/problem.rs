@@ -65,6 +65,9 @@ pub enum Rule {
     /// A ChromaDB file that is not a list of known steps, or whose down file
     /// does not revert what its up file does (see [`crate::chroma`]).
     ChromaStep,
+    /// A `${...}` that is not a placeholder: `${}`, `${1x}`, `${ name }`
+    /// (see [`crate::placeholder`]).
+    Placeholder,
 }
 
 /// One broken rule, with the file it concerns.

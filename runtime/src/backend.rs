@@ -279,9 +279,20 @@ pub struct Change<'a> {
     /// migration is never handed one: the engine refuses a table whose
     /// code was written for another database than `Session::backend`.
     pub code: Option<crate::code::Code>,
+    /// The text that runs: the script's with its placeholders substituted
+    /// ([`Change::text`]).
+    pub(crate) text: std::borrow::Cow<'static, str>,
 }
 
 impl Change<'_> {
+    /// The text of the script that runs, its `${name}` placeholders
+    /// replaced by the settings' values and its `$${` escapes undone: what
+    /// a backend runs, rather than `migration.script(direction).text`,
+    /// which is the file as written (what the checksum covers).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The error for a statement of this change that the database refused:
     /// the migration, its file, the statement, its line and the database's
     /// own words. `rolled_back` is false where statements before it stayed

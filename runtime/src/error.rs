@@ -369,6 +369,13 @@ pub enum Error {
         /// The database the set was run on.
         database: &'static str,
     },
+    /// Files use placeholders the settings give no value for
+    /// (`Settings::placeholder`). Checked before anything runs: nothing was
+    /// changed.
+    MissingPlaceholders {
+        /// Each name without a value, with the files that use it.
+        missing: Vec<MissingPlaceholder>,
+    },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
     /// the engine re-reads and plans again. Never returned to callers.
@@ -446,7 +453,8 @@ impl Error {
             | Error::NotReversible { .. }
             | Error::SchemaChanged { .. }
             | Error::CorruptChecksum { .. }
-            | Error::CodeForAnotherDatabase { .. } => 2,
+            | Error::CodeForAnotherDatabase { .. }
+            | Error::MissingPlaceholders { .. } => 2,
             Error::Target { error, .. } | Error::Incomplete { error, .. } | Error::TimedOut { error, .. } => {
                 error.exit_code()
             }
@@ -546,6 +554,17 @@ impl fmt::Display for Error {
                 "`{file}` is a Rust code migration written for {written_for}, but this set runs on {database}; \
                  nothing was changed: embed the folder with the `database = ...` of the database it runs on"
             ),
+            Error::MissingPlaceholders { missing } => {
+                write!(f, "no value is given for the placeholder(s) ")?;
+                for (i, placeholder) in missing.iter().enumerate() {
+                    let separator = if i == 0 { "" } else { "; " };
+                    write!(f, "{separator}`${{{}}}` (used by `{}`)", placeholder.name, placeholder.files.join("`, `"))?;
+                }
+                write!(
+                    f,
+                    "; nothing was changed: give each with `Settings::placeholder` (or `--placeholder NAME=VALUE`)"
+                )
+            }
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }
@@ -926,4 +945,13 @@ fn excerpt(statement: &str) -> String {
         end -= 1;
     }
     format!("{} ...", &one_line[..end])
+}
+
+/// A placeholder no value is given for, and the files that use it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingPlaceholder {
+    /// The name, as in `${name}`.
+    pub name: String,
+    /// The files that use it, as named in the folder, in version order.
+    pub files: Vec<&'static str>,
 }

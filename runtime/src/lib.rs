@@ -31,6 +31,7 @@ mod language;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "neo4j"))]
 mod lease;
 mod migrator;
+mod placeholders;
 mod readiness;
 mod records;
 mod report;
@@ -63,9 +64,10 @@ pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
-pub use error::{Committed, Error, Timeout};
+pub use error::{Committed, Error, MissingPlaceholder, Timeout};
 pub use language::{Chroma, Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
+pub use placeholders::SECRET;
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{

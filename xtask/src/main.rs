@@ -19,7 +19,10 @@
 //! problems, usage). Relative paths are taken from the workspace root, so the
 //! command means the same thing from any directory of the project.
 
+mod refused;
 mod squash;
+
+use refused::Refused;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use embedded_migrations_core::lint::Dialect;
@@ -182,9 +185,6 @@ impl Db {
         }
     }
 }
-
-/// A refusal: the message goes to stderr and the process exits with 2.
-struct Refused(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -9,7 +9,7 @@
 //! own words. The files it replaces are deleted and the baseline written
 //! only once all of that succeeded.
 
-use crate::Refused;
+use crate::refused::Refused;
 use embedded_migrations::core::{chain_step, parse_header, Checksum, Folder, Language};
 use embedded_migrations::snapshot::Baseline;
 use embedded_migrations::{Migration, Migrations, Script};
@@ -58,11 +58,18 @@ fn table_up_to(folder: &Folder, label: &str, to: i64) -> Result<&'static Migrati
                 scanned.up.file_name
             )));
         }
-        let script = |file: &embedded_migrations::core::ScannedFile| Script {
-            file: String::leak(file.file_name.clone()),
-            text: String::leak(file.text.clone()),
-            checksum: file.checksum,
-            no_transaction: file.header.no_transaction,
+        let script = |file: &embedded_migrations::core::ScannedFile| {
+            let text: &'static str = String::leak(file.text.clone());
+            Script {
+                file: String::leak(file.file_name.clone()),
+                text,
+                checksum: file.checksum,
+                no_transaction: file.header.no_transaction,
+                // A file naming a placeholder is refused by the run below,
+                // which has no values: a baseline must not carry one
+                // environment's.
+                placeholders: Vec::leak(embedded_migrations::core::placeholder::names(text).unwrap_or_default()),
+            }
         };
         let up = script(&scanned.up);
         chain = chain_step(&chain, scanned.version, &up.checksum);

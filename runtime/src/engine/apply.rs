@@ -29,6 +29,7 @@ struct Steps {
 impl Engine<'_> {
     pub(crate) async fn up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Report, Error> {
         self.settings.check()?;
+        self.check_placeholders()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
         // The boot check: one row, no lock, no DDL. Any doubt (no table yet,
@@ -128,7 +129,10 @@ impl Engine<'_> {
             return Ok(report);
         };
         let started = Instant::now();
-        provision.provision(&changes).await?;
+        provision
+            .provision(&changes)
+            .await
+            .map_err(|err| self.settings.placeholders.redact_error(err))?;
         self.report_group(&changes, started.elapsed(), &mut report);
         Ok(report)
     }
@@ -148,6 +152,7 @@ impl Engine<'_> {
         target: DownTarget,
         backup: Option<&crate::Backup>,
     ) -> Result<Report, Error> {
+        self.check_placeholders()?;
         let mut session = self.open(db).await?;
         crate::code::check_database(self.migrations, self.code, session.backend())?;
         if let (Some(backup), None) = (backup, session.backups()) {
@@ -342,6 +347,7 @@ impl Engine<'_> {
             state_after: applied.state(),
             history: self.history_entry(migration, direction),
             code: self.code_of(migration, direction),
+            text: self.text_of(migration, direction),
         }
     }
 
@@ -393,6 +399,7 @@ impl Engine<'_> {
             }
             Err(Error::Conflict) => Err(Error::Conflict),
             Err(err) => {
+                let err = self.settings.placeholders.redact_error(err);
                 self.progress(index, total, migration, direction, ProgressEvent::Failed(duration));
                 span.in_scope(|| tracing::error!(error = %err, "migration failed"));
                 self.record_failure(session, &change, &err, duration).await;
@@ -465,6 +472,7 @@ impl Engine<'_> {
         let result = group.apply_group(&changes).await;
         let duration = started.elapsed();
         if let Err(err) = result {
+            let err = self.settings.placeholders.redact_error(err);
             let failed = match &err {
                 Error::TimedOut { error, .. } => error.as_ref(),
                 other => other,

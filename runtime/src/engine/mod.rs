@@ -115,7 +115,7 @@ impl<'a> Engine<'a> {
             settings,
             reason: None,
             progress: None,
-            squashed: squashed::of(table.migrations),
+            squashed: Squashed::of(table.migrations),
         }
     }
 
@@ -216,7 +216,26 @@ impl<'a> Engine<'a> {
             success: true,
             error: None,
             reason: self.reason.map(str::to_string),
+            placeholders: crate::placeholders::recorded(migration.script(direction), &self.settings.placeholders),
         }
+    }
+
+    /// The text `migration` runs in `direction`: its placeholders
+    /// substituted with the settings' values.
+    fn text_of(&self, migration: &Migration, direction: Direction) -> std::borrow::Cow<'static, str> {
+        crate::placeholders::text(migration.script(direction), &self.settings.placeholders)
+    }
+
+    /// Every placeholder the table's files use has a value in the settings:
+    /// checked before an operation that runs or shows a file's text, whether
+    /// or not that file is pending, so that a value missing from a
+    /// deployment's settings is found at its first boot, not at the
+    /// rollback that would need it.
+    pub(crate) fn check_placeholders(&self) -> Result<(), Error> {
+        crate::placeholders::check(
+            &self.settings.placeholders,
+            self.migrations.iter().chain(self.repeatables),
+        )
     }
 
     /// The tracking row of `migration`, applied now.

@@ -52,7 +52,12 @@ impl Engine<'_> {
         let direction = row.dirty_run.map_or(Direction::Up, |run| run.direction);
         let committed = row.dirty_run.and_then(|run| run.committed).map(|committed| {
             let statements = match (self.find(row.version), applied.dialect) {
-                (Some(migration), Some(dialect)) => Some(split(migration.script(direction).text, dialect)),
+                (Some(migration), Some(dialect)) => Some(
+                    split(&self.text_of(migration, direction), dialect)
+                        .into_iter()
+                        .map(|s| s.line)
+                        .collect::<Vec<_>>(),
+                ),
                 _ => None,
             };
             let done = usize::try_from(committed).unwrap_or(usize::MAX);
@@ -61,9 +66,9 @@ impl Engine<'_> {
                 total: statements.as_ref().map(Vec::len),
                 lines: statements
                     .as_ref()
-                    .map(|s| s.iter().take(done.min(10)).map(|s| s.line).collect())
+                    .map(|lines| lines.iter().take(done.min(10)).copied().collect())
                     .unwrap_or_default(),
-                next_line: statements.as_ref().and_then(|s| s.get(done)).map(|s| s.line),
+                next_line: statements.as_ref().and_then(|lines| lines.get(done)).copied(),
             }
         });
         Error::Dirty {
@@ -302,6 +307,8 @@ impl Engine<'_> {
         })
     }
 
+    /// A step of a dry run: its statements as they will run, the
+    /// placeholders substituted.
     fn planned(&self, migration: &Migration, direction: Direction, session: &dyn Session) -> PlannedStep {
         let script = migration.script(direction);
         let dialect = session.dialect();
@@ -312,9 +319,10 @@ impl Engine<'_> {
             file: script.file.to_string(),
             // What this database does with it, not only what the file says.
             no_transaction: !session.runs_in_transaction(script),
-            statements: split(script.text, dialect)
+            // A secret value is shown as `***`.
+            statements: split(&self.text_of(migration, direction), dialect)
                 .into_iter()
-                .map(|s| s.text.to_string())
+                .map(|s| self.settings.placeholders.redact(s.text))
                 .collect(),
             code: self.is_code(migration),
             batch: None,
@@ -323,6 +331,7 @@ impl Engine<'_> {
 
     pub(crate) async fn plan_up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Plan, Error> {
         self.settings.check()?;
+        self.check_placeholders()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
         let applied = self.agreeing_rows(&mut *session).await?;
@@ -360,6 +369,7 @@ impl Engine<'_> {
     }
 
     pub(crate) async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
+        self.check_placeholders()?;
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
         Ok(Plan {

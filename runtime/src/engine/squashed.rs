@@ -13,17 +13,8 @@
 use super::applied::AppliedSet;
 use super::Engine;
 use crate::backend::State;
-use crate::core::baseline::Squashed;
-use crate::core::{chain_step, parse_header, Language};
+use crate::core::chain_step;
 use crate::{Error, Migration};
-
-/// The baseline of `migrations`, when the first says `migrate:baseline`
-/// (the build has checked the directive).
-pub(super) fn of(migrations: &[Migration]) -> Option<Squashed> {
-    let first = migrations.first()?;
-    let header = parse_header(first.up.text, Language::Sql).ok()?;
-    Squashed::parse(header.baseline.as_deref()?).ok()
-}
 
 impl Engine<'_> {
     /// How many of `applied`'s first rows are the squashed history the

@@ -211,7 +211,7 @@ impl SqlBackend for MySqlBackend {
 
     async fn backup<'a>(session: &'a mut MySqlSession, backup: &'a crate::Backup) -> Result<(), Error> {
         let schema = session.backend.lock.schema.clone();
-        super::backup::dump(session, schema.as_deref(), backup).await
+        super::backup::dump(&mut session.conn, &session.connect, schema.as_deref(), backup).await
     }
 
     /// Every file runs outside a transaction here, and may change any

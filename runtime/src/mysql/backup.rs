@@ -7,23 +7,23 @@
 
 use super::errors::{db_err, NAME};
 use crate::backup::{percent_decoded, DumpCommand};
-use crate::sql::session::SqlSession;
 use crate::{Backup, Error};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::ConnectOptions;
 
 pub(super) async fn dump(
-    session: &mut SqlSession<super::backend::MySqlBackend>,
+    conn: &mut MySqlConnection,
+    options: &MySqlConnectOptions,
     tracking_schema: Option<&str>,
     backup: &Backup,
 ) -> Result<(), Error> {
     let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(&mut *session.conn)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_err("reading the database's name for the backup"))?;
     let Some(database) = database else {
         return Err(backup.failed(NAME, "the connection has no default database to back up"));
     };
-    let options = &*session.connect;
     let mut args = vec![
         "--single-transaction".to_string(),
         "--routines".to_string(),

@@ -220,7 +220,7 @@ impl SqlBackend for PgBackend {
     }
 
     async fn backup<'a>(session: &'a mut PgSession, backup: &'a crate::Backup) -> Result<(), Error> {
-        super::backup::pg_dump(session, backup).await
+        super::backup::pg_dump(&mut session.conn, &session.connect, backup).await
     }
 
     /// A file may have changed any session setting (`SET`,

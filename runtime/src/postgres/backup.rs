@@ -6,19 +6,18 @@
 
 use super::errors::{db_err, NAME};
 use crate::backup::{percent_decoded, DumpCommand};
-use crate::sql::session::SqlSession;
 use crate::{Backup, Error};
-use sqlx::postgres::PgSslMode;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::ConnectOptions;
+use sqlx::PgConnection;
 
-pub(super) async fn pg_dump(session: &mut SqlSession<super::backend::PgBackend>, backup: &Backup) -> Result<(), Error> {
+pub(super) async fn pg_dump(conn: &mut PgConnection, options: &PgConnectOptions, backup: &Backup) -> Result<(), Error> {
     // The database this connection is in, whatever the options left to
     // the server's defaults.
     let database: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(&mut *session.conn)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_err("reading the database's name for the backup"))?;
-    let options = &*session.connect;
     let host = match options.get_socket() {
         Some(folder) => folder.display().to_string(),
         None => options.get_host().to_string(),

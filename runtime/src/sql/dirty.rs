@@ -69,7 +69,6 @@ where
         let (timeouts, given) = timeouts_for::<B>(&self.sql, change, false)?;
         self.mark(change).await?;
         let started = Instant::now();
-        let script = change.migration.script(change.direction);
         let version = change.migration.version;
         for statement in &given.set {
             sqlx::raw_sql(AssertSqlSafe(statement.clone()))
@@ -77,7 +76,7 @@ where
                 .await
                 .map_err(Self::db_err("setting the migration's timeouts"))?;
         }
-        for (index, statement) in split(script.text, B::DIALECT).into_iter().enumerate() {
+        for (index, statement) in split(change.text(), B::DIALECT).into_iter().enumerate() {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text))
                 .execute(&mut *self.conn)
                 .await
@@ -108,7 +107,7 @@ where
             // it is not committed, and recording the change would commit
             // it with the record. It is rolled back instead, as a failure.
             let committed = self.settle_failure(change).await?;
-            let last = split(script.text, B::DIALECT).pop();
+            let last = split(change.text(), B::DIALECT).pop();
             let (text, line) = last.map_or(("", 1), |s| (s.text, s.line));
             return Err(change
                 .failed_after(
@@ -120,7 +119,7 @@ where
                     false,
                     committed,
                 )
-                .at_statement(split(script.text, B::DIALECT).len() as u32));
+                .at_statement(split(change.text(), B::DIALECT).len() as u32));
         }
         let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;

@@ -114,6 +114,25 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// This set on the same database, its settings given `values` for
+    /// their placeholders (the command line's `--placeholder`): a value the
+    /// settings mark secret stays secret.
+    #[cfg(feature = "cli")]
+    pub(crate) fn with_placeholder_values(&self, values: &[(String, String)]) -> Target<'_> {
+        let mut settings = self.settings.clone();
+        for (name, value) in values {
+            settings.placeholders.set_keeping_secret(name, value);
+        }
+        Target {
+            name: self.name.clone(),
+            group: self.group.clone(),
+            language: self.language,
+            table: self.table,
+            handle: Handle::Borrowed(self.db()),
+            settings,
+        }
+    }
+
     /// The engine on this set's table and settings: every operation of
     /// the set is one call on it.
     pub(crate) fn engine(&self) -> Engine<'_> {
