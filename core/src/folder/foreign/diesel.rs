@@ -121,7 +121,7 @@ fn read_folder(
             format!(
                 "`{name}` has no `down.sql`; every migration needs a down migration: write the statements that \
                  revert `{name}/up.sql` in `{name}/down.sql`, or `-- migrate:irreversible` alone in it if it \
-                 cannot be reverted (diesel reads that as an empty revert)"
+                 cannot be reverted (diesel runs that file as a comment that reverts nothing)"
             ),
         ));
         return None;
