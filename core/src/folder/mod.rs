@@ -70,6 +70,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
             language,
             migrations,
             repeatables,
+            tracked: Vec::new(),
         })
     } else {
         problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));

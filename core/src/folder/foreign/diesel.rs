@@ -82,7 +82,7 @@ fn read_folder(
     problems: &mut Vec<Problem>,
 ) -> Option<Found> {
     let files = entries::list(dir, name, problems).ok()?;
-    let (mut up, mut down, mut no_transaction) = (None, None, false);
+    let (mut up, mut down, mut no_transaction, mut metadata) = (None, None, false, None);
     let mut complete = true;
     for (file, path, _) in files {
         let shown = format!("{name}/{file}");
@@ -90,7 +90,10 @@ fn read_folder(
             "up.sql" => up = Some((path, shown)),
             "down.sql" => down = Some((path, shown)),
             "metadata.toml" => match run_in_transaction(&path, &shown) {
-                Ok(runs_in_transaction) => no_transaction = !runs_in_transaction,
+                Ok(runs_in_transaction) => {
+                    no_transaction = !runs_in_transaction;
+                    metadata = Some(path);
+                }
                 Err(problem) => {
                     problems.push(problem);
                     complete = false;
@@ -133,6 +136,7 @@ fn read_folder(
         up,
         down,
         no_transaction,
+        metadata,
     })
 }
 

@@ -71,6 +71,9 @@ struct Found {
     /// The tool's own way of running a migration outside a transaction
     /// (diesel's `metadata.toml`, refinery's `refinery:noTransaction`).
     no_transaction: bool,
+    /// A file besides the two that says how the migration runs (diesel's
+    /// `metadata.toml`).
+    metadata: Option<PathBuf>,
 }
 
 /// Reads a folder of another tool's layout and checks every rule, as
@@ -83,7 +86,9 @@ pub(super) fn scan(dir: &Path, label: &str, layout: Layout) -> Result<Folder, Ve
         Layout::Refinery => refinery::find(label, &entries, &mut problems),
         Layout::Native => unreachable!("a native folder is scanned by scan_as"),
     };
-    let migrations = read_and_check(unique_versions(found, &mut problems), &mut problems);
+    let found = unique_versions(found, &mut problems);
+    let tracked = found.iter().filter_map(|m| m.metadata.clone()).collect();
+    let migrations = read_and_check(found, &mut problems);
     if problems.is_empty() && migrations.is_empty() {
         let example = match layout {
             Layout::Diesel => "a folder such as `2024-01-01-000000_create_users` holding `up.sql` and `down.sql`",
@@ -101,6 +106,7 @@ pub(super) fn scan(dir: &Path, label: &str, layout: Layout) -> Result<Folder, Ve
             language: Language::Sql,
             migrations,
             repeatables: Vec::new(),
+            tracked,
         })
     } else {
         problems.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));

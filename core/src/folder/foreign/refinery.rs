@@ -153,6 +153,7 @@ fn pairs(slots: BTreeMap<(i64, String), Slot>, problems: &mut Vec<Problem>) -> V
                     up: (up.0, up.1),
                     down: (down.0, down.1),
                     no_transaction,
+                    metadata: None,
                 });
             }
             (Some((path, relative, _)), None) => {

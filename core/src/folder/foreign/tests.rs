@@ -74,6 +74,11 @@ fn diesel_folders_keep_their_names_and_map_versions_as_import_does() {
         .map(|m| (m.up.header.no_transaction, m.down.header.no_transaction))
         .collect();
     assert_eq!(no_transaction, [(false, false), (false, false), (true, true)]);
+    assert_eq!(
+        folder.tracked,
+        [folder.path.join("20240103000000_index/metadata.toml")],
+        "the macro includes the metadata, so an edit rebuilds"
+    );
 }
 
 #[test]
