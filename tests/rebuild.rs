@@ -111,7 +111,10 @@ fn an_edited_diesel_metadata_is_picked_up_without_a_build_script() {
     std::fs::remove_dir_all(krate.dir.join("migrations")).unwrap();
     krate.write("2024-01-01-000000_create_users/up.sql", USERS_UP);
     krate.write("2024-01-01-000000_create_users/down.sql", "DROP TABLE users;\n");
-    krate.write("2024-01-01-000000_create_users/metadata.toml", "run_in_transaction = true\n");
+    krate.write(
+        "2024-01-01-000000_create_users/metadata.toml",
+        "run_in_transaction = true\n",
+    );
     std::fs::write(
         krate.dir.join("src/main.rs"),
         r#"static MIGRATIONS: embedded_migrations::Migrations =
@@ -125,11 +128,20 @@ fn main() {
     )
     .unwrap();
     let first = krate.run();
-    assert_eq!(first, "20240101000000 2024-01-01-000000_create_users no-transaction=false");
+    assert_eq!(
+        first,
+        "20240101000000 2024-01-01-000000_create_users no-transaction=false"
+    );
 
-    krate.write("2024-01-01-000000_create_users/metadata.toml", "run_in_transaction = false\n");
+    krate.write(
+        "2024-01-01-000000_create_users/metadata.toml",
+        "run_in_transaction = false\n",
+    );
     let edited = krate.run();
-    assert_eq!(edited, "20240101000000 2024-01-01-000000_create_users no-transaction=true");
+    assert_eq!(
+        edited,
+        "20240101000000 2024-01-01-000000_create_users no-transaction=true"
+    );
 }
 
 /// A throwaway crate embedding `migrations/` with two migrations.

@@ -1,6 +1,6 @@
+use embedded_migrations_core::Layout;
 use std::path::PathBuf;
 use syn::parse::{Parse, ParseStream};
-use embedded_migrations_core::Layout;
 use syn::{Ident, LitStr};
 
 /// `embed_migrations!("path/to/folder")`, or with the database its Rust code

@@ -56,7 +56,9 @@ pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream 
     // include_str! does the migrations': an edit rebuilds the crate.
     let tracked = folder.tracked.iter().map(|path| {
         let path = path.to_string_lossy().into_owned();
-        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
     });
     quote! {
         {

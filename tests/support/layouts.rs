@@ -8,7 +8,8 @@
 use super::SqlTestDb;
 use embedded_migrations::{embed_migrations, Direction, Migrations, Tool};
 
-/// diesel's folders: `2024-01-01-000000_create_a`, `2024-01-02-000000_create_b`
+/// diesel's folders: `00000000000000_diesel_initial_setup` (diesel's 0,
+/// version 1 here), `2024-01-01-000000_create_a`, `2024-01-02-000000_create_b`
 /// and `20240103000000_seed_a`, whose `metadata.toml` says
 /// `run_in_transaction = false`.
 static DIESEL: Migrations = embed_migrations!("tests/fixtures/diesel_layout", layout = "diesel");
@@ -18,12 +19,13 @@ static DIESEL: Migrations = embed_migrations!("tests/fixtures/diesel_layout", la
 /// a `.down.sql` of ours.
 static REFINERY: Migrations = embed_migrations!("tests/fixtures/refinery_layout", layout = "refinery");
 
-const DIESEL_NAMES: [&str; 3] = [
+const DIESEL_NAMES: [&str; 4] = [
+    "00000000000000_diesel_initial_setup",
     "2024-01-01-000000_create_a",
     "2024-01-02-000000_create_b",
     "20240103000000_seed_a",
 ];
-const DIESEL_VERSIONS: [i64; 3] = [20240101000000, 20240102000000, 20240103000000];
+const DIESEL_VERSIONS: [i64; 4] = [1, 20240101000000, 20240102000000, 20240103000000];
 
 /// Rows of our tracking table (`_history`: of its history table) naming `name`.
 async fn recorded_as<D: SqlTestDb>(db: &D, table: &str, name: &str) -> i64 {
@@ -33,7 +35,11 @@ async fn recorded_as<D: SqlTestDb>(db: &D, table: &str, name: &str) -> i64 {
 
 pub async fn diesel_folder_applies_and_reverts<D: SqlTestDb>(db: &D) {
     let no_transaction: Vec<bool> = DIESEL.migrations().iter().map(|m| m.up.no_transaction).collect();
-    assert_eq!(no_transaction, [false, false, true], "metadata.toml maps to no-transaction");
+    assert_eq!(
+        no_transaction,
+        [false, false, false, true],
+        "metadata.toml maps to no-transaction"
+    );
 
     let report = DIESEL.run(db.pool()).await.expect("run");
     let steps: Vec<(i64, &str)> = report.steps.iter().map(|s| (s.version, s.name.as_str())).collect();
@@ -45,22 +51,30 @@ pub async fn diesel_folder_applies_and_reverts<D: SqlTestDb>(db: &D) {
     }
 
     let down = DIESEL.down_to(db.pool(), 0).await.expect("down to 0");
-    assert_eq!(down.steps.len(), 3);
-    assert!(!db.tables().await.iter().any(|t| t == "a" || t == "b"));
+    assert_eq!(down.steps.len(), 4);
+    assert!(!db
+        .tables()
+        .await
+        .iter()
+        .any(|t| t == "a" || t == "b" || t == "setup_done"));
     let history = DIESEL.history(db.pool()).await.expect("history");
     let reverted: Vec<&str> = history
         .iter()
         .filter(|h| h.direction == Direction::Down)
         .map(|h| h.name.as_str())
         .collect();
-    assert_eq!(reverted, [DIESEL_NAMES[2], DIESEL_NAMES[1], DIESEL_NAMES[0]]);
+    assert_eq!(
+        reverted,
+        [DIESEL_NAMES[3], DIESEL_NAMES[2], DIESEL_NAMES[1], DIESEL_NAMES[0]]
+    );
 }
 
 /// A database diesel migrated: its tables, and `__diesel_schema_migrations`
 /// as diesel creates and fills it (diesel_migrations'
 /// setup_migration_table.sql: the version as text, the folder's digits, and
-/// `run_on`).
+/// `run_on`; `diesel setup`'s folder is `00000000000000`).
 pub async fn diesel_database_imports_and_boots_with_nothing_pending<D: SqlTestDb>(db: &D) {
+    db.exec("CREATE TABLE setup_done (id INTEGER PRIMARY KEY)").await;
     db.exec("CREATE TABLE a (id INTEGER PRIMARY KEY, v VARCHAR(50))").await;
     db.exec("CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER)").await;
     db.exec("INSERT INTO a (id, v) VALUES (1, 'one')").await;
@@ -72,7 +86,7 @@ pub async fn diesel_database_imports_and_boots_with_nothing_pending<D: SqlTestDb
         )",
     )
     .await;
-    for version in ["20240101000000", "20240102000000", "20240103000000"] {
+    for version in ["00000000000000", "20240101000000", "20240102000000", "20240103000000"] {
         db.exec(&format!(
             "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
         ))
@@ -116,7 +130,7 @@ pub async fn diesel_database_imports_and_boots_with_nothing_pending<D: SqlTestDb
     }
     assert_eq!(
         db.count("SELECT count(*) FROM __diesel_schema_migrations").await,
-        3,
+        4,
         "diesel's table stays"
     );
 }
@@ -169,7 +183,11 @@ pub async fn refinery_database_imports_then_runs_only_the_new<D: SqlTestDb>(db: 
     }
     let adoption = REFINERY.import(db.pool(), Tool::Refinery).await.expect("import");
     let recorded: Vec<(i64, &str)> = adoption.recorded.iter().map(|m| (m.version, m.name.as_str())).collect();
-    assert_eq!(recorded, [(1, "create_a"), (2, "create_b")], "names as refinery recorded them");
+    assert_eq!(
+        recorded,
+        [(1, "create_a"), (2, "create_b")],
+        "names as refinery recorded them"
+    );
     let report = REFINERY.run(db.pool()).await.expect("run");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3]);
     assert!(REFINERY.run(db.pool()).await.expect("boot").is_empty());

@@ -421,7 +421,11 @@ fn validate_reads_another_tools_layout() {
     let diesel = root.join("docs/migrations/diesel");
     let out = xtask(&["validate", diesel.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "our layout refuses it");
-    assert!(text(&out.stderr).contains("looks like diesel's layout"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("looks like diesel's layout"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = xtask(&["validate", "--layout", "diesel", diesel.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
@@ -431,7 +435,10 @@ fn validate_reads_another_tools_layout() {
     );
 
     let scratch = Scratch::new("refinery");
-    let up_only = scratch.folder("refinery", &[("V1__create_users.sql", b"CREATE TABLE users (id INTEGER);\n")]);
+    let up_only = scratch.folder(
+        "refinery",
+        &[("V1__create_users.sql", b"CREATE TABLE users (id INTEGER);\n")],
+    );
     let out = xtask(&["validate", "--layout", "refinery", up_only.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -439,7 +446,14 @@ fn validate_reads_another_tools_layout() {
         "{}",
         text(&out.stderr)
     );
-    let out = xtask(&["lint", "--layout", "refinery", "--db", "sqlite", up_only.to_str().unwrap()]);
+    let out = xtask(&[
+        "lint",
+        "--layout",
+        "refinery",
+        "--db",
+        "sqlite",
+        up_only.to_str().unwrap(),
+    ]);
     assert!(
         text(&out.stderr).contains("`cargo xtask validate") && text(&out.stderr).contains("--layout refinery`"),
         "{}",

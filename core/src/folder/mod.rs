@@ -21,7 +21,7 @@ mod repeatable;
 mod tests;
 mod versions;
 
-pub use foreign::Layout;
+pub use foreign::{diesel_version, Layout, DIESEL_SETUP_VERSION};
 pub use name::{parse_file_name, FileName};
 pub use repeatable::{repeatable_key, REPEATABLE};
 

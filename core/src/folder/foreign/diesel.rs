@@ -7,7 +7,8 @@ use crate::{Problem, Rule};
 use std::path::Path;
 
 /// What a diesel migration folder is told to look like.
-const FORMAT: &str = "a diesel migration folder is named `<version>_<name>`, the version digits with or without dashes, \
+const FORMAT: &str =
+    "a diesel migration folder is named `<version>_<name>`, the version digits with or without dashes, \
                       such as `2024-01-01-000000_create_users` or `20240101000000_create_users`, \
                       and holds `up.sql`, `down.sql` and optionally `metadata.toml`";
 
@@ -41,9 +42,24 @@ pub(super) fn find(label: &str, entries: &[Entry], problems: &mut Vec<Problem>) 
     found
 }
 
-/// The version diesel records for the folder `name` (diesel_migrations'
-/// `version_from_string`: the name up to its first `_`, dashes removed),
-/// which `migrate import diesel` parses as a number: both must agree.
+/// The version this crate gives diesel's setup folder,
+/// `00000000000000_diesel_initial_setup`: diesel numbers it 0, below every
+/// migration, and 0 is no version here (it stands for "before the first
+/// migration", as in `down --to 0`); 1 is the positive version below every
+/// diesel timestamp.
+pub const DIESEL_SETUP_VERSION: i64 = 1;
+
+/// The version of diesel's migration folder `name`, or of a `version` of
+/// `__diesel_schema_migrations` (the folder name's digits, as diesel records
+/// them): what `layout = "diesel"` embeds and `migrate import diesel` reads,
+/// one function so that both agree. `None` when it has none.
+pub fn diesel_version(name: &str) -> Option<i64> {
+    version(name).ok().map(|(version, _)| version)
+}
+
+/// diesel_migrations' `version_from_string` (the name up to its first `_`,
+/// dashes removed) as a number, diesel's 0 as [`DIESEL_SETUP_VERSION`]; with
+/// the digits as written, or why there is no version.
 fn version(name: &str) -> Result<(i64, String), (Rule, String)> {
     let written = name.split('_').next().unwrap_or_default();
     let digits = written.replace('-', "");
@@ -54,18 +70,14 @@ fn version(name: &str) -> Result<(i64, String), (Rule, String)> {
         ));
     }
     match digits.parse::<i64>() {
-        Ok(0) => Err((
-            Rule::BadFileName,
-            "its version is 0 (diesel numbers `diesel setup`'s helper functions below every migration), \
-             and a version here is positive: 0 stands for \"before the first migration\" (`down --to 0`); \
-             move the folder out and its statements into a migration of your own (the guide's chapter on \
-             the folder, \"Other tools' layouts\", says how)"
-                .to_string(),
-        )),
+        Ok(0) => Ok((DIESEL_SETUP_VERSION, digits)),
         Ok(version) => Ok((version, digits)),
         Err(_) => Err((
             Rule::VersionTooLarge,
-            format!("the version {digits} does not fit in a 64-bit signed integer (at most {})", i64::MAX),
+            format!(
+                "the version {digits} does not fit in a 64-bit signed integer (at most {})",
+                i64::MAX
+            ),
         )),
     }
 }
@@ -103,7 +115,9 @@ fn read_folder(
                 problems.push(Problem::new(
                     Rule::BadFileName,
                     &path,
-                    format!("`{shown}` is not a file of a diesel migration, which diesel would not read either; {FORMAT}"),
+                    format!(
+                        "`{shown}` is not a file of a diesel migration, which diesel would not read either; {FORMAT}"
+                    ),
                 ));
                 complete = false;
             }

@@ -7,6 +7,7 @@
 //! same content rules as a folder of our own (`read`, `contents`).
 
 mod diesel;
+pub use diesel::{diesel_version, DIESEL_SETUP_VERSION};
 mod refinery;
 #[cfg(test)]
 mod tests;
@@ -97,7 +98,10 @@ pub(super) fn scan(dir: &Path, label: &str, layout: Layout) -> Result<Folder, Ve
         problems.push(Problem::new(
             Rule::BadFolder,
             dir,
-            format!("the migration folder `{label}` holds no migration of {}'s layout; add {example}", layout.name()),
+            format!(
+                "the migration folder `{label}` holds no migration of {}'s layout; add {example}",
+                layout.name()
+            ),
         ));
     }
     if problems.is_empty() {
@@ -129,11 +133,16 @@ fn unique_versions(found: Vec<Found>, problems: &mut Vec<Problem>) -> Vec<Found>
             continue;
         }
         let listed: Vec<String> = same.iter().map(|m| format!("`{}`", m.name)).collect();
+        let setup = if same.iter().any(|m| m.version_text.bytes().all(|b| b == b'0')) {
+            " (diesel's setup folder, version 0 to diesel, is version 1 here, where 0 is no version)"
+        } else {
+            ""
+        };
         problems.push(Problem::new(
             Rule::DuplicateVersion,
             &same[0].up.0,
             format!(
-                "{} share the version {version}; each version must be unique, so renumber one of them",
+                "{} share the version {version}{setup}; each version must be unique, so renumber one of them",
                 listed.join(" and ")
             ),
         ));

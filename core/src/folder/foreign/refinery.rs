@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What a refinery migration file is told to look like.
-const FORMAT: &str = "under `layout = \"refinery\"` a migration is `V<version>__<name>.sql` (or `U<version>__<name>.sql`), \
+const FORMAT: &str =
+    "under `layout = \"refinery\"` a migration is `V<version>__<name>.sql` (or `U<version>__<name>.sql`), \
                       such as `V1__create_users.sql`, and its down file `V1__create_users.down.sql`";
 
 /// A file name of refinery's pattern, `^([UV])(\d+(?:\.\d+)?)__(\w+)\.sql$`
@@ -194,9 +195,7 @@ fn no_transaction(path: &Path) -> bool {
     text.lines().any(|line| {
         let rest = line.trim_end_matches('\r').trim_start_matches('-');
         let dashes = line.len() - line.trim_start_matches('-').len();
-        let rest = rest
-            .strip_prefix(|c: char| c.is_whitespace())
-            .unwrap_or(rest);
+        let rest = rest.strip_prefix(|c: char| c.is_whitespace()).unwrap_or(rest);
         dashes >= 2 && rest == "refinery:noTransaction"
     })
 }

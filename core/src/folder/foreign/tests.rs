@@ -38,20 +38,42 @@ fn diesel_folders_keep_their_names_and_map_versions_as_import_does() {
         "diesel-ok",
         Layout::Diesel,
         &[
-            ("2024-01-01-000000_create_users/up.sql", "CREATE TABLE users (id INTEGER);\n"),
+            (
+                "2024-01-01-000000_create_users/up.sql",
+                "CREATE TABLE users (id INTEGER);\n",
+            ),
             ("2024-01-01-000000_create_users/down.sql", "DROP TABLE users;\n"),
-            ("20240102000000_Add-Email/up.sql", "ALTER TABLE users ADD COLUMN email TEXT;\n"),
+            (
+                "20240102000000_Add-Email/up.sql",
+                "ALTER TABLE users ADD COLUMN email TEXT;\n",
+            ),
             ("20240102000000_Add-Email/down.sql", "-- migrate:irreversible\n"),
-            ("20240103000000_index/up.sql", "CREATE INDEX CONCURRENTLY users_email ON users (email);\n"),
-            ("20240103000000_index/down.sql", "DROP INDEX CONCURRENTLY users_email;\n"),
-            ("20240103000000_index/metadata.toml", "run_in_transaction = false\nother = \"kept for diesel\"\n"),
+            (
+                "20240103000000_index/up.sql",
+                "CREATE INDEX CONCURRENTLY users_email ON users (email);\n",
+            ),
+            (
+                "20240103000000_index/down.sql",
+                "DROP INDEX CONCURRENTLY users_email;\n",
+            ),
+            (
+                "20240103000000_index/metadata.toml",
+                "run_in_transaction = false\nother = \"kept for diesel\"\n",
+            ),
         ],
     )
     .expect("a diesel folder passes");
     let read: Vec<(i64, &str, &str, &str)> = folder
         .migrations
         .iter()
-        .map(|m| (m.version, m.version_text.as_str(), m.name.as_str(), m.up.file_name.as_str()))
+        .map(|m| {
+            (
+                m.version,
+                m.version_text.as_str(),
+                m.name.as_str(),
+                m.up.file_name.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         read,
@@ -62,11 +84,24 @@ fn diesel_folders_keep_their_names_and_map_versions_as_import_does() {
                 "2024-01-01-000000_create_users",
                 "2024-01-01-000000_create_users/up.sql"
             ),
-            (20240102000000, "20240102000000", "20240102000000_Add-Email", "20240102000000_Add-Email/up.sql"),
-            (20240103000000, "20240103000000", "20240103000000_index", "20240103000000_index/up.sql"),
+            (
+                20240102000000,
+                "20240102000000",
+                "20240102000000_Add-Email",
+                "20240102000000_Add-Email/up.sql"
+            ),
+            (
+                20240103000000,
+                "20240103000000",
+                "20240103000000_index",
+                "20240103000000_index/up.sql"
+            ),
         ]
     );
-    assert_eq!(folder.migrations[0].down.file_name, "2024-01-01-000000_create_users/down.sql");
+    assert_eq!(
+        folder.migrations[0].down.file_name,
+        "2024-01-01-000000_create_users/down.sql"
+    );
     assert!(folder.migrations[1].down.header.irreversible);
     let no_transaction: Vec<(bool, bool)> = folder
         .migrations
@@ -102,9 +137,17 @@ fn diesel_metadata_maps_to_no_transaction_as_diesel_reads_it() {
     assert!(with(Some("# nothing else\n")).is_ok());
     let refused = with(Some("run_in_transaction = no\n")).expect_err("not TOML");
     assert_eq!(refused[0].rule, Rule::UnknownDirective);
-    assert!(refused[0].message.contains("20240101000000_index/metadata.toml"), "{}", refused[0].message);
+    assert!(
+        refused[0].message.contains("20240101000000_index/metadata.toml"),
+        "{}",
+        refused[0].message
+    );
     let refused = with(Some("run_in_transaction = \"false\"\n")).expect_err("a string");
-    assert!(refused[0].message.contains("not `true` or `false`"), "{}", refused[0].message);
+    assert!(
+        refused[0].message.contains("not `true` or `false`"),
+        "{}",
+        refused[0].message
+    );
 }
 
 #[test]
@@ -113,22 +156,34 @@ fn a_diesel_folder_without_down_sql_is_named() {
         "diesel-no-down",
         Layout::Diesel,
         &[
-            ("2024-01-01-000000_create_users/up.sql", "CREATE TABLE users (id INTEGER);\n"),
+            (
+                "2024-01-01-000000_create_users/up.sql",
+                "CREATE TABLE users (id INTEGER);\n",
+            ),
             ("2024-01-02-000000_seed/up.sql", "INSERT INTO users VALUES (1);\n"),
-            ("2024-01-02-000000_seed/down.sql", "-- This file should undo anything in `up.sql`\n"),
+            (
+                "2024-01-02-000000_seed/down.sql",
+                "-- This file should undo anything in `up.sql`\n",
+            ),
         ],
     );
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert_eq!(refused[0].0, Rule::MissingDown);
     assert!(
-        refused[0].1.contains("`2024-01-01-000000_create_users` has no `down.sql`")
+        refused[0]
+            .1
+            .contains("`2024-01-01-000000_create_users` has no `down.sql`")
             && refused[0].1.contains("-- migrate:irreversible"),
         "{}",
         refused[0].1
     );
     // diesel's generated placeholder holds no statement: the same rule as ours.
     assert_eq!(refused[1].0, Rule::EmptyFile);
-    assert!(refused[1].1.contains("2024-01-02-000000_seed/down.sql"), "{}", refused[1].1);
+    assert!(
+        refused[1].1.contains("2024-01-02-000000_seed/down.sql"),
+        "{}",
+        refused[1].1
+    );
 }
 
 #[test]
@@ -138,8 +193,6 @@ fn bad_diesel_folders_are_refused_with_the_rule() {
         "diesel-bad",
         Layout::Diesel,
         &[
-            ("00000000000000_diesel_initial_setup/up.sql", up),
-            ("00000000000000_diesel_initial_setup/down.sql", "DROP TABLE t;\n"),
             ("create_users/up.sql", up),
             ("README.md", "notes\n"),
             ("99999999999999999999_huge/up.sql", up),
@@ -154,12 +207,23 @@ fn bad_diesel_folders_are_refused_with_the_rule() {
         ],
     );
     let has = |rule: Rule, text: &str| refused.iter().any(|(r, m)| *r == rule && m.contains(text));
-    assert!(has(Rule::BadFileName, "its version is 0"), "{refused:?}");
-    assert!(has(Rule::BadFileName, "`create_users` is not a diesel migration folder name"), "{refused:?}");
-    assert!(has(Rule::BadFileName, "`README.md` in `diesel-bad` is a file"), "{refused:?}");
+    assert!(
+        has(
+            Rule::BadFileName,
+            "`create_users` is not a diesel migration folder name"
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        has(Rule::BadFileName, "`README.md` in `diesel-bad` is a file"),
+        "{refused:?}"
+    );
     assert!(has(Rule::VersionTooLarge, "99999999999999999999"), "{refused:?}");
     assert!(has(Rule::BadFileName, "`2024-01-01-000000_a/notes.txt`"), "{refused:?}");
-    assert!(has(Rule::MissingUp, "`2024-01-02-000000_b` has no `up.sql`"), "{refused:?}");
+    assert!(
+        has(Rule::MissingUp, "`2024-01-02-000000_b` has no `up.sql`"),
+        "{refused:?}"
+    );
     assert!(
         has(
             Rule::DuplicateVersion,
@@ -167,7 +231,57 @@ fn bad_diesel_folders_are_refused_with_the_rule() {
         ),
         "{refused:?}"
     );
-    assert_eq!(refused.len(), 7, "{refused:?}");
+    assert_eq!(refused.len(), 6, "{refused:?}");
+}
+
+#[test]
+fn diesel_setup_folder_is_version_1_as_import_reads_its_row() {
+    let folder = scanned(
+        "diesel-setup",
+        Layout::Diesel,
+        &[
+            (
+                "00000000000000_diesel_initial_setup/up.sql",
+                "CREATE TABLE t (id INTEGER);\n",
+            ),
+            ("00000000000000_diesel_initial_setup/down.sql", "DROP TABLE t;\n"),
+            ("2024-01-01-000000_a/up.sql", "CREATE TABLE a (id INTEGER);\n"),
+            ("2024-01-01-000000_a/down.sql", "DROP TABLE a;\n"),
+        ],
+    )
+    .expect("diesel's setup folder passes");
+    let read: Vec<(i64, &str)> = folder.migrations.iter().map(|m| (m.version, m.name.as_str())).collect();
+    assert_eq!(
+        read,
+        [
+            (crate::DIESEL_SETUP_VERSION, "00000000000000_diesel_initial_setup"),
+            (20240101000000, "2024-01-01-000000_a")
+        ]
+    );
+    // The rows of __diesel_schema_migrations are the folder names' digits.
+    assert_eq!(crate::diesel_version("00000000000000"), Some(1));
+    assert_eq!(crate::diesel_version("20240101000000"), Some(20240101000000));
+    assert_eq!(crate::diesel_version("2024-01-01-000000_a"), Some(20240101000000));
+    assert_eq!(crate::diesel_version("latest"), None);
+
+    let refused = refused(
+        "diesel-setup-clash",
+        Layout::Diesel,
+        &[
+            (
+                "00000000000000_diesel_initial_setup/up.sql",
+                "CREATE TABLE t (id INTEGER);\n",
+            ),
+            ("00000000000000_diesel_initial_setup/down.sql", "DROP TABLE t;\n"),
+            ("1_first/up.sql", "CREATE TABLE a (id INTEGER);\n"),
+            ("1_first/down.sql", "DROP TABLE a;\n"),
+        ],
+    );
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].0 == Rule::DuplicateVersion && refused[0].1.contains("diesel's setup folder"),
+        "{refused:?}"
+    );
 }
 
 // refinery
@@ -183,7 +297,10 @@ fn refinery_names_follow_refinery_core_s_pattern() {
             down: false
         })
     );
-    assert_eq!(parse("U20240101__Seed.down.sql").map(|n| (n.prefix, n.down)), Some(('U', true)));
+    assert_eq!(
+        parse("U20240101__Seed.down.sql").map(|n| (n.prefix, n.down)),
+        Some(('U', true))
+    );
     assert_eq!(parse("V1.1__x.sql").map(|n| n.version), Some("1.1"));
     for not_refinery in [
         "V1_create.sql",
@@ -206,7 +323,10 @@ fn refinery_files_pair_with_our_down_files_in_every_subfolder() {
         &[
             ("V1__create_users.sql", "CREATE TABLE users (id INTEGER);\n"),
             ("V1__create_users.down.sql", "DROP TABLE users;\n"),
-            ("2024/V2__index.sql", "-- refinery:noTransaction\nCREATE INDEX CONCURRENTLY i ON users (id);\n"),
+            (
+                "2024/V2__index.sql",
+                "-- refinery:noTransaction\nCREATE INDEX CONCURRENTLY i ON users (id);\n",
+            ),
             ("2024/V2__index.down.sql", "DROP INDEX i;\n"),
             ("U3__seed.sql", "INSERT INTO users VALUES (1);\n"),
             ("U3__seed.down.sql", "-- migrate:irreversible\n"),
@@ -216,7 +336,14 @@ fn refinery_files_pair_with_our_down_files_in_every_subfolder() {
     let read: Vec<(i64, &str, &str, bool)> = folder
         .migrations
         .iter()
-        .map(|m| (m.version, m.name.as_str(), m.up.file_name.as_str(), m.up.header.no_transaction))
+        .map(|m| {
+            (
+                m.version,
+                m.name.as_str(),
+                m.up.file_name.as_str(),
+                m.up.header.no_transaction,
+            )
+        })
         .collect();
     assert_eq!(
         read,
@@ -248,10 +375,19 @@ fn a_refinery_file_without_down_says_how_to_add_one() {
         has(Rule::MissingDown, "add `V1__create_users.down.sql`") && has(Rule::MissingDown, "-- migrate:irreversible"),
         "{refused:?}"
     );
-    assert!(has(Rule::MissingUp, "`V2__old.down.sql` has no `V2__old.sql`"), "{refused:?}");
+    assert!(
+        has(Rule::MissingUp, "`V2__old.down.sql` has no `V2__old.sql`"),
+        "{refused:?}"
+    );
     assert!(has(Rule::BadFileName, "refinery's Rust migrations"), "{refused:?}");
     assert!(has(Rule::BadFileName, "the version `4.1` has a dot"), "{refused:?}");
-    assert!(has(Rule::BadFileName, "`V0__zero.sql`: the version must be a positive number"), "{refused:?}");
+    assert!(
+        has(
+            Rule::BadFileName,
+            "`V0__zero.sql`: the version must be a positive number"
+        ),
+        "{refused:?}"
+    );
     assert!(has(Rule::BadFileName, "`notes.txt`"), "{refused:?}");
     assert_eq!(refused.len(), 6, "{refused:?}");
 }
@@ -286,7 +422,10 @@ fn a_foreign_folder_under_our_layout_is_told_its_layout() {
     };
     let diesel = hint(
         "hint-diesel",
-        &[("2024-01-01-000000_a/up.sql", "SELECT 1;\n"), ("2024-01-01-000000_a/down.sql", "SELECT 1;\n")],
+        &[
+            ("2024-01-01-000000_a/up.sql", "SELECT 1;\n"),
+            ("2024-01-01-000000_a/down.sql", "SELECT 1;\n"),
+        ],
     );
     assert!(
         diesel.as_deref().is_some_and(|m| m.contains("layout = \"diesel\"")),
