@@ -2,7 +2,7 @@
 //! `down.sql` and optionally `metadata.toml`.
 
 use super::super::entries::{self, Entry};
-use super::Found;
+use super::found::Found;
 use crate::{Problem, Rule};
 use std::path::Path;
 

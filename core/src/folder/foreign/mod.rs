@@ -7,6 +7,7 @@
 //! same content rules as a folder of our own (`read`, `contents`).
 
 mod diesel;
+mod found;
 pub use diesel::{diesel_version, DIESEL_SETUP_VERSION};
 mod refinery;
 #[cfg(test)]
@@ -15,6 +16,7 @@ mod tests;
 use super::entries::{self, Entry};
 use super::read::read_file;
 use crate::{Folder, Language, Problem, Rule, ScannedFile, ScannedMigration};
+use found::Found;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -54,27 +56,6 @@ impl Layout {
             .into_iter()
             .find(|layout| layout.name() == name)
     }
-}
-
-/// One migration a layout's reader found: where its files are, and what it
-/// is called, before anything is read.
-struct Found {
-    version: i64,
-    /// The version as written (diesel's without its dashes).
-    version_text: String,
-    /// The migration's name as the tool shows it.
-    name: String,
-    /// The up file: its path, and its name as messages and the table show it
-    /// (`2024-01-01-000000_create_users/up.sql`, `V1__create_users.sql`).
-    up: (PathBuf, String),
-    /// The down file, likewise.
-    down: (PathBuf, String),
-    /// The tool's own way of running a migration outside a transaction
-    /// (diesel's `metadata.toml`, refinery's `refinery:noTransaction`).
-    no_transaction: bool,
-    /// A file besides the two that says how the migration runs (diesel's
-    /// `metadata.toml`).
-    metadata: Option<PathBuf>,
 }
 
 /// Reads a folder of another tool's layout and checks every rule, as
@@ -209,26 +190,4 @@ pub(super) fn detect(dir: &Path, label: &str, entries: &[Entry]) -> Option<Probl
             layout.name()
         ),
     ))
-}
-
-/// The files of `dir` and of its subfolders, as paths relative to `dir`
-/// (`/`-separated), without dot-files; refinery reads them all.
-fn walk(dir: &Path, prefix: &str, problems: &mut Vec<Problem>) -> Vec<(String, PathBuf)> {
-    let mut files = Vec::new();
-    let Ok(entries) = entries::list(dir, prefix, problems) else {
-        return files;
-    };
-    for (name, path, is_dir) in entries {
-        let relative = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if is_dir {
-            files.extend(walk(&path, &relative, problems));
-        } else {
-            files.push((relative, path));
-        }
-    }
-    files
 }

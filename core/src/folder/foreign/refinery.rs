@@ -5,7 +5,7 @@
 //! does not match it, so refinery keeps running the folder meanwhile.
 
 use super::super::entries::Entry;
-use super::{walk, Found};
+use super::found::{walk, Found};
 use crate::{Problem, Rule};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
