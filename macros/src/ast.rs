@@ -160,8 +160,8 @@ impl Parse for Input {
                     syn::Error::new(
                         value.span(),
                         format!(
-                            "unknown layout `{}`; expected `\"diesel\"` (`<timestamp>_<name>/up.sql` folders) or \
-                             `\"refinery\"` (`V<n>__<name>.sql` files), or no `layout` for this crate's own",
+                            "unknown layout `{}`; expected `\"diesel\"` (`<timestamp>_<name>/up.sql` folders), \
+                             `\"refinery\"` (`V<n>__<name>.sql` files) or `\"native\"` (this crate's own, the default)",
                             value.value()
                         ),
                     )
