@@ -1,18 +1,21 @@
 //! Queries through neo4rs, each read to its end so that the connection
 //! goes back to the pool clean.
 
-use neo4rs::{Graph, Query, Row, Txn};
+use neo4rs::{query, Graph, Query, Row, Txn};
 
-/// One statement in an explicit transaction of its own.
-pub(super) async fn run_alone(graph: &Graph, q: Query) -> Result<(), neo4rs::Error> {
-    let mut txn = graph.start_txn().await?;
-    match txn.run(q).await {
-        Ok(()) => txn.commit().await,
-        Err(err) => {
+/// Statements in one explicit transaction, committed together; on a
+/// failure, rolled back, with the index of the statement that failed (the
+/// last one for a failure to begin or commit).
+pub(super) async fn run_together(graph: &Graph, statements: &[&str]) -> Result<(), (usize, neo4rs::Error)> {
+    let last = statements.len().saturating_sub(1);
+    let mut txn = graph.start_txn().await.map_err(|err| (0, err))?;
+    for (index, statement) in statements.iter().enumerate() {
+        if let Err(err) = txn.run(query(statement)).await {
             rollback(txn).await;
-            Err(err)
+            return Err((index, err));
         }
     }
+    txn.commit().await.map_err(|err| (last, err))
 }
 
 /// Pulls every row of an auto-commit query.
