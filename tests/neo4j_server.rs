@@ -251,7 +251,7 @@ async fn data_failures_roll_back_and_schema_runs_apart_from_data() {
         return;
     };
     let graph = &db.graph;
-    // 001 a constraint (schema, its own transaction), 002 people (data).
+    // 001 a constraint (schema, a transaction of its own), 002 people (data).
     check_fresh(&GRAPH.run(graph).await.expect("fresh run"));
     assert_eq!(count(graph, "MATCH (p:Person) RETURN count(p) AS n").await, 2);
     assert!(constraint_or_index_exists(graph, "person_id").await);
