@@ -29,7 +29,7 @@
 //! heartbeat on its own connection throughout: the statement never touches
 //! the lock node, so an hour-long run keeps its lock.
 
-use super::cypher::{fetch_rows, rows_in};
+use super::cypher::{fetch_rows, rows_in, run_auto};
 use super::errors::{db_err, message, row_err, NAME};
 use super::session::Neo4jSession;
 use crate::backend::{Batch, BatchDone, Change, SelfBatchedProgress};
@@ -280,7 +280,9 @@ impl Neo4jSession {
         .param("version", version)
         .param("batches", checkpoint.batches as i64)
         .param("rows", checkpoint.rows as i64);
-        self.graph.run(q).await.map_err(db_err("writing the batch checkpoint"))
+        run_auto(&self.graph, q)
+            .await
+            .map_err(db_err("writing the batch checkpoint"))
     }
 
     /// The error of a failed run: the migration, the statement, the

@@ -57,12 +57,22 @@ impl Heartbeat {
                 let q = query(&renew)
                     .param("owner", owner.as_str())
                     .param("lease_ms", lease.as_millis() as i64);
-                match fetch_rows(&graph, q).await {
-                    Ok(rows) if rows.first().and_then(|r| r.get::<i64>("renewed").ok()) == Some(1) => {}
-                    Ok(_) => {
+                // `count` answers one row always: only a count of 0 says
+                // the lock is another's. No row, or one that does not
+                // decode, is an answer not read (a pooled connection that a
+                // dropped query left mid-stream answers the next query with
+                // no rows): stopping then would let a live holder's lease
+                // lapse, so it is retried like an error.
+                let renewed = fetch_rows(&graph, q)
+                    .await
+                    .map(|rows| rows.first().and_then(|r| r.get::<i64>("renewed").ok()));
+                match renewed {
+                    Ok(Some(1)) => {}
+                    Ok(Some(_)) => {
                         tracing::warn!(owner = %owner, "the Neo4j migration lock is no longer ours; stopped renewing it");
                         return;
                     }
+                    Ok(None) => tracing::warn!("renewing the Neo4j migration lock read no answer; retrying"),
                     Err(err) => tracing::warn!(error = %err, "renewing the Neo4j migration lock failed; retrying"),
                 }
             }

@@ -8,7 +8,7 @@
 //! otherwise `Error::LockTimeout` names the holder.
 
 use super::clock::Clock;
-use super::cypher::fetch_rows;
+use super::cypher::{fetch_rows, run_auto};
 use super::errors::{db_err, has_code, row_err, try_again, LOCK_POLL, NAME, NODE_GONE};
 use super::heartbeat::{lease_for, Heartbeat};
 use super::labels::Labels;
@@ -147,6 +147,8 @@ impl Neo4jSession {
         let lock = &self.labels.lock;
         let q = query(&format!("MATCH (l:{lock} {{id: 1}}) WHERE l.owner = $owner DELETE l"))
             .param("owner", self.owner.as_str());
-        self.graph.run(q).await.map_err(db_err("releasing the migration lock"))
+        run_auto(&self.graph, q)
+            .await
+            .map_err(db_err("releasing the migration lock"))
     }
 }

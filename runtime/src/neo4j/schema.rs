@@ -1,7 +1,7 @@
 //! Schema commands in one transaction, and the recovery of an index a
 //! killed process left behind.
 
-use super::cypher::{fetch_rows, run_together};
+use super::cypher::{fetch_rows, run_auto, run_together};
 use super::errors::{has_code, message, try_again, INDEX_NAME_TAKEN, LOCK_POLL};
 use super::session::Neo4jSession;
 use neo4rs::query;
@@ -50,7 +50,7 @@ impl Neo4jSession {
                     );
                     let seconds = left.min(INDEX_AWAIT).as_secs().max(1) as i64;
                     let wait = query("CALL db.awaitIndexes($seconds)").param("seconds", seconds);
-                    if let Err(await_err) = self.graph.run(wait).await {
+                    if let Err(await_err) = run_auto(&self.graph, wait).await {
                         tracing::debug!(error = %await_err, "awaiting the indexes");
                         if let Some(name) = constraint_name(statements[index]) {
                             self.drop_orphan_index(&name).await.map_err(|err| (index, err))?;
