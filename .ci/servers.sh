@@ -28,6 +28,8 @@ wait_for() { # description, command...
 }
 
 step "packages: postgresql, mariadb-server"
+# Their clients come with them: pg_dump and mariadb-dump, which the backup
+# before down and the squash tests run (tests/cli.rs, tests/squash.rs).
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v mariadbd >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

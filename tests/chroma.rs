@@ -452,3 +452,38 @@ async fn the_schema_record_sees_a_collection_changed_by_hand() {
     let check = SET.check_schema(client).await.expect("check");
     assert!(!check.is_unchanged(), "the edit is seen");
 }
+
+/// Placeholders in a TOML file's string values: the collection name and a
+/// metadata value substituted, `$${` kept as written, the values recorded
+/// in the history, and a missing one refused before anything.
+#[tokio::test]
+async fn placeholders_fill_string_values() {
+    static PLACEHOLDERS: Migrations<Chroma> = embed_migrations!("tests/fixtures/chroma_placeholders");
+    let Some(db) = take("placeholders").await else { return };
+    let client = db.pool();
+    let partial = PLACEHOLDERS.with(Settings::default().placeholder("tenant", "acme"));
+    let err = partial.run(client).await.expect_err("no model");
+    assert!(
+        matches!(&err, Error::MissingPlaceholders { missing } if missing[0].name == "model"),
+        "{err:?}"
+    );
+    assert!(collections(client).await.is_empty(), "nothing was created");
+
+    let set = PLACEHOLDERS.with(
+        Settings::default()
+            .placeholder("tenant", "acme")
+            .placeholder("model", "mini-v2"),
+    );
+    set.run(client).await.expect("run");
+    let docs = client.get_collection("docs_acme").await.unwrap().expect("docs_acme");
+    let metadata = docs.metadata.as_ref().unwrap();
+    assert_eq!(metadata["embedding_model"], "mini-v2");
+    assert_eq!(metadata["note"], "${model} is written so");
+    let history = set.history(client).await.unwrap();
+    assert_eq!(
+        history[0].placeholders.as_deref(),
+        Some(r#"{"model": "mini-v2", "tenant": "acme"}"#)
+    );
+    set.down(client, 1).await.expect("down");
+    assert!(client.get_collection("docs_acme").await.unwrap().is_none());
+}

@@ -1282,6 +1282,95 @@ fn baseline_and_import(t: &Target) {
     t.migrate(&["import", "flyway"]).code(2).err("unknown tool `flyway`");
 }
 
+/// `down --backup PATH` writes the whole database to a new file first and
+/// reverts only then, naming the file in the history; a backup that cannot
+/// be written (the path taken, the dump program missing or failing, a file
+/// SQLite cannot create) reverts nothing and says why.
+fn down_backup_writes_first_then_reverts(t: &Target) {
+    t.migrate(&["up", "--to", "3"]).ok();
+    let backup = t.dir.join("before-down.backup");
+    let path = backup.to_str().unwrap();
+    t.migrate(&["down", "--backup", path, "--dry-run"])
+        .ok()
+        .out(&format!("a backup would be written first to {path}"));
+    assert!(!backup.exists(), "a dry run writes no backup");
+    t.migrate(&["down", "--backup", path, "--reason", "bad deploy"])
+        .ok()
+        .out(&format!("backup written to {path}"))
+        .out("reverted 1 migration(s); now at version 002");
+    assert!(!t.has_table("portfolio_transactions"));
+    // The backup holds the table the down dropped, and the records of 3.
+    match t.backend {
+        Backend::Sqlite => {
+            let rows = sqlite_rows(&backup, "SELECT max(version) FROM _embedded_migrations");
+            assert_eq!(rows, [["3"]]);
+            let tables = sqlite_rows(
+                &backup,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'portfolio_transactions'",
+            );
+            assert_eq!(tables, [["1"]]);
+        }
+        _ => {
+            let dump = std::fs::read_to_string(&backup).unwrap();
+            assert!(dump.contains("CREATE TABLE"), "{dump}");
+            assert!(dump.contains("portfolio_transactions"), "{dump}");
+            assert!(dump.contains("_embedded_migrations"), "{dump}");
+        }
+    }
+    let history = t.migrate(&["history", "--json"]).ok().json();
+    let last = history.array().last().unwrap();
+    assert_eq!(last.get("direction").str(), "down");
+    assert_eq!(last.get("reason").str(), format!("bad deploy; backup: {path}"));
+
+    // The same path again: refused, nothing reverted, the old file kept.
+    let before = std::fs::read(&backup).unwrap();
+    t.migrate(&["down", "--backup", path])
+        .code(1)
+        .err("the backup before down")
+        .err("exists already")
+        .err("nothing was reverted");
+    assert_eq!(std::fs::read(&backup).unwrap(), before);
+    assert_eq!(applied_versions(t), [1, 2]);
+
+    let second = t.dir.join("second.backup");
+    let second_path = second.to_str().unwrap();
+    match t.backend {
+        Backend::Sqlite => {
+            // A file SQLite itself cannot create (no one can, in /proc).
+            t.migrate(&["down", "--backup", "/proc/em-backup.db"])
+                .code(1)
+                .err("VACUUM INTO")
+                .err("nothing was reverted");
+        }
+        _ => {
+            // The dump program missing from PATH, then named and failing.
+            let tool = match t.url.starts_with("postgres") {
+                true => "`pg_dump`",
+                false => "`mariadb-dump` or `mysqldump`",
+            };
+            let missing = t.demo_with(
+                &[("PATH", "/nonexistent")],
+                &["migrate", "down", "--backup", second_path],
+            );
+            missing
+                .code(1)
+                .err(&format!("{tool} was not found on PATH"))
+                .err("--backup-tool")
+                .err("nothing was reverted");
+            t.migrate(&["down", "--backup", second_path, "--backup-tool", "/nonexistent/dump"])
+                .code(1)
+                .err("the program `/nonexistent/dump` was not found");
+            t.migrate(&["down", "--backup", second_path, "--backup-tool", "false"])
+                .code(1)
+                .err("`false` failed (exit status: 1)");
+        }
+    }
+    assert!(!second.exists(), "a failed backup leaves no file");
+    assert!(!t.dir.join("second.backup.partial").exists(), "nor a partial one");
+    assert_eq!(applied_versions(t), [1, 2]);
+    assert!(t.has_table("portfolio_holdings"));
+}
+
 macro_rules! scenarios {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -1294,6 +1383,7 @@ macro_rules! scenarios {
                 down_dry_run_prints_the_statements_and_changes_nothing,
                 up_to_down_n_and_down_to,
                 down_reason_is_kept_in_history,
+                down_backup_writes_first_then_reverts,
                 irreversible_blocks_down_and_fresh_before_anything_changes,
                 fresh_needs_yes_then_rebuilds,
                 validate_passes_then_lists_every_problem,
@@ -1938,12 +2028,14 @@ fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> 
             };
             let mut tokens = span.split_whitespace().peekable();
             let mut flags = Vec::new();
-            // `migrate --only NAME <command>`: the global flag first.
+            // `migrate --only NAME <command>`: a flag of `migrate` itself
+            // first (marked `^`: `migrate --help` or the command's lists it).
             while tokens
                 .peek()
                 .is_some_and(|t| t.trim_start_matches('[').starts_with("--"))
             {
-                flags.push(tokens.next().unwrap().to_string());
+                let flag = tokens.next().unwrap().trim_start_matches('[');
+                flags.push(format!("^{}", flag.split('=').next().unwrap_or(flag)));
                 tokens.next();
             }
             let Some(command) = tokens.next() else { continue };
@@ -2014,11 +2106,15 @@ fn bare_flags(text: &str) -> Vec<String> {
 fn every_command_and_flag_a_message_or_page_names_exists() {
     let t = Target::sqlite("names");
     let mut helps: BTreeMap<String, (Option<i32>, String)> = BTreeMap::new();
+    // `""`: `migrate --help`, the flags given before the command.
     let mut help = |command: &str| {
         helps
             .entry(command.to_string())
             .or_insert_with(|| {
-                let run = t.migrate(&[command, "--help"]);
+                let run = match command {
+                    "" => t.migrate(&["--help"]),
+                    command => t.migrate(&[command, "--help"]),
+                };
                 (run.code, run.stdout)
             })
             .clone()
@@ -2034,7 +2130,12 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
                 problems.push(format!("{place}: `migrate {command}` is not a command"));
                 continue;
             }
+            let top = help("").1;
             for flag in flags {
+                let (flag, out) = match flag.strip_prefix('^') {
+                    Some(flag) => (flag.to_string(), format!("{out}{top}")),
+                    None => (flag, out.clone()),
+                };
                 if !out.contains(&format!("{flag} ")) && !out.contains(&format!("{flag}\n")) {
                     problems.push(format!("{place}: `migrate {command}` has no flag {flag}"));
                 }
@@ -2045,7 +2146,7 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
 
     // Flags a message names on their own.
     let all_help: String = [
-        "up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history",
+        "", "up", "plan", "down", "status", "repair", "verify", "fresh", "baseline", "import", "check", "history",
     ]
     .iter()
     .map(|c| help(c).1)

@@ -118,8 +118,7 @@ impl Store {
     /// as it would on a real database.
     fn run_script(&mut self, change: &Change<'_>) -> Result<(), Error> {
         self.sent.push((change.migration.version, change.direction));
-        let script = change.migration.script(change.direction);
-        for statement in split(script.text, Dialect::Sqlite) {
+        for statement in split(change.text(), Dialect::Sqlite) {
             if statement.text.contains("missing_table") {
                 let message = "no such table: missing_table".to_string();
                 return Err(change.failed(statement.text, statement.line, message, true));

@@ -383,6 +383,24 @@ async fn the_example_set_applies_and_reverts() {
     EXAMPLE.run(graph).await.expect("and applies again");
     assert_eq!(count(graph, slugged).await, 1);
 
+    // A backup before down: Neo4j has none to write, so the down is
+    // refused with the reason, and nothing is reverted.
+    let backup = std::env::temp_dir().join(format!("em-neo4j-backup-{}", std::process::id()));
+    let refused = EXAMPLE
+        .down_with_backup(graph, 1, &embedded_migrations::Backup::to(&backup))
+        .await
+        .expect_err("Neo4j has no backup before down");
+    assert!(
+        matches!(refused, embedded_migrations::Error::BackupFailed { .. }),
+        "{refused:?}"
+    );
+    let message = refused.to_string();
+    assert!(message.contains("Neo4j"), "{message}");
+    assert!(message.contains("no backup this crate can write"), "{message}");
+    assert!(message.contains("nothing was reverted"), "{message}");
+    assert!(!backup.exists());
+    assert_eq!(count(graph, slugged).await, 1);
+
     let report = EXAMPLE.down_to(graph, 0).await.expect("the example set reverts");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [4, 3, 2, 1]);
     for name in [

@@ -541,3 +541,53 @@ async fn a_no_transaction_code_migration_runs_outside_a_transaction() {
     let err = CODE_NO_TRANSACTION_FAILING.run(db.pool()).await.expect_err("dirty");
     assert!(matches!(err.cause(), Error::Dirty { version: 2, .. }), "{err}");
 }
+
+/// `--placeholder NAME=VALUE` on the command line gives a value over the
+/// application's settings, a secret one stays secret, and a value given
+/// nowhere is refused with exit code 2 before anything runs.
+#[tokio::test]
+async fn placeholder_values_from_the_command_line() {
+    static SET: &Migrations = support::fixtures::SQL.placeholders;
+    let Some(db) = SqliteDb::fresh("placeholders_cli").await else {
+        return;
+    };
+    let settings = Settings::default()
+        .placeholder("table", "pl_items")
+        .secret_placeholder("token", "from-settings");
+    let cli = |args: &[&str]| {
+        let args: Vec<String> = ["migrate"].iter().chain(args).map(|a| a.to_string()).collect();
+        embedded_migrations::cli::from_args(SET, settings.clone(), &db.pool, args)
+    };
+    assert_eq!(cli(&["plan"]).await, 2, "`${{owner}}` has no value: `up` would refuse");
+    assert!(db.tables().await.is_empty(), "nothing was created");
+    assert_eq!(cli(&["--placeholder", "owner", "up"]).await, 2, "not NAME=VALUE");
+    let given = [
+        "--placeholder",
+        "owner=cli",
+        "--placeholder",
+        "token=from-the-command-line",
+    ];
+    let args: Vec<&str> = given.iter().copied().chain(["up", "--to", "1"]).collect();
+    assert_eq!(cli(&args).await, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pl_items WHERE note = 'owned by cli'")
+            .await,
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM pl_items WHERE note = 'from-the-command-line'")
+            .await,
+        1
+    );
+    let history = SET.with(settings.clone()).history(&db.pool).await.expect("history");
+    assert_eq!(
+        history[0].placeholders.as_deref(),
+        Some(r#"{"owner": "cli", "table": "pl_items", "token": "***"}"#),
+        "the value the settings mark secret stays secret"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE placeholders LIKE '%from-the%'")
+            .await,
+        0
+    );
+}

@@ -1458,3 +1458,169 @@ fn psql_floor(db: &pg::PgDatabase, set: &Migrations, names: &[String]) -> f64 {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     floor
 }
+
+// ---------------------------------------------------------------------------
+// Placeholders per tenant
+
+/// `${tenant}` (the tenant's name, unless its settings give another) and
+/// `${plan}` (each tenant's own setting).
+static TENANT_PLACEHOLDERS: Migrations = embed_migrations!("tests/fixtures/tenants_placeholders");
+
+/// The tenants of [`tenants_with_their_own_values`], each placed by
+/// `settings`: `a` and `b` with a plan each, `c` naming itself `renamed`,
+/// `d` without a plan.
+fn placeholder_tenants<D>(pools: [D; 4], settings: fn(&str) -> Settings) -> Tenants<'static, embedded_migrations::Sql>
+where
+    D: embedded_migrations::backend::Database<Language = embedded_migrations::Sql> + Send + 'static,
+{
+    let [a, b, c, d] = pools;
+    Tenants::new(&TENANT_PLACEHOLDERS)
+        .tenant("a", a, settings("a").placeholder("plan", "free"))
+        .tenant("b", b, settings("b").placeholder("plan", "pro"))
+        .tenant(
+            "c",
+            c,
+            settings("c")
+                .placeholder("plan", "pro")
+                .placeholder("tenant", "renamed"),
+        )
+        .tenant("d", d, settings("d"))
+}
+
+/// Each tenant runs the file with its own values; the one without a value
+/// fails before its database is touched, on every run, while the others
+/// apply; the history of each records its values.
+async fn tenants_with_their_own_values<D>(
+    pools: [D; 4],
+    settings: fn(&str) -> Settings,
+    accounts: impl AsyncFn(&str) -> Option<(String, String)>,
+) where
+    D: embedded_migrations::backend::Database<Language = embedded_migrations::Sql> + Send + 'static,
+{
+    let tenants = placeholder_tenants(pools, settings);
+    for round in ["first", "second"] {
+        let report = tenants.run().await;
+        assert_eq!(report.applied_count(), 3, "{round}: {:?}", report.failures());
+        let (name, err) = report.failures()[0];
+        assert_eq!(name, "d", "{round}");
+        let Error::MissingPlaceholders { missing } = err.cause() else {
+            panic!("{round}: {err:?}")
+        };
+        assert_eq!(
+            (missing.len(), missing[0].name.as_str(), missing[0].files.as_slice()),
+            (1, "plan", &["001_accounts.up.sql"][..])
+        );
+    }
+    assert_eq!(accounts("a").await, Some(("a".to_string(), "free".to_string())));
+    assert_eq!(accounts("b").await, Some(("b".to_string(), "pro".to_string())));
+    assert_eq!(accounts("c").await, Some(("renamed".to_string(), "pro".to_string())));
+    assert_eq!(accounts("d").await, None, "d was not touched");
+    let history = tenants.get("c").unwrap().history().await.expect("history of c");
+    assert_eq!(
+        history[0].placeholders.as_deref(),
+        Some(r#"{"plan": "pro", "tenant": "renamed"}"#)
+    );
+}
+
+#[tokio::test]
+async fn sqlite_tenants_run_with_their_own_placeholder_values() {
+    let scratch = Scratch::new("tenant_placeholders");
+    let mut pools = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        pools.push(sqlite_file(&scratch.0.join(format!("{name}.db"))).await);
+    }
+    let pools: [SqlitePool; 4] = pools.clone().try_into().unwrap();
+    let dir = scratch.0.clone();
+    tenants_with_their_own_values(
+        pools,
+        |_| Settings::default(),
+        async |name: &str| {
+            let pool = sqlite_file(&dir.join(format!("{name}.db"))).await;
+            if !sqlite_tables(&pool).await.iter().any(|t| t == "accounts") {
+                assert!(sqlite_tables(&pool).await.is_empty(), "{name}: nothing created");
+                return None;
+            }
+            sqlx::query_as("SELECT tenant, plan FROM accounts")
+                .fetch_optional(&pool)
+                .await
+                .unwrap()
+        },
+    )
+    .await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgresql_tenants_run_with_their_own_placeholder_values() {
+    let Some(db) = pg::PgDatabase::create("tenant_placeholders_pg").await else {
+        return;
+    };
+    let pool = db.pool(8).await;
+    let pools = [pool.clone(), pool.clone(), pool.clone(), pool.clone()];
+    let check = pool.clone();
+    let schema = |name: &str| Settings::default().schema(name);
+    tenants_with_their_own_values(pools, schema, async |name: &str| {
+        let exists: bool = sqlx::query_scalar("SELECT to_regnamespace($1) IS NOT NULL")
+            .bind(name)
+            .fetch_one(&check)
+            .await
+            .unwrap();
+        if !exists {
+            return None;
+        }
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT tenant, plan FROM {name}.accounts")))
+            .fetch_optional(&check)
+            .await
+            .unwrap()
+    })
+    .await;
+    // A tenant already up to date, read together with the others, still
+    // fails when its settings lose a value: as a run of its own would.
+    let again = Tenants::new(&TENANT_PLACEHOLDERS)
+        .tenant("a", pool.clone(), schema("a"))
+        .tenant("b", pool.clone(), schema("b").placeholder("plan", "pro"));
+    let report = again.run().await;
+    assert_eq!(report.applied_count(), 1, "{:?}", report.failures());
+    let (name, err) = report.failures()[0];
+    assert_eq!(name, "a");
+    assert!(matches!(err.cause(), Error::MissingPlaceholders { .. }), "{err:?}");
+    pool.close().await;
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mariadb_tenants_run_with_their_own_placeholder_values() {
+    let Some(dbs) = my::MyDatabases::create("tenant_placeholders_my", 4).await else {
+        return;
+    };
+    let mut pools = Vec::new();
+    for i in 0..4 {
+        pools.push(dbs.pool(i).await);
+    }
+    let pools: [sqlx::MySqlPool; 4] = pools.try_into().unwrap();
+    let check = dbs.pool(0).await;
+    let names = dbs.names.clone();
+    tenants_with_their_own_values(
+        pools,
+        |_| Settings::default(),
+        async |name: &str| {
+            let database = &names[["a", "b", "c", "d"].iter().position(|n| *n == name).unwrap()];
+            let tables: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = ?")
+                    .bind(database)
+                    .fetch_one(&check)
+                    .await
+                    .unwrap();
+            if tables == 0 {
+                return None;
+            }
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT tenant, plan FROM `{database}`.accounts"
+            )))
+            .fetch_optional(&check)
+            .await
+            .unwrap()
+        },
+    )
+    .await;
+}

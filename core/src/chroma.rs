@@ -368,6 +368,23 @@ impl Effects {
     }
 }
 
+/// A file's text as the build checks it: each `${name}` read as `name`,
+/// so that `docs_${tenant}` is checked as the collection name
+/// `docs_tenant`, and a name in the up file and another in the down file
+/// stay apart. At run time the values are substituted before parsing.
+fn as_built(text: &str) -> String {
+    use crate::placeholder::{pieces, Piece};
+    match pieces(text) {
+        Ok(pieces) => pieces
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Text(text) | Piece::Placeholder(text) => text,
+            })
+            .collect(),
+        Err(_) => text.to_string(),
+    }
+}
+
 /// The build-time rules of one ChromaDB migration: both files parse, a
 /// `copy` is alone in an up file, no directive that means nothing here,
 /// and the down file reverts the up file's effects (unless it says
@@ -391,7 +408,7 @@ pub(crate) fn check(up: &ScannedFile, down: &ScannedFile, problems: &mut Vec<Pro
             );
         }
     }
-    let (up_steps, down_steps) = match (parse(&up.text), parse(&down.text)) {
+    let (up_steps, down_steps) = match (parse(&as_built(&up.text)), parse(&as_built(&down.text))) {
         (Ok(up_steps), Ok(down_steps)) => (up_steps, down_steps),
         (up_result, down_result) => {
             for (file, result) in [(up, up_result), (down, down_result)] {

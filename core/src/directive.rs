@@ -28,6 +28,9 @@ pub struct Header {
     /// break, each with the reason written beside it (checked by
     /// `lint::check_allows`: the rule must exist, the reason must be given).
     pub allows: Vec<Allow>,
+    /// `migrate:baseline <first>..<last> migrations=N chain=H`: the
+    /// arguments as written (checked by `baseline::Squashed::parse`).
+    pub baseline: Option<String>,
 }
 
 /// One `migrate:allow <rule> <reason>` line of a header.
@@ -58,6 +61,7 @@ impl Header {
                 match word {
                     "batch" => self.batch = Some(arguments.trim().to_string()),
                     "total" => self.total = Some(arguments.trim().to_string()),
+                    "baseline" => self.baseline = Some(arguments.trim().to_string()),
                     "allow" => {
                         let arguments = arguments.trim();
                         let (rule, reason) = arguments.split_once(char::is_whitespace).unwrap_or((arguments, ""));
@@ -86,6 +90,7 @@ pub(crate) const DIRECTIVES: &[&str] = &[
     "batch size=N",
     "total <count query>",
     "allow <lint rule> <reason>",
+    "baseline <first>..<last> migrations=N chain=H",
 ];
 
 /// Reads the header: the comment and blank lines before the first statement.

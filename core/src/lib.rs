@@ -13,14 +13,17 @@
 //! - `folder`: [`scan`], the folder rules, run in phases;
 //! - `problem`: the [`Rule`] a [`Problem`] reports broken;
 //! - `scanned`: the [`Folder`] a scan gives back;
+//! - [`baseline`]: a squashed folder's baseline migration;
 //! - [`batch`]: batch migrations, checked at build time and run by the
 //!   runtime;
 //! - [`chroma`]: the steps of a ChromaDB migration file;
 //! - `refusal`: statements a SQL file must not hold;
+//! - [`placeholder`]: `${name}` in a file, replaced at run time;
 //! - [`lint`]: statements that lock or destroy, per database, and the
 //!   `migrate:allow` lines that permit one with a reason;
 //! - [`time`]: timestamps without a date crate.
 
+pub mod baseline;
 pub mod batch;
 mod checksum;
 pub mod chroma;
@@ -28,6 +31,7 @@ mod directive;
 mod folder;
 pub mod lint;
 mod migration;
+pub mod placeholder;
 mod problem;
 mod refusal;
 mod scanned;

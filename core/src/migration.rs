@@ -84,6 +84,10 @@ pub struct Script {
     /// `-- migrate:no-transaction`: the statements run one by one, outside a
     /// transaction (for `CREATE INDEX CONCURRENTLY` and the like).
     pub no_transaction: bool,
+    /// The names of the `${name}` placeholders in `text`, sorted, each
+    /// once ([`crate::placeholder`]): read at build time, so a run can
+    /// check the settings give every one before anything runs.
+    pub placeholders: &'static [&'static str],
 }
 
 /// One migration: an up file and its down file, embedded at build time.

@@ -54,9 +54,17 @@ pub enum Rule {
     /// A `migrate:batch` file that is not one statement with `:batch`, a
     /// positive size, in a transaction (see [`crate::batch`]).
     Batch,
+    /// A squashed folder's `migrate:baseline` that is malformed, not the
+    /// first migration, not ending at its own version, in a down file, in
+    /// a folder of another language than SQL, or whose down file is not
+    /// irreversible (see [`crate::baseline`]).
+    Baseline,
     /// A ChromaDB file that is not a list of known steps, or whose down file
     /// does not revert what its up file does (see [`crate::chroma`]).
     ChromaStep,
+    /// A `${...}` that is not a placeholder: `${}`, `${1x}`, `${ name }`
+    /// (see [`crate::placeholder`]).
+    Placeholder,
 }
 
 /// One broken rule, with the file it concerns.

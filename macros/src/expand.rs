@@ -79,7 +79,7 @@ fn repeatable(r: &ScannedRepeatable) -> TokenStream {
             name: #name,
             description: #description,
             up: #up,
-            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false },
+            down: ::embedded_migrations::Script { file: "", text: "", checksum: #none, no_transaction: false, placeholders: &[] },
             irreversible: true,
         }
     }
@@ -116,12 +116,15 @@ fn script(file: &ScannedFile) -> TokenStream {
     let path = file.path.to_string_lossy().into_owned();
     let sum = checksum(&file.checksum);
     let no_transaction = file.header.no_transaction;
+    // The scan refused a malformed placeholder already.
+    let placeholders = embedded_migrations_core::placeholder::names(&file.text).unwrap_or_default();
     quote! {
         ::embedded_migrations::Script {
             file: #name,
             text: ::core::include_str!(#path),
             checksum: #sum,
             no_transaction: #no_transaction,
+            placeholders: &[#(#placeholders),*],
         }
     }
 }
@@ -201,6 +204,7 @@ fn code_script(m: &ScannedMigration) -> TokenStream {
             text: "",
             checksum: #sum,
             no_transaction: #no_transaction,
+            placeholders: &[],
         }
     }
 }

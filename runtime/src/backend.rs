@@ -13,7 +13,8 @@
 //! a capability trait of its own, which the session hands out when it has
 //! it: [`GroupApply`] (every pending migration in one transaction),
 //! [`Batches`] or [`SelfBatches`] (batch migrations),
-//! [`ForeignHistory`] (importing another tool's history), and, on the
+//! [`ForeignHistory`] (importing another tool's history), [`Backups`] (a
+//! backup before `down`), and, on the
 //! database, [`Snapshot`] (reading its schema). The engine asks for a
 //! capability where it needs one and says plainly when the database lacks it.
 //!
@@ -47,6 +48,12 @@ pub trait Database: Sync {
     /// Its schema, read as text, when the backend can read it: what
     /// `verify_reversible` and the schema record and check need.
     fn snapshots(&self) -> Option<&dyn Snapshot> {
+        None
+    }
+
+    /// Its schema as the statements that build it, when the backend can
+    /// write them: what `Migrator::squash_baseline` puts in a baseline.
+    fn schema_ddl(&self) -> Option<&dyn SchemaDdl> {
         None
     }
 
@@ -205,6 +212,34 @@ pub trait Session: Send {
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         None
     }
+
+    /// Writing a backup of the database before `down` reverts anything
+    /// (`Migrator::down_with_backup`). Without it such a `down` is refused.
+    fn backups(&mut self) -> Option<&mut dyn Backups> {
+        None
+    }
+}
+
+/// A database that writes its schema as statements (handed out by
+/// [`Database::schema_ddl`]): what a squashed folder's baseline holds.
+pub trait SchemaDdl: Sync {
+    /// The statements that build the schema of this database on an empty
+    /// one, in an order that runs: tables, indexes, views, routines and
+    /// triggers, without the tracking tables of `settings` nor their rows,
+    /// nor anything that only sets the session. Data is not included.
+    fn schema_ddl<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<String, Error>>;
+}
+
+/// A database that can write a backup of itself, handed out by
+/// [`Session::backups`]: what `down` takes, under the migration lock,
+/// before it reverts anything.
+pub trait Backups: Send {
+    /// Writes the whole database to `backup.path()`, which must not exist
+    /// yet; returns only once the backup is complete. A failure
+    /// ([`Backup::failed`](crate::Backup::failed), naming what is missing
+    /// or what the database or the dump program said) leaves no file at
+    /// the path.
+    fn write_backup<'a>(&'a mut self, backup: &'a crate::Backup) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// The tracking row [`Session::rewrite_record`] writes beside the state row.
@@ -244,9 +279,20 @@ pub struct Change<'a> {
     /// migration is never handed one: the engine refuses a table whose
     /// code was written for another database than `Session::backend`.
     pub code: Option<crate::code::Code>,
+    /// The text that runs: the script's with its placeholders substituted
+    /// ([`Change::text`]).
+    pub(crate) text: std::borrow::Cow<'static, str>,
 }
 
 impl Change<'_> {
+    /// The text of the script that runs, its `${name}` placeholders
+    /// replaced by the settings' values and its `$${` escapes undone: what
+    /// a backend runs, rather than `migration.script(direction).text`,
+    /// which is the file as written (what the checksum covers).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The error for a statement of this change that the database refused:
     /// the migration, its file, the statement, its line and the database's
     /// own words. `rolled_back` is false where statements before it stayed

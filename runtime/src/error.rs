@@ -277,6 +277,18 @@ pub enum Error {
         /// One line per disagreement, naming the version.
         problems: Vec<String>,
     },
+    /// The backup asked for before a `down` (`Migrator::down_with_backup`,
+    /// `migrate down --backup`) could not be written, so nothing was
+    /// reverted: the dump program is missing or failed, the path exists
+    /// already or cannot be written, or the database has no backup.
+    BackupFailed {
+        /// The database, as messages name it.
+        backend: &'static str,
+        /// Where the backup was to be written.
+        path: std::path::PathBuf,
+        /// Why it was not: the program's or the database's own words.
+        message: String,
+    },
     /// A checksum in the tracking tables is not a SHA-256 in hex: the row
     /// was edited by hand or damaged. Nothing was applied.
     CorruptChecksum {
@@ -321,6 +333,13 @@ pub enum Error {
         written_for: &'static str,
         /// The database the set was run on.
         database: &'static str,
+    },
+    /// Files use placeholders the settings give no value for
+    /// (`Settings::placeholder`). Checked before anything runs: nothing was
+    /// changed.
+    MissingPlaceholders {
+        /// Each name without a value, with the files that use it.
+        missing: Vec<MissingPlaceholder>,
     },
     #[doc(hidden)]
     /// Another process changed the tracking state between plan and apply;
@@ -399,7 +418,8 @@ impl Error {
             | Error::NotReversible { .. }
             | Error::SchemaChanged { .. }
             | Error::CorruptChecksum { .. }
-            | Error::CodeForAnotherDatabase { .. } => 2,
+            | Error::CodeForAnotherDatabase { .. }
+            | Error::MissingPlaceholders { .. } => 2,
             Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
             _ => 1,
         }
@@ -476,6 +496,11 @@ impl fmt::Display for Error {
                 objects.join(", ")
             ),
             Error::SchemaChanged { .. } => self.fmt_schema_changed(f),
+            Error::BackupFailed { backend, path, message } => write!(
+                f,
+                "{backend}: the backup before down to `{}` failed, so nothing was reverted: {message}",
+                path.display()
+            ),
             Error::Adoption { what, problems } => {
                 let header = format!("{what} refused, nothing was written ({} problem(s)):", problems.len());
                 write_list(f, &header, problems)
@@ -487,6 +512,17 @@ impl fmt::Display for Error {
                 "`{file}` is a Rust code migration written for {written_for}, but this set runs on {database}; \
                  nothing was changed: embed the folder with the `database = ...` of the database it runs on"
             ),
+            Error::MissingPlaceholders { missing } => {
+                write!(f, "no value is given for the placeholder(s) ")?;
+                for (i, placeholder) in missing.iter().enumerate() {
+                    let separator = if i == 0 { "" } else { "; " };
+                    write!(f, "{separator}`${{{}}}` (used by `{}`)", placeholder.name, placeholder.files.join("`, `"))?;
+                }
+                write!(
+                    f,
+                    "; nothing was changed: give each with `Settings::placeholder` (or `--placeholder NAME=VALUE`)"
+                )
+            }
             Error::Conflict => write!(f, "another process changed the migration state concurrently"),
         }
     }
@@ -867,4 +903,13 @@ fn excerpt(statement: &str) -> String {
         end -= 1;
     }
     format!("{} ...", &one_line[..end])
+}
+
+/// A placeholder no value is given for, and the files that use it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingPlaceholder {
+    /// The name, as in `${name}`.
+    pub name: String,
+    /// The files that use it, as named in the folder, in version order.
+    pub files: Vec<&'static str>,
 }

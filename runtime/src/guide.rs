@@ -16,6 +16,7 @@
 //! 11. [Writing a backend](crate::guide::backend): the `Database` and `Session` contract, the capabilities, a complete in-memory backend.
 //! 12. [Migrations written in Rust](crate::guide::rust_migrations): `.rs` files in the folder, typed to their database.
 //! 13. [Dangerous changes](crate::guide::lint): the lint, its rules per database, `migrate:allow`, `migrate lint`.
+//! 14. [Placeholders](crate::guide::placeholders): `${name}` in a file, its value from the settings, secrets, the escape.
 //!
 //! Links between chapters point at the `.md` files, for reading on the
 //! repository's host; here, use the list above. A chapter whose examples
@@ -93,6 +94,10 @@ pub mod health {}
 )]
 pub mod repair {}
 
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/squash.md"))]
+#[cfg_attr(not(feature = "sqlite"), doc = "Squashing (shown with the `sqlite` feature).")]
+pub mod squash {}
+
 #[cfg_attr(all(feature = "sqlite", feature = "cli"), doc = include_str!("../docs/cli.md"))]
 #[cfg_attr(
     not(all(feature = "sqlite", feature = "cli")),
@@ -127,3 +132,10 @@ pub mod rust_migrations {}
     doc = "Dangerous changes: the lint (shown with the `sqlite` feature)."
 )]
 pub mod lint {}
+
+#[cfg_attr(feature = "sqlite", doc = include_str!("../docs/placeholders.md"))]
+#[cfg_attr(
+    not(feature = "sqlite"),
+    doc = "Placeholders: `${name}` in a file, its value from the settings (shown with the `sqlite` feature)."
+)]
+pub mod placeholders {}

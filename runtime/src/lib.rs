@@ -19,6 +19,7 @@
 //! [`backend::Session`] trait.
 
 pub mod backend;
+mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod code;
@@ -28,6 +29,7 @@ mod error;
 pub mod guide;
 mod language;
 mod migrator;
+mod placeholders;
 mod readiness;
 mod records;
 mod report;
@@ -55,13 +57,15 @@ mod sqlite;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use backup::Backup;
 pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
-pub use error::{Committed, Error};
+pub use error::{Committed, Error, MissingPlaceholder};
 pub use language::{Chroma, Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
+pub use placeholders::SECRET;
 pub use readiness::{Readiness, ReadinessState};
 pub use records::{AppliedMigration, Checkpoint, DirtyRun, HistoryEntry};
 pub use report::{

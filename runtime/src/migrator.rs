@@ -14,7 +14,7 @@ use crate::readiness::Readiness;
 use crate::records::HistoryEntry;
 use crate::report::{Adoption, Plan, Progress, Repair, Report, Status};
 use crate::snapshot::{Reversibility, SchemaCheck, SchemaRecord};
-use crate::{Checksum, Cypher, Error, Language, Migration, Settings, Sql};
+use crate::{Backup, Checksum, Cypher, Error, Language, Migration, Settings, Sql};
 use std::marker::PhantomData;
 
 /// The migrations of one folder, embedded by `embed_migrations!`.
@@ -194,6 +194,38 @@ impl<'a, L: Language> Migrator<'a, L> {
         self.engine().down(db, DownTarget::Version(version)).await
     }
 
+    /// [`down`](Self::down), after writing a backup of the whole database
+    /// to `backup`'s path: SQLite `VACUUM INTO`, PostgreSQL `pg_dump`, MySQL
+    /// and MariaDB `mariadb-dump` or `mysqldump`. Nothing is reverted
+    /// unless the backup is complete; [`Error::BackupFailed`] says why it
+    /// is not (the program missing, its own message, the path taken).
+    /// With nothing to revert no backup is written. Each history row of
+    /// this `down` gives the path in its reason (`backup: <path>`).
+    /// Neo4j and Chroma refuse: docs/repair.md says why.
+    pub async fn down_with_backup<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        steps: usize,
+        backup: &Backup,
+    ) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(db, DownTarget::Steps(steps), Some(backup))
+            .await
+    }
+
+    /// [`down_to`](Self::down_to) after a backup, as
+    /// [`down_with_backup`](Self::down_with_backup).
+    pub async fn down_to_with_backup<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        version: i64,
+        backup: &Backup,
+    ) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(db, DownTarget::Version(version), Some(backup))
+            .await
+    }
+
     /// What `down` would do, changing nothing.
     pub async fn plan_down<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Plan, Error> {
         self.engine().plan_down(db, DownTarget::Steps(steps)).await
@@ -309,6 +341,36 @@ impl<'a, L: Language> Migrator<'a, L> {
     /// not an error but [`Reversibility::failure`].
     pub async fn verify_reversible<D: Database<Language = L>>(&self, db: &D) -> Result<Reversibility, Error> {
         crate::snapshot::verify_reversible(&self.engine(), db).await
+    }
+
+    /// A baseline migration for `cargo xtask squash --to V`: migrates `db`,
+    /// an empty scratch database (or one at exactly `to`), to `to`, and
+    /// reads its schema as statements (SQLite `sqlite_master`, PostgreSQL
+    /// `pg_dump --schema-only`, MySQL `SHOW CREATE`). The baseline's
+    /// `migrate:baseline` directive names the versions it replaces and the
+    /// running hash of their rows, by which a database migrated before the
+    /// squash is recognised and left as it is (docs/squash.md).
+    pub async fn squash_baseline<D: Database<Language = L>>(
+        &self,
+        db: &D,
+        to: i64,
+    ) -> Result<crate::snapshot::Baseline, Error> {
+        crate::snapshot::squash_baseline(&self.engine(), db, to).await
+    }
+
+    /// Proves that this table, a squashed folder, and `unsquashed`, the
+    /// folder before the squash, give the same schema: runs `unsquashed`
+    /// on `unsquashed_db` and this table on `squashed_db` (two scratch
+    /// databases of the same kind), compares their snapshots, then runs
+    /// this table on `unsquashed_db`, which must not run the baseline, and
+    /// validates it there (no drift, nothing missing).
+    pub async fn verify_squashed<D: Database<Language = L>>(
+        &self,
+        unsquashed: &Migrator<'_, L>,
+        unsquashed_db: &D,
+        squashed_db: &D,
+    ) -> Result<crate::snapshot::SquashCheck, Error> {
+        crate::snapshot::verify_squashed(&self.engine(), &unsquashed.engine(), unsquashed_db, squashed_db).await
     }
 
     /// [`run`](Self::run), then, if it applied anything, records the schema

@@ -67,6 +67,10 @@ pub struct HistoryEntry {
     /// `--reason`); for `baseline` and `import`, the adoption's reason; for
     /// `repair`, what it changed and the reason given.
     pub reason: Option<String>,
+    /// The placeholder values the run's file used, as a JSON object
+    /// (`{"schema": "app", "password": "***"}`: a secret one as
+    /// [`SECRET`](crate::SECRET)); `None` when it used none.
+    pub placeholders: Option<String>,
 }
 
 /// The summary of the tracking table kept in one row, updated in the same

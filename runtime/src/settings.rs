@@ -20,6 +20,8 @@ pub struct Settings {
     pub(crate) lock_timeout: Duration,
     pub(crate) group: bool,
     pub(crate) provision: Option<bool>,
+    /// The values of `${name}` in the files (runtime/src/placeholders.rs).
+    pub(crate) placeholders: crate::placeholders::Placeholders,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             lock_timeout: Duration::from_secs(120),
             group: false,
             provision: None,
+            placeholders: Default::default(),
         }
     }
 }
@@ -132,7 +135,7 @@ impl Settings {
         if let Some(schema) = &self.schema {
             check_identifier("schema", schema)?;
         }
-        Ok(())
+        self.check_placeholders()
     }
 }
 
@@ -149,5 +152,73 @@ fn check_identifier(what: &str, name: &str) -> Result<(), Error> {
                 "the {what} name `{name}` is not a plain identifier (letters, digits and underscores, not starting with a digit, at most 48 characters)"
             ),
         })
+    }
+}
+
+/// The placeholder values, an `impl` of their own beside the other settings.
+impl Settings {
+    /// The value of `${name}` in the migration files. Only values given
+    /// here are substituted, never the environment's: read one from it
+    /// yourself when you mean to (`std::env::var`). The history row of each
+    /// migration that uses placeholders records their values.
+    ///
+    /// ```
+    /// let settings = embedded_migrations::Settings::default()
+    ///     .placeholder("schema", "app")
+    ///     .placeholder("reader", "app_reader");
+    /// assert_eq!(settings.placeholder_value("schema"), Some("app"));
+    /// ```
+    pub fn placeholder(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.placeholders.insert(name.into(), value.into(), false);
+        self
+    }
+
+    /// [`Settings::placeholder`] for a value that must not be stored (a
+    /// password): substituted like any other, but recorded in the history
+    /// as `***`, and shown so by `Debug`.
+    pub fn secret_placeholder(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.placeholders.insert(name.into(), value.into(), true);
+        self
+    }
+
+    /// `--placeholder NAME=VALUE`: the value, secret if the settings
+    /// already made it so.
+    #[cfg(feature = "cli")]
+    pub(crate) fn placeholder_from_command_line(mut self, name: &str, value: &str) -> Self {
+        self.placeholders.set_keeping_secret(name, value);
+        self
+    }
+
+    /// The value given for `${name}`, if any.
+    pub fn placeholder_value(&self, name: &str) -> Option<&str> {
+        self.placeholders.get(name)
+    }
+
+    /// `name` gets `value` unless a value is given for it already: a value
+    /// the runtime knows by itself (a tenant's name), which the settings
+    /// may override.
+    pub(crate) fn placeholder_default(self, name: &str, value: &str) -> Self {
+        if self.placeholders.has(name) {
+            self
+        } else {
+            self.placeholder(name, value)
+        }
+    }
+
+    /// Every placeholder name is one a file could use.
+    pub(crate) fn check_placeholders(&self) -> Result<(), Error> {
+        match self
+            .placeholders
+            .names()
+            .find(|name| !crate::core::placeholder::is_name(name))
+        {
+            None => Ok(()),
+            Some(name) => Err(Error::InvalidSettings {
+                message: format!(
+                    "the placeholder name `{name}` cannot appear in a file: {}",
+                    crate::core::placeholder::NAME_RULE
+                ),
+            }),
+        }
     }
 }

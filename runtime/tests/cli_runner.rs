@@ -58,6 +58,8 @@ async fn from_args_runs_commands_with_the_applications_settings() {
         to: Some(0),
         dry_run: false,
         reason: Some("test".to_string()),
+        backup: None,
+        backup_tool: None,
     };
     assert_eq!(cli::run_with(&MIGRATIONS, settings(), &pool, down).await, 0);
     assert!(!tables(&pool).await.contains(&"users".to_string()));

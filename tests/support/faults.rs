@@ -408,12 +408,14 @@ fn hand_built_set(files: &[(&'static str, bool)]) -> &'static embedded_migration
             text: up,
             checksum: checksum(up),
             no_transaction: *no_transaction,
+            placeholders: &[],
         };
         let down = Script {
             file: Box::leak(format!("{version:03}_hand_built.down.sql").into_boxed_str()),
             text: "SELECT 1;\n",
             checksum: checksum("SELECT 1;\n"),
             no_transaction: false,
+            placeholders: &[],
         };
         chain = chain_step(&chain, version, &up.checksum);
         chains.push(chain);

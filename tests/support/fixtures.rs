@@ -40,6 +40,12 @@ static CYPHER_GAPPED: CypherMigrations = embed_migrations!("tests/fixtures/neo4j
 static CYPHER_FAILING: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_failing");
 static CYPHER_IRREVERSIBLE: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_irreversible");
 
+/// `${table}`, `${owner}` and `${token}` in statements and literals, an
+/// escaped `$${owner}`; 002 adds a row for `${owner}`; 003 fails quoting
+/// `${token}` (tests/support/placeholders.rs).
+static PLACEHOLDERS: Migrations = embed_migrations!("tests/fixtures/placeholders");
+static CYPHER_PLACEHOLDERS: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_placeholders");
+
 /// One language's version of the scenario folders, with the few texts the
 /// scenarios check word for word.
 pub struct Fixtures<L: Language> {
@@ -54,6 +60,8 @@ pub struct Fixtures<L: Language> {
     pub counted_next: &'static Migrations<L>,
     /// 001-004, each inserting one row into an existing `runs`.
     pub inserts: &'static Migrations<L>,
+    /// `${table}`, `${owner}`, `${token}`: tests/support/placeholders.rs.
+    pub placeholders: &'static Migrations<L>,
     /// The file extension of this language's migration files.
     pub extension: &'static str,
     /// How 002_create_b's first statement begins.
@@ -81,6 +89,7 @@ pub static SQL: Fixtures<embedded_migrations::Sql> = Fixtures {
     counted: &COUNTED,
     counted_next: &COUNTED_NEXT,
     inserts: &INSERTS,
+    placeholders: &PLACEHOLDERS,
     extension: "sql",
     create_b: "CREATE TABLE b",
     seed_two: "INSERT INTO a (id, v) VALUES (2, 'two; with a semicolon')",
@@ -97,6 +106,7 @@ pub static CYPHER: Fixtures<embedded_migrations::Cypher> = Fixtures {
     counted: &CYPHER_COUNTED,
     counted_next: &CYPHER_COUNTED_NEXT,
     inserts: &CYPHER_INSERTS,
+    placeholders: &CYPHER_PLACEHOLDERS,
     extension: "cypher",
     create_b: "CREATE CONSTRAINT b",
     seed_two: "CREATE (:a {id: 2, v: 'two; with a semicolon'})",

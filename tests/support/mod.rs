@@ -9,6 +9,7 @@
 pub mod adoption;
 pub mod faults;
 pub mod fixtures;
+pub mod placeholders;
 pub mod repeatable;
 pub mod scenarios;
 
@@ -42,6 +43,10 @@ pub trait TestLanguage: Language + Sized {
     fn drop_state() -> String;
     /// Creates the `runs` table the `inserts` fixtures write to (none in a graph).
     fn create_runs() -> Option<String>;
+    /// Rows (nodes) of `table` whose `column` is `value`, in `TestDb::count` form.
+    fn count_where(table: &str, column: &str, value: &str) -> String;
+    /// Rows (nodes) of the default history whose `column` holds `text`.
+    fn count_history_holding(column: &str, text: &str) -> String;
     /// Rows (nodes) of `runs` with `v = version`, in `TestDb::count` form.
     fn count_runs(version: i64) -> String;
 }
@@ -56,6 +61,17 @@ impl TestLanguage for Sql {
 
     fn count_rows(table: &str) -> String {
         format!("SELECT count(*) FROM {table}")
+    }
+
+    fn count_where(table: &str, column: &str, value: &str) -> String {
+        format!("SELECT count(*) FROM {table} WHERE {column} = '{value}'")
+    }
+
+    fn count_history_holding(column: &str, text: &str) -> String {
+        format!(
+            "SELECT count(*) FROM {}_history WHERE {column} LIKE '%{text}%'",
+            Self::TRACKING
+        )
     }
 
     fn count_records() -> String {
@@ -141,6 +157,17 @@ impl TestLanguage for Cypher {
 
     fn create_runs() -> Option<String> {
         None
+    }
+
+    fn count_where(table: &str, column: &str, value: &str) -> String {
+        format!("MATCH (x:`{table}`) WHERE x.{column} = '{value}' RETURN count(x) AS n")
+    }
+
+    fn count_history_holding(column: &str, text: &str) -> String {
+        format!(
+            "MATCH (h:`{}History`) WHERE h.{column} CONTAINS '{text}' RETURN count(h) AS n",
+            Self::TRACKING
+        )
     }
 
     fn count_runs(version: i64) -> String {
@@ -252,6 +279,10 @@ macro_rules! backend_scenarios {
             custom_table_name_and_bad_names,
             group_mode_is_all_or_nothing,
         );
+        $crate::backend_scenarios!(@placeholders $db;
+            placeholders_are_substituted_escaped_and_recorded,
+            placeholders_missing_fail_before_anything,
+        );
     };
     (@faults $db:ty; $($name:ident),* $(,)?) => {
         $(
@@ -259,6 +290,15 @@ macro_rules! backend_scenarios {
             async fn $name() {
                 let Some(db) = <$db as $crate::support::TestDb>::fresh(concat!("fault_", stringify!($name))).await else { return };
                 $crate::support::faults::check(&db, $crate::support::faults::Tamper::$name).await;
+            }
+        )*
+    };
+    (@placeholders $db:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh(stringify!($name)).await else { return };
+                $crate::support::placeholders::$name(&db).await;
             }
         )*
     };
@@ -328,6 +368,15 @@ macro_rules! sql_fault_scenarios {
             );
         }
     };
+    (@placeholders $db:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = <$db as $crate::support::TestDb>::fresh(stringify!($name)).await else { return };
+                $crate::support::placeholders::$name(&db).await;
+            }
+        )*
+    };
     (@tests $db:ty; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,6 +401,9 @@ macro_rules! sql_scenarios {
             another_applications_tracking_table_is_named,
             a_group_whose_third_migration_fails_names_it_and_leaves_nothing,
             a_group_records_each_migration_with_its_own_duration,
+        );
+        $crate::backend_scenarios!(@placeholders $db;
+            placeholders_history_of_an_older_release_is_upgraded,
         );
     };
 }

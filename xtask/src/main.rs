@@ -1,4 +1,4 @@
-//! `cargo xtask`: project chores that need no database and no build of the app.
+//! `cargo xtask`: project chores that need no build of the app (and, but for `squash`, no database).
 //!
 //! - `new-migration <name>` writes the next up/down pair from a template
 //!   (`--rust`: the next Rust code migration, `<version>_<name>.rs`);
@@ -11,9 +11,18 @@
 //!   (`embedded_migrations_core::lint`, what `embed_migrations!(..., lint =
 //!   "deny")` and `migrate lint` apply).
 //!
+//! - `squash --to V --database-url URL` replaces the migrations up to V with
+//!   one baseline migration written from a scratch database's schema
+//!   (`squash.rs`; the one command here that needs a database).
+//!
 //! Exit codes: 0 success, 1 lint findings, 2 refused (bad name, broken folder, validation
 //! problems, usage). Relative paths are taken from the workspace root, so the
 //! command means the same thing from any directory of the project.
+
+mod refused;
+mod squash;
+
+use refused::Refused;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use embedded_migrations_core::lint::Dialect;
@@ -61,6 +70,23 @@ enum Command {
     Validate {
         /// Folders to check (default: every folder under `migrations/`).
         dirs: Vec<PathBuf>,
+    },
+    /// Replace the migrations up to V with one baseline migration, written from the schema of a
+    /// scratch database migrated to V (docs/squash.md). Deletes the replaced files.
+    Squash {
+        /// The last version the baseline replaces.
+        #[arg(long, value_name = "V")]
+        to: i64,
+        /// Migration folder (default: `migrations/<db>`).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Which database the folder is for (default: guessed from the folder's name).
+        #[arg(long, value_enum)]
+        db: Option<Db>,
+        /// An empty scratch database (or one migrated to exactly V) of that kind:
+        /// sqlite:..., postgres://..., mysql://...; it is migrated to V.
+        #[arg(long, value_name = "URL")]
+        database_url: String,
     },
     /// List the statements that lock or destroy (docs/lint.md), with the rules of each folder's database.
     Lint {
@@ -160,9 +186,6 @@ impl Db {
     }
 }
 
-/// A refusal: the message goes to stderr and the process exits with 2.
-struct Refused(String);
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
@@ -176,6 +199,12 @@ fn main() -> ExitCode {
         } => new_migration(&root, &name, dir.as_deref(), db, timestamp, rust),
         Command::Validate { dirs } => validate(&root, &dirs),
         Command::Lint { dirs, db, json } => lint(&root, &dirs, db, json),
+        Command::Squash {
+            to,
+            dir,
+            db,
+            database_url,
+        } => squash_folder(&root, to, dir.as_deref(), db, &database_url),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -608,6 +637,19 @@ fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool) -> Result<(),
         0 => Ok(()),
         _ => Err(Refused(String::new())),
     }
+}
+
+/// `squash`: the folder checked with the build's rules, then squashed
+/// (squash.rs).
+fn squash_folder(root: &Path, to: i64, dir: Option<&Path>, db: Option<Db>, url: &str) -> Result<(), Refused> {
+    let dir = target_folder(root, dir, db)?;
+    let label = shown(root, &dir);
+    let Some(folder) = existing_folder(&dir, &label)? else {
+        return Err(Refused(format!(
+            "`{label}` holds no migration to squash; nothing was written"
+        )));
+    };
+    squash::squash(&folder, &label, to, url)
 }
 
 #[cfg(test)]

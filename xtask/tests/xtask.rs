@@ -541,3 +541,62 @@ fn lint_and_the_build_agree() {
         .collect();
     assert_eq!(errors, findings);
 }
+
+/// `squash --to 5` on a copy of the SQLite example set: the five pairs
+/// replaced by one baseline that the build's rules accept, its directive
+/// naming the range; the Rust code migration after it stays. A squash
+/// over a Rust code migration, or to a version the folder lacks, is
+/// refused and writes nothing.
+#[test]
+fn squash_writes_a_baseline_that_passes_the_build_rules() {
+    let scratch = Scratch::new("squash");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = scratch.path("sqlite");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(root.join("migrations/sqlite")).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    let url = |name: &str| format!("sqlite://{}?mode=rwc", scratch.path(name).display());
+    let folder = dir.to_str().unwrap();
+
+    let before = snapshot(&dir);
+    assert_refused(
+        &xtask(&["squash", "--to", "8", "--dir", folder, "--database-url", &url("a.db")]),
+        "Rust code migration",
+    );
+    assert_refused(
+        &xtask(&["squash", "--to", "42", "--dir", folder, "--database-url", &url("b.db")]),
+        "no migration 42",
+    );
+    assert_eq!(snapshot(&dir), before);
+
+    let output = xtask(&["squash", "--to", "5", "--dir", folder, "--database-url", &url("c.db")]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("the schema after migrations 1..5 (5 migration(s)), replacing 10 file(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("005_add_users_timezone.up.sql"),
+        "its backfill is named: {stdout}"
+    );
+    assert_eq!(
+        names(&dir),
+        [
+            "005_baseline.down.sql",
+            "005_baseline.up.sql",
+            "006_normalize_symbols.down.sql",
+            "006_normalize_symbols.up.sql",
+            "007_create_skill_progressions.down.sql",
+            "007_create_skill_progressions.up.sql",
+            "008_hash_user_emails.rs",
+        ]
+    );
+    let up = std::fs::read_to_string(dir.join("005_baseline.up.sql")).unwrap();
+    assert!(up.starts_with("-- migrate:baseline 1..5 migrations=5 chain="), "{up}");
+    assert!(up.contains("CREATE TABLE portfolio_transactions"), "{up}");
+    assert!(up.contains("CREATE VIEW"), "{up}");
+    let validated = xtask(&["validate", folder]);
+    assert!(validated.status.success(), "{}", text(&validated.stderr));
+}

@@ -39,6 +39,7 @@ pub fn scan_as(dir: &Path, label: &str) -> Result<Folder, Vec<Problem>> {
     let (files, language) = versions::group_by_version(dir, label, &entries, &mut problems);
     let pairs = versions::pair(files, &mut problems);
     let migrations = contents::read_and_check(pairs, language, &mut problems);
+    crate::baseline::check(&migrations, language, &mut problems);
     let repeatables = repeatable::read_repeatables(&repeatable_entries, language, &mut problems);
     if problems.is_empty() && migrations.is_empty() {
         problems.push(Problem::new(

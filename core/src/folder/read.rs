@@ -5,7 +5,8 @@ use crate::{checksum, parse_header, Language, Problem, Rule, ScannedFile};
 use std::path::Path;
 
 /// The file at `path`, or `None` with the problem added: it cannot be read,
-/// is not UTF-8, or its header has an unknown directive.
+/// is not UTF-8, its header has an unknown directive, or it holds a
+/// malformed placeholder.
 pub(super) fn read_file(path: &Path, language: Language, problems: &mut Vec<Problem>) -> Option<ScannedFile> {
     let name = path
         .file_name()
@@ -48,6 +49,22 @@ pub(super) fn read_file(path: &Path, language: Language, problems: &mut Vec<Prob
             return None;
         }
     };
+    // A code migration's text is Rust, compiled as it is: no placeholder.
+    if !name.ends_with(".rs") {
+        if let Err(bad) = crate::placeholder::names(&text) {
+            problems.push(Problem::new(
+                Rule::Placeholder,
+                path,
+                format!(
+                    "`{name}` line {}: `{}` is not a placeholder; {}",
+                    bad.line,
+                    bad.written,
+                    crate::placeholder::NAME_RULE
+                ),
+            ));
+            return None;
+        }
+    }
     Some(ScannedFile {
         file_name: name,
         path: path.to_path_buf(),

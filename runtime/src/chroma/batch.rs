@@ -69,7 +69,7 @@ impl ChromaSession {
             to,
             batch_size,
             config,
-        }) = chroma::copy_step(change.migration.up.text)
+        }) = chroma::copy_step(change.text())
         else {
             return Err(change.failed(batch.statement, batch.line, "not a copy step".to_string(), true));
         };

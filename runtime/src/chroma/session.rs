@@ -186,6 +186,9 @@ fn history_metadata(entry: &HistoryEntry) -> Metadata {
     if let Some(reason) = &entry.reason {
         m.insert("reason".into(), reason.clone().into());
     }
+    if let Some(placeholders) = &entry.placeholders {
+        m.insert("placeholders".into(), placeholders.clone().into());
+    }
     m
 }
 
@@ -204,6 +207,7 @@ fn read_history_entry(id: &str, m: &Metadata) -> Result<HistoryEntry, Error> {
         success: bool_of(m, "success"),
         error: str_of(m, "error"),
         reason: str_of(m, "reason"),
+        placeholders: str_of(m, "placeholders"),
     })
 }
 
@@ -483,7 +487,7 @@ impl ChromaSession {
         change: &Change<'_>,
         applied: Option<&AppliedMigration>,
     ) -> Result<(), Error> {
-        let text = change.migration.script(change.direction).text;
+        let text = change.text();
         let parsed =
             crate::core::chroma::parse(text).map_err(|message| change.failed_after("the file", 1, message, true, 0))?;
         for (index, step) in parsed.iter().enumerate() {

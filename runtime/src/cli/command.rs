@@ -65,6 +65,16 @@ pub enum Command {
         /// Why: stored in the history with each reverted migration.
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// First write a backup of the whole database to PATH (a new file),
+        /// and revert nothing unless it succeeds: SQLite `VACUUM INTO`,
+        /// PostgreSQL `pg_dump`, MySQL/MariaDB `mariadb-dump` or
+        /// `mysqldump`. The path is stored in the history. One set only.
+        #[arg(long, value_name = "PATH")]
+        backup: Option<std::path::PathBuf>,
+        /// The dump program `--backup` runs, by path or name (default
+        /// `pg_dump`; `mariadb-dump`, else `mysqldump`).
+        #[arg(long, value_name = "PROGRAM", requires = "backup")]
+        backup_tool: Option<std::path::PathBuf>,
     },
     /// Compare the database with this binary: drift, missing, dirty, out of order.
     Validate,

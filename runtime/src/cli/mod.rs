@@ -88,6 +88,14 @@ pub struct MigrateArgs {
     /// one set; and so does `--to` of `up`, `plan` and `down`.
     #[arg(long, value_name = "NAME", global = true)]
     pub only: Vec<String>,
+    /// The value of `${NAME}` in the migration files (repeat for several),
+    /// over the one the application's settings give; a value the settings
+    /// mark secret stays secret (`***` in the history and the dry run).
+    /// Before the command: `migrate --placeholder schema=app up`.
+    // Not `global`: clap would keep only the values given after the
+    // command when some are given before it too, dropping the others.
+    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder)]
+    pub placeholders: Vec<(String, String)>,
     /// The command to run on the selected sets (clap ignores this comment:
     /// a subcommand field has no help text of its own).
     #[command(subcommand)]
@@ -98,6 +106,7 @@ impl From<Command> for MigrateArgs {
     fn from(command: Command) -> Self {
         MigrateArgs {
             only: Vec::new(),
+            placeholders: Vec::new(),
             command,
         }
     }
@@ -107,8 +116,31 @@ impl From<Command> for MigrateArgs {
 #[derive(Parser, Debug)]
 #[command(about = "Inspect, apply, preview and revert the embedded database migrations")]
 struct MigrateCli {
+    /// The value of `${NAME}` in the migration files (repeat for several),
+    /// over the one the application's settings give; a value the settings
+    /// mark secret stays secret (`***` in the history and the dry run).
+    /// Before the command: `migrate --placeholder schema=app up`.
+    // Not `global`: clap would keep only the values given after the
+    // command when some are given before it too, dropping the others.
+    #[arg(long = "placeholder", value_name = "NAME=VALUE", value_parser = parse_placeholder)]
+    placeholders: Vec<(String, String)>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `NAME=VALUE` of `--placeholder`: the name as a file writes it in
+/// `${NAME}`, the value everything after the first `=`.
+fn parse_placeholder(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(format!("`{text}` is not NAME=VALUE"));
+    };
+    if !crate::core::placeholder::is_name(name) {
+        return Err(format!(
+            "`{name}` cannot appear in a file: {}",
+            crate::core::placeholder::NAME_RULE
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// The command line of [`targets_main`] and [`dispatch_targets`].
@@ -175,7 +207,12 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     match MigrateCli::try_parse_from(args) {
-        Ok(cli) => run_with(migrations, settings, db, cli.command).await,
+        Ok(cli) => {
+            let settings = cli.placeholders.iter().fold(settings, |settings, (name, value)| {
+                settings.placeholder_from_command_line(name, value)
+            });
+            run_with(migrations, settings, db, cli.command).await
+        }
         Err(err) => {
             let _ = err.print();
             err.exit_code()
@@ -222,6 +259,14 @@ pub async fn run_with<L: Language, D: Database<Language = L>>(
 /// declared order, each set reverted and applied again before the next);
 /// returns the exit code.
 pub async fn run_targets(targets: &Targets<'_>, args: MigrateArgs) -> i32 {
+    if !args.placeholders.is_empty() {
+        let given = targets.with_placeholder_values(&args.placeholders);
+        let args = MigrateArgs {
+            placeholders: Vec::new(),
+            ..args
+        };
+        return Box::pin(run_targets(&given, args)).await;
+    }
     let result = match ops::Ops::new(targets, &args.only) {
         Ok(ops) => commands::execute(&ops, args.command).await,
         Err(failure) => Err(failure),
@@ -246,6 +291,7 @@ mod tests {
         let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args);
         let expected = MigrateArgs {
             only: vec!["graph".to_string()],
+            placeholders: Vec::new(),
             command: Command::Status { json: true, all: false },
         };
         assert_eq!(parse(&["m", "--only", "graph", "status", "--json"]).unwrap(), expected);
@@ -301,7 +347,9 @@ mod tests {
                 steps: Some(3),
                 to: None,
                 dry_run: false,
-                reason: Some("bad deploy".to_string())
+                reason: Some("bad deploy".to_string()),
+                backup: None,
+                backup_tool: None,
             }
         );
         assert!(parse(&["m", "down", "3", "--to", "1"]).is_err());
@@ -321,6 +369,29 @@ mod tests {
         );
         assert_eq!(parse(&["m", "forget", "3"]).unwrap(), forget("3"));
         assert_eq!(parse(&["m", "forget", "views"]).unwrap(), forget("views"));
+    }
+
+    #[test]
+    fn placeholder_values_go_before_the_command_and_repeat() {
+        let parse = |args: &[&str]| TargetsCli::try_parse_from(args).map(|c| c.args.placeholders);
+        let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
+        assert_eq!(
+            parse(&["m", "--placeholder", "schema=app", "--placeholder", "url=a=b", "up"]).unwrap(),
+            [pair("schema", "app"), pair("url", "a=b")]
+        );
+        assert_eq!(
+            parse(&["m", "--placeholder", "empty=", "plan"]).unwrap(),
+            [pair("empty", "")]
+        );
+        assert!(
+            parse(&["m", "plan", "--placeholder", "a=b"]).is_err(),
+            "before the command only"
+        );
+        for bad in ["schema", "1x=a", "=a", "a-b=c"] {
+            assert!(parse(&["m", "--placeholder", bad, "up"]).is_err(), "{bad}");
+        }
+        let single = MigrateCli::try_parse_from(["m", "--placeholder", "a=b", "status"]).unwrap();
+        assert_eq!(single.placeholders, [pair("a", "b")]);
     }
 
     #[test]

@@ -181,11 +181,14 @@ impl Set<'_, '_> {
         table(&header, &rows)
     }
 
-    /// A history row's reason: the one given to the run, then, for an up
-    /// run, the lint rules its up file allows and why (`migrate:allow`, as
-    /// this binary embeds it).
+    /// A history row's reason: the one given to the run, the placeholder
+    /// values it used, then, for an up run, the lint rules its up file
+    /// allows and why (`migrate:allow`, as this binary embeds it).
     fn history_reason(&self, h: &HistoryEntry) -> String {
         let mut parts: Vec<String> = h.reason.iter().cloned().collect();
+        if let Some(values) = &h.placeholders {
+            parts.push(format!("placeholders {values}"));
+        }
         if h.direction == crate::Direction::Up {
             let migration = self.target.migrations().iter().find(|m| m.version == h.version);
             for allowed in migration.map(crate::report::AllowedRule::of).unwrap_or_default() {

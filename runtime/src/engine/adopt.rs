@@ -284,6 +284,8 @@ impl Engine<'_> {
         applied.upsert(record.clone());
         let mut history = self.history_entry(migration, Direction::Up);
         history.reason = Some(reason.to_string());
+        // Nothing runs, so no value is used.
+        history.placeholders = None;
         Change {
             migration,
             direction: Direction::Up,
@@ -293,6 +295,7 @@ impl Engine<'_> {
             history,
             // Recorded, not run.
             code: None,
+            text: std::borrow::Cow::Borrowed(migration.up.text),
         }
     }
 

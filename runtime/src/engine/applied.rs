@@ -115,6 +115,11 @@ impl AppliedSet {
         }
     }
 
+    /// The running hash after the first `count` rows (`None` past the end).
+    pub(super) fn chain_after(&self, count: usize) -> Option<Checksum> {
+        count.checked_sub(1).and_then(|i| self.chains.get(i)).copied()
+    }
+
     /// The highest applied version (repeatables aside), 0 when none.
     pub(super) fn highest(&self) -> i64 {
         self.versioned().last().map_or(0, |row| row.version)

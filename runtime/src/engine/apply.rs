@@ -10,6 +10,16 @@ use crate::{Direction, Error, Migration};
 use std::time::Instant;
 use tracing::Instrument;
 
+/// A `down` with a backup on a database without [`crate::backend::Backups`]
+/// (Neo4j, Chroma): refused before anything is locked or reverted.
+fn no_backups(backup: &crate::Backup, backend: &'static str) -> Error {
+    backup.failed(
+        backend,
+        "this database has no backup this crate can write before a down (docs/repair.md, \
+         \"A backup before down\", says why): take one with the database's own tools, then run down without a backup",
+    )
+}
+
 /// What one round of planning decided: migrations to run in one direction.
 struct Steps {
     direction: Direction,
@@ -19,6 +29,7 @@ struct Steps {
 impl Engine<'_> {
     pub(crate) async fn up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Report, Error> {
         self.settings.check()?;
+        self.check_placeholders()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
         // The boot check: one row, no lock, no DDL. Any doubt (no table yet,
@@ -118,29 +129,86 @@ impl Engine<'_> {
             return Ok(report);
         };
         let started = Instant::now();
-        provision.provision(&changes).await?;
+        provision
+            .provision(&changes)
+            .await
+            .map_err(|err| self.settings.placeholders.redact_error(err))?;
         self.report_group(&changes, started.elapsed(), &mut report);
         Ok(report)
     }
 
     pub(crate) async fn down(&self, db: &dyn Connect, target: DownTarget) -> Result<Report, Error> {
+        self.down_after_backup(db, target, None).await
+    }
+
+    /// `down`, with `backup` written first when given: under the lock, once
+    /// the plan has passed every rule and has something to revert, and
+    /// before the first migration is reverted. A backup that fails leaves
+    /// the database as it was. Each history row of this `down` names the
+    /// backup's path.
+    pub(crate) async fn down_after_backup(
+        &self,
+        db: &dyn Connect,
+        target: DownTarget,
+        backup: Option<&crate::Backup>,
+    ) -> Result<Report, Error> {
+        self.check_placeholders()?;
         let mut session = self.open(db).await?;
         crate::code::check_database(self.migrations, self.code, session.backend())?;
+        if let (Some(backup), None) = (backup, session.backups()) {
+            return Err(no_backups(backup, session.backend()));
+        }
         self.lock(&mut *session).await?;
-        let result = self
-            .apply_and_replan(&mut *session, |applied, done| {
-                // Steps already reverted in an earlier round count against the target.
-                let target = match target {
-                    DownTarget::Steps(steps) => DownTarget::Steps(steps.saturating_sub(done.steps.len())),
-                    other => other,
-                };
-                Ok(Steps {
-                    direction: Direction::Down,
-                    migrations: self.down_targets(applied, target)?,
-                })
-            })
-            .await;
+        let result = match backup {
+            Some(backup) => self.back_up_then_down(&mut *session, target, backup).await,
+            None => self.down_locked(&mut *session, target).await,
+        };
         self.release(&mut *session, result).await
+    }
+
+    /// Under the lock: the backup, when the plan reverts anything, then
+    /// the `down` with the backup's path in each history row.
+    async fn back_up_then_down(
+        &self,
+        session: &mut dyn Session,
+        target: DownTarget,
+        backup: &crate::Backup,
+    ) -> Result<Report, Error> {
+        let applied = AppliedSet::new(session.read_applied().await?).in_dialect(session.dialect());
+        if self.down_targets(&applied, target)?.is_empty() {
+            return Ok(Report::default());
+        }
+        let backend = session.backend();
+        let Some(backups) = session.backups() else {
+            return Err(no_backups(backup, backend));
+        };
+        backups.write_backup(backup).await?;
+        let reason = match self.reason {
+            Some(reason) => format!("{reason}; backup: {}", backup.path().display()),
+            None => format!("backup: {}", backup.path().display()),
+        };
+        let engine = Engine {
+            reason: Some(&reason),
+            ..*self
+        };
+        engine.down_locked(session, target).await
+    }
+
+    /// Under the lock: the migrations `target` reverts, planned again
+    /// whenever another process moved the state.
+    async fn down_locked(&self, session: &mut dyn Session, target: DownTarget) -> Result<Report, Error> {
+        self.apply_and_replan(session, |applied, done| {
+            // Steps already reverted in an earlier round count against the target.
+            let target = match target {
+                DownTarget::Steps(steps) => DownTarget::Steps(steps.saturating_sub(done.steps.len())),
+                other => other,
+            };
+            Ok(Steps {
+                direction: Direction::Down,
+                migrations: self.down_targets(applied, target)?,
+            })
+        })
+        .await
     }
 
     /// Reads the tracking rows, plans on them with `plan` (given what earlier
@@ -279,6 +347,7 @@ impl Engine<'_> {
             state_after: applied.state(),
             history: self.history_entry(migration, direction),
             code: self.code_of(migration, direction),
+            text: self.text_of(migration, direction),
         }
     }
 
@@ -330,6 +399,7 @@ impl Engine<'_> {
             }
             Err(Error::Conflict) => Err(Error::Conflict),
             Err(err) => {
+                let err = self.settings.placeholders.redact_error(err);
                 self.progress(index, total, migration, direction, ProgressEvent::Failed(duration));
                 span.in_scope(|| tracing::error!(error = %err, "migration failed"));
                 self.record_failure(session, &change, &err, duration).await;
@@ -402,6 +472,7 @@ impl Engine<'_> {
         let result = group.apply_group(&changes).await;
         let duration = started.elapsed();
         if let Err(err) = result {
+            let err = self.settings.placeholders.redact_error(err);
             if let Error::MigrationFailed { version, .. } = &err {
                 if let Some(change) = changes.iter().find(|c| c.migration.version == *version) {
                     self.record_failure(session, change, &err, duration).await;

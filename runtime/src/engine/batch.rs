@@ -89,7 +89,14 @@ impl Engine<'_> {
                 size: batch.size,
                 total: batch.total.map(str::to_string),
             }),
-            None => spec(migration, direction),
+            None => spec(migration, direction).map(|mut spec| {
+                // The count query is in the file's header: its placeholders too.
+                spec.total = spec.total.map(|query| {
+                    crate::core::placeholder::substitute(&query, |name| self.settings.placeholders.get(name))
+                        .unwrap_or(query)
+                });
+                spec
+            }),
         }
     }
 
@@ -219,7 +226,7 @@ impl Engine<'_> {
             };
             return self.run_batches(batches, spec, batch, step).await;
         }
-        let statements = split(migration.up.text, session.dialect());
+        let statements = split(change.text(), session.dialect());
         let [statement] = statements.as_slice() else {
             return Err(Error::InvalidSettings {
                 message: format!(

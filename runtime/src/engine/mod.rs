@@ -10,7 +10,9 @@
 //! - repair.rs: `force`, `forget` and `repair`, which rewrite records and run nothing;
 //! - adopt.rs: `baseline` and `import` (of the tools in tool.rs), which
 //!   record migrations as applied without running them;
-//! - batch.rs: batch migrations, one batch per transaction with a checkpoint.
+//! - batch.rs: batch migrations, one batch per transaction with a checkpoint;
+//! - squashed.rs: a squashed folder's baseline, and the rows of the versions
+//!   it replaced that a database migrated before the squash keeps.
 
 mod adopt;
 mod applied;
@@ -20,12 +22,14 @@ mod lint;
 mod plan;
 mod readiness;
 mod repair;
+mod squashed;
 mod tool;
 
 pub use tool::Tool;
 
-use crate::backend::{BoxFuture, Database, Session, SharedReads, Snapshot};
+use crate::backend::{BoxFuture, Database, SchemaDdl, Session, SharedReads, Snapshot};
 use crate::code::CodeMigration;
+use crate::core::baseline::Squashed;
 use crate::core::time;
 use crate::records::{AppliedMigration, HistoryEntry};
 use crate::report::{Progress, ProgressEvent};
@@ -37,6 +41,7 @@ pub(crate) trait Connect: Sync {
     fn connect<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>>;
     fn snapshots(&self) -> Option<&dyn Snapshot>;
     fn shared_reads(&self) -> Option<&dyn SharedReads>;
+    fn schema_ddl(&self) -> Option<&dyn SchemaDdl>;
 }
 
 impl<D: Database> Connect for D {
@@ -50,6 +55,10 @@ impl<D: Database> Connect for D {
 
     fn shared_reads(&self) -> Option<&dyn SharedReads> {
         Database::shared_reads(self)
+    }
+
+    fn schema_ddl(&self) -> Option<&dyn SchemaDdl> {
+        Database::schema_ddl(self)
     }
 }
 
@@ -79,6 +88,10 @@ pub(crate) struct Engine<'a> {
     pub settings: &'a Settings,
     pub reason: Option<&'a str>,
     pub progress: Option<&'a (dyn Fn(&Progress) + Send + Sync)>,
+    /// A squashed folder's baseline (its first migration's
+    /// `migrate:baseline`): the versions it replaced, whose rows a database
+    /// migrated before the squash keeps (squashed.rs).
+    pub squashed: Option<Squashed>,
 }
 
 /// What `down` reverts: a number of the newest applied migrations, or every
@@ -102,6 +115,7 @@ impl<'a> Engine<'a> {
             settings,
             reason: None,
             progress: None,
+            squashed: Squashed::of(table.migrations),
         }
     }
 
@@ -202,7 +216,26 @@ impl<'a> Engine<'a> {
             success: true,
             error: None,
             reason: self.reason.map(str::to_string),
+            placeholders: crate::placeholders::recorded(migration.script(direction), &self.settings.placeholders),
         }
+    }
+
+    /// The text `migration` runs in `direction`: its placeholders
+    /// substituted with the settings' values.
+    fn text_of(&self, migration: &Migration, direction: Direction) -> std::borrow::Cow<'static, str> {
+        crate::placeholders::text(migration.script(direction), &self.settings.placeholders)
+    }
+
+    /// Every placeholder the table's files use has a value in the settings:
+    /// checked before an operation that runs or shows a file's text, whether
+    /// or not that file is pending, so that a value missing from a
+    /// deployment's settings is found at its first boot, not at the
+    /// rollback that would need it.
+    pub(crate) fn check_placeholders(&self) -> Result<(), Error> {
+        crate::placeholders::check(
+            &self.settings.placeholders,
+            self.migrations.iter().chain(self.repeatables),
+        )
     }
 
     /// The tracking row of `migration`, applied now.

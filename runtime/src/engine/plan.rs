@@ -21,7 +21,7 @@ impl Engine<'_> {
             chain: self.expected_chain(),
             dirty: false,
         };
-        *state == expected
+        *state == expected || self.up_to_date_unsquashed(state)
     }
 
     /// The running hash of a database where everything of the binary is
@@ -52,7 +52,12 @@ impl Engine<'_> {
         let direction = row.dirty_run.map_or(Direction::Up, |run| run.direction);
         let committed = row.dirty_run.and_then(|run| run.committed).map(|committed| {
             let statements = match (self.find(row.version), applied.dialect) {
-                (Some(migration), Some(dialect)) => Some(split(migration.script(direction).text, dialect)),
+                (Some(migration), Some(dialect)) => Some(
+                    split(&self.text_of(migration, direction), dialect)
+                        .into_iter()
+                        .map(|s| s.line)
+                        .collect::<Vec<_>>(),
+                ),
                 _ => None,
             };
             let done = usize::try_from(committed).unwrap_or(usize::MAX);
@@ -61,9 +66,9 @@ impl Engine<'_> {
                 total: statements.as_ref().map(Vec::len),
                 lines: statements
                     .as_ref()
-                    .map(|s| s.iter().take(done.min(10)).map(|s| s.line).collect())
+                    .map(|lines| lines.iter().take(done.min(10)).copied().collect())
                     .unwrap_or_default(),
-                next_line: statements.as_ref().and_then(|s| s.get(done)).map(|s| s.line),
+                next_line: statements.as_ref().and_then(|lines| lines.get(done)).copied(),
             }
         });
         Error::Dirty {
@@ -89,7 +94,8 @@ impl Engine<'_> {
     pub(super) fn verify(&self, applied: &AppliedSet) -> Result<(), Error> {
         self.refuse_foreign(applied)?;
         self.refuse_dirty(applied)?;
-        for row in &applied.rows {
+        // The squashed history's rows stand for the baseline: not drift.
+        for row in &applied.rows[self.squashed_rows(applied)..] {
             // A repeatable migration whose text changed is re-applied, not drift.
             if let Some(migration) = self.find(row.version) {
                 if migration.checksum() != row.checksum && row.version > 0 {
@@ -112,7 +118,11 @@ impl Engine<'_> {
         }
         let latest = self.migrations.last().map_or(0, |m| m.version);
         let (mut missing, mut ahead) = (Vec::new(), Vec::new());
-        for row in applied.rows.iter().filter(|row| self.find(row.version).is_none()) {
+        let squashed = self.squashed_rows(applied);
+        for row in applied.rows[squashed..]
+            .iter()
+            .filter(|row| self.find(row.version).is_none())
+        {
             let entry = (row.version, row.name.clone());
             match row.version > latest {
                 true => ahead.push(entry),
@@ -138,6 +148,13 @@ impl Engine<'_> {
         let rows = applied.versioned();
         if rows.is_empty() || self.migrations.is_empty() {
             return Ok(());
+        }
+        // Rows of the versions a baseline replaced are this set's history
+        // (all of it, or a database stopped inside it: missing, not foreign).
+        if let Some(squashed) = &self.squashed {
+            if rows.iter().any(|row| squashed.covers(row.version)) {
+                return Ok(());
+            }
         }
         let ours = rows
             .iter()
@@ -240,6 +257,8 @@ impl Engine<'_> {
                     .collect()
             }
         };
+        let reverted: Vec<i64> = rows.iter().map(|row| row.version).collect();
+        self.refuse_reverting_squashed(&reverted, self.squashed_rows(applied))?;
         let missing: Vec<(i64, String)> = rows
             .iter()
             .filter(|row| self.find(row.version).is_none())
@@ -288,6 +307,8 @@ impl Engine<'_> {
         })
     }
 
+    /// A step of a dry run: its statements as they will run, the
+    /// placeholders substituted.
     fn planned(&self, migration: &Migration, direction: Direction, session: &dyn Session) -> PlannedStep {
         let script = migration.script(direction);
         let dialect = session.dialect();
@@ -298,9 +319,10 @@ impl Engine<'_> {
             file: script.file.to_string(),
             // What this database does with it, not only what the file says.
             no_transaction: !session.runs_in_transaction(script),
-            statements: split(script.text, dialect)
+            // A secret value is shown as `***`.
+            statements: split(&self.text_of(migration, direction), dialect)
                 .into_iter()
-                .map(|s| s.text.to_string())
+                .map(|s| self.settings.placeholders.redact(s.text))
                 .collect(),
             code: self.is_code(migration),
             batch: None,
@@ -309,6 +331,7 @@ impl Engine<'_> {
 
     pub(crate) async fn plan_up(&self, db: &dyn Connect, to: Option<i64>) -> Result<Plan, Error> {
         self.settings.check()?;
+        self.check_placeholders()?;
         self.check_target(to)?;
         let mut session = self.open(db).await?;
         let applied = self.agreeing_rows(&mut *session).await?;
@@ -346,6 +369,7 @@ impl Engine<'_> {
     }
 
     pub(crate) async fn plan_down(&self, db: &dyn Connect, target: DownTarget) -> Result<Plan, Error> {
+        self.check_placeholders()?;
         let mut session = self.open(db).await?;
         let applied = self.read_only_rows(&mut *session).await?;
         Ok(Plan {
@@ -379,10 +403,14 @@ impl Engine<'_> {
                 },
             );
         }
-        for row in &applied.rows {
+        let squashed = self.squashed_rows(applied);
+        for (index, row) in applied.rows.iter().enumerate() {
             let migration = self.find(row.version);
             let state = if row.dirty {
                 MigrationState::Dirty
+            } else if index < squashed {
+                // Applied before the squash: the baseline stands for it.
+                MigrationState::Applied
             } else {
                 match migration {
                     None => MigrationState::Missing,

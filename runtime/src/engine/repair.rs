@@ -145,6 +145,7 @@ impl Engine<'_> {
             success: true,
             error: None,
             reason: None,
+            placeholders: None,
         }
     }
 }

@@ -123,6 +123,11 @@ impl SqlBackend for MySqlBackend {
         None
     }
 
+    async fn backup<'a>(session: &'a mut MySqlSession, backup: &'a crate::Backup) -> Result<(), Error> {
+        let schema = session.backend.lock.schema.clone();
+        super::backup::dump(&mut session.conn, &session.connect, schema.as_deref(), backup).await
+    }
+
     /// Every file runs outside a transaction here, and may change any
     /// session variable (`FOREIGN_KEY_CHECKS`, `sql_mode`, ...) or leave a
     /// transaction open: which ones the pool set cannot be told apart, so

@@ -12,10 +12,14 @@
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: `GET_LOCK` and its holder;
 //! - protocol.rs: the dirty protocol in two round trips;
+//! - ddl.rs: the schema as statements, for a squashed folder's baseline;
+//! - backup.rs: `mariadb-dump` or `mysqldump` before a `down`;
 //! - errors.rs: messages with error numbers;
 //! - snapshot.rs: the schema from `information_schema`.
 
 mod backend;
+mod backup;
+mod ddl;
 mod errors;
 mod lock;
 mod protocol;
@@ -36,6 +40,10 @@ impl Database for MySqlPool {
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
+
+    fn schema_ddl(&self) -> Option<&dyn crate::backend::SchemaDdl> {
         Some(self)
     }
 

@@ -132,8 +132,7 @@ where
         rollback(&mut session.conn).await;
         return Err(Error::Conflict);
     }
-    let script = change.migration.script(change.direction);
-    let statements = split(script.text, Dialect::MySql);
+    let statements = split(change.text(), Dialect::MySql);
     let texts: Vec<&str> = statements.iter().map(|statement| statement.text).collect();
     let (run, done) = counted(&mut session.conn, protocol.run(change, &texts)).await;
     match run {

@@ -22,7 +22,7 @@ impl Neo4jSession {
         if let Some(code) = change.code {
             return self.apply_code(change, code).await;
         }
-        let statements = split(script.text, Dialect::Cypher);
+        let statements = split(change.text(), Dialect::Cypher);
         // The folder rules refuse files mixing both kinds unless they say
         // `no-transaction`, so in a file without it the first statement
         // tells the kind of the whole file.

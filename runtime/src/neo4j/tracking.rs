@@ -106,7 +106,7 @@ impl Neo4jSession {
         let q = query(&format!(
             "MATCH (h:{history}) RETURN h.version AS version, h.name AS name, h.direction AS direction, \
              h.started_at AS started_at, h.duration_ms AS duration_ms, h.success AS success, \
-             h.error AS error, h.reason AS reason ORDER BY h.seq"
+             h.error AS error, h.reason AS reason, h.placeholders AS placeholders ORDER BY h.seq"
         ));
         let rows = self.fetch(q, operation).await?;
         rows.iter()
@@ -125,6 +125,7 @@ impl Neo4jSession {
                     success: row.get("success")?,
                     error: row.get("error")?,
                     reason: row.get("reason")?,
+                    placeholders: row.get("placeholders")?,
                 })
             })
             .collect::<Result<_, neo4rs::DeError>>()
@@ -176,7 +177,7 @@ impl Neo4jSession {
 
     /// A history node's properties but its number.
     pub(super) fn history_map(&self, entry: &HistoryEntry) -> HashMap<&'static str, BoltType> {
-        HashMap::from([
+        let mut map = HashMap::from([
             ("version", entry.version.into()),
             ("name", entry.name.as_str().into()),
             ("direction", entry.direction.as_str().into()),
@@ -185,7 +186,12 @@ impl Neo4jSession {
             ("success", entry.success.into()),
             ("error", entry.error.clone().into()),
             ("reason", entry.reason.clone().into()),
-        ])
+        ]);
+        // Only where the file used placeholders, as `insert_history`.
+        if let Some(values) = &entry.placeholders {
+            map.insert("placeholders", values.as_str().into());
+        }
+        map
     }
 
     /// The tracking writes of a finished step: its node written clean (or
@@ -225,10 +231,17 @@ impl Neo4jSession {
     /// same statement, so history keeps its order whatever the clocks say.
     pub(super) fn insert_history(&self, entry: &HistoryEntry) -> Query {
         let Labels { state, history, .. } = &self.labels;
-        query(&format!(
+        // Only a run whose file used placeholders has the property: the
+        // statement of every other run stays as it was.
+        let placeholders = match entry.placeholders {
+            Some(_) => ", placeholders: $placeholders",
+            None => "",
+        };
+        let q = query(&format!(
             "MATCH (s:{state} {{id: 1}}) SET s.history_seq = s.history_seq + 1 \
              CREATE (:{history} {{seq: s.history_seq, version: $version, name: $name, direction: $direction, \
-             started_at: $started_at, duration_ms: $duration_ms, success: $success, error: $error, reason: $reason}})"
+             started_at: $started_at, duration_ms: $duration_ms, success: $success, error: $error, \
+             reason: $reason{placeholders}}})"
         ))
         .param("version", entry.version)
         .param("name", entry.name.as_str())
@@ -237,7 +250,11 @@ impl Neo4jSession {
         .param("duration_ms", self.clock.duration(entry.duration_ms))
         .param("success", entry.success)
         .param("error", entry.error.clone())
-        .param("reason", entry.reason.clone())
+        .param("reason", entry.reason.clone());
+        match &entry.placeholders {
+            Some(values) => q.param("placeholders", values.as_str()),
+            None => q,
+        }
     }
 
     /// The tracking writes of a finished step: its node, the state, history.

@@ -156,6 +156,10 @@ impl SqlBackend for PgBackend {
         Some(session)
     }
 
+    async fn backup<'a>(session: &'a mut PgSession, backup: &'a crate::Backup) -> Result<(), Error> {
+        super::backup::pg_dump(&mut session.conn, &session.connect, backup).await
+    }
+
     /// A file may have changed any session setting (`SET`,
     /// `session_replication_role`, a role): which ones the pool set cannot
     /// be told apart, so a session in doubt is closed, and the pool opens

@@ -7,6 +7,8 @@
 //!
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: the advisory lock, its key and its holder;
+//! - ddl.rs: the schema as statements, for a squashed folder's baseline;
+//! - backup.rs: `pg_dump` before a `down`;
 //! - batch.rs: a migration and its tracking writes in one query;
 //! - tracking.rs: the tracking statements only that batch sends;
 //! - search_path.rs: `Settings::schema` on the search path;
@@ -15,7 +17,9 @@
 //! - timescaledb.rs: what TimescaleDB adds to it, when installed.
 
 mod backend;
+mod backup;
 mod batch;
+mod ddl;
 mod errors;
 mod lock;
 mod search_path;
@@ -38,6 +42,10 @@ impl Database for PgPool {
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
+
+    fn schema_ddl(&self) -> Option<&dyn crate::backend::SchemaDdl> {
         Some(self)
     }
 

@@ -11,9 +11,9 @@ use crate::sql::tracking::TrackingSql;
 /// PostgreSQL's types of [`PgTracking::finish_one`]'s values: the state
 /// after, the state before, the history row but its duration, the tracking
 /// row but its duration and flag.
-const FINISH_ONE_TYPES: [&str; 19] = [
+const FINISH_ONE_TYPES: [&str; 20] = [
     "bigint", "bigint", "text", "boolean", "bigint", "bigint", "text", "boolean", "bigint", "text", "text", "text",
-    "boolean", "text", "text", "bigint", "text", "text", "text",
+    "boolean", "text", "text", "bigint", "text", "text", "text", "text",
 ];
 
 /// The tracking statements of PostgreSQL's batch, on top of the shared ones.
@@ -187,6 +187,8 @@ impl<'a> PgTracking<'a> {
             self.dialect.literal(&record.checksum.to_hex()),
             self.dialect.literal(&record.applied_at),
         ]);
+        // Last, so that the history row's other columns keep their places.
+        values.push(self.dialect.optional_literal(change.history.placeholders.as_deref()));
         Some(values)
     }
 
@@ -218,7 +220,7 @@ impl<'a> PgTracking<'a> {
             matches = TrackingSql::state_matches(&v[4..8]),
             clean = self.dialect.flag(false),
             history = self.insert_into_history(),
-            row = Self::history_row(&v[8..15], &elapsed),
+            row = Self::history_row(&v[8..15], &v[19], &elapsed),
             table = self.table,
         )
     }
@@ -258,10 +260,11 @@ impl<'a> PgTracking<'a> {
         ]
     }
 
-    /// [`TrackingSql::history_values`] from the seven values and the duration.
-    fn history_row(parts: &[String], elapsed: &str) -> String {
+    /// [`TrackingSql::history_values`] from the seven values, the
+    /// placeholders and the duration.
+    fn history_row(parts: &[String], placeholders: &str, elapsed: &str) -> String {
         format!(
-            "({}, {}, {}, {}, {elapsed}, {}, {}, {})",
+            "({}, {}, {}, {}, {elapsed}, {}, {}, {}, {placeholders})",
             parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]
         )
     }

@@ -16,7 +16,8 @@
 //! [`Settings`](crate::Settings) give. What each backend reads is in its
 //! `snapshot.rs` and in the guide's chapter on testing.
 //!
-//! Three uses: [`Migrator::verify_reversible`](crate::Migrator::verify_reversible)
+//! Four uses: [`Migrator::verify_squashed`](crate::Migrator::verify_squashed)
+//! (do a squashed folder and the unsquashed one give the same schema?), [`Migrator::verify_reversible`](crate::Migrator::verify_reversible)
 //! (does every down file undo its up file?), the schema record and check
 //! (has someone changed the schema by hand since the last migration?), and
 //! [`SchemaSnapshot::diff`] in the user's own tests.
@@ -24,6 +25,7 @@
 mod check;
 mod record;
 mod schema;
+mod squash;
 mod verify;
 
 pub use crate::backend::{Snapshot, SnapshotFuture};
@@ -32,5 +34,7 @@ pub use record::{SchemaCheck, SchemaRecord};
 #[cfg(feature = "sqlite")]
 pub(crate) use schema::collapse_whitespace;
 pub use schema::{ObjectChange, SchemaDiff, SchemaSnapshot};
+pub(crate) use squash::{squash_baseline, verify_squashed};
+pub use squash::{Baseline, SquashCheck};
 pub(crate) use verify::verify_reversible;
 pub use verify::{NotReverted, Reversibility};

@@ -66,6 +66,7 @@ where
     /// (`run_columns`), under the lock, each once: a table that has them
     /// costs one probe.
     pub(crate) async fn upgrade(&mut self) -> Result<(), Error> {
+        self.upgrade_history().await?;
         let columns = self.sql.run_columns();
         let all = columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
         if sqlx::raw_sql(AssertSqlSafe(self.sql.probe_column(&all)))
@@ -87,6 +88,22 @@ where
                     .map_err(Self::db_err("upgrading the tracking table"))?;
             }
         }
+        Ok(())
+    }
+
+    /// Adds the placeholders column a history table of an older release
+    /// lacks; a table that has it costs one probe.
+    async fn upgrade_history(&mut self) -> Result<(), Error> {
+        let probe = sqlx::raw_sql(AssertSqlSafe(self.sql.probe_history_placeholders()))
+            .execute(&mut *self.conn)
+            .await;
+        if probe.is_ok() {
+            return Ok(());
+        }
+        sqlx::raw_sql(AssertSqlSafe(self.sql.add_history_placeholders()))
+            .execute(&mut *self.conn)
+            .await
+            .map_err(Self::db_err("upgrading the history table"))?;
         Ok(())
     }
 }

@@ -5,7 +5,8 @@
 use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{
-    BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, Provision, RecordEdit, Session, State,
+    Backups, BatchSupport, BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, Provision, RecordEdit,
+    Session, State,
 };
 use crate::core::split::Dialect;
 use crate::records::{AppliedMigration, HistoryEntry};
@@ -155,6 +156,10 @@ where
         Some(BatchSupport::Statement(self))
     }
 
+    fn backups(&mut self) -> Option<&mut dyn Backups> {
+        Some(self)
+    }
+
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         Some(self)
     }
@@ -187,5 +192,15 @@ where
                 .await
                 .map_err(|err| Error::database(B::NAME, operation.as_str(), B::message(&err)))
         })
+    }
+}
+
+impl<B: SqlBackend> Backups for SqlSession<B>
+where
+    for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
+    Connection<B>: 'static,
+{
+    fn write_backup<'a>(&'a mut self, backup: &'a crate::Backup) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(B::backup(self, backup))
     }
 }

@@ -68,9 +68,8 @@ where
     pub(crate) async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
         self.mark(change).await?;
         let started = Instant::now();
-        let script = change.migration.script(change.direction);
         let version = change.migration.version;
-        for (index, statement) in split(script.text, B::DIALECT).into_iter().enumerate() {
+        for (index, statement) in split(change.text(), B::DIALECT).into_iter().enumerate() {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text))
                 .execute(&mut *self.conn)
                 .await
@@ -95,7 +94,7 @@ where
             // it is not committed, and recording the change would commit
             // it with the record. It is rolled back instead, as a failure.
             let committed = self.settle_failure(change).await?;
-            let last = split(script.text, B::DIALECT).pop();
+            let last = split(change.text(), B::DIALECT).pop();
             let (text, line) = last.map_or(("", 1), |s| (s.text, s.line));
             return Err(change
                 .failed_after(
@@ -107,7 +106,7 @@ where
                     false,
                     committed,
                 )
-                .at_statement(split(script.text, B::DIALECT).len() as u32));
+                .at_statement(split(change.text(), B::DIALECT).len() as u32));
         }
         let sql = &self.sql;
         let mut tx = B::begin(&mut self.conn).await?;

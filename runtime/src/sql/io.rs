@@ -70,6 +70,7 @@ where
         .bind(entry.success)
         .bind(entry.error.clone())
         .bind(entry.reason.clone())
+        .bind(entry.placeholders.clone())
 }
 
 /// A row of `select_state`.
@@ -167,6 +168,8 @@ where
         success: row.try_get(5)?,
         error: row.try_get::<Option<String>, _>(6)?,
         reason: row.try_get::<Option<String>, _>(7)?,
+        // A history table of an older release has no such column.
+        placeholders: row.try_get::<Option<String>, _>(8).unwrap_or(None),
     })
 }
 
@@ -386,9 +389,21 @@ where
     }
 
     async fn fetch_history(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.select_history()))
+        let rows = match sqlx::query(sqlx::AssertSqlSafe(sql.select_history()))
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+        {
+            Ok(rows) => rows,
+            // A history table of an older release, not upgraded yet (a
+            // read alters nothing): the same rows without placeholders.
+            Err(err) => match sqlx::query(sqlx::AssertSqlSafe(sql.select_history_legacy()))
+                .fetch_all(&mut *conn)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(_) => return Err(err),
+            },
+        };
         rows.iter().map(history_from_row).collect()
     }
 }

@@ -95,6 +95,15 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     /// in transaction.rs); `None` elsewhere.
     fn provision(session: &mut SqlSession<Self>) -> Option<&mut dyn Provision>;
 
+    /// Writes a backup of the whole database to `backup.path()` before a
+    /// `down` reverts anything: SQLite's `VACUUM INTO` on the session's
+    /// connection, a dump program (`pg_dump`, `mariadb-dump`) connecting
+    /// with the pool's options elsewhere.
+    fn backup<'a>(
+        session: &'a mut SqlSession<Self>,
+        backup: &'a crate::Backup,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
+
     /// Puts the session back as the pool handed it out, once it is in doubt
     /// ([`SqlSession::doubtful`]: a change failed, was cancelled, or ran
     /// outside a transaction, where a file may have left a transaction open
@@ -153,6 +162,10 @@ pub(crate) struct SqlSession<B: SqlBackend> {
     /// transaction (sql/transaction.rs: `Provision`; never on MySQL).
     #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub create_first: bool,
+    /// The pool's connect options: where a dump program connects to
+    /// write the backup before a `down` ([`SqlBackend::backup`]).
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub connect: std::sync::Arc<<Connection<B> as sqlx::Connection>::Options>,
 }
 
 impl<B: SqlBackend> Drop for SqlSession<B> {
@@ -257,6 +270,7 @@ where
                 backend,
                 doubtful: false,
                 create_first: false,
+                connect: pool.connect_options(),
             });
             Ok(session)
         })

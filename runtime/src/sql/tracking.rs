@@ -97,8 +97,9 @@ impl TrackingSql {
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (id {history_id}, version {int} NOT NULL, name {text} NOT NULL, \
                  direction {text} NOT NULL, started_at {text} NOT NULL, duration_ms {int} NOT NULL, success {flag} NOT NULL, \
-                 error {long_text}, reason {long_text})",
-                self.history
+                 error {long_text}, reason {long_text}, {placeholders} {long_text})",
+                self.history,
+                placeholders = Self::HISTORY_PLACEHOLDERS,
             ),
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (id {int} PRIMARY KEY, applied_count {int} NOT NULL, last_version {int} NOT NULL, \
@@ -124,6 +125,28 @@ impl TrackingSql {
             _ => ("TEXT", "BIGINT"),
         };
         [("dirty_direction", text), ("committed_statements", int)]
+    }
+
+    /// The history column of the placeholder values a run used. Added
+    /// after the first release: `upgrade` adds it to an older table.
+    pub(crate) const HISTORY_PLACEHOLDERS: &'static str = "placeholders";
+
+    /// Fails when the history table lacks [`Self::HISTORY_PLACEHOLDERS`].
+    pub(crate) fn probe_history_placeholders(&self) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE 1 = 0",
+            Self::HISTORY_PLACEHOLDERS,
+            self.history
+        )
+    }
+
+    /// Adds [`Self::HISTORY_PLACEHOLDERS`] to a history table of an older release.
+    pub(crate) fn add_history_placeholders(&self) -> String {
+        format!(
+            "ALTER TABLE {} ADD COLUMN {} TEXT",
+            self.history,
+            Self::HISTORY_PLACEHOLDERS
+        )
     }
 
     /// Fails when the tracking table lacks `column` (a table of an older release).
@@ -202,6 +225,15 @@ impl TrackingSql {
 
     /// Every history row, oldest first.
     pub(crate) fn select_history(&self) -> String {
+        format!(
+            "SELECT version, name, direction, started_at, duration_ms, success, error, reason, placeholders FROM {} \
+             ORDER BY id",
+            self.history
+        )
+    }
+
+    /// `select_history` for a history table not upgraded yet.
+    pub(crate) fn select_history_legacy(&self) -> String {
         format!(
             "SELECT version, name, direction, started_at, duration_ms, success, error, reason FROM {} ORDER BY id",
             self.history
@@ -291,15 +323,15 @@ impl TrackingSql {
         )
     }
 
-    /// version, name, direction, started_at, duration_ms, success, error, reason
+    /// version, name, direction, started_at, duration_ms, success, error, reason, placeholders
     pub(crate) fn insert_history(&self) -> String {
-        format!("{} VALUES ({})", self.insert_into_history(), self.dialect.params(8))
+        format!("{} VALUES ({})", self.insert_into_history(), self.dialect.params(9))
     }
 
     /// The head of a history `INSERT`, before its `VALUES`.
     pub(crate) fn insert_into_history(&self) -> String {
         format!(
-            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason)",
+            "INSERT INTO {} (version, name, direction, started_at, duration_ms, success, error, reason, placeholders)",
             self.history
         )
     }
@@ -392,6 +424,8 @@ impl TrackingSql {
         self.dialect.push_optional_literal(out, entry.error.as_deref());
         out.push_str(", ");
         self.dialect.push_optional_literal(out, entry.reason.as_deref());
+        out.push_str(", ");
+        self.dialect.push_optional_literal(out, entry.placeholders.as_deref());
         out.push(')');
     }
 

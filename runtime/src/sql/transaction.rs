@@ -71,8 +71,11 @@ pub(crate) fn join_statements(parts: Vec<String>) -> String {
 /// The statements of `change`'s script, as `dialect` reads them: what a
 /// batch sends.
 pub(crate) fn statements(change: &Change<'_>, dialect: Dialect) -> impl Iterator<Item = String> {
-    let script = change.migration.script(change.direction);
-    split(script.text, dialect).into_iter().map(|s| s.text.to_string())
+    let statements: Vec<String> = split(change.text(), dialect)
+        .into_iter()
+        .map(|s| s.text.to_string())
+        .collect();
+    statements.into_iter()
 }
 
 impl<B: SqlBackend> SqlSession<B>
@@ -112,8 +115,7 @@ where
         change: &Change<'_>,
         in_transaction: bool,
     ) -> Result<(), Error> {
-        let script = change.migration.script(change.direction);
-        for statement in split(script.text, B::DIALECT) {
+        for statement in split(change.text(), B::DIALECT) {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
                 let line = B::error_line(&err, statement.text, statement.line);
                 return Err(change
@@ -255,8 +257,7 @@ where
     ) -> Error {
         let (index, at) = locate_end(changes, change, statement, B::DIALECT);
         let change = &changes[index];
-        let script = change.migration.script(change.direction);
-        let statements = split(script.text, B::DIALECT);
+        let statements = split(change.text(), B::DIALECT);
         let Some(ender) = statements.get(at) else {
             return Error::database(B::NAME, "applying the migration", "the migration ended its transaction");
         };
@@ -364,13 +365,13 @@ fn locate_end(
     };
     for index in candidates {
         let change = &changes[index];
-        let statements = split(change.migration.script(change.direction).text, dialect);
+        let statements = split(change.text(), dialect);
         if let Some(at) = statements.iter().position(|s| ends_transaction(s.text)) {
             return (index, at);
         }
     }
     let change = &changes[from];
-    let count = split(change.migration.script(change.direction).text, dialect).len();
+    let count = split(change.text(), dialect).len();
     (from, count.saturating_sub(1))
 }
 

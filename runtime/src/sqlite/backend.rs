@@ -109,6 +109,10 @@ impl SqlBackend for SqliteBackend {
     fn provision(session: &mut SqliteSession) -> Option<&mut dyn Provision> {
         Some(session)
     }
+
+    async fn backup<'a>(session: &'a mut SqliteSession, backup: &'a crate::Backup) -> Result<(), Error> {
+        super::backup::vacuum_into(session, backup).await
+    }
 }
 
 impl TransactionalBatch for SqliteBackend {

@@ -9,6 +9,8 @@
 //!
 //! - backend.rs: the hooks of the shared sqlx session (sql/);
 //! - lock.rs: the run's busy timeout and file lock;
+//! - ddl.rs: the schema as statements, for a squashed folder's baseline;
+//! - backup.rs: `VACUUM INTO` before a `down`;
 //! - transaction.rs: `BEGIN IMMEDIATE`, in one borrow of the handle when it can;
 //! - batch.rs: the batch, timed by the client;
 //! - exec.rs: SQLite's C API on sqlx's handle (the crate's only `unsafe`);
@@ -16,7 +18,9 @@
 //! - snapshot.rs: the schema from `sqlite_master`.
 
 mod backend;
+mod backup;
 mod batch;
+mod ddl;
 mod errors;
 mod exec;
 mod lock;
@@ -37,6 +41,10 @@ impl Database for SqlitePool {
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {
+        Some(self)
+    }
+
+    fn schema_ddl(&self) -> Option<&dyn crate::backend::SchemaDdl> {
         Some(self)
     }
 }

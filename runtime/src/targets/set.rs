@@ -88,6 +88,20 @@ pub(crate) enum Unit<'g, T> {
 }
 
 impl<'a> Targets<'a> {
+    /// These sets on the same databases, each one's settings given
+    /// `values` for their placeholders (the command line's `--placeholder`).
+    #[cfg(feature = "cli")]
+    pub(crate) fn with_placeholder_values(&self, values: &[(String, String)]) -> Targets<'_> {
+        Targets {
+            targets: self
+                .targets
+                .iter()
+                .map(|target| target.with_placeholder_values(values))
+                .collect(),
+            groups: self.groups.clone(),
+        }
+    }
+
     /// No set yet: add them with [`add`](Self::add),
     /// [`add_with`](Self::add_with), [`push`](Self::push) and
     /// [`tenants`](Self::tenants).

@@ -114,6 +114,25 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// This set on the same database, its settings given `values` for
+    /// their placeholders (the command line's `--placeholder`): a value the
+    /// settings mark secret stays secret.
+    #[cfg(feature = "cli")]
+    pub(crate) fn with_placeholder_values(&self, values: &[(String, String)]) -> Target<'_> {
+        let mut settings = self.settings.clone();
+        for (name, value) in values {
+            settings.placeholders.set_keeping_secret(name, value);
+        }
+        Target {
+            name: self.name.clone(),
+            group: self.group.clone(),
+            language: self.language,
+            table: self.table,
+            handle: Handle::Borrowed(self.db()),
+            settings,
+        }
+    }
+
     /// The engine on this set's table and settings: every operation of
     /// the set is one call on it.
     pub(crate) fn engine(&self) -> Engine<'_> {
@@ -148,6 +167,20 @@ impl<'a> Target<'a> {
     /// See [`Migrator::down_to`](crate::Migrator::down_to).
     pub async fn down_to(&self, version: i64) -> Result<Report, Error> {
         self.engine().down(self.db(), DownTarget::Version(version)).await
+    }
+
+    /// See [`Migrator::down_with_backup`](crate::Migrator::down_with_backup).
+    pub async fn down_with_backup(&self, steps: usize, backup: &crate::Backup) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(self.db(), DownTarget::Steps(steps), Some(backup))
+            .await
+    }
+
+    /// See [`Migrator::down_to_with_backup`](crate::Migrator::down_to_with_backup).
+    pub async fn down_to_with_backup(&self, version: i64, backup: &crate::Backup) -> Result<Report, Error> {
+        self.engine()
+            .down_after_backup(self.db(), DownTarget::Version(version), Some(backup))
+            .await
     }
 
     /// See [`Migrator::plan_down`](crate::Migrator::plan_down).

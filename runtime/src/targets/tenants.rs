@@ -56,7 +56,10 @@ impl<'a, L: Language> Tenants<'a, L> {
     }
 
     /// Adds a tenant: its database handle and the settings that place it
-    /// (`Settings::schema` for a PostgreSQL schema per tenant). A new
+    /// (`Settings::schema` for a PostgreSQL schema per tenant). Its files'
+    /// `${tenant}` placeholder is its name, unless `settings` give a value
+    /// for `tenant` ([`Settings::placeholder`]); other values per tenant go
+    /// in each tenant's settings. A new
     /// tenant is provisioned in one transaction where the database can
     /// ([`Settings::provision_in_one_transaction`], on unless the settings
     /// turn it off).
@@ -73,6 +76,9 @@ impl<'a, L: Language> Tenants<'a, L> {
             None => settings.provision_in_one_transaction(true),
             Some(_) => settings,
         };
+        // `${tenant}` is the tenant's name, unless the settings give another.
+        let name = name.into();
+        let settings = settings.placeholder_default("tenant", &name);
         let target = Target::new(name, self.migrations, db, settings);
         assert!(
             self.get(target.name()).is_none(),
@@ -224,7 +230,13 @@ pub(crate) async fn run_each(tenants: &[&Target<'_>], pace: Pace) -> TenantsRepo
     let failed = &failed;
     let work = tenants.iter().zip(current).zip(slots.slots);
     let tenants = futures_util::stream::iter(work.map(|((tenant, current), slot)| async move {
-        let outcome = if current {
+        // As a run of its own would: a value missing from a tenant's
+        // settings fails it, even when the shared read found it current.
+        let missing = tenant.engine().check_placeholders();
+        let outcome = if let Err(err) = missing {
+            failed.store(true, Ordering::SeqCst);
+            TenantOutcome::Failed(err)
+        } else if current {
             TenantOutcome::Applied(Report::default())
         } else if pace.stop_on_failure && failed.load(Ordering::SeqCst) {
             TenantOutcome::Skipped

@@ -80,15 +80,25 @@ impl<'a> Template<'a> {
     }
 
     /// The checksums of every migration up to `version` and of every
-    /// repeatable migration: what the copy's schema and records depend on.
+    /// repeatable migration, and the values of the placeholders their up
+    /// files use: what the copy's schema and records depend on.
     fn key_at(&self, version: i64) -> String {
+        let settings = self.migrator.settings();
         let mut hash = Sha256::new();
         hash.update(b"embedded-migrations template 1\n");
+        let values = |hash: &mut Sha256, m: &crate::Migration| {
+            for name in m.up.placeholders {
+                let value = settings.placeholder_value(name).unwrap_or("");
+                hash.update(format!("  {name}={value}\n").as_bytes());
+            }
+        };
         for m in self.migrator.migrations().iter().filter(|m| m.version <= version) {
             hash.update(format!("{} {} {}\n", m.version, m.name, m.checksum().to_hex()).as_bytes());
+            values(&mut hash, m);
         }
         for m in self.migrator.repeatables() {
             hash.update(format!("repeatable {} {}\n", m.name, m.checksum().to_hex()).as_bytes());
+            values(&mut hash, m);
         }
         hex(&hash.finalize()[..8])
     }

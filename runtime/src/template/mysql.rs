@@ -147,13 +147,7 @@ async fn copy_database(conn: &mut MySqlConnection, from: &str, to: &str, state_t
 /// transaction: one commit, not one per table.
 async fn copy_tables(conn: &mut MySqlConnection, from: &str, tables: &[String]) -> Result<(), sqlx::Error> {
     for table in tables {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SHOW CREATE TABLE {}.{}",
-            quote(from),
-            quote(table)
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
+        let row = show_create(conn, format!("SHOW CREATE TABLE {}.{}", quote(from), quote(table))).await?;
         let create: String = row.try_get(1)?;
         exec(conn, create).await?;
     }
@@ -197,13 +191,7 @@ async fn copy_views(conn: &mut MySqlConnection, from: &str) -> Result<(), sqlx::
     let qualifier = format!("{}.", quote(from));
     let mut pending = Vec::new();
     for view in views {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SHOW CREATE VIEW {}.{}",
-            quote(from),
-            quote(&view)
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
+        let row = show_create(conn, format!("SHOW CREATE VIEW {}.{}", quote(from), quote(&view))).await?;
         let create: String = row.try_get(1)?;
         pending.push(create.replace(&qualifier, ""));
     }
@@ -234,13 +222,7 @@ async fn copy_triggers(conn: &mut MySqlConnection, from: &str) -> Result<(), sql
     )
     .await?;
     for trigger in triggers {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SHOW CREATE TRIGGER {}.{}",
-            quote(from),
-            quote(&trigger)
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
+        let row = show_create(conn, format!("SHOW CREATE TRIGGER {}.{}", quote(from), quote(&trigger))).await?;
         let sql_mode: String = row.try_get(1)?;
         let create: String = row.try_get(2)?;
         with_sql_mode(conn, &sql_mode, create).await?;
@@ -257,13 +239,7 @@ async fn copy_routines(conn: &mut MySqlConnection, from: &str) -> Result<(), sql
     .fetch_all(&mut *conn)
     .await?;
     for (kind, routine) in routines {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SHOW CREATE {kind} {}.{}",
-            quote(from),
-            quote(&routine)
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
+        let row = show_create(conn, format!("SHOW CREATE {kind} {}.{}", quote(from), quote(&routine))).await?;
         let sql_mode: String = row.try_get(1)?;
         let create: String = row.try_get(2)?;
         with_sql_mode(conn, &sql_mode, create).await?;
@@ -280,6 +256,13 @@ async fn with_sql_mode(conn: &mut MySqlConnection, sql_mode: &str, create: Strin
     let created = exec(conn, create).await;
     exec(conn, "SET SESSION sql_mode = @embedded_migrations_mode".into()).await?;
     created
+}
+
+/// A `SHOW CREATE …` sent as text: prepared, MariaDB 10.11 took 25-45 ms
+/// to answer each (a copy of 232 migrations spent 30 of its 34 s in them),
+/// as text under a millisecond.
+async fn show_create(conn: &mut MySqlConnection, sql: String) -> Result<sqlx::mysql::MySqlRow, sqlx::Error> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await
 }
 
 async fn names(conn: &mut MySqlConnection, sql: &str, schema: &str) -> Result<Vec<String>, sqlx::Error> {

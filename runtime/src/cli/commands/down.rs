@@ -1,5 +1,5 @@
 //! The commands that revert: `migrate down [N | --to V] [--dry-run]
-//! [--reason TEXT]` and `migrate fresh --yes` (revert everything, apply
+//! [--reason TEXT] [--backup PATH [--backup-tool PROGRAM]]` and `migrate fresh --yes` (revert everything, apply
 //! everything). With several sets mounted both need `--only`; `down` works
 //! newest set first, `fresh` checks every set before it changes any.
 
@@ -11,21 +11,28 @@ use crate::cli::set::Set;
 use crate::engine::DownTarget;
 use crate::Progress;
 
-pub(super) async fn down(
-    ops: &Ops<'_, '_>,
-    back: DownTarget,
-    to_given: bool,
-    dry_run: bool,
-    reason: Option<String>,
-) -> Result<(), Failure> {
+/// How `down` goes, from its flags.
+pub(super) struct How {
+    /// `--to` was given (one set only).
+    pub to_given: bool,
+    pub dry_run: bool,
+    pub reason: Option<String>,
+    /// `--backup PATH` (one set only: one file is one database's backup).
+    pub backup: Option<crate::Backup>,
+}
+
+pub(super) async fn down(ops: &Ops<'_, '_>, back: DownTarget, how: How) -> Result<(), Failure> {
     ops.explicit("down")?;
-    if to_given {
+    if how.to_given {
         ops.one_for_version("down")?;
+    }
+    if how.backup.is_some() {
+        ops.one("down --backup")?;
     }
     // Newest first: a later set may depend on an earlier one.
     for (i, set) in ops.selected.iter().rev().enumerate() {
         ops.section(i, set);
-        if dry_run {
+        if how.dry_run {
             let plan = set
                 .target
                 .engine()
@@ -33,24 +40,27 @@ pub(super) async fn down(
                 .await
                 .map_err(|err| ops.blame(set, err))?;
             print!("{}", set.plan_text(&plan, "reverted", "dry run"));
+            if let (Some(backup), false) = (&how.backup, plan.steps.is_empty()) {
+                println!("a backup would be written first to {}", backup.path().display());
+            }
             continue;
         }
-        revert(ops, set, back, reason.as_deref()).await?;
+        revert(ops, set, back, &how).await?;
     }
     Ok(())
 }
 
 /// `down` of one set, a line per migration as it is reverted, then where it
 /// is now.
-async fn revert(ops: &Ops<'_, '_>, set: &Set<'_, '_>, back: DownTarget, reason: Option<&str>) -> Result<(), Failure> {
+async fn revert(ops: &Ops<'_, '_>, set: &Set<'_, '_>, back: DownTarget, how: &How) -> Result<(), Failure> {
     let target = set.target;
     let printer = ProgressPrinter::new(&set.versions);
     let progress = |p: &Progress| printer.event(p);
     let report = target
         .engine()
-        .with_reason(reason)
+        .with_reason(how.reason.as_deref())
         .with_progress(Some(&progress))
-        .down(target.db(), back)
+        .down_after_backup(target.db(), back, how.backup.as_ref())
         .await;
     printer.interrupted();
     let report = report.map_err(|err| ops.blame(set, err))?;
@@ -58,6 +68,9 @@ async fn revert(ops: &Ops<'_, '_>, set: &Set<'_, '_>, back: DownTarget, reason: 
     if report.is_empty() {
         println!("nothing to revert; at version {}", set.v(status.current_version()));
     } else {
+        if let Some(backup) = &how.backup {
+            println!("backup written to {}", backup.path().display());
+        }
         println!(
             "reverted {} migration(s); now at version {}",
             report.steps.len(),

@@ -39,12 +39,27 @@ pub(super) async fn execute(ops: &Ops<'_, '_>, command: Command) -> Result<(), F
             to,
             dry_run,
             reason,
+            backup,
+            backup_tool,
         } => {
             let back = match to {
                 Some(to) => DownTarget::Version(to),
                 None => DownTarget::Steps(steps.unwrap_or(1) as usize),
             };
-            down::down(ops, back, to.is_some(), dry_run, reason).await
+            let backup = backup.map(|path| {
+                let backup = crate::Backup::to(path);
+                match backup_tool {
+                    Some(tool) => backup.tool(tool),
+                    None => backup,
+                }
+            });
+            let how = down::How {
+                to_given: to.is_some(),
+                dry_run,
+                reason,
+                backup,
+            };
+            down::down(ops, back, how).await
         }
         Command::Validate => check::validate(ops).await,
         Command::Lint { json } => lint::lint(ops, json).await,

@@ -1,0 +1,2 @@
+-- description: a placeholder needs a name
+CREATE TABLE t (x TEXT DEFAULT '${}');
