@@ -9,6 +9,7 @@
 pub mod adoption;
 pub mod faults;
 pub mod fixtures;
+pub mod layouts;
 pub mod placeholders;
 pub mod repeatable;
 pub mod scenarios;
