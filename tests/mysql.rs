@@ -150,6 +150,7 @@ code_scenarios!(
     "tests/fixtures/code_mysql_panicking"
 );
 adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
+layout_scenarios!(MyDb);
 
 repeatable_scenario!(
     MyDb,

@@ -15,7 +15,8 @@
 //! runs every scenario against Neo4j 5.26. The stub keeps only what pins
 //! the conversation itself, which a real server accepts in many shapes:
 //! - `fresh_run`: the whole first run, message by message: one connection,
-//!   each schema statement in a transaction of its own, a data step's
+//!   a schema step's statements in a transaction of their own (the
+//!   tracking constraints too), a data step's
 //!   statements, guard and tracking writes in one, the lease parameter;
 //! - `rerun`: the boot check of an up-to-date graph is one query, no lock;
 //! - `schema_failure_clean`: a schema step whose first statement fails

@@ -196,9 +196,11 @@ impl Neo4jDb {
 
 impl TestDb for Neo4jDb {
     type Pool = Graph;
-    /// Schema statements run one by one: a failure after the first leaves
-    /// the migration dirty.
-    const TRANSACTIONAL_DDL: bool = false;
+    /// A schema migration's statements commit together, in a transaction
+    /// apart from its tracking writes: a failure rolls all of them back.
+    const TRANSACTIONAL_DDL: bool = true;
+    /// Schema and data cannot share a transaction: no group mode.
+    const GROUP_MODE: bool = false;
 
     async fn fresh(test: &str) -> Option<Self> {
         Neo4jDb::take(test).await
@@ -249,7 +251,7 @@ async fn data_failures_roll_back_and_schema_runs_apart_from_data() {
         return;
     };
     let graph = &db.graph;
-    // 001 a constraint (schema, its own transaction), 002 people (data).
+    // 001 a constraint (schema, a transaction of its own), 002 people (data).
     check_fresh(&GRAPH.run(graph).await.expect("fresh run"));
     assert_eq!(count(graph, "MATCH (p:Person) RETURN count(p) AS n").await, 2);
     assert!(constraint_or_index_exists(graph, "person_id").await);
@@ -294,30 +296,29 @@ async fn data_failures_roll_back_and_schema_runs_apart_from_data() {
     assert!(!constraint_or_index_exists(graph, "person_id").await);
 }
 
-/// A schema migration failing after its first statement committed: Neo4j
-/// cannot take the constraint back, so the migration is left dirty and the
-/// next run refuses until a person decides; `forget` then clears it.
+/// A schema migration failing at its second statement: its statements run
+/// in one transaction, so the constraint its first statement created is
+/// rolled back with it, the dirty mark is taken back, and the migration
+/// stays pending with the failure in history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_schema_failure_after_a_committed_statement_leaves_it_dirty() {
-    let Some(db) = Neo4jDb::take("schema_failure_dirty").await else {
+async fn a_schema_failure_after_the_first_statement_rolls_back_the_whole_file() {
+    let Some(db) = Neo4jDb::take("schema_failure_rolled_back").await else {
         return;
     };
     let graph = &db.graph;
-    check_schema_failure(SCHEMA_FAILING.run(graph).await, 3, false);
+    check_schema_failure(SCHEMA_FAILING.run(graph).await, 3, true);
     assert!(
-        constraint_or_index_exists(graph, "person_id").await,
-        "the first statement stays committed"
+        !constraint_or_index_exists(graph, "person_id").await,
+        "the first statement was rolled back with the second"
     );
-    match SCHEMA_FAILING.run(graph).await {
-        Err(Error::Dirty { version: 1, .. }) => {}
-        other => panic!("expected Dirty, got {other:?}"),
-    }
-    SCHEMA_FAILING.forget(graph, 1).await.expect("forget");
     let status = SCHEMA_FAILING.status(graph).await.expect("status");
-    assert!(
-        status.entries.iter().all(|e| e.state == MigrationState::Pending),
-        "{status:?}"
+    assert_eq!(status.entries[0].state, MigrationState::Pending, "{status:?}");
+    let history = SCHEMA_FAILING.history(graph).await.expect("history");
+    assert_eq!(
+        history.iter().map(|h| (h.version, h.success)).collect::<Vec<_>>(),
+        [(1, false)]
     );
+    assert_eq!(db.lock_nodes().await, 0);
 }
 
 /// A schema migration whose first statement fails (an index already covers
@@ -1237,8 +1238,9 @@ async fn a_boot_right_after_a_kill_mid_constraint_waits_for_the_index() {
     .await;
 }
 
-/// A down run of a schema migration failing at its second statement: the
-/// dirty mark records the direction, and the next run says "down".
+/// A down run failing at its second statement, in a file that commits each
+/// statement on its own (`migrate:no-transaction`): the dirty mark records
+/// the direction, and the next run says "down".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
     static DOWN_FAILS: CypherMigrations = embed_migrations!("tests/fixtures/neo4j_down_fails");
@@ -1256,7 +1258,7 @@ async fn a_down_run_that_fails_halfway_is_reported_as_a_down_run() {
             err,
             Error::MigrationFailed {
                 version: 1,
-                line: 2,
+                line: 4,
                 direction: Direction::Down,
                 rolled_back: false,
                 ..

@@ -175,6 +175,7 @@ code_scenarios!(
     "tests/fixtures/code_postgres_panicking"
 );
 adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
+layout_scenarios!(PgDb);
 
 repeatable_scenario!(
     PgDb,

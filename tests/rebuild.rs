@@ -102,6 +102,48 @@ fn without_build_script_a_new_file_is_missed() {
     assert!(deleted.starts_with("2 [1, 3] "), "{deleted}");
 }
 
+/// diesel's `metadata.toml` is read by the macro, not embedded: the macro
+/// includes its bytes all the same, so that an edit reaches the next build
+/// without a build script, as an edited migration does.
+#[test]
+fn an_edited_diesel_metadata_is_picked_up_without_a_build_script() {
+    let krate = Scratch::new("diesel-metadata", None);
+    std::fs::remove_dir_all(krate.dir.join("migrations")).unwrap();
+    krate.write("2024-01-01-000000_create_users/up.sql", USERS_UP);
+    krate.write("2024-01-01-000000_create_users/down.sql", "DROP TABLE users;\n");
+    krate.write(
+        "2024-01-01-000000_create_users/metadata.toml",
+        "run_in_transaction = true\n",
+    );
+    std::fs::write(
+        krate.dir.join("src/main.rs"),
+        r#"static MIGRATIONS: embedded_migrations::Migrations =
+    embedded_migrations::embed_migrations!("migrations", layout = "diesel");
+
+fn main() {
+    let m = &MIGRATIONS.migrations()[0];
+    println!("{} {} no-transaction={}", m.version, m.name, m.up.no_transaction);
+}
+"#,
+    )
+    .unwrap();
+    let first = krate.run();
+    assert_eq!(
+        first,
+        "20240101000000 2024-01-01-000000_create_users no-transaction=false"
+    );
+
+    krate.write(
+        "2024-01-01-000000_create_users/metadata.toml",
+        "run_in_transaction = false\n",
+    );
+    let edited = krate.run();
+    assert_eq!(
+        edited,
+        "20240101000000 2024-01-01-000000_create_users no-transaction=true"
+    );
+}
+
 /// A throwaway crate embedding `migrations/` with two migrations.
 struct Scratch {
     dir: PathBuf,
@@ -150,7 +192,9 @@ fn main() {
     }
 
     fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.dir.join("migrations").join(file), text).unwrap();
+        let path = self.dir.join("migrations").join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 
     fn add_pair(&self, stem: &str, up: &str, down: &str) {

@@ -114,6 +114,7 @@ code_scenarios!(
     "tests/fixtures/code_sqlite_panicking"
 );
 adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
+layout_scenarios!(SqliteDb);
 
 repeatable_scenario!(
     SqliteDb,

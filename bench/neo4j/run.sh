@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The Neo4j bench in one command:  bash bench/neo4j/run.sh [--uri HOST:PORT] [--rounds N] [--trips]
+# Where the time goes, per kind of request:  bash bench/neo4j/run.sh --profile [--uri HOST:PORT]
 # Builds the three runners (ours, release; neo4j-migrations 2.19.2; the official
 # Python driver in .venv) and runs run.py: the same corpus (corpus/, written by
 # corpus.py) over the same seeded graph, wiped before every run, on a real server
@@ -25,6 +26,15 @@ javac -cp "$nm_cp" -d nm/target/classes nm/NmRunner.java
 # The main workspace's versions, so the runtime builds as it does there.
 cp ../../Cargo.lock ours/Cargo.lock
 (cd ours && CARGO_TARGET_DIR="$target" cargo build --release --quiet)
+
+if [ "${1:-}" = --profile ]; then
+  shift
+  for runner in ours nm driver; do
+    .venv/bin/python profile.py --runner "$runner" --ours "$target/release/neo4j-bench-ours" \
+      --nm-cp "nm/target/classes:$nm_cp" "$@"
+  done
+  exit 0
+fi
 
 exec .venv/bin/python run.py --ours "$target/release/neo4j-bench-ours" \
   --nm-cp "nm/target/classes:$nm_cp" "$@"

@@ -41,7 +41,10 @@ pub mod timeout;
 
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Allow, Header};
-pub use folder::{parse_file_name, repeatable_key, scan, scan_as, FileName, REPEATABLE};
+pub use folder::{
+    diesel_version, parse_file_name, repeatable_key, scan, scan_as, scan_layout, FileName, Layout,
+    DIESEL_SETUP_VERSION, REPEATABLE,
+};
 pub use migration::{Direction, Language, Migration, Script};
 pub use problem::{Problem, Rule};
 pub use scanned::{Folder, ScannedFile, ScannedMigration, ScannedRepeatable};

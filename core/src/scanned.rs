@@ -62,4 +62,8 @@ pub struct Folder {
     pub migrations: Vec<ScannedMigration>,
     /// The repeatable migrations, in name order.
     pub repeatables: Vec<ScannedRepeatable>,
+    /// Files read besides the migrations' own that shape the table (diesel's
+    /// `metadata.toml`): the macro includes them too, so that editing one
+    /// rebuilds the crate.
+    pub tracked: Vec<PathBuf>,
 }

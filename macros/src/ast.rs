@@ -1,15 +1,20 @@
+use embedded_migrations_core::Layout;
 use std::path::PathBuf;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr};
 
 /// `embed_migrations!("path/to/folder")`, or with the database its Rust code
 /// migrations are written for: `embed_migrations!("migrations", database = sqlite)`,
-/// and what the build does with the lint's findings: `lint = "deny"`.
+/// what the build does with the lint's findings: `lint = "deny"`, and
+/// another tool's folder layout: `layout = "diesel"`.
 pub(crate) struct Input {
     pub path: LitStr,
     pub database: Option<Database>,
     /// `lint = "warn"` or `lint = "deny"`, with the literal for its span.
     pub lint: Option<(Lint, LitStr)>,
+    /// `layout = "diesel"` or `layout = "refinery"`: the folder is another
+    /// tool's, read as it is laid out; our own layout without it.
+    pub layout: Layout,
 }
 
 /// What the build does with the lint's findings (core's `lint`): by
@@ -117,6 +122,7 @@ impl Parse for Input {
         let _: Option<syn::Token![,]> = input.parse()?;
         let mut database = None;
         let mut lint = None;
+        let mut layout = None;
         while !input.is_empty() {
             if !input.peek(Ident) {
                 return Err(input.error(ARGUMENTS));
@@ -147,16 +153,35 @@ impl Parse for Input {
                     }
                     .at(value),
                 );
+            } else if key == "layout" && layout.is_none() {
+                let _: syn::Token![=] = input.parse()?;
+                let value: LitStr = input.parse()?;
+                layout = Some(Layout::from_name(&value.value()).ok_or_else(|| {
+                    syn::Error::new(
+                        value.span(),
+                        format!(
+                            "unknown layout `{}`; expected `\"diesel\"` (`<timestamp>_<name>/up.sql` folders), \
+                             `\"refinery\"` (`V<n>__<name>.sql` files) or `\"native\"` (this crate's own, the default)",
+                            value.value()
+                        ),
+                    )
+                })?);
             } else {
                 return Err(syn::Error::new(key.span(), ARGUMENTS));
             }
             let _: Option<syn::Token![,]> = input.parse()?;
         }
-        Ok(Input { path, database, lint })
+        Ok(Input {
+            path,
+            database,
+            lint,
+            layout: layout.unwrap_or_default(),
+        })
     }
 }
 
 /// What the macro takes, for messages.
 const ARGUMENTS: &str = "`embed_migrations!` takes the migration folder, then optionally `database = sqlite` \
-                         (the database its Rust code migrations are written for, and whose lint rules apply) \
-                         and `lint = \"warn\"` or `lint = \"deny\"`";
+                         (the database its Rust code migrations are written for, and whose lint rules apply), \
+                         `lint = \"warn\"` or `lint = \"deny\"`, and `layout = \"diesel\"` or `layout = \"refinery\"` \
+                         (another tool's folder, read as it is)";

@@ -52,9 +52,18 @@ pub(crate) fn table(folder: &Folder, database: Option<Database>) -> TokenStream 
             ::embedded_migrations::Migrations::<#language>::__embedded_with_code(MIGRATIONS, CHAINS, REPEATABLES, CODE)
         }},
     };
+    // include_bytes! records each file in the crate's dep-info, as
+    // include_str! does the migrations': an edit rebuilds the crate.
+    let tracked = folder.tracked.iter().map(|path| {
+        let path = path.to_string_lossy().into_owned();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
     quote! {
         {
             #(#modules)*
+            #(#tracked)*
             const MIGRATIONS: &[::embedded_migrations::Migration] = &[#(#migrations),*];
             const CHAINS: &[::embedded_migrations::Checksum] = &[#(#chains),*];
             #embedded

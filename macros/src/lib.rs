@@ -29,6 +29,12 @@ use proc_macro::TokenStream;
 /// warnings or errors of the build, each naming the file, the line and the
 /// rule; without it the build does not lint, and `migrate lint` or
 /// `cargo xtask lint` report them.
+///
+/// `layout = "diesel"` reads diesel's folders (`<timestamp>_<name>/up.sql`,
+/// `down.sql`, `metadata.toml`) and `layout = "refinery"` refinery's
+/// `V<n>__<name>.sql` files (with a `V<n>__<name>.down.sql` of ours beside
+/// each) as they are, versions and names as those tools record them, with
+/// the same checks (docs/folder.md, "Other tools' layouts").
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as ast::Input);

@@ -1,6 +1,6 @@
 use crate::ast::{Database, Input, Lint, DATABASES};
 use embedded_migrations_core::lint::{lint, Finding};
-use embedded_migrations_core::{scan_as, Folder, Language, Rule};
+use embedded_migrations_core::{scan_layout, Folder, Language, Rule};
 
 /// Runs the shared folder checks; every problem becomes one error at the
 /// macro's argument, so `cargo build` lists them all. Then what only the
@@ -8,7 +8,7 @@ use embedded_migrations_core::{scan_as, Folder, Language, Rule};
 /// and that database speaks the folder's language.
 pub(crate) fn check(input: &Input) -> syn::Result<Folder> {
     let folder = input.folder();
-    let scanned = scan_as(&folder, &input.path.value()).map_err(|problems| {
+    let scanned = scan_layout(&folder, &input.path.value(), input.layout).map_err(|problems| {
         let mut errors = problems.iter().map(|problem| {
             let mut message = format!("embed_migrations!: {problem}");
             // A missing folder is usually a path written from the workspace

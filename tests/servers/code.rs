@@ -128,7 +128,7 @@ pub async fn group_mode_runs_code_in_the_one_transaction<D: TestDb<Pool: Databas
 ) {
     let group = Settings::default().group(true);
     let failed = sets.failing.with(group.clone()).run(db.pool()).await;
-    if !D::TRANSACTIONAL_DDL {
+    if !D::GROUP_MODE {
         let err = failed.expect_err("no group mode on MySQL");
         assert!(matches!(err.cause(), Error::Unsupported { .. }), "{err}");
         assert!(err.to_string().contains("group mode"), "{err}");

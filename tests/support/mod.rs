@@ -9,6 +9,7 @@
 pub mod adoption;
 pub mod faults;
 pub mod fixtures;
+pub mod layouts;
 pub mod placeholders;
 pub mod repeatable;
 pub mod scenarios;
@@ -180,9 +181,12 @@ impl TestLanguage for Cypher {
 pub trait TestDb: Sized {
     type Pool: Database<Language: TestLanguage>;
     /// Whether a failed migration's DDL is rolled back (false on MySQL,
-    /// where DDL commits implicitly, and on Neo4j, where schema statements
-    /// run one by one: the migration is left dirty).
+    /// where DDL commits implicitly: the migration is left dirty).
     const TRANSACTIONAL_DDL: bool;
+    /// Whether every pending migration can run in one transaction (group
+    /// mode): where DDL is transactional, but not on Neo4j, which commits
+    /// a migration's schema statements in a transaction of their own.
+    const GROUP_MODE: bool = Self::TRANSACTIONAL_DDL;
 
     /// `None` when the backend is not configured here (the impl has already
     /// said so loudly, or failed the test when `CI=true`).

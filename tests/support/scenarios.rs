@@ -382,7 +382,7 @@ pub async fn batched_failure_names_its_statement_and_line<D: SqlTestDb>(db: &D) 
 pub async fn a_group_whose_third_migration_fails_names_it_and_leaves_nothing<D: SqlTestDb>(db: &D) {
     let group = FAILING_GROUP.with(Settings::default().group(true));
     let err = group.run(db.pool()).await.expect_err("003 fails");
-    if !D::TRANSACTIONAL_DDL {
+    if !D::GROUP_MODE {
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         assert!(!has(&db.tables().await, "g1"), "nothing ran");
         return;
@@ -432,7 +432,7 @@ pub async fn a_group_whose_third_migration_fails_names_it_and_leaves_nothing<D: 
 /// add up to no more than the run took.
 pub async fn a_group_records_each_migration_with_its_own_duration<D: SqlTestDb>(db: &D) {
     let group = TIMED_GROUP.with(Settings::default().group(true));
-    if !D::TRANSACTIONAL_DDL {
+    if !D::GROUP_MODE {
         let err = group.run(db.pool()).await.expect_err("no group mode");
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         return;
@@ -697,13 +697,8 @@ pub async fn custom_table_name_and_bad_names<D: TestDb>(db: &D) {
 pub async fn group_mode_is_all_or_nothing<D: TestDb>(db: &D) {
     let f = fixtures::<D>();
     let group = Settings::default().group(true);
-    if !D::TRANSACTIONAL_DDL {
-        let err = f
-            .base
-            .with(group)
-            .run(db.pool())
-            .await
-            .expect_err("no group mode without transactional DDL");
+    if !D::GROUP_MODE {
+        let err = f.base.with(group).run(db.pool()).await.expect_err("no group mode here");
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         return;
     }

@@ -26,7 +26,7 @@ use refused::Refused;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use embedded_migrations_core::lint::Dialect;
-use embedded_migrations_core::{parse_file_name, scan_as, time, Folder, Language, Problem};
+use embedded_migrations_core::{parse_file_name, scan_as, scan_layout, time, Folder, Language, Layout, Problem};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -70,6 +70,9 @@ enum Command {
     Validate {
         /// Folders to check (default: every folder under `migrations/`).
         dirs: Vec<PathBuf>,
+        /// Another tool's folder layout, as `embed_migrations!`'s `layout = "..."` reads it.
+        #[arg(long, value_enum)]
+        layout: Option<ForeignLayout>,
     },
     /// Replace the migrations up to V with one baseline migration, written from the schema of a
     /// scratch database migrated to V (docs/squash.md). Deletes the replaced files.
@@ -98,7 +101,28 @@ enum Command {
         /// Print the findings as JSON: one folder's as an array, several as an object keyed by folder.
         #[arg(long)]
         json: bool,
+        /// Another tool's folder layout, as `embed_migrations!`'s `layout = "..."` reads it.
+        #[arg(long, value_enum)]
+        layout: Option<ForeignLayout>,
     },
+}
+
+/// The folder layouts of other tools that `embed_migrations!` reads as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ForeignLayout {
+    /// diesel's `<timestamp>_<name>/up.sql`, `down.sql`, `metadata.toml`.
+    Diesel,
+    /// refinery's `V<n>__<name>.sql`, with a `V<n>__<name>.down.sql` beside each.
+    Refinery,
+}
+
+/// The layout to scan with: ours without `--layout`.
+fn layout_of(layout: Option<ForeignLayout>) -> Layout {
+    match layout {
+        None => Layout::Native,
+        Some(ForeignLayout::Diesel) => Layout::Diesel,
+        Some(ForeignLayout::Refinery) => Layout::Refinery,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -197,8 +221,8 @@ fn main() -> ExitCode {
             timestamp,
             rust,
         } => new_migration(&root, &name, dir.as_deref(), db, timestamp, rust),
-        Command::Validate { dirs } => validate(&root, &dirs),
-        Command::Lint { dirs, db, json } => lint(&root, &dirs, db, json),
+        Command::Validate { dirs, layout } => validate(&root, &dirs, layout_of(layout)),
+        Command::Lint { dirs, db, json, layout } => lint(&root, &dirs, db, json, layout_of(layout)),
         Command::Squash {
             to,
             dir,
@@ -539,7 +563,7 @@ fn default_folders(root: &Path) -> Result<Vec<PathBuf>, Refused> {
     Ok(folders)
 }
 
-fn validate(root: &Path, dirs: &[PathBuf]) -> Result<(), Refused> {
+fn validate(root: &Path, dirs: &[PathBuf], layout: Layout) -> Result<(), Refused> {
     let folders = if dirs.is_empty() {
         default_folders(root)?
     } else {
@@ -549,7 +573,7 @@ fn validate(root: &Path, dirs: &[PathBuf]) -> Result<(), Refused> {
     let mut broken = 0;
     for dir in &folders {
         let label = shown(root, dir);
-        match scan_as(dir, &label) {
+        match scan_layout(dir, &label, layout) {
             Ok(folder) => {
                 let range = match (folder.migrations.first(), folder.migrations.last()) {
                     (Some(first), Some(last)) => format!(", {} to {}", first.version_text, last.version_text),
@@ -578,7 +602,7 @@ fn validate(root: &Path, dirs: &[PathBuf]) -> Result<(), Refused> {
 /// database's rules. Exit code 1 when there are findings (nothing is
 /// applied here, so every one counts), 2 when a folder is broken or its
 /// database cannot be told.
-fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool) -> Result<(), Refused> {
+fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool, layout: Layout) -> Result<(), Refused> {
     let folders = if dirs.is_empty() {
         default_folders(root)?
     } else {
@@ -588,10 +612,14 @@ fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool) -> Result<(),
     let mut total = 0;
     for dir in &folders {
         let label = shown(root, dir);
-        let folder = scan_as(dir, &label).map_err(|problems| {
+        let folder = scan_layout(dir, &label, layout).map_err(|problems| {
             Refused(format!(
-                "{}\nfix these first (`cargo xtask validate {label}`)",
-                list_problems(&label, &problems)
+                "{}\nfix these first (`cargo xtask validate {label}{}`)",
+                list_problems(&label, &problems),
+                match layout {
+                    Layout::Native => String::new(),
+                    other => format!(" --layout {}", other.name()),
+                }
             ))
         })?;
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -413,6 +413,54 @@ fn validate_lists_every_problem_of_every_folder() {
     assert!(text(&out.stderr).contains("does not exist"), "{}", text(&out.stderr));
 }
 
+/// `--layout diesel` / `refinery`: another tool's folder checked as
+/// `embed_migrations!(.., layout = "...")` reads it.
+#[test]
+fn validate_reads_another_tools_layout() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let diesel = root.join("docs/migrations/diesel");
+    let out = xtask(&["validate", diesel.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "our layout refuses it");
+    assert!(
+        text(&out.stderr).contains("looks like diesel's layout"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = xtask(&["validate", "--layout", "diesel", diesel.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("3 migration(s), 20240101000000 to 20240103000000"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let scratch = Scratch::new("refinery");
+    let up_only = scratch.folder(
+        "refinery",
+        &[("V1__create_users.sql", b"CREATE TABLE users (id INTEGER);\n")],
+    );
+    let out = xtask(&["validate", "--layout", "refinery", up_only.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("add `V1__create_users.down.sql`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = xtask(&[
+        "lint",
+        "--layout",
+        "refinery",
+        "--db",
+        "sqlite",
+        up_only.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stderr).contains("`cargo xtask validate") && text(&out.stderr).contains("--layout refinery`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn validate_without_arguments_checks_the_projects_folders() {
     let out = xtask(&["validate"]);

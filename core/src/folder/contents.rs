@@ -85,7 +85,7 @@ fn read_pair(
     })
 }
 
-fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
+pub(super) fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
     crate::batch::check(up, down, language, problems);
     crate::timeout::check([up, down], problems);
     check_directives_against_statements(up, down, language, problems);

@@ -32,6 +32,7 @@ fn folder(ups: &[&str], language: Language) -> Folder {
         language,
         migrations,
         repeatables: Vec::new(),
+        tracked: Vec::new(),
     }
 }
 

@@ -152,7 +152,13 @@ impl Engine<'_> {
     /// The migration one row of the tool proves applied, or what is wrong
     /// with the row (with its version when it has one).
     fn imported_row(&self, tool: Tool, row: &ToolRow) -> Result<&'static Migration, (Option<i64>, String)> {
-        let version = match row.version.trim().parse::<i64>() {
+        // diesel's rows go through the function `layout = "diesel"` reads its
+        // folders with, so the two agree (its setup folder's 0 included).
+        let parsed = match tool {
+            Tool::Diesel => embedded_migrations_core::diesel_version(row.version.trim()).ok_or(()),
+            _ => row.version.trim().parse::<i64>().map_err(|_| ()),
+        };
+        let version = match parsed {
             Ok(version) if version > 0 => version,
             // golang-migrate writes -1 once every migration was reverted.
             _ => {
@@ -178,8 +184,16 @@ impl Engine<'_> {
             });
         }
         let Some(migration) = self.find(version) else {
+            let setup = if tool == Tool::Diesel && row.version.trim().bytes().all(|b| b == b'0') {
+                format!(
+                    " (diesel's setup folder, `{}`, which `layout = \"diesel\"` embeds as version {version})",
+                    row.version.trim()
+                )
+            } else {
+                String::new()
+            };
             return problem(format!(
-                "version {version} was applied by {tool} but is not in this binary; add its file, or delete the row"
+                "version {version}{setup} was applied by {tool} but is not in this binary; add its file, or delete the row"
             ));
         };
         if let Some(recorded) = &row.checksum {

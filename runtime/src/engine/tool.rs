@@ -11,7 +11,9 @@ pub enum Tool {
     Sqlx,
     /// `refinery_schema_history`: version, name, applied_on, checksum.
     Refinery,
-    /// `__diesel_schema_migrations`: version (text such as `20240101000000`), run_on.
+    /// `__diesel_schema_migrations`: version (text such as `20240101000000`;
+    /// `diesel setup`'s `00000000000000` is version 1, as `layout = "diesel"`
+    /// embeds that folder), run_on.
     Diesel,
     /// `schema_migrations`: one row, version and dirty.
     GolangMigrate,

@@ -1,9 +1,11 @@
 //! A migration on Neo4j. Neo4j refuses a transaction that both changes
-//! the schema and writes data: a migration of data statements runs in one
-//! explicit transaction with its tracking writes (all or nothing), while a
-//! migration of schema statements, or a file that says
-//! `migrate:no-transaction`, runs each statement in its own transaction
-//! between a dirty marker and the tracking writes.
+//! the schema and writes data (a write after a schema command, even one
+//! matching nothing, is `ForbiddenDueToTransactionType`): a migration of
+//! data statements runs in one explicit transaction with its tracking
+//! writes (all or nothing); a migration of schema statements runs in one
+//! transaction of its own (all or nothing too) between a dirty mark and
+//! the tracking writes; a file that says `migrate:no-transaction` runs
+//! each statement in its own transaction between the same two.
 
 use super::books::{dirty_map, Bookkeeping, NodeWrite};
 use super::errors::{has_code, message, INDEX_NAME_TAKEN};
@@ -32,8 +34,10 @@ impl Neo4jSession {
         // `no-transaction`, so in a file without it the first statement
         // tells the kind of the whole file.
         let schema = statements.first().is_some_and(|s| is_cypher_schema(s.text));
-        if schema || script.no_transaction {
-            self.apply_step_by_step(change, &statements).await
+        if script.no_transaction {
+            self.apply_under_mark(change, &statements, Commit::EachStatement).await
+        } else if schema {
+            self.apply_under_mark(change, &statements, Commit::Together).await
         } else {
             self.apply_in_transaction(change, &statements).await
         }
@@ -77,16 +81,19 @@ impl Neo4jSession {
         .await
     }
 
-    /// Schema statements (or a `no-transaction` file, which may mix schema
-    /// and data statements): mark the migration dirty, run each statement
-    /// in its own transaction, then record it. A
+    /// Schema statements (together) or a `no-transaction` file (each
+    /// statement apart; it may mix schema and data): mark the migration
+    /// dirty, run the statements, then record it. Neo4j refuses the
+    /// tracking writes in a transaction that changed the schema, so the mark
+    /// covers the time between the statements' commit and the record. A
     /// failure after a statement committed leaves the mark for a person to
-    /// resolve with `force` or `forget`; a failure of the first statement
+    /// resolve with `force` or `forget`; a failure before any committed
     /// changed nothing, so the mark is taken back.
-    pub(super) async fn apply_step_by_step(
+    pub(super) async fn apply_under_mark(
         &self,
         change: &Change<'_>,
         statements: &[Statement<'_>],
+        commit: Commit,
     ) -> Result<(), Error> {
         let mut dirty_state = change.state_before;
         dirty_state.dirty = true;
@@ -104,25 +111,48 @@ impl Neo4jSession {
             .await?;
 
         let started = Instant::now();
-        for (index, statement) in statements.iter().enumerate() {
-            if let Err(err) = self.run_schema_statement(statement.text).await {
-                let undone = index == 0
-                    && match self.unmark(change, &dirty_state).await {
-                        Ok(()) => true,
-                        Err(unmark_err) => {
-                            tracing::warn!(error = %unmark_err, "could not take back the dirty mark");
-                            false
-                        }
-                    };
-                let committed = index as u32;
-                return Err(change
-                    .failed_after(statement.text, statement.line, message(&err), undone, committed)
-                    .with_source(err));
-            }
+        if let Err((index, committed, err)) = self.run_statements(statements, commit).await {
+            let undone = committed == 0
+                && match self.unmark(change, &dirty_state).await {
+                    Ok(()) => true,
+                    Err(unmark_err) => {
+                        tracing::warn!(error = %unmark_err, "could not take back the dirty mark");
+                        false
+                    }
+                };
+            let statement = &statements[index];
+            return Err(change
+                .failed_after(statement.text, statement.line, message(&err), undone, committed)
+                .with_source(err));
         }
         let execution_ms = self.clock.millis_since(started);
         let books = self.books_for_record(change, execution_ms);
         self.keep_books(&dirty_state, books, "recording the migration").await
+    }
+
+    /// The statements under the dirty mark; on a failure, the index of the
+    /// statement that failed and how many statements committed before it.
+    async fn run_statements(
+        &self,
+        statements: &[Statement<'_>],
+        commit: Commit,
+    ) -> Result<(), (usize, u32, neo4rs::Error)> {
+        match commit {
+            Commit::Together => {
+                let texts: Vec<&str> = statements.iter().map(|s| s.text).collect();
+                self.run_schema_statements(&texts)
+                    .await
+                    .map_err(|(index, err)| (index, 0, err))
+            }
+            Commit::EachStatement => {
+                for (index, statement) in statements.iter().enumerate() {
+                    if let Err(err) = self.run_schema_statement(statement.text).await {
+                        return Err((index, index as u32, err));
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Takes back the dirty mark of a step whose first statement failed.
@@ -140,10 +170,18 @@ impl Neo4jSession {
     }
 }
 
+/// How the statements of a migration run under the dirty mark.
+pub(super) enum Commit {
+    /// In one transaction: a schema migration.
+    Together,
+    /// Each in a transaction of its own: a `no-transaction` file.
+    EachStatement,
+}
+
 fn failed(change: &Change<'_>, statement: &Statement<'_>, err: neo4rs::Error, rolled_back: bool) -> Error {
     let mut message = message(&err);
     if has_code(&err, INDEX_NAME_TAKEN) {
-        // What `run_schema_statement` waited for before giving up.
+        // What `run_schema_statements` waited for before giving up.
         message.push_str(
             " (still so after awaiting the indexes for the lock timeout: an index of that name exists \
              without its constraint; if no process is creating it, drop the index and run again)",

@@ -1,7 +1,7 @@
 //! Queries through neo4rs, each read to its end so that the connection
 //! goes back to the pool clean.
 
-use neo4rs::{Graph, Query, Row, Txn};
+use neo4rs::{query, Graph, Query, Row, Txn};
 use std::future::Future;
 
 /// Runs `work` on a task of its own, so that it reads its answer to the
@@ -24,20 +24,29 @@ async fn detached<T: Send + 'static>(
     }
 }
 
-/// One statement in an explicit transaction of its own.
-pub(super) async fn run_alone(graph: &Graph, q: Query) -> Result<(), neo4rs::Error> {
+/// Statements in one explicit transaction, committed together (on a task
+/// of its own, as `detached` says why); on a failure, rolled back, with the
+/// index of the statement that failed (the last one for a failure to begin
+/// or commit).
+pub(super) async fn run_together(graph: &Graph, statements: &[&str]) -> Result<(), (usize, neo4rs::Error)> {
+    let last = statements.len().saturating_sub(1);
     let graph = graph.clone();
-    detached(async move {
-        let mut txn = graph.start_txn().await?;
-        match txn.run(q).await {
-            Ok(()) => txn.commit().await,
-            Err(err) => {
+    let statements: Vec<String> = statements.iter().map(|s| s.to_string()).collect();
+    let outcome = detached(async move {
+        let mut txn = match graph.start_txn().await {
+            Ok(txn) => txn,
+            Err(err) => return Ok(Err((0, err))),
+        };
+        for (index, statement) in statements.iter().enumerate() {
+            if let Err(err) = txn.run(query(statement)).await {
                 rollback(txn).await;
-                Err(err)
+                return Ok(Err((index, err)));
             }
         }
+        Ok(txn.commit().await.map_err(|err| (last, err)))
     })
-    .await
+    .await;
+    outcome.unwrap_or_else(|err| Err((last, err)))
 }
 
 /// One auto-commit statement whose rows are not wanted.

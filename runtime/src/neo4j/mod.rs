@@ -13,9 +13,12 @@
 //! - session.rs: the session, its transactions and the guard of every write;
 //! - tracking.rs: the tracking nodes, created, read and written;
 //! - lock.rs and heartbeat.rs: the lock node held as a lease, renewed;
-//! - apply.rs: a migration, in one transaction or statement by statement;
+//! - apply.rs: a migration: data in one transaction with its tracking
+//!   writes, schema in one transaction of its own behind the dirty mark, or
+//!   (`no-transaction`) statement by statement;
 //! - books.rs: the tracking writes of one guarded statement, as parameters;
-//! - schema.rs: schema commands, and an index a killed process left;
+//! - schema.rs: schema commands in one transaction, and an index a killed
+//!   process left;
 //! - batch.rs: `CALL { ... } IN TRANSACTIONS` batch migrations;
 //! - contract.rs: the `Session` contract; labels.rs, clock.rs, cypher.rs,
 //!   errors.rs: what those share; snapshot.rs: the schema.

@@ -1,7 +1,7 @@
-//! Schema commands, each in a transaction of its own, and the recovery of
-//! an index a killed process left behind.
+//! Schema commands in one transaction, and the recovery of an index a
+//! killed process left behind.
 
-use super::cypher::{fetch_rows, run_alone, run_auto};
+use super::cypher::{fetch_rows, run_auto, run_together};
 use super::errors::{has_code, message, try_again, INDEX_NAME_TAKEN, LOCK_POLL};
 use super::session::Neo4jSession;
 use neo4rs::query;
@@ -12,30 +12,39 @@ use std::time::{Duration, Instant};
 const INDEX_AWAIT: Duration = Duration::from_secs(5);
 
 impl Neo4jSession {
-    /// A schema statement in its own transaction: a step of a schema
-    /// migration, or a tracking constraint. A SIGKILL during `CREATE
-    /// CONSTRAINT ... IF NOT EXISTS` leaves the constraint's backing index
-    /// behind: still being built (the server finishes the commit), or, seen
-    /// on Neo4j 5.26 in the SIGKILL rounds, never coming online, owned by no
-    /// constraint. The same statement sent again then gets
-    /// `IndexWithNameAlreadyExists` instead of doing nothing. That answer
-    /// awaits the indexes (`db.awaitIndexes`, a few seconds at most); an
-    /// index of the constraint's name still not online and owned by no
-    /// constraint after that is the dead process's and is dropped (the
-    /// statement creates that very constraint, and the lock is held, or,
-    /// for the lock's own constraint, every booting process wants the
-    /// same); then the statement is sent again. All within the lock
+    /// A statement in its own transaction, with the same recovery: the
+    /// lock's constraint, or a statement of a `no-transaction` file.
+    pub(super) async fn run_schema_statement(&self, statement: &str) -> Result<(), neo4rs::Error> {
+        self.run_schema_statements(&[statement]).await.map_err(|(_, err)| err)
+    }
+
+    /// Schema statements in one transaction: a schema migration, or the
+    /// tracking constraints. Neo4j commits several schema commands in one
+    /// transaction, or none of them: a failing statement rolls back the
+    /// ones before it. On a failure, the index of the statement that failed.
+    ///
+    /// A SIGKILL during `CREATE CONSTRAINT ... IF NOT EXISTS` leaves the
+    /// constraint's backing index behind: still being built (the server
+    /// finishes the commit), or, seen on Neo4j 5.26 in the SIGKILL rounds,
+    /// never coming online, owned by no constraint. The same statement sent
+    /// again then gets `IndexWithNameAlreadyExists` instead of doing
+    /// nothing. That answer awaits the indexes (`db.awaitIndexes`, a few
+    /// seconds at most); an index of the constraint's name still not online
+    /// and owned by no constraint after that is the dead process's and is
+    /// dropped (the statement creates that very constraint, and the lock is
+    /// held, or, for the lock's own constraint, every booting process wants
+    /// the same); then the transaction is sent again. All within the lock
     /// timeout, after which the error stands (see `failed`). Transient
     /// errors are retried within the same bound.
-    pub(super) async fn run_schema_statement(&self, statement: &str) -> Result<(), neo4rs::Error> {
+    pub(super) async fn run_schema_statements(&self, statements: &[&str]) -> Result<(), (usize, neo4rs::Error)> {
         let started = Instant::now();
         loop {
-            let result = run_alone(&self.graph, query(statement)).await;
+            let result = run_together(&self.graph, statements).await;
             let left = self.lock_timeout.saturating_sub(started.elapsed());
-            match &result {
-                Err(err) if has_code(err, INDEX_NAME_TAKEN) && !left.is_zero() => {
+            match result {
+                Err((index, err)) if has_code(&err, INDEX_NAME_TAKEN) && !left.is_zero() => {
                     tracing::warn!(
-                        error = %message(err),
+                        error = %message(&err),
                         "an index of this name is still being built, or left by a killed process; \
                          awaiting the indexes, then trying again"
                     );
@@ -43,15 +52,20 @@ impl Neo4jSession {
                     let wait = query("CALL db.awaitIndexes($seconds)").param("seconds", seconds);
                     if let Err(await_err) = run_auto(&self.graph, wait).await {
                         tracing::debug!(error = %await_err, "awaiting the indexes");
-                        if let Some(name) = constraint_name(statement) {
-                            self.drop_orphan_index(&name).await?;
+                        if let Some(name) = constraint_name(statements[index]) {
+                            self.drop_orphan_index(&name).await.map_err(|err| (index, err))?;
                         }
                     }
                     // Online, the index may still await its constraint's commit.
                     tokio::time::sleep(LOCK_POLL.min(self.lock_timeout.saturating_sub(started.elapsed()))).await;
                 }
-                _ if try_again(&result, started, self.lock_timeout).await => {}
-                _ => return result,
+                Err((index, err)) => {
+                    let result = Err(err);
+                    if !try_again(&result, started, self.lock_timeout).await {
+                        return result.map_err(|err| (index, err));
+                    }
+                }
+                Ok(()) => return Ok(()),
             }
         }
     }
@@ -70,11 +84,8 @@ impl Neo4jSession {
                 index = name,
                 "dropping an index a killed process left without its constraint"
             );
-            run_alone(
-                &self.graph,
-                query(&format!("DROP INDEX `{}` IF EXISTS", name.replace('`', "``"))),
-            )
-            .await?;
+            let drop = format!("DROP INDEX `{}` IF EXISTS", name.replace('`', "``"));
+            run_together(&self.graph, &[&drop]).await.map_err(|(_, err)| err)?;
         }
         Ok(())
     }

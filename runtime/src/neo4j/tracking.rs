@@ -20,16 +20,16 @@ impl Neo4jSession {
             constraint,
             ..
         } = &self.labels;
-        // Schema commands, each in its own transaction; IF NOT EXISTS makes
-        // them idempotent. The lock's constraint is made by `lock`.
-        for statement in [
-            format!(
-                "CREATE CONSTRAINT `{constraint}_version` IF NOT EXISTS FOR (m:{migration}) REQUIRE m.version IS UNIQUE"
-            ),
-            format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE"),
-        ] {
-            self.run_schema_statement(&statement).await.map_err(db_err(operation))?;
-        }
+        // Schema commands, in one transaction; IF NOT EXISTS makes them
+        // idempotent. The lock's constraint is made by `lock`.
+        let version = format!(
+            "CREATE CONSTRAINT `{constraint}_version` IF NOT EXISTS FOR (m:{migration}) REQUIRE m.version IS UNIQUE"
+        );
+        let state_id =
+            format!("CREATE CONSTRAINT `{constraint}_state_id` IF NOT EXISTS FOR (s:{state}) REQUIRE s.id IS UNIQUE");
+        self.run_schema_statements(&[&version, &state_id])
+            .await
+            .map_err(|(_, err)| db_err(operation)(err))?;
         let q = query(&format!(
             "MERGE (s:{state} {{id: 1}}) ON CREATE SET s.applied_count = 0, s.last_version = 0, \
              s.chain = $chain, s.dirty = false, s.history_seq = 0"

@@ -1,0 +1,2 @@
+-- migrate:irreversible
+-- The admin may have been edited since; reverting would lose it.

@@ -1,0 +1,2 @@
+-- refinery:noTransaction
+CREATE INDEX CONCURRENTLY users_id ON users (id);
