@@ -8,6 +8,7 @@
 #   Neo4j 2026.08.1  127.0.0.1:7688  the newest calendar release, on Java 25
 #                    (.ci/neo4j.sh start latest)
 #   boltstub    .venv-bolt      for the Neo4j contract tests (.ci/boltkit.sh)
+#   PgBouncer   127.0.0.1:6432  in front of that PostgreSQL, pool_mode = transaction, any database
 #   TimescaleDB 127.0.0.1:5433  PGlite with TimescaleDB 2.23, one connection at a time (.ci/timescaledb.sh)
 #   ChromaDB    127.0.0.1:8011  chroma run 1.5.9 from PyPI, in .venv-chroma (.ci/chroma.sh)
 # Prints how long each step took.
@@ -71,6 +72,49 @@ fi
 wait_for "PostgreSQL" pg_isready -q -h 127.0.0.1 -p 5432
 psql -h 127.0.0.1 -U postgres -Atc 'SELECT version()'
 took "PostgreSQL"
+
+step "PgBouncer (transaction mode, in front of PostgreSQL)"
+# Debian's package; its own service stays off (no init system here), this one
+# runs as postgres from a config of its own. `* =` forwards every database, so a
+# database a test creates is reachable through it at once.
+if ! command -v pgbouncer >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+fi
+bouncer_dir=/etc/pgbouncer/embedded-migrations-ci
+install -d -o postgres -g postgres "$bouncer_dir"
+bouncer_ini=$(mktemp)
+cat >"$bouncer_ini" <<CONF
+; embedded-migrations CI: transaction pooling, what breaks session advisory locks.
+[databases]
+* = host=127.0.0.1 port=5432
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = 6432
+unix_socket_dir =
+auth_type = trust
+auth_file = $bouncer_dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 20
+; sqlx sends these at startup; PgBouncer refuses what it does not know.
+ignore_startup_parameters = extra_float_digits,options
+logfile = /var/log/postgresql/pgbouncer-ci.log
+pidfile = $bouncer_dir/pgbouncer.pid
+admin_users = postgres
+CONF
+echo '"postgres" ""' >"$bouncer_dir/userlist.txt"
+bouncer_changed=0
+cmp -s "$bouncer_ini" "$bouncer_dir/pgbouncer.ini" || { install -m 644 -o postgres "$bouncer_ini" "$bouncer_dir/pgbouncer.ini"; bouncer_changed=1; }
+rm -f "$bouncer_ini"
+if [ -s "$bouncer_dir/pgbouncer.pid" ] && kill -0 "$(cat "$bouncer_dir/pgbouncer.pid")" 2>/dev/null; then
+  if [ "$bouncer_changed" = 1 ]; then kill -HUP "$(cat "$bouncer_dir/pgbouncer.pid")"; fi
+else
+  install -m 640 -o postgres -g adm /dev/null /var/log/postgresql/pgbouncer-ci.log 2>/dev/null || true
+  su postgres -s /bin/sh -c "pgbouncer -d $bouncer_dir/pgbouncer.ini"
+fi
+wait_for "PgBouncer" pg_isready -q -h 127.0.0.1 -p 6432
+psql -h 127.0.0.1 -p 6432 -U postgres -Atc "SELECT 'through PgBouncer ' || current_setting('server_version')" postgres
+took "PgBouncer"
 
 step "MariaDB"
 cat >/etc/mysql/mariadb.conf.d/99-embedded-migrations-ci.cnf <<CONF

@@ -24,6 +24,9 @@ pub struct Header {
     pub batch: Option<String>,
     /// `migrate:total <query>`: the count query for a batch migration's progress.
     pub total: Option<String>,
+    /// `migrate:timeout statement=<duration> lock=<duration>`: the
+    /// arguments as written (checked by `timeout::Timeouts::from_header`).
+    pub timeout: Option<String>,
     /// `migrate:allow <rule> <reason>`: lint rules this file is allowed to
     /// break, each with the reason written beside it (checked by
     /// `lint::check_allows`: the rule must exist, the reason must be given).
@@ -61,6 +64,7 @@ impl Header {
                 match word {
                     "batch" => self.batch = Some(arguments.trim().to_string()),
                     "total" => self.total = Some(arguments.trim().to_string()),
+                    "timeout" => self.timeout = Some(arguments.trim().to_string()),
                     "baseline" => self.baseline = Some(arguments.trim().to_string()),
                     "allow" => {
                         let arguments = arguments.trim();
@@ -89,6 +93,7 @@ pub(crate) const DIRECTIVES: &[&str] = &[
     "noop",
     "batch size=N",
     "total <count query>",
+    "timeout statement=<duration> lock=<duration>",
     "allow <lint rule> <reason>",
     "baseline <first>..<last> migrations=N chain=H",
 ];

@@ -37,6 +37,7 @@ mod refusal;
 mod scanned;
 pub mod split;
 pub mod time;
+pub mod timeout;
 
 pub use checksum::{chain_step, checksum, Checksum};
 pub use directive::{parse_header, Allow, Header};

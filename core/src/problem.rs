@@ -54,6 +54,9 @@ pub enum Rule {
     /// A `migrate:batch` file that is not one statement with `:batch`, a
     /// positive size, in a transaction (see [`crate::batch`]).
     Batch,
+    /// A `migrate:timeout` line that does not read: an unknown key, a
+    /// duration without its unit, zero (see [`crate::timeout`]).
+    Timeout,
     /// A squashed folder's `migrate:baseline` that is malformed, not the
     /// first migration, not ending at its own version, in a down file, in
     /// a folder of another language than SQL, or whose down file is not

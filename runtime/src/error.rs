@@ -10,6 +10,28 @@ use std::time::Duration;
 /// `result_large_err` limit in every caller's code.
 pub(crate) type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// Which of a migration's timeouts the database stopped a statement at
+/// ([`Error::TimedOut`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// The statement ran longer than this (`migrate:timeout statement=`,
+    /// `Settings::statement_timeout`).
+    Statement(Duration),
+    /// The statement waited longer than this for a lock another session
+    /// held (`migrate:timeout lock=`, `Settings::statement_lock_timeout`).
+    Lock(Duration),
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Timeout::Statement(limit) => write!(f, "statement timeout of {}", crate::core::timeout::show(*limit)),
+            Timeout::Lock(limit) => write!(f, "lock timeout of {}", crate::core::timeout::show(*limit)),
+        }
+    }
+}
+
 /// Everything that can go wrong at run time. Each message names what a
 /// person needs to act: the migration, the file, the statement, the
 /// database's own words; `source()` gives the driver's error where there
@@ -122,6 +144,19 @@ pub enum Error {
         /// How far it got, where the tracking row counted it (rows written
         /// before the count existed have none).
         committed: Option<Committed>,
+    },
+    /// A migration's statement ran past one of its timeouts
+    /// (`migrate:timeout` in its file, or `Settings::statement_timeout` /
+    /// `Settings::statement_lock_timeout`) and the database stopped it.
+    /// `error` is the [`Error::MigrationFailed`] of that statement, with
+    /// the database's message: the migration is not recorded (rolled back,
+    /// or on MySQL with what committed before it, as any failure there).
+    TimedOut {
+        /// Which timeout, and its value.
+        timeout: Timeout,
+        /// The statement's failure, `MigrationFailed`.
+        #[source]
+        error: Box<Error>,
     },
     /// Another process held the migration lock for longer than the timeout.
     LockTimeout {
@@ -420,7 +455,9 @@ impl Error {
             | Error::CorruptChecksum { .. }
             | Error::CodeForAnotherDatabase { .. }
             | Error::MissingPlaceholders { .. } => 2,
-            Error::Target { error, .. } | Error::Incomplete { error, .. } => error.exit_code(),
+            Error::Target { error, .. } | Error::Incomplete { error, .. } | Error::TimedOut { error, .. } => {
+                error.exit_code()
+            }
             _ => 1,
         }
     }
@@ -430,6 +467,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::MigrationFailed { .. } => self.fmt_failed_statement(f),
+            Error::TimedOut { timeout, error } => write!(
+                f,
+                "{error}\n  it ran past its {timeout} (`migrate:timeout` in its file, or Settings::statement_timeout \
+                 and Settings::statement_lock_timeout)"
+            ),
             Error::Drift { .. }
             | Error::MissingInBinary { .. }
             | Error::Ahead { .. }

@@ -28,6 +28,8 @@ mod error;
 /// The guide: one chapter per topic (the repository's `docs/` folder), its examples compiled as doctests.
 pub mod guide;
 mod language;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "neo4j"))]
+mod lease;
 mod migrator;
 mod placeholders;
 mod readiness;
@@ -62,7 +64,7 @@ pub use embedded_migrations_core as core;
 pub use embedded_migrations_core::{Checksum, Direction, Migration, Script};
 pub use embedded_migrations_macros::embed_migrations;
 pub use engine::Tool;
-pub use error::{Committed, Error, MissingPlaceholder};
+pub use error::{Committed, Error, MissingPlaceholder, Timeout};
 pub use language::{Chroma, Cypher, Language, Sql};
 pub use migrator::{CypherMigrations, Migrations, Migrator};
 pub use placeholders::SECRET;
@@ -72,7 +74,7 @@ pub use report::{
     AcceptedEdit, AdoptedMigration, Adoption, AllowedRule, BatchProgress, LintReport, MigrationState, Plan,
     PlannedBatch, PlannedStep, Progress, ProgressEvent, Repair, Report, Status, StatusEntry, StepReport,
 };
-pub use settings::Settings;
+pub use settings::{LockMode, Settings};
 pub use targets::{
     NamedReadiness, Target, TargetReport, Targets, TargetsReadiness, TenantOutcome, TenantRun, Tenants, TenantsReport,
     TenantsStatus,

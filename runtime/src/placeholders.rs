@@ -125,6 +125,10 @@ impl Placeholders {
                 applied,
                 error: Box::new(self.redact_error(*error)),
             },
+            Error::TimedOut { timeout, error } => Error::TimedOut {
+                timeout,
+                error: Box::new(self.redact_error(*error)),
+            },
             other => other,
         }
     }

@@ -1,6 +1,37 @@
 use crate::Error;
 use std::time::Duration;
 
+/// How the migration lock is held on PostgreSQL and MySQL/MariaDB.
+///
+/// ```
+/// use embedded_migrations::{LockMode, Settings};
+/// // Behind PgBouncer in transaction mode, or any pooler that hands each
+/// // transaction its own server connection:
+/// let settings = Settings::default().lock_mode(LockMode::Table);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LockMode {
+    /// The database's session lock: a PostgreSQL session advisory lock,
+    /// MySQL's `GET_LOCK`. It waits in the server's queue and is released
+    /// by the server when the connection ends, but it belongs to a server
+    /// connection: behind a pooler in transaction mode it is taken on one
+    /// and released on another, or never. On PostgreSQL, such a pooler is
+    /// detected (a second connection is handed the session's server
+    /// connection, or the session's backend changes between two
+    /// statements) and the run refused, naming [`LockMode::Table`].
+    #[default]
+    Session,
+    /// A row in `<table>_lock` naming its holder and an expiry in the
+    /// server's clock, taken, renewed and released each in a short
+    /// transaction of its own: nothing depends on the server connection
+    /// staying the same. A heartbeat on a connection of its own renews it
+    /// every third of the lease (half the lock timeout, between 1 and
+    /// 30 seconds); the row of a holder that died expires and is taken
+    /// over. Waiting is polling, every 100 ms.
+    Table,
+}
+
 /// How a table is applied. `Settings::default()` suits most applications.
 ///
 /// ```
@@ -18,6 +49,8 @@ pub struct Settings {
     pub(crate) allow_missing: bool,
     pub(crate) allow_ahead: bool,
     pub(crate) lock_timeout: Duration,
+    pub(crate) lock_mode: LockMode,
+    pub(crate) timeouts: crate::core::timeout::Timeouts,
     pub(crate) group: bool,
     pub(crate) provision: Option<bool>,
     /// The values of `${name}` in the files (runtime/src/placeholders.rs).
@@ -33,6 +66,8 @@ impl Default for Settings {
             allow_missing: false,
             allow_ahead: false,
             lock_timeout: Duration::from_secs(120),
+            lock_mode: LockMode::Session,
+            timeouts: crate::core::timeout::Timeouts::default(),
             group: false,
             provision: None,
             placeholders: Default::default(),
@@ -91,6 +126,40 @@ impl Settings {
         self
     }
 
+    /// How PostgreSQL and MySQL/MariaDB hold the migration lock (see
+    /// [`LockMode`]); elsewhere ignored. Default [`LockMode::Session`].
+    pub fn lock_mode(mut self, mode: LockMode) -> Self {
+        self.lock_mode = mode;
+        self
+    }
+
+    /// How long any one statement of a migration may run before the
+    /// database stops it, for every migration whose file sets no
+    /// `migrate:timeout statement=`. PostgreSQL: `statement_timeout`;
+    /// MariaDB: `max_statement_time`; MySQL: `max_execution_time` (which the
+    /// server applies to `SELECT` only). SQLite and Neo4j have none to
+    /// set: a run with one is refused there. The migration fails with
+    /// [`Error::TimedOut`] naming it, and is not recorded. Default: none
+    /// (the server's own setting).
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.statement = Some(timeout);
+        self
+    }
+
+    /// How long a statement of a migration may wait for a lock another
+    /// session holds (a table an `ALTER TABLE` needs), for every migration
+    /// whose file sets no `migrate:timeout lock=`; not the wait for the
+    /// migration lock, which is [`Settings::lock_timeout`]. PostgreSQL:
+    /// `lock_timeout`; MySQL and MariaDB: `lock_wait_timeout` and
+    /// `innodb_lock_wait_timeout`, in whole seconds (rounded up). SQLite
+    /// (whose one lock, the write lock, is waited for as long as
+    /// `lock_timeout` says) and Neo4j have none to set: a run with one is
+    /// refused there. Default: none.
+    pub fn statement_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.lock = Some(timeout);
+        self
+    }
+
     /// Apply all pending migrations in one transaction: all or nothing, and
     /// much faster for many small migrations. Only for backends whose DDL is
     /// transactional (SQLite, PostgreSQL); refused elsewhere.
@@ -129,11 +198,32 @@ impl Settings {
         self.lock_timeout
     }
 
+    /// The lock mode, as set by [`Settings::lock_mode`].
+    pub fn lock_mode_value(&self) -> LockMode {
+        self.lock_mode
+    }
+
     /// Names go into SQL text, so only plain identifiers are accepted.
     pub(crate) fn check(&self) -> Result<(), Error> {
         check_identifier("table", &self.table)?;
         if let Some(schema) = &self.schema {
             check_identifier("schema", schema)?;
+        }
+        let timeouts = [
+            ("statement_timeout", self.timeouts.statement),
+            ("statement_lock_timeout", self.timeouts.lock),
+        ];
+        for (setting, timeout) in timeouts {
+            if let Some(timeout) = timeout {
+                if timeout.is_zero() || timeout.as_millis() > i32::MAX as u128 {
+                    return Err(Error::InvalidSettings {
+                        message: format!(
+                            "Settings::{setting}({timeout:?}): a timeout is at least a millisecond and at most \
+                             2^31 - 1 ms (PostgreSQL's limit); leave it unset for none"
+                        ),
+                    });
+                }
+            }
         }
         self.check_placeholders()
     }

@@ -50,6 +50,8 @@ fn check_code(file: &ScannedFile, problems: &mut Vec<Problem>) {
     let misplaced = [
         (header.noop, "noop"),
         (header.allow_in_transaction, "allow-in-transaction"),
+        // The function's queries are its own; it bounds them itself.
+        (header.timeout.is_some(), "timeout"),
     ];
     for (_, directive) in misplaced.iter().filter(|(set, _)| *set) {
         problems.push(Problem::new(

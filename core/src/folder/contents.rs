@@ -87,6 +87,7 @@ fn read_pair(
 
 pub(super) fn check_contents(up: &ScannedFile, down: &ScannedFile, language: Language, problems: &mut Vec<Problem>) {
     crate::batch::check(up, down, language, problems);
+    crate::timeout::check([up, down], problems);
     check_directives_against_statements(up, down, language, problems);
     crate::lint::check_allows(up, problems);
     check_no_allow_in_down(down, problems);

@@ -399,3 +399,39 @@ fn a_batch_code_migration_has_a_size_and_a_transaction_per_batch() {
     assert_eq!(found[0].0, Rule::Batch, "{found:?}");
     assert!(found[0].1.contains("no-transaction"), "{found:?}");
 }
+
+// `migrate:timeout`: the build-time rule of `timeout::check`, as a scan
+// reports it (the parsing itself is tested in timeout.rs).
+#[test]
+fn timeouts_that_do_not_read_or_do_not_apply_are_build_errors() {
+    let refused = |problems: Vec<Problem>, needle: &str| {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.rule == Rule::Timeout && p.message.contains(needle) && p.message.contains("001_backfill")),
+            "{needle}: {problems:?}"
+        );
+    };
+    let fine = scan_one(
+        "sql",
+        "-- migrate:timeout statement=30m lock=5s\nSELECT 1;",
+        "SELECT 2;",
+    );
+    assert!(fine.is_empty(), "{fine:?}");
+    refused(
+        scan_one("sql", "-- migrate:timeout lock=5\nSELECT 1;", "SELECT 2;"),
+        "has no unit",
+    );
+    refused(
+        scan_one("sql", "SELECT 1;", "-- migrate:timeout statement=5x\nSELECT 2;"),
+        "unknown unit",
+    );
+    refused(
+        scan_one(
+            "sql",
+            "-- migrate:batch size=10\n-- migrate:timeout lock=5s\nUPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch);",
+            "SELECT 2;",
+        ),
+        "does not apply to a `migrate:batch` migration",
+    );
+}

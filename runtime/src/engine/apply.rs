@@ -473,7 +473,11 @@ impl Engine<'_> {
         let duration = started.elapsed();
         if let Err(err) = result {
             let err = self.settings.placeholders.redact_error(err);
-            if let Error::MigrationFailed { version, .. } = &err {
+            let failed = match &err {
+                Error::TimedOut { error, .. } => error.as_ref(),
+                other => other,
+            };
+            if let Error::MigrationFailed { version, .. } = failed {
                 if let Some(change) = changes.iter().find(|c| c.migration.version == *version) {
                     self.record_failure(session, change, &err, duration).await;
                 }

@@ -7,28 +7,87 @@ use super::lock::NamedLock;
 use super::protocol::apply_marked;
 use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::sql::io::TrackingIo;
-use crate::sql::session::{SqlBackend, SqlSession};
-use crate::{Error, Settings};
-use sqlx::mysql::MySql;
+use crate::sql::session::{SqlBackend, SqlSession, TimeoutStatements};
+use crate::sql::table_lock::TableLock;
+use crate::{Error, LockMode, Settings, Timeout};
+use sqlx::mysql::{MySql, MySqlPool};
 use sqlx::AssertSqlSafe;
 use std::time::Duration;
 
-/// A session's MySQL state: its lock.
+/// A session's MySQL state: its lock (`GET_LOCK`, or the lock row of
+/// `LockMode::Table`).
 pub(crate) struct MySqlBackend {
     lock: NamedLock,
+    table_lock: Option<TableLock<MySql>>,
+    /// The server is MariaDB, whose statement timeout is its own; asked
+    /// once, when a migration first has timeouts.
+    mariadb: Option<bool>,
+    /// A change of this session set its timeouts: the next one sets its own
+    /// or puts the server's back.
+    timeouts_set: bool,
 }
 
 impl MySqlBackend {
-    pub(super) fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings, pool: &MySqlPool) -> Self {
+        let table_lock = (settings.lock_mode_value() == LockMode::Table).then(|| {
+            let options = (*pool.connect_options()).clone();
+            TableLock::new(Dialect::MySql, settings, options, NAME, errors::message)
+        });
         MySqlBackend {
             lock: NamedLock {
                 schema: settings.schema_name().map(str::to_string),
                 table: settings.table_name().to_string(),
                 name: None,
             },
+            table_lock,
+            mariadb: None,
+            timeouts_set: false,
         }
     }
+}
+
+/// The statements that give `timeouts` to the session's next statements,
+/// or put the server's defaults back after a change that set its own.
+/// MariaDB takes a statement timeout in seconds (`max_statement_time`),
+/// MySQL in milliseconds for `SELECT` only (`max_execution_time`); both
+/// take lock waits in whole seconds, for metadata locks
+/// (`lock_wait_timeout`: an `ALTER TABLE` behind a reader) and row locks
+/// (`innodb_lock_wait_timeout`).
+async fn timeout_statements(session: &mut MySqlSession, timeouts: Timeouts) -> Result<Vec<String>, Error> {
+    if timeouts == Timeouts::default() && !session.backend.timeouts_set {
+        return Ok(Vec::new());
+    }
+    let mariadb = match session.backend.mariadb {
+        Some(mariadb) => mariadb,
+        None => {
+            let version: String = sqlx::raw_sql("SELECT CAST(VERSION() AS CHAR)")
+                .fetch_one(&mut *session.conn)
+                .await
+                .and_then(|row| sqlx::Row::try_get(&row, 0))
+                .map_err(db_err("reading the server's version"))?;
+            let mariadb = version.contains("MariaDB");
+            session.backend.mariadb = Some(mariadb);
+            mariadb
+        }
+    };
+    let statement = match (mariadb, timeouts.statement) {
+        (true, Some(limit)) => format!("SET SESSION max_statement_time = {:.3}", limit.as_secs_f64()),
+        (true, None) => "SET SESSION max_statement_time = DEFAULT".to_string(),
+        (false, Some(limit)) => format!("SET SESSION max_execution_time = {}", limit.as_millis()),
+        (false, None) => "SET SESSION max_execution_time = DEFAULT".to_string(),
+    };
+    let lock = match timeouts.lock {
+        Some(limit) => limit.as_secs_f64().ceil().max(1.0).to_string(),
+        None => "DEFAULT".to_string(),
+    };
+    session.backend.timeouts_set = timeouts != Timeouts::default();
+    Ok(vec![
+        statement,
+        format!("SET SESSION lock_wait_timeout = {lock}"),
+        format!("SET SESSION innodb_lock_wait_timeout = {lock}"),
+    ])
 }
 
 type MySqlSession = SqlSession<MySqlBackend>;
@@ -100,17 +159,44 @@ impl SqlBackend for MySqlBackend {
     }
 
     async fn lock(session: &mut MySqlSession, timeout: Duration) -> Result<(), Error> {
-        session.backend.lock.take(&mut session.conn, timeout).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.take(&mut session.conn, timeout).await,
+            None => session.backend.lock.take(&mut session.conn, timeout).await,
+        }
     }
 
     async fn unlock(session: &mut MySqlSession) -> Result<(), Error> {
-        session.backend.lock.release(&mut session.conn).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.release(&mut session.conn).await,
+            None => session.backend.lock.release(&mut session.conn).await,
+        }
     }
 
     /// DDL commits implicitly here: every migration follows the dirty
     /// protocol, statement by statement in autocommit.
     async fn apply<'a>(session: &'a mut MySqlSession, change: &'a Change<'a>) -> Result<(), Error> {
-        apply_marked(session, change).await
+        if let Some(table_lock) = &session.backend.table_lock {
+            table_lock.guard()?;
+        }
+        let timeouts = session.sql.timeouts_of(change.migration.script(change.direction));
+        let given = timeout_statements(session, timeouts).await?;
+        apply_marked(session, change, (timeouts, &given)).await
+    }
+
+    /// Sent by `apply` itself (`timeout_statements`), which asks the
+    /// server which it is first.
+    fn timeout_statements(_timeouts: Timeouts, _in_transaction: bool) -> Result<TimeoutStatements, String> {
+        Ok(TimeoutStatements::default())
+    }
+
+    /// MariaDB's `max_statement_time` (1969), MySQL's `max_execution_time`
+    /// (3024), a lock wait of either kind (1205).
+    fn timed_out(err: &sqlx::Error, timeouts: Timeouts) -> Option<Timeout> {
+        match errors::number_of(err)? {
+            1969 | 3024 => timeouts.statement.map(Timeout::Statement),
+            1205 => timeouts.lock.map(Timeout::Lock),
+            _ => None,
+        }
     }
 
     /// DDL commits implicitly: no group can be one transaction.

@@ -30,3 +30,12 @@ pub(super) fn message(err: &sqlx::Error) -> String {
 pub(super) fn no_such_table(err: &sqlx::Error) -> bool {
     err.as_database_error().and_then(|db| db.code()).as_deref() == Some("42S02")
 }
+
+/// The server's error number, where it gave one.
+pub(super) fn number_of(err: &sqlx::Error) -> Option<u16> {
+    Some(
+        err.as_database_error()?
+            .try_downcast_ref::<MySqlDatabaseError>()?
+            .number(),
+    )
+}

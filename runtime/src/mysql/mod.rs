@@ -36,7 +36,7 @@ impl Database for MySqlPool {
     type Language = Sql;
 
     fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
-        SqlSession::open(self, settings, MySqlBackend::new(settings))
+        SqlSession::open(self, settings, MySqlBackend::new(settings, self))
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {

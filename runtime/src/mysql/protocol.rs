@@ -9,7 +9,8 @@
 use super::errors::{db_err, message, NAME};
 use crate::backend::Change;
 use crate::core::split::{split, Dialect, Statement};
-use crate::sql::session::{SqlBackend, SqlSession};
+use crate::core::timeout::Timeouts;
+use crate::sql::session::{mark_timeout, SqlBackend, SqlSession};
 use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
 use crate::{Direction, Error};
@@ -36,7 +37,7 @@ impl Protocol<'_> {
     /// plan's (`@em_marked`: 1 if it was), marks the change's row dirty with
     /// its direction and no statement committed, and returns `@em_marked`;
     /// the caller commits only if it is 1.
-    fn mark(&self, change: &Change<'_>) -> String {
+    fn mark(&self, change: &Change<'_>, timeouts: &[String]) -> String {
         let version = change.migration.version;
         let direction = self.dialect.literal(change.direction.as_str());
         let record = match &change.record {
@@ -55,18 +56,24 @@ impl Protocol<'_> {
                 self.table
             ),
         };
-        [
-            "START TRANSACTION".to_string(),
-            format!(
-                "UPDATE {} SET dirty = TRUE WHERE {}",
-                self.state,
-                self.state_is(&change.state_before)
-            ),
-            "SET @em_marked = ROW_COUNT()".to_string(),
-            record,
-            "SELECT CAST(@em_marked AS SIGNED)".to_string(),
-        ]
-        .join(";\n")
+        // The session's timeouts first: they hold for the statements of
+        // the second trip.
+        timeouts
+            .iter()
+            .cloned()
+            .chain([
+                "START TRANSACTION".to_string(),
+                format!(
+                    "UPDATE {} SET dirty = TRUE WHERE {}",
+                    self.state,
+                    self.state_is(&change.state_before)
+                ),
+                "SET @em_marked = ROW_COUNT()".to_string(),
+                record,
+                "SELECT CAST(@em_marked AS SIGNED)".to_string(),
+            ])
+            .collect::<Vec<_>>()
+            .join(";\n")
     }
 
     /// The second trip: commits the mark, then each statement followed by
@@ -118,12 +125,16 @@ impl Protocol<'_> {
 /// statements in the tracking row, and the record of the change. After a
 /// failure the count says which statement failed: the ones before it
 /// committed, and if none did the mark is taken back.
-pub(super) async fn apply_marked<B>(session: &mut SqlSession<B>, change: &Change<'_>) -> Result<(), Error>
+pub(super) async fn apply_marked<B>(
+    session: &mut SqlSession<B>,
+    change: &Change<'_>,
+    timeouts: (Timeouts, &[String]),
+) -> Result<(), Error>
 where
     B: SqlBackend<DB = MySql>,
 {
     let protocol = Protocol { sql: &session.sql };
-    let marked: Vec<Option<i64>> = sqlx::raw_sql(AssertSqlSafe(protocol.mark(change)))
+    let marked: Vec<Option<i64>> = sqlx::raw_sql(AssertSqlSafe(protocol.mark(change, timeouts.1)))
         .fetch_all(&mut *session.conn)
         .await
         .and_then(|rows| rows.iter().map(|row| row.try_get(0)).collect())
@@ -141,7 +152,7 @@ where
             // The run's statements: COMMIT, the start time, then each of
             // the file's followed by its count.
             let failed = done.checked_sub(2).map(|at| at / 2).filter(|at| *at < statements.len());
-            Err(failure(session, change, &statements, failed, err).await)
+            Err(failure(session, change, &statements, failed, err, timeouts.0).await)
         }
     }
 }
@@ -174,6 +185,7 @@ async fn failure<B>(
     statements: &[Statement<'_>],
     failed: Option<usize>,
     err: sqlx::Error,
+    timeouts: Timeouts,
 ) -> Error
 where
     B: SqlBackend<DB = MySql>,
@@ -205,10 +217,10 @@ where
             return unmark;
         }
     }
-    change
+    let failed = change
         .failed_after(statement.text, statement.line, message(&err), false, committed as u32)
-        .at_statement(at as u32 + 1)
-        .with_source(err)
+        .at_statement(at as u32 + 1);
+    mark_timeout::<B>(failed, err, timeouts)
 }
 
 /// How many statements of `version` committed, as its dirty row counts

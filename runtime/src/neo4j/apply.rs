@@ -19,6 +19,13 @@ use std::time::Instant;
 impl Neo4jSession {
     pub(super) async fn apply(&mut self, change: &Change<'_>) -> Result<(), Error> {
         let script = change.migration.script(change.direction);
+        let header = crate::core::parse_header(script.text, crate::core::Language::Cypher).unwrap_or_default();
+        if header.timeout.is_some() {
+            return Err(super::errors::no_timeouts(&format!(
+                "`migrate:timeout` in `{}`",
+                script.file
+            )));
+        }
         if let Some(code) = change.code {
             return self.apply_code(change, code).await;
         }

@@ -1,7 +1,6 @@
 //! The time and owner a session writes: the system's, or, for the Bolt
 //! contract tests, fixed ones (`PinnedGraph`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 #[derive(Clone, Copy)]
@@ -32,24 +31,4 @@ impl Clock {
     }
 }
 
-/// Names the lock holder for a person reading `LockTimeout`: host, process
-/// and a counter, since one process may run several sessions.
-pub(super) fn owner_id() -> String {
-    static SESSIONS: AtomicU64 = AtomicU64::new(0);
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".to_string());
-    let session = SESSIONS.fetch_add(1, Ordering::Relaxed) + 1;
-    format!(
-        "{host} pid {} session {session} since {}",
-        std::process::id(),
-        crate::core::time::now_iso8601()
-    )
-}
+pub(super) use crate::lease::owner_id;

@@ -91,6 +91,19 @@ pub(super) fn row_err(operation: &str) -> impl FnOnce(neo4rs::DeError) -> Error 
     }
 }
 
+/// neo4rs 0.8 sends no transaction timeout (Bolt's `tx_timeout`), and
+/// Cypher has no statement to set one: a migration's timeouts are refused
+/// rather than ignored.
+pub(super) fn no_timeouts(given: &str) -> Error {
+    Error::Unsupported {
+        backend: NAME,
+        what: format!(
+            "{given}: the driver (neo4rs 0.8) cannot give a transaction a timeout; the server's \
+             db.transaction.timeout applies"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{has_code, message};

@@ -10,7 +10,7 @@
 use super::clock::Clock;
 use super::cypher::{fetch_rows, run_auto};
 use super::errors::{db_err, has_code, row_err, try_again, LOCK_POLL, NAME, NODE_GONE};
-use super::heartbeat::{lease_for, Heartbeat};
+use super::heartbeat::{self, lease_for};
 use super::labels::Labels;
 use super::session::Neo4jSession;
 use crate::Error;
@@ -129,7 +129,7 @@ impl Neo4jSession {
     /// replays a script: no background traffic.
     fn start_heartbeat(&mut self) {
         if let Clock::System = self.clock {
-            let heartbeat = Heartbeat::start(self.graph.clone(), &self.labels.lock, self.owner.clone(), self.lease);
+            let heartbeat = heartbeat::start(self.graph.clone(), &self.labels.lock, self.owner.clone(), self.lease);
             self.heartbeat = Some(heartbeat);
         }
     }

@@ -45,6 +45,11 @@ impl Neo4jSession {
                 what: "a schema setting (choose the Neo4j database in the neo4rs config instead)".to_string(),
             });
         }
+        if settings.timeouts != crate::core::timeout::Timeouts::default() {
+            return Err(super::errors::no_timeouts(
+                "Settings::statement_timeout or Settings::statement_lock_timeout",
+            ));
+        }
         Ok(Neo4jSession {
             graph,
             labels: Labels::new(settings),

@@ -2,40 +2,63 @@
 //! the search path, the catalog, its messages, and the one-query batch.
 
 use super::batch::{self, BatchState};
-use super::errors::{self, db_err, NAME};
+use super::errors::{self, db_err, LOCK_NOT_AVAILABLE, NAME};
 use super::lock::AdvisoryLock;
 use super::search_path;
 use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::sql::dirty::TransactionProbe;
-use crate::sql::session::{SqlBackend, SqlSession};
+use crate::sql::session::{timeouts_for, SqlBackend, SqlSession, TimeoutStatements};
+use crate::sql::table_lock::TableLock;
+use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
-use crate::{Error, Settings};
-use sqlx::postgres::{PgConnection, Postgres};
+use crate::{Error, LockMode, Settings, Timeout};
+use sqlx::postgres::{PgConnection, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Connection};
 use std::time::Duration;
 
-/// A session's PostgreSQL state: the lock, the batch's statement and
-/// transaction, a changed search path.
+/// A session's PostgreSQL state: the lock (advisory, or the lock row of
+/// `LockMode::Table`), the batch's statement and transaction, a changed
+/// search path.
 pub(crate) struct PgBackend {
     lock: AdvisoryLock,
+    table_lock: Option<TableLock<Postgres>>,
     batch: BatchState,
     /// The session's search path was changed and not yet restored.
     path_changed: bool,
 }
 
 impl PgBackend {
-    pub(super) fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings, pool: &PgPool) -> Self {
+        let options = (*pool.connect_options()).clone();
+        let table_lock = (settings.lock_mode_value() == LockMode::Table)
+            .then(|| TableLock::new(Dialect::Postgres, settings, options.clone(), NAME, errors::message));
         PgBackend {
-            lock: AdvisoryLock::new(settings.schema_name(), settings.table_name()),
-            batch: BatchState::default(),
+            lock: AdvisoryLock::new(settings.schema_name(), settings.table_name(), options),
+            // A statement prepared on one server connection is not there on
+            // the next: the table lock's sessions prepare none of their own.
+            batch: BatchState {
+                never_prepare: table_lock.is_some(),
+                ..BatchState::default()
+            },
+            table_lock,
             path_changed: false,
         }
     }
 }
 
 type PgSession = SqlSession<PgBackend>;
+
+/// A catalog question answered yes or no, as plain text: nothing prepared
+/// (see `LockMode::Table`, meant for poolers in transaction mode).
+async fn catalog_check(session: &mut PgSession, query: String) -> Result<bool, sqlx::Error> {
+    let row = sqlx::raw_sql(AssertSqlSafe(query))
+        .fetch_one(&mut *session.conn)
+        .await?;
+    sqlx::Row::try_get(&row, 0)
+}
 
 /// A `migrate:no-transaction` file: the dirty protocol, with the tracking
 /// schema first on the session's search path while its statements run (the
@@ -78,10 +101,38 @@ impl SqlBackend for PgBackend {
         errors::no_such_table(err)
     }
 
+    /// `SET LOCAL` in the change's transaction, `SET` outside one; each
+    /// taken back to the session's default after the change's statements.
+    fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<TimeoutStatements, String> {
+        let scope = if in_transaction { "SET LOCAL" } else { "SET" };
+        let mut given = TimeoutStatements::default();
+        let settings = [
+            ("statement_timeout", timeouts.statement),
+            ("lock_timeout", timeouts.lock),
+        ];
+        for (setting, limit) in settings {
+            if let Some(limit) = limit {
+                given.set.push(format!("{scope} {setting} = '{}ms'", limit.as_millis()));
+                given.reset.push(format!("{scope} {setting} TO DEFAULT"));
+            }
+        }
+        Ok(given)
+    }
+
+    /// SQLSTATE 57014 for a statement timeout (also a cancel, told apart
+    /// by its message), 55P03 for a lock timeout.
+    fn timed_out(err: &sqlx::Error, timeouts: Timeouts) -> Option<Timeout> {
+        let message = err.as_database_error()?.message();
+        match errors::code_of(err).as_deref()? {
+            "57014" if message.contains("statement timeout") => timeouts.statement.map(Timeout::Statement),
+            LOCK_NOT_AVAILABLE if message.contains("lock timeout") => timeouts.lock.map(Timeout::Lock),
+            _ => None,
+        }
+    }
+
     async fn state_table_exists(session: &mut PgSession) -> Result<bool, Error> {
-        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(&session.sql.state)
-            .fetch_one(&mut *session.conn)
+        let state = Dialect::Postgres.literal(&session.sql.state);
+        catalog_check(session, format!("SELECT to_regclass({state}) IS NOT NULL"))
             .await
             .map_err(db_err("reading the state"))
     }
@@ -95,22 +146,25 @@ impl SqlBackend for PgBackend {
         // need for CREATE privileges on every run. All three are looked
         // for: one dropped by hand (history) is created again here, not
         // met by the first change that writes to it.
-        let ready: bool = sqlx::query_scalar(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
-        )
-        .bind(&session.sql.table)
-        .bind(&session.sql.history)
-        .bind(&session.sql.state)
-        .fetch_one(&mut *session.conn)
-        .await
-        .map_err(db_err("looking for the tracking tables"))?;
+        let [table, history, state] =
+            [&session.sql.table, &session.sql.history, &session.sql.state].map(|name| Dialect::Postgres.literal(name));
+        let ready = format!(
+            "SELECT to_regclass({table}) IS NOT NULL AND to_regclass({history}) IS NOT NULL \
+             AND to_regclass({state}) IS NOT NULL"
+        );
+        let ready = catalog_check(session, ready)
+            .await
+            .map_err(db_err("looking for the tracking tables"))?;
         if ready {
             return Ok(());
         }
-        let schema_missing = match &session.sql.schema {
-            Some(schema) => sqlx::query_scalar::<_, bool>("SELECT to_regnamespace($1) IS NULL")
-                .bind(schema)
-                .fetch_one(&mut *session.conn)
+        let schema_missing = match session
+            .sql
+            .schema
+            .as_deref()
+            .map(|schema| Dialect::Postgres.literal(schema))
+        {
+            Some(schema) => catalog_check(session, format!("SELECT to_regnamespace({schema}) IS NULL"))
                 .await
                 .map_err(db_err("looking for the schema"))?,
             None => false,
@@ -132,15 +186,24 @@ impl SqlBackend for PgBackend {
     }
 
     async fn lock(session: &mut PgSession, timeout: Duration) -> Result<(), Error> {
-        session.backend.lock.take(&mut session.conn, timeout).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.take(&mut session.conn, timeout).await,
+            None => session.backend.lock.take(&mut session.conn, timeout).await,
+        }
     }
 
     async fn unlock(session: &mut PgSession) -> Result<(), Error> {
         let prepared = session.backend.batch.prepared.take();
-        session.backend.lock.release(&mut session.conn, prepared).await
+        match &mut session.backend.table_lock {
+            Some(table_lock) => table_lock.release(&mut session.conn).await,
+            None => session.backend.lock.release(&mut session.conn, prepared).await,
+        }
     }
 
     async fn apply<'a>(session: &'a mut PgSession, change: &'a Change<'a>) -> Result<(), Error> {
+        if let Some(table_lock) = &session.backend.table_lock {
+            table_lock.guard()?;
+        }
         if change.migration.script(change.direction).no_transaction {
             apply_without_transaction(session, change).await
         } else {
@@ -185,7 +248,11 @@ impl TransactionalBatch for PgBackend {
     async fn run_in_transaction<'a>(session: &'a mut PgSession, changes: &'a [Change<'a>]) -> Result<(), BatchFailure> {
         let creation = session.creation();
         let PgSession { conn, sql, backend, .. } = session;
-        batch::run_in_transaction(conn, sql, &mut backend.batch, changes, &creation).await
+        let timeouts = changes
+            .iter()
+            .map(|change| timeouts_for::<PgBackend>(sql, change, true).map(|(_, given)| given))
+            .collect::<Result<Vec<_>, Error>>()?;
+        batch::run_in_transaction(conn, sql, &mut backend.batch, changes, &timeouts, &creation).await
     }
 }
 

@@ -7,6 +7,7 @@ use super::errors::db_err;
 use super::tracking::PgTracking;
 use crate::backend::Change;
 use crate::core::split::Dialect;
+use crate::sql::session::TimeoutStatements;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::join_statements;
 use crate::sql::transaction::statements;
@@ -29,6 +30,9 @@ pub(super) struct BatchState {
     /// A batch began a transaction of its own that sqlx does not know of,
     /// and its end (COMMIT, or ROLLBACK after a failure) was not confirmed.
     pub open_transaction: bool,
+    /// No statement is prepared: the session's statements may each meet
+    /// another server connection (`LockMode::Table`, meant for poolers).
+    pub never_prepare: bool,
 }
 
 /// Names each batch's transaction (see [`Ours`]).
@@ -92,6 +96,7 @@ pub(super) async fn run_in_transaction(
     sql: &TrackingSql,
     state: &mut BatchState,
     changes: &[Change<'_>],
+    timeouts: &[TimeoutStatements],
     creation: &[String],
 ) -> Result<(), BatchFailure> {
     // Provisioning: the tracking tables do not exist yet, so nothing may be
@@ -101,7 +106,7 @@ pub(super) async fn run_in_transaction(
         false => PgTracking::new(sql).finish_batch_literal(changes),
     };
     let ours = Ours::new();
-    let mut batch = batch(sql, changes, finish, &ours);
+    let mut batch = batch(sql, changes, timeouts, finish, &ours);
     if !creation.is_empty() {
         batch = format!("{};\n{batch}", creation.join(";\n"));
     }
@@ -133,12 +138,21 @@ fn any_ends_transaction(changes: &[Change<'_>]) -> bool {
 /// the check that its transaction is still the batch's, in a group each
 /// change's history row timed by the server, and the tracking writes
 /// folded into one last statement holding the state guard, `finish`.
-fn batch(sql: &TrackingSql, changes: &[Change<'_>], finish: String, ours: &Ours) -> String {
+fn batch(
+    sql: &TrackingSql,
+    changes: &[Change<'_>],
+    timeouts: &[TimeoutStatements],
+    finish: String,
+    ours: &Ours,
+) -> String {
     let pg = PgTracking::new(sql);
     let mut parts = Vec::new();
     for (index, change) in changes.iter().enumerate() {
+        // Each change's timeouts around its own statements only.
+        parts.extend(timeouts[index].set.iter().cloned());
         parts.extend(statements(change, Dialect::Postgres));
         parts.push(ours.check(index));
+        parts.extend(timeouts[index].reset.iter().cloned());
         // One change's history row is part of the folded last statement.
         if changes.len() > 1 {
             parts.push(pg.history_literal(change));
@@ -161,7 +175,7 @@ async fn finish_statement(
     changes: &[Change<'_>],
 ) -> Result<String, crate::Error> {
     let pg = PgTracking::new(sql);
-    if state.prepared.is_none() && PgTracking::one_applied(changes).is_some() {
+    if !state.never_prepare && state.prepared.is_none() && PgTracking::one_applied(changes).is_some() {
         let name = format!("_em_finish_{}", PREPARED.fetch_add(1, Ordering::Relaxed));
         sqlx::raw_sql(AssertSqlSafe(pg.prepare_finish_one(&name)))
             .execute(&mut *conn)

@@ -7,12 +7,17 @@
 //! confirmed (it failed, or the operation was cancelled halfway) the
 //! connection is closed instead of being returned, and the server drops the
 //! lock with it.
+//!
+//! Behind a pooler in transaction mode (PgBouncer's `pool_mode =
+//! transaction`) the lock would be taken on one server connection and
+//! released on another, or never: `take` looks for one first
+//! (`transaction_pooling`) and refuses, naming `LockMode::Table`.
 
 use super::errors::{code_of, db_err, LOCK_NOT_AVAILABLE, NAME};
 use crate::sql::session::lock_released;
 use crate::Error;
-use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 use std::time::{Duration, Instant};
 
 /// The lock of one session's run.
@@ -26,16 +31,19 @@ pub(super) struct AdvisoryLock {
     pub held: bool,
     /// The session's `lock_timeout` was changed for the wait and not yet restored.
     pub setting_changed: bool,
+    /// The pool's options, for the second connection of the pooler check.
+    options: PgConnectOptions,
 }
 
 impl AdvisoryLock {
-    pub(super) fn new(schema: Option<&str>, table: &str) -> Self {
+    pub(super) fn new(schema: Option<&str>, table: &str, options: PgConnectOptions) -> Self {
         AdvisoryLock {
             schema: schema.map(str::to_string),
             table: table.to_string(),
             key: 0,
             held: false,
             setting_changed: false,
+            options,
         }
     }
 
@@ -43,6 +51,16 @@ impl AdvisoryLock {
     /// wait runs out.
     pub(super) async fn take(&mut self, conn: &mut PgConnection, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
+        if let Some(evidence) = self.transaction_pooling(conn).await? {
+            return Err(Error::InvalidSettings {
+                message: format!(
+                    "the PostgreSQL connection is pooled per transaction ({evidence}): a session advisory lock \
+                     would be taken on one server connection and released on another, or never. Use \
+                     Settings::lock_mode(LockMode::Table), whose lock is a row taken and renewed in short \
+                     transactions, or connect in session mode"
+                ),
+            });
+        }
         self.key = self.resolved_key(conn).await?;
         let millis = timeout.as_millis().min(i32::MAX as u128);
         // Set before the wait: a run dropped while the lock request is in
@@ -67,6 +85,65 @@ impl AdvisoryLock {
             backend: NAME,
             waited: started.elapsed(),
             holder: self.holder(conn).await,
+        })
+    }
+
+    /// Whether the session's statements are handed to server connections
+    /// one transaction at a time (a pooler in transaction mode), and the
+    /// evidence. Only asked where a pooler can be: the server listens on
+    /// another port than the one connected to. Then a second connection
+    /// opens a transaction, which pins a server connection: a pooler hands
+    /// it the session's own backend (idle between two statements), or the
+    /// session's next statement lands on another backend. On a direct or
+    /// session-pooled connection neither can happen. A second connection
+    /// that cannot be had quickly leaves the question unanswered (`None`).
+    async fn transaction_pooling(&self, conn: &mut PgConnection) -> Result<Option<String>, Error> {
+        const PROBE: Duration = Duration::from_secs(2);
+        const PID: &str = "SELECT pg_backend_pid()::text, COALESCE(inet_server_port()::text, '')";
+        let read = |row: sqlx::postgres::PgRow| -> Result<(String, String), sqlx::Error> {
+            Ok((row.try_get(0)?, row.try_get(1)?))
+        };
+        // Plain text, no prepared statement: behind such a pooler a
+        // prepared statement may itself meet another server connection.
+        let row = sqlx::raw_sql(PID).fetch_one(&mut *conn).await;
+        let (first, port) = row.and_then(read).map_err(db_err("looking for a connection pooler"))?;
+        if port.is_empty() || port == self.options.get_port().to_string() {
+            return Ok(None);
+        }
+        let pin = async {
+            let mut probe = self.options.connect().await?;
+            let pinned = sqlx::raw_sql("BEGIN; SELECT pg_backend_pid()::text, ''")
+                .fetch_one(&mut probe)
+                .await
+                .and_then(read)?;
+            Ok::<_, sqlx::Error>((probe, pinned.0))
+        };
+        let (probe, pinned) = match tokio::time::timeout(PROBE, pin).await {
+            Ok(Ok(pinned)) => pinned,
+            _ => {
+                tracing::debug!("no second connection to look for a connection pooler with; assuming none");
+                return Ok(None);
+            }
+        };
+        let second = sqlx::raw_sql(PID).fetch_one(&mut *conn).await.and_then(read);
+        if let Err(err) = probe.close().await {
+            tracing::debug!(error = %err, "closing the pooler probe");
+        }
+        let second = second.map_err(db_err("looking for a connection pooler"))?.0;
+        Ok(if pinned == first {
+            Some(format!(
+                "another connection was handed this session's server backend, pid {first}; the server listens on \
+                 port {port}, not {}",
+                self.options.get_port()
+            ))
+        } else if second != first {
+            Some(format!(
+                "two statements of this session ran on server backends {first} and {second}; the server listens on \
+                 port {port}, not {}",
+                self.options.get_port()
+            ))
+        } else {
+            None
         })
     }
 

@@ -38,7 +38,7 @@ impl Database for PgPool {
     type Language = Sql;
 
     fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
-        SqlSession::open(self, settings, PgBackend::new(settings))
+        SqlSession::open(self, settings, PgBackend::new(settings, self))
     }
 
     fn snapshots(&self) -> Option<&dyn Snapshot> {

@@ -172,6 +172,9 @@ pub(crate) fn settled<B: SqlBackend, T>(applied: &Result<T, Error>) -> bool {
     match applied {
         Ok(_) => true,
         Err(Error::MigrationFailed { rolled_back: true, .. }) => B::ROLLBACK_RESTORES_SESSION,
+        Err(Error::TimedOut { error, .. }) => {
+            matches!(**error, Error::MigrationFailed { rolled_back: true, .. }) && B::ROLLBACK_RESTORES_SESSION
+        }
         Err(_) => false,
     }
 }

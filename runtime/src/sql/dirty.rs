@@ -6,7 +6,7 @@
 
 use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
-use super::session::{Connection, SqlBackend, SqlSession};
+use super::session::{mark_timeout, timeouts_for, Connection, SqlBackend, SqlSession};
 use crate::backend::Change;
 use crate::core::split::split;
 use crate::Error;
@@ -66,9 +66,16 @@ where
     /// it still open (see `settle_failure`).
     /// (MySQL sends its own in two round trips: mysql/protocol.rs.)
     pub(crate) async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
+        let (timeouts, given) = timeouts_for::<B>(&self.sql, change, false)?;
         self.mark(change).await?;
         let started = Instant::now();
         let version = change.migration.version;
+        for statement in &given.set {
+            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(Self::db_err("setting the migration's timeouts"))?;
+        }
         for (index, statement) in split(change.text(), B::DIALECT).into_iter().enumerate() {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text))
                 .execute(&mut *self.conn)
@@ -76,14 +83,20 @@ where
             {
                 let line = B::error_line(&err, statement.text, statement.line);
                 let committed = self.settle_failure(change).await?;
-                return Err(change
+                let failed = change
                     .failed_after(statement.text, line, B::message(&err), false, committed)
-                    .at_statement(index as u32 + 1)
-                    .with_source(err));
+                    .at_statement(index as u32 + 1);
+                return Err(mark_timeout::<B>(failed, err, timeouts));
             }
             B::DB::count_committed(&mut self.conn, &self.sql, version, index as i64 + 1)
                 .await
                 .map_err(Self::db_err("counting the committed statements"))?;
+        }
+        for statement in &given.reset {
+            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(Self::db_err("resetting the migration's timeouts"))?;
         }
         let execution_ms = started.elapsed().as_millis() as i64;
         let left_open = B::in_transaction(&mut self.conn)

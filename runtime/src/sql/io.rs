@@ -253,8 +253,12 @@ where
     for<'t> Option<String>: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
     for<'t> Option<i64>: Decode<'t, DB> + Type<DB>,
 {
+    // The reads carry no values: they go as plain text, with nothing
+    // prepared that a pooler in transaction mode could hand to another
+    // server connection (the boot check of `LockMode::Table` behind
+    // PgBouncer).
     async fn fetch_state(conn: &mut DB::Connection, query: String) -> Result<Option<State>, sqlx::Error> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+        let row = sqlx::raw_sql(sqlx::AssertSqlSafe(query))
             .fetch_optional(&mut *conn)
             .await?;
         row.as_ref().map(state_from_row).transpose()
@@ -363,21 +367,21 @@ where
         query: String,
         columns: usize,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(query)).fetch_all(&mut *conn).await?;
+        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(query)).fetch_all(&mut *conn).await?;
         rows.iter()
             .map(|row| (0..columns).map(|i| row.try_get::<Option<String>, _>(i)).collect())
             .collect()
     }
 
     async fn fetch_applied(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<AppliedMigration>, sqlx::Error> {
-        let (rows, with_run) = match sqlx::query(sqlx::AssertSqlSafe(sql.select_applied()))
+        let (rows, with_run) = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_applied()))
             .fetch_all(&mut *conn)
             .await
         {
             Ok(rows) => (rows, true),
             // A table of an older release, not upgraded yet (only a run
             // upgrades it, under the lock): read what it has.
-            Err(err) => match sqlx::query(sqlx::AssertSqlSafe(sql.select_applied_legacy()))
+            Err(err) => match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_applied_legacy()))
                 .fetch_all(&mut *conn)
                 .await
             {
@@ -389,14 +393,14 @@ where
     }
 
     async fn fetch_history(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-        let rows = match sqlx::query(sqlx::AssertSqlSafe(sql.select_history()))
+        let rows = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_history()))
             .fetch_all(&mut *conn)
             .await
         {
             Ok(rows) => rows,
             // A history table of an older release, not upgraded yet (a
             // read alters nothing): the same rows without placeholders.
-            Err(err) => match sqlx::query(sqlx::AssertSqlSafe(sql.select_history_legacy()))
+            Err(err) => match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_history_legacy()))
                 .fetch_all(&mut *conn)
                 .await
             {

@@ -19,7 +19,9 @@
 //! - batches.rs: batch migrations, one batch per transaction;
 //! - contract.rs: the `Session` contract, once for all three;
 //! - schema_record.rs: the schema record table beside the tracking tables;
-//! - shared.rs (PostgreSQL, MySQL): many tenants' records in one query.
+//! - shared.rs (PostgreSQL, MySQL): many tenants' records in one query;
+//! - table_lock.rs (PostgreSQL, MySQL): `LockMode::Table`, the lock as a
+//!   leased row.
 //!
 //! Each database's folder (sqlite/, postgres/, mysql/) holds what only it
 //! does: its lock, its transactions, its batch, its messages, its schema.
@@ -37,6 +39,8 @@ pub(crate) mod schema_record;
 pub(crate) mod session;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod shared;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) mod table_lock;
 pub(crate) mod text;
 pub(crate) mod tracking;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

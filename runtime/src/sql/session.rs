@@ -10,11 +10,55 @@ use super::io::TrackingIo;
 use super::tracking::TrackingSql;
 use crate::backend::{BoxFuture, Change, GroupApply, Provision, Session};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::error::CorruptChecksum;
-use crate::{Error, Settings};
+use crate::{Error, Settings, Timeout};
 use sqlx::pool::PoolConnection;
 use std::future::Future;
 use std::time::Duration;
+
+/// What gives a change's statements their timeouts (`SqlBackend::timeout_statements`).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+#[derive(Default)]
+pub(crate) struct TimeoutStatements {
+    /// Before the change's statements.
+    pub set: Vec<String>,
+    /// After them, where the change's transaction does not end them.
+    pub reset: Vec<String>,
+}
+
+/// The timeouts of `change` as the database takes them, or an error
+/// naming its file when the database has none.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn timeouts_for<B: SqlBackend>(
+    sql: &TrackingSql,
+    change: &Change<'_>,
+    in_transaction: bool,
+) -> Result<(Timeouts, TimeoutStatements), Error> {
+    let script = change.migration.script(change.direction);
+    let timeouts = sql.timeouts_of(script);
+    let statements = B::timeout_statements(timeouts, in_transaction).map_err(|why| Error::Unsupported {
+        backend: B::NAME,
+        what: format!(
+            "the timeouts of `{}` (`migrate:timeout`, or Settings::statement_timeout and \
+             Settings::statement_lock_timeout): {why}",
+            script.file
+        ),
+    })?;
+    Ok((timeouts, statements))
+}
+
+/// `failed`, a statement's failure from `err`, as `TimedOut` when one of
+/// `timeouts` stopped it. (Its source is set here, inside.)
+pub(crate) fn mark_timeout<B: SqlBackend>(failed: Error, err: sqlx::Error, timeouts: Timeouts) -> Error {
+    match B::timed_out(&err, timeouts) {
+        Some(timeout) => Error::TimedOut {
+            timeout,
+            error: Box::new(failed.with_source(err)),
+        },
+        None => failed.with_source(err),
+    }
+}
 
 /// A connection of the backend's sqlx database.
 pub(crate) type Connection<B> = <<B as SqlBackend>::DB as sqlx::Database>::Connection;
@@ -74,6 +118,26 @@ pub(crate) trait SqlBackend: Send + Sized + 'static {
     ) -> impl Future<Output = Result<(), Error>> + Send {
         let _ = (conn, sql);
         async { Ok(()) }
+    }
+
+    /// The statements that give a change's statements `timeouts` (see
+    /// `Settings::statement_timeout`), run just before them, and those that
+    /// take them back after (none where the change's transaction ends them:
+    /// `in_transaction`). Nothing when `timeouts` sets none; the reason when
+    /// the database has no such timeout.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<TimeoutStatements, String> {
+        let _ = in_transaction;
+        match timeouts == Timeouts::default() {
+            true => Ok(TimeoutStatements::default()),
+            false => Err(format!("{} has no per-statement timeout to set", Self::NAME)),
+        }
+    }
+
+    /// Which of `timeouts` the database stopped a statement at with `err`.
+    fn timed_out(err: &sqlx::Error, timeouts: Timeouts) -> Option<Timeout> {
+        let _ = (err, timeouts);
+        None
     }
 
     /// Creates the tracking tables that are missing (the columns an older

@@ -11,6 +11,7 @@ use super::text::SqlText;
 use crate::backend::Change;
 use crate::backend::{ForeignColumn, State};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::records::HistoryEntry;
 use crate::{Checksum, Direction, Settings};
 
@@ -24,6 +25,8 @@ pub(crate) struct TrackingSql {
     pub state: String,
     /// The checkpoint table of batch migrations (sql/checkpoint.rs).
     pub batch: String,
+    /// The migrations' timeouts where their files set none (`Settings`).
+    pub timeouts: Timeouts,
 }
 
 impl TrackingSql {
@@ -39,15 +42,23 @@ impl TrackingSql {
             history: Self::sibling(dialect, settings, "history"),
             state: Self::sibling(dialect, settings, "state"),
             batch: Self::sibling(dialect, settings, "batch"),
+            timeouts: settings.timeouts,
         }
     }
 
+    /// The timeouts `script` runs with: its `migrate:timeout`, and the
+    /// settings' where it sets none. (Its header passed the build's check.)
+    pub(crate) fn timeouts_of(&self, script: &crate::Script) -> Timeouts {
+        let header = crate::core::parse_header(script.text, crate::core::Language::Sql).unwrap_or_default();
+        Timeouts::from_header(&header).unwrap_or_default().or(self.timeouts)
+    }
+
     /// The bare names of every table this crate keeps beside a migration
-    /// set (tracking, history, state, batch checkpoints, schema record):
-    /// what a schema snapshot leaves out.
-    pub(crate) fn all_tables(settings: &Settings) -> [String; 5] {
+    /// set (tracking, history, state, batch checkpoints, schema record,
+    /// the lock row of `LockMode::Table`): what a schema snapshot leaves out.
+    pub(crate) fn all_tables(settings: &Settings) -> [String; 6] {
         let base = settings.table_name();
-        ["", "_history", "_state", "_batch", "_schema"].map(|suffix| format!("{base}{suffix}"))
+        ["", "_history", "_state", "_batch", "_schema", "_lock"].map(|suffix| format!("{base}{suffix}"))
     }
 
     /// A sibling table of the tracking tables, `<table>_<suffix>`, quoted

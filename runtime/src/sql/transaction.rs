@@ -5,7 +5,8 @@
 
 use super::dirty_io::DirtyIo;
 use super::io::TrackingIo;
-use super::session::{Connection, SqlBackend, SqlSession};
+use super::session::{mark_timeout, timeouts_for, Connection, SqlBackend, SqlSession};
+use super::tracking::TrackingSql;
 use crate::backend::{BoxFuture, Change, GroupApply, Provision, Session};
 use crate::code::run as code;
 use crate::core::split::{split, Dialect};
@@ -112,16 +113,29 @@ where
     /// transaction by a multi-statement query).
     pub(crate) async fn run_statements(
         conn: &mut Connection<B>,
+        sql: &TrackingSql,
         change: &Change<'_>,
         in_transaction: bool,
     ) -> Result<(), Error> {
+        let (timeouts, given) = timeouts_for::<B>(sql, change, in_transaction)?;
+        for statement in &given.set {
+            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::db_err("setting the migration's timeouts"))?;
+        }
         for statement in split(change.text(), B::DIALECT) {
             if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
                 let line = B::error_line(&err, statement.text, statement.line);
-                return Err(change
-                    .failed(statement.text, line, B::message(&err), in_transaction)
-                    .with_source(err));
+                let failed = change.failed(statement.text, line, B::message(&err), in_transaction);
+                return Err(mark_timeout::<B>(failed, err, timeouts));
             }
+        }
+        for statement in &given.reset {
+            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::db_err("resetting the migration's timeouts"))?;
         }
         Ok(())
     }
@@ -143,7 +157,7 @@ where
             Self::check_state(&mut tx, sql, &changes[0].state_before).await?;
             B::enter_transaction(&mut tx, sql).await?;
             for change in changes {
-                Self::run_statements(&mut tx, change, true).await?;
+                Self::run_statements(&mut tx, sql, change, true).await?;
                 B::DB::record_change(&mut tx, sql, change, 0, false)
                     .await
                     .map_err(Self::db_err("recording the migration"))?;
@@ -318,7 +332,7 @@ where
                     let function = code::function::<Connection<B>>(change, code, B::NAME)?;
                     code::run(change, function, &mut *tx, true).await?;
                 }
-                None => Self::run_statements(&mut tx, change, true).await?,
+                None => Self::run_statements(&mut tx, sql, change, true).await?,
             }
             let execution_ms = started.elapsed().as_millis() as i64;
             let last = index + 1 == changes.len();

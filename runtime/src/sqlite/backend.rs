@@ -9,8 +9,9 @@ use super::lock::RunLock;
 use super::transaction::{begin_immediate, in_write_transaction};
 use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
+use crate::core::timeout::Timeouts;
 use crate::sql::dirty::TransactionProbe;
-use crate::sql::session::{SqlBackend, SqlSession};
+use crate::sql::session::{timeouts_for, SqlBackend, SqlSession, TimeoutStatements};
 use crate::sql::transaction::join_statements;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
 use crate::Error;
@@ -94,7 +95,22 @@ impl SqlBackend for SqliteBackend {
         self.lock.restore_on_drop(conn, doubtful);
     }
 
+    /// SQLite has no statement timeout, and a migration's one lock wait,
+    /// for the write lock, is the run's busy timeout: `Settings::lock_timeout`.
+    fn timeout_statements(timeouts: Timeouts, _in_transaction: bool) -> Result<TimeoutStatements, String> {
+        match timeouts == Timeouts::default() {
+            true => Ok(TimeoutStatements::default()),
+            false => Err(
+                "SQLite has no statement timeout, and the one lock a migration waits for, the write lock, \
+                          is waited for as long as Settings::lock_timeout says (the run's busy timeout)"
+                    .to_string(),
+            ),
+        }
+    }
+
     async fn apply<'a>(session: &'a mut SqliteSession, change: &'a Change<'a>) -> Result<(), Error> {
+        // Refused before anything runs (the default `timeout_statements`).
+        timeouts_for::<Self>(&session.sql, change, true)?;
         if change.migration.script(change.direction).no_transaction {
             session.apply_marked(change).await
         } else {
@@ -127,6 +143,10 @@ impl TransactionalBatch for SqliteBackend {
         session: &'a mut SqliteSession,
         changes: &'a [Change<'a>],
     ) -> Result<(), BatchFailure> {
+        // A group or a provisioning run: refused as one change is.
+        for change in changes {
+            timeouts_for::<Self>(&session.sql, change, true)?;
+        }
         let committed = if changes.len() == 1 {
             "committing the migration"
         } else {
