@@ -1970,7 +1970,8 @@ fn a_closed_stdout_pipe_is_no_panic() {
 fn texts_that_name_commands() -> Vec<(String, String)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![
-        root.join("runtime/src/error.rs"),
+        root.join("runtime/src/error/mod.rs"),
+        root.join("runtime/src/error/display.rs"),
         root.join("src/main.rs"),
         root.join("README.md"),
     ];
@@ -2079,7 +2080,7 @@ fn named_commands(file: &str, text: &str) -> Vec<(String, String, Vec<String>)> 
     found
 }
 
-/// `--flag`s a message names without a command (`error.rs`): each must be
+/// `--flag`s a message names without a command (`error/`): each must be
 /// a flag of some command.
 fn bare_flags(text: &str) -> Vec<String> {
     let mut flags = Vec::new();
@@ -2151,10 +2152,16 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
     .iter()
     .map(|c| help(c).1)
     .collect();
-    let (_, errors) = texts.iter().find(|(file, _)| file.ends_with("error.rs")).unwrap();
+    let errors: String = texts
+        .iter()
+        .filter(|(file, _)| file.starts_with("runtime/src/error/"))
+        .map(|(_, text)| text.as_str())
+        .collect();
+    assert!(!errors.is_empty(), "the error messages were not read");
+    let errors = errors.as_str();
     for flag in bare_flags(errors) {
         if !all_help.contains(&format!("{flag} ")) {
-            problems.push(format!("runtime/src/error.rs: names {flag}, which no command has"));
+            problems.push(format!("runtime/src/error/: names {flag}, which no command has"));
         }
     }
 
@@ -2171,7 +2178,7 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
         let name = ident(piece);
         if !settings.contains(&format!("pub fn {name}(")) {
             problems.push(format!(
-                "runtime/src/error.rs: names Settings::{name}, which does not exist"
+                "runtime/src/error/: names Settings::{name}, which does not exist"
             ));
         }
     }
@@ -2179,7 +2186,7 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
         let name = format!("allow_{}", ident(piece));
         if !settings.contains(&format!("pub fn {name}(")) {
             problems.push(format!(
-                "runtime/src/error.rs: names the setting {name}, which does not exist"
+                "runtime/src/error/: names the setting {name}, which does not exist"
             ));
         }
     }
@@ -2188,7 +2195,7 @@ fn every_command_and_flag_a_message_or_page_names_exists() {
         if !migrator.contains(&format!("pub async fn {name}(")) && !migrator.contains(&format!("pub async fn {name}<"))
         {
             problems.push(format!(
-                "runtime/src/error.rs: names the call {name}, which Migrator lacks"
+                "runtime/src/error/: names the call {name}, which Migrator lacks"
             ));
         }
     }
