@@ -1579,3 +1579,84 @@ mod code_migrations {
         BATCHED.down_to(graph, 0).await.expect("clean up");
     }
 }
+
+/// A run dropped while the server works on its statement (a caller's
+/// timeout, a cancelled request) leaves no pooled connection behind that
+/// answers a later query with another query's answer. neo4rs hands a
+/// connection back to its pool however it is dropped, even between a
+/// request and its answer; the backend's exchanges run on tasks of their
+/// own so that none is. Each round drops a run at another moment of its
+/// course, then sends sixteen queries at once (a connection each) that
+/// must each read their own answer, then finishes the run (once the
+/// dropped run's lease expired) and reverts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_runs_leave_no_connection_answering_another_query() {
+    let Some(db) = Neo4jDb::take("dropped_runs_leave_no_connection").await else {
+        return;
+    };
+    let graph = &db.graph;
+    // A dropped run's lock is taken over once its lease (2 s) expires.
+    let settings = embedded_migrations::Settings::default().lock_timeout(Duration::from_secs(4));
+    let slow = SLOW.with(settings);
+    // The shortest of three runs after a first one (which creates the
+    // tracking nodes and plans every query).
+    let mut full = Duration::MAX;
+    for calibration in 0..4 {
+        let started = Instant::now();
+        slow.run(graph).await.expect("a calibration run");
+        if calibration > 0 {
+            full = full.min(started.elapsed());
+        }
+        slow.down_to(graph, 0).await.expect("reverting a calibration run");
+    }
+
+    const ROUNDS: u32 = 12;
+    let mut dropped = 0;
+    for round in 0..ROUNDS {
+        let delay = full.mul_f64(f64::from(round) / f64::from(ROUNDS));
+        if tokio::time::timeout(delay, slow.run(graph)).await.is_err() {
+            dropped += 1;
+        }
+        let queries: Vec<_> = (0..16i64)
+            .map(|i| {
+                let graph = graph.clone();
+                tokio::spawn(async move {
+                    let mut rows = graph.execute(query("RETURN $i AS n").param("i", i)).await?;
+                    let mut got = Vec::new();
+                    while let Some(row) = rows.next().await? {
+                        got.push(row.get::<i64>("n").expect("a number named n"));
+                    }
+                    Ok::<_, embedded_migrations::neo4rs::Error>((i, got))
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for query in queries {
+            let answer = query.await.expect("the query's task");
+            answers.push(answer.unwrap_or_else(|err| panic!("round {round}: {err}")));
+        }
+        for (i, got) in answers {
+            assert_eq!(
+                got,
+                vec![i],
+                "round {round} ({delay:?} into a {full:?} run): query {i} read another answer"
+            );
+        }
+        let report = slow
+            .run(graph)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: the run after: {err}"));
+        assert!(report.steps.len() <= 3);
+        slow.validate(graph)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        slow.down_to(graph, 0)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: reverting: {err}"));
+    }
+    eprintln!("{dropped} of {ROUNDS} runs dropped before their end (a run took {full:?})");
+    assert!(
+        dropped >= ROUNDS / 2,
+        "only {dropped} of {ROUNDS} runs were dropped before their end: the premise did not happen"
+    );
+}

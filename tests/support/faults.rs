@@ -293,9 +293,7 @@ pub async fn cancelled_runs<D: TestDb>(db: &D) {
         let delay = full.mul_f64((seed % 1000) as f64 / 1000.0);
         // Steps the dropped run finished, from its progress events: read
         // from the database right after a drop, a count can race the
-        // COMMIT the dropped run had sent (and on Neo4j, a pooled
-        // connection a dropped query left mid-stream answers the next
-        // query with no rows).
+        // COMMIT the dropped run had sent.
         let finished = std::sync::atomic::AtomicUsize::new(0);
         let count_finished = |p: &embedded_migrations::Progress| {
             if matches!(p.event, embedded_migrations::ProgressEvent::Finished(_)) {

@@ -7,6 +7,7 @@ use crate::backend::Change;
 use crate::records::Checkpoint;
 use crate::Error;
 use futures_util::FutureExt;
+use std::any::Any;
 use std::panic::AssertUnwindSafe;
 
 /// The function of `change` (a code migration's: `change.code` is set),
@@ -44,17 +45,21 @@ pub(crate) fn batch_function<T: 'static>(
 /// kept; a panic is caught and returned the same way, so the caller rolls
 /// back (or leaves its mark) and the engine releases the lock as after any
 /// failure. `rolled_back` says what the caller does with the writes.
+/// (Neo4j calls the function on a task of its own, through [`catch`] and
+/// [`outcome`]: see its `Tx`.)
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 pub(crate) async fn run<T: 'static>(
     change: &Change<'_>,
     function: On<T>,
     tx: &mut T,
     rolled_back: bool,
 ) -> Result<(), Error> {
-    guarded(change, rolled_back, function(tx)).await
+    outcome(change, rolled_back, catch(function(tx)).await)
 }
 
 /// Runs one batch of a batch code migration: the rows it processed, or its
 /// failure as [`run`]'s, the batches before it (`done`) kept committed.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "chroma"))]
 pub(crate) async fn run_batch<T: 'static>(
     change: &Change<'_>,
     function: BatchOn<T>,
@@ -62,7 +67,22 @@ pub(crate) async fn run_batch<T: 'static>(
     size: u64,
     done: Checkpoint,
 ) -> Result<u64, Error> {
-    guarded(change, true, function(tx, size)).await.map_err(|mut err| {
+    batch_outcome(change, catch(function(tx, size)).await, done)
+}
+
+/// What the user's future gave: its value or error, or its panic's payload.
+pub(crate) type Caught<R> = Result<Result<R, BoxError>, Box<dyn Any + Send + 'static>>;
+
+/// Awaits the user's future, its panic caught. Apart from [`outcome`] for
+/// a backend that runs the function on a task of its own (Neo4j: its
+/// `Tx`), where the change it names is not at hand.
+pub(crate) async fn catch<R>(future: BoxFuture<'_, Result<R, BoxError>>) -> Caught<R> {
+    AssertUnwindSafe(future).catch_unwind().await
+}
+
+/// A batch's [`Caught`] as [`run_batch`] returns it.
+pub(crate) fn batch_outcome(change: &Change<'_>, caught: Caught<u64>, done: Checkpoint) -> Result<u64, Error> {
+    outcome(change, true, caught).map_err(|mut err| {
         if let Error::CodeFailed { batches, .. } = &mut err {
             *batches = Some(Box::new(done));
         }
@@ -70,12 +90,8 @@ pub(crate) async fn run_batch<T: 'static>(
     })
 }
 
-/// The user's future, its error or panic turned into the migration's.
-async fn guarded<R>(
-    change: &Change<'_>,
-    rolled_back: bool,
-    future: BoxFuture<'_, Result<R, BoxError>>,
-) -> Result<R, Error> {
+/// The user's result, its error or panic turned into the migration's.
+pub(crate) fn outcome<R>(change: &Change<'_>, rolled_back: bool, caught: Caught<R>) -> Result<R, Error> {
     let failed = |message: String, panicked: bool, source: Option<BoxError>| Error::CodeFailed {
         version: change.migration.version,
         name: change.migration.name.to_string(),
@@ -87,7 +103,7 @@ async fn guarded<R>(
         batches: None,
         source: source.map(Box::new),
     };
-    match AssertUnwindSafe(future).catch_unwind().await {
+    match caught {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(source)) => Err(failed(source.to_string(), false, Some(source))),
         Err(payload) => {

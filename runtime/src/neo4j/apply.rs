@@ -73,7 +73,11 @@ impl Neo4jSession {
         let function = crate::code::run::function::<neo4rs::Txn>(change, code, super::errors::NAME)?;
         self.in_transaction("applying the migration", async |txn| {
             let started = Instant::now();
-            crate::code::run::run(change, function, txn, true).await?;
+            let caught = txn
+                .lend(function)
+                .await
+                .map_err(super::errors::db_err("applying the migration"))?;
+            crate::code::run::outcome(change, true, caught)?;
             let execution_ms = self.clock.millis_since(started);
             let books = self.books_for_record(change, execution_ms);
             self.keep_books_in(txn, &change.state_before, books).await

@@ -29,7 +29,7 @@
 //! heartbeat on its own connection throughout: the statement never touches
 //! the lock node, so an hour-long run keeps its lock.
 
-use super::cypher::{fetch_rows, rows_in, run_auto};
+use super::cypher::{fetch_rows, run_auto};
 use super::errors::{db_err, message, row_err, NAME};
 use super::session::Neo4jSession;
 use crate::backend::{Batch, BatchDone, Change, SelfBatchedProgress};
@@ -183,7 +183,12 @@ impl Neo4jSession {
         };
         self.in_transaction("running a batch of the migration", async |txn| {
             self.check_guard(txn, &change.state_before).await?;
-            let rows = crate::code::run::run_batch(change, function, txn, batch.size, before).await?;
+            let size = batch.size;
+            let caught = txn
+                .lend(move |txn| function(txn, size))
+                .await
+                .map_err(db_err("running a batch of the migration"))?;
+            let rows = crate::code::run::batch_outcome(change, caught, before)?;
             let checkpoint = Checkpoint {
                 batches: before.batches + u64::from(rows > 0),
                 rows: before.rows + rows,
@@ -248,7 +253,7 @@ impl Neo4jSession {
         let mut marked = (Checkpoint::default(), None);
         self.in_transaction(operation, async |txn| {
             self.check_guard(txn, &change.state_before).await?;
-            let rows = rows_in(txn, q).await.map_err(db_err(operation))?;
+            let rows = txn.rows(q).await.map_err(db_err(operation))?;
             if let Some(row) = rows.first() {
                 let read = |field: &str| {
                     row.get::<i64>(field)

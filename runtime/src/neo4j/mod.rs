@@ -37,6 +37,7 @@ mod schema;
 mod session;
 mod snapshot;
 mod tracking;
+mod tx;
 
 use crate::backend::{BoxFuture, Database, Session, Snapshot};
 use crate::{Cypher, Error, Settings};

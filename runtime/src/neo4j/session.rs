@@ -3,13 +3,14 @@
 
 use super::books::{state_map, Bookkeeping, NodeWrite};
 use super::clock::Clock;
-use super::cypher::{fetch_rows, rollback, rows_in};
+use super::cypher::fetch_rows;
 use super::errors::{db_err, row_err, NAME};
 use super::heartbeat::{lease_for, Heartbeat};
 use super::labels::Labels;
+use super::tx::Tx;
 use crate::backend::State;
 use crate::{Error, Settings};
-use neo4rs::{query, Graph, Query, Row, Txn};
+use neo4rs::{query, Graph, Query, Row};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -65,21 +66,21 @@ impl Neo4jSession {
         fetch_rows(&self.graph, q).await.map_err(db_err(operation))
     }
 
-    pub(super) async fn begin(&self, operation: &str) -> Result<Txn, Error> {
-        self.graph.start_txn().await.map_err(db_err(operation))
+    pub(super) async fn begin(&self, operation: &str) -> Result<Tx, Error> {
+        Tx::begin(&self.graph).await.map_err(db_err(operation))
     }
 
     /// Runs `work` in one transaction and commits it; rolls back on error.
     pub(super) async fn in_transaction(
         &self,
         operation: &str,
-        work: impl AsyncFnOnce(&mut Txn) -> Result<(), Error>,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let mut txn = self.begin(operation).await?;
         match work(&mut txn).await {
             Ok(()) => txn.commit().await.map_err(db_err(operation)),
             Err(err) => {
-                rollback(txn).await;
+                txn.rollback().await;
                 Err(err)
             }
         }
@@ -165,12 +166,12 @@ impl Neo4jSession {
     /// an error, and nothing written, where the step must not go on.
     pub(super) async fn keep_books_in(
         &self,
-        txn: &mut Txn,
+        txn: &mut Tx,
         expected: &State,
         books: Bookkeeping<'_>,
     ) -> Result<(), Error> {
         let q = self.books_query(expected, &books);
-        let rows = rows_in(txn, q).await.map_err(db_err("checking the migration state"))?;
+        let rows = txn.rows(q).await.map_err(db_err("checking the migration state"))?;
         self.guard_result(Self::read_guard(&rows)?)
     }
 
@@ -191,7 +192,7 @@ impl Neo4jSession {
 
     /// The guard alone (the state written as it is), for a transaction
     /// whose writes are not tracking nodes.
-    pub(super) async fn check_guard(&self, txn: &mut Txn, expected: &State) -> Result<(), Error> {
+    pub(super) async fn check_guard(&self, txn: &mut Tx, expected: &State) -> Result<(), Error> {
         self.keep_books_in(txn, expected, Bookkeeping::guard_only(expected))
             .await
     }

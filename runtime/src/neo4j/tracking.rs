@@ -4,11 +4,12 @@ use super::books::{dirty_map, Bookkeeping, NodeWrite};
 use super::errors::{db_err, row_err, NAME};
 use super::labels::Labels;
 use super::session::Neo4jSession;
+use super::tx::Tx;
 use crate::backend::{Change, RecordEdit, State};
 use crate::error::CorruptChecksum;
 use crate::records::{AppliedMigration, DirtyRun, HistoryEntry};
 use crate::{Checksum, Direction, Error};
-use neo4rs::{query, BoltType, Query, Txn};
+use neo4rs::{query, BoltType, Query};
 use std::collections::HashMap;
 
 impl Neo4jSession {
@@ -258,7 +259,7 @@ impl Neo4jSession {
     }
 
     /// The tracking writes of a finished step: its node, the state, history.
-    pub(super) async fn record(&self, txn: &mut Txn, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
+    pub(super) async fn record(&self, txn: &mut Tx, change: &Change<'_>, execution_ms: i64) -> Result<(), Error> {
         let operation = "recording the migration";
         let write = match &change.record {
             Some(row) => self.upsert_record(row, self.clock.stamp(&row.applied_at), execution_ms, None),
