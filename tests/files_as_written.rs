@@ -11,24 +11,11 @@
 //! `TEST_MYSQL_URL` and their features, and skip loudly without them (fail
 //! when `CI=true`). Each test uses its own database.
 
+#[macro_use]
+mod support;
+mod servers;
+
 use embedded_migrations::{embed_migrations, Migrations};
-
-#[allow(dead_code)]
-fn missing_backend(variable: &str, test: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{variable} is not set, but CI=true: every backend must be exercised in CI ({test})");
-    }
-    eprintln!("\n*** SKIPPED {test}: {variable} is not set; this test needs a real server ***\n");
-}
-
-#[allow(dead_code)]
-fn unique_name(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("emf_{test}_{}_{nanos}", std::process::id())
-}
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
@@ -58,7 +45,7 @@ mod sqlite {
     }
 
     fn temp_dir(test: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(unique_name(test));
+        let dir = std::env::temp_dir().join(crate::support::unique_name(test));
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir
     }
@@ -137,106 +124,65 @@ mod sqlite {
 #[cfg(feature = "postgres")]
 mod postgres {
     use super::*;
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-    use std::str::FromStr;
+    use crate::servers::dbs::PgDb;
 
     static RULE: Migrations = embed_migrations!("tests/fixtures/files_postgres");
 
     #[tokio::test]
     async fn rule_with_two_actions_and_a_bom() {
-        let Some(url) = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty()) else {
-            return missing_backend("TEST_POSTGRES_URL", "rule_with_two_actions_and_a_bom");
+        let Some(db) = PgDb::create("rule").await else {
+            return;
         };
-        let server = PgConnectOptions::from_str(url.trim()).expect("a PostgreSQL URL");
-        let name = unique_name("rule");
-        let mut admin = server.connect().await.expect("connect");
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connect to the test database");
+        let pool = &db.pool;
         assert!(
             RULE.migrations()[0].up.text.starts_with('\u{feff}'),
             "the premise: a BOM"
         );
-        let plan = RULE.plan(&pool).await.expect("plan");
+        let plan = RULE.plan(pool).await.expect("plan");
         assert_eq!(plan.steps[0].statements.len(), 6, "{:#?}", plan.steps[0].statements);
-        RULE.run(&pool).await.expect("run");
+        RULE.run(pool).await.expect("run");
         sqlx::query("INSERT INTO v VALUES (3)")
-            .execute(&pool)
+            .execute(pool)
             .await
             .expect("insert through the rule");
-        let b: i32 = sqlx::query_scalar("SELECT id FROM b")
-            .fetch_one(&pool)
-            .await
-            .expect("b");
+        let b: i32 = sqlx::query_scalar("SELECT id FROM b").fetch_one(pool).await.expect("b");
         assert_eq!(b, 30, "both actions of the rule ran");
         let twice: i32 = sqlx::query_scalar("SELECT twice(4)")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .expect("twice");
         assert_eq!(twice, 8);
-        pool.close().await;
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .expect("drop database");
-        let _ = admin.close().await;
     }
 }
 
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::*;
-    use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-    use std::str::FromStr;
+    use crate::servers::dbs::MyDb;
 
     static COMPOUND: Migrations = embed_migrations!("tests/fixtures/files_mysql");
 
-    /// Issue 15: `SET x = CASE ... END;` then `IF ... END IF;` in a
-    /// procedure merged the rest of the file into one statement.
+    /// `SET x = CASE ... END;` then `IF ... END IF;` in a procedure: the
+    /// splitter once merged the rest of the file into one statement.
     #[tokio::test]
     async fn compound_statements_and_a_bom() {
-        let Some(url) = std::env::var("TEST_MYSQL_URL").ok().filter(|u| !u.trim().is_empty()) else {
-            return missing_backend("TEST_MYSQL_URL", "compound_statements_and_a_bom");
+        let Some(db) = MyDb::create("compound").await else {
+            return;
         };
-        let server = MySqlConnectOptions::from_str(url.trim()).expect("a MySQL URL");
-        let name = unique_name("compound");
-        let mut admin = server.connect().await.expect("connect");
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let pool = MySqlPoolOptions::new()
-            .max_connections(2)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connect to the test database");
+        let pool = &db.pool;
         assert!(
             COMPOUND.migrations()[0].up.text.starts_with('\u{feff}'),
             "the premise: a BOM"
         );
-        let plan = COMPOUND.plan(&pool).await.expect("plan");
+        let plan = COMPOUND.plan(pool).await.expect("plan");
         assert_eq!(plan.steps[0].statements.len(), 4, "{:#?}", plan.steps[0].statements);
-        COMPOUND.run(&pool).await.expect("run");
-        sqlx::query("CALL bump(7)").execute(&pool).await.expect("call");
-        sqlx::query("CALL bump(700)").execute(&pool).await.expect("call");
+        COMPOUND.run(pool).await.expect("run");
+        sqlx::query("CALL bump(7)").execute(pool).await.expect("call");
+        sqlx::query("CALL bump(700)").execute(pool).await.expect("call");
         let rows: Vec<(i32, i32, String)> = sqlx::query_as("SELECT id, n, label FROM totals ORDER BY id")
-            .fetch_all(&pool)
+            .fetch_all(pool)
             .await
             .expect("totals");
         assert_eq!(rows, [(7, 1, "small".to_string()), (700, 10, "big".to_string())]);
-        pool.close().await;
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE `{name}`")))
-            .execute(&mut admin)
-            .await
-            .expect("drop database");
-        let _ = admin.close().await;
     }
 }

@@ -4,6 +4,10 @@
 
 #![cfg(feature = "sqlite")]
 
+#[macro_use]
+mod support;
+mod servers;
+
 use embedded_migrations::{embed_migrations, Migrations, Settings};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
@@ -104,23 +108,13 @@ async fn status_shows_what_a_file_allows_and_why() {
 #[tokio::test]
 async fn postgres_rules_apply_on_a_postgres_pool() {
     static PG: Migrations = embed_migrations!("tests/ui/folders/lint_postgres");
-    let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
-        assert!(std::env::var("CI").is_err(), "TEST_POSTGRES_URL is required in CI");
-        eprintln!("skipped: TEST_POSTGRES_URL is not set");
+    let Some(db) = servers::dbs::PgDb::create("lint").await else {
         return;
     };
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos();
-    let name = format!("lint_{}_{nanos}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-    let pool = sqlx::PgPool::connect(&format!("{base}/{name}")).await.unwrap();
+    let pool = &db.pool;
 
-    PG.run_to(&pool, 1).await.unwrap();
-    let report = PG.lint(&pool).await.unwrap();
+    PG.run_to(pool, 1).await.unwrap();
+    let report = PG.lint(pool).await.unwrap();
     let found: Vec<(i64, &str, bool)> = report
         .findings
         .iter()
@@ -136,13 +130,7 @@ async fn postgres_rules_apply_on_a_postgres_pool() {
     );
     let lint = ["migrate", "lint", "--json"];
     assert_eq!(
-        embedded_migrations::cli::from_args(&PG, Settings::default(), &pool, lint).await,
+        embedded_migrations::cli::from_args(&PG, Settings::default(), pool, lint).await,
         1
     );
-
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }

@@ -13,14 +13,13 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
+use servers::dbs::{MyDb, MYSQL_URL as URL_ENV};
 use servers::{now_ms, spawn_child, Rng};
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions};
 use std::time::{Duration, Instant};
 use support::fixtures::BASE;
 use support::TestDb;
-
-const URL_ENV: &str = "TEST_MYSQL_URL";
 
 static EXAMPLE: Migrations = embed_migrations!("migrations/mysql", database = mysql);
 static DIRTY: Migrations = embed_migrations!("tests/fixtures/mysql_dirty");
@@ -36,25 +35,7 @@ async fn create_database(server: &MySqlConnectOptions, name: &str) {
     servers::admin(server, format!("CREATE DATABASE `{name}`")).await;
 }
 
-struct MyDb {
-    pool: MySqlPool,
-    name: String,
-    server: MySqlConnectOptions,
-}
-
 impl MyDb {
-    async fn create(test: &str) -> Option<MyDb> {
-        let server = server(test)?;
-        let name = support::unique_name(test);
-        create_database(&server, &name).await;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(5)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connect to the test database");
-        Some(MyDb { pool, name, server })
-    }
-
     async fn has_table(&self, table: &str) -> bool {
         self.tables().await.iter().any(|t| t == table)
     }
@@ -62,46 +43,6 @@ impl MyDb {
 
 fn drop_database(server: &MySqlConnectOptions, name: &str) {
     servers::drop_database(server, format!("DROP DATABASE IF EXISTS `{name}`"), name);
-}
-
-impl Drop for MyDb {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.name);
-            return;
-        }
-        drop_database(&self.server, &self.name);
-    }
-}
-
-impl TestDb for MyDb {
-    type Pool = MySqlPool;
-    const TRANSACTIONAL_DDL: bool = false;
-
-    async fn fresh(test: &str) -> Option<Self> {
-        MyDb::create(test).await
-    }
-
-    fn pool(&self) -> &MySqlPool {
-        &self.pool
-    }
-
-    async fn tables(&self) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .expect("list tables")
-    }
-
-    async fn exec(&self, sql: &str) {
-        servers::exec(&self.pool, sql).await
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        servers::count(&self.pool, format!("SELECT CAST(({sql}) AS SIGNED)")).await
-    }
 }
 
 backend_scenarios!(MyDb);

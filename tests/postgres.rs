@@ -14,14 +14,13 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
+use servers::dbs::{PgDb, POSTGRES_URL as URL_ENV};
 use servers::{spawn_child, Rng};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 use support::fixtures::{BASE, FAILING, SHORT};
 use support::TestDb;
-
-const URL_ENV: &str = "TEST_POSTGRES_URL";
 
 static EXAMPLE: Migrations = embed_migrations!("migrations/postgres", database = postgres);
 static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction");
@@ -38,29 +37,7 @@ fn server(test: &str) -> Option<PgConnectOptions> {
     servers::server(URL_ENV, test)
 }
 
-struct PgDb {
-    pool: PgPool,
-    name: String,
-    server: PgConnectOptions,
-}
-
 impl PgDb {
-    async fn create(test: &str) -> Option<PgDb> {
-        let server = server(test)?;
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
-        let pool = PgPoolOptions::new()
-            .max_connections(5)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connect to the test database");
-        Some(PgDb { pool, name, server })
-    }
-
-    fn options(&self) -> PgConnectOptions {
-        self.server.clone().database(&self.name)
-    }
-
     /// Session advisory locks granted in this database.
     async fn advisory_locks(&self) -> i64 {
         self.count(
@@ -84,50 +61,6 @@ impl PgDb {
             .fetch_one(&self.pool)
             .await
             .expect("to_regclass")
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.name);
-            return;
-        }
-        servers::drop_database(
-            &self.server,
-            format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
-            &self.name,
-        );
-    }
-}
-
-impl TestDb for PgDb {
-    type Pool = PgPool;
-    const TRANSACTIONAL_DDL: bool = true;
-
-    async fn fresh(test: &str) -> Option<Self> {
-        PgDb::create(test).await
-    }
-
-    fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn tables(&self) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .expect("list tables")
-    }
-
-    async fn exec(&self, sql: &str) {
-        servers::exec(&self.pool, sql).await
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        servers::count(&self.pool, sql.to_string()).await
     }
 }
 

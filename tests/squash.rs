@@ -212,73 +212,43 @@ mod sqlite {
 
 mod postgres {
     use super::*;
-    use sqlx::postgres::{PgConnectOptions, PgPool};
-
-    async fn db(test: &str) -> Option<(PgPool, String)> {
-        let server: PgConnectOptions = servers::server("TEST_POSTGRES_URL", test)?;
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
-        let pool = PgPool::connect_with(server.database(&name)).await.unwrap();
-        Some((pool, name))
-    }
-
-    async fn drop(test: &str, dbs: Vec<(PgPool, String)>) {
-        let server: PgConnectOptions = servers::server("TEST_POSTGRES_URL", test).unwrap();
-        for (pool, name) in dbs {
-            pool.close().await;
-            servers::admin(&server, format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await;
-        }
-    }
+    use servers::dbs::PgDb;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_232_migration_set_squashed_to_200() {
         let test = "squash_pg";
-        let Some(scratch) = db(test).await else { return };
+        let Some(scratch) = PgDb::create(test).await else {
+            return;
+        };
         let (a, b, inside) = (
-            db(test).await.unwrap(),
-            db(test).await.unwrap(),
-            db(test).await.unwrap(),
+            PgDb::create(test).await.unwrap(),
+            PgDb::create(test).await.unwrap(),
+            PgDb::create(test).await.unwrap(),
         );
         let set = unsquashed(real::Dialect::Postgres, 232);
-        squash_and_verify(set, 200, &scratch.0, &a.0, &b.0).await;
-        stopped_inside_the_range_is_refused(set, 10, &inside.0).await;
-        drop(test, vec![scratch, a, b, inside]).await;
+        squash_and_verify(set, 200, &scratch.pool, &a.pool, &b.pool).await;
+        stopped_inside_the_range_is_refused(set, 10, &inside.pool).await;
     }
 }
 
 mod mysql {
     use super::*;
-    use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
-
-    async fn db(test: &str) -> Option<(MySqlPool, String)> {
-        let server: MySqlConnectOptions = servers::server("TEST_MYSQL_URL", test)?;
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
-        let pool = MySqlPool::connect_with(server.database(&name)).await.unwrap();
-        Some((pool, name))
-    }
-
-    async fn drop(test: &str, dbs: Vec<(MySqlPool, String)>) {
-        let server: MySqlConnectOptions = servers::server("TEST_MYSQL_URL", test).unwrap();
-        for (pool, name) in dbs {
-            pool.close().await;
-            servers::admin(&server, format!("DROP DATABASE `{name}`")).await;
-        }
-    }
+    use servers::dbs::MyDb;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_60_migration_set_squashed_to_50() {
         let test = "squash_mysql";
-        let Some(scratch) = db(test).await else { return };
+        let Some(scratch) = MyDb::create(test).await else {
+            return;
+        };
         let (a, b, inside) = (
-            db(test).await.unwrap(),
-            db(test).await.unwrap(),
-            db(test).await.unwrap(),
+            MyDb::create(test).await.unwrap(),
+            MyDb::create(test).await.unwrap(),
+            MyDb::create(test).await.unwrap(),
         );
         let set = unsquashed(real::Dialect::MySql, 60);
-        squash_and_verify(set, 50, &scratch.0, &a.0, &b.0).await;
-        stopped_inside_the_range_is_refused(set, 10, &inside.0).await;
-        drop(test, vec![scratch, a, b, inside]).await;
+        squash_and_verify(set, 50, &scratch.pool, &a.pool, &b.pool).await;
+        stopped_inside_the_range_is_refused(set, 10, &inside.pool).await;
     }
 }
 

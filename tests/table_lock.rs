@@ -20,8 +20,9 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, LockMode, MigrationState, Migrations, Settings};
+use servers::dbs::{MyDb, PgDb, MYSQL_URL, POSTGRES_URL};
 use servers::{spawn_child, Rng};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::time::{Duration, Instant};
 use support::TestDb;
@@ -30,174 +31,46 @@ static PG_SLOW: Migrations = embed_migrations!("tests/fixtures/postgres_slow");
 static PG_CRASH: Migrations = embed_migrations!("tests/fixtures/postgres_crash");
 static MY_SLOW: Migrations = embed_migrations!("tests/fixtures/mysql_slow");
 
-const POSTGRES_URL: &str = "TEST_POSTGRES_URL";
 const PGBOUNCER_URL: &str = "TEST_PGBOUNCER_URL";
-const MYSQL_URL: &str = "TEST_MYSQL_URL";
-
-/// How the code under test reaches PostgreSQL.
-#[derive(Clone, Copy, PartialEq)]
-enum Via {
-    Direct,
-    PgBouncer,
-}
 
 fn table_mode() -> Settings {
     Settings::default().lock_mode(LockMode::Table)
 }
 
-/// A PostgreSQL test database: `under_test` as the code under test
-/// reaches it, `direct` for what the test reads.
-struct PgDb {
+/// A PostgreSQL test database as the code under test reaches it: behind
+/// PgBouncer (`under_test`), and directly (`db`) for what the test reads.
+struct Bounced {
+    db: PgDb,
     under_test: PgPool,
-    direct: PgPool,
-    name: String,
-    server: PgConnectOptions,
 }
 
-impl PgDb {
-    async fn create(test: &str, via: Via) -> Option<PgDb> {
-        let server: PgConnectOptions = servers::server(POSTGRES_URL, test)?;
-        let through: PgConnectOptions = match via {
-            Via::Direct => server.clone(),
-            Via::PgBouncer => servers::server(PGBOUNCER_URL, test)?,
-        };
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
-        let connect = |options: PgConnectOptions| PgPoolOptions::new().max_connections(4).connect_with(options);
-        let under_test = connect(through.database(&name)).await.expect("connect");
-        let direct = connect(server.clone().database(&name)).await.expect("connect");
-        Some(PgDb {
-            under_test,
-            direct,
-            name,
-            server,
-        })
-    }
-
-    /// The lock row's owner, if there is one.
-    async fn lock_owner(&self) -> Option<String> {
-        sqlx::query_scalar("SELECT owner FROM _embedded_migrations_lock WHERE id = 1")
-            .fetch_optional(&self.direct)
-            .await
-            .unwrap_or(None)
-    }
-
-    async fn exists(&self, relation: &str) -> bool {
-        sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
-            .bind(relation)
-            .fetch_one(&self.direct)
-            .await
-            .expect("to_regclass")
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.name);
-            return;
-        }
-        servers::drop_database(
-            &self.server,
-            format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
-            &self.name,
-        );
-    }
-}
-
-impl TestDb for PgDb {
-    type Pool = PgPool;
-    const TRANSACTIONAL_DDL: bool = true;
-
-    async fn fresh(test: &str) -> Option<Self> {
-        PgDb::create(test, Via::Direct).await
-    }
-
-    /// The direct pool: the shared checks read (and validate) through it.
-    fn pool(&self) -> &PgPool {
-        &self.direct
-    }
-
-    async fn tables(&self) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
-        )
-        .fetch_all(&self.direct)
-        .await
-        .expect("list tables")
-    }
-
-    async fn exec(&self, sql: &str) {
-        servers::exec(&self.direct, sql).await
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        servers::count(&self.direct, sql.to_string()).await
-    }
-}
-
-struct MyDb {
-    pool: MySqlPool,
-    name: String,
-    server: MySqlConnectOptions,
-}
-
-impl MyDb {
-    async fn create(test: &str) -> Option<MyDb> {
-        let server: MySqlConnectOptions = servers::server(MYSQL_URL, test)?;
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
-        let pool = MySqlPoolOptions::new()
+impl Bounced {
+    async fn create(test: &str) -> Option<Bounced> {
+        let through: PgConnectOptions = servers::server(PGBOUNCER_URL, test)?;
+        let db = PgDb::create(test).await?;
+        let under_test = PgPoolOptions::new()
             .max_connections(4)
-            .connect_with(server.clone().database(&name))
+            .connect_with(through.database(&db.name))
             .await
-            .expect("connect");
-        Some(MyDb { pool, name, server })
+            .expect("connect through PgBouncer");
+        Some(Bounced { db, under_test })
     }
 }
 
-impl Drop for MyDb {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.name);
-            return;
-        }
-        servers::drop_database(
-            &self.server,
-            format!("DROP DATABASE IF EXISTS `{}`", self.name),
-            &self.name,
-        );
-    }
-}
-
-impl TestDb for MyDb {
-    type Pool = MySqlPool;
-    const TRANSACTIONAL_DDL: bool = false;
-
-    async fn fresh(test: &str) -> Option<Self> {
-        MyDb::create(test).await
-    }
-
-    fn pool(&self) -> &MySqlPool {
-        &self.pool
-    }
-
-    async fn tables(&self) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
-        )
-        .fetch_all(&self.pool)
+/// The lock row's owner, if there is one.
+async fn lock_owner(db: &PgDb) -> Option<String> {
+    sqlx::query_scalar("SELECT owner FROM _embedded_migrations_lock WHERE id = 1")
+        .fetch_optional(&db.pool)
         .await
-        .expect("list tables")
-    }
+        .unwrap_or(None)
+}
 
-    async fn exec(&self, sql: &str) {
-        servers::exec(&self.pool, sql).await
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        servers::count(&self.pool, format!("SELECT CAST(({sql}) AS SIGNED)")).await
-    }
+async fn exists(db: &PgDb, relation: &str) -> bool {
+    sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+        .bind(relation)
+        .fetch_one(&db.pool)
+        .await
+        .expect("to_regclass")
 }
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_TABLE_LOCK_CHILD";
@@ -265,22 +138,22 @@ fn boot_sixteen(database: &str, url: &str) -> Vec<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_pgbouncer_sixteen_processes_apply_each_migration_once() {
-    let Some(db) = PgDb::create("bouncer_sixteen", Via::PgBouncer).await else {
+    let Some(Bounced { db, under_test: _ }) = Bounced::create("bouncer_sixteen").await else {
         return;
     };
     let applied = boot_sixteen(&db.name, PGBOUNCER_URL);
     servers::assert_each_applied_once(&db, &PG_SLOW, &applied).await;
-    assert_eq!(db.lock_owner().await, None, "the row is released");
+    assert_eq!(lock_owner(&db).await, None, "the row is released");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_sixteen_processes_apply_each_migration_once() {
-    let Some(db) = PgDb::create("table_sixteen", Via::Direct).await else {
+    let Some(db) = PgDb::create("table_sixteen").await else {
         return;
     };
     let applied = boot_sixteen(&db.name, POSTGRES_URL);
     servers::assert_each_applied_once(&db, &PG_SLOW, &applied).await;
-    assert_eq!(db.lock_owner().await, None, "the row is released");
+    assert_eq!(lock_owner(&db).await, None, "the row is released");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -299,21 +172,21 @@ async fn mysql_sixteen_processes_apply_each_migration_once() {
 /// set, taking the dead holder's row over once its lease expires.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
-    let Some(db) = PgDb::create("bouncer_sigkill", Via::PgBouncer).await else {
+    let Some(Bounced { db, under_test }) = Bounced::create("bouncer_sigkill").await else {
         return;
     };
     // The lock table, for the rounds to watch.
     PG_CRASH
         .with(crash_settings())
-        .run(&db.under_test)
+        .run(&under_test)
         .await
         .expect("first run");
-    PG_CRASH.down(&db.direct, 3).await.expect("back to nothing");
+    PG_CRASH.down(&db.pool, 3).await.expect("back to nothing");
     let mut rng = Rng::seeded();
     let (mut taken_over, mut rounds) = (0, 0);
     for round in 0..10 {
         if round > 0 {
-            PG_CRASH.down(&db.direct, 3).await.expect("back to nothing");
+            PG_CRASH.down(&db.pool, 3).await.expect("back to nothing");
         }
         // A holder killed after its last migration leaves its row to
         // expire; this round's child need not wait for it.
@@ -329,7 +202,7 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
         // Killed once it holds the row, somewhere in its three migrations
         // (about half a second of work).
         let waiting = Instant::now();
-        while db.lock_owner().await.is_none() {
+        while lock_owner(&db).await.is_none() {
             assert!(
                 waiting.elapsed() < Duration::from_secs(30),
                 "the child never took the lock"
@@ -340,7 +213,7 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
         let _ = child.kill();
         let _ = child.wait();
         rounds += 1;
-        let dead_owner = db.lock_owner().await;
+        let dead_owner = lock_owner(&db).await;
         // PgBouncer drops the server connection once it sees the client
         // gone; a query already sent may still be running (and commit)
         // until then.
@@ -360,14 +233,13 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
 
-        let status = PG_CRASH
-            .with(crash_settings())
-            .status(&db.direct)
-            .await
-            .expect("status");
+        let status = PG_CRASH.with(crash_settings()).status(&db.pool).await.expect("status");
         for entry in &status.entries {
             let v = entry.version;
-            let (a, b) = (db.exists(&format!("t{v}_a")).await, db.exists(&format!("t{v}_b")).await);
+            let (a, b) = (
+                exists(&db, &format!("t{v}_a")).await,
+                exists(&db, &format!("t{v}_b")).await,
+            );
             match entry.state {
                 MigrationState::Applied => assert!(a && b, "round {round}: {v} recorded without its tables"),
                 MigrationState::Pending => assert!(!a && !b, "round {round}: {v} left tables unrecorded"),
@@ -378,7 +250,7 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
         eprintln!("round {round}: {recorded} applied when killed, row held by {dead_owner:?}");
         let report = PG_CRASH
             .with(crash_settings())
-            .run(&db.under_test)
+            .run(&under_test)
             .await
             .unwrap_or_else(|err| panic!("round {round}: the run after the kill: {err}"));
         assert_eq!(report.steps.len(), 3 - recorded, "round {round}");
@@ -386,7 +258,7 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
         // holder's row stays until it expires.
         if recorded < 3 {
             taken_over += usize::from(dead_owner.is_some());
-            assert_eq!(db.lock_owner().await, None, "round {round}: released after the run");
+            assert_eq!(lock_owner(&db).await, None, "round {round}: released after the run");
         }
     }
     eprintln!("{taken_over} of {rounds} rounds took over a dead holder's row");
@@ -398,10 +270,10 @@ async fn behind_pgbouncer_a_killed_holder_is_taken_over_after_its_lease() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_pgbouncer_the_advisory_lock_is_refused_naming_the_table_mode() {
-    let Some(db) = PgDb::create("bouncer_advisory", Via::PgBouncer).await else {
+    let Some(Bounced { db, under_test }) = Bounced::create("bouncer_advisory").await else {
         return;
     };
-    let err = PG_SLOW.run(&db.under_test).await.expect_err("refused behind PgBouncer");
+    let err = PG_SLOW.run(&under_test).await.expect_err("refused behind PgBouncer");
     let text = err.to_string();
     eprintln!("{text}");
     assert!(matches!(err, Error::InvalidSettings { .. }), "{text}");
@@ -413,7 +285,7 @@ async fn behind_pgbouncer_the_advisory_lock_is_refused_naming_the_table_mode() {
         0
     );
     // Directly, the same settings take the advisory lock and apply.
-    let direct = PG_SLOW.run(&db.direct).await.expect("direct run");
+    let direct = PG_SLOW.run(&db.pool).await.expect("direct run");
     assert_eq!(direct.steps.len(), 1);
 }
 
@@ -466,7 +338,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_held_row_names_its_holder_and_an_expired_one_is_taken_over() {
-    let Some(db) = PgDb::create("table_held", Via::Direct).await else {
+    let Some(db) = PgDb::create("table_held").await else {
         return;
     };
     held_row_then_expired(&db, &PG_SLOW, "now() + interval '1 hour'").await;
@@ -485,13 +357,13 @@ async fn mysql_a_held_row_names_its_holder_and_an_expired_one_is_taken_over() {
 /// lock timeout) is past, and the set ends applied once, the row released.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_pgbouncer_a_cancelled_run_is_taken_over_after_its_lease() {
-    let Some(db) = PgDb::create("bouncer_cancelled", Via::PgBouncer).await else {
+    let Some(Bounced { db, under_test }) = Bounced::create("bouncer_cancelled").await else {
         return;
     };
     let migrator = PG_SLOW.with(crash_settings());
-    let run = migrator.run(&db.under_test);
+    let run = migrator.run(&under_test);
     let row_taken = async {
-        while db.lock_owner().await.is_none() {
+        while lock_owner(&db).await.is_none() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
@@ -501,20 +373,19 @@ async fn behind_pgbouncer_a_cancelled_run_is_taken_over_after_its_lease() {
         finished = run => panic!("premise: the run is dropped while it holds the row, but it ended: {finished:?}"),
         () = row_taken => {}
     }
-    let dropped = db
-        .lock_owner()
+    let dropped = lock_owner(&db)
         .await
         .expect("premise: the row is held when the run is dropped");
     let report = migrator
-        .run(&db.under_test)
+        .run(&under_test)
         .await
         .expect("the next run takes the row over");
     eprintln!("took over `{dropped}`; the next run applied {}", report.steps.len());
     // The dropped run's last statement ran on in the server: it may have
     // committed the migration first (the next run then finds it applied).
     if report.steps.len() == 1 {
-        assert_eq!(db.lock_owner().await, None, "released by the next run");
+        assert_eq!(lock_owner(&db).await, None, "released by the next run");
     }
-    migrator.validate(&db.direct).await.expect("applied once");
-    assert!(db.exists("slow_done").await);
+    migrator.validate(&db.pool).await.expect("applied once");
+    assert!(exists(&db, "slow_done").await);
 }

@@ -4,6 +4,7 @@
 //! (skipped loudly otherwise, failed under `CI=true`).
 #![cfg(feature = "sqlite")]
 
+mod servers;
 #[allow(unused_macros)]
 mod support;
 
@@ -292,130 +293,44 @@ async fn stop_on_failure_starts_no_tenant_after_the_failure() {
 
 #[cfg(feature = "postgres")]
 mod pg {
-    use super::support;
-    use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-    use std::str::FromStr;
+    pub use crate::servers::dbs::PgDb;
+    use sqlx::postgres::{PgPool, PgPoolOptions};
 
-    /// A database of its own on the server, dropped when the test passes.
-    pub struct PgDatabase {
-        pub server: PgConnectOptions,
-        pub name: String,
-    }
-
-    impl PgDatabase {
-        pub async fn create(test: &str) -> Option<PgDatabase> {
-            let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
-                support::missing_backend("TEST_POSTGRES_URL", test);
-                return None;
-            };
-            let server = PgConnectOptions::from_str(url.trim()).expect("a PostgreSQL URL");
-            let name = support::unique_name(test);
-            let mut admin = server.connect().await.expect("connect to TEST_POSTGRES_URL");
-            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let _ = admin.close().await;
-            Some(PgDatabase { server, name })
-        }
-
-        pub async fn pool(&self, connections: u32) -> PgPool {
+    impl PgDb {
+        /// Another pool on the database, of `connections`.
+        pub async fn pool_of(&self, connections: u32) -> PgPool {
             PgPoolOptions::new()
                 .max_connections(connections)
-                .connect_with(self.server.clone().database(&self.name))
+                .connect_with(self.options())
                 .await
                 .unwrap()
-        }
-    }
-
-    impl Drop for PgDatabase {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                eprintln!("kept database {} for inspection", self.name);
-                return;
-            }
-            let (server, name) = (self.server.clone(), self.name.clone());
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async {
-                    let mut admin = server.connect().await.ok()?;
-                    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut admin).await.ok()
-                })
-            })
-            .join();
         }
     }
 }
 
 #[cfg(feature = "mysql")]
 mod my {
-    use super::support;
-    use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-    use std::str::FromStr;
+    use crate::servers::dbs::MyDb;
+    use sqlx::mysql::MySqlPool;
 
     /// Databases of their own on the server, dropped when the test passes.
-    pub struct MyDatabases {
-        pub server: MySqlConnectOptions,
-        pub names: Vec<String>,
-    }
+    pub struct MyDatabases(Vec<MyDb>);
 
     impl MyDatabases {
         pub async fn create(test: &str, count: usize) -> Option<MyDatabases> {
-            let Ok(url) = std::env::var("TEST_MYSQL_URL") else {
-                support::missing_backend("TEST_MYSQL_URL", test);
-                return None;
-            };
-            let server = MySqlConnectOptions::from_str(url.trim()).expect("a MySQL URL");
-            let mut admin = server.connect().await.expect("connect to TEST_MYSQL_URL");
-            let base = support::unique_name(test);
-            let names: Vec<String> = (0..count).map(|i| format!("{base}_{i}")).collect();
-            for name in &names {
-                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
+            let mut dbs = Vec::new();
+            for i in 0..count {
+                dbs.push(MyDb::create(&format!("{test}_{i}")).await?);
             }
-            let _ = admin.close().await;
-            Some(MyDatabases { server, names })
+            Some(MyDatabases(dbs))
         }
 
-        pub async fn pool(&self, index: usize) -> MySqlPool {
-            MySqlPoolOptions::new()
-                .max_connections(2)
-                .connect_with(self.server.clone().database(&self.names[index]))
-                .await
-                .unwrap()
+        pub fn pool(&self, index: usize) -> MySqlPool {
+            self.0[index].pool.clone()
         }
-    }
 
-    impl Drop for MyDatabases {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                eprintln!("kept databases {:?} for inspection", self.names);
-                return;
-            }
-            let (server, names) = (self.server.clone(), self.names.clone());
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async {
-                    let mut admin = server.connect().await.ok()?;
-                    for name in names {
-                        let drop = format!("DROP DATABASE IF EXISTS `{name}`");
-                        sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut admin).await.ok()?;
-                    }
-                    Some(())
-                })
-            })
-            .join();
+        pub fn names(&self) -> Vec<String> {
+            self.0.iter().map(|db| db.name.clone()).collect()
         }
     }
 }
@@ -426,17 +341,14 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
     static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     static MY: Migrations = embed_migrations!("migrations/mysql", database = mysql);
     let test = "targets_three_backends";
-    let (Some(pg), Some(my)) = (
-        pg::PgDatabase::create(test).await,
-        my::MyDatabases::create(test, 1).await,
-    ) else {
+    let (Some(pg), Some(my)) = (pg::PgDb::create(test).await, my::MyDatabases::create(test, 1).await) else {
         return;
     };
     let dir = Scratch::new(test);
     let (lite, pg_pool, my_pool) = (
         sqlite_file(&dir.0.join("app.db")).await,
-        pg.pool(3).await,
-        my.pool(0).await,
+        pg.pool_of(3).await,
+        my.pool(0),
     );
     let targets = Targets::new()
         .add("sqlite", &APP, lite.clone())
@@ -484,10 +396,10 @@ async fn one_value_spans_sqlite_postgresql_and_mariadb() {
 #[tokio::test]
 async fn two_hundred_postgresql_schemas_one_broken() {
     static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
-    let Some(db) = pg::PgDatabase::create("tenants_pg").await else {
+    let Some(db) = pg::PgDb::create("tenants_pg").await else {
         return;
     };
-    let pool = db.pool(16).await;
+    let pool = db.pool_of(16).await;
     sqlx::raw_sql("CREATE SCHEMA t_137; CREATE TABLE t_137.portfolio_holdings (id INTEGER)")
         .execute(&pool)
         .await
@@ -568,7 +480,7 @@ async fn mariadb_databases_as_tenants_count_the_dirty_one() {
     };
     let mut tenants = Tenants::new(&HALF).concurrency(3);
     for i in 0..6 {
-        let pool = dbs.pool(i).await;
+        let pool = dbs.pool(i);
         if i != 4 {
             sqlx::query("CREATE TABLE half_log (id INTEGER)")
                 .execute(&pool)
@@ -598,10 +510,10 @@ async fn tenants_wall_time() {
     static PG: Migrations = embed_migrations!("migrations/postgres", database = postgres);
     let levels = std::env::var("TENANTS_CONCURRENCY").unwrap_or_else(|_| "1,8".to_string());
     for level in levels.split(',').map(|l| l.trim().parse::<usize>().unwrap()) {
-        let Some(db) = pg::PgDatabase::create("tenants_wall_time").await else {
+        let Some(db) = pg::PgDb::create("tenants_wall_time").await else {
             return;
         };
-        let pool = db.pool(level as u32 + 1).await;
+        let pool = db.pool_of(level as u32 + 1).await;
         let mut tenants = Tenants::new(&PG).concurrency(level);
         for i in 0..200 {
             let name = format!("t_{i:03}");
@@ -649,7 +561,7 @@ async fn one_value_spans_postgresql_and_neo4j() {
         support::missing_backend("NEO4J_TEST_URI", test);
         return;
     };
-    let Some(pg) = pg::PgDatabase::create(test).await else {
+    let Some(pg) = pg::PgDb::create(test).await else {
         return;
     };
     let lock = std::fs::OpenOptions::new()
@@ -671,7 +583,7 @@ async fn one_value_spans_postgresql_and_neo4j() {
         .await
         .expect("connect to NEO4J_TEST_URI");
     let tracking = Settings::default().table("em_targets_migrations");
-    let targets = Targets::new().add("postgres", &PG, pg.pool(3).await).add_with(
+    let targets = Targets::new().add("postgres", &PG, pg.pool_of(3).await).add_with(
         "graph",
         &PROBE,
         graph.clone(),
@@ -993,10 +905,10 @@ fn assert_same_answers(
 async fn postgresql_schemas_read_together_answer_as_each_alone() {
     static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
     const COUNT: usize = 300;
-    let Some(db) = pg::PgDatabase::create("tenants_together_pg").await else {
+    let Some(db) = pg::PgDb::create("tenants_together_pg").await else {
         return;
     };
-    let pool = db.pool(9).await;
+    let pool = db.pool_of(9).await;
     let counts = std::sync::Arc::new(counted::Counts::default());
     let mut tenants = Tenants::new(&SET).concurrency(8);
     let left: Vec<Left> = (0..COUNT).map(Left::of).collect();
@@ -1060,7 +972,7 @@ async fn mariadb_databases_read_together_answer_as_each_alone() {
     let left: Vec<Left> = (0..COUNT).map(Left::of).collect();
     let mut pools = Vec::new();
     for i in 0..COUNT {
-        let pool = dbs.pool(i).await;
+        let pool = dbs.pool(i);
         tenants = tenants.tenant(format!("db{i}"), pool.clone(), Settings::default());
         pools.push(pool);
     }
@@ -1095,11 +1007,11 @@ async fn mariadb_databases_read_together_answer_as_each_alone() {
 #[tokio::test]
 async fn the_per_server_limit_bounds_each_server() {
     static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
-    let Some(db) = pg::PgDatabase::create("tenants_per_server").await else {
+    let Some(db) = pg::PgDb::create("tenants_per_server").await else {
         return;
     };
-    let first = db.pool(8).await;
-    let options = db.server.clone().database(&db.name);
+    let first = db.pool_of(8).await;
+    let options = db.options();
     let other_host = if options.get_host() == "localhost" {
         "127.0.0.1"
     } else {
@@ -1198,10 +1110,10 @@ async fn pg_writers(pool: &sqlx::PgPool, schema: &str) -> (i64, bool) {
 async fn a_new_postgresql_tenant_is_provisioned_in_one_transaction() {
     static SET: Migrations = embed_migrations!("tests/fixtures/tenants");
     static NO_TX: Migrations = embed_migrations!("tests/fixtures/tenants_no_transaction");
-    let Some(db) = pg::PgDatabase::create("tenants_provision").await else {
+    let Some(db) = pg::PgDb::create("tenants_provision").await else {
         return;
     };
-    let pool = db.pool(4).await;
+    let pool = db.pool_of(4).await;
     let one_by_one = Settings::default().provision_in_one_transaction(false);
     for (set, whole) in [(&SET, 3), (&NO_TX, 1)] {
         let tenants = Tenants::new(set)
@@ -1230,10 +1142,10 @@ async fn a_new_postgresql_tenant_is_provisioned_in_one_transaction() {
 #[tokio::test]
 async fn a_provisioning_that_fails_at_migration_k_leaves_the_tenant_empty() {
     static FAILING_GROUP: Migrations = embed_migrations!("tests/fixtures/failing_group");
-    let Some(db) = pg::PgDatabase::create("tenants_provision_fails").await else {
+    let Some(db) = pg::PgDb::create("tenants_provision_fails").await else {
         return;
     };
-    let pool = db.pool(4).await;
+    let pool = db.pool_of(4).await;
     let tenants = Tenants::new(&FAILING_GROUP).tenant("fresh", pool.clone(), Settings::default().schema("fresh"));
     let report = tenants.run().await;
     let (_, err) = report.failures()[0];
@@ -1306,10 +1218,10 @@ async fn tenants_at_scale() {
 
     // 1,000 schemas of one database, one pool of 9 connections.
     let schemas = count(1000.0);
-    let Some(db) = pg::PgDatabase::create("tenants_at_scale").await else {
+    let Some(db) = pg::PgDb::create("tenants_at_scale").await else {
         return;
     };
-    let pool = db.pool(9).await;
+    let pool = db.pool_of(9).await;
     let names: Vec<String> = (0..schemas).map(|i| format!("t_{i:04}")).collect();
     let floor = psql_floor(&db, &PG, &names);
     let tenants_of = |set: &'static Migrations| {
@@ -1334,8 +1246,8 @@ async fn tenants_at_scale() {
     let mut dbs = Vec::new();
     let mut pools = Vec::new();
     for i in 0..count_dbs {
-        let db = pg::PgDatabase::create(&format!("tenants_scale_db{i}")).await.unwrap();
-        pools.push(db.pool(1).await);
+        let db = pg::PgDb::create(&format!("tenants_scale_db{i}")).await.unwrap();
+        pools.push(db.pool_of(1).await);
         dbs.push(db);
     }
     let tenants_of = |set: &'static Migrations| {
@@ -1425,7 +1337,7 @@ async fn measure(what: &str, set: Tenants<'_, embedded_migrations::Sql>, next: T
 /// one psql session, one transaction per schema (the Rust code migration's
 /// SQL written out: its column and its read of an empty table).
 #[cfg(feature = "postgres")]
-fn psql_floor(db: &pg::PgDatabase, set: &Migrations, names: &[String]) -> f64 {
+fn psql_floor(db: &pg::PgDb, set: &Migrations, names: &[String]) -> f64 {
     let mut script = String::new();
     for name in names {
         script.push_str(&format!(
@@ -1552,10 +1464,10 @@ async fn sqlite_tenants_run_with_their_own_placeholder_values() {
 #[cfg(feature = "postgres")]
 #[tokio::test]
 async fn postgresql_tenants_run_with_their_own_placeholder_values() {
-    let Some(db) = pg::PgDatabase::create("tenant_placeholders_pg").await else {
+    let Some(db) = pg::PgDb::create("tenant_placeholders_pg").await else {
         return;
     };
-    let pool = db.pool(8).await;
+    let pool = db.pool_of(8).await;
     let pools = [pool.clone(), pool.clone(), pool.clone(), pool.clone()];
     let check = pool.clone();
     let schema = |name: &str| Settings::default().schema(name);
@@ -1595,11 +1507,11 @@ async fn mariadb_tenants_run_with_their_own_placeholder_values() {
     };
     let mut pools = Vec::new();
     for i in 0..4 {
-        pools.push(dbs.pool(i).await);
+        pools.push(dbs.pool(i));
     }
     let pools: [sqlx::MySqlPool; 4] = pools.try_into().unwrap();
-    let check = dbs.pool(0).await;
-    let names = dbs.names.clone();
+    let check = dbs.pool(0);
+    let names = dbs.names();
     tenants_with_their_own_values(
         pools,
         |_| Settings::default(),

@@ -15,10 +15,10 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings, Timeout};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use servers::dbs::{MyDb, PgDb};
 use sqlx::{ConnectOptions, Connection};
 use std::time::Duration;
+use support::TestDb;
 
 static PG_HEADER: Migrations = embed_migrations!("tests/fixtures/postgres_timeout_header");
 static PG_SETTINGS: Migrations = embed_migrations!("tests/fixtures/postgres_timeout_settings");
@@ -62,93 +62,78 @@ where
     );
 }
 
-struct Pg {
-    pool: PgPool,
-    options: PgConnectOptions,
-    server: PgConnectOptions,
-    name: String,
+/// A database where another session can hold a lock that an ALTER TABLE
+/// of `held` waits for.
+trait Blockable: TestDb<Pool: embedded_migrations::backend::Database<Language = embedded_migrations::Sql>> {
+    type Holder: sqlx::Connection;
+    /// Counts the column `x` of `held` (what migration 2 adds).
+    const COLUMN_X: &'static str;
+
+    /// A session holding the lock, in an open transaction.
+    async fn hold(&self) -> Self::Holder;
 }
 
-impl Pg {
-    async fn create(test: &str) -> Option<Pg> {
-        let server: PgConnectOptions = servers::server("TEST_POSTGRES_URL", test)?;
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE \"{name}\"")).await;
-        let options = server.clone().database(&name);
-        let pool = PgPoolOptions::new()
-            .max_connections(3)
-            .connect_with(options.clone())
-            .await
-            .expect("connect");
-        Some(Pg {
-            pool,
-            options,
-            server,
-            name,
-        })
-    }
+impl Blockable for PgDb {
+    type Holder = sqlx::PgConnection;
+    const COLUMN_X: &'static str =
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'held' AND column_name = 'x'";
 
-    /// A session holding a lock on `held` that an ALTER TABLE waits for
-    /// (a reader's ACCESS SHARE, in an open transaction).
+    /// A reader's ACCESS SHARE.
     async fn hold(&self) -> sqlx::PgConnection {
-        let mut holder = self.options.connect().await.expect("holder");
+        let mut holder = self.options().connect().await.expect("holder");
         sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS SHARE MODE")
             .execute(&mut holder)
             .await
             .expect("hold the lock");
         holder
     }
-
-    async fn has_column_x(&self) -> bool {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'held' AND column_name = 'x'",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .expect("columns")
-            > 0
-    }
 }
 
-impl Drop for Pg {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.name);
-            return;
-        }
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        servers::drop_database(&self.server, sql, &self.name);
+impl Blockable for MyDb {
+    type Holder = sqlx::MySqlConnection;
+    const COLUMN_X: &'static str = "SELECT count(*) FROM information_schema.COLUMNS \
+                                    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'held' AND COLUMN_NAME = 'x'";
+
+    /// The table's metadata lock, held by a reader.
+    async fn hold(&self) -> sqlx::MySqlConnection {
+        let mut holder = self.options().connect().await.expect("holder");
+        sqlx::raw_sql("START TRANSACTION; SELECT * FROM held")
+            .execute(&mut holder)
+            .await
+            .expect("hold the lock");
+        holder
     }
 }
 
 /// Applies 1, holds the lock, runs `set` with `settings` and expects
-/// `expected`; then, the lock released, 2 applies.
-async fn postgres_case(test: &str, set: &'static Migrations, settings: Settings, expected: Timeout) {
-    let Some(db) = Pg::create(test).await else {
+/// `expected` (migration 2 rolled back, or never run); then, the lock
+/// released, 2 applies.
+async fn case<D: Blockable>(test: &str, set: &'static Migrations, settings: Settings, expected: Timeout) {
+    let Some(db) = D::fresh(test).await else {
         return;
     };
-    set.run_to(&db.pool, 1).await.expect("1 applies");
+    set.run_to(db.pool(), 1).await.expect("1 applies");
     let holder = db.hold().await;
     let err = set
         .with(settings.clone())
-        .run(&db.pool)
+        .run(db.pool())
         .await
         .expect_err("the ALTER is stopped");
-    assert_timed_out(err, expected, set, &db.pool).await;
-    assert!(!db.has_column_x().await, "rolled back");
+    assert_timed_out(err, expected, set, db.pool()).await;
+    assert_eq!(db.count(D::COLUMN_X).await, 0, "migration 2 left no column");
     holder.close().await.expect("release the lock");
     let report = set
         .with(settings)
-        .run(&db.pool)
+        .run(db.pool())
         .await
         .expect("applies once the lock is gone");
     assert_eq!(report.steps.len(), 1);
-    assert!(db.has_column_x().await);
+    assert_eq!(db.count(D::COLUMN_X).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_header_lock_timeout_stops_a_blocked_alter() {
-    postgres_case(
+    case::<PgDb>(
         "pg_header_lock_timeout",
         &PG_HEADER,
         Settings::default(),
@@ -159,7 +144,7 @@ async fn postgres_a_header_lock_timeout_stops_a_blocked_alter() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_settings_statement_timeout_stops_a_blocked_alter() {
-    postgres_case(
+    case::<PgDb>(
         "pg_settings_statement_timeout",
         &PG_SETTINGS,
         Settings::default().statement_timeout(Duration::from_millis(300)),
@@ -171,7 +156,7 @@ async fn postgres_a_settings_statement_timeout_stops_a_blocked_alter() {
 /// The header's value wins over the settings' for its file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_the_header_wins_over_the_settings() {
-    postgres_case(
+    case::<PgDb>(
         "pg_header_wins",
         &PG_HEADER,
         Settings::default().statement_lock_timeout(Duration::from_secs(3600)),
@@ -180,95 +165,9 @@ async fn postgres_the_header_wins_over_the_settings() {
     .await;
 }
 
-struct My {
-    pool: MySqlPool,
-    options: MySqlConnectOptions,
-    server: MySqlConnectOptions,
-    name: String,
-}
-
-impl My {
-    async fn create(test: &str) -> Option<My> {
-        let server: MySqlConnectOptions = servers::server("TEST_MYSQL_URL", test)?;
-        let name = support::unique_name(test);
-        servers::admin(&server, format!("CREATE DATABASE `{name}`")).await;
-        let options = server.clone().database(&name);
-        let pool = MySqlPoolOptions::new()
-            .max_connections(3)
-            .connect_with(options.clone())
-            .await
-            .expect("connect");
-        Some(My {
-            pool,
-            options,
-            server,
-            name,
-        })
-    }
-
-    /// A session holding the table's metadata lock in an open transaction
-    /// (a reader), which an ALTER TABLE waits for.
-    async fn hold(&self) -> sqlx::MySqlConnection {
-        let mut holder = self.options.connect().await.expect("holder");
-        sqlx::raw_sql("START TRANSACTION; SELECT * FROM held")
-            .execute(&mut holder)
-            .await
-            .expect("hold the lock");
-        holder
-    }
-
-    async fn has_column_x(&self) -> bool {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT CAST(count(*) AS SIGNED) FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'held' AND COLUMN_NAME = 'x'",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .expect("columns")
-            > 0
-    }
-}
-
-impl Drop for My {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept database {} for inspection", self.name);
-            return;
-        }
-        servers::drop_database(
-            &self.server,
-            format!("DROP DATABASE IF EXISTS `{}`", self.name),
-            &self.name,
-        );
-    }
-}
-
-async fn mysql_case(test: &str, set: &'static Migrations, settings: Settings, expected: Timeout) {
-    let Some(db) = My::create(test).await else {
-        return;
-    };
-    set.run_to(&db.pool, 1).await.expect("1 applies");
-    let holder = db.hold().await;
-    let err = set
-        .with(settings.clone())
-        .run(&db.pool)
-        .await
-        .expect_err("the ALTER is stopped");
-    assert_timed_out(err, expected, set, &db.pool).await;
-    assert!(!db.has_column_x().await, "the ALTER never ran");
-    holder.close().await.expect("release the lock");
-    let report = set
-        .with(settings)
-        .run(&db.pool)
-        .await
-        .expect("applies once the lock is gone");
-    assert_eq!(report.steps.len(), 1);
-    assert!(db.has_column_x().await);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_a_header_lock_timeout_stops_a_blocked_alter() {
-    mysql_case(
+    case::<MyDb>(
         "my_header_lock_timeout",
         &MY_HEADER,
         Settings::default(),
@@ -281,7 +180,7 @@ async fn mysql_a_header_lock_timeout_stops_a_blocked_alter() {
 /// `max_execution_time` bounds `SELECT` only, and would not stop this).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_a_settings_statement_timeout_stops_a_blocked_alter() {
-    mysql_case(
+    case::<MyDb>(
         "my_settings_statement_timeout",
         &MY_SETTINGS,
         Settings::default().statement_timeout(Duration::from_millis(500)),

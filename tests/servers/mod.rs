@@ -1,6 +1,7 @@
 //! What the server suites (tests/postgres.rs, tests/mysql.rs, and
 //! tests/sqlite.rs where it applies) share beyond the scenarios: the server
-//! from its URL variable, creating and dropping a test database, child
+//! from its URL variable, creating and dropping a test database (a whole
+//! one, with its pool: `dbs`), child
 //! processes (the test binary re-running one of its own tests as the child,
 //! so no extra binary is built) booting at one instant, the lock-holder
 //! timeout, password hygiene, the example set, and a small deterministic
@@ -9,6 +10,7 @@
 
 #[macro_use]
 pub mod code;
+pub mod dbs;
 
 use crate::support::{self, TestDb};
 use embedded_migrations::backend::Database;
