@@ -186,21 +186,7 @@ pub async fn import_sqlx_refuses_another_file<D: SqlTestDb>(db: &D) {
 /// ASSERT_MIGRATIONS_TABLE_QUERY and insert_migration_query).
 pub async fn import_refinery<D: SqlTestDb>(db: &D) {
     hand_built_schema(db).await;
-    db.exec(
-        "CREATE TABLE IF NOT EXISTS refinery_schema_history(
-             version INT4 PRIMARY KEY,
-             name VARCHAR(255),
-             applied_on VARCHAR(255),
-             checksum VARCHAR(255))",
-    )
-    .await;
-    for (version, name) in [(1, "create_a"), (2, "create_b")] {
-        db.exec(&format!(
-            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
-             VALUES ({version}, '{name}', '2024-01-01T00:00:00Z', '1234567890')"
-        ))
-        .await;
-    }
+    refinery_history(db, &[(1, "create_a"), (2, "create_b")]).await;
     let adoption = BASE.import(db.pool(), Tool::Refinery).await.expect("import");
     assert_eq!(adoption.recorded.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2]);
     let report = BASE.run(db.pool()).await.expect("run");
@@ -213,17 +199,7 @@ pub async fn import_refinery<D: SqlTestDb>(db: &D) {
 /// folder's digits: `2024-01-01-000000_create_a` is `20240101000000`).
 pub async fn import_diesel<D: SqlTestDb>(db: &D) {
     db.exec("CREATE TABLE a (id INTEGER PRIMARY KEY, v VARCHAR(50))").await;
-    db.exec(
-        "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
-               version VARCHAR(50) PRIMARY KEY NOT NULL,
-               run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
-        )",
-    )
-    .await;
-    db.exec("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000')")
-        .await;
-    db.exec("INSERT INTO __diesel_schema_migrations (version) VALUES ('20240103000000')")
-        .await;
+    diesel_history(db, &["20240101000000", "20240103000000"]).await;
     let err = TIMESTAMPED.import(db.pool(), Tool::Diesel).await.expect_err("a gap");
     assert!(
         problems(&err)[0].contains("version 20240102000000") && problems(&err)[0].contains("never applied"),
@@ -275,4 +251,41 @@ pub async fn import_golang_migrate<D: SqlTestDb>(db: &D, dialect: Dialect) {
     let report = BASE.run(db.pool()).await.expect("run");
     assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3]);
     assert_eq!(db.count("SELECT count(*) FROM schema_migrations").await, 1);
+}
+
+/// refinery's history table as refinery creates it, with a row per
+/// `(version, name)` (its own checksum, unchecked by the import).
+pub async fn refinery_history<D: SqlTestDb>(db: &D, rows: &[(i64, &str)]) {
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS refinery_schema_history(
+             version INT4 PRIMARY KEY,
+             name VARCHAR(255),
+             applied_on VARCHAR(255),
+             checksum VARCHAR(255))",
+    )
+    .await;
+    for (version, name) in rows {
+        db.exec(&format!(
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+             VALUES ({version}, '{name}', '2024-01-01T00:00:00Z', '1234567890')"
+        ))
+        .await;
+    }
+}
+
+/// diesel's table as diesel creates it, with a row per version.
+pub async fn diesel_history<D: SqlTestDb>(db: &D, versions: &[&str]) {
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+               version VARCHAR(50) PRIMARY KEY NOT NULL,
+               run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+        )",
+    )
+    .await;
+    for version in versions {
+        db.exec(&format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
+        ))
+        .await;
+    }
 }

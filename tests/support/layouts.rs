@@ -5,6 +5,7 @@
 //! show the names the tool wrote. Instantiated per backend by
 //! `layout_scenarios!`.
 
+use super::adoption::{diesel_history, refinery_history};
 use super::SqlTestDb;
 use embedded_migrations::{embed_migrations, Direction, Migrations, Tool};
 
@@ -79,19 +80,11 @@ pub async fn diesel_database_imports_and_boots_with_nothing_pending<D: SqlTestDb
     db.exec("CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER)").await;
     db.exec("INSERT INTO a (id, v) VALUES (1, 'one')").await;
     db.exec("INSERT INTO a (id, v) VALUES (2, 'two')").await;
-    db.exec(
-        "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
-               version VARCHAR(50) PRIMARY KEY NOT NULL,
-               run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
-        )",
+    diesel_history(
+        db,
+        &["00000000000000", "20240101000000", "20240102000000", "20240103000000"],
     )
     .await;
-    for version in ["00000000000000", "20240101000000", "20240102000000", "20240103000000"] {
-        db.exec(&format!(
-            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
-        ))
-        .await;
-    }
 
     let adoption = DIESEL.import(db.pool(), Tool::Diesel).await.expect("import");
     let recorded: Vec<(i64, &str, &str)> = adoption
@@ -166,21 +159,7 @@ pub async fn refinery_folder_applies<D: SqlTestDb>(db: &D) {
 pub async fn refinery_database_imports_then_runs_only_the_new<D: SqlTestDb>(db: &D) {
     db.exec("CREATE TABLE a (id INTEGER PRIMARY KEY, v VARCHAR(50))").await;
     db.exec("CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER)").await;
-    db.exec(
-        "CREATE TABLE IF NOT EXISTS refinery_schema_history(
-             version INT4 PRIMARY KEY,
-             name VARCHAR(255),
-             applied_on VARCHAR(255),
-             checksum VARCHAR(255))",
-    )
-    .await;
-    for (version, name) in [(1, "create_a"), (2, "create_b")] {
-        db.exec(&format!(
-            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
-             VALUES ({version}, '{name}', '2024-01-01T00:00:00Z', '1234567890')"
-        ))
-        .await;
-    }
+    refinery_history(db, &[(1, "create_a"), (2, "create_b")]).await;
     let adoption = REFINERY.import(db.pool(), Tool::Refinery).await.expect("import");
     let recorded: Vec<(i64, &str)> = adoption.recorded.iter().map(|m| (m.version, m.name.as_str())).collect();
     assert_eq!(
