@@ -77,6 +77,14 @@ impl Tx {
         Ok(Tx(open))
     }
 
+    /// The neo4rs transaction, out of its `Open` while an exchange holds it;
+    /// gone only where an earlier exchange panicked.
+    fn take(&mut self) -> Result<Txn, neo4rs::Error> {
+        self.0 .0.take().ok_or_else(|| {
+            neo4rs::Error::UnexpectedMessage("the transaction was lost: an earlier exchange of it panicked".to_string())
+        })
+    }
+
     /// One exchange: `work` gets the neo4rs transaction on a task of its
     /// own and gives it back with its result.
     async fn exchange<T, F, Fut>(&mut self, work: F) -> Result<T, neo4rs::Error>
@@ -85,11 +93,7 @@ impl Tx {
         F: FnOnce(Txn) -> Fut + Send + 'static,
         Fut: Future<Output = (Txn, Result<T, neo4rs::Error>)> + Send,
     {
-        let Some(txn) = self.0 .0.take() else {
-            return Err(neo4rs::Error::UnexpectedMessage(
-                "the transaction was lost: an earlier exchange of it panicked".to_string(),
-            ));
-        };
+        let txn = self.take()?;
         let (open, result) = detached(async move {
             let (txn, result) = work(txn).await;
             Ok((Open(Some(txn)), result))
@@ -131,11 +135,7 @@ impl Tx {
     }
 
     pub(super) async fn commit(mut self) -> Result<(), neo4rs::Error> {
-        let Some(txn) = self.0 .0.take() else {
-            return Err(neo4rs::Error::UnexpectedMessage(
-                "the transaction was lost: an earlier exchange of it panicked".to_string(),
-            ));
-        };
+        let txn = self.take()?;
         detached(async move { txn.commit().await }).await
     }
 
