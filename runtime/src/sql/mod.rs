@@ -30,6 +30,7 @@ mod apply;
 mod batches;
 pub(crate) mod checkpoint;
 mod code;
+pub(crate) mod compat;
 mod contract;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod dirty;
