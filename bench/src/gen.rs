@@ -356,7 +356,7 @@ fn w3_sources(tool: Tool) -> (String, String) {
         ),
         Tool::Refinery => (
             "refinery = { version = \"=0.10.0\", default-features = false, features = [\"rusqlite\"] }\n\
-             rusqlite = { version = \"0.39\", features = [\"bundled\"] }\n".to_string(),
+             rusqlite = { version = \"0.32\", features = [\"bundled\"] }\n".to_string(),
             "mod embedded {\n    refinery::embed_migrations!(\"migrations\");\n}\n\n\
              fn main() {\n    let path = std::env::args().nth(1).expect(\"database path\");\n    \
              let mut conn = rusqlite::Connection::open(path).unwrap();\n    \
