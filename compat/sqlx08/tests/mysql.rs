@@ -1,5 +1,6 @@
 //! The shared suites of tests/ on a real MySQL or MariaDB server, on sqlx
-//! 0.8: the scenarios, the fault suite, and 16 processes booting at once.
+//! 0.8: the scenarios, the fault suite, Rust migrations, adoption, layouts,
+//! repeatable migrations, and 16 processes booting at once.
 //!
 //! Needs `TEST_MYSQL_URL`; without it every test skips loudly, or fails
 //! when `CI=true`.
@@ -19,6 +20,24 @@ backend_scenarios!(MyDb);
 fault_scenarios!(MyDb);
 sql_fault_scenarios!(MyDb);
 sql_scenarios!(MyDb);
+// Rust migrations written against the application's sqlx, here 0.8.
+code_scenarios!(
+    MyDb,
+    mysql,
+    "tests/fixtures/code_mysql",
+    "tests/fixtures/code_mysql_edited",
+    "tests/fixtures/code_mysql_failing",
+    "tests/fixtures/code_mysql_panicking"
+);
+// sqlx 0.8's own migrator makes the `_sqlx_migrations` that `import` reads.
+adoption_scenarios!(MyDb, embedded_migrations::core::split::Dialect::MySql);
+layout_scenarios!(MyDb);
+repeatable_scenario!(
+    MyDb,
+    "tests/fixtures/repeatable_mysql_v1",
+    "tests/fixtures/repeatable_mysql_v2",
+    "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'"
+);
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/mysql_slow");
 

@@ -1,5 +1,6 @@
 //! The shared suites of tests/ on a real PostgreSQL server, on sqlx 0.8:
-//! the scenarios, the fault suite, and 16 processes booting at once.
+//! the scenarios, the fault suite, Rust migrations, adoption, layouts,
+//! repeatable migrations, and 16 processes booting at once.
 //!
 //! Needs `TEST_POSTGRES_URL`; without it every test skips loudly, or fails
 //! when `CI=true`.
@@ -20,6 +21,24 @@ backend_scenarios!(PgDb);
 fault_scenarios!(PgDb);
 sql_fault_scenarios!(PgDb, transactional);
 sql_scenarios!(PgDb);
+// Rust migrations written against the application's sqlx, here 0.8.
+code_scenarios!(
+    PgDb,
+    postgres,
+    "tests/fixtures/code_postgres",
+    "tests/fixtures/code_postgres_edited",
+    "tests/fixtures/code_postgres_failing",
+    "tests/fixtures/code_postgres_panicking"
+);
+// sqlx 0.8's own migrator makes the `_sqlx_migrations` that `import` reads.
+adoption_scenarios!(PgDb, embedded_migrations::core::split::Dialect::Postgres);
+layout_scenarios!(PgDb);
+repeatable_scenario!(
+    PgDb,
+    "tests/fixtures/repeatable_postgres_v1",
+    "tests/fixtures/repeatable_postgres_v2",
+    "SELECT count(*) FROM (SELECT a_code() AS e) t WHERE e = '{edition}'"
+);
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/postgres_slow");
 

@@ -1,5 +1,6 @@
 //! The shared suites of tests/ on SQLite files, on sqlx 0.8: the scenarios,
-//! the fault suite, and processes booting at once on one file.
+//! the fault suite, Rust migrations, adoption, layouts, repeatable
+//! migrations, and processes booting at once on one file.
 
 #[macro_use]
 #[path = "../../../tests/support/mod.rs"]
@@ -17,6 +18,24 @@ backend_scenarios!(SqliteDb);
 fault_scenarios!(SqliteDb);
 sql_fault_scenarios!(SqliteDb, transactional);
 sql_scenarios!(SqliteDb);
+// Rust migrations written against the application's sqlx, here 0.8.
+code_scenarios!(
+    SqliteDb,
+    sqlite,
+    "tests/fixtures/code_sqlite",
+    "tests/fixtures/code_sqlite_edited",
+    "tests/fixtures/code_sqlite_failing",
+    "tests/fixtures/code_sqlite_panicking"
+);
+// sqlx 0.8's own migrator makes the `_sqlx_migrations` that `import` reads.
+adoption_scenarios!(SqliteDb, embedded_migrations::core::split::Dialect::Sqlite);
+layout_scenarios!(SqliteDb);
+repeatable_scenario!(
+    SqliteDb,
+    "tests/fixtures/repeatable_sqlite_v1",
+    "tests/fixtures/repeatable_sqlite_v2",
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'a_code' AND sql LIKE '%''{edition}''%'"
+);
 
 static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 
