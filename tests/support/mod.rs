@@ -434,7 +434,12 @@ macro_rules! adoption_scenarios {
                     .expect("sqlx reads the folder");
                 // Up to `to` by leaving the rest out, as sqlx 0.9's `run_to`
                 // would: sqlx 0.8 (compat/sqlx08) has no `run_to`.
-                let upto: Vec<_> = migrator.migrations.iter().filter(|m| m.version <= to).cloned().collect();
+                let upto: Vec<_> = migrator
+                    .migrations
+                    .iter()
+                    .filter(|m| m.version <= to)
+                    .cloned()
+                    .collect();
                 migrator.migrations = upto.into();
                 migrator.run(db.pool()).await.expect("sqlx applies the folder");
             }
