@@ -37,6 +37,13 @@ async fn migrate_lint(pool: &SqlitePool) -> i32 {
 #[tokio::test]
 async fn applied_findings_are_information_and_pending_ones_fail_the_command() {
     let pool = fresh("apart").await;
+    // A fresh database: 001 creates the tables the others change, in the
+    // same deploy, so nothing reads them yet and nothing is flagged.
+    let report = MIGRATIONS.lint(&pool).await.unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(migrate_lint(&pool).await, 0);
+
+    MIGRATIONS.run_to(&pool, 1).await.unwrap();
     let report = MIGRATIONS.lint(&pool).await.unwrap();
     let found: Vec<(i64, &str, usize)> = report
         .findings
@@ -44,7 +51,7 @@ async fn applied_findings_are_information_and_pending_ones_fail_the_command() {
         .map(|f| (f.version, f.rule.name, f.line))
         .collect();
     assert_eq!(found, [(2, "drop-column", 1), (4, "table-rebuild", 3)]);
-    assert!(report.applied.is_empty());
+    assert_eq!(report.applied, [1]);
     assert_eq!(migrate_lint(&pool).await, 1);
 
     MIGRATIONS.run_to(&pool, 3).await.unwrap();
@@ -67,6 +74,35 @@ async fn applied_findings_are_information_and_pending_ones_fail_the_command() {
         migrate_lint(&pool).await,
         0,
         "every finding is applied: nothing to block"
+    );
+}
+
+/// A deploy runs its pending migrations one after the other: a table one of
+/// them creates is new for the pending ones after it, so dropping its column
+/// is not flagged (the build, which cannot know what is applied, flags it).
+/// Once the table's migration is applied, it holds rows and is read: the
+/// same drop is flagged.
+#[tokio::test]
+async fn a_table_a_pending_migration_creates_is_new_for_the_pending_ones_after_it() {
+    static DEPLOY: Migrations = embed_migrations!("tests/fixtures/lint_sqlite_deploy");
+    let pending = |report: &embedded_migrations::LintReport| -> Vec<(i64, &'static str, usize)> {
+        report.pending().map(|f| (f.version, f.rule.name, f.line)).collect()
+    };
+    let pool = fresh("deploy").await;
+    DEPLOY.run_to(&pool, 1).await.unwrap();
+    let report = DEPLOY.lint(&pool).await.unwrap();
+    assert_eq!(
+        pending(&report),
+        [(3, "drop-column", 3)],
+        "002 creates `tags` in the same deploy: only `users`' column counts"
+    );
+
+    DEPLOY.run_to(&pool, 2).await.unwrap();
+    let report = DEPLOY.lint(&pool).await.unwrap();
+    assert_eq!(
+        pending(&report),
+        [(3, "drop-column", 2), (3, "drop-column", 3)],
+        "`tags` is applied now: its column is read"
     );
 }
 
