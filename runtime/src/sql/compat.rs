@@ -8,6 +8,9 @@
 //! - 0.9's `Database::Arguments` has no lifetime and `IntoArguments` is
 //!   generic over the database alone; 0.8 gives both a lifetime `'q`.
 //!   [`Arguments`] and [`IntoArguments`] take the lifetime on both.
+//! - 0.8's `RawSql` leaves a generic `async fn` that awaits it not provably
+//!   `Send`; [`raw_sql`] is 0.9's own on 0.9, and on 0.8 a thin wrapper
+//!   with 0.9's bounds.
 
 /// Text built at run time, handed to `sqlx::query`, `raw_sql` or
 /// `query_scalar`: every such text here is ours (quoted identifiers,
