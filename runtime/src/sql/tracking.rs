@@ -6,6 +6,12 @@
 //! batch, MySQL's two-trip dirty protocol, SQLite's timed batch) is in
 //! that database's folder, built from these pieces.
 
+// The plain drivers (driver/) use a subset of these statements.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+
 use super::text::SqlText;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::backend::Change;
@@ -389,7 +395,12 @@ impl TrackingSql {
         format!("UPDATE {} SET {} WHERE id = 1", self.state, self.state_values(state))
     }
 
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "rusqlite",
+        feature = "tokio-postgres"
+    ))]
     /// An insert of a state row of NULLs when `condition` is false: NOT
     /// NULL refuses it, so the statement fails exactly then.
     pub(crate) fn refuse_unless(&self, condition: &str) -> String {

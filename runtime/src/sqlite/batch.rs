@@ -9,10 +9,9 @@
 use super::exec::{c_text, exec, in_transaction};
 use crate::backend::Change;
 use crate::core::split::Dialect;
+use crate::sql::script::{join_statements, statements};
 use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
-use crate::sql::transaction::join_statements;
-use crate::sql::transaction::statements;
 use std::time::Instant;
 
 /// Where a statement of the batch ended the write transaction: the change
