@@ -95,6 +95,11 @@ pub use driver::rusqlite::Rusqlite;
 #[cfg(feature = "rusqlite")]
 pub use rusqlite;
 
+/// The tokio-postgres whose `Client` is a [`backend::Database`]: a
+/// `Client` of another tokio-postgres version is another type.
+#[cfg(feature = "tokio-postgres")]
+pub use tokio_postgres;
+
 #[cfg(feature = "neo4j")]
 #[doc(hidden)]
 pub use neo4j::PinnedGraph as __PinnedNeo4jGraph;

@@ -38,6 +38,7 @@ pub(crate) enum TxFailure<E> {
         statement: Option<usize>,
     },
     /// Another failure (the write lock, the commit).
+    #[cfg_attr(not(feature = "rusqlite"), allow(dead_code))]
     Other(Error),
 }
 
@@ -88,13 +89,28 @@ pub(crate) trait Driver: Send {
     /// A query returning one row when the state table exists.
     fn state_table_query(table: &str, schema: Option<&str>) -> String;
 
-    /// The statements that give a change's statements `timeouts` inside
-    /// its transaction; the reason when the database has none.
-    fn timeout_statements(timeouts: Timeouts) -> Result<Vec<String>, String> {
+    /// The statements that give a change's statements `timeouts`, and
+    /// those that take them back after (none where the change's
+    /// transaction ends them: `in_transaction`); the reason when the
+    /// database has no such timeout.
+    fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<(Vec<String>, Vec<String>), String> {
+        let _ = in_transaction;
         match timeouts == Timeouts::default() {
-            true => Ok(Vec::new()),
+            true => Ok((Vec::new(), Vec::new())),
             false => Err(format!("{} has no per-statement timeout to set", Self::NAME)),
         }
+    }
+
+    /// Which of `timeouts` stopped a statement with `err`.
+    fn timed_out(err: &Self::Error, timeouts: Timeouts) -> Option<crate::Timeout> {
+        let _ = (err, timeouts);
+        None
+    }
+
+    /// The line of the file a failed statement's error points at.
+    fn error_line(err: &Self::Error, statement: &str, first_line: usize) -> usize {
+        let _ = (err, statement);
+        first_line
     }
 
     /// Takes the migration lock, waiting at most `timeout`.

@@ -17,3 +17,5 @@ mod text;
 
 #[cfg(feature = "rusqlite")]
 pub(crate) mod rusqlite;
+#[cfg(feature = "tokio-postgres")]
+pub(crate) mod tokio_postgres;

@@ -445,9 +445,12 @@ impl Driver for RusqliteDriver<'_, '_> {
 
     /// SQLite has no statement timeout, and the one lock a migration
     /// waits for, the write lock, is the run's busy timeout.
-    fn timeout_statements(timeouts: crate::core::timeout::Timeouts) -> Result<Vec<String>, String> {
+    fn timeout_statements(
+        timeouts: crate::core::timeout::Timeouts,
+        _in_transaction: bool,
+    ) -> Result<(Vec<String>, Vec<String>), String> {
         match timeouts == Default::default() {
-            true => Ok(Vec::new()),
+            true => Ok((Vec::new(), Vec::new())),
             false => Err(
                 "SQLite has no statement timeout, and the one lock a migration waits for, the write \
                           lock, is waited for as long as Settings::lock_timeout says (the run's busy timeout)"

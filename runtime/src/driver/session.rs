@@ -141,7 +141,9 @@ impl<D: Driver> DriverSession<D> {
 
     /// Refused before anything runs: a Rust code migration (its function is
     /// written for a sqlx connection), and timeouts the database lacks.
-    fn refuse(&self, change: &Change<'_>) -> Result<Vec<String>, Error> {
+    /// The timeouts' statements to set before the change's and to reset
+    /// after them (outside a transaction).
+    fn refuse(&self, change: &Change<'_>, in_transaction: bool) -> Result<(Vec<String>, Vec<String>), Error> {
         let script = change.migration.script(change.direction);
         if change.code.is_some() {
             return Err(Error::Unsupported {
@@ -149,7 +151,7 @@ impl<D: Driver> DriverSession<D> {
                 what: format!("the Rust code migration `{}`", script.file),
             });
         }
-        D::timeout_statements(self.sql.timeouts_of(script)).map_err(|why| Error::Unsupported {
+        D::timeout_statements(self.sql.timeouts_of(script), in_transaction).map_err(|why| Error::Unsupported {
             backend: D::NAME,
             what: format!(
                 "the timeouts of `{}` (`migrate:timeout`, or Settings::statement_timeout and \
@@ -166,7 +168,7 @@ impl<D: Driver> DriverSession<D> {
         let Some(first) = changes.first() else { return Ok(()) };
         let mut scripts = Vec::with_capacity(changes.len());
         for change in changes {
-            let mut script = self.refuse(change)?;
+            let (mut script, _) = self.refuse(change, true)?;
             script.extend(statements(change, D::DIALECT));
             scripts.push(script);
         }
@@ -208,9 +210,22 @@ impl<D: Driver> DriverSession<D> {
     fn failed(&self, change: &Change<'_>, at: usize, err: D::Error, rolled_back: bool) -> Error {
         let statements = split(change.text(), D::DIALECT);
         let (text, line) = statements.get(at).map_or(("", 1), |s| (s.text, s.line));
-        change
-            .failed(text, line, D::message(&err), rolled_back)
-            .with_source(err)
+        let line = D::error_line(&err, text, line);
+        let failed = change.failed(text, line, D::message(&err), rolled_back);
+        self.timed_out(change, failed, err)
+    }
+
+    /// `failed`, a statement's failure from `err`, as `TimedOut` when one of
+    /// the change's timeouts stopped it.
+    fn timed_out(&self, change: &Change<'_>, failed: Error, err: D::Error) -> Error {
+        let timeouts = self.sql.timeouts_of(change.migration.script(change.direction));
+        match D::timed_out(&err, timeouts) {
+            Some(timeout) => Error::TimedOut {
+                timeout,
+                error: Box::new(failed.with_source(err)),
+            },
+            None => failed.with_source(err),
+        }
     }
 
     /// Finds what made a transaction fail: the same changes, one statement
@@ -224,7 +239,7 @@ impl<D: Driver> DriverSession<D> {
         let located = async {
             self.check_state(&changes[0].state_before).await?;
             for change in changes {
-                for statement in self.refuse(change)? {
+                for statement in self.refuse(change, true)?.0 {
                     self.driver
                         .execute(&statement)
                         .await
@@ -313,7 +328,7 @@ impl<D: Driver> DriverSession<D> {
     /// outside any, each counted in the tracking row as it commits, then
     /// the change recorded clean.
     async fn apply_marked(&mut self, change: &Change<'_>) -> Result<(), Error> {
-        let given = self.refuse(change)?;
+        let (given, reset) = self.refuse(change, false)?;
         let marks = self.statements().mark_dirty(change);
         self.write(Some(&change.state_before), marks, "marking the migration dirty")
             .await?;
@@ -329,17 +344,23 @@ impl<D: Driver> DriverSession<D> {
         for (index, statement) in statements.iter().enumerate() {
             if let Err(err) = self.driver.execute(statement.text).await {
                 let committed = self.settle_failure(change).await?;
+                let line = D::error_line(&err, statement.text, statement.line);
                 let failed = change
-                    .failed_after(statement.text, statement.line, D::message(&err), false, committed)
-                    .with_source(err)
+                    .failed_after(statement.text, line, D::message(&err), false, committed)
                     .at_statement(index as u32 + 1);
-                return Err(failed);
+                return Err(self.timed_out(change, failed, err));
             }
             let count = self.statements().count_committed(version, index as i64 + 1);
             self.driver
                 .execute(&count)
                 .await
                 .map_err(Self::err("counting the committed statements"))?;
+        }
+        for statement in &reset {
+            self.driver
+                .execute(statement)
+                .await
+                .map_err(Self::err("resetting the migration's timeouts"))?;
         }
         let execution_ms = started.elapsed().as_millis() as i64;
         let left_open = self

@@ -73,6 +73,19 @@ impl TrackingSql {
         dialect.qualified(settings.schema_name(), &format!("{}_{suffix}", settings.table_name()))
     }
 
+    /// PostgreSQL's advisory lock key for the tracking table `table` in
+    /// `schema` ("" for the connection's current schema): stable across
+    /// processes, versions and platforms, different for two tracking tables
+    /// of one database, and the same for every driver, so that the sqlx and
+    /// tokio-postgres backends exclude each other.
+    #[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+    pub(crate) fn advisory_key(schema: &str, table: &str) -> i64 {
+        let digest = crate::core::checksum(&format!("embedded_migrations:{schema}.{table}"));
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest.0[..8]);
+        i64::from_be_bytes(bytes)
+    }
+
     /// Creates the three tables and the state row, each statement idempotent.
     pub(crate) fn create(&self) -> Vec<String> {
         let (int, text, flag, key, history_id) = match self.dialect {

@@ -1,0 +1,240 @@
+//! The shared scenarios on a real PostgreSQL server through a
+//! tokio-postgres `Client` (no sqlx in the migration's path; the test's
+//! own reads and tampering go through the sqlx pool of `PgDb`), plus
+//! sixteen processes booting at once.
+//!
+//! Needs `TEST_POSTGRES_URL`; without it every test skips loudly, or fails
+//! when `CI=true`. Rust code migrations are not run here (their functions
+//! take sqlx connections); a set holding one is refused, which a test says.
+#![cfg(all(feature = "tokio-postgres", feature = "postgres"))]
+
+#[macro_use]
+mod support;
+mod servers;
+
+use embedded_migrations::tokio_postgres::{Client, NoTls};
+use embedded_migrations::{embed_migrations, Error, Migrations, Settings};
+use servers::dbs::{PgDb, POSTGRES_URL};
+use std::str::FromStr;
+use std::time::Duration;
+use support::TestDb;
+
+/// A test database of its own: the client the library takes, and `PgDb`'s
+/// sqlx pool beside it for what the test reads and tampers with.
+struct TokioPgDb {
+    client: Client,
+    pg: PgDb,
+}
+
+/// A client on database `name` of the server of `TEST_POSTGRES_URL`, its
+/// connection driven by a task of the current runtime.
+async fn connect(name: &str) -> Client {
+    let url = std::env::var(POSTGRES_URL).expect("the server's URL");
+    let mut config = embedded_migrations::tokio_postgres::Config::from_str(url.trim()).expect("a postgres URL");
+    config.dbname(name);
+    let (client, connection) = config.connect(NoTls).await.expect("connect to the test database");
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            eprintln!("the test's connection ended: {err}");
+        }
+    });
+    client
+}
+
+impl TestDb for TokioPgDb {
+    type Pool = Client;
+    const TRANSACTIONAL_DDL: bool = true;
+
+    async fn fresh(test: &str) -> Option<Self> {
+        let pg = PgDb::create(test).await?;
+        Some(TokioPgDb {
+            client: connect(&pg.name).await,
+            pg,
+        })
+    }
+
+    fn pool(&self) -> &Client {
+        &self.client
+    }
+
+    async fn tables(&self) -> Vec<String> {
+        self.pg.tables().await
+    }
+
+    async fn exec(&self, sql: &str) {
+        self.pg.exec(sql).await
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        self.pg.count(sql).await
+    }
+
+    fn driver_error(err: &(dyn std::error::Error + 'static)) -> bool {
+        err.is::<embedded_migrations::tokio_postgres::Error>()
+    }
+}
+
+backend_scenarios!(TokioPgDb);
+fault_scenarios!(TokioPgDb);
+sql_fault_scenarios!(TokioPgDb, transactional);
+sql_scenarios!(TokioPgDb);
+layout_scenarios!(TokioPgDb);
+
+async fn count_on(client: &Client, sql: &str) -> i64 {
+    let row = client
+        .query_one(sql, &[])
+        .await
+        .unwrap_or_else(|err| panic!("count {sql}: {err}"));
+    row.get::<_, i64>(0)
+}
+
+impl support::faults::SqlFaults for TokioPgDb {
+    const ENDS_ITS_TRANSACTION: &'static str =
+        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\nEND;\nINSERT INTO nosuch (id) VALUES (1);\n";
+    const ENDED_AT: (&'static str, u32) = ("END", 1);
+    const POISON: &'static str = "SET session_replication_role = replica;\nBEGIN;\n\
+                                  CREATE TABLE t_new (id INTEGER PRIMARY KEY);\nINSERT INTO nosuch (id) VALUES (1);\n\
+                                  COMMIT;\nSET session_replication_role = origin;\n";
+    const SLOW: &'static str = "SELECT pg_sleep(5)";
+
+    /// The application's one connection, which it hands the library and
+    /// then goes on using.
+    async fn one_connection(&self) -> Client {
+        connect(&self.pg.name).await
+    }
+
+    async fn exec_on(client: &Client, sql: &str) {
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|err| panic!("exec {sql}: {err}"))
+    }
+
+    async fn count_on(client: &Client, sql: &str) -> i64 {
+        count_on(client, sql).await
+    }
+
+    async fn close(client: Client) {
+        drop(client)
+    }
+}
+
+static SLOW: Migrations = embed_migrations!("tests/fixtures/postgres_slow");
+static EXAMPLE: Migrations = embed_migrations!("migrations/postgres", database = postgres);
+static NO_TRANSACTION: Migrations = embed_migrations!("tests/fixtures/postgres_no_transaction");
+
+/// Session advisory locks granted in the test database.
+async fn advisory_locks(db: &TokioPgDb) -> i64 {
+    db.count(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_with_a_code_migration_is_refused_before_anything_runs() {
+    let Some(db) = TokioPgDb::fresh("tpg_code_refused").await else {
+        return;
+    };
+    match EXAMPLE.run(&db.client).await {
+        Err(Error::CodeForAnotherDatabase { file, database, .. }) => {
+            assert!(file.ends_with(".rs"), "{file}");
+            assert_eq!(database, "PostgreSQL (tokio-postgres)");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_transaction_files_run_outside_a_transaction() {
+    let Some(db) = TokioPgDb::fresh("tpg_no_transaction").await else {
+        return;
+    };
+    let report = NO_TRANSACTION.run(&db.client).await.expect("run");
+    assert!(NO_TRANSACTION.migrations().iter().any(|m| m.up.no_transaction));
+    assert_eq!(report.steps.len(), NO_TRANSACTION.migrations().len());
+    NO_TRANSACTION.validate(&db.client).await.expect("clean, not dirty");
+    assert_eq!(advisory_locks(&db).await, 0, "the lock is released");
+}
+
+/// The lock is the sqlx backend's, with the same key: a sqlx run holding
+/// it keeps this one waiting until the timeout, which names the holder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_advisory_lock_is_shared_with_the_sqlx_backend() {
+    let Some(db) = TokioPgDb::fresh("tpg_shared_lock").await else {
+        return;
+    };
+    let pool = db.pg.pool.clone();
+    let holder = tokio::spawn(async move { SLOW.run(&pool).await });
+    // The sqlx run holds the lock for the two seconds of its migration.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let settings = Settings::default().lock_timeout(Duration::from_millis(300));
+    let err = SLOW
+        .with(settings)
+        .run(&db.client)
+        .await
+        .expect_err("waits, then times out");
+    match &err {
+        Error::LockTimeout {
+            holder: Some(holder), ..
+        } => assert!(holder.contains("backend pid"), "{holder}"),
+        other => panic!("{other:?}"),
+    }
+    holder.await.expect("the sqlx run's task").expect("the sqlx run");
+    assert!(SLOW.run(&db.client).await.expect("then up to date").steps.is_empty());
+    SLOW.validate(&db.client).await.expect("each reads the other's records");
+    assert_eq!(advisory_locks(&db).await, 0);
+}
+
+/// After a failed run the program's client is usable: nothing left open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_goes_on_working_after_a_failed_run() {
+    let Some(db) = TokioPgDb::fresh("tpg_failed_then_works").await else {
+        return;
+    };
+    let set = &support::fixtures::FAILING;
+    let err = set.run(&db.client).await.expect_err("the failing set fails");
+    assert!(
+        matches!(err.cause(), Error::MigrationFailed { rolled_back: true, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        count_on(&db.client, "SELECT 1::bigint").await,
+        1,
+        "no transaction left aborted"
+    );
+    assert_eq!(advisory_locks(&db).await, 0);
+}
+
+const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_TOKIO_PG_CHILD_DB";
+
+/// Child half of `sixteen_processes_booting_at_once_apply_each_migration_once`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a child process that sixteen_processes_booting_at_once starts; fails alone"]
+async fn child_process_entry() {
+    let database = servers::child_role(CHILD_ENV);
+    let client = connect(&database).await;
+    servers::boot_child(SLOW.run(&client)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
+    let Some(db) = TokioPgDb::fresh("tpg_sixteen_processes").await else {
+        return;
+    };
+    // Time enough for 16 processes to start on two cores before the instant.
+    let applied = servers::boot_at_once(
+        "child_process_entry",
+        &[(CHILD_ENV, db.pg.name.clone())],
+        16,
+        Duration::from_millis(2500),
+    );
+    servers::assert_each_applied_once(&db, &SLOW, &applied).await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM _embedded_migrations_history WHERE NOT success")
+            .await,
+        0
+    );
+    assert_eq!(advisory_locks(&db).await, 0);
+}
