@@ -24,7 +24,6 @@ use crate::core::split::Dialect;
 use crate::sql::script::join_statements;
 use crate::{Error, Settings, Sql};
 use futures_util::lock::{Mutex, MutexGuard};
-use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::future::{ready, Future};
@@ -160,11 +159,13 @@ impl RusqliteDriver<'_, '_> {
         self.conn.conn()
     }
 
-    /// Every statement of `script`, each stepped through all its rows (a
-    /// statement returning rows of its own still runs to its end).
+    /// Every statement of `script` (split as the migration files are),
+    /// each stepped through all its rows: a statement returning rows of its
+    /// own still runs to its end, whatever rusqlite's `execute_batch` of
+    /// the version in use does with rows.
     fn run_script(conn: &Connection, script: &str) -> rusqlite::Result<()> {
-        let mut batch = rusqlite::Batch::new(conn, script);
-        while let Some(mut statement) = batch.next()? {
+        for statement in crate::core::split::split(script, Dialect::Sqlite) {
+            let mut statement = conn.prepare(statement.text)?;
             let mut rows = statement.raw_query();
             while rows.next()?.is_some() {}
         }
