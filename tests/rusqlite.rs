@@ -381,3 +381,20 @@ fn sixteen_processes_booting_at_once_apply_each_migration_once() {
         "the data migration ran once"
     );
 }
+
+/// `baseline` records without running, in one transaction; the next run
+/// applies only what follows.
+#[tokio::test]
+async fn baseline_records_without_running() {
+    let db = RusqliteDb::new("baseline");
+    SLOW.baseline(&db.db, 2).await.expect("baseline");
+    assert_eq!(db.count_now("SELECT count(*) FROM _embedded_migrations"), 2);
+    assert_eq!(
+        db.count_now("SELECT count(*) FROM sqlite_master WHERE name = 'counter'"),
+        0,
+        "nothing ran"
+    );
+    db.exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)").await;
+    assert_eq!(SLOW.run_blocking(&db.db).expect("the rest").steps.len(), 1);
+    SLOW.validate_blocking(&db.db).expect("validates");
+}

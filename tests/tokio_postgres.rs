@@ -238,3 +238,33 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
     );
     assert_eq!(advisory_locks(&db).await, 0);
 }
+
+/// `Settings::statement_timeout` stops a migration's statement in its
+/// transaction (`SET LOCAL`), as a typed `TimedOut`, and nothing is
+/// recorded; without it the same set applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_timeout_stops_the_migration_and_says_so() {
+    let Some(db) = TokioPgDb::fresh("tpg_statement_timeout").await else { return };
+    let settings = Settings::default().statement_timeout(Duration::from_millis(300));
+    let err = SLOW.with(settings).run(&db.client).await.expect_err("pg_sleep(2) outlives 300 ms");
+    assert!(
+        matches!(err.cause(), Error::TimedOut { timeout: embedded_migrations::Timeout::Statement(_), .. }),
+        "{err:?}"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 0);
+    assert_eq!(count_on(&db.client, "SELECT 1::bigint").await, 1, "the client still works");
+    assert_eq!(SLOW.run(&db.client).await.expect("then it applies").steps.len(), 1);
+}
+
+/// `baseline` records without running, in one transaction; the next run
+/// applies only what follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baseline_records_without_running() {
+    let Some(db) = TokioPgDb::fresh("tpg_baseline").await else { return };
+    let set = &support::fixtures::BASE;
+    let last = set.migrations().last().expect("a migration").version;
+    set.baseline(&db.client, last).await.expect("baseline");
+    assert_eq!(db.tracking_records().await, set.migrations().len() as i64);
+    set.validate(&db.client).await.expect("baselined rows validate");
+    assert!(set.run(&db.client).await.expect("nothing pending").steps.is_empty());
+}
