@@ -394,7 +394,8 @@ async fn baseline_records_without_running() {
         0,
         "nothing ran"
     );
-    db.exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)").await;
+    db.exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
+        .await;
     assert_eq!(SLOW.run_blocking(&db.db).expect("the rest").steps.len(), 1);
     SLOW.validate_blocking(&db.db).expect("validates");
 }

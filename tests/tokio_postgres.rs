@@ -244,15 +244,31 @@ async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
 /// recorded; without it the same set applies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_timeout_stops_the_migration_and_says_so() {
-    let Some(db) = TokioPgDb::fresh("tpg_statement_timeout").await else { return };
+    let Some(db) = TokioPgDb::fresh("tpg_statement_timeout").await else {
+        return;
+    };
     let settings = Settings::default().statement_timeout(Duration::from_millis(300));
-    let err = SLOW.with(settings).run(&db.client).await.expect_err("pg_sleep(2) outlives 300 ms");
+    let err = SLOW
+        .with(settings)
+        .run(&db.client)
+        .await
+        .expect_err("pg_sleep(2) outlives 300 ms");
     assert!(
-        matches!(err.cause(), Error::TimedOut { timeout: embedded_migrations::Timeout::Statement(_), .. }),
+        matches!(
+            err.cause(),
+            Error::TimedOut {
+                timeout: embedded_migrations::Timeout::Statement(_),
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(db.count("SELECT count(*) FROM _embedded_migrations").await, 0);
-    assert_eq!(count_on(&db.client, "SELECT 1::bigint").await, 1, "the client still works");
+    assert_eq!(
+        count_on(&db.client, "SELECT 1::bigint").await,
+        1,
+        "the client still works"
+    );
     assert_eq!(SLOW.run(&db.client).await.expect("then it applies").steps.len(), 1);
 }
 
@@ -260,7 +276,9 @@ async fn a_statement_timeout_stops_the_migration_and_says_so() {
 /// applies only what follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baseline_records_without_running() {
-    let Some(db) = TokioPgDb::fresh("tpg_baseline").await else { return };
+    let Some(db) = TokioPgDb::fresh("tpg_baseline").await else {
+        return;
+    };
     let set = &support::fixtures::BASE;
     let last = set.migrations().last().expect("a migration").version;
     set.baseline(&db.client, last).await.expect("baseline");
