@@ -286,3 +286,43 @@ async fn baseline_records_without_running() {
     set.validate(&db.client).await.expect("baselined rows validate");
     assert!(set.run(&db.client).await.expect("nothing pending").steps.is_empty());
 }
+
+/// `Settings::schema`: the tracking tables in that schema, and the
+/// migrations' unqualified names there too (the schema first on the search
+/// path while they run), as the sqlx backend does: sqlx reads the records
+/// as its own. The client's search path is as it was afterwards, also after
+/// a `no-transaction` file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_holds_the_tracking_tables_and_the_migrations_tables() {
+    let Some(db) = TokioPgDb::fresh("tpg_schema").await else {
+        return;
+    };
+    let path_before: String = db
+        .client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .expect("search path")
+        .get(0);
+    let settings = Settings::default().schema("tenant_a");
+    let set = support::fixtures::BASE.with(settings.clone());
+    assert_eq!(set.run(&db.client).await.expect("run").steps.len(), 3);
+    assert_eq!(db.count("SELECT count(*) FROM tenant_a._embedded_migrations").await, 3);
+    // Fails unless the migration created `a` in the schema.
+    db.count("SELECT count(*) FROM tenant_a.a").await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'a'")
+            .await,
+        0,
+        "the migration's table is in the schema"
+    );
+    set.validate(&db.pg.pool).await.expect("sqlx validates the records");
+    let no_transaction = NO_TRANSACTION.with(Settings::default().schema("tenant_b"));
+    no_transaction.run(&db.client).await.expect("the no-transaction set");
+    let path_after: String = db
+        .client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .expect("search path")
+        .get(0);
+    assert_eq!(path_after, path_before, "the client's search path is as it was");
+}

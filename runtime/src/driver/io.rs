@@ -89,11 +89,12 @@ pub(crate) trait Driver: Send {
     /// A query returning one row when the state table exists.
     fn state_table_query(table: &str, schema: Option<&str>) -> String;
 
-    /// The statements that give a change's statements `timeouts`, and
-    /// those that take them back after (none where the change's
-    /// transaction ends them: `in_transaction`); the reason when the
+    /// The statements that set up a change's statements (their `timeouts`;
+    /// on PostgreSQL the tracking schema first on the search path), and
+    /// those that take that back after (none where the change's
+    /// transaction ends it: `in_transaction`); the reason when the
     /// database has no such timeout.
-    fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<(Vec<String>, Vec<String>), String> {
+    fn around(&self, timeouts: Timeouts, in_transaction: bool) -> Result<(Vec<String>, Vec<String>), String> {
         let _ = in_transaction;
         match timeouts == Timeouts::default() {
             true => Ok((Vec::new(), Vec::new())),

@@ -446,7 +446,8 @@ impl Driver for RusqliteDriver<'_, '_> {
 
     /// SQLite has no statement timeout, and the one lock a migration
     /// waits for, the write lock, is the run's busy timeout.
-    fn timeout_statements(
+    fn around(
+        &self,
         timeouts: crate::core::timeout::Timeouts,
         _in_transaction: bool,
     ) -> Result<(Vec<String>, Vec<String>), String> {

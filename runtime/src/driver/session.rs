@@ -151,14 +151,16 @@ impl<D: Driver> DriverSession<D> {
                 what: format!("the Rust code migration `{}`", script.file),
             });
         }
-        D::timeout_statements(self.sql.timeouts_of(script), in_transaction).map_err(|why| Error::Unsupported {
-            backend: D::NAME,
-            what: format!(
-                "the timeouts of `{}` (`migrate:timeout`, or Settings::statement_timeout and \
+        self.driver
+            .around(self.sql.timeouts_of(script), in_transaction)
+            .map_err(|why| Error::Unsupported {
+                backend: D::NAME,
+                what: format!(
+                    "the timeouts of `{}` (`migrate:timeout`, or Settings::statement_timeout and \
                  Settings::statement_lock_timeout): {why}",
-                script.file
-            ),
-        })
+                    script.file
+                ),
+            })
     }
 
     /// Transactional changes (one, or a group) in one transaction with
@@ -505,7 +507,9 @@ impl<D: Driver> Session for DriverSession<D> {
     /// the columns an older release lacks.
     fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
-            let mut create: Vec<String> = self.sql.create_schema().into_iter().collect();
+            // The schema only when missing: PostgreSQL checks the CREATE
+            // privilege before `IF NOT EXISTS`.
+            let mut create: Vec<String> = self.sql.create_schema_if_missing().into_iter().collect();
             create.extend(self.sql.create());
             self.write(None, create, "creating the tracking tables").await?;
             self.upgrade().await

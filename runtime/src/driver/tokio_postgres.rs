@@ -21,6 +21,7 @@ use crate::backend::{BoxFuture, Database, Session};
 use crate::core::split::Dialect;
 use crate::core::timeout::Timeouts;
 use crate::sql::script::{ends_transaction, join_statements};
+use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings, Sql, Timeout};
 use futures_util::FutureExt;
@@ -40,6 +41,9 @@ const OURS: &str = "embedded_migrations.transaction";
 /// What a check that finds the transaction no longer the batch's own makes
 /// its error say, before the change's index.
 const ENDED: &str = "embedded_migrations.ended:";
+
+/// Where a `no-transaction` migration keeps the search path it found.
+const SEARCH_PATH: &str = "embedded_migrations.search_path";
 
 /// Names each batch's transaction.
 static TRANSACTIONS: AtomicU64 = AtomicU64::new(0);
@@ -95,9 +99,7 @@ impl PgDriver<'_> {
                 return;
             }
         };
-        let literal = |text: &Option<String>| {
-            crate::sql::text::SqlText::literal(Dialect::Postgres, text.as_deref().unwrap_or_default())
-        };
+        let literal = |text: &Option<String>| Dialect::Postgres.literal(text.as_deref().unwrap_or_default());
         let restore: Vec<String> = before
             .iter()
             .filter(|row| !now.contains(row))
@@ -187,7 +189,7 @@ impl PgDriver<'_> {
         };
         let restore = format!(
             "SELECT set_config('lock_timeout', {}, false)",
-            crate::sql::text::SqlText::literal(Dialect::Postgres, &previous)
+            Dialect::Postgres.literal(&previous)
         );
         self.client
             .batch_execute(&restore)
@@ -339,7 +341,7 @@ impl Drop for PgDriver<'_> {
         if let Some(previous) = self.lock_timeout.take() {
             queued.push(format!(
                 "SELECT pg_catalog.set_config('lock_timeout', {}, false)",
-                crate::sql::text::SqlText::literal(Dialect::Postgres, &previous)
+                Dialect::Postgres.literal(&previous)
             ));
         }
         if let Some(settings) = self.settings.take() {
@@ -347,9 +349,7 @@ impl Drop for PgDriver<'_> {
             // (a superuser's) is skipped, not the end of the others.
             let mut block = String::from("DO $embedded_migrations$ BEGIN ");
             for row in &settings {
-                let literal = |text: &Option<String>| {
-                    crate::sql::text::SqlText::literal(Dialect::Postgres, text.as_deref().unwrap_or_default())
-                };
+                let literal = |text: &Option<String>| Dialect::Postgres.literal(text.as_deref().unwrap_or_default());
                 block.push_str(&format!(
                     "BEGIN PERFORM pg_catalog.set_config({}, {}, false); EXCEPTION WHEN OTHERS THEN NULL; END; ",
                     literal(&row[0]),
@@ -420,15 +420,33 @@ impl Driver for PgDriver<'_> {
             Some(schema) => format!("\"{schema}\".\"{table}\""),
             None => format!("\"{table}\""),
         };
-        format!(
-            "SELECT to_regclass({})::text",
-            crate::sql::text::SqlText::literal(Dialect::Postgres, &name)
-        )
+        format!("SELECT to_regclass({})::text", Dialect::Postgres.literal(&name))
     }
 
-    fn timeout_statements(timeouts: Timeouts, in_transaction: bool) -> Result<(Vec<String>, Vec<String>), String> {
+    /// The timeouts with `SET LOCAL` in the migration's transaction (`SET`
+    /// and back to the default outside one), and with `Settings::schema`
+    /// the tracking schema first on the search path while the migration
+    /// runs, as the sqlx backend does (postgres/search_path.rs): unqualified
+    /// names in its files land there. Outside a transaction the search path
+    /// before it is kept in a setting of our own and put back after.
+    fn around(&self, timeouts: Timeouts, in_transaction: bool) -> Result<(Vec<String>, Vec<String>), String> {
         let scope = if in_transaction { "SET LOCAL" } else { "SET" };
         let (mut set, mut reset) = (Vec::new(), Vec::new());
+        if let Some(schema) = &self.schema {
+            let schema = Dialect::Postgres.literal(&Dialect::Postgres.quote(schema));
+            if !in_transaction {
+                set.push(format!(
+                    "SELECT pg_catalog.set_config('{SEARCH_PATH}', current_setting('search_path'), false)"
+                ));
+                reset.push(format!(
+                    "SELECT pg_catalog.set_config('search_path', current_setting('{SEARCH_PATH}'), false)"
+                ));
+            }
+            set.push(format!(
+                "SELECT pg_catalog.set_config('search_path', CASE WHEN current_setting('search_path') = '' \
+                 THEN {schema} ELSE {schema} || ', ' || current_setting('search_path') END, {in_transaction})"
+            ));
+        }
         for (setting, limit) in [
             ("statement_timeout", timeouts.statement),
             ("lock_timeout", timeouts.lock),
