@@ -21,7 +21,6 @@ use super::io::{Driver, Row, Transaction, TxFailure};
 use super::session::DriverSession;
 use crate::backend::{BoxFuture, Database, Session};
 use crate::core::split::Dialect;
-use crate::sql::script::join_statements;
 use crate::{Error, Settings, Sql};
 use futures_util::lock::{Mutex, MutexGuard};
 use rusqlite::types::ValueRef;
@@ -165,10 +164,16 @@ impl RusqliteDriver<'_, '_> {
     /// the version in use does with rows.
     fn run_script(conn: &Connection, script: &str) -> rusqlite::Result<()> {
         for statement in crate::core::split::split(script, Dialect::Sqlite) {
-            let mut statement = conn.prepare(statement.text)?;
-            let mut rows = statement.raw_query();
-            while rows.next()?.is_some() {}
+            Self::run_one(conn, statement.text)?;
         }
+        Ok(())
+    }
+
+    /// One statement, stepped through all its rows.
+    fn run_one(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
+        let mut statement = conn.prepare(statement)?;
+        let mut rows = statement.raw_query();
+        while rows.next()?.is_some() {}
         Ok(())
     }
 
@@ -226,7 +231,7 @@ impl RusqliteDriver<'_, '_> {
                 }
             }
         };
-        if let Err(err) = Self::run_script(conn, &tx.guard) {
+        if let Err(err) = Self::run_one(conn, &tx.guard) {
             rollback(conn);
             return Err(TxFailure::RolledBack { err, at: None });
         }
@@ -234,7 +239,7 @@ impl RusqliteDriver<'_, '_> {
         for (change, statements) in tx.changes.iter().enumerate() {
             let began = Instant::now();
             for (at, statement) in statements.iter().enumerate() {
-                if let Err(err) = Self::run_script(conn, statement) {
+                if let Err(err) = Self::run_one(conn, statement) {
                     rollback(conn);
                     return Err(TxFailure::RolledBack {
                         err,
@@ -250,10 +255,13 @@ impl RusqliteDriver<'_, '_> {
             }
             durations.push(began.elapsed().as_millis().to_string());
         }
-        let writes = join_statements(finish(&durations));
-        if let Err(err) = Self::run_script(conn, &writes) {
-            rollback(conn);
-            return Err(TxFailure::RolledBack { err, at: None });
+        // Each tracking write is one statement already: prepared as it is,
+        // not joined and split again.
+        for write in finish(&durations) {
+            if let Err(err) = Self::run_one(conn, &write) {
+                rollback(conn);
+                return Err(TxFailure::RolledBack { err, at: None });
+            }
         }
         if let Err(err) = conn.execute_batch("COMMIT") {
             rollback(conn);
