@@ -178,16 +178,10 @@ impl<D: Driver> DriverSession<D> {
             guard: self.statements().guard_state(&first.state_before),
             changes: scripts,
         };
+        // The records of every change in four statements however many
+        // (the sqlx SQLite batch's, sql/tracking.rs).
         let sql = &self.sql;
-        let finish = |durations: &[String]| -> Vec<String> {
-            let statements = Statements { sql };
-            let mut out = Vec::new();
-            for (index, change) in changes.iter().enumerate() {
-                let ms = durations.get(index).map_or("0", String::as_str);
-                out.extend(statements.record_change(change, ms, index + 1 == changes.len()));
-            }
-            out
-        };
+        let finish = |durations: &[String]| -> Vec<String> { sql.batch_writes(changes, durations) };
         match self.driver.run_transaction(&tx, &finish).await {
             Ok(()) => Ok(()),
             Err(TxFailure::RolledBack {
