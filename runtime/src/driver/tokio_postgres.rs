@@ -385,17 +385,15 @@ impl Driver for PgDriver<'_> {
     /// A savepoint is refused outside a transaction block, and taken (or
     /// refused as in an aborted transaction) inside one.
     async fn in_transaction(&mut self) -> Result<bool, tokio_postgres::Error> {
+        match self
+            .client
+            .batch_execute("SAVEPOINT embedded_migrations_probe; RELEASE SAVEPOINT embedded_migrations_probe")
+            .await
         {
-            match self
-                .client
-                .batch_execute("SAVEPOINT embedded_migrations_probe; RELEASE SAVEPOINT embedded_migrations_probe")
-                .await
-            {
-                Ok(()) => Ok(true),
-                Err(e) if e.code() == Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION) => Ok(false),
-                Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => Ok(true),
-                Err(e) => Err(e),
-            }
+            Ok(()) => Ok(true),
+            Err(e) if e.code() == Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION) => Ok(false),
+            Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => Ok(true),
+            Err(e) => Err(e),
         }
     }
 
@@ -485,44 +483,40 @@ impl Driver for PgDriver<'_> {
     }
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
-        {
-            let started = Instant::now();
-            let key = self.resolved_key().await?;
-            if self.wait(key, timeout).await? {
-                self.settings = Some(
-                    self.rows(SETTINGS)
-                        .await
-                        .map_err(err("reading the session's settings"))?,
-                );
-                return Ok(());
-            }
-            Err(Error::LockTimeout {
-                backend: NAME,
-                waited: started.elapsed(),
-                holder: self.holder(key).await,
-            })
+        let started = Instant::now();
+        let key = self.resolved_key().await?;
+        if self.wait(key, timeout).await? {
+            self.settings = Some(
+                self.rows(SETTINGS)
+                    .await
+                    .map_err(err("reading the session's settings"))?,
+            );
+            return Ok(());
         }
+        Err(Error::LockTimeout {
+            backend: NAME,
+            waited: started.elapsed(),
+            holder: self.holder(key).await,
+        })
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
-        {
-            let Some(key) = self.key else { return Ok(()) };
-            // A transaction a failed run left open would keep what follows
-            // in it: rolled back first (a warning only when there is none).
-            if let Err(e) = self.client.batch_execute("ROLLBACK").await {
-                tracing::debug!(error = %e, "rolling back before the release");
-            }
-            self.restore_settings().await;
-            let released = self
-                .client
-                .batch_execute(&format!("SELECT pg_advisory_unlock({key})"))
-                .await;
-            match released {
-                Ok(()) => self.key = None,
-                // Left set: the drop queues the release again.
-                Err(e) => tracing::warn!(error = %e, "releasing the migration lock failed"),
-            }
-            Ok(())
+        let Some(key) = self.key else { return Ok(()) };
+        // A transaction a failed run left open would keep what follows
+        // in it: rolled back first (a warning only when there is none).
+        if let Err(e) = self.client.batch_execute("ROLLBACK").await {
+            tracing::debug!(error = %e, "rolling back before the release");
         }
+        self.restore_settings().await;
+        let released = self
+            .client
+            .batch_execute(&format!("SELECT pg_advisory_unlock({key})"))
+            .await;
+        match released {
+            Ok(()) => self.key = None,
+            // Left set: the drop queues the release again.
+            Err(e) => tracing::warn!(error = %e, "releasing the migration lock failed"),
+        }
+        Ok(())
     }
 }
