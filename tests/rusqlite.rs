@@ -399,3 +399,80 @@ async fn baseline_records_without_running() {
     assert_eq!(SLOW.run_blocking(&db.db).expect("the rest").steps.len(), 1);
     SLOW.validate_blocking(&db.db).expect("validates");
 }
+
+static SLOW_NO_TX: Migrations = embed_migrations!("tests/fixtures/sqlite_no_transaction_slow");
+
+/// Waits until the run in progress on `db` is inside its `no-transaction`
+/// file's statements: its dirty mark committed, its first table there.
+fn wait_for_the_dirty_mark(db: &RusqliteDb) {
+    let started = std::time::Instant::now();
+    while db.count_now("SELECT count(*) FROM sqlite_master WHERE name = 'slow_a'") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first run never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        db.count_now("SELECT count(*) FROM _embedded_migrations WHERE dirty = 1"),
+        1
+    );
+}
+
+/// A second connection booting while the first runs a `no-transaction`
+/// file's statements waits for the first run's file lock, then finds the
+/// migration applied: the dirty mark of a run in progress is not reported
+/// as a failed one. Both on threads with no runtime.
+#[test]
+fn a_boot_during_a_no_transaction_run_waits_for_it_instead_of_reporting_it_dirty() {
+    let db = RusqliteDb::new("no_tx_overlap");
+    let path = db.path.clone();
+    let first = std::thread::spawn(move || {
+        let mut conn = connect(&path);
+        SLOW_NO_TX.run_blocking(&Rusqlite::new(&mut conn))
+    });
+    wait_for_the_dirty_mark(&db);
+    assert!(!first.is_finished(), "the premise: the first run is still going");
+    let mut conn = connect(&db.path);
+    let second = SLOW_NO_TX
+        .with(Settings::default().lock_timeout(Duration::from_secs(60)))
+        .run_blocking(&Rusqlite::new(&mut conn));
+    let first = first.join().expect("first thread").expect("the first run applies 001");
+    assert_eq!(first.steps.len(), 1);
+    let second = second.expect("the second boot waits, then finds 001 applied");
+    assert!(second.is_empty(), "{second:?}");
+    SLOW_NO_TX.validate_blocking(&db.db).expect("valid");
+}
+
+/// The same across the two backends: a boot through rusqlite waits for a
+/// run through sqlx, which holds the same file lock beside the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rusqlite_boot_waits_for_a_sqlx_run_on_the_same_file() {
+    let db = RusqliteDb::new("sqlx_then_rusqlite");
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&db.path);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("sqlx opens it");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let finished = done.clone();
+    let first = tokio::spawn(async move {
+        let report = SLOW_NO_TX.run(&pool).await;
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        report
+    });
+    let waited = tokio::task::spawn_blocking(move || {
+        wait_for_the_dirty_mark(&db);
+        assert!(
+            !done.load(std::sync::atomic::Ordering::SeqCst),
+            "the premise: the sqlx run is still going"
+        );
+        let mut conn = connect(&db.path);
+        let second = SLOW_NO_TX
+            .with(Settings::default().lock_timeout(Duration::from_secs(60)))
+            .run_blocking(&Rusqlite::new(&mut conn));
+        (second, db)
+    });
+    let (second, db) = waited.await.expect("the rusqlite boot's thread");
+    let first = first.await.expect("first task").expect("the sqlx run applies 001");
+    assert_eq!(first.steps.len(), 1);
+    assert!(second.expect("rusqlite waits, then finds 001 applied").is_empty());
+    SLOW_NO_TX.validate_blocking(&db.db).expect("valid");
+}
