@@ -3,7 +3,8 @@
 # time (BENCHMARKS.md, "Fresh test databases"):
 #   bash bench/fresh.sh [--reps 15] [--suite 100] [--backends postgres,sqlite,mysql] [--no-limit]
 # Generates the 232-migration realistic sets first (the harness, R only).
-# PostgreSQL on 127.0.0.1:5432 (user postgres, trust) whose log file is
+# PostgreSQL on 127.0.0.1:5432 (user postgres, trust; BENCH_PG_URL names another
+# server for the per-database and suite rows) whose log file is
 # readable here (/var/log/postgresql/postgresql-*-main.log, or PG_LOG), for
 # the server-time rows; MariaDB on 127.0.0.1:3306 (root); sqlite3 and psql
 # on the PATH.

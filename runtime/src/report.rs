@@ -193,6 +193,20 @@ impl AllowedRule {
             })
             .collect()
     }
+
+    /// What the file of a history row's up run allows, as this binary
+    /// embeds it (none for a down run, or a version the binary lacks).
+    #[cfg(feature = "cli")]
+    pub(crate) fn of_run(migrations: &[crate::Migration], entry: &crate::HistoryEntry) -> Vec<AllowedRule> {
+        match entry.direction {
+            crate::Direction::Up => migrations
+                .iter()
+                .find(|m| m.version == entry.version)
+                .map(AllowedRule::of)
+                .unwrap_or_default(),
+            crate::Direction::Down => Vec::new(),
+        }
+    }
 }
 
 /// What `baseline` or `import` recorded, or with a dry run would record:

@@ -1,7 +1,8 @@
 //! `cargo xtask`: project chores that need no build of the app (and, but for `squash`, no database).
 //!
 //! - `new-migration <name>` writes the next up/down pair from a template
-//!   (`--rust`: the next Rust code migration, `<version>_<name>.rs`);
+//!   (`--rust`: the next Rust code migration, `<version>_<name>.rs`; with
+//!   `--batch`, one that commits batch by batch);
 //! - `validate [dir ...]` checks folders with the very rules `embed_migrations!`
 //!   applies at build time (`embedded_migrations_core::scan`, the one shared
 //!   implementation), and lists every problem.
@@ -65,6 +66,10 @@ enum Command {
         /// `down` functions typed to the database) instead of a pair of files.
         #[arg(long)]
         rust: bool,
+        /// With `--rust`: a batch code migration (`// migrate:batch size=N`), whose
+        /// `up` is called batch after batch, each committed with its checkpoint.
+        #[arg(long, requires = "rust")]
+        batch: bool,
     },
     /// Check migration folders with the same rules as `embed_migrations!`, listing every problem.
     Validate {
@@ -131,6 +136,7 @@ enum Db {
     Postgres,
     Mysql,
     Neo4j,
+    Chroma,
 }
 
 impl Db {
@@ -140,17 +146,21 @@ impl Db {
             "postgres" | "postgresql" | "pg" => Some(Db::Postgres),
             "mysql" | "mariadb" => Some(Db::Mysql),
             "neo4j" | "cypher" => Some(Db::Neo4j),
+            "chroma" | "chromadb" => Some(Db::Chroma),
             _ => None,
         }
     }
 
-    /// How the lint reads this database's migrations.
-    fn dialect(self) -> Dialect {
+    /// How the lint reads this database's migrations: Chroma's steps
+    /// (create, modify, delete, copy a collection) lock nothing a lint
+    /// rule could name, so it has none.
+    fn dialect(self) -> Option<Dialect> {
         match self {
-            Db::Sqlite => Dialect::Sqlite,
-            Db::Postgres => Dialect::Postgres,
-            Db::Mysql => Dialect::MySql,
-            Db::Neo4j => Dialect::Cypher,
+            Db::Sqlite => Some(Dialect::Sqlite),
+            Db::Postgres => Some(Dialect::Postgres),
+            Db::Mysql => Some(Dialect::MySql),
+            Db::Neo4j => Some(Dialect::Cypher),
+            Db::Chroma => None,
         }
     }
 
@@ -160,12 +170,14 @@ impl Db {
             Db::Postgres => "postgres",
             Db::Mysql => "mysql",
             Db::Neo4j => "neo4j",
+            Db::Chroma => "chroma",
         }
     }
 
     fn language(self) -> Language {
         match self {
             Db::Neo4j => Language::Cypher,
+            Db::Chroma => Language::Chroma,
             _ => Language::Sql,
         }
     }
@@ -173,6 +185,7 @@ impl Db {
     fn extension(self) -> &'static str {
         match self {
             Db::Neo4j => "cypher",
+            Db::Chroma => "toml",
             _ => "sql",
         }
     }
@@ -184,6 +197,18 @@ impl Db {
             Db::Postgres => include_str!("../templates/postgres.rs"),
             Db::Mysql => include_str!("../templates/mysql.rs"),
             Db::Neo4j => include_str!("../templates/neo4j.rs"),
+            Db::Chroma => include_str!("../templates/chroma.rs"),
+        }
+    }
+
+    /// The template of a batch code migration for this database.
+    fn batch_template(self) -> &'static str {
+        match self {
+            Db::Sqlite => include_str!("../templates/sqlite.batch.rs"),
+            Db::Postgres => include_str!("../templates/postgres.batch.rs"),
+            Db::Mysql => include_str!("../templates/mysql.batch.rs"),
+            Db::Neo4j => include_str!("../templates/neo4j.batch.rs"),
+            Db::Chroma => include_str!("../templates/chroma.batch.rs"),
         }
     }
 
@@ -206,6 +231,10 @@ impl Db {
                 include_str!("../templates/neo4j.up.cypher"),
                 include_str!("../templates/neo4j.down.cypher"),
             ),
+            Db::Chroma => (
+                include_str!("../templates/chroma.up.toml"),
+                include_str!("../templates/chroma.down.toml"),
+            ),
         }
     }
 }
@@ -220,7 +249,8 @@ fn main() -> ExitCode {
             db,
             timestamp,
             rust,
-        } => new_migration(&root, &name, dir.as_deref(), db, timestamp, rust),
+            batch,
+        } => new_migration(&root, &name, dir.as_deref(), db, timestamp, rust.then_some(batch)),
         Command::Validate { dirs, layout } => validate(&root, &dirs, layout_of(layout)),
         Command::Lint { dirs, db, json, layout } => lint(&root, &dirs, db, json, layout_of(layout)),
         Command::Squash {
@@ -318,7 +348,8 @@ fn new_migration(
     dir: Option<&Path>,
     db: Option<Db>,
     timestamp: bool,
-    rust: bool,
+    // `Some(batch)`: a Rust code migration, a batch one when `batch`.
+    rust: Option<bool>,
 ) -> Result<(), Refused> {
     check_name(name)?;
     let dir = target_folder(root, dir, db)?;
@@ -333,11 +364,17 @@ fn new_migration(
         .and_then(|folder| folder.migrations.last())
         .map(|m| (m.version, m.version_text.as_str()));
     let version_text = next_version(highest, existing.as_ref(), timestamp)?;
-    if rust {
-        write_code(root, &dir, db, name, &version_text)?;
+    if let Some(batch) = rust {
+        write_code(root, &dir, db, name, &version_text, batch)?;
+        let what = match batch {
+            false => "write the change in `up` and its reverse in `down`",
+            true => {
+                "write one batch in `up` (the next `size` items not done yet; return how many, 0 ends it) \
+                 and the reverse of the whole change in `down`"
+            }
+        };
         println!(
-            "write the change in `up` and its reverse in `down`; embed the folder with \
-             `embed_migrations!(\"{}\", database = {})`",
+            "{what}; embed the folder with `embed_migrations!(\"{}\", database = {})`",
             shown(root, &dir),
             db.name()
         );
@@ -359,7 +396,7 @@ fn target_folder(root: &Path, dir: Option<&Path>, db: Option<Db>) -> Result<Path
         (None, Some(db)) => root.join("migrations").join(db.name()),
         (None, None) => {
             return Err(Refused(
-                "say which folder: `--db sqlite|postgres|mysql|neo4j` (for `migrations/<db>`) or `--dir <folder>`; nothing was written"
+                "say which folder: `--db sqlite|postgres|mysql|neo4j|chroma` (for `migrations/<db>`) or `--dir <folder>`; nothing was written"
                     .to_string(),
             ))
         }
@@ -396,9 +433,10 @@ fn folder_db(dir: &Path, label: &str, db: Option<Db>, existing: Option<&Folder>)
     match (db, existing) {
         (Some(db), _) => Ok(db),
         (None, Some(folder)) if folder.language == Language::Cypher => Ok(Db::Neo4j),
+        (None, Some(folder)) if folder.language == Language::Chroma => Ok(Db::Chroma),
         (None, _) => named.ok_or_else(|| {
             Refused(format!(
-                "cannot tell which database `{label}` is for; add `--db sqlite|postgres|mysql|neo4j`; nothing was written"
+                "cannot tell which database `{label}` is for; add `--db sqlite|postgres|mysql|neo4j|chroma`; nothing was written"
             ))
         }),
     }
@@ -406,7 +444,10 @@ fn folder_db(dir: &Path, label: &str, db: Option<Db>, existing: Option<&Folder>)
 
 /// The new pair fits the folder: same language, a name not taken.
 fn check_fits(folder: &Folder, label: &str, db: Db, name: &str) -> Result<(), Refused> {
-    if folder.language != db.language() {
+    // A folder of Rust code migrations alone says no language: its
+    // database is the macro's `database = ...`, which `--db` names here.
+    let has_files = folder.migrations.iter().any(|m| !m.up.file_name.ends_with(".rs"));
+    if has_files && folder.language != db.language() {
         let (has, wants) = (folder.language.label(), db.language().label());
         return Err(Refused(format!(
             "`{label}` holds {has} migrations and `--db {}` writes {wants}; a folder holds one language; nothing was written",
@@ -463,20 +504,25 @@ fn write_pair(root: &Path, dir: &Path, db: Db, name: &str, version_text: &str) -
 }
 
 /// Writes a Rust code migration from the database's template.
-fn write_code(root: &Path, dir: &Path, db: Db, name: &str, version_text: &str) -> Result<(), Refused> {
+fn write_code(root: &Path, dir: &Path, db: Db, name: &str, version_text: &str, batch: bool) -> Result<(), Refused> {
     let label = shown(root, dir);
     let file = format!("{version_text}_{name}.rs");
     let path = dir.join(&file);
-    let text = render_code(db, name, &file);
+    let text = render_code(db, name, &file, batch);
     std::fs::create_dir_all(dir).map_err(|err| Refused(format!("cannot create `{label}`: {err}")))?;
     write_new(&path, &text).map_err(|err| Refused(format!("cannot write `{file}`: {err}; nothing was written")))?;
     println!("created {}", shown(root, &path));
     Ok(())
 }
 
-/// The code template of `db` filled in for the file `file`.
-fn render_code(db: Db, name: &str, file: &str) -> String {
-    db.code_template()
+/// The code template of `db` (its batch one when `batch`) filled in for
+/// the file `file`.
+fn render_code(db: Db, name: &str, file: &str, batch: bool) -> String {
+    let template = match batch {
+        false => db.code_template(),
+        true => db.batch_template(),
+    };
+    template
         .replace("{{name}}", name)
         .replace("{{description}}", &name.replace('_', " "))
         .replace("{{label}}", &camel_case(name))
@@ -637,7 +683,11 @@ fn lint(root: &Path, dirs: &[PathBuf], db: Option<Db>, json: bool, layout: Layou
             }
             return Err(Refused(question));
         };
-        let findings = embedded_migrations_core::lint::lint(&folder, db.dialect());
+        let Some(dialect) = db.dialect() else {
+            eprintln!("skipped `{label}`: {} migrations have no lint rules", db.name());
+            continue;
+        };
+        let findings = embedded_migrations_core::lint::lint(&folder, dialect);
         total += findings.len();
         let never = |_| false;
         if json {
@@ -691,11 +741,13 @@ mod tests {
     #[test]
     fn code_templates_match_the_compiled_fixtures() {
         let root = super::workspace_root();
-        for db in [Db::Sqlite, Db::Postgres, Db::Mysql, Db::Neo4j] {
-            let file = "001_scaffolded.rs";
-            let fixture = root.join(format!("tests/fixtures/scaffolded_{}/{file}", db.name()));
-            let expected = std::fs::read_to_string(&fixture).expect("the fixture");
-            assert_eq!(render_code(db, "scaffolded", file), expected, "{}", fixture.display());
+        for db in [Db::Sqlite, Db::Postgres, Db::Mysql, Db::Neo4j, Db::Chroma] {
+            for (file, batch) in [("001_scaffolded.rs", false), ("002_scaffolded_batch.rs", true)] {
+                let fixture = root.join(format!("tests/fixtures/scaffolded_{}/{file}", db.name()));
+                let expected = std::fs::read_to_string(&fixture).expect("the fixture");
+                let name = file[4..].trim_end_matches(".rs");
+                assert_eq!(render_code(db, name, file, batch), expected, "{}", fixture.display());
+            }
         }
     }
 }

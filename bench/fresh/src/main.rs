@@ -25,7 +25,21 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The PostgreSQL server, `BENCH_PG_URL` or the CI one: a second server
+/// (one whose data directory is on tmpfs, say) is measured by pointing
+/// this at it.
+fn pg() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    })
+}
+
+/// `database` on the server of [`pg`].
+fn pg_db(database: &str) -> String {
+    let base = pg();
+    format!("{}/{database}", &base[..base.rfind('/').unwrap()])
+}
 const MY: &str = "mysql://root@127.0.0.1:3306/test";
 
 struct Opts {
@@ -240,7 +254,7 @@ async fn main() {
     let o = opts();
     // Templates of an earlier run stay valid (same checksums); start from none,
     // so the build is measured.
-    template::drop_all_postgres(&PG.parse().unwrap()).await.unwrap();
+    template::drop_all_postgres(&pg().parse().unwrap()).await.unwrap();
     template::drop_all_mysql(&MY.parse().unwrap()).await.unwrap();
     template::drop_all_sqlite().unwrap();
     println!("| db | fresh migrated database | median | min | full run / this | note |");
@@ -251,6 +265,7 @@ async fn main() {
             "sqlite" => sqlite(&o).await,
             "mysql" => mysql(&o).await,
             "none" => {}
+            "pipeline" => pipeline(o.reps).await,
             other => panic!("unknown backend {other}"),
         }
     }
@@ -261,20 +276,20 @@ async fn main() {
 }
 
 async fn checkpoint() {
-    let mut c = PG.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+    let mut c = pg().parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
     sqlx::raw_sql("CHECKPOINT").execute(&mut c).await.unwrap();
 }
 
 async fn postgres(o: &Opts) {
     let m = &ours_p::M;
     let t = Template::of(m);
-    let build = time(1, || TestDatabase::postgres_from(PG, &t), |d| async { d.unwrap().close().await.unwrap() }).await;
+    let build = time(1, || TestDatabase::postgres_from(pg(), &t), |d| async { d.unwrap().close().await.unwrap() }).await;
     checkpoint().await;
-    let full = time(o.reps.min(7), || async { TestDatabase::postgres(PG).await.unwrap().migrated(m).await.unwrap() }, |d| async { d.close().await.unwrap() }).await;
+    let full = time(o.reps.min(7), || async { TestDatabase::postgres(pg()).await.unwrap().migrated(m).await.unwrap() }, |d| async { d.close().await.unwrap() }).await;
     let base = Some(median(&full));
     checkpoint().await;
-    let copy = time(o.reps, || async { TestDatabase::postgres_from(PG, &t).await.unwrap() }, |d| async { d.close().await.unwrap() }).await;
-    let server: sqlx::postgres::PgConnectOptions = PG.parse().unwrap();
+    let copy = time(o.reps, || async { TestDatabase::postgres_from(pg(), &t).await.unwrap() }, |d| async { d.close().await.unwrap() }).await;
+    let server: sqlx::postgres::PgConnectOptions = pg().parse().unwrap();
     let mut wal = Vec::new();
     let mut file = Vec::new();
     for i in 0..o.reps {
@@ -287,7 +302,7 @@ async fn postgres(o: &Opts) {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&mut c).await.unwrap();
         }
     }
-    let sqlx = time(o.reps.min(7), || sqlx_server::<sqlx::Postgres>(PG, &sqlx_p::MIGRATOR, " WITH (FORCE)"), |d| d.dispose()).await;
+    let sqlx = time(o.reps.min(7), || sqlx_server::<sqlx::Postgres>(pg(), &sqlx_p::MIGRATOR, " WITH (FORCE)"), |d| d.dispose()).await;
     row("PostgreSQL", "ours, full run (`postgres` + `migrated`)", &full, base, "");
     row("PostgreSQL", "ours, template (`postgres_from`)", &copy, base, "pool ready");
     row("PostgreSQL", "template copy, `STRATEGY FILE_COPY`", &file, base, "the CREATE DATABASE alone");
@@ -296,9 +311,9 @@ async fn postgres(o: &Opts) {
     row("PostgreSQL", "the template's one build", &build, None, "once per set and version");
     if o.suite > 0 {
         checkpoint().await;
-        let tmpl = suite(o.suite, move || async move { TestDatabase::postgres_from(PG, &Template::of(&ours_p::M)).await.unwrap() }).await;
+        let tmpl = suite(o.suite, move || async move { TestDatabase::postgres_from(pg(), &Template::of(&ours_p::M)).await.unwrap() }).await;
         checkpoint().await;
-        let sqlx = suite(o.suite, || sqlx_server::<sqlx::Postgres>(PG, &sqlx_p::MIGRATOR, " WITH (FORCE)")).await;
+        let sqlx = suite(o.suite, || sqlx_server::<sqlx::Postgres>(pg(), &sqlx_p::MIGRATOR, " WITH (FORCE)")).await;
         suite_rows("PostgreSQL", o.suite, tmpl, sqlx);
     }
 }
@@ -408,7 +423,7 @@ fn logged(log: &Path, from: u64) -> (f64, usize) {
 
 /// A database with every statement's duration logged by the server.
 async fn logged_database(name: &str) {
-    let mut c = PG.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+    let mut c = pg().parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
     // Two messages: CREATE DATABASE refuses the implicit transaction of one.
     for sql in [
         format!("CREATE DATABASE {name}"),
@@ -420,8 +435,81 @@ async fn logged_database(name: &str) {
 }
 
 async fn drop_pg(name: &str) {
-    let mut c = PG.parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+    let mut c = pg().parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut c).await.unwrap();
+}
+
+/// Several migrations per round trip, as an upper bound of what it could
+/// save: the 232 migrations, each `BEGIN; <up>; <a tracking row>; COMMIT;`,
+/// sent to a fresh database as one simple-query message each (what our
+/// PostgreSQL session sends today, one per migration), or `group` to a
+/// message (the server runs each block in its own transaction and skips the
+/// rest of a message after an error). Variants interleaved per round, so the
+/// machine's noise falls on each alike.
+async fn pipeline(reps: usize) {
+    let mut ups: Vec<PathBuf> = std::fs::read_dir(folder("app-ours-rp-232"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
+    ups.sort();
+    let blocks: Vec<String> = ups
+        .iter()
+        .enumerate()
+        .map(|(i, up)| {
+            format!(
+                "BEGIN;\n{}\nINSERT INTO _rt (version, name, checksum) VALUES ({i}, 'm{i}', '{:064}');\n\
+                 UPDATE _rt_state SET n = {i};\nCOMMIT;\n",
+                std::fs::read_to_string(up).unwrap(),
+                i
+            )
+        })
+        .collect();
+    let groups = [1usize, 4, 16, 64, 232];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
+    for round in 0..reps {
+        for (g, &group) in groups.iter().enumerate() {
+            let name = format!("fresh_rt_{round}_{group}_{}", std::process::id());
+            let mut admin = pg().parse::<sqlx::postgres::PgConnectOptions>().unwrap().connect().await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+            let mut c = pg_db(&name)
+                .parse::<sqlx::postgres::PgConnectOptions>()
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            sqlx::raw_sql(
+                "CREATE TABLE _rt (version BIGINT PRIMARY KEY, name TEXT, checksum TEXT); \
+                 CREATE TABLE _rt_state (n BIGINT); INSERT INTO _rt_state VALUES (0)",
+            )
+            .execute(&mut c)
+            .await
+            .unwrap();
+            let started = Instant::now();
+            for chunk in blocks.chunks(group) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(chunk.concat())).execute(&mut c).await.unwrap();
+            }
+            walls[g].push(started.elapsed().as_secs_f64());
+            c.close().await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+    println!();
+    println!("| PostgreSQL, 232 migrations | messages | median | min | against one per migration |");
+    println!("|---|---:|---:|---:|---:|");
+    let base = median(&walls[0]);
+    for (g, &group) in groups.iter().enumerate() {
+        println!(
+            "| {group} migration(s) per message | {} | {:.1} ms | {:.1} ms | {:.3}x |",
+            blocks.len().div_ceil(group),
+            median(&walls[g]) * 1e3,
+            walls[g].iter().cloned().fold(f64::INFINITY, f64::min) * 1e3,
+            median(&walls[g]) / base
+        );
+    }
 }
 
 async fn limit_postgres() {
@@ -433,7 +521,7 @@ async fn limit_postgres() {
     for round in 0..3 {
         let name = format!("fresh_limit_ours_{round}_{}", std::process::id());
         logged_database(&name).await;
-        let pool = sqlx::PgPool::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}")).await.unwrap();
+        let pool = sqlx::PgPool::connect(&pg_db(&name)).await.unwrap();
         let from = std::fs::metadata(&log).unwrap().len();
         let started = Instant::now();
         ours_p::M.run(&pool).await.unwrap();
@@ -446,7 +534,7 @@ async fn limit_postgres() {
 
         let name = format!("fresh_limit_sqlx_{round}_{}", std::process::id());
         logged_database(&name).await;
-        let pool = sqlx::PgPool::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}")).await.unwrap();
+        let pool = sqlx::PgPool::connect(&pg_db(&name)).await.unwrap();
         let from = std::fs::metadata(&log).unwrap().len();
         let started = Instant::now();
         sqlx_p::MIGRATOR.run(&pool).await.unwrap();
@@ -464,7 +552,7 @@ async fn limit_postgres() {
         let status = std::process::Command::new("psql")
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f"])
             .arg(&file)
-            .arg(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+            .arg(pg_db(&name))
             .status()
             .unwrap();
         let wall = started.elapsed().as_secs_f64();

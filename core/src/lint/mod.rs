@@ -10,7 +10,9 @@
 //! ([`LintRule`]); a [`Finding`] names the file, the line and the rule.
 //!
 //! What a statement does to a table created earlier in the same file is not
-//! flagged: nothing reads that table yet, and it holds no rows. A file that
+//! flagged: nothing reads that table yet, and it holds no rows. At run
+//! time, where the applied migrations are known ([`lint_deploy`]), the same
+//! holds for a table that an earlier migration of the same deploy creates. A file that
 //! means to break a rule says so in its header, with the reason,
 //! `-- migrate:allow <rule> <reason>` (`// migrate:allow` in Cypher); the
 //! folder check refuses an unknown rule name or a missing reason
@@ -38,6 +40,7 @@ pub use report::{json, text};
 pub use rules::{rule, rules, LintRule, RULES};
 
 use crate::{parse_header, Folder, Language, Migration, Problem, Rule, ScannedFile};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// The findings of a checked folder for one database, in file order: every
@@ -53,23 +56,44 @@ pub fn lint(folder: &Folder, dialect: Dialect) -> Vec<Finding> {
             m.up.text.as_str(),
         )
     });
-    lint_files(files, dialect)
+    lint_files(files, dialect, |_| false)
 }
 
-/// [`lint`] over the migrations a binary embeds, as `migrate lint` reads
-/// them: the same files, the same findings as the build's.
+/// [`lint`] over the migrations a binary embeds: the same files, the same
+/// findings as the build's.
 pub fn lint_embedded(migrations: &[Migration], dialect: Dialect) -> Vec<Finding> {
-    // A code migration embeds no text: nothing to read.
-    let files = migrations
+    lint_files(embedded_files(migrations), dialect, |_| false)
+}
+
+/// [`lint_embedded`] as a deploy onto a database that has applied
+/// `applied` runs them (what `migrate lint` reads): the pending migrations
+/// run one after the other, so a table one of them creates is, for the
+/// later ones too, a table that nothing reads and that holds no rows, and
+/// what they do to it is not flagged. An applied migration's findings are
+/// the build's.
+pub fn lint_deploy(migrations: &[Migration], dialect: Dialect, applied: &[i64]) -> Vec<Finding> {
+    lint_files(embedded_files(migrations), dialect, |version| {
+        !applied.contains(&version)
+    })
+}
+
+/// The up files a binary embeds as (version, name, path, text); a code
+/// migration embeds no text, and a repeatable file is not read.
+fn embedded_files(migrations: &[Migration]) -> impl Iterator<Item = (i64, &str, PathBuf, &str)> {
+    migrations
         .iter()
         .filter(|m| m.version > 0 && !m.up.text.is_empty())
-        .map(|m| (m.version, m.up.file, PathBuf::from(m.up.file), m.up.text));
-    lint_files(files, dialect)
+        .map(|m| (m.version, m.up.file, PathBuf::from(m.up.file), m.up.text))
 }
 
 /// The findings of up files given in version order as (version, name,
-/// path, text).
-fn lint_files<'a>(files: impl Iterator<Item = (i64, &'a str, PathBuf, &'a str)>, dialect: Dialect) -> Vec<Finding> {
+/// path, text). The tables created by the files `pending` says are one
+/// deploy's carry over to the next such file.
+fn lint_files<'a>(
+    files: impl Iterator<Item = (i64, &'a str, PathBuf, &'a str)>,
+    dialect: Dialect,
+    pending: impl Fn(i64) -> bool,
+) -> Vec<Finding> {
     let language = match dialect {
         Dialect::Cypher => Language::Cypher,
         _ => Language::Sql,
@@ -77,12 +101,15 @@ fn lint_files<'a>(files: impl Iterator<Item = (i64, &'a str, PathBuf, &'a str)>,
     let mut findings = Vec::new();
     // Neo4j's rule on constraints needs what earlier migrations wrote.
     let mut labels = cypher::Labels::default();
+    // The tables the pending files so far created.
+    let mut created_pending = BTreeSet::new();
     for (version, file, path, text) in files {
         // A folder that passed the scan has a readable header.
         let header = parse_header(text, language).unwrap_or_default();
         let found = match dialect {
             Dialect::Cypher => cypher::lint(text, &header, &mut labels),
-            sql => sql::lint(text, sql),
+            sql if pending(version) => sql::lint(text, sql, &mut created_pending),
+            sql => sql::lint(text, sql, &mut BTreeSet::new()),
         };
         findings.extend(
             found

@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 /// `INSERT` of a 50,000-row seed file) are read no further than that word.
 const COMMANDS: &[&str] = &["CREATE", "ALTER", "DROP", "RENAME", "VACUUM", "CLUSTER", "LOCK"];
 
-/// The findings of one up file for one SQL database.
-pub(super) fn lint(text: &str, dialect: Dialect) -> Vec<Found> {
+/// The findings of one up file for one SQL database. `created` holds the
+/// tables created before the file that nothing reads yet (none, but for a
+/// deploy's pending migrations): it comes back with the file's own.
+pub(super) fn lint(text: &str, dialect: Dialect, created: &mut BTreeSet<String>) -> Vec<Found> {
     let mut file_lint = FileLint {
         dialect,
-        created: BTreeSet::new(),
+        created: std::mem::take(created),
         dropped: BTreeMap::new(),
         found: Vec::new(),
         safe_rebuild: dialect == Dialect::Sqlite && documented_rebuild(text),
@@ -32,6 +34,7 @@ pub(super) fn lint(text: &str, dialect: Dialect) -> Vec<Found> {
         file_lint.statement(&tokens, at);
     }
     file_lint.found.sort_by_key(|(line, _, _)| *line);
+    *created = file_lint.created;
     file_lint.found
 }
 
@@ -68,8 +71,8 @@ struct At<'a> {
 /// What one file's statements have done so far.
 struct FileLint {
     dialect: Dialect,
-    /// Tables this file created (or renamed a table it created to): a
-    /// statement on them is not flagged.
+    /// Tables this file created (or renamed a table it created to), and
+    /// those it was given as new: a statement on them is not flagged.
     created: BTreeSet<String>,
     /// Tables this file dropped, with the index of their `drop-table`
     /// finding: a SQLite rebuild renames its new table to one of them.

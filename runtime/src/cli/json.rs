@@ -5,7 +5,8 @@
 //! read these field names: they do not change.
 
 use super::output::{eprintln, println};
-use crate::{HistoryEntry, Plan, Status, TargetReport, TenantsReport, TenantsStatus};
+use crate::report::AllowedRule;
+use crate::{HistoryEntry, Migration, Plan, Status, TargetReport, TenantsReport, TenantsStatus};
 use serde::Serialize;
 
 /// Pretty JSON on stdout, for scripts and people alike.
@@ -78,6 +79,31 @@ pub(super) struct SetPlan<'s> {
     pub(super) error: Option<String>,
 }
 
+/// A history row as `history --json` prints it: the row, and for an up
+/// run the lint rules its file allows and why, as the table's reason
+/// column says them.
+#[derive(Serialize)]
+pub(super) struct HistoryRow<'s> {
+    #[serde(flatten)]
+    pub(super) entry: &'s HistoryEntry,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) allowed: Vec<AllowedRule>,
+}
+
+impl<'s> HistoryRow<'s> {
+    /// Each row of `history`, with what `migrations` (the set as this
+    /// binary embeds it) says each up run's file allows.
+    pub(super) fn all(migrations: &[Migration], history: &'s [HistoryEntry]) -> Vec<HistoryRow<'s>> {
+        history
+            .iter()
+            .map(|entry| HistoryRow {
+                entry,
+                allowed: AllowedRule::of_run(migrations, entry),
+            })
+            .collect()
+    }
+}
+
 /// `history --json` with several sets.
 #[derive(Serialize)]
 pub(super) struct TargetsHistory<'s> {
@@ -88,7 +114,7 @@ pub(super) struct TargetsHistory<'s> {
 pub(super) struct SetHistory<'s> {
     pub(super) name: &'s str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) history: Option<&'s Vec<HistoryEntry>>,
+    pub(super) history: Option<Vec<HistoryRow<'s>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) error: Option<String>,
 }

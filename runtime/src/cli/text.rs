@@ -189,11 +189,8 @@ impl Set<'_, '_> {
         if let Some(values) = &h.placeholders {
             parts.push(format!("placeholders {values}"));
         }
-        if h.direction == crate::Direction::Up {
-            let migration = self.target.migrations().iter().find(|m| m.version == h.version);
-            for allowed in migration.map(crate::report::AllowedRule::of).unwrap_or_default() {
-                parts.push(format!("allows {}: {}", allowed.rule, allowed.reason));
-            }
+        for allowed in crate::report::AllowedRule::of_run(self.target.migrations(), h) {
+            parts.push(format!("allows {}: {}", allowed.rule, allowed.reason));
         }
         parts.join("; ")
     }

@@ -1,9 +1,11 @@
 //! `lint`: the lint's findings (core's `lint`) on the binary's migrations,
 //! with the rules of the database the session says it is, and the versions
-//! that database has applied, so that their findings can be shown apart.
+//! that database has applied, so that their findings can be shown apart
+//! (and a table that a pending migration creates counts as new for the
+//! pending ones after it).
 
 use super::{Connect, Engine};
-use crate::core::lint::lint_embedded;
+use crate::core::lint::lint_deploy;
 use crate::{Error, LintReport};
 
 impl Engine<'_> {
@@ -14,7 +16,7 @@ impl Engine<'_> {
         let mut versions: Vec<i64> = applied.rows.iter().filter(|r| !r.dirty).map(|r| r.version).collect();
         versions.sort_unstable();
         Ok(LintReport {
-            findings: lint_embedded(self.migrations, dialect),
+            findings: lint_deploy(self.migrations, dialect, &versions),
             applied: versions,
         })
     }

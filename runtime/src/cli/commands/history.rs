@@ -1,7 +1,7 @@
 //! `migrate history [--json]`: every up and down run of each selected set.
 
 use crate::cli::failure::Failure;
-use crate::cli::json::{print_json, SetHistory, TargetsHistory};
+use crate::cli::json::{print_json, HistoryRow, SetHistory, TargetsHistory};
 use crate::cli::ops::Ops;
 use crate::cli::output::{eprintln, print, println};
 use crate::{Error, HistoryEntry};
@@ -14,7 +14,7 @@ pub(super) async fn history(ops: &Ops<'_, '_>, json: bool) -> Result<(), Failure
     if !ops.sections {
         let history = histories.pop().expect("one set")?;
         if json {
-            print_json(&history);
+            print_json(&HistoryRow::all(ops.selected[0].target.migrations(), &history));
         } else {
             print!("{}", ops.selected[0].history_table(&history));
         }
@@ -41,7 +41,10 @@ fn document<'s>(ops: &'s Ops<'_, '_>, histories: &'s [Result<Vec<HistoryEntry>, 
             .zip(histories)
             .map(|(set, result)| SetHistory {
                 name: set.target.name(),
-                history: result.as_ref().ok(),
+                history: result
+                    .as_ref()
+                    .ok()
+                    .map(|history| HistoryRow::all(set.target.migrations(), history)),
                 error: result.as_ref().err().map(Error::to_string),
             })
             .collect(),
