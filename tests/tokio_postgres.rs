@@ -326,3 +326,114 @@ async fn a_schema_holds_the_tracking_tables_and_the_migrations_tables() {
         .get(0);
     assert_eq!(path_after, path_before, "the client's search path is as it was");
 }
+
+/// The shared suites on a deadpool-postgres `Pool`: a client of the pool
+/// per operation, handed back at its end (also by a run dropped midway).
+#[cfg(feature = "deadpool-postgres")]
+mod deadpool {
+    use super::*;
+    use embedded_migrations::deadpool_postgres::{Manager, Pool};
+
+    /// A pool of `size` clients on the test database.
+    fn pool(name: &str, size: usize) -> Pool {
+        let url = std::env::var(POSTGRES_URL).expect("the server's URL");
+        let mut config = embedded_migrations::tokio_postgres::Config::from_str(url.trim()).expect("a postgres URL");
+        config.dbname(name);
+        Pool::builder(Manager::new(config, NoTls))
+            .max_size(size)
+            .build()
+            .expect("a pool")
+    }
+
+    struct DeadpoolDb {
+        pool: Pool,
+        pg: PgDb,
+    }
+
+    impl TestDb for DeadpoolDb {
+        type Pool = Pool;
+        const TRANSACTIONAL_DDL: bool = true;
+
+        async fn fresh(test: &str) -> Option<Self> {
+            let pg = PgDb::create(test).await?;
+            Some(DeadpoolDb {
+                pool: pool(&pg.name, 2),
+                pg,
+            })
+        }
+
+        fn pool(&self) -> &Pool {
+            &self.pool
+        }
+
+        async fn tables(&self) -> Vec<String> {
+            self.pg.tables().await
+        }
+
+        async fn exec(&self, sql: &str) {
+            self.pg.exec(sql).await
+        }
+
+        async fn count(&self, sql: &str) -> i64 {
+            self.pg.count(sql).await
+        }
+
+        fn driver_error(err: &(dyn std::error::Error + 'static)) -> bool {
+            err.is::<embedded_migrations::tokio_postgres::Error>()
+        }
+    }
+
+    backend_scenarios!(DeadpoolDb);
+    fault_scenarios!(DeadpoolDb);
+    sql_fault_scenarios!(DeadpoolDb, transactional);
+
+    impl support::faults::SqlFaults for DeadpoolDb {
+        const ENDS_ITS_TRANSACTION: &'static str = <TokioPgDb as support::faults::SqlFaults>::ENDS_ITS_TRANSACTION;
+        const ENDED_AT: (&'static str, u32) = <TokioPgDb as support::faults::SqlFaults>::ENDED_AT;
+        const POISON: &'static str = <TokioPgDb as support::faults::SqlFaults>::POISON;
+        const SLOW: &'static str = <TokioPgDb as support::faults::SqlFaults>::SLOW;
+
+        /// The application's pool of one client, which it hands the
+        /// library and then goes on using.
+        async fn one_connection(&self) -> Pool {
+            pool(&self.pg.name, 1)
+        }
+
+        async fn exec_on(pool: &Pool, sql: &str) {
+            let client = pool.get().await.expect("a client");
+            client
+                .batch_execute(sql)
+                .await
+                .unwrap_or_else(|err| panic!("exec {sql}: {err}"))
+        }
+
+        async fn count_on(pool: &Pool, sql: &str) -> i64 {
+            let client = pool.get().await.expect("a client");
+            count_on(&client, sql).await
+        }
+
+        async fn close(pool: Pool) {
+            pool.close()
+        }
+    }
+
+    /// The advisory lock is released with every client handed back: none
+    /// is left granted once the suites' runs are over.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn runs_on_a_pool_leave_no_lock_behind() {
+        let Some(db) = DeadpoolDb::fresh("dp_no_lock_behind").await else {
+            return;
+        };
+        assert_eq!(SLOW.run(&db.pool).await.expect("run").steps.len(), 1);
+        assert!(SLOW.run(&db.pool).await.expect("boot").steps.is_empty());
+        SLOW.validate(&db.pool).await.expect("validate");
+        assert_eq!(
+            db.count(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .await,
+            0
+        );
+    }
+}

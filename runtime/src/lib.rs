@@ -95,6 +95,9 @@ pub use driver::rusqlite::Rusqlite;
 #[cfg(feature = "rusqlite")]
 pub use rusqlite;
 
+/// The deadpool-postgres whose `Pool` is a [`backend::Database`].
+#[cfg(feature = "deadpool-postgres")]
+pub use deadpool_postgres;
 /// The tokio-postgres whose `Client` is a [`backend::Database`]: a
 /// `Client` of another tokio-postgres version is another type.
 #[cfg(feature = "tokio-postgres")]

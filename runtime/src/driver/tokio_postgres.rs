@@ -1,5 +1,5 @@
-//! PostgreSQL through a tokio-postgres `Client` (and so through
-//! deadpool-postgres, whose pooled object dereferences to one).
+//! PostgreSQL through a tokio-postgres `Client`, or a client of a
+//! deadpool-postgres `Pool` per operation (feature `deadpool-postgres`).
 //!
 //! The lock is the session advisory lock the sqlx backend takes
 //! (postgres/lock.rs), with the same key, so programs on either exclude
@@ -10,10 +10,11 @@
 //! postgres/batch.rs sends it through sqlx. A failure is rolled back and
 //! replayed statement by statement to name the statement (session.rs).
 //!
-//! The client is the program's own connection, not a pool's: a run
-//! dropped midway (its future cancelled) cannot close it, so the drop
-//! queues a `ROLLBACK` and the lock's release on it, which the
-//! connection's task sends in order after what is in flight.
+//! The client is the program's own connection, or one a pool hands back to
+//! its next user: a run dropped midway (its future cancelled) cannot close
+//! it, so the drop queues a `ROLLBACK`, the settings the run found and the
+//! lock's release on it, which the connection's task sends in order after
+//! what is in flight.
 
 use super::io::{Driver, Row, Transaction, TxFailure};
 use super::session::DriverSession;
@@ -52,24 +53,50 @@ impl Database for Client {
     type Language = Sql;
 
     fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
+        Box::pin(async move { Ok(PgDriver::session(self, settings)) })
+    }
+}
+
+/// A client per operation, taken from the pool and handed back at its end
+/// (a run dropped midway queues its rollback and release on the client
+/// first, so the pool's next user finds it as it was).
+#[cfg(feature = "deadpool-postgres")]
+impl Database for deadpool_postgres::Pool {
+    type Language = Sql;
+
+    fn open<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Box<dyn Session + 'a>, Error>> {
         Box::pin(async move {
-            let driver = PgDriver {
-                client: self,
-                schema: settings.schema_name().map(str::to_string),
-                table: settings.table_name().to_string(),
-                key: None,
-                settings: None,
-                lock_timeout: None,
-            };
-            let session: Box<dyn Session + 'a> = Box::new(DriverSession::new(driver, settings));
-            Ok(session)
+            let client = self
+                .get()
+                .await
+                .map_err(|e| Error::database(NAME, "taking a client from the pool", e.to_string()).with_source(e))?;
+            Ok(PgDriver::session(client, settings))
         })
     }
 }
 
-/// One session on the program's client.
-struct PgDriver<'a> {
-    client: &'a Client,
+/// What a session holds its client by: the program's `&Client`, or a
+/// pool's object.
+trait Holds: Send + Sync {
+    fn client(&self) -> &Client;
+}
+
+impl Holds for &Client {
+    fn client(&self) -> &Client {
+        self
+    }
+}
+
+#[cfg(feature = "deadpool-postgres")]
+impl Holds for deadpool_postgres::Object {
+    fn client(&self) -> &Client {
+        self
+    }
+}
+
+/// One session on a client.
+struct PgDriver<C: Holds> {
+    holder: C,
     /// The configured schema and table, unquoted, for the lock key.
     schema: Option<String>,
     table: String,
@@ -84,11 +111,29 @@ struct PgDriver<'a> {
     lock_timeout: Option<String>,
 }
 
+impl<'a, C: Holds + 'a> PgDriver<C> {
+    fn session(holder: C, settings: &Settings) -> Box<dyn Session + 'a> {
+        let driver = PgDriver {
+            holder,
+            schema: settings.schema_name().map(str::to_string),
+            table: settings.table_name().to_string(),
+            key: None,
+            settings: None,
+            lock_timeout: None,
+        };
+        Box::new(DriverSession::new(driver, settings))
+    }
+}
+
 /// The settings a session can change, with their values.
 const SETTINGS: &str = "SELECT name, setting FROM pg_catalog.pg_settings WHERE context IN ('user', 'superuser') \
                         AND name NOT LIKE 'transaction\\_%' ORDER BY name";
 
-impl PgDriver<'_> {
+impl<C: Holds> PgDriver<C> {
+    fn client(&self) -> &Client {
+        self.holder.client()
+    }
+
     /// Sets back each setting that differs from what the lock read.
     async fn restore_settings(&mut self) {
         let Some(before) = self.settings.take() else { return };
@@ -114,7 +159,7 @@ impl PgDriver<'_> {
         if restore.is_empty() {
             return;
         }
-        if let Err(e) = self.client.batch_execute(&join_statements(restore)).await {
+        if let Err(e) = self.client().batch_execute(&join_statements(restore)).await {
             tracing::warn!(error = %e, "restoring a setting a migration changed");
         }
     }
@@ -141,7 +186,7 @@ impl PgDriver<'_> {
     }
 
     async fn rows(&self, sql: &str) -> Result<Vec<Row>, tokio_postgres::Error> {
-        let messages = self.client.simple_query(sql).await?;
+        let messages = self.client().simple_query(sql).await?;
         Ok(messages
             .into_iter()
             .filter_map(|message| match message {
@@ -177,7 +222,7 @@ impl PgDriver<'_> {
         self.key = Some(key);
         self.lock_timeout = Some(previous.clone());
         let waited = self
-            .client
+            .client()
             .batch_execute(&format!(
                 "SELECT set_config('lock_timeout', '{millis}ms', false); SELECT pg_advisory_lock({key})"
             ))
@@ -191,7 +236,7 @@ impl PgDriver<'_> {
             "SELECT set_config('lock_timeout', {}, false)",
             Dialect::Postgres.literal(&previous)
         );
-        self.client
+        self.client()
             .batch_execute(&restore)
             .await
             .map_err(err("restoring the lock timeout"))?;
@@ -269,14 +314,14 @@ impl PgDriver<'_> {
         }
         parts.extend(finish(&durations));
         let query = format!("BEGIN;\n{}\nCOMMIT;", join_statements(parts));
-        let Err(failure) = self.client.batch_execute(&query).await else {
+        let Err(failure) = self.client().batch_execute(&query).await else {
             return Ok(());
         };
         // A failure inside the transaction leaves it open and aborted,
         // where every query fails; one that succeeds shows it was gone
         // before (a file's statement ended it, or the COMMIT failed).
-        let open = self.client.batch_execute("SELECT 1").await.is_err();
-        if let Err(e) = self.client.batch_execute("ROLLBACK").await {
+        let open = self.client().batch_execute("SELECT 1").await.is_err();
+        if let Err(e) = self.client().batch_execute("ROLLBACK").await {
             tracing::debug!(error = %e, "rolling back the failed batch");
         }
         if let Some(change) = ended_in(&failure) {
@@ -330,7 +375,7 @@ fn message(err: &tokio_postgres::Error) -> String {
     message
 }
 
-impl Drop for PgDriver<'_> {
+impl<C: Holds> Drop for PgDriver<C> {
     /// A run dropped while it held the lock, or while a query of it was in
     /// flight: the rollback, the settings the lock read, and the release
     /// are queued on the client (sent by its connection task after what is
@@ -361,20 +406,20 @@ impl Drop for PgDriver<'_> {
         }
         queued.push(format!("SELECT pg_advisory_unlock({key})"));
         for statement in queued {
-            if self.client.batch_execute(&statement).now_or_never().is_none() {
+            if self.client().batch_execute(&statement).now_or_never().is_none() {
                 tracing::debug!("queued on the client after a dropped run: {statement:.40}");
             }
         }
     }
 }
 
-impl Driver for PgDriver<'_> {
+impl<C: Holds> Driver for PgDriver<C> {
     type Error = tokio_postgres::Error;
     const NAME: &'static str = NAME;
     const DIALECT: Dialect = Dialect::Postgres;
 
     fn execute(&mut self, script: &str) -> impl Future<Output = Result<(), tokio_postgres::Error>> + Send {
-        self.client.batch_execute(script)
+        self.client().batch_execute(script)
     }
 
     fn query(&mut self, sql: &str) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
@@ -386,7 +431,7 @@ impl Driver for PgDriver<'_> {
     /// refused as in an aborted transaction) inside one.
     async fn in_transaction(&mut self) -> Result<bool, tokio_postgres::Error> {
         match self
-            .client
+            .client()
             .batch_execute("SAVEPOINT embedded_migrations_probe; RELEASE SAVEPOINT embedded_migrations_probe")
             .await
         {
@@ -504,12 +549,12 @@ impl Driver for PgDriver<'_> {
         let Some(key) = self.key else { return Ok(()) };
         // A transaction a failed run left open would keep what follows
         // in it: rolled back first (a warning only when there is none).
-        if let Err(e) = self.client.batch_execute("ROLLBACK").await {
+        if let Err(e) = self.client().batch_execute("ROLLBACK").await {
             tracing::debug!(error = %e, "rolling back before the release");
         }
         self.restore_settings().await;
         let released = self
-            .client
+            .client()
             .batch_execute(&format!("SELECT pg_advisory_unlock({key})"))
             .await;
         match released {
