@@ -207,6 +207,22 @@ async fn the_client_goes_on_working_after_a_failed_run() {
     assert_eq!(advisory_locks(&db).await, 0);
 }
 
+/// `LockMode::Table` is refused, plainly, before anything is changed; the
+/// boot check, which takes no lock, still reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_lock_mode_is_refused_not_ignored() {
+    let Some(db) = TokioPgDb::fresh("tpg_table_lock").await else {
+        return;
+    };
+    let set = SLOW.with(Settings::default().lock_mode(embedded_migrations::LockMode::Table));
+    match set.run(&db.client).await {
+        Err(Error::Unsupported { what, .. }) => assert!(what.contains("LockMode::Table"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(db.tables().await.is_empty(), "nothing created");
+    assert_eq!(set.status(&db.client).await.expect("status reads").pending_count(), 1);
+}
+
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_TOKIO_PG_CHILD_DB";
 
 /// Child half of `sixteen_processes_booting_at_once_apply_each_migration_once`.

@@ -109,6 +109,9 @@ struct PgDriver<C: Holds> {
     settings: Option<Vec<Row>>,
     /// The session's `lock_timeout` while the wait for the lock changed it.
     lock_timeout: Option<String>,
+    /// `Settings::lock_mode(LockMode::Table)` was asked for, which this
+    /// backend does not have: its lock refuses rather than ignore it.
+    table_lock: bool,
 }
 
 impl<'a, C: Holds + 'a> PgDriver<C> {
@@ -120,6 +123,7 @@ impl<'a, C: Holds + 'a> PgDriver<C> {
             key: None,
             settings: None,
             lock_timeout: None,
+            table_lock: settings.lock_mode_value() == crate::LockMode::Table,
         };
         Box::new(DriverSession::new(driver, settings))
     }
@@ -528,6 +532,14 @@ impl<C: Holds> Driver for PgDriver<C> {
     }
 
     async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        if self.table_lock {
+            return Err(Error::Unsupported {
+                backend: NAME,
+                what: "Settings::lock_mode(LockMode::Table): this backend holds the session advisory lock \
+                       (LockMode::Session), so connect in session mode, not through a pooler in transaction mode"
+                    .to_string(),
+            });
+        }
         let started = Instant::now();
         let key = self.resolved_key().await?;
         if self.wait(key, timeout).await? {
