@@ -479,3 +479,27 @@ async fn a_rusqlite_boot_waits_for_a_sqlx_run_on_the_same_file() {
     assert!(second.expect("rusqlite waits, then finds 001 applied").is_empty());
     SLOW_NO_TX.validate_blocking(&db.db).expect("valid");
 }
+
+/// In group mode with `Settings::provision_in_one_transaction`, a database
+/// with nothing applied is provisioned in one transaction, the tracking
+/// tables with the migrations: a failure leaves the file as it was.
+#[test]
+fn a_failed_first_run_in_group_mode_leaves_the_file_as_it_found_it() {
+    let db = RusqliteDb::new("provision");
+    let settings = Settings::default().group(true).provision_in_one_transaction(true);
+    let err = support::fixtures::FAILING
+        .with(settings.clone())
+        .run_blocking(&db.db)
+        .expect_err("the failing set fails");
+    assert!(matches!(err.cause(), Error::MigrationFailed { .. }), "{err:?}");
+    assert_eq!(
+        db.count_now("SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
+        0,
+        "nothing of the run is left"
+    );
+    let report = support::fixtures::BASE
+        .with(settings)
+        .run_blocking(&db.db)
+        .expect("a good set then applies");
+    assert_eq!(report.steps.len(), 3);
+}

@@ -223,6 +223,33 @@ async fn the_table_lock_mode_is_refused_not_ignored() {
     assert_eq!(set.status(&db.client).await.expect("status reads").pending_count(), 1);
 }
 
+/// `Settings::provision_in_one_transaction`: a database with nothing applied
+/// is provisioned in one transaction, the tracking tables with the
+/// migrations, so a failure leaves it as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_run_leaves_the_database_as_it_found_it() {
+    let Some(db) = TokioPgDb::fresh("tpg_provision").await else {
+        return;
+    };
+    let provision = Settings::default().provision_in_one_transaction(true);
+    let err = support::fixtures::FAILING
+        .with(provision.clone())
+        .run(&db.client)
+        .await
+        .expect_err("the failing set fails");
+    assert!(matches!(err.cause(), Error::MigrationFailed { .. }), "{err:?}");
+    let tables = db.tables().await;
+    assert!(
+        !tables.iter().any(|t| t == "a" || t == "_embedded_migrations_state"),
+        "nothing of the run is left: {tables:?}"
+    );
+    let report = support::fixtures::BASE
+        .run(&db.client)
+        .await
+        .expect("a good set then applies");
+    assert_eq!(report.steps.len(), 3);
+}
+
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_TOKIO_PG_CHILD_DB";
 
 /// Child half of `sixteen_processes_booting_at_once_apply_each_migration_once`.

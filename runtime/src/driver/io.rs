@@ -17,6 +17,9 @@ pub(crate) type Row = Vec<Option<String>>;
 /// driver sends it as it can (rusqlite statement by statement in process,
 /// tokio-postgres as one query), BEGIN and COMMIT its own.
 pub(crate) struct Transaction {
+    /// Statements before the guard: the tracking tables of a database
+    /// provisioned in this transaction (none otherwise).
+    pub creation: Vec<String>,
     /// Fails unless the state row is the one the plan was made on (see
     /// `TrackingSql::refuse_unless`): the batch's state check, told apart
     /// from a statement's failure by the session's replay.
@@ -62,6 +65,10 @@ pub(crate) trait Driver: Send {
     /// What begins a transaction of tracking writes (SQLite: `BEGIN
     /// IMMEDIATE`, so the write lock is waited for at once).
     const BEGIN: &'static str = "BEGIN";
+
+    /// Whether a database with nothing applied is provisioned in one
+    /// transaction without group mode (`Provision::by_default`).
+    const PROVISION_BY_DEFAULT: bool;
 
     /// Runs `tx` in one transaction and then `finish(durations)` (the
     /// tracking writes, given each change's duration in milliseconds as

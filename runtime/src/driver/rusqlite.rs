@@ -231,6 +231,12 @@ impl RusqliteDriver<'_, '_> {
                 }
             }
         };
+        for statement in &tx.creation {
+            if let Err(err) = Self::run_one(conn, statement) {
+                rollback(conn);
+                return Err(TxFailure::RolledBack { err, at: None });
+            }
+        }
         if let Err(err) = Self::run_one(conn, &tx.guard) {
             rollback(conn);
             return Err(TxFailure::RolledBack { err, at: None });
@@ -416,6 +422,9 @@ impl Driver for RusqliteDriver<'_, '_> {
     const NAME: &'static str = NAME;
     const DIALECT: Dialect = Dialect::Sqlite;
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    /// Only in group mode: one transaction holds the file's write lock for
+    /// the whole first run, which group mode asks for (as sqlx's SQLite).
+    const PROVISION_BY_DEFAULT: bool = false;
 
     fn execute(&mut self, script: &str) -> impl Future<Output = Result<(), rusqlite::Error>> + Send {
         ready(Self::run_script(self.conn(), script))

@@ -8,7 +8,9 @@
 
 use super::io::{Driver, Row, Transaction, TxFailure};
 use super::text::{self, Statements};
-use crate::backend::{BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, RecordEdit, Session, State};
+use crate::backend::{
+    BoxFuture, Change, ForeignColumn, ForeignHistory, GroupApply, Provision, RecordEdit, Session, State,
+};
 use crate::core::split::{split, Dialect};
 use crate::records::{AppliedMigration, HistoryEntry};
 use crate::sql::script::{join_statements, locate_end, rolls_back, statements};
@@ -24,6 +26,10 @@ pub(crate) struct DriverSession<D: Driver> {
     state_table: String,
     /// The bare schema of the tracking tables, when set.
     schema: Option<String>,
+    /// The next transaction creates the tracking tables (and their schema)
+    /// before anything else: a database provisioned from nothing in one
+    /// transaction (`Provision`).
+    create_first: bool,
 }
 
 impl<D: Driver> DriverSession<D> {
@@ -33,6 +39,24 @@ impl<D: Driver> DriverSession<D> {
             sql: TrackingSql::new(D::DIALECT, settings),
             state_table: format!("{}_state", settings.table_name()),
             schema: settings.schema_name().map(str::to_string),
+            create_first: false,
+        }
+    }
+
+    /// The statements that create the tracking tables (and their schema),
+    /// the schema only when missing: PostgreSQL checks the CREATE privilege
+    /// before `IF NOT EXISTS`.
+    fn creation(&self) -> Vec<String> {
+        let mut create: Vec<String> = self.sql.create_schema_if_missing().into_iter().collect();
+        create.extend(self.sql.create());
+        create
+    }
+
+    /// [`Self::creation`] when this transaction provisions the database.
+    fn creation_first(&self) -> Vec<String> {
+        match self.create_first {
+            true => self.creation(),
+            false => Vec::new(),
         }
     }
 
@@ -175,6 +199,7 @@ impl<D: Driver> DriverSession<D> {
             scripts.push(script);
         }
         let tx = Transaction {
+            creation: self.creation_first(),
             guard: self.statements().guard_state(&first.state_before),
             changes: scripts,
         };
@@ -233,6 +258,13 @@ impl<D: Driver> DriverSession<D> {
             return self.lock_or(err, started, "beginning a transaction");
         }
         let located = async {
+            let creation = self.creation_first();
+            if !creation.is_empty() {
+                self.driver
+                    .execute(&join_statements(creation))
+                    .await
+                    .map_err(Self::err("creating the tracking tables"))?;
+            }
             self.check_state(&changes[0].state_before).await?;
             for change in changes {
                 for statement in self.refuse(change, true)?.0 {
@@ -501,10 +533,7 @@ impl<D: Driver> Session for DriverSession<D> {
     /// the columns an older release lacks.
     fn create_tracking(&mut self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
-            // The schema only when missing: PostgreSQL checks the CREATE
-            // privilege before `IF NOT EXISTS`.
-            let mut create: Vec<String> = self.sql.create_schema_if_missing().into_iter().collect();
-            create.extend(self.sql.create());
+            let create = self.creation();
             self.write(None, create, "creating the tracking tables").await?;
             self.upgrade().await
         })
@@ -572,6 +601,10 @@ impl<D: Driver> Session for DriverSession<D> {
         Some(self)
     }
 
+    fn provision(&mut self) -> Option<&mut dyn Provision> {
+        Some(self)
+    }
+
     fn foreign_history(&mut self) -> Option<&mut dyn ForeignHistory> {
         Some(self)
     }
@@ -580,6 +613,23 @@ impl<D: Driver> Session for DriverSession<D> {
 impl<D: Driver> GroupApply for DriverSession<D> {
     fn apply_group<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(self.apply_in_transaction(changes))
+    }
+}
+
+impl<D: Driver> Provision for DriverSession<D> {
+    fn by_default(&self) -> bool {
+        D::PROVISION_BY_DEFAULT
+    }
+
+    /// A group whose transaction creates the tracking tables first: the
+    /// transaction and its replay both begin with them.
+    fn provision<'a>(&'a mut self, changes: &'a [Change<'a>]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.create_first = true;
+            let provisioned = self.apply_in_transaction(changes).await;
+            self.create_first = false;
+            provisioned
+        })
     }
 }
 
