@@ -15,6 +15,7 @@
 
 use super::errors::{code_of, db_err, LOCK_NOT_AVAILABLE, NAME};
 use crate::sql::session::lock_released;
+use crate::sql::tracking::TrackingSql;
 use crate::Error;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
@@ -193,7 +194,7 @@ impl AdvisoryLock {
                 }
             }
         };
-        Ok(lock_key(schema, &self.table))
+        Ok(TrackingSql::advisory_key(schema, &self.table))
     }
 
     /// Waits for the lock until `millis` through the server's own
@@ -275,13 +276,4 @@ fn describe_holder(row: &sqlx::postgres::PgRow) -> Option<String> {
     Some(format!(
         "PostgreSQL backend pid {pid} ({application}, user {user}, client {client}, connected since {since}, {state})"
     ))
-}
-
-/// The advisory lock key: stable across processes, versions and platforms,
-/// and different for two tracking tables of one database.
-fn lock_key(schema: &str, table: &str) -> i64 {
-    let digest = crate::core::checksum(&format!("embedded_migrations:{schema}.{table}"));
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest.0[..8]);
-    i64::from_be_bytes(bytes)
 }
