@@ -351,7 +351,13 @@ impl Error {
     /// (see its `number`): statements after the committed ones ran in a
     /// transaction of the file's own, rolled back with it.
     #[cfg_attr(
-        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        not(any(
+            feature = "sqlite",
+            feature = "postgres",
+            feature = "mysql",
+            feature = "rusqlite",
+            feature = "tokio-postgres"
+        )),
         allow(dead_code)
     )]
     pub(crate) fn at_statement(mut self, at: u32) -> Self {

@@ -6,7 +6,7 @@
 //! 1. [The folder](crate::guide::folder): file names, pairs, repeatable migrations, header directives.
 //! 2. [Build errors](crate::guide::build_errors): every rule the build checks, the statements it refuses, rebuilds.
 //! 3. [At run time](crate::guide::runtime): the calls, the settings, what `run` does, errors, a database ahead of the binary.
-//! 4. [SQLite](crate::guide::sqlite), [PostgreSQL](crate::guide::postgres) (and TimescaleDB), [MySQL and MariaDB](crate::guide::mysql), [Neo4j](crate::guide::neo4j), [ChromaDB](crate::guide::chroma).
+//! 4. [SQLite](crate::guide::sqlite), [PostgreSQL](crate::guide::postgres) (and TimescaleDB), [MySQL and MariaDB](crate::guide::mysql), [Neo4j](crate::guide::neo4j), [ChromaDB](crate::guide::chroma); without sqlx: [rusqlite and tokio-postgres](crate::guide::drivers), and the blocking API.
 //! 5. [Several databases and tenants](crate::guide::targets): `Targets`, `Tenants`, plans, tenants on the command line.
 //! 6. [Health checks and deploy gates](crate::guide::health): `Readiness`, `migrate check`.
 //! 7. [Repair and adoption](crate::guide::repair): damaged tracking tables, `repair`, `baseline`, `import`.
@@ -72,6 +72,16 @@ pub mod neo4j {}
 #[cfg_attr(feature = "chroma", doc = include_str!("../docs/chroma.md"))]
 #[cfg_attr(not(feature = "chroma"), doc = "ChromaDB (shown with the `chroma` feature).")]
 pub mod chroma {}
+
+#[cfg_attr(
+    all(feature = "rusqlite", feature = "tokio-postgres"),
+    doc = include_str!("../docs/drivers.md")
+)]
+#[cfg_attr(
+    not(all(feature = "rusqlite", feature = "tokio-postgres")),
+    doc = "rusqlite and tokio-postgres, and the blocking API (shown with the `rusqlite` and `tokio-postgres` features)."
+)]
+pub mod drivers {}
 
 #[cfg_attr(all(feature = "sqlite", feature = "cli"), doc = include_str!("../docs/targets.md"))]
 #[cfg_attr(

@@ -39,6 +39,8 @@ mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod code;
+#[cfg(any(feature = "rusqlite", feature = "tokio-postgres"))]
+mod driver;
 mod engine;
 mod error;
 /// The guide: one chapter per topic (the repository's `docs/` folder), its examples compiled as doctests.
@@ -53,7 +55,13 @@ mod records;
 mod report;
 mod settings;
 pub mod snapshot;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "rusqlite",
+    feature = "tokio-postgres"
+))]
 mod sql;
 mod targets;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
@@ -95,6 +103,21 @@ pub use targets::{
     NamedReadiness, Target, TargetReport, Targets, TargetsReadiness, TenantOutcome, TenantRun, Tenants, TenantsReport,
     TenantsStatus,
 };
+
+#[cfg(feature = "rusqlite")]
+pub use driver::rusqlite::Rusqlite;
+/// The rusqlite [`Rusqlite`] is built from: a `Connection` of another
+/// rusqlite version is another type, so use this one (or the same version).
+#[cfg(feature = "rusqlite")]
+pub use rusqlite;
+
+/// The deadpool-postgres whose `Pool` is a [`backend::Database`].
+#[cfg(feature = "deadpool-postgres")]
+pub use deadpool_postgres;
+/// The tokio-postgres whose `Client` is a [`backend::Database`]: a
+/// `Client` of another tokio-postgres version is another type.
+#[cfg(feature = "tokio-postgres")]
+pub use tokio_postgres;
 
 #[cfg(feature = "neo4j")]
 #[doc(hidden)]

@@ -395,3 +395,58 @@ impl<'a, L: Language> Migrator<'a, L> {
         crate::snapshot::check_schema(&self.engine(), db).await
     }
 }
+
+/// The operations driven on the calling thread, for a program with no
+/// async runtime (a CLI tool, a desktop app on [`Rusqlite`](crate::Rusqlite)).
+/// Each is its async namesake run to its end by a small executor of the
+/// calling thread (`futures-executor`): the engine spawns nothing and
+/// waits on no timer, so this needs no runtime, but the database's driver
+/// must not either. rusqlite needs none; a sqlx pool or a tokio-postgres
+/// client does, and belongs with the async methods.
+#[cfg(feature = "blocking")]
+impl<L: Language> Migrator<'_, L> {
+    /// [`run`](Self::run), blocking.
+    pub fn run_blocking<D: Database<Language = L>>(&self, db: &D) -> Result<Report, Error> {
+        futures_executor::block_on(self.run(db))
+    }
+
+    /// [`run_to`](Self::run_to), blocking.
+    pub fn run_to_blocking<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
+        futures_executor::block_on(self.run_to(db, version))
+    }
+
+    /// [`plan`](Self::plan), blocking.
+    pub fn plan_blocking<D: Database<Language = L>>(&self, db: &D) -> Result<Plan, Error> {
+        futures_executor::block_on(self.plan(db))
+    }
+
+    /// [`down`](Self::down), blocking.
+    pub fn down_blocking<D: Database<Language = L>>(&self, db: &D, steps: usize) -> Result<Report, Error> {
+        futures_executor::block_on(self.down(db, steps))
+    }
+
+    /// [`down_to`](Self::down_to), blocking.
+    pub fn down_to_blocking<D: Database<Language = L>>(&self, db: &D, version: i64) -> Result<Report, Error> {
+        futures_executor::block_on(self.down_to(db, version))
+    }
+
+    /// [`status`](Self::status), blocking.
+    pub fn status_blocking<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
+        futures_executor::block_on(self.status(db))
+    }
+
+    /// [`validate`](Self::validate), blocking.
+    pub fn validate_blocking<D: Database<Language = L>>(&self, db: &D) -> Result<Status, Error> {
+        futures_executor::block_on(self.validate(db))
+    }
+
+    /// [`history`](Self::history), blocking.
+    pub fn history_blocking<D: Database<Language = L>>(&self, db: &D) -> Result<Vec<HistoryEntry>, Error> {
+        futures_executor::block_on(self.history(db))
+    }
+
+    /// [`readiness`](Self::readiness), blocking.
+    pub fn readiness_blocking<D: Database<Language = L>>(&self, db: &D) -> Readiness {
+        futures_executor::block_on(self.readiness(db))
+    }
+}

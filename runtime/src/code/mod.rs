@@ -16,6 +16,17 @@
 //! writes only its `up` and `down`. Running one, as a backend does, is
 //! run.rs.
 
+// A plain driver (driver/) runs no code migration.
+#[cfg_attr(
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "neo4j",
+        feature = "chroma"
+    )),
+    allow(dead_code)
+)]
 pub(crate) mod run;
 
 use crate::Error;
@@ -159,6 +170,16 @@ pub type Function<D> = for<'c> fn(&'c mut <D as CodeDatabase>::Transaction) -> B
 
 /// The function of a code migration on a transaction of type `T`: what a
 /// backend downcasts [`Code::function`] to.
+#[cfg_attr(
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "neo4j",
+        feature = "chroma"
+    )),
+    allow(dead_code)
+)]
 pub(crate) type On<T> = for<'c> fn(&'c mut T) -> BoxFuture<'c, Outcome>;
 
 /// A batch code migration's `up`, as the table keeps it: one batch, given
@@ -170,6 +191,16 @@ pub type BatchOutcome = Result<u64, BoxError>;
 
 /// [`BatchFunction`] on a transaction of type `T`: what a backend
 /// downcasts [`Code::function`] to for a batch code migration's `up`.
+#[cfg_attr(
+    not(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "neo4j",
+        feature = "chroma"
+    )),
+    allow(dead_code)
+)]
 pub(crate) type BatchOn<T> = for<'c> fn(&'c mut T, u64) -> BoxFuture<'c, BatchOutcome>;
 
 /// A batch `up`, its type erased, for the table.

@@ -8,11 +8,10 @@ use super::tracking::PgTracking;
 use crate::backend::Change;
 use crate::core::split::Dialect;
 use crate::sql::compat::{self, assert_sql_safe};
+use crate::sql::script::{ends_transaction, join_statements, statements};
 use crate::sql::session::TimeoutStatements;
 use crate::sql::tracking::TrackingSql;
-use crate::sql::transaction::join_statements;
-use crate::sql::transaction::statements;
-use crate::sql::transaction::{ends_transaction, BatchFailure};
+use crate::sql::transaction::BatchFailure;
 use sqlx::postgres::PgConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
 

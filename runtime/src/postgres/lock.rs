@@ -16,6 +16,7 @@
 use super::errors::{code_of, db_err, LOCK_NOT_AVAILABLE, NAME};
 use crate::sql::compat::{self, assert_sql_safe};
 use crate::sql::session::lock_released;
+use crate::sql::tracking::TrackingSql;
 use crate::Error;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -194,7 +195,7 @@ impl AdvisoryLock {
                 }
             }
         };
-        Ok(lock_key(schema, &self.table))
+        Ok(TrackingSql::advisory_key(schema, &self.table))
     }
 
     /// Waits for the lock until `millis` through the server's own
@@ -276,13 +277,4 @@ fn describe_holder(row: &sqlx::postgres::PgRow) -> Option<String> {
     Some(format!(
         "PostgreSQL backend pid {pid} ({application}, user {user}, client {client}, connected since {since}, {state})"
     ))
-}
-
-/// The advisory lock key: stable across processes, versions and platforms,
-/// and different for two tracking tables of one database.
-fn lock_key(schema: &str, table: &str) -> i64 {
-    let digest = crate::core::checksum(&format!("embedded_migrations:{schema}.{table}"));
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest.0[..8]);
-    i64::from_be_bytes(bytes)
 }

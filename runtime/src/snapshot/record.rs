@@ -40,6 +40,16 @@ impl SchemaRecord {
 
     /// A record as a backend read it back. A stored hash that is not hex is
     /// kept as the hash of nothing, so the check reports it as a difference.
+    #[cfg_attr(
+        not(any(
+            feature = "sqlite",
+            feature = "postgres",
+            feature = "mysql",
+            feature = "neo4j",
+            feature = "chroma"
+        )),
+        allow(dead_code)
+    )]
     pub(crate) fn from_stored(version: i64, hash: &str, snapshot: &str, recorded_at: String) -> SchemaRecord {
         SchemaRecord {
             version,

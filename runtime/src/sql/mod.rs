@@ -1,7 +1,10 @@
 //! What the three sqlx databases (SQLite, PostgreSQL, MySQL/MariaDB) share,
-//! by layer, from the text of a statement to the contract:
+//! by layer (text.rs, tracking.rs and script.rs, which need no sqlx, with
+//! the plain drivers of driver/ too), from the text of a statement to the contract:
 //!
 //! - text.rs: names and values as SQL text, per dialect;
+//! - script.rs: a file as the statements a transaction sends, and the
+//!   statements that end a transaction (also the plain drivers', driver/);
 //! - tracking.rs: the tracking tables' statements;
 //! - io.rs: binding and decoding them through sqlx, generic over the database;
 //! - checkpoint.rs: the batch checkpoint table, statements and I/O;
@@ -26,17 +29,34 @@
 //! Each database's folder (sqlite/, postgres/, mysql/) holds what only it
 //! does: its lock, its transactions, its batch, its messages, its schema.
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod apply;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod batches;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod checkpoint;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod code;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod compat;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod contract;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod dirty;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod dirty_io;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod io;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod schema_record;
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "rusqlite",
+    feature = "tokio-postgres"
+))]
+pub(crate) mod script;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) mod session;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod shared;

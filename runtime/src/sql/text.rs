@@ -3,6 +3,12 @@
 //! tracking statements, the checkpoint table and the schema record are all
 //! written with these, so each rule exists once.
 
+// The plain drivers (driver/) use a subset of these.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+
 use crate::core::split::Dialect;
 
 /// The SQL text of names and values in a dialect (SQLite, PostgreSQL or

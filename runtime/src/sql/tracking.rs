@@ -6,8 +6,19 @@
 //! batch, MySQL's two-trip dirty protocol, SQLite's timed batch) is in
 //! that database's folder, built from these pieces.
 
+// The plain drivers (driver/) use a subset of these statements.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+
 use super::text::SqlText;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "rusqlite",
+    feature = "tokio-postgres"
+))]
 use crate::backend::Change;
 use crate::backend::{ForeignColumn, State};
 use crate::core::split::Dialect;
@@ -65,6 +76,19 @@ impl TrackingSql {
     /// and qualified as they are (the batch checkpoints, the schema record).
     pub(crate) fn sibling(dialect: Dialect, settings: &Settings, suffix: &str) -> String {
         dialect.qualified(settings.schema_name(), &format!("{}_{suffix}", settings.table_name()))
+    }
+
+    /// PostgreSQL's advisory lock key for the tracking table `table` in
+    /// `schema` ("" for the connection's current schema): stable across
+    /// processes, versions and platforms, different for two tracking tables
+    /// of one database, and the same for every driver, so that the sqlx and
+    /// tokio-postgres backends exclude each other.
+    #[cfg(any(feature = "postgres", feature = "tokio-postgres"))]
+    pub(crate) fn advisory_key(schema: &str, table: &str) -> i64 {
+        let digest = crate::core::checksum(&format!("embedded_migrations:{schema}.{table}"));
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest.0[..8]);
+        i64::from_be_bytes(bytes)
     }
 
     /// Creates the three tables and the state row, each statement idempotent.
@@ -383,13 +407,23 @@ impl TrackingSql {
         )
     }
 
-    #[cfg(any(feature = "sqlite", feature = "mysql"))]
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "mysql",
+        feature = "rusqlite",
+        feature = "tokio-postgres"
+    ))]
     /// The state row set to `state`, as literal SQL.
     pub(crate) fn write_state_literal(&self, state: &State) -> String {
         format!("UPDATE {} SET {} WHERE id = 1", self.state, self.state_values(state))
     }
 
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "rusqlite",
+        feature = "tokio-postgres"
+    ))]
     /// An insert of a state row of NULLs when `condition` is false: NOT
     /// NULL refuses it, so the statement fails exactly then.
     pub(crate) fn refuse_unless(&self, condition: &str) -> String {
@@ -451,7 +485,12 @@ impl TrackingSql {
         )
     }
 
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "rusqlite",
+        feature = "tokio-postgres"
+    ))]
     /// One `DELETE` of the tracking rows a batch's `changes` replace: the
     /// rows of the migrations it reverts and of the repeatable ones it
     /// applies again (negative keys). None when there are none: a
@@ -475,6 +514,57 @@ impl TrackingSql {
             let list: Vec<String> = versions.iter().map(i64::to_string).collect();
             format!("DELETE FROM {} WHERE version IN ({})", self.table, list.join(", "))
         })
+    }
+
+    #[cfg(any(feature = "sqlite", feature = "rusqlite", feature = "tokio-postgres"))]
+    /// The tracking writes of a batch whose changes' statements ran, the
+    /// durations in milliseconds one per change (numbers the client
+    /// measured, or SQL the server evaluates): every history row in one `INSERT`, the rows the
+    /// batch replaces deleted, every tracking row in one `INSERT`, and the
+    /// new state. Four statements however many changes; the state guard ran
+    /// before the changes' statements.
+    pub(crate) fn batch_writes(&self, changes: &[Change<'_>], durations_ms: &[impl std::fmt::Display]) -> Vec<String> {
+        use std::fmt::Write;
+        let Some(last) = changes.last() else {
+            return Vec::new();
+        };
+        // Each statement written into one string: see `push_literal`.
+        let mut history = String::with_capacity(128 + changes.len() * 112);
+        let _ = write!(history, "{} VALUES ", self.insert_into_history());
+        for (k, (change, ms)) in changes.iter().zip(durations_ms).enumerate() {
+            if k > 0 {
+                history.push_str(", ");
+            }
+            self.push_history_values(&mut history, &change.history, ms);
+        }
+        let mut statements = vec![history];
+        statements.extend(self.delete_records_literal(changes));
+        let mut records = String::with_capacity(128 + changes.len() * 128);
+        let _ = write!(
+            records,
+            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ",
+            self.table
+        );
+        let mut any_record = false;
+        for (change, ms) in changes.iter().zip(durations_ms) {
+            let Some(row) = change.record.as_ref() else { continue };
+            if any_record {
+                records.push_str(", ");
+            }
+            any_record = true;
+            let _ = write!(records, "({}, ", row.version);
+            self.dialect.push_literal(&mut records, &row.name);
+            records.push_str(", ");
+            self.dialect.push_literal(&mut records, &row.checksum.to_hex());
+            records.push_str(", ");
+            self.dialect.push_literal(&mut records, &row.applied_at);
+            let _ = write!(records, ", {ms}, {})", self.dialect.flag(false));
+        }
+        if any_record {
+            statements.push(records);
+        }
+        statements.push(self.write_state_literal(&last.state_after));
+        statements
     }
 
     /// Another tool's history table, every column cast to text (hex for

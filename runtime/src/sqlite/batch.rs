@@ -9,10 +9,8 @@
 use super::exec::{c_text, exec, in_transaction};
 use crate::backend::Change;
 use crate::core::split::Dialect;
-use crate::sql::text::SqlText;
+use crate::sql::script::{join_statements, statements};
 use crate::sql::tracking::TrackingSql;
-use crate::sql::transaction::join_statements;
-use crate::sql::transaction::statements;
 use std::time::Instant;
 
 /// Where a statement of the batch ended the write transaction: the change
@@ -66,7 +64,7 @@ pub(super) fn timed_work<'a>(
             }
             ends.push(Instant::now());
         }
-        let writes = tracking_writes(sql, changes, &durations_ms(started, &ends, changes.len()));
+        let writes = sql.batch_writes(changes, &durations_ms(started, &ends, changes.len()));
         exec(db, &c_text(join_statements(writes))?)
     })
 }
@@ -84,54 +82,4 @@ fn durations_ms(started: Instant, ends: &[Instant], changes: usize) -> Vec<i64> 
             ms
         })
         .collect()
-}
-
-/// The tracking writes of a batch timed by the client, the durations in
-/// milliseconds, one per
-/// change, known by now: every history row in one `INSERT`, the rows the
-/// batch replaces deleted, every tracking row in one `INSERT`, and the
-/// new state. Four statements however many changes; the state guard ran
-/// before the changes' statements.
-fn tracking_writes(sql: &TrackingSql, changes: &[Change<'_>], durations_ms: &[i64]) -> Vec<String> {
-    use std::fmt::Write;
-    let Some(last) = changes.last() else {
-        return Vec::new();
-    };
-    // Each statement written into one string: see `push_literal`.
-    let mut history = String::with_capacity(128 + changes.len() * 112);
-    let _ = write!(history, "{} VALUES ", sql.insert_into_history());
-    for (k, (change, ms)) in changes.iter().zip(durations_ms).enumerate() {
-        if k > 0 {
-            history.push_str(", ");
-        }
-        sql.push_history_values(&mut history, &change.history, ms);
-    }
-    let mut statements = vec![history];
-    statements.extend(sql.delete_records_literal(changes));
-    let mut records = String::with_capacity(128 + changes.len() * 128);
-    let _ = write!(
-        records,
-        "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, dirty) VALUES ",
-        sql.table
-    );
-    let mut any_record = false;
-    for (change, ms) in changes.iter().zip(durations_ms) {
-        let Some(row) = change.record.as_ref() else { continue };
-        if any_record {
-            records.push_str(", ");
-        }
-        any_record = true;
-        let _ = write!(records, "({}, ", row.version);
-        sql.dialect.push_literal(&mut records, &row.name);
-        records.push_str(", ");
-        sql.dialect.push_literal(&mut records, &row.checksum.to_hex());
-        records.push_str(", ");
-        sql.dialect.push_literal(&mut records, &row.applied_at);
-        let _ = write!(records, ", {ms}, {})", sql.dialect.flag(false));
-    }
-    if any_record {
-        statements.push(records);
-    }
-    statements.push(sql.write_state_literal(&last.state_after));
-    statements
 }
