@@ -46,7 +46,7 @@ edition = "2021"
 publish = false
 [workspace]
 [dependencies]
-embedded-migrations = { path = "$ROOT/runtime", default-features = false, features = ["sqlite"] }
+embedded-migrations = { path = "$ROOT/runtime", default-features = false, features = ["sqlx-0-9", "sqlite"] }
 sqlx = { version = "0.9", default-features = false, features = ["runtime-tokio", "sqlite"] }
 tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
 EOF

@@ -15,7 +15,7 @@ mod servers;
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
 use servers::dbs::{MyDb, MYSQL_URL as URL_ENV};
 use servers::{now_ms, spawn_child, Rng};
-use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions};
 use std::time::{Duration, Instant};
 use support::fixtures::BASE;
@@ -49,38 +49,6 @@ backend_scenarios!(MyDb);
 fault_scenarios!(MyDb);
 sql_fault_scenarios!(MyDb);
 
-impl support::faults::SqlFaults for MyDb {
-    /// No migration runs in a transaction here: the COMMIT commits what
-    /// committed already, and the INSERT fails as the third statement.
-    const ENDS_ITS_TRANSACTION: &'static str =
-        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\nCOMMIT;\nINSERT INTO nosuch (id) VALUES (1);\n";
-    const ENDED_AT: (&'static str, u32) = ("INSERT INTO nosuch", 2);
-    const POISON: &'static str = "SET FOREIGN_KEY_CHECKS = 0;\nSTART TRANSACTION;\n\
-                                  INSERT INTO child (id, parent_id) VALUES (9, 999);\nINSERT INTO nosuch (id) VALUES (1);\n\
-                                  COMMIT;\nSET FOREIGN_KEY_CHECKS = 1;\n";
-
-    const SLOW: &'static str = "SELECT SLEEP(5)";
-
-    async fn one_connection(&self) -> MySqlPool {
-        MySqlPoolOptions::new()
-            .max_connections(1)
-            .connect_with(self.server.clone().database(&self.name))
-            .await
-            .expect("connect to the test database")
-    }
-
-    async fn exec_on(pool: &MySqlPool, sql: &str) {
-        servers::exec(pool, sql).await
-    }
-
-    async fn count_on(pool: &MySqlPool, sql: &str) -> i64 {
-        servers::count(pool, format!("SELECT CAST(({sql}) AS SIGNED)")).await
-    }
-
-    async fn close(pool: MySqlPool) {
-        pool.close().await
-    }
-}
 sql_scenarios!(MyDb);
 code_scenarios!(
     MyDb,

@@ -16,7 +16,7 @@ mod servers;
 use embedded_migrations::{embed_migrations, Error, MigrationState, Migrations, Settings};
 use servers::dbs::{PgDb, POSTGRES_URL as URL_ENV};
 use servers::{spawn_child, Rng};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, Postgres};
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 use support::fixtures::{BASE, FAILING, SHORT};
@@ -68,36 +68,6 @@ backend_scenarios!(PgDb);
 fault_scenarios!(PgDb);
 sql_fault_scenarios!(PgDb, transactional);
 
-impl support::faults::SqlFaults for PgDb {
-    const ENDS_ITS_TRANSACTION: &'static str =
-        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\nEND;\nINSERT INTO nosuch (id) VALUES (1);\n";
-    const ENDED_AT: (&'static str, u32) = ("END", 1);
-    const POISON: &'static str = "SET session_replication_role = replica;\nBEGIN;\n\
-                                  CREATE TABLE t_new (id INTEGER PRIMARY KEY);\nINSERT INTO nosuch (id) VALUES (1);\n\
-                                  COMMIT;\nSET session_replication_role = origin;\n";
-
-    const SLOW: &'static str = "SELECT pg_sleep(5)";
-
-    async fn one_connection(&self) -> PgPool {
-        PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(self.options())
-            .await
-            .expect("connect to the test database")
-    }
-
-    async fn exec_on(pool: &PgPool, sql: &str) {
-        servers::exec(pool, sql).await
-    }
-
-    async fn count_on(pool: &PgPool, sql: &str) -> i64 {
-        servers::count(pool, sql.to_string()).await
-    }
-
-    async fn close(pool: PgPool) {
-        pool.close().await
-    }
-}
 sql_scenarios!(PgDb);
 code_scenarios!(
     PgDb,

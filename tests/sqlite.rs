@@ -6,104 +6,17 @@ mod support;
 mod servers;
 
 use embedded_migrations::{embed_migrations, Error, Migrations, Settings};
+use servers::dbs::sqlite::{open, scratch_file};
+use servers::dbs::SqliteDb;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::Connection;
 use std::path::PathBuf;
 use support::TestDb;
 
-struct SqliteDb {
-    pool: SqlitePool,
-    path: PathBuf,
-}
-
-fn scratch_file(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join("embedded-migrations-tests");
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(format!("{}.db", support::unique_name(test)))
-}
-
-async fn open(path: &PathBuf) -> SqlitePool {
-    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
-    SqlitePool::connect_with(options).await.expect("open sqlite file")
-}
-
-impl TestDb for SqliteDb {
-    type Pool = SqlitePool;
-    const TRANSACTIONAL_DDL: bool = true;
-
-    async fn fresh(test: &str) -> Option<Self> {
-        let path = scratch_file(test);
-        Some(SqliteDb {
-            pool: open(&path).await,
-            path,
-        })
-    }
-
-    fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    async fn tables(&self) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .expect("list tables")
-    }
-
-    async fn exec(&self, sql: &str) {
-        servers::exec(&self.pool, sql).await
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        servers::count(&self.pool, sql.to_string()).await
-    }
-}
-
-impl Drop for SqliteDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", "-migrations.lock"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
-        }
-    }
-}
-
 backend_scenarios!(SqliteDb);
 fault_scenarios!(SqliteDb);
 sql_fault_scenarios!(SqliteDb, transactional);
 
-impl support::faults::SqlFaults for SqliteDb {
-    const ENDS_ITS_TRANSACTION: &'static str =
-        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\nEND;\nINSERT INTO nosuch (id) VALUES (1);\n";
-    const ENDED_AT: (&'static str, u32) = ("END", 1);
-    const POISON: &'static str = "PRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE t_new (id INTEGER PRIMARY KEY);\n\
-                                  INSERT INTO nosuch (id) VALUES (1);\nCOMMIT;\nPRAGMA foreign_keys = ON;\n";
-
-    const SLOW: &'static str =
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000000) SELECT count(*) FROM n";
-
-    async fn one_connection(&self) -> SqlitePool {
-        let options = SqliteConnectOptions::new().filename(&self.path);
-        sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .expect("open sqlite file")
-    }
-
-    async fn exec_on(pool: &SqlitePool, sql: &str) {
-        servers::exec(pool, sql).await
-    }
-
-    async fn count_on(pool: &SqlitePool, sql: &str) -> i64 {
-        servers::count(pool, sql.to_string()).await
-    }
-
-    async fn close(pool: SqlitePool) {
-        pool.close().await
-    }
-}
 sql_scenarios!(SqliteDb);
 code_scenarios!(
     SqliteDb,

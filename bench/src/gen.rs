@@ -222,7 +222,7 @@ fn app_parts(tool: Tool, n: usize) -> AppParts {
             format!("embedded_migrations_bench::work::main_refinery(embed::migrations::runner, {n});"),
         ),
         Tool::Ours => (
-            format!("embedded-migrations = {{ path = \"../{TO_RUNTIME}\", default-features = false, features = [\"sqlite\", \"postgres\", \"mysql\"] }}\n"),
+            format!("embedded-migrations = {{ path = \"../{TO_RUNTIME}\", default-features = false, features = [\"sqlx-0-9\", \"sqlite\", \"postgres\", \"mysql\"] }}\n"),
             "pub static M: embedded_migrations::Migrations = embedded_migrations::embed_migrations!(\"migrations\");\n".to_string(),
             ", features = [\"ours\"]".to_string(),
             format!("embedded_migrations_bench::work::main_ours(&embed::M, {n});"),
@@ -356,7 +356,7 @@ fn w3_sources(tool: Tool) -> (String, String) {
         ),
         Tool::Refinery => (
             "refinery = { version = \"=0.10.0\", default-features = false, features = [\"rusqlite\"] }\n\
-             rusqlite = { version = \"0.39\", features = [\"bundled\"] }\n".to_string(),
+             rusqlite = { version = \"0.32\", features = [\"bundled\"] }\n".to_string(),
             "mod embedded {\n    refinery::embed_migrations!(\"migrations\");\n}\n\n\
              fn main() {\n    let path = std::env::args().nth(1).expect(\"database path\");\n    \
              let mut conn = rusqlite::Connection::open(path).unwrap();\n    \
@@ -364,7 +364,7 @@ fn w3_sources(tool: Tool) -> (String, String) {
         ),
         Tool::Ours => (
             format!(
-                "embedded-migrations = {{ path = \"{TO_RUNTIME}\", default-features = false, features = [\"sqlite\"] }}\n\
+                "embedded-migrations = {{ path = \"{TO_RUNTIME}\", default-features = false, features = [\"sqlx-0-9\", \"sqlite\"] }}\n\
                  sqlx = {{ version = \"=0.9.0\", default-features = false, features = [\"runtime-tokio\", \"sqlite\"] }}\n\
                  tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n"
             ),

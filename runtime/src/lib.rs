@@ -18,6 +18,22 @@
 //! applied through a backend: one module per database behind the
 //! [`backend::Session`] trait.
 
+// The sqlx the SQL backends are written against, named `sqlx` whichever it
+// is: 0.9 (`sqlx-0-9`, the default; the dependency's own name) or 0.8
+// (`sqlx-0-8`, the dependency `sqlx08`). With both features on, as
+// `--all-features` builds, 0.9 is used. What differs between the two
+// versions is in sql/compat.rs, so the rest reads the same on both.
+#[cfg(all(feature = "sqlx-0-8", not(feature = "sqlx-0-9")))]
+extern crate sqlx08 as sqlx;
+#[cfg(all(
+    any(feature = "sqlite", feature = "postgres", feature = "mysql"),
+    not(any(feature = "sqlx-0-9", feature = "sqlx-0-8"))
+))]
+compile_error!(
+    "the `sqlite`, `postgres` and `mysql` features of embedded-migrations run on sqlx: add the feature `sqlx-0-9` \
+     (for sqlx 0.9) or `sqlx-0-8` (for sqlx 0.8), the version your application's pool comes from"
+);
+
 pub mod backend;
 mod backup;
 #[cfg(feature = "cli")]

@@ -46,6 +46,7 @@
 //! the next test.
 
 use crate::backend::Database;
+use crate::sql::compat::{self, assert_sql_safe};
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 use crate::template::Template;
 use crate::{Error, Language, Migrations};
@@ -336,7 +337,7 @@ where
 {
     use sqlx::{ConnectOptions, Connection};
     let mut admin = options.connect().await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await?;
+    compat::raw_sql(assert_sql_safe!(sql)).execute(&mut admin).await?;
     admin.close().await
 }
 

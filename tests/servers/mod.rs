@@ -8,6 +8,36 @@
 //! random source for kill moments. Each test file keeps only its own cases.
 #![allow(dead_code)]
 
+// What differs between sqlx 0.9 and 0.8 for these helpers: compat/sqlx08
+// builds the same suites on sqlx 0.8, and its build script sets `sqlx08`.
+/// Text built at run time, for a query: 0.9 takes it marked as audited,
+/// 0.8 as a `&str` (borrowed to the end of the statement that awaits it).
+#[cfg(not(sqlx08))]
+macro_rules! dynamic_sql {
+    ($text:expr) => {
+        sqlx::AssertSqlSafe($text)
+    };
+}
+#[cfg(sqlx08)]
+macro_rules! dynamic_sql {
+    ($text:expr) => {
+        &*$text
+    };
+}
+/// A query's arguments: 0.8 gives them a lifetime, 0.9 none.
+#[cfg(not(sqlx08))]
+pub trait IntoArguments<'q, DB: sqlx::Database>: sqlx::IntoArguments<DB> {}
+#[cfg(not(sqlx08))]
+impl<DB: sqlx::Database, A: sqlx::IntoArguments<DB>> IntoArguments<'_, DB> for A {}
+#[cfg(not(sqlx08))]
+pub type Arguments<'q, DB> = <DB as sqlx::Database>::Arguments;
+#[cfg(sqlx08)]
+pub trait IntoArguments<'q, DB: sqlx::Database>: sqlx::IntoArguments<'q, DB> {}
+#[cfg(sqlx08)]
+impl<'q, DB: sqlx::Database, A: sqlx::IntoArguments<'q, DB>> IntoArguments<'q, DB> for A {}
+#[cfg(sqlx08)]
+pub type Arguments<'q, DB> = <DB as sqlx::Database>::Arguments<'q>;
+
 #[macro_use]
 pub mod code;
 pub mod dbs;
@@ -15,7 +45,7 @@ pub mod dbs;
 use crate::support::{self, TestDb};
 use embedded_migrations::backend::Database;
 use embedded_migrations::{embed_migrations, Error, Migrations, Report, Settings, Sql};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection};
 use std::process::{Child, Command, Output, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -47,7 +77,7 @@ where
     for<'c> &'c mut O::Connection: sqlx::Executor<'c, Database = <O::Connection as Connection>::Database>,
 {
     let mut admin = server.connect().await.expect("connect to the server");
-    sqlx::raw_sql(AssertSqlSafe(sql))
+    sqlx::raw_sql(dynamic_sql!(sql))
         .execute(&mut admin)
         .await
         .expect("administer the test database");
@@ -70,7 +100,7 @@ where
             .ok()?;
         runtime.block_on(async {
             let mut admin = server.connect().await.ok()?;
-            sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.ok()
+            sqlx::raw_sql(dynamic_sql!(sql)).execute(&mut admin).await.ok()
         })
     })
     .join();
@@ -84,7 +114,7 @@ pub async fn exec<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, sql: &str)
 where
     for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
 {
-    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+    sqlx::raw_sql(dynamic_sql!(sql.to_string()))
         .execute(pool)
         .await
         .expect("exec");
@@ -94,10 +124,10 @@ where
 pub async fn count<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, sql: String) -> i64
 where
     for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> Arguments<'q, DB>: IntoArguments<'q, DB>,
     (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
 {
-    sqlx::query_scalar(AssertSqlSafe(sql))
+    sqlx::query_scalar(dynamic_sql!(sql))
         .fetch_one(pool)
         .await
         .expect("count")

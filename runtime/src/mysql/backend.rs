@@ -8,12 +8,12 @@ use super::protocol::apply_marked;
 use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
 use crate::core::timeout::Timeouts;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::sql::io::TrackingIo;
 use crate::sql::session::{SqlBackend, SqlSession, TimeoutStatements};
 use crate::sql::table_lock::TableLock;
 use crate::{Error, LockMode, Settings, Timeout};
 use sqlx::mysql::{MySql, MySqlPool};
-use sqlx::AssertSqlSafe;
 use std::time::Duration;
 
 /// A session's MySQL state: its lock (`GET_LOCK`, or the lock row of
@@ -62,7 +62,7 @@ async fn timeout_statements(session: &mut MySqlSession, timeouts: Timeouts) -> R
     let mariadb = match session.backend.mariadb {
         Some(mariadb) => mariadb,
         None => {
-            let version: String = sqlx::raw_sql("SELECT CAST(VERSION() AS CHAR)")
+            let version: String = compat::raw_sql("SELECT CAST(VERSION() AS CHAR)")
                 .fetch_one(&mut *session.conn)
                 .await
                 .and_then(|row| sqlx::Row::try_get(&row, 0))
@@ -126,7 +126,7 @@ impl SqlBackend for MySqlBackend {
             // The history table too: one dropped by hand is created again
             // here, not met by the first change that writes to it.
             let history = format!("SELECT 1 FROM {} LIMIT 0", session.sql.history);
-            if sqlx::raw_sql(AssertSqlSafe(history))
+            if compat::raw_sql(assert_sql_safe!(history))
                 .execute(&mut *session.conn)
                 .await
                 .is_ok()
@@ -150,7 +150,7 @@ impl SqlBackend for MySqlBackend {
         // Each statement commits on its own here; all are idempotent, so an
         // interrupted first run is completed by the next one.
         for statement in schema.into_iter().chain(session.sql.create()) {
-            sqlx::raw_sql(AssertSqlSafe(statement))
+            compat::raw_sql(assert_sql_safe!(statement))
                 .execute(&mut *session.conn)
                 .await
                 .map_err(db_err("creating the tracking tables"))?;

@@ -8,10 +8,11 @@
 
 use super::errors::NAME;
 use crate::backend::{BoxFuture, SchemaDdl};
+use crate::sql::compat::assert_sql_safe;
 use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::mysql::{MySqlPool, MySqlRow};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 const TABLES: &str = "SELECT CAST(TABLE_NAME AS CHAR) AS name, CAST(TABLE_TYPE AS CHAR) AS type \
      FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY CREATE_TIME, TABLE_NAME";
@@ -102,7 +103,7 @@ trait Show {
 
 impl Show for MySqlPool {
     async fn show(&self, statement: &str, column: usize) -> Result<String, Error> {
-        let row = sqlx::query(AssertSqlSafe(statement.to_string()))
+        let row = sqlx::query(assert_sql_safe!(statement.to_string()))
             .fetch_one(self)
             .await
             .map_err(|e| Error::database(NAME, format!("reading the schema ({statement})"), e))?;

@@ -10,12 +10,13 @@ use super::errors::{db_err, message, NAME};
 use crate::backend::Change;
 use crate::core::split::{split, Dialect, Statement};
 use crate::core::timeout::Timeouts;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::sql::session::{mark_timeout, SqlBackend, SqlSession};
 use crate::sql::text::SqlText;
 use crate::sql::tracking::TrackingSql;
 use crate::{Direction, Error};
 use sqlx::mysql::{MySql, MySqlConnection};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 /// The protocol's two queries and the read after a failure, for one
 /// tracking table.
@@ -134,7 +135,7 @@ where
     B: SqlBackend<DB = MySql>,
 {
     let protocol = Protocol { sql: &session.sql };
-    let marked: Vec<Option<i64>> = sqlx::raw_sql(AssertSqlSafe(protocol.mark(change, timeouts.1)))
+    let marked: Vec<Option<i64>> = compat::raw_sql(assert_sql_safe!(protocol.mark(change, timeouts.1)))
         .fetch_all(&mut *session.conn)
         .await
         .and_then(|rows| rows.iter().map(|row| row.try_get(0)).collect())
@@ -162,7 +163,7 @@ where
 async fn counted(conn: &mut MySqlConnection, query: String) -> (Result<(), sqlx::Error>, usize) {
     use futures_util::StreamExt;
     let mut done = 0;
-    let mut results = sqlx::raw_sql(AssertSqlSafe(query)).fetch_many(conn);
+    let mut results = compat::raw_sql(assert_sql_safe!(query)).fetch_many(conn);
     while let Some(result) = results.next().await {
         match result {
             Ok(sqlx::Either::Left(_)) => done += 1,
@@ -229,7 +230,7 @@ async fn committed<B>(session: &mut SqlSession<B>, version: i64) -> Result<Optio
 where
     B: SqlBackend<DB = MySql>,
 {
-    let progress = sqlx::query(AssertSqlSafe(Protocol { sql: &session.sql }.progress(version)))
+    let progress = sqlx::query(assert_sql_safe!(Protocol { sql: &session.sql }.progress(version)))
         .fetch_optional(&mut *session.conn)
         .await
         .map_err(db_err("reading how far the migration got"))?;
@@ -245,7 +246,7 @@ where
 
 /// Ends a transaction the protocol opened with raw SQL, if one is open.
 async fn rollback(conn: &mut MySqlConnection) {
-    if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(conn).await {
+    if let Err(err) = compat::raw_sql("ROLLBACK").execute(conn).await {
         tracing::debug!(error = %err, "rolling back after the dirty protocol failed");
     }
 }

@@ -9,11 +9,12 @@
 use super::errors::NAME;
 use crate::core::split::Dialect;
 use crate::snapshot::SchemaSnapshot;
+use crate::sql::compat::assert_sql_safe;
 use crate::sql::schema_record::sqlx_snapshot_impl;
 use crate::sql::tracking::TrackingSql;
 use crate::{Error, Settings};
 use sqlx::mysql::{MySqlPool, MySqlRow};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 // information_schema columns are cast to CHAR: some servers give them a
 // binary collation, which would not read as text.
@@ -61,7 +62,7 @@ async fn snapshot(pool: &MySqlPool, settings: &Settings) -> Result<SchemaSnapsho
         if is_tracking(&name) || text(row, "type").map_err(err)? != "BASE TABLE" {
             continue;
         }
-        let create = sqlx::query(AssertSqlSafe(format!(
+        let create = sqlx::query(assert_sql_safe!(format!(
             "SHOW CREATE TABLE `{}`",
             name.replace('`', "``")
         )))

@@ -8,6 +8,7 @@ use super::search_path;
 use crate::backend::{Change, GroupApply, Provision};
 use crate::core::split::Dialect;
 use crate::core::timeout::Timeouts;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::sql::dirty::TransactionProbe;
 use crate::sql::session::{timeouts_for, SqlBackend, SqlSession, TimeoutStatements};
 use crate::sql::table_lock::TableLock;
@@ -16,7 +17,7 @@ use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::{BatchFailure, TransactionalBatch};
 use crate::{Error, LockMode, Settings, Timeout};
 use sqlx::postgres::{PgConnection, PgPool, Postgres};
-use sqlx::{AssertSqlSafe, Connection};
+use sqlx::Connection;
 use std::time::Duration;
 
 /// A session's PostgreSQL state: the lock (advisory, or the lock row of
@@ -54,7 +55,7 @@ type PgSession = SqlSession<PgBackend>;
 /// A catalog question answered yes or no, as plain text: nothing prepared
 /// (see `LockMode::Table`, meant for poolers in transaction mode).
 async fn catalog_check(session: &mut PgSession, query: String) -> Result<bool, sqlx::Error> {
-    let row = sqlx::raw_sql(AssertSqlSafe(query))
+    let row = compat::raw_sql(assert_sql_safe!(query))
         .fetch_one(&mut *session.conn)
         .await?;
     sqlx::Row::try_get(&row, 0)
@@ -178,7 +179,7 @@ impl SqlBackend for PgBackend {
         let create = async {
             let schema = sql.create_schema().filter(|_| schema_missing);
             for statement in schema.into_iter().chain(sql.create()) {
-                sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *tx).await?;
+                compat::raw_sql(assert_sql_safe!(statement)).execute(&mut *tx).await?;
             }
             tx.commit().await
         };
@@ -261,12 +262,12 @@ impl TransactionProbe for PgBackend {
     /// 25P01), taken inside one (and released), and refused in an aborted
     /// one (25P02): the server's own answer, whoever began the block.
     async fn in_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-        match sqlx::raw_sql("SAVEPOINT embedded_migrations_probe")
+        match compat::raw_sql("SAVEPOINT embedded_migrations_probe")
             .execute(&mut *conn)
             .await
         {
             Ok(_) => {
-                sqlx::raw_sql("RELEASE SAVEPOINT embedded_migrations_probe")
+                compat::raw_sql("RELEASE SAVEPOINT embedded_migrations_probe")
                     .execute(&mut *conn)
                     .await?;
                 Ok(true)

@@ -7,12 +7,12 @@ use super::errors::db_err;
 use super::tracking::PgTracking;
 use crate::backend::Change;
 use crate::core::split::Dialect;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::sql::script::{ends_transaction, join_statements, statements};
 use crate::sql::session::TimeoutStatements;
 use crate::sql::tracking::TrackingSql;
 use crate::sql::transaction::BatchFailure;
 use sqlx::postgres::PgConnection;
-use sqlx::AssertSqlSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names the statements this process prepares, so that one left behind on
@@ -176,7 +176,7 @@ async fn finish_statement(
     let pg = PgTracking::new(sql);
     if !state.never_prepare && state.prepared.is_none() && PgTracking::one_applied(changes).is_some() {
         let name = format!("_em_finish_{}", PREPARED.fetch_add(1, Ordering::Relaxed));
-        sqlx::raw_sql(AssertSqlSafe(pg.prepare_finish_one(&name)))
+        compat::raw_sql(assert_sql_safe!(pg.prepare_finish_one(&name)))
             .execute(&mut *conn)
             .await
             .map_err(db_err("preparing the tracking statement"))?;
@@ -211,7 +211,7 @@ async fn run_own_transaction(
     query.push_str(&batch);
     query.push_str("\nCOMMIT;");
     state.open_transaction = true;
-    match sqlx::raw_sql(AssertSqlSafe(query)).execute(&mut *conn).await {
+    match compat::raw_sql(assert_sql_safe!(query)).execute(&mut *conn).await {
         Ok(_) => {
             state.open_transaction = false;
             Ok(())
@@ -221,10 +221,10 @@ async fn run_own_transaction(
             // aborted, where every query fails; a query that succeeds
             // shows it was gone before (a file's statement ended it, or
             // the COMMIT failed).
-            let open = sqlx::raw_sql("SELECT 1").execute(&mut *conn).await.is_err();
+            let open = compat::raw_sql("SELECT 1").execute(&mut *conn).await.is_err();
             // After a failed COMMIT there is no transaction left, and
             // ROLLBACK only warns.
-            match sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await {
+            match compat::raw_sql("ROLLBACK").execute(&mut *conn).await {
                 Ok(_) => state.open_transaction = false,
                 Err(rollback) => tracing::debug!(error = %rollback, "rolling back the failed batch"),
             }

@@ -14,11 +14,12 @@
 //! (`transaction_pooling`) and refuses, naming `LockMode::Table`.
 
 use super::errors::{code_of, db_err, LOCK_NOT_AVAILABLE, NAME};
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::sql::session::lock_released;
 use crate::sql::tracking::TrackingSql;
 use crate::Error;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
+use sqlx::{ConnectOptions, Connection, Row};
 use std::time::{Duration, Instant};
 
 /// The lock of one session's run.
@@ -106,14 +107,14 @@ impl AdvisoryLock {
         };
         // Plain text, no prepared statement: behind such a pooler a
         // prepared statement may itself meet another server connection.
-        let row = sqlx::raw_sql(PID).fetch_one(&mut *conn).await;
+        let row = compat::raw_sql(PID).fetch_one(&mut *conn).await;
         let (first, port) = row.and_then(read).map_err(db_err("looking for a connection pooler"))?;
         if port.is_empty() || port == self.options.get_port().to_string() {
             return Ok(None);
         }
         let pin = async {
             let mut probe = self.options.connect().await?;
-            let pinned = sqlx::raw_sql("BEGIN; SELECT pg_backend_pid()::text, ''")
+            let pinned = compat::raw_sql("BEGIN; SELECT pg_backend_pid()::text, ''")
                 .fetch_one(&mut probe)
                 .await
                 .and_then(read)?;
@@ -126,7 +127,7 @@ impl AdvisoryLock {
                 return Ok(None);
             }
         };
-        let second = sqlx::raw_sql(PID).fetch_one(&mut *conn).await.and_then(read);
+        let second = compat::raw_sql(PID).fetch_one(&mut *conn).await.and_then(read);
         if let Err(err) = probe.close().await {
             tracing::debug!(error = %err, "closing the pooler probe");
         }
@@ -156,7 +157,7 @@ impl AdvisoryLock {
             return Ok(());
         }
         let released = match prepared {
-            Some(name) => sqlx::raw_sql(AssertSqlSafe(format!(
+            Some(name) => compat::raw_sql(assert_sql_safe!(format!(
                 "DEALLOCATE {name}; SELECT pg_advisory_unlock({})",
                 self.key
             )))

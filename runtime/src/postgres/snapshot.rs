@@ -131,8 +131,8 @@ async fn snapshot(pool: &PgPool, settings: &Settings) -> Result<SchemaSnapshot, 
         .execute(&mut *tx)
         .await
         .map_err(err)?;
-    for query in QUERIES {
-        let rows = sqlx::query(*query)
+    for &query in QUERIES {
+        let rows = sqlx::query(query)
             .bind(&schema)
             .bind(&tracking)
             .fetch_all(&mut *tx)
@@ -145,8 +145,8 @@ async fn snapshot(pool: &PgPool, settings: &Settings) -> Result<SchemaSnapshot, 
         .await
         .map_err(err)?
     {
-        for query in timescaledb::QUERIES {
-            let rows = sqlx::query(*query)
+        for &query in timescaledb::QUERIES {
+            let rows = sqlx::query(query)
                 .bind(&schema)
                 .fetch_all(&mut *tx)
                 .await

@@ -8,8 +8,8 @@ use super::io::TrackingIo;
 use super::session::{Connection, SqlBackend, SqlSession};
 use super::tracking::TrackingSql;
 use crate::backend::{Change, State};
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
-use sqlx::AssertSqlSafe;
 
 impl<B: SqlBackend> SqlSession<B>
 where
@@ -69,7 +69,7 @@ where
         self.upgrade_history().await?;
         let columns = self.sql.run_columns();
         let all = columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
-        if sqlx::raw_sql(AssertSqlSafe(self.sql.probe_column(&all)))
+        if compat::raw_sql(assert_sql_safe!(self.sql.probe_column(&all)))
             .execute(&mut *self.conn)
             .await
             .is_ok()
@@ -77,12 +77,12 @@ where
             return Ok(());
         }
         for (name, ty) in columns {
-            let present = sqlx::raw_sql(AssertSqlSafe(self.sql.probe_column(name)))
+            let present = compat::raw_sql(assert_sql_safe!(self.sql.probe_column(name)))
                 .execute(&mut *self.conn)
                 .await
                 .is_ok();
             if !present {
-                sqlx::raw_sql(AssertSqlSafe(self.sql.add_column(name, ty)))
+                compat::raw_sql(assert_sql_safe!(self.sql.add_column(name, ty)))
                     .execute(&mut *self.conn)
                     .await
                     .map_err(Self::db_err("upgrading the tracking table"))?;
@@ -94,13 +94,13 @@ where
     /// Adds the placeholders column a history table of an older release
     /// lacks; a table that has it costs one probe.
     async fn upgrade_history(&mut self) -> Result<(), Error> {
-        let probe = sqlx::raw_sql(AssertSqlSafe(self.sql.probe_history_placeholders()))
+        let probe = compat::raw_sql(assert_sql_safe!(self.sql.probe_history_placeholders()))
             .execute(&mut *self.conn)
             .await;
         if probe.is_ok() {
             return Ok(());
         }
-        sqlx::raw_sql(AssertSqlSafe(self.sql.add_history_placeholders()))
+        compat::raw_sql(assert_sql_safe!(self.sql.add_history_placeholders()))
             .execute(&mut *self.conn)
             .await
             .map_err(Self::db_err("upgrading the history table"))?;

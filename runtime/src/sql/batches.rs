@@ -12,8 +12,8 @@ use super::session::{Connection, SqlBackend, SqlSession};
 use crate::backend::{Batch, BatchDone, Batches, BoxFuture, Checkpoints};
 use crate::code::run as code;
 use crate::records::Checkpoint;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
-use sqlx::AssertSqlSafe;
 use std::time::Instant;
 
 impl<B: SqlBackend> Checkpoints for SqlSession<B>
@@ -82,7 +82,7 @@ where
         let cp = CheckpointSql::new(&self.sql);
         let version = batch.change.migration.version;
         // Created before the transaction: MySQL commits DDL implicitly.
-        sqlx::raw_sql(AssertSqlSafe(cp.create()))
+        compat::raw_sql(assert_sql_safe!(cp.create()))
             .execute(&mut *self.conn)
             .await
             .map_err(Self::db_err("creating the batch checkpoint table"))?;

@@ -12,7 +12,8 @@ use super::tracking::TrackingSql;
 use crate::core::batch::{placeholders, substitute};
 use crate::core::split::Dialect;
 use crate::records::Checkpoint;
-use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Row, Type};
+use crate::sql::compat::{self, assert_sql_safe};
+use sqlx::{ColumnIndex, Decode, Encode, Row, Type};
 
 /// The checkpoint table's statements, next to the tracking table's.
 pub(crate) struct CheckpointSql {
@@ -113,7 +114,7 @@ impl<DB> CheckpointIo for DB
 where
     DB: TrackingIo + RowsAffected,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> compat::Arguments<'q, DB>: compat::IntoArguments<'q, DB>,
     usize: ColumnIndex<DB::Row>,
     for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
 {
@@ -122,7 +123,7 @@ where
         query: String,
         version: i64,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
-        let row = sqlx::query(AssertSqlSafe(query))
+        let row = sqlx::query(assert_sql_safe!(query))
             .bind(version)
             .fetch_optional(&mut *conn)
             .await?;
@@ -141,12 +142,12 @@ where
         version: i64,
         checkpoint: Option<Checkpoint>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(sql.delete.to_string()))
+        sqlx::query(assert_sql_safe!(sql.delete.to_string()))
             .bind(version)
             .execute(&mut *conn)
             .await?;
         if let Some(checkpoint) = checkpoint {
-            sqlx::query(AssertSqlSafe(sql.insert.to_string()))
+            sqlx::query(assert_sql_safe!(sql.insert.to_string()))
                 .bind(version)
                 .bind(checkpoint.batches as i64)
                 .bind(checkpoint.rows as i64)
@@ -162,7 +163,7 @@ where
         binds: usize,
         size: u64,
     ) -> Result<u64, sqlx::Error> {
-        let mut query = sqlx::query(AssertSqlSafe(statement));
+        let mut query = sqlx::query(assert_sql_safe!(statement));
         for _ in 0..binds {
             query = query.bind(size.min(i64::MAX as u64) as i64);
         }
@@ -170,7 +171,7 @@ where
     }
 
     async fn count(conn: &mut DB::Connection, query: String) -> Result<u64, sqlx::Error> {
-        let row = sqlx::query(AssertSqlSafe(query)).fetch_one(&mut *conn).await?;
+        let row = sqlx::query(assert_sql_safe!(query)).fetch_one(&mut *conn).await?;
         Ok(row.try_get::<i64, _>(0)?.max(0) as u64)
     }
 }

@@ -9,8 +9,8 @@ use super::io::TrackingIo;
 use super::session::{mark_timeout, timeouts_for, Connection, SqlBackend, SqlSession};
 use crate::backend::Change;
 use crate::core::split::split;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
-use sqlx::AssertSqlSafe;
 use std::future::Future;
 use std::time::Instant;
 
@@ -36,7 +36,7 @@ where
     /// mark is taken back.
     async fn settle_failure(&mut self, change: &Change<'_>) -> Result<u32, Error> {
         if B::in_transaction(&mut self.conn).await.unwrap_or(true) {
-            if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
+            if let Err(err) = compat::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
                 tracing::debug!(error = %err, "rolling back the file's own transaction after its failure");
             }
         }
@@ -71,13 +71,13 @@ where
         let started = Instant::now();
         let version = change.migration.version;
         for statement in &given.set {
-            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+            compat::raw_sql(assert_sql_safe!(statement.clone()))
                 .execute(&mut *self.conn)
                 .await
                 .map_err(Self::db_err("setting the migration's timeouts"))?;
         }
         for (index, statement) in split(change.text(), B::DIALECT).into_iter().enumerate() {
-            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text))
+            if let Err(err) = compat::raw_sql(assert_sql_safe!(statement.text))
                 .execute(&mut *self.conn)
                 .await
             {
@@ -93,7 +93,7 @@ where
                 .map_err(Self::db_err("counting the committed statements"))?;
         }
         for statement in &given.reset {
-            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+            compat::raw_sql(assert_sql_safe!(statement.clone()))
                 .execute(&mut *self.conn)
                 .await
                 .map_err(Self::db_err("resetting the migration's timeouts"))?;

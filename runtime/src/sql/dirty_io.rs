@@ -6,6 +6,7 @@
 use super::io::{close_change, TrackingIo};
 use super::tracking::TrackingSql;
 use crate::backend::Change;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Direction;
 use sqlx::{ColumnIndex, Decode, Encode, Type};
 use std::future::Future;
@@ -45,7 +46,7 @@ impl<DB> DirtyIo for DB
 where
     DB: TrackingIo,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> compat::Arguments<'q, DB>: compat::IntoArguments<'q, DB>,
     usize: ColumnIndex<DB::Row>,
     for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
     for<'t> String: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
@@ -58,7 +59,7 @@ where
         }
         // The direction and a count of 0, on the row just inserted (up) or
         // on the applied one (down).
-        sqlx::query(sqlx::AssertSqlSafe(sql.set_dirty(Some(change.direction))))
+        sqlx::query(assert_sql_safe!(sql.set_dirty(Some(change.direction))))
             .bind(change.migration.version)
             .execute(&mut *conn)
             .await?;
@@ -73,7 +74,7 @@ where
         version: i64,
         committed: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.count_committed()))
+        sqlx::query(assert_sql_safe!(sql.count_committed()))
             .bind(committed)
             .bind(version)
             .execute(&mut *conn)
@@ -89,14 +90,14 @@ where
     ) -> Result<(), sqlx::Error> {
         match change.direction {
             Direction::Up => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.finish_record()))
+                sqlx::query(assert_sql_safe!(sql.finish_record()))
                     .bind(execution_ms)
                     .bind(change.migration.version)
                     .execute(&mut *conn)
                     .await?;
             }
             Direction::Down => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
+                sqlx::query(assert_sql_safe!(sql.delete_record()))
                     .bind(change.migration.version)
                     .execute(&mut *conn)
                     .await?;

@@ -8,11 +8,12 @@ use super::tracking::TrackingSql;
 use crate::backend::{Change, RecordEdit, State};
 use crate::error::CorruptChecksum;
 use crate::records::{AppliedMigration, DirtyRun, HistoryEntry};
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Direction;
 use sqlx::{ColumnIndex, Decode, Encode, Row, Type};
 use std::future::Future;
 
-type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>;
+type Query<'q, DB> = sqlx::query::Query<'q, DB, compat::Arguments<'q, DB>>;
 
 /// Binds for `insert_record`: version, name, checksum, applied_at, execution_ms, dirty.
 pub(crate) fn bind_record<'q, DB: sqlx::Database>(
@@ -245,7 +246,7 @@ impl<DB> TrackingIo for DB
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> compat::Arguments<'q, DB>: compat::IntoArguments<'q, DB>,
     usize: ColumnIndex<DB::Row>,
     for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
     for<'t> String: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
@@ -258,14 +259,14 @@ where
     // server connection (the boot check of `LockMode::Table` behind
     // PgBouncer).
     async fn fetch_state(conn: &mut DB::Connection, query: String) -> Result<Option<State>, sqlx::Error> {
-        let row = sqlx::raw_sql(sqlx::AssertSqlSafe(query))
+        let row = compat::raw_sql(assert_sql_safe!(query))
             .fetch_optional(&mut *conn)
             .await?;
         row.as_ref().map(state_from_row).transpose()
     }
 
     async fn write_state(conn: &mut DB::Connection, sql: &TrackingSql, state: &State) -> Result<(), sqlx::Error> {
-        bind_state(sqlx::query(sqlx::AssertSqlSafe(sql.write_state())), state)
+        bind_state(sqlx::query(assert_sql_safe!(sql.write_state())), state)
             .execute(&mut *conn)
             .await?;
         Ok(())
@@ -279,7 +280,7 @@ where
         dirty: bool,
     ) -> Result<(), sqlx::Error> {
         bind_record(
-            sqlx::query(sqlx::AssertSqlSafe(sql.insert_record())),
+            sqlx::query(assert_sql_safe!(sql.insert_record())),
             row,
             execution_ms,
             dirty,
@@ -295,7 +296,7 @@ where
         entry: &HistoryEntry,
     ) -> Result<(), sqlx::Error> {
         bind_history(
-            sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
+            sqlx::query(assert_sql_safe!(sql.insert_history())),
             entry,
             entry.duration_ms,
         )
@@ -314,7 +315,7 @@ where
         match &change.record {
             Some(row) => Self::insert_record(conn, sql, row, execution_ms, false).await?,
             None => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
+                sqlx::query(assert_sql_safe!(sql.delete_record()))
                     .bind(change.migration.version)
                     .execute(&mut *conn)
                     .await?;
@@ -332,7 +333,7 @@ where
             Direction::Up => sql.delete_record(),
             Direction::Down => sql.set_dirty(None),
         };
-        sqlx::query(sqlx::AssertSqlSafe(undo))
+        sqlx::query(assert_sql_safe!(undo))
             .bind(change.migration.version)
             .execute(&mut *conn)
             .await?;
@@ -351,7 +352,7 @@ where
             RecordEdit::StateOnly => None,
         };
         if let Some(version) = version {
-            sqlx::query(sqlx::AssertSqlSafe(sql.delete_record()))
+            sqlx::query(assert_sql_safe!(sql.delete_record()))
                 .bind(version)
                 .execute(&mut *conn)
                 .await?;
@@ -367,21 +368,21 @@ where
         query: String,
         columns: usize,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(query)).fetch_all(&mut *conn).await?;
+        let rows = compat::raw_sql(assert_sql_safe!(query)).fetch_all(&mut *conn).await?;
         rows.iter()
             .map(|row| (0..columns).map(|i| row.try_get::<Option<String>, _>(i)).collect())
             .collect()
     }
 
     async fn fetch_applied(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<AppliedMigration>, sqlx::Error> {
-        let (rows, with_run) = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_applied()))
+        let (rows, with_run) = match compat::raw_sql(assert_sql_safe!(sql.select_applied()))
             .fetch_all(&mut *conn)
             .await
         {
             Ok(rows) => (rows, true),
             // A table of an older release, not upgraded yet (only a run
             // upgrades it, under the lock): read what it has.
-            Err(err) => match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_applied_legacy()))
+            Err(err) => match compat::raw_sql(assert_sql_safe!(sql.select_applied_legacy()))
                 .fetch_all(&mut *conn)
                 .await
             {
@@ -393,14 +394,14 @@ where
     }
 
     async fn fetch_history(conn: &mut DB::Connection, sql: &TrackingSql) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-        let rows = match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_history()))
+        let rows = match compat::raw_sql(assert_sql_safe!(sql.select_history()))
             .fetch_all(&mut *conn)
             .await
         {
             Ok(rows) => rows,
             // A history table of an older release, not upgraded yet (a
             // read alters nothing): the same rows without placeholders.
-            Err(err) => match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.select_history_legacy()))
+            Err(err) => match compat::raw_sql(assert_sql_safe!(sql.select_history_legacy()))
                 .fetch_all(&mut *conn)
                 .await
             {
@@ -425,7 +426,7 @@ pub(crate) async fn close_change<DB>(
 where
     DB: TrackingIo,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> compat::Arguments<'q, DB>: compat::IntoArguments<'q, DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
@@ -435,7 +436,7 @@ where
         DB::write_state(conn, sql, &change.state_after).await?;
     }
     bind_history(
-        sqlx::query(sqlx::AssertSqlSafe(sql.insert_history())),
+        sqlx::query(assert_sql_safe!(sql.insert_history())),
         &change.history,
         execution_ms,
     )

@@ -38,6 +38,8 @@ pub(crate) mod checkpoint;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod code;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) mod compat;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod contract;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod dirty;

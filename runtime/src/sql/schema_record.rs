@@ -101,17 +101,17 @@ macro_rules! sqlx_snapshot_impl {
             settings: &$crate::Settings,
             record: &$crate::snapshot::SchemaRecord,
         ) -> Result<(), $crate::Error> {
-            use sqlx::AssertSqlSafe;
+            use $crate::sql::compat::{self, assert_sql_safe};
             settings.check()?;
             let err = |operation: &'static str| move |e: sqlx::Error| $crate::Error::database($backend, operation, e);
             let sql = $crate::sql::schema_record::RecordSql::new($dialect, settings);
             if let Some(create) = $crate::sql::schema_record::RecordSql::create_schema(settings, $dialect) {
-                sqlx::raw_sql(AssertSqlSafe(create))
+                compat::raw_sql(assert_sql_safe!(create))
                     .execute(pool)
                     .await
                     .map_err(err("creating the schema record's schema"))?;
             }
-            sqlx::raw_sql(AssertSqlSafe(sql.create))
+            compat::raw_sql(assert_sql_safe!(sql.create))
                 .execute(pool)
                 .await
                 .map_err(err("creating the schema record table"))?;
@@ -119,11 +119,11 @@ macro_rules! sqlx_snapshot_impl {
                 .begin()
                 .await
                 .map_err(err("beginning the schema record write"))?;
-            sqlx::query(AssertSqlSafe(sql.delete))
+            sqlx::query(assert_sql_safe!(sql.delete))
                 .execute(&mut *tx)
                 .await
                 .map_err(err("replacing the schema record"))?;
-            sqlx::query(AssertSqlSafe(sql.insert))
+            sqlx::query(assert_sql_safe!(sql.insert))
                 .bind(record.version)
                 .bind(record.hash.to_hex())
                 .bind(record.snapshot.text())
@@ -138,11 +138,12 @@ macro_rules! sqlx_snapshot_impl {
             pool: &$pool,
             settings: &$crate::Settings,
         ) -> Result<Option<$crate::snapshot::SchemaRecord>, $crate::Error> {
-            use sqlx::{AssertSqlSafe, Row};
+            use sqlx::Row;
+            use $crate::sql::compat::assert_sql_safe;
             settings.check()?;
             let err = |operation: &'static str| move |e: sqlx::Error| $crate::Error::database($backend, operation, e);
             let sql = $crate::sql::schema_record::RecordSql::new($dialect, settings);
-            let exists: i64 = sqlx::query_scalar(AssertSqlSafe(sql.exists))
+            let exists: i64 = sqlx::query_scalar(assert_sql_safe!(sql.exists))
                 .bind(sql.bare_name.clone())
                 .fetch_one(pool)
                 .await
@@ -150,7 +151,7 @@ macro_rules! sqlx_snapshot_impl {
             if exists == 0 {
                 return Ok(None);
             }
-            let row = sqlx::query(AssertSqlSafe(sql.select))
+            let row = sqlx::query(assert_sql_safe!(sql.select))
                 .fetch_optional(pool)
                 .await
                 .map_err(err("reading the schema record"))?;

@@ -13,6 +13,7 @@ use super::text::SqlText;
 use super::tracking::TrackingSql;
 use crate::backend::{State, TenantRecords};
 use crate::core::split::Dialect;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::{Error, Settings};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -74,7 +75,7 @@ async fn existing<'s, B: SqlBackend>(
 ) -> Result<Vec<(usize, &'s Settings, bool)>, Error>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
-    for<'q> <B::DB as sqlx::Database>::Arguments: sqlx::IntoArguments<B::DB>,
+    for<'q> compat::Arguments<'q, B::DB>: compat::IntoArguments<'q, B::DB>,
     usize: ColumnIndex<<B::DB as sqlx::Database>::Row>,
     for<'t> String: Decode<'t, B::DB> + Type<B::DB>,
 {
@@ -96,7 +97,7 @@ where
          WHERE (table_schema, table_name) IN ({})",
         wanted.join(", ")
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sqlx::query(assert_sql_safe!(query))
         .fetch_all(&mut *conn)
         .await
         .map_err(driver_error(
@@ -136,13 +137,13 @@ async fn read_union<B: SqlBackend>(
 ) -> Result<Vec<usize>, Error>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
-    for<'q> <B::DB as sqlx::Database>::Arguments: sqlx::IntoArguments<B::DB>,
+    for<'q> compat::Arguments<'q, B::DB>: compat::IntoArguments<'q, B::DB>,
     usize: ColumnIndex<<B::DB as sqlx::Database>::Row>,
     for<'t> String: Decode<'t, B::DB> + Type<B::DB>,
 {
     let operation = "reading the tenants' tracking tables together";
     let mut damaged = Vec::new();
-    let rows = match sqlx::query(sqlx::AssertSqlSafe(build(B::DIALECT, tenants)))
+    let rows = match sqlx::query(assert_sql_safe!(build(B::DIALECT, tenants)))
         .fetch_all(&mut *conn)
         .await
     {
@@ -158,7 +159,7 @@ where
             if present.is_empty() {
                 return Ok(damaged);
             }
-            sqlx::query(sqlx::AssertSqlSafe(build(B::DIALECT, &present)))
+            sqlx::query(assert_sql_safe!(build(B::DIALECT, &present)))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(driver_error(B::NAME, B::message, operation))?
@@ -188,7 +189,7 @@ pub(crate) async fn read_states<B: SqlBackend>(
 ) -> Result<Vec<Option<State>>, Error>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
-    for<'q> <B::DB as sqlx::Database>::Arguments: sqlx::IntoArguments<B::DB>,
+    for<'q> compat::Arguments<'q, B::DB>: compat::IntoArguments<'q, B::DB>,
     usize: ColumnIndex<<B::DB as sqlx::Database>::Row>,
     for<'t> i64: Decode<'t, B::DB> + Type<B::DB>,
     for<'t> String: Decode<'t, B::DB> + Type<B::DB>,
@@ -225,7 +226,7 @@ pub(crate) async fn read_records<B: SqlBackend>(
 ) -> Result<Vec<Option<TenantRecords>>, Error>
 where
     for<'c> &'c mut Connection<B>: sqlx::Executor<'c, Database = B::DB>,
-    for<'q> <B::DB as sqlx::Database>::Arguments: sqlx::IntoArguments<B::DB>,
+    for<'q> compat::Arguments<'q, B::DB>: compat::IntoArguments<'q, B::DB>,
     usize: ColumnIndex<<B::DB as sqlx::Database>::Row>,
     for<'t> i64: Decode<'t, B::DB> + Type<B::DB>,
     for<'t> String: Decode<'t, B::DB> + Type<B::DB>,

@@ -28,8 +28,9 @@ use super::text::SqlText;
 use crate::backend::BoxFuture;
 use crate::core::split::Dialect;
 use crate::lease::{lease_for, owner_id, Heartbeat, Renewal};
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::{Error, Settings};
-use sqlx::{AssertSqlSafe, ColumnIndex, ConnectOptions, Connection, Decode, Row, Type};
+use sqlx::{ColumnIndex, ConnectOptions, Connection, Decode, Row, Type};
 use std::time::{Duration, Instant};
 
 /// How often a waiter tries again.
@@ -149,7 +150,7 @@ where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
-    sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *conn).await?;
+    compat::raw_sql(assert_sql_safe!(statement)).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -160,7 +161,7 @@ where
     usize: ColumnIndex<DB::Row>,
     for<'r> String: Decode<'r, DB> + Type<DB>,
 {
-    let row = sqlx::raw_sql(AssertSqlSafe(sql.read()))
+    let row = compat::raw_sql(assert_sql_safe!(sql.read()))
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|row| {

@@ -11,8 +11,8 @@ use super::tracking::TrackingSql;
 use crate::backend::{BoxFuture, Change, GroupApply, Provision, Session};
 use crate::code::run as code;
 use crate::core::split::split;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
-use sqlx::AssertSqlSafe;
 use std::future::Future;
 use std::time::Instant;
 
@@ -83,7 +83,7 @@ where
     /// Runs `creation` ([`Self::creation`]) in the caller's transaction.
     async fn create_in(conn: &mut Connection<B>, creation: &[String]) -> Result<(), Error> {
         for statement in creation {
-            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+            compat::raw_sql(assert_sql_safe!(statement.clone()))
                 .execute(&mut *conn)
                 .await
                 .map_err(Self::db_err("creating the tracking tables"))?;
@@ -102,20 +102,23 @@ where
     ) -> Result<(), Error> {
         let (timeouts, given) = timeouts_for::<B>(sql, change, in_transaction)?;
         for statement in &given.set {
-            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+            compat::raw_sql(assert_sql_safe!(statement.clone()))
                 .execute(&mut *conn)
                 .await
                 .map_err(Self::db_err("setting the migration's timeouts"))?;
         }
         for statement in split(change.text(), B::DIALECT) {
-            if let Err(err) = sqlx::raw_sql(AssertSqlSafe(statement.text)).execute(&mut *conn).await {
+            if let Err(err) = compat::raw_sql(assert_sql_safe!(statement.text))
+                .execute(&mut *conn)
+                .await
+            {
                 let line = B::error_line(&err, statement.text, statement.line);
                 let failed = change.failed(statement.text, line, B::message(&err), in_transaction);
                 return Err(mark_timeout::<B>(failed, err, timeouts));
             }
         }
         for statement in &given.reset {
-            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+            compat::raw_sql(assert_sql_safe!(statement.clone()))
                 .execute(&mut *conn)
                 .await
                 .map_err(Self::db_err("resetting the migration's timeouts"))?;

@@ -11,10 +11,10 @@
 
 use super::errors::{db_err, NAME};
 use super::exec;
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection};
-use sqlx::AssertSqlSafe;
 use std::time::{Duration, Instant};
 
 /// How often a run waiting for another process's file lock tries again.
@@ -123,7 +123,7 @@ impl RunLock {
 }
 
 async fn set_busy_timeout(conn: &mut SqliteConnection, millis: i64) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA busy_timeout = {millis}")))
+    compat::raw_sql(assert_sql_safe!(format!("PRAGMA busy_timeout = {millis}")))
         .execute(conn)
         .await
         .map(|_| ())

@@ -8,6 +8,7 @@
 //! `GET_LOCK` on the server, released when the builder's connection ends.
 
 use super::build::{ensure_and_copy, sql_error, Store, Template, BUILDING_PREFIX, TEMPLATE_PREFIX};
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPoolOptions};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -81,7 +82,7 @@ impl MySql<'_> {
     async fn drop_database(&self, name: &str) -> Result<(), Error> {
         let operation = format!("dropping database {name}");
         let mut admin = self.connect(&operation).await?;
-        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", quote(name))))
+        let done = compat::raw_sql(assert_sql_safe!(format!("DROP DATABASE IF EXISTS {}", quote(name))))
             .execute(&mut admin)
             .await
             .map_err(sql_error(BACKEND, operation));
@@ -262,11 +263,11 @@ async fn with_sql_mode(conn: &mut MySqlConnection, sql_mode: &str, create: Strin
 /// to answer each (a copy of 232 migrations spent 30 of its 34 s in them),
 /// as text under a millisecond.
 async fn show_create(conn: &mut MySqlConnection, sql: String) -> Result<sqlx::mysql::MySqlRow, sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await
+    compat::raw_sql(assert_sql_safe!(sql)).fetch_one(&mut *conn).await
 }
 
 async fn names(conn: &mut MySqlConnection, sql: &str, schema: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+    let rows = sqlx::query(assert_sql_safe!(sql.to_string()))
         .bind(schema)
         .fetch_all(&mut *conn)
         .await?;
@@ -274,7 +275,7 @@ async fn names(conn: &mut MySqlConnection, sql: &str, schema: &str) -> Result<Ve
 }
 
 async fn exec(conn: &mut MySqlConnection, sql: String) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+    compat::raw_sql(assert_sql_safe!(sql))
         .execute(&mut *conn)
         .await
         .map(|_| ())
@@ -297,7 +298,7 @@ impl Store for MySql<'_> {
             if exists.is_none() {
                 return Ok(false);
             }
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let rows = sqlx::query(assert_sql_safe!(format!(
                 "SELECT 1 FROM {}.{} LIMIT 1",
                 quote(name),
                 quote(&self.state_table)

@@ -5,6 +5,7 @@
 //! connection.
 
 use super::build::{ensure_and_copy, sql_error, Store, Template, BUILDING_PREFIX, TEMPLATE_PREFIX};
+use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -96,7 +97,7 @@ impl Postgres<'_> {
 
     async fn admin(&self, operation: &str, sql: &str) -> Result<(), Error> {
         let mut admin = self.connect(operation).await?;
-        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        let done = compat::raw_sql(assert_sql_safe!(sql.to_string()))
             .execute(&mut admin)
             .await
             .map_err(sql_error(BACKEND, operation));
@@ -142,7 +143,7 @@ impl Store for Postgres<'_> {
         // lock_timeout bounds an advisory lock's wait too: a builder that
         // hangs makes the others fail with the server's message, not hang.
         let timeout_ms = template.migrator().settings().lock_timeout_value().as_millis();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET lock_timeout = {timeout_ms}")))
+        compat::raw_sql(assert_sql_safe!(format!("SET lock_timeout = {timeout_ms}")))
             .execute(&mut conn)
             .await
             .map_err(sql_error(BACKEND, operation.clone()))?;
