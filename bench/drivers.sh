@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Without sqlx, on SQLite (BENCHMARKS.md, "rusqlite"):
-#   bash bench/drivers.sh [--n 500] [--w1 5] [--w2 20]
+# Without sqlx, on SQLite and PostgreSQL (BENCHMARKS.md, "rusqlite"):
+#   bash bench/drivers.sh [--n 500] [--w1 5] [--w2 20] [--postgres URL]
 # Writes the N-migration folders (ours, refinery) under generated/drivers/,
 # builds bench/drivers in release (sharing bench/target) and runs it.
 set -euo pipefail

@@ -3,8 +3,12 @@
 //! rusqlite program would pick: ours through rusqlite (`run_blocking`, no
 //! runtime), refinery's rusqlite driver, rusqlite_migration, and ours
 //! through sqlx as the reference. Interleaved rounds, as the harness does.
+//! Then the same on PostgreSQL (`--postgres URL`, a server where the user
+//! may create databases; each W1 run gets a fresh one): ours through a
+//! tokio-postgres client, refinery's tokio-postgres driver, and ours
+//! through sqlx.
 //!
-//!     drivers [--w1 5] [--w2 20]
+//!     drivers [--w1 5] [--w2 20] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
 
 use embedded_migrations::{embed_migrations, Migrations, Rusqlite, Settings};
 use std::path::{Path, PathBuf};
@@ -163,6 +167,14 @@ fn min(v: &[f64]) -> f64 {
 fn main() {
     let w1 = arg("--w1", 5);
     let w2 = arg("--w2", 20);
+    sqlite(w1, w2);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(url) = args.iter().position(|a| a == "--postgres").and_then(|i| args.get(i + 1)) {
+        postgres::bench(url, w1, w2);
+    }
+}
+
+fn sqlite(w1: usize, w2: usize) {
     let n = OURS.migrations().len();
     assert_eq!(refinery_set::migrations::runner().get_migrations().len(), n);
     let rm = rusqlite_migration_set(n);
@@ -224,5 +236,160 @@ fn main() {
             min(samples) * 1000.0,
             med / ours_w2
         );
+    }
+}
+
+/// The PostgreSQL half: ours through tokio-postgres (the driver session)
+/// and through sqlx, refinery through its tokio-postgres driver.
+mod postgres {
+    use super::{median, min, ms, refinery_set, OURS};
+    use std::time::{Duration, Instant};
+    use tokio_postgres::{Client, NoTls};
+
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Tool {
+        OursTokioPostgres,
+        OursSqlx,
+        Refinery,
+        RefineryGrouped,
+    }
+
+    const ALL: [Tool; 4] = [Tool::OursTokioPostgres, Tool::OursSqlx, Tool::Refinery, Tool::RefineryGrouped];
+
+    fn name(tool: Tool) -> &'static str {
+        match tool {
+            Tool::OursTokioPostgres => "ours (tokio-postgres)",
+            Tool::OursSqlx => "ours (sqlx, reference)",
+            Tool::Refinery => "refinery (tokio-postgres)",
+            Tool::RefineryGrouped => "refinery (tokio-postgres, grouped)",
+        }
+    }
+
+    /// A database open with its tool's connection.
+    enum Open {
+        Client(Client),
+        Sqlx(sqlx::PgPool),
+    }
+
+    async fn client(url: &str) -> Client {
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("tokio-postgres connects");
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    }
+
+    /// `url` with its database replaced by `database`.
+    fn on(url: &str, database: &str) -> String {
+        format!("{}/{database}", &url[..url.rfind('/').expect("a database in the URL")])
+    }
+
+    async fn run(tool: Tool, db: &mut Open) -> Duration {
+        let started = Instant::now();
+        match (tool, db) {
+            (Tool::OursTokioPostgres, Open::Client(c)) => {
+                OURS.run(&*c).await.expect("ours (tokio-postgres)");
+            }
+            (Tool::OursSqlx, Open::Sqlx(pool)) => {
+                OURS.run(&*pool).await.expect("ours (sqlx)");
+            }
+            (Tool::Refinery, Open::Client(c)) => {
+                refinery_set::migrations::runner().run_async(c).await.expect("refinery");
+            }
+            (Tool::RefineryGrouped, Open::Client(c)) => {
+                refinery_set::migrations::runner()
+                    .set_grouped(true)
+                    .run_async(c)
+                    .await
+                    .expect("refinery grouped");
+            }
+            (tool, _) => panic!("{tool:?} on another connection"),
+        }
+        started.elapsed()
+    }
+
+    /// The row of `t_n` and the tool's record of n migrations.
+    async fn check(tool: Tool, url: &str, n: usize) {
+        let c = client(url).await;
+        let row: i64 = c.query_one(&format!("SELECT count(*) FROM t_{n}"), &[]).await.expect("t_n").get(0);
+        assert_eq!(row, 1, "{tool:?}: t_{n} holds its row");
+        let table = match tool {
+            Tool::Refinery | Tool::RefineryGrouped => "refinery_schema_history",
+            _ => "_embedded_migrations",
+        };
+        let recorded: i64 = c.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.expect("records").get(0);
+        assert_eq!(recorded as usize, n, "{tool:?}: n migrations recorded");
+    }
+
+    pub(super) fn bench(url: &str, w1: usize, w2: usize) {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let n = OURS.migrations().len();
+            let admin = client(url).await;
+            let mut w1_samples: Vec<(Tool, Vec<f64>)> = ALL.iter().map(|&t| (t, Vec::new())).collect();
+            let mut w2_samples: Vec<(Tool, Vec<f64>)> = Vec::new();
+            for round in 0..w1 {
+                for k in 0..ALL.len() {
+                    let tool = ALL[(k + round) % ALL.len()];
+                    let name = format!("em_drivers_{round}_{k}_{}", std::process::id());
+                    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create");
+                    let db_url = on(url, &name);
+                    let mut db = match tool {
+                        Tool::OursSqlx => Open::Sqlx(sqlx::PgPool::connect(&db_url).await.expect("sqlx connects")),
+                        _ => Open::Client(client(&db_url).await),
+                    };
+                    let took = run(tool, &mut db).await;
+                    check(tool, &db_url, n).await;
+                    w1_samples.iter_mut().find(|(t, _)| *t == tool).expect("tool").1.push(ms(took));
+                    if round + 1 == w1 && tool != Tool::RefineryGrouped {
+                        for _ in 0..3 {
+                            run(tool, &mut db).await;
+                        }
+                        let mut samples = Vec::new();
+                        for _ in 0..w2 {
+                            samples.push(ms(run(tool, &mut db).await));
+                        }
+                        w2_samples.push((tool, samples));
+                    }
+                    match db {
+                        Open::Sqlx(pool) => pool.close().await,
+                        Open::Client(c) => drop(c),
+                    }
+                    admin
+                        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                        .await
+                        .expect("drop");
+                }
+            }
+            let ours_w1 = median(w1_samples[0].1.clone());
+            println!("\nPostgreSQL ({url}), N = {n}, W1 median of {w1}, W2 median of {w2} after 3 warm-up calls\n");
+            println!("| workload | tool | median | min | per migration | vs ours (tokio-postgres) |");
+            println!("| --- | --- | ---: | ---: | ---: | ---: |");
+            for (tool, samples) in &w1_samples {
+                let med = median(samples.clone());
+                println!(
+                    "| W1 apply all | {} | {med:.1} ms | {:.1} ms | {:.3} ms | {:.2}x |",
+                    name(*tool),
+                    min(samples),
+                    med / n as f64,
+                    med / ours_w1
+                );
+            }
+            let ours_w2 = w2_samples
+                .iter()
+                .find(|(t, _)| *t == Tool::OursTokioPostgres)
+                .map(|(_, s)| median(s.clone()))
+                .unwrap_or(f64::NAN);
+            for (tool, samples) in &w2_samples {
+                let med = median(samples.clone());
+                println!(
+                    "| W2 boot, nothing pending | {} | {:.1} µs | {:.1} µs | | {:.2}x |",
+                    name(*tool),
+                    med * 1000.0,
+                    min(samples) * 1000.0,
+                    med / ours_w2
+                );
+            }
+        });
     }
 }

@@ -292,21 +292,23 @@ impl<C: Holds> PgDriver<C> {
         );
         let mut parts = tx.creation.clone();
         parts.extend([
-            format!("SELECT pg_catalog.set_config('{OURS}', '{mark}', true)"),
             tx.guard.clone(),
-            "SELECT pg_catalog.set_config('embedded_migrations.at_0', clock_timestamp()::text, true)".to_string(),
+            format!(
+                "SELECT pg_catalog.set_config('{OURS}', '{mark}', true), \
+                 pg_catalog.set_config('embedded_migrations.at_0', clock_timestamp()::text, true)"
+            ),
         ]);
         let mut durations = Vec::with_capacity(tx.changes.len());
         for (index, statements) in tx.changes.iter().enumerate() {
             parts.extend(statements.iter().cloned());
             // Fails unless the transaction is still the batch's: a cast of
-            // text naming the change, read at run time (never folded).
+            // text naming the change, read at run time (never folded); the
+            // same statement marks the change's end (one statement fewer
+            // per migration).
             parts.push(format!(
                 "SELECT CASE WHEN pg_catalog.current_setting('{OURS}', true) = '{mark}' THEN 0 \
-                 ELSE ('{ENDED}{index}:' || COALESCE(pg_catalog.current_setting('{OURS}', true), ''))::int END"
-            ));
-            parts.push(format!(
-                "SELECT pg_catalog.set_config('embedded_migrations.at_{}', clock_timestamp()::text, true)",
+                 ELSE ('{ENDED}{index}:' || COALESCE(pg_catalog.current_setting('{OURS}', true), ''))::int END, \
+                 pg_catalog.set_config('embedded_migrations.at_{}', clock_timestamp()::text, true)",
                 index + 1
             ));
             // Each change's duration, measured by the server between the
