@@ -44,10 +44,10 @@ static ROWS_OF_THEIR_OWN: Migrations = embed_migrations!("tests/fixtures/sqlite_
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
 
-/// Child half of `two_processes_booting_at_once`, started by it: applies
+/// Child half of `sixteen_processes_booting_at_once`, started by it: applies
 /// SLOW to the file it names and reports its span and what it applied.
 #[tokio::test]
-#[ignore = "a child process that two_processes_booting_at_once starts; fails alone"]
+#[ignore = "a child process that sixteen_processes_booting_at_once starts; fails alone"]
 async fn child_process_entry() {
     let path = servers::child_role(CHILD_ENV);
     let pool = open(&PathBuf::from(path)).await;
@@ -55,13 +55,13 @@ async fn child_process_entry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_booting_at_once_apply_each_migration_once() {
-    let db = SqliteDb::fresh("two_processes").await.expect("sqlite");
+async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
+    let db = SqliteDb::fresh("sixteen_processes").await.expect("sqlite");
     let applied = servers::boot_at_once(
         "child_process_entry",
         &[(CHILD_ENV, db.path.display().to_string())],
-        4,
-        std::time::Duration::from_millis(1000),
+        16,
+        std::time::Duration::from_millis(2500),
     );
     assert_eq!(
         applied.iter().sum::<usize>(),

@@ -41,9 +41,9 @@ static SLOW: Migrations = embed_migrations!("tests/fixtures/sqlite_slow");
 
 const CHILD_ENV: &str = "EMBEDDED_MIGRATIONS_CHILD_DB";
 
-/// The child half of `four_processes_booting_at_once_apply_each_migration_once`.
+/// The child half of `sixteen_processes_booting_at_once_apply_each_migration_once`.
 #[tokio::test]
-#[ignore = "a child process that four_processes_booting_at_once starts; fails alone"]
+#[ignore = "a child process that sixteen_processes_booting_at_once starts; fails alone"]
 async fn child_process_entry() {
     let path = servers::child_role(CHILD_ENV);
     let pool = open(&PathBuf::from(path)).await;
@@ -53,13 +53,13 @@ async fn child_process_entry() {
 /// As tests/sqlite.rs's race: processes on one file, each migration applied
 /// by exactly one of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_processes_booting_at_once_apply_each_migration_once() {
-    let db = SqliteDb::fresh("four_processes").await.expect("sqlite");
+async fn sixteen_processes_booting_at_once_apply_each_migration_once() {
+    let db = SqliteDb::fresh("sixteen_processes").await.expect("sqlite");
     let applied = servers::boot_at_once(
         "child_process_entry",
         &[(CHILD_ENV, db.path.display().to_string())],
-        4,
-        std::time::Duration::from_millis(1000),
+        16,
+        std::time::Duration::from_millis(2500),
     );
     servers::assert_each_applied_once(&db, &SLOW, &applied).await;
     assert_eq!(
