@@ -43,6 +43,8 @@ pub mod code;
 mod driver;
 mod engine;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "rusqlite"))]
+mod file_lock;
 /// The guide: one chapter per topic (the repository's `docs/` folder), its examples compiled as doctests.
 pub mod guide;
 mod language;

@@ -21,6 +21,7 @@ use super::io::{Driver, Row, Transaction, TxFailure};
 use super::session::DriverSession;
 use crate::backend::{BoxFuture, Database, Session};
 use crate::core::split::Dialect;
+use crate::file_lock::{Attempt, FileLock};
 use crate::{Error, Settings, Sql};
 use futures_util::lock::{Mutex, MutexGuard};
 use rusqlite::types::ValueRef;
@@ -29,9 +30,6 @@ use std::future::{ready, Future};
 use std::time::{Duration, Instant};
 
 const NAME: &str = "SQLite (rusqlite)";
-
-/// How often a run waiting for another process's file lock tries again.
-const FILE_LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// The connection's own settings a migration file can change (a
 /// `no-transaction` file's `PRAGMA foreign_keys = OFF`, say): read when a
@@ -368,50 +366,25 @@ fn begin_failed(err: rusqlite::Error, started: Instant) -> Error {
     }
 }
 
-/// Takes the run's file lock beside the database `file` (as sqlite/lock.rs
-/// does, the same file), waiting up to `timeout` for another process's
-/// run; `None` for an in-memory database or a lock file that cannot be
-/// opened. Also says whether it had to wait.
+/// Takes the run's file lock beside the database `file` (file_lock.rs, the
+/// file the sqlx backend locks too), waiting up to `timeout` for another
+/// process's run; `None` for an in-memory database or where it cannot be
+/// taken. Also says whether it had to wait.
 fn take_file_lock(
     file: Option<&str>,
     timeout: Duration,
     started: Instant,
 ) -> Result<(Option<std::fs::File>, bool), Error> {
-    let Some(path) = file else {
+    let Some(mut lock) = FileLock::open(file, NAME, timeout, started) else {
         return Ok((None, false));
     };
-    let lock_path = format!("{path}-migrations.lock");
-    let lock = match std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-    {
-        Ok(lock) => lock,
-        Err(err) => {
-            tracing::debug!(error = %err, path = %lock_path, "no run file lock: it cannot be opened");
-            return Ok((None, false));
-        }
-    };
-    let mut waited = false;
     loop {
-        match lock.try_lock() {
-            Ok(()) => return Ok((Some(lock), waited)),
-            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                waited = true;
+        match lock.attempt()? {
+            Attempt::Taken(file, waited) => return Ok((file, waited)),
+            Attempt::Wait(pause, again) => {
+                lock = again;
                 // A blocking wait: rusqlite's calls block the thread anyway.
-                std::thread::sleep(FILE_LOCK_POLL.min(timeout.saturating_sub(started.elapsed())));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::LockTimeout {
-                    backend: NAME,
-                    waited: started.elapsed(),
-                    holder: Some(format!("another process running migrations (it holds `{lock_path}`)")),
-                });
-            }
-            Err(std::fs::TryLockError::Error(err)) => {
-                tracing::debug!(error = %err, path = %lock_path, "no run file lock: locking failed");
-                return Ok((None, waited));
+                std::thread::sleep(pause);
             }
         }
     }

@@ -11,14 +11,12 @@
 
 use super::errors::{db_err, NAME};
 use super::exec;
+use crate::file_lock::{Attempt, FileLock};
 use crate::sql::compat::{self, assert_sql_safe};
 use crate::Error;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqliteConnection};
 use std::time::{Duration, Instant};
-
-/// How often a run waiting for another process's file lock tries again.
-const FILE_LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// What a session's lock holds, from `lock` to `unlock` (or the drop).
 #[derive(Default)]
@@ -129,50 +127,24 @@ async fn set_busy_timeout(conn: &mut SqliteConnection, millis: i64) -> Result<()
         .map(|_| ())
 }
 
-/// Takes the run's file lock beside the database `file`, waiting up to
-/// `timeout` (from `started`) for another process's run; `None` for an
-/// in-memory database, or where the lock file cannot be opened (a read-only
-/// directory: the run then goes on with SQLite's write lock alone, as before
-/// the file lock). Also says whether it had to wait.
+/// Takes the run's file lock beside the database `file` (file_lock.rs),
+/// waiting up to `timeout` (from `started`) for another process's run;
+/// `None` for an in-memory database or where it cannot be taken. Also says
+/// whether it had to wait.
 async fn take_file_lock(
     file: Option<&str>,
     timeout: Duration,
     started: Instant,
 ) -> Result<(Option<std::fs::File>, bool), Error> {
-    let Some(path) = file else {
+    let Some(mut lock) = FileLock::open(file, NAME, timeout, started) else {
         return Ok((None, false));
     };
-    let lock_path = format!("{path}-migrations.lock");
-    let lock = match std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-    {
-        Ok(lock) => lock,
-        Err(err) => {
-            tracing::debug!(error = %err, path = %lock_path, "no run file lock: it cannot be opened");
-            return Ok((None, false));
-        }
-    };
-    let mut waited = false;
     loop {
-        match lock.try_lock() {
-            Ok(()) => return Ok((Some(lock), waited)),
-            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                waited = true;
-                tokio::time::sleep(FILE_LOCK_POLL.min(timeout.saturating_sub(started.elapsed()))).await;
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::LockTimeout {
-                    backend: NAME,
-                    waited: started.elapsed(),
-                    holder: Some(format!("another process running migrations (it holds `{lock_path}`)")),
-                });
-            }
-            Err(std::fs::TryLockError::Error(err)) => {
-                tracing::debug!(error = %err, path = %lock_path, "no run file lock: locking failed");
-                return Ok((None, waited));
+        match lock.attempt()? {
+            Attempt::Taken(file, waited) => return Ok((file, waited)),
+            Attempt::Wait(pause, again) => {
+                lock = again;
+                tokio::time::sleep(pause).await;
             }
         }
     }
