@@ -91,15 +91,25 @@ enum Open {
 fn open(rt: &tokio::runtime::Runtime, tool: Tool, path: &Path) -> Open {
     match tool {
         Tool::OursSqlx => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true);
-            Open::Sqlx(rt.block_on(sqlx::SqlitePool::connect_with(options)).expect("sqlx opens"))
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true);
+            Open::Sqlx(
+                rt.block_on(sqlx::SqlitePool::connect_with(options))
+                    .expect("sqlx opens"),
+            )
         }
         _ => Open::Rusqlite(rusqlite::Connection::open(path).expect("rusqlite opens")),
     }
 }
 
 /// One run of `tool` on `db`, timed around the tool's run call only.
-fn run(rt: &tokio::runtime::Runtime, tool: Tool, db: &mut Open, rm: &rusqlite_migration::Migrations<'static>) -> Duration {
+fn run(
+    rt: &tokio::runtime::Runtime,
+    tool: Tool,
+    db: &mut Open,
+    rm: &rusqlite_migration::Migrations<'static>,
+) -> Duration {
     let started = Instant::now();
     match (tool, db) {
         (Tool::OursRusqlite, Open::Rusqlite(conn)) => {
@@ -117,7 +127,10 @@ fn run(rt: &tokio::runtime::Runtime, tool: Tool, db: &mut Open, rm: &rusqlite_mi
             refinery_set::migrations::runner().run(conn).expect("refinery");
         }
         (Tool::RefineryGrouped, Open::Rusqlite(conn)) => {
-            refinery_set::migrations::runner().set_grouped(true).run(conn).expect("refinery grouped");
+            refinery_set::migrations::runner()
+                .set_grouped(true)
+                .run(conn)
+                .expect("refinery grouped");
         }
         (Tool::RusqliteMigration, Open::Rusqlite(conn)) => {
             rm.to_latest(conn).expect("rusqlite_migration");
@@ -138,7 +151,9 @@ fn check(tool: Tool, path: &Path, n: usize) {
         Tool::Refinery | Tool::RefineryGrouped => conn
             .query_row("SELECT count(*) FROM refinery_schema_history", [], |r| r.get(0))
             .expect("refinery's table"),
-        Tool::RusqliteMigration => conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("user_version"),
+        Tool::RusqliteMigration => conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("user_version"),
         _ => conn
             .query_row("SELECT count(*) FROM _embedded_migrations", [], |r| r.get(0))
             .expect("our table"),
@@ -169,7 +184,11 @@ fn main() {
     let w2 = arg("--w2", 20);
     sqlite(w1, w2);
     let args: Vec<String> = std::env::args().collect();
-    if let Some(url) = args.iter().position(|a| a == "--postgres").and_then(|i| args.get(i + 1)) {
+    if let Some(url) = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|i| args.get(i + 1))
+    {
         postgres::bench(url, w1, w2);
     }
 }
@@ -193,7 +212,12 @@ fn sqlite(w1: usize, w2: usize) {
             let mut db = open(&rt, tool, &path);
             let took = run(&rt, tool, &mut db, &rm);
             check(tool, &path, n);
-            w1_samples.iter_mut().find(|(t, _)| *t == tool).expect("tool").1.push(ms(took));
+            w1_samples
+                .iter_mut()
+                .find(|(t, _)| *t == tool)
+                .expect("tool")
+                .1
+                .push(ms(took));
             if round + 1 == w1 && tool.boots() {
                 for _ in 0..3 {
                     run(&rt, tool, &mut db, &rm);
@@ -208,30 +232,34 @@ fn sqlite(w1: usize, w2: usize) {
     }
     let _ = std::fs::remove_dir_all(&dir);
 
-    let ours_w1 = median(w1_samples[0].1.clone());
+    let named = |samples: Vec<(Tool, Vec<f64>)>| samples.into_iter().map(|(t, s)| (t.name(), s)).collect::<Vec<_>>();
     println!("SQLite file, N = {n}, W1 median of {w1}, W2 median of {w2} after 3 warm-up calls\n");
-    println!("| workload | tool | median | min | per migration | vs ours (rusqlite) |");
+    print_table(n, &named(w1_samples), &named(w2_samples));
+}
+
+/// W1 and W2 rows, `w1[0]` and its W2 the tool the others are compared with.
+fn print_table(n: usize, w1: &[(&str, Vec<f64>)], w2: &[(&str, Vec<f64>)]) {
+    let (base, ours_w1) = (w1[0].0, median(w1[0].1.clone()));
+    println!("| workload | tool | median | min | per migration | vs {base} |");
     println!("| --- | --- | ---: | ---: | ---: | ---: |");
-    for (tool, samples) in &w1_samples {
+    for (tool, samples) in w1 {
         let med = median(samples.clone());
         println!(
-            "| W1 apply all | {} | {med:.1} ms | {:.1} ms | {:.3} ms | {:.2}x |",
-            tool.name(),
+            "| W1 apply all | {tool} | {med:.1} ms | {:.1} ms | {:.3} ms | {:.2}x |",
             min(samples),
             med / n as f64,
             med / ours_w1
         );
     }
-    let ours_w2 = w2_samples
+    let ours_w2 = w2
         .iter()
-        .find(|(t, _)| *t == Tool::OursRusqlite)
+        .find(|(t, _)| *t == base)
         .map(|(_, s)| median(s.clone()))
         .unwrap_or(f64::NAN);
-    for (tool, samples) in &w2_samples {
+    for (tool, samples) in w2 {
         let med = median(samples.clone());
         println!(
-            "| W2 boot, nothing pending | {} | {:.1} µs | {:.1} µs | | {:.2}x |",
-            tool.name(),
+            "| W2 boot, nothing pending | {tool} | {:.1} µs | {:.1} µs | | {:.2}x |",
             med * 1000.0,
             min(samples) * 1000.0,
             med / ours_w2
@@ -242,7 +270,7 @@ fn sqlite(w1: usize, w2: usize) {
 /// The PostgreSQL half: ours through tokio-postgres (the driver session)
 /// and through sqlx, refinery through its tokio-postgres driver.
 mod postgres {
-    use super::{median, min, ms, refinery_set, OURS};
+    use super::{ms, print_table, refinery_set, OURS};
     use std::time::{Duration, Instant};
     use tokio_postgres::{Client, NoTls};
 
@@ -254,7 +282,12 @@ mod postgres {
         RefineryGrouped,
     }
 
-    const ALL: [Tool; 4] = [Tool::OursTokioPostgres, Tool::OursSqlx, Tool::Refinery, Tool::RefineryGrouped];
+    const ALL: [Tool; 4] = [
+        Tool::OursTokioPostgres,
+        Tool::OursSqlx,
+        Tool::Refinery,
+        Tool::RefineryGrouped,
+    ];
 
     fn name(tool: Tool) -> &'static str {
         match tool {
@@ -272,7 +305,9 @@ mod postgres {
     }
 
     async fn client(url: &str) -> Client {
-        let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("tokio-postgres connects");
+        let (client, connection) = tokio_postgres::connect(url, NoTls)
+            .await
+            .expect("tokio-postgres connects");
         tokio::spawn(async move {
             let _ = connection.await;
         });
@@ -311,13 +346,21 @@ mod postgres {
     /// The row of `t_n` and the tool's record of n migrations.
     async fn check(tool: Tool, url: &str, n: usize) {
         let c = client(url).await;
-        let row: i64 = c.query_one(&format!("SELECT count(*) FROM t_{n}"), &[]).await.expect("t_n").get(0);
+        let row: i64 = c
+            .query_one(&format!("SELECT count(*) FROM t_{n}"), &[])
+            .await
+            .expect("t_n")
+            .get(0);
         assert_eq!(row, 1, "{tool:?}: t_{n} holds its row");
         let table = match tool {
             Tool::Refinery | Tool::RefineryGrouped => "refinery_schema_history",
             _ => "_embedded_migrations",
         };
-        let recorded: i64 = c.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.expect("records").get(0);
+        let recorded: i64 = c
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .expect("records")
+            .get(0);
         assert_eq!(recorded as usize, n, "{tool:?}: n migrations recorded");
     }
 
@@ -332,7 +375,10 @@ mod postgres {
                 for k in 0..ALL.len() {
                     let tool = ALL[(k + round) % ALL.len()];
                     let name = format!("em_drivers_{round}_{k}_{}", std::process::id());
-                    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create");
+                    admin
+                        .batch_execute(&format!("CREATE DATABASE {name}"))
+                        .await
+                        .expect("create");
                     let db_url = on(url, &name);
                     let mut db = match tool {
                         Tool::OursSqlx => Open::Sqlx(sqlx::PgPool::connect(&db_url).await.expect("sqlx connects")),
@@ -340,7 +386,12 @@ mod postgres {
                     };
                     let took = run(tool, &mut db).await;
                     check(tool, &db_url, n).await;
-                    w1_samples.iter_mut().find(|(t, _)| *t == tool).expect("tool").1.push(ms(took));
+                    w1_samples
+                        .iter_mut()
+                        .find(|(t, _)| *t == tool)
+                        .expect("tool")
+                        .1
+                        .push(ms(took));
                     if round + 1 == w1 && tool != Tool::RefineryGrouped {
                         for _ in 0..3 {
                             run(tool, &mut db).await;
@@ -361,35 +412,10 @@ mod postgres {
                         .expect("drop");
                 }
             }
-            let ours_w1 = median(w1_samples[0].1.clone());
+            let named =
+                |samples: Vec<(Tool, Vec<f64>)>| samples.into_iter().map(|(t, s)| (name(t), s)).collect::<Vec<_>>();
             println!("\nPostgreSQL ({url}), N = {n}, W1 median of {w1}, W2 median of {w2} after 3 warm-up calls\n");
-            println!("| workload | tool | median | min | per migration | vs ours (tokio-postgres) |");
-            println!("| --- | --- | ---: | ---: | ---: | ---: |");
-            for (tool, samples) in &w1_samples {
-                let med = median(samples.clone());
-                println!(
-                    "| W1 apply all | {} | {med:.1} ms | {:.1} ms | {:.3} ms | {:.2}x |",
-                    name(*tool),
-                    min(samples),
-                    med / n as f64,
-                    med / ours_w1
-                );
-            }
-            let ours_w2 = w2_samples
-                .iter()
-                .find(|(t, _)| *t == Tool::OursTokioPostgres)
-                .map(|(_, s)| median(s.clone()))
-                .unwrap_or(f64::NAN);
-            for (tool, samples) in &w2_samples {
-                let med = median(samples.clone());
-                println!(
-                    "| W2 boot, nothing pending | {} | {:.1} µs | {:.1} µs | | {:.2}x |",
-                    name(*tool),
-                    med * 1000.0,
-                    min(samples) * 1000.0,
-                    med / ours_w2
-                );
-            }
+            print_table(n, &named(w1_samples), &named(w2_samples));
         });
     }
 }
